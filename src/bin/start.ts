@@ -1,0 +1,56 @@
+// `npm start`: the single-node default. Web + worker + scheduler in one process, on embedded
+// PostgreSQL and Redis under DATA_DIR unless DATABASE_URL / REDIS_URL are set.
+import { loadConfig, ConfigError } from "../config.js";
+import { createDeps, closeDeps } from "../deps.js";
+import { createLogger } from "../logger.js";
+import { createLoginLink } from "../domain/auth/login-links.js";
+import { bootConnections, migrate, stopChildren } from "./boot.js";
+import { startWeb } from "./web.js";
+import { startWorker } from "./worker.js";
+import { startScheduler } from "./scheduler.js";
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.LOG_LEVEL, { role: "start" });
+  const booted = await bootConnections(config, log);
+  let stopping = false;
+  const stops: (() => Promise<void>)[] = [];
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "ocim.stopping");
+    for (const stop of stops.reverse()) await stop().catch((err) => log.error({ err }, "ocim.stop.failed"));
+    await stopChildren(booted.children);
+    log.info("ocim.stopped");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  try {
+    await migrate(booted.conn.databaseUrl);
+    const deps = createDeps(config, booted.conn, { log });
+    stops.push(() => closeDeps(deps));
+    const web = await startWeb(deps);
+    stops.push(web.stop);
+    stops.push((await startWorker(deps)).stop);
+    stops.push((await startScheduler(deps)).stop);
+    const lines = [`Ocim is running at ${web.url}`];
+    if (!config.githubConfigured) {
+      const token = await createLoginLink(deps);
+      lines.push(
+        `No GitHub app is configured. One-time admin login (valid ${config.LOGIN_LINK_MINUTES} min):`,
+        `${web.url}/login/${token}`,
+      );
+    }
+    lines.push("Press Ctrl-C to stop.");
+    process.stdout.write(lines.join("\n") + "\n");
+  } catch (err) {
+    log.error({ err }, "ocim.start.failed");
+    await shutdown("error");
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write((err instanceof ConfigError ? err.message : `Ocim could not start: ${(err as Error).message}`) + "\n");
+  process.exit(1);
+});

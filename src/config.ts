@@ -1,0 +1,86 @@
+// The only reader of process.env (STYLE 1). Validated once at boot, then frozen. Every setting
+// is listed with its default and meaning in .env.example; a wrong one stops the boot with a list.
+import path from "node:path";
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+const logins = z
+  .string()
+  .transform((v) => v.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,38})$/, "a comma-separated list of GitHub logins")));
+const httpUrl = z.url({ protocol: /^https?$/, error: "an http(s) URL" });
+
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default("127.0.0.1"),
+  PUBLIC_URL: httpUrl.optional(),
+  DATA_DIR: z.string().default(".data"),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgresql:// URL").optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "a redis:// URL").optional(),
+  SECRET_KEY: z.string().min(32, "at least 32 characters").optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  GITHUB_CLIENT_ID: z.string().optional(),
+  GITHUB_CLIENT_SECRET: z.string().optional(),
+  GITHUB_URL: httpUrl.default("https://github.com"),
+  GITHUB_API_URL: httpUrl.default("https://api.github.com"),
+  GITHUB_ORG: z.string().regex(/^[A-Za-z0-9-]+$/, "a GitHub organization name").optional(),
+  GITHUB_TOKEN: z.string().optional(),
+  ADMIN_GITHUB_LOGINS: logins.default([]),
+  SESSION_MAX_AGE_HOURS: z.coerce.number().positive().default(12),
+  SECURE_COOKIES: bool.optional(),
+  LOGIN_LINK_MINUTES: z.coerce.number().int().positive().default(60),
+  DEFAULT_CONFIGURATION_REPO_URL: z.string().default("https://github.com/openedx/configuration.git"),
+  DEFAULT_CONFIGURATION_BRANCH: z.string().default("master"),
+  DEFAULT_PLAYBOOK_PATH: z.string().default("playbooks/openedx_native.yml"),
+  DEFAULT_EDX_PLATFORM_REPO_URL: z.string().default("https://github.com/openedx/edx-platform.git"),
+  DEFAULT_EDX_PLATFORM_BRANCH: z.string().default("master"),
+  DEFAULT_OPENEDX_RELEASE: z.string().default("master"),
+  ADMIN_PAGE_SIZE: z.coerce.number().int().min(5).max(500).default(50),
+});
+
+export type Config = Readonly<
+  z.infer<typeof schema> & {
+    dataDir: string;
+    githubConfigured: boolean;
+    secureCookies: boolean;
+  }
+>;
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid settings:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+/** Parses settings from an environment (process.env by default). Throws ConfigError listing every problem. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  const c = parsed.data;
+  const problems: string[] = [];
+  const githubConfigured = Boolean(c.GITHUB_CLIENT_ID || c.GITHUB_CLIENT_SECRET);
+  if (githubConfigured && !(c.GITHUB_CLIENT_ID && c.GITHUB_CLIENT_SECRET)) {
+    problems.push("GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET: set both or neither");
+  }
+  if (githubConfigured && !c.GITHUB_ORG) problems.push("GITHUB_ORG: required when a GitHub app is configured");
+  if (c.NODE_ENV === "production") {
+    if (!githubConfigured) problems.push("GITHUB_CLIENT_ID: production needs GitHub login (no one-time links)");
+    if (!c.SECRET_KEY) problems.push("SECRET_KEY: required in production");
+    if (!c.DATABASE_URL) problems.push("DATABASE_URL: required in production");
+    if (!c.REDIS_URL) problems.push("REDIS_URL: required in production");
+    if (!c.PUBLIC_URL) problems.push("PUBLIC_URL: required in production (the OAuth callback is built from it)");
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return Object.freeze({
+    ...c,
+    dataDir: path.resolve(c.DATA_DIR),
+    githubConfigured,
+    secureCookies: c.SECURE_COOKIES ?? c.PUBLIC_URL?.startsWith("https://") ?? false,
+  });
+}

@@ -1,0 +1,58 @@
+// After GitHub says who the user is: only active members of GITHUB_ORG get in (DESIGN §12).
+import { AppError } from "../../errors.js";
+import type { Deps } from "../../deps.js";
+import type { GithubUser } from "../../adapters/github/port.js";
+import { recordAuditEvent } from "../audit/record-audit-event.js";
+
+export interface SessionUser {
+  id: number;
+  githubLogin: string;
+  name: string;
+  avatarUrl: string;
+  role: "admin" | "operator";
+}
+
+export async function loginGithubUser(
+  deps: Pick<Deps, "db" | "config" | "github" | "now">,
+  input: { profile: GithubUser; accessToken: string },
+): Promise<SessionUser> {
+  const org = deps.config.GITHUB_ORG;
+  const login = input.profile.login.toLowerCase();
+  if (!org || !(await deps.github.isOrgMember(input.accessToken, org))) {
+    throw new AppError("forbidden", `Only members of the GitHub organization "${org}" may use this console, and ${input.profile.login} is not one.`, { reason: "not_member" });
+  }
+  const isConfiguredAdmin = deps.config.ADMIN_GITHUB_LOGINS.includes(login);
+  return deps.db.$transaction(async (tx) => {
+    const existing = await tx.user.findUnique({ where: { githubLogin: login } });
+    if (existing && !existing.isActive) {
+      throw new AppError("forbidden", `The account ${login} has been deactivated in this console. Ask an admin to reactivate it.`, { reason: "inactive" });
+    }
+    const user = await tx.user.upsert({
+      where: { githubLogin: login },
+      create: {
+        githubLogin: login,
+        name: input.profile.name,
+        avatarUrl: input.profile.avatarUrl,
+        role: isConfiguredAdmin ? "admin" : "operator",
+        lastLoginAt: deps.now(),
+      },
+      update: {
+        name: input.profile.name,
+        avatarUrl: input.profile.avatarUrl,
+        lastLoginAt: deps.now(),
+        ...(isConfiguredAdmin ? { role: "admin" as const } : {}),
+      },
+    });
+    if (!existing) {
+      await recordAuditEvent(tx, {
+        actor: { id: user.id, login },
+        action: "user.created_on_login",
+        subjectType: "User",
+        subjectId: user.id,
+        subjectName: login,
+        after: { githubLogin: login, role: user.role },
+      });
+    }
+    return { id: user.id, githubLogin: user.githubLogin, name: user.name, avatarUrl: user.avatarUrl, role: user.role };
+  });
+}

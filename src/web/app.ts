@@ -1,0 +1,77 @@
+// createApp(deps) builds the Express app; it never listens (tests and bin/web.ts do).
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import express, { type RequestHandler } from "express";
+import session from "express-session";
+import helmet from "helmet";
+import passport from "passport";
+import type { Deps } from "../deps.js";
+import { RedisSessionStore } from "./session-store.js";
+import { csrf, errorHandler, notFoundHandler, requireLogin } from "./middleware.js";
+import { authRoutes, configurePassport } from "./routes/auth.js";
+import { consoleRoutes } from "./routes/console.js";
+import { apiRoutes } from "./routes/api.js";
+import { adminRoutes } from "./admin/routes.js";
+import { accountRoutes } from "./routes/account.js";
+import { viewHelpers } from "./view-helpers.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+export interface WebApp {
+  app: express.Express;
+  sessionMiddleware: RequestHandler;
+}
+
+export function publicUrlOf(deps: Deps): string {
+  return (deps.config.PUBLIC_URL ?? `http://${deps.config.HOST === "0.0.0.0" ? "127.0.0.1" : deps.config.HOST}:${deps.config.PORT}`).replace(/\/$/, "");
+}
+
+export function createApp(deps: Deps): WebApp {
+  const app = express();
+  app.set("views", path.join(root, "views"));
+  app.set("view engine", "ejs");
+  app.set("trust proxy", deps.config.NODE_ENV === "production" ? 1 : false);
+  app.disable("x-powered-by");
+  app.locals.h = viewHelpers;
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: { "img-src": ["'self'", "data:", "https:"], "script-src": ["'self'"], "upgrade-insecure-requests": null },
+      },
+    }),
+  );
+  app.use("/static", express.static(path.join(root, "public"), { maxAge: deps.config.NODE_ENV === "production" ? "1h" : 0 }));
+
+  // The API authenticates with bearer tokens only, so it needs neither cookies nor CSRF tokens.
+  app.use("/api/v1", express.json({ limit: "256kb" }), apiRoutes(deps));
+
+  const sessionMiddleware = session({
+    name: "ocim.sid",
+    secret: deps.secrets.hmac("session", "cookie-signing"),
+    store: new RedisSessionStore(deps.redis, Math.round(deps.config.SESSION_MAX_AGE_HOURS * 3600)),
+    resave: false,
+    saveUninitialized: false,
+    rolling: true,
+    cookie: { httpOnly: true, sameSite: "lax", secure: deps.config.secureCookies, maxAge: deps.config.SESSION_MAX_AGE_HOURS * 3600_000 },
+  });
+  configurePassport(deps, publicUrlOf(deps));
+  app.use(sessionMiddleware, passport.initialize(), passport.session());
+  app.use(express.urlencoded({ extended: false, limit: "256kb", parameterLimit: 2000 }));
+  app.use(csrf);
+  app.use((req, res, next) => {
+    res.locals.user = req.user ?? null;
+    res.locals.flash = req.session.flash ?? [];
+    delete req.session.flash;
+    res.locals.path = req.path;
+    next();
+  });
+
+  app.use(authRoutes(deps));
+  app.use("/admin", requireLogin, adminRoutes(deps));
+  app.use("/account", requireLogin, accountRoutes(deps));
+  app.use(requireLogin, consoleRoutes(deps));
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.log));
+  return { app, sessionMiddleware };
+}

@@ -1,0 +1,101 @@
+// Cross-cutting request handling: CSRF, login and role checks, errors and 404s.
+import { timingSafeEqual } from "node:crypto";
+import type { NextFunction, Request, Response } from "express";
+import { AppError, ERROR_STATUS } from "../errors.js";
+import { randomToken } from "../crypto.js";
+import type { Logger } from "../logger.js";
+import type { SessionUser } from "../domain/auth/login-github-user.js";
+import { renderPage, wantsJson } from "./render.js";
+
+declare module "express-session" {
+  interface SessionData {
+    csrfToken?: string;
+    returnTo?: string;
+    flash?: { kind: "ok" | "error"; text: string }[];
+  }
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface User extends SessionUser {}
+  }
+}
+
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** Synchronizer-token CSRF protection for every form (API calls use bearer tokens, not cookies). */
+export function csrf(req: Request, res: Response, next: NextFunction): void {
+  if (!req.session) return next(new AppError("internal", "Sessions are not available."));
+  req.session.csrfToken ??= randomToken();
+  res.locals.csrfToken = req.session.csrfToken;
+  if (!UNSAFE.has(req.method)) return next();
+  const sent = String((req.body as Record<string, unknown> | undefined)?._csrf ?? req.get("x-csrf-token") ?? "");
+  const expected = Buffer.from(req.session.csrfToken);
+  const given = Buffer.from(sent);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    const expired = !req.isAuthenticated?.();
+    return next(new AppError(expired ? "unauthenticated" : "csrf", expired
+      ? "Your session has expired. Log in again, then repeat what you were doing; nothing was changed."
+      : "This form was out of date (missing or wrong security token). Reload the page and try again; nothing was changed."));
+  }
+  next();
+}
+
+export function flash(req: Request, kind: "ok" | "error", text: string): void {
+  (req.session.flash ??= []).push({ kind, text });
+}
+
+export function requireLogin(req: Request, res: Response, next: NextFunction): void {
+  if (req.user) return next();
+  if (req.method === "GET") {
+    req.session.returnTo = req.originalUrl;
+    return res.redirect("/login");
+  }
+  next(new AppError("unauthenticated", "Your session has expired. Log in again, then repeat what you were doing; nothing was changed."));
+}
+
+export function requireAdmin(req: Request, _res: Response, next: NextFunction): void {
+  if (req.user?.role === "admin") return next();
+  next(new AppError("forbidden", "Only admins may use the admin area."));
+}
+
+export function notFoundHandler(req: Request, _res: Response, next: NextFunction): void {
+  next(new AppError("not_found", `There is no page at ${req.path}.`));
+}
+
+export function errorHandler(log: Logger) {
+  return async (err: unknown, req: Request, res: Response, _next: NextFunction): Promise<void> => {
+    const appError = toAppError(err);
+    if (appError.code === "internal") log.error({ err, path: req.path }, "web.request.failed");
+    if (res.headersSent) return void res.end();
+    const status = appError.status;
+    if (wantsJson(req)) {
+      res.status(status).json({ error: { code: appError.code, message: appError.message, ...(appError.details.fields ? { fields: appError.details.fields } : {}) } });
+      return;
+    }
+    try {
+      await renderPage(res, "errors/error", { title: titleFor(status), status, message: appError.message, code: appError.code }, status);
+    } catch (renderErr) {
+      log.error({ err: renderErr }, "web.error_page.failed");
+      res.status(status).type("text").send(appError.message);
+    }
+  };
+}
+
+function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const e = err as { status?: number; type?: string; message?: string };
+  // body-parser and friends signal client errors with a status; keep their message generic.
+  if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) {
+    return new AppError(e.status === 413 ? "validation" : "bad_request", e.status === 413 ? "The request is too large." : "The request could not be read.");
+  }
+  return new AppError("internal", "Something went wrong on our side. It has been logged; try again, and tell an admin if it persists.");
+}
+
+function titleFor(status: number): string {
+  return ({ 400: "Bad request", 401: "Please log in", 403: "Not allowed", 404: "Page not found", 409: "Not possible now", 503: "Unavailable" } as Record<number, string>)[status]
+    ?? (status >= 500 ? "Server error" : "Error");
+}
+
+export { ERROR_STATUS };

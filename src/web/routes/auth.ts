@@ -1,0 +1,102 @@
+// Login with GitHub (members of GITHUB_ORG only), one-time local links, logout.
+import { Router, type NextFunction, type Request, type Response } from "express";
+import passport from "passport";
+import { Strategy as GitHubStrategy, type Profile } from "passport-github2";
+import type { Deps } from "../../deps.js";
+import { AppError } from "../../errors.js";
+import { loginGithubUser, type SessionUser } from "../../domain/auth/login-github-user.js";
+import { consumeLoginLink } from "../../domain/auth/login-links.js";
+import { renderPage } from "../render.js";
+
+export function configurePassport(deps: Deps, publicUrl: string): void {
+  passport.serializeUser((user, done) => done(null, (user as SessionUser).id));
+  passport.deserializeUser((id: number, done) => {
+    // Loaded on every request so a role change or deactivation takes effect at once.
+    deps.db.user
+      .findUnique({ where: { id }, select: { id: true, githubLogin: true, name: true, avatarUrl: true, role: true, isActive: true } })
+      .then((u) => done(null, u && u.isActive ? { id: u.id, githubLogin: u.githubLogin, name: u.name, avatarUrl: u.avatarUrl, role: u.role } : false))
+      .catch((err) => done(err));
+  });
+  if (!deps.config.githubConfigured) return;
+  const github = deps.config.GITHUB_URL.replace(/\/$/, "");
+  passport.use(
+    new GitHubStrategy(
+      {
+        clientID: deps.config.GITHUB_CLIENT_ID!,
+        clientSecret: deps.config.GITHUB_CLIENT_SECRET!,
+        callbackURL: `${publicUrl}/auth/github/callback`,
+        authorizationURL: `${github}/login/oauth/authorize`,
+        tokenURL: `${github}/login/oauth/access_token`,
+        userProfileURL: `${deps.config.GITHUB_API_URL.replace(/\/$/, "")}/user`,
+        scope: ["read:org"],
+      },
+      (accessToken: string, _refresh: string, profile: Profile, done: (err: unknown, user?: SessionUser | false, info?: unknown) => void) => {
+        const json = (profile as Profile & { _json?: { avatar_url?: string; name?: string } })._json ?? {};
+        loginGithubUser(deps, {
+          accessToken,
+          profile: { login: profile.username ?? "", name: json.name ?? profile.displayName ?? "", avatarUrl: json.avatar_url ?? "" },
+        })
+          .then((user) => done(null, user))
+          .catch((err) => (err instanceof AppError && err.code === "forbidden" ? done(null, false, { message: err.message }) : done(err)));
+      },
+    ),
+  );
+}
+
+function logIn(req: Request, user: SessionUser): Promise<void> {
+  const returnTo = req.session.returnTo;
+  // A fresh session id at login (session fixation); keep where the user was going.
+  return new Promise((resolve, reject) =>
+    req.session.regenerate((err) => {
+      if (err) return reject(err);
+      req.session.returnTo = returnTo;
+      req.login(user, (e) => (e ? reject(e) : resolve()));
+    }),
+  );
+}
+
+function afterLogin(req: Request, res: Response): void {
+  const to = req.session.returnTo;
+  delete req.session.returnTo;
+  res.redirect(to && to.startsWith("/") && !to.startsWith("//") ? to : "/");
+}
+
+export function authRoutes(deps: Deps): Router {
+  const router = Router();
+
+  router.get("/login", async (req, res) => {
+    if (req.user) return res.redirect("/");
+    await renderPage(res, "auth/login", { title: "Log in", githubConfigured: deps.config.githubConfigured, org: deps.config.GITHUB_ORG ?? "" });
+  });
+
+  router.get("/login/:token", async (req, res) => {
+    const user = await consumeLoginLink(deps, String(req.params.token));
+    await logIn(req, user);
+    afterLogin(req, res);
+  });
+
+  router.get("/auth/github", (req, res, next) => {
+    if (!deps.config.githubConfigured) return next(new AppError("not_found", "GitHub login is not configured on this console."));
+    passport.authenticate("github")(req, res, next);
+  });
+
+  router.get("/auth/github/callback", (req: Request, res: Response, next: NextFunction) => {
+    if (!deps.config.githubConfigured) return next(new AppError("not_found", "GitHub login is not configured on this console."));
+    passport.authenticate("github", (err: unknown, user: SessionUser | false, info?: { message?: string }) => {
+      if (err) return next(err);
+      if (!user) {
+        return renderPage(res, "auth/refused", { title: "Access refused", message: info?.message ?? "GitHub did not confirm who you are. Try again." }, 403).catch(next);
+      }
+      logIn(req, user).then(() => afterLogin(req, res), next);
+    })(req, res, next);
+  });
+
+  router.post("/logout", (req, res, next) => {
+    req.logout((err) => {
+      if (err) return next(err);
+      req.session.destroy(() => res.redirect("/login"));
+    });
+  });
+
+  return router;
+}

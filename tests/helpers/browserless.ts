@@ -1,0 +1,94 @@
+// A cookie-keeping HTTP client for tests: follows redirects by hand so tests can see each hop.
+export interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+  url: string;
+  json<T = unknown>(): T;
+}
+
+export class Agent {
+  private readonly cookies = new Map<string, string>();
+  constructor(readonly base: string) {}
+
+  async request(method: string, path: string, opts: { form?: Record<string, string | string[]>; json?: unknown; headers?: Record<string, string>; follow?: boolean } = {}): Promise<Reply> {
+    let url = new URL(path, this.base).toString();
+    let init: RequestInit = { method, redirect: "manual", headers: { ...opts.headers } };
+    if (opts.form) {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(opts.form)) for (const one of Array.isArray(v) ? v : [v]) params.append(k, one);
+      init.body = params.toString();
+      (init.headers as Record<string, string>)["content-type"] = "application/x-www-form-urlencoded";
+    }
+    if (opts.json !== undefined) {
+      init.body = JSON.stringify(opts.json);
+      (init.headers as Record<string, string>)["content-type"] = "application/json";
+    }
+    for (let hop = 0; hop < 10; hop++) {
+      const target = new URL(url);
+      const cookie = target.origin === new URL(this.base).origin ? this.cookieHeader() : "";
+      const res = await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) } });
+      if (target.origin === new URL(this.base).origin) this.store(res.headers.getSetCookie());
+      const location = res.headers.get("location");
+      if (opts.follow !== false && location && res.status >= 300 && res.status < 400) {
+        url = new URL(location, url).toString();
+        init = { method: "GET", redirect: "manual" };
+        continue;
+      }
+      const text = await res.text();
+      return { status: res.status, headers: res.headers, text, url, json: <T>() => JSON.parse(text) as T };
+    }
+    throw new Error("too many redirects");
+  }
+
+  get(path: string, opts?: Parameters<Agent["request"]>[2]) {
+    return this.request("GET", path, opts);
+  }
+
+  post(path: string, form: Record<string, string | string[]> = {}, opts: Parameters<Agent["request"]>[2] = {}) {
+    return this.request("POST", path, { ...opts, form });
+  }
+
+  /** The CSRF token of the session, read from any page's form. */
+  async csrf(path = "/"): Promise<string> {
+    const page = await this.get(path);
+    const match = page.text.match(/name="_csrf" value="([^"]+)"/);
+    if (!match) throw new Error(`no CSRF token on ${path} (status ${page.status})`);
+    return match[1]!;
+  }
+
+  /** Posts a form with the session's CSRF token, like a browser submitting it. */
+  async submit(path: string, form: Record<string, string | string[]> = {}, from = path) {
+    return this.post(path, { _csrf: await this.csrf(from), ...form });
+  }
+
+  clearCookies(): void {
+    this.cookies.clear();
+  }
+
+  private store(setCookies: string[]): void {
+    for (const c of setCookies) {
+      const [pair] = c.split(";");
+      const eq = pair!.indexOf("=");
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      if (/expires=Thu, 01 Jan 1970/i.test(c) || value === "") this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  private cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+  }
+}
+
+/** Text content of the page without tags, whitespace folded: what a person reads. */
+export function visibleText(html: string): string {
+  return html
+    .replace(/<script[\s\S]*?<\/script>/g, "")
+    .replace(/<style[\s\S]*?<\/style>/g, "")
+    .replace(/<[^>]+>/g, " ")
+    .replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;|&#34;/g, '"').replace(/&#39;/g, "'")
+    .replace(/\s+/g, " ")
+    .trim();
+}

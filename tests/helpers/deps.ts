@@ -1,0 +1,42 @@
+// Real Deps for a test file: its own PostgreSQL database (from the migrated template) and the
+// shared real Redis. Settings go through loadConfig, as in production.
+import { randomBytes } from "node:crypto";
+import { inject } from "vitest";
+import { loadConfig, type Config } from "../../src/config.js";
+import { createDeps, closeDeps, type Deps } from "../../src/deps.js";
+import { ensureDatabase } from "../../src/embedded/postgres.js";
+
+export interface TestDeps extends Deps {
+  databaseUrl: string;
+  redisUrl: string;
+  close(): Promise<void>;
+}
+
+export const TEST_SECRET_KEY = "test-secret-key-test-secret-key-0123456789";
+
+export function testConfig(env: Record<string, string | undefined> = {}): Config {
+  return loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", SECRET_KEY: TEST_SECRET_KEY, PORT: "0", ...env });
+}
+
+export async function createTestDeps(env: Record<string, string | undefined> = {}, overrides: Partial<Deps> = {}): Promise<TestDeps> {
+  const adminUrl = inject("pgAdminUrl");
+  const name = `ocim_t_${randomBytes(6).toString("hex")}`;
+  await ensureDatabase(adminUrl, name, "ocim_template");
+  const databaseUrl = adminUrl.replace(/\/postgres$/, `/${name}`);
+  const redisUrl = inject("redisUrl");
+  const config = testConfig({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, ...env });
+  const deps = createDeps(config, { databaseUrl, redisUrl, secretKey: TEST_SECRET_KEY }, overrides);
+  return {
+    ...deps,
+    databaseUrl,
+    redisUrl,
+    async close() {
+      await closeDeps(deps);
+      const { default: pg } = await import("pg");
+      const admin = new pg.Client({ connectionString: adminUrl });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
