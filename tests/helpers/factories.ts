@@ -1,0 +1,47 @@
+// Test data written straight to the database (the admin tests go through the real forms).
+import type { Prisma } from "../../src/db.js";
+import type { Deps } from "../../src/deps.js";
+import { derivePrefixedDomains } from "../../src/domain/instances/domains.js";
+import { newInstanceSecret } from "../../src/domain/instances/secret.js";
+
+let counter = 0;
+function unique(): string {
+  counter += 1;
+  return `${process.pid.toString(36)}${Date.now().toString(36)}${counter}`;
+}
+
+export async function makeInstance(deps: Pick<Deps, "db" | "secrets">, data: Partial<Prisma.InstanceUncheckedCreateInput> = {}) {
+  const slug = data.slug ?? `inst-${unique()}`;
+  const domain = data.internalLmsDomain ?? `${slug}.example.test`;
+  return deps.db.instance.create({
+    data: {
+      name: data.name ?? `Instance ${slug}`,
+      slug,
+      internalLmsDomain: domain,
+      ...derivePrefixedDomains(domain),
+      edxPlatformRepoUrl: "https://github.com/openedx/edx-platform.git",
+      edxPlatformBranch: "master",
+      configurationRepoUrl: "https://github.com/openedx/configuration.git",
+      configurationBranch: "master",
+      playbookPath: "playbooks/openedx_native.yml",
+      openedxRelease: "master",
+      secretKeyEncrypted: newInstanceSecret(deps.secrets),
+      ...data,
+    },
+  });
+}
+
+export async function makeAppServer(deps: Pick<Deps, "db">, instanceId: number, data: Partial<Prisma.AppServerUncheckedCreateInput> = {}) {
+  const last = await deps.db.appServer.findFirst({ where: { instanceId }, orderBy: { number: "desc" }, select: { number: true } });
+  const number = data.number ?? (last?.number ?? 0) + 1;
+  return deps.db.appServer.create({
+    data: {
+      instanceId,
+      number,
+      name: `AppServer ${number}`,
+      providerKind: "local",
+      configSnapshot: {},
+      ...data,
+    },
+  });
+}
