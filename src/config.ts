@@ -39,6 +39,16 @@ const schema = z.object({
   DEFAULT_EDX_PLATFORM_BRANCH: z.string().default("master"),
   DEFAULT_OPENEDX_RELEASE: z.string().default("master"),
   ADMIN_PAGE_SIZE: z.coerce.number().int().min(5).max(500).default(50),
+  // Local provider: each VM is an sshd on <prefix>.N (N = 2…254), all on this port (0: a free port each).
+  LOCAL_VM_ADDRESS_PREFIX: z
+    .string()
+    .regex(/^127\.(25[0-5]|2[0-4]\d|1?\d?\d)\.(25[0-5]|2[0-4]\d|1?\d?\d)$/, "the first three numbers of a loopback address, e.g. 127.0.0")
+    .default("127.0.0"),
+  LOCAL_VM_SSH_PORT: z.coerce.number().int().min(0).max(65535).default(22),
+  // How long to keep trying to reach a VM over SSH (refused while it boots) before giving up.
+  SSH_CONNECT_TIMEOUT_SECONDS: z.coerce.number().positive().default(300),
+  // Every HTTP call to a cloud API (Keystone, Nova) is abandoned after this long.
+  PROVIDER_API_TIMEOUT_SECONDS: z.coerce.number().positive().default(30),
 });
 
 export type Config = Readonly<
