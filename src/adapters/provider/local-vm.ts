@@ -108,17 +108,27 @@ MaxStartups 100:30:200
 
 /**
  * The VM's "login": sessions start in the VM's home with HOME pointing there (so a playbook writes
- * only below it), and carry OCIM_LOCAL_VM so deleting the VM can stop what it left running.
+ * only below it) and a fresh environment like a new VM's (the host user's ~/.bashrc has already
+ * run by then, and its PATH must not leak in). OCIM_LOCAL_VM marks every process a session
+ * starts, so deleting the VM can stop what it left running.
  */
 function enterScript(paths: VmPaths, record: VmRecord): string {
+  const env = [
+    `HOME=${shellQuote(paths.home)}`,
+    `OCIM_LOCAL_VM=${shellQuote(record.id)}`,
+    `OCIM_VM_ADDRESS=${shellQuote(record.address)}`,
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "LANG=C.UTF-8",
+    'USER="$USER" LOGNAME="$LOGNAME" SHELL="$SHELL"',
+    'SSH_CLIENT="$SSH_CLIENT" SSH_CONNECTION="$SSH_CONNECTION"',
+  ].join(" \\\n  ");
   return `#!/bin/sh
 # Login of the local VM ${record.name}, written by Ocim (ForceCommand of its sshd).
-export HOME=${shellQuote(paths.home)}
-export OCIM_LOCAL_VM=${shellQuote(record.id)}
-export OCIM_VM_ADDRESS=${shellQuote(record.address)}
-cd "$HOME" || exit 1
-if [ -z "\${SSH_ORIGINAL_COMMAND:-}" ]; then exec "\${SHELL:-/bin/sh}" -l; fi
-exec "\${SHELL:-/bin/sh}" -c "$SSH_ORIGINAL_COMMAND"
+cd ${shellQuote(paths.home)} || exit 1
+if [ -z "\${SSH_ORIGINAL_COMMAND:-}" ]; then
+  exec env -i ${env} \\\n    "\${SHELL:-/bin/sh}" -l
+fi
+exec env -i ${env} \\\n  SSH_ORIGINAL_COMMAND="$SSH_ORIGINAL_COMMAND" \\\n  "\${SHELL:-/bin/sh}" -c "$SSH_ORIGINAL_COMMAND"
 `;
 }
 

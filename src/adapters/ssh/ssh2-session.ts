@@ -1,8 +1,9 @@
 // One connected ssh2 client seen through the SshSession port: exec with a timeout and bounded
 // output, atomic SFTP uploads, and reads of a file from a byte offset (to tail a playbook log).
 import { randomBytes } from "node:crypto";
-import type { Client, ClientChannel, SFTPWrapper } from "ssh2";
+import type { Client, SFTPWrapper } from "ssh2";
 import { SshError, type ExecResult, type SshSession } from "./port.js";
+import { shellQuote } from "./quote.js";
 
 const DEFAULT_EXEC_TIMEOUT_MS = 10 * 60_000;
 const SFTP_TIMEOUT_MS = 60_000;
@@ -10,6 +11,8 @@ const CLOSE_TIMEOUT_MS = 5_000;
 /** Beyond this, a command's output is cut (a log belongs in a file read with readFrom). */
 const MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
 const NO_SUCH_FILE = 2;
+/** After SIGTERM at the deadline, `timeout` sends SIGKILL this much later. */
+const KILL_GRACE_S = 5;
 
 export function openSession(client: Client, hostKeyFingerprint: string): SshSession {
   let lost: string | null = null;
@@ -65,18 +68,32 @@ export function openSession(client: Client, hostKeyFingerprint: string): SshSess
   };
 }
 
+/**
+ * Runs the command under coreutils `timeout` on the VM: at the deadline it kills the command's
+ * whole process group (a playbook's children too), even if this connection is gone by then. The
+ * channel is closed as well, after a grace period, for a VM where that did not work.
+ */
 function exec(client: Client, command: string, timeoutMs: number, lost: () => string | null): Promise<ExecResult> {
+  const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
+  const wrapped = `timeout -k ${KILL_GRACE_S} ${seconds} "\${SHELL:-/bin/sh}" -c ${shellQuote(command)}`;
   return new Promise((resolve, reject) => {
-    client.exec(command, (err, stream) => {
+    client.exec(wrapped, (err, stream) => {
       if (err) return reject(new SshError("connection_lost", `Could not start a command over SSH: ${err.message}.`));
       const out = collector();
       const errOut = collector();
       let code: number | null = null;
       let signal: string | undefined;
+      let timedOut = false;
+      const timeoutError = () =>
+        new SshError("command_timeout", `The command did not finish within ${seconds} s and was stopped: ${command.slice(0, 120)}`);
       const timer = setTimeout(() => {
-        kill(stream);
-        reject(new SshError("command_timeout", `The command did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped: ${command.slice(0, 120)}`));
+        timedOut = true;
+        hardStop = setTimeout(() => {
+          stream.close();
+          reject(timeoutError());
+        }, (KILL_GRACE_S + 5) * 1000);
       }, timeoutMs);
+      let hardStop: NodeJS.Timeout | undefined;
       stream.on("data", out.add);
       stream.stderr.on("data", errOut.add);
       stream.on("exit", (c: number | null, s?: string) => {
@@ -85,22 +102,14 @@ function exec(client: Client, command: string, timeoutMs: number, lost: () => st
       });
       stream.on("close", () => {
         clearTimeout(timer);
+        clearTimeout(hardStop);
+        if (timedOut) return reject(timeoutError());
         const gone = code === null && !signal ? lost() : null;
         if (gone) return reject(new SshError("connection_lost", `The SSH connection was lost while a command ran: ${gone}.`));
         resolve({ code, ...(signal ? { signal } : {}), stdout: out.text(), stderr: errOut.text() });
       });
     });
   });
-}
-
-/** Ends the remote command: OpenSSH delivers the signal; closing the channel covers servers that do not. */
-function kill(stream: ClientChannel): void {
-  try {
-    stream.signal("KILL");
-  } catch {
-    // The channel is already gone.
-  }
-  stream.close();
 }
 
 function collector() {
