@@ -20,6 +20,7 @@ interface Fault {
   service: Service;
   status?: number;
   delayMs?: number;
+  message?: string;
   times: number;
 }
 
@@ -52,7 +53,7 @@ export class FakeOpenstack {
   }
 
   /** The next `times` requests to the service answer `status` (or are answered after delayMs). */
-  fault(service: Service, fault: { status?: number; delayMs?: number; times?: number }): void {
+  fault(service: Service, fault: { status?: number; delayMs?: number; message?: string; times?: number }): void {
     this.faults.push({ service, times: 1, ...fault });
   }
 
@@ -90,7 +91,7 @@ export class FakeOpenstack {
     if (fault) {
       fault.times -= 1;
       if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
-      if (fault.status) return send(fault.status, { error: { code: fault.status, message: "The service is unavailable (injected fault)." } });
+      if (fault.status) return send(fault.status, { error: { code: fault.status, message: fault.message ?? "The service is unavailable (injected fault)." } });
     }
     const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
     if (service === "keystone") return this.keystone(req.method ?? "", url, body, send);
