@@ -12,7 +12,7 @@ import type { Logger } from "../../logger.js";
 import { withFileLock } from "./file-lock.js";
 import { findProgram, sshdPid, startSshd, stopSshd, stopVmProcesses } from "./local-sshd.js";
 import { createVmFiles, generateKey, readRecord, vmPaths, writeSshdFiles, type SshdSetup, type VmPaths, type VmRecord } from "./local-vm.js";
-import { ProviderError, SERVER_NAME, type Provider, type ServerInfo, type SshLogin } from "./port.js";
+import { ProviderError, SERVER_NAME, type CreateServerInput, type Provider, type ServerInfo, type SshLogin } from "./port.js";
 import { portAnswers, tryBind } from "./tcp.js";
 
 export interface LocalProviderOptions {
@@ -35,114 +35,143 @@ export function createLocalProvider(opts: LocalProviderOptions): Provider {
   if (opts.nodeEnv === "production") {
     throw new ProviderError(`The local provider refuses to run with NODE_ENV=production. ${LOCAL_NOT_ISOLATED} Use the openstack provider.`, false);
   }
-  const vmsDir = path.join(opts.dataDir, "vms");
-  const keyFile = path.join(opts.dataDir, "provider-key", "id_ed25519");
-  const username = os.userInfo().username;
-  // One lock per VM (start, restart, delete), one for choosing addresses.
-  const lock = <T>(file: string, work: () => Promise<T>) => withFileLock(path.join(vmsDir, file), LOCK_DEADLINE_MS, work);
-  let programs: { sshd: string; sftpServer: string } | null = null;
-  const tools = () =>
-    (programs ??= {
-      sshd: findProgram("OpenSSH's sshd", ["/usr/sbin/sshd", "/usr/local/sbin/sshd", "/sbin/sshd"], "apt-get install openssh-server"),
-      sftpServer: findProgram(
-        "OpenSSH's sftp-server",
-        ["/usr/lib/openssh/sftp-server", "/usr/libexec/openssh/sftp-server", "/usr/libexec/sftp-server", "/usr/lib/ssh/sftp-server"],
-        "apt-get install openssh-server",
-      ),
-    });
+  return new LocalProvider(opts);
+}
 
-  const providerKey = async () => {
-    if (!existsSync(keyFile)) {
-      await mkdir(path.dirname(keyFile), { recursive: true, mode: 0o700 });
-      await withFileLock(`${keyFile}.lock`, LOCK_DEADLINE_MS, async () => {
-        if (!existsSync(keyFile)) await generateKey(keyFile, `ocim-provider@${os.hostname()}`);
+class LocalProvider implements Provider {
+  readonly kind = "local";
+  readonly isolated = false;
+  private readonly vmsDir: string;
+  private readonly keyFile: string;
+  private readonly username = os.userInfo().username;
+  private programs: { sshd: string; sftpServer: string } | null = null;
+
+  constructor(private readonly opts: LocalProviderOptions) {
+    this.vmsDir = path.join(opts.dataDir, "vms");
+    this.keyFile = path.join(opts.dataDir, "provider-key", "id_ed25519");
+  }
+
+  async createServer({ name }: CreateServerInput): Promise<ServerInfo> {
+    checkName(name);
+    const paths = vmPaths(this.vmsDir, name);
+    await mkdir(this.vmsDir, { recursive: true });
+    const setup = await this.setup();
+    return this.lockVm(name, async () => {
+      // The name is the VM: creating it again (a retried job) gives the one already there.
+      const existing = await readRecord(paths);
+      if (existing) return this.inspect(paths, existing);
+      const record = await this.lock(".addresses.lock", async () => {
+        const fresh = await this.allocate(name);
+        await createVmFiles(paths, fresh, setup);
+        return fresh;
       });
-    }
-    return { privateKey: await readFile(keyFile, "utf8"), publicKey: await readFile(`${keyFile}.pub`, "utf8") };
-  };
-  const setup = async (): Promise<SshdSetup> => ({ username, providerPublicKey: (await providerKey()).publicKey, sftpServer: tools().sftpServer });
+      this.opts.log?.info({ event: "provider.local.created", vm: name, address: record.address, port: record.sshPort }, "provider.local.created");
+      await startSshd(this.tools().sshd, paths, record);
+      return this.inspect(paths, record);
+    });
+  }
+
+  async getServer(id: string): Promise<ServerInfo | null> {
+    const name = nameOf(id);
+    if (!name) return null;
+    const paths = vmPaths(this.vmsDir, name);
+    return this.lockVm(name, async () => {
+      const record = await readRecord(paths);
+      return record?.id === id ? this.inspect(paths, record) : null;
+    });
+  }
+
+  async findServerByName(name: string): Promise<ServerInfo | null> {
+    if (!SERVER_NAME.test(name)) return null;
+    const paths = vmPaths(this.vmsDir, name);
+    if (!existsSync(paths.dir)) return null;
+    return this.lockVm(name, async () => {
+      const record = await readRecord(paths);
+      return record ? this.inspect(paths, record) : null;
+    });
+  }
+
+  async deleteServer(id: string): Promise<void> {
+    const name = nameOf(id);
+    if (!name || !existsSync(vmPaths(this.vmsDir, name).dir)) return;
+    const paths = vmPaths(this.vmsDir, name);
+    await this.lockVm(name, async () => {
+      const record = await readRecord(paths);
+      if (record?.id !== id) return; // an older VM of the same name: already gone
+      await stopSshd(paths);
+      await stopVmProcesses(id);
+      await rm(paths.dir, { recursive: true, force: true });
+      this.opts.log?.info({ event: "provider.local.deleted", vm: name }, "provider.local.deleted");
+    });
+  }
+
+  async sshLogin(): Promise<SshLogin> {
+    return { username: this.username, privateKey: (await this.providerKey()).privateKey };
+  }
 
   /** The VM as seen now; an sshd that died (host reboot, crash, kill) is started again. */
-  const inspect = async (paths: VmPaths, record: VmRecord): Promise<ServerInfo> => {
+  private async inspect(paths: VmPaths, record: VmRecord): Promise<ServerInfo> {
     if ((await sshdPid(paths)) === null) {
-      opts.log?.info({ event: "provider.local.sshd_restart", vm: record.name }, "provider.local.sshd_restart");
-      await writeSshdFiles(paths, record, await setup());
-      await startSshd(tools().sshd, paths, record);
+      this.opts.log?.info({ event: "provider.local.sshd_restart", vm: record.name }, "provider.local.sshd_restart");
+      await writeSshdFiles(paths, record, await this.setup());
+      await startSshd(this.tools().sshd, paths, record);
     }
     const ready = await portAnswers(record.address, record.sshPort, 2_000);
-    return { id: record.id, name: record.name, status: ready ? "ready" : "booting", publicIp: record.address, sshPort: record.sshPort, workDir: path.join(paths.home, "ocim") };
-  };
+    return {
+      id: record.id,
+      name: record.name,
+      status: ready ? "ready" : "booting",
+      publicIp: record.address,
+      sshPort: record.sshPort,
+      workDir: path.join(paths.home, "ocim"),
+    };
+  }
 
-  const allocate = async (name: string): Promise<VmRecord> => {
-    const taken = new Set((await allRecords(vmsDir)).map((r) => r.address));
+  private async allocate(name: string): Promise<VmRecord> {
+    const { addressPrefix, sshPort } = this.opts;
+    const taken = new Set((await allRecords(this.vmsDir)).map((r) => r.address));
     for (let n = 2; n <= 254; n++) {
-      const address = `${opts.addressPrefix}.${n}`;
+      const address = `${addressPrefix}.${n}`;
       if (taken.has(address)) continue;
       // Another Ocim (another DATA_DIR) or any other program may hold the address: skip it.
-      const port = await tryBind(address, opts.sshPort);
+      const port = await tryBind(address, sshPort);
       if (port !== null) return { id: `${name}.${randomBytes(4).toString("hex")}`, name, address, sshPort: port, createdAt: new Date().toISOString() };
     }
-    const hint = opts.sshPort !== 0 ? ` Is something listening on port ${opts.sshPort} of every address (or may this user not bind it)? Set LOCAL_VM_SSH_PORT=0 to give each VM a free port.` : "";
-    throw new ProviderError(`No free local VM address in ${opts.addressPrefix}.2-254.${hint}`, false);
-  };
+    const hint = sshPort !== 0 ? ` Is something listening on port ${sshPort} of every address (or may this user not bind it)? Set LOCAL_VM_SSH_PORT=0 to give each VM a free port.` : "";
+    throw new ProviderError(`No free local VM address in ${addressPrefix}.2-254.${hint}`, false);
+  }
 
-  return {
-    kind: "local",
-    isolated: false,
-    async createServer({ name }) {
-      checkName(name);
-      const paths = vmPaths(vmsDir, name);
-      await mkdir(vmsDir, { recursive: true });
-      const vmSetup = await setup();
-      return lock(`.${name}.vm.lock`, async () => {
-        // The name is the VM: creating it again (a retried job) gives the one already there.
-        const existing = await readRecord(paths);
-        if (existing) return inspect(paths, existing);
-        const record = await lock(".addresses.lock", async () => {
-          const fresh = await allocate(name);
-          await createVmFiles(paths, fresh, vmSetup);
-          return fresh;
-        });
-        opts.log?.info({ event: "provider.local.created", vm: name, address: record.address, port: record.sshPort }, "provider.local.created");
-        await startSshd(tools().sshd, paths, record);
-        return inspect(paths, record);
+  private async providerKey(): Promise<{ privateKey: string; publicKey: string }> {
+    const file = this.keyFile;
+    if (!existsSync(file)) {
+      await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+      await withFileLock(`${file}.lock`, LOCK_DEADLINE_MS, async () => {
+        if (!existsSync(file)) await generateKey(file, `ocim-provider@${os.hostname()}`);
       });
-    },
-    async getServer(id) {
-      const name = nameOf(id);
-      if (!name) return null;
-      const paths = vmPaths(vmsDir, name);
-      return lock(`.${name}.vm.lock`, async () => {
-        const record = await readRecord(paths);
-        return record?.id === id ? inspect(paths, record) : null;
-      });
-    },
-    async findServerByName(name) {
-      if (!SERVER_NAME.test(name)) return null;
-      const paths = vmPaths(vmsDir, name);
-      if (!existsSync(paths.dir)) return null;
-      return lock(`.${name}.vm.lock`, async () => {
-        const record = await readRecord(paths);
-        return record ? inspect(paths, record) : null;
-      });
-    },
-    async deleteServer(id) {
-      const name = nameOf(id);
-      if (!name || !existsSync(vmPaths(vmsDir, name).dir)) return;
-      const paths = vmPaths(vmsDir, name);
-      await lock(`.${name}.vm.lock`, async () => {
-        const record = await readRecord(paths);
-        if (record?.id !== id) return;
-        await stopSshd(paths);
-        await stopVmProcesses(id);
-        await rm(paths.dir, { recursive: true, force: true });
-        opts.log?.info({ event: "provider.local.deleted", vm: name }, "provider.local.deleted");
-      });
-    },
-    async sshLogin(): Promise<SshLogin> {
-      return { username, privateKey: (await providerKey()).privateKey };
-    },
-  };
+    }
+    return { privateKey: await readFile(file, "utf8"), publicKey: await readFile(`${file}.pub`, "utf8") };
+  }
+
+  private async setup(): Promise<SshdSetup> {
+    return { username: this.username, providerPublicKey: (await this.providerKey()).publicKey, sftpServer: this.tools().sftpServer };
+  }
+
+  private tools(): { sshd: string; sftpServer: string } {
+    const install = "apt-get install openssh-server";
+    return (this.programs ??= {
+      sshd: findProgram("OpenSSH's sshd", ["/usr/sbin/sshd", "/usr/local/sbin/sshd", "/sbin/sshd"], install),
+      sftpServer: findProgram("OpenSSH's sftp-server", ["/usr/lib/openssh/sftp-server", "/usr/libexec/openssh/sftp-server", "/usr/libexec/sftp-server", "/usr/lib/ssh/sftp-server"], install),
+    });
+  }
+
+  /** One lock per VM (start, restart, delete) between all processes on this DATA_DIR. */
+  private lockVm<T>(name: string, work: () => Promise<T>): Promise<T> {
+    return this.lock(`.${name}.vm.lock`, work);
+  }
+
+  private lock<T>(file: string, work: () => Promise<T>): Promise<T> {
+    return withFileLock(path.join(this.vmsDir, file), LOCK_DEADLINE_MS, work);
+  }
 }
 
 function checkName(name: string): void {

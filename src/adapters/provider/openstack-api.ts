@@ -34,61 +34,73 @@ interface Token {
 const EXPIRY_MARGIN_MS = 60_000;
 
 export function createOpenstackApi(opts: OpenstackApiOptions): OpenstackApi {
-  const { settings, credentials } = opts;
-  const secrets = () => [credentials.password, credentials.username, token?.value].filter((s): s is string => Boolean(s && s.length >= 3));
-  const scrub = (text: string) => secrets().reduce((t, s) => t.split(s).join("[masked]"), text);
-  let token: Token | null = null;
-  let pending: Promise<Token> | null = null;
+  return new KeystoneSession(opts);
+}
 
-  const send = async (method: string, url: string, what: string, headers: Record<string, string>, body?: unknown) => {
+class KeystoneSession implements OpenstackApi {
+  private token: Token | null = null;
+  private pending: Promise<Token> | null = null;
+
+  constructor(private readonly opts: OpenstackApiOptions) {}
+
+  async compute(method: string, path: string, what: string, body?: unknown): Promise<ApiAnswer> {
+    for (let attempt = 1; ; attempt++) {
+      const token = await this.currentToken();
+      const res = await this.send(method, `${token.computeUrl.replace(/\/+$/, "")}${path}`, what, { "x-auth-token": token.value }, body);
+      const answer = { status: res.status, body: await readJson(res) };
+      if (res.status === 401 && attempt === 1) {
+        this.token = null; // revoked or expired early: one fresh token, one more try
+        continue;
+      }
+      if (res.status === 401) throw new ProviderError(`OpenStack refused the token of provider account "${this.opts.accountName}" while ${what} (401).`, false);
+      if (res.ok || res.status === 404) return answer;
+      throw httpError(res.status, what, this.scrub(apiMessage(answer.body)));
+    }
+  }
+
+  private async currentToken(): Promise<Token> {
+    if (this.token && Date.now() < this.token.expiresAt - EXPIRY_MARGIN_MS) return this.token;
+    // Calls made while a token is on its way share it.
+    this.pending ??= this.authenticate().finally(() => (this.pending = null));
+    this.token = await this.pending;
+    return this.token;
+  }
+
+  private async authenticate(): Promise<Token> {
+    const { settings, credentials, accountName } = this.opts;
+    const what = `authenticating provider account "${accountName}"`;
+    const url = `${settings.authUrl.replace(/\/+$/, "").replace(/\/v3$/, "")}/v3/auth/tokens`;
+    const res = await this.send("POST", url, what, {}, authBody(settings, credentials));
+    const body = await readJson(res);
+    if (res.status === 401) throw new ProviderError(`OpenStack refused the credentials of provider account "${accountName}" (401).`, false);
+    if (!res.ok) throw httpError(res.status, what, this.scrub(apiMessage(body)));
+    const value = res.headers.get("x-subject-token");
+    if (!value) throw new ProviderError(`Keystone answered ${what} without an X-Subject-Token header.`, false);
+    const fresh = { value, ...readToken(body, settings, accountName) };
+    const expiresAt = new Date(fresh.expiresAt).toISOString();
+    this.opts.log?.info({ event: "provider.openstack.authenticated", account: accountName, expiresAt }, "provider.openstack.authenticated");
+    return fresh;
+  }
+
+  private async send(method: string, url: string, what: string, headers: Record<string, string>, body?: unknown): Promise<Response> {
+    const json: Record<string, string> = body === undefined ? {} : { "content-type": "application/json" };
     try {
       return await fetch(url, {
         method,
-        headers: { accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+        headers: { accept: "application/json", ...json, ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(opts.timeoutMs),
+        signal: AbortSignal.timeout(this.opts.timeoutMs),
       });
     } catch (err) {
-      throw networkError(err, what, new URL(url).host, opts.timeoutMs);
+      throw networkError(err, what, new URL(url).host, this.opts.timeoutMs);
     }
-  };
+  }
 
-  const authenticate = async (): Promise<Token> => {
-    const what = `authenticating provider account "${opts.accountName}"`;
-    const res = await send("POST", `${settings.authUrl.replace(/\/+$/, "").replace(/\/v3$/, "")}/v3/auth/tokens`, what, {}, authBody(settings, credentials));
-    const body = await readJson(res);
-    if (res.status === 401) throw new ProviderError(`OpenStack refused the credentials of provider account "${opts.accountName}" (401).`, false);
-    if (!res.ok) throw httpError(res.status, what, scrub(apiMessage(body)));
-    const value = res.headers.get("x-subject-token");
-    if (!value) throw new ProviderError(`Keystone answered ${what} without an X-Subject-Token header.`, false);
-    const fresh = { value, ...readToken(body, settings, opts.accountName) };
-    opts.log?.info({ event: "provider.openstack.authenticated", account: opts.accountName, expiresAt: new Date(fresh.expiresAt).toISOString() }, "provider.openstack.authenticated");
-    return fresh;
-  };
-
-  const currentToken = async (): Promise<Token> => {
-    if (token && Date.now() < token.expiresAt - EXPIRY_MARGIN_MS) return token;
-    pending ??= authenticate().finally(() => (pending = null));
-    token = await pending;
-    return token;
-  };
-
-  return {
-    async compute(method, path, what, body) {
-      for (let attempt = 1; ; attempt++) {
-        const t = await currentToken();
-        const res = await send(method, `${t.computeUrl.replace(/\/+$/, "")}${path}`, what, { "x-auth-token": t.value }, body);
-        const answer = { status: res.status, body: await readJson(res) };
-        if (res.status === 401 && attempt === 1) {
-          token = null; // revoked or expired early: one fresh token, one more try
-          continue;
-        }
-        if (res.status === 401) throw new ProviderError(`OpenStack refused the token of provider account "${opts.accountName}" while ${what} (401).`, false);
-        if (res.ok || res.status === 404) return answer;
-        throw httpError(res.status, what, scrub(apiMessage(answer.body)));
-      }
-    },
-  };
+  /** An API message may repeat what it was sent (a user name in "could not find user …"). */
+  private scrub(text: string): string {
+    const secrets = [this.opts.credentials.password, this.opts.credentials.username, this.token?.value];
+    return secrets.filter((s): s is string => Boolean(s && s.length >= 3)).reduce((t, s) => t.split(s).join("[masked]"), text);
+  }
 }
 
 function authBody(settings: OpenstackSettings, credentials: OpenstackCredentials) {

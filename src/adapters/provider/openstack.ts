@@ -1,8 +1,9 @@
 // The OpenStack provider (DESIGN §6): Nova servers through the compute endpoint of a Keystone v3
 // token. A server is "ready" once it is ACTIVE and its SSH port answers; ACTIVE alone means the
 // guest is still booting.
-import { createOpenstackApi, type OpenstackApiOptions } from "./openstack-api.js";
-import { ProviderError, type Provider, type ServerInfo, type VmStatus } from "./port.js";
+import { createOpenstackApi, type OpenstackApi, type OpenstackApiOptions } from "./openstack-api.js";
+import type { OpenstackSettings } from "./openstack-settings.js";
+import { ProviderError, type CreateServerInput, type Provider, type ServerInfo, type SshLogin, type VmStatus } from "./port.js";
 import { portAnswers } from "./tcp.js";
 
 const NOVA_STATUS: Record<string, VmStatus> = {
@@ -31,60 +32,72 @@ interface NovaServer {
 }
 
 export function createOpenstackProvider(opts: OpenstackApiOptions): Provider {
-  const { settings } = opts;
-  const api = createOpenstackApi(opts);
-  const workDir = settings.workDir ?? (settings.sshUser === "root" ? "/root/ocim" : `/home/${settings.sshUser}/ocim`);
+  return new OpenstackProvider(opts);
+}
 
-  const toInfo = async (server: NovaServer): Promise<ServerInfo> => {
-    const publicIp = publicAddress(server);
-    let status = NOVA_STATUS[server.status ?? ""] ?? "unknown";
-    if (status === "booting" && publicIp && (await portAnswers(publicIp, settings.sshPort, SSH_PROBE_MS))) status = "ready";
-    return { id: server.id, name: server.name, status, publicIp, sshPort: settings.sshPort, workDir };
-  };
+class OpenstackProvider implements Provider {
+  readonly kind = "openstack";
+  readonly isolated = true;
+  private readonly api: OpenstackApi;
+  private readonly settings: OpenstackSettings;
+  private readonly workDir: string;
 
-  const getServer = async (id: string): Promise<ServerInfo | null> => {
-    const res = await api.compute("GET", `/servers/${encodeURIComponent(id)}`, `reading server ${id}`);
+  constructor(private readonly opts: OpenstackApiOptions) {
+    this.api = createOpenstackApi(opts);
+    this.settings = opts.settings;
+    const user = this.settings.sshUser;
+    this.workDir = this.settings.workDir ?? (user === "root" ? "/root/ocim" : `/home/${user}/ocim`);
+  }
+
+  async createServer({ name, metadata = {} }: CreateServerInput): Promise<ServerInfo> {
+    const { settings } = this;
+    const what = `creating server ${name}`;
+    const res = await this.api.compute("POST", "/servers", what, {
+      server: {
+        name,
+        flavorRef: settings.flavorRef,
+        imageRef: settings.imageRef,
+        key_name: settings.keyName,
+        metadata,
+        ...(settings.securityGroups.length ? { security_groups: settings.securityGroups.map((g) => ({ name: g })) } : {}),
+        ...(settings.networkIds.length ? { networks: settings.networkIds.map((uuid) => ({ uuid })) } : {}),
+      },
+    });
+    if (res.status === 404) throw new ProviderError(`OpenStack answered 404 while ${what}: is the compute endpoint right?`, false);
+    const created = serverOf(res.body, what);
+    return { id: created.id, name, status: "building", publicIp: null, sshPort: settings.sshPort, workDir: this.workDir };
+  }
+
+  async getServer(id: string): Promise<ServerInfo | null> {
+    const res = await this.api.compute("GET", `/servers/${encodeURIComponent(id)}`, `reading server ${id}`);
     if (res.status === 404) return null;
-    return toInfo(serverOf(res.body, `reading server ${id}`));
-  };
+    return this.toInfo(serverOf(res.body, `reading server ${id}`));
+  }
 
-  return {
-    kind: "openstack",
-    isolated: true,
-    async createServer({ name, metadata = {} }) {
-      const what = `creating server ${name}`;
-      const res = await api.compute("POST", "/servers", what, {
-        server: {
-          name,
-          flavorRef: settings.flavorRef,
-          imageRef: settings.imageRef,
-          key_name: settings.keyName,
-          metadata,
-          ...(settings.securityGroups.length ? { security_groups: settings.securityGroups.map((g) => ({ name: g })) } : {}),
-          ...(settings.networkIds.length ? { networks: settings.networkIds.map((uuid) => ({ uuid })) } : {}),
-        },
-      });
-      if (res.status === 404) throw new ProviderError(`OpenStack answered 404 while ${what}: is the compute endpoint right?`, false);
-      const created = serverOf(res.body, what);
-      return { id: created.id, name, status: "building", publicIp: null, sshPort: settings.sshPort, workDir };
-    },
-    getServer,
-    async findServerByName(name) {
-      // Nova's name filter is a regular expression: anchor it and escape the name, so "x-as1" is not "x-as10".
-      const pattern = `^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;
-      const what = `looking up server ${name}`;
-      const res = await api.compute("GET", `/servers?name=${encodeURIComponent(pattern)}`, what);
-      const servers = (res.body as { servers?: NovaServer[] } | null)?.servers ?? [];
-      const match = servers.find((s) => s.name === name);
-      return match ? getServer(match.id) : null;
-    },
-    async deleteServer(id) {
-      await api.compute("DELETE", `/servers/${encodeURIComponent(id)}`, `deleting server ${id}`);
-    },
-    async sshLogin() {
-      return { username: settings.sshUser, privateKey: opts.credentials.sshPrivateKey };
-    },
-  };
+  async findServerByName(name: string): Promise<ServerInfo | null> {
+    // Nova's name filter is a regular expression: anchor it and escape the name, so "x-as1" is not "x-as10".
+    const pattern = `^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;
+    const res = await this.api.compute("GET", `/servers?name=${encodeURIComponent(pattern)}`, `looking up server ${name}`);
+    const servers = (res.body as { servers?: NovaServer[] } | null)?.servers ?? [];
+    const match = servers.find((s) => s.name === name);
+    return match ? this.getServer(match.id) : null;
+  }
+
+  async deleteServer(id: string): Promise<void> {
+    await this.api.compute("DELETE", `/servers/${encodeURIComponent(id)}`, `deleting server ${id}`);
+  }
+
+  async sshLogin(): Promise<SshLogin> {
+    return { username: this.settings.sshUser, privateKey: this.opts.credentials.sshPrivateKey };
+  }
+
+  private async toInfo(server: NovaServer): Promise<ServerInfo> {
+    const publicIp = publicAddress(server);
+    const { sshPort } = this.settings;
+    let status = NOVA_STATUS[server.status ?? ""] ?? "unknown";
+    if (status === "booting" && publicIp && (await portAnswers(publicIp, sshPort, SSH_PROBE_MS))) status = "ready";
+    return { id: server.id, name: server.name, status, publicIp, sshPort, workDir: this.workDir };
+  }
 }
 
 function serverOf(body: unknown, what: string): NovaServer {
