@@ -38,9 +38,10 @@ export async function launchAppServer(
     // The increment locks the instance row, so two launches at once get distinct numbers.
     const instance = await tx.instance.update({ where: { id: input.instanceId }, data: { nextAppServerNumber: { increment: 1 } } });
     const number = instance.nextAppServerNumber - 1;
+    const sshUsers = await sshUsersFrom(tx);
     let variables: Record<string, unknown>;
     try {
-      variables = mergedVariables(instance, basicAuthFor(deps.secrets, instance), await sshUsersFrom(tx), input.extraVariables);
+      variables = mergedVariables(instance, basicAuthFor(deps.secrets, instance), sshUsers, input.extraVariables);
     } catch {
       throw new AppError("validation", "The instance's extra ansible variables are not a YAML mapping. Fix them in the admin, then launch again.");
     }
