@@ -73,6 +73,11 @@ export async function launchAppServer(
     });
     return created;
   });
-  await deps.jobs.enqueue(JOB.provisionAppServer, { appServerId: appServer.id }, { jobId: `provision-${appServer.id}` });
+  await deps.jobs.enqueue(JOB.provisionAppServer, { appServerId: appServer.id }, {
+    jobId: `provision-${appServer.id}`,
+    // Infrastructure hiccups (API 5xx, SSH refused) are retried with backoff; a failed playbook is not.
+    attempts: 5,
+    backoff: { type: "exponential", delay: 15_000 },
+  });
   return appServer;
 }
