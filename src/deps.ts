@@ -37,7 +37,7 @@ export function createDeps(config: Config, conn: Connections, overrides: Partial
     jobs: createJobs(redis, conn.queuePrefix),
     log: createLogger(config.LOG_LEVEL),
     secrets: createSecrets(conn.secretKey),
-    github: createGithubRest(config.GITHUB_API_URL),
+    github: createGithubRest({ apiUrl: config.GITHUB_API_URL, token: config.GITHUB_TOKEN }),
     now: () => new Date(),
     ...overrides,
   };
