@@ -39,6 +39,13 @@ const schema = z.object({
   DEFAULT_EDX_PLATFORM_BRANCH: z.string().default("master"),
   DEFAULT_OPENEDX_RELEASE: z.string().default("master"),
   ADMIN_PAGE_SIZE: z.coerce.number().int().min(5).max(500).default(50),
+  VM_READY_TIMEOUT_MINUTES: z.coerce.number().positive().default(20),
+  PLAYBOOK_LINE_TIMEOUT_MINUTES: z.coerce.number().positive().default(120),
+  PLAYBOOK_TIMEOUT_MINUTES: z.coerce.number().positive().default(180),
+  PROVISIONING_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(20),
+  // How long a provisioning job's lock lives without renewal; a worker that died loses its
+  // job to another after about this long.
+  JOB_LOCK_SECONDS: z.coerce.number().int().min(5).max(600).default(30),
   // Local provider: each VM is an sshd on <prefix>.N (N = 2…254), all on this port (0: a free port each).
   LOCAL_VM_ADDRESS_PREFIX: z
     .string()
@@ -70,7 +77,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+    throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`));
   }
   const c = parsed.data;
   const problems: string[] = [];

@@ -25,7 +25,7 @@ export async function createTestDeps(env: Record<string, string | undefined> = {
   const databaseUrl = adminUrl.replace(/\/postgres$/, `/${name}`);
   const redisUrl = inject("redisUrl");
   const config = testConfig({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, ...env });
-  const deps = createDeps(config, { databaseUrl, redisUrl, secretKey: TEST_SECRET_KEY }, overrides);
+  const deps = createDeps(config, { databaseUrl, redisUrl, secretKey: TEST_SECRET_KEY, queuePrefix: `ocimtest-${name}` }, overrides);
   return {
     ...deps,
     databaseUrl,

@@ -1,0 +1,40 @@
+// Enqueueing jobs (BullMQ). Callers enqueue only after their transaction commits (STYLE 6).
+import { Queue, type JobsOptions } from "bullmq";
+import type { Redis } from "ioredis";
+import { JOB_QUEUE, type JobName, type QueueName } from "./names.js";
+import { PAYLOADS, type Payload } from "./payloads.js";
+
+export interface Jobs {
+  prefix: string;
+  enqueue<N extends JobName>(name: N, payload: Payload<N>, opts?: JobsOptions): Promise<string>;
+  queue(name: QueueName): Queue;
+  close(): Promise<void>;
+}
+
+export function createJobs(redis: Redis, prefix = "ocim"): Jobs {
+  const queues = new Map<QueueName, Queue>();
+  const queue = (name: QueueName) => {
+    let q = queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: redis, prefix });
+      queues.set(name, q);
+    }
+    return q;
+  };
+  return {
+    prefix,
+    queue,
+    async enqueue(name, payload, opts = {}) {
+      const data = PAYLOADS[name].parse(payload);
+      const job = await queue(JOB_QUEUE[name]).add(name, data, {
+        removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
+        removeOnFail: { age: 30 * 24 * 3600 },
+        ...opts,
+      });
+      return job.id ?? "";
+    },
+    async close() {
+      await Promise.all([...queues.values()].map((q) => q.close()));
+    },
+  };
+}
