@@ -7,6 +7,7 @@ import { readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { pino } from "pino";
+import { connectVm } from "../../src/adapters/provider/connect-vm.js";
 import { localProviderOptions } from "../../src/adapters/provider/factory.js";
 import { createLocalProvider } from "../../src/adapters/provider/local.js";
 import { readRecord, vmPaths } from "../../src/adapters/provider/local-vm.js";
@@ -40,7 +41,7 @@ export async function localVms(): Promise<LocalVms> {
     addressPrefix,
     provider,
     async connect(vm, deadlineMs = 20_000) {
-      const session = await ssh.connect({ host: vm.publicIp!, port: vm.sshPort, ...(await provider().sshLogin()), deadlineMs });
+      const session = await connectVm(ssh, provider(), vm, deadlineMs);
       sessions.push(session);
       return session;
     },

@@ -51,6 +51,7 @@ function attempt(target: SshTarget, readyTimeout: number): Promise<SshSession> {
     let hostKeyRejected = false;
     const fail = (err: unknown) => {
       client.removeAllListeners("ready");
+      client.on("error", () => {}); // a second error while closing must not crash the process
       client.end();
       reject(hostKeyRejected ? new SshError("host_key", `The host key of ${target.host}:${target.port} is ${fingerprint}, not the expected ${target.hostKeyFingerprint}.`) : err);
     };
