@@ -1,9 +1,9 @@
 // An in-test HTTP server speaking the parts of OpenStack that Ocim uses: Keystone v3 password
 // auth (token in X-Subject-Token, service catalog) and Nova servers (create, show, list by name
 // regex, delete). Faults on demand: error statuses, slow answers, revoked tokens.
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type http from "node:http";
 import { randomBytes, randomUUID } from "node:crypto";
+import { sendJson, serveFake, type FakeHttp, type FakeRequest } from "./http-fake.js";
 
 export interface FakeServer {
   id: string;
@@ -38,11 +38,18 @@ export class FakeOpenstack {
   serverAddress = "127.0.0.1";
   tokenLifetimeSeconds = 3600;
   readonly servers = new Map<string, FakeServer>();
-  readonly requests: string[] = [];
   readonly tokens = new Map<string, number>();
   private faults: Fault[] = [];
-  private server!: http.Server;
-  url = "";
+  private http!: FakeHttp;
+
+  get url(): string {
+    return this.http.url;
+  }
+
+  /** "METHOD /path" of every request, oldest first. */
+  get requests(): string[] {
+    return this.http.requests;
+  }
 
   get authUrl(): string {
     return `${this.url}/identity/v3`;
@@ -62,44 +69,30 @@ export class FakeOpenstack {
   }
 
   async start(): Promise<this> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((r) => this.server.listen(0, "127.0.0.1", () => r()));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.http = await serveFake((req, res) => this.handle(req, res));
     return this;
   }
 
   async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((r) => this.server.close(() => r()));
+    await this.http.stop();
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", this.url);
-    this.requests.push(`${req.method} ${url.pathname}`);
-    const raw = await new Promise<string>((r) => {
-      let b = "";
-      req.on("data", (c) => (b += c));
-      req.on("end", () => r(b));
-    });
-    const send = (status: number, data: unknown, headers: Record<string, string> = {}) => {
-      if (res.destroyed) return;
-      res.writeHead(status, { "content-type": "application/json", ...headers });
-      res.end(data === null ? "" : JSON.stringify(data));
-    };
-    const service: Service = url.pathname.startsWith("/identity/") ? "keystone" : "nova";
+  private async handle(req: FakeRequest, res: http.ServerResponse): Promise<void> {
+    const send: Send = (status, data, headers) => sendJson(res, status, data, headers);
+    const service: Service = req.url.pathname.startsWith("/identity/") ? "keystone" : "nova";
     const fault = this.faults.find((f) => f.service === service && f.times > 0);
     if (fault) {
       fault.times -= 1;
       if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
       if (fault.status) return send(fault.status, { error: { code: fault.status, message: fault.message ?? "The service is unavailable (injected fault)." } });
     }
-    const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
-    if (service === "keystone") return this.keystone(req.method ?? "", url, body, send);
+    const body = req.body ? (JSON.parse(req.body) as Record<string, unknown>) : {};
+    if (service === "keystone") return this.keystone(req.method, req.url, body, send);
     const token = String(req.headers["x-auth-token"] ?? "");
     if (!this.tokens.has(token) || this.tokens.get(token)! < Date.now()) {
       return send(401, { error: { code: 401, title: "Unauthorized", message: "The request you have made requires authentication." } });
     }
-    this.nova(req.method ?? "", url, body, send);
+    this.nova(req.method, req.url, body, send);
   }
 
   private keystone(method: string, url: URL, body: Record<string, unknown>, send: Send): void {
