@@ -42,13 +42,8 @@ export function openSession(client: Client, hostKeyFingerprint: string): SshSess
     async uploadFile(path, content, mode = 0o644) {
       alive();
       const s = await getSftp();
-      const tmp = `${path}.ocim-${randomBytes(4).toString("hex")}`;
-      await withDeadline(writeAll(s, tmp, Buffer.isBuffer(content) ? content : Buffer.from(content), mode), SFTP_TIMEOUT_MS, `uploading ${path}`).catch(
-        (err) => {
-          throw sftpError(`upload ${path}`, err);
-        },
-      );
-      await withDeadline(promisify<void>((cb) => s.ext_openssh_rename(tmp, path, cb)), SFTP_TIMEOUT_MS, `renaming ${path}`).catch((err) => {
+      const data = Buffer.isBuffer(content) ? content : Buffer.from(content);
+      await withDeadline(upload(s, path, data, mode), SFTP_TIMEOUT_MS, `uploading ${path}`).catch((err) => {
         throw sftpError(`upload ${path}`, err);
       });
     },
@@ -124,6 +119,18 @@ function collector() {
     },
     text: () => Buffer.concat(chunks).toString("utf8") + (cut ? `\n[output cut at ${MAX_OUTPUT_BYTES} bytes]` : ""),
   };
+}
+
+/** Written under a temporary name, then renamed: a reader never sees half a file. */
+async function upload(s: SFTPWrapper, path: string, data: Buffer, mode: number): Promise<void> {
+  const tmp = `${path}.ocim-${randomBytes(4).toString("hex")}`;
+  try {
+    await writeAll(s, tmp, data, mode);
+    await promisify<void>((cb) => s.ext_openssh_rename(tmp, path, cb));
+  } catch (err) {
+    s.unlink(tmp, () => {}); // best effort; the error that matters is the one thrown
+    throw err;
+  }
 }
 
 async function writeAll(s: SFTPWrapper, path: string, data: Buffer, mode: number): Promise<void> {
