@@ -11,6 +11,7 @@ import { transition } from "../appservers/status.js";
 import { AppError } from "../../errors.js";
 import { secretValues } from "./variables.js";
 import type { ProvisioningPorts, Vm, VmProvider, VmShell } from "./ports.js";
+import { shellQuote } from "../../adapters/ssh/quote.js";
 import { cloneCommand, killCommand, remotePaths, startCommand, varsFile, type RemotePaths } from "./remote.js";
 import { tailPlaybook } from "./tail-playbook.js";
 import { createRunLog, type RunLog } from "./run-log.js";
@@ -55,7 +56,7 @@ export async function provisionAppServer(deps: Deps, input: { appServerId: numbe
     if (as.status !== "configuring") return as.status;
     vm ??= await provider.getServer(as.providerServerId ?? "");
     if (!vm) throw new AppError("unavailable", `The provider no longer knows the VM ${as.providerServerId}.`);
-    return await configure(deps, as.id, vm, snapshot, ports, log, opts);
+    return await configure(deps, as.id, provider, vm, snapshot, ports, log, opts);
   } finally {
     await log.close();
   }
@@ -99,10 +100,10 @@ async function waitForVm(deps: Deps, id: number, provider: VmProvider, vm: Vm, s
   return current;
 }
 
-async function configure(deps: Deps, id: number, vm: Vm, snapshot: ConfigSnapshot, ports: ProvisioningPorts, log: RunLog, opts: ProvisionOptions): Promise<string> {
-  const shell = await ports.connect(vm, 5 * 60_000);
+async function configure(deps: Deps, id: number, provider: VmProvider, vm: Vm, snapshot: ConfigSnapshot, ports: ProvisioningPorts, log: RunLog, opts: ProvisionOptions): Promise<string> {
+  const shell = await ports.connect(provider, vm, deps.config.SSH_CONNECT_TIMEOUT_SECONDS * 1000);
   try {
-    const paths = remotePaths((vm as Vm & { workDir?: string }).workDir ?? "ocim");
+    const paths = remotePaths(vm.workDir);
     const as = await deps.db.appServer.findUniqueOrThrow({ where: { id } });
     if (as.stepCursor !== PLAYBOOK_STARTED) {
       await startPlaybook(shell, paths, snapshot, log);
@@ -119,7 +120,7 @@ async function configure(deps: Deps, id: number, vm: Vm, snapshot: ConfigSnapsho
 
 async function startPlaybook(shell: VmShell, paths: RemotePaths, snapshot: ConfigSnapshot, log: RunLog): Promise<void> {
   await log.info("Uploading the playbook variables.");
-  const mk = await shell.exec(`mkdir -p '${paths.dir.replaceAll("'", "")}'`, { timeoutMs: 60_000 });
+  const mk = await shell.exec(`mkdir -p ${shellQuote(paths.dir)}`, { timeoutMs: 60_000 });
   if (mk.code !== 0) throw new AppError("unavailable", `Could not create ${paths.dir} on the VM: ${mk.stderr.trim()}`);
   await shell.uploadFile(paths.vars, varsFile(snapshot), 0o600);
   await log.info(`Cloning ${snapshot.playbook.repoUrl} at ${snapshot.playbook.branch}.`);

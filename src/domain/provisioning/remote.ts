@@ -3,6 +3,7 @@
 // SSH connection and the worker; a new worker re-attaches by reading the files.
 import { stringify as toYaml } from "yaml";
 import type { ConfigSnapshot } from "../appservers/launch-appserver.js";
+import { shellQuote as q } from "../../adapters/ssh/quote.js";
 
 export interface RemotePaths {
   dir: string;
@@ -14,6 +15,7 @@ export interface RemotePaths {
   started: string;
 }
 
+/** workDir is absolute (the provider says where): the playbook runs from another directory. */
 export function remotePaths(workDir: string): RemotePaths {
   const dir = workDir.replace(/\/$/, "");
   return {
@@ -27,10 +29,6 @@ export function remotePaths(workDir: string): RemotePaths {
   };
 }
 
-/** POSIX single-quoting: the value can never end the quote or start a new command. */
-export function q(value: string): string {
-  return `'${value.replaceAll("'", `'"'"'`)}'`;
-}
 
 export function varsFile(snapshot: ConfigSnapshot): string {
   return `# Written by Ocim at launch; the same values are frozen in the appserver's snapshot.\n${toYaml(snapshot.variables)}`;

@@ -2,6 +2,7 @@
 // appears and the log is drained. Every wait has a deadline: a silent playbook and a run that is
 // too long both end as timeouts; a status change (cancel) ends the tail at once.
 import type { Deps } from "../../deps.js";
+import { shellQuote } from "../../adapters/ssh/quote.js";
 import type { VmShell } from "./ports.js";
 import type { RemotePaths } from "./remote.js";
 import type { RunLog } from "./run-log.js";
@@ -44,7 +45,7 @@ export async function tailPlaybook(
       if (status !== "configuring") return { kind: "cancelled" };
     }
     if (bytes.length === CHUNK) continue; // more to read right away
-    const exit = await shell.exec(`cat '${paths.exit}' 2>/dev/null || true`, { timeoutMs: 30_000 });
+    const exit = await shell.exec(`cat ${shellQuote(paths.exit)} 2>/dev/null || true`, { timeoutMs: 30_000 });
     if (exit.stdout.trim() !== "") {
       // The exit file is written after the log is complete: drain what is left, then finish.
       const rest = await shell.readFrom(paths.log, offset, CHUNK * 64);
