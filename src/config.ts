@@ -45,6 +45,8 @@ const schema = z.object({
   PROVISIONING_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(20),
   // How long a provisioning job's lock lives without renewal; a worker that died loses its
   // job to another after about this long.
+  // Key prefix of the job queues in Redis: consoles sharing one Redis need different ones.
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, - and _").default("ocim"),
   JOB_LOCK_SECONDS: z.coerce.number().int().min(5).max(600).default(30),
   // Local provider: each VM is an sshd on <prefix>.N (N = 2…254), all on this port (0: a free port each).
   LOCAL_VM_ADDRESS_PREFIX: z

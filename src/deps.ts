@@ -24,8 +24,6 @@ export interface Connections {
   databaseUrl: string;
   redisUrl: string;
   secretKey: string;
-  /** BullMQ key prefix; tests give each file its own. */
-  queuePrefix?: string;
 }
 
 export function createDeps(config: Config, conn: Connections, overrides: Partial<Deps> = {}): Deps {
@@ -34,7 +32,7 @@ export function createDeps(config: Config, conn: Connections, overrides: Partial
     config,
     db: createDb(conn.databaseUrl),
     redis,
-    jobs: createJobs(redis, conn.queuePrefix),
+    jobs: createJobs(redis, config.QUEUE_PREFIX),
     log: createLogger(config.LOG_LEVEL),
     secrets: createSecrets(conn.secretKey),
     github: createGithubRest({ apiUrl: config.GITHUB_API_URL, token: config.GITHUB_TOKEN }),

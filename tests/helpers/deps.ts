@@ -24,8 +24,8 @@ export async function createTestDeps(env: Record<string, string | undefined> = {
   await ensureDatabase(adminUrl, name, "ocim_template");
   const databaseUrl = adminUrl.replace(/\/postgres$/, `/${name}`);
   const redisUrl = inject("redisUrl");
-  const config = testConfig({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, ...env });
-  const deps = createDeps(config, { databaseUrl, redisUrl, secretKey: TEST_SECRET_KEY, queuePrefix: `ocimtest-${name}` }, overrides);
+  const config = testConfig({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: `ocimtest-${name}`, ...env });
+  const deps = createDeps(config, { databaseUrl, redisUrl, secretKey: TEST_SECRET_KEY }, overrides);
   return {
     ...deps,
     databaseUrl,

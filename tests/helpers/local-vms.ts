@@ -20,6 +20,8 @@ import { testConfig } from "./deps.js";
 export interface LocalVms {
   dataDir: string;
   addressPrefix: string;
+  /** The settings that point Ocim at these VMs (for createTestDeps or a worker process). */
+  env: Record<string, string>;
   /** A new provider object on the same DATA_DIR, as after a restart of Ocim. */
   provider(): Provider;
   connect(vm: ServerInfo, deadlineMs?: number): Promise<SshSession>;
@@ -32,13 +34,15 @@ export async function localVms(): Promise<LocalVms> {
   const addressPrefix = `127.${rand()}.${rand()}`;
   // Port 22 as on a real VM, unless this machine's own sshd holds it on every address.
   const sshPort = (await tryBind(`${addressPrefix}.2`, 22)) === null ? 0 : 22;
-  const config = testConfig({ DATA_DIR: dataDir, LOCAL_VM_ADDRESS_PREFIX: addressPrefix, LOCAL_VM_SSH_PORT: String(sshPort) });
+  const env = { DATA_DIR: dataDir, LOCAL_VM_ADDRESS_PREFIX: addressPrefix, LOCAL_VM_SSH_PORT: String(sshPort) };
+  const config = testConfig(env);
   const provider = () => createLocalProvider(localProviderOptions({ config, log: pino({ level: "silent" }) }));
   const ssh = createSsh2Client({ connectTimeoutMs: 20_000 });
   const sessions: SshSession[] = [];
   return {
     dataDir,
     addressPrefix,
+    env,
     provider,
     async connect(vm, deadlineMs = 20_000) {
       const session = await connectVm(ssh, provider(), vm, deadlineMs);
