@@ -45,6 +45,9 @@ const schema = z.object({
   PROVISIONING_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(20),
   // How long a provisioning job's lock lives without renewal; a worker that died loses its
   // job to another after about this long.
+  // Provisioning retries infrastructure hiccups this many times, waiting this long (doubling).
+  PROVISIONING_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  JOB_RETRY_DELAY_SECONDS: z.coerce.number().min(0).max(3600).default(15),
   // Key prefix of the job queues in Redis: consoles sharing one Redis need different ones.
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, - and _").default("ocim"),
   JOB_LOCK_SECONDS: z.coerce.number().int().min(5).max(600).default(30),

@@ -28,7 +28,7 @@ export async function sshUsersFrom(db: Pick<Prisma.TransactionClient, "githubKey
 }
 
 export async function launchAppServer(
-  deps: Pick<Deps, "db" | "secrets" | "jobs" | "now">,
+  deps: Pick<Deps, "db" | "secrets" | "jobs" | "now" | "config">,
   input: { instanceId: number; actor: Actor; extraVariables?: Record<string, unknown> },
 ) {
   const appServer = await deps.db.$transaction(async (tx) => {
@@ -76,8 +76,8 @@ export async function launchAppServer(
   await deps.jobs.enqueue(JOB.provisionAppServer, { appServerId: appServer.id }, {
     jobId: `provision-${appServer.id}`,
     // Infrastructure hiccups (API 5xx, SSH refused) are retried with backoff; a failed playbook is not.
-    attempts: 5,
-    backoff: { type: "exponential", delay: 15_000 },
+    attempts: deps.config.PROVISIONING_ATTEMPTS,
+    backoff: { type: "exponential", delay: deps.config.JOB_RETRY_DELAY_SECONDS * 1000 },
   });
   return appServer;
 }
