@@ -119,6 +119,8 @@ describe("admin: change lists", () => {
   it("lists appservers and audit events read-only, with their filters", async () => {
     const site = await t.deps.db.instance.findFirstOrThrow({ where: { name: "Site 01" } });
     const server = await makeAppServer(t.deps, site.id, { status: "failed", failureSummary: "TASK [x] fatal" });
+    // The instance's row counts its appserver (Name, LMS domain, Provider, Load balancer, Appservers, PR).
+    expect(visibleText((await admin.get("/admin/instances?q=lms.site01.test")).text)).toContain("Site 01 lms.site01.test local — 1 —");
     const list = await admin.get("/admin/app-servers?status=failed");
     expect(visibleText(list.text)).toContain("AppServer 1 Site 01 failed");
     expect(list.text).not.toContain("Add appserver");

@@ -1,6 +1,6 @@
 // Instances in the admin: settings, domains, code, deployment. Saving goes through the domain
 // commands (validate/create/update/delete-instance), which the CLI uses too.
-import type { Prisma } from "../../../db.js";
+import type { Db, Prisma } from "../../../db.js";
 import type { Deps } from "../../../deps.js";
 import { derivePrefixedDomains, PREFIXED_DOMAIN_FIELDS, PREFIXED_DOMAINS, DOMAIN_RE } from "../../../domain/instances/domains.js";
 import { createInstance } from "../../../domain/instances/create-instance.js";
@@ -8,16 +8,26 @@ import { updateInstance } from "../../../domain/instances/update-instance.js";
 import { deleteInstance } from "../../../domain/instances/delete-instance.js";
 import { getInstanceDeletionImpact } from "../../../domain/instances/get-instance-deletion-impact.js";
 import { instanceDefaults, instanceToInput, LIMITS, PROVIDER_KINDS, PULL_REQUEST_STATES } from "../../../domain/instances/instance-input.js";
-import { defineModel, type FormSection, type Option } from "../types.js";
+import { defineModel, type FormSection, type ListArgs, type Option } from "../types.js";
 import { choiceFilter, plural, yesNoFilter } from "./common.js";
 
 const listSelect = {
   id: true, name: true, internalLmsDomain: true, providerKind: true, isArchived: true, updatedAt: true, pullRequestNumber: true,
   loadBalancer: { select: { name: true } },
-  _count: { select: { appServers: true } },
 } as const;
 
-type Row = Prisma.InstanceGetPayload<{ select: typeof listSelect }>;
+type Row = Prisma.InstanceGetPayload<{ select: typeof listSelect }> & { appServerCount: number };
+
+/**
+ * One page of instances, then their appserver counts in one grouped query over the page's ids.
+ * (Prisma's `_count` would join an aggregate of the whole AppServer table on every page view.)
+ */
+async function fetchPage(db: Db, args: ListArgs): Promise<Row[]> {
+  const rows = await db.instance.findMany({ ...(args as Prisma.InstanceFindManyArgs), select: listSelect });
+  const counts = await db.appServer.groupBy({ by: ["instanceId"], where: { instanceId: { in: rows.map((r) => r.id) } }, _count: { _all: true } });
+  const countOf = new Map(counts.map((c) => [c.instanceId, c._count._all]));
+  return rows.map((r) => ({ ...r, appServerCount: countOf.get(r.id) ?? 0 }));
+}
 
 const choices = (values: readonly string[]): Option[] => values.map((v) => ({ value: v, label: v }));
 
@@ -100,7 +110,7 @@ export const instanceAdmin = defineModel<Row>({
       { label: "LMS domain", sort: "internalLmsDomain", cell: (r) => ({ text: r.internalLmsDomain, mono: true }) },
       { label: "Provider", sort: "providerKind", cell: (r) => r.providerKind },
       { label: "Load balancer", cell: (r) => r.loadBalancer?.name ?? null },
-      { label: "Appservers", cell: (r) => r._count.appServers },
+      { label: "Appservers", cell: (r) => r.appServerCount },
       { label: "PR", cell: (r) => (r.pullRequestNumber === null ? null : `#${r.pullRequestNumber}`) },
       { label: "Archived", sort: "isArchived", cell: (r) => r.isArchived },
       { label: "Updated", sort: "updatedAt", cell: (r) => r.updatedAt },
@@ -116,7 +126,7 @@ export const instanceAdmin = defineModel<Row>({
       yesNoFilter("pr", "Pull request", (v) => (v ? { pullRequestUrl: { not: null } } : { pullRequestUrl: null })),
     ],
     defaultOrder: "name",
-    fetch: (db, args) => db.instance.findMany({ ...(args as Prisma.InstanceFindManyArgs), select: listSelect }) as Promise<Row[]>,
+    fetch: fetchPage,
     count: (db, where) => db.instance.count({ where: where as Prisma.InstanceWhereInput }),
   },
   form: {
