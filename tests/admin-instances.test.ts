@@ -196,6 +196,13 @@ describe("admin: instances", () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it("refuses a form posted without its security token, and writes nothing", async () => {
+    const res = await admin.post("/admin/instances/add", form());
+    expect(res.status).toBe(403);
+    expect(visibleText(res.text)).toContain("missing or wrong security token");
+    expect(await t.deps.db.instance.count()).toBe(0);
+  });
+
   it("answers an unknown or malformed instance id with a 404 page", async () => {
     for (const path of ["/admin/instances/424242", "/admin/instances/abc", "/admin/instances/424242/history", "/admin/instances/424242/delete"]) {
       const res = await admin.get(path);

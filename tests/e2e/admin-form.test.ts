@@ -49,4 +49,38 @@ describe("instance form in a browser", () => {
     expect(await t.deps.db.instance.count()).toBe(1);
     await screenshot(page, "instance-form-errors");
   });
+
+  it("sorts by clicking a header, filters, and deletes a selection through the confirmation page", async () => {
+    for (const n of ["Alpha", "Bravo", "Charlie"]) await makeInstance(t.deps, { name: `${n} College`, internalLmsDomain: `lms.${n.toLowerCase()}.example.com` });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${t.url}/login/${await createLoginLink(t.deps)}`);
+    await page.goto(`${t.url}/admin/instances`);
+    await page.click("th.sortable >> text=Name");
+    const firstName = () => page.textContent("table.changelist-table tbody tr:first-child td:nth-child(2)");
+    expect(await firstName()).toBe("Taken");
+    expect(page.url()).toBe(`${t.url}/admin/instances?o=-name`);
+    await page.fill("input[type=search]", "college");
+    await page.press("input[type=search]", "Enter");
+    expect(await firstName()).toBe("Charlie College");
+    await screenshot(page, "instance-change-list");
+
+    await page.check('input[aria-label="Select Alpha College"]');
+    await page.check('input[aria-label="Select Bravo College"]');
+    await page.click(".actions-bar button");
+    expect(await page.textContent("h1")).toBe("Delete 2 instances?");
+    await screenshot(page, "instance-bulk-delete");
+    await page.click("text=Yes, delete");
+    expect(await page.textContent(".flash-ok")).toBe("Deleted 2 instances.");
+    expect((await t.deps.db.instance.findMany({ orderBy: { name: "asc" } })).map((i) => i.name)).toEqual(["Charlie College", "Taken"]);
+
+    const charlie = await t.deps.db.instance.findFirstOrThrow({ where: { name: "Charlie College" } });
+    await page.goto(`${t.url}/admin/instances/${charlie.id}`);
+    await page.fill("#id_externalDomains", "charlie.edu");
+    await page.fill("#id_extraAnsibleVars", "EDXAPP_PLATFORM_NAME: Charlie\nSMTP_PASSWORD: hunter2\n");
+    await page.click("button[value=continue]");
+    await page.click("text=History");
+    expect(await page.textContent("h1")).toBe("History: Charlie College");
+    expect(await page.textContent("ol.history")).not.toContain("hunter2");
+    await screenshot(page, "instance-history");
+  });
 });

@@ -5,7 +5,8 @@ import type { Deps } from "../../deps.js";
 import { AppError, type FieldErrors } from "../../errors.js";
 import { flash } from "../middleware.js";
 import { buildFormView, readForm } from "./forms.js";
-import { changesOf } from "./history.js";
+import { changesOf, fieldLabels } from "./history.js";
+import { modelBySubjectType } from "./registry.js";
 import { actorOf, bodyOf, idOf, missing, modelOf, noun, renderAdmin } from "./page-helpers.js";
 import type { AdminModel, DetailItem, FormSpec } from "./types.js";
 
@@ -101,6 +102,6 @@ async function detailPage(deps: Deps, res: Response, model: AdminModel, id: numb
   await renderAdmin(res, "detail", model, {
     title: detail.title,
     items: detail.items,
-    changes: detail.diff === undefined ? null : changesOf(detail.diff, {}),
+    changes: detail.diff ? changesOf(detail.diff.changes, fieldLabels(modelBySubjectType(detail.diff.subjectType))) : null,
   });
 }

@@ -116,7 +116,7 @@ export interface AdminModel<R extends { id: number } = { id: number }> {
   list: ListSpec<R>;
   titleOf(row: R): string;
   /** Read-only models: what the object page shows. */
-  detail?(deps: Deps, id: number): Promise<{ title: string; items: DetailItem[]; diff?: unknown } | null>;
+  detail?(deps: Deps, id: number): Promise<{ title: string; items: DetailItem[]; diff?: { subjectType: string; changes: unknown } } | null>;
   form?: FormSpec;
   remove?: DeleteSpec;
 }

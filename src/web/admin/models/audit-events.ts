@@ -62,7 +62,7 @@ export const auditEventAdmin = defineModel<Row>({
         { label: "Action", value: { text: e.action, mono: true } },
         { label: "Subject", value: subjectCell(e) },
       ],
-      diff: e.diff,
+      diff: { subjectType: e.subjectType, changes: e.diff },
     };
   },
 });
