@@ -71,7 +71,7 @@ export function formPages(deps: Deps) {
       const model = modelOf(req);
       const form = formOf(model);
       const values = readForm(form.sections, bodyOf(req));
-      await save(deps, req, res, model, { title: "", values }, () => form.create(deps, actorOf(req), values));
+      await save(deps, req, res, model, { title: "", values }, () => form.save(deps, actorOf(req), undefined, values));
     },
 
     async objectPage(req: Request, res: Response) {
@@ -91,7 +91,7 @@ export function formPages(deps: Deps) {
       if (!loaded) throw missing(model, id);
       const values = readForm(form.sections, bodyOf(req));
       const state = { id, title: loaded.title, values, readOnly: loaded.readOnly };
-      await save(deps, req, res, model, state, () => form.update(deps, actorOf(req), id, values));
+      await save(deps, req, res, model, state, () => form.save(deps, actorOf(req), id, values));
     },
   };
 }

@@ -86,9 +86,11 @@ export interface FormSpec {
   sections: FormSection[];
   initial(deps: Deps): Record<string, string>;
   load(deps: Deps, id: number): Promise<LoadedObject | null>;
-  /** Throw AppError("validation", …, { fields }) for the form to show the messages. */
-  create(deps: Deps, actor: Actor, values: Record<string, unknown>): Promise<{ id: number; title: string }>;
-  update(deps: Deps, actor: Actor, id: number, values: Record<string, unknown>): Promise<{ id: number; title: string }>;
+  /**
+   * Creates the object (`id` undefined) or changes it, through a domain command. Throw
+   * AppError("validation", …, { fields }) for the form to show the messages.
+   */
+  save(deps: Deps, actor: Actor, id: number | undefined, values: Record<string, unknown>): Promise<{ id: number; title: string }>;
 }
 
 export interface DeletionItem {

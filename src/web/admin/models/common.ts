@@ -18,3 +18,8 @@ export function yesNoFilter(key: string, label: string, where: (value: boolean) 
 export function choiceFilter(key: string, label: string, field: string, values: readonly string[]): Filter {
   return { key, label, options: () => values.map((v) => ({ value: v, label: v })), where: (v) => ({ [field]: v }) };
 }
+
+/** What a save returns to the engine: the id, and the name to show in messages. */
+export function titled(row: { id: number; name: string }): { id: number; title: string } {
+  return { id: row.id, title: row.name };
+}

@@ -9,7 +9,7 @@ import { deleteInstance } from "../../../domain/instances/delete-instance.js";
 import { getInstanceDeletionImpact } from "../../../domain/instances/get-instance-deletion-impact.js";
 import { instanceDefaults, instanceToInput, LIMITS, PROVIDER_KINDS, PULL_REQUEST_STATES } from "../../../domain/instances/instance-input.js";
 import { defineModel, type FormSection, type ListArgs, type Option } from "../types.js";
-import { choiceFilter, plural, yesNoFilter } from "./common.js";
+import { choiceFilter, plural, titled, yesNoFilter } from "./common.js";
 
 const listSelect = {
   id: true, name: true, internalLmsDomain: true, providerKind: true, isArchived: true, updatedAt: true, pullRequestNumber: true,
@@ -146,14 +146,8 @@ export const instanceAdmin = defineModel<Row>({
         ],
       };
     },
-    async create(deps, actor, values) {
-      const created = await createInstance(deps, { actor, values });
-      return { id: created.id, title: created.name };
-    },
-    async update(deps, actor, id, values) {
-      const updated = await updateInstance(deps, { actor, id, values });
-      return { id: updated.id, title: updated.name };
-    },
+    save: async (deps, actor, id, values) =>
+      titled(id === undefined ? await createInstance(deps, { actor, values }) : await updateInstance(deps, { actor, id, values })),
   },
   remove: {
     async impact(deps, _actor, ids) {

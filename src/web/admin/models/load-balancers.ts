@@ -5,7 +5,7 @@ import { saveLoadBalancer } from "../../../domain/loadbalancer/save-load-balance
 import { deleteLoadBalancer } from "../../../domain/loadbalancer/delete-load-balancer.js";
 import { LOAD_BALANCER_FIELDS, LOAD_BALANCER_KINDS } from "../../../domain/loadbalancer/validate-load-balancer.js";
 import { defineModel } from "../types.js";
-import { choiceFilter, plural } from "./common.js";
+import { choiceFilter, plural, titled } from "./common.js";
 
 const listSelect = {
   id: true, name: true, kind: true, host: true, fragmentName: true, configurationVersion: true, deployedVersion: true, lastError: true,
@@ -88,14 +88,7 @@ export const loadBalancerAdmin = defineModel<Row>({
         ],
       };
     },
-    async create(deps, actor, values) {
-      const lb = await saveLoadBalancer(deps, { actor, values });
-      return { id: lb.id, title: lb.name };
-    },
-    async update(deps, actor, id, values) {
-      const lb = await saveLoadBalancer(deps, { actor, id, values });
-      return { id: lb.id, title: lb.name };
-    },
+    save: async (deps, actor, id, values) => titled(await saveLoadBalancer(deps, { actor, id, values })),
   },
   remove: {
     async impact(deps, _actor, ids) {

@@ -4,7 +4,7 @@ import type { Prisma } from "../../../db.js";
 import { saveProviderAccount } from "../../../domain/providers/save-provider-account.js";
 import { deleteProviderAccount } from "../../../domain/providers/delete-provider-account.js";
 import { defineModel } from "../types.js";
-import { choiceFilter } from "./common.js";
+import { choiceFilter, titled } from "./common.js";
 
 const KINDS = ["local", "openstack"] as const;
 const listSelect = { id: true, name: true, kind: true, credentialsEncrypted: true, updatedAt: true } as const;
@@ -62,14 +62,7 @@ export const providerAccountAdmin = defineModel<Row>({
         ],
       };
     },
-    async create(deps, actor, values) {
-      const a = await saveProviderAccount(deps, { actor, values });
-      return { id: a.id, title: a.name };
-    },
-    async update(deps, actor, id, values) {
-      const a = await saveProviderAccount(deps, { actor, id, values });
-      return { id: a.id, title: a.name };
-    },
+    save: async (deps, actor, id, values) => titled(await saveProviderAccount(deps, { actor, id, values })),
   },
   remove: {
     async impact(deps, _actor, ids) {

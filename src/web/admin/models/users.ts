@@ -56,13 +56,9 @@ export const userAdmin = defineModel<Row>({
         ],
       };
     },
-    async create(deps, actor, values) {
-      const u = await saveUser(deps, { actor, values });
-      return { id: u.id, title: u.githubLogin };
-    },
-    async update(deps, actor, id, values) {
-      const u = await saveUser(deps, { actor, id, values });
-      return { id: u.id, title: u.githubLogin };
+    async save(deps, actor, id, values) {
+      const user = await saveUser(deps, { actor, id, values });
+      return { id: user.id, title: user.githubLogin };
     },
   },
   remove: {
