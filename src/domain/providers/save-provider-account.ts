@@ -5,11 +5,11 @@ import type { Deps } from "../../deps.js";
 import type { ProviderAccount } from "../../generated/prisma/client.ts";
 import { notFound, validationError } from "../../errors.js";
 import { diffRecords, recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
+import { PROVIDER_KINDS } from "../instances/instance-input.js";
 import { FieldReader, type Input } from "../validation/field-reader.js";
 import { rethrowUniqueViolation } from "../validation/unique-violation.js";
 
 export const PROVIDER_ACCOUNT_FIELDS = ["name", "kind", "settings", "credentials"] as const;
-const KINDS = ["local", "openstack"] as const;
 const MASK = "••••••";
 
 export interface SaveProviderAccountInput {
@@ -36,7 +36,7 @@ export function parseJsonObject(text: string): { value: Record<string, unknown> 
 function readAccount(values: Input) {
   const r = new FieldReader(values, PROVIDER_ACCOUNT_FIELDS);
   const name = r.text("name", { required: true, max: 100 });
-  const kind = r.choice("kind", KINDS) ?? "local";
+  const kind = r.choice("kind", PROVIDER_KINDS) ?? "local";
   const settingsText = r.text("settings", { max: 16_000 }) || "{}";
   const settings = parseJsonObject(settingsText);
   if ("error" in settings) r.fail("settings", settings.error);

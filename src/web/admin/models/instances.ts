@@ -75,7 +75,7 @@ const sections: FormSection[] = [
       { name: "configurationBranch", label: "Configuration branch", kind: "text", half: true, maxLength: LIMITS.ref, mono: true },
       { name: "playbookPath", label: "Playbook", kind: "text", half: true, maxLength: LIMITS.playbookPath, mono: true, help: "Path of the playbook inside the configuration repository." },
       { name: "openedxRelease", label: "Open edX release", kind: "text", half: true, maxLength: LIMITS.release, mono: true },
-      { name: "bootstrapCommand", label: "Bootstrap command", kind: "textarea", rows: 3, mono: true, maxLength: LIMITS.bootstrapCommand, help: "Runs on a new VM before the playbook. Leave blank for the default bootstrap." },
+      { name: "bootstrapCommand", label: "Bootstrap command", kind: "textarea", rows: 3, mono: true, maxLength: LIMITS.bootstrapCommand, help: "Shell command run in the configuration repository on a new VM before the playbook (e.g. pip install -r requirements.txt). Blank: none." },
     ],
   },
   {

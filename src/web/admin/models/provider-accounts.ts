@@ -3,10 +3,10 @@
 import type { Prisma } from "../../../db.js";
 import { saveProviderAccount } from "../../../domain/providers/save-provider-account.js";
 import { deleteProviderAccount } from "../../../domain/providers/delete-provider-account.js";
+import { PROVIDER_KINDS } from "../../../domain/instances/instance-input.js";
 import { defineModel } from "../types.js";
 import { choiceFilter, titled } from "./common.js";
 
-const KINDS = ["local", "openstack"] as const;
 const listSelect = { id: true, name: true, kind: true, credentialsEncrypted: true, updatedAt: true } as const;
 type Row = Prisma.ProviderAccountGetPayload<{ select: typeof listSelect }>;
 
@@ -25,7 +25,7 @@ export const providerAccountAdmin = defineModel<Row>({
       { label: "Updated", sort: "updatedAt", cell: (r) => r.updatedAt },
     ],
     search: { fields: ["name"], hint: "name" },
-    filters: [choiceFilter("kind", "Kind", "kind", KINDS)],
+    filters: [choiceFilter("kind", "Kind", "kind", PROVIDER_KINDS)],
     defaultOrder: "name",
     // The encrypted credentials are read only to say "set"; they never leave this function's rows.
     fetch: (db, args) => db.providerAccount.findMany({ ...(args as Prisma.ProviderAccountFindManyArgs), select: listSelect }) as Promise<Row[]>,
@@ -37,7 +37,7 @@ export const providerAccountAdmin = defineModel<Row>({
         title: "Provider account",
         fields: [
           { name: "name", label: "Name", kind: "text", required: true, maxLength: 100 },
-          { name: "kind", label: "Kind", kind: "select", options: () => KINDS.map((k) => ({ value: k, label: k })) },
+          { name: "kind", label: "Kind", kind: "select", options: () => PROVIDER_KINDS.map((k) => ({ value: k, label: k })) },
           { name: "settings", label: "Settings", kind: "textarea", rows: 8, mono: true, maxLength: 16_000, help: 'A JSON object: auth URL, region, flavor, image, network… (not secrets). Example: {"region": "RegionOne"}' },
         ],
       },
