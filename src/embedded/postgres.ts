@@ -73,8 +73,28 @@ export async function startPostgres(dataRoot: string, log: (line: string) => voi
   const child = startChild("postgres", cmd, args, log);
   await waitForPort(child, "127.0.0.1", port, 30_000);
   const admin = `postgresql://ocim@127.0.0.1:${port}/postgres`;
+  await waitForQueries(admin, 30_000);
   await ensureDatabase(admin, "ocim");
   return { url: `postgresql://ocim@127.0.0.1:${port}/ocim`, child };
+}
+
+/** The port opens before recovery ends; until then connections fail with 57P03 ("starting up"). */
+async function waitForQueries(url: string, deadlineMs: number): Promise<void> {
+  const { default: pg } = await import("pg");
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.query("SELECT 1");
+      return;
+    } catch (err) {
+      if (Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
 }
 
 export async function ensureDatabase(adminUrl: string, name: string, template?: string): Promise<void> {
