@@ -1,6 +1,5 @@
 // Launch → VM → playbook over SSH → running/failed, with the real local provider (sshd on
 // loopback), real ansible-playbook, the demo playbook from a real git repository.
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { localVms, type LocalVms } from "./helpers/local-vms.js";
@@ -10,6 +9,7 @@ import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
 import { startWorkers, type RunningWorkers } from "../src/jobs/registry.js";
 import { createProvisioningPorts } from "../src/adapters/provisioning-ports.js";
 import { DEMO_BRANCH, DEMO_PLAYBOOK, ensureDemoRepo } from "../src/domain/instances/demo-repo.js";
+import { createDemoInstance } from "../src/domain/instances/create-demo-instance.js";
 import { basicAuthFor } from "../src/domain/instances/secret.js";
 
 const actor = { id: null, login: "tester" };
@@ -23,7 +23,7 @@ describe("provisioning with the local provider and the demo playbook", () => {
   beforeAll(async () => {
     vms = await localVms();
     deps = await createTestDeps(vms.env);
-    repoUrl = await ensureDemoRepo(vms.dataDir, path.resolve("."));
+    repoUrl = await ensureDemoRepo(vms.dataDir);
     workers = startWorkers(deps, { provisioning: createProvisioningPorts(deps) });
   });
   afterAll(async () => {
@@ -33,10 +33,9 @@ describe("provisioning with the local provider and the demo playbook", () => {
   });
 
   async function launch(extraAnsibleVars: string) {
-    const instance = await makeInstance(deps, {
-      configurationRepoUrl: repoUrl, configurationBranch: DEMO_BRANCH, playbookPath: DEMO_PLAYBOOK,
-      extraAnsibleVars: `EDXAPP_LMS_NGINX_PORT: 8000\n${extraAnsibleVars}`,
-    });
+    // The demo instance as `ocim demo` makes it, plus the test's variables.
+    const demo = await createDemoInstance(deps, { actor });
+    const instance = await deps.db.instance.update({ where: { id: demo.id }, data: { extraAnsibleVars: `${demo.extraAnsibleVars}${extraAnsibleVars}` } });
     const as = await launchAppServer(deps, { instanceId: instance.id, actor });
     const done = await waitFor("the appserver to finish provisioning", async () => {
       const row = await deps.db.appServer.findUniqueOrThrow({ where: { id: as.id } });

@@ -4,6 +4,7 @@
 import { execFile } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -19,8 +20,10 @@ async function git(cwd: string, ...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
+const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
 /** Returns the file:// URL of the demo configuration repository, up to date with playbooks/demo/. */
-export async function ensureDemoRepo(dataDir: string, projectRoot: string): Promise<string> {
+export async function ensureDemoRepo(dataDir: string, projectRoot = PROJECT_ROOT): Promise<string> {
   const repo = path.join(dataDir, "demo-configuration");
   if (!existsSync(path.join(repo, ".git"))) {
     mkdirSync(repo, { recursive: true });
