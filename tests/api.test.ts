@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "./helpers/app.js";
-import type { Agent } from "./helpers/browserless.js";
+import { visibleText, type Agent } from "./helpers/browserless.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { createApiToken, revokeApiToken } from "../src/domain/auth/api-tokens.js";
 
@@ -181,5 +181,68 @@ describe("API v1", () => {
     const broken = await fetch(`${t.url}/api/v1/instances`, { method: "POST", headers: { ...auth.headers, "content-type": "application/json" }, body: "{oops" });
     expect(broken.status).toBe(400);
     expect(await broken.json()).toEqual({ error: { code: "bad_request", message: "The request could not be read." } });
+  });
+
+  describe("the API tokens page", () => {
+    const tokenRows = (html: string) =>
+      [...(html.match(/<table class="list tokens">[\s\S]*?<\/table>/)?.[0] ?? "").matchAll(/<tr>\s*<td[\s\S]*?<\/tr>/g)].map((m) => visibleText(m[0]));
+
+    it("creates a token, shows it once, and the API accepts it", async () => {
+      const me = await t.loginAs("tina");
+      expect(visibleText((await me.get("/account/tokens")).text)).toContain("You have no API tokens.");
+      const created = await me.submit("/account/tokens", { name: "deploy script" });
+      expect(created.status).toBe(200);
+      expect(created.headers.get("cache-control")).toBe("no-store");
+      const shown = created.text.match(/<code class="token" id="new-token" tabindex="0">(ocim_[A-Za-z0-9_-]+)<\/code>/)?.[1];
+      expect(shown).toBeDefined();
+      expect(visibleText(created.text)).toContain("Copy it now. It is shown only this once");
+      expect(tokenRows(created.text)).toEqual([expect.stringMatching(new RegExp(`^${shown!.slice(0, 11)}… deploy script \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC never Revoke$`))]);
+
+      const api = await client.get("/api/v1/instances", { headers: { authorization: `Bearer ${shown}` } });
+      expect(api.status).toBe(200);
+
+      const again = await me.get("/account/tokens");
+      expect(again.text).not.toContain(shown!);
+      expect(tokenRows(again.text)[0]).toMatch(/deploy script .* UTC \d{4}-\d\d-\d\d \d\d:\d\d UTC Revoke$/);
+    });
+
+    it("revokes a token: it leaves the list and the API refuses it", async () => {
+      const me = await t.loginAs("uma");
+      const created = await me.submit("/account/tokens", { name: "" });
+      const shown = created.text.match(/id="new-token" tabindex="0">([^<]+)</)![1]!;
+      const row = await t.deps.db.apiToken.findFirstOrThrow({ where: { user: { githubLogin: "uma" } } });
+      const revoked = await me.submit(`/account/tokens/${row.id}/revoke`, {}, "/account/tokens");
+      expect(revoked.url).toBe(`${t.url}/account/tokens`);
+      expect(visibleText(revoked.text)).toContain(`Token ${shown.slice(0, 11)}… revoked: scripts using it are now refused.`);
+      expect(visibleText(revoked.text)).toContain("You have no API tokens.");
+      expect((await client.get("/api/v1/instances", { headers: { authorization: `Bearer ${shown}` } })).status).toBe(401);
+    });
+
+    it("does not let one user revoke another's token", async () => {
+      const robotToken = await t.deps.db.apiToken.findFirstOrThrow({ where: { name: "ci" } });
+      const me = await t.loginAs("vic");
+      const res = await me.submit(`/account/tokens/${robotToken.id}/revoke`, {}, "/account/tokens");
+      expect(res.status).toBe(404);
+      expect(visibleText(res.text)).toContain("Token not found.");
+      expect((await client.get("/api/v1/instances", auth)).status).toBe(200);
+    });
+
+    it("refuses a name that is too long, keeping what was typed, and creates nothing", async () => {
+      const me = await t.loginAs("walt");
+      const res = await me.submit("/account/tokens", { name: "n".repeat(101) });
+      expect(res.status).toBe(400);
+      expect(visibleText(res.text)).toContain("At most 100 characters.");
+      expect(res.text).toContain(`value="${"n".repeat(101)}"`);
+      expect(await t.deps.db.apiToken.count({ where: { user: { githubLogin: "walt" } } })).toBe(0);
+    });
+
+    it("refuses a revoke without the form's CSRF token", async () => {
+      const me = await t.loginAs("xena");
+      await me.submit("/account/tokens", { name: "keep" });
+      const row = await t.deps.db.apiToken.findFirstOrThrow({ where: { user: { githubLogin: "xena" } } });
+      const res = await me.post(`/account/tokens/${row.id}/revoke`, {});
+      expect(res.status).toBe(403);
+      expect(await t.deps.db.apiToken.count({ where: { id: row.id } })).toBe(1);
+    });
   });
 });
