@@ -96,6 +96,10 @@ describe("API v1", () => {
       expect(await names("archived=all&limit=1&offset=1")).toEqual(["Bravo"]);
       const far = (await client.get("/api/v1/instances?offset=10", auth)).json<{ instances: unknown[]; total: number }>();
       expect(far).toMatchObject({ instances: [], total: 2 });
+      const farSearch = (await client.get("/api/v1/instances?q=example.test&offset=10", auth)).json<{ instances: unknown[]; total: number }>();
+      expect(farSearch).toMatchObject({ instances: [], total: 2 });
+      const search = (await client.get("/api/v1/instances?q=EXAMPLE.test&limit=1", auth)).json<{ instances: { name: string }[]; total: number }>();
+      expect(search).toMatchObject({ instances: [{ name: "Alpha" }], total: 2 });
     });
 
     it.each([

@@ -49,7 +49,7 @@ export function instanceDetail(i: InstanceDetail) {
       active: i.appServerTotals.active,
       newest: i.appServers.map((a) => ({
         id: a.id, name: a.name, status: a.status, vmStatus: a.vmStatus, isActive: a.isActive, publicIp: a.publicIp,
-        createdAt: a.createdAt, createdBy: a.createdBy?.githubLogin ?? null, url: `/api/v1/appservers/${a.id}`,
+        createdAt: a.createdAt, createdBy: a.createdBy, url: `/api/v1/appservers/${a.id}`,
       })),
     },
     createdAt: i.createdAt,
