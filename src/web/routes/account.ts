@@ -2,18 +2,25 @@
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import type { Deps } from "../../deps.js";
-import { AppError } from "../../errors.js";
+import type { FieldErrors } from "../../errors.js";
 import { createApiToken, revokeApiToken } from "../../domain/auth/api-tokens.js";
 import { listApiTokens } from "../../domain/auth/list-api-tokens.js";
 import { flash } from "../middleware.js";
 import { renderPage } from "../render.js";
-import { idOr404, parseInput } from "./route-helpers.js";
+import { idOr404 } from "./route-helpers.js";
 
 const createTokenForm = z.object({
   name: z.string({ error: "Give the token one name." }).trim().max(100, "At most 100 characters.").default(""),
 });
 
-async function renderTokens(deps: Deps, req: Request, res: Response, extra: { newToken?: { token: string; name: string }; errors?: Record<string, string>; name?: string } = {}, status = 200) {
+interface TokensPageExtra {
+  newToken?: { token: string; name: string };
+  errors?: FieldErrors;
+  /** What was typed in the name field, shown again next to its error. */
+  name?: string;
+}
+
+async function renderTokens(deps: Deps, req: Request, res: Response, extra: TokensPageExtra = {}, status = 200) {
   const tokens = await listApiTokens(deps, { userId: req.user!.id });
   // The new token is in this response only: never cached, never stored.
   if (extra.newToken) res.set("Cache-Control", "no-store");
@@ -29,16 +36,14 @@ export function accountRoutes(deps: Deps): Router {
   // Renders the token in the POST's own response instead of redirecting, so the plain token
   // never sits in the session store waiting for the next page.
   router.post("/tokens", async (req, res) => {
-    let form: z.infer<typeof createTokenForm>;
-    try {
-      form = parseInput(createTokenForm, { name: req.body?.name }, "field");
-    } catch (err) {
-      if (!(err instanceof AppError) || !err.details.fields) throw err;
-      return renderTokens(deps, req, res, { errors: err.details.fields, name: String(req.body?.name ?? "") }, 400);
+    const form = createTokenForm.safeParse({ name: req.body?.name });
+    if (!form.success) {
+      return renderTokens(deps, req, res, { errors: { name: form.error.issues[0]!.message }, name: String(req.body?.name ?? "") }, 400);
     }
     const user = req.user!;
-    const { token } = await createApiToken(deps, { githubLogin: user.githubLogin, name: form.name, actor: { id: user.id, login: user.githubLogin } });
-    await renderTokens(deps, req, res, { newToken: { token, name: form.name } });
+    const { name } = form.data;
+    const { token } = await createApiToken(deps, { githubLogin: user.githubLogin, name, actor: { id: user.id, login: user.githubLogin } });
+    await renderTokens(deps, req, res, { newToken: { token, name } });
   });
 
   router.post("/tokens/:id/revoke", async (req, res) => {

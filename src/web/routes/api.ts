@@ -9,7 +9,7 @@ import { listInstances } from "../../domain/instances/list-instances.js";
 import { getInstance } from "../../domain/instances/get-instance.js";
 import { getAppServer } from "../../domain/appservers/get-appserver.js";
 import { instanceDetail, instanceListItem } from "./api-serializers.js";
-import { parseInput, toId } from "./route-helpers.js";
+import { parseQuery, toId } from "./route-helpers.js";
 
 export const API_MAX_LIMIT = 200;
 
@@ -58,18 +58,18 @@ export function apiRoutes(deps: Deps): Router {
   router.use(bearer(deps));
 
   router.get("/instances", async (req, res) => {
-    const query = parseInput(instancesQuery, req.query);
+    const query = parseQuery(instancesQuery, req.query);
     const list = await listInstances(deps, { q: query.q, archived: ARCHIVED[query.archived], limit: query.limit, offset: query.offset });
     res.json({ instances: list.rows.map(instanceListItem), total: list.total, limit: query.limit, offset: query.offset });
   });
 
   router.get("/instances/:id", async (req, res) => {
-    parseInput(noQuery, req.query);
+    parseQuery(noQuery, req.query);
     res.json(instanceDetail(await getInstance(deps, { id: pathId(req, "instance") })));
   });
 
   router.get("/appservers/:id", async (req, res) => {
-    parseInput(noQuery, req.query);
+    parseQuery(noQuery, req.query);
     res.json(await getAppServer(deps, { id: pathId(req, "appserver") }));
   });
 

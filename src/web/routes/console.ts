@@ -7,7 +7,7 @@ import { getInstance } from "../../domain/instances/get-instance.js";
 import { maskVariablesYaml } from "../../domain/instances/mask-variables-yaml.js";
 import { PREFIXED_DOMAIN_FIELDS, type PrefixedDomainField } from "../../domain/instances/domains.js";
 import { renderPage } from "../render.js";
-import { idOr404, parseInput } from "./route-helpers.js";
+import { idOr404, parseQuery } from "./route-helpers.js";
 
 /**
  * Rows in the sidebar; past that the operator narrows the search (10,000 rows would not help
@@ -23,7 +23,7 @@ const sidebarQuery = z.object({
 });
 
 async function loadSidebar(deps: Deps, req: Request) {
-  const { q = "", archived } = parseInput(sidebarQuery, req.query);
+  const { q = "", archived } = parseQuery(sidebarQuery, req.query);
   const showArchived = archived === "1";
   const list = await listInstances(deps, { q, archived: showArchived ? "include" : "exclude", limit: SIDEBAR_LIMIT });
   // Only for the empty state: "nothing yet" and "all archived" call for different next steps.

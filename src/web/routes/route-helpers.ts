@@ -1,4 +1,4 @@
-// Request parsing shared by the console, account and API routes: one zod schema per route, and
+// Request parsing shared by the routes: one zod schema per route, and
 // bad input turned into an AppError whose message says what to change.
 import type { z } from "zod";
 import { AppError, notFound, type FieldErrors } from "../../errors.js";
@@ -20,18 +20,18 @@ export function idOr404(value: unknown, what: string): number {
   return id;
 }
 
-/** Parses query parameters (or a form) with the route's schema; a 400 listing each bad field otherwise. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what = "query parameter"): z.infer<S> {
-  const parsed = schema.safeParse(input);
+/** Parses query parameters with the route's schema; a 400 naming each bad parameter otherwise. */
+export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
+  const parsed = schema.safeParse(query);
   if (parsed.success) return parsed.data;
   const fields: FieldErrors = {};
   for (const issue of parsed.error.issues) {
     if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) fields[key] = `unknown ${what}`;
+      for (const key of issue.keys) fields[key] = "unknown query parameter";
     } else {
-      fields[String(issue.path[0] ?? what)] ??= issue.message;
+      fields[String(issue.path[0] ?? "query")] ??= issue.message;
     }
   }
   const message = Object.entries(fields).map(([field, problem]) => `${field}: ${problem}`).join("; ");
-  throw new AppError("validation", `Invalid ${what}s. ${message}.`, { fields });
+  throw new AppError("validation", `Invalid query parameters. ${message}.`, { fields });
 }
