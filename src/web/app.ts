@@ -22,7 +22,7 @@ export interface WebApp {
   sessionMiddleware: RequestHandler;
 }
 
-export function publicUrlOf(deps: Deps): string {
+export function publicUrlOf(deps: Pick<Deps, "config">): string {
   return (deps.config.PUBLIC_URL ?? `http://${deps.config.HOST === "0.0.0.0" ? "127.0.0.1" : deps.config.HOST}:${deps.config.PORT}`).replace(/\/$/, "");
 }
 
