@@ -8,6 +8,7 @@ import { authenticateApiToken } from "../../domain/auth/api-tokens.js";
 import { listInstances } from "../../domain/instances/list-instances.js";
 import { getInstance } from "../../domain/instances/get-instance.js";
 import { getAppServer } from "../../domain/appservers/get-appserver.js";
+import { launchAppServer } from "../../domain/appservers/launch-appserver.js";
 import { instanceDetail, instanceListItem } from "./api-serializers.js";
 import { parseQuery, toId } from "./route-helpers.js";
 
@@ -53,6 +54,14 @@ function bearer(deps: Deps) {
   };
 }
 
+const noBody = z.object({}).strict();
+
+function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  const parsed = schema.safeParse(body ?? {});
+  if (parsed.success) return parsed.data;
+  throw new AppError("validation", `Invalid request body: ${parsed.error.issues.map((i) => (i.code === "unrecognized_keys" ? `unknown field(s) ${i.keys.join(", ")}` : i.message)).join("; ")}.`);
+}
+
 export function apiRoutes(deps: Deps): Router {
   const router = Router();
   router.use(bearer(deps));
@@ -66,6 +75,15 @@ export function apiRoutes(deps: Deps): Router {
   router.get("/instances/:id", async (req, res) => {
     parseQuery(noQuery, req.query);
     res.json(instanceDetail(await getInstance(deps, { id: pathId(req, "instance") })));
+  });
+
+  // Launch: a new appserver from the instance's current settings; provisioning runs in a worker.
+  router.post("/instances/:id/appservers", async (req, res) => {
+    parseQuery(noQuery, req.query);
+    parseBody(noBody, req.body);
+    const user = req.user!;
+    const as = await launchAppServer(deps, { instanceId: pathId(req, "instance"), actor: { id: user.id, login: user.githubLogin } });
+    res.status(202).location(`/api/v1/appservers/${as.id}`).json(await getAppServer(deps, { id: as.id }));
   });
 
   router.get("/appservers/:id", async (req, res) => {

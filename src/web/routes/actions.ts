@@ -1,0 +1,31 @@
+// Console actions posted from forms: launch an appserver, make the demo instance. Each parses,
+// authorizes, calls one command, then redirects with a message (STYLE 2).
+import { Router, type Request } from "express";
+import type { Deps } from "../../deps.js";
+import { AppError } from "../../errors.js";
+import { launchAppServer } from "../../domain/appservers/launch-appserver.js";
+import { createDemoInstance } from "../../domain/instances/create-demo-instance.js";
+import { flash } from "../middleware.js";
+import { idOr404 } from "./route-helpers.js";
+
+const actorOf = (req: Request) => ({ id: req.user!.id, login: req.user!.githubLogin });
+
+export function actionRoutes(deps: Deps): Router {
+  const router = Router();
+
+  router.post("/instances/:id/launch", async (req, res) => {
+    const instanceId = idOr404(req.params.id, "Instance");
+    const as = await launchAppServer(deps, { instanceId, actor: actorOf(req) });
+    flash(req, "ok", `${as.name} was launched: its VM is being created, then the playbook runs. Follow the log below.`);
+    res.redirect(303, `/appservers/${as.id}`);
+  });
+
+  router.post("/demo", async (req, res) => {
+    if (req.user?.role !== "admin") throw new AppError("forbidden", "Only admins may create instances.");
+    const instance = await createDemoInstance(deps, { actor: actorOf(req) });
+    flash(req, "ok", `The demo instance "${instance.name}" was created. Launch an appserver to try the whole flow on this machine.`);
+    res.redirect(303, `/instances/${instance.id}`);
+  });
+
+  return router;
+}
