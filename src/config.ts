@@ -39,6 +39,15 @@ const schema = z.object({
   DEFAULT_EDX_PLATFORM_BRANCH: z.string().default("master"),
   DEFAULT_OPENEDX_RELEASE: z.string().default("master"),
   ADMIN_PAGE_SIZE: z.coerce.number().int().min(5).max(500).default(50),
+  // The haproxy that Ocim runs itself for `local` load balancers listens here (docs/load-balancer.md).
+  LB_HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  LB_BIND: z.union([z.ipv4(), z.ipv6()], { error: "an IP address" }).default("127.0.0.1"),
+  // Path or command name; unset: found on PATH, then in /usr/sbin and /usr/local/sbin.
+  HAPROXY_BIN: z.string().optional(),
+  // Deadline for each haproxy step (`haproxy -c`, start, reload) of one apply.
+  HAPROXY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  // How long an apply waits for another one of the same balancer before leaving the work to it.
+  LB_APPLY_WAIT_SECONDS: z.coerce.number().int().min(0).max(3600).default(120),
 });
 
 export type Config = Readonly<
