@@ -7,6 +7,8 @@ import { HaproxyRejected } from "./port.js";
 
 const FALLBACK_DIRS = ["/usr/sbin", "/usr/local/sbin"];
 const MAX_MESSAGE = 2000;
+// haproxy's closing lines after the real errors: they only repeat the file name.
+const SUMMARY_LINES = ["Error(s) found in configuration file", "Fatal errors found in configuration"];
 
 /** The haproxy executable: HAPROXY_BIN, else the PATH, else /usr/sbin (not on a normal user's PATH on Debian). */
 export function resolveHaproxyBin(setting: string | undefined): string {
@@ -68,6 +70,7 @@ export function trimOutput(output: string, shownAs: Record<string, string>, leve
   for (const raw of output.split("\n")) {
     if (!raw.startsWith(level)) continue;
     let line = raw.replace(/^\[[A-Z]+\]\s*\(\d+\)\s*:\s*/, "").replace(/^config\s*:\s*/, "");
+    if (SUMMARY_LINES.some((s) => line.startsWith(s))) continue;
     for (const [from, to] of Object.entries(shownAs)) line = line.split(from).join(to);
     lines.push(maskSecrets(line));
   }

@@ -147,6 +147,15 @@ function maintenanceBackend(name: string): string[] {
 }
 
 /**
+ * The frontend line an operator adds to a haproxy shared by several consoles (one per console):
+ * it only routes the hosts that are in this console's map, leaving the others to the next rule.
+ */
+export function sharedFrontendRule(fragmentName: string, mapPath: string): string {
+  const lookup = `req.hdr(host),lower,word(1,:),map(${mapPath})`;
+  return `use_backend %[${lookup}] if { ${lookup} -m found }`;
+}
+
+/**
  * The whole haproxy.cfg of a `local` balancer, which Ocim runs itself: global and defaults, one
  * frontend that routes by the map, a 404 backend for hosts that are not in it, and the fragment.
  */
