@@ -1,6 +1,8 @@
 // Applying a local load balancer for real: Ocim starts haproxy, fake appservers stand behind it,
 // requests go through it with the instance's Host header.
 import { readdirSync, readFileSync, rmSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../src/embedded/processes.js";
@@ -200,5 +202,40 @@ describe("applying a local load balancer", () => {
     const row = await deps.db.loadBalancer.findUniqueOrThrow({ where: { id: remote.id } });
     expect(row.lastError).toBe(error.message);
     expect(row.deployedVersion).toBe(0);
+  });
+
+  it("keeps the running haproxy and says so when a reload cannot take the new config", async () => {
+    const busy = http.createServer();
+    await new Promise<void>((r) => busy.listen(0, "127.0.0.1", () => r()));
+    try {
+      // A port someone else holds passes `haproxy -c` (which binds nothing) but fails the reload.
+      const moved = { ...deps, config: { ...deps.config, LB_HTTP_PORT: (busy.address() as AddressInfo).port } };
+      const error = (await applyLoadBalancer(moved, { loadBalancerId: lb.id, force: true }).catch((e: unknown) => e)) as AppError;
+      expect(error.code).toBe("unavailable");
+      expect(error.message).toMatch(/^HAProxy refused to reload and keeps the previous configuration: .*cannot bind socket/);
+      expect((await deps.db.loadBalancer.findUniqueOrThrow({ where: { id: lb.id } })).lastError).toBe(error.message);
+      expect((await lbGet(port, site.internalLmsDomain)).status).toBe(200);
+    } finally {
+      busy.close();
+    }
+    await applyLoadBalancer(deps, { loadBalancerId: lb.id, force: true });
+    expect((await deps.db.loadBalancer.findUniqueOrThrow({ where: { id: lb.id } })).lastError).toBe("");
+  });
+
+  it("says why when haproxy cannot start", async () => {
+    const busy = http.createServer();
+    await new Promise<void>((r) => busy.listen(0, "127.0.0.1", () => r()));
+    const other = await makeLoadBalancer(deps, { configurationVersion: 1 });
+    try {
+      const moved = { ...deps, config: { ...deps.config, LB_HTTP_PORT: (busy.address() as AddressInfo).port } };
+      const error = (await applyLoadBalancer(moved, { loadBalancerId: other.id }).catch((e: unknown) => e)) as AppError;
+      expect(error.code).toBe("unavailable");
+      expect(error.message).toMatch(/^HAProxy did not start: .*cannot bind socket/);
+      expect((await deps.db.loadBalancer.findUniqueOrThrow({ where: { id: other.id } })).deployedVersion).toBe(0);
+    } finally {
+      busy.close();
+      await stopLocalHaproxy(localRuntimePaths(other.configPath));
+      rmSync(path.dirname(other.configPath), { recursive: true, force: true });
+    }
   });
 });
