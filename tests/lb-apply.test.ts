@@ -13,7 +13,7 @@ import { applyLoadBalancer } from "../src/domain/loadbalancer/apply-load-balance
 import { bumpConfiguration } from "../src/domain/loadbalancer/bump-configuration.js";
 import { renderFragment } from "../src/domain/loadbalancer/render-config.js";
 import { loadRenderInput } from "../src/domain/loadbalancer/render-input.js";
-import { localConfigText } from "../src/adapters/haproxy/local.js";
+import { localConfigFile } from "../src/adapters/haproxy/local.js";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { FakeAppServer } from "./helpers/fake-appserver.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
@@ -188,7 +188,7 @@ describe("applying a local load balancer", () => {
     const row = await deps.db.loadBalancer.findUniqueOrThrow({ where: { id: lb.id } });
     expect(row.deployedVersion).toBe(row.configurationVersion);
     const fresh = renderFragment((await loadRenderInput(deps, lb.id)).input);
-    expect(liveFiles()).toEqual([localConfigText(deps.config, fresh, lb), fresh.map]);
+    expect(liveFiles()).toEqual([localConfigFile(deps.config, fresh, lb).toString(), fresh.map.toString()]);
     const current = (await deps.db.instance.findUniqueOrThrow({ where: { id: site.id } })).externalDomains[0]!;
     expect((await lbGet(port, current)).text).toBe("served by B");
   });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../src/errors.js";
 import { checkConfig, resolveHaproxyBin } from "../src/adapters/haproxy/check-config.js";
 import { basicAuthFor } from "../src/domain/instances/secret.js";
-import { renderFragment, renderLocalConfig, sharedFrontendRule, type LbInstance } from "../src/domain/loadbalancer/render-config.js";
+import { renderFragment, renderLocalConfig, sharedFrontendRule, type LbInstance, type RenderedFragment } from "../src/domain/loadbalancer/render-config.js";
 import { loadRenderInput } from "../src/domain/loadbalancer/render-input.js";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
@@ -20,6 +20,8 @@ const instance = (id: number, appServers: LbInstance["appServers"], domains = [`
   appServers,
 });
 
+/** The rendered files as text, to read like a person would. */
+const text = (f: RenderedFragment) => ({ map: f.map.toString(), backends: f.backends.toString() });
 const mapLines = (map: string) => map.split("\n").filter((l) => l && !l.startsWith("#"));
 const backendNamesIn = (backends: string) => [...backends.matchAll(/^backend (\S+)$/gm)].map((m) => m[1]!);
 
@@ -47,7 +49,7 @@ describe("rendering the load balancer config", () => {
     await makeInstance(deps); // on no balancer
 
     const { input } = await loadRenderInput(deps, lb.id);
-    const out = renderFragment(input);
+    const out = text(renderFragment(input));
     const backend = `${lb.fragmentName}-inst-${site.id}`;
     expect(mapLines(out.map)).toEqual(
       [site.internalLmsDomain, site.studioDomain, site.previewDomain, site.ecommerceDomain, site.discoveryDomain, site.appsDomain, "www.example.com"].map((d) => `${d} ${backend}`),
@@ -75,7 +77,7 @@ describe("rendering the load balancer config", () => {
   });
 
   it("maps an instance without an active appserver to the maintenance backend, which answers 503", () => {
-    const out = renderFragment({ fragmentName: "ocim", instances: [instance(4, [])] });
+    const out = text(renderFragment({ fragmentName: "ocim", instances: [instance(4, [])] }));
     expect(mapLines(out.map)).toEqual(["site4.example.test ocim-maintenance"]);
     expect(backendNamesIn(out.backends)).toEqual(["ocim-maintenance"]);
     expect(out.backends).toMatch(/^ {2}http-request return status 503 content-type "text\/html; charset=utf-8" .* string '<!doctype html>.*This site is down for maintenance.*'$/m);
@@ -83,19 +85,19 @@ describe("rendering the load balancer config", () => {
 
   it("keeps an instance's names when other instances come and go", () => {
     const seven = instance(7, [{ id: 70, ip: "10.0.0.7", httpPort: 80 }]);
-    const alone = renderFragment({ fragmentName: "ocim", instances: [seven] });
-    const crowd = renderFragment({ fragmentName: "ocim", instances: [instance(3, [{ id: 30, ip: "10.0.0.3", httpPort: 80 }]), seven, instance(9, [])] });
+    const alone = text(renderFragment({ fragmentName: "ocim", instances: [seven] }));
+    const crowd = text(renderFragment({ fragmentName: "ocim", instances: [instance(3, [{ id: 30, ip: "10.0.0.3", httpPort: 80 }]), seven, instance(9, [])] }));
     const block = (text: string) => text.slice(text.indexOf("backend ocim-inst-7"), text.indexOf("\n\n", text.indexOf("backend ocim-inst-7")));
     expect(block(crowd.backends)).toBe(block(alone.backends));
     expect(block(alone.backends)).toContain("server as-70 10.0.0.7:80 check cookie ocim-as-70");
     expect(mapLines(crowd.map)).toContain("site7.example.test ocim-inst-7");
-    expect(renderFragment({ fragmentName: "ocim", instances: [seven] })).toEqual(alone);
+    expect(text(renderFragment({ fragmentName: "ocim", instances: [seven] }))).toEqual(alone);
   });
 
   it("lets two consoles share one haproxy: their fragments have no name in common and load together", async () => {
     const same = [instance(1, [{ id: 1, ip: "10.0.0.1", httpPort: 80 }]), instance(2, [])];
-    const a = renderFragment({ fragmentName: "console-a", instances: same });
-    const b = renderFragment({ fragmentName: "console-b", instances: [instance(1, [{ id: 1, ip: "10.0.0.2", httpPort: 80 }], ["other1.example.test"])] });
+    const a = text(renderFragment({ fragmentName: "console-a", instances: same }));
+    const b = text(renderFragment({ fragmentName: "console-b", instances: [instance(1, [{ id: 1, ip: "10.0.0.2", httpPort: 80 }], ["other1.example.test"])] }));
     expect(backendNamesIn(a.backends).filter((n) => backendNamesIn(b.backends).includes(n))).toEqual([]);
     const files = { mapA: path.join(dir, "a.map"), mapB: path.join(dir, "b.map"), main: path.join(dir, "main.cfg"), fa: path.join(dir, "a.cfg"), fb: path.join(dir, "b.cfg") };
     writeFileSync(files.mapA, a.map);
@@ -116,7 +118,7 @@ describe("rendering the load balancer config", () => {
   it("writes a whole local haproxy.cfg that haproxy accepts, with IPv6 appservers bracketed", async () => {
     const out = renderFragment({ fragmentName: "ocim", instances: [instance(1, [{ id: 5, ip: "2001:db8::5", httpPort: 8000 }])] });
     const mapPath = path.join(dir, "local.map");
-    const cfg = renderLocalConfig(out, { mapPath, bind: "::1", port: 8080, statsSocket: path.join(dir, "s.sock") });
+    const cfg = renderLocalConfig(out, { mapPath, bind: "::1", port: 8080, statsSocket: path.join(dir, "s.sock") }).toString();
     expect(cfg).toContain("  server as-5 [2001:db8::5]:8000 check cookie ocim-as-5");
     expect(cfg).toContain("  bind [::1]:8080");
     expect(cfg).toContain(`  use_backend %[req.hdr(host),lower,word(1,:),map(${mapPath},ocim-unknown)]`);

@@ -24,7 +24,7 @@ export interface LocalBalancer {
 type LocalDeps = { config: Pick<Config, "HAPROXY_BIN" | "HAPROXY_TIMEOUT_SECONDS" | "LB_BIND" | "LB_HTTP_PORT">; log: Logger };
 
 /** The config file a local balancer's haproxy runs, for a given map path. */
-export function localConfigText(config: LocalDeps["config"], fragment: RenderedFragment, balancer: LocalBalancer, mapPath = balancer.mapPath): string {
+export function localConfigFile(config: LocalDeps["config"], fragment: RenderedFragment, balancer: LocalBalancer, mapPath = balancer.mapPath): Buffer {
   return renderLocalConfig(fragment, {
     mapPath,
     bind: config.LB_BIND,
@@ -56,13 +56,13 @@ export function createLocalTarget(deps: LocalDeps, balancer: LocalBalancer): Hap
       try {
         await writeDurably(candidate.map, fragment.map);
         // Checked as it will run, except that it reads the candidate map.
-        await writeDurably(candidate.config, localConfigText(deps.config, fragment, balancer, candidate.map));
+        await writeDurably(candidate.config, localConfigFile(deps.config, fragment, balancer, candidate.map));
         const warnings = await checkConfig(bin, [candidate.config], timeoutMs, {
           [candidate.config]: balancer.configPath,
           [candidate.map]: balancer.mapPath,
         });
         if (warnings) deps.log.warn({ balancer: balancer.name, warnings }, "lb.check.warnings");
-        await writeDurably(candidate.config, localConfigText(deps.config, fragment, balancer));
+        await writeDurably(candidate.config, localConfigFile(deps.config, fragment, balancer));
       } catch (err) {
         await discard();
         throw err;
@@ -82,7 +82,7 @@ export function createLocalTarget(deps: LocalDeps, balancer: LocalBalancer): Hap
 }
 
 /** Written and flushed to disk before it is renamed over the live file, so a crash leaves old or new, never half. */
-async function writeDurably(file: string, content: string): Promise<void> {
+async function writeDurably(file: string, content: Buffer): Promise<void> {
   const handle = await open(file, "w", 0o600);
   try {
     await handle.writeFile(content);
