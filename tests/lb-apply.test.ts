@@ -11,6 +11,7 @@ import { localRuntimePaths, stopLocalHaproxy } from "../src/adapters/haproxy/loc
 import { basicAuthFor } from "../src/domain/instances/secret.js";
 import { applyLoadBalancer } from "../src/domain/loadbalancer/apply-load-balancer.js";
 import { bumpConfiguration } from "../src/domain/loadbalancer/bump-configuration.js";
+import { reconcileLoadBalancers } from "../src/domain/loadbalancer/reconcile-load-balancers.js";
 import { renderFragment } from "../src/domain/loadbalancer/render-config.js";
 import { loadRenderInput } from "../src/domain/loadbalancer/render-input.js";
 import { localConfigFile } from "../src/adapters/haproxy/local.js";
@@ -225,17 +226,47 @@ describe("applying a local load balancer", () => {
   it("says why when haproxy cannot start", async () => {
     const busy = http.createServer();
     await new Promise<void>((r) => busy.listen(0, "127.0.0.1", () => r()));
-    const other = await makeLoadBalancer(deps, { configurationVersion: 1 });
+    await stopLocalHaproxy(localRuntimePaths(lb.configPath));
     try {
       const moved = { ...deps, config: { ...deps.config, LB_HTTP_PORT: (busy.address() as AddressInfo).port } };
-      const error = (await applyLoadBalancer(moved, { loadBalancerId: other.id }).catch((e: unknown) => e)) as AppError;
+      const error = (await applyLoadBalancer(moved, { loadBalancerId: lb.id, force: true }).catch((e: unknown) => e)) as AppError;
       expect(error.code).toBe("unavailable");
-      expect(error.message).toMatch(/^HAProxy did not start: .*cannot bind socket/);
-      expect((await deps.db.loadBalancer.findUniqueOrThrow({ where: { id: other.id } })).deployedVersion).toBe(0);
+      expect(error.message).toMatch(/^HAProxy did not start: .*cannot bind socket \(Address already in use\)/);
+      expect((await deps.db.loadBalancer.findUniqueOrThrow({ where: { id: lb.id } })).lastError).toBe(error.message);
     } finally {
       busy.close();
-      await stopLocalHaproxy(localRuntimePaths(other.configPath));
+    }
+    await applyLoadBalancer(deps, { loadBalancerId: lb.id, force: true });
+    expect((await lbGet(port, site.internalLmsDomain)).status).toBe(200);
+  });
+
+  it("refuses a second local balancer, which could only fight the first for the port", async () => {
+    const other = await makeLoadBalancer(deps, { configurationVersion: 1 });
+    try {
+      const error = (await applyLoadBalancer(deps, { loadBalancerId: other.id }).catch((e: unknown) => e)) as AppError;
+      expect(error.code).toBe("conflict");
+      expect(error.message).toBe(`Only one local load balancer can run on this host (they all listen on port ${port}), and ${lb.name} is local too. Make ${other.name} an ssh balancer or delete one of them.`);
+      expect(readdirSync(path.dirname(other.configPath))).toEqual([]);
+    } finally {
+      await deps.db.loadBalancer.delete({ where: { id: other.id } });
       rmSync(path.dirname(other.configPath), { recursive: true, force: true });
     }
+  });
+
+  it("re-applies a balancer left dirty and restarts a local haproxy that stopped, on the periodic pass", async () => {
+    await stopLocalHaproxy(localRuntimePaths(lb.configPath));
+    await expect(lbGet(port, site.internalLmsDomain)).rejects.toThrow(/ECONNREFUSED/);
+    let outcome = (await reconcileLoadBalancers(deps)).find((o) => o.loadBalancerId === lb.id);
+    expect(outcome?.result?.outcome).toBe("applied");
+    expect((await lbGet(port, site.internalLmsDomain)).text).toBe("served by B");
+
+    await setActive(asA, true);
+    await deps.db.$transaction((tx) => bumpConfiguration(tx, { instanceId: site.id }));
+    outcome = (await reconcileLoadBalancers(deps)).find((o) => o.loadBalancerId === lb.id);
+    expect(outcome?.result).toMatchObject({ outcome: "applied", deployedVersion: outcome?.result?.configurationVersion });
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) seen.add((await lbGet(port, site.internalLmsDomain)).text);
+    expect([...seen].sort()).toEqual(["served by A", "served by B"]);
+    expect((await reconcileLoadBalancers(deps)).find((o) => o.loadBalancerId === lb.id)).toBeUndefined();
   });
 });

@@ -8,7 +8,7 @@ import { AppError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import { renderLocalConfig, type RenderedFragment } from "../../domain/loadbalancer/render-config.js";
 import { checkConfig, resolveHaproxyBin } from "./check-config.js";
-import { localRuntimePaths, startOrReload } from "./local-process.js";
+import { localRuntimePaths, runningMaster, startOrReload } from "./local-process.js";
 import type { HaproxyTarget, StagedConfig } from "./port.js";
 
 // The map path goes inside a sample expression (`map(<path>,<default>)`) and the socket path on a
@@ -43,6 +43,9 @@ export function createLocalTarget(deps: LocalDeps, balancer: LocalBalancer): Hap
   const timeoutMs = deps.config.HAPROXY_TIMEOUT_SECONDS * 1000;
   const runtime = localRuntimePaths(balancer.configPath);
   return {
+    async isRunning() {
+      return runningMaster(runtime) !== null;
+    },
     async stage(fragment): Promise<StagedConfig> {
       await mkdir(path.dirname(balancer.configPath), { recursive: true });
       await mkdir(path.dirname(balancer.mapPath), { recursive: true });

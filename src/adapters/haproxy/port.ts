@@ -8,6 +8,8 @@ export interface HaproxyTarget {
    * files and the running haproxy are untouched; a rejected candidate throws HaproxyRejected.
    */
   stage(fragment: RenderedFragment): Promise<StagedConfig>;
+  /** Whether a haproxy serves this balancer's config now (false after the host rebooted, say). */
+  isRunning(): Promise<boolean>;
 }
 
 export interface StagedConfig {

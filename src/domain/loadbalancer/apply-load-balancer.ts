@@ -68,6 +68,7 @@ async function applyWhileDirty(deps: ApplyDeps, id: number, lock: Lock): Promise
     const started = Date.now();
     try {
       const fragment = renderFragment(input);
+      if (balancer.kind === "local") await assertOnlyLocal(deps, balancer);
       const target = haproxyTargetFor(deps, balancer);
       await keep(lock, balancer.name);
       const staged = await target.stage(fragment);
@@ -88,6 +89,14 @@ async function applyWhileDirty(deps: ApplyDeps, id: number, lock: Lock): Promise
     deps.log.info({ loadBalancerId: id, version, instances: input.instances.length, ms: Date.now() - started }, "lb.apply.done");
     const latest = await readVersions(deps, id);
     if (latest.configurationVersion <= version || round >= MAX_ROUNDS) return;
+  }
+}
+
+/** Every local balancer listens on LB_HTTP_PORT: a second one could only fight the first for it. */
+async function assertOnlyLocal(deps: ApplyDeps, balancer: { id: number; name: string }): Promise<void> {
+  const other = await deps.db.loadBalancer.findFirst({ where: { kind: "local", id: { not: balancer.id } }, select: { name: true } });
+  if (other) {
+    throw new AppError("conflict", `Only one local load balancer can run on this host (they all listen on port ${deps.config.LB_HTTP_PORT}), and ${other.name} is local too. Make ${balancer.name} an ssh balancer or delete one of them.`);
   }
 }
 

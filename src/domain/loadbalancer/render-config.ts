@@ -171,6 +171,9 @@ export function renderLocalConfig(fragment: RenderedFragment, options: LocalFron
     GENERATED,
     "global",
     `  stats socket ${options.statsSocket} mode 600 level admin`,
+    // Without it a second haproxy on the same port would start and silently split the traffic
+    // (SO_REUSEPORT); reloads do not need it, the master hands the sockets over (measured).
+    "  noreuseport",
     // Old workers finish their requests after a reload, but not forever.
     "  hard-stop-after 2m",
     "",
