@@ -159,18 +159,23 @@ describe("applying a local load balancer", () => {
     expect(fixed.deployedVersion).toBe(fixed.configurationVersion);
   });
 
-  it("keeps traffic flowing while it reloads", async () => {
+  it("keeps traffic flowing while it reloads, on new and on keep-alive connections", async () => {
+    await setActive(asB, true);
+    await applyLoadBalancer(deps, { loadBalancerId: lb.id, force: true });
     let stop = false;
     const statuses = new Map<string, number>();
-    const load = Array.from({ length: 4 }, async () => {
+    const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 2 });
+    const load = Array.from({ length: 4 }, async (_, i) => {
+      const agent = i % 2 === 0 ? keepAlive : undefined;
       while (!stop) {
-        const key = await lbGet(port, site.internalLmsDomain).then((r) => String(r.status), (e: NodeJS.ErrnoException) => e.code ?? "error");
+        const key = await lbGet(port, site.internalLmsDomain, { agent }).then((r) => String(r.status), (e: NodeJS.ErrnoException) => e.code ?? "error");
         statuses.set(key, (statuses.get(key) ?? 0) + 1);
       }
     });
     for (let i = 0; i < 5; i++) await applyLoadBalancer(deps, { loadBalancerId: lb.id, force: true });
     stop = true;
     await Promise.all(load);
+    keepAlive.destroy();
     expect([...statuses.keys()]).toEqual(["200"]);
     expect(statuses.get("200")).toBeGreaterThan(20);
   });

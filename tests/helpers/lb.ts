@@ -31,11 +31,11 @@ export interface LbReply {
   text: string;
 }
 
-/** GET through the balancer as a browser visiting `host` would (new connection each time). */
-export function lbGet(port: number, host: string, opts: { path?: string; headers?: Record<string, string> } = {}): Promise<LbReply> {
+/** GET through the balancer as a browser visiting `host` would (a new connection each time unless given a keep-alive agent). */
+export function lbGet(port: number, host: string, opts: { path?: string; headers?: Record<string, string>; agent?: http.Agent } = {}): Promise<LbReply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: "127.0.0.1", port, path: opts.path ?? "/", headers: { host, ...opts.headers }, agent: false },
+      { host: "127.0.0.1", port, path: opts.path ?? "/", headers: { host, ...opts.headers }, agent: opts.agent ?? false },
       (res) => {
         let text = "";
         res.setEncoding("utf8");
