@@ -107,7 +107,7 @@ describe("rendering the load balancer config", () => {
     writeFileSync(
       files.main,
       ["defaults", "  mode http", "  timeout connect 5s", "  timeout client 30s", "  timeout server 30s", "frontend shared", "  bind 127.0.0.1:8080",
-        `  ${sharedFrontendRule("console-a", files.mapA)}`, `  ${sharedFrontendRule("console-b", files.mapB)}`, "  default_backend console-a-maintenance", ""].join("\n"),
+        `  ${sharedFrontendRule(files.mapA)}`, `  ${sharedFrontendRule(files.mapB)}`, "  default_backend console-a-maintenance", ""].join("\n"),
     );
     const bin = resolveHaproxyBin(undefined);
     await expect(checkConfig(bin, [files.main, files.fa, files.fb], 20_000, {})).resolves.toBe("");
