@@ -5,9 +5,11 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../src/errors.js";
 import { checkConfig, resolveHaproxyBin } from "../src/adapters/haproxy/check-config.js";
+import { createLocalTarget } from "../src/adapters/haproxy/local.js";
 import { basicAuthFor } from "../src/domain/instances/secret.js";
 import { renderFragment, renderLocalConfig, sharedFrontendRule, type LbInstance, type RenderedFragment } from "../src/domain/loadbalancer/render-config.js";
 import { loadRenderInput } from "../src/domain/loadbalancer/render-input.js";
+import { bumpConfiguration } from "../src/domain/loadbalancer/bump-configuration.js";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { makeLoadBalancer } from "./helpers/lb.js";
@@ -74,6 +76,7 @@ describe("rendering the load balancer config", () => {
     );
     expect(out.backends.match(/^ {2}server /gm)).toHaveLength(2);
     expect(backendNamesIn(out.backends)).toEqual([`${lb.fragmentName}-maintenance`, backend]);
+    rmSync(path.dirname(lb.configPath), { recursive: true, force: true });
   });
 
   it("maps an instance without an active appserver to the maintenance backend, which answers 503", () => {
@@ -148,5 +151,27 @@ describe("rendering the load balancer config", () => {
     expectError(render([instance(1, [], ["bad domain.example.test"])]), "validation", 'Instance 1 has an invalid domain "bad domain.example.test".');
     expectError(render([], "Has Spaces"), "validation", 'The fragment name "Has Spaces" must be 1-40 lowercase letters, digits, "-" or "_".');
     expectError(render([instance(1, [{ id: 3, ip: "10.0.0.1", httpPort: 0 }])]), "validation", "AppServer 3 has an invalid HTTP port 0.");
+    expectError(() => createLocalTarget(deps, { name: "main", configPath: "/srv/my lb/haproxy.cfg", mapPath: "/srv/lb/domains.map" }), "validation",
+      'The config path of load balancer main must be an absolute path of letters, digits, ".", "_", "-" and "/" (got "/srv/my lb/haproxy.cfg").');
+    expectError(() => createLocalTarget(deps, { name: "main", configPath: "/srv/lb/haproxy.cfg", mapPath: "domains.map" }), "validation",
+      'The map path of load balancer main must be an absolute path of letters, digits, ".", "_", "-" and "/" (got "domains.map").');
+  });
+
+  it("bumps the version of an instance's balancer, and of the one it left, in the caller's transaction", async () => {
+    const [from, to] = [await makeLoadBalancer(deps), await makeLoadBalancer(deps)];
+    const moved = await makeInstance(deps, { loadBalancerId: to.id });
+    const loose = await makeInstance(deps);
+    const version = async (id: number) => (await deps.db.loadBalancer.findUniqueOrThrow({ where: { id } })).configurationVersion;
+
+    expect(await deps.db.$transaction((tx) => bumpConfiguration(tx, { instanceId: moved.id, formerLoadBalancerId: from.id }))).toEqual([to.id, from.id]);
+    expect([await version(from.id), await version(to.id)]).toEqual([1, 1]);
+    expect(await deps.db.$transaction((tx) => bumpConfiguration(tx, { instanceId: loose.id }))).toEqual([]);
+    // Rolled back with the change it belonged to.
+    await deps.db.$transaction(async (tx) => {
+      await bumpConfiguration(tx, { instanceId: moved.id });
+      throw new Error("the change failed");
+    }).catch(() => undefined);
+    expect(await version(to.id)).toBe(1);
+    for (const lb of [from, to]) rmSync(path.dirname(lb.configPath), { recursive: true, force: true });
   });
 });
