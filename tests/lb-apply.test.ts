@@ -1,6 +1,6 @@
 // Applying a local load balancer for real: Ocim starts haproxy, fake appservers stand behind it,
 // requests go through it with the instance's Host header.
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -18,7 +18,7 @@ import { localConfigFile } from "../src/adapters/haproxy/local.js";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { FakeAppServer } from "./helpers/fake-appserver.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
-import { eventually, lbGet, makeLoadBalancer } from "./helpers/lb.js";
+import { eventually, lbGet, makeLoadBalancer, removeLoadBalancerFiles } from "./helpers/lb.js";
 
 describe("applying a local load balancer", () => {
   let deps: TestDeps;
@@ -56,7 +56,7 @@ describe("applying a local load balancer", () => {
     if (lb) await stopLocalHaproxy(localRuntimePaths(lb.configPath));
     await a?.stop();
     await b?.stop();
-    if (lb) rmSync(path.dirname(lb.configPath), { recursive: true, force: true });
+    if (lb) removeLoadBalancerFiles(lb);
     await deps?.close();
   });
 
@@ -201,7 +201,6 @@ describe("applying a local load balancer", () => {
 
   it("refuses to apply a balancer reached over SSH until that is built, and records why", async () => {
     const remote = await makeLoadBalancer(deps, { kind: "ssh", host: "lb.example.net", configurationVersion: 1, configPath: "/etc/haproxy/ocim.cfg", mapPath: "/etc/haproxy/ocim.map" });
-    rmSync(path.dirname(remote.configPath), { recursive: true, force: true });
     const error = (await applyLoadBalancer(deps, { loadBalancerId: remote.id }).catch((e: unknown) => e)) as AppError;
     expect(error.code).toBe("unavailable");
     expect(error.message).toContain("reached over SSH, which Ocim cannot apply yet");
@@ -254,7 +253,7 @@ describe("applying a local load balancer", () => {
       expect(readdirSync(path.dirname(other.configPath))).toEqual([]);
     } finally {
       await deps.db.loadBalancer.delete({ where: { id: other.id } });
-      rmSync(path.dirname(other.configPath), { recursive: true, force: true });
+      removeLoadBalancerFiles(other);
     }
   });
 

@@ -12,7 +12,7 @@ import { loadRenderInput } from "../src/domain/loadbalancer/render-input.js";
 import { bumpConfiguration } from "../src/domain/loadbalancer/bump-configuration.js";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
-import { makeLoadBalancer } from "./helpers/lb.js";
+import { makeLoadBalancer, removeLoadBalancerFiles } from "./helpers/lb.js";
 
 const instance = (id: number, appServers: LbInstance["appServers"], domains = [`site${id}.example.test`]): LbInstance => ({
   id,
@@ -76,7 +76,7 @@ describe("rendering the load balancer config", () => {
     );
     expect(out.backends.match(/^ {2}server /gm)).toHaveLength(2);
     expect(backendNamesIn(out.backends)).toEqual([`${lb.fragmentName}-maintenance`, backend]);
-    rmSync(path.dirname(lb.configPath), { recursive: true, force: true });
+    removeLoadBalancerFiles(lb);
   });
 
   it("maps an instance without an active appserver to the maintenance backend, which answers 503", () => {
@@ -172,6 +172,6 @@ describe("rendering the load balancer config", () => {
       throw new Error("the change failed");
     }).catch(() => undefined);
     expect(await version(to.id)).toBe(1);
-    for (const lb of [from, to]) rmSync(path.dirname(lb.configPath), { recursive: true, force: true });
+    for (const lb of [from, to]) removeLoadBalancerFiles(lb);
   });
 });

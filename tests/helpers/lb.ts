@@ -2,15 +2,18 @@
 // that talks to haproxy on a fresh connection per request, with any Host header.
 import { randomBytes } from "node:crypto";
 import http from "node:http";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Prisma } from "../../src/db.js";
 import type { Deps } from "../../src/deps.js";
 
+const DIR_PREFIX = path.join(os.tmpdir(), "ocim-lb-");
+
+/** A local balancer row; unless paths are given, its files go to a fresh temp dir (see removeLoadBalancerFiles). */
 export async function makeLoadBalancer(deps: Pick<Deps, "db">, data: Partial<Prisma.LoadBalancerUncheckedCreateInput> = {}) {
   // Short, so haproxy's control socket path beside the config stays under the 108-byte limit.
-  const dir = mkdtempSync(path.join(os.tmpdir(), "ocim-lb-"));
+  const dir = data.configPath ? "" : mkdtempSync(DIR_PREFIX);
   const suffix = randomBytes(3).toString("hex");
   return deps.db.loadBalancer.create({
     data: {
@@ -23,6 +26,12 @@ export async function makeLoadBalancer(deps: Pick<Deps, "db">, data: Partial<Pri
       ...data,
     },
   });
+}
+
+/** Removes the temp dir makeLoadBalancer made, and nothing else (never a path a test gave, like /etc/haproxy). */
+export function removeLoadBalancerFiles(lb: { configPath: string }): void {
+  const dir = path.dirname(lb.configPath);
+  if (dir.startsWith(DIR_PREFIX) && !dir.slice(DIR_PREFIX.length).includes("/")) rmSync(dir, { recursive: true, force: true });
 }
 
 export interface LbReply {
