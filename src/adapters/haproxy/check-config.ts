@@ -14,21 +14,34 @@ const SUMMARY_LINES = ["Error(s) found in configuration file", "Fatal errors fou
 export function resolveHaproxyBin(setting: string | undefined): string {
   if (setting?.includes("/")) return setting;
   const name = setting ?? "haproxy";
-  try {
-    return execFileSync("sh", ["-c", 'command -v "$0"', name], { encoding: "utf8" }).trim();
-  } catch {
-    // not on the PATH
-  }
-  for (const dir of FALLBACK_DIRS) {
-    const candidate = path.join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
+  const known = resolved.get(name);
+  if (known) return known;
+  const found = onPath(name) ?? FALLBACK_DIRS.map((dir) => path.join(dir, name)).find(isExecutable);
+  if (found) {
+    resolved.set(name, found);
+    return found;
   }
   throw new AppError("unavailable", "HAProxy is not installed. Install it (Debian/Ubuntu: apt-get install haproxy) or set HAPROXY_BIN.");
+}
+
+// Looked up once per process: every apply needs it, and the lookup runs a shell.
+const resolved = new Map<string, string>();
+
+function onPath(name: string): string | undefined {
+  try {
+    return execFileSync("sh", ["-c", 'command -v "$0"', name], { encoding: "utf8" }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface RunResult {
