@@ -1,0 +1,18 @@
+// Every change that alters what a balancer routes (activation, domains, moving an instance, archiving)
+// bumps its configurationVersion in the same transaction; the balancer is dirty until an apply
+// deploys that version (DESIGN §8). The caller enqueues the apply after its transaction commits.
+import type { Prisma } from "../../db.js";
+
+type Tx = Pick<Prisma.TransactionClient, "instance" | "loadBalancer">;
+
+/**
+ * Bumps the balancer of the instance and, when the instance just moved, the one it left.
+ * Returns the ids of the balancers bumped, for the caller to apply after commit.
+ */
+export async function bumpConfiguration(tx: Tx, input: { instanceId: number; formerLoadBalancerId?: number | null }): Promise<number[]> {
+  const instance = await tx.instance.findUnique({ where: { id: input.instanceId }, select: { loadBalancerId: true } });
+  const ids = [...new Set([instance?.loadBalancerId, input.formerLoadBalancerId].filter((id): id is number => typeof id === "number"))];
+  if (ids.length === 0) return [];
+  await tx.loadBalancer.updateMany({ where: { id: { in: ids } }, data: { configurationVersion: { increment: 1 } } });
+  return ids;
+}
