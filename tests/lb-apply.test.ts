@@ -48,8 +48,8 @@ describe("applying a local load balancer", () => {
     a = await new FakeAppServer("A", auth).start();
     b = await new FakeAppServer("B", auth).start();
     const running = { status: "running", publicIp: "127.0.0.1" } as const;
-    asA = (await makeAppServer(deps, site.id, { ...running, configSnapshot: { httpPort: a.port } })).id;
-    asB = (await makeAppServer(deps, site.id, { ...running, configSnapshot: { httpPort: b.port } })).id;
+    asA = (await makeAppServer(deps, site.id, { ...running, configSnapshot: { variables: { EDXAPP_LMS_NGINX_PORT: a.port } } })).id;
+    asB = (await makeAppServer(deps, site.id, { ...running, configSnapshot: { variables: { EDXAPP_LMS_NGINX_PORT: b.port } } })).id;
   });
 
   afterAll(async () => {

@@ -43,7 +43,7 @@ describe("rendering the load balancer config", () => {
     const lb = await makeLoadBalancer(deps);
     const site = await makeInstance(deps, { loadBalancerId: lb.id, externalDomains: ["WWW.Example.COM"] });
     const active = await makeAppServer(deps, site.id, { status: "running", isActive: true, publicIp: "10.1.2.3" });
-    const demo = await makeAppServer(deps, site.id, { status: "running", isActive: true, publicIp: "127.0.0.5", configSnapshot: { httpPort: 18001 } });
+    const demo = await makeAppServer(deps, site.id, { status: "running", isActive: true, publicIp: "127.0.0.5", configSnapshot: { variables: { EDXAPP_LMS_NGINX_PORT: 18001 } } });
     await makeAppServer(deps, site.id, { status: "running", isActive: false, publicIp: "10.9.9.1" });
     await makeAppServer(deps, site.id, { status: "failed", isActive: true, publicIp: "10.9.9.2" });
     await makeAppServer(deps, site.id, { status: "running", isActive: true, publicIp: null });

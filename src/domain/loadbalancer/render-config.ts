@@ -47,8 +47,6 @@ export interface LocalFrontendOptions {
 
 export const STICKY_COOKIE = "OCIMSRV";
 export const HEALTH_CHECK_PATH = "/heartbeat";
-/** What a plain VM serves on; the local demo VM says otherwise in its configSnapshot (httpPort). */
-export const DEFAULT_APPSERVER_HTTP_PORT = 80;
 
 /** Letters, digits, "-" and "_": safe inside every haproxy name, cookie value and file name. */
 export const FRAGMENT_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,39}$/;

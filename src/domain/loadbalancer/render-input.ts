@@ -5,7 +5,8 @@ import type { Deps } from "../../deps.js";
 import { notFound } from "../../errors.js";
 import { allDomains } from "../instances/domains.js";
 import { basicAuthFor } from "../instances/secret.js";
-import { DEFAULT_APPSERVER_HTTP_PORT, type LbInstance, type LbRenderInput } from "./render-config.js";
+import { httpPortOf } from "../appservers/health-gate.js";
+import type { LbInstance, LbRenderInput } from "./render-config.js";
 
 const balancerSelect = {
   id: true,
@@ -102,10 +103,4 @@ function authorizationFor(secrets: Secrets, row: { id: number; secretKeyEncrypte
   if (cache.size >= MAX_CACHED) cache.clear();
   cache.set(row.id, { sealed: row.secretKeyEncrypted, value });
   return value;
-}
-
-/** The port the appserver serves HTTP on: `httpPort` in its configSnapshot (the local demo VM), else 80. */
-export function httpPortOf(configSnapshot: unknown): number {
-  const port = (configSnapshot as { httpPort?: unknown } | null)?.httpPort;
-  return typeof port === "number" ? port : DEFAULT_APPSERVER_HTTP_PORT;
 }
