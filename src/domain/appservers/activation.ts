@@ -6,6 +6,7 @@
 import type { Deps } from "../../deps.js";
 import type { Prisma } from "../../db.js";
 import { AppError } from "../../errors.js";
+import { bumpLoadBalancers } from "../loadbalancer/bump-configuration.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { basicAuthFor } from "../instances/secret.js";
 import { checkHeartbeat, httpPortOf } from "./health-gate.js";
@@ -23,10 +24,6 @@ type Tx = Prisma.TransactionClient;
 async function lockInstance(tx: Tx, instanceId: number) {
   await tx.$queryRaw`SELECT id FROM "Instance" WHERE id = ${instanceId} FOR UPDATE`;
   return tx.instance.findUniqueOrThrow({ where: { id: instanceId } });
-}
-
-async function bump(tx: Tx, loadBalancerId: number | null): Promise<void> {
-  if (loadBalancerId) await tx.loadBalancer.update({ where: { id: loadBalancerId }, data: { configurationVersion: { increment: 1 } } });
 }
 
 async function loadAppServer(deps: Pick<Deps, "db">, id: number) {
@@ -57,7 +54,7 @@ export async function activateAppServer(
       deactivated = others.map((o) => o.id);
       await tx.appServer.updateMany({ where: { id: { in: deactivated } }, data: { isActive: false } });
     }
-    await bump(tx, instance.loadBalancerId);
+    await bumpLoadBalancers(tx, [instance.loadBalancerId]);
     await recordAuditEvent(tx, {
       actor: input.actor, action: input.deactivateOthers ? "appserver.activated_exclusively" : "appserver.activated",
       subjectType: "AppServer", subjectId: as.id, subjectName: `${instance.name} / ${as.name}`,
@@ -78,7 +75,7 @@ export async function deactivateAppServer(deps: Pick<Deps, "db">, input: { appSe
       throw new AppError("rule", `${as.name} is the last active appserver of ${instance.name}; deactivating it would take the site down. Activate another appserver first (only instances linked to a pull request may have none active).`);
     }
     await tx.appServer.update({ where: { id: as.id }, data: { isActive: false } });
-    await bump(tx, instance.loadBalancerId);
+    await bumpLoadBalancers(tx, [instance.loadBalancerId]);
     await recordAuditEvent(tx, {
       actor: input.actor, action: "appserver.deactivated", subjectType: "AppServer", subjectId: as.id,
       subjectName: `${instance.name} / ${as.name}`, before: { isActive: true }, after: { isActive: false },

@@ -2,9 +2,9 @@
 // secret-looking values in the extra variables masked (audit events outlive the settings and may be
 // shown beyond the admin area).
 import { isScalar, parseDocument, visit } from "yaml";
+import { SECRET_VARIABLE_RE } from "../provisioning/variables.js";
 
 /** Variable names whose values are secrets (…_PASSWORD, …_SECRET, …_TOKEN, …_KEY). */
-const SECRET_NAME = /(PASS|PASSWORD|SECRET|TOKEN|_KEY)$/i;
 export const MASK = "••••••";
 
 export function maskYamlSecrets(text: string): string {
@@ -13,7 +13,7 @@ export function maskYamlSecrets(text: string): string {
   if (doc.errors.length) return "(not shown: not valid YAML)";
   visit(doc, {
     Pair(_, pair) {
-      if (isScalar(pair.key) && SECRET_NAME.test(String(pair.key.value)) && pair.value !== null) {
+      if (isScalar(pair.key) && SECRET_VARIABLE_RE.test(String(pair.key.value)) && pair.value !== null) {
         pair.value = doc.createNode(MASK);
       }
     },

@@ -4,11 +4,12 @@
 import type { Deps } from "../../deps.js";
 import type { Instance } from "../../generated/prisma/client.ts";
 import { validationError } from "../../errors.js";
+import { bumpLoadBalancers } from "../loadbalancer/bump-configuration.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { rethrowUniqueViolation } from "../validation/unique-violation.js";
 import { instanceAuditView } from "./audit-view.js";
 import { instanceDefaults, type InstanceInput } from "./instance-input.js";
-import { checkInstanceReferences, INSTANCE_UNIQUE_MESSAGES, invalidInstance, lockInstanceWrites, touchLoadBalancers } from "./instance-integrity.js";
+import { checkInstanceReferences, INSTANCE_UNIQUE_MESSAGES, invalidInstance, lockInstanceWrites } from "./instance-integrity.js";
 import { newInstanceSecret } from "./secret.js";
 import { freeSlug, slugify } from "./slug.js";
 import { validateInstance } from "./validate-instance.js";
@@ -29,7 +30,7 @@ export async function createInstance(deps: Pick<Deps, "db" | "config" | "secrets
       const slug = await freeSlug(tx, result.slug ?? slugify(data.name));
       if (result.slug && slug !== result.slug) throw validationError({ slug: `Another instance already has the slug "${result.slug}".` });
       const created = await tx.instance.create({ data: { ...data, slug, secretKeyEncrypted: newInstanceSecret(deps.secrets) } });
-      await touchLoadBalancers(tx, [created.loadBalancerId]);
+      await bumpLoadBalancers(tx, [created.loadBalancerId]);
       await recordAuditEvent(tx, {
         actor: input.actor, action: "instance.created", subjectType: "Instance", subjectId: created.id,
         subjectName: created.name, after: instanceAuditView(created),

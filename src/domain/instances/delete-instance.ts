@@ -4,9 +4,10 @@
 import type { Deps } from "../../deps.js";
 import { AppError, notFound } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.ts";
+import { bumpLoadBalancers } from "../loadbalancer/bump-configuration.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { instanceAuditView } from "./audit-view.js";
-import { lockInstanceWrites, touchLoadBalancers } from "./instance-integrity.js";
+import { lockInstanceWrites } from "./instance-integrity.js";
 
 export interface DeleteInstanceInput {
   actor: Actor;
@@ -34,7 +35,7 @@ export async function deleteInstance(deps: Pick<Deps, "db">, input: DeleteInstan
     // Appservers' log entries go with them (ON DELETE CASCADE), the instance's own with it.
     await tx.appServer.deleteMany({ where: { instanceId: { in: ids } } });
     await tx.instance.deleteMany({ where: { id: { in: ids } } });
-    await touchLoadBalancers(tx, instances.map((i) => i.loadBalancerId));
+    await bumpLoadBalancers(tx, instances.map((i) => i.loadBalancerId));
     for (const instance of instances) {
       await recordAuditEvent(tx, {
         actor: input.actor, action: "instance.deleted", subjectType: "Instance", subjectId: instance.id,

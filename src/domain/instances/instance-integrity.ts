@@ -73,12 +73,6 @@ export async function checkInstanceReferences(tx: Tx, data: InstanceData, exclud
 }
 
 /** Marks balancers as having a newer configuration to apply (DESIGN §8: dirty until deployed). */
-export async function touchLoadBalancers(tx: Tx, ids: (number | null)[]): Promise<void> {
-  const wanted = [...new Set(ids.filter((id): id is number => id !== null))];
-  if (!wanted.length) return;
-  await tx.loadBalancer.updateMany({ where: { id: { in: wanted } }, data: { configurationVersion: { increment: 1 } } });
-}
-
 /** What routing depends on: when none of it changed, the balancers need not be touched. */
 export function routingChanged(before: InstanceData, after: InstanceData): boolean {
   const key = (d: InstanceData) => JSON.stringify([domainsOf(d), d.loadBalancerId, d.isArchived]);

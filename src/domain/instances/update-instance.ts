@@ -4,12 +4,13 @@
 import type { Deps } from "../../deps.js";
 import type { Instance } from "../../generated/prisma/client.ts";
 import { notFound, validationError } from "../../errors.js";
+import { bumpLoadBalancers } from "../loadbalancer/bump-configuration.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { rethrowUniqueViolation } from "../validation/unique-violation.js";
 import { instanceAuditViews } from "./audit-view.js";
 import { instanceDefaults, instanceToInput, type InstanceInput } from "./instance-input.js";
 import {
-  checkInstanceReferences, INSTANCE_UNIQUE_MESSAGES, invalidInstance, lockInstanceWrites, routingChanged, touchLoadBalancers,
+  checkInstanceReferences, INSTANCE_UNIQUE_MESSAGES, invalidInstance, lockInstanceWrites, routingChanged,
 } from "./instance-integrity.js";
 import { validateInstance } from "./validate-instance.js";
 
@@ -32,7 +33,7 @@ export async function updateInstance(deps: Pick<Deps, "db" | "config">, input: U
       if (!changes(before, result.data)) return before;
       await checkInstanceReferences(tx, result.data, before.id);
       const after = await tx.instance.update({ where: { id: before.id }, data: result.data });
-      if (routingChanged(before, after)) await touchLoadBalancers(tx, [before.loadBalancerId, after.loadBalancerId]);
+      if (routingChanged(before, after)) await bumpLoadBalancers(tx, [before.loadBalancerId, after.loadBalancerId]);
       const [beforeView, afterView] = instanceAuditViews(before, after);
       await recordAuditEvent(tx, {
         actor: input.actor, action: "instance.updated", subjectType: "Instance", subjectId: after.id,

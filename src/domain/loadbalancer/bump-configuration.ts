@@ -11,8 +11,13 @@ type Tx = Pick<Prisma.TransactionClient, "instance" | "loadBalancer">;
  */
 export async function bumpConfiguration(tx: Tx, input: { instanceId: number; formerLoadBalancerId?: number | null }): Promise<number[]> {
   const instance = await tx.instance.findUnique({ where: { id: input.instanceId }, select: { loadBalancerId: true } });
-  const ids = [...new Set([instance?.loadBalancerId, input.formerLoadBalancerId].filter((id): id is number => typeof id === "number"))];
-  if (ids.length === 0) return [];
-  await tx.loadBalancer.updateMany({ where: { id: { in: ids } }, data: { configurationVersion: { increment: 1 } } });
-  return ids;
+  return bumpLoadBalancers(tx, [instance?.loadBalancerId, input.formerLoadBalancerId]);
+}
+
+/** Bumps each of these balancers once (nulls and repeats ignored); returns the ids bumped. */
+export async function bumpLoadBalancers(tx: Pick<Prisma.TransactionClient, "loadBalancer">, ids: (number | null | undefined)[]): Promise<number[]> {
+  const wanted = [...new Set(ids.filter((id): id is number => typeof id === "number"))];
+  if (wanted.length === 0) return [];
+  await tx.loadBalancer.updateMany({ where: { id: { in: wanted } }, data: { configurationVersion: { increment: 1 } } });
+  return wanted;
 }
