@@ -9,6 +9,10 @@ export const QUEUE = {
 
 export const JOB = {
   provisionAppServer: "provision-appserver",
+  activateAppServer: "activate-appserver",
+  deactivateAppServer: "deactivate-appserver",
+  terminateAppServer: "terminate-appserver",
+  applyLoadBalancer: "apply-load-balancer",
 } as const;
 
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
@@ -17,4 +21,8 @@ export type JobName = (typeof JOB)[keyof typeof JOB];
 /** Which queue each job goes to. */
 export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JOB.provisionAppServer]: QUEUE.provisioning,
+  [JOB.activateAppServer]: QUEUE.actions,
+  [JOB.deactivateAppServer]: QUEUE.actions,
+  [JOB.terminateAppServer]: QUEUE.actions,
+  [JOB.applyLoadBalancer]: QUEUE.loadBalancer,
 };

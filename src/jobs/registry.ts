@@ -1,9 +1,12 @@
 // Every job handler is registered here (one place to see what the worker does).
 import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Deps } from "../deps.js";
+import { AppError } from "../errors.js";
 import { JOB, QUEUE, type QueueName } from "./names.js";
 import { PAYLOADS } from "./payloads.js";
 import { handleProvisioningFailure, runProvisioning } from "./provisioning.js";
+import { runActivate, runDeactivate, runTerminate } from "./actions.js";
+import { applyLoadBalancer } from "../domain/loadbalancer/apply-load-balancer.js";
 import type { ProvisioningPorts } from "../domain/provisioning/ports.js";
 
 export interface WorkerPorts {
@@ -25,8 +28,14 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
       [JOB.provisionAppServer]: (d, job, signal) =>
         runProvisioning(d, PAYLOADS[JOB.provisionAppServer].parse(job.data), ports.provisioning, signal),
     },
-    [QUEUE.actions]: {},
-    [QUEUE.loadBalancer]: {},
+    [QUEUE.actions]: {
+      [JOB.activateAppServer]: (d, job) => runActivate(d, PAYLOADS[JOB.activateAppServer].parse(job.data)),
+      [JOB.deactivateAppServer]: (d, job) => runDeactivate(d, PAYLOADS[JOB.deactivateAppServer].parse(job.data)),
+      [JOB.terminateAppServer]: (d, job) => runTerminate(d, PAYLOADS[JOB.terminateAppServer].parse(job.data), ports.provisioning),
+    },
+    [QUEUE.loadBalancer]: {
+      [JOB.applyLoadBalancer]: (d, job) => applyLoadBalancer(d, PAYLOADS[JOB.applyLoadBalancer].parse(job.data)),
+    },
     [QUEUE.periodic]: {},
   };
   const concurrency: Record<QueueName, number> = {
@@ -53,6 +62,11 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
               await job.moveToDelayed(Date.now() + 1000, token);
               log.info("job.requeued_on_shutdown");
               throw new DelayedError();
+            }
+            // A refusal (a rule, a wrong state, bad input) will be the same on every retry.
+            if (err instanceof AppError && err.code !== "unavailable") {
+              if (job.name === JOB.provisionAppServer) await handleProvisioningFailure(deps, job.data, err);
+              throw new UnrecoverableError(err.message);
             }
             const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
             log.warn({ err, final }, "job.failed");

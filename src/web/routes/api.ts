@@ -9,6 +9,7 @@ import { listInstances } from "../../domain/instances/list-instances.js";
 import { getInstance } from "../../domain/instances/get-instance.js";
 import { getAppServer } from "../../domain/appservers/get-appserver.js";
 import { launchAppServer } from "../../domain/appservers/launch-appserver.js";
+import { runAppServerAction, type ActionName } from "./run-appserver-action.js";
 import { instanceDetail, instanceListItem } from "./api-serializers.js";
 import { parseQuery, toId } from "./route-helpers.js";
 
@@ -55,6 +56,7 @@ function bearer(deps: Deps) {
 }
 
 const noBody = z.object({}).strict();
+const activateBody = z.object({ deactivateOthers: z.boolean().optional() }).strict();
 
 function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   const parsed = schema.safeParse(body ?? {});
@@ -85,6 +87,23 @@ export function apiRoutes(deps: Deps): Router {
     const as = await launchAppServer(deps, { instanceId: pathId(req, "instance"), actor: { id: user.id, login: user.githubLogin } });
     res.status(202).location(`/api/v1/appservers/${as.id}`).json(await getAppServer(deps, { id: as.id }));
   });
+
+  // Activate (optionally deactivating the others), deactivate, terminate: each a job; the answer
+  // carries the command's own message. 409 when a rule forbids it, 202 while it is still running.
+  for (const verb of ["activate", "deactivate", "terminate"] as const) {
+    router.post(`/appservers/:id/${verb}`, async (req, res) => {
+      parseQuery(noQuery, req.query);
+      const body = parseBody(verb === "activate" ? activateBody : noBody, req.body) as { deactivateOthers?: boolean };
+      const name: ActionName = verb === "activate" && body.deactivateOthers ? "activate-exclusively" : verb;
+      const id = pathId(req, "appserver");
+      const outcome = await runAppServerAction(deps, name, { appServerId: id, actorId: req.user!.id });
+      if (outcome.state === "failed") throw new AppError("rule", outcome.message);
+      res.status(outcome.state === "pending" ? 202 : 200).json({
+        message: outcome.state === "pending" ? "Still running; poll the appserver." : outcome.message,
+        appServer: await getAppServer(deps, { id }),
+      });
+    });
+  }
 
   router.get("/appservers/:id", async (req, res) => {
     parseQuery(noQuery, req.query);
