@@ -12,7 +12,7 @@ import { FakeAppServer } from "./helpers/fake-appserver.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { lbGet, makeLoadBalancer, removeLoadBalancerFiles } from "./helpers/lb.js";
 import { waitFor } from "./helpers/wait.js";
-import type { Agent } from "./helpers/browserless.js";
+import { visibleText, type Agent } from "./helpers/browserless.js";
 
 type Answer = { message?: string; error?: { message: string }; appServer?: { isActive: boolean; status: string } };
 
@@ -76,6 +76,16 @@ describe("activation through the API, with haproxy following", () => {
     expect(a.seen.at(-1)?.authorization).toBe(a.expectedAuthorization);
     const audit = await t.deps.db.auditEvent.findFirstOrThrow({ where: { action: "appserver.activated", subjectId: String(asA) } });
     expect(audit.actorLogin).toBe("opal");
+  });
+
+  it("shows the balancer's generated config, deployed version and last error on its admin page", async () => {
+    const admin = await t.loginAs("adele", { admin: true });
+    const page = visibleText((await admin.get(`/admin/load-balancers/${lb.id}`)).text);
+    const row = await t.deps.db.loadBalancer.findUniqueOrThrow({ where: { id: lb.id } });
+    expect(page).toContain(`Deployed version ${row.deployedVersion}`);
+    expect(page).toContain(`${site.internalLmsDomain} ${lb.fragmentName}-inst-${site.id}`);
+    expect(page).toContain("Basic [masked]");
+    expect(page).not.toContain(basicAuthFor(t.deps.secrets, site).password);
   });
 
   it("after activating a second one and deactivating the first, serves only the second", async () => {

@@ -156,7 +156,7 @@ describe("console", () => {
       const olive = await t.deps.db.user.findUniqueOrThrow({ where: { githubLogin: "olive" } });
       await makeAppServer(t.deps, site.id, { status: "terminated", vmStatus: "terminated", createdAt: new Date("2026-02-01T08:00:00Z") });
       await makeAppServer(t.deps, site.id, {
-        status: "running", vmStatus: "ready", isActive: true, publicIp: "10.0.0.7", createdById: olive.id, createdAt: new Date("2026-02-03T09:30:00Z"),
+        status: "running", vmStatus: "ready", isActive: true, publicIp: "10.0.0.7", createdById: olive.id, createdAt: new Date("2026-02-03T09:30:00Z"), lastActivatedAt: new Date("2026-02-03T11:00:00Z"),
       });
       await makeAppServer(t.deps, site.id, { status: "failed", vmStatus: "ready", publicIp: "10.0.0.8", createdAt: new Date("2026-02-04T12:00:00Z") });
     });
@@ -184,15 +184,16 @@ describe("console", () => {
       const rows = [...page.text.matchAll(/<tr>\s*<td><a href="\/appservers\/(\d+)">[\s\S]*?<\/tr>/g)].map((m) => visibleText(m[0]));
       expect(rows).toEqual([
         "AppServer 3 failed — ready 10.0.0.8 2026-02-04 12:00 UTC —",
-        "AppServer 2 running active ready 10.0.0.7 2026-02-03 09:30 UTC olive",
+        "AppServer 2 running serving traffic since 2026-02-03 11:00 UTC ready 10.0.0.7 2026-02-03 09:30 UTC olive",
         "AppServer 1 terminated — terminated — 2026-02-01 08:00 UTC —",
       ]);
       expect(mainText(page.text)).toContain("3 total, 1 active");
     });
 
-    it("has the launch button, disabled, saying why", async () => {
+    it("has the launch button, posting a form with the security token", async () => {
       const page = await operator.get(`/instances/${site.id}`);
-      expect(page.text).toMatch(/<button type="button" class="button primary" disabled\s+title="Provisioning is not available yet in this console.">Launch new AppServer<\/button>/);
+      expect(page.text).toMatch(new RegExp(`<form method="post" action="/instances/${site.id}/launch" class="inline">\\s*<input type="hidden" name="_csrf" value="[^"]+">`));
+      expect(visibleText(page.text)).toContain("Launch new AppServer");
     });
 
     it("links admins, and only admins, to the admin form", async () => {

@@ -26,6 +26,7 @@ export interface AppServerRow {
   vmStatus: VmStatus;
   publicIp: string | null;
   isActive: boolean;
+  lastActivatedAt: Date | null;
   createdAt: Date;
   createdBy: string | null;
 }
@@ -34,7 +35,7 @@ export interface AppServerRow {
 function newestAppServers(deps: Pick<Deps, "db">, instanceId: number) {
   return deps.db.$queryRaw<(AppServerRow & { total: number; active: number })[]>`
     SELECT a.id, a.name, a.status::text AS status, a."vmStatus"::text AS "vmStatus", a."publicIp", a."isActive",
-           a."createdAt", u."githubLogin" AS "createdBy",
+           a."lastActivatedAt", a."createdAt", u."githubLogin" AS "createdBy",
            count(*) OVER ()::int AS total, (count(*) FILTER (WHERE a."isActive") OVER ())::int AS active
     FROM "AppServer" a LEFT JOIN "User" u ON u.id = a."createdById"
     WHERE a."instanceId" = ${instanceId}

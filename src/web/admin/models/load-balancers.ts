@@ -5,6 +5,10 @@ import { saveLoadBalancer } from "../../../domain/loadbalancer/save-load-balance
 import { deleteLoadBalancer } from "../../../domain/loadbalancer/delete-load-balancer.js";
 import { LOAD_BALANCER_FIELDS, LOAD_BALANCER_KINDS } from "../../../domain/loadbalancer/validate-load-balancer.js";
 import { defineModel } from "../types.js";
+import type { Deps } from "../../../deps.js";
+import { loadRenderInput } from "../../../domain/loadbalancer/render-input.js";
+import { renderFragment } from "../../../domain/loadbalancer/render-config.js";
+import { maskSecrets } from "../../../adapters/haproxy/check-config.js";
 import { choiceFilter, plural, titled } from "./common.js";
 
 const listSelect = {
@@ -15,6 +19,17 @@ const listSelect = {
 type Row = Prisma.LoadBalancerGetPayload<{ select: typeof listSelect }>;
 
 const sshOnly = "Only for an ssh balancer.";
+
+/** What the next apply would write, as a person reviews it: the map, then the backends. */
+async function generatedConfig(deps: Pick<Deps, "db" | "secrets">, id: number): Promise<string> {
+  try {
+    const { input } = await loadRenderInput(deps, id);
+    const fragment = renderFragment(input);
+    return maskSecrets(`# map file\n${fragment.map.toString()}\n# backends\n${fragment.backends.toString()}`);
+  } catch (err) {
+    return `The configuration cannot be generated: ${(err as Error).message}`;
+  }
+}
 
 export const loadBalancerAdmin = defineModel<Row>({
   slug: "load-balancers",
@@ -85,6 +100,7 @@ export const loadBalancerAdmin = defineModel<Row>({
           { label: "Last applied", value: lb.lastAppliedAt },
           { label: "Last error", value: lb.lastError ? { text: lb.lastError, pre: true } : null },
           { label: "Instances", value: lb._count.instances },
+          { label: "Generated configuration (secrets masked)", value: { text: await generatedConfig(deps, lb.id), pre: true } },
         ],
       };
     },
