@@ -1,5 +1,8 @@
 // The real app with its socket.io server attached (as src/bin/web.ts does), and real socket.io
 // clients that log in with the session cookie of an Agent.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { RequestHandler } from "express";
 import { io as connect, type Socket } from "socket.io-client";
 import { createApp } from "../../src/web/app.js";
 import { attachSocket, type LiveSocketOptions, type LiveSocketServer } from "../../src/web/socket.js";
@@ -10,6 +13,9 @@ import type { Agent } from "./browserless.js";
 
 export interface LiveTestApp extends TestApp {
   live: LiveSocketServer;
+  sessionMiddleware: RequestHandler;
+  /** Another web process's socket server: same PostgreSQL, Redis and sessions, its own port. */
+  otherWebProcess(options?: LiveSocketOptions): Promise<{ url: string; close(): Promise<void> }>;
 }
 
 export async function startLiveApp(options: LiveSocketOptions = {}): Promise<LiveTestApp> {
@@ -22,6 +28,15 @@ export async function startLiveApp(options: LiveSocketOptions = {}): Promise<Liv
   return {
     ...t,
     live,
+    sessionMiddleware,
+    // Not a second startTestApp: passport is process-global, so two apps in one process would
+    // log users in through each other's fake GitHub and database.
+    async otherWebProcess(otherOptions = {}) {
+      const server = http.createServer();
+      const other = await attachSocket(server, t.deps, sessionMiddleware, otherOptions);
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+      return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => other.close() };
+    },
     async close() {
       await live.close();
       await t.close();
@@ -42,17 +57,25 @@ export function cookieOf(agent: Agent): string {
   return agent["cookieHeader"]();
 }
 
+const refusals = new WeakMap<Socket, Error>();
+
+/** A client that connects at once (like a page); a refusal is kept for connected() to report. */
 export function socketFor(url: string, opts: { cookie?: string; origin?: string } = {}): Socket {
   const headers: Record<string, string> = {};
   if (opts.cookie) headers.cookie = opts.cookie;
   if (opts.origin) headers.origin = opts.origin;
-  return connect(url, { transports: ["websocket"], extraHeaders: headers, reconnection: false, forceNew: true });
+  const socket = connect(url, { transports: ["websocket"], extraHeaders: headers, reconnection: false, forceNew: true });
+  socket.on("connect_error", (err) => refusals.set(socket, err));
+  socket.on("connect", () => refusals.delete(socket));
+  return socket;
 }
 
-/** Resolves once connected, rejects with the server's refusal. */
+/** Resolves once connected, rejects with the server's refusal (even one that came earlier). */
 export function connected(socket: Socket): Promise<void> {
   return new Promise((resolve, reject) => {
     if (socket.connected) return resolve();
+    const refused = refusals.get(socket);
+    if (refused) return reject(refused);
     socket.once("connect", () => resolve());
     socket.once("connect_error", (err) => reject(err));
   });
