@@ -11,6 +11,8 @@ import { authRoutes, createPassport } from "./routes/auth.js";
 import { consoleRoutes } from "./routes/console.js";
 import { actionRoutes } from "./routes/actions.js";
 import { apiRoutes } from "./routes/api.js";
+import { apiLogRoutes } from "./routes/api-logs.js";
+import { appServerLogRoutes } from "./routes/appserver-log.js";
 import { adminRoutes } from "./admin/routes.js";
 import { accountRoutes } from "./routes/account.js";
 import { viewHelpers } from "./view-helpers.js";
@@ -44,6 +46,7 @@ export function createApp(deps: Deps): WebApp {
   app.use("/static", express.static(path.join(root, "public"), { maxAge: deps.config.NODE_ENV === "production" ? "1h" : 0 }));
 
   // The API authenticates with bearer tokens only, so it needs neither cookies nor CSRF tokens.
+  app.use("/api/v1", apiLogRoutes(deps));
   app.use("/api/v1", express.json({ limit: "256kb" }), apiRoutes(deps));
 
   const sessionMiddleware = session({
@@ -70,6 +73,7 @@ export function createApp(deps: Deps): WebApp {
   app.use(authRoutes(deps, passport));
   app.use("/admin", requireLogin, adminRoutes(deps));
   app.use("/account", requireLogin, accountRoutes(deps));
+  app.use(requireLogin, appServerLogRoutes(deps));
   app.use(requireLogin, consoleRoutes(deps), actionRoutes(deps));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));

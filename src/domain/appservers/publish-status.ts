@@ -1,0 +1,35 @@
+// Tells every open page that an appserver's status changed (DESIGN §7): the status transitions
+// call this after their compare-and-set committed. Each web process relays it to the sockets in
+// the rooms appserver:<id> and instance:<instanceId> (src/web/socket.ts).
+import type { Deps } from "../../deps.js";
+import { statusChannel, type AppServerStatusMessage } from "../logs/live-channels.js";
+
+export interface AppServerStatusChange {
+  appServerId: number;
+  instanceId: number;
+  status: string;
+  vmStatus: string;
+  isActive?: boolean;
+  failureSummary?: string;
+  /** When the change happened (default: now); pages ignore a change older than what they show. */
+  at?: Date;
+}
+
+/** Never throws: the change is committed already, and a page that misses this message gets the
+ *  current status when it (re)subscribes. */
+export async function publishAppServerStatus(deps: Pick<Deps, "redis" | "log" | "now">, change: AppServerStatusChange): Promise<void> {
+  const message: AppServerStatusMessage = {
+    appServerId: change.appServerId,
+    instanceId: change.instanceId,
+    status: change.status,
+    vmStatus: change.vmStatus,
+    ...(change.isActive !== undefined ? { isActive: change.isActive } : {}),
+    ...(change.failureSummary !== undefined ? { failureSummary: change.failureSummary } : {}),
+    at: (change.at ?? deps.now()).toISOString(),
+  };
+  try {
+    await deps.redis.publish(statusChannel(change.appServerId), JSON.stringify(message));
+  } catch (err) {
+    deps.log.warn({ err, appServerId: change.appServerId }, "appserver.status.publish_failed");
+  }
+}

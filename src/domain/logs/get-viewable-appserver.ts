@@ -1,0 +1,36 @@
+// The appserver whose log or status a user asks for, if it exists and they may see it.
+import type { Deps } from "../../deps.js";
+import { AppError, notFound } from "../../errors.js";
+import { maySeeAppServer } from "../auth/may-see.js";
+import type { SessionUser } from "../auth/login-github-user.js";
+
+export interface ViewableAppServer {
+  id: number;
+  instanceId: number;
+  name: string;
+  status: string;
+  vmStatus: string;
+  isActive: boolean;
+  failureSummary: string;
+  statusChangedAt: Date;
+  instance: { id: number; name: string };
+}
+
+export async function getViewableAppServer(
+  deps: Pick<Deps, "db">,
+  input: { appServerId: number; user: SessionUser | null },
+): Promise<ViewableAppServer> {
+  if (!input.user) throw new AppError("unauthenticated", "Log in to see this appserver.");
+  const appServer = Number.isSafeInteger(input.appServerId) && input.appServerId > 0
+    ? await deps.db.appServer.findUnique({
+        where: { id: input.appServerId },
+        select: {
+          id: true, instanceId: true, name: true, status: true, vmStatus: true, isActive: true, failureSummary: true, statusChangedAt: true,
+          instance: { select: { id: true, name: true } },
+        },
+      })
+    : null;
+  if (!appServer) throw notFound("AppServer");
+  if (!maySeeAppServer(input.user, appServer)) throw new AppError("forbidden", "You may not see this appserver.");
+  return appServer;
+}
