@@ -162,6 +162,8 @@ describe("API v1", () => {
       expect(res.json()).toEqual({
         id: runningId, instanceId: alphaId, name: "AppServer 2", status: "running", vmStatus: "ready", publicIp: "10.1.2.3",
         isActive: true, failureSummary: "", createdAt: "2026-03-02T00:00:00.000Z", lastActivatedAt: null, terminatedAt: null,
+        // an operator's token: the link carries the basic-auth password, for admins only
+        authenticatedLink: null,
       });
       expect(res.text).not.toContain("configSnapshot");
     });

@@ -8,6 +8,8 @@ import pg from "pg";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { visibleText } from "./helpers/browserless.js";
 import { ensureDatabase, startPostgres, type EmbeddedPostgres } from "../src/embedded/postgres.js";
+import { basicAuthFor } from "../src/domain/instances/secret.js";
+import { TEST_SECRET_KEY } from "./helpers/deps.js";
 
 const BIN = path.resolve("bin/ocim.mjs");
 
@@ -50,7 +52,7 @@ describe("ocim CLI", () => {
     it("lists the commands with --help and exits 0", async () => {
       const run = await ocim(["--help"], env);
       expect(run.code).toBe(0);
-      for (const usage of ["create-admin <github-login>", "token create <github-login> [--name NAME]", "login-link", "migrate"]) {
+      for (const usage of ["create-admin <github-login>", "token create <github-login> [--name NAME]", "login-link", "demo", "migrate"]) {
         expect(run.stdout).toContain(usage);
       }
     });
@@ -151,6 +153,24 @@ describe("ocim CLI", () => {
       expect(home.url).toBe(`${t.url}/`);
       expect(visibleText(home.text)).toContain("local-admin");
       expect((await t.agent().get(url)).status).toBe(401);
+    });
+  });
+
+  describe("demo", () => {
+    it("creates the demo instance with its configuration repository under DATA_DIR", async () => {
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), "ocim-cli-demo-"));
+      try {
+        const run = await ocim(["demo"], { ...env, DATA_DIR: dataDir, SECRET_KEY: TEST_SECRET_KEY });
+        expect(run.code, run.stderr).toBe(0);
+        const demo = await t.deps.db.instance.findFirstOrThrow({ where: { internalLmsDomain: { endsWith: ".demo.localhost" } }, orderBy: { id: "desc" } });
+        expect(run.stdout.trim()).toBe(`Created the demo instance "${demo.name}" (${demo.internalLmsDomain}): ${t.url}/instances/${demo.id}`);
+        expect(demo.configurationRepoUrl).toBe(`file://${dataDir}/demo-configuration`);
+        expect(existsSync(path.join(dataDir, "demo-configuration", "playbooks", "demo", "site.yml"))).toBe(true);
+        // Made with the console's key: the appservers' basic auth can be derived.
+        expect(basicAuthFor(t.deps.secrets, demo).password).toHaveLength(24);
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     });
   });
 

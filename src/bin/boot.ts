@@ -67,7 +67,7 @@ export async function bootConnections(config: Config, log: Logger): Promise<Boot
 }
 
 /** SECRET_KEY, or (outside production) one generated once and kept under DATA_DIR. */
-function secretKey(config: Config): string {
+export function secretKey(config: Config): string {
   if (config.SECRET_KEY) return config.SECRET_KEY;
   const file = path.join(config.dataDir, "secret_key");
   if (!existsSync(file)) writeFileSync(file, randomToken(48), { mode: 0o600 });

@@ -9,7 +9,9 @@ import { createApiToken } from "../domain/auth/api-tokens.js";
 import { createLoginLink } from "../domain/auth/login-links.js";
 import { makeAdmin, type MakeAdminOutcome } from "../domain/auth/make-admin.js";
 import { publicUrlOf } from "../web/app.js";
-import { migrate } from "./boot.js";
+import { migrate, secretKey } from "./boot.js";
+import { createSecrets } from "../crypto.js";
+import { createDemoInstance } from "../domain/instances/create-demo-instance.js";
 
 export interface CliContext {
   config: Config;
@@ -75,6 +77,17 @@ export const COMMANDS: Record<string, Command> = {
       const { db } = await cli.database();
       const token = await createLoginLink({ db, config: cli.config, now: () => new Date() });
       cli.print(`${publicUrlOf({ config: cli.config })}/login/${token}`);
+    },
+  },
+  demo: {
+    usage: "demo",
+    summary: "Create a demo instance (local provider, demo playbook) to try the whole flow",
+    details: "The same as the empty console's \"Create a demo instance\". Its appservers are sshd processes on loopback addresses of this host: not for production.",
+    positionals: [],
+    async run(cli) {
+      const { db } = await cli.database();
+      const instance = await createDemoInstance({ db, config: cli.config, secrets: createSecrets(secretKey(cli.config)) }, { actor: cliActor() });
+      cli.print(`Created the demo instance "${instance.name}" (${instance.internalLmsDomain}): ${publicUrlOf({ config: cli.config })}/instances/${instance.id}`);
     },
   },
   migrate: {
