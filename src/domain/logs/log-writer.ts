@@ -53,6 +53,7 @@ export function createLogWriter(deps: Pick<Deps, "db" | "redis" | "log" | "now">
   let firstQueuedAt = 0;
   let lastSeq: number | null = null; // unknown until the first batch reads the current maximum
   let inFlight: Promise<void> | null = null;
+  let publishing: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | null = null;
   let failure: unknown = null;
   let closed = false;
@@ -72,7 +73,10 @@ export function createLogWriter(deps: Pick<Deps, "db" | "redis" | "log" | "now">
         continue;
       }
       lastSeq = first + batch.length - 1;
-      await publish(batch, first);
+      // The next insert need not wait for Redis; one publish in flight at a time keeps memory bounded,
+      // and one connection keeps them in seq order.
+      await publishing;
+      publishing = publish(batch, first);
       return;
     }
   }
@@ -143,6 +147,7 @@ export function createLogWriter(deps: Pick<Deps, "db" | "redis" | "log" | "now">
         await inFlight;
       }
       if (failure) throw failure;
+      await publishing;
       return lastSeq ?? (await maxLogSeq(deps, opts.appServerId));
     },
     async close() {
