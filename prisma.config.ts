@@ -44,8 +44,13 @@ function patchClient(client: pg.PoolClient): void {
 }
 
 function pool(database?: string): pg.Pool {
-  const p = new pg.Pool({ connectionString: url, ...(database ? { database } : {}) });
+  // The database goes into the URL itself: pg lets a connection string override a `database` option.
+  const target = new URL(url);
+  if (database) target.pathname = `/${database}`;
+  const p = new pg.Pool({ connectionString: target.toString() });
   p.on("connect", patchClient);
+  // DROP DATABASE … WITH (FORCE) ends idle connections of the shadow pool; that is expected.
+  p.on("error", () => undefined);
   return p;
 }
 

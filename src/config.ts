@@ -39,6 +39,37 @@ const schema = z.object({
   DEFAULT_EDX_PLATFORM_BRANCH: z.string().default("master"),
   DEFAULT_OPENEDX_RELEASE: z.string().default("master"),
   ADMIN_PAGE_SIZE: z.coerce.number().int().min(5).max(500).default(50),
+  VM_READY_TIMEOUT_MINUTES: z.coerce.number().positive().default(20),
+  PLAYBOOK_LINE_TIMEOUT_MINUTES: z.coerce.number().positive().default(120),
+  PLAYBOOK_TIMEOUT_MINUTES: z.coerce.number().positive().default(180),
+  PROVISIONING_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(20),
+  // Provisioning retries infrastructure hiccups this many times, waiting this long (doubling).
+  PROVISIONING_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  JOB_RETRY_DELAY_SECONDS: z.coerce.number().min(0).max(3600).default(15),
+  // Key prefix of the job queues in Redis: consoles sharing one Redis need different ones.
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, - and _").default("ocim"),
+  // How long a provisioning job's lock lives without renewal; a worker that died loses its
+  // job to another after about this long.
+  JOB_LOCK_SECONDS: z.coerce.number().int().min(5).max(600).default(30),
+  // Local provider: each VM is an sshd on <prefix>.N (N = 2…254), all on this port (0: a free port each).
+  LOCAL_VM_ADDRESS_PREFIX: z
+    .string()
+    .regex(/^127\.(25[0-5]|2[0-4]\d|1?\d?\d)\.(25[0-5]|2[0-4]\d|1?\d?\d)$/, "the first three numbers of a loopback address, e.g. 127.0.0")
+    .default("127.0.0"),
+  LOCAL_VM_SSH_PORT: z.coerce.number().int().min(0).max(65535).default(22),
+  // How long to keep trying to reach a VM over SSH (refused while it boots) before giving up.
+  SSH_CONNECT_TIMEOUT_SECONDS: z.coerce.number().positive().default(300),
+  // Every HTTP call to a cloud API (Keystone, Nova) is abandoned after this long.
+  PROVIDER_API_TIMEOUT_SECONDS: z.coerce.number().positive().default(30),
+  // The haproxy that Ocim runs itself for `local` load balancers listens here (docs/load-balancer.md).
+  LB_HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  LB_BIND: z.union([z.ipv4(), z.ipv6()], { error: "an IP address" }).default("127.0.0.1"),
+  // Path or command name; unset: found on PATH, then in /usr/sbin and /usr/local/sbin.
+  HAPROXY_BIN: z.string().optional(),
+  // Deadline for each haproxy step (`haproxy -c`, start, reload) of one apply.
+  HAPROXY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  // How long an apply waits for another one of the same balancer before leaving the work to it.
+  LB_APPLY_WAIT_SECONDS: z.coerce.number().int().min(0).max(3600).default(120),
 });
 
 export type Config = Readonly<
@@ -60,7 +91,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+    throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`));
   }
   const c = parsed.data;
   const problems: string[] = [];

@@ -7,6 +7,7 @@ import { createDb, type Db } from "./db.js";
 import { createGithubRest } from "./adapters/github/rest.js";
 import type { GithubApi } from "./adapters/github/port.js";
 import { createLogger, type Logger } from "./logger.js";
+import { createJobs, type Jobs } from "./jobs/queues.js";
 
 export interface Deps {
   config: Config;
@@ -15,6 +16,7 @@ export interface Deps {
   log: Logger;
   secrets: Secrets;
   github: GithubApi;
+  jobs: Jobs;
   now: () => Date;
 }
 
@@ -25,19 +27,22 @@ export interface Connections {
 }
 
 export function createDeps(config: Config, conn: Connections, overrides: Partial<Deps> = {}): Deps {
+  const redis = overrides.redis ?? new Redis(conn.redisUrl, { maxRetriesPerRequest: null });
   return {
     config,
     db: createDb(conn.databaseUrl),
-    redis: new Redis(conn.redisUrl, { maxRetriesPerRequest: null }),
+    redis,
+    jobs: createJobs(redis, config.QUEUE_PREFIX),
     log: createLogger(config.LOG_LEVEL),
     secrets: createSecrets(conn.secretKey),
-    github: createGithubRest(config.GITHUB_API_URL),
+    github: createGithubRest({ apiUrl: config.GITHUB_API_URL, token: config.GITHUB_TOKEN }),
     now: () => new Date(),
     ...overrides,
   };
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {
+  await deps.jobs.close();
   await deps.db.$disconnect();
   deps.redis.disconnect();
 }

@@ -1,9 +1,10 @@
 // pino with dotted event names and bound ids (STYLE 10). Never console.* in src/.
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger };
 
-export function createLogger(level: string, bindings: Record<string, unknown> = {}): Logger {
+/** Logs to stdout unless given another destination (the CLI keeps stdout for its output). */
+export function createLogger(level: string, bindings: Record<string, unknown> = {}, destination?: DestinationStream): Logger {
   return pino({
     level,
     base: bindings,
@@ -11,5 +12,5 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
       paths: ["password", "*.password", "token", "*.token", "secret", "*.secret", "authorization", "*.authorization", "req.headers.cookie"],
       censor: "[masked]",
     },
-  });
+  }, destination);
 }

@@ -9,8 +9,8 @@ import type { Config } from "../config.js";
 import type { Connections } from "../deps.js";
 import { randomToken } from "../crypto.js";
 import type { Logger } from "../logger.js";
-import { startPostgres } from "../embedded/postgres.js";
-import { startRedis } from "../embedded/redis.js";
+import { runningPostgresUrl, startPostgres } from "../embedded/postgres.js";
+import { runningRedisUrl, startRedis } from "../embedded/redis.js";
 import type { Child } from "../embedded/processes.js";
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -20,29 +20,50 @@ export interface Booted {
   children: Child[];
 }
 
+type Server = { url: string; child: Child | null };
+
+/**
+ * The configured URL, or the embedded server under DATA_DIR: the one a live Ocim process
+ * (`npm start`) already runs there, else a new one (which the caller then owns and stops).
+ */
+async function bootServer(
+  name: "postgres" | "redis",
+  config: Config,
+  log: Logger,
+  configured: string | undefined,
+  running: (dataRoot: string) => Promise<string | null>,
+  start: (dataRoot: string, output: (line: string) => void) => Promise<{ url: string; child: Child }>,
+): Promise<Server> {
+  if (configured) return { url: configured, child: null };
+  mkdirSync(config.dataDir, { recursive: true });
+  const dataDir = path.join(config.dataDir, name);
+  const url = await running(config.dataDir);
+  if (url) {
+    log.info({ dataDir }, `embedded.${name}.attached`);
+    return { url, child: null };
+  }
+  const started = await start(config.dataDir, (line) => log.debug({ line }, `${name}.output`));
+  log.info({ dataDir }, `embedded.${name}.started`);
+  return started;
+}
+
+export function bootDatabase(config: Config, log: Logger): Promise<Server> {
+  return bootServer("postgres", config, log, config.DATABASE_URL, runningPostgresUrl, startPostgres);
+}
+
 export async function bootConnections(config: Config, log: Logger): Promise<Booted> {
   const children: Child[] = [];
   mkdirSync(config.dataDir, { recursive: true });
-  let databaseUrl = config.DATABASE_URL;
-  let redisUrl = config.REDIS_URL;
   try {
-    if (!databaseUrl) {
-      const pg = await startPostgres(config.dataDir, (line) => log.debug({ line }, "postgres.output"));
-      children.push(pg.child);
-      databaseUrl = pg.url;
-      log.info({ dataDir: path.join(config.dataDir, "postgres") }, "embedded.postgres.started");
-    }
-    if (!redisUrl) {
-      const redis = await startRedis(config.dataDir, (line) => log.debug({ line }, "redis.output"));
-      children.push(redis.child);
-      redisUrl = redis.url;
-      log.info({ dataDir: path.join(config.dataDir, "redis") }, "embedded.redis.started");
-    }
+    const db = await bootDatabase(config, log);
+    if (db.child) children.push(db.child);
+    const redis = await bootServer("redis", config, log, config.REDIS_URL, runningRedisUrl, startRedis);
+    if (redis.child) children.push(redis.child);
+    return { conn: { databaseUrl: db.url, redisUrl: redis.url, secretKey: secretKey(config) }, children };
   } catch (err) {
     await stopChildren(children);
     throw err;
   }
-  return { conn: { databaseUrl, redisUrl, secretKey: secretKey(config) }, children };
 }
 
 /** SECRET_KEY, or (outside production) one generated once and kept under DATA_DIR. */

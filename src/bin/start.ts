@@ -4,6 +4,9 @@ import { loadConfig, ConfigError } from "../config.js";
 import { createDeps, closeDeps } from "../deps.js";
 import { createLogger } from "../logger.js";
 import { createLoginLink } from "../domain/auth/login-links.js";
+import { ensureLocalBalancer } from "../domain/loadbalancer/ensure-local-balancer.js";
+import { applyLoadBalancer } from "../domain/loadbalancer/apply-load-balancer.js";
+import { localRuntimePaths, stopLocalHaproxy } from "../adapters/haproxy/local-process.js";
 import { bootConnections, migrate, stopChildren } from "./boot.js";
 import { startWeb } from "./web.js";
 import { startWorker } from "./worker.js";
@@ -35,6 +38,19 @@ async function main(): Promise<void> {
     stops.push((await startWorker(deps)).stop);
     stops.push((await startScheduler(deps)).stop);
     const lines = [`Ocim is running at ${web.url}`];
+    const balancer = await ensureLocalBalancer(deps);
+    if (balancer) {
+      // Ctrl-C stops what npm start started, the local haproxy included.
+      stops.splice(1, 0, () => stopLocalHaproxy(localRuntimePaths(balancer.configPath)));
+      try {
+        await applyLoadBalancer(deps, { loadBalancerId: balancer.id, force: true });
+        lines.push(`Load balancer (haproxy) at http://${config.LB_BIND}:${config.LB_HTTP_PORT}/ (try: curl -H 'Host: <instance domain>' http://${config.LB_BIND}:${config.LB_HTTP_PORT}/)`);
+      } catch (err) {
+        lines.push(`The local load balancer did not start: ${(err as Error).message}`);
+      }
+    } else {
+      lines.push("HAProxy is not installed, so there is no local load balancer (apt-get install haproxy).");
+    }
     if (!config.githubConfigured) {
       const token = await createLoginLink(deps);
       lines.push(

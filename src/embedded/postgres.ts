@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, chownSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
-import { freePort, startChild, stopStale, waitForPort, type Child } from "./processes.js";
+import { freePort, recordServer, runningServerPort, startChild, stopStale, waitForPort, type Child } from "./processes.js";
 
 export interface EmbeddedPostgres {
   url: string;
@@ -49,6 +49,15 @@ function command(owner: ReturnType<typeof runAs>, bin: string, args: string[]): 
   return owner ? ["runuser", ["-u", owner.user, "--", bin, ...args]] : [bin, args];
 }
 
+const recordFile = (dataRoot: string) => path.join(dataRoot, "postgres.json");
+const urlFor = (port: number, database = "ocim") => `postgresql://ocim@127.0.0.1:${port}/${database}`;
+
+/** The URL of the PostgreSQL another live Ocim process started on this data directory, if any. */
+export async function runningPostgresUrl(dataRoot: string): Promise<string | null> {
+  const port = await runningServerPort(recordFile(dataRoot));
+  return port === null ? null : urlFor(port);
+}
+
 export async function startPostgres(dataRoot: string, log: (line: string) => void): Promise<EmbeddedPostgres> {
   const binDir = findBinDir();
   const owner = runAs();
@@ -72,10 +81,25 @@ export async function startPostgres(dataRoot: string, log: (line: string) => voi
   ]);
   const child = startChild("postgres", cmd, args, log);
   await waitForPort(child, "127.0.0.1", port, 30_000);
-  const admin = `postgresql://ocim@127.0.0.1:${port}/postgres`;
-  await ensureDatabase(admin, "ocim");
-  return { url: `postgresql://ocim@127.0.0.1:${port}/ocim`, child };
+  await ensureDatabaseWhenReady(urlFor(port, "postgres"), "ocim", 30_000);
+  recordServer(recordFile(dataRoot), port);
+  return { url: urlFor(port), child };
 }
+
+// The port opens before the server accepts queries: "the database system is starting up"
+// (SQLSTATE 57P03) while it replays its log after a restart. Retry that one until the deadline.
+async function ensureDatabaseWhenReady(adminUrl: string, name: string, deadlineMs: number): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      return await ensureDatabase(adminUrl, name);
+    } catch (err) {
+      if ((err as { code?: string }).code !== "57P03" || Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 
 export async function ensureDatabase(adminUrl: string, name: string, template?: string): Promise<void> {
   const { default: pg } = await import("pg");

@@ -1,5 +1,6 @@
 // Child processes for the single-node default: started, awaited until they answer, stopped.
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 
 export interface Child {
@@ -52,17 +53,20 @@ export async function freePort(host = "127.0.0.1"): Promise<number> {
   });
 }
 
+function portOpen(host: string, port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, host);
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
+}
+
 /** Resolves once something accepts TCP connections on host:port; rejects if the child exits or the deadline passes. */
 export async function waitForPort(child: Child, host: string, port: number, deadlineMs: number): Promise<void> {
   const until = Date.now() + deadlineMs;
   while (Date.now() < until) {
     if (child.process.exitCode !== null) throw new Error(`${child.name} exited with code ${child.process.exitCode}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, host);
-      socket.once("connect", () => (socket.destroy(), resolve(true)));
-      socket.once("error", () => resolve(false));
-    });
-    if (open) return;
+    if (await portOpen(host, port)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${child.name} did not answer on ${host}:${port} within ${deadlineMs} ms`);
@@ -70,7 +74,6 @@ export async function waitForPort(child: Child, host: string, port: number, dead
 
 /** Stops a process left behind by an earlier run that was killed (its pid file names it). */
 export async function stopStale(pidFile: string): Promise<void> {
-  const { readFileSync, existsSync } = await import("node:fs");
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]?.trim());
   if (!Number.isInteger(pid) || pid <= 1 || !isAlive(pid)) return;
@@ -80,6 +83,7 @@ export async function stopStale(pidFile: string): Promise<void> {
   if (isAlive(pid)) process.kill(pid, "SIGKILL");
 }
 
+/** Alive and ours to signal (EPERM means another user's process: not a server we could stop). */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -87,4 +91,41 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Alive, whoever it belongs to (`npm start` may run as another user than the CLI). */
+function exists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+// An embedded server is shared by every Ocim process on the same data directory: `npm start`
+// records which process started it and its port, and the CLI (or a second start) uses that
+// server instead of starting another on the same files. A record whose owner has died names
+// an orphan, which the next start stops and replaces (stopStale).
+interface ServerRecord {
+  ownerPid: number;
+  port: number;
+}
+
+export function recordServer(file: string, port: number): void {
+  writeFileSync(file, JSON.stringify({ ownerPid: process.pid, port } satisfies ServerRecord) + "\n");
+}
+
+/** The port of the server recorded in `file`, if its owner is alive and it accepts connections. */
+export async function runningServerPort(file: string, host = "127.0.0.1"): Promise<number | null> {
+  if (!existsSync(file)) return null;
+  let record: Partial<ServerRecord>;
+  try {
+    record = JSON.parse(readFileSync(file, "utf8")) as Partial<ServerRecord>;
+  } catch {
+    return null;
+  }
+  const { ownerPid, port } = record;
+  if (!Number.isInteger(ownerPid) || !Number.isInteger(port) || ownerPid! <= 1 || !exists(ownerPid!)) return null;
+  return (await portOpen(host, port!)) ? port! : null;
 }

@@ -2,7 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { freePort, startChild, stopStale, waitForPort, type Child } from "./processes.js";
+import { freePort, recordServer, runningServerPort, startChild, stopStale, waitForPort, type Child } from "./processes.js";
 
 export interface EmbeddedRedis {
   url: string;
@@ -21,6 +21,14 @@ function findRedis(): string {
   }
 }
 
+const recordFile = (dataRoot: string) => path.join(dataRoot, "redis", "server.json");
+
+/** The URL of the Redis another live Ocim process started on this data directory, if any. */
+export async function runningRedisUrl(dataRoot: string): Promise<string | null> {
+  const port = await runningServerPort(recordFile(dataRoot));
+  return port === null ? null : `redis://127.0.0.1:${port}`;
+}
+
 export async function startRedis(dataRoot: string, log: (line: string) => void): Promise<EmbeddedRedis> {
   const bin = findRedis();
   const dir = path.join(dataRoot, "redis");
@@ -33,5 +41,6 @@ export async function startRedis(dataRoot: string, log: (line: string) => void):
     "--appendonly", "yes", "--save", "", "--daemonize", "no", "--pidfile", pidFile, "--maxmemory-policy", "noeviction",
   ], log);
   await waitForPort(child, "127.0.0.1", port, 15_000);
+  recordServer(recordFile(dataRoot), port);
   return { url: `redis://127.0.0.1:${port}`, child };
 }

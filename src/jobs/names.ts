@@ -1,2 +1,28 @@
 // Job and queue names are a public contract: queued jobs outlive deploys, so never rename one.
-export const QUEUES = {} as const;
+// Payloads carry ids only (STYLE 5); each has a schema in payloads.ts.
+export const QUEUE = {
+  provisioning: "provisioning",
+  actions: "actions",
+  loadBalancer: "load-balancer",
+  periodic: "periodic",
+} as const;
+
+export const JOB = {
+  provisionAppServer: "provision-appserver",
+  activateAppServer: "activate-appserver",
+  deactivateAppServer: "deactivate-appserver",
+  terminateAppServer: "terminate-appserver",
+  applyLoadBalancer: "apply-load-balancer",
+} as const;
+
+export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
+export type JobName = (typeof JOB)[keyof typeof JOB];
+
+/** Which queue each job goes to. */
+export const JOB_QUEUE: Record<JobName, QueueName> = {
+  [JOB.provisionAppServer]: QUEUE.provisioning,
+  [JOB.activateAppServer]: QUEUE.actions,
+  [JOB.deactivateAppServer]: QUEUE.actions,
+  [JOB.terminateAppServer]: QUEUE.actions,
+  [JOB.applyLoadBalancer]: QUEUE.loadBalancer,
+};

@@ -1,7 +1,97 @@
 // Every job handler is registered here (one place to see what the worker does).
-import type { Worker } from "bullmq";
+import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Deps } from "../deps.js";
+import { AppError } from "../errors.js";
+import { JOB, QUEUE, type QueueName } from "./names.js";
+import { PAYLOADS } from "./payloads.js";
+import { handleProvisioningFailure, runProvisioning } from "./provisioning.js";
+import { runActivate, runDeactivate, runTerminate } from "./actions.js";
+import { applyLoadBalancer } from "../domain/loadbalancer/apply-load-balancer.js";
+import type { ProvisioningPorts } from "../domain/provisioning/ports.js";
 
-export function startWorkers(_deps: Deps): Worker[] {
-  return [];
+export interface WorkerPorts {
+  provisioning: ProvisioningPorts;
+}
+
+type Handler = (deps: Deps, job: Job, signal: AbortSignal) => Promise<unknown>;
+
+export interface RunningWorkers {
+  workers: Worker[];
+  close(): Promise<void>;
+}
+
+const SHUTDOWN = "worker-shutdown";
+
+export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
+  const handlers: Record<QueueName, Record<string, Handler>> = {
+    [QUEUE.provisioning]: {
+      [JOB.provisionAppServer]: (d, job, signal) =>
+        runProvisioning(d, PAYLOADS[JOB.provisionAppServer].parse(job.data), ports.provisioning, signal),
+    },
+    [QUEUE.actions]: {
+      [JOB.activateAppServer]: (d, job) => runActivate(d, PAYLOADS[JOB.activateAppServer].parse(job.data)),
+      [JOB.deactivateAppServer]: (d, job) => runDeactivate(d, PAYLOADS[JOB.deactivateAppServer].parse(job.data)),
+      [JOB.terminateAppServer]: (d, job) => runTerminate(d, PAYLOADS[JOB.terminateAppServer].parse(job.data), ports.provisioning),
+    },
+    [QUEUE.loadBalancer]: {
+      [JOB.applyLoadBalancer]: (d, job) => applyLoadBalancer(d, PAYLOADS[JOB.applyLoadBalancer].parse(job.data)),
+    },
+    [QUEUE.periodic]: {},
+  };
+  const concurrency: Record<QueueName, number> = {
+    [QUEUE.provisioning]: deps.config.PROVISIONING_CONCURRENCY,
+    [QUEUE.actions]: 5,
+    [QUEUE.loadBalancer]: 2,
+    [QUEUE.periodic]: 1,
+  };
+  const workers = (Object.keys(handlers) as QueueName[])
+    .filter((queue) => Object.keys(handlers[queue]).length > 0)
+    .map((queue) => {
+      const worker = new Worker(
+        queue,
+        async (job, token, signal) => {
+          const handler = handlers[queue][job.name];
+          if (!handler) throw new UnrecoverableError(`No handler for job "${job.name}" on queue "${queue}".`);
+          const log = deps.log.child({ queue, job: job.name, jobId: job.id });
+          try {
+            return await handler(deps, job, signal ?? new AbortController().signal);
+          } catch (err) {
+            if (signal?.aborted && signal.reason === SHUTDOWN) {
+              // The worker is stopping: put the job back without using up an attempt; the next
+              // worker resumes it from its step cursor.
+              await job.moveToDelayed(Date.now() + 1000, token);
+              log.info("job.requeued_on_shutdown");
+              throw new DelayedError();
+            }
+            // A refusal (a rule, a wrong state, bad input) will be the same on every retry.
+            if (err instanceof AppError && err.code !== "unavailable") {
+              if (job.name === JOB.provisionAppServer) await handleProvisioningFailure(deps, job.data, err);
+              throw new UnrecoverableError(err.message);
+            }
+            const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+            log.warn({ err, final }, "job.failed");
+            if (final && job.name === JOB.provisionAppServer) await handleProvisioningFailure(deps, job.data, err);
+            throw err;
+          }
+        },
+        {
+          connection: deps.redis,
+          prefix: deps.jobs.prefix,
+          concurrency: concurrency[queue],
+          lockDuration: deps.config.JOB_LOCK_SECONDS * 1000,
+          stalledInterval: Math.max(1000, (deps.config.JOB_LOCK_SECONDS * 1000) / 2),
+          // A worker that dies leaves its jobs stalled; another resumes them (resumable steps).
+          maxStalledCount: 10,
+        },
+      );
+      worker.on("error", (err) => deps.log.error({ err, queue }, "worker.error"));
+      return worker;
+    });
+  return {
+    workers,
+    async close() {
+      for (const w of workers) w.cancelAllJobs(SHUTDOWN);
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
 }

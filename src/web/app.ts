@@ -4,12 +4,12 @@ import { fileURLToPath } from "node:url";
 import express, { type RequestHandler } from "express";
 import session from "express-session";
 import helmet from "helmet";
-import passport from "passport";
 import type { Deps } from "../deps.js";
 import { RedisSessionStore } from "./session-store.js";
 import { csrf, errorHandler, notFoundHandler, requireLogin } from "./middleware.js";
-import { authRoutes, configurePassport } from "./routes/auth.js";
+import { authRoutes, createPassport } from "./routes/auth.js";
 import { consoleRoutes } from "./routes/console.js";
+import { actionRoutes } from "./routes/actions.js";
 import { apiRoutes } from "./routes/api.js";
 import { apiLogRoutes } from "./routes/api-logs.js";
 import { appServerLogRoutes } from "./routes/appserver-log.js";
@@ -24,7 +24,7 @@ export interface WebApp {
   sessionMiddleware: RequestHandler;
 }
 
-export function publicUrlOf(deps: Deps): string {
+export function publicUrlOf(deps: Pick<Deps, "config">): string {
   return (deps.config.PUBLIC_URL ?? `http://${deps.config.HOST === "0.0.0.0" ? "127.0.0.1" : deps.config.HOST}:${deps.config.PORT}`).replace(/\/$/, "");
 }
 
@@ -58,7 +58,7 @@ export function createApp(deps: Deps): WebApp {
     rolling: true,
     cookie: { httpOnly: true, sameSite: "lax", secure: deps.config.secureCookies, maxAge: deps.config.SESSION_MAX_AGE_HOURS * 3600_000 },
   });
-  configurePassport(deps, publicUrlOf(deps));
+  const passport = createPassport(deps, publicUrlOf(deps));
   app.use(sessionMiddleware, passport.initialize(), passport.session());
   app.use(express.urlencoded({ extended: false, limit: "256kb", parameterLimit: 2000 }));
   app.use(csrf);
@@ -70,11 +70,11 @@ export function createApp(deps: Deps): WebApp {
     next();
   });
 
-  app.use(authRoutes(deps));
+  app.use(authRoutes(deps, passport));
   app.use("/admin", requireLogin, adminRoutes(deps));
   app.use("/account", requireLogin, accountRoutes(deps));
   app.use(requireLogin, appServerLogRoutes(deps));
-  app.use(requireLogin, consoleRoutes(deps));
+  app.use(requireLogin, consoleRoutes(deps), actionRoutes(deps));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));
   return { app, sessionMiddleware };

@@ -16,6 +16,12 @@ export class FakeGithub {
   /** Who "is signed in to GitHub in the browser": the authorize endpoint approves as them. */
   browserUser: string | null = null;
   readonly requests: string[] = [];
+  /** Page size of list endpoints (GitHub's real maximum is 100; tests use less to see paging). */
+  pageSize = 100;
+  /** The app token accepted for org-wide calls (GITHUB_TOKEN). */
+  appToken = "ghp_app_token";
+  /** Answer this many next calls with a rate-limit 403 (retry-after 1 s). */
+  rateLimitNext = 0;
   private readonly codes = new Map<string, string>();
   private readonly tokens = new Map<string, string>();
   private server!: http.Server;
@@ -80,7 +86,36 @@ export class FakeGithub {
       this.tokens.set(token, login);
       return json(200, { access_token: token, token_type: "bearer", scope: "read:org" });
     }
+    if (this.rateLimitNext > 0) {
+      this.rateLimitNext -= 1;
+      return json(403, { message: "API rate limit exceeded" }, { "x-ratelimit-remaining": "0", "retry-after": "1" });
+    }
     const auth = req.headers.authorization ?? "";
+    const bearer = auth.replace(/^(token|Bearer) /i, "");
+    const page = <T>(items: T[]) => {
+      const n = Math.max(1, Number(url.searchParams.get("page") ?? 1));
+      const size = Math.min(this.pageSize, Number(url.searchParams.get("per_page") ?? 30));
+      const slice = items.slice((n - 1) * size, n * size);
+      const headers: Record<string, string> = {};
+      if (n * size < items.length) {
+        const next = new URL(url);
+        next.searchParams.set("page", String(n + 1));
+        headers.link = `<${next.toString()}>; rel="next", <${this.url}${url.pathname}?page=1>; rel="first"`;
+      }
+      json(200, slice, headers);
+    };
+    const orgMembers = url.pathname.match(/^\/orgs\/([^/]+)\/members$/);
+    if (orgMembers) {
+      if (bearer !== this.appToken) return json(401, { message: "Bad credentials" });
+      const members = [...(this.orgMembers.get(decodeURIComponent(orgMembers[1]!)) ?? [])].sort();
+      return page(members.map((login, i) => ({ login, id: 5000 + i })));
+    }
+    const keys = url.pathname.match(/^\/users\/([^/]+)\/keys$/);
+    if (keys) {
+      const user = this.users.get(decodeURIComponent(keys[1]!));
+      if (!user) return json(404, { message: "Not Found" });
+      return page((user.keys ?? []).map((key, i) => ({ id: 9000 + i, key })));
+    }
     const login = this.tokens.get(auth.replace(/^(token|Bearer) /i, ""));
     if (url.pathname === "/user") {
       if (!login) return json(401, { message: "Bad credentials" });

@@ -30,8 +30,9 @@ export async function createApiToken(
   return { token, id: created.id };
 }
 
-export async function revokeApiToken(deps: Pick<Deps, "db">, input: { id: number; user: SessionUser }): Promise<void> {
-  await deps.db.$transaction(async (tx) => {
+/** Deletes one of the user's own tokens; returns what identifies it, for the confirmation. */
+export async function revokeApiToken(deps: Pick<Deps, "db">, input: { id: number; user: SessionUser }): Promise<{ prefix: string; name: string }> {
+  return deps.db.$transaction(async (tx) => {
     const row = await tx.apiToken.findFirst({ where: { id: input.id, userId: input.user.id } });
     if (!row) throw new AppError("not_found", "Token not found.");
     await tx.apiToken.delete({ where: { id: row.id } });
@@ -39,6 +40,7 @@ export async function revokeApiToken(deps: Pick<Deps, "db">, input: { id: number
       actor: { id: input.user.id, login: input.user.githubLogin }, action: "api_token.revoked",
       subjectType: "User", subjectId: input.user.id, subjectName: input.user.githubLogin, before: { token: row.prefix + "…" },
     });
+    return { prefix: row.prefix, name: row.name };
   });
 }
 

@@ -1,9 +1,27 @@
+// The admin area (DESIGN §13): one generic engine for every registered model (registry.ts).
+// Admins only: requireAdmin runs before every route, so anyone else gets 403 on every URL.
 import { Router } from "express";
 import type { Deps } from "../../deps.js";
 import { requireAdmin } from "../middleware.js";
+import { deletePages } from "./delete-pages.js";
+import { formPages } from "./form-pages.js";
+import { listPages } from "./list-pages.js";
 
-export function adminRoutes(_deps: Deps): Router {
+export function adminRoutes(deps: Deps): Router {
   const router = Router();
   router.use(requireAdmin);
+  const lists = listPages(deps);
+  const forms = formPages(deps);
+  const deletes = deletePages(deps);
+  router.get("/", lists.indexPage);
+  router.get("/:model", lists.listPage);
+  router.post("/:model/bulk", deletes.bulkAction);
+  router.get("/:model/add", forms.addPage);
+  router.post("/:model/add", forms.addSubmit);
+  router.get("/:model/:id", forms.objectPage);
+  router.post("/:model/:id", forms.changeSubmit);
+  router.get("/:model/:id/delete", deletes.deletePage);
+  router.post("/:model/:id/delete", deletes.deleteSubmit);
+  router.get("/:model/:id/history", lists.historyPage);
   return router;
 }

@@ -1,6 +1,57 @@
-import { Router } from "express";
+// The user's own things: API tokens (list, create — shown once — and revoke).
+import { Router, type Request, type Response } from "express";
+import { z } from "zod";
 import type { Deps } from "../../deps.js";
+import type { FieldErrors } from "../../errors.js";
+import { createApiToken, revokeApiToken } from "../../domain/auth/api-tokens.js";
+import { listApiTokens } from "../../domain/auth/list-api-tokens.js";
+import { flash } from "../middleware.js";
+import { renderPage } from "../render.js";
+import { idOr404 } from "./route-helpers.js";
 
-export function accountRoutes(_deps: Deps): Router {
-  return Router();
+const createTokenForm = z.object({
+  name: z.string({ error: "Give the token one name." }).trim().max(100, "At most 100 characters.").default(""),
+});
+
+interface TokensPageExtra {
+  newToken?: { token: string; name: string };
+  errors?: FieldErrors;
+  /** What was typed in the name field, shown again next to its error. */
+  name?: string;
+}
+
+async function renderTokens(deps: Deps, req: Request, res: Response, extra: TokensPageExtra = {}, status = 200) {
+  const tokens = await listApiTokens(deps, { userId: req.user!.id });
+  // The new token is in this response only: never cached, never stored.
+  if (extra.newToken) res.set("Cache-Control", "no-store");
+  const apiBase = `${req.protocol}://${req.get("host") ?? "localhost"}`;
+  await renderPage(res, "account/tokens", { title: "API tokens", tokens, apiBase, newToken: null, errors: {}, name: "", ...extra }, status);
+}
+
+export function accountRoutes(deps: Deps): Router {
+  const router = Router();
+
+  router.get("/tokens", (req, res) => renderTokens(deps, req, res));
+
+  // Renders the token in the POST's own response instead of redirecting, so the plain token
+  // never sits in the session store waiting for the next page.
+  router.post("/tokens", async (req, res) => {
+    const form = createTokenForm.safeParse({ name: req.body?.name });
+    if (!form.success) {
+      return renderTokens(deps, req, res, { errors: { name: form.error.issues[0]!.message }, name: String(req.body?.name ?? "") }, 400);
+    }
+    const user = req.user!;
+    const { name } = form.data;
+    const { token } = await createApiToken(deps, { githubLogin: user.githubLogin, name, actor: { id: user.id, login: user.githubLogin } });
+    await renderTokens(deps, req, res, { newToken: { token, name } });
+  });
+
+  router.post("/tokens/:id/revoke", async (req, res) => {
+    const id = idOr404(req.params.id, "Token");
+    const revoked = await revokeApiToken(deps, { id, user: req.user! });
+    flash(req, "ok", `Token ${revoked.prefix}…${revoked.name ? ` (${revoked.name})` : ""} revoked: scripts using it are now refused.`);
+    res.redirect("/account/tokens");
+  });
+
+  return router;
 }

@@ -1,6 +1,117 @@
-import { Router } from "express";
+// The JSON API under /api/v1: bearer tokens only (no cookies, so no CSRF), read-only for now.
+// Errors are JSON { error: { code, message, fields? } } through the app's error handler.
+import { Router, type NextFunction, type Request, type Response } from "express";
+import { z } from "zod";
 import type { Deps } from "../../deps.js";
+import { AppError } from "../../errors.js";
+import { authenticateApiToken } from "../../domain/auth/api-tokens.js";
+import { listInstances } from "../../domain/instances/list-instances.js";
+import { getInstance } from "../../domain/instances/get-instance.js";
+import { getAppServer } from "../../domain/appservers/get-appserver.js";
+import { launchAppServer } from "../../domain/appservers/launch-appserver.js";
+import { runAppServerAction, type ActionName } from "./run-appserver-action.js";
+import { instanceDetail, instanceListItem } from "./api-serializers.js";
+import { parseQuery, toId } from "./route-helpers.js";
 
-export function apiRoutes(_deps: Deps): Router {
-  return Router();
+export const API_MAX_LIMIT = 200;
+
+function intParam(min: number, max: number) {
+  const problem = `an integer from ${min} to ${max}`;
+  return z.string({ error: problem }).regex(/^[0-9]{1,9}$/, problem).transform(Number)
+    .refine((n) => n >= min && n <= max, problem);
+}
+
+const instancesQuery = z.strictObject({
+  q: z.string({ error: "one search text" }).trim().max(200, "at most 200 characters").optional(),
+  archived: z.enum(["false", "true", "all"], 'one of "false" (not archived, the default), "true" (only archived) or "all"').default("false"),
+  limit: intParam(1, API_MAX_LIMIT).default(50),
+  offset: intParam(0, 100_000_000).default(0),
+});
+const noQuery = z.strictObject({});
+
+const ARCHIVED = { false: "exclude", true: "only", all: "include" } as const;
+
+function pathId(req: Request, what: string): number {
+  const id = toId(req.params.id);
+  if (id === null) throw new AppError("validation", `The ${what} id must be a positive integer.`, { fields: { id: "a positive integer" } });
+  return id;
+}
+
+function bearer(deps: Deps) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    res.set("Cache-Control", "no-store");
+    const match = /^Bearer +(\S+)$/i.exec(req.get("authorization") ?? "");
+    if (!match) {
+      res.set("WWW-Authenticate", 'Bearer realm="ocim"');
+      throw new AppError("unauthenticated", "An API token is required: send the header \"Authorization: Bearer <token>\". Create a token on the API tokens page (/account/tokens).");
+    }
+    const user = await authenticateApiToken(deps, match[1]!);
+    if (!user) {
+      res.set("WWW-Authenticate", 'Bearer realm="ocim", error="invalid_token"');
+      throw new AppError("unauthenticated", "This API token is unknown or has been revoked.");
+    }
+    req.user = user;
+    next();
+  };
+}
+
+const noBody = z.object({}).strict();
+const activateBody = z.object({ deactivateOthers: z.boolean().optional() }).strict();
+
+function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  const parsed = schema.safeParse(body ?? {});
+  if (parsed.success) return parsed.data;
+  throw new AppError("validation", `Invalid request body: ${parsed.error.issues.map((i) => (i.code === "unrecognized_keys" ? `unknown field(s) ${i.keys.join(", ")}` : i.message)).join("; ")}.`);
+}
+
+export function apiRoutes(deps: Deps): Router {
+  const router = Router();
+  router.use(bearer(deps));
+
+  router.get("/instances", async (req, res) => {
+    const query = parseQuery(instancesQuery, req.query);
+    const list = await listInstances(deps, { q: query.q, archived: ARCHIVED[query.archived], limit: query.limit, offset: query.offset });
+    res.json({ instances: list.rows.map(instanceListItem), total: list.total, limit: query.limit, offset: query.offset });
+  });
+
+  router.get("/instances/:id", async (req, res) => {
+    parseQuery(noQuery, req.query);
+    res.json(instanceDetail(await getInstance(deps, { id: pathId(req, "instance") })));
+  });
+
+  // Launch: a new appserver from the instance's current settings; provisioning runs in a worker.
+  router.post("/instances/:id/appservers", async (req, res) => {
+    parseQuery(noQuery, req.query);
+    parseBody(noBody, req.body);
+    const user = req.user!;
+    const as = await launchAppServer(deps, { instanceId: pathId(req, "instance"), actor: { id: user.id, login: user.githubLogin } });
+    res.status(202).location(`/api/v1/appservers/${as.id}`).json(await getAppServer(deps, { id: as.id }));
+  });
+
+  // Activate (optionally deactivating the others), deactivate, terminate: each a job; the answer
+  // carries the command's own message. 409 when a rule forbids it, 202 while it is still running.
+  for (const verb of ["activate", "deactivate", "terminate"] as const) {
+    router.post(`/appservers/:id/${verb}`, async (req, res) => {
+      parseQuery(noQuery, req.query);
+      const body = parseBody(verb === "activate" ? activateBody : noBody, req.body) as { deactivateOthers?: boolean };
+      const name: ActionName = verb === "activate" && body.deactivateOthers ? "activate-exclusively" : verb;
+      const id = pathId(req, "appserver");
+      const outcome = await runAppServerAction(deps, name, { appServerId: id, actorId: req.user!.id });
+      if (outcome.state === "failed") throw new AppError("rule", outcome.message);
+      res.status(outcome.state === "pending" ? 202 : 200).json({
+        message: outcome.state === "pending" ? "Still running; poll the appserver." : outcome.message,
+        appServer: await getAppServer(deps, { id }),
+      });
+    });
+  }
+
+  router.get("/appservers/:id", async (req, res) => {
+    parseQuery(noQuery, req.query);
+    res.json(await getAppServer(deps, { id: pathId(req, "appserver") }));
+  });
+
+  router.use((req) => {
+    throw new AppError("not_found", `There is no API endpoint ${req.method} ${req.baseUrl}${req.path}.`);
+  });
+  return router;
 }

@@ -1,6 +1,6 @@
 // Login with GitHub (members of GITHUB_ORG only), one-time local links, logout.
 import { Router, type NextFunction, type Request, type Response } from "express";
-import passport from "passport";
+import { Passport, type PassportStatic } from "passport";
 import { Strategy as GitHubStrategy, type Profile } from "passport-github2";
 import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
@@ -8,7 +8,9 @@ import { loginGithubUser, type SessionUser } from "../../domain/auth/login-githu
 import { consumeLoginLink } from "../../domain/auth/login-links.js";
 import { renderPage } from "../render.js";
 
-export function configurePassport(deps: Deps, publicUrl: string): void {
+/** One Passport per app: the module's singleton would chain the deserializers of every app made in a process. */
+export function createPassport(deps: Deps, publicUrl: string): PassportStatic {
+  const passport = new Passport() as PassportStatic;
   passport.serializeUser((user, done) => done(null, (user as SessionUser).id));
   passport.deserializeUser((id: number, done) => {
     // Loaded on every request so a role change or deactivation takes effect at once.
@@ -17,7 +19,7 @@ export function configurePassport(deps: Deps, publicUrl: string): void {
       .then((u) => done(null, u && u.isActive ? { id: u.id, githubLogin: u.githubLogin, name: u.name, avatarUrl: u.avatarUrl, role: u.role } : false))
       .catch((err) => done(err));
   });
-  if (!deps.config.githubConfigured) return;
+  if (!deps.config.githubConfigured) return passport;
   const github = deps.config.GITHUB_URL.replace(/\/$/, "");
   passport.use(
     new GitHubStrategy(
@@ -41,6 +43,7 @@ export function configurePassport(deps: Deps, publicUrl: string): void {
       },
     ),
   );
+  return passport;
 }
 
 function logIn(req: Request, user: SessionUser): Promise<void> {
@@ -61,7 +64,7 @@ function afterLogin(req: Request, res: Response): void {
   res.redirect(to && to.startsWith("/") && !to.startsWith("//") ? to : "/");
 }
 
-export function authRoutes(deps: Deps): Router {
+export function authRoutes(deps: Deps, passport: PassportStatic): Router {
   const router = Router();
 
   router.get("/login", async (req, res) => {

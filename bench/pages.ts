@@ -1,0 +1,169 @@
+// npm run bench:pages — the console's pages with 10,000 instances and 100,000 appservers.
+// Own PostgreSQL and Redis in a temp dir, the real web role (src/bin/web.ts) in its own process,
+// 20 concurrent clients with a logged-in session. Next to each page: the same page's database
+// queries alone (the calls its route makes, plus the session's user lookup), at the same
+// concurrency, from this process. Goal: p95 < 50 ms per page on a 2-core machine.
+import { spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { loadConfig } from "../src/config.js";
+import { createSecrets } from "../src/crypto.js";
+import { createDb, type Db } from "../src/db.js";
+import { migrate } from "../src/bin/boot.js";
+import { startPostgres } from "../src/embedded/postgres.js";
+import { startRedis } from "../src/embedded/redis.js";
+import { freePort } from "../src/embedded/processes.js";
+import { createLoginLink } from "../src/domain/auth/login-links.js";
+import { listInstances } from "../src/domain/instances/list-instances.js";
+import { getInstance } from "../src/domain/instances/get-instance.js";
+import { newInstanceSecret } from "../src/domain/instances/secret.js";
+import { SIDEBAR_LIMIT } from "../src/web/routes/console.js";
+import { measure, type Stats } from "./measure.js";
+import { seedFleet } from "./seed.js";
+
+const FLEET = { instances: 10_000, appServersPerInstance: 10 };
+// `npm run bench:pages -- --clients 1 --each 100` shows one request's own latency;
+// `-- --with-suggested-index` adds the index proposed for the sidebar's active-count badge.
+const { values: args } = parseArgs({
+  options: { clients: { type: "string", default: "20" }, each: { type: "string", default: "50" }, "with-suggested-index": { type: "boolean", default: false } },
+});
+const CLIENTS = Number(args.clients);
+const EACH = Number(args.each);
+const WARM_UP = Math.max(5, Math.ceil(100 / CLIENTS));
+const GOAL_P95_MS = 50;
+const SECRET_KEY = "bench-secret-key-bench-secret-key-0123456789";
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+interface Page {
+  label: string;
+  path: (i: number) => string;
+  /** The database work of the page's route; null when this branch cannot know it. */
+  queries: ((db: Db, i: number) => Promise<unknown>) | null;
+}
+
+const randomId = () => 1 + Math.floor(Math.random() * FLEET.instances);
+let userId = 0;
+const sessionUser = (db: Db) => db.user.findUnique({ where: { id: userId }, select: { id: true, githubLogin: true, name: true, avatarUrl: true, role: true, isActive: true } });
+const sidebar = (db: Db, q = "") => listInstances({ db }, { q, archived: "exclude", limit: SIDEBAR_LIMIT });
+
+const PAGES: Page[] = [
+  { label: "/ (instance list)", path: () => "/", queries: (db) => Promise.all([sessionUser(db), sidebar(db)]) },
+  { label: "/?q=… (search)", path: (i) => `/?q=site-${i}`, queries: (db, i) => Promise.all([sessionUser(db), sidebar(db, `site-${i}`)]) },
+  {
+    label: "/instances/:id",
+    path: (i) => `/instances/${i}`,
+    queries: (db, i) => Promise.all([sessionUser(db), sidebar(db), getInstance({ db }, { id: i })]),
+  },
+  { label: "/admin/instances", path: () => "/admin/instances", queries: null },
+];
+
+/** What `@@index([instanceId, isActive])` on AppServer would create: the active count becomes index-only. */
+async function addSuggestedIndex(db: Db): Promise<void> {
+  await db.$executeRaw`CREATE INDEX "AppServer_instanceId_isActive_idx" ON "AppServer" ("instanceId", "isActive")`;
+  await db.$executeRaw`VACUUM ANALYZE "AppServer"`;
+  process.stdout.write("With the suggested index on AppServer (instanceId, isActive).\n");
+}
+
+async function startWebProcess(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "src/bin/web.ts")], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let tries = 0; tries < 300; tries++) {
+    if (await fetch(`${url}/login`).then(() => true, () => false)) return { url, child };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("the web process did not start");
+}
+
+async function logIn(url: string, token: string): Promise<string> {
+  const res = await fetch(`${url}/login/${token}`, { redirect: "manual" });
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith("ocim.sid="));
+  if (res.status !== 302 || !cookie) throw new Error(`login failed: ${res.status}`);
+  return cookie.split(";")[0]!;
+}
+
+async function benchPage(url: string, cookie: string, db: Db, page: Page) {
+  const ids = Array.from({ length: CLIENTS * Math.max(EACH, WARM_UP) }, randomId);
+  const statuses = new Set<number>();
+  let bytes = 0;
+  const get = async (i: number) => {
+    const res = await fetch(url + page.path(i), { headers: { cookie } });
+    statuses.add(res.status);
+    bytes = (await res.text()).length;
+  };
+  const queries = page.queries;
+  const query = async (c: number, i: number) => void (await queries?.(db, ids[c * EACH + i]!));
+  // Warm-up (JIT, compiled views, connection pools) before either measurement.
+  await measure(CLIENTS, WARM_UP, (c, i) => get(ids[c * EACH + i]!));
+  await measure(CLIENTS, WARM_UP, query);
+  const http = await measure(CLIENTS, EACH, (c, i) => get(ids[c * EACH + i]!));
+  const dbOnly = queries ? await measure(CLIENTS, EACH, query) : null;
+  return { page, http, dbOnly, statuses: [...statuses].sort(), kb: Math.round(bytes / 1024) };
+}
+
+function row(cells: (string | number)[], widths: number[]): string {
+  return cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]!) : String(c).padStart(widths[i]!))).join("  ");
+}
+
+function printTable(results: Awaited<ReturnType<typeof benchPage>>[]): void {
+  const widths = [20, 6, 5, 6, 7, 7, 7, 7, 8, 5];
+  const ms = (n: number) => n.toFixed(1);
+  process.stdout.write(`\n${CLIENTS} clients × ${EACH} requests per page; times in ms\n`);
+  process.stdout.write(row(["page", "status", "KB", "req/s", "p50", "p95", "db p50", "db p95", "db/page", "goal"], widths) + "\n");
+  for (const { page, http, dbOnly, statuses, kb } of results) {
+    const db: Partial<Stats> = dbOnly ?? {};
+    process.stdout.write(row([
+      page.label, statuses.join(","), kb, Math.round(http.perSecond), ms(http.p50), ms(http.p95),
+      db.p50 === undefined ? "n/a" : ms(db.p50), db.p95 === undefined ? "n/a" : ms(db.p95),
+      db.p50 === undefined ? "n/a" : `${Math.round((db.p50 / http.p50) * 100)}%`, http.p95 < GOAL_P95_MS ? "ok" : "SLOW",
+    ], widths) + "\n");
+  }
+  process.stdout.write(`db/page: median time of the page's queries alone ÷ median time of the page.\n`);
+  // The machine may be shared: a load far above its cores makes every figure above slower.
+  process.stdout.write(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} on ${os.availableParallelism()} cores\n`);
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "ocim-bench-pages-"));
+  chmodSync(dir, 0o755); // the postgres user must reach its data directory below it
+  const pg = await startPostgres(dir, () => {});
+  const redis = await startRedis(dir, () => {});
+  let web: ChildProcess | null = null;
+  const db = createDb(pg.url, 10);
+  try {
+    await migrate(pg.url);
+    let t0 = performance.now();
+    await seedFleet(pg.url, FLEET, newInstanceSecret(createSecrets(SECRET_KEY)));
+    if (args["with-suggested-index"]) await addSuggestedIndex(db);
+    process.stdout.write(`Seeded ${FLEET.instances} instances, ${FLEET.instances * FLEET.appServersPerInstance} appservers in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    const env = { DATABASE_URL: pg.url, REDIS_URL: redis.url, SECRET_KEY, NODE_ENV: "development" };
+    const started = await startWebProcess(env);
+    web = started.child;
+    const config = loadConfig({ ...env, LOG_LEVEL: "silent" });
+    const cookie = await logIn(started.url, await createLoginLink({ db, config, now: () => new Date() }));
+    userId = (await db.user.findUniqueOrThrow({ where: { githubLogin: "local-admin" } })).id;
+    const results = [];
+    t0 = performance.now();
+    for (const page of PAGES) results.push(await benchPage(started.url, cookie, db, page));
+    printTable(results);
+    process.stdout.write(`(measured in ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+  } finally {
+    web?.kill("SIGTERM");
+    await db.$disconnect();
+    await redis.child.stop();
+    await pg.child.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench:pages failed: ${(err as Error).stack}\n`);
+  process.exit(1);
+});

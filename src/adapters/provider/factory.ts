@@ -1,0 +1,74 @@
+// Builds the provider an appserver uses: local from the settings; openstack from the first
+// ProviderAccount of that kind (its settings JSON and decrypted credentials). Synchronous, so a
+// job can ask for one anywhere; the account is read on the first call, and read again after a
+// failure (an admin may fix the account meanwhile).
+import type { Deps } from "../../deps.js";
+import { createLocalProvider, type LocalProviderOptions } from "./local.js";
+import { createOpenstackProvider } from "./openstack.js";
+import { openstackCredentialsSchema, openstackSettingsSchema } from "./openstack-settings.js";
+import { ProviderError, type Provider, type ProviderKind } from "./port.js";
+
+export type ProviderDeps = Pick<Deps, "config" | "db" | "secrets" | "log">;
+
+export function createProvider(deps: ProviderDeps, kind: ProviderKind | string): Provider {
+  if (kind === "local") return createLocalProvider(localProviderOptions(deps));
+  if (kind === "openstack") return lazyProvider("openstack", true, () => loadOpenstack(deps));
+  throw new ProviderError(`There is no provider of kind "${kind}".`, false);
+}
+
+export function localProviderOptions({ config, log }: Pick<Deps, "config" | "log">): LocalProviderOptions {
+  return {
+    dataDir: config.dataDir,
+    nodeEnv: config.NODE_ENV,
+    addressPrefix: config.LOCAL_VM_ADDRESS_PREFIX,
+    sshPort: config.LOCAL_VM_SSH_PORT,
+    log,
+  };
+}
+
+async function loadOpenstack(deps: ProviderDeps): Promise<Provider> {
+  const account = await deps.db.providerAccount.findFirst({
+    where: { kind: "openstack" },
+    orderBy: { id: "asc" },
+    select: { name: true, settings: true, credentialsEncrypted: true },
+  });
+  if (!account) throw new ProviderError("No OpenStack provider account is configured: add one in the admin area.", false);
+  const settings = openstackSettingsSchema.safeParse(account.settings);
+  if (!settings.success) throw invalid(account.name, "settings", settings.error.issues);
+  let plain: unknown;
+  try {
+    plain = JSON.parse(deps.secrets.decrypt(account.credentialsEncrypted));
+  } catch {
+    // Neither the decryption nor the JSON error is passed on: JSON.parse quotes its input.
+    throw new ProviderError(`The credentials of provider account "${account.name}" cannot be read (missing, or SECRET_KEY changed since they were saved).`, false);
+  }
+  const credentials = openstackCredentialsSchema.safeParse(plain);
+  if (!credentials.success) throw invalid(account.name, "credentials", credentials.error.issues);
+  return createOpenstackProvider({
+    accountName: account.name,
+    settings: settings.data,
+    credentials: credentials.data,
+    timeoutMs: deps.config.PROVIDER_API_TIMEOUT_SECONDS * 1000,
+    log: deps.log,
+  });
+}
+
+/** Names the fields only: a value may be a secret. */
+function invalid(account: string, part: string, issues: { path: PropertyKey[]; message: string }[]): ProviderError {
+  const fields = issues.map((i) => `${i.path.map(String).join(".") || part}: ${i.message}`).join("; ");
+  return new ProviderError(`The ${part} of provider account "${account}" are not valid: ${fields}.`, false);
+}
+
+function lazyProvider(kind: ProviderKind, isolated: boolean, load: () => Promise<Provider>): Provider {
+  let loaded: Promise<Provider> | null = null;
+  const provider = () => (loaded ??= load().catch((err: unknown) => ((loaded = null), Promise.reject(err))));
+  return {
+    kind,
+    isolated,
+    createServer: async (input) => (await provider()).createServer(input),
+    getServer: async (id) => (await provider()).getServer(id),
+    findServerByName: async (name) => (await provider()).findServerByName(name),
+    deleteServer: async (id) => (await provider()).deleteServer(id),
+    sshLogin: async () => (await provider()).sshLogin(),
+  };
+}

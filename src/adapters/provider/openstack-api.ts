@@ -1,0 +1,173 @@
+// Keystone v3 password auth and authenticated calls to the compute endpoint, over fetch with a
+// timeout on every call. The token is reused until shortly before it expires; a 401 from Nova
+// (revoked token) gets one fresh token and one retry. Errors say transient or permanent and
+// never carry the password, user name or token.
+import type { Logger } from "../../logger.js";
+import type { OpenstackCredentials, OpenstackSettings } from "./openstack-settings.js";
+import { ProviderError } from "./port.js";
+
+export interface OpenstackApiOptions {
+  accountName: string;
+  settings: OpenstackSettings;
+  credentials: OpenstackCredentials;
+  timeoutMs: number;
+  log?: Logger;
+}
+
+export interface ApiAnswer {
+  status: number;
+  body: unknown;
+}
+
+export interface OpenstackApi {
+  /** 2xx and 404 are answered; anything else is thrown as a ProviderError. */
+  compute(method: string, path: string, what: string, body?: unknown): Promise<ApiAnswer>;
+}
+
+interface Token {
+  value: string;
+  expiresAt: number;
+  computeUrl: string;
+}
+
+/** A token this close to its expiry is replaced rather than used for a call that may take a while. */
+const EXPIRY_MARGIN_MS = 60_000;
+
+export function createOpenstackApi(opts: OpenstackApiOptions): OpenstackApi {
+  return new KeystoneSession(opts);
+}
+
+class KeystoneSession implements OpenstackApi {
+  private token: Token | null = null;
+  private pending: Promise<Token> | null = null;
+
+  constructor(private readonly opts: OpenstackApiOptions) {}
+
+  async compute(method: string, path: string, what: string, body?: unknown): Promise<ApiAnswer> {
+    for (let attempt = 1; ; attempt++) {
+      const token = await this.currentToken();
+      const res = await this.send(method, `${token.computeUrl.replace(/\/+$/, "")}${path}`, what, { "x-auth-token": token.value }, body);
+      const answer = { status: res.status, body: await readJson(res) };
+      if (res.status === 401 && attempt === 1) {
+        this.token = null; // revoked or expired early: one fresh token, one more try
+        continue;
+      }
+      if (res.status === 401) throw new ProviderError(`OpenStack refused the token of provider account "${this.opts.accountName}" while ${what} (401).`, false);
+      if (res.ok || res.status === 404) return answer;
+      throw httpError(res.status, what, this.scrub(apiMessage(answer.body)));
+    }
+  }
+
+  private async currentToken(): Promise<Token> {
+    if (this.token && Date.now() < this.token.expiresAt - EXPIRY_MARGIN_MS) return this.token;
+    // Calls made while a token is on its way share it.
+    this.pending ??= this.authenticate().finally(() => (this.pending = null));
+    this.token = await this.pending;
+    return this.token;
+  }
+
+  private async authenticate(): Promise<Token> {
+    const { settings, credentials, accountName } = this.opts;
+    const what = `authenticating provider account "${accountName}"`;
+    const url = `${settings.authUrl.replace(/\/+$/, "").replace(/\/v3$/, "")}/v3/auth/tokens`;
+    const res = await this.send("POST", url, what, {}, authBody(settings, credentials));
+    const body = await readJson(res);
+    if (res.status === 401) throw new ProviderError(`OpenStack refused the credentials of provider account "${accountName}" (401).`, false);
+    if (!res.ok) throw httpError(res.status, what, this.scrub(apiMessage(body)));
+    const value = res.headers.get("x-subject-token");
+    if (!value) throw new ProviderError(`Keystone answered ${what} without an X-Subject-Token header.`, false);
+    const fresh = { value, ...readToken(body, settings, accountName) };
+    const expiresAt = new Date(fresh.expiresAt).toISOString();
+    this.opts.log?.info({ event: "provider.openstack.authenticated", account: accountName, expiresAt }, "provider.openstack.authenticated");
+    return fresh;
+  }
+
+  private async send(method: string, url: string, what: string, headers: Record<string, string>, body?: unknown): Promise<Response> {
+    const json: Record<string, string> = body === undefined ? {} : { "content-type": "application/json" };
+    try {
+      return await fetch(url, {
+        method,
+        headers: { accept: "application/json", ...json, ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.opts.timeoutMs),
+      });
+    } catch (err) {
+      throw networkError(err, what, new URL(url).host, this.opts.timeoutMs);
+    }
+  }
+
+  /** An API message may repeat what it was sent (a user name in "could not find user …"). */
+  private scrub(text: string): string {
+    const secrets = [this.opts.credentials.password, this.opts.credentials.username, this.token?.value];
+    return secrets.filter((s): s is string => Boolean(s && s.length >= 3)).reduce((t, s) => t.split(s).join("[masked]"), text);
+  }
+}
+
+function authBody(settings: OpenstackSettings, credentials: OpenstackCredentials) {
+  return {
+    auth: {
+      identity: {
+        methods: ["password"],
+        password: { user: { name: credentials.username, domain: { name: settings.userDomainName }, password: credentials.password } },
+      },
+      scope: { project: { name: settings.projectName, domain: { name: settings.projectDomainName } } },
+    },
+  };
+}
+
+interface CatalogEntry {
+  type?: string;
+  endpoints?: { interface?: string; region?: string; region_id?: string; url?: string }[];
+}
+
+/** Expiry and the compute endpoint (interface and region from the settings) from a token body. */
+function readToken(body: unknown, settings: OpenstackSettings, account: string): Omit<Token, "value"> {
+  const t = (body as { token?: { expires_at?: string; catalog?: CatalogEntry[] } }).token;
+  const expiresAt = Date.parse(t?.expires_at ?? "");
+  const endpoint = (t?.catalog ?? [])
+    .filter((entry) => entry.type === "compute")
+    .flatMap((entry) => entry.endpoints ?? [])
+    .find((e) => e.interface === settings.computeInterface && e.url && (!settings.region || e.region_id === settings.region || e.region === settings.region));
+  if (!endpoint?.url) {
+    const where = settings.region ? ` in region ${settings.region}` : "";
+    throw new ProviderError(`The OpenStack catalog of provider account "${account}" has no ${settings.computeInterface} compute endpoint${where}.`, false);
+  }
+  return { expiresAt: Number.isFinite(expiresAt) ? expiresAt : Date.now() + 3_600_000, computeUrl: endpoint.url };
+}
+
+async function readJson(res: Response): Promise<unknown> {
+  const text = await res.text().catch(() => "");
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return { message: text.slice(0, 200) };
+  }
+}
+
+/** Nova wraps its message in a key named after the fault ({"badRequest": {"message": …}}); Keystone in "error". */
+function apiMessage(body: unknown): string {
+  if (!body || typeof body !== "object") return "";
+  const b = body as Record<string, unknown>;
+  if (typeof b.message === "string") return b.message.slice(0, 300);
+  for (const value of Object.values(b)) {
+    const m = (value as { message?: unknown } | null)?.message;
+    if (typeof m === "string") return m.slice(0, 300);
+  }
+  return "";
+}
+
+/** 5xx, 408, 409 (busy with another task) and 429 may pass; any other 4xx will not. */
+function httpError(status: number, what: string, message: string): ProviderError {
+  const transient = status >= 500 || status === 408 || status === 409 || status === 429;
+  return new ProviderError(`OpenStack answered ${status} while ${what}${message ? `: ${message}` : "."}`, transient, { status });
+}
+
+function networkError(err: unknown, what: string, host: string, timeoutMs: number): ProviderError {
+  const e = err as { name?: string; cause?: { code?: string } };
+  if (e.name === "TimeoutError" || e.name === "AbortError") {
+    return new ProviderError(`OpenStack (${host}) did not answer within ${timeoutMs / 1000} s while ${what}.`, true);
+  }
+  const code = e.cause?.code ?? "";
+  const why = code === "ECONNREFUSED" ? "connection refused" : code === "ENOTFOUND" ? "unknown host" : code || "network error";
+  return new ProviderError(`Could not reach OpenStack (${host}) while ${what}: ${why}.`, true);
+}

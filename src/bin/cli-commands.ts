@@ -1,0 +1,91 @@
+// The management commands of `npx ocim` (like Django's manage.py commands). Each parses nothing
+// itself: cli.ts hands it its checked arguments and a context that connects on first use.
+import os from "node:os";
+import type { ParseArgsConfig } from "node:util";
+import type { Config } from "../config.js";
+import type { Db } from "../db.js";
+import type { Actor } from "../domain/audit/record-audit-event.js";
+import { createApiToken } from "../domain/auth/api-tokens.js";
+import { createLoginLink } from "../domain/auth/login-links.js";
+import { makeAdmin, type MakeAdminOutcome } from "../domain/auth/make-admin.js";
+import { publicUrlOf } from "../web/app.js";
+import { migrate } from "./boot.js";
+
+export interface CliContext {
+  config: Config;
+  /** The database `npm start` uses (DATABASE_URL, or the embedded one under DATA_DIR). */
+  database(): Promise<{ url: string; db: Db }>;
+  print(line: string): void;
+}
+
+export interface Command {
+  usage: string;
+  summary: string;
+  details: string;
+  positionals: string[];
+  options?: NonNullable<ParseArgsConfig["options"]>;
+  /** "--option VALUE" → what it does, for --help. */
+  optionHelp?: Record<string, string>;
+  run(cli: CliContext, args: string[], options: Record<string, string | boolean | undefined>): Promise<void>;
+}
+
+/** Audit events name who ran the command on which machine account. */
+function cliActor(): Actor {
+  return { id: null, login: `cli:${os.userInfo().username}` };
+}
+
+const ADMIN_MESSAGES: Record<MakeAdminOutcome, (login: string) => string> = {
+  created: (login) => `Created the admin ${login}. They log in with GitHub (as a member of the organization).`,
+  promoted: (login) => `${login} is now an admin.`,
+  reactivated: (login) => `${login} was deactivated; they are now an active admin.`,
+  unchanged: (login) => `${login} is already an admin; nothing changed.`,
+};
+
+export const COMMANDS: Record<string, Command> = {
+  "create-admin": {
+    usage: "create-admin <github-login>",
+    summary: "Create an admin, or make an existing user an admin",
+    details: "The user is matched by GitHub login (case does not matter). A deactivated user is reactivated.",
+    positionals: ["github-login"],
+    async run(cli, [login]) {
+      const { db } = await cli.database();
+      const result = await makeAdmin({ db }, { githubLogin: login!, actor: cliActor() });
+      cli.print(ADMIN_MESSAGES[result.outcome](result.githubLogin));
+    },
+  },
+  "token create": {
+    usage: "token create <github-login> [--name NAME]",
+    summary: "Create an API token for a user; prints only the token",
+    details: "The token is printed once on stdout, alone, so a script can capture it:\n  TOKEN=$(npx ocim token create alice --name deploy)\nOnly a hash is stored; revoke it on the API tokens page.",
+    positionals: ["github-login"],
+    options: { name: { type: "string", short: "n" } },
+    optionHelp: { "-n, --name NAME": "What the token is for, shown on the API tokens page (at most 100 characters)." },
+    async run(cli, [login], options) {
+      const { db } = await cli.database();
+      const { token } = await createApiToken({ db }, { githubLogin: login!, name: options.name as string | undefined, actor: cliActor() });
+      cli.print(token);
+    },
+  },
+  "login-link": {
+    usage: "login-link",
+    summary: "Print a one-time login URL for the local admin (not in production)",
+    details: "Like the link `npm start` prints when no GitHub app is configured. It works once, within LOGIN_LINK_MINUTES.",
+    positionals: [],
+    async run(cli) {
+      const { db } = await cli.database();
+      const token = await createLoginLink({ db, config: cli.config, now: () => new Date() });
+      cli.print(`${publicUrlOf({ config: cli.config })}/login/${token}`);
+    },
+  },
+  migrate: {
+    usage: "migrate",
+    summary: "Apply the database migrations that are not applied yet",
+    details: "`npm start` does this at every start; run it before starting the roles separately.",
+    positionals: [],
+    async run(cli) {
+      const { url } = await cli.database();
+      await migrate(url);
+      cli.print("The database is up to date.");
+    },
+  },
+};

@@ -1,0 +1,135 @@
+// `npx ocim <command>` (bin/ocim.mjs runs this file through tsx). Same settings as `npm start`:
+// DATABASE_URL, or the embedded PostgreSQL under DATA_DIR — the running one when `npm start`
+// is up, else started for the command and stopped after it.
+// Exit codes: 0 done, 1 the command failed (message on stderr), 2 wrong usage.
+import { parseArgs } from "node:util";
+import { pino } from "pino";
+import { ConfigError, loadConfig, type Config } from "../config.js";
+import { createDb, type Db } from "../db.js";
+import { AppError } from "../errors.js";
+import { createLogger } from "../logger.js";
+import type { Child } from "../embedded/processes.js";
+import { bootDatabase } from "./boot.js";
+import { COMMANDS, type CliContext, type Command } from "./cli-commands.js";
+
+class UsageError extends Error {}
+
+const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text.endsWith("\n") ? text : `${text}\n`);
+const stdout = write(process.stdout);
+const stderr = write(process.stderr);
+
+function generalHelp(): string {
+  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));
+  return [
+    "Usage: ocim <command> [options]",
+    "",
+    "Commands:",
+    ...Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+    "",
+    "Run `ocim <command> --help` for more about one command.",
+    "Settings come from the environment, as for `npm start` (see .env.example): DATABASE_URL, or the",
+    "embedded PostgreSQL under DATA_DIR (default .data), which must be the one `npm start` uses.",
+  ].join("\n");
+}
+
+function commandHelp(command: Command): string {
+  const options = Object.entries({ ...command.optionHelp, "-h, --help": "Show this help." });
+  const width = Math.max(...options.map(([flag]) => flag.length));
+  return [`Usage: ocim ${command.usage}`, "", `${command.summary}.`, command.details, "",
+    "Options:", ...options.map(([flag, text]) => `  ${flag.padEnd(width)}  ${text}`)].join("\n");
+}
+
+/** Finds the command named by the first word(s) of argv; the rest are its arguments. */
+function findCommand(argv: string[]): { command: Command; rest: string[] } {
+  const [first, second] = argv;
+  const group = Object.keys(COMMANDS).filter((name) => name.startsWith(`${first} `));
+  if (group.length) {
+    const command = second ? COMMANDS[`${first} ${second}`] : undefined;
+    if (!command) throw new UsageError(`Unknown "${first}" command${second ? ` "${second}"` : ""}. Use: ${group.map((g) => `ocim ${g}`).join(", ")}.`);
+    return { command, rest: argv.slice(2) };
+  }
+  const command = first ? COMMANDS[first] : undefined;
+  if (!command) throw new UsageError(`Unknown command "${first}". Run \`ocim --help\` for the list.`);
+  return { command, rest: argv.slice(1) };
+}
+
+function parseCommandArgs(command: Command, rest: string[]) {
+  let parsed: { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.split("\n")[0]}\nUsage: ocim ${command.usage}`);
+  }
+  if (parsed.values.help) return { help: true as const };
+  const expected = command.positionals;
+  if (parsed.positionals.length !== expected.length) {
+    const problem = parsed.positionals.length < expected.length
+      ? `Missing ${expected.slice(parsed.positionals.length).map((p) => `<${p}>`).join(" ")}.`
+      : `Unexpected argument "${parsed.positionals[expected.length]}".`;
+    throw new UsageError(`${problem}\nUsage: ocim ${command.usage}`);
+  }
+  // No option is declared `multiple`, so each value is a single string or boolean.
+  return { help: false as const, args: parsed.positionals, options: parsed.values as Record<string, string | boolean | undefined> };
+}
+
+/** Connects on first use, so `--help` and usage errors never touch the database. */
+function cliContext(config: Config): CliContext & { close(): Promise<void> } {
+  // Logs go to stderr, and only warnings: stdout is the command's output (a token, a URL).
+  const log = createLogger("warn", { role: "cli" }, pino.destination(2));
+  let connected: { url: string; db: Db; child: Child | null } | null = null;
+  return {
+    config,
+    print: stdout,
+    async database() {
+      if (!connected) {
+        const server = await bootDatabase(config, log);
+        connected = { ...server, db: createDb(server.url, 2) };
+      }
+      return connected;
+    },
+    async close() {
+      await connected?.db.$disconnect();
+      await connected?.child?.stop();
+    },
+  };
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === "help" || argv[0] === "--help" || argv[0] === "-h") {
+    const named = argv[0] === "help" && argv.length > 1 ? findCommand(argv.slice(1)).command : null;
+    (argv.length === 0 ? stderr : stdout)(named ? commandHelp(named) : generalHelp());
+    return argv.length === 0 ? 2 : 0;
+  }
+  const { command, rest } = findCommand(argv);
+  const parsed = parseCommandArgs(command, rest);
+  if (parsed.help) {
+    stdout(commandHelp(command));
+    return 0;
+  }
+  const cli = cliContext(loadConfig());
+  try {
+    await command.run(cli, parsed.args, parsed.options);
+    return 0;
+  } finally {
+    await cli.close();
+  }
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof ConfigError || err instanceof AppError) return err.message;
+  // Prisma's "table does not exist": a new data directory that nothing has migrated yet.
+  if ((err as { code?: string }).code === "P2021") return "The database has no tables yet. Run `npx ocim migrate` (or `npm start` once) first.";
+  return `failed: ${(err as Error).message}`;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      stderr(`ocim: ${err.message}`);
+      process.exit(2);
+    }
+    stderr(`ocim: ${failureMessage(err)}`);
+    process.exit(1);
+  },
+);

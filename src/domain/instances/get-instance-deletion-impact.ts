@@ -1,0 +1,40 @@
+// What deleting instances would take with them, for the confirmation page: their appservers and
+// log entries, and the appservers that are still alive (which make deletion impossible).
+import type { Deps } from "../../deps.js";
+import { Prisma } from "../../generated/prisma/client.ts";
+
+export interface InstanceDeletionImpact {
+  id: number;
+  name: string;
+  appServers: number;
+  logEntries: number;
+  /** Appservers not yet terminated: while there are any, the instance cannot be deleted. */
+  liveAppServers: { name: string; status: string }[];
+}
+
+export async function getInstanceDeletionImpact(deps: Pick<Deps, "db">, input: { ids: number[] }): Promise<InstanceDeletionImpact[]> {
+  const instances = await deps.db.instance.findMany({
+    where: { id: { in: input.ids } },
+    select: { id: true, name: true, _count: { select: { appServers: true, logEntries: true } } },
+    orderBy: { name: "asc" },
+  });
+  if (!instances.length) return [];
+  const ids = instances.map((i) => i.id);
+  const live = await deps.db.appServer.findMany({
+    where: { instanceId: { in: ids }, status: { not: "terminated" } },
+    select: { instanceId: true, name: true, status: true },
+    orderBy: { number: "asc" },
+  });
+  // Appservers' log lines reference the appserver, not the instance; count them through it.
+  const serverLogs = await deps.db.$queryRaw<{ instanceId: number; count: bigint }[]>`
+    SELECT a."instanceId", count(*) AS count FROM "LogEntry" l JOIN "AppServer" a ON a.id = l."appServerId"
+    WHERE a."instanceId" IN (${Prisma.join(ids)}) GROUP BY a."instanceId"`;
+  const logsOf = new Map(serverLogs.map((r) => [r.instanceId, Number(r.count)]));
+  return instances.map((i) => ({
+    id: i.id,
+    name: i.name,
+    appServers: i._count.appServers,
+    logEntries: i._count.logEntries + (logsOf.get(i.id) ?? 0),
+    liveAppServers: live.filter((a) => a.instanceId === i.id).map((a) => ({ name: a.name, status: a.status })),
+  }));
+}

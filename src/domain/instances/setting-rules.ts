@@ -1,0 +1,101 @@
+// Checks for the instance settings that end up on a VM's command line or in the playbook run:
+// repository URLs, branches, the playbook path, the extra variables. Each returns a message for
+// the field, or null when the value is fine. The rules are allow-lists, so no value can carry shell
+// syntax ($ ` ; | & < > \ quotes, spaces, line breaks) or look like a command-line option ("-…").
+import { isMap, isScalar, isSeq, parseDocument } from "yaml";
+
+const REF_CHAR = /[A-Za-z0-9._/+@-]/;
+
+function describeChar(c: string): string {
+  if (c === " ") return "a space";
+  if (c === "\n" || c === "\r") return "a line break";
+  if (c === "\t") return "a tab";
+  return `"${c}"`;
+}
+
+/** A branch, tag or commit, by git check-ref-format's rules plus a character allow-list. */
+export function checkGitRef(ref: string): string | null {
+  if (ref.startsWith("-")) return 'A branch name must not start with "-".';
+  const bad = [...ref].find((c) => !REF_CHAR.test(c));
+  if (bad) return `Contains ${describeChar(bad)}: a branch, tag or commit may use only letters, digits and . _ / + - @ (no spaces or shell characters).`;
+  if (ref.startsWith("/") || ref.endsWith("/") || ref.includes("//")) return 'Must not start or end with "/" or contain "//".';
+  if (ref.includes("..")) return 'Must not contain "..".';
+  if (ref.endsWith(".")) return 'Must not end with ".".';
+  if (ref === "@" || ref.includes("@{")) return 'Must not be "@" or contain "@{".';
+  if (ref.split("/").some((part) => part.startsWith(".") || part.endsWith(".lock"))) {
+    return 'No part between slashes may start with "." or end with ".lock".';
+  }
+  return null;
+}
+
+const HTTPS_URL = /^https:\/\/[A-Za-z0-9][A-Za-z0-9.-]*(?::\d{1,5})?(?:\/[A-Za-z0-9._~%+/-]*)?$/;
+// scp-like syntax; the host and the path may not start with "-", so neither can pass for an ssh option.
+const SCP_URL = /^git@[A-Za-z0-9][A-Za-z0-9.-]*:[A-Za-z0-9._~+/][A-Za-z0-9._~+/-]*$/;
+const FILE_URL = /^file:\/\/\/[A-Za-z0-9._~+/-]+$/;
+
+export function checkRepoUrl(url: string): string | null {
+  if (HTTPS_URL.test(url) || SCP_URL.test(url) || FILE_URL.test(url)) return null;
+  if (url.startsWith("http://")) return "Use https:// (plain http:// is not allowed).";
+  const bad = [...url].find((c) => /[\s$`;|&<>\\'"(){}*?!#^[\]]/.test(c));
+  if (bad) return `Contains ${describeChar(bad)}: repository URLs may not contain spaces or shell characters.`;
+  return "Enter a repository URL of the form https://host/path, git@host:path or file:///path.";
+}
+
+/** A playbook inside the configuration repository: relative, no "..", a .yml or .yaml file. */
+export function checkPlaybookPath(path: string): string | null {
+  if (path.startsWith("/")) return "Enter a path relative to the configuration repository (no leading /).";
+  if (path.split("/").includes("..")) return 'The path must stay inside the repository (no "..").';
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._/-]*$/.test(path) || path.includes("//")) {
+    return "Use only letters, digits and . _ / - (no spaces or shell characters; not starting with - or .).";
+  }
+  if (!/\.ya?ml$/.test(path)) return "A playbook is a .yml or .yaml file.";
+  return null;
+}
+
+const ANSIBLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The extra ansible variables: YAML that parses to a mapping of valid variable names (or nothing). */
+export function checkExtraVariables(text: string): string | null {
+  if (!text.trim()) return null;
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const error = doc.errors[0];
+  if (error) return `Not valid YAML: ${error.message.split("\n")[0]!.replace(/:$/, "")}.`;
+  try {
+    doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    return `Not valid YAML: ${(err as Error).message}`;
+  }
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && root.value === null)) return null;
+  const shape = "Must be a mapping of variable names to values (lines like NAME: value)";
+  if (isSeq(root)) return `${shape}, not a list.`;
+  if (!isMap(root)) return `${shape}, not a single value.`;
+  for (const pair of root.items) {
+    const key = isScalar(pair.key) ? pair.key.value : null;
+    if (typeof key !== "string" || !ANSIBLE_NAME.test(key)) {
+      const line = pair.key && isScalar(pair.key) && pair.key.range ? ` (line ${lineOf(text, pair.key.range[0])})` : "";
+      return `"${String(key)}" is not a valid ansible variable name${line}: use letters, digits and _, not starting with a digit.`;
+    }
+  }
+  return null;
+}
+
+function lineOf(text: string, offset: number): number {
+  return text.slice(0, offset).split("\n").length;
+}
+
+/** A GitHub-style pull request URL (https, ending in /pull/<number>); gives the number. */
+export function parsePullRequestUrl(url: string): { number: number } | { error: string } {
+  const usage = "Enter the pull request's https:// URL, ending in /pull/<number>.";
+  if (!/^[^\s"'<>\\`]+$/.test(url)) return { error: `${usage} It may not contain spaces or quotes.` };
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { error: usage };
+  }
+  if (parsed.protocol !== "https:" || parsed.username || parsed.password || !parsed.hostname) return { error: usage };
+  const match = parsed.pathname.match(/\/pull\/(\d{1,9})(?:\/.*)?$/);
+  if (!match) return { error: usage };
+  return { number: Number(match[1]) };
+}

@@ -1,0 +1,128 @@
+// Pure validation of an instance's settings: a plain input object in, typed data or one message per
+// field out. Everything that needs the database (domains of other instances, the load balancer
+// existing, slug taken) is checked by the create/update commands under their lock.
+import type { FieldErrors } from "../../errors.js";
+import { FieldReader } from "../validation/field-reader.js";
+import { DOMAIN_RE, derivePrefixedDomains, PREFIXED_DOMAIN_FIELDS } from "./domains.js";
+import {
+  DOMAIN_FIELD_LABELS, INSTANCE_INPUT_FIELDS, LIMITS, PROVIDER_KINDS, PULL_REQUEST_STATES,
+  type InstanceData, type InstanceDefaults, type InstanceInput,
+} from "./instance-input.js";
+import { checkExtraVariables, checkGitRef, checkPlaybookPath, checkRepoUrl, parsePullRequestUrl } from "./setting-rules.js";
+
+export type DomainData = Pick<InstanceData, "internalLmsDomain" | "externalDomains" | (typeof PREFIXED_DOMAIN_FIELDS)[number]>;
+
+export type InstanceValidation =
+  | { ok: true; data: InstanceData; slug: string | null }
+  /** `domains`: the domains that are valid in themselves, so the caller can still report which are taken. */
+  | { ok: false; errors: FieldErrors; domains: DomainData };
+
+export const SLUG_RE = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+
+export function validateInstance(input: InstanceInput, defaults: InstanceDefaults): InstanceValidation {
+  const r = new FieldReader(input, INSTANCE_INPUT_FIELDS);
+  const name = r.text("name", { required: true, max: LIMITS.name });
+  const slug = r.text("slug", { max: LIMITS.slug, lower: true });
+  if (slug && !SLUG_RE.test(slug)) r.fail("slug", "Use lowercase letters, digits and -, not starting or ending with -.");
+  const domains = readDomains(r);
+  const code = readCode(r, defaults);
+  const extraAnsibleVars = r.block("extraAnsibleVars", LIMITS.extraAnsibleVars);
+  const yamlError = checkExtraVariables(extraAnsibleVars);
+  if (yamlError) r.fail("extraAnsibleVars", yamlError);
+  const appserverCount = r.int("appserverCount", { ...LIMITS.appserverCount, fallback: 1 });
+  const providerKind = r.choice("providerKind", PROVIDER_KINDS, "local");
+  const loadBalancerId = r.int("loadBalancerId", { min: 1, max: 2_147_483_647, fallback: null });
+  const pullRequest = readPullRequest(r);
+  const isArchived = r.bool("isArchived");
+  if (!r.ok) return { ok: false, errors: r.errors, domains: validDomains(r, domains) };
+  return {
+    ok: true,
+    slug: slug || null,
+    data: {
+      name, ...domains, ...code, extraAnsibleVars, appserverCount: appserverCount!, providerKind: providerKind!,
+      loadBalancerId, ...pullRequest, isArchived,
+    },
+  };
+}
+
+function domainMessage(value: string): string {
+  return `"${value}" is not a valid domain name: use lowercase letters, digits, - and dots, like lms.example.com.`;
+}
+
+function readDomains(r: FieldReader): DomainData {
+  const lms = r.text("internalLmsDomain", { required: true, max: LIMITS.domain, lower: true });
+  if (lms && !DOMAIN_RE.test(lms)) r.fail("internalLmsDomain", domainMessage(lms));
+  const derived = lms && !r.hasError("internalLmsDomain") ? derivePrefixedDomains(lms) : null;
+  const out = { internalLmsDomain: lms } as DomainData;
+  for (const field of PREFIXED_DOMAIN_FIELDS) {
+    const given = r.text(field, { max: LIMITS.domain, lower: true });
+    const value = given || derived?.[field] || "";
+    if (value && !DOMAIN_RE.test(value)) {
+      r.fail(field, given ? domainMessage(value) : `The derived domain "${value}" is too long to be valid; enter a shorter one.`);
+    }
+    out[field] = value;
+  }
+  out.externalDomains = r.lines("externalDomains", { maxItems: LIMITS.externalDomains, maxLength: LIMITS.domain, lower: true });
+  const badExternal = out.externalDomains.find((d) => !DOMAIN_RE.test(d));
+  if (badExternal) r.fail("externalDomains", domainMessage(badExternal));
+  checkOwnDomainsDistinct(r, out);
+  return out;
+}
+
+function validDomains(r: FieldReader, d: DomainData): DomainData {
+  const out = { ...d, externalDomains: d.externalDomains.filter((e) => DOMAIN_RE.test(e)) };
+  for (const field of ["internalLmsDomain", ...PREFIXED_DOMAIN_FIELDS] as const) if (r.hasError(field)) out[field] = "";
+  return out;
+}
+
+/** No domain twice within the instance: the load balancer could not tell where to send it. */
+function checkOwnDomainsDistinct(r: FieldReader, d: DomainData): void {
+  const seen = new Map<string, string>();
+  const entries: [keyof typeof DOMAIN_FIELD_LABELS, string][] = [
+    ["internalLmsDomain", d.internalLmsDomain],
+    ...PREFIXED_DOMAIN_FIELDS.map((f) => [f, d[f]] as [typeof f, string]),
+    ...d.externalDomains.map((e) => ["externalDomains", e] as ["externalDomains", string]),
+  ];
+  for (const [field, domain] of entries) {
+    if (!domain) continue;
+    const first = seen.get(domain);
+    if (first) r.fail(field, `${domain} is already this instance's ${first}; each domain may appear once.`);
+    else seen.set(domain, DOMAIN_FIELD_LABELS[field]);
+  }
+}
+
+type CodeData = Pick<InstanceData, "edxPlatformRepoUrl" | "edxPlatformBranch" | "configurationRepoUrl" | "configurationBranch" | "playbookPath" | "bootstrapCommand" | "openedxRelease">;
+
+function readCode(r: FieldReader, defaults: InstanceDefaults): CodeData {
+  const checked = (field: keyof InstanceDefaults, max: number, check: (v: string) => string | null): string => {
+    const value = r.text(field, { max }) || defaults[field];
+    const problem = r.hasError(field) ? null : check(value);
+    if (problem) r.fail(field, problem);
+    return value;
+  };
+  return {
+    edxPlatformRepoUrl: checked("edxPlatformRepoUrl", LIMITS.url, checkRepoUrl),
+    edxPlatformBranch: checked("edxPlatformBranch", LIMITS.ref, checkGitRef),
+    configurationRepoUrl: checked("configurationRepoUrl", LIMITS.url, checkRepoUrl),
+    configurationBranch: checked("configurationBranch", LIMITS.ref, checkGitRef),
+    playbookPath: checked("playbookPath", LIMITS.playbookPath, checkPlaybookPath),
+    openedxRelease: checked("openedxRelease", LIMITS.release, checkGitRef),
+    // Free text on purpose: admins write the command that prepares a VM (DESIGN §5).
+    bootstrapCommand: r.block("bootstrapCommand", LIMITS.bootstrapCommand),
+  };
+}
+
+function readPullRequest(r: FieldReader): Pick<InstanceData, "pullRequestUrl" | "pullRequestNumber" | "pullRequestState"> {
+  const url = r.text("pullRequestUrl", { max: LIMITS.url });
+  let number: number | null = null;
+  if (url) {
+    const parsed = parsePullRequestUrl(url);
+    if ("error" in parsed) r.fail("pullRequestUrl", parsed.error);
+    else number = parsed.number;
+  }
+  const state = r.choice("pullRequestState", PULL_REQUEST_STATES, null);
+  if (state && !url && !r.hasError("pullRequestUrl")) {
+    r.fail("pullRequestState", "A state needs a pull request URL: enter the URL, or leave the state blank.");
+  }
+  return { pullRequestUrl: url || null, pullRequestNumber: number, pullRequestState: url ? (state ?? "open") : null };
+}

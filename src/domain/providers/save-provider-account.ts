@@ -1,0 +1,80 @@
+// Creates or changes a provider account. Its settings are JSON (auth URL, region, flavor…); its
+// credentials are JSON too, write-only: encrypted with SECRET_KEY, never shown again, and left as
+// they are when an edit leaves them blank. Audit events only say that they changed.
+import type { Deps } from "../../deps.js";
+import type { ProviderAccount } from "../../generated/prisma/client.ts";
+import { notFound, validationError } from "../../errors.js";
+import { diffRecords, recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
+import { PROVIDER_KINDS } from "../instances/instance-input.js";
+import { FieldReader, type Input } from "../validation/field-reader.js";
+import { rethrowUniqueViolation } from "../validation/unique-violation.js";
+
+export const PROVIDER_ACCOUNT_FIELDS = ["name", "kind", "settings", "credentials"] as const;
+const MASK = "••••••";
+
+export interface SaveProviderAccountInput {
+  actor: Actor;
+  /** Absent: create. */
+  id?: number;
+  values: Input;
+}
+
+/** A JSON object, or a message saying why the text is not one. */
+export function parseJsonObject(text: string): { value: Record<string, unknown> } | { error: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { error: `Not valid JSON: ${(err as Error).message}.` };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { error: `Must be a JSON object ({"key": "value", …}), not ${Array.isArray(value) ? "a list" : "a single value"}.` };
+  }
+  return { value: value as Record<string, unknown> };
+}
+
+function readAccount(values: Input) {
+  const r = new FieldReader(values, PROVIDER_ACCOUNT_FIELDS);
+  const name = r.text("name", { required: true, max: 100 });
+  const kind = r.choice("kind", PROVIDER_KINDS) ?? "local";
+  const settingsText = r.text("settings", { max: 16_000 }) || "{}";
+  const settings = parseJsonObject(settingsText);
+  if ("error" in settings) r.fail("settings", settings.error);
+  const credentials = r.text("credentials", { max: 16_000 });
+  const parsedCredentials = credentials ? parseJsonObject(credentials) : null;
+  // The parser's message could quote the secret back; say only where it went wrong.
+  if (parsedCredentials && "error" in parsedCredentials) r.fail("credentials", "Not a valid JSON object. Enter the credentials as JSON, like {\"username\": \"…\", \"password\": \"…\"}.");
+  if (!r.ok) throw validationError(r.errors);
+  return { name, kind, settings: "value" in settings ? settings.value : {}, credentials };
+}
+
+function auditView(account: ProviderAccount, credentialsChanged: boolean): Record<string, unknown> {
+  const credentials = account.credentialsEncrypted ? (credentialsChanged ? `${MASK} (new)` : MASK) : "";
+  return { name: account.name, kind: account.kind, settings: account.settings, credentials };
+}
+
+export async function saveProviderAccount(deps: Pick<Deps, "db" | "secrets">, input: SaveProviderAccountInput): Promise<ProviderAccount> {
+  const data = readAccount(input.values);
+  try {
+    return await deps.db.$transaction(async (tx) => {
+      const before = input.id === undefined ? null : await tx.providerAccount.findUnique({ where: { id: input.id } });
+      if (input.id !== undefined && !before) throw notFound("Provider account");
+      const fields = {
+        name: data.name, kind: data.kind, settings: data.settings as object,
+        ...(data.credentials ? { credentialsEncrypted: deps.secrets.encrypt(data.credentials) } : {}),
+      };
+      const beforeView = before && auditView(before, false);
+      if (before && !data.credentials && !Object.keys(diffRecords(beforeView, { ...beforeView, ...fields })).length) return before;
+      const after = before
+        ? await tx.providerAccount.update({ where: { id: before.id }, data: fields })
+        : await tx.providerAccount.create({ data: fields });
+      await recordAuditEvent(tx, {
+        actor: input.actor, action: before ? "provider_account.updated" : "provider_account.created", subjectType: "ProviderAccount",
+        subjectId: after.id, subjectName: after.name, before: beforeView, after: auditView(after, Boolean(data.credentials)),
+      });
+      return after;
+    });
+  } catch (err) {
+    rethrowUniqueViolation(err, { name: "Another provider account already has this name." });
+  }
+}

@@ -1,0 +1,100 @@
+// The variables sent to the playbook (DESIGN §5): a generated base that uses the Open edX
+// configuration's own names, deep-merged with the instance's extra YAML (later wins).
+// tests/variables.test.ts checks every generated name against the names the configuration repo
+// defines (data/openedx-configuration-vars.tsv, from openedx/configuration), so a typo never reaches a 2-hour deployment.
+import { parse as parseYaml } from "yaml";
+import type { BasicAuth } from "../instances/secret.js";
+
+export interface VariableSource {
+  name: string;
+  internalLmsDomain: string;
+  studioDomain: string;
+  previewDomain: string;
+  ecommerceDomain: string;
+  discoveryDomain: string;
+  edxPlatformRepoUrl: string;
+  edxPlatformBranch: string;
+  configurationBranch: string;
+  extraAnsibleVars: string;
+}
+
+export interface SshUser {
+  githubLogin: string;
+  keys: string[];
+}
+
+/** Names whose values are secrets: masked on pages and in logs. */
+export const SECRET_VARIABLE_RE = /(PASS|PASSWORD|SECRET|TOKEN|_KEY)$/i;
+
+export function generateBaseVariables(instance: VariableSource, auth: BasicAuth, sshUsers: SshUser[]): Record<string, unknown> {
+  const lms = instance.internalLmsDomain;
+  return {
+    COMMON_HOSTNAME: lms,
+    COMMON_DEPLOYMENT: "ocim",
+    COMMON_ENVIRONMENT: "appserver",
+    COMMON_LMS_BASE_URL: `https://${lms}`,
+    COMMON_ECOMMERCE_BASE_URL: `https://${instance.ecommerceDomain}`,
+    COMMON_ENABLE_BASIC_AUTH: true,
+    COMMON_HTPASSWD_USER: auth.user,
+    COMMON_HTPASSWD_PASS: auth.password,
+    COMMON_SSH_PASSWORD_AUTH: "no",
+    COMMON_USER_INFO: sshUsers.map((u) => ({ name: u.githubLogin, type: "admin", authorized_keys: u.keys })),
+    EDXAPP_PLATFORM_NAME: instance.name,
+    EDXAPP_SITE_NAME: lms,
+    EDXAPP_LMS_BASE: lms,
+    EDXAPP_LMS_SITE_NAME: lms,
+    EDXAPP_LMS_ROOT_URL: `https://${lms}`,
+    EDXAPP_PREVIEW_LMS_BASE: instance.previewDomain,
+    EDXAPP_CMS_BASE: instance.studioDomain,
+    EDXAPP_CMS_SITE_NAME: instance.studioDomain,
+    DISCOVERY_URL_ROOT: `https://${instance.discoveryDomain}`,
+    ECOMMERCE_ECOMMERCE_URL_ROOT: `https://${instance.ecommerceDomain}`,
+    edx_platform_repo: instance.edxPlatformRepoUrl,
+    EDX_PLATFORM_VERSION: instance.edxPlatformBranch,
+    CONFIGURATION_VERSION: instance.configurationBranch,
+  };
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Deep merge of mappings; lists and scalars from `over` replace those of `base`. */
+export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] = isMapping(current) && isMapping(value) ? deepMerge(current, value) : value;
+  }
+  return out;
+}
+
+/** The instance's extra variables as a mapping (validated on save; an empty text is {}). */
+export function parseExtraVariables(yaml: string): Record<string, unknown> {
+  if (!yaml.trim()) return {};
+  const parsed: unknown = parseYaml(yaml);
+  if (parsed === null || parsed === undefined) return {};
+  if (!isMapping(parsed)) throw new Error("extra ansible variables must be a YAML mapping");
+  return parsed;
+}
+
+export function mergedVariables(instance: VariableSource, auth: BasicAuth, sshUsers: SshUser[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return deepMerge(deepMerge(generateBaseVariables(instance, auth, sshUsers), parseExtraVariables(instance.extraAnsibleVars)), extra);
+}
+
+/** A copy with secret values replaced, for pages and logs. */
+export function maskVariables(value: unknown, keyName = ""): unknown {
+  if (Array.isArray(value)) return value.map((v) => maskVariables(v, keyName));
+  if (isMapping(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskVariables(v, k)]));
+  }
+  if (SECRET_VARIABLE_RE.test(keyName) && value !== "" && value !== null && value !== undefined) return "••••••";
+  return value;
+}
+
+/** Secret strings found in the variables, for masking log lines before they are stored. */
+export function secretValues(value: unknown, keyName = ""): string[] {
+  if (Array.isArray(value)) return value.flatMap((v) => secretValues(v, keyName));
+  if (isMapping(value)) return Object.entries(value).flatMap(([k, v]) => secretValues(v, k));
+  return SECRET_VARIABLE_RE.test(keyName) && typeof value === "string" && value.length >= 4 ? [value] : [];
+}

@@ -1,0 +1,17 @@
+// One schema per job payload; handlers parse with it, so a malformed job fails loudly.
+import { z } from "zod";
+import { JOB, type JobName } from "./names.js";
+
+const id = z.number().int().positive();
+// The actor is an id too: the handler loads the user, so a payload never carries more than ids.
+const action = z.object({ appServerId: id, actorId: id.nullable() }).strict();
+
+export const PAYLOADS = {
+  [JOB.provisionAppServer]: z.object({ appServerId: id }).strict(),
+  [JOB.activateAppServer]: action.extend({ deactivateOthers: z.boolean() }).strict(),
+  [JOB.deactivateAppServer]: action,
+  [JOB.terminateAppServer]: action,
+  [JOB.applyLoadBalancer]: z.object({ loadBalancerId: id }).strict(),
+} satisfies Record<JobName, z.ZodType>;
+
+export type Payload<N extends JobName> = z.infer<(typeof PAYLOADS)[N]>;

@@ -1,0 +1,129 @@
+// The change list of any model: search, filters, sort by a column, pagination. One page query and
+// one count, both on the model's own table (ORDER BY an indexed column, then id; LIMIT/OFFSET), so a
+// list of 10,000 rows costs the same as a list of 100.
+import type { Deps } from "../../deps.js";
+import { AppError } from "../../errors.js";
+import type { AdminModel, Cell, Option } from "./types.js";
+
+export interface ListQuery {
+  q: string;
+  order: string;
+  page: number;
+  filters: Record<string, string>;
+}
+
+export interface ChangeListView {
+  query: ListQuery;
+  /** The current query string's parameters, for links that change one of them. */
+  params: Record<string, string>;
+  columns: { label: string; sortKey?: string; direction?: "asc" | "desc" }[];
+  rows: { id: number; title: string; cells: Cell[] }[];
+  filters: { key: string; label: string; options: Option[]; current: string }[];
+  total: number;
+  page: number;
+  pages: number;
+  /** Page numbers to link, null where a run of pages is left out. */
+  pageLinks: (number | null)[];
+  pageSize: number;
+  searchHint?: string;
+}
+
+const MAX_SEARCH = 200;
+
+function single(value: unknown, name: string): string {
+  if (value === undefined) return "";
+  if (typeof value !== "string") throw new AppError("bad_request", `The parameter "${name}" was given more than once.`);
+  return value;
+}
+
+export function parseListQuery(model: AdminModel, query: Record<string, unknown>): ListQuery {
+  const q = single(query.q, "q").trim();
+  if (q.length > MAX_SEARCH) throw new AppError("bad_request", `The search text is too long (at most ${MAX_SEARCH} characters).`);
+  const order = single(query.o, "o") || model.list.defaultOrder;
+  const sortable = new Set(model.list.columns.flatMap((c) => (c.sort ? [c.sort] : [])));
+  if (!sortable.has(order.replace(/^-/, ""))) throw new AppError("bad_request", `The ${model.plural.toLowerCase()} cannot be sorted by "${order}".`);
+  const pageText = single(query.p, "p") || "1";
+  if (!/^\d{1,6}$/.test(pageText) || Number(pageText) < 1) throw new AppError("bad_request", `"${pageText.slice(0, 20)}" is not a page number.`);
+  const filters: Record<string, string> = {};
+  for (const filter of model.list.filters ?? []) {
+    const value = single(query[filter.key], filter.key);
+    if (value) filters[filter.key] = value;
+  }
+  return { q, order, page: Number(pageText), filters };
+}
+
+/** `{ instance: { name: cond } }` for "instance.name". */
+function nested(path: string, condition: object): object {
+  return path.split(".").reduceRight<object>((inner, key) => ({ [key]: inner }), condition);
+}
+
+async function resolveFilters(deps: Deps, model: AdminModel, query: ListQuery) {
+  const where: object[] = [];
+  const views: ChangeListView["filters"] = [];
+  for (const filter of model.list.filters ?? []) {
+    const options = await filter.options(deps);
+    const current = query.filters[filter.key] ?? "";
+    if (current) {
+      if (!options.some((o) => o.value === current)) {
+        throw new AppError("bad_request", `"${current.slice(0, 40)}" is not one of the choices of the filter "${filter.label}".`);
+      }
+      where.push(filter.where(current));
+    }
+    views.push({ key: filter.key, label: filter.label, options, current });
+  }
+  return { where, views };
+}
+
+export async function loadChangeList(deps: Deps, model: AdminModel, query: ListQuery): Promise<ChangeListView> {
+  const { where: filterWhere, views: filterViews } = await resolveFilters(deps, model, query);
+  const conditions = [...filterWhere];
+  const search = model.list.search;
+  if (query.q && search) {
+    const contains = { contains: query.q, mode: "insensitive" };
+    conditions.push({ OR: [...search.fields.map((f) => nested(f, contains)), ...(search.extra?.(query.q) ?? [])] });
+  }
+  const where = conditions.length ? { AND: conditions } : {};
+  const direction = query.order.startsWith("-") ? "desc" : "asc";
+  const sortField = query.order.replace(/^-/, "");
+  const pageSize = deps.config.ADMIN_PAGE_SIZE;
+  const total = await model.list.count(deps.db, where);
+  const pages = Math.max(1, Math.ceil(total / pageSize));
+  if (query.page > pages) throw new AppError("not_found", `Page ${query.page} does not exist: there ${pages === 1 ? "is 1 page" : `are ${pages} pages`}.`);
+  const rows = await model.list.fetch(deps.db, {
+    where,
+    // id breaks ties, so rows with equal values keep their place from one page to the next.
+    orderBy: [{ [sortField]: direction }, { id: direction }],
+    skip: (query.page - 1) * pageSize,
+    take: pageSize,
+  });
+  const params: Record<string, string> = { ...query.filters };
+  if (query.q) params.q = query.q;
+  if (query.order !== model.list.defaultOrder) params.o = query.order;
+  return {
+    query,
+    params,
+    columns: model.list.columns.map((c) => ({
+      label: c.label,
+      sortKey: c.sort,
+      direction: c.sort === sortField ? direction : undefined,
+    })),
+    rows: rows.map((row) => ({ id: row.id, title: model.titleOf(row), cells: model.list.columns.map((c) => c.cell(row)) })),
+    filters: filterViews,
+    total,
+    page: query.page,
+    pages,
+    pageLinks: pageWindow(query.page, pages),
+    pageSize,
+    searchHint: search?.hint,
+  };
+}
+
+/** 1 … 4 5 [6] 7 8 … 200 */
+export function pageWindow(page: number, pages: number): (number | null)[] {
+  const out: (number | null)[] = [];
+  for (let n = 1; n <= pages; n++) {
+    if (n === 1 || n === pages || Math.abs(n - page) <= 2) out.push(n);
+    else if (out[out.length - 1] !== null) out.push(null);
+  }
+  return out;
+}

@@ -1,0 +1,107 @@
+// Add and change pages: the form, its submission through the model's domain command, and the form
+// again with every message next to its field and the user's input kept when the command refuses.
+import type { Request, Response } from "express";
+import type { Deps } from "../../deps.js";
+import { AppError, type FieldErrors } from "../../errors.js";
+import { flash } from "../middleware.js";
+import { buildFormView, readForm } from "./forms.js";
+import { changesOf, fieldLabels } from "./history.js";
+import { modelBySubjectType } from "./registry.js";
+import { actorOf, bodyOf, idOf, missing, modelOf, noun, renderAdmin } from "./page-helpers.js";
+import type { AdminModel, DetailItem, FormSpec } from "./types.js";
+
+interface FormState {
+  id?: number;
+  title: string;
+  values: Record<string, unknown>;
+  readOnly?: DetailItem[];
+  errors?: FieldErrors;
+  problem?: string;
+}
+
+function formOf(model: AdminModel): FormSpec {
+  if (!model.form) throw new AppError("bad_request", `${model.plural} are read-only in the admin.`);
+  return model.form;
+}
+
+async function renderForm(deps: Deps, res: Response, model: AdminModel, state: FormState, status = 200): Promise<void> {
+  const form = await buildFormView(deps, formOf(model).sections, state.values, state.errors);
+  const adding = state.id === undefined;
+  await renderAdmin(res, "form", model, {
+    title: adding ? `Add ${noun(model)}` : state.title,
+    heading: adding ? `Add ${noun(model)}` : `Change ${noun(model)}: ${state.title}`,
+    objectId: state.id ?? null,
+    objectTitle: state.title,
+    readOnly: state.readOnly ?? [],
+    form,
+    problem: state.problem ?? null,
+    canDelete: Boolean(model.remove) && !adding,
+  }, status);
+}
+
+/** Redirect after a save, as the pressed button asked: back to the list, keep editing, or add another. */
+function afterSave(req: Request, res: Response, model: AdminModel, id: number): void {
+  const next = bodyOf(req)._save;
+  if (next === "continue") return res.redirect(`/admin/${model.slug}/${id}`);
+  if (next === "another") return res.redirect(`/admin/${model.slug}/add`);
+  res.redirect(`/admin/${model.slug}`);
+}
+
+/** Runs a save; a refusal re-renders the form (400 with field messages, or the rule's status). */
+async function save(deps: Deps, req: Request, res: Response, model: AdminModel, state: FormState, run: () => Promise<{ id: number; title: string }>): Promise<void> {
+  try {
+    const saved = await run();
+    flash(req, "ok", `The ${noun(model)} "${saved.title}" was ${state.id === undefined ? "added" : "saved"}.`);
+    afterSave(req, res, model, saved.id);
+  } catch (err) {
+    if (!(err instanceof AppError) || !["validation", "rule", "conflict"].includes(err.code)) throw err;
+    const errors = err.details.fields ?? {};
+    await renderForm(deps, res, model, { ...state, errors, problem: err.message }, err.status);
+  }
+}
+
+export function formPages(deps: Deps) {
+  return {
+    async addPage(req: Request, res: Response) {
+      const model = modelOf(req);
+      await renderForm(deps, res, model, { title: "", values: formOf(model).initial(deps) });
+    },
+
+    async addSubmit(req: Request, res: Response) {
+      const model = modelOf(req);
+      const form = formOf(model);
+      const values = readForm(form.sections, bodyOf(req));
+      await save(deps, req, res, model, { title: "", values }, () => form.save(deps, actorOf(req), undefined, values));
+    },
+
+    async objectPage(req: Request, res: Response) {
+      const model = modelOf(req);
+      const id = idOf(req, model);
+      if (!model.form) return detailPage(deps, res, model, id);
+      const loaded = await model.form.load(deps, id);
+      if (!loaded) throw missing(model, id);
+      await renderForm(deps, res, model, { id, title: loaded.title, values: loaded.values, readOnly: loaded.readOnly });
+    },
+
+    async changeSubmit(req: Request, res: Response) {
+      const model = modelOf(req);
+      const form = formOf(model);
+      const id = idOf(req, model);
+      const loaded = await form.load(deps, id);
+      if (!loaded) throw missing(model, id);
+      const values = readForm(form.sections, bodyOf(req));
+      const state = { id, title: loaded.title, values, readOnly: loaded.readOnly };
+      await save(deps, req, res, model, state, () => form.save(deps, actorOf(req), id, values));
+    },
+  };
+}
+
+async function detailPage(deps: Deps, res: Response, model: AdminModel, id: number): Promise<void> {
+  const detail = await model.detail?.(deps, id);
+  if (!detail) throw missing(model, id);
+  await renderAdmin(res, "detail", model, {
+    title: detail.title,
+    items: detail.items,
+    changes: detail.diff ? changesOf(detail.diff.changes, fieldLabels(modelBySubjectType(detail.diff.subjectType))) : null,
+  });
+}

@@ -1,0 +1,81 @@
+// Reading a submitted admin form and building what the form view shows: each field with the value
+// the user typed (never a secret's), its message, its choices.
+import type { Deps } from "../../deps.js";
+import type { FieldErrors } from "../../errors.js";
+import type { FormField, FormSection, Option } from "./types.js";
+
+export interface FieldView {
+  name: string;
+  label: string;
+  kind: FormField["kind"];
+  value: string;
+  error?: string;
+  help?: string;
+  placeholder: string;
+  maxLength?: number;
+  rows?: number;
+  required: boolean;
+  mono: boolean;
+  half: boolean;
+  options: Option[];
+}
+
+export interface FormView {
+  sections: { title: string; help?: string; fields: FieldView[] }[];
+  /** Messages for fields the form does not show (an unknown field, the slug of an instance). */
+  otherErrors: string[];
+  /** The shown fields that have a message, for the summary at the top. */
+  invalid: { name: string; label: string }[];
+}
+
+/** The submitted values of the form's fields only (a checkbox that is absent was unchecked). */
+export function readForm(sections: FormSection[], body: Record<string, unknown>): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const field of sections.flatMap((s) => s.fields)) {
+    const raw = body[field.name];
+    values[field.name] = field.kind === "checkbox" ? (raw === undefined ? "false" : raw) : (raw ?? "");
+  }
+  return values;
+}
+
+function asText(value: unknown): string {
+  if (Array.isArray(value)) return value.map(String).join("\n");
+  return value === undefined || value === null ? "" : String(value);
+}
+
+export async function buildFormView(
+  deps: Deps,
+  sections: FormSection[],
+  values: Record<string, unknown>,
+  errors: FieldErrors = {},
+): Promise<FormView> {
+  const texts = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, asText(v)]));
+  const shown = new Set<string>();
+  const built: FormView["sections"] = [];
+  for (const section of sections) {
+    const fields: FieldView[] = [];
+    for (const f of section.fields) {
+      shown.add(f.name);
+      fields.push({
+        name: f.name,
+        label: f.label,
+        kind: f.kind,
+        // A secret is write-only: what was typed is not sent back, even after an error.
+        value: f.kind === "secret" ? "" : (texts[f.name] ?? ""),
+        error: errors[f.name],
+        help: f.help,
+        placeholder: typeof f.placeholder === "function" ? f.placeholder(texts) : (f.placeholder ?? ""),
+        maxLength: f.maxLength,
+        rows: f.rows,
+        required: f.required ?? false,
+        mono: f.mono ?? false,
+        half: f.half ?? false,
+        options: f.options ? await f.options(deps) : [],
+      });
+    }
+    built.push({ title: section.title, help: section.help, fields });
+  }
+  const otherErrors = Object.entries(errors).filter(([k]) => !shown.has(k)).map(([, message]) => message);
+  const invalid = built.flatMap((s) => s.fields).filter((f) => f.error).map((f) => ({ name: f.name, label: f.label }));
+  return { sections: built, otherErrors, invalid };
+}

@@ -1,0 +1,63 @@
+// Appservers in the admin: read-only. They change only through the console's actions (launch,
+// activate, terminate), which enforce the state machine (DESIGN §4, §9).
+import type { Prisma } from "../../../db.js";
+import { defineModel } from "../types.js";
+import { choiceFilter, yesNoFilter } from "./common.js";
+
+const STATUSES = ["new", "waiting", "configuring", "running", "failed", "error", "terminated"] as const;
+
+const listSelect = {
+  id: true, name: true, status: true, vmStatus: true, isActive: true, publicIp: true, createdAt: true,
+  instance: { select: { id: true, name: true } },
+} as const;
+type Row = Prisma.AppServerGetPayload<{ select: typeof listSelect }>;
+
+export const appServerAdmin = defineModel<Row>({
+  slug: "app-servers",
+  name: "Appserver",
+  plural: "Appservers",
+  description: "The VMs of each instance (read-only here).",
+  titleOf: (row) => `${row.instance.name}: ${row.name}`,
+  list: {
+    columns: [
+      { label: "Appserver", sort: "number", cell: (r) => ({ text: r.name, href: `/admin/app-servers/${r.id}` }) },
+      { label: "Instance", cell: (r) => ({ text: r.instance.name, href: `/admin/instances/${r.instance.id}` }) },
+      { label: "Status", sort: "status", cell: (r) => ({ text: r.status, badge: `status-${r.status}` }) },
+      { label: "VM", sort: "vmStatus", cell: (r) => r.vmStatus },
+      { label: "Active", sort: "isActive", cell: (r) => r.isActive },
+      { label: "IP", cell: (r) => (r.publicIp ? { text: r.publicIp, mono: true } : null) },
+      { label: "Created", sort: "createdAt", cell: (r) => r.createdAt },
+    ],
+    search: { fields: ["name", "instance.name", "publicIp"], hint: "appserver, instance or IP" },
+    filters: [choiceFilter("status", "Status", "status", STATUSES), yesNoFilter("active", "Active", (v) => ({ isActive: v }))],
+    defaultOrder: "-createdAt",
+    fetch: (db, args) => db.appServer.findMany({ ...(args as Prisma.AppServerFindManyArgs), select: listSelect }) as Promise<Row[]>,
+    count: (db, where) => db.appServer.count({ where: where as Prisma.AppServerWhereInput }),
+  },
+  async detail(deps, id) {
+    const a = await deps.db.appServer.findUnique({
+      where: { id },
+      include: { instance: { select: { id: true, name: true } }, createdBy: { select: { githubLogin: true } } },
+    });
+    if (!a) return null;
+    return {
+      title: `${a.instance.name}: ${a.name}`,
+      items: [
+        { label: "Instance", value: { text: a.instance.name, href: `/admin/instances/${a.instance.id}` } },
+        { label: "Status", value: { text: a.status, badge: `status-${a.status}` } },
+        { label: "VM status", value: a.vmStatus },
+        { label: "Active", value: a.isActive },
+        { label: "Provider", value: a.providerKind },
+        { label: "Provider server id", value: a.providerServerId ? { text: a.providerServerId, mono: true } : null },
+        { label: "Public IP", value: a.publicIp ? { text: a.publicIp, mono: true } : null },
+        { label: "Provisioning step", value: a.stepCursor || null },
+        { label: "Failure summary", value: a.failureSummary ? { text: a.failureSummary, pre: true } : null },
+        { label: "Launched by", value: a.createdBy?.githubLogin ?? null },
+        { label: "Created", value: a.createdAt },
+        { label: "Last activated", value: a.lastActivatedAt },
+        { label: "Status changed", value: a.statusChangedAt },
+        { label: "Terminated", value: a.terminatedAt },
+      ],
+    };
+  },
+});

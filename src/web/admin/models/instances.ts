@@ -1,0 +1,169 @@
+// Instances in the admin: settings, domains, code, deployment. Saving goes through the domain
+// commands (validate/create/update/delete-instance), which the CLI uses too.
+import type { Db, Prisma } from "../../../db.js";
+import type { Deps } from "../../../deps.js";
+import { derivePrefixedDomains, PREFIXED_DOMAIN_FIELDS, PREFIXED_DOMAINS, DOMAIN_RE } from "../../../domain/instances/domains.js";
+import { createInstance } from "../../../domain/instances/create-instance.js";
+import { updateInstance } from "../../../domain/instances/update-instance.js";
+import { deleteInstance } from "../../../domain/instances/delete-instance.js";
+import { getInstanceDeletionImpact } from "../../../domain/instances/get-instance-deletion-impact.js";
+import { instanceDefaults, instanceToInput, LIMITS, PROVIDER_KINDS, PULL_REQUEST_STATES } from "../../../domain/instances/instance-input.js";
+import { defineModel, type FormSection, type ListArgs, type Option } from "../types.js";
+import { choiceFilter, plural, titled, yesNoFilter } from "./common.js";
+
+const listSelect = {
+  id: true, name: true, internalLmsDomain: true, providerKind: true, isArchived: true, updatedAt: true, pullRequestNumber: true,
+  loadBalancer: { select: { name: true } },
+} as const;
+
+type Row = Prisma.InstanceGetPayload<{ select: typeof listSelect }> & { appServerCount: number };
+
+/**
+ * One page of instances, then their appserver counts in one grouped query over the page's ids.
+ * (Prisma's `_count` would join an aggregate of the whole AppServer table on every page view.)
+ */
+async function fetchPage(db: Db, args: ListArgs): Promise<Row[]> {
+  const rows = await db.instance.findMany({ ...(args as Prisma.InstanceFindManyArgs), select: listSelect });
+  const counts = await db.appServer.groupBy({ by: ["instanceId"], where: { instanceId: { in: rows.map((r) => r.id) } }, _count: { _all: true } });
+  const countOf = new Map(counts.map((c) => [c.instanceId, c._count._all]));
+  return rows.map((r) => ({ ...r, appServerCount: countOf.get(r.id) ?? 0 }));
+}
+
+const choices = (values: readonly string[]): Option[] => values.map((v) => ({ value: v, label: v }));
+
+async function loadBalancerOptions(deps: Deps): Promise<Option[]> {
+  const balancers = await deps.db.loadBalancer.findMany({ select: { id: true, name: true }, orderBy: { name: "asc" }, take: 500 });
+  return [{ value: "", label: "— none —" }, ...balancers.map((b) => ({ value: String(b.id), label: b.name }))];
+}
+
+function derivedPlaceholder(field: keyof typeof PREFIXED_DOMAINS) {
+  return (values: Record<string, string>) => {
+    const lms = (values.internalLmsDomain ?? "").trim().toLowerCase();
+    return DOMAIN_RE.test(lms) ? derivePrefixedDomains(lms)[field] : `${PREFIXED_DOMAINS[field]}.<LMS domain>`;
+  };
+}
+
+const labels: Record<string, string> = {
+  studioDomain: "Studio domain", previewDomain: "Preview domain", ecommerceDomain: "Ecommerce domain",
+  discoveryDomain: "Discovery domain", appsDomain: "Apps domain",
+};
+
+const sections: FormSection[] = [
+  {
+    title: "Instance",
+    fields: [
+      { name: "name", label: "Name", kind: "text", required: true, maxLength: LIMITS.name, help: "The slug (used in VM names) is derived from it when the instance is added, and never changes." },
+      { name: "isArchived", label: "Archived", kind: "checkbox", help: "An archived instance cannot launch appservers." },
+    ],
+  },
+  {
+    title: "Domains",
+    help: "All domains must be unique across every instance. Leave a prefixed domain blank to derive it from the LMS domain.",
+    fields: [
+      { name: "internalLmsDomain", label: "LMS domain", kind: "text", required: true, maxLength: LIMITS.domain, mono: true, placeholder: "lms.example.com" },
+      ...PREFIXED_DOMAIN_FIELDS.map((f) => ({ name: f, label: labels[f]!, kind: "text" as const, maxLength: LIMITS.domain, mono: true, half: true, placeholder: derivedPlaceholder(f) })),
+      { name: "externalDomains", label: "External domains", kind: "textarea", rows: 3, mono: true, help: `Custom domains routed to this instance, one per line (at most ${LIMITS.externalDomains}).` },
+    ],
+  },
+  {
+    title: "Code",
+    help: "Blank fields take the console's defaults (DEFAULT_* settings).",
+    fields: [
+      { name: "edxPlatformRepoUrl", label: "edx-platform repository", kind: "text", half: true, maxLength: LIMITS.url, mono: true, help: "https://…, git@host:path or file:///…; blank for the default." },
+      { name: "edxPlatformBranch", label: "edx-platform branch or commit", kind: "text", half: true, maxLength: LIMITS.ref, mono: true },
+      { name: "configurationRepoUrl", label: "Configuration repository", kind: "text", half: true, maxLength: LIMITS.url, mono: true },
+      { name: "configurationBranch", label: "Configuration branch", kind: "text", half: true, maxLength: LIMITS.ref, mono: true },
+      { name: "playbookPath", label: "Playbook", kind: "text", half: true, maxLength: LIMITS.playbookPath, mono: true, help: "Path of the playbook inside the configuration repository." },
+      { name: "openedxRelease", label: "Open edX release", kind: "text", half: true, maxLength: LIMITS.release, mono: true },
+      { name: "bootstrapCommand", label: "Bootstrap command", kind: "textarea", rows: 3, mono: true, maxLength: LIMITS.bootstrapCommand, help: "Shell command run in the configuration repository on a new VM before the playbook (e.g. pip install -r requirements.txt). Blank: none." },
+    ],
+  },
+  {
+    title: "Deployment",
+    fields: [
+      { name: "extraAnsibleVars", label: "Extra ansible variables", kind: "textarea", rows: 8, mono: true, maxLength: LIMITS.extraAnsibleVars, help: "YAML mapping merged over the generated variables (NAME: value per line)." },
+      { name: "appserverCount", label: "Appserver count", kind: "number", half: true, required: true, help: `How many appservers serve the instance (${LIMITS.appserverCount.min} to ${LIMITS.appserverCount.max}).` },
+      { name: "providerKind", label: "Provider", kind: "select", half: true, options: () => choices(PROVIDER_KINDS) },
+      { name: "loadBalancerId", label: "Load balancer", kind: "select", half: true, options: loadBalancerOptions },
+    ],
+  },
+  {
+    title: "Pull request",
+    help: "For sandboxes of a pull request: such an instance may be left with no active appserver.",
+    fields: [
+      { name: "pullRequestUrl", label: "Pull request URL", kind: "text", half: true, maxLength: LIMITS.url, mono: true, placeholder: "https://github.com/org/repo/pull/123" },
+      { name: "pullRequestState", label: "Pull request state", kind: "select", half: true, options: () => [{ value: "", label: "—" }, ...choices(PULL_REQUEST_STATES)], help: "Open by default when a URL is given." },
+    ],
+  },
+];
+
+export const instanceAdmin = defineModel<Row>({
+  slug: "instances",
+  name: "Instance",
+  plural: "Instances",
+  description: "Open edX sites: domains, code and deployment settings.",
+  subjectType: "Instance",
+  titleOf: (row) => row.name,
+  list: {
+    columns: [
+      { label: "Name", sort: "name", cell: (r) => ({ text: r.name, href: `/admin/instances/${r.id}` }) },
+      { label: "LMS domain", sort: "internalLmsDomain", cell: (r) => ({ text: r.internalLmsDomain, mono: true }) },
+      { label: "Provider", sort: "providerKind", cell: (r) => r.providerKind },
+      { label: "Load balancer", cell: (r) => r.loadBalancer?.name ?? null },
+      { label: "Appservers", cell: (r) => r.appServerCount },
+      { label: "PR", cell: (r) => (r.pullRequestNumber === null ? null : `#${r.pullRequestNumber}`) },
+      { label: "Archived", sort: "isArchived", cell: (r) => r.isArchived },
+      { label: "Updated", sort: "updatedAt", cell: (r) => r.updatedAt },
+    ],
+    search: {
+      fields: ["name", "slug", "internalLmsDomain"],
+      hint: "name, slug or domain",
+      extra: (q) => [{ externalDomains: { has: q.toLowerCase() } }],
+    },
+    filters: [
+      yesNoFilter("archived", "Archived", (v) => ({ isArchived: v })),
+      choiceFilter("provider", "Provider", "providerKind", PROVIDER_KINDS),
+      yesNoFilter("pr", "Pull request", (v) => (v ? { pullRequestUrl: { not: null } } : { pullRequestUrl: null })),
+    ],
+    defaultOrder: "name",
+    fetch: fetchPage,
+    count: (db, where) => db.instance.count({ where: where as Prisma.InstanceWhereInput }),
+  },
+  form: {
+    sections,
+    initial: (deps) => ({ ...instanceDefaults(deps.config), appserverCount: "1", providerKind: "local", isArchived: "false" }),
+    async load(deps, id) {
+      const instance = await deps.db.instance.findUnique({ where: { id }, include: { _count: { select: { appServers: true } } } });
+      if (!instance) return null;
+      return {
+        title: instance.name,
+        values: instanceToInput(instance),
+        readOnly: [
+          { label: "Slug", value: { text: instance.slug, mono: true } },
+          { label: "Appservers", value: instance._count.appServers },
+          { label: "Created", value: instance.createdAt },
+          { label: "Updated", value: instance.updatedAt },
+        ],
+      };
+    },
+    save: async (deps, actor, id, values) =>
+      titled(id === undefined ? await createInstance(deps, { actor, values }) : await updateInstance(deps, { actor, id, values })),
+  },
+  remove: {
+    async impact(deps, _actor, ids) {
+      const impact = await getInstanceDeletionImpact(deps, { ids });
+      return impact.map((i) => ({
+        id: i.id,
+        title: i.name,
+        consequences: [
+          `${plural(i.appServers, "appserver")}${i.appServers && !i.liveAppServers.length ? " (all terminated)" : ""}`,
+          plural(i.logEntries, "log entry", "log entries"),
+        ],
+        blocker: i.liveAppServers.length
+          ? `${plural(i.liveAppServers.length, "appserver")} ${i.liveAppServers.length === 1 ? "is" : "are"} not terminated: ${i.liveAppServers.map((a) => `${a.name} (${a.status})`).join(", ")}. Terminate ${i.liveAppServers.length === 1 ? "it" : "them"} first.`
+          : undefined,
+      }));
+    },
+    run: (deps, actor, ids) => deleteInstance(deps, { actor, ids }),
+  },
+});

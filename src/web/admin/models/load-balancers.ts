@@ -1,0 +1,121 @@
+// Load balancers in the admin. The version counters and the last error are written by the apply
+// job, so they are shown, not edited.
+import type { Prisma } from "../../../db.js";
+import { saveLoadBalancer } from "../../../domain/loadbalancer/save-load-balancer.js";
+import { deleteLoadBalancer } from "../../../domain/loadbalancer/delete-load-balancer.js";
+import { LOAD_BALANCER_FIELDS, LOAD_BALANCER_KINDS } from "../../../domain/loadbalancer/validate-load-balancer.js";
+import { defineModel } from "../types.js";
+import type { Deps } from "../../../deps.js";
+import { loadRenderInput } from "../../../domain/loadbalancer/render-input.js";
+import { renderFragment } from "../../../domain/loadbalancer/render-config.js";
+import { maskSecrets } from "../../../adapters/haproxy/check-config.js";
+import { choiceFilter, plural, titled } from "./common.js";
+
+const listSelect = {
+  id: true, name: true, kind: true, host: true, fragmentName: true, configurationVersion: true, deployedVersion: true, lastError: true,
+  _count: { select: { instances: true } },
+} as const;
+
+type Row = Prisma.LoadBalancerGetPayload<{ select: typeof listSelect }>;
+
+const sshOnly = "Only for an ssh balancer.";
+
+/** What the next apply would write, as a person reviews it: the map, then the backends. */
+async function generatedConfig(deps: Pick<Deps, "db" | "secrets">, id: number): Promise<string> {
+  try {
+    const { input } = await loadRenderInput(deps, id);
+    const fragment = renderFragment(input);
+    return maskSecrets(`# map file\n${fragment.map.toString()}\n# backends\n${fragment.backends.toString()}`);
+  } catch (err) {
+    return `The configuration cannot be generated: ${(err as Error).message}`;
+  }
+}
+
+export const loadBalancerAdmin = defineModel<Row>({
+  slug: "load-balancers",
+  name: "Load balancer",
+  plural: "Load balancers",
+  description: "The HAProxy instances that route domains to active appservers.",
+  subjectType: "LoadBalancer",
+  titleOf: (row) => row.name,
+  list: {
+    columns: [
+      { label: "Name", sort: "name", cell: (r) => ({ text: r.name, href: `/admin/load-balancers/${r.id}` }) },
+      { label: "Kind", sort: "kind", cell: (r) => r.kind },
+      { label: "Host", cell: (r) => (r.host ? { text: r.host, mono: true } : null) },
+      { label: "Fragment", sort: "fragmentName", cell: (r) => ({ text: r.fragmentName, mono: true }) },
+      { label: "Instances", cell: (r) => r._count.instances },
+      {
+        label: "Version (deployed)",
+        cell: (r) => ({
+          text: `${r.configurationVersion} (${r.deployedVersion})`,
+          badge: r.configurationVersion > r.deployedVersion ? "dirty" : undefined,
+        }),
+      },
+      { label: "Last error", cell: (r) => (r.lastError ? { text: r.lastError.slice(0, 80), badge: "error" } : null) },
+    ],
+    search: { fields: ["name", "host", "fragmentName"], hint: "name, host or fragment" },
+    filters: [choiceFilter("kind", "Kind", "kind", LOAD_BALANCER_KINDS)],
+    defaultOrder: "name",
+    fetch: (db, args) => db.loadBalancer.findMany({ ...(args as Prisma.LoadBalancerFindManyArgs), select: listSelect }) as Promise<Row[]>,
+    count: (db, where) => db.loadBalancer.count({ where: where as Prisma.LoadBalancerWhereInput }),
+  },
+  form: {
+    sections: [
+      {
+        title: "Load balancer",
+        fields: [
+          { name: "name", label: "Name", kind: "text", required: true, maxLength: 100 },
+          { name: "kind", label: "Kind", kind: "select", options: () => [{ value: "local", label: "local (haproxy on this host)" }, { value: "ssh", label: "ssh (a remote host)" }] },
+          { name: "fragmentName", label: "Fragment name", kind: "text", required: true, maxLength: 40, mono: true, help: "Prefix of every haproxy name this console writes: lowercase letters, digits and -." },
+        ],
+      },
+      {
+        title: "Files",
+        fields: [
+          { name: "configPath", label: "Configuration file", kind: "text", required: true, maxLength: 500, mono: true, placeholder: "/etc/haproxy/haproxy.cfg" },
+          { name: "mapPath", label: "Map file", kind: "text", required: true, maxLength: 500, mono: true, placeholder: "/etc/haproxy/ocim.map" },
+          { name: "reloadCommand", label: "Reload command", kind: "text", maxLength: 1000, mono: true, placeholder: "sudo systemctl reload haproxy", help: "Required for an ssh balancer; a local one is reloaded by Ocim." },
+        ],
+      },
+      {
+        title: "SSH",
+        fields: [
+          { name: "host", label: "Host", kind: "text", maxLength: 253, mono: true, help: sshOnly },
+          { name: "sshUser", label: "SSH user", kind: "text", maxLength: 32, mono: true, help: sshOnly },
+          { name: "sshPort", label: "SSH port", kind: "number", help: sshOnly },
+        ],
+      },
+    ],
+    initial: () => ({ kind: "local", sshPort: "22" }),
+    async load(deps, id) {
+      const lb = await deps.db.loadBalancer.findUnique({ where: { id }, include: { _count: { select: { instances: true } } } });
+      if (!lb) return null;
+      return {
+        title: lb.name,
+        values: Object.fromEntries(LOAD_BALANCER_FIELDS.map((f) => [f, String(lb[f])])),
+        readOnly: [
+          { label: "Configuration version", value: lb.configurationVersion },
+          { label: "Deployed version", value: { text: String(lb.deployedVersion), badge: lb.configurationVersion > lb.deployedVersion ? "dirty" : undefined } },
+          { label: "Last applied", value: lb.lastAppliedAt },
+          { label: "Last error", value: lb.lastError ? { text: lb.lastError, pre: true } : null },
+          { label: "Instances", value: lb._count.instances },
+          { label: "Generated configuration (secrets masked)", value: { text: await generatedConfig(deps, lb.id), pre: true } },
+        ],
+      };
+    },
+    save: async (deps, actor, id, values) => titled(await saveLoadBalancer(deps, { actor, id, values })),
+  },
+  remove: {
+    async impact(deps, _actor, ids) {
+      const rows = await deps.db.loadBalancer.findMany({ where: { id: { in: ids } }, select: { id: true, name: true, _count: { select: { instances: true } } }, orderBy: { name: "asc" } });
+      return rows.map((r) => ({
+        id: r.id,
+        title: r.name,
+        consequences: ["Its haproxy files are left in place."],
+        blocker: r._count.instances ? `It routes ${plural(r._count.instances, "instance")}; move them to another load balancer first.` : undefined,
+      }));
+    },
+    run: (deps, actor, ids) => deleteLoadBalancer(deps, { actor, ids }),
+  },
+});

@@ -1,0 +1,129 @@
+// How a model is described to the admin engine (DESIGN §13): what its change list shows, which
+// fields its form has, and which domain commands save and delete it. The engine does the rest.
+import type { Deps } from "../../deps.js";
+import type { Db } from "../../db.js";
+import type { Actor } from "../../domain/audit/record-audit-event.js";
+
+/** What a table cell or a read-only value shows. Dates and booleans are formatted by the views. */
+export type Cell = string | number | boolean | Date | null | { text: string; href?: string; badge?: string; mono?: boolean; pre?: boolean };
+
+export interface Column<R> {
+  label: string;
+  /** The column to order by when its header is clicked; absent: not sortable. */
+  sort?: string;
+  cell(row: R): Cell;
+}
+
+export interface Option {
+  value: string;
+  label: string;
+}
+
+export interface Filter {
+  /** The query-string key (must not be q, o or p). */
+  key: string;
+  label: string;
+  options(deps: Deps): Option[] | Promise<Option[]>;
+  where(value: string): object;
+}
+
+export interface ListArgs {
+  where: object;
+  orderBy: object[];
+  skip: number;
+  take: number;
+}
+
+export interface ListSpec<R> {
+  columns: Column<R>[];
+  /** Fields searched with a case-insensitive "contains" ("instance.name" follows a relation). */
+  search?: { fields: string[]; hint: string; extra?(q: string): object[] };
+  filters?: Filter[];
+  /** A column's sort field, "-" first for descending. */
+  defaultOrder: string;
+  fetch(db: Db, args: ListArgs): Promise<R[]>;
+  count(db: Db, where: object): Promise<number>;
+}
+
+export type FieldKind = "text" | "textarea" | "number" | "select" | "checkbox" | "secret";
+
+export interface FormField {
+  name: string;
+  label: string;
+  kind: FieldKind;
+  help?: string;
+  /** Shown in an empty field; may depend on the other values (a derived domain). */
+  placeholder?: string | ((values: Record<string, string>) => string);
+  maxLength?: number;
+  rows?: number;
+  required?: boolean;
+  mono?: boolean;
+  /** Half the form's width, beside the next half field (short values that belong together). */
+  half?: boolean;
+  options?(deps: Deps): Option[] | Promise<Option[]>;
+}
+
+export interface FormSection {
+  title: string;
+  help?: string;
+  fields: FormField[];
+}
+
+export interface DetailItem {
+  label: string;
+  value: Cell;
+}
+
+export interface LoadedObject {
+  title: string;
+  /** Input values of the form (strings). */
+  values: Record<string, string>;
+  /** Shown above the form, not editable (a slug, counters, timestamps). */
+  readOnly: DetailItem[];
+}
+
+export interface FormSpec {
+  sections: FormSection[];
+  initial(deps: Deps): Record<string, string>;
+  load(deps: Deps, id: number): Promise<LoadedObject | null>;
+  /**
+   * Creates the object (`id` undefined) or changes it, through a domain command. Throw
+   * AppError("validation", …, { fields }) for the form to show the messages.
+   */
+  save(deps: Deps, actor: Actor, id: number | undefined, values: Record<string, unknown>): Promise<{ id: number; title: string }>;
+}
+
+export interface DeletionItem {
+  id: number;
+  title: string;
+  /** What goes with it ("3 appservers (all terminated)"). */
+  consequences: string[];
+  /** Why it cannot be deleted now; the confirmation page then offers no button. */
+  blocker?: string;
+}
+
+export interface DeleteSpec {
+  impact(deps: Deps, actor: Actor, ids: number[]): Promise<DeletionItem[]>;
+  run(deps: Deps, actor: Actor, ids: number[]): Promise<{ deleted: number }>;
+}
+
+export interface AdminModel<R extends { id: number } = { id: number }> {
+  /** The URL segment: /admin/<slug>. */
+  slug: string;
+  name: string;
+  plural: string;
+  description: string;
+  /** AuditEvent.subjectType of this model's objects: enables the history page. */
+  subjectType?: string;
+  list: ListSpec<R>;
+  titleOf(row: R): string;
+  /** Read-only models: what the object page shows. */
+  detail?(deps: Deps, id: number): Promise<{ title: string; items: DetailItem[]; diff?: { subjectType: string; changes: unknown } } | null>;
+  form?: FormSpec;
+  remove?: DeleteSpec;
+}
+
+/** Keeps each model's row type inside its own file; the engine sees rows as { id }. */
+export function defineModel<R extends { id: number }>(model: AdminModel<R>): AdminModel {
+  return model as unknown as AdminModel;
+}

@@ -1,0 +1,50 @@
+// Console actions posted from forms: launch an appserver, make the demo instance. Each parses,
+// authorizes, calls one command, then redirects with a message (STYLE 2).
+import { Router, type Request } from "express";
+import type { Deps } from "../../deps.js";
+import { AppError } from "../../errors.js";
+import { launchAppServer } from "../../domain/appservers/launch-appserver.js";
+import { cancelAppServer } from "../../domain/appservers/cancel-appserver.js";
+import { runAppServerAction, ACTIONS, type ActionName } from "./run-appserver-action.js";
+import { createDemoInstance } from "../../domain/instances/create-demo-instance.js";
+import { flash } from "../middleware.js";
+import { idOr404 } from "./route-helpers.js";
+
+const actorOf = (req: Request) => ({ id: req.user!.id, login: req.user!.githubLogin });
+
+export function actionRoutes(deps: Deps): Router {
+  const router = Router();
+
+  router.post("/instances/:id/launch", async (req, res) => {
+    const instanceId = idOr404(req.params.id, "Instance");
+    const as = await launchAppServer(deps, { instanceId, actor: actorOf(req) });
+    flash(req, "ok", `${as.name} was launched: its VM is being created, then the playbook runs. Follow the log below.`);
+    res.redirect(303, `/appservers/${as.id}`);
+  });
+
+  router.post("/appservers/:id/cancel", async (req, res) => {
+    const appServerId = idOr404(req.params.id, "AppServer");
+    await cancelAppServer(deps, { appServerId, actor: actorOf(req) });
+    flash(req, "ok", "Provisioning was cancelled; the playbook is being stopped. The VM is kept for debugging.");
+    res.redirect(303, `/appservers/${appServerId}`);
+  });
+
+  router.post("/appservers/:id/:action", async (req, res, next) => {
+    const action = req.params.action as ActionName;
+    if (!Object.hasOwn(ACTIONS, action)) return next();
+    const appServerId = idOr404(req.params.id, "AppServer");
+    const outcome = await runAppServerAction(deps, action, { appServerId, actorId: req.user!.id });
+    if (outcome.state === "failed") flash(req, "error", outcome.message);
+    else flash(req, "ok", outcome.state === "completed" ? outcome.message : "Still working on it; this page shows the result when it is done.");
+    res.redirect(303, `/appservers/${appServerId}`);
+  });
+
+  router.post("/demo", async (req, res) => {
+    if (req.user?.role !== "admin") throw new AppError("forbidden", "Only admins may create instances.");
+    const instance = await createDemoInstance(deps, { actor: actorOf(req) });
+    flash(req, "ok", `The demo instance "${instance.name}" was created. Launch an appserver to try the whole flow on this machine.`);
+    res.redirect(303, `/instances/${instance.id}`);
+  });
+
+  return router;
+}

@@ -1,0 +1,37 @@
+// Request parsing shared by the routes: one zod schema per route, and
+// bad input turned into an AppError whose message says what to change.
+import type { z } from "zod";
+import { AppError, notFound, type FieldErrors } from "../../errors.js";
+
+const ID_RE = /^[1-9][0-9]{0,9}$/;
+const MAX_ID = 2_147_483_647; // PostgreSQL integer
+
+/** A database id from a path segment, or null when it cannot be one (letters, 0, too large). */
+export function toId(value: unknown): number | null {
+  if (typeof value !== "string" || !ID_RE.test(value)) return null;
+  const id = Number(value);
+  return id <= MAX_ID ? id : null;
+}
+
+/** The id of a page's subject; anything that cannot be an id is a page that does not exist. */
+export function idOr404(value: unknown, what: string): number {
+  const id = toId(value);
+  if (id === null) throw notFound(what);
+  return id;
+}
+
+/** Parses query parameters with the route's schema; a 400 naming each bad parameter otherwise. */
+export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
+  const parsed = schema.safeParse(query);
+  if (parsed.success) return parsed.data;
+  const fields: FieldErrors = {};
+  for (const issue of parsed.error.issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) fields[key] = "unknown query parameter";
+    } else {
+      fields[String(issue.path[0] ?? "query")] ??= issue.message;
+    }
+  }
+  const message = Object.entries(fields).map(([field, problem]) => `${field}: ${problem}`).join("; ");
+  throw new AppError("validation", `Invalid query parameters. ${message}.`, { fields });
+}

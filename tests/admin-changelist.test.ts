@@ -1,0 +1,162 @@
+// The generic change list (on instances and the read-only models), bulk delete, and who may enter.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, type TestApp } from "./helpers/app.js";
+import { visibleText, type Agent } from "./helpers/browserless.js";
+import { makeAppServer, makeInstance } from "./helpers/factories.js";
+
+/** The names in the first column of the change list, in order. */
+function names(html: string): string[] {
+  return [...html.matchAll(/<td><a href="\/admin\/instances\/\d+">([^<]+)<\/a><\/td>/g)].map((m) => m[1]!);
+}
+
+describe("admin: change lists", () => {
+  let t: TestApp;
+  let admin: Agent;
+
+  beforeAll(async () => {
+    t = await startTestApp({ ADMIN_PAGE_SIZE: "5" });
+    admin = await t.loginAs("root", { admin: true });
+    // 12 instances: Site 01 … Site 12; every third archived; Site 07 has an external domain.
+    for (let n = 1; n <= 12; n++) {
+      const nn = String(n).padStart(2, "0");
+      await makeInstance(t.deps, {
+        name: `Site ${nn}`, slug: `site-${nn}`, internalLmsDomain: `lms.site${nn}.test`,
+        isArchived: n % 3 === 0, providerKind: n > 10 ? "openstack" : "local",
+        externalDomains: n === 7 ? ["courses.seven.org"] : [],
+      });
+    }
+  });
+  afterAll(() => t.close());
+
+  it("pages through the list, sorted by name, with the count and page links", async () => {
+    const first = await admin.get("/admin/instances");
+    expect(names(first.text)).toEqual(["Site 01", "Site 02", "Site 03", "Site 04", "Site 05"]);
+    expect(visibleText(first.text)).toContain("12 instances");
+    expect(visibleText(first.text)).toContain("Page 1 of 3");
+    const third = await admin.get("/admin/instances?p=3");
+    expect(names(third.text)).toEqual(["Site 11", "Site 12"]);
+    expect(third.text).toContain('href="/admin/instances?p=2" rel="prev"');
+  });
+
+  it("sorts by a clicked column header, both ways, and links the header to the other direction", async () => {
+    const desc = await admin.get("/admin/instances?o=-name");
+    expect(names(desc.text)).toEqual(["Site 12", "Site 11", "Site 10", "Site 09", "Site 08"]);
+    expect(desc.text).toContain('href="/admin/instances?o=name"');
+    const byDomain = await admin.get("/admin/instances?o=internalLmsDomain&p=2");
+    expect(names(byDomain.text)).toEqual(["Site 06", "Site 07", "Site 08", "Site 09", "Site 10"]);
+    // Page links keep the order.
+    expect(byDomain.text).toContain('href="/admin/instances?o=internalLmsDomain&amp;p=3"');
+  });
+
+  it("searches names, slugs and domains, including external ones", async () => {
+    expect(names((await admin.get("/admin/instances?q=SITE 1")).text)).toEqual(["Site 10", "Site 11", "Site 12"]);
+    expect(names((await admin.get("/admin/instances?q=lms.site04")).text)).toEqual(["Site 04"]);
+    expect(names((await admin.get("/admin/instances?q=courses.seven.org")).text)).toEqual(["Site 07"]);
+    const none = await admin.get("/admin/instances?q=nothing-like-this");
+    expect(visibleText(none.text)).toContain("No instances match.");
+  });
+
+  it("filters, combined with search and sort", async () => {
+    const archived = await admin.get("/admin/instances?archived=yes");
+    expect(names(archived.text)).toEqual(["Site 03", "Site 06", "Site 09", "Site 12"]);
+    expect(archived.text).toMatch(/<a class="current" href="\/admin\/instances\?archived=yes">Yes<\/a>/);
+    const mixed = await admin.get("/admin/instances?archived=no&provider=openstack&o=-name");
+    expect(names(mixed.text)).toEqual(["Site 11"]);
+    const searched = await admin.get("/admin/instances?q=site 0&archived=no&p=2");
+    // Site 01, 02, 04, 05, 07 on page 1, then Site 08.
+    expect(names(searched.text)).toEqual(["Site 08"]);
+  });
+
+  it("answers a malformed list query with 400 and a page past the end with 404", async () => {
+    const cases: [string, number, string][] = [
+      ["/admin/instances?o=secretKeyEncrypted", 400, 'The instances cannot be sorted by "secretKeyEncrypted".'],
+      ["/admin/instances?p=abc", 400, '"abc" is not a page number.'],
+      ["/admin/instances?p=0", 400, '"0" is not a page number.'],
+      ["/admin/instances?archived=sometimes", 400, '"sometimes" is not one of the choices of the filter "Archived".'],
+      ["/admin/instances?q=a&q=b", 400, 'The parameter "q" was given more than once.'],
+      [`/admin/instances?q=${"x".repeat(201)}`, 400, "The search text is too long (at most 200 characters)."],
+      ["/admin/instances?p=4", 404, "Page 4 does not exist: there are 3 pages."],
+      ["/admin/nothing-here", 404, 'The admin has no section "nothing-here".'],
+    ];
+    for (const [path, status, message] of cases) {
+      const res = await admin.get(path);
+      expect(res.status, path).toBe(status);
+      expect(visibleText(res.text), path).toContain(message);
+    }
+  });
+
+  it("bulk-deletes a selection after a confirmation page, and refuses one that includes a live instance", async () => {
+    const a = await makeInstance(t.deps, { name: "Bulk A" });
+    const b = await makeInstance(t.deps, { name: "Bulk B" });
+    const live = await makeInstance(t.deps, { name: "Bulk Live" });
+    await makeAppServer(t.deps, live.id, { status: "running" });
+
+    const blocked = await admin.submit("/admin/instances/bulk", { action: "delete", ids: [String(a.id), String(live.id)] }, "/admin/instances");
+    expect(blocked.status).toBe(200);
+    expect(visibleText(blocked.text)).toContain("This cannot be deleted now.");
+    expect(visibleText(blocked.text)).toContain("AppServer 1 (running)");
+    expect(blocked.text).not.toContain("Yes, delete");
+
+    const confirm = await admin.submit("/admin/instances/bulk", { action: "delete", ids: [String(a.id), String(b.id)] }, "/admin/instances");
+    const text = visibleText(confirm.text);
+    expect(text).toContain("Delete 2 instances?");
+    expect(text).toContain("Instance: Bulk A");
+    expect(text).toContain("Instance: Bulk B");
+    expect(await t.deps.db.instance.count({ where: { name: { startsWith: "Bulk" } } })).toBe(3);
+
+    const done = await admin.submit("/admin/instances/bulk", { action: "delete", confirm: "yes", ids: [String(a.id), String(b.id)] }, "/admin/instances");
+    expect(visibleText(done.text)).toContain("Deleted 2 instances.");
+    expect((await t.deps.db.instance.findMany({ where: { name: { startsWith: "Bulk" } } })).map((i) => i.name)).toEqual(["Bulk Live"]);
+    expect(await t.deps.db.auditEvent.count({ where: { action: "instance.deleted" } })).toBe(2);
+
+    const empty = await admin.submit("/admin/instances/bulk", { action: "delete" }, "/admin/instances");
+    expect(empty.status).toBe(400);
+    expect(visibleText(empty.text)).toContain("Select at least one instance first; nothing was changed.");
+    const bogus = await admin.submit("/admin/instances/bulk", { action: "delete", ids: ["1 OR 1=1"] }, "/admin/instances");
+    expect(bogus.status).toBe(400);
+  });
+
+  it("lists appservers and audit events read-only, with their filters", async () => {
+    const site = await t.deps.db.instance.findFirstOrThrow({ where: { name: "Site 01" } });
+    const server = await makeAppServer(t.deps, site.id, { status: "failed", failureSummary: "TASK [x] fatal" });
+    // The instance's row counts its appserver (Name, LMS domain, Provider, Load balancer, Appservers, PR).
+    expect(visibleText((await admin.get("/admin/instances?q=lms.site01.test")).text)).toContain("Site 01 lms.site01.test local — 1 —");
+    const list = await admin.get("/admin/app-servers?status=failed");
+    expect(visibleText(list.text)).toContain("AppServer 1 Site 01 failed");
+    expect(list.text).not.toContain("Add appserver");
+    const detail = await admin.get(`/admin/app-servers/${server.id}`);
+    expect(visibleText(detail.text)).toContain("Failure summary TASK [x] fatal");
+    expect((await admin.submit(`/admin/app-servers/${server.id}`, {}, `/admin/app-servers/${server.id}`)).status).toBe(400);
+    expect((await admin.get("/admin/app-servers/add")).status).toBe(400);
+
+    await admin.submit(`/admin/instances/${site.id}`, { name: "Site 01 renamed", internalLmsDomain: site.internalLmsDomain, appserverCount: "1" }, `/admin/instances/${site.id}`);
+    const events = await admin.get("/admin/audit-events?type=Instance&action=instance.updated");
+    const text = visibleText(events.text);
+    expect(text).toContain("1 audit event");
+    expect(text).toContain("root instance.updated Instance Site 01 renamed name");
+    const byUser = visibleText((await admin.get("/admin/audit-events?type=User")).text);
+    expect(byUser).toContain("user.created_on_login User root");
+    expect(byUser).not.toContain("Instance Site 01 renamed");
+  });
+
+  it("refuses operators on every admin URL with 403, and sends visitors to log in", async () => {
+    const operator = await t.loginAs("olga");
+    const site = await t.deps.db.instance.findFirstOrThrow();
+    const paths = ["/admin", "/admin/instances", "/admin/instances/add", `/admin/instances/${site.id}`, `/admin/instances/${site.id}/history`,
+      `/admin/instances/${site.id}/delete`, "/admin/users", "/admin/audit-events", "/admin/no-such-model"];
+    for (const path of paths) {
+      const res = await operator.get(path);
+      expect(res.status, path).toBe(403);
+      expect(visibleText(res.text)).toContain("Only admins may use the admin area.");
+    }
+    const before = await t.deps.db.instance.count();
+    const post = await operator.submit("/admin/instances/add", { name: "Sneaky", internalLmsDomain: "sneaky.test" }, "/");
+    expect(post.status).toBe(403);
+    const del = await operator.submit(`/admin/instances/${site.id}/delete`, {}, "/");
+    expect(del.status).toBe(403);
+    expect(await t.deps.db.instance.count()).toBe(before);
+    const visitor = await t.agent().get("/admin/instances", { follow: false });
+    expect(visitor.status).toBe(302);
+    expect(visitor.headers.get("location")).toBe("/login");
+  });
+});

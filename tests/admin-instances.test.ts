@@ -1,0 +1,254 @@
+// Instances through the real admin forms: what an admin types, what the page says back, and what
+// the database holds afterwards.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startTestApp, type TestApp } from "./helpers/app.js";
+import { visibleText, type Agent } from "./helpers/browserless.js";
+import { makeAppServer, makeInstance } from "./helpers/factories.js";
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&#34;").replace(/'/g, "&#39;");
+}
+
+/** Everything the add form sends, as a browser would, with a valid value in each field. */
+function form(overrides: Record<string, string | string[]> = {}): Record<string, string | string[]> {
+  return {
+    name: "Demo University", internalLmsDomain: "lms.demo.example.com",
+    studioDomain: "", previewDomain: "", ecommerceDomain: "", discoveryDomain: "", appsDomain: "", externalDomains: "",
+    edxPlatformRepoUrl: "", edxPlatformBranch: "", configurationRepoUrl: "", configurationBranch: "", playbookPath: "",
+    openedxRelease: "", bootstrapCommand: "", extraAnsibleVars: "", appserverCount: "1", providerKind: "local",
+    loadBalancerId: "", pullRequestUrl: "", pullRequestState: "",
+    ...overrides,
+  };
+}
+
+describe("admin: instances", () => {
+  let t: TestApp;
+  let admin: Agent;
+
+  beforeAll(async () => {
+    t = await startTestApp({ DEFAULT_CONFIGURATION_BRANCH: "open-release/redwood.master" });
+    admin = await t.loginAs("root", { admin: true });
+  });
+  afterAll(() => t.close());
+  beforeEach(async () => {
+    await t.deps.db.appServer.deleteMany();
+    await t.deps.db.instance.deleteMany();
+    await t.deps.db.auditEvent.deleteMany();
+  });
+
+  async function snapshot() {
+    return {
+      instances: await t.deps.db.instance.findMany({ orderBy: { id: "asc" } }),
+      audits: await t.deps.db.auditEvent.count(),
+    };
+  }
+
+  it("adds an instance: prefixed domains derived, defaults from the settings, a master key, an audit event", async () => {
+    const res = await admin.submit("/admin/instances/add", form({ internalLmsDomain: "LMS.Demo.Example.com", externalDomains: "courses.demo.org\r\n\r\nDEMO.org\r\n" }));
+    expect(res.status).toBe(200);
+    expect(res.url).toBe(`${t.url}/admin/instances`);
+    expect(visibleText(res.text)).toContain('The instance "Demo University" was added.');
+    const created = await t.deps.db.instance.findFirstOrThrow();
+    expect(created).toMatchObject({
+      slug: "demo-university",
+      internalLmsDomain: "lms.demo.example.com",
+      studioDomain: "studio.lms.demo.example.com",
+      previewDomain: "preview.lms.demo.example.com",
+      ecommerceDomain: "ecommerce.lms.demo.example.com",
+      discoveryDomain: "discovery.lms.demo.example.com",
+      appsDomain: "apps.lms.demo.example.com",
+      externalDomains: ["courses.demo.org", "demo.org"],
+      configurationBranch: "open-release/redwood.master",
+      edxPlatformRepoUrl: "https://github.com/openedx/edx-platform.git",
+      playbookPath: "playbooks/openedx_native.yml",
+      appserverCount: 1,
+      isArchived: false,
+    });
+    expect(t.deps.secrets.decrypt(created.secretKeyEncrypted)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const audit = await t.deps.db.auditEvent.findFirstOrThrow({ where: { subjectType: "Instance", subjectId: String(created.id) } });
+    expect(audit).toMatchObject({ action: "instance.created", actorLogin: "root", subjectName: "Demo University" });
+    expect(JSON.stringify(audit.diff)).not.toContain(created.secretKeyEncrypted);
+  });
+
+  it("keeps an overridden prefixed domain, and derives the others; a second instance of the same name gets its own slug", async () => {
+    await admin.submit("/admin/instances/add", form({ studioDomain: "cms.demo.example.com" }));
+    await admin.submit("/admin/instances/add", form({ internalLmsDomain: "lms.other.example.com" }));
+    const [first, second] = await t.deps.db.instance.findMany({ orderBy: { id: "asc" } });
+    expect(first).toMatchObject({ studioDomain: "cms.demo.example.com", previewDomain: "preview.lms.demo.example.com" });
+    expect(second).toMatchObject({ slug: "demo-university-2", studioDomain: "studio.lms.other.example.com" });
+    const page = await admin.get(`/admin/instances/${first!.id}`);
+    // The change form shows the override and leaves derived domains blank, with the derived value as a hint.
+    expect(page.text).toMatch(/id="id_studioDomain" name="studioDomain" value="cms.demo.example.com"/);
+    expect(page.text).toMatch(/id="id_previewDomain" name="previewDomain" value=""\s+placeholder="preview.lms.demo.example.com"/);
+    expect(visibleText(page.text)).toContain("Slug demo-university");
+  });
+
+  const refusals: [string, Record<string, string | string[]>, string, string][] = [
+    ["a missing name", { name: "  " }, "name", "This field is required."],
+    ["a name too long", { name: "x".repeat(101) }, "name", "Enter at most 100 characters (this has 101)."],
+    ["a name given twice", { name: ["A", "B"] }, "name", "Enter a single value, not a list."],
+    ["an invalid LMS domain", { internalLmsDomain: "lms_demo.example.com" }, "internalLmsDomain", '"lms_demo.example.com" is not a valid domain name'],
+    ["a one-label LMS domain", { internalLmsDomain: "localhost" }, "internalLmsDomain", '"localhost" is not a valid domain name'],
+    ["an invalid override", { previewDomain: "preview..demo.com" }, "previewDomain", '"preview..demo.com" is not a valid domain name'],
+    ["an invalid external domain", { externalDomains: "ok.example.com\nnot valid" }, "externalDomains", '"not valid" is not a valid domain name'],
+    ["a domain twice in the instance", { externalDomains: "studio.lms.demo.example.com" }, "externalDomains", "studio.lms.demo.example.com is already this instance's Studio domain"],
+    ["an override equal to the LMS domain", { appsDomain: "lms.demo.example.com" }, "appsDomain", "is already this instance's LMS domain"],
+    ["a YAML list", { extraAnsibleVars: "- a\n- b\n" }, "extraAnsibleVars", "Must be a mapping of variable names to values (lines like NAME: value), not a list."],
+    ["a YAML scalar", { extraAnsibleVars: "just text" }, "extraAnsibleVars", "not a single value."],
+    ["invalid YAML", { extraAnsibleVars: "A: 1\nB: [1, 2\nC: 3\n" }, "extraAnsibleVars", "Not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 3, column 1."],
+    ["a duplicate YAML key", { extraAnsibleVars: "A: 1\nA: 2\n" }, "extraAnsibleVars", "Map keys must be unique at line 2, column 1"],
+    ["a YAML key that is no variable name", { extraAnsibleVars: "GOOD: 1\nbad-name: 2\n" }, "extraAnsibleVars", '"bad-name" is not a valid ansible variable name (line 2)'],
+    ["a branch with a command", { edxPlatformBranch: "master;rm -rf ~" }, "edxPlatformBranch", 'Contains ";"'],
+    ["a branch with $()", { configurationBranch: "$(reboot)" }, "configurationBranch", 'Contains "$"'],
+    ["a branch with a backquote", { edxPlatformBranch: "a`id`" }, "edxPlatformBranch", 'Contains "`"'],
+    ["a branch with a space", { edxPlatformBranch: "my branch" }, "edxPlatformBranch", "Contains a space"],
+    ["a branch with a line break", { edxPlatformBranch: "a\nb" }, "edxPlatformBranch", "Contains a line break"],
+    ["a branch that looks like an option", { configurationBranch: "--upload-pack=touch /tmp/x" }, "configurationBranch", 'A branch name must not start with "-".'],
+    ["a branch with ..", { edxPlatformBranch: "a..b" }, "edxPlatformBranch", 'Must not contain "..".'],
+    ["a branch ending in .lock", { edxPlatformBranch: "feature.lock" }, "edxPlatformBranch", 'end with ".lock"'],
+    ["a release with a quote", { openedxRelease: "o'reilly" }, "openedxRelease", `Contains "'"`],
+    ["a plain http repository", { edxPlatformRepoUrl: "http://github.com/openedx/edx-platform.git" }, "edxPlatformRepoUrl", "Use https:// (plain http:// is not allowed)."],
+    ["a repository URL with shell syntax", { configurationRepoUrl: "https://github.com/x/y.git;id" }, "configurationRepoUrl", 'Contains ";"'],
+    ["an ssh URL whose host is an option", { configurationRepoUrl: "git@-oProxyCommand=id:x/y" }, "configurationRepoUrl", "Enter a repository URL of the form"],
+    ["an ext:: transport", { configurationRepoUrl: "ext::sh -c id" }, "configurationRepoUrl", "Contains a space"],
+    ["an absolute playbook", { playbookPath: "/etc/passwd.yml" }, "playbookPath", "Enter a path relative to the configuration repository"],
+    ["a playbook outside the repository", { playbookPath: "playbooks/../../x.yml" }, "playbookPath", 'The path must stay inside the repository (no "..").'],
+    ["a playbook with shell syntax", { playbookPath: "play$(id).yml" }, "playbookPath", "no spaces or shell characters"],
+    ["an appserver count that is no number", { appserverCount: "two" }, "appserverCount", "Enter a whole number from 1 to 10."],
+    ["too many appservers", { appserverCount: "11" }, "appserverCount", "Enter a whole number from 1 to 10."],
+    ["no appservers", { appserverCount: "0" }, "appserverCount", "Enter a whole number from 1 to 10."],
+    ["an unknown provider", { providerKind: "aws" }, "providerKind", "Choose one of: local, openstack."],
+    ["a load balancer that does not exist", { loadBalancerId: "999" }, "loadBalancerId", "This load balancer does not exist (any more); choose another."],
+    ["a load balancer id that is no number", { loadBalancerId: "x" }, "loadBalancerId", "Enter a whole number"],
+    ["a pull request over http", { pullRequestUrl: "http://github.com/o/r/pull/12" }, "pullRequestUrl", "Enter the pull request's https:// URL, ending in /pull/<number>."],
+    ["a pull request URL without a number", { pullRequestUrl: "https://github.com/o/r/pulls" }, "pullRequestUrl", "ending in /pull/<number>"],
+    ["a pull request state without a URL", { pullRequestState: "merged" }, "pullRequestState", "A state needs a pull request URL"],
+    ["an unknown pull request state", { pullRequestUrl: "https://github.com/o/r/pull/1", pullRequestState: "draft" }, "pullRequestState", "Choose one of: open, closed, merged."],
+    ["an archived flag that is not yes/no", { isArchived: "maybe" }, "isArchived", "Expected yes or no."],
+  ];
+
+  it.each(refusals)("refuses %s with a message next to the field, keeps the input, and writes nothing", async (_what, fields, field, message) => {
+    await makeInstance(t.deps, { name: "Existing" });
+    const before = await snapshot();
+    const res = await admin.submit("/admin/instances/add", form(fields));
+    expect(res.status).toBe(400);
+    const text = visibleText(res.text);
+    expect(text).toContain("Please correct the errors below. Nothing was saved.");
+    const fieldBlock = res.text.match(new RegExp(`<div class="field[^"]*has-error[^"]*" id="field-${field}">([\\s\\S]*?)<p class="field-error"[^>]*>([^<]*)</p>`));
+    expect(fieldBlock, `an error under ${field}`).not.toBeNull();
+    expect(visibleText(fieldBlock![2]!)).toContain(message);
+    // What was typed is still in the form (a checkbox can only show checked or not).
+    const typed = fields[field];
+    if (typeof typed === "string" && typed.trim() && field !== "isArchived") expect(res.text).toContain(escapeHtml(typed));
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("refuses a domain that another instance uses, naming it, in any column", async () => {
+    const other = await makeInstance(t.deps, { name: "Other School", internalLmsDomain: "lms.other.org", externalDomains: ["learn.other.org"] });
+    const before = await snapshot();
+    const same = await admin.submit("/admin/instances/add", form({ internalLmsDomain: "lms.other.org" }));
+    expect(same.status).toBe(400);
+    expect(visibleText(same.text)).toContain('lms.other.org is already used by instance "Other School" (its LMS domain).');
+    const external = await admin.submit("/admin/instances/add", form({ externalDomains: "studio.lms.other.org" }));
+    expect(visibleText(external.text)).toContain('studio.lms.other.org is already used by instance "Other School" (its Studio domain).');
+    const override = await admin.submit("/admin/instances/add", form({ discoveryDomain: "learn.other.org" }));
+    expect(visibleText(override.text)).toContain('learn.other.org is already used by instance "Other School" (its external domain).');
+    // A derived domain collides too: this LMS domain's studio. is the other's external domain.
+    await t.deps.db.instance.update({ where: { id: other.id }, data: { externalDomains: ["studio.lms.new.org"] } });
+    const derived = await admin.submit("/admin/instances/add", form({ internalLmsDomain: "lms.new.org" }));
+    expect(visibleText(derived.text)).toContain('studio.lms.new.org is already used by instance "Other School" (its external domain).');
+    expect((await snapshot()).instances.length).toBe(before.instances.length);
+  });
+
+  it("changes an instance: a blank prefixed domain follows the new LMS domain, an override stays; history shows the diff", async () => {
+    await admin.submit("/admin/instances/add", form({ studioDomain: "cms.demo.example.com", extraAnsibleVars: "EDXAPP_FOO: 1\nMYSQL_PASSWORD: hunter2\n" }));
+    const instance = await t.deps.db.instance.findFirstOrThrow();
+    const edit = await admin.submit(`/admin/instances/${instance.id}`, form({
+      name: "Demo U", internalLmsDomain: "lms.demo-u.org", studioDomain: "cms.demo.example.com",
+      extraAnsibleVars: "EDXAPP_FOO: 2\nMYSQL_PASSWORD: correct-horse\n", appserverCount: "3", _save: "continue",
+    }));
+    expect(edit.url).toBe(`${t.url}/admin/instances/${instance.id}`);
+    expect(visibleText(edit.text)).toContain('The instance "Demo U" was saved.');
+    const after = await t.deps.db.instance.findUniqueOrThrow({ where: { id: instance.id } });
+    expect(after).toMatchObject({ slug: "demo-university", previewDomain: "preview.lms.demo-u.org", studioDomain: "cms.demo.example.com", appserverCount: 3 });
+
+    const history = await admin.get(`/admin/instances/${instance.id}/history`);
+    const text = visibleText(history.text);
+    expect(text).toContain("instance.updated by root");
+    expect(text).toContain("instance.created by root");
+    expect(text).toMatch(/LMS domain lms\.demo\.example\.com lms\.demo-u\.org/);
+    expect(text).toMatch(/Appserver count 1 3/);
+    expect(text).toContain("MYSQL_PASSWORD: ••••••");
+    expect(history.text).not.toContain("hunter2");
+    expect(history.text).not.toContain("correct-horse");
+  });
+
+  it("refuses a bad change with the messages, keeps the input and the database as they were", async () => {
+    const instance = await makeInstance(t.deps, { name: "Stable" });
+    await makeInstance(t.deps, { name: "Neighbour", internalLmsDomain: "lms.neighbour.org" });
+    const before = await snapshot();
+    const res = await admin.submit(`/admin/instances/${instance.id}`, form({ name: "Renamed", internalLmsDomain: "lms.neighbour.org", extraAnsibleVars: "[1, 2]" }));
+    expect(res.status).toBe(400);
+    const text = visibleText(res.text);
+    expect(text).toContain('lms.neighbour.org is already used by instance "Neighbour" (its LMS domain).');
+    expect(text).toContain("not a list");
+    expect(res.text).toContain('value="Renamed"');
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("refuses a form posted without its security token, and writes nothing", async () => {
+    const res = await admin.post("/admin/instances/add", form());
+    expect(res.status).toBe(403);
+    expect(visibleText(res.text)).toContain("missing or wrong security token");
+    expect(await t.deps.db.instance.count()).toBe(0);
+  });
+
+  it("answers an unknown or malformed instance id with a 404 page", async () => {
+    for (const path of ["/admin/instances/424242", "/admin/instances/abc", "/admin/instances/424242/history", "/admin/instances/424242/delete"]) {
+      const res = await admin.get(path);
+      expect(res.status, path).toBe(404);
+      expect(visibleText(res.text)).toMatch(/There is no instance with the id/);
+    }
+    const post = await admin.submit("/admin/instances/424242", form(), "/admin/instances");
+    expect(post.status).toBe(404);
+    expect(await t.deps.db.instance.count()).toBe(0);
+  });
+
+  it("deletes an instance with its terminated appservers and their log lines, after a confirmation that lists them", async () => {
+    const instance = await makeInstance(t.deps, { name: "Old Site" });
+    const server = await makeAppServer(t.deps, instance.id, { status: "terminated" });
+    await makeAppServer(t.deps, instance.id, { status: "terminated" });
+    await t.deps.db.logEntry.createMany({ data: [1, 2, 3].map((seq) => ({ appServerId: server.id, seq, text: `line ${seq}` })) });
+    await t.deps.db.logEntry.create({ data: { instanceId: instance.id, seq: 1, text: "instance line" } });
+    const confirm = await admin.get(`/admin/instances/${instance.id}/delete`);
+    expect(confirm.status).toBe(200);
+    const text = visibleText(confirm.text);
+    expect(text).toContain("Delete instance Old Site?");
+    expect(text).toContain("2 appservers (all terminated)");
+    expect(text).toContain("4 log entries");
+    const done = await admin.submit(`/admin/instances/${instance.id}/delete`, {}, `/admin/instances/${instance.id}/delete`);
+    expect(done.url).toBe(`${t.url}/admin/instances`);
+    expect(visibleText(done.text)).toContain("Deleted 1 instance.");
+    expect(await t.deps.db.instance.count()).toBe(0);
+    expect(await t.deps.db.appServer.count()).toBe(0);
+    expect(await t.deps.db.logEntry.count()).toBe(0);
+    const audit = await t.deps.db.auditEvent.findFirstOrThrow({ where: { action: "instance.deleted" } });
+    expect(audit).toMatchObject({ subjectName: "Old Site", actorLogin: "root" });
+  });
+
+  it("refuses to delete an instance whose appservers are not all terminated, saying which", async () => {
+    const instance = await makeInstance(t.deps, { name: "Live Site" });
+    await makeAppServer(t.deps, instance.id, { status: "running", isActive: true });
+    await makeAppServer(t.deps, instance.id, { status: "terminated" });
+    const confirm = await admin.get(`/admin/instances/${instance.id}/delete`);
+    expect(visibleText(confirm.text)).toContain("This cannot be deleted now.");
+    expect(visibleText(confirm.text)).toContain("1 appserver is not terminated: AppServer 1 (running). Terminate it first.");
+    expect(confirm.text).not.toContain("Yes, delete");
+    const before = await snapshot();
+    const forced = await admin.submit(`/admin/instances/${instance.id}/delete`, {}, `/admin/instances/${instance.id}`);
+    expect(forced.status).toBe(409);
+    expect(visibleText(forced.text)).toContain('Cannot delete: AppServer 1 of "Live Site" (running) is not terminated. Terminate it first; nothing was deleted.');
+    expect(await snapshot()).toEqual(before);
+    expect(await t.deps.db.appServer.count()).toBe(2);
+  });
+});

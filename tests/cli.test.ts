@@ -1,0 +1,206 @@
+// `npx ocim …` run for real, as a subprocess from another directory, against real PostgreSQL.
+import { execFile } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import pg from "pg";
+import { startTestApp, type TestApp } from "./helpers/app.js";
+import { visibleText } from "./helpers/browserless.js";
+import { ensureDatabase, startPostgres, type EmbeddedPostgres } from "../src/embedded/postgres.js";
+
+const BIN = path.resolve("bin/ocim.mjs");
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function ocim(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], {
+      cwd: os.tmpdir(),
+      env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), NODE_ENV: "test", ...env },
+      timeout: 60_000,
+    }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+async function query<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+describe("ocim CLI", () => {
+  let t: TestApp;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    t = await startTestApp();
+    env = { DATABASE_URL: t.deps.databaseUrl, PUBLIC_URL: t.url };
+  });
+  afterAll(() => t.close());
+
+  describe("usage", () => {
+    it("lists the commands with --help and exits 0", async () => {
+      const run = await ocim(["--help"], env);
+      expect(run.code).toBe(0);
+      for (const usage of ["create-admin <github-login>", "token create <github-login> [--name NAME]", "login-link", "migrate"]) {
+        expect(run.stdout).toContain(usage);
+      }
+    });
+
+    it("explains one command with <command> --help", async () => {
+      const run = await ocim(["token", "create", "--help"], env);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain("Usage: ocim token create <github-login> [--name NAME]");
+      expect(run.stdout).toContain("-n, --name NAME");
+    });
+
+    it.each([
+      [[], "Usage: ocim <command>"],
+      [["frobnicate"], 'Unknown command "frobnicate". Run `ocim --help` for the list.'],
+      [["token"], 'Unknown "token" command. Use: ocim token create.'],
+      [["create-admin"], "Missing <github-login>."],
+      [["create-admin", "a", "b"], 'Unexpected argument "b".'],
+      [["token", "create", "alice", "--colour", "red"], "Unknown option '--colour'"],
+    ])("exits 2 with a message for ocim %j", async (args, message) => {
+      const run = await ocim(args, env);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(message);
+      expect(run.stdout).toBe("");
+    });
+
+    it("exits 1 naming a bad setting", async () => {
+      const run = await ocim(["migrate"], { DATABASE_URL: "mysql://localhost/ocim" });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain("DATABASE_URL: a postgresql:// URL");
+    });
+  });
+
+  describe("create-admin", () => {
+    it("creates an admin and records who did it", async () => {
+      const run = await ocim(["create-admin", "Alice-Smith"], env);
+      expect(run).toMatchObject({ code: 0, stderr: "" });
+      expect(run.stdout).toBe("Created the admin alice-smith. They log in with GitHub (as a member of the organization).\n");
+      const user = await t.deps.db.user.findUniqueOrThrow({ where: { githubLogin: "alice-smith" } });
+      expect(user.role).toBe("admin");
+      const event = await t.deps.db.auditEvent.findFirstOrThrow({ where: { subjectType: "User", subjectId: String(user.id) } });
+      expect(event.action).toBe("user.created");
+      expect(event.actorLogin).toBe(`cli:${os.userInfo().username}`);
+    });
+
+    it("promotes an operator, who then sees the admin area", async () => {
+      const agent = await t.loginAs("opal");
+      expect((await agent.get("/admin")).status).toBe(403);
+      const run = await ocim(["create-admin", "opal"], env);
+      expect(run.stdout).toBe("opal is now an admin.\n");
+      expect(visibleText((await agent.get("/")).text)).toContain("Admin");
+      expect((await agent.get("/admin")).status).not.toBe(403);
+    });
+
+    it("changes nothing for an admin, and says so", async () => {
+      const run = await ocim(["create-admin", "opal"], env);
+      expect(run).toMatchObject({ code: 0, stdout: "opal is already an admin; nothing changed.\n" });
+    });
+
+    it("refuses something that is not a GitHub login and creates nothing", async () => {
+      const before = await t.deps.db.user.count();
+      for (const login of ["bad--login", "-dash", "a".repeat(40), "semi;colon"]) {
+        const run = await ocim(["create-admin", "--", login], env);
+        expect(run.code, login).toBe(1);
+        expect(run.stderr, login).toContain(`"${login}" is not a GitHub login`);
+      }
+      expect(await t.deps.db.user.count()).toBe(before);
+    });
+  });
+
+  describe("token create", () => {
+    it("prints only the token, which the API accepts", async () => {
+      await t.loginAs("tom");
+      const run = await ocim(["token", "create", "tom", "--name", "nightly report"], env);
+      expect(run).toMatchObject({ code: 0, stderr: "" });
+      expect(run.stdout).toMatch(/^ocim_[A-Za-z0-9_-]{43}\n$/);
+      const api = await t.agent().get("/api/v1/instances", { headers: { authorization: `Bearer ${run.stdout.trim()}` } });
+      expect(api.status).toBe(200);
+      const page = await (await t.loginAs("tom")).get("/account/tokens");
+      expect(visibleText(page.text)).toContain(`${run.stdout.slice(0, 11)}… nightly report`);
+    });
+
+    it("fails clearly for a user who does not exist, printing no token", async () => {
+      const run = await ocim(["token", "create", "nobody"], env);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toContain('No user with GitHub login "nobody"');
+    });
+  });
+
+  describe("login-link", () => {
+    it("prints a one-time URL that logs in the local admin once", async () => {
+      const run = await ocim(["login-link"], env);
+      expect(run.code).toBe(0);
+      const url = run.stdout.trim();
+      expect(url).toMatch(new RegExp(`^${t.url}/login/[A-Za-z0-9_-]+$`));
+      const agent = t.agent();
+      const home = await agent.get(url);
+      expect(home.url).toBe(`${t.url}/`);
+      expect(visibleText(home.text)).toContain("local-admin");
+      expect((await t.agent().get(url)).status).toBe(401);
+    });
+  });
+
+  describe("migrate", () => {
+    it("creates the tables of an empty database", async () => {
+      const adminUrl = inject("pgAdminUrl");
+      const name = `ocim_cli_${process.pid}`;
+      await ensureDatabase(adminUrl, name);
+      const url = adminUrl.replace(/\/postgres$/, `/${name}`);
+      try {
+        const first = await ocim(["create-admin", "zed"], { DATABASE_URL: url });
+        expect(first.code).toBe(1);
+        expect(first.stderr).toContain("The database has no tables yet. Run `npx ocim migrate`");
+        const run = await ocim(["migrate"], { DATABASE_URL: url });
+        expect(run).toMatchObject({ code: 0, stdout: "The database is up to date.\n" });
+        expect((await ocim(["create-admin", "zed"], { DATABASE_URL: url })).code).toBe(0);
+      } finally {
+        await query(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      }
+    });
+  });
+});
+
+describe("ocim CLI on the embedded PostgreSQL of `npm start`", () => {
+  let dataDir: string;
+  let running: EmbeddedPostgres | null = null;
+  beforeAll(() => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), "ocim-cli-"));
+    chmodSync(dataDir, 0o755); // the postgres user must reach its data directory below it
+  });
+  afterAll(async () => {
+    await running?.child.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("starts it for the command when `npm start` is not running, and stops it after", async () => {
+    const env = { DATA_DIR: dataDir };
+    expect((await ocim(["migrate"], env)).code).toBe(0);
+    const run = await ocim(["create-admin", "dana"], env);
+    expect(run).toMatchObject({ code: 0, stdout: expect.stringContaining("Created the admin dana.") });
+    expect(existsSync(path.join(dataDir, "postgres", "postmaster.pid"))).toBe(false);
+  });
+
+  it("uses the server `npm start` runs there, and leaves it running", async () => {
+    // What `npm start` does first: start the server on the data directory and record it.
+    running = await startPostgres(dataDir, () => {});
+    const run = await ocim(["create-admin", "erin"], { DATA_DIR: dataDir });
+    expect(run).toMatchObject({ code: 0, stdout: expect.stringContaining("Created the admin erin.") });
+    const users = await query<{ githubLogin: string }>(running.url, `SELECT "githubLogin" FROM "User" WHERE role = 'admin' ORDER BY 1`);
+    expect(users.map((u) => u.githubLogin)).toEqual(["dana", "erin"]);
+    expect(running.child.process.exitCode).toBeNull();
+  });
+});

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.js";
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe("settings", () => {
+  it("runs on defaults alone", () => {
+    const c = loadConfig({});
+    expect(c.PORT).toBe(3000);
+    expect(c.githubConfigured).toBe(false);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it("lists every malformed setting by name", () => {
+    const list = problems({ PORT: "http", DATABASE_URL: "mysql://x", ADMIN_GITHUB_LOGINS: "ok,bad login", LOG_LEVEL: "loud" });
+    expect(list.map((p) => p.split(":")[0]).sort()).toEqual(["ADMIN_GITHUB_LOGINS", "DATABASE_URL", "LOG_LEVEL", "PORT"]);
+  });
+
+  it("needs both GitHub app settings and an organization", () => {
+    expect(problems({ GITHUB_CLIENT_ID: "x" })).toEqual([
+      "GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET: set both or neither",
+      "GITHUB_ORG: required when a GitHub app is configured",
+    ]);
+  });
+
+  it("refuses to run in production without the settings production needs", () => {
+    const list = problems({ NODE_ENV: "production" });
+    expect(list.map((p) => p.split(":")[0])).toEqual(["GITHUB_CLIENT_ID", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PUBLIC_URL"]);
+  });
+
+  it("documents every setting in .env.example", async () => {
+    const { readFileSync } = await import("node:fs");
+    const example = readFileSync(".env.example", "utf8");
+    const source = readFileSync("src/config.ts", "utf8");
+    const names = [...source.matchAll(/^\s{2}([A-Z][A-Z0-9_]+): /gm)].map((m) => m[1]!);
+    expect(names.length).toBeGreaterThan(20);
+    const missing = names.filter((n) => !new RegExp(`^#? ?${n}=`, "m").test(example));
+    expect(missing).toEqual([]);
+  });
+});

@@ -1,0 +1,224 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, type TestApp } from "./helpers/app.js";
+import { visibleText, type Agent } from "./helpers/browserless.js";
+import { makeAppServer, makeInstance } from "./helpers/factories.js";
+import { SIDEBAR_LIMIT } from "../src/web/routes/console.js";
+
+/** The sidebar's rows as a person reads them, top to bottom. */
+function sidebarRows(html: string): string[] {
+  const list = html.match(/<ul class="instance-list">([\s\S]*?)<\/ul>/)?.[1] ?? "";
+  return [...list.matchAll(/<li[\s\S]*?<\/li>/g)].map((m) => visibleText(m[0]));
+}
+
+function mainText(html: string): string {
+  return visibleText(html.match(/<main class="content">([\s\S]*?)<\/main>/)?.[1] ?? "");
+}
+
+describe("console", () => {
+  let t: TestApp;
+  let operator: Agent;
+  let admin: Agent;
+  beforeAll(async () => {
+    t = await startTestApp();
+    operator = await t.loginAs("olive");
+    admin = await t.loginAs("adam", { admin: true });
+  });
+  afterAll(() => t.close());
+
+  describe("empty", () => {
+    it("greets an operator with an empty state and no admin link", async () => {
+      const page = await operator.get("/");
+      expect(page.status).toBe(200);
+      expect(mainText(page.text)).toContain("No instances yet");
+      expect(mainText(page.text)).toContain("Ask an admin to add the first instance.");
+      expect(page.text).not.toContain("/admin/instances/add");
+    });
+
+    it("offers an admin the link to add an instance", async () => {
+      const page = await admin.get("/");
+      expect(mainText(page.text)).toContain("No instances yet");
+      expect(page.text).toContain('href="/admin/instances/add"');
+    });
+
+    it("says when every instance is archived, with the way to see them", async () => {
+      const archived = await makeInstance(t.deps, { name: "Old Site", isArchived: true });
+      const page = await operator.get("/");
+      expect(mainText(page.text)).toContain("All 1 instances are archived.");
+      expect(page.text).toContain('href="/?archived=1"');
+      await t.deps.db.instance.delete({ where: { id: archived.id } });
+    });
+  });
+
+  describe("instance list", () => {
+    let alpha: Awaited<ReturnType<typeof makeInstance>>;
+    beforeAll(async () => {
+      alpha = await makeInstance(t.deps, { name: "Alpha University", internalLmsDomain: "alpha.example.test" });
+      await makeAppServer(t.deps, alpha.id, { status: "running", isActive: true, createdAt: new Date("2026-01-01T10:00:00Z") });
+      await makeAppServer(t.deps, alpha.id, { status: "configuring", createdAt: new Date("2026-01-02T10:00:00Z") });
+      const beta = await makeInstance(t.deps, { name: "Beta College", internalLmsDomain: "beta.example.test", externalDomains: ["courses.beta-college.org"] });
+      await makeAppServer(t.deps, beta.id, { status: "failed", createdAt: new Date("2026-01-03T10:00:00Z") });
+      await makeInstance(t.deps, { name: "Charlie Academy", internalLmsDomain: "charlie.example.test" });
+      await makeInstance(t.deps, { name: "Delta Archive", internalLmsDomain: "delta.example.test", isArchived: true });
+    });
+
+    it("lists instances by name with their LMS domain, active count and newest appserver's status", async () => {
+      const rows = sidebarRows((await operator.get("/")).text);
+      expect(rows).toEqual([
+        "Alpha University 1 active configuring alpha.example.test",
+        "Beta College 0 active failed beta.example.test",
+        "Charlie Academy 0 active none charlie.example.test",
+      ]);
+    });
+
+    it("hides archived instances unless 'show archived' is ticked", async () => {
+      const page = await operator.get("/?archived=1");
+      expect(sidebarRows(page.text)).toContain("Delta Archive 0 active none delta.example.test · archived");
+      expect(page.text).toMatch(/name="archived" value="1" data-autosubmit checked/);
+    });
+
+    it("searches the name and every domain, ignoring case", async () => {
+      const names = async (q: string, extra = "") =>
+        sidebarRows((await operator.get(`/?q=${encodeURIComponent(q)}${extra}`)).text).map((r) => r.split(" ")[0]);
+      expect(await names("ALPHA")).toEqual(["Alpha"]);
+      expect(await names("studio.beta")).toEqual(["Beta"]);
+      expect(await names("Beta-College.ORG")).toEqual(["Beta"]);
+      expect(await names("academy")).toEqual(["Charlie"]);
+      expect(await names("archive")).toEqual([]);
+      expect(await names("archive", "&archived=1")).toEqual(["Delta"]);
+    });
+
+    it("treats % and _ in the search as plain characters", async () => {
+      const page = await operator.get("/?q=%25");
+      expect(sidebarRows(page.text)).toEqual([]);
+      expect(visibleText(page.text)).toContain("No instance matches “%”.");
+    });
+
+    it("keeps the search in the links to instances", async () => {
+      const page = await operator.get("/?q=alpha&archived=1");
+      expect(page.text).toContain(`href="/instances/${alpha.id}?q=alpha&amp;archived=1"`);
+      expect(visibleText(page.text)).toContain("1 instance matching “alpha”");
+    });
+
+    it("refuses a search that is too long or a bad archived value, with a message", async () => {
+      const long = await operator.get(`/?q=${"x".repeat(201)}`);
+      expect(long.status).toBe(400);
+      expect(visibleText(long.text)).toContain("q: at most 200 characters");
+      const bad = await operator.get("/?archived=yes");
+      expect(bad.status).toBe(400);
+      expect(visibleText(bad.text)).toContain("use archived=1 to show archived instances");
+    });
+
+    it(`shows the first ${SIDEBAR_LIMIT} by name and says how many more there are`, async () => {
+      await t.deps.db.instance.createMany({
+        data: Array.from({ length: SIDEBAR_LIMIT + 3 }, (_, i) => {
+          const domain = `bulk${i}.example.test`;
+          return {
+            name: `Bulk ${String(i).padStart(3, "0")}`, slug: `bulk-${i}`, internalLmsDomain: domain,
+            studioDomain: `studio.${domain}`, previewDomain: `preview.${domain}`, ecommerceDomain: `ecommerce.${domain}`,
+            discoveryDomain: `discovery.${domain}`, appsDomain: `apps.${domain}`, edxPlatformRepoUrl: "r", edxPlatformBranch: "b",
+            configurationRepoUrl: "r", configurationBranch: "b", playbookPath: "p", openedxRelease: "o", secretKeyEncrypted: "x",
+          };
+        }),
+      });
+      const page = await operator.get("/?q=bulk");
+      const rows = sidebarRows(page.text);
+      expect(rows).toHaveLength(SIDEBAR_LIMIT);
+      expect(rows[0]).toMatch(/^Bulk 000 /);
+      expect(rows.at(-1)).toMatch(new RegExp(`^Bulk ${String(SIDEBAR_LIMIT - 1).padStart(3, "0")} `));
+      expect(visibleText(page.text)).toContain(`${SIDEBAR_LIMIT + 3} instances matching “bulk”`);
+      expect(visibleText(page.text)).toContain("3 more — refine the search");
+      await t.deps.db.instance.deleteMany({ where: { name: { startsWith: "Bulk " } } });
+    });
+
+    it("escapes what an instance's name contains", async () => {
+      const odd = await makeInstance(t.deps, { name: "<script>alert(1)</script> Odd" });
+      const page = await operator.get("/?q=odd");
+      expect(page.text).not.toContain("<script>alert(1)</script>");
+      expect(sidebarRows(page.text)[0]).toContain("<script>alert(1)</script> Odd");
+      await t.deps.db.instance.delete({ where: { id: odd.id } });
+    });
+  });
+
+  describe("instance page", () => {
+    let site: Awaited<ReturnType<typeof makeInstance>>;
+    beforeAll(async () => {
+      const lb = await t.deps.db.loadBalancer.create({
+        data: { name: "haproxy-eu-1", configPath: "/etc/haproxy/haproxy.cfg", mapPath: "/etc/haproxy/ocim.map", reloadCommand: "true", fragmentName: "eu1" },
+      });
+      site = await makeInstance(t.deps, {
+        name: "Echo Institute", internalLmsDomain: "echo.example.test", externalDomains: ["learn.echo.org"],
+        edxPlatformRepoUrl: "https://github.com/echo/edx-platform.git", edxPlatformBranch: "echo/main",
+        configurationBranch: "echo/config", playbookPath: "playbooks/echo.yml", openedxRelease: "sumac.1",
+        extraAnsibleVars: "# site tweaks\nEDXAPP_PLATFORM_NAME: Echo\nEDXAPP_EMAIL_HOST_PASSWORD: hunter2-secret\n",
+        appserverCount: 2, loadBalancerId: lb.id,
+        pullRequestUrl: "https://github.com/echo/edx-platform/pull/42", pullRequestNumber: 42, pullRequestState: "open",
+      });
+      const olive = await t.deps.db.user.findUniqueOrThrow({ where: { githubLogin: "olive" } });
+      await makeAppServer(t.deps, site.id, { status: "terminated", vmStatus: "terminated", createdAt: new Date("2026-02-01T08:00:00Z") });
+      await makeAppServer(t.deps, site.id, {
+        status: "running", vmStatus: "ready", isActive: true, publicIp: "10.0.0.7", createdById: olive.id, createdAt: new Date("2026-02-03T09:30:00Z"), lastActivatedAt: new Date("2026-02-03T11:00:00Z"),
+      });
+      await makeAppServer(t.deps, site.id, { status: "failed", vmStatus: "ready", publicIp: "10.0.0.8", createdAt: new Date("2026-02-04T12:00:00Z") });
+    });
+
+    it("shows every domain and setting read-only, with secrets in the variables masked", async () => {
+      const page = await operator.get(`/instances/${site.id}`);
+      expect(page.status).toBe(200);
+      const text = mainText(page.text);
+      for (const domain of ["echo.example.test", "studio.echo.example.test", "preview.echo.example.test", "ecommerce.echo.example.test",
+        "discovery.echo.example.test", "apps.echo.example.test", "External learn.echo.org"]) expect(text).toContain(domain);
+      expect(text).toContain("edx-platform https://github.com/echo/edx-platform.git @ echo/main");
+      expect(text).toContain("@ echo/config");
+      expect(text).toContain("Playbook playbooks/echo.yml");
+      expect(text).toContain("Open edX release sumac.1");
+      expect(text).toContain("AppServer count 2");
+      expect(text).toContain("Load balancer haproxy-eu-1");
+      expect(text).toContain("Pull request https://github.com/echo/edx-platform/pull/42 (#42) open");
+      expect(text).toContain("EDXAPP_PLATFORM_NAME: Echo");
+      expect(text).toContain("EDXAPP_EMAIL_HOST_PASSWORD: ••••••");
+      expect(page.text).not.toContain("hunter2-secret");
+    });
+
+    it("lists its appservers newest first, each linking to its page", async () => {
+      const page = await operator.get(`/instances/${site.id}`);
+      const rows = [...page.text.matchAll(/<tr>\s*<td><a href="\/appservers\/(\d+)">[\s\S]*?<\/tr>/g)].map((m) => visibleText(m[0]));
+      expect(rows).toEqual([
+        "AppServer 3 failed — ready 10.0.0.8 2026-02-04 12:00 UTC —",
+        "AppServer 2 running serving traffic since 2026-02-03 11:00 UTC ready 10.0.0.7 2026-02-03 09:30 UTC olive",
+        "AppServer 1 terminated — terminated — 2026-02-01 08:00 UTC —",
+      ]);
+      expect(mainText(page.text)).toContain("3 total, 1 active");
+    });
+
+    it("has the launch button, posting a form with the security token", async () => {
+      const page = await operator.get(`/instances/${site.id}`);
+      expect(page.text).toMatch(new RegExp(`<form method="post" action="/instances/${site.id}/launch" class="inline">\\s*<input type="hidden" name="_csrf" value="[^"]+">`));
+      expect(visibleText(page.text)).toContain("Launch new AppServer");
+    });
+
+    it("links admins, and only admins, to the admin form", async () => {
+      const link = `href="/admin/instances/${site.id}/change"`;
+      expect((await admin.get(`/instances/${site.id}`)).text).toContain(link);
+      expect((await operator.get(`/instances/${site.id}`)).text).not.toContain(link);
+    });
+
+    it("marks the instance as selected in the list", async () => {
+      const page = await operator.get(`/instances/${site.id}?q=echo`);
+      expect(page.text).toContain(`<li class="selected"><a href="/instances/${site.id}?q=echo" aria-current="page">`);
+    });
+
+    it("answers an unknown or malformed id with the 404 page", async () => {
+      for (const id of ["999999", "abc", "0", "12abc", "99999999999", "-1"]) {
+        const page = await operator.get(`/instances/${id}`);
+        expect(page.status, id).toBe(404);
+        expect(visibleText(page.text), id).toContain("Instance not found.");
+      }
+    });
+
+    it("sends a visitor who is not logged in to the login page", async () => {
+      const res = await t.agent().get(`/instances/${site.id}`, { follow: false });
+      expect(res.status).toBe(302);
+      expect(res.headers.get("location")).toBe("/login");
+    });
+  });
+});

@@ -1,0 +1,115 @@
+// The demo playbook for real: a local-provider VM, files uploaded over the SSH adapter,
+// ansible-playbook run on the VM over SSH the way provisioning runs it, then the demo server
+// asked for /heartbeat with and without basic auth.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify as toYaml } from "yaml";
+import type { ServerInfo } from "../src/adapters/provider/port.js";
+import type { SshSession } from "../src/adapters/ssh/port.js";
+import { shellQuote } from "../src/adapters/ssh/quote.js";
+import { localVms, type LocalVms } from "./helpers/local-vms.js";
+
+const PLAYBOOK_DIR = path.resolve("playbooks/demo");
+const USER = "ocim-demo";
+const PASSWORD = "p@ss:word with spaces";
+const VARS = {
+  COMMON_HOSTNAME: "demo-as1",
+  COMMON_ENABLE_BASIC_AUTH: true,
+  COMMON_HTPASSWD_USER: USER,
+  COMMON_HTPASSWD_PASS: PASSWORD,
+  EDXAPP_PLATFORM_NAME: "Demo <University>",
+  EDXAPP_LMS_BASE: "demo.example.test",
+  DEMO_APPSERVER_NAME: "AppServer 1",
+};
+
+function basic(user: string, password: string): Record<string, string> {
+  return { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` };
+}
+
+describe("demo playbook on a local VM", () => {
+  let vms: LocalVms;
+  let vm: ServerInfo;
+  let shell: SshSession;
+  let dir: string;
+  let url: string;
+
+  const play = async (vars: Record<string, unknown>) => {
+    await shell.uploadFile(`${dir}/vars.yml`, toYaml(vars), 0o600);
+    return shell.exec(`cd ${shellQuote(dir)} && ansible-playbook -c local -i localhost, site.yml -e @vars.yml`, { timeoutMs: 240_000 });
+  };
+  const serverPid = () => readFileSync(path.join(vms.dataDir, "vms", "demo-as1", "home", "ocim-demo", "server.pid"), "utf8");
+
+  beforeAll(async () => {
+    vms = await localVms();
+    vm = await vms.provider().createServer({ name: "demo-as1" });
+    shell = await vms.connect(vm);
+    dir = `${vm.workDir}/configuration/playbooks/demo`;
+    url = `http://${vm.publicIp}:8000`;
+    expect((await shell.exec(`mkdir -p ${shellQuote(dir)}`, { timeoutMs: 10_000 })).code).toBe(0);
+    for (const file of readdirSync(PLAYBOOK_DIR)) await shell.uploadFile(`${dir}/${file}`, readFileSync(path.join(PLAYBOOK_DIR, file)));
+  });
+  afterAll(() => vms?.cleanup());
+
+  it("runs to a normal PLAY RECAP and starts a server on the VM's own address that answers /heartbeat only with the basic auth", async () => {
+    const run = await play(VARS);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain("PLAY RECAP");
+    expect(run.stdout).toMatch(/localhost\s+: ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0/);
+    expect(run.stdout).not.toContain(PASSWORD);
+
+    const anonymous = await fetch(`${url}/heartbeat`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toContain("Basic");
+    const wrong = await fetch(`${url}/heartbeat`, { headers: basic(USER, "wrong") });
+    expect(wrong.status).toBe(401);
+    const ok = await fetch(`${url}/heartbeat`, { headers: basic(USER, PASSWORD) });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toBe("OK");
+  });
+
+  it("serves a page naming the instance and the appserver", async () => {
+    const page = await fetch(`${url}/`, { headers: basic(USER, PASSWORD) });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain("<h1>Demo &lt;University&gt;</h1>");
+    expect(html).toContain("Served by appserver <strong>AppServer 1</strong> for demo.example.test.");
+  });
+
+  it("installs nothing outside the VM's home", () => {
+    const home = path.join(vms.dataDir, "vms", "demo-as1", "home");
+    expect(existsSync(path.join(home, "ocim-demo", "server.py"))).toBe(true);
+    expect(existsSync(path.join(home, ".ansible"))).toBe(true);
+  });
+
+  it("keeps serving after the SSH session that started it is closed", async () => {
+    await shell.close();
+    shell = await vms.connect(vm);
+    expect((await fetch(`${url}/heartbeat`, { headers: basic(USER, PASSWORD) })).status).toBe(200);
+  });
+
+  it("restarts the server cleanly when run again", async () => {
+    const before = serverPid();
+    const run = await play({ ...VARS, DEMO_APPSERVER_NAME: "AppServer 1 (again)" });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain(`TASK [Stop the demo server of an earlier run]`);
+    expect(serverPid()).not.toBe(before);
+    const page = await fetch(`${url}/`, { headers: basic(USER, PASSWORD) });
+    expect(await page.text()).toContain("<strong>AppServer 1 (again)</strong>");
+  });
+
+  it("fails in the named task when DEMO_FAIL is set, with a PLAY RECAP that counts it", async () => {
+    const run = await play({ ...VARS, DEMO_FAIL: true });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain("TASK [Fail on purpose (DEMO_FAIL)]");
+    expect(run.stdout).toMatch(/fatal: \[localhost\]: FAILED! => .*DEMO_FAIL is set: this deployment fails on purpose/);
+    expect(run.stdout).toMatch(/localhost\s+: ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=1/);
+  });
+
+  it("refuses to start without the basic-auth login, saying which variables to set", async () => {
+    const { COMMON_HTPASSWD_PASS: _, ...withoutPassword } = VARS;
+    const run = await play(withoutPassword);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain("Set COMMON_HTPASSWD_USER and COMMON_HTPASSWD_PASS");
+  });
+});

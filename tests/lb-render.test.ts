@@ -1,0 +1,177 @@
+// What the load balancer config says, from the database rows (and real `haproxy -c` on the result).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AppError } from "../src/errors.js";
+import { checkConfig, resolveHaproxyBin } from "../src/adapters/haproxy/check-config.js";
+import { createLocalTarget } from "../src/adapters/haproxy/local.js";
+import { basicAuthFor } from "../src/domain/instances/secret.js";
+import { renderFragment, renderLocalConfig, sharedFrontendRule, type LbInstance, type RenderedFragment } from "../src/domain/loadbalancer/render-config.js";
+import { loadRenderInput } from "../src/domain/loadbalancer/render-input.js";
+import { bumpConfiguration } from "../src/domain/loadbalancer/bump-configuration.js";
+import { createTestDeps, type TestDeps } from "./helpers/deps.js";
+import { makeAppServer, makeInstance } from "./helpers/factories.js";
+import { makeLoadBalancer, removeLoadBalancerFiles } from "./helpers/lb.js";
+
+const instance = (id: number, appServers: LbInstance["appServers"], domains = [`site${id}.example.test`]): LbInstance => ({
+  id,
+  domains,
+  healthHost: domains[0]!,
+  authorization: `Basic ${Buffer.from(`user${id}:pass${id}`).toString("base64")}`,
+  appServers,
+});
+
+/** The rendered files as text, to read like a person would. */
+const text = (f: RenderedFragment) => ({ map: f.map.toString(), backends: f.backends.toString() });
+const mapLines = (map: string) => map.split("\n").filter((l) => l && !l.startsWith("#"));
+const backendNamesIn = (backends: string) => [...backends.matchAll(/^backend (\S+)$/gm)].map((m) => m[1]!);
+
+describe("rendering the load balancer config", () => {
+  let deps: TestDeps;
+  let dir: string;
+  beforeAll(async () => {
+    deps = await createTestDeps();
+    dir = mkdtempSync(path.join(os.tmpdir(), "ocim-lbr-"));
+  });
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await deps.close();
+  });
+
+  it("routes every domain of an instance to its backend, with one server line per active appserver, from the database", async () => {
+    const lb = await makeLoadBalancer(deps);
+    const site = await makeInstance(deps, { loadBalancerId: lb.id, externalDomains: ["WWW.Example.COM"] });
+    const active = await makeAppServer(deps, site.id, { status: "running", isActive: true, publicIp: "10.1.2.3" });
+    const demo = await makeAppServer(deps, site.id, { status: "running", isActive: true, publicIp: "127.0.0.5", configSnapshot: { variables: { EDXAPP_LMS_NGINX_PORT: 18001 } } });
+    await makeAppServer(deps, site.id, { status: "running", isActive: false, publicIp: "10.9.9.1" });
+    await makeAppServer(deps, site.id, { status: "failed", isActive: true, publicIp: "10.9.9.2" });
+    await makeAppServer(deps, site.id, { status: "running", isActive: true, publicIp: null });
+    await makeInstance(deps, { loadBalancerId: lb.id, isArchived: true });
+    await makeInstance(deps); // on no balancer
+
+    const { input } = await loadRenderInput(deps, lb.id);
+    const out = text(renderFragment(input));
+    const backend = `${lb.fragmentName}-inst-${site.id}`;
+    expect(mapLines(out.map)).toEqual(
+      [site.internalLmsDomain, site.studioDomain, site.previewDomain, site.ecommerceDomain, site.discoveryDomain, site.appsDomain, "www.example.com"].map((d) => `${d} ${backend}`),
+    );
+    const { user, password } = basicAuthFor(deps.secrets, site);
+    const auth = `"Basic ${Buffer.from(`${user}:${password}`).toString("base64")}"`;
+    expect(out.backends).toContain(
+      [
+        `backend ${backend}`,
+        `  # ${site.internalLmsDomain}`,
+        "  balance roundrobin",
+        "  option redispatch",
+        "  cookie OCIMSRV insert indirect nocache",
+        `  http-request set-header Authorization ${auth} unless { req.hdr(authorization) -m found }`,
+        "  option httpchk",
+        `  http-check send meth GET uri /heartbeat ver HTTP/1.1 hdr Host ${site.internalLmsDomain} hdr Authorization ${auth}`,
+        "  http-check expect status 200",
+        `  server as-${active.id} 10.1.2.3:80 check cookie ${lb.fragmentName}-as-${active.id}`,
+        `  server as-${demo.id} 127.0.0.5:18001 check cookie ${lb.fragmentName}-as-${demo.id}`,
+        "",
+      ].join("\n"),
+    );
+    expect(out.backends.match(/^ {2}server /gm)).toHaveLength(2);
+    expect(backendNamesIn(out.backends)).toEqual([`${lb.fragmentName}-maintenance`, backend]);
+    removeLoadBalancerFiles(lb);
+  });
+
+  it("maps an instance without an active appserver to the maintenance backend, which answers 503", () => {
+    const out = text(renderFragment({ fragmentName: "ocim", instances: [instance(4, [])] }));
+    expect(mapLines(out.map)).toEqual(["site4.example.test ocim-maintenance"]);
+    expect(backendNamesIn(out.backends)).toEqual(["ocim-maintenance"]);
+    expect(out.backends).toMatch(/^ {2}http-request return status 503 content-type "text\/html; charset=utf-8" .* string '<!doctype html>.*This site is down for maintenance.*'$/m);
+  });
+
+  it("keeps an instance's names when other instances come and go", () => {
+    const seven = instance(7, [{ id: 70, ip: "10.0.0.7", httpPort: 80 }]);
+    const alone = text(renderFragment({ fragmentName: "ocim", instances: [seven] }));
+    const crowd = text(renderFragment({ fragmentName: "ocim", instances: [instance(3, [{ id: 30, ip: "10.0.0.3", httpPort: 80 }]), seven, instance(9, [])] }));
+    const block = (text: string) => text.slice(text.indexOf("backend ocim-inst-7"), text.indexOf("\n\n", text.indexOf("backend ocim-inst-7")));
+    expect(block(crowd.backends)).toBe(block(alone.backends));
+    expect(block(alone.backends)).toContain("server as-70 10.0.0.7:80 check cookie ocim-as-70");
+    expect(mapLines(crowd.map)).toContain("site7.example.test ocim-inst-7");
+    expect(text(renderFragment({ fragmentName: "ocim", instances: [seven] }))).toEqual(alone);
+  });
+
+  it("lets two consoles share one haproxy: their fragments have no name in common and load together", async () => {
+    const same = [instance(1, [{ id: 1, ip: "10.0.0.1", httpPort: 80 }]), instance(2, [])];
+    const a = text(renderFragment({ fragmentName: "console-a", instances: same }));
+    const b = text(renderFragment({ fragmentName: "console-b", instances: [instance(1, [{ id: 1, ip: "10.0.0.2", httpPort: 80 }], ["other1.example.test"])] }));
+    expect(backendNamesIn(a.backends).filter((n) => backendNamesIn(b.backends).includes(n))).toEqual([]);
+    const files = { mapA: path.join(dir, "a.map"), mapB: path.join(dir, "b.map"), main: path.join(dir, "main.cfg"), fa: path.join(dir, "a.cfg"), fb: path.join(dir, "b.cfg") };
+    writeFileSync(files.mapA, a.map);
+    writeFileSync(files.mapB, b.map);
+    writeFileSync(files.fa, a.backends);
+    writeFileSync(files.fb, b.backends);
+    writeFileSync(
+      files.main,
+      ["defaults", "  mode http", "  timeout connect 5s", "  timeout client 30s", "  timeout server 30s", "frontend shared", "  bind 127.0.0.1:8080",
+        `  ${sharedFrontendRule(files.mapA)}`, `  ${sharedFrontendRule(files.mapB)}`, "  default_backend console-a-maintenance", ""].join("\n"),
+    );
+    const bin = resolveHaproxyBin(undefined);
+    await expect(checkConfig(bin, [files.main, files.fa, files.fb], 20_000, {})).resolves.toBe("");
+    // The same fragment twice is what a clash looks like to haproxy.
+    await expect(checkConfig(bin, [files.main, files.fa, files.fa], 20_000, {})).rejects.toThrow(/same name/);
+  });
+
+  it("writes a whole local haproxy.cfg that haproxy accepts, with IPv6 appservers bracketed", async () => {
+    const out = renderFragment({ fragmentName: "ocim", instances: [instance(1, [{ id: 5, ip: "2001:db8::5", httpPort: 8000 }])] });
+    const mapPath = path.join(dir, "local.map");
+    const cfg = renderLocalConfig(out, { mapPath, bind: "::1", port: 8080, statsSocket: path.join(dir, "s.sock") }).toString();
+    expect(cfg).toContain("  server as-5 [2001:db8::5]:8000 check cookie ocim-as-5");
+    expect(cfg).toContain("  bind [::1]:8080");
+    expect(cfg).toContain(`  use_backend %[req.hdr(host),lower,word(1,:),map(${mapPath},ocim-unknown)]`);
+    writeFileSync(mapPath, out.map);
+    writeFileSync(path.join(dir, "local.cfg"), cfg);
+    await expect(checkConfig(resolveHaproxyBin(undefined), [path.join(dir, "local.cfg")], 20_000, {})).resolves.toBe("");
+  });
+
+  it("refuses input that would break the file instead of writing it", () => {
+    const render = (instances: LbInstance[], fragmentName = "ocim") => () => renderFragment({ fragmentName, instances });
+    const expectError = (fn: () => unknown, code: string, message: string) => {
+      const err = (() => {
+        try {
+          fn();
+        } catch (e) {
+          return e;
+        }
+      })() as AppError;
+      expect(err).toBeInstanceOf(AppError);
+      expect(err.code).toBe(code);
+      expect(err.message).toBe(message);
+    };
+    expectError(render([instance(1, [{ id: 2, ip: "10.0.0.1:80\n  server evil 6.6.6.6", httpPort: 80 }])]), "validation",
+      'AppServer 2 has an invalid public IP "10.0.0.1:80\\n  server evil 6.6.6.6".');
+    expectError(render([instance(1, []), instance(2, [], ["site1.example.test"])]), "conflict",
+      "The domain site1.example.test belongs to two instances (1 and 2) on this load balancer; change one of them.");
+    expectError(render([instance(1, [], ["bad domain.example.test"])]), "validation", 'Instance 1 has an invalid domain "bad domain.example.test".');
+    expectError(render([], "Has Spaces"), "validation", 'The fragment name "Has Spaces" must be 1-40 lowercase letters, digits, "-" or "_".');
+    expectError(render([instance(1, [{ id: 3, ip: "10.0.0.1", httpPort: 0 }])]), "validation", "AppServer 3 has an invalid HTTP port 0.");
+    expectError(() => createLocalTarget(deps, { name: "main", configPath: "/srv/my lb/haproxy.cfg", mapPath: "/srv/lb/domains.map" }), "validation",
+      'The config path of load balancer main must be an absolute path of letters, digits, ".", "_", "-" and "/" (got "/srv/my lb/haproxy.cfg").');
+    expectError(() => createLocalTarget(deps, { name: "main", configPath: "/srv/lb/haproxy.cfg", mapPath: "domains.map" }), "validation",
+      'The map path of load balancer main must be an absolute path of letters, digits, ".", "_", "-" and "/" (got "domains.map").');
+  });
+
+  it("bumps the version of an instance's balancer, and of the one it left, in the caller's transaction", async () => {
+    const [from, to] = [await makeLoadBalancer(deps), await makeLoadBalancer(deps)];
+    const moved = await makeInstance(deps, { loadBalancerId: to.id });
+    const loose = await makeInstance(deps);
+    const version = async (id: number) => (await deps.db.loadBalancer.findUniqueOrThrow({ where: { id } })).configurationVersion;
+
+    expect(await deps.db.$transaction((tx) => bumpConfiguration(tx, { instanceId: moved.id, formerLoadBalancerId: from.id }))).toEqual([to.id, from.id]);
+    expect([await version(from.id), await version(to.id)]).toEqual([1, 1]);
+    expect(await deps.db.$transaction((tx) => bumpConfiguration(tx, { instanceId: loose.id }))).toEqual([]);
+    // Rolled back with the change it belonged to.
+    await deps.db.$transaction(async (tx) => {
+      await bumpConfiguration(tx, { instanceId: moved.id });
+      throw new Error("the change failed");
+    }).catch(() => undefined);
+    expect(await version(to.id)).toBe(1);
+    for (const lb of [from, to]) removeLoadBalancerFiles(lb);
+  });
+});
