@@ -3,7 +3,8 @@
 // insert, and published to Redis only after that insert committed, so a socket never shows a
 // line the database does not have. One batch is in flight at a time: seq order is publish order.
 import type { Deps } from "../../deps.js";
-import { logChannel, type LogLevel, type LogLine, type LogLinesMessage } from "./live-channels.js";
+import type { LogLevel } from "./live-channels.js";
+import { publishLogLines } from "./publish.js";
 import { createMasker } from "./mask-secrets.js";
 import { insertLogBatch, isSeqConflict, maxLogSeq } from "./insert-log-batch.js";
 
@@ -47,7 +48,6 @@ export function createLogWriter(deps: Pick<Deps, "db" | "redis" | "log" | "now">
   const highWater = opts.highWaterLines ?? batchLines * 4;
   const mask = createMasker(opts.secrets);
   const log = deps.log.child({ appServerId: opts.appServerId, instanceId: opts.instanceId });
-  const channel = logChannel(opts.appServerId);
 
   let queue: Queued[] = [];
   let firstQueuedAt = 0;
@@ -83,10 +83,9 @@ export function createLogWriter(deps: Pick<Deps, "db" | "redis" | "log" | "now">
 
   async function publish(batch: Queued[], firstSeq: number): Promise<void> {
     const at = deps.now().toISOString();
-    const lines: LogLine[] = batch.map((l, i) => ({ seq: firstSeq + i, level: l.level, text: l.text, at }));
-    const message: LogLinesMessage = { appServerId: opts.appServerId, lines };
+    const lines = batch.map((l, i) => ({ seq: firstSeq + i, level: l.level, text: l.text, at }));
     // The lines are stored: a viewer that misses this message fetches them by seq. Never fail the writer for it.
-    await deps.redis.publish(channel, JSON.stringify(message)).catch((err) => log.warn({ err }, "logs.writer.publish_failed"));
+    await publishLogLines(deps, opts.appServerId, lines).catch((err) => log.warn({ err }, "logs.writer.publish_failed"));
   }
 
   function startBatch(): void {

@@ -6,6 +6,7 @@ import { getViewableAppServer } from "../../domain/logs/get-viewable-appserver.j
 import { readLog } from "../../domain/logs/read-log.js";
 import { renderPage } from "../render.js";
 import { parseLogQuery } from "./api-logs.js";
+import { idOr404 } from "./route-helpers.js";
 
 /** Lines rendered with the page; the viewer streams the rest. */
 export const PAGE_TAIL_LINES = 200;
@@ -14,13 +15,13 @@ export function appServerLogRoutes(deps: Deps): Router {
   const router = Router();
 
   router.get("/appservers/:id", async (req, res) => {
-    const appServer = await getViewableAppServer(deps, { appServerId: Number(req.params.id), user: req.user ?? null });
+    const appServer = await getViewableAppServer(deps, { appServerId: idOr404(req.params.id, "AppServer"), user: req.user ?? null });
     const log = await readLog(deps, { appServerId: appServer.id, limit: PAGE_TAIL_LINES });
     await renderPage(res, "appservers/show", { title: `${appServer.name} · ${appServer.instance.name}`, appServer, log });
   });
 
   router.get("/appservers/:id/log.json", async (req, res) => {
-    const appServer = await getViewableAppServer(deps, { appServerId: Number(req.params.id), user: req.user ?? null });
+    const appServer = await getViewableAppServer(deps, { appServerId: idOr404(req.params.id, "AppServer"), user: req.user ?? null });
     const page = await readLog(deps, parseLogQuery(appServer.id, req.query));
     res.json({ appServerId: appServer.id, lines: page.lines, more: page.more });
   });
