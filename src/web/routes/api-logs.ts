@@ -4,7 +4,7 @@
 //   neither        the last lines
 //   &limit=<n>     1 to 2000 (default 200)
 // Mounted before apiRoutes, whose catch-all answers 404 for every path it does not know.
-import { Router } from "express";
+import { Router, type Request } from "express";
 import { z } from "zod";
 import type { Deps } from "../../deps.js";
 import { getViewableAppServer } from "../../domain/logs/get-viewable-appserver.js";
@@ -22,7 +22,7 @@ const logQuery = z.strictObject({
     .refine((n) => n >= 1 && n <= MAX_READ_LIMIT, limitProblem).optional(),
 }).refine((q) => q.after === undefined || q.before === undefined, { message: "give after or before, not both", path: ["after"] });
 
-/** The page of the log a query asks for (shared with the console's log.json), or a 400 saying what is wrong. */
+/** The page of the log a query asks for, or a 400 saying what is wrong. */
 export function parseLogQuery(appServerId: number, query: unknown): LogPage {
   const { after, before, limit = DEFAULT_READ_LIMIT } = parseQuery(logQuery, query);
   if (after !== undefined) return { appServerId, after, limit };
@@ -30,12 +30,15 @@ export function parseLogQuery(appServerId: number, query: unknown): LogPage {
   return { appServerId, limit };
 }
 
+/** The JSON answer of a log request, for the API and the console's log.json alike. */
+export async function logPageJson(deps: Deps, req: Request) {
+  const appServer = await getViewableAppServer(deps, { appServerId: idOr404(req.params.id, "AppServer"), user: req.user ?? null });
+  const page = await readLog(deps, parseLogQuery(appServer.id, req.query));
+  return { appServerId: appServer.id, lines: page.lines, more: page.more };
+}
+
 export function apiLogRoutes(deps: Deps): Router {
   const router = Router();
-  router.get("/appservers/:id/logs", bearer(deps), async (req, res) => {
-    const appServer = await getViewableAppServer(deps, { appServerId: idOr404(req.params.id, "AppServer"), user: req.user ?? null });
-    const page = await readLog(deps, parseLogQuery(appServer.id, req.query));
-    res.json({ appServerId: appServer.id, lines: page.lines, more: page.more });
-  });
+  router.get("/appservers/:id/logs", bearer(deps), async (req, res) => void res.json(await logPageJson(deps, req)));
   return router;
 }

@@ -5,7 +5,7 @@ import type { Deps } from "../../deps.js";
 import { getViewableAppServer } from "../../domain/logs/get-viewable-appserver.js";
 import { readLog } from "../../domain/logs/read-log.js";
 import { renderPage } from "../render.js";
-import { parseLogQuery } from "./api-logs.js";
+import { logPageJson } from "./api-logs.js";
 import { idOr404 } from "./route-helpers.js";
 
 /** Lines rendered with the page; the viewer streams the rest. */
@@ -20,11 +20,7 @@ export function appServerLogRoutes(deps: Deps): Router {
     await renderPage(res, "appservers/show", { title: `${appServer.name} · ${appServer.instance.name}`, appServer, log });
   });
 
-  router.get("/appservers/:id/log.json", async (req, res) => {
-    const appServer = await getViewableAppServer(deps, { appServerId: idOr404(req.params.id, "AppServer"), user: req.user ?? null });
-    const page = await readLog(deps, parseLogQuery(appServer.id, req.query));
-    res.json({ appServerId: appServer.id, lines: page.lines, more: page.more });
-  });
+  router.get("/appservers/:id/log.json", async (req, res) => void res.json(await logPageJson(deps, req)));
 
   return router;
 }
