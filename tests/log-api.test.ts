@@ -121,7 +121,9 @@ describe("reading an appserver's log: API and console JSON", () => {
     expect(res.status).toBe(200);
     const text = visibleText(res.text);
     expect(text).toContain("Demo University › AppServer 1");
-    expect(text).toContain("Status new VM pending Active no");
+    expect(text).toContain("AppServer 1 new");
+    expect(text).toContain("Step Queued: waiting for a worker VM pending · local");
+    expect(text).toContain("Cancel provisioning");
     expect(text).toContain("Load earlier lines");
     expect(text).toContain("TASK [step 251] TASK [step 252]");
     expect(text).not.toContain("TASK [step 250]");

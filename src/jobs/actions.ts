@@ -6,6 +6,7 @@ import { activateAppServer, deactivateAppServer } from "../domain/appservers/act
 import { terminateAppServer } from "../domain/appservers/terminate-appserver.js";
 import type { ProvisioningPorts } from "../domain/provisioning/ports.js";
 import { JOB } from "./names.js";
+import { announceAppServer } from "../domain/appservers/publish-status.js";
 import type { Payload } from "./payloads.js";
 
 async function actorOf(deps: Pick<Deps, "db">, actorId: number | null): Promise<Actor> {
@@ -21,6 +22,7 @@ export async function enqueueApply(deps: Pick<Deps, "jobs">, loadBalancerId: num
 export async function runActivate(deps: Deps, p: Payload<typeof JOB.activateAppServer>): Promise<string> {
   const result = await activateAppServer(deps, { appServerId: p.appServerId, actor: await actorOf(deps, p.actorId), deactivateOthers: p.deactivateOthers });
   await enqueueApply(deps, result.loadBalancerId);
+  for (const id of [...result.activated, ...result.deactivated]) await announceAppServer(deps, id);
   return p.deactivateOthers && result.deactivated.length
     ? `Activated; ${result.deactivated.length} other appserver(s) deactivated.`
     : "Activated.";
@@ -29,11 +31,13 @@ export async function runActivate(deps: Deps, p: Payload<typeof JOB.activateAppS
 export async function runDeactivate(deps: Deps, p: Payload<typeof JOB.deactivateAppServer>): Promise<string> {
   const result = await deactivateAppServer(deps, { appServerId: p.appServerId, actor: await actorOf(deps, p.actorId) });
   await enqueueApply(deps, result.loadBalancerId);
+  await announceAppServer(deps, p.appServerId);
   return "Deactivated.";
 }
 
 export async function runTerminate(deps: Deps, p: Payload<typeof JOB.terminateAppServer>, ports: ProvisioningPorts): Promise<string> {
   const as = await deps.db.appServer.findUniqueOrThrow({ where: { id: p.appServerId }, select: { providerKind: true } });
   await terminateAppServer(deps, { appServerId: p.appServerId, actor: await actorOf(deps, p.actorId), provider: ports.provider(as.providerKind) });
+  await announceAppServer(deps, p.appServerId);
   return "Terminated; the VM was deleted.";
 }

@@ -4,6 +4,7 @@ import type { Deps } from "../deps.js";
 import { provisionAppServer, PlaybookNotStarted } from "../domain/provisioning/provision-appserver.js";
 import type { ProvisioningPorts } from "../domain/provisioning/ports.js";
 import { transition } from "../domain/appservers/status.js";
+import { announceAppServer } from "../domain/appservers/publish-status.js";
 import { createRunLog } from "../domain/provisioning/run-log.js";
 import { AppError } from "../errors.js";
 
@@ -35,5 +36,6 @@ export async function handleProvisioningFailure(deps: Deps, data: { appServerId?
   } else {
     return;
   }
+  await announceAppServer(deps, id);
   await log.error(`Provisioning stopped: ${reason}`);
 }

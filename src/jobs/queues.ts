@@ -18,11 +18,15 @@ export interface Jobs {
 export function createJobs(redis: Redis, prefix = "ocim"): Jobs {
   const queues = new Map<QueueName, Queue>();
   const events = new Map<QueueName, QueueEvents>();
+  const connections: Redis[] = [];
   // QueueEvents blocks on its own connection; made only by processes that wait for outcomes.
   const eventsOf = async (name: QueueName) => {
     let e = events.get(name);
     if (!e) {
-      e = new QueueEvents(name, { connection: redis.duplicate(), prefix });
+      const connection = redis.duplicate();
+      e = new QueueEvents(name, { connection, prefix });
+      // BullMQ leaves a connection it was given open on close(): ours to end (in close()).
+      connections.push(connection);
       events.set(name, e);
       await e.waitUntilReady();
     }
@@ -63,6 +67,7 @@ export function createJobs(redis: Redis, prefix = "ocim"): Jobs {
     },
     async close() {
       await Promise.all([...events.values()].map((e) => e.close()));
+      for (const c of connections) c.disconnect();
       await Promise.all([...queues.values()].map((q) => q.close()));
     },
   };

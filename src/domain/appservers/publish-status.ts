@@ -26,3 +26,12 @@ export async function publishAppServerStatus(deps: Pick<Deps, "redis" | "log" | 
     deps.log.warn({ err, appServerId: change.appServerId }, "appserver.status.publish_failed");
   }
 }
+
+/** Publishes an appserver's current status fields as stored (after a committed change). */
+export async function announceAppServer(deps: Pick<Deps, "db" | "redis" | "log" | "now">, appServerId: number): Promise<void> {
+  const row = await deps.db.appServer.findUnique({
+    where: { id: appServerId },
+    select: { instanceId: true, status: true, vmStatus: true, isActive: true, failureSummary: true },
+  });
+  if (row) await publishAppServerStatus(deps, { appServerId, ...row });
+}

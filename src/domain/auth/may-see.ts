@@ -12,3 +12,8 @@ export function maySeeAppServer(user: SessionUser | null | undefined, _appServer
 export function maySeeInstance(user: SessionUser | null | undefined, _instance: { id: number }): boolean {
   return Boolean(user);
 }
+
+/** Secrets (the basic-auth password of the authenticated link, unmasked variables) are for admins. */
+export function maySeeSecrets(user: SessionUser | null | undefined): boolean {
+  return user?.role === "admin";
+}

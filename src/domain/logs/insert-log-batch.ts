@@ -4,8 +4,9 @@
 import type { Deps } from "../../deps.js";
 import type { LogLevel } from "./live-channels.js";
 
+/** `db` may be a transaction, so a caller can store a read offset in the same commit. */
 export async function insertLogBatch(
-  deps: Pick<Deps, "db">,
+  deps: { db: Pick<Deps["db"], "$executeRaw"> },
   input: { appServerId: number; firstSeq: number; lines: readonly { text: string; level: LogLevel }[] },
 ): Promise<void> {
   const seqs = input.lines.map((_, i) => input.firstSeq + i);

@@ -3,8 +3,6 @@
 // credentials, Authorization headers) are masked before a line is written.
 export const MASK = "••••••";
 
-/** Keys whose values are secrets: the same rule the console uses to mask the variables. */
-const SECRET_KEY_RE = /(PASS|PASSWORD|PASSWD|SECRET|TOKEN|_KEY)$/i;
 
 /** Shorter values cannot be masked without masking ordinary words all over the log. */
 const MIN_SECRET_LENGTH = 4;
@@ -36,23 +34,6 @@ export function createMasker(secrets: readonly string[]): Masker {
       return bare === MASK ? `${key}${bare}` : `${key}${MASK}`;
     });
   };
-}
-
-/** The values under secret-looking keys anywhere in the playbook variables, to pass to createMasker. */
-export function secretValuesFromVariables(vars: unknown): string[] {
-  const found: string[] = [];
-  const visit = (value: unknown, key: string | null): void => {
-    if (Array.isArray(value)) return value.forEach((v) => visit(v, key));
-    if (value && typeof value === "object") {
-      for (const [k, v] of Object.entries(value)) visit(v, k);
-      return;
-    }
-    if (key && SECRET_KEY_RE.test(key) && (typeof value === "string" || typeof value === "number")) {
-      found.push(String(value));
-    }
-  };
-  visit(vars, null);
-  return found;
 }
 
 function escapeRegExp(s: string): string {

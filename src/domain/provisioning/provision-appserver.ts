@@ -7,7 +7,8 @@
 //   exit-code file appears. A failed VM is kept for debugging; a VM that never came up is deleted.
 import type { Deps } from "../../deps.js";
 import type { ConfigSnapshot } from "../appservers/launch-appserver.js";
-import { transition } from "../appservers/status.js";
+import { transition as move, type TransitionName } from "../appservers/status.js";
+import { announceAppServer } from "../appservers/publish-status.js";
 import { AppError } from "../../errors.js";
 import { secretValues } from "./variables.js";
 import type { ProvisioningPorts, Vm, VmProvider, VmShell } from "./ports.js";
@@ -18,6 +19,13 @@ import { createRunLog, type RunLog } from "./run-log.js";
 import { failureSummaryFromLog } from "./summarize-log.js";
 
 export const PLAYBOOK_STARTED = "playbook-started";
+
+/** A named transition, then the news to every open page (after the compare-and-set committed). */
+async function transition(deps: Deps, id: number, name: TransitionName, extra: Parameters<typeof move>[3] = {}) {
+  const result = await move(deps.db, id, name, extra);
+  await announceAppServer(deps, id);
+  return result;
+}
 const FINAL = new Set(["running", "failed", "error", "terminated"]);
 const POLL_MS = 1_000;
 
@@ -41,7 +49,7 @@ export async function provisionAppServer(deps: Deps, input: { appServerId: numbe
   try {
     const provider = ports.provider(as.providerKind);
     if (as.status === "new") {
-      await transition(deps.db, as.id, "requestVm");
+      await transition(deps, as.id, "requestVm");
       await log.info(`Requesting VM ${vmNameFor(snapshot, as.number)} from the ${as.providerKind} provider.`);
       as = (await load())!;
     }
@@ -50,7 +58,7 @@ export async function provisionAppServer(deps: Deps, input: { appServerId: numbe
       vm = await ensureVm(deps, as.id, provider, vmNameFor(snapshot, as.number), as.providerServerId, log);
       vm = await waitForVm(deps, as.id, provider, vm, as.statusChangedAt, log, opts);
       if (!vm) return "error";
-      await transition(deps.db, as.id, "startConfiguring", { publicIp: vm.publicIp, vmStatus: "ready" });
+      await transition(deps, as.id, "startConfiguring", { publicIp: vm.publicIp, vmStatus: "ready" });
       as = (await load())!;
     }
     if (as.status !== "configuring") return as.status;
@@ -79,13 +87,14 @@ async function waitForVm(deps: Deps, id: number, provider: VmProvider, vm: Vm, s
     if (current.status !== lastStatus) {
       lastStatus = current.status;
       await deps.db.appServer.update({ where: { id }, data: { vmStatus: current.status } });
+      await announceAppServer(deps, id);
       await log.info(`VM is ${current.status}.`);
     }
     const cancelled = (await deps.db.appServer.findUnique({ where: { id }, select: { status: true } }))?.status !== "waiting";
     if (current.status === "failed" || Date.now() > deadline || cancelled) {
       const why = cancelled ? "Cancelled while waiting for the VM." : current.status === "failed" ? "The provider reports the VM as failed." : `The VM did not become reachable within ${deps.config.VM_READY_TIMEOUT_MINUTES} minutes.`;
       await provider.deleteServer(current.id);
-      if (!cancelled) await transition(deps.db, id, "markError", { failureSummary: why, vmStatus: "terminated" });
+      if (!cancelled) await transition(deps, id, "markError", { failureSummary: why, vmStatus: "terminated" });
       else await deps.db.appServer.update({ where: { id }, data: { vmStatus: "terminated" } });
       await log.error(`${why} The VM was deleted.`);
       return null;
@@ -143,17 +152,17 @@ async function finish(deps: Deps, id: number, outcome: Awaited<ReturnType<typeof
   }
   if (outcome.kind === "timeout") {
     await shell.exec(killCommand(paths), { timeoutMs: 30_000 });
-    await transition(deps.db, id, "markFailed", { failureSummary: outcome.reason });
+    await transition(deps, id, "markFailed", { failureSummary: outcome.reason });
     await log.error(`${outcome.reason} The playbook was stopped; the VM is kept for debugging.`);
     return "failed";
   }
   if (outcome.exitCode === 0) {
-    await transition(deps.db, id, "markRunning", { failureSummary: "" });
+    await transition(deps, id, "markRunning", { failureSummary: "" });
     await log.info("The playbook finished successfully. The appserver is running.");
     return "running";
   }
   const summary = (await failureSummaryFromLog(deps, id)) || `The playbook exited with code ${outcome.exitCode}.`;
-  await transition(deps.db, id, "markFailed", { failureSummary: summary });
+  await transition(deps, id, "markFailed", { failureSummary: summary });
   await log.error(`The playbook failed (exit ${outcome.exitCode}). ${summary} The VM is kept: SSH in to debug.`);
   return "failed";
 }

@@ -1,10 +1,13 @@
 // The log of one provisioning run: Ocim's own lines and the playbook's, in one sequence per
 // appserver. Playbook lines are stored in the same transaction as the byte offset they end at,
 // so a worker that dies at any moment leaves either both or neither: a resumed job re-reads from
-// the stored offset and no line is lost or stored twice (DESIGN §5, §7).
+// the stored offset and no line is lost or stored twice (DESIGN §5, §7). A chunk read from the VM
+// (up to 1 MiB) is one multi-row insert, the batching of the log writer.
 import type { Deps } from "../../deps.js";
-import type { LogLevel } from "../../generated/prisma/enums.ts";
-import { publishLogLines, type PublishedLine } from "../logs/publish.js";
+import { insertLogBatch, maxLogSeq } from "../logs/insert-log-batch.js";
+import { logChannel, type LogLevel, type LogLinesMessage } from "../logs/live-channels.js";
+import { createMasker } from "../logs/mask-secrets.js";
+import { prepareLine } from "../logs/log-writer.js";
 
 export interface RunLog {
   info(text: string): Promise<void>;
@@ -15,32 +18,27 @@ export interface RunLog {
   close(): Promise<void>;
 }
 
-const MASK = "••••••";
+/** Rows per insert: keeps each statement's arrays reasonable for a 1 MiB chunk of short lines. */
+const ROWS_PER_INSERT = 5000;
 
-export function maskSecrets(text: string, secrets: string[]): string {
-  let out = text;
-  for (const s of secrets) if (s && out.includes(s)) out = out.replaceAll(s, MASK);
-  return out;
-}
-
-export async function createRunLog(deps: Pick<Deps, "db" | "redis">, appServerId: number, secrets: string[]): Promise<RunLog> {
-  const last = await deps.db.logEntry.aggregate({ where: { appServerId }, _max: { seq: true } });
-  let seq = last._max.seq ?? 0;
+export async function createRunLog(deps: Pick<Deps, "db" | "redis" | "now">, appServerId: number, secrets: string[]): Promise<RunLog> {
+  const mask = createMasker(secrets);
+  let seq = await maxLogSeq(deps, appServerId);
 
   async function store(entries: { level: LogLevel; text: string }[], offset?: number): Promise<void> {
-    if (entries.length === 0 && offset === undefined) return;
-    const rows = entries.map((e) => ({ appServerId, seq: ++seq, level: e.level, text: maskSecrets(e.text, secrets) }));
-    try {
-      await deps.db.$transaction(async (tx) => {
-        if (rows.length) await tx.logEntry.createMany({ data: rows });
-        if (offset !== undefined) await tx.appServer.update({ where: { id: appServerId }, data: { logOffset: BigInt(offset) } });
-      });
-    } catch (err) {
-      seq -= rows.length;
-      throw err;
-    }
-    const published: PublishedLine[] = rows.map((r) => ({ seq: r.seq, level: r.level, text: r.text, at: Date.now() }));
-    if (published.length) await publishLogLines(deps, appServerId, published);
+    const lines = entries.map((e) => ({ level: e.level, text: prepareLine(e.text, mask) }));
+    const firstSeq = seq + 1;
+    await deps.db.$transaction(async (tx) => {
+      for (let i = 0; i < lines.length; i += ROWS_PER_INSERT) {
+        await insertLogBatch({ db: tx }, { appServerId, firstSeq: firstSeq + i, lines: lines.slice(i, i + ROWS_PER_INSERT) });
+      }
+      if (offset !== undefined) await tx.appServer.update({ where: { id: appServerId }, data: { logOffset: BigInt(offset) } });
+    });
+    seq += lines.length;
+    if (lines.length === 0) return;
+    const at = deps.now().toISOString();
+    const message: LogLinesMessage = { appServerId, lines: lines.map((l, i) => ({ seq: firstSeq + i, level: l.level, text: l.text, at })) };
+    await deps.redis.publish(logChannel(appServerId), JSON.stringify(message));
   }
 
   const line = (level: LogLevel) => (text: string) => store([{ level, text: `[ocim] ${text}` }]);

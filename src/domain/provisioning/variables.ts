@@ -4,6 +4,7 @@
 // defines (data/openedx-configuration-vars.tsv, from openedx/configuration), so a typo never reaches a 2-hour deployment.
 import { parse as parseYaml } from "yaml";
 import type { BasicAuth } from "../instances/secret.js";
+import { MASK } from "../logs/mask-secrets.js";
 
 export interface VariableSource {
   name: string;
@@ -24,7 +25,7 @@ export interface SshUser {
 }
 
 /** Names whose values are secrets: masked on pages and in logs. */
-export const SECRET_VARIABLE_RE = /(PASS|PASSWORD|SECRET|TOKEN|_KEY)$/i;
+export const SECRET_VARIABLE_RE = /(PASS|PASSWORD|PASSWD|SECRET|TOKEN|_KEY)$/i;
 
 export function generateBaseVariables(instance: VariableSource, auth: BasicAuth, sshUsers: SshUser[]): Record<string, unknown> {
   const lms = instance.internalLmsDomain;
@@ -88,7 +89,7 @@ export function maskVariables(value: unknown, keyName = ""): unknown {
   if (isMapping(value)) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskVariables(v, k)]));
   }
-  if (SECRET_VARIABLE_RE.test(keyName) && value !== "" && value !== null && value !== undefined) return "••••••";
+  if (SECRET_VARIABLE_RE.test(keyName) && value !== "" && value !== null && value !== undefined) return MASK;
   return value;
 }
 
@@ -96,5 +97,5 @@ export function maskVariables(value: unknown, keyName = ""): unknown {
 export function secretValues(value: unknown, keyName = ""): string[] {
   if (Array.isArray(value)) return value.flatMap((v) => secretValues(v, keyName));
   if (isMapping(value)) return Object.entries(value).flatMap(([k, v]) => secretValues(v, k));
-  return SECRET_VARIABLE_RE.test(keyName) && typeof value === "string" && value.length >= 4 ? [value] : [];
+  return SECRET_VARIABLE_RE.test(keyName) && (typeof value === "string" || typeof value === "number") && String(value).length >= 4 ? [String(value)] : [];
 }

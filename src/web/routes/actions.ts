@@ -5,6 +5,7 @@ import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
 import { launchAppServer } from "../../domain/appservers/launch-appserver.js";
 import { cancelAppServer } from "../../domain/appservers/cancel-appserver.js";
+import { announceAppServer } from "../../domain/appservers/publish-status.js";
 import { runAppServerAction, ACTIONS, type ActionName } from "./run-appserver-action.js";
 import { createDemoInstance } from "../../domain/instances/create-demo-instance.js";
 import { flash } from "../middleware.js";
@@ -25,6 +26,7 @@ export function actionRoutes(deps: Deps): Router {
   router.post("/appservers/:id/cancel", async (req, res) => {
     const appServerId = idOr404(req.params.id, "AppServer");
     await cancelAppServer(deps, { appServerId, actor: actorOf(req) });
+    await announceAppServer(deps, appServerId);
     flash(req, "ok", "Provisioning was cancelled; the playbook is being stopped. The VM is kept for debugging.");
     res.redirect(303, `/appservers/${appServerId}`);
   });

@@ -85,7 +85,7 @@ export function apiRoutes(deps: Deps): Router {
     parseBody(noBody, req.body);
     const user = req.user!;
     const as = await launchAppServer(deps, { instanceId: pathId(req, "instance"), actor: { id: user.id, login: user.githubLogin } });
-    res.status(202).location(`/api/v1/appservers/${as.id}`).json(await getAppServer(deps, { id: as.id }));
+    res.status(202).location(`/api/v1/appservers/${as.id}`).json(await getAppServer(deps, { id: as.id, user: req.user }));
   });
 
   // Activate (optionally deactivating the others), deactivate, terminate: each a job; the answer
@@ -100,14 +100,14 @@ export function apiRoutes(deps: Deps): Router {
       if (outcome.state === "failed") throw new AppError("rule", outcome.message);
       res.status(outcome.state === "pending" ? 202 : 200).json({
         message: outcome.state === "pending" ? "Still running; poll the appserver." : outcome.message,
-        appServer: await getAppServer(deps, { id }),
+        appServer: await getAppServer(deps, { id, user: req.user }),
       });
     });
   }
 
   router.get("/appservers/:id", async (req, res) => {
     parseQuery(noQuery, req.query);
-    res.json(await getAppServer(deps, { id: pathId(req, "appserver") }));
+    res.json(await getAppServer(deps, { id: pathId(req, "appserver"), user: req.user }));
   });
 
   router.use((req) => {

@@ -1,10 +1,12 @@
-// The console's appserver page (minimal for now: name, status, live log) and the JSON the log
-// viewer fetches for "load earlier" and to fill gaps. Mounted after requireLogin.
+// The console's appserver page (status, step, authenticated link, actions, frozen configuration,
+// live log) and the JSON the log viewer fetches for "load earlier" and to fill gaps.
 import { Router } from "express";
 import type { Deps } from "../../deps.js";
 import { getViewableAppServer } from "../../domain/logs/get-viewable-appserver.js";
 import { readLog } from "../../domain/logs/read-log.js";
 import { renderPage } from "../render.js";
+import { getAppServerDetail } from "../../domain/appservers/get-appserver-detail.js";
+import { LOCAL_NOT_ISOLATED } from "../../adapters/provider/local.js";
 import { logPageJson } from "./api-logs.js";
 import { idOr404 } from "./route-helpers.js";
 
@@ -15,9 +17,12 @@ export function appServerLogRoutes(deps: Deps): Router {
   const router = Router();
 
   router.get("/appservers/:id", async (req, res) => {
-    const appServer = await getViewableAppServer(deps, { appServerId: idOr404(req.params.id, "AppServer"), user: req.user ?? null });
-    const log = await readLog(deps, { appServerId: appServer.id, limit: PAGE_TAIL_LINES });
-    await renderPage(res, "appservers/show", { title: `${appServer.name} · ${appServer.instance.name}`, appServer, log });
+    const viewable = await getViewableAppServer(deps, { appServerId: idOr404(req.params.id, "AppServer"), user: req.user ?? null });
+    const [appServer, log] = await Promise.all([
+      getAppServerDetail(deps, { id: viewable.id, user: req.user! }),
+      readLog(deps, { appServerId: viewable.id, limit: PAGE_TAIL_LINES }),
+    ]);
+    await renderPage(res, "appservers/show", { title: `${appServer.name} · ${appServer.instance.name}`, appServer, log, localNote: LOCAL_NOT_ISOLATED });
   });
 
   router.get("/appservers/:id/log.json", async (req, res) => void res.json(await logPageJson(deps, req)));

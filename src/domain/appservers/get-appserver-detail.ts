@@ -1,0 +1,58 @@
+// Everything the appserver page shows: status fields, where provisioning is, the authenticated
+// link (its password only for those who may see secrets) and the frozen configuration, masked.
+import { stringify as toYaml } from "yaml";
+import type { Deps } from "../../deps.js";
+import type { SessionUser } from "../auth/login-github-user.js";
+import { maySeeSecrets } from "../auth/may-see.js";
+import { basicAuthFor } from "../instances/secret.js";
+import { MASK } from "../logs/mask-secrets.js";
+import { maskVariables } from "../provisioning/variables.js";
+import { PLAYBOOK_STARTED } from "../provisioning/provision-appserver.js";
+import type { ConfigSnapshot } from "./launch-appserver.js";
+import { httpPortOf } from "./health-gate.js";
+
+const FINAL = new Set(["running", "failed", "error", "terminated"]);
+
+export function stepOf(a: { status: string; vmStatus: string; stepCursor: string }): string {
+  switch (a.status) {
+    case "new": return "Queued: waiting for a worker";
+    case "waiting": return `Creating the VM (${a.vmStatus})`;
+    case "configuring": return a.stepCursor === PLAYBOOK_STARTED ? "Running the playbook" : "Preparing the VM: variables, configuration repository";
+    case "running": return "Provisioned";
+    case "failed": return "The playbook failed or was cancelled";
+    case "error": return "The VM never came up";
+    default: return "Terminated";
+  }
+}
+
+/** The authenticated link, and the same with the password masked for whoever may not see it. */
+export function authenticatedLink(secrets: Deps["secrets"], instance: { secretKeyEncrypted: string }, ip: string | null, port: number, reveal: boolean): string | null {
+  if (!ip) return null;
+  const auth = basicAuthFor(secrets, instance);
+  const host = port === 80 ? ip : `${ip}:${port}`;
+  return `http://${encodeURIComponent(auth.user)}:${reveal ? encodeURIComponent(auth.password) : MASK}@${host}/`;
+}
+
+export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "now">, input: { id: number; user: SessionUser }) {
+  const a = await deps.db.appServer.findUniqueOrThrow({
+    where: { id: input.id },
+    include: { instance: { select: { id: true, name: true, secretKeyEncrypted: true, pullRequestUrl: true } }, createdBy: { select: { githubLogin: true } } },
+  });
+  const snapshot = a.configSnapshot as unknown as ConfigSnapshot;
+  const reveal = maySeeSecrets(input.user);
+  const until = FINAL.has(a.status) ? a.statusChangedAt : deps.now();
+  const { secretKeyEncrypted: _secret, ...instance } = a.instance;
+  return {
+    ...a,
+    instance,
+    createdBy: a.createdBy?.githubLogin ?? null,
+    step: stepOf(a),
+    elapsedMs: until.getTime() - a.createdAt.getTime(),
+    link: a.status === "terminated" ? null : authenticatedLink(deps.secrets, a.instance, a.publicIp, httpPortOf(snapshot), reveal),
+    linkHasPassword: reveal,
+    settings: snapshot?.instance ?? {},
+    playbook: snapshot?.playbook ?? null,
+    variablesYaml: snapshot?.variables ? toYaml(maskVariables(snapshot.variables)) : "",
+    launchedAt: snapshot?.launchedAt ?? null,
+  };
+}
