@@ -71,21 +71,22 @@ describe("reading an appserver's log: API and console JSON", () => {
     await t.deps.db.user.update({ where: { githubLogin: "bob" }, data: { isActive: false } });
     const res = await api(`/api/v1/appservers/${appServerId}/logs`, { authorization: `Bearer ${bobs}` });
     expect(res.status).toBe(401);
-    expect(res.json<{ error: { message: string } }>().error.message).toContain("deactivated");
+    expect(res.json<{ error: { message: string } }>().error.message).toBe("This API token is unknown or has been revoked.");
   });
 
   it("answers 400 with what is wrong for bad parameters", async () => {
     const cases: [string, string][] = [
-      ["after=abc", "after must be a whole number ≥ 0"],
-      ["after=-1", "after must be a whole number ≥ 0"],
-      ["after=", "after must be a whole number ≥ 0"],
-      ["before=1.5", "before must be a whole number ≥ 0"],
-      ["limit=0", "limit must be from 1 to 2000"],
-      ["limit=5000", "limit must be from 1 to 2000"],
-      ["limit=ten", "limit must be a whole number from 1 to 2000"],
-      ["after=1&after=2", "after"],
-      ["after=1&before=9", "after give after or before, not both"],
-      ["after=99999999999", "after must be a whole number ≥ 0"],
+      ["after=abc", "after: must be a whole number ≥ 0"],
+      ["after=-1", "after: must be a whole number ≥ 0"],
+      ["after=", "after: must be a whole number ≥ 0"],
+      ["before=1.5", "before: must be a whole number ≥ 0"],
+      ["limit=0", "limit: must be a whole number from 1 to 2000"],
+      ["limit=5000", "limit: must be a whole number from 1 to 2000"],
+      ["limit=ten", "limit: must be a whole number from 1 to 2000"],
+      ["after=1&after=2", "after: must be a whole number ≥ 0"],
+      ["after=1&before=9", "after: give after or before, not both"],
+      ["after=99999999999", "after: must be a whole number ≥ 0"],
+      ["since=5", "since: unknown query parameter"],
     ];
     for (const [query, message] of cases) {
       const res = await api(`/api/v1/appservers/${appServerId}/logs?${query}`);

@@ -6,6 +6,7 @@ import {
 } from "./helpers/live.js";
 import { createLogWriter, type LogWriter } from "../src/domain/logs/log-writer.js";
 import { publishAppServerStatus } from "../src/domain/appservers/publish-status.js";
+import { createRunLog } from "../src/domain/provisioning/run-log.js";
 import type { AppServerStatusMessage, LogLine } from "../src/domain/logs/live-channels.js";
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -149,6 +150,20 @@ describe("live log sockets", () => {
     expect(reply.reset).toBe(true);
     expect(reply.more).toBe(true);
     expect(reply.lines.map((l) => l.seq)).toEqual(range(201, 1200));
+  });
+
+  it("relays the provisioning run log's lines (Ocim's own and the playbook's) like the writer's", async () => {
+    const id = await newAppServer();
+    const socket = await loggedIn("olga");
+    const seen = recordLines(socket, id);
+    await connected(socket);
+    await request(socket, "subscribe", { appServerId: id, afterSeq: 0 });
+    const runLog = await createRunLog(t.deps, id, ["hunter22"]);
+    await runLog.info("Starting the playbook");
+    await runLog.appendPlaybook(["PLAY [all]", "ok: password hunter22"], 31);
+    await lineReached(socket, seen, 3);
+    expect(seen.map((l) => [l.seq, l.text])).toEqual([[1, "[ocim] Starting the playbook"], [2, "PLAY [all]"], [3, "ok: password ••••••"]]);
+    expect(Number.isNaN(Date.parse(seen[0]!.at))).toBe(false);
   });
 
   it("sends status changes to the appserver's room and its instance's room, not to other instances", async () => {

@@ -13,7 +13,9 @@
   window.OcimLive = {
     socket: function () {
       if (!socket) {
-        socket = window.io({ transports: ["websocket", "polling"] });
+        // WebSocket first: it needs no sticky sessions when several web processes serve the console;
+        // long-polling only where a proxy refuses WebSockets.
+        socket = window.io({ transports: ["websocket", "polling"], tryAllTransports: true });
         socket.on("status", dispatchStatus);
       }
       return socket;

@@ -41,10 +41,10 @@ type SessionRequest = http.IncomingMessage & {
 };
 
 const subscribeInput = z.object({
-  appServerId: z.number().int().positive(),
-  afterSeq: z.number().int().min(0).default(0),
+  appServerId: z.number().int().positive().max(2_147_483_647),
+  afterSeq: z.number().int().min(0).max(2_147_483_647).default(0),
 });
-const watchInput = z.object({ instanceId: z.number().int().positive() });
+const watchInput = z.object({ instanceId: z.number().int().positive().max(2_147_483_647) });
 
 export async function attachSocket(
   httpServer: http.Server, deps: Deps, sessionMiddleware: RequestHandler, options: LiveSocketOptions = {},

@@ -29,8 +29,7 @@ export async function startLiveApp(options: LiveSocketOptions = {}): Promise<Liv
     ...t,
     live,
     sessionMiddleware,
-    // Not a second startTestApp: passport is process-global, so two apps in one process would
-    // log users in through each other's fake GitHub and database.
+    // What scaling out looks like: one more web process on the same database, Redis and sessions.
     async otherWebProcess(otherOptions = {}) {
       const server = http.createServer();
       const other = await attachSocket(server, t.deps, sessionMiddleware, otherOptions);

@@ -4,16 +4,9 @@
 import type { Deps } from "../../deps.js";
 import { statusChannel, type AppServerStatusMessage } from "../logs/live-channels.js";
 
-export interface AppServerStatusChange {
-  appServerId: number;
-  instanceId: number;
-  status: string;
-  vmStatus: string;
-  isActive?: boolean;
-  failureSummary?: string;
-  /** When the change happened (default: now); pages ignore a change older than what they show. */
-  at?: Date;
-}
+/** The message's fields; `at` (when the change happened) defaults to now, and pages ignore a
+ *  change older than the one they show. */
+export type AppServerStatusChange = Omit<AppServerStatusMessage, "at"> & { at?: Date };
 
 /** Never throws: the change is committed already, and a page that misses this message gets the
  *  current status when it (re)subscribes. */

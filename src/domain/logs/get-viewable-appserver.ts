@@ -21,15 +21,13 @@ export async function getViewableAppServer(
   input: { appServerId: number; user: SessionUser | null },
 ): Promise<ViewableAppServer> {
   if (!input.user) throw new AppError("unauthenticated", "Log in to see this appserver.");
-  const appServer = Number.isSafeInteger(input.appServerId) && input.appServerId > 0
-    ? await deps.db.appServer.findUnique({
-        where: { id: input.appServerId },
-        select: {
-          id: true, instanceId: true, name: true, status: true, vmStatus: true, isActive: true, failureSummary: true, statusChangedAt: true,
-          instance: { select: { id: true, name: true } },
-        },
-      })
-    : null;
+  const appServer = await deps.db.appServer.findUnique({
+    where: { id: input.appServerId },
+    select: {
+      id: true, instanceId: true, name: true, status: true, vmStatus: true, isActive: true, failureSummary: true, statusChangedAt: true,
+      instance: { select: { id: true, name: true } },
+    },
+  });
   if (!appServer) throw notFound("AppServer");
   if (!maySeeAppServer(input.user, appServer)) throw new AppError("forbidden", "You may not see this appserver.");
   return appServer;

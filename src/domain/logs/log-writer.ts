@@ -3,7 +3,8 @@
 // insert, and published to Redis only after that insert committed, so a socket never shows a
 // line the database does not have. One batch is in flight at a time: seq order is publish order.
 import type { Deps } from "../../deps.js";
-import { logChannel, type LogLevel, type LogLine, type LogLinesMessage } from "./live-channels.js";
+import type { LogLevel } from "./live-channels.js";
+import { publishLogLines } from "./publish.js";
 import { createMasker } from "./mask-secrets.js";
 import { insertLogBatch, isSeqConflict, maxLogSeq } from "./insert-log-batch.js";
 
@@ -42,117 +43,125 @@ interface Queued {
 }
 
 export function createLogWriter(deps: Pick<Deps, "db" | "redis" | "log" | "now">, opts: LogWriterOptions): LogWriter {
-  const batchLines = opts.batchLines ?? BATCH_LINES;
-  const maxDelayMs = opts.maxDelayMs ?? MAX_DELAY_MS;
-  const highWater = opts.highWaterLines ?? batchLines * 4;
-  const mask = createMasker(opts.secrets);
-  const log = deps.log.child({ appServerId: opts.appServerId, instanceId: opts.instanceId });
-  const channel = logChannel(opts.appServerId);
+  return new BatchingLogWriter(deps, opts);
+}
 
-  let queue: Queued[] = [];
-  let firstQueuedAt = 0;
-  let lastSeq: number | null = null; // unknown until the first batch reads the current maximum
-  let inFlight: Promise<void> | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  let failure: unknown = null;
-  let closed = false;
-  let roomWaiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
+class BatchingLogWriter implements LogWriter {
+  private readonly batchLines: number;
+  private readonly maxDelayMs: number;
+  private readonly highWater: number;
+  private readonly mask: (line: string) => string;
+  private readonly log: Deps["log"];
+  private queue: Queued[] = [];
+  private firstQueuedAt = 0;
+  private lastSeq: number | null = null; // unknown until the first batch reads the current maximum
+  private inFlight: Promise<void> | null = null;
+  private publishing: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private failure: unknown = null;
+  private closed = false;
+  private roomWaiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
 
-  async function storeBatch(batch: Queued[]): Promise<void> {
+  constructor(private readonly deps: Pick<Deps, "db" | "redis" | "log" | "now">, private readonly opts: LogWriterOptions) {
+    this.batchLines = opts.batchLines ?? BATCH_LINES;
+    this.maxDelayMs = opts.maxDelayMs ?? MAX_DELAY_MS;
+    this.highWater = opts.highWaterLines ?? this.batchLines * 4;
+    this.mask = createMasker(opts.secrets);
+    this.log = deps.log.child({ appServerId: opts.appServerId, instanceId: opts.instanceId });
+  }
+
+  write(text: string, level: LogLevel = "info"): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new Error("log writer is closed"));
+    if (this.queue.length === 0 && !this.inFlight) this.firstQueuedAt = this.deps.now().getTime();
+    for (const part of text.split("\n")) this.queue.push({ text: prepareLine(part, this.mask), level });
+    this.schedule();
+    if (this.queue.length < this.highWater) return Promise.resolve();
+    return new Promise((resolve, reject) => this.roomWaiters.push({ resolve, reject }));
+  }
+
+  async flush(): Promise<number> {
+    while ((this.queue.length || this.inFlight) && !this.failure) {
+      if (!this.inFlight) this.startBatch();
+      await this.inFlight;
+    }
+    if (this.failure) throw this.failure;
+    await this.publishing;
+    return this.lastSeq ?? (await maxLogSeq(this.deps, this.opts.appServerId));
+  }
+
+  async close(): Promise<number> {
+    this.closed = true;
+    const seq = await this.flush();
+    if (this.timer) clearTimeout(this.timer);
+    return seq;
+  }
+
+  /** Next batch now when one is full, else when the oldest queued line has waited maxDelayMs. */
+  private schedule(): void {
+    if (this.inFlight || this.queue.length === 0) return;
+    if (this.queue.length >= this.batchLines) return this.startBatch();
+    if (this.timer) return;
+    const wait = Math.max(0, this.maxDelayMs - (this.deps.now().getTime() - this.firstQueuedAt));
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (!this.inFlight && this.queue.length) this.startBatch();
+    }, wait);
+  }
+
+  private startBatch(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.queue.slice(0, this.batchLines);
+    this.queue = this.queue.slice(this.batchLines);
+    this.firstQueuedAt = this.deps.now().getTime();
+    this.inFlight = this.storeBatch(batch)
+      .catch((err) => {
+        this.failure = err;
+        this.log.error({ err, lines: batch.length }, "logs.writer.insert_failed");
+      })
+      .finally(() => {
+        this.inFlight = null;
+        this.releaseWaiters();
+        if (!this.failure) this.schedule();
+      });
+  }
+
+  private async storeBatch(batch: Queued[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      lastSeq ??= await maxLogSeq(deps, opts.appServerId);
-      const first = lastSeq + 1;
+      this.lastSeq ??= await maxLogSeq(this.deps, this.opts.appServerId);
+      const first = this.lastSeq + 1;
       try {
-        await insertLogBatch(deps, { appServerId: opts.appServerId, firstSeq: first, lines: batch });
+        await insertLogBatch(this.deps, { appServerId: this.opts.appServerId, firstSeq: first, lines: batch });
       } catch (err) {
         // Another writer for the same appserver (a worker presumed dead that is not): continue after its lines.
         if (!isSeqConflict(err) || attempt >= SEQ_CONFLICT_RETRIES) throw err;
-        log.warn({ firstSeq: first }, "logs.writer.seq_conflict");
-        lastSeq = null;
+        this.log.warn({ firstSeq: first }, "logs.writer.seq_conflict");
+        this.lastSeq = null;
         continue;
       }
-      lastSeq = first + batch.length - 1;
-      await publish(batch, first);
+      this.lastSeq = first + batch.length - 1;
+      // The next insert need not wait for Redis; one publish in flight at a time keeps memory bounded,
+      // and one connection keeps them in seq order.
+      await this.publishing;
+      this.publishing = this.publish(batch, first);
       return;
     }
   }
 
-  async function publish(batch: Queued[], firstSeq: number): Promise<void> {
-    const at = deps.now().toISOString();
-    const lines: LogLine[] = batch.map((l, i) => ({ seq: firstSeq + i, level: l.level, text: l.text, at }));
-    const message: LogLinesMessage = { appServerId: opts.appServerId, lines };
+  private async publish(batch: Queued[], firstSeq: number): Promise<void> {
+    const at = this.deps.now().toISOString();
+    const lines = batch.map((l, i) => ({ seq: firstSeq + i, level: l.level, text: l.text, at }));
     // The lines are stored: a viewer that misses this message fetches them by seq. Never fail the writer for it.
-    await deps.redis.publish(channel, JSON.stringify(message)).catch((err) => log.warn({ err }, "logs.writer.publish_failed"));
+    await publishLogLines(this.deps, this.opts.appServerId, lines).catch((err) => this.log.warn({ err }, "logs.writer.publish_failed"));
   }
 
-  function startBatch(): void {
-    if (timer) clearTimeout(timer);
-    timer = null;
-    const batch = queue.slice(0, batchLines);
-    queue = queue.slice(batchLines);
-    firstQueuedAt = deps.now().getTime();
-    inFlight = storeBatch(batch)
-      .catch((err) => {
-        failure = err;
-        log.error({ err, lines: batch.length }, "logs.writer.insert_failed");
-      })
-      .finally(() => {
-        inFlight = null;
-        releaseWaiters();
-        if (!failure) schedule();
-      });
+  private releaseWaiters(): void {
+    if (!this.failure && this.queue.length >= this.highWater) return;
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of waiters) (this.failure ? w.reject(this.failure) : w.resolve());
   }
-
-  /** Next batch now when one is full, else when the oldest queued line has waited maxDelayMs. */
-  function schedule(): void {
-    if (inFlight || queue.length === 0) return;
-    if (queue.length >= batchLines) return startBatch();
-    if (timer) return;
-    const wait = Math.max(0, maxDelayMs - (deps.now().getTime() - firstQueuedAt));
-    timer = setTimeout(() => {
-      timer = null;
-      if (!inFlight && queue.length) startBatch();
-    }, wait);
-  }
-
-  function releaseWaiters(): void {
-    if (!failure && queue.length >= highWater) return;
-    const waiters = roomWaiters;
-    roomWaiters = [];
-    for (const w of waiters) (failure ? w.reject(failure) : w.resolve());
-  }
-
-  function enqueue(text: string, level: LogLevel): void {
-    if (queue.length === 0 && !inFlight) firstQueuedAt = deps.now().getTime();
-    for (const part of text.split("\n")) queue.push({ text: prepareLine(part, mask), level });
-  }
-
-  const writer: LogWriter = {
-    write(text, level = "info") {
-      if (failure) return Promise.reject(failure);
-      if (closed) return Promise.reject(new Error("log writer is closed"));
-      enqueue(text, level);
-      schedule();
-      if (queue.length < highWater) return Promise.resolve();
-      return new Promise((resolve, reject) => roomWaiters.push({ resolve, reject }));
-    },
-    async flush() {
-      while (queue.length || inFlight) {
-        if (failure) break;
-        if (!inFlight) startBatch();
-        await inFlight;
-      }
-      if (failure) throw failure;
-      return lastSeq ?? (await maxLogSeq(deps, opts.appServerId));
-    },
-    async close() {
-      closed = true;
-      const seq = await writer.flush();
-      if (timer) clearTimeout(timer);
-      return seq;
-    },
-  };
-  return writer;
 }
 
 /** Strips terminal escapes and control characters, masks secrets, then bounds the length

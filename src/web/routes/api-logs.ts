@@ -3,60 +3,42 @@
 //   ?before=<seq>  lines before that seq
 //   neither        the last lines
 //   &limit=<n>     1 to 2000 (default 200)
-import { Router, type NextFunction, type Request, type Response } from "express";
+// Mounted before apiRoutes, whose catch-all answers 404 for every path it does not know.
+import { Router, type Request } from "express";
 import { z } from "zod";
 import type { Deps } from "../../deps.js";
-import { AppError } from "../../errors.js";
-import { authenticateApiToken } from "../../domain/auth/api-tokens.js";
 import { getViewableAppServer } from "../../domain/logs/get-viewable-appserver.js";
 import { DEFAULT_READ_LIMIT, MAX_READ_LIMIT, readLog, type LogPage } from "../../domain/logs/read-log.js";
+import { bearer } from "./api.js";
+import { idOr404, parseQuery } from "./route-helpers.js";
 
-const seq = z.string().regex(/^\d{1,10}$/, "must be a whole number ≥ 0").transform(Number)
+const seq = z.string({ error: "must be a whole number ≥ 0" }).regex(/^\d{1,10}$/, "must be a whole number ≥ 0").transform(Number)
   .refine((n) => n <= 2_147_483_647, "is too large");
-const logQuery = z.object({
+const limitProblem = `must be a whole number from 1 to ${MAX_READ_LIMIT}`;
+const logQuery = z.strictObject({
   after: seq.optional(),
   before: seq.optional(),
-  limit: z.string().regex(/^\d{1,4}$/, `must be a whole number from 1 to ${MAX_READ_LIMIT}`).transform(Number)
-    .refine((n) => n >= 1 && n <= MAX_READ_LIMIT, `must be from 1 to ${MAX_READ_LIMIT}`).optional(),
+  limit: z.string({ error: limitProblem }).regex(/^\d{1,4}$/, limitProblem).transform(Number)
+    .refine((n) => n >= 1 && n <= MAX_READ_LIMIT, limitProblem).optional(),
 }).refine((q) => q.after === undefined || q.before === undefined, { message: "give after or before, not both", path: ["after"] });
 
-/** The page of the log a query asks for (shared with the console's log.json), or a 400 saying what is wrong. */
+/** The page of the log a query asks for, or a 400 saying what is wrong. */
 export function parseLogQuery(appServerId: number, query: unknown): LogPage {
-  const parsed = logQuery.safeParse(query);
-  if (!parsed.success) {
-    const fields = Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0] ?? "query"), i.message]));
-    const summary = Object.entries(fields).map(([k, v]) => `${k} ${v}`).join("; ");
-    throw new AppError("validation", `Bad query: ${summary}.`, { fields });
-  }
-  const { after, before, limit = DEFAULT_READ_LIMIT } = parsed.data;
+  const { after, before, limit = DEFAULT_READ_LIMIT } = parseQuery(logQuery, query);
   if (after !== undefined) return { appServerId, after, limit };
   if (before !== undefined) return { appServerId, before, limit };
   return { appServerId, limit };
 }
 
-export function apiLogRoutes(deps: Deps): Router {
-  const router = Router();
-  router.get("/appservers/:id/logs", requireApiToken(deps), async (req, res) => {
-    const appServerId = Number(req.params.id);
-    const appServer = await getViewableAppServer(deps, { appServerId, user: res.locals.apiUser });
-    const page = await readLog(deps, parseLogQuery(appServer.id, req.query));
-    res.json({ appServerId: appServer.id, lines: page.lines, more: page.more });
-  });
-  return router;
+/** The JSON answer of a log request, for the API and the console's log.json alike. */
+export async function logPageJson(deps: Deps, req: Request) {
+  const appServer = await getViewableAppServer(deps, { appServerId: idOr404(req.params.id, "AppServer"), user: req.user ?? null });
+  const page = await readLog(deps, parseLogQuery(appServer.id, req.query));
+  return { appServerId: appServer.id, lines: page.lines, more: page.more };
 }
 
-function requireApiToken(deps: Deps) {
-  return async (req: Request, res: Response, next: NextFunction) => {
-    const header = req.get("authorization") ?? "";
-    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-    const user = token ? await authenticateApiToken(deps, token) : null;
-    if (!user) {
-      res.set("WWW-Authenticate", 'Bearer realm="ocim"');
-      return next(new AppError("unauthenticated", token
-        ? "This API token is unknown, revoked, or belongs to a deactivated user."
-        : "Send an API token: Authorization: Bearer <token> (make one on the API tokens page)."));
-    }
-    res.locals.apiUser = user;
-    next();
-  };
+export function apiLogRoutes(deps: Deps): Router {
+  const router = Router();
+  router.get("/appservers/:id/logs", bearer(deps), async (req, res) => void res.json(await logPageJson(deps, req)));
+  return router;
 }

@@ -37,7 +37,7 @@ function pathId(req: Request, what: string): number {
   return id;
 }
 
-function bearer(deps: Deps) {
+export function bearer(deps: Deps) {
   return async (req: Request, res: Response, next: NextFunction) => {
     res.set("Cache-Control", "no-store");
     const match = /^Bearer +(\S+)$/i.exec(req.get("authorization") ?? "");

@@ -7,7 +7,8 @@ import { readLog } from "../../domain/logs/read-log.js";
 import { renderPage } from "../render.js";
 import { getAppServerDetail } from "../../domain/appservers/get-appserver-detail.js";
 import { LOCAL_NOT_ISOLATED } from "../../adapters/provider/local.js";
-import { parseLogQuery } from "./api-logs.js";
+import { logPageJson } from "./api-logs.js";
+import { idOr404 } from "./route-helpers.js";
 
 /** Lines rendered with the page; the viewer streams the rest. */
 export const PAGE_TAIL_LINES = 200;
@@ -16,7 +17,7 @@ export function appServerLogRoutes(deps: Deps): Router {
   const router = Router();
 
   router.get("/appservers/:id", async (req, res) => {
-    const viewable = await getViewableAppServer(deps, { appServerId: Number(req.params.id), user: req.user ?? null });
+    const viewable = await getViewableAppServer(deps, { appServerId: idOr404(req.params.id, "AppServer"), user: req.user ?? null });
     const [appServer, log] = await Promise.all([
       getAppServerDetail(deps, { id: viewable.id, user: req.user! }),
       readLog(deps, { appServerId: viewable.id, limit: PAGE_TAIL_LINES }),
@@ -24,11 +25,7 @@ export function appServerLogRoutes(deps: Deps): Router {
     await renderPage(res, "appservers/show", { title: `${appServer.name} · ${appServer.instance.name}`, appServer, log, localNote: LOCAL_NOT_ISOLATED });
   });
 
-  router.get("/appservers/:id/log.json", async (req, res) => {
-    const appServer = await getViewableAppServer(deps, { appServerId: Number(req.params.id), user: req.user ?? null });
-    const page = await readLog(deps, parseLogQuery(appServer.id, req.query));
-    res.json({ appServerId: appServer.id, lines: page.lines, more: page.more });
-  });
+  router.get("/appservers/:id/log.json", async (req, res) => void res.json(await logPageJson(deps, req)));
 
   return router;
 }
