@@ -21,6 +21,9 @@ export interface DrainOptions {
   /** A "line" longer than this is cut (possibly inside a UTF-8 character), so one endless line
    *  cannot grow memory. */
   maxLineBytes?: number;
+  /** Return after this many reads even if there is more, so a caller with other duties (a status
+   *  check, a deadline) gets control back while a fast writer keeps the file growing. */
+  maxReads?: number;
 }
 
 export interface DrainResult {
@@ -40,13 +43,14 @@ export async function drainLog(source: LogSource, opts: DrainOptions): Promise<D
   let readAt = opts.from;
   let partial: Buffer = EMPTY;
   let count = 0;
+  let reads = 0;
   const emit = async (buf: Buffer, end: number) => {
     const lines = splitLines(buf);
     count += lines.length;
     offset = end;
     await opts.onLines(lines, end);
   };
-  for (;;) {
+  while (reads++ < (opts.maxReads ?? Infinity)) {
     const { bytes } = await source.readFrom(readAt, chunkBytes);
     if (bytes.length === 0) break;
     readAt += bytes.length;

@@ -5,7 +5,8 @@
 // (up to 1 MiB) is one multi-row insert, the batching of the log writer.
 import type { Deps } from "../../deps.js";
 import { insertLogBatch, maxLogSeq } from "../logs/insert-log-batch.js";
-import { logChannel, type LogLevel, type LogLinesMessage } from "../logs/live-channels.js";
+import type { LogLevel } from "../logs/live-channels.js";
+import { publishLogLines } from "../logs/publish.js";
 import { createMasker } from "../logs/mask-secrets.js";
 import { prepareLine } from "../logs/log-writer.js";
 
@@ -35,10 +36,8 @@ export async function createRunLog(deps: Pick<Deps, "db" | "redis" | "now">, app
       if (offset !== undefined) await tx.appServer.update({ where: { id: appServerId }, data: { logOffset: BigInt(offset) } });
     });
     seq += lines.length;
-    if (lines.length === 0) return;
     const at = deps.now().toISOString();
-    const message: LogLinesMessage = { appServerId, lines: lines.map((l, i) => ({ seq: firstSeq + i, level: l.level, text: l.text, at })) };
-    await deps.redis.publish(logChannel(appServerId), JSON.stringify(message));
+    await publishLogLines(deps, appServerId, lines.map((l, i) => ({ seq: firstSeq + i, level: l.level, text: l.text, at })));
   }
 
   const line = (level: LogLevel) => (text: string) => store([{ level, text: `[ocim] ${text}` }]);
