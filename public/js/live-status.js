@@ -27,7 +27,17 @@
     });
   }
 
-  document.addEventListener("ocim:status", function (e) { show(e.detail); });
+  // A page whose actions and details depend on the status (the appserver page) says so with
+  // data-reload-on-status="<id>" data-rendered-status="<status>": on a change its notice
+  // [data-stale-notice] appears, offering a reload (not forced: the reader may be reading the log).
+  function reloadIfStale(status) {
+    var page = document.querySelector('[data-reload-on-status="' + status.appServerId + '"]');
+    if (!page || page.getAttribute("data-rendered-status") === status.status) return;
+    var notice = page.querySelector("[data-stale-notice]");
+    if (notice) notice.hidden = false;
+  }
+
+  document.addEventListener("ocim:status", function (e) { show(e.detail); if (e.detail) reloadIfStale(e.detail); });
 
   var instanceIds = [];
   document.querySelectorAll("[data-status-instance]").forEach(function (el) {
@@ -39,7 +49,7 @@
   function watch() {
     instanceIds.forEach(function (instanceId) {
       socket.emit("watch-instance", { instanceId: instanceId }, function (reply) {
-        if (reply && reply.statuses) reply.statuses.forEach(show);
+        if (reply && reply.statuses) reply.statuses.forEach(function (s) { show(s); reloadIfStale(s); });
       });
     });
   }

@@ -74,6 +74,8 @@ describe("the live log viewer in Chromium", () => {
     await page.waitForFunction(() => document.querySelector(".badge[data-status-for]")?.textContent === "configuring");
     expect(await page.getAttribute(".badge[data-status-for]", "class")).toContain("status-configuring");
     expect(await page.textContent('[data-status-field="vmStatus"]')).toBe("ready");
+    // The actions on the page are for the old status: the page offers a reload.
+    expect(await page.isVisible("[data-stale-notice]")).toBe(true);
     await screenshot(page, "log-viewer");
   });
 
