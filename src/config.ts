@@ -1,6 +1,7 @@
 // The only reader of process.env (STYLE 1). Validated once at boot, then frozen. Every setting
 // is listed with its default and meaning in .env.example; a wrong one stops the boot with a list.
 import path from "node:path";
+import cron from "node-cron";
 import { z } from "zod";
 
 const bool = z
@@ -61,6 +62,12 @@ const schema = z.object({
   SSH_CONNECT_TIMEOUT_SECONDS: z.coerce.number().positive().default(300),
   // Every HTTP call to a cloud API (Keystone, Nova) is abandoned after this long.
   PROVIDER_API_TIMEOUT_SECONDS: z.coerce.number().positive().default(30),
+  // Scheduled work (DESIGN §10-11). Cron expressions are in the server's time zone.
+  CLEANUP_CRON: z.string().refine((v) => cron.validate(v), "a cron expression, e.g. 30 3 * * *").default("30 3 * * *"),
+  CLEANUP_FAILED_DAYS: z.coerce.number().positive().default(7),
+  CLEANUP_INACTIVE_DAYS: z.coerce.number().positive().default(14),
+  LOG_RETENTION_DAYS: z.coerce.number().positive().default(90),
+  LB_SYNC_MINUTES: z.coerce.number().int().min(1).max(1440).default(5),
   // The haproxy that Ocim runs itself for `local` load balancers listens here (docs/load-balancer.md).
   LB_HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   LB_BIND: z.union([z.ipv4(), z.ipv6()], { error: "an IP address" }).default("127.0.0.1"),

@@ -13,6 +13,10 @@ export const JOB = {
   deactivateAppServer: "deactivate-appserver",
   terminateAppServer: "terminate-appserver",
   applyLoadBalancer: "apply-load-balancer",
+  // Periodic (src/jobs/schedules.ts); also `ocim run <name>`.
+  cleanup: "cleanup",
+  lbSync: "lb-sync",
+  logPurge: "log-purge",
 } as const;
 
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
@@ -25,4 +29,10 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JOB.deactivateAppServer]: QUEUE.actions,
   [JOB.terminateAppServer]: QUEUE.actions,
   [JOB.applyLoadBalancer]: QUEUE.loadBalancer,
+  [JOB.cleanup]: QUEUE.periodic,
+  [JOB.lbSync]: QUEUE.periodic,
+  [JOB.logPurge]: QUEUE.periodic,
 };
+
+export const PERIODIC_JOBS = [JOB.cleanup, JOB.lbSync, JOB.logPurge] as const;
+export type PeriodicJob = (typeof PERIODIC_JOBS)[number];

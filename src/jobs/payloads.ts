@@ -12,6 +12,10 @@ export const PAYLOADS = {
   [JOB.deactivateAppServer]: action,
   [JOB.terminateAppServer]: action,
   [JOB.applyLoadBalancer]: z.object({ loadBalancerId: id }).strict(),
+  // Periodic jobs take nothing: their job id names the time slot, which de-duplicates them.
+  [JOB.cleanup]: z.object({}).strict(),
+  [JOB.lbSync]: z.object({}).strict(),
+  [JOB.logPurge]: z.object({}).strict(),
 } satisfies Record<JobName, z.ZodType>;
 
 export type Payload<N extends JobName> = z.infer<(typeof PAYLOADS)[N]>;

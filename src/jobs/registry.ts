@@ -7,6 +7,9 @@ import { PAYLOADS } from "./payloads.js";
 import { handleProvisioningFailure, runProvisioning } from "./provisioning.js";
 import { runActivate, runDeactivate, runTerminate } from "./actions.js";
 import { applyLoadBalancer } from "../domain/loadbalancer/apply-load-balancer.js";
+import { reconcileLoadBalancers } from "../domain/loadbalancer/reconcile-load-balancers.js";
+import { runCleanup } from "../domain/cleanup/run-cleanup.js";
+import { purgeLogs } from "../domain/logs/purge-logs.js";
 import type { ProvisioningPorts } from "../domain/provisioning/ports.js";
 
 export interface WorkerPorts {
@@ -36,7 +39,11 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
     [QUEUE.loadBalancer]: {
       [JOB.applyLoadBalancer]: (d, job) => applyLoadBalancer(d, PAYLOADS[JOB.applyLoadBalancer].parse(job.data)),
     },
-    [QUEUE.periodic]: {},
+    [QUEUE.periodic]: {
+      [JOB.cleanup]: (d) => runCleanup(d, ports.provisioning),
+      [JOB.lbSync]: (d) => reconcileLoadBalancers(d),
+      [JOB.logPurge]: (d) => purgeLogs(d),
+    },
   };
   const concurrency: Record<QueueName, number> = {
     [QUEUE.provisioning]: deps.config.PROVISIONING_CONCURRENCY,
