@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Prisma } from "../../src/db.js";
 import type { Deps } from "../../src/deps.js";
+import { waitFor } from "./wait.js";
 
 const DIR_PREFIX = path.join(os.tmpdir(), "ocim-lb-");
 
@@ -59,10 +60,5 @@ export function lbGet(port: number, host: string, opts: { path?: string; headers
 
 /** Polls `probe` until it returns true; the deadline is a safety net, not an assertion on speed. */
 export async function eventually(probe: () => Promise<boolean> | boolean, what: string, deadlineMs = 20_000): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
-    if (await probe()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`still not true after ${deadlineMs} ms: ${what}`);
+  await waitFor(what, async () => (await probe()) || undefined, deadlineMs, 100);
 }
