@@ -73,6 +73,8 @@ const schema = z.object({
   LB_BIND: z.union([z.ipv4(), z.ipv6()], { error: "an IP address" }).default("127.0.0.1"),
   // Path or command name; unset: found on PATH, then in /usr/sbin and /usr/local/sbin.
   HAPROXY_BIN: z.string().optional(),
+  // Private key Ocim logs in with on the hosts of `ssh` load balancers.
+  LB_SSH_KEY_FILE: z.string().optional(),
   // Deadline for each haproxy step (`haproxy -c`, start, reload) of one apply.
   HAPROXY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   // How long an apply waits for another one of the same balancer before leaving the work to it.

@@ -27,12 +27,3 @@ export class HaproxyRejected extends Error {
   }
 }
 
-/**
- * What an `ssh` balancer will need from the ssh adapter (src/adapters/ssh/), and nothing more:
- * upload over SFTP, rename, and run `haproxy -c` and the reload command. Not implemented yet.
- */
-export interface RemoteHost {
-  writeFile(path: string, content: string, mode: number): Promise<void>;
-  rename(from: string, to: string): Promise<void>;
-  exec(command: string, options: { timeoutMs: number }): Promise<{ code: number; stdout: string; stderr: string }>;
-}
