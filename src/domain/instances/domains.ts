@@ -22,5 +22,14 @@ export const DOMAIN_RE = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\
 
 /** Every domain of an instance (what the load balancer routes), lowercased, without duplicates. */
 export function allDomains(instance: { internalLmsDomain: string; externalDomains: string[] } & Record<PrefixedDomainField, string>): string[] {
-  return [...new Set([instance.internalLmsDomain, ...PREFIXED_DOMAIN_FIELDS.map((f) => instance[f]), ...instance.externalDomains].map((d) => d.toLowerCase()))];
+  // A plain loop: the balancer's render calls this for every instance (bench/lb-config), and an
+  // instance has a handful of domains, so includes() beats building a Set.
+  const out = [instance.internalLmsDomain.toLowerCase()];
+  const add = (domain: string) => {
+    const lower = domain.toLowerCase();
+    if (!out.includes(lower)) out.push(lower);
+  };
+  for (const field of PREFIXED_DOMAIN_FIELDS) add(instance[field]);
+  for (const domain of instance.externalDomains) add(domain);
+  return out;
 }
