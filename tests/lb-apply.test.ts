@@ -199,11 +199,14 @@ describe("applying a local load balancer", () => {
     expect((await lbGet(port, current)).text).toBe("served by B");
   });
 
-  it("refuses to apply a balancer reached over SSH until that is built, and records why", async () => {
-    const remote = await makeLoadBalancer(deps, { kind: "ssh", host: "lb.example.net", configurationVersion: 1, configPath: "/etc/haproxy/ocim.cfg", mapPath: "/etc/haproxy/ocim.map" });
+  it("refuses to apply a balancer reached over SSH without the key to log in with, and records why", async () => {
+    const remote = await makeLoadBalancer(deps, {
+      kind: "ssh", host: "lb.example.net", sshUser: "ocim", reloadCommand: "sudo systemctl reload haproxy",
+      configurationVersion: 1, configPath: "/etc/haproxy/ocim.cfg", mapPath: "/etc/haproxy/ocim.map",
+    });
     const error = (await applyLoadBalancer(deps, { loadBalancerId: remote.id }).catch((e: unknown) => e)) as AppError;
     expect(error.code).toBe("unavailable");
-    expect(error.message).toContain("reached over SSH, which Ocim cannot apply yet");
+    expect(error.message).toContain("is reached over SSH: set LB_SSH_KEY_FILE to the private key Ocim logs in with.");
     const row = await deps.db.loadBalancer.findUniqueOrThrow({ where: { id: remote.id } });
     expect(row.lastError).toBe(error.message);
     expect(row.deployedVersion).toBe(0);
