@@ -68,6 +68,9 @@ const schema = z.object({
   CLEANUP_INACTIVE_DAYS: z.coerce.number().positive().default(14),
   LOG_RETENTION_DAYS: z.coerce.number().positive().default(90),
   LB_SYNC_MINUTES: z.coerce.number().int().min(1).max(1440).default(5),
+  SSH_KEYS_SYNC_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+  // Unix accounts made for the organization's members are named <prefix><github login>.
+  SSH_ACCOUNT_PREFIX: z.string().regex(/^([a-z][a-z0-9_-]{0,15})?$/, "lowercase letters, digits, - and _, starting with a letter").default(""),
   // The haproxy that Ocim runs itself for `local` load balancers listens here (docs/load-balancer.md).
   LB_HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   LB_BIND: z.union([z.ipv4(), z.ipv6()], { error: "an IP address" }).default("127.0.0.1"),

@@ -17,6 +17,7 @@ export const JOB = {
   cleanup: "cleanup",
   lbSync: "lb-sync",
   logPurge: "log-purge",
+  sshKeysSync: "ssh-keys-sync",
 } as const;
 
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
@@ -32,7 +33,8 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JOB.cleanup]: QUEUE.periodic,
   [JOB.lbSync]: QUEUE.periodic,
   [JOB.logPurge]: QUEUE.periodic,
+  [JOB.sshKeysSync]: QUEUE.periodic,
 };
 
-export const PERIODIC_JOBS = [JOB.cleanup, JOB.lbSync, JOB.logPurge] as const;
+export const PERIODIC_JOBS = [JOB.cleanup, JOB.lbSync, JOB.logPurge, JOB.sshKeysSync] as const;
 export type PeriodicJob = (typeof PERIODIC_JOBS)[number];

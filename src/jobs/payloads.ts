@@ -16,6 +16,7 @@ export const PAYLOADS = {
   [JOB.cleanup]: z.object({}).strict(),
   [JOB.lbSync]: z.object({}).strict(),
   [JOB.logPurge]: z.object({}).strict(),
+  [JOB.sshKeysSync]: z.object({}).strict(),
 } satisfies Record<JobName, z.ZodType>;
 
 export type Payload<N extends JobName> = z.infer<(typeof PAYLOADS)[N]>;

@@ -26,6 +26,7 @@ export function scheduleTable(config: Deps["config"]): Record<PeriodicJob, strin
     [JOB.cleanup]: config.CLEANUP_CRON,
     [JOB.lbSync]: everyMinutes(config.LB_SYNC_MINUTES),
     [JOB.logPurge]: "15 4 * * *",
+    [JOB.sshKeysSync]: everyMinutes(config.SSH_KEYS_SYNC_MINUTES),
   };
 }
 

@@ -112,7 +112,9 @@ export class FakeGithub {
     }
     const keys = url.pathname.match(/^\/users\/([^/]+)\/keys$/);
     if (keys) {
-      const user = this.users.get(decodeURIComponent(keys[1]!));
+      // Logins are case-insensitive on GitHub.
+      const wanted = decodeURIComponent(keys[1]!).toLowerCase();
+      const user = [...this.users.values()].find((u) => u.login.toLowerCase() === wanted);
       if (!user) return json(404, { message: "Not Found" });
       return page((user.keys ?? []).map((key, i) => ({ id: 9000 + i, key })));
     }

@@ -85,8 +85,9 @@ Port ${record.sshPort}
 ListenAddress ${record.address}
 HostKey "${paths.hostKey}"
 PidFile "${paths.pid}"
-AuthorizedKeysFile "${paths.authorizedKeys}"
-AllowUsers ${setup.username}
+# Ocim's key for its own user; the organization's members (accounts made by the SSH access sync)
+# log in with the keys in their own ~/.ssh/authorized_keys, as on a real VM.
+AuthorizedKeysFile "${paths.authorizedKeys}" .ssh/authorized_keys
 PermitRootLogin prohibit-password
 PubkeyAuthentication yes
 PasswordAuthentication no
@@ -94,8 +95,6 @@ KbdInteractiveAuthentication no
 UsePAM no
 # The VM's files live under DATA_DIR, which belongs to whoever runs Ocim.
 StrictModes no
-# Every session (commands, shells, SFTP) starts in the VM's home: see enter.sh.
-ForceCommand ${shellQuote(paths.enter)}
 Subsystem sftp ${setup.sftpServer}
 AllowTcpForwarding no
 X11Forwarding no
@@ -103,6 +102,9 @@ PermitTunnel no
 PrintMotd no
 PrintLastLog no
 MaxStartups 100:30:200
+# Ocim's sessions (commands, shells, SFTP) start in the VM's home: see enter.sh.
+Match User ${setup.username}
+  ForceCommand ${shellQuote(paths.enter)}
 `;
 }
 
