@@ -52,7 +52,7 @@ describe("ocim CLI", () => {
     it("lists the commands with --help and exits 0", async () => {
       const run = await ocim(["--help"], env);
       expect(run.code).toBe(0);
-      for (const usage of ["create-admin <github-login>", "token create <github-login> [--name NAME]", "login-link", "demo", "migrate"]) {
+      for (const usage of ["create-admin <github-login>", "token create <github-login> [--name NAME]", "login-link", "demo", "run <job>", "migrate"]) {
         expect(run.stdout).toContain(usage);
       }
     });
@@ -153,6 +153,20 @@ describe("ocim CLI", () => {
       expect(home.url).toBe(`${t.url}/`);
       expect(visibleText(home.text)).toContain("local-admin");
       expect((await t.agent().get(url)).status).toBe(401);
+    });
+  });
+
+  describe("run", () => {
+    it("queues a periodic job for the workers, and refuses an unknown one", async () => {
+      const runEnv = { ...env, REDIS_URL: t.deps.redisUrl, QUEUE_PREFIX: t.deps.config.QUEUE_PREFIX };
+      const run = await ocim(["run", "lb-sync"], runEnv);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^Queued lb-sync \(job lb-sync-manual-\d+\); a worker runs it now.\n$/);
+      const waiting = await t.deps.jobs.queue("periodic").getJobs(["waiting"]);
+      expect(waiting.map((j) => j.name)).toContain("lb-sync");
+      const bad = await ocim(["run", "reboot-everything"], runEnv);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('Unknown job "reboot-everything". Choose one of: cleanup, lb-sync, log-purge, ssh-keys-sync.');
     });
   });
 

@@ -10,6 +10,11 @@ import { createLoginLink } from "../domain/auth/login-links.js";
 import { makeAdmin, type MakeAdminOutcome } from "../domain/auth/make-admin.js";
 import { publicUrlOf } from "../web/app.js";
 import { migrate, secretKey } from "./boot.js";
+import { Redis } from "ioredis";
+import { AppError } from "../errors.js";
+import { PERIODIC_JOBS, type PeriodicJob } from "../jobs/names.js";
+import { createJobs } from "../jobs/queues.js";
+import { runningRedisUrl } from "../embedded/redis.js";
 import { createSecrets } from "../crypto.js";
 import { createDemoInstance } from "../domain/instances/create-demo-instance.js";
 
@@ -88,6 +93,28 @@ export const COMMANDS: Record<string, Command> = {
       const { db } = await cli.database();
       const instance = await createDemoInstance({ db, config: cli.config, secrets: createSecrets(secretKey(cli.config)) }, { actor: cliActor() });
       cli.print(`Created the demo instance "${instance.name}" (${instance.internalLmsDomain}): ${publicUrlOf({ config: cli.config })}/instances/${instance.id}`);
+    },
+  },
+  run: {
+    usage: "run <job>",
+    summary: `Queue a periodic job now for the workers: ${PERIODIC_JOBS.join(" | ")}`,
+    details: "The job runs in a worker of the running console (npm start, or npm run worker), like its scheduled runs. Needs REDIS_URL, or an `npm start` running on this DATA_DIR.",
+    positionals: ["job"],
+    async run(cli, [job]) {
+      if (!(PERIODIC_JOBS as readonly string[]).includes(job!)) {
+        throw new AppError("validation", `Unknown job "${job}". Choose one of: ${PERIODIC_JOBS.join(", ")}.`);
+      }
+      const url = cli.config.REDIS_URL ?? (await runningRedisUrl(cli.config.dataDir));
+      if (!url) throw new AppError("unavailable", "No Redis to queue the job in: start Ocim (npm start) on this DATA_DIR, or set REDIS_URL.");
+      const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
+      const jobs = createJobs(redis, cli.config.QUEUE_PREFIX);
+      try {
+        const id = await jobs.enqueue(job as PeriodicJob, {}, { jobId: `${job}-manual-${Date.now()}`, attempts: 1 });
+        cli.print(`Queued ${job} (job ${id}); a worker runs it now.`);
+      } finally {
+        await jobs.close();
+        redis.disconnect();
+      }
     },
   },
   migrate: {
