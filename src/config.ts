@@ -68,6 +68,9 @@ const schema = z.object({
   CLEANUP_INACTIVE_DAYS: z.coerce.number().positive().default(14),
   LOG_RETENTION_DAYS: z.coerce.number().positive().default(90),
   LB_SYNC_MINUTES: z.coerce.number().int().min(1).max(1440).default(5),
+  // Orphan VMs (the provider has them, the database does not) are removed this long after they
+  // were first seen; 0 only reports them on the Orphans page.
+  ORPHAN_REMOVE_AFTER_HOURS: z.coerce.number().min(0).default(0),
   SSH_KEYS_SYNC_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
   // Unix accounts made for the organization's members are named <prefix><github login>.
   SSH_ACCOUNT_PREFIX: z.string().regex(/^([a-z][a-z0-9_-]{0,15})?$/, "lowercase letters, digits, - and _, starting with a letter").default(""),

@@ -102,7 +102,9 @@ describe.each(Object.keys(subjects))("Provider contract: %s", (kind) => {
 
   it("deletes a VM: it is gone by id and by name, and deleting it again is not an error", async () => {
     const vm = (await s.provider.findServerByName("contract-as10"))!;
+    expect((await s.provider.listServers()).map((v) => v.id)).toContain(vm.id);
     await s.provider.deleteServer(vm.id);
+    expect((await s.provider.listServers()).map((v) => v.id)).not.toContain(vm.id);
     expect(await s.provider.getServer(vm.id)).toBeNull();
     expect(await s.provider.findServerByName("contract-as10")).toBeNull();
     await expect(s.provider.deleteServer(vm.id)).resolves.toBeUndefined();

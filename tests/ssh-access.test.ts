@@ -12,6 +12,8 @@ import { localVms, type LocalVms } from "./helpers/local-vms.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { FakeGithub } from "./helpers/fake-github.js";
 import { waitFor } from "./helpers/wait.js";
+import { serveAs } from "./helpers/app.js";
+import { visibleText } from "./helpers/browserless.js";
 import { fetchGithubKeys } from "../src/domain/sshkeys/fetch-github-keys.js";
 import { accountName, groupName, syncSshAccess } from "../src/domain/sshkeys/sync-ssh-access.js";
 import { createProvisioningPorts } from "../src/adapters/provisioning-ports.js";
@@ -84,21 +86,13 @@ describe.runIf(process.getuid?.() === 0 || Boolean(process.env.CI))("SSH access 
     const synced = await deps.redis.hgetall("ocim:ssh-access:synced");
     expect(Object.keys(synced)).toHaveLength(2);
     // The page lists who has access and when each appserver was synced.
-    const { createApp } = await import("../src/web/app.js");
-    const { Agent, visibleText } = await import("./helpers/browserless.js");
-    const { createLoginLink } = await import("../src/domain/auth/login-links.js");
-    const http = await import("node:http");
-    const server = http.createServer(createApp(deps).app);
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const web = await serveAs(deps);
     try {
-      const agent = new Agent(`http://127.0.0.1:${(server.address() as { port: number }).port}`);
-      await agent.get(`/login/${await createLoginLink(deps)}`);
-      const text = visibleText((await agent.get("/ssh-access")).text);
+      const text = visibleText((await web.agent.get("/ssh-access")).text);
       expect(text).toContain(`kim-lee ${accountName(prefix, "Kim-Lee")} 1`);
       expect(text).not.toContain("never");
     } finally {
-      server.closeAllConnections();
-      server.close();
+      await web.close();
     }
   });
 

@@ -18,6 +18,7 @@ export const JOB = {
   lbSync: "lb-sync",
   logPurge: "log-purge",
   sshKeysSync: "ssh-keys-sync",
+  orphans: "orphans",
 } as const;
 
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
@@ -34,7 +35,8 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JOB.lbSync]: QUEUE.periodic,
   [JOB.logPurge]: QUEUE.periodic,
   [JOB.sshKeysSync]: QUEUE.periodic,
+  [JOB.orphans]: QUEUE.periodic,
 };
 
-export const PERIODIC_JOBS = [JOB.cleanup, JOB.lbSync, JOB.logPurge, JOB.sshKeysSync] as const;
+export const PERIODIC_JOBS = [JOB.cleanup, JOB.lbSync, JOB.logPurge, JOB.sshKeysSync, JOB.orphans] as const;
 export type PeriodicJob = (typeof PERIODIC_JOBS)[number];

@@ -17,6 +17,7 @@ export const PAYLOADS = {
   [JOB.lbSync]: z.object({}).strict(),
   [JOB.logPurge]: z.object({}).strict(),
   [JOB.sshKeysSync]: z.object({}).strict(),
+  [JOB.orphans]: z.object({}).strict(),
 } satisfies Record<JobName, z.ZodType>;
 
 export type Payload<N extends JobName> = z.infer<(typeof PAYLOADS)[N]>;

@@ -12,6 +12,7 @@ import { runCleanup } from "../domain/cleanup/run-cleanup.js";
 import { purgeLogs } from "../domain/logs/purge-logs.js";
 import { fetchGithubKeys } from "../domain/sshkeys/fetch-github-keys.js";
 import { syncSshAccess } from "../domain/sshkeys/sync-ssh-access.js";
+import { findOrphans } from "../domain/orphans/find-orphans.js";
 import type { ProvisioningPorts } from "../domain/provisioning/ports.js";
 
 export interface WorkerPorts {
@@ -45,6 +46,7 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
       [JOB.cleanup]: (d) => runCleanup(d, ports.provisioning),
       [JOB.lbSync]: (d) => reconcileLoadBalancers(d),
       [JOB.logPurge]: (d) => purgeLogs(d),
+      [JOB.orphans]: (d) => findOrphans(d, ports.provisioning, { remove: true }),
       [JOB.sshKeysSync]: async (d) => {
         // Without an organization and a token there is nobody to give access to (a local try-out).
         if (!d.config.GITHUB_ORG || !d.config.GITHUB_TOKEN) return "skipped: GITHUB_ORG or GITHUB_TOKEN is not set";

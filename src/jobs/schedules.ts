@@ -27,6 +27,7 @@ export function scheduleTable(config: Deps["config"]): Record<PeriodicJob, strin
     [JOB.lbSync]: everyMinutes(config.LB_SYNC_MINUTES),
     [JOB.logPurge]: "15 4 * * *",
     [JOB.sshKeysSync]: everyMinutes(config.SSH_KEYS_SYNC_MINUTES),
+    [JOB.orphans]: "45 * * * *",
   };
 }
 

@@ -12,6 +12,7 @@ import { consoleRoutes } from "./routes/console.js";
 import { actionRoutes } from "./routes/actions.js";
 import { cleanupRoutes } from "./routes/cleanup.js";
 import { sshAccessRoutes } from "./routes/ssh-access.js";
+import { orphanRoutes } from "./routes/orphans.js";
 import { apiRoutes } from "./routes/api.js";
 import { apiLogRoutes } from "./routes/api-logs.js";
 import { appServerLogRoutes } from "./routes/appserver-log.js";
@@ -79,7 +80,7 @@ export function createApp(deps: Deps): WebApp {
   app.use("/admin", requireLogin, adminRoutes(deps));
   app.use("/account", requireLogin, accountRoutes(deps));
   app.use(requireLogin, appServerLogRoutes(deps));
-  app.use(requireLogin, consoleRoutes(deps), actionRoutes(deps), cleanupRoutes(deps), sshAccessRoutes(deps));
+  app.use(requireLogin, consoleRoutes(deps), actionRoutes(deps), cleanupRoutes(deps), sshAccessRoutes(deps), orphanRoutes(deps));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));
   return { app, sessionMiddleware };

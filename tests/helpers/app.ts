@@ -70,3 +70,18 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   };
   return testApp;
 }
+
+/** The real app on an ephemeral port over deps a test made itself; an agent logged in as the local admin. */
+export async function serveAs(deps: TestDeps): Promise<{ agent: Agent; close(): Promise<void> }> {
+  const server = http.createServer(createApp(deps).app);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const agent = new Agent(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  await agent.get(`/login/${await createLoginLink(deps)}`);
+  return {
+    agent,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

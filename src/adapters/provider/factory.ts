@@ -68,6 +68,7 @@ function lazyProvider(kind: ProviderKind, isolated: boolean, load: () => Promise
     createServer: async (input) => (await provider()).createServer(input),
     getServer: async (id) => (await provider()).getServer(id),
     findServerByName: async (name) => (await provider()).findServerByName(name),
+    listServers: async () => (await provider()).listServers(),
     deleteServer: async (id) => (await provider()).deleteServer(id),
     sshLogin: async () => (await provider()).sshLogin(),
   };

@@ -91,6 +91,16 @@ class LocalProvider implements Provider {
     });
   }
 
+  async listServers(): Promise<{ id: string; name: string }[]> {
+    const names = await readdir(this.vmsDir).catch(() => [] as string[]);
+    const out: { id: string; name: string }[] = [];
+    for (const name of names.filter((n) => SERVER_NAME.test(n))) {
+      const record = await readRecord(vmPaths(this.vmsDir, name)).catch(() => null);
+      if (record) out.push({ id: record.id, name });
+    }
+    return out;
+  }
+
   async deleteServer(id: string): Promise<void> {
     const name = nameOf(id);
     if (!name || !existsSync(vmPaths(this.vmsDir, name).dir)) return;

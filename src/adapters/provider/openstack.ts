@@ -74,6 +74,12 @@ class OpenstackProvider implements Provider {
     return this.toInfo(serverOf(res.body, `reading server ${id}`));
   }
 
+  async listServers(): Promise<{ id: string; name: string }[]> {
+    const res = await this.api.compute("GET", "/servers?limit=1000", "listing servers");
+    const body = res.body as { servers?: { id: string; name: string }[] };
+    return (body.servers ?? []).map((s) => ({ id: s.id, name: s.name }));
+  }
+
   async findServerByName(name: string): Promise<ServerInfo | null> {
     // Nova's name filter is a regular expression: anchor it and escape the name, so "x-as1" is not "x-as10".
     const pattern = `^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;

@@ -41,6 +41,8 @@ export interface Provider {
   /** Null when the provider has no such VM (deleted, or never existed). */
   getServer(id: string): Promise<ServerInfo | null>;
   findServerByName(name: string): Promise<ServerInfo | null>;
+  /** Every VM the provider has (for the orphan check: VMs the database does not know). */
+  listServers(): Promise<{ id: string; name: string }[]>;
   /** Removes the VM. Deleting a VM that is already gone is not an error. */
   deleteServer(id: string): Promise<void>;
   sshLogin(): Promise<SshLogin>;
