@@ -79,6 +79,20 @@ describe("scheduled work", () => {
     expect(row).toContain("Unpin");
   });
 
+  it("lets an admin run a scheduled job by hand from the admin area, and only an admin", async () => {
+    const admin = await t.loginAs("ada", { admin: true });
+    const page = visibleText((await admin.get("/admin/jobs")).text);
+    expect(page).toContain("log-purge 15 4 * * *");
+    const res = await admin.submit("/admin/jobs/log-purge/run", {}, "/admin/jobs");
+    expect(visibleText(res.text)).toContain("Queued log-purge; a worker runs it now.");
+    const queued = (await t.deps.jobs.queue(QUEUE.periodic).getJobs(["waiting"])).filter((j) => j.name === "log-purge");
+    expect(queued).toHaveLength(1);
+    expect(queued[0]!.id).toMatch(/^log-purge-manual-\d+$/);
+    const operator = await t.loginAs("olga");
+    expect((await operator.get("/admin/jobs")).status).toBe(403);
+    expect((await admin.submit("/admin/jobs/format-disks/run", {}, "/admin/jobs")).status).toBe(404);
+  });
+
   it("purges log lines older than the retention period, and only those", async () => {
     const inst = await makeInstance(t.deps);
     const as = await makeAppServer(t.deps, inst.id);

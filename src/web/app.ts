@@ -13,6 +13,7 @@ import { actionRoutes } from "./routes/actions.js";
 import { cleanupRoutes } from "./routes/cleanup.js";
 import { sshAccessRoutes } from "./routes/ssh-access.js";
 import { orphanRoutes } from "./routes/orphans.js";
+import { adminJobRoutes } from "./routes/admin-jobs.js";
 import { apiRoutes } from "./routes/api.js";
 import { apiLogRoutes } from "./routes/api-logs.js";
 import { appServerLogRoutes } from "./routes/appserver-log.js";
@@ -77,7 +78,7 @@ export function createApp(deps: Deps): WebApp {
   });
 
   app.use(authRoutes(deps, passport));
-  app.use("/admin", requireLogin, adminRoutes(deps));
+  app.use("/admin", requireLogin, adminJobRoutes(deps), adminRoutes(deps));
   app.use("/account", requireLogin, accountRoutes(deps));
   app.use(requireLogin, appServerLogRoutes(deps));
   app.use(requireLogin, consoleRoutes(deps), actionRoutes(deps), cleanupRoutes(deps), sshAccessRoutes(deps), orphanRoutes(deps));
