@@ -8,21 +8,13 @@ import type { Config } from "../../config.js";
 import { AppError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import { backendNames, type RenderedFragment } from "../../domain/loadbalancer/render-config.js";
+import type { LoadBalancerData } from "../../domain/loadbalancer/validate-load-balancer.js";
 import type { SshClient, SshSession } from "../ssh/port.js";
 import { shellCommand, shellQuote } from "../ssh/quote.js";
 import { maskSecrets, trimOutput } from "./check-config.js";
 import { HaproxyRejected, type HaproxyTarget, type StagedConfig } from "./port.js";
 
-export interface SshBalancer {
-  name: string;
-  host: string;
-  sshUser: string;
-  sshPort: number;
-  configPath: string;
-  mapPath: string;
-  reloadCommand: string;
-  fragmentName: string;
-}
+export type SshBalancer = Omit<LoadBalancerData, "kind">;
 
 type SshDeps = { config: Pick<Config, "LB_SSH_KEY_FILE" | "HAPROXY_TIMEOUT_SECONDS" | "SSH_CONNECT_TIMEOUT_SECONDS">; log: Logger; ssh: SshClient };
 
