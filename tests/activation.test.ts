@@ -2,7 +2,6 @@
 // haproxy in front of stand-in appservers: what the balancer serves follows the console.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../src/embedded/processes.js";
-import { localRuntimePaths, stopLocalHaproxy } from "../src/adapters/haproxy/local-process.js";
 import { basicAuthFor } from "../src/domain/instances/secret.js";
 import { createApiToken } from "../src/domain/auth/api-tokens.js";
 import { startWorkers, type RunningWorkers } from "../src/jobs/registry.js";
@@ -10,7 +9,7 @@ import { createProvisioningPorts } from "../src/adapters/provisioning-ports.js";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { FakeAppServer } from "./helpers/fake-appserver.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
-import { lbGet, makeLoadBalancer, removeLoadBalancerFiles } from "./helpers/lb.js";
+import { disposeLoadBalancer, lbGet, makeLoadBalancer } from "./helpers/lb.js";
 import { waitFor } from "./helpers/wait.js";
 import { visibleText, type Agent } from "./helpers/browserless.js";
 
@@ -58,10 +57,9 @@ describe("activation through the API, with haproxy following", () => {
   });
   afterAll(async () => {
     await workers?.close();
-    if (lb) await stopLocalHaproxy(localRuntimePaths(lb.configPath));
     await a?.stop();
     await b?.stop();
-    if (lb) removeLoadBalancerFiles(lb);
+    await disposeLoadBalancer(lb);
     await t?.close();
   });
 

@@ -18,7 +18,7 @@ import { localConfigFile } from "../src/adapters/haproxy/local.js";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { FakeAppServer } from "./helpers/fake-appserver.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
-import { eventually, lbGet, makeLoadBalancer, removeLoadBalancerFiles } from "./helpers/lb.js";
+import { eventually, lbGet, makeLoadBalancer, removeLoadBalancerFiles, disposeLoadBalancer } from "./helpers/lb.js";
 
 describe("applying a local load balancer", () => {
   let deps: TestDeps;
@@ -53,10 +53,9 @@ describe("applying a local load balancer", () => {
   });
 
   afterAll(async () => {
-    if (lb) await stopLocalHaproxy(localRuntimePaths(lb.configPath));
     await a?.stop();
     await b?.stop();
-    if (lb) removeLoadBalancerFiles(lb);
+    await disposeLoadBalancer(lb);
     await deps?.close();
   });
 

@@ -8,6 +8,7 @@ import path from "node:path";
 import type { Prisma } from "../../src/db.js";
 import type { Deps } from "../../src/deps.js";
 import { waitFor } from "./wait.js";
+import { localRuntimePaths, stopLocalHaproxy } from "../../src/adapters/haproxy/local-process.js";
 
 const DIR_PREFIX = path.join(os.tmpdir(), "ocim-lb-");
 
@@ -61,4 +62,11 @@ export function lbGet(port: number, host: string, opts: { path?: string; headers
 /** Polls `probe` until it returns true; the deadline is a safety net, not an assertion on speed. */
 export async function eventually(probe: () => Promise<boolean> | boolean, what: string, deadlineMs = 20_000): Promise<void> {
   await waitFor(what, async () => (await probe()) || undefined, deadlineMs, 100);
+}
+
+/** After a test: stop the haproxy a local balancer started, then remove its temp files. */
+export async function disposeLoadBalancer(lb: { configPath: string } | undefined): Promise<void> {
+  if (!lb) return;
+  await stopLocalHaproxy(localRuntimePaths(lb.configPath));
+  removeLoadBalancerFiles(lb);
 }
