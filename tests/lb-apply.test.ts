@@ -193,7 +193,7 @@ describe("applying a local load balancer", () => {
     const row = await deps.db.loadBalancer.findUniqueOrThrow({ where: { id: lb.id } });
     expect(row.deployedVersion).toBe(row.configurationVersion);
     const fresh = renderFragment((await loadRenderInput(deps, lb.id)).input);
-    expect(liveFiles()).toEqual([localConfigFile(deps.config, fresh, lb).toString(), fresh.map.toString()]);
+    expect(liveFiles()).toEqual([Buffer.concat(localConfigFile(deps.config, fresh, lb)).toString(), fresh.map.toString()]);
     const current = (await deps.db.instance.findUniqueOrThrow({ where: { id: site.id } })).externalDomains[0]!;
     expect((await lbGet(port, current)).text).toBe("served by B");
   });

@@ -121,7 +121,7 @@ describe("rendering the load balancer config", () => {
   it("writes a whole local haproxy.cfg that haproxy accepts, with IPv6 appservers bracketed", async () => {
     const out = renderFragment({ fragmentName: "ocim", instances: [instance(1, [{ id: 5, ip: "2001:db8::5", httpPort: 8000 }])] });
     const mapPath = path.join(dir, "local.map");
-    const cfg = renderLocalConfig(out, { mapPath, bind: "::1", port: 8080, statsSocket: path.join(dir, "s.sock") }).toString();
+    const cfg = Buffer.concat(renderLocalConfig(out, { mapPath, bind: "::1", port: 8080, statsSocket: path.join(dir, "s.sock") })).toString();
     expect(cfg).toContain("  server as-5 [2001:db8::5]:8000 check cookie ocim-as-5");
     expect(cfg).toContain("  bind [::1]:8080");
     expect(cfg).toContain(`  use_backend %[req.hdr(host),lower,word(1,:),map(${mapPath},ocim-unknown)]`);

@@ -24,7 +24,7 @@ export interface LocalBalancer {
 type LocalDeps = { config: Pick<Config, "HAPROXY_BIN" | "HAPROXY_TIMEOUT_SECONDS" | "LB_BIND" | "LB_HTTP_PORT">; log: Logger };
 
 /** The config file a local balancer's haproxy runs, for a given map path. */
-export function localConfigFile(config: LocalDeps["config"], fragment: RenderedFragment, balancer: LocalBalancer, mapPath = balancer.mapPath): Buffer {
+export function localConfigFile(config: LocalDeps["config"], fragment: RenderedFragment, balancer: LocalBalancer, mapPath = balancer.mapPath): Buffer[] {
   return renderLocalConfig(fragment, {
     mapPath,
     bind: config.LB_BIND,
@@ -85,10 +85,11 @@ export function createLocalTarget(deps: LocalDeps, balancer: LocalBalancer): Hap
 }
 
 /** Written and flushed to disk before it is renamed over the live file, so a crash leaves old or new, never half. */
-async function writeDurably(file: string, content: Buffer): Promise<void> {
+async function writeDurably(file: string, content: Buffer | Buffer[]): Promise<void> {
   const handle = await open(file, "w", 0o600);
   try {
-    await handle.writeFile(content);
+    // writeFile() on a handle writes from the current position: the parts follow each other.
+    for (const part of Array.isArray(content) ? content : [content]) await handle.writeFile(part);
     await handle.sync();
   } finally {
     await handle.close();

@@ -7,8 +7,8 @@ export const DEFAULT_APPSERVER_HTTP_PORT = 80;
 
 /** The HTTP port an appserver serves the LMS on: the Open edX setting, 80 unless overridden. */
 export function httpPortOf(snapshot: unknown): number {
-  const vars = (snapshot as { variables?: Record<string, unknown> } | null)?.variables ?? {};
-  const port = Number(vars.EDXAPP_LMS_NGINX_PORT ?? DEFAULT_APPSERVER_HTTP_PORT);
+  const vars = (snapshot as { variables?: Record<string, unknown> } | null)?.variables;
+  const port = Number(vars?.EDXAPP_LMS_NGINX_PORT ?? DEFAULT_APPSERVER_HTTP_PORT);
   return Number.isInteger(port) && port > 0 && port < 65536 ? port : DEFAULT_APPSERVER_HTTP_PORT;
 }
 

@@ -55,7 +55,9 @@ export const FRAGMENT_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 // `haproxy -c`, which says exactly what is wrong with it.
 const IP_CHARS_RE = /^[0-9a-fA-F.:]{2,45}$/;
 // A domain is written into the map file verbatim; one with a space or newline would corrupt it.
-const MAP_KEY_RE = /^[a-z0-9.-]{1,253}$/;
+// The length is checked apart: a bounded {1,253} makes the regex ~1.7× slower (bench/lb-config).
+const MAP_KEY_RE = /^[a-z0-9.-]+$/;
+const isMapKey = (domain: string) => domain.length <= 253 && MAP_KEY_RE.test(domain);
 // Goes between double quotes in the config.
 const AUTHORIZATION_RE = /^Basic [A-Za-z0-9+/=]+$/;
 
@@ -111,36 +113,42 @@ function checkDomains(instances: LbInstance[]): number {
   const seen = new Set<string>();
   for (const instance of instances) {
     for (const domain of instance.domains) {
-      if (!MAP_KEY_RE.test(domain)) throw new AppError("validation", `Instance ${instance.id} has an invalid domain ${JSON.stringify(domain)}.`);
-      if (seen.has(domain)) {
+      if (!isMapKey(domain)) throw new AppError("validation", `Instance ${instance.id} has an invalid domain ${JSON.stringify(domain)}.`);
+      // One hash lookup instead of has() then add(): a domain already there leaves the size alone.
+      const before = seen.size;
+      if (seen.add(domain).size === before) {
         const first = instances.find((i) => i.domains.includes(domain))!;
         throw new AppError("conflict", `The domain ${domain} belongs to two instances (${first.id} and ${instance.id}) on this load balancer; change one of them.`);
       }
-      seen.add(domain);
     }
   }
   return seen.size;
 }
 
+// The constant runs of an instance backend, joined once here rather than for each of thousands of
+// backends (measured: a template with one substitution per name makes this part ~1.7× slower).
+const BACKEND_SETTINGS =
+  "  balance roundrobin\n" +
+  "  option redispatch\n" +
+  `  cookie ${STICKY_COOKIE} insert indirect nocache\n` +
+  '  http-request set-header Authorization "';
+const AFTER_SET_HEADER =
+  '" unless { req.hdr(authorization) -m found }\n' +
+  "  option httpchk\n" +
+  `  http-check send meth GET uri ${HEALTH_CHECK_PATH} ver HTTP/1.1 hdr Host `;
+const AFTER_CHECK_SEND = '"\n  http-check expect status 200\n';
+
 function writeInstanceBackend(out: ByteWriter, names: ReturnType<typeof backendNames>, instance: LbInstance): void {
-  if (!MAP_KEY_RE.test(instance.healthHost)) throw new AppError("validation", `Instance ${instance.id} has an invalid domain ${JSON.stringify(instance.healthHost)}.`);
-  if (!AUTHORIZATION_RE.test(instance.authorization)) throw new AppError("validation", `Instance ${instance.id} has an invalid basic auth header.`);
-  const auth = `"${instance.authorization}"`;
-  out.write(
-    `backend ${names.instance(instance.id)}\n` +
-    `  # ${instance.healthHost}\n` +
-    "  balance roundrobin\n" +
-    "  option redispatch\n" +
-    `  cookie ${STICKY_COOKIE} insert indirect nocache\n` +
-    `  http-request set-header Authorization ${auth} unless { req.hdr(authorization) -m found }\n` +
-    "  option httpchk\n" +
-    `  http-check send meth GET uri ${HEALTH_CHECK_PATH} ver HTTP/1.1 hdr Host ${instance.healthHost} hdr Authorization ${auth}\n` +
-    "  http-check expect status 200\n",
-  );
+  const { healthHost: host, authorization: auth } = instance;
+  if (!isMapKey(host)) throw new AppError("validation", `Instance ${instance.id} has an invalid domain ${JSON.stringify(host)}.`);
+  if (!AUTHORIZATION_RE.test(auth)) throw new AppError("validation", `Instance ${instance.id} has an invalid basic auth header.`);
+  let text =
+    `backend ${names.instance(instance.id)}\n  # ${host}\n` +
+    BACKEND_SETTINGS + auth + AFTER_SET_HEADER + host + ' hdr Authorization "' + auth + AFTER_CHECK_SEND;
   for (const appServer of instance.appServers) {
-    out.write(`  server ${names.server(appServer.id)} ${address(appServer)} check cookie ${names.cookie(appServer.id)}\n`);
+    text += `  server ${names.server(appServer.id)} ${address(appServer)} check cookie ${names.cookie(appServer.id)}\n`;
   }
-  out.write("\n");
+  out.write(text + "\n");
 }
 
 function address(appServer: LbAppServer): string {
@@ -173,8 +181,10 @@ export function sharedFrontendRule(mapPath: string): string {
 /**
  * The whole haproxy.cfg of a `local` balancer, which Ocim runs itself: global and defaults, one
  * frontend that routes by the map, a 404 backend for hosts that are not in it, and the fragment.
+ * Returned as the parts to write one after the other: joining them would copy the fragment's
+ * megabytes once more (~1 ms for 5,000 instances, measured in bench/lb-config).
  */
-export function renderLocalConfig(fragment: RenderedFragment, options: LocalFrontendOptions): Buffer {
+export function renderLocalConfig(fragment: RenderedFragment, options: LocalFrontendOptions): Buffer[] {
   const names = backendNames(fragment.fragmentName);
   const bind = options.bind.includes(":") ? `[${options.bind}]:${options.port}` : `${options.bind}:${options.port}`;
   const head = [
@@ -211,5 +221,5 @@ export function renderLocalConfig(fragment: RenderedFragment, options: LocalFron
     `  http-request return status 404 content-type "text/html; charset=utf-8" string '${UNKNOWN_PAGE}'`,
     "",
   ].join("\n");
-  return Buffer.concat([Buffer.from(head), fragment.backends]);
+  return [Buffer.from(head), fragment.backends];
 }
