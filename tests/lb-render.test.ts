@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../src/errors.js";
 import { checkConfig, resolveHaproxyBin } from "../src/adapters/haproxy/check-config.js";
 import { createLocalTarget } from "../src/adapters/haproxy/local.js";
-import { basicAuthFor } from "../src/domain/instances/secret.js";
+import { basicAuthFor, newInstanceSecret } from "../src/domain/instances/secret.js";
 import { renderFragment, renderLocalConfig, sharedFrontendRule, type LbInstance, type RenderedFragment } from "../src/domain/loadbalancer/render-config.js";
 import { loadRenderInput } from "../src/domain/loadbalancer/render-input.js";
 import { bumpConfiguration } from "../src/domain/loadbalancer/bump-configuration.js";
@@ -76,6 +76,38 @@ describe("rendering the load balancer config", () => {
     );
     expect(out.backends.match(/^ {2}server /gm)).toHaveLength(2);
     expect(backendNamesIn(out.backends)).toEqual([`${lb.fragmentName}-maintenance`, backend]);
+    removeLoadBalancerFiles(lb);
+  });
+
+  it("follows changed domains and a new instance secret on the next render: nothing stale is reused", async () => {
+    const lb = await makeLoadBalancer(deps);
+    const site = await makeInstance(deps, { loadBalancerId: lb.id });
+    await makeAppServer(deps, site.id, { status: "running", isActive: true, publicIp: "10.1.2.4" });
+    const render = async () => text(renderFragment((await loadRenderInput(deps, lb.id)).input));
+    const authOf = (row: { id: number; secretKeyEncrypted: string }) => {
+      const { user, password } = basicAuthFor(deps.secrets, row);
+      return `set-header Authorization "Basic ${Buffer.from(`${user}:${password}`).toString("base64")}"`;
+    };
+    const before = await render();
+    expect(before.backends).toContain(authOf(site));
+    expect(mapLines(before.map)).toContain(`${site.studioDomain} ${lb.fragmentName}-inst-${site.id}`);
+
+    // One change at a time: each must show on its own.
+    await deps.db.instance.update({
+      where: { id: site.id },
+      data: { studioDomain: `Learn-Studio.${site.internalLmsDomain}`, externalDomains: ["WWW.Follow.example.org"] },
+    });
+    const moved = await render();
+    expect(mapLines(moved.map)).toContain(`learn-studio.${site.internalLmsDomain} ${lb.fragmentName}-inst-${site.id}`);
+    expect(mapLines(moved.map)).toContain(`www.follow.example.org ${lb.fragmentName}-inst-${site.id}`);
+    expect(mapLines(moved.map)).not.toContain(`${site.studioDomain} ${lb.fragmentName}-inst-${site.id}`);
+    expect(moved.backends).toContain(authOf(site));
+
+    const rekeyed = await deps.db.instance.update({ where: { id: site.id }, data: { secretKeyEncrypted: newInstanceSecret(deps.secrets) } });
+    const after = await render();
+    expect(after.backends).toContain(authOf(rekeyed));
+    expect(after.backends).not.toContain(authOf(site));
+    expect(after.map).toEqual(moved.map);
     removeLoadBalancerFiles(lb);
   });
 

@@ -75,13 +75,15 @@ const UNKNOWN_PAGE =
   "<h1>No site is configured for this address</h1><p>Check the address you typed.</p></body></html>";
 
 export function backendNames(fragmentName: string) {
+  const instancePrefix = `${fragmentName}-inst-`;
+  const cookiePrefix = `${fragmentName}-as-`;
   return {
     frontend: `${fragmentName}-http`,
     maintenance: `${fragmentName}-maintenance`,
     unknown: `${fragmentName}-unknown`,
-    instance: (instanceId: number) => `${fragmentName}-inst-${instanceId}`,
-    server: (appServerId: number) => `as-${appServerId}`,
-    cookie: (appServerId: number) => `${fragmentName}-as-${appServerId}`,
+    instance: (instanceId: number) => instancePrefix + instanceId,
+    server: (appServerId: number) => "as-" + appServerId,
+    cookie: (appServerId: number) => cookiePrefix + appServerId,
   };
 }
 
@@ -97,9 +99,10 @@ export function renderFragment(input: LbRenderInput): RenderedFragment {
   const map = new ByteWriter(1024 + domainCount * 64).write(`${GENERATED}\n`);
   const backends = new ByteWriter(4096 + input.instances.length * 1024).write(`${GENERATED}\n\n`).write(maintenanceBackend(names.maintenance));
   for (const instance of input.instances) {
-    const toBackend = ` ${instance.appServers.length > 0 ? names.instance(instance.id) : names.maintenance}\n`;
+    const backend = instance.appServers.length > 0 ? names.instance(instance.id) : names.maintenance;
+    const toBackend = " " + backend + "\n";
     for (const domain of instance.domains) map.write(domain + toBackend);
-    if (instance.appServers.length > 0) writeInstanceBackend(backends, names, instance);
+    if (instance.appServers.length > 0) writeInstanceBackend(backends, names, backend, instance);
   }
   return { fragmentName, map: map.toBuffer(), backends: backends.toBuffer() };
 }
@@ -138,15 +141,15 @@ const AFTER_SET_HEADER =
   `  http-check send meth GET uri ${HEALTH_CHECK_PATH} ver HTTP/1.1 hdr Host `;
 const AFTER_CHECK_SEND = '"\n  http-check expect status 200\n';
 
-function writeInstanceBackend(out: ByteWriter, names: ReturnType<typeof backendNames>, instance: LbInstance): void {
+function writeInstanceBackend(out: ByteWriter, names: ReturnType<typeof backendNames>, backend: string, instance: LbInstance): void {
   const { healthHost: host, authorization: auth } = instance;
   if (!isMapKey(host)) throw new AppError("validation", `Instance ${instance.id} has an invalid domain ${JSON.stringify(host)}.`);
   if (!AUTHORIZATION_RE.test(auth)) throw new AppError("validation", `Instance ${instance.id} has an invalid basic auth header.`);
   let text =
-    `backend ${names.instance(instance.id)}\n  # ${host}\n` +
+    "backend " + backend + "\n  # " + host + "\n" +
     BACKEND_SETTINGS + auth + AFTER_SET_HEADER + host + ' hdr Authorization "' + auth + AFTER_CHECK_SEND;
   for (const appServer of instance.appServers) {
-    text += `  server ${names.server(appServer.id)} ${address(appServer)} check cookie ${names.cookie(appServer.id)}\n`;
+    text += "  server " + names.server(appServer.id) + " " + address(appServer) + " check cookie " + names.cookie(appServer.id) + "\n";
   }
   out.write(text + "\n");
 }

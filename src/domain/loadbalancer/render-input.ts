@@ -77,13 +77,16 @@ export async function loadRenderInput(deps: Pick<Deps, "db" | "secrets">, loadBa
 }
 
 export function toRenderInput(secrets: Secrets, fragmentName: string, rows: LbInstanceRow[]): LbRenderInput {
-  const instances: LbInstance[] = rows.map((row) => ({
-    id: row.id,
-    domains: allDomains(row),
-    healthHost: row.internalLmsDomain.toLowerCase(),
-    authorization: authorizationFor(secrets, row),
-    appServers: row.appServers.map((a) => ({ id: a.id, ip: a.publicIp ?? "", httpPort: httpPortOf(a.configSnapshot) })),
-  }));
+  const instances: LbInstance[] = rows.map((row) => {
+    const domains = allDomains(row);
+    return {
+      id: row.id,
+      domains,
+      healthHost: domains[0]!, // the internal LMS domain, lowercased
+      authorization: authorizationFor(secrets, row),
+      appServers: row.appServers.map((a) => ({ id: a.id, ip: a.publicIp ?? "", httpPort: httpPortOf(a.configSnapshot) })),
+    };
+  });
   return { fragmentName, instances };
 }
 
