@@ -1,6 +1,7 @@
 // createApp(deps) builds the Express app; it never listens (tests and bin/web.ts do).
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import ejs from "ejs";
 import express, { type RequestHandler } from "express";
 import session from "express-session";
 import helmet from "helmet";
@@ -34,11 +35,18 @@ export function publicUrlOf(deps: Pick<Deps, "config">): string {
 
 export function createApp(deps: Deps): WebApp {
   const app = express();
-  app.set("views", path.join(root, "views"));
+  const views = path.join(root, "views");
+  app.set("views", views);
   app.set("view engine", "ejs");
   // Compiled templates (and their includes) are kept: compiling them on every request cost the
   // admin change list three quarters of its time (bench/pages). Restart to see a template edit.
+  // Includes are written from the views root ("/admin/_cell"): EJS resolves those against `root`
+  // directly, but checks the disk (existsSync) for every relative include() it runs, and that was
+  // 15% of the web process's CPU under load (bench/pages: the change list includes a partial per cell).
   app.set("view cache", true);
+  app.engine("ejs", (file: string, data: object, done: (err: Error | null, html?: string) => void) => {
+    ejs.renderFile(file, data, { root: views, cache: true }, done);
+  });
   app.set("trust proxy", deps.config.NODE_ENV === "production" ? 1 : false);
   app.disable("x-powered-by");
   app.locals.h = viewHelpers;

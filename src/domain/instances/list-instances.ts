@@ -52,14 +52,21 @@ function whereClause(input: ListInstancesInput): Prisma.Sql {
   return conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
 }
 
-type PageRow = InstanceListRow & { total?: number };
+type PageRow = InstanceListRow & { total: number };
 
-/** One page by name with its badges; with `withTotal`, each row also carries the count of all matches. */
-function pageQuery(deps: Pick<Deps, "db">, where: Prisma.Sql, input: ListInstancesInput, withTotal: boolean) {
-  const total = withTotal ? Prisma.sql`, count(*) OVER ()::int AS total` : Prisma.empty;
+/**
+ * One page by name with its badges, each row also carrying the count of all matches: one round
+ * trip to the database. A search reads every instance anyway, so it counts the matches in that same
+ * scan (a window); without one, the page comes from the name index and the count is a sub-query
+ * that PostgreSQL runs once (an index-only scan).
+ */
+function pageQuery(deps: Pick<Deps, "db">, where: Prisma.Sql, input: ListInstancesInput) {
+  const total = input.q?.trim()
+    ? Prisma.sql`count(*) OVER ()::int`
+    : Prisma.sql`(SELECT count(*)::int FROM "Instance" i ${where})`;
   return deps.db.$queryRaw<PageRow[]>`
     WITH page AS (
-      SELECT i.id, i.name, i."internalLmsDomain", i."isArchived" ${total}
+      SELECT i.id, i.name, i."internalLmsDomain", i."isArchived", ${total} AS total
       FROM "Instance" i ${where}
       ORDER BY i.name, i.id
       LIMIT ${input.limit} OFFSET ${input.offset ?? 0}
@@ -83,15 +90,8 @@ async function countQuery(deps: Pick<Deps, "db">, where: Prisma.Sql): Promise<nu
 
 export async function listInstances(deps: Pick<Deps, "db">, input: ListInstancesInput): Promise<InstanceList> {
   const where = whereClause(input);
-  let rows: PageRow[];
-  let total: number;
-  if (input.q?.trim()) {
-    // A search reads every instance anyway: count the matches in that same scan.
-    rows = await pageQuery(deps, where, input, true);
-    total = rows[0]?.total ?? (input.offset ? await countQuery(deps, where) : 0);
-  } else {
-    // Without a search the page comes from the name index and the count from an index-only scan.
-    [rows, total] = await Promise.all([pageQuery(deps, where, input, false), countQuery(deps, where)]);
-  }
+  const rows = await pageQuery(deps, where, input);
+  // An empty page means no matches, unless it could not show them: no room (limit 0) or past the end.
+  const total = rows[0]?.total ?? (input.offset || input.limit === 0 ? await countQuery(deps, where) : 0);
   return { rows: rows.map(({ total: _total, ...row }) => row), total };
 }
