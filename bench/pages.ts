@@ -26,9 +26,9 @@ import { seedFleet } from "./seed.js";
 
 const FLEET = { instances: 10_000, appServersPerInstance: 10 };
 // `npm run bench:pages -- --clients 1 --each 100` shows one request's own latency;
-// `-- --with-suggested-index` adds the index proposed for the sidebar's active-count badge.
+// WEB_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the web process.
 const { values: args } = parseArgs({
-  options: { clients: { type: "string", default: "20" }, each: { type: "string", default: "50" }, "with-suggested-index": { type: "boolean", default: false } },
+  options: { clients: { type: "string", default: "20" }, each: { type: "string", default: "50" } },
 });
 const CLIENTS = Number(args.clients);
 const EACH = Number(args.each);
@@ -60,16 +60,9 @@ const PAGES: Page[] = [
   { label: "/admin/instances", path: () => "/admin/instances", queries: null },
 ];
 
-/** What `@@index([instanceId, isActive])` on AppServer would create: the active count becomes index-only. */
-async function addSuggestedIndex(db: Db): Promise<void> {
-  await db.$executeRaw`CREATE INDEX "AppServer_instanceId_isActive_idx" ON "AppServer" ("instanceId", "isActive")`;
-  await db.$executeRaw`VACUUM ANALYZE "AppServer"`;
-  process.stdout.write("With the suggested index on AppServer (instanceId, isActive).\n");
-}
-
 async function startWebProcess(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "src/bin/web.ts")], {
+  const child = spawn(process.execPath, [...(process.env.WEB_NODE_ARGS?.split(" ") ?? []), "--import", "tsx", path.join(root, "src/bin/web.ts")], {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "inherit", "inherit"],
@@ -141,7 +134,6 @@ async function main(): Promise<void> {
     await migrate(pg.url);
     let t0 = performance.now();
     await seedFleet(pg.url, FLEET, newInstanceSecret(createSecrets(SECRET_KEY)));
-    if (args["with-suggested-index"]) await addSuggestedIndex(db);
     process.stdout.write(`Seeded ${FLEET.instances} instances, ${FLEET.instances * FLEET.appServersPerInstance} appservers in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     const env = { DATABASE_URL: pg.url, REDIS_URL: redis.url, SECRET_KEY, NODE_ENV: "development" };
     const started = await startWebProcess(env);
@@ -155,7 +147,8 @@ async function main(): Promise<void> {
     printTable(results);
     process.stdout.write(`(measured in ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
   } finally {
-    web?.kill("SIGTERM");
+    // SIGINT: the web process shuts down by itself (and writes its profile, if asked to).
+    if (web && web.exitCode === null) await new Promise((r) => web!.once("exit", r).kill("SIGINT"));
     await db.$disconnect();
     await redis.child.stop();
     await pg.child.stop();

@@ -87,6 +87,14 @@ describe("console", () => {
       expect(await names("archive", "&archived=1")).toEqual(["Delta"]);
     });
 
+    it("finds an instance by a domain added later, and no longer by one removed", async () => {
+      const names = async (q: string) => sidebarRows((await operator.get(`/?q=${encodeURIComponent(q)}`)).text).map((r) => r.split(" ")[0]);
+      await t.deps.db.instance.update({ where: { id: alpha.id }, data: { externalDomains: ["Learn.Alpha-Online.org"] } });
+      expect(await names("alpha-online")).toEqual(["Alpha"]);
+      await t.deps.db.instance.update({ where: { id: alpha.id }, data: { externalDomains: [] } });
+      expect(await names("alpha-online")).toEqual([]);
+    });
+
     it("treats % and _ in the search as plain characters", async () => {
       const page = await operator.get("/?q=%25");
       expect(sidebarRows(page.text)).toEqual([]);

@@ -21,7 +21,8 @@ export function maskYamlSecrets(text: string): string {
   return doc.toString();
 }
 
-const LEFT_OUT = new Set(["secretKeyEncrypted", "nextAppServerNumber", "createdAt", "updatedAt", "id"]);
+// searchText is derived from the name and domains, which the view already shows.
+const LEFT_OUT = new Set(["secretKeyEncrypted", "nextAppServerNumber", "searchText", "createdAt", "updatedAt", "id"]);
 
 export function instanceAuditView(instance: Record<string, unknown>): Record<string, unknown> {
   const view: Record<string, unknown> = {};
