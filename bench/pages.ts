@@ -17,6 +17,7 @@ import { startPostgres } from "../src/embedded/postgres.js";
 import { startRedis } from "../src/embedded/redis.js";
 import { freePort } from "../src/embedded/processes.js";
 import { createLoginLink } from "../src/domain/auth/login-links.js";
+import { loadSessionUser } from "../src/domain/auth/session-user.js";
 import { listInstances } from "../src/domain/instances/list-instances.js";
 import { getInstance } from "../src/domain/instances/get-instance.js";
 import { newInstanceSecret } from "../src/domain/instances/secret.js";
@@ -40,24 +41,32 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 interface Page {
   label: string;
   path: (i: number) => string;
-  /** The database work of the page's route; null when this branch cannot know it. */
+  /** The database work the page's route does for each request; null when this bench cannot know it. */
   queries: ((db: Db, i: number) => Promise<unknown>) | null;
+  /** Served by the second web process, which reads the sidebar for every page view (SIDEBAR_CACHE_MS=0). */
+  noReuse?: boolean;
 }
 
 const randomId = () => 1 + Math.floor(Math.random() * FLEET.instances);
 let userId = 0;
-const sessionUser = (db: Db) => db.user.findUnique({ where: { id: userId }, select: { id: true, githubLogin: true, name: true, avatarUrl: true, role: true, isActive: true } });
+const sessionUser = (db: Db) => loadSessionUser({ db }, userId);
 const sidebar = (db: Db, q = "") => listInstances({ db }, { q, archived: "exclude", limit: SIDEBAR_LIMIT });
 
+// As shipped, the sidebar without a search is read once per SIDEBAR_CACHE_MS per web process, not
+// for each request: its query is not part of those pages' per-request work. The rows marked
+// "read every time" show the same pages with that reuse off.
 const PAGES: Page[] = [
-  { label: "/ (instance list)", path: () => "/", queries: (db) => Promise.all([sessionUser(db), sidebar(db)]) },
+  { label: "/ (instance list)", path: () => "/", queries: (db) => sessionUser(db) },
   { label: "/?q=… (search)", path: (i) => `/?q=site-${i}`, queries: (db, i) => Promise.all([sessionUser(db), sidebar(db, `site-${i}`)]) },
+  { label: "/instances/:id", path: (i) => `/instances/${i}`, queries: (db, i) => Promise.all([sessionUser(db), getInstance({ db }, { id: i })]) },
+  { label: "/admin/instances", path: () => "/admin/instances", queries: null },
+  { label: "/ sidebar read every time", path: () => "/", queries: (db) => Promise.all([sessionUser(db), sidebar(db)]), noReuse: true },
   {
-    label: "/instances/:id",
+    label: "/instances/:id, same",
     path: (i) => `/instances/${i}`,
     queries: (db, i) => Promise.all([sessionUser(db), sidebar(db), getInstance({ db }, { id: i })]),
+    noReuse: true,
   },
-  { label: "/admin/instances", path: () => "/admin/instances", queries: null },
 ];
 
 async function startWebProcess(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
@@ -106,7 +115,7 @@ function row(cells: (string | number)[], widths: number[]): string {
 }
 
 function printTable(results: Awaited<ReturnType<typeof benchPage>>[]): void {
-  const widths = [20, 6, 5, 6, 7, 7, 7, 7, 8, 5];
+  const widths = [26, 6, 5, 6, 7, 7, 7, 7, 8, 5];
   const ms = (n: number) => n.toFixed(1);
   process.stdout.write(`\n${CLIENTS} clients × ${EACH} requests per page; times in ms\n`);
   process.stdout.write(row(["page", "status", "KB", "req/s", "p50", "p95", "db p50", "db p95", "db/page", "goal"], widths) + "\n");
@@ -128,7 +137,7 @@ async function main(): Promise<void> {
   chmodSync(dir, 0o755); // the postgres user must reach its data directory below it
   const pg = await startPostgres(dir, () => {});
   const redis = await startRedis(dir, () => {});
-  let web: ChildProcess | null = null;
+  const webs: ChildProcess[] = [];
   const db = createDb(pg.url, 10);
   try {
     await migrate(pg.url);
@@ -136,19 +145,24 @@ async function main(): Promise<void> {
     await seedFleet(pg.url, FLEET, newInstanceSecret(createSecrets(SECRET_KEY)));
     process.stdout.write(`Seeded ${FLEET.instances} instances, ${FLEET.instances * FLEET.appServersPerInstance} appservers in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     const env = { DATABASE_URL: pg.url, REDIS_URL: redis.url, SECRET_KEY, NODE_ENV: "development" };
-    const started = await startWebProcess(env);
-    web = started.child;
+    const shipped = await startWebProcess(env);
+    const noReuse = await startWebProcess({ ...env, SIDEBAR_CACHE_MS: "0" });
+    webs.push(shipped.child, noReuse.child);
     const config = loadConfig({ ...env, LOG_LEVEL: "silent" });
-    const cookie = await logIn(started.url, await createLoginLink({ db, config, now: () => new Date() }));
+    // Sessions live in Redis: the one cookie logs in to both processes.
+    const cookie = await logIn(shipped.url, await createLoginLink({ db, config, now: () => new Date() }));
     userId = (await db.user.findUniqueOrThrow({ where: { githubLogin: "local-admin" } })).id;
     const results = [];
     t0 = performance.now();
-    for (const page of PAGES) results.push(await benchPage(started.url, cookie, db, page));
+    // ONLY=admin measures the pages whose label contains "admin".
+    for (const page of PAGES.filter((p) => !process.env.ONLY || p.label.includes(process.env.ONLY))) {
+      results.push(await benchPage(page.noReuse ? noReuse.url : shipped.url, cookie, db, page));
+    }
     printTable(results);
     process.stdout.write(`(measured in ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
   } finally {
-    // SIGINT: the web process shuts down by itself (and writes its profile, if asked to).
-    if (web && web.exitCode === null) await new Promise((r) => web!.once("exit", r).kill("SIGINT"));
+    // SIGINT: a web process shuts down by itself (and writes its profile, if asked to).
+    await Promise.all(webs.map((web) => web.exitCode === null && new Promise((r) => web.once("exit", r).kill("SIGINT"))));
     await db.$disconnect();
     await redis.child.stop();
     await pg.child.stop();

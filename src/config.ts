@@ -40,6 +40,7 @@ const schema = z.object({
   DEFAULT_EDX_PLATFORM_BRANCH: z.string().default("master"),
   DEFAULT_OPENEDX_RELEASE: z.string().default("master"),
   ADMIN_PAGE_SIZE: z.coerce.number().int().min(5).max(500).default(50),
+  SIDEBAR_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   VM_READY_TIMEOUT_MINUTES: z.coerce.number().positive().default(20),
   PLAYBOOK_LINE_TIMEOUT_MINUTES: z.coerce.number().positive().default(120),
   PLAYBOOK_TIMEOUT_MINUTES: z.coerce.number().positive().default(180),

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { visibleText, type Agent } from "./helpers/browserless.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
+import { makeLoadBalancer, removeLoadBalancerFiles } from "./helpers/lb.js";
 
 /** The names in the first column of the change list, in order. */
 function names(html: string): string[] {
@@ -121,6 +122,12 @@ describe("admin: change lists", () => {
     const server = await makeAppServer(t.deps, site.id, { status: "failed", failureSummary: "TASK [x] fatal" });
     // The instance's row counts its appserver (Name, LMS domain, Provider, Load balancer, Appservers, PR).
     expect(visibleText((await admin.get("/admin/instances?q=lms.site01.test")).text)).toContain("Site 01 lms.site01.test local — 1 —");
+    const lb = await makeLoadBalancer(t.deps, { name: "Edge One" });
+    await t.deps.db.instance.update({ where: { id: site.id }, data: { loadBalancerId: lb.id } });
+    expect(visibleText((await admin.get("/admin/instances?q=lms.site01.test")).text)).toContain("Site 01 lms.site01.test local Edge One 1 —");
+    await t.deps.db.instance.update({ where: { id: site.id }, data: { loadBalancerId: null } });
+    await t.deps.db.loadBalancer.delete({ where: { id: lb.id } });
+    removeLoadBalancerFiles(lb);
     const list = await admin.get("/admin/app-servers?status=failed");
     expect(visibleText(list.text)).toContain("AppServer 1 Site 01 failed");
     expect(list.text).not.toContain("Add appserver");

@@ -10,6 +10,7 @@ import { z } from "zod";
 import type { Deps } from "../deps.js";
 import { AppError } from "../errors.js";
 import type { SessionUser } from "../domain/auth/login-github-user.js";
+import { loadSessionUser } from "../domain/auth/session-user.js";
 import { maySeeInstance } from "../domain/auth/may-see.js";
 import { getViewableAppServer, type ViewableAppServer } from "../domain/logs/get-viewable-appserver.js";
 import { readLog } from "../domain/logs/read-log.js";
@@ -90,14 +91,7 @@ export async function attachSocket(
 /** The active user of the session the socket was opened with, or null. */
 async function authenticate(deps: Pick<Deps, "db">, req: SessionRequest): Promise<SessionUser | null> {
   const id = req.session?.passport?.user;
-  return typeof id === "number" ? loadActiveUser(deps, id) : null;
-}
-
-async function loadActiveUser(deps: Pick<Deps, "db">, id: number): Promise<SessionUser | null> {
-  const u = await deps.db.user.findUnique({
-    where: { id }, select: { id: true, githubLogin: true, name: true, avatarUrl: true, role: true, isActive: true },
-  });
-  return u?.isActive ? { id: u.id, githubLogin: u.githubLogin, name: u.name, avatarUrl: u.avatarUrl, role: u.role } : null;
+  return typeof id === "number" ? loadSessionUser(deps, id) : null;
 }
 
 function sameOrigin(req: http.IncomingMessage, publicUrl: string | undefined): boolean {
@@ -118,7 +112,7 @@ function handleSocket(deps: Deps, socket: LiveSocket, backlogLines: number): voi
     work().then((reply) => (ack as Ack)(reply), (err) => (ack as Ack)({ error: toClientError(err, log) }));
   };
   const currentUser = async () => {
-    const user = await loadActiveUser(deps, socket.data.user.id);
+    const user = await loadSessionUser(deps, socket.data.user.id);
     if (!user) {
       setImmediate(() => socket.disconnect(true));
       throw new AppError("unauthenticated", "Your account is no longer active.");

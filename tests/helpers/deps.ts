@@ -15,7 +15,8 @@ export interface TestDeps extends Deps {
 export const TEST_SECRET_KEY = "test-secret-key-test-secret-key-0123456789";
 
 export function testConfig(env: Record<string, string | undefined> = {}): Config {
-  return loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", SECRET_KEY: TEST_SECRET_KEY, PORT: "0", ...env });
+  // Tests read the sidebar right after changing instances: no reuse, except where a test asks for it.
+  return loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", SECRET_KEY: TEST_SECRET_KEY, PORT: "0", SIDEBAR_CACHE_MS: "0", ...env });
 }
 
 export async function createTestDeps(env: Record<string, string | undefined> = {}, overrides: Partial<Deps> = {}): Promise<TestDeps> {

@@ -1,10 +1,10 @@
 // One instance as the console and the API show it: its settings, load balancer and its newest
 // appservers. The master key is never selected: nothing here is a secret.
-// Three independent queries run side by side; Prisma's relation includes would run one after the
+// Two independent queries run side by side; Prisma's relation includes would run one after the
 // other (bench/pages.ts measured the page at about twice the database time with them).
 import type { Deps } from "../../deps.js";
 import { notFound } from "../../errors.js";
-import type { AppServerStatus, VmStatus } from "../../generated/prisma/client.ts";
+import { Prisma, type AppServerStatus, type VmStatus } from "../../generated/prisma/client.ts";
 
 /** Appservers listed per instance; older ones are counted, not listed. */
 export const APPSERVERS_SHOWN = 100;
@@ -43,16 +43,32 @@ function newestAppServers(deps: Pick<Deps, "db">, instanceId: number) {
     LIMIT ${APPSERVERS_SHOWN}`;
 }
 
+type InstanceRow = Prisma.InstanceGetPayload<{ select: typeof instanceSelect }>;
+
+// Enum columns come back as text; every other column as Prisma would return it.
+const ENUM_COLUMNS = new Set(["providerKind", "pullRequestState"]);
+const instanceColumns = Prisma.raw(
+  Object.keys(instanceSelect).map((c) => (ENUM_COLUMNS.has(c) ? `i."${c}"::text AS "${c}"` : `i."${c}"`)).join(", "),
+);
+
+/** The instance and its load balancer's name in one query (Prisma would make it two). */
+async function instanceWithBalancer(deps: Pick<Deps, "db">, id: number) {
+  const rows = await deps.db.$queryRaw<(InstanceRow & { lbId: number | null; lbName: string | null })[]>`
+    SELECT ${instanceColumns}, lb.id AS "lbId", lb.name AS "lbName"
+    FROM "Instance" i LEFT JOIN "LoadBalancer" lb ON lb.id = i."loadBalancerId"
+    WHERE i.id = ${id}`;
+  const row = rows[0];
+  if (!row) return null;
+  const { lbId, lbName, ...instance } = row;
+  return { instance: instance as InstanceRow, loadBalancer: lbId === null ? null : { id: lbId, name: lbName! } };
+}
+
 export async function getInstance(deps: Pick<Deps, "db">, input: { id: number }) {
-  const [instance, loadBalancer, rows] = await Promise.all([
-    deps.db.instance.findUnique({ where: { id: input.id }, select: instanceSelect }),
-    deps.db.loadBalancer.findFirst({ where: { instances: { some: { id: input.id } } }, select: { id: true, name: true } }),
-    newestAppServers(deps, input.id),
-  ]);
-  if (!instance) throw notFound("Instance");
+  const [found, rows] = await Promise.all([instanceWithBalancer(deps, input.id), newestAppServers(deps, input.id)]);
+  if (!found) throw notFound("Instance");
   return {
-    ...instance,
-    loadBalancer,
+    ...found.instance,
+    loadBalancer: found.loadBalancer,
     appServers: rows.map(({ total: _total, active: _active, ...row }): AppServerRow => row),
     appServerTotals: { all: rows[0]?.total ?? 0, active: rows[0]?.active ?? 0 },
   };

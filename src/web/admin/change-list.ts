@@ -86,16 +86,19 @@ export async function loadChangeList(deps: Deps, model: AdminModel, query: ListQ
   const direction = query.order.startsWith("-") ? "desc" : "asc";
   const sortField = query.order.replace(/^-/, "");
   const pageSize = deps.config.ADMIN_PAGE_SIZE;
-  const total = await model.list.count(deps.db, where);
+  // The count and the page side by side: a page past the end is found empty, then refused.
+  const [total, rows] = await Promise.all([
+    model.list.count(deps.db, where),
+    model.list.fetch(deps.db, {
+      where,
+      // id breaks ties, so rows with equal values keep their place from one page to the next.
+      orderBy: [{ [sortField]: direction }, { id: direction }],
+      skip: (query.page - 1) * pageSize,
+      take: pageSize,
+    }),
+  ]);
   const pages = Math.max(1, Math.ceil(total / pageSize));
   if (query.page > pages) throw new AppError("not_found", `Page ${query.page} does not exist: there ${pages === 1 ? "is 1 page" : `are ${pages} pages`}.`);
-  const rows = await model.list.fetch(deps.db, {
-    where,
-    // id breaks ties, so rows with equal values keep their place from one page to the next.
-    orderBy: [{ [sortField]: direction }, { id: direction }],
-    skip: (query.page - 1) * pageSize,
-    take: pageSize,
-  });
   const params: Record<string, string> = { ...query.filters };
   if (query.q) params.q = query.q;
   if (query.order !== model.list.defaultOrder) params.o = query.order;

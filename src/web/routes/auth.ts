@@ -6,6 +6,7 @@ import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
 import { loginGithubUser, type SessionUser } from "../../domain/auth/login-github-user.js";
 import { consumeLoginLink } from "../../domain/auth/login-links.js";
+import { loadSessionUser } from "../../domain/auth/session-user.js";
 import { renderPage } from "../render.js";
 
 /** One Passport per app: the module's singleton would chain the deserializers of every app made in a process. */
@@ -13,11 +14,7 @@ export function createPassport(deps: Deps, publicUrl: string): PassportStatic {
   const passport = new Passport() as PassportStatic;
   passport.serializeUser((user, done) => done(null, (user as SessionUser).id));
   passport.deserializeUser((id: number, done) => {
-    // Loaded on every request so a role change or deactivation takes effect at once.
-    deps.db.user
-      .findUnique({ where: { id }, select: { id: true, githubLogin: true, name: true, avatarUrl: true, role: true, isActive: true } })
-      .then((u) => done(null, u && u.isActive ? { id: u.id, githubLogin: u.githubLogin, name: u.name, avatarUrl: u.avatarUrl, role: u.role } : false))
-      .catch((err) => done(err));
+    loadSessionUser(deps, id).then((user) => done(null, user ?? false), (err) => done(err));
   });
   if (!deps.config.githubConfigured) return passport;
   const github = deps.config.GITHUB_URL.replace(/\/$/, "");

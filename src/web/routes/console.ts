@@ -22,15 +22,42 @@ const sidebarQuery = z.object({
   archived: z.enum(["1"], "use archived=1 to show archived instances").optional(),
 });
 
-async function loadSidebar(deps: Deps, req: Request) {
-  const { q = "", archived } = parseQuery(sidebarQuery, req.query);
-  const showArchived = archived === "1";
+async function readSidebar(deps: Deps, q: string, showArchived: boolean) {
   const list = await listInstances(deps, { q, archived: showArchived ? "include" : "exclude", limit: SIDEBAR_LIMIT });
   // Only for the empty state: "nothing yet" and "all archived" call for different next steps.
   const hiddenArchived = list.total === 0 && !q && !showArchived
     ? (await listInstances(deps, { archived: "only", limit: 0 })).total
     : 0;
-  return { ...list, hiddenArchived, filters: { q, archived: showArchived ? "1" : undefined } };
+  return { ...list, hiddenArchived };
+}
+
+type Sidebar = Awaited<ReturnType<typeof readSidebar>>;
+
+/**
+ * The sidebar without a search is the same for everyone on every page, so each web process reuses
+ * it for SIDEBAR_CACHE_MS: with 20 people on the console, reading it for every page view was most of
+ * the database's work (bench/pages). The promise is kept, not the value, so the requests that
+ * arrive while it is read wait for that one read. A failed read is not kept.
+ */
+function sidebarReader(deps: Deps) {
+  const kept = new Map<boolean, { at: number; sidebar: Promise<Sidebar> }>();
+  return async (req: Request) => {
+    const { q = "", archived } = parseQuery(sidebarQuery, req.query);
+    const showArchived = archived === "1";
+    const filters = { q, archived: showArchived ? "1" : undefined };
+    const ttl = deps.config.SIDEBAR_CACHE_MS;
+    if (q || ttl === 0) return { ...(await readSidebar(deps, q, showArchived)), filters };
+    const now = Date.now();
+    let entry = kept.get(showArchived);
+    if (!entry || now - entry.at >= ttl) {
+      const sidebar = readSidebar(deps, "", showArchived);
+      const fresh = { at: now, sidebar };
+      kept.set(showArchived, fresh);
+      sidebar.catch(() => kept.get(showArchived) === fresh && kept.delete(showArchived));
+      entry = fresh;
+    }
+    return { ...(await entry.sidebar), filters };
+  };
 }
 
 const DOMAIN_LABELS: Record<PrefixedDomainField, string> = {
@@ -39,15 +66,16 @@ const DOMAIN_LABELS: Record<PrefixedDomainField, string> = {
 
 export function consoleRoutes(deps: Deps): Router {
   const router = Router();
+  const loadSidebar = sidebarReader(deps);
 
   router.get("/", async (req, res) => {
-    const sidebar = await loadSidebar(deps, req);
+    const sidebar = await loadSidebar(req);
     await renderPage(res, "console/home", { title: "Instances", sidebar, selectedId: null });
   });
 
   router.get("/instances/:id", async (req, res) => {
     const id = idOr404(req.params.id, "Instance");
-    const [sidebar, instance] = await Promise.all([loadSidebar(deps, req), getInstance(deps, { id })]);
+    const [sidebar, instance] = await Promise.all([loadSidebar(req), getInstance(deps, { id })]);
     const domains = [
       { label: "LMS", domain: instance.internalLmsDomain },
       ...PREFIXED_DOMAIN_FIELDS.map((f) => ({ label: DOMAIN_LABELS[f], domain: instance[f] })),
