@@ -7,7 +7,7 @@ import ejs from "ejs";
 // The admin's table cell, compiled once and called as a function: an include() per cell copied
 // the whole render context each time (a 100-row change list has hundreds of cells; bench/pages).
 const cellFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../views/admin/_cell.ejs");
-const cellTemplate = ejs.compile(readFileSync(cellFile, "utf8"), { filename: cellFile });
+const cellTemplate = ejs.compile(readFileSync(cellFile, "utf8"), { filename: cellFile, _with: false, destructuredLocals: ["c", "h"], compileDebug: false });
 
 export const viewHelpers = {
   /** One admin value (text, date, yes/no, link, badge, block), as HTML. */
