@@ -4,15 +4,30 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ejs from "ejs";
 
-// The admin's table cell, compiled once and called as a function: an include() per cell copied
-// the whole render context each time (a 100-row change list has hundreds of cells; bench/pages).
-const cellFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../views/admin/_cell.ejs");
-const cellTemplate = ejs.compile(readFileSync(cellFile, "utf8"), { filename: cellFile, _with: false, destructuredLocals: ["c", "h"], compileDebug: false });
+const viewsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../views");
+
+/**
+ * A partial that runs for every row of a long list, compiled once and called as a function. An
+ * include() copied the whole render context at each call, and EJS's default `with (locals)` makes
+ * every name in the template a dynamic lookup; here the template names its locals instead
+ * (bench/pages: the admin change list's cells, the sidebar's rows).
+ */
+function rowPartial<L extends Record<string, unknown>>(file: string, locals: (keyof L & string)[]): (data: L) => string {
+  const filename = path.join(viewsDir, file);
+  return ejs.compile(readFileSync(filename, "utf8"), { filename, _with: false, destructuredLocals: locals, compileDebug: false });
+}
+
+const cellTemplate = rowPartial<{ c: unknown; h: typeof viewHelpers }>("admin/_cell.ejs", ["c", "h"]);
+const instanceListTemplate = rowPartial<{ rows: unknown[]; selectedId: number | null; keep: string }>("console/_instance_list.ejs", ["rows", "selectedId", "keep"]);
 
 export const viewHelpers = {
   /** One admin value (text, date, yes/no, link, badge, block), as HTML. */
   cell(c: unknown): string {
     return cellTemplate({ c, h: viewHelpers });
+  },
+  /** The sidebar's list of instances; `keep` is the query string its links carry. */
+  instanceList(rows: unknown[], selectedId: number | null, keep: string): string {
+    return instanceListTemplate({ rows, selectedId, keep });
   },
   date(d: Date | string | null | undefined): string {
     if (!d) return "—";
