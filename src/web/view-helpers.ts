@@ -18,12 +18,17 @@ function rowPartial<L extends Record<string, unknown>>(file: string, locals: (ke
 }
 
 const cellTemplate = rowPartial<{ c: unknown; h: typeof viewHelpers }>("admin/_cell.ejs", ["c", "h"]);
+const adminRowsTemplate = rowPartial<{ rows: unknown[]; bulk: boolean; h: typeof viewHelpers }>("admin/_rows.ejs", ["rows", "bulk", "h"]);
 const instanceListTemplate = rowPartial<{ rows: unknown[]; selectedId: number | null; keep: string }>("console/_instance_list.ejs", ["rows", "selectedId", "keep"]);
 
 export const viewHelpers = {
   /** One admin value (text, date, yes/no, link, badge, block), as HTML. */
   cell(c: unknown): string {
     return cellTemplate({ c, h: viewHelpers });
+  },
+  /** The admin change list's table rows (with a checkbox each when bulk actions exist). */
+  adminRows(rows: unknown[], bulk: boolean): string {
+    return adminRowsTemplate({ rows, bulk, h: viewHelpers });
   },
   /** The sidebar's list of instances; `keep` is the query string its links carry. */
   instanceList(rows: unknown[], selectedId: number | null, keep: string): string {
