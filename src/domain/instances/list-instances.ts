@@ -31,9 +31,14 @@ export interface InstanceList {
   total: number;
 }
 
-/** A LIKE pattern that matches `text` literally anywhere (backslash is PostgreSQL's default escape). */
+/** `text` with LIKE's wildcards escaped (backslash is PostgreSQL's default escape). */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** A LIKE pattern that matches `text` literally anywhere. */
 export function containsPattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return `%${escapeLike(text)}%`;
 }
 
 function whereClause(input: ListInstancesInput): Prisma.Sql {

@@ -1,6 +1,7 @@
 // Instances in the admin: settings, domains, code, deployment. Saving goes through the domain
 // commands (validate/create/update/delete-instance), which the CLI uses too.
-import type { Db, Prisma } from "../../../db.js";
+import type { Db } from "../../../db.js";
+import { Prisma } from "../../../generated/prisma/client.ts";
 import type { Deps } from "../../../deps.js";
 import { derivePrefixedDomains, PREFIXED_DOMAIN_FIELDS, PREFIXED_DOMAINS, DOMAIN_RE } from "../../../domain/instances/domains.js";
 import { createInstance } from "../../../domain/instances/create-instance.js";
@@ -8,7 +9,8 @@ import { updateInstance } from "../../../domain/instances/update-instance.js";
 import { deleteInstance } from "../../../domain/instances/delete-instance.js";
 import { getInstanceDeletionImpact } from "../../../domain/instances/get-instance-deletion-impact.js";
 import { instanceDefaults, instanceToInput, LIMITS, PROVIDER_KINDS, PULL_REQUEST_STATES } from "../../../domain/instances/instance-input.js";
-import { defineModel, type FormSection, type ListArgs, type Option } from "../types.js";
+import { containsPattern } from "../../../domain/instances/list-instances.js";
+import { defineModel, type FormSection, type ListArgs, type Option, type PageArgs } from "../types.js";
 import { choiceFilter, plural, titled, yesNoFilter } from "./common.js";
 
 const listSelect = {
@@ -32,6 +34,44 @@ async function fetchPage(db: Db, args: ListArgs): Promise<Row[]> {
     WHERE i.id = ANY(${rows.map((r) => r.id)}::int[])`;
   const extraOf = new Map(extras.map((e) => [e.id, e]));
   return rows.map((r) => ({ ...r, loadBalancerName: extraOf.get(r.id)?.loadBalancerName ?? null, appServerCount: extraOf.get(r.id)?.appServerCount ?? 0 }));
+}
+
+// The columns the list sorts by (the engine only passes these), as SQL.
+const SORT_SQL: Record<string, Prisma.Sql> = {
+  name: Prisma.raw('i.name'), internalLmsDomain: Prisma.raw('i."internalLmsDomain"'), providerKind: Prisma.raw('i."providerKind"'),
+  isArchived: Prisma.raw('i."isArchived"'), updatedAt: Prisma.raw('i."updatedAt"'),
+};
+
+/**
+ * The change list's page and count in one query: the same filters, search and order as the `where`
+ * objects of `filters` and `search` below (tests/admin-changelist.test.ts compares the two), in SQL.
+ * The admin's busiest list spent a quarter of its CPU compiling Prisma's count and findMany.
+ */
+async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: number }> {
+  const conditions: Prisma.Sql[] = [];
+  if (args.filters.archived) conditions.push(Prisma.sql`i."isArchived" = ${args.filters.archived === "yes"}`);
+  if (args.filters.provider) conditions.push(Prisma.sql`i."providerKind"::text = ${args.filters.provider}`);
+  if (args.filters.pr) conditions.push(args.filters.pr === "yes" ? Prisma.sql`i."pullRequestUrl" IS NOT NULL` : Prisma.sql`i."pullRequestUrl" IS NULL`);
+  if (args.q) {
+    const p = containsPattern(args.q);
+    conditions.push(Prisma.sql`(i.name ILIKE ${p} OR i.slug ILIKE ${p} OR i."internalLmsDomain" ILIKE ${p} OR i."externalDomains" @> ARRAY[${args.q.toLowerCase()}])`);
+  }
+  const where = conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
+  const direction = Prisma.raw(args.direction === "desc" ? "DESC" : "ASC");
+  const rows = await db.$queryRaw<(Row & { total: number; loadBalancerId: number | null })[]>`
+    SELECT p.*, lb.name AS "loadBalancerName",
+           (SELECT count(*)::int FROM "AppServer" a WHERE a."instanceId" = p.id) AS "appServerCount"
+    FROM (
+      SELECT i.id, i.name, i."internalLmsDomain", i."providerKind"::text AS "providerKind", i."isArchived", i."updatedAt",
+             i."pullRequestNumber", i."loadBalancerId", (SELECT count(*)::int FROM "Instance" i ${where}) AS total
+      FROM "Instance" i ${where}
+      ORDER BY ${SORT_SQL[args.sortField]!} ${direction}, i.id ${direction}
+      LIMIT ${args.take} OFFSET ${args.skip}
+    ) p LEFT JOIN "LoadBalancer" lb ON lb.id = p."loadBalancerId"
+    ORDER BY ${Prisma.raw(`p."${args.sortField}"`)} ${direction}, p.id ${direction}`;
+  // An empty page says nothing about the count: only past the end can there be matches.
+  const total = rows[0]?.total ?? (args.skip > 0 ? (await db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM "Instance" i ${where}`)[0]!.n : 0);
+  return { rows: rows.map(({ total: _total, loadBalancerId: _lb, ...row }) => row as Row), total };
 }
 
 const choices = (values: readonly string[]): Option[] => values.map((v) => ({ value: v, label: v }));
@@ -132,6 +172,7 @@ export const instanceAdmin = defineModel<Row>({
     ],
     defaultOrder: "name",
     fetch: fetchPage,
+    page: rawPage,
     count: (db, where) => db.instance.count({ where: where as Prisma.InstanceWhereInput }),
   },
   form: {
