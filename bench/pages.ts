@@ -23,6 +23,7 @@ import { listInstances } from "../src/domain/instances/list-instances.js";
 import { getInstance } from "../src/domain/instances/get-instance.js";
 import { newInstanceSecret } from "../src/domain/instances/secret.js";
 import { SIDEBAR_LIMIT } from "../src/web/routes/console.js";
+import { instanceAdmin } from "../src/web/admin/models/instances.js";
 import { measure, type Stats } from "./measure.js";
 import { seedFleet } from "./seed.js";
 
@@ -36,6 +37,7 @@ const CLIENTS = Number(args.clients);
 const EACH = Number(args.each);
 const WARM_UP = Math.max(5, Math.ceil(100 / CLIENTS));
 const GOAL_P95_MS = 50;
+const ADMIN_PAGE_SIZE = loadConfig({ LOG_LEVEL: "silent" }).ADMIN_PAGE_SIZE; // the default
 const SECRET_KEY = "bench-secret-key-bench-secret-key-0123456789";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -60,7 +62,11 @@ const PAGES: Page[] = [
   { label: "/ (instance list)", path: () => "/", queries: (db) => sessionUser(db) },
   { label: "/?q=… (search)", path: (i) => `/?q=site-${i}`, queries: (db, i) => Promise.all([sessionUser(db), sidebar(db, `site-${i}`)]) },
   { label: "/instances/:id", path: (i) => `/instances/${i}`, queries: (db, i) => Promise.all([sessionUser(db), getInstance({ db }, { id: i })]) },
-  { label: "/admin/instances", path: () => "/admin/instances", queries: null },
+  {
+    label: "/admin/instances",
+    path: () => "/admin/instances",
+    queries: (db) => Promise.all([sessionUser(db), instanceAdmin.list.page!(db, { filters: {}, q: "", sortField: "name", direction: "asc", skip: 0, take: ADMIN_PAGE_SIZE })]),
+  },
   { label: "/ sidebar read every time", path: () => "/", queries: (db) => Promise.all([sessionUser(db), sidebar(db)]), noReuse: true },
   {
     label: "/instances/:id, same",
@@ -108,21 +114,21 @@ function httpGet(url: string, cookie: string): Promise<{ status: number; text: s
   });
 }
 
-async function benchPage(url: string, cookie: string, db: Db, page: Page) {
+async function benchPage(url: string, cookies: string[], db: Db, page: Page) {
   const ids = Array.from({ length: CLIENTS * Math.max(EACH, WARM_UP) }, randomId);
   const statuses = new Set<number>();
   let bytes = 0;
-  const get = async (i: number) => {
-    const res = await httpGet(url + page.path(i), cookie);
+  const get = async (client: number, i: number) => {
+    const res = await httpGet(url + page.path(i), cookies[client]!);
     statuses.add(res.status);
     bytes = res.text.length;
   };
   const queries = page.queries;
   const query = async (c: number, i: number) => void (await queries?.(db, ids[c * EACH + i]!));
   // Warm-up (JIT, compiled views, connection pools) before either measurement.
-  await measure(CLIENTS, WARM_UP, (c, i) => get(ids[c * EACH + i]!));
+  await measure(CLIENTS, WARM_UP, (c, i) => get(c, ids[c * EACH + i]!));
   await measure(CLIENTS, WARM_UP, query);
-  const http = await measure(CLIENTS, EACH, (c, i) => get(ids[c * EACH + i]!));
+  const http = await measure(CLIENTS, EACH, (c, i) => get(c, ids[c * EACH + i]!));
   const dbOnly = queries ? await measure(CLIENTS, EACH, query) : null;
   return { page, http, dbOnly, statuses: [...statuses].sort(), kb: Math.round(bytes / 1024) };
 }
@@ -167,14 +173,16 @@ async function main(): Promise<void> {
     const noReuse = await startWebProcess({ ...env, SIDEBAR_CACHE_MS: "0" });
     webs.push(shipped.child, noReuse.child);
     const config = loadConfig({ ...env, LOG_LEVEL: "silent" });
-    // Sessions live in Redis: the one cookie logs in to both processes.
-    const cookie = await logIn(shipped.url, await createLoginLink({ db, config, now: () => new Date() }));
+    // One session per client, like people each logged in on their own; sessions live in Redis, so
+    // a cookie logs in to both processes.
+    const cookies: string[] = [];
+    for (let c = 0; c < CLIENTS; c++) cookies.push(await logIn(shipped.url, await createLoginLink({ db, config, now: () => new Date() })));
     userId = (await db.user.findUniqueOrThrow({ where: { githubLogin: "local-admin" } })).id;
     const results = [];
     t0 = performance.now();
     // ONLY=admin measures the pages whose label contains "admin".
     for (const page of PAGES.filter((p) => !process.env.ONLY || p.label.includes(process.env.ONLY))) {
-      results.push(await benchPage(page.noReuse ? noReuse.url : shipped.url, cookie, db, page));
+      results.push(await benchPage(page.noReuse ? noReuse.url : shipped.url, cookies, db, page));
     }
     printTable(results);
     process.stdout.write(`(measured in ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
