@@ -8,3 +8,13 @@ export type { Prisma } from "./generated/prisma/client.ts";
 export function createDb(url: string, max = 10): Db {
   return new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max }) });
 }
+
+/** `text` with LIKE's wildcards escaped (backslash is PostgreSQL's default escape). */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** A LIKE pattern that matches `text` literally anywhere. */
+export function containsPattern(text: string): string {
+  return `%${escapeLike(text)}%`;
+}

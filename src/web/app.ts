@@ -20,7 +20,7 @@ import { apiLogRoutes } from "./routes/api-logs.js";
 import { appServerLogRoutes } from "./routes/appserver-log.js";
 import { adminRoutes } from "./admin/routes.js";
 import { accountRoutes } from "./routes/account.js";
-import { viewHelpers } from "./view-helpers.js";
+import { viewHelpers, viewsDir } from "./view-helpers.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -35,8 +35,7 @@ export function publicUrlOf(deps: Pick<Deps, "config">): string {
 
 export function createApp(deps: Deps): WebApp {
   const app = express();
-  const views = path.join(root, "views");
-  app.set("views", views);
+  app.set("views", viewsDir);
   app.set("view engine", "ejs");
   // Compiled templates (and their includes) are kept: compiling them on every request cost the
   // admin change list three quarters of its time (bench/pages). Restart to see a template edit.
@@ -45,7 +44,7 @@ export function createApp(deps: Deps): WebApp {
   // 15% of the web process's CPU under load (bench/pages: the change list includes a partial per cell).
   app.set("view cache", true);
   app.engine("ejs", (file: string, data: object, done: (err: Error | null, html?: string) => void) => {
-    ejs.renderFile(file, data, { root: views, cache: true }, done);
+    ejs.renderFile(file, data, { root: viewsDir, cache: true }, done);
   });
   app.set("trust proxy", deps.config.NODE_ENV === "production" ? 1 : false);
   app.disable("x-powered-by");

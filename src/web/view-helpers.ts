@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ejs from "ejs";
 
-const viewsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../views");
+export const viewsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../views");
 
 /**
  * A partial that runs for every row of a long list, compiled once and called as a function. An

@@ -3,6 +3,7 @@
 // Raw SQL because the badges come from LATERAL joins over the page only: one query for the page
 // however many instances there are (no N+1). Values go in as parameters through Prisma.sql
 // tagged templates, never spliced into the text. Costs measured in bench/pages.ts.
+import { containsPattern } from "../../db.js";
 import type { Deps } from "../../deps.js";
 import { Prisma, type AppServerStatus } from "../../generated/prisma/client.ts";
 
@@ -31,24 +32,14 @@ export interface InstanceList {
   total: number;
 }
 
-/** `text` with LIKE's wildcards escaped (backslash is PostgreSQL's default escape). */
-export function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-/** A LIKE pattern that matches `text` literally anywhere. */
-export function containsPattern(text: string): string {
-  return `%${escapeLike(text)}%`;
-}
-
 function whereClause(input: ListInstancesInput): Prisma.Sql {
   const conditions: Prisma.Sql[] = [];
   const archived = input.archived ?? "exclude";
   if (archived !== "include") conditions.push(Prisma.sql`i."isArchived" = ${archived === "only"}`);
   const q = input.q?.trim();
   if (q) {
-    // searchText is the lowercased name and domains, kept by a trigger; its trigram index serves
-    // a LIKE with a pattern of three characters or more (bench/pages: the search page).
+    // searchText is the lowercased name and domains, a column PostgreSQL generates; its trigram
+    // index serves a LIKE with a pattern of three characters or more (bench/pages: the search page).
     conditions.push(Prisma.sql`i."searchText" LIKE lower(${containsPattern(q)})`);
   }
   return conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;

@@ -3,7 +3,7 @@
 // list of 10,000 rows costs the same as a list of 100.
 import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
-import { escapeLike } from "../../domain/instances/list-instances.js";
+import { escapeLike } from "../../db.js";
 import type { AdminModel, Cell, Option } from "./types.js";
 
 export interface ListQuery {
