@@ -24,7 +24,7 @@ import { getInstance } from "../src/domain/instances/get-instance.js";
 import { newInstanceSecret } from "../src/domain/instances/secret.js";
 import { SIDEBAR_LIMIT } from "../src/web/routes/console.js";
 import { instanceAdmin } from "../src/web/admin/models/instances.js";
-import { measure, type Stats } from "./measure.js";
+import { treeCpuMs, measure, ownCpuMs, processCpuMs, type Stats } from "./measure.js";
 import { seedFleet } from "./seed.js";
 
 const FLEET = { instances: 10_000, appServersPerInstance: 10 };
@@ -114,7 +114,12 @@ function httpGet(url: string, cookie: string): Promise<{ status: number; text: s
   });
 }
 
-async function benchPage(url: string, cookies: string[], db: Db, page: Page) {
+/** CPU milliseconds used so far by each process taking part, for a split of each request's CPU. */
+type CpuSampler = () => Record<CpuPart, number>;
+type CpuPart = "web" | "postgres" | "redis" | "client";
+const CPU_PARTS: CpuPart[] = ["web", "postgres", "redis", "client"];
+
+async function benchPage(url: string, cookies: string[], db: Db, page: Page, cpu: CpuSampler) {
   const ids = Array.from({ length: CLIENTS * Math.max(EACH, WARM_UP) }, randomId);
   const statuses = new Set<number>();
   let bytes = 0;
@@ -128,9 +133,12 @@ async function benchPage(url: string, cookies: string[], db: Db, page: Page) {
   // Warm-up (JIT, compiled views, connection pools) before either measurement.
   await measure(CLIENTS, WARM_UP, (c, i) => get(c, ids[c * EACH + i]!));
   await measure(CLIENTS, WARM_UP, query);
+  const before = cpu();
   const http = await measure(CLIENTS, EACH, (c, i) => get(c, ids[c * EACH + i]!));
+  const after = cpu();
+  const cpuPerRequest = Object.fromEntries(CPU_PARTS.map((p) => [p, (after[p] - before[p]) / http.calls])) as Record<CpuPart, number>;
   const dbOnly = queries ? await measure(CLIENTS, EACH, query) : null;
-  return { page, http, dbOnly, statuses: [...statuses].sort(), kb: Math.round(bytes / 1024) };
+  return { page, http, dbOnly, cpuPerRequest, statuses: [...statuses].sort(), kb: Math.round(bytes / 1024) };
 }
 
 function row(cells: (string | number)[], widths: number[]): string {
@@ -151,6 +159,14 @@ function printTable(results: Awaited<ReturnType<typeof benchPage>>[]): void {
     ], widths) + "\n");
   }
   process.stdout.write(`db/page: median time of the page's queries alone ÷ median time of the page.\n`);
+  // Where each request's CPU went: with every core busy, a page is only faster if this total falls.
+  const cpuWidths = [26, 7, 10, 7, 9, 7, 12];
+  process.stdout.write(`\nCPU per request during the page's run, in ms (from /proc)\n`);
+  process.stdout.write(row(["page", "web", "PostgreSQL", "Redis", "load gen", "total", "cores busy"], cpuWidths) + "\n");
+  for (const { page, http, cpuPerRequest: c } of results) {
+    const total = c.web + c.postgres + c.redis + c.client;
+    process.stdout.write(row([page.label, ms(c.web), ms(c.postgres), ms(c.redis), ms(c.client), ms(total), ((total * http.perSecond) / 1000).toFixed(2)], cpuWidths) + "\n");
+  }
   process.stdout.write(`(ref): the same page with SIDEBAR_CACHE_MS=0, for comparison; the goal is for the pages as shipped.\n`);
   // The machine may be shared: a load far above its cores makes every figure above slower.
   process.stdout.write(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} on ${os.availableParallelism()} cores\n`);
@@ -182,7 +198,14 @@ async function main(): Promise<void> {
     t0 = performance.now();
     // ONLY=admin measures the pages whose label contains "admin".
     for (const page of PAGES.filter((p) => !process.env.ONLY || p.label.includes(process.env.ONLY))) {
-      results.push(await benchPage(page.noReuse ? noReuse.url : shipped.url, cookies, db, page));
+      const web = page.noReuse ? noReuse : shipped;
+      const cpu = () => ({
+        web: processCpuMs(web.child.pid!),
+        postgres: treeCpuMs(pg.child.process.pid!),
+        redis: treeCpuMs(redis.child.process.pid!),
+        client: ownCpuMs(),
+      });
+      results.push(await benchPage(web.url, cookies, db, page, cpu));
     }
     printTable(results);
     process.stdout.write(`(measured in ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
