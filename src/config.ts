@@ -20,6 +20,7 @@ const schema = z.object({
   PUBLIC_URL: httpUrl.optional(),
   DATA_DIR: z.string().default(".data"),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgresql:// URL").optional(),
+  DATABASE_PREPARED_STATEMENTS: z.coerce.number().int().min(0).max(1000).default(100),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "a redis:// URL").optional(),
   SECRET_KEY: z.string().min(32, "at least 32 characters").optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -30,7 +30,7 @@ export function createDeps(config: Config, conn: Connections, overrides: Partial
   const redis = overrides.redis ?? new Redis(conn.redisUrl, { maxRetriesPerRequest: null });
   return {
     config,
-    db: createDb(conn.databaseUrl),
+    db: createDb(conn.databaseUrl, 10, config.DATABASE_PREPARED_STATEMENTS),
     redis,
     jobs: createJobs(redis, config.QUEUE_PREFIX),
     log: createLogger(config.LOG_LEVEL),

@@ -83,7 +83,7 @@ function cliContext(config: Config): CliContext & { close(): Promise<void> } {
     async database() {
       if (!connected) {
         const server = await bootDatabase(config, log);
-        connected = { ...server, db: createDb(server.url, 2) };
+        connected = { ...server, db: createDb(server.url, 2, config.DATABASE_PREPARED_STATEMENTS) };
       }
       return connected;
     },
