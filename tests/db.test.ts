@@ -1,9 +1,15 @@
-// The database client keeps statements prepared per connection (DATABASE_PREPARED_STATEMENTS),
-// checked in PostgreSQL's own view of the session's prepared statements.
+// The database client: statements kept prepared per connection (DATABASE_PREPARED_STATEMENTS),
+// checked in PostgreSQL's own view of the session's prepared statements; and queryRows(), the
+// hot pages' raw queries read with pg, against the same queries through Prisma's $queryRaw.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../src/db.js";
+import { createDb, queryRows, type Db } from "../src/db.js";
+import { Prisma } from "../src/generated/prisma/client.ts";
+import { loadSessionUser } from "../src/domain/auth/session-user.js";
+import { getInstance } from "../src/domain/instances/get-instance.js";
+import { listInstances } from "../src/domain/instances/list-instances.js";
+import { instanceAdmin } from "../src/web/admin/models/instances.js";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
-import { makeInstance } from "./helpers/factories.js";
+import { makeAppServer, makeInstance } from "./helpers/factories.js";
 
 let deps: TestDeps;
 const opened: Db[] = [];
@@ -11,7 +17,12 @@ const opened: Db[] = [];
 beforeAll(async () => {
   deps = await createTestDeps();
   await makeInstance(deps, { name: "Prepared One", internalLmsDomain: "one.prepared.test" });
-  await makeInstance(deps, { name: "Prepared Two", internalLmsDomain: "two.prepared.test" });
+  const two = await makeInstance(deps, {
+    name: "Prepared Two", internalLmsDomain: "two.prepared.test", externalDomains: ["courses.two.test"],
+    pullRequestUrl: "https://github.com/o/r/pull/7", pullRequestNumber: 7, pullRequestState: "open",
+  });
+  await makeAppServer(deps, two.id, { status: "running", publicIp: "10.0.0.7", isActive: true, lastActivatedAt: new Date("2026-01-02T03:04:05.678Z") });
+  await makeAppServer(deps, two.id, { status: "failed" });
 });
 
 afterAll(async () => {
@@ -81,5 +92,41 @@ describe("prepared statements", () => {
       }),
     ).rejects.toThrow(/division by zero/);
     expect(await db.instance.count()).toBe(2);
+  });
+});
+
+describe("queryRows", () => {
+  // Through a transaction client the same functions fall back to $queryRaw: the reference.
+  const viaPrisma = <T>(fn: (db: Db) => Promise<T>) => deps.db.$transaction((tx) => fn(tx as Db));
+
+  it("returns what $queryRaw returns for the pages' queries, in any time zone", async () => {
+    const zone = process.env.TZ;
+    process.env.TZ = "Pacific/Auckland"; // pg's own timestamp parser would read UTC as local time here
+    try {
+      const user = await deps.db.user.create({ data: { githubLogin: "prepared-user", name: "P. User", role: "admin" } });
+      const two = (await deps.db.instance.findFirstOrThrow({ where: { name: "Prepared Two" } })).id;
+      const calls: ((db: Db) => Promise<unknown>)[] = [
+        (db) => loadSessionUser({ db }, user.id),
+        (db) => getInstance({ db }, { id: two }),
+        (db) => listInstances({ db }, { q: "", archived: "exclude", limit: 10 }),
+        (db) => listInstances({ db }, { q: "two", archived: "exclude", limit: 10 }),
+        (db) => instanceAdmin.list.page!(db, { filters: { pr: "yes" }, q: "", sortField: "updatedAt", direction: "desc", skip: 0, take: 10 }),
+      ];
+      for (const call of calls) expect(await call(deps.db)).toEqual(await viaPrisma(call));
+
+      const detail = await getInstance(deps, { id: two });
+      expect(detail.appServers.map((a) => a.lastActivatedAt)).toEqual([null, new Date("2026-01-02T03:04:05.678Z")]);
+      expect(detail.externalDomains).toEqual(["courses.two.test"]);
+      expect(detail.pullRequestState).toBe("open");
+    } finally {
+      process.env.TZ = zone;
+    }
+  });
+
+  it("passes a Date as the UTC time it stands for", async () => {
+    const at = new Date("2026-01-02T03:04:05.678Z");
+    const sql = Prisma.sql`SELECT count(*)::int AS n FROM "AppServer" WHERE "lastActivatedAt" = ${at}`;
+    expect(await queryRows(deps.db, sql)).toEqual([{ n: 1 }]);
+    expect(await deps.db.$queryRaw(sql)).toEqual([{ n: 1 }]);
   });
 });

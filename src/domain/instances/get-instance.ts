@@ -2,6 +2,7 @@
 // appservers. The master key is never selected: nothing here is a secret.
 // Two independent queries run side by side; Prisma's relation includes would run one after the
 // other (bench/pages.ts measured the page at about twice the database time with them).
+import { queryRows } from "../../db.js";
 import type { Deps } from "../../deps.js";
 import { notFound } from "../../errors.js";
 import { Prisma, type AppServerStatus, type VmStatus } from "../../generated/prisma/client.ts";
@@ -33,14 +34,14 @@ export interface AppServerRow {
 
 /** The newest appservers, with the instance's totals counted in the same scan (a window). */
 function newestAppServers(deps: Pick<Deps, "db">, instanceId: number) {
-  return deps.db.$queryRaw<(AppServerRow & { total: number; active: number })[]>`
+  return queryRows<AppServerRow & { total: number; active: number }>(deps.db, Prisma.sql`
     SELECT a.id, a.name, a.status::text AS status, a."vmStatus"::text AS "vmStatus", a."publicIp", a."isActive",
            a."lastActivatedAt", a."createdAt", u."githubLogin" AS "createdBy",
            count(*) OVER ()::int AS total, (count(*) FILTER (WHERE a."isActive") OVER ())::int AS active
     FROM "AppServer" a LEFT JOIN "User" u ON u.id = a."createdById"
     WHERE a."instanceId" = ${instanceId}
     ORDER BY a."createdAt" DESC, a.id DESC
-    LIMIT ${APPSERVERS_SHOWN}`;
+    LIMIT ${APPSERVERS_SHOWN}`);
 }
 
 type InstanceRow = Prisma.InstanceGetPayload<{ select: typeof instanceSelect }>;
@@ -53,10 +54,10 @@ const instanceColumns = Prisma.raw(
 
 /** The instance and its load balancer's name in one query (Prisma would make it two). */
 async function instanceWithBalancer(deps: Pick<Deps, "db">, id: number) {
-  const rows = await deps.db.$queryRaw<(InstanceRow & { lbId: number | null; lbName: string | null })[]>`
+  const rows = await queryRows<InstanceRow & { lbId: number | null; lbName: string | null }>(deps.db, Prisma.sql`
     SELECT ${instanceColumns}, lb.id AS "lbId", lb.name AS "lbName"
     FROM "Instance" i LEFT JOIN "LoadBalancer" lb ON lb.id = i."loadBalancerId"
-    WHERE i.id = ${id}`;
+    WHERE i.id = ${id}`);
   const row = rows[0];
   if (!row) return null;
   const { lbId, lbName, ...instance } = row;

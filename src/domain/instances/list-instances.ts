@@ -3,7 +3,7 @@
 // Raw SQL because the badges come from LATERAL joins over the page only: one query for the page
 // however many instances there are (no N+1). Values go in as parameters through Prisma.sql
 // tagged templates, never spliced into the text. Costs measured in bench/pages.ts.
-import { containsPattern } from "../../db.js";
+import { containsPattern, queryRows } from "../../db.js";
 import type { Deps } from "../../deps.js";
 import { Prisma, type AppServerStatus } from "../../generated/prisma/client.ts";
 
@@ -57,7 +57,7 @@ function pageQuery(deps: Pick<Deps, "db">, where: Prisma.Sql, input: ListInstanc
   const total = input.q?.trim()
     ? Prisma.sql`count(*) OVER ()::int`
     : Prisma.sql`(SELECT count(*)::int FROM "Instance" i ${where})`;
-  return deps.db.$queryRaw<PageRow[]>`
+  return queryRows<PageRow>(deps.db, Prisma.sql`
     WITH page AS (
       SELECT i.id, i.name, i."internalLmsDomain", i."isArchived", ${total} AS total
       FROM "Instance" i ${where}
@@ -73,11 +73,11 @@ function pageQuery(deps: Pick<Deps, "db">, where: Prisma.Sql, input: ListInstanc
       SELECT a.status FROM "AppServer" a WHERE a."instanceId" = p.id
       ORDER BY a."createdAt" DESC, a.id DESC LIMIT 1
     ) latest ON true
-    ORDER BY p.name, p.id`;
+    ORDER BY p.name, p.id`);
 }
 
 async function countQuery(deps: Pick<Deps, "db">, where: Prisma.Sql): Promise<number> {
-  const rows = await deps.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM "Instance" i ${where}`;
+  const rows = await queryRows<{ n: number }>(deps.db, Prisma.sql`SELECT count(*)::int AS n FROM "Instance" i ${where}`);
   return rows[0]?.n ?? 0;
 }
 

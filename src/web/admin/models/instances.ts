@@ -1,6 +1,6 @@
 // Instances in the admin: settings, domains, code, deployment. Saving goes through the domain
 // commands (validate/create/update/delete-instance), which the CLI uses too.
-import { containsPattern, type Db } from "../../../db.js";
+import { containsPattern, queryRows, type Db } from "../../../db.js";
 import { Prisma } from "../../../generated/prisma/client.ts";
 import type { Deps } from "../../../deps.js";
 import { derivePrefixedDomains, PREFIXED_DOMAIN_FIELDS, PREFIXED_DOMAINS, DOMAIN_RE } from "../../../domain/instances/domains.js";
@@ -53,7 +53,7 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
   }
   const where = conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
   const direction = Prisma.raw(args.direction === "desc" ? "DESC" : "ASC");
-  const rows = await db.$queryRaw<(Row & { total: number; loadBalancerId: number | null })[]>`
+  const rows = await queryRows<Row & { total: number; loadBalancerId: number | null }>(db, Prisma.sql`
     SELECT p.*, lb.name AS "loadBalancerName",
            (SELECT count(*)::int FROM "AppServer" a WHERE a."instanceId" = p.id) AS "appServerCount"
     FROM (
@@ -63,9 +63,9 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
       ORDER BY ${SORT_SQL[args.sortField]!} ${direction}, i.id ${direction}
       LIMIT ${args.take} OFFSET ${args.skip}
     ) p LEFT JOIN "LoadBalancer" lb ON lb.id = p."loadBalancerId"
-    ORDER BY ${Prisma.raw(`p."${args.sortField}"`)} ${direction}, p.id ${direction}`;
+    ORDER BY ${Prisma.raw(`p."${args.sortField}"`)} ${direction}, p.id ${direction}`);
   // An empty page says nothing about the count: only past the end can there be matches.
-  const total = rows[0]?.total ?? (args.skip > 0 ? (await db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM "Instance" i ${where}`)[0]!.n : 0);
+  const total = rows[0]?.total ?? (args.skip > 0 ? (await queryRows<{ n: number }>(db, Prisma.sql`SELECT count(*)::int AS n FROM "Instance" i ${where}`))[0]!.n : 0);
   return { rows: rows.map(({ total: _total, loadBalancerId: _lb, ...row }) => row as Row), total };
 }
 
