@@ -31,11 +31,12 @@ const FLEET = { instances: 10_000, appServersPerInstance: 10 };
 // `npm run bench:pages -- --clients 1 --each 100` shows one request's own latency;
 // WEB_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the web process.
 const { values: args } = parseArgs({
-  options: { clients: { type: "string", default: "20" }, each: { type: "string", default: "50" } },
+  options: { clients: { type: "string", default: "20" }, each: { type: "string", default: "200" } },
 });
 const CLIENTS = Number(args.clients);
 const EACH = Number(args.each);
-const WARM_UP = Math.max(5, Math.ceil(100 / CLIENTS));
+// Enough requests for the JIT to settle: a web process serves pages all day.
+const WARM_UP = Math.max(5, Math.ceil(500 / CLIENTS));
 const GOAL_P95_MS = 50;
 const ADMIN_PAGE_SIZE = loadConfig({ LOG_LEVEL: "silent" }).ADMIN_PAGE_SIZE; // the default
 const SECRET_KEY = "bench-secret-key-bench-secret-key-0123456789";
