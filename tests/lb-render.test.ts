@@ -10,6 +10,7 @@ import { basicAuthFor, newInstanceSecret } from "../src/domain/instances/secret.
 import { renderFragment, renderLocalConfig, sharedFrontendRule, type LbInstance, type RenderedFragment } from "../src/domain/loadbalancer/render-config.js";
 import { loadRenderInput } from "../src/domain/loadbalancer/render-input.js";
 import { bumpConfiguration } from "../src/domain/loadbalancer/bump-configuration.js";
+import { ByteWriter } from "../src/domain/loadbalancer/byte-writer.js";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { makeLoadBalancer, removeLoadBalancerFiles } from "./helpers/lb.js";
@@ -160,6 +161,14 @@ describe("rendering the load balancer config", () => {
     writeFileSync(mapPath, out.map);
     writeFileSync(path.join(dir, "local.cfg"), cfg);
     await expect(checkConfig(resolveHaproxyBin(undefined), [path.join(dir, "local.cfg")], 20_000, {})).resolves.toBe("");
+  });
+
+  it("writes large texts whole: across the writer's chunks, its Buffer's growth and multi-byte characters", () => {
+    const pieces = Array.from({ length: 10_000 }, (_, i) => (i % 997 === 0 ? `é→${i}\n` : `piece-${i} `));
+    const writer = new ByteWriter(16);
+    for (const piece of pieces) writer.write(piece);
+    expect(writer.toBuffer().equals(Buffer.from(pieces.join("")))).toBe(true);
+    expect(new ByteWriter().toBuffer().length).toBe(0);
   });
 
   it("refuses input that would break the file instead of writing it", () => {

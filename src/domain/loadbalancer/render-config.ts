@@ -1,7 +1,7 @@
 // The HAProxy configuration of one load balancer, rendered from plain data (DESIGN §8): a map file
 // (domain → backend) and a fragment with one backend per instance that has an active appserver,
 // plus a maintenance backend for the others. Pure and fast (bench/lb-config.ts: 5,000 instances in
-// ~15 ms): written straight into a Buffer (byte-writer.ts), no templating, no per-line regex.
+// ~14 ms): pieces written into a Buffer (byte-writer.ts) without concatenating them, no templating.
 // Every name starts with the balancer's fragmentName, so two consoles sharing one haproxy never clash.
 import { AppError } from "../../errors.js";
 import { ByteWriter } from "./byte-writer.js";
@@ -74,6 +74,8 @@ const UNKNOWN_PAGE =
   '<body style="font-family:sans-serif;max-width:40em;margin:4em auto;line-height:1.5">' +
   "<h1>No site is configured for this address</h1><p>Check the address you typed.</p></body></html>";
 
+const SERVER_PREFIX = "as-";
+
 export function backendNames(fragmentName: string) {
   const instancePrefix = `${fragmentName}-inst-`;
   const cookiePrefix = `${fragmentName}-as-`;
@@ -82,8 +84,9 @@ export function backendNames(fragmentName: string) {
     maintenance: `${fragmentName}-maintenance`,
     unknown: `${fragmentName}-unknown`,
     instance: (instanceId: number) => instancePrefix + instanceId,
-    server: (appServerId: number) => "as-" + appServerId,
+    server: (appServerId: number) => SERVER_PREFIX + appServerId,
     cookie: (appServerId: number) => cookiePrefix + appServerId,
+    cookiePrefix,
   };
 }
 
@@ -101,7 +104,7 @@ export function renderFragment(input: LbRenderInput): RenderedFragment {
   for (const instance of input.instances) {
     const backend = instance.appServers.length > 0 ? names.instance(instance.id) : names.maintenance;
     const toBackend = " " + backend + "\n";
-    for (const domain of instance.domains) map.write(domain + toBackend);
+    for (const domain of instance.domains) map.write(domain).write(toBackend);
     if (instance.appServers.length > 0) writeInstanceBackend(backends, names, backend, instance);
   }
   return { fragmentName, map: map.toBuffer(), backends: backends.toBuffer() };
@@ -145,23 +148,29 @@ function writeInstanceBackend(out: ByteWriter, names: ReturnType<typeof backendN
   const { healthHost: host, authorization: auth } = instance;
   if (!isMapKey(host)) throw new AppError("validation", `Instance ${instance.id} has an invalid domain ${JSON.stringify(host)}.`);
   if (!AUTHORIZATION_RE.test(auth)) throw new AppError("validation", `Instance ${instance.id} has an invalid basic auth header.`);
-  let text =
-    "backend " + backend + "\n  # " + host + "\n" +
-    BACKEND_SETTINGS + auth + AFTER_SET_HEADER + host + ' hdr Authorization "' + auth + AFTER_CHECK_SEND;
+  out.write("backend ").write(backend).write("\n  # ").write(host).write("\n").write(BACKEND_SETTINGS).write(auth).write(AFTER_SET_HEADER)
+    .write(host).write(' hdr Authorization "').write(auth).write(AFTER_CHECK_SEND);
+  // Server and cookie names as backendNames() makes them, written piece by piece.
   for (const appServer of instance.appServers) {
-    text += "  server " + names.server(appServer.id) + " " + address(appServer) + " check cookie " + names.cookie(appServer.id) + "\n";
+    const id = String(appServer.id);
+    out.write("  server " + SERVER_PREFIX).write(id).write(" ");
+    writeAddress(out, appServer);
+    out.write(" check cookie ").write(names.cookiePrefix).write(id).write("\n");
   }
-  out.write(text + "\n");
+  out.write("\n");
 }
 
-function address(appServer: LbAppServer): string {
-  if (!IP_CHARS_RE.test(appServer.ip)) {
-    throw new AppError("validation", `AppServer ${appServer.id} has an invalid public IP ${JSON.stringify(appServer.ip)}.`);
+function writeAddress(out: ByteWriter, appServer: LbAppServer): void {
+  const { ip, httpPort } = appServer;
+  if (!IP_CHARS_RE.test(ip)) {
+    throw new AppError("validation", `AppServer ${appServer.id} has an invalid public IP ${JSON.stringify(ip)}.`);
   }
-  if (!Number.isInteger(appServer.httpPort) || appServer.httpPort < 1 || appServer.httpPort > 65535) {
-    throw new AppError("validation", `AppServer ${appServer.id} has an invalid HTTP port ${appServer.httpPort}.`);
+  if (!Number.isInteger(httpPort) || httpPort < 1 || httpPort > 65535) {
+    throw new AppError("validation", `AppServer ${appServer.id} has an invalid HTTP port ${httpPort}.`);
   }
-  return appServer.ip.includes(":") ? `[${appServer.ip}]:${appServer.httpPort}` : `${appServer.ip}:${appServer.httpPort}`;
+  if (ip.includes(":")) out.write("[").write(ip).write("]:");
+  else out.write(ip).write(":");
+  out.write(String(httpPort));
 }
 
 function maintenanceBackend(name: string): string {
