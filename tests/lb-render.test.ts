@@ -187,8 +187,6 @@ describe("rendering the load balancer config", () => {
     };
     expectError(render([instance(1, [{ id: 2, ip: "10.0.0.1:80\n  server evil 6.6.6.6", httpPort: 80 }])]), "validation",
       'AppServer 2 has an invalid public IP "10.0.0.1:80\\n  server evil 6.6.6.6".');
-    expectError(render([instance(1, []), instance(2, [], ["site1.example.test"])]), "conflict",
-      "The domain site1.example.test belongs to two instances (1 and 2) on this load balancer; change one of them.");
     expectError(render([instance(1, [], ["bad domain.example.test"])]), "validation", 'Instance 1 has an invalid domain "bad domain.example.test".');
     expectError(render([], "Has Spaces"), "validation", 'The fragment name "Has Spaces" must be 1-40 lowercase letters, digits, "-" or "_".');
     expectError(render([instance(1, [{ id: 3, ip: "10.0.0.1", httpPort: 0 }])]), "validation", "AppServer 3 has an invalid HTTP port 0.");
@@ -214,5 +212,29 @@ describe("rendering the load balancer config", () => {
     }).catch(() => undefined);
     expect(await version(to.id)).toBe(1);
     for (const lb of [from, to]) removeLoadBalancerFiles(lb);
+  });
+
+  it("leaves no domain to two instances, whoever writes them: the database refuses it, so the map never has to", async () => {
+    const owner = await makeInstance(deps, { externalDomains: ["shop.owner.test"] });
+    const other = await makeInstance(deps);
+    const taken = (await deps.db.instance.findUniqueOrThrow({ where: { id: owner.id } })).studioDomain;
+    const refusal = (fn: () => Promise<unknown>) => fn().then(() => "written", (e: { code?: string; message: string }) => `${e.code}: ${e.message}`);
+
+    // Written straight to the table, past the commands' own check: another column, another case.
+    expect(await refusal(() => deps.db.instance.update({ where: { id: other.id }, data: { externalDomains: [taken.toUpperCase()] } })))
+      .toMatch(/^P2002: [\s\S]*fields: \(`domain`\)/);
+    expect(await refusal(() => makeInstance(deps, { internalLmsDomain: "shop.owner.test" }))).toMatch(/^P2002: /);
+    expect(await refusal(() => deps.db.$executeRaw`UPDATE "Instance" SET "appsDomain" = ${taken} WHERE id = ${other.id}`)).toMatch(/InstanceDomain_pkey/);
+    // Nothing was written, and what the render gets has each domain once.
+    const rows = await deps.db.instance.findMany({ where: { id: { in: [owner.id, other.id] } }, select: { id: true, externalDomains: true }, orderBy: { id: "asc" } });
+    expect(rows.map((r) => r.externalDomains)).toEqual([["shop.owner.test"], []]);
+
+    // The same domain twice within one instance is one map entry; a domain given up is free again.
+    await deps.db.instance.update({ where: { id: other.id }, data: { externalDomains: ["Twice.other.test", "twice.other.test"] } });
+    await deps.db.instance.update({ where: { id: owner.id }, data: { externalDomains: [] } });
+    expect(await refusal(() => deps.db.instance.update({ where: { id: other.id }, data: { externalDomains: ["shop.owner.test"] } }))).toBe("written");
+    await deps.db.instance.delete({ where: { id: owner.id } });
+    expect(await refusal(() => makeInstance(deps, { externalDomains: [taken] }))).toBe("written");
+    expect(await deps.db.instanceDomain.count({ where: { instanceId: owner.id } })).toBe(0);
   });
 });

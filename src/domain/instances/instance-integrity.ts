@@ -11,9 +11,9 @@ type DomainField = keyof typeof DOMAIN_FIELD_LABELS;
 const DOMAIN_COLUMNS = ["internalLmsDomain", ...PREFIXED_DOMAIN_FIELDS] as const;
 
 /**
- * Serializes instance writes for the rest of the transaction. The unique indexes cover one
- * column each; a domain must also differ from every *other* column (an external domain of one
- * instance against the Studio domain of another), which only a check under a lock can keep.
+ * Serializes instance writes for the rest of the transaction, so that the check below sees every
+ * domain taken and can say which instance has it. The database refuses a taken domain too (the
+ * InstanceDomain table's key, across all columns), but its error cannot name the other instance.
  */
 export async function lockInstanceWrites(tx: Tx): Promise<void> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('ocim.instance-writes'))`;
@@ -83,4 +83,6 @@ export function routingChanged(before: InstanceData, after: InstanceData): boole
 export const INSTANCE_UNIQUE_MESSAGES: Record<string, string> = {
   slug: "Another instance took this slug at the same moment; save again.",
   ...Object.fromEntries(DOMAIN_COLUMNS.map((c) => [c, "This domain was just taken by another instance."])),
+  // InstanceDomain's key, which covers every domain column and the external domains.
+  domain: "One of these domains was just taken by another instance; save again to see which.",
 };
