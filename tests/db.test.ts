@@ -130,3 +130,48 @@ describe("queryRows", () => {
     expect(await deps.db.$queryRaw(sql)).toEqual([{ n: 1 }]);
   });
 });
+
+describe("instance totals kept by triggers", () => {
+  it("follow every kind of write, and are what the lists show", async () => {
+    const counted = async () => {
+      const [row] = await deps.db.$queryRaw<{ total: number; archived: number }[]>`
+        SELECT count(*)::int AS total, (count(*) FILTER (WHERE "isArchived"))::int AS archived FROM "Instance"`;
+      return row!;
+    };
+    const shown = async () => ({
+      total: (await instanceAdmin.list.page!(deps.db, { filters: {}, q: "", sortField: "name", direction: "asc", skip: 0, take: 1 })).total,
+      archived: (await listInstances(deps, { archived: "only", limit: 1 })).total,
+      live: (await listInstances(deps, { archived: "exclude", limit: 1 })).total,
+    });
+    const expectAgreement = async () => {
+      const c = await counted();
+      expect(await shown()).toEqual({ total: c.total, archived: c.archived, live: c.total - c.archived });
+      expect(await deps.db.instanceCount.findUniqueOrThrow({ where: { id: 1 } })).toMatchObject(c);
+      return c;
+    };
+
+    const before = await expectAgreement();
+    // One statement inserting many (a seed), archiving some, an update that archives nothing.
+    await deps.db.$executeRaw`
+      INSERT INTO "Instance" (name, slug, "internalLmsDomain", "studioDomain", "previewDomain", "ecommerceDomain", "discoveryDomain", "appsDomain",
+        "edxPlatformRepoUrl", "edxPlatformBranch", "configurationRepoUrl", "configurationBranch", "playbookPath", "openedxRelease", "secretKeyEncrypted", "isArchived", "updatedAt")
+      SELECT 'Bulk ' || n, 'bulk-' || n, 'bulk-' || n || '.count.test', 'studio.bulk-' || n || '.count.test', 'preview.bulk-' || n || '.count.test',
+        'ecommerce.bulk-' || n || '.count.test', 'discovery.bulk-' || n || '.count.test', 'apps.bulk-' || n || '.count.test',
+        'https://x.test/e.git', 'master', 'https://x.test/c.git', 'master', 'p.yml', 'master', 'sealed', n % 3 = 0, now()
+      FROM generate_series(1, 30) n`;
+    expect(await expectAgreement()).toEqual({ total: before.total + 30, archived: before.archived + 10 });
+    await deps.db.instance.updateMany({ where: { name: { startsWith: "Bulk " } }, data: { isArchived: true } });
+    await deps.db.instance.updateMany({ where: { name: { startsWith: "Bulk " } }, data: { appserverCount: 2 } });
+    expect(await expectAgreement()).toEqual({ total: before.total + 30, archived: before.archived + 30 });
+    await deps.db.instance.deleteMany({ where: { name: { in: ["Bulk 1", "Bulk 2"] } } });
+    expect(await expectAgreement()).toEqual({ total: before.total + 28, archived: before.archived + 28 });
+    // Rolled back with the transaction that wrote it.
+    await deps.db.$transaction(async (tx) => {
+      await tx.instance.deleteMany({ where: { name: { startsWith: "Bulk " } } });
+      throw new Error("changed my mind");
+    }).catch(() => undefined);
+    await expectAgreement();
+    await deps.db.$executeRaw`TRUNCATE "Instance" CASCADE`;
+    expect(await expectAgreement()).toEqual({ total: 0, archived: 0 });
+  });
+});

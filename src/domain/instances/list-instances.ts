@@ -6,6 +6,7 @@
 import { containsPattern, queryRows } from "../../db.js";
 import type { Deps } from "../../deps.js";
 import { Prisma, type AppServerStatus } from "../../generated/prisma/client.ts";
+import { instanceTotalSql } from "./instance-count.js";
 
 export type ArchivedFilter = "exclude" | "include" | "only";
 
@@ -50,13 +51,11 @@ type PageRow = InstanceListRow & { total: number };
 /**
  * One page by name with its badges, each row also carrying the count of all matches: one round
  * trip to the database. A search reads every instance anyway, so it counts the matches in that same
- * scan (a window); without one, the page comes from the name index and the count is a sub-query
- * that PostgreSQL runs once (an index-only scan).
+ * scan (a window); without one, the page comes from the name index and the count from the row
+ * that triggers keep (instance-count.ts).
  */
 function pageQuery(deps: Pick<Deps, "db">, where: Prisma.Sql, input: ListInstancesInput) {
-  const total = input.q?.trim()
-    ? Prisma.sql`count(*) OVER ()::int`
-    : Prisma.sql`(SELECT count(*)::int FROM "Instance" i ${where})`;
+  const total = input.q?.trim() ? Prisma.sql`count(*) OVER ()::int` : instanceTotalSql(input.archived ?? "exclude");
   return queryRows<PageRow>(deps.db, Prisma.sql`
     WITH page AS (
       SELECT i.id, i.name, i."internalLmsDomain", i."isArchived", ${total} AS total

@@ -2,6 +2,7 @@
 // commands (validate/create/update/delete-instance), which the CLI uses too.
 import { containsPattern, queryRows, type Db } from "../../../db.js";
 import { Prisma } from "../../../generated/prisma/client.ts";
+import { instanceTotalSql } from "../../../domain/instances/instance-count.js";
 import type { Deps } from "../../../deps.js";
 import { derivePrefixedDomains, PREFIXED_DOMAIN_FIELDS, PREFIXED_DOMAINS, DOMAIN_RE } from "../../../domain/instances/domains.js";
 import { createInstance } from "../../../domain/instances/create-instance.js";
@@ -41,6 +42,7 @@ const SORT_SQL: Record<string, Prisma.Sql> = {
  * The change list's page and count in one query: the same filters, search and order as the `where`
  * objects of `filters` and `search` below (tests/admin-changelist.test.ts compares the two), in SQL.
  * The admin's busiest list spent a quarter of its CPU compiling Prisma's count and findMany.
+ * Unfiltered, the total comes from the row that triggers keep (instance-count.ts).
  */
 async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: number }> {
   const conditions: Prisma.Sql[] = [];
@@ -58,7 +60,7 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
            (SELECT count(*)::int FROM "AppServer" a WHERE a."instanceId" = p.id) AS "appServerCount"
     FROM (
       SELECT i.id, i.name, i."internalLmsDomain", i."providerKind"::text AS "providerKind", i."isArchived", i."updatedAt",
-             i."pullRequestNumber", i."loadBalancerId", (SELECT count(*)::int FROM "Instance" i ${where}) AS total
+             i."pullRequestNumber", i."loadBalancerId", ${conditions.length ? Prisma.sql`(SELECT count(*)::int FROM "Instance" i ${where})` : instanceTotalSql("include")} AS total
       FROM "Instance" i ${where}
       ORDER BY ${SORT_SQL[args.sortField]!} ${direction}, i.id ${direction}
       LIMIT ${args.take} OFFSET ${args.skip}
