@@ -238,3 +238,19 @@ describe("ocim CLI on the embedded PostgreSQL of `npm start`", () => {
     expect(running.child.process.exitCode).toBeNull();
   });
 });
+
+describe("the embedded PostgreSQL in a directory its user cannot reach", () => {
+  // Only root runs PostgreSQL as another user (CI runs as root); anyone else owns their own data.
+  it.runIf(process.getuid?.() === 0)("says which directory to open, instead of initdb's bare 'Permission denied'", async () => {
+    const privateDir = mkdtempSync(path.join(os.tmpdir(), "ocim-private-")); // mode 700, like a mktemp checkout
+    try {
+      await expect(startPostgres(path.join(privateDir, ".data"), () => {})).rejects.toThrow(
+        `PostgreSQL runs as the 'postgres' user here (it refuses to run as root), and that user cannot enter ${privateDir}. ` +
+          `Let it in (chmod o+x ${privateDir}) or set DATA_DIR to a directory it can reach.`,
+      );
+      expect(existsSync(path.join(privateDir, ".data"))).toBe(false);
+    } finally {
+      rmSync(privateDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -45,6 +45,27 @@ function runAs(): { user: string; uid: number; gid: number } | null {
   throw new Error("Running as root and no 'postgres' user exists to run PostgreSQL as.");
 }
 
+/**
+ * Throws when the user PostgreSQL runs as cannot enter every directory down to `dir`: initdb would
+ * fail with a bare "Permission denied" (a checkout in a private directory, such as one that
+ * mktemp made, as root).
+ */
+function checkReachable(owner: NonNullable<ReturnType<typeof runAs>>, dir: string): void {
+  let current = path.parse(path.resolve(dir)).root;
+  for (const part of path.resolve(dir).split(path.sep).filter(Boolean)) {
+    current = path.join(current, part);
+    if (!existsSync(current)) return; // created below, by us, for the owner
+    try {
+      execFileSync("runuser", ["-u", owner.user, "--", "test", "-x", current], { stdio: "ignore" });
+    } catch {
+      throw new Error(
+        `PostgreSQL runs as the '${owner.user}' user here (it refuses to run as root), and that user cannot enter ${current}. ` +
+          `Let it in (chmod o+x ${current}) or set DATA_DIR to a directory it can reach.`,
+      );
+    }
+  }
+}
+
 function command(owner: ReturnType<typeof runAs>, bin: string, args: string[]): [string, string[]] {
   return owner ? ["runuser", ["-u", owner.user, "--", bin, ...args]] : [bin, args];
 }
@@ -63,6 +84,7 @@ export async function startPostgres(dataRoot: string, log: (line: string) => voi
   const owner = runAs();
   const dataDir = path.join(dataRoot, "postgres");
   const socketDir = path.join(dataRoot, "run");
+  if (owner) checkReachable(owner, dataRoot);
   mkdirSync(socketDir, { recursive: true });
   if (owner) chownSync(socketDir, owner.uid, owner.gid);
   if (!existsSync(dataDir) || readdirSync(dataDir).length === 0) {
