@@ -31,7 +31,7 @@ export async function sshdPid(paths: VmPaths): Promise<number | null> {
   return cmdline.includes(paths.config) ? pid : null;
 }
 
-/** Starts sshd in the foreground of a detached process and waits until its port answers. */
+/** Starts sshd in the foreground of a detached process and waits until its port answers and its pid file names it. */
 export async function startSshd(sshd: string, paths: VmPaths, record: VmRecord): Promise<void> {
   try {
     // sshd's privilege separation directory; Debian creates it only in its service unit.
@@ -49,7 +49,9 @@ export async function startSshd(sshd: string, paths: VmPaths, record: VmRecord):
   const until = Date.now() + START_DEADLINE_MS;
   while (Date.now() < until) {
     if (exited !== null) break;
-    if (await portAnswers(record.address, record.sshPort, 500)) return;
+    // sshd listens before it writes its pid file: until the file names it, another look at this
+    // VM would take the sshd for dead and start a second one (seen as a flaky test).
+    if ((await portAnswers(record.address, record.sshPort, 500)) && (await sshdPid(paths)) === child.pid) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   if (exited === null) child.kill("SIGKILL");
