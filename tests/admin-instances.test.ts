@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { visibleText, type Agent } from "./helpers/browserless.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
+import { makeLoadBalancer, removeLoadBalancerFiles } from "./helpers/lb.js";
 
 function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&#34;").replace(/'/g, "&#39;");
@@ -34,6 +35,23 @@ describe("admin: instances", () => {
     await t.deps.db.appServer.deleteMany();
     await t.deps.db.instance.deleteMany();
     await t.deps.db.auditEvent.deleteMany();
+  });
+
+  it("preselects the load balancer on the add form when there is only one, and no choice when there are several", async () => {
+    const selected = async () => {
+      const html = (await admin.get("/admin/instances/add")).text;
+      const select = html.slice(html.indexOf('name="loadBalancerId"'), html.indexOf("</select>", html.indexOf('name="loadBalancerId"')));
+      return [...select.matchAll(/<option value="([^"]*)" selected>/g)].map((m) => m[1]);
+    };
+    expect(await selected()).toEqual([""]);
+    const only = await makeLoadBalancer(t.deps);
+    expect(await selected()).toEqual([String(only.id)]);
+    const second = await makeLoadBalancer(t.deps);
+    expect(await selected()).toEqual([""]);
+    for (const lb of [only, second]) {
+      await t.deps.db.loadBalancer.delete({ where: { id: lb.id } });
+      removeLoadBalancerFiles(lb);
+    }
   });
 
   async function snapshot() {

@@ -64,7 +64,7 @@ export function formPages(deps: Deps) {
   return {
     async addPage(req: Request, res: Response) {
       const model = modelOf(req);
-      await renderForm(deps, res, model, { title: "", values: formOf(model).initial(deps) });
+      await renderForm(deps, res, model, { title: "", values: await formOf(model).initial(deps) });
     },
 
     async addSubmit(req: Request, res: Response) {

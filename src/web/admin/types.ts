@@ -100,7 +100,7 @@ export interface LoadedObject {
 
 export interface FormSpec {
   sections: FormSection[];
-  initial(deps: Deps): Record<string, string>;
+  initial(deps: Deps): Record<string, string> | Promise<Record<string, string>>;
   load(deps: Deps, id: number): Promise<LoadedObject | null>;
   /**
    * Creates the object (`id` undefined) or changes it, through a domain command. Throw

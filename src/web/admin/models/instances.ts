@@ -126,7 +126,7 @@ const sections: FormSection[] = [
       { name: "extraAnsibleVars", label: "Extra ansible variables", kind: "textarea", rows: 8, mono: true, maxLength: LIMITS.extraAnsibleVars, help: "YAML mapping merged over the generated variables (NAME: value per line)." },
       { name: "appserverCount", label: "Appserver count", kind: "number", half: true, required: true, help: `How many appservers serve the instance (${LIMITS.appserverCount.min} to ${LIMITS.appserverCount.max}).` },
       { name: "providerKind", label: "Provider", kind: "select", half: true, options: () => choices(PROVIDER_KINDS) },
-      { name: "loadBalancerId", label: "Load balancer", kind: "select", half: true, options: loadBalancerOptions },
+      { name: "loadBalancerId", label: "Load balancer", kind: "select", half: true, options: loadBalancerOptions, help: "Routes the instance's domains; without one they answer 404. Preselected when there is only one." },
     ],
   },
   {
@@ -174,7 +174,15 @@ export const instanceAdmin = defineModel<Row>({
   },
   form: {
     sections,
-    initial: (deps) => ({ ...instanceDefaults(deps.config), appserverCount: "1", providerKind: "local", isArchived: "false" }),
+    async initial(deps) {
+      // With a single balancer (the local one of `npm start`), a new instance is routed by it unless
+      // the admin says otherwise; with several, the admin picks.
+      const balancers = await deps.db.loadBalancer.findMany({ select: { id: true }, take: 2 });
+      return {
+        ...instanceDefaults(deps.config), appserverCount: "1", providerKind: "local", isArchived: "false",
+        loadBalancerId: balancers.length === 1 ? String(balancers[0]!.id) : "",
+      };
+    },
     async load(deps, id) {
       const instance = await deps.db.instance.findUnique({ where: { id }, include: { _count: { select: { appServers: true } } } });
       if (!instance) return null;
