@@ -37,6 +37,18 @@ describe("admin: instances", () => {
     await t.deps.db.auditEvent.deleteMany();
   });
 
+  it("asks for the balancers to be applied right after an instance is added, changed or deleted", async () => {
+    const syncJobs = async () => (await t.deps.jobs.queue("periodic").getJobs(["waiting", "delayed", "active", "completed"]))
+      .filter((j) => j.name === "lb-sync" && j.id?.startsWith("lb-sync-soon-")).length;
+    await t.deps.jobs.queue("periodic").obliterate({ force: true });
+    await admin.submit("/admin/instances/add", form());
+    expect(await syncJobs()).toBe(1);
+    const created = await t.deps.db.instance.findFirstOrThrow({ where: { name: "Demo University" } });
+    await new Promise((r) => setTimeout(r, 1000)); // one job per second at most
+    await admin.submit(`/admin/instances/${created.id}`, form({ externalDomains: "new.demo.org" }));
+    expect(await syncJobs()).toBe(2);
+  });
+
   it("preselects the load balancer on the add form when there is only one, and no choice when there are several", async () => {
     const selected = async () => {
       const html = (await admin.get("/admin/instances/add")).text;

@@ -19,6 +19,15 @@ export async function enqueueApply(deps: Pick<Deps, "jobs">, loadBalancerId: num
   if (loadBalancerId) await deps.jobs.enqueue(JOB.applyLoadBalancer, { loadBalancerId }, { attempts: 3, backoff: { type: "exponential", delay: 5000 } });
 }
 
+/**
+ * Applies, soon, every balancer whose configuration is ahead of what it runs: after a change of
+ * instances (domains, balancer, archived, deleted) that bumped their versions, so it does not wait
+ * for the next lb-sync. One job per second at most: a burst of edits makes one apply.
+ */
+export async function enqueueBalancerSync(deps: Pick<Deps, "jobs">): Promise<void> {
+  await deps.jobs.enqueue(JOB.lbSync, {}, { jobId: `${JOB.lbSync}-soon-${Math.floor(Date.now() / 1000)}`, attempts: 1 });
+}
+
 export async function runActivate(deps: Deps, p: Payload<typeof JOB.activateAppServer>): Promise<string> {
   const result = await activateAppServer(deps, { appServerId: p.appServerId, actor: await actorOf(deps, p.actorId), deactivateOthers: p.deactivateOthers });
   await enqueueApply(deps, result.loadBalancerId);

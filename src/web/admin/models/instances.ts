@@ -3,6 +3,7 @@
 import { containsPattern, queryRows, type Db } from "../../../db.js";
 import { Prisma } from "../../../generated/prisma/client.ts";
 import { instanceTotalSql } from "../../../domain/instances/instance-count.js";
+import { enqueueBalancerSync } from "../../../jobs/actions.js";
 import type { Deps } from "../../../deps.js";
 import { derivePrefixedDomains, PREFIXED_DOMAIN_FIELDS, PREFIXED_DOMAINS, DOMAIN_RE } from "../../../domain/instances/domains.js";
 import { createInstance } from "../../../domain/instances/create-instance.js";
@@ -197,8 +198,11 @@ export const instanceAdmin = defineModel<Row>({
         ],
       };
     },
-    save: async (deps, actor, id, values) =>
-      titled(id === undefined ? await createInstance(deps, { actor, values }) : await updateInstance(deps, { actor, id, values })),
+    async save(deps, actor, id, values) {
+      const saved = id === undefined ? await createInstance(deps, { actor, values }) : await updateInstance(deps, { actor, id, values });
+      await enqueueBalancerSync(deps); // after the commit, so the apply reads the change
+      return titled(saved);
+    },
   },
   remove: {
     async impact(deps, _actor, ids) {
@@ -215,6 +219,10 @@ export const instanceAdmin = defineModel<Row>({
           : undefined,
       }));
     },
-    run: (deps, actor, ids) => deleteInstance(deps, { actor, ids }),
+    async run(deps, actor, ids) {
+      const result = await deleteInstance(deps, { actor, ids });
+      await enqueueBalancerSync(deps);
+      return result;
+    },
   },
 });
