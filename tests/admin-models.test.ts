@@ -48,9 +48,13 @@ describe("admin: load balancers, users, provider accounts", () => {
 
   it("bumps a changed load balancer's version, and refuses to delete one that routes instances", async () => {
     const lb = await t.deps.db.loadBalancer.findUniqueOrThrow({ where: { name: "edge" } });
+    await t.deps.jobs.queue("periodic").obliterate({ force: true });
     await admin.submit(`/admin/load-balancers/${lb.id}`, lbForm({ mapPath: "/srv/haproxy/new.map" }), `/admin/load-balancers/${lb.id}`);
     const after = await t.deps.db.loadBalancer.findUniqueOrThrow({ where: { id: lb.id } });
     expect(after).toMatchObject({ mapPath: "/srv/haproxy/new.map", configurationVersion: lb.configurationVersion + 1 });
+    // …and queues the apply of what is now behind, instead of leaving it to the next lb-sync.
+    const queued = await t.deps.jobs.queue("periodic").getJobs(["waiting", "delayed", "active", "completed"]);
+    expect(queued.some((j) => j.name === "lb-sync" && j.id?.startsWith("lb-sync-soon-"))).toBe(true);
     await makeInstance(t.deps, { name: "Routed", loadBalancerId: lb.id });
     const confirm = await admin.get(`/admin/load-balancers/${lb.id}/delete`);
     expect(visibleText(confirm.text)).toContain("It routes 1 instance; move them to another load balancer first.");

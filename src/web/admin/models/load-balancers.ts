@@ -2,6 +2,7 @@
 // job, so they are shown, not edited.
 import type { Prisma } from "../../../db.js";
 import { saveLoadBalancer } from "../../../domain/loadbalancer/save-load-balancer.js";
+import { enqueueBalancerSync } from "../../../jobs/actions.js";
 import { deleteLoadBalancer } from "../../../domain/loadbalancer/delete-load-balancer.js";
 import { LOAD_BALANCER_FIELDS, LOAD_BALANCER_KINDS } from "../../../domain/loadbalancer/validate-load-balancer.js";
 import { defineModel } from "../types.js";
@@ -104,7 +105,11 @@ export const loadBalancerAdmin = defineModel<Row>({
         ],
       };
     },
-    save: async (deps, actor, id, values) => titled(await saveLoadBalancer(deps, { actor, id, values })),
+    async save(deps, actor, id, values) {
+      const saved = await saveLoadBalancer(deps, { actor, id, values });
+      await enqueueBalancerSync(deps); // a changed balancer is behind its new version: applied now
+      return titled(saved);
+    },
   },
   remove: {
     async impact(deps, _actor, ids) {
