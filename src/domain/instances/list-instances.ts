@@ -6,7 +6,7 @@
 import { containsPattern, queryRows } from "../../db.js";
 import type { Deps } from "../../deps.js";
 import { Prisma, type AppServerStatus } from "../../generated/prisma/client.ts";
-import { instanceTotalSql } from "./instance-count.js";
+import { countMatching, instanceTotalSql } from "./instance-count.js";
 
 export type ArchivedFilter = "exclude" | "include" | "only";
 
@@ -75,15 +75,10 @@ function pageQuery(deps: Pick<Deps, "db">, where: Prisma.Sql, input: ListInstanc
     ORDER BY p.name, p.id`);
 }
 
-async function countQuery(deps: Pick<Deps, "db">, where: Prisma.Sql): Promise<number> {
-  const rows = await queryRows<{ n: number }>(deps.db, Prisma.sql`SELECT count(*)::int AS n FROM "Instance" i ${where}`);
-  return rows[0]?.n ?? 0;
-}
-
 export async function listInstances(deps: Pick<Deps, "db">, input: ListInstancesInput): Promise<InstanceList> {
   const where = whereClause(input);
   const rows = await pageQuery(deps, where, input);
   // An empty page means no matches, unless it could not show them: no room (limit 0) or past the end.
-  const total = rows[0]?.total ?? (input.offset || input.limit === 0 ? await countQuery(deps, where) : 0);
+  const total = rows[0]?.total ?? (input.offset || input.limit === 0 ? await countMatching(deps.db, where) : 0);
   return { rows: rows.map(({ total: _total, ...row }) => row), total };
 }

@@ -75,6 +75,7 @@ const UNKNOWN_PAGE =
   "<h1>No site is configured for this address</h1><p>Check the address you typed.</p></body></html>";
 
 const SERVER_PREFIX = "as-";
+const SERVER_LINE = `  server ${SERVER_PREFIX}`;
 
 export function backendNames(fragmentName: string) {
   const instancePrefix = `${fragmentName}-inst-`;
@@ -149,7 +150,7 @@ function writeInstanceBackend(out: ByteWriter, names: ReturnType<typeof backendN
   // Server and cookie names as backendNames() makes them, written piece by piece.
   for (const appServer of instance.appServers) {
     const id = String(appServer.id);
-    out.write("  server " + SERVER_PREFIX).write(id).write(" ");
+    out.write(SERVER_LINE).write(id).write(" ");
     writeAddress(out, appServer);
     out.write(" check cookie ").write(names.cookiePrefix).write(id).write("\n");
   }

@@ -2,7 +2,7 @@
 // commands (validate/create/update/delete-instance), which the CLI uses too.
 import { containsPattern, queryRows, type Db } from "../../../db.js";
 import { Prisma } from "../../../generated/prisma/client.ts";
-import { instanceTotalSql } from "../../../domain/instances/instance-count.js";
+import { countMatching, instanceTotalSql, matchingTotalSql } from "../../../domain/instances/instance-count.js";
 import { enqueueBalancerSync } from "../../../jobs/actions.js";
 import type { Deps } from "../../../deps.js";
 import { derivePrefixedDomains, PREFIXED_DOMAIN_FIELDS, PREFIXED_DOMAINS, DOMAIN_RE } from "../../../domain/instances/domains.js";
@@ -61,14 +61,14 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
            (SELECT count(*)::int FROM "AppServer" a WHERE a."instanceId" = p.id) AS "appServerCount"
     FROM (
       SELECT i.id, i.name, i."internalLmsDomain", i."providerKind"::text AS "providerKind", i."isArchived", i."updatedAt",
-             i."pullRequestNumber", i."loadBalancerId", ${conditions.length ? Prisma.sql`(SELECT count(*)::int FROM "Instance" i ${where})` : instanceTotalSql("include")} AS total
+             i."pullRequestNumber", i."loadBalancerId", ${conditions.length ? matchingTotalSql(where) : instanceTotalSql("include")} AS total
       FROM "Instance" i ${where}
       ORDER BY ${SORT_SQL[args.sortField]!} ${direction}, i.id ${direction}
       LIMIT ${args.take} OFFSET ${args.skip}
     ) p LEFT JOIN "LoadBalancer" lb ON lb.id = p."loadBalancerId"
     ORDER BY ${Prisma.raw(`p."${args.sortField}"`)} ${direction}, p.id ${direction}`);
   // An empty page says nothing about the count: only past the end can there be matches.
-  const total = rows[0]?.total ?? (args.skip > 0 ? (await queryRows<{ n: number }>(db, Prisma.sql`SELECT count(*)::int AS n FROM "Instance" i ${where}`))[0]!.n : 0);
+  const total = rows[0]?.total ?? (args.skip > 0 ? await countMatching(db, where) : 0);
   return { rows: rows.map(({ total: _total, loadBalancerId: _lb, ...row }) => row as Row), total };
 }
 
