@@ -6,6 +6,7 @@ import { visibleText, type Agent } from "./helpers/browserless.js";
 import { makeInstance } from "./helpers/factories.js";
 import { createApiToken } from "../src/domain/auth/api-tokens.js";
 import { QUEUE } from "../src/jobs/names.js";
+import { drainOutbox } from "../src/jobs/relay-outbox.js";
 
 describe("launching an appserver", () => {
   let t: TestApp;
@@ -33,6 +34,10 @@ describe("launching an appserver", () => {
     expect(as).toMatchObject({ name: "AppServer 1", status: "new" });
     const user = await t.deps.db.user.findUniqueOrThrow({ where: { githubLogin: "olivia" } });
     expect(as.createdById).toBe(user.id);
+    // The provisioning is queued in the launch's transaction (the outbox); a worker's relay sends it.
+    const queued = await t.deps.db.outboxMessage.findMany({ where: { sentAt: null }, select: { kind: true, payload: true } });
+    expect(queued).toContainEqual({ kind: "provision-appserver", payload: { appServerId: as.id } });
+    await drainOutbox(t.deps);
     const job = await t.deps.jobs.queue(QUEUE.provisioning).getJob(`provision-${as.id}`);
     expect(job?.data).toEqual({ appServerId: as.id });
     const audit = await t.deps.db.auditEvent.findFirstOrThrow({ where: { action: "appserver.launched", subjectId: String(inst.id) } });

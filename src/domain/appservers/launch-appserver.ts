@@ -1,11 +1,12 @@
 // "Launch new AppServer": freeze the instance's current settings and the final playbook variables
-// into a new appserver, then enqueue its provisioning after the commit (DESIGN §4-5, STYLE 6).
+// into a new appserver, whose lifecycle's launch transition queues its provisioning in the same
+// transaction (an outbox row the worker's relay sends after the commit: DESIGN §4-5, STYLE 6).
 // Later edits to the instance never change the snapshot.
 import type { Deps } from "../../deps.js";
 import type { Prisma } from "../../db.js";
 import { AppError } from "../../errors.js";
-import { JOB } from "../../jobs/names.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
+import { moveAppServer } from "./lifecycle.js";
 import { basicAuthFor } from "../instances/secret.js";
 import { mergedVariables, type SshUser } from "../provisioning/variables.js";
 
@@ -28,7 +29,7 @@ export async function sshUsersFrom(db: Pick<Prisma.TransactionClient, "githubKey
 }
 
 export async function launchAppServer(
-  deps: Pick<Deps, "db" | "secrets" | "jobs" | "now" | "config">,
+  deps: Pick<Deps, "db" | "secrets" | "now" | "config">,
   input: { instanceId: number; actor: Actor; extraVariables?: Record<string, unknown> },
 ) {
   const appServer = await deps.db.$transaction(async (tx) => {
@@ -71,13 +72,8 @@ export async function launchAppServer(
       actor: input.actor, action: "appserver.launched", subjectType: "Instance", subjectId: instance.id,
       subjectName: instance.name, after: { appServer: created.name, appServerId: created.id },
     });
+    await moveAppServer(tx, deps, "launch", { appServerId: created.id, actor: input.actor });
     return created;
-  });
-  await deps.jobs.enqueue(JOB.provisionAppServer, { appServerId: appServer.id }, {
-    jobId: `provision-${appServer.id}`,
-    // Infrastructure hiccups (API 5xx, SSH refused) are retried with backoff; a failed playbook is not.
-    attempts: deps.config.PROVISIONING_ATTEMPTS,
-    backoff: { type: "exponential", delay: deps.config.JOB_RETRY_DELAY_SECONDS * 1000 },
   });
   return appServer;
 }
