@@ -9,6 +9,7 @@ import { JOB, QUEUE } from "../src/jobs/names.js";
 import { createJobs } from "../src/jobs/queues.js";
 import { runCleanup } from "../src/domain/cleanup/run-cleanup.js";
 import { deleteAppServerVm } from "../src/domain/appservers/delete-appserver-vm.js";
+import { PAYLOADS } from "../src/jobs/payloads.js";
 import { purgeLogs } from "../src/domain/logs/purge-logs.js";
 import type { VmProvider } from "../src/domain/provisioning/ports.js";
 
@@ -66,7 +67,7 @@ describe("scheduled work", () => {
     expect(outcome.terminated.sort()).toEqual([old.id, failedOld.id].sort());
     // The VM deletes were queued through the outbox by the terminated transitions: run them.
     const deletes = await t.deps.db.outboxMessage.findMany({ where: { kind: "delete-appserver-vm" } });
-    for (const row of deletes) await deleteAppServerVm(t.deps, { ...(row.payload as { appServerId: number }), provider: () => provider });
+    for (const row of deletes) await deleteAppServerVm(t.deps, { ...PAYLOADS[JOB.deleteAppServerVm].parse(row.payload), provider: () => provider });
     expect(deleted.sort()).toEqual(["vm-failed-old", "vm-old"]);
     const live = await t.deps.db.appServer.findMany({ where: { instanceId: inst.id, status: { not: "terminated" } }, select: { name: true } });
     expect(live.map((l) => l.name).sort()).toEqual(["active", "candidate", "failed-young", "fallback", "pinned"]);

@@ -61,8 +61,8 @@ async function send(deps: Deps, row: { id: bigint; kind: string; payload: unknow
 /** A row no retry can send (a bug): logged and stamped, so it does not block the rows behind it. */
 class UnsendableRow extends Error {}
 
-/** One pass: sends up to BATCH unsent rows, oldest first. Returns how many it took. */
-export async function relayOutbox(deps: Deps): Promise<number> {
+/** One pass: sends up to BATCH unsent rows, oldest first. */
+export async function relayOutbox(deps: Deps): Promise<{ taken: number; sent: number }> {
   return deps.db.$transaction(async (tx) => {
     const rows = await tx.$queryRaw<{ id: bigint; kind: string; payload: unknown }[]>`
       SELECT id, kind, payload FROM "OutboxMessage" WHERE "sentAt" IS NULL ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`;
@@ -85,18 +85,17 @@ export async function relayOutbox(deps: Deps): Promise<number> {
     }
     if (sent.length) await tx.outboxMessage.updateMany({ where: { id: { in: sent } }, data: { sentAt: deps.now(), attempts: { increment: 1 } } });
     if (failed.length) await tx.outboxMessage.updateMany({ where: { id: { in: failed } }, data: { attempts: { increment: 1 } } });
-    return rows.length;
+    return { taken: rows.length, sent: sent.length };
   }, { timeout: 60_000 });
 }
 
-/** Sends until nothing is left (or a pass sends nothing because Redis refuses). */
+/** Sends until nothing is left, or until a send fails (Redis down: the next pass retries). */
 export async function drainOutbox(deps: Deps): Promise<number> {
   let total = 0;
   for (;;) {
-    const before = total;
-    const taken = await relayOutbox(deps);
-    total += taken;
-    if (taken < BATCH || total === before) return total;
+    const pass = await relayOutbox(deps);
+    total += pass.sent;
+    if (pass.taken < BATCH || pass.sent < pass.taken) return total;
   }
 }
 

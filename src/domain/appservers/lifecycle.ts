@@ -111,7 +111,7 @@ export async function moveAppServer(tx: Tx, deps: Pick<Deps, "now">, name: Trans
   if (!current) throw new AppError("not_found", "AppServer not found.");
   const to = spec.moves[current.status];
   const refuse = (status: AppServerStatus) =>
-    new AppError("wrong_state", `${current.name} is ${STATUS_LABELS[status].toLowerCase()}; it cannot go to "${describe(name)}" from there.`, { transition: name, status });
+    new AppError("wrong_state", `${current.name} is ${STATUS_LABELS[status].toLowerCase()}; it cannot go to "${targetOf(name)}" from there.`, { transition: name, status });
   if (!to) throw refuse(current.status);
   const changesStatus = to !== current.status;
   const moved = await tx.appServer.updateMany({
@@ -137,7 +137,7 @@ export async function moveAppServer(tx: Tx, deps: Pick<Deps, "now">, name: Trans
 }
 
 /** The status a transition leads to, in words ("configuring"), or its name for progress steps. */
-function describe(name: TransitionName): string {
+function targetOf(name: TransitionName): string {
   const targets = [...new Set(Object.values(TRANSITIONS[name].moves))] as AppServerStatus[];
   return targets.length === 1 ? STATUS_LABELS[targets[0]!].toLowerCase() : name;
 }
