@@ -91,4 +91,15 @@ describe("the outbox relay and the reconciler", () => {
     const provisioning = await a.db.appServer.findMany({ where: { instanceId: inst.id }, select: { id: true } });
     expect(jobs.filter((id) => provisioning.some((p) => id === `provision-${p.id}`)).sort()).toEqual(provisioning.map((p) => `provision-${p.id}`).sort());
   });
+
+  it("leaves alone an appserver whose job is live, or that was touched within the grace period", async () => {
+    skewMs = 0;
+    const inst = await makeInstance(a);
+    const fresh = await makeAppServer(a, inst.id, { status: "configuring" });
+    const queued = await makeAppServer(a, inst.id, { status: "waiting" });
+    await a.jobs.enqueue("provision-appserver", { appServerId: queued.id }, { jobId: `provision-${queued.id}` });
+    expect((await reconcileAppServers(a)).resumed).toEqual([]);
+    skewMs += (a.config.RECONCILE_AFTER_SECONDS + 1) * 1000;
+    expect((await reconcileAppServers(a)).resumed).toEqual([fresh.id]);
+  });
 });
