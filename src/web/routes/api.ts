@@ -64,6 +64,18 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   throw new AppError("validation", `Invalid request body: ${parsed.error.issues.map((i) => (i.code === "unrecognized_keys" ? `unknown field(s) ${i.keys.join(", ")}` : i.message)).join("; ")}.`);
 }
 
+const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,200}$/;
+
+/** The Idempotency-Key header as a launch key: a retried call finds the appserver the first one made. */
+function idempotencyKey(req: Request): string | undefined {
+  const key = req.get("idempotency-key");
+  if (key === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY_RE.test(key)) {
+    throw new AppError("validation", "The Idempotency-Key header must be 1 to 200 visible ASCII characters (a UUID, for example).", { fields: { "Idempotency-Key": "1 to 200 visible ASCII characters" } });
+  }
+  return `api:${key}`;
+}
+
 export function apiRoutes(deps: Deps): Router {
   const router = Router();
   router.use(bearer(deps));
@@ -84,7 +96,9 @@ export function apiRoutes(deps: Deps): Router {
     parseQuery(noQuery, req.query);
     parseBody(noBody, req.body);
     const user = req.user!;
-    const as = await launchAppServer(deps, { instanceId: pathId(req, "instance"), actor: { id: user.id, login: user.githubLogin } });
+    const launchKey = idempotencyKey(req);
+    const as = await launchAppServer(deps, { instanceId: pathId(req, "instance"), actor: { id: user.id, login: user.githubLogin }, launchKey });
+    if (as.replayed) res.set("Idempotent-Replayed", "true");
     res.status(202).location(`/api/v1/appservers/${as.id}`).json(await getAppServer(deps, { id: as.id, user: req.user }));
   });
 
