@@ -7,7 +7,7 @@ import { AppError } from "../../errors.js";
 import { JOB } from "../../jobs/names.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { basicAuthFor } from "../instances/secret.js";
-import { mergedVariables, type SshUser } from "../provisioning/variables.js";
+import { MAX_VARIABLES_JSON_BYTES, mergedVariables, oversizeVariables, type SshUser } from "../provisioning/variables.js";
 import { uniqueViolationFields } from "../validation/unique-violation.js";
 import type { AppServer } from "../../generated/prisma/client.ts";
 
@@ -125,6 +125,12 @@ async function createAppServer(deps: Pick<Deps, "secrets" | "now">, tx: Prisma.T
     variables = mergedVariables(instance, basicAuthFor(deps.secrets, instance), sshUsers, input.extraVariables);
   } catch {
     throw new AppError("validation", "The instance's extra ansible variables are not a YAML mapping. Fix them in the admin, then launch again.");
+  }
+  // Checked at save too; this catches variables saved before that check, and the merged whole.
+  const size = oversizeVariables(variables);
+  if (size) {
+    throw new AppError("validation", `The playbook variables of this instance expand to ${size}; at most ${MAX_VARIABLES_JSON_BYTES / 1_000_000} MB is allowed. ` +
+      "Shorten the extra ansible variables in the admin, then launch again.");
   }
   const snapshot: ConfigSnapshot = {
     instance: Object.fromEntries(Object.entries(instance).filter(([k]) => !OMIT.has(k))),

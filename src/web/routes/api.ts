@@ -64,6 +64,18 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   throw new AppError("validation", `Invalid request body: ${parsed.error.issues.map((i) => (i.code === "unrecognized_keys" ? `unknown field(s) ${i.keys.join(", ")}` : i.message)).join("; ")}.`);
 }
 
+/**
+ * express.json() passes over a body of another type, and the action then ran as if nothing had
+ * been sent: a caller who posted a form meaning "deactivateOthers" got a plain activate. A body
+ * the API cannot read is refused instead. A Content-Length of 0 is no body (type-is counts it as one).
+ */
+function jsonBodyOnly(req: Request, _res: Response, next: NextFunction): void {
+  if (req.get("content-length") !== "0" && req.is(["json", "+json"]) === false) {
+    throw new AppError("unsupported_media_type", "The request body must be JSON: send it with the header Content-Type: application/json (or send no body).");
+  }
+  next();
+}
+
 const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,200}$/;
 
 /** The Idempotency-Key header as a launch key: a retried call finds the appserver the first one made. */
@@ -78,7 +90,7 @@ function idempotencyKey(req: Request): string | undefined {
 
 export function apiRoutes(deps: Deps): Router {
   const router = Router();
-  router.use(bearer(deps));
+  router.use(bearer(deps), jsonBodyOnly);
 
   router.get("/instances", async (req, res) => {
     const query = parseQuery(instancesQuery, req.query);
