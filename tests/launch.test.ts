@@ -129,6 +129,12 @@ describe("launching an appserver", () => {
       message: `This key was already used to launch AppServer 1 of the instance "${a.name}"; use a new key for a different launch.`,
     });
     expect(await count(b.id)).toBe(0);
+    // The same new key for two instances at once: each holds only its own instance's lock.
+    const [c, d] = [await makeInstance(t.deps), await makeInstance(t.deps)];
+    const raced = { ...auth.headers, "idempotency-key": `raced-${c.id}` };
+    const both = await Promise.all([c, d].map((i) => t.agent().request("POST", `/api/v1/instances/${i.id}/appservers`, { headers: raced, json: {} })));
+    expect(both.map((r) => r.status).sort()).toEqual([202, 422]);
+    expect((await count(c.id)) + (await count(d.id))).toBe(1);
     const bad = await t.agent().request("POST", `/api/v1/instances/${b.id}/appservers`, { headers: { ...auth.headers, "idempotency-key": "x".repeat(201) }, json: {} });
     expect(bad.status).toBe(400);
     expect(await count(b.id)).toBe(0);
