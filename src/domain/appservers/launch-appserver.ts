@@ -1,6 +1,8 @@
 // "Launch new AppServer": freeze the instance's current settings and the final playbook variables
 // into a new appserver, then enqueue its provisioning after the commit (DESIGN §4-5, STYLE 6).
-// Later edits to the instance never change the snapshot.
+// Later edits to the instance never change the snapshot. A launch key (the form's one-time token,
+// the API's Idempotency-Key) makes a resent request answer with the appserver it made, and no more
+// than MAX_PROVISIONING_PER_INSTANCE appservers of an instance provision at once.
 import type { Deps } from "../../deps.js";
 import type { Prisma } from "../../db.js";
 import { AppError } from "../../errors.js";
@@ -85,10 +87,12 @@ function launchOnce(deps: LaunchDeps, input: LaunchInput): Promise<AppServer & {
     const created = await createAppServer(deps, tx, input);
     if (key) await tx.launchRequest.create({ data: { ...key, appServerId: created.id, createdAt: deps.now() } });
     return { ...created, replayed: false };
-  // Launches of one instance queue on its row lock: ten at once must not give up waiting for a
-  // pool connection after Prisma's default 2 s.
-  }, { maxWait: 10_000, timeout: 30_000 });
+  }, QUEUED_LAUNCH);
 }
+
+// Launches of one instance queue on its row lock: ten at once must not give up waiting for a pool
+// connection after Prisma's default 2 s, nor time out behind the others after its default 5 s.
+const QUEUED_LAUNCH = { maxWait: 10_000, timeout: 30_000 };
 
 /** The appserver an earlier launch with this key made, after forgetting keys past their time. */
 async function earlierLaunch(tx: Prisma.TransactionClient, now: Date, instanceId: number, key: { userId: number; key: string }): Promise<AppServer | null> {
