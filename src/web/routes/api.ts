@@ -70,7 +70,8 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
  * the API cannot read is refused instead. A Content-Length of 0 is no body (type-is counts it as one).
  */
 function jsonBodyOnly(req: Request, _res: Response, next: NextFunction): void {
-  if (req.get("content-length") !== "0" && req.is(["json", "+json"]) === false) {
+  const sendsBody = ["POST", "PUT", "PATCH"].includes(req.method) && req.get("content-length") !== "0";
+  if (sendsBody && req.is(["json", "+json"]) === false) {
     throw new AppError("unsupported_media_type", "The request body must be JSON: send it with the header Content-Type: application/json (or send no body).");
   }
   next();
