@@ -48,6 +48,9 @@ const schema = z.object({
   PROVISIONING_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(20),
   // Provisioning retries infrastructure hiccups this many times, waiting this long (doubling).
   PROVISIONING_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  // Appservers of one instance that may be provisioning (new, waiting, configuring) at once;
+  // a launch beyond it is refused, so a script in a loop cannot start a VM per call.
+  MAX_PROVISIONING_PER_INSTANCE: z.coerce.number().int().min(1).max(50).default(3),
   JOB_RETRY_DELAY_SECONDS: z.coerce.number().min(0).max(3600).default(15),
   // Key prefix of the job queues in Redis: consoles sharing one Redis need different ones.
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, - and _").default("ocim"),

@@ -56,6 +56,19 @@ export function generateBaseVariables(instance: VariableSource, auth: BasicAuth,
   };
 }
 
+/**
+ * The most the playbook variables may weigh as JSON. A few lines of YAML can expand to megabytes
+ * through aliases (99 aliases to one 50 KB value: 5 MB), and every launch stores them in its
+ * snapshot and sends them to the VM.
+ */
+export const MAX_VARIABLES_JSON_BYTES = 1_000_000;
+
+/** The size of `value` as JSON, in MB with one decimal, when it is over MAX_VARIABLES_JSON_BYTES; null otherwise. */
+export function oversizeVariables(value: unknown): string | null {
+  const bytes = Buffer.byteLength(JSON.stringify(value) ?? "");
+  return bytes > MAX_VARIABLES_JSON_BYTES ? `${(bytes / 1_000_000).toFixed(1)} MB` : null;
+}
+
 function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

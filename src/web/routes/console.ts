@@ -7,6 +7,7 @@ import { getInstance } from "../../domain/instances/get-instance.js";
 import { maskVariablesYaml } from "../../domain/instances/mask-variables-yaml.js";
 import { PREFIXED_DOMAIN_FIELDS, type PrefixedDomainField } from "../../domain/instances/domains.js";
 import { renderPage } from "../render.js";
+import { randomToken } from "../../crypto.js";
 import { idOr404, parseQuery } from "./route-helpers.js";
 
 /**
@@ -88,6 +89,8 @@ export function consoleRoutes(deps: Deps): Router {
       instance,
       domains,
       extraVariables: maskVariablesYaml(instance.extraAnsibleVars),
+      // One per page view: submitting this form twice (a double click, a resend) launches once.
+      launchToken: randomToken(),
     });
   });
 
