@@ -13,8 +13,9 @@ describe("admin: load balancers, users, provider accounts", () => {
   });
   afterAll(() => t.close());
 
+  const lbDir = () => t.deps.config.localLbDir;
   const lbForm = (o: Record<string, string> = {}) => ({
-    name: "edge", kind: "local", fragmentName: "edge", configPath: "/srv/haproxy/haproxy.cfg", mapPath: "/srv/haproxy/ocim.map",
+    name: "edge", kind: "local", fragmentName: "edge", configPath: `${lbDir()}/haproxy.cfg`, mapPath: `${lbDir()}/ocim.map`,
     reloadCommand: "", host: "", sshUser: "", sshPort: "", ...o,
   });
 
@@ -41,7 +42,7 @@ describe("admin: load balancers, users, provider accounts", () => {
     expect(pageText).toContain("Last error haproxy -c: parse error at line 12");
     expect(page.text).not.toContain('name="configurationVersion"');
 
-    const dup = await admin.submit("/admin/load-balancers/add", lbForm({ mapPath: "/srv/other.map" }));
+    const dup = await admin.submit("/admin/load-balancers/add", lbForm({ kind: "ssh", host: "lb.example.net", sshUser: "ocim", reloadCommand: "true", mapPath: "/srv/other.map" }));
     expect(dup.status).toBe(400);
     expect(visibleText(dup.text)).toContain("Another load balancer already has this name.");
   });
@@ -49,9 +50,9 @@ describe("admin: load balancers, users, provider accounts", () => {
   it("bumps a changed load balancer's version, and refuses to delete one that routes instances", async () => {
     const lb = await t.deps.db.loadBalancer.findUniqueOrThrow({ where: { name: "edge" } });
     await t.deps.jobs.queue("periodic").obliterate({ force: true });
-    await admin.submit(`/admin/load-balancers/${lb.id}`, lbForm({ mapPath: "/srv/haproxy/new.map" }), `/admin/load-balancers/${lb.id}`);
+    await admin.submit(`/admin/load-balancers/${lb.id}`, lbForm({ mapPath: `${lbDir()}/new.map` }), `/admin/load-balancers/${lb.id}`);
     const after = await t.deps.db.loadBalancer.findUniqueOrThrow({ where: { id: lb.id } });
-    expect(after).toMatchObject({ mapPath: "/srv/haproxy/new.map", configurationVersion: lb.configurationVersion + 1 });
+    expect(after).toMatchObject({ mapPath: `${lbDir()}/new.map`, configurationVersion: lb.configurationVersion + 1 });
     // …and queues the apply of what is now behind, instead of leaving it to the next lb-sync.
     const queued = await t.deps.jobs.queue("periodic").getJobs(["waiting", "delayed", "active", "completed"]);
     expect(queued.some((j) => j.name === "lb-sync" && j.id?.startsWith("lb-sync-soon-"))).toBe(true);
