@@ -102,17 +102,19 @@ describe("admin: load balancers, users, provider accounts", () => {
     expect(visibleText(bad.text)).toContain("Not a valid JSON object.");
     expect(bad.text).not.toContain(secret);
 
-    const settings = '{"authUrl": "https://keystone.example.com/v3", "region": "RegionOne"}';
-    await admin.submit("/admin/provider-accounts/add", { name: "cloud", kind: "openstack", settings, credentials: `{"username": "ocim", "password": "${secret}"}` });
+    const base = { authUrl: "https://keystone.example.com/v3", projectName: "ocim", flavorRef: "m1", imageRef: "ubuntu", keyName: "ocim" };
+    const settings = JSON.stringify({ ...base, region: "RegionOne" });
+    const credentials = { username: "ocim", password: secret, sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----" };
+    await admin.submit("/admin/provider-accounts/add", { name: "cloud", kind: "openstack", settings, credentials: JSON.stringify(credentials) });
     const account = await t.deps.db.providerAccount.findUniqueOrThrow({ where: { name: "cloud" } });
     expect(account.credentialsEncrypted).not.toContain(secret);
-    expect(JSON.parse(t.deps.secrets.decrypt(account.credentialsEncrypted))).toEqual({ username: "ocim", password: secret });
+    expect(JSON.parse(t.deps.secrets.decrypt(account.credentialsEncrypted))).toEqual(credentials);
 
     // Saved again with the field blank: the credentials stay.
-    await admin.submit(`/admin/provider-accounts/${account.id}`, { name: "cloud", kind: "openstack", settings: '{"region": "RegionTwo"}', credentials: "" }, `/admin/provider-accounts/${account.id}`);
+    await admin.submit(`/admin/provider-accounts/${account.id}`, { name: "cloud", kind: "openstack", settings: JSON.stringify({ ...base, region: "RegionTwo" }), credentials: "" }, `/admin/provider-accounts/${account.id}`);
     const kept = await t.deps.db.providerAccount.findUniqueOrThrow({ where: { id: account.id } });
     expect(kept.credentialsEncrypted).toBe(account.credentialsEncrypted);
-    expect(kept.settings).toEqual({ region: "RegionTwo" });
+    expect(kept.settings).toEqual({ ...base, region: "RegionTwo" });
 
     const events = await t.deps.db.auditEvent.findMany({ where: { subjectType: "ProviderAccount" }, orderBy: { id: "asc" } });
     const pages = ["/admin/provider-accounts", `/admin/provider-accounts/${account.id}`, `/admin/provider-accounts/${account.id}/history`,
