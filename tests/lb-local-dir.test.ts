@@ -7,6 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../src/errors.js";
 import { applyLoadBalancer } from "../src/domain/loadbalancer/apply-load-balancer.js";
+import { saveLoadBalancer } from "../src/domain/loadbalancer/save-load-balancer.js";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { fieldError, visibleText, type Agent } from "./helpers/browserless.js";
 
@@ -127,5 +128,14 @@ describe("where a local load balancer may write", () => {
     expect(error.message).toBe(`Load balancer moved writes ${lbDir}/moved/haproxy.cfg, which leads out of ${lbDir} through a symbolic link, so it is not applied.`);
     outsideUntouched();
     expect((await t.deps.db.loadBalancer.findUniqueOrThrow({ where: { id: lb.id } })).lastError).toBe(error.message);
+  });
+
+  it("keeps to one local balancer when several are saved at the same moment", async () => {
+    await t.deps.db.loadBalancer.deleteMany({ where: { kind: "local" } });
+    const actor = { id: null, login: "test" };
+    const saves = await Promise.allSettled([1, 2, 3, 4, 5].map((n) =>
+      saveLoadBalancer(t.deps, { actor, values: form({ name: `race${n}`, fragmentName: `race${n}`, configPath: `${lbDir}/race${n}.cfg`, mapPath: `${lbDir}/race${n}.map` }) })));
+    expect(saves.filter((s) => s.status === "fulfilled")).toHaveLength(1);
+    expect(await t.deps.db.loadBalancer.count({ where: { kind: "local" } })).toBe(1);
   });
 });

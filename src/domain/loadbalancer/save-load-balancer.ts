@@ -49,7 +49,9 @@ function localPathErrors(config: Config, data: LoadBalancerData): FieldErrors {
 }
 
 /** Every local balancer listens on LB_HTTP_PORT: a second one could only fight the first for it. */
-async function assertNoOtherLocal(tx: Pick<Prisma.TransactionClient, "loadBalancer">, config: Config, id: number | undefined): Promise<void> {
+async function assertNoOtherLocal(tx: Pick<Prisma.TransactionClient, "loadBalancer" | "$executeRaw">, config: Config, id: number | undefined): Promise<void> {
+  // Two admins saving a local balancer at once: the second waits here, then sees the first.
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('ocim.local-balancer'))`;
   const other = await tx.loadBalancer.findFirst({ where: { kind: "local", ...(id === undefined ? {} : { id: { not: id } }) }, select: { name: true } });
   if (other) {
     throw validationError({
