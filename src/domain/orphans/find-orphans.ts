@@ -52,16 +52,16 @@ export async function findOrphans(deps: Deps, ports: ProvisioningPorts, opts: { 
   const stillOrphans = new Set<string>();
   const providers = await providersInUse(deps);
   // Side by side, so an unreachable cloud costs the page one API timeout, not one per provider.
-  const listed = await Promise.allSettled(providers.map(({ kind }) => ports.provider(kind).listServers()));
+  const clients = providers.map(({ kind }) => ports.provider(kind));
+  const listed = await Promise.allSettled(clients.map((client) => client.listServers()));
   for (const [i, { kind, account }] of providers.entries()) {
-    const result = listed[i]!;
+    const [provider, result] = [clients[i]!, listed[i]!];
     if (result.status === "rejected") {
       failures.push(providerFailure(deps, kind, account, result.reason));
       // Its VMs were not seen, not gone: their first sightings are kept.
       for (const key of Object.keys(seen)) if (key.startsWith(`${kind}:`)) stillOrphans.add(key);
       continue;
     }
-    const provider = ports.provider(kind);
     for (const vm of result.value) {
       const row = byId.get(vm.id);
       if (row && row.status !== "terminated") continue;
