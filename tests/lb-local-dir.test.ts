@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../src/errors.js";
 import { applyLoadBalancer } from "../src/domain/loadbalancer/apply-load-balancer.js";
 import { saveLoadBalancer } from "../src/domain/loadbalancer/save-load-balancer.js";
+import { localRuntimePaths, stopLocalHaproxy } from "../src/adapters/haproxy/local-process.js";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { fieldError, visibleText, type Agent } from "./helpers/browserless.js";
 
@@ -26,6 +27,9 @@ describe("where a local load balancer may write", () => {
     admin = await t.loginAs("root", { admin: true });
   });
   afterAll(async () => {
+    // Only if a refusal regressed would a haproxy run here; never leave one behind.
+    for (const lb of (await t?.deps.db.loadBalancer.findMany({ where: { kind: "local" } })) ?? []) await stopLocalHaproxy(localRuntimePaths(lb.configPath)).catch(() => {});
+    await stopLocalHaproxy(localRuntimePaths(path.join(outside, "passwd"))).catch(() => {});
     await t?.close();
     rmSync(lbDir, { recursive: true, force: true });
     rmSync(outside, { recursive: true, force: true });
