@@ -46,7 +46,8 @@ export function createMasker(secrets: readonly string[], opts: MaskerOptions = {
   const previous = opts.previous ? new Set(opts.previous) : null;
   const replacement = (value: string) => (previous && !previous.has(value) ? CHANGED : MASK);
   return (text) => {
-    let out = knownRe ? text.replace(knownRe, replacement) : text;
+    // A string replacement when nothing can be CHANGED: V8's fast path, ~2x a callback's speed on the log pipeline.
+    let out = knownRe ? (previous ? text.replace(knownRe, replacement) : text.replace(knownRe, MASK)) : text;
     if (!MAYBE_SHAPED_RE.test(out)) return out;
     for (const re of SHAPES) out = out.replace(re, (_m, before: string, value: string) => before + (isMasked(value) ? value : replacement(value)));
     return out.replace(KEY_VALUE_RE, (_m, key: string, dq?: string, sq?: string, bare?: string) => {
