@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { visibleText, type Agent } from "./helpers/browserless.js";
@@ -43,6 +44,19 @@ const SECRETS = [
 function expectNoSecret(text: string, where: string, secrets: readonly string[] = SECRETS): void {
   const leaked = secrets.filter((s) => text.includes(s));
   expect(leaked, `secrets shown in ${where}`).toEqual([]);
+}
+
+function unescapeHtml(text: string): string {
+  return text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&#34;|&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
+}
+
+/** The fields of an admin form as a browser would send them back untouched. */
+function formFields(html: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const m of html.matchAll(/<textarea[^>]*name="([^"]+)"[^>]*>([\s\S]*?)<\/textarea>/g)) fields[m[1]!] = unescapeHtml(m[2]!).replace(/\n/g, "\r\n");
+  for (const m of html.matchAll(/<input type="text"[^>]*name="([^"]+)" value="([^"]*)"/g)) fields[m[1]!] = unescapeHtml(m[2]!);
+  for (const m of html.matchAll(/<select[^>]*name="([^"]+)"[^>]*>([\s\S]*?)<\/select>/g)) fields[m[1]!] = m[2]!.match(/<option value="([^"]*)" selected/)?.[1] ?? "";
+  return fields;
 }
 
 describe("which names hold secrets", () => {
@@ -89,7 +103,7 @@ describe("secrets of a real Open edX instance", () => {
     t = await startTestApp();
     admin = await t.loginAs("adele", { admin: true });
     operator = await t.loginAs("oscar");
-    instance = await makeInstance(t.deps, { name: "Secret U", extraAnsibleVars: EXTRA_VARS, bootstrapCommand: BOOTSTRAP });
+    instance = await makeInstance(t.deps, { name: "Secret U", extraAnsibleVars: EXTRA_VARS, bootstrapCommand: `${BOOTSTRAP}\n` }); // as the form stores it
     ({ password } = basicAuthFor(t.deps.secrets, instance));
   });
   afterAll(() => t.close());
@@ -167,6 +181,40 @@ describe("secrets of a real Open edX instance", () => {
     expect(diff.extraAnsibleVars![1]).toContain(`  - ${MASK}\n  - ${MASK} (changed)\n`);
     expect(diff.bootstrapCommand![1]).toContain(`https://${MASK} (changed)@github.com`);
     await updateInstance(t.deps, { actor: { id: null, login: "adele" }, id: instance.id, values: { extraAnsibleVars: EXTRA_VARS, bootstrapCommand: BOOTSTRAP } });
+  });
+
+  it("are masked in the admin change form, and kept as they were when the form is saved", async () => {
+    const page = await admin.get(`/admin/instances/${instance.id}`);
+    expect(page.status).toBe(200);
+    expectNoSecret(unescapeHtml(page.text), "the admin change form");
+    const fields = formFields(page.text);
+    expect(fields.extraAnsibleVars).toContain(`EDXAPP_FERNET_KEYS:\r\n  - ${MASK}`);
+
+    // Saved as shown: nothing changes.
+    await admin.submit(`/admin/instances/${instance.id}`, fields, `/admin/instances/${instance.id}`);
+    let stored = await t.deps.db.instance.findUniqueOrThrow({ where: { id: instance.id } });
+    expect([stored.extraAnsibleVars, stored.bootstrapCommand]).toEqual([EXTRA_VARS, `${BOOTSTRAP}\n`]);
+
+    // One harmless value edited, one secret typed over, the other masks left: those secrets are kept.
+    const edited = {
+      ...fields,
+      extraAnsibleVars: fields.extraAnsibleVars!.replace("lms.secret-u.test", "lms2.secret-u.test").replace(`asu: ${MASK}`, "asu: credit-asu-key-NEW"),
+      bootstrapCommand: fields.bootstrapCommand!.replace("pip install", "pip3 install"),
+    };
+    const reply = await admin.submit(`/admin/instances/${instance.id}`, edited, `/admin/instances/${instance.id}`);
+    expect(reply.status).toBe(200);
+    stored = await t.deps.db.instance.findUniqueOrThrow({ where: { id: instance.id } });
+    expect(stored.bootstrapCommand).toBe(`${BOOTSTRAP.replace("pip install", "pip3 install")}\n`);
+    const vars = parseYaml(stored.extraAnsibleVars) as Record<string, unknown>;
+    const expected = parseYaml(EXTRA_VARS) as Record<string, unknown>;
+    expect(vars).toEqual({ ...expected, EDXAPP_LMS_BASE: "lms2.secret-u.test", EDXAPP_CREDIT_PROVIDER_SECRET_KEYS: { asu: "credit-asu-key-NEW" } });
+
+    // A mask where nothing was saved cannot stand for anything: refused next to the field, nothing changed.
+    const refused = await admin.submit(`/admin/instances/${instance.id}`, { ...fields, extraAnsibleVars: `${fields.extraAnsibleVars}\r\nNEW_API_KEY: ${MASK}` }, `/admin/instances/${instance.id}`);
+    expect(refused.status).toBe(400);
+    expect(visibleText(refused.text)).toContain(`NEW_API_KEY: no saved value to keep there; leave each ${MASK} as shown to keep its value, or type the new value over it.`);
+    expect((await t.deps.db.instance.findUniqueOrThrow({ where: { id: instance.id } })).extraAnsibleVars).toBe(stored.extraAnsibleVars);
+    await t.deps.db.instance.update({ where: { id: instance.id }, data: { extraAnsibleVars: EXTRA_VARS, bootstrapCommand: `${BOOTSTRAP}\n` } });
   });
 
   it("are shown to an admin who reveals them, and the reveal is audited without them", async () => {

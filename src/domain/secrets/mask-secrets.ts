@@ -116,14 +116,7 @@ export function maskTree(tree: unknown, mask: Masker, underSecret = false): unkn
 
 /** The secret values of a YAML text (none when it does not parse: such a text is never shown). */
 export function secretValuesInYaml(text: string): string[] {
-  if (!text.trim()) return [];
-  const doc = parseDocument(text, { uniqueKeys: false });
-  if (doc.errors.length) return [];
-  try {
-    return secretValuesIn(doc.toJS() as unknown);
-  } catch {
-    return []; // past the YAML library's alias limit; maskYaml still masks by key
-  }
+  return secretValuesIn(storedTree(text));
 }
 
 /**
@@ -164,4 +157,63 @@ function maskNode(node: Node, hide: (value: unknown) => string): void {
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** The result of putting stored secrets back into a text edited from its masked form. */
+export type Unmasked = { ok: true; text: string } | { ok: false; message: string };
+
+const KEEP_HINT = `leave each ${MASK} as shown to keep its value, or type the new value over it`;
+
+/**
+ * A YAML text edited from its masked form (maskYaml with the same masker), each masked scalar given
+ * back the stored value at the same place (key path and list index), so an admin can edit a masked
+ * text without seeing its secrets. A MASK with no stored value at its place is refused.
+ */
+export function unmaskYaml(edited: string, stored: string, mask: Masker): Unmasked {
+  if (!edited.includes(MASK)) return { ok: true, text: edited };
+  const doc = parseDocument(edited, { uniqueKeys: false });
+  if (doc.errors.length) return { ok: true, text: edited }; // the validation says what is wrong
+  const missing: string[] = [];
+  const walk = (node: unknown, was: unknown, at: string): void => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = String(isScalar(pair.key) ? pair.key.value : "?");
+        walk(pair.value, isMapping(was) ? was[key] : undefined, at ? `${at}.${key}` : key);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => walk(item, Array.isArray(was) ? was[i] : undefined, `${at}[${i}]`));
+    } else if (isScalar(node) && typeof node.value === "string" && node.value.includes(MASK)) {
+      const scalar = typeof was === "string" || typeof was === "number";
+      const back = scalar && node.value !== MASK ? unmaskText(node.value, String(was), mask) : null;
+      if (scalar && node.value === MASK) node.value = was;
+      else if (back?.ok) node.value = back.text;
+      else missing.push(at);
+    }
+  };
+  walk(doc.contents, storedTree(stored), "");
+  if (missing.length) return { ok: false, message: `${missing.join(", ")}: no saved value to keep there; ${KEEP_HINT}.` };
+  return { ok: true, text: doc.toString() };
+}
+
+/** The YAML as plain data; null when it does not parse or passes the YAML library's alias limit (maskYaml still masks by key). */
+function storedTree(text: string): unknown {
+  if (!text.trim()) return null;
+  const doc = parseDocument(text, { uniqueKeys: false });
+  try {
+    return doc.errors.length ? null : (doc.toJS() as unknown);
+  } catch {
+    return null;
+  }
+}
+
+/** A text edited from its masked form (the same masker), each MASK given back the stored value it hid, in order. */
+export function unmaskText(edited: string, stored: string, mask: Masker): Unmasked {
+  if (!edited.includes(MASK)) return { ok: true, text: edited };
+  const parts = mask(stored).split(MASK);
+  const hidden = new RegExp(`^${parts.map(escapeRegExp).join("([\\s\\S]*?)")}$`).exec(stored)?.slice(1) ?? [];
+  const pieces = edited.split(MASK);
+  if (pieces.length !== parts.length || hidden.length !== parts.length - 1) {
+    return { ok: false, message: `The masked values do not match the saved ones; ${KEEP_HINT}.` };
+  }
+  return { ok: true, text: pieces.reduce((text, piece, i) => text + hidden[i - 1]! + piece) };
 }
