@@ -10,7 +10,7 @@ import type { ConfigSnapshot } from "../appservers/launch-appserver.js";
 import { transition as move, type TransitionName } from "../appservers/status.js";
 import { announceAppServer } from "../appservers/publish-status.js";
 import { AppError } from "../../errors.js";
-import { secretValues } from "./variables.js";
+import { snapshotSecrets } from "../secrets/instance-secrets.js";
 import type { ProvisioningPorts, Vm, VmProvider, VmShell } from "./ports.js";
 import { shellQuote } from "../../adapters/ssh/quote.js";
 import { cloneCommand, killCommand, remotePaths, startCommand, varsFile, type RemotePaths } from "./remote.js";
@@ -45,7 +45,7 @@ export async function provisionAppServer(deps: Deps, input: { appServerId: numbe
   if (!as) return "gone";
   if (FINAL.has(as.status)) return as.status;
   const snapshot = as.configSnapshot as unknown as ConfigSnapshot;
-  const log = await createRunLog(deps, as.id, secretValues(snapshot.variables));
+  const log = await createRunLog(deps, as.id, snapshotSecrets(snapshot));
   try {
     const provider = ports.provider(as.providerKind);
     if (as.status === "new") {
