@@ -48,6 +48,9 @@ const schema = z.object({
   PROVISIONING_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(20),
   // Provisioning retries infrastructure hiccups this many times, waiting this long (doubling).
   PROVISIONING_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  // Appservers of one instance that may be provisioning (new, waiting, configuring) at once;
+  // a launch beyond it is refused, so a script in a loop cannot start a VM per call.
+  MAX_PROVISIONING_PER_INSTANCE: z.coerce.number().int().min(1).max(50).default(3),
   JOB_RETRY_DELAY_SECONDS: z.coerce.number().min(0).max(3600).default(15),
   // Key prefix of the job queues in Redis: consoles sharing one Redis need different ones.
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, - and _").default("ocim"),
@@ -85,6 +88,8 @@ const schema = z.object({
   // The haproxy that Ocim runs itself for `local` load balancers listens here (docs/load-balancer.md).
   LB_HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   LB_BIND: z.union([z.ipv4(), z.ipv6()], { error: "an IP address" }).default("127.0.0.1"),
+  // The only directory where `local` balancers' files may be (docs/load-balancer.md); unset: DATA_DIR/haproxy.
+  LOCAL_LB_DIR: z.string().optional(),
   // Path or command name; unset: found on PATH, then in /usr/sbin and /usr/local/sbin.
   HAPROXY_BIN: z.string().optional(),
   // Private key Ocim logs in with on the hosts of `ssh` load balancers.
@@ -98,6 +103,8 @@ const schema = z.object({
 export type Config = Readonly<
   z.infer<typeof schema> & {
     dataDir: string;
+    /** LOCAL_LB_DIR, absolute. */
+    localLbDir: string;
     githubConfigured: boolean;
     secureCookies: boolean;
   }
@@ -130,10 +137,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!c.REDIS_URL) problems.push("REDIS_URL: required in production");
     if (!c.PUBLIC_URL) problems.push("PUBLIC_URL: required in production (the OAuth callback is built from it)");
   }
+  const dataDir = path.resolve(c.DATA_DIR);
+  const localLbDir = path.resolve(c.LOCAL_LB_DIR ?? path.join(dataDir, "haproxy"));
+  // Every file below it may be replaced by an admin's balancer: never the whole file system.
+  if (localLbDir === "/") problems.push("LOCAL_LB_DIR: a directory of its own, not /");
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze({
     ...c,
-    dataDir: path.resolve(c.DATA_DIR),
+    dataDir,
+    localLbDir,
     githubConfigured,
     secureCookies: c.SECURE_COOKIES ?? c.PUBLIC_URL?.startsWith("https://") ?? false,
   });

@@ -9,6 +9,10 @@ export const ERROR_STATUS = {
   conflict: 409,
   wrong_state: 409,
   rule: 409,
+  too_large: 413,
+  unsupported_media_type: 415,
+  /** An Idempotency-Key sent again with a different request. */
+  key_reused: 422,
   unavailable: 503,
   internal: 500,
 } as const;

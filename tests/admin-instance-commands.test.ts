@@ -68,7 +68,7 @@ describe("instance commands", () => {
     expect(await deps.db.auditEvent.count({ where: { action: "instance.updated" } })).toBe(0);
     await updateInstance(deps, { actor, id: created.id, values: { extraAnsibleVars: "SMTP_PASSWORD: two\n" } });
     const event = await deps.db.auditEvent.findFirstOrThrow({ where: { action: "instance.updated" } });
-    expect(event.diff).toEqual({ extraAnsibleVars: ["SMTP_PASSWORD: ••••••\n", "SMTP_PASSWORD: ••••••\n# (secret values changed)\n"] });
+    expect(event.diff).toEqual({ extraAnsibleVars: ["SMTP_PASSWORD: ••••••\n", "SMTP_PASSWORD: •••••• (changed)\n"] });
     expect(JSON.stringify(await deps.db.auditEvent.findMany())).not.toMatch(/one|two/);
   });
 

@@ -2,7 +2,7 @@
 // the database holds afterwards.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "./helpers/app.js";
-import { visibleText, type Agent } from "./helpers/browserless.js";
+import { fieldError, visibleText, type Agent } from "./helpers/browserless.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { makeLoadBalancer, removeLoadBalancerFiles } from "./helpers/lb.js";
 
@@ -164,9 +164,7 @@ describe("admin: instances", () => {
     expect(res.status).toBe(400);
     const text = visibleText(res.text);
     expect(text).toContain("Please correct the errors below. Nothing was saved.");
-    const fieldBlock = res.text.match(new RegExp(`<div class="field[^"]*has-error[^"]*" id="field-${field}">([\\s\\S]*?)<p class="field-error"[^>]*>([^<]*)</p>`));
-    expect(fieldBlock, `an error under ${field}`).not.toBeNull();
-    expect(visibleText(fieldBlock![2]!)).toContain(message);
+    expect(fieldError(res.text, field), `an error under ${field}`).toContain(message);
     // What was typed is still in the form (a checkbox can only show checked or not).
     const typed = fields[field];
     if (typeof typed === "string" && typed.trim() && field !== "isArchived") expect(res.text).toContain(escapeHtml(typed));

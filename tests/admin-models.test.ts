@@ -13,8 +13,9 @@ describe("admin: load balancers, users, provider accounts", () => {
   });
   afterAll(() => t.close());
 
+  const lbDir = () => t.deps.config.localLbDir;
   const lbForm = (o: Record<string, string> = {}) => ({
-    name: "edge", kind: "local", fragmentName: "edge", configPath: "/srv/haproxy/haproxy.cfg", mapPath: "/srv/haproxy/ocim.map",
+    name: "edge", kind: "local", fragmentName: "edge", configPath: `${lbDir()}/haproxy.cfg`, mapPath: `${lbDir()}/ocim.map`,
     reloadCommand: "", host: "", sshUser: "", sshPort: "", ...o,
   });
 
@@ -41,7 +42,7 @@ describe("admin: load balancers, users, provider accounts", () => {
     expect(pageText).toContain("Last error haproxy -c: parse error at line 12");
     expect(page.text).not.toContain('name="configurationVersion"');
 
-    const dup = await admin.submit("/admin/load-balancers/add", lbForm({ mapPath: "/srv/other.map" }));
+    const dup = await admin.submit("/admin/load-balancers/add", lbForm({ kind: "ssh", host: "lb.example.net", sshUser: "ocim", reloadCommand: "true", mapPath: "/srv/other.map" }));
     expect(dup.status).toBe(400);
     expect(visibleText(dup.text)).toContain("Another load balancer already has this name.");
   });
@@ -49,9 +50,9 @@ describe("admin: load balancers, users, provider accounts", () => {
   it("bumps a changed load balancer's version, and refuses to delete one that routes instances", async () => {
     const lb = await t.deps.db.loadBalancer.findUniqueOrThrow({ where: { name: "edge" } });
     await t.deps.jobs.queue("periodic").obliterate({ force: true });
-    await admin.submit(`/admin/load-balancers/${lb.id}`, lbForm({ mapPath: "/srv/haproxy/new.map" }), `/admin/load-balancers/${lb.id}`);
+    await admin.submit(`/admin/load-balancers/${lb.id}`, lbForm({ mapPath: `${lbDir()}/new.map` }), `/admin/load-balancers/${lb.id}`);
     const after = await t.deps.db.loadBalancer.findUniqueOrThrow({ where: { id: lb.id } });
-    expect(after).toMatchObject({ mapPath: "/srv/haproxy/new.map", configurationVersion: lb.configurationVersion + 1 });
+    expect(after).toMatchObject({ mapPath: `${lbDir()}/new.map`, configurationVersion: lb.configurationVersion + 1 });
     // …and queues the apply of what is now behind, instead of leaving it to the next lb-sync.
     const queued = await t.deps.jobs.queue("periodic").getJobs(["waiting", "delayed", "active", "completed"]);
     expect(queued.some((j) => j.name === "lb-sync" && j.id?.startsWith("lb-sync-soon-"))).toBe(true);
@@ -101,17 +102,19 @@ describe("admin: load balancers, users, provider accounts", () => {
     expect(visibleText(bad.text)).toContain("Not a valid JSON object.");
     expect(bad.text).not.toContain(secret);
 
-    const settings = '{"authUrl": "https://keystone.example.com/v3", "region": "RegionOne"}';
-    await admin.submit("/admin/provider-accounts/add", { name: "cloud", kind: "openstack", settings, credentials: `{"username": "ocim", "password": "${secret}"}` });
+    const base = { authUrl: "https://keystone.example.com/v3", projectName: "ocim", flavorRef: "m1", imageRef: "ubuntu", keyName: "ocim" };
+    const settings = JSON.stringify({ ...base, region: "RegionOne" });
+    const credentials = { username: "ocim", password: secret, sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----" };
+    await admin.submit("/admin/provider-accounts/add", { name: "cloud", kind: "openstack", settings, credentials: JSON.stringify(credentials) });
     const account = await t.deps.db.providerAccount.findUniqueOrThrow({ where: { name: "cloud" } });
     expect(account.credentialsEncrypted).not.toContain(secret);
-    expect(JSON.parse(t.deps.secrets.decrypt(account.credentialsEncrypted))).toEqual({ username: "ocim", password: secret });
+    expect(JSON.parse(t.deps.secrets.decrypt(account.credentialsEncrypted))).toEqual(credentials);
 
     // Saved again with the field blank: the credentials stay.
-    await admin.submit(`/admin/provider-accounts/${account.id}`, { name: "cloud", kind: "openstack", settings: '{"region": "RegionTwo"}', credentials: "" }, `/admin/provider-accounts/${account.id}`);
+    await admin.submit(`/admin/provider-accounts/${account.id}`, { name: "cloud", kind: "openstack", settings: JSON.stringify({ ...base, region: "RegionTwo" }), credentials: "" }, `/admin/provider-accounts/${account.id}`);
     const kept = await t.deps.db.providerAccount.findUniqueOrThrow({ where: { id: account.id } });
     expect(kept.credentialsEncrypted).toBe(account.credentialsEncrypted);
-    expect(kept.settings).toEqual({ region: "RegionTwo" });
+    expect(kept.settings).toEqual({ ...base, region: "RegionTwo" });
 
     const events = await t.deps.db.auditEvent.findMany({ where: { subjectType: "ProviderAccount" }, orderBy: { id: "asc" } });
     const pages = ["/admin/provider-accounts", `/admin/provider-accounts/${account.id}`, `/admin/provider-accounts/${account.id}/history`,

@@ -36,6 +36,12 @@ describe("settings", () => {
     expect(list.map((p) => p.split(":")[0])).toEqual(["GITHUB_CLIENT_ID", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PUBLIC_URL"]);
   });
 
+  it("keeps local balancer files in DATA_DIR/haproxy unless LOCAL_LB_DIR says where, never in /", () => {
+    expect(loadConfig({ DATA_DIR: "/srv/ocim" }).localLbDir).toBe("/srv/ocim/haproxy");
+    expect(loadConfig({ LOCAL_LB_DIR: "/var/lib/ocim/lb/" }).localLbDir).toBe("/var/lib/ocim/lb");
+    expect(problems({ LOCAL_LB_DIR: "/usr/.." })).toEqual(["LOCAL_LB_DIR: a directory of its own, not /"]);
+  });
+
   it("documents every setting in .env.example", async () => {
     const { readFileSync } = await import("node:fs");
     const example = readFileSync(".env.example", "utf8");

@@ -12,8 +12,10 @@ describe("launching an appserver", () => {
   let t: TestApp;
   let operator: Agent;
   let auth: { headers: Record<string, string> };
+  // Launch keys expire by the injected clock; tests move it instead of waiting a day.
+  let clock = new Date("2026-11-30T12:00:00Z");
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({}, { now: () => clock });
     operator = await t.loginAs("olivia");
     const { token } = await createApiToken(t.deps, { githubLogin: "olivia", actor: { id: null, login: "test" } });
     auth = { headers: { authorization: `Bearer ${token}` } };
@@ -82,6 +84,90 @@ describe("launching an appserver", () => {
     const unknown = await client.request("POST", "/api/v1/instances/999999/appservers", { ...auth, json: {} });
     expect(unknown.status).toBe(404);
     expect(await count(inst.id)).toBe(0);
+  });
+
+  const launchTokenOf = (html: string) => html.match(/name="launchToken" value="([^"]+)"/)?.[1];
+
+  it("launches once when the same launch form is submitted twice (a double click)", async () => {
+    const inst = await makeInstance(t.deps);
+    const page = await operator.get(`/instances/${inst.id}`);
+    const form = { _csrf: await operator.csrf(`/instances/${inst.id}`), launchToken: launchTokenOf(page.text)! };
+    expect(form.launchToken).toBeTruthy();
+    const [first, second] = await Promise.all([0, 1].map(() => operator.request("POST", `/instances/${inst.id}/launch`, { form, follow: false })));
+    const again = await operator.request("POST", `/instances/${inst.id}/launch`, { form, follow: false });
+    expect(await count(inst.id)).toBe(1);
+    const as = await t.deps.db.appServer.findFirstOrThrow({ where: { instanceId: inst.id } });
+    for (const res of [first!, second!, again]) {
+      expect(res.status).toBe(303);
+      expect(res.headers.get("location")).toBe(`/appservers/${as.id}`);
+    }
+    expect(visibleText((await operator.get(`/appservers/${as.id}`)).text)).toContain("This form had already launched AppServer 1; it was not launched a second time.");
+    // A fresh page view is a new form: it launches again.
+    const next = await operator.get(`/instances/${inst.id}`);
+    expect(launchTokenOf(next.text)).not.toBe(form.launchToken);
+    await operator.post(`/instances/${inst.id}/launch`, { _csrf: form._csrf, launchToken: launchTokenOf(next.text)! });
+    expect(await count(inst.id)).toBe(2);
+  });
+
+  it("answers 10 parallel API launches with one Idempotency-Key with one appserver and 10 identical answers", async () => {
+    const inst = await makeInstance(t.deps);
+    const headers = { ...auth.headers, "idempotency-key": `retry-${inst.id}` };
+    const replies = await Promise.all(Array.from({ length: 10 }, () => t.agent().request("POST", `/api/v1/instances/${inst.id}/appservers`, { headers, json: {} })));
+    expect(await count(inst.id)).toBe(1);
+    const as = await t.deps.db.appServer.findFirstOrThrow({ where: { instanceId: inst.id } });
+    expect(replies.map((r) => r.status)).toEqual(Array(10).fill(202));
+    expect(new Set(replies.map((r) => r.text)).size).toBe(1);
+    expect(replies[0]!.json<{ id: number }>().id).toBe(as.id);
+    expect(replies.filter((r) => r.headers.get("idempotent-replayed") === "true")).toHaveLength(9);
+    // One provisioning queued, in the first launch's transaction (the outbox), then sent once.
+    expect(await t.deps.db.outboxMessage.count({ where: { kind: "provision-appserver", payload: { equals: { appServerId: as.id } } } })).toBe(1);
+    await drainOutbox(t.deps);
+    const jobs = await t.deps.jobs.queue(QUEUE.provisioning).getJobs(["waiting", "delayed", "active", "prioritized"]);
+    expect(jobs.filter((j) => j.data.appServerId === as.id)).toHaveLength(1);
+  });
+
+  it("refuses an Idempotency-Key reused for another instance, and forgets keys after 24 hours", async () => {
+    const [a, b] = [await makeInstance(t.deps), await makeInstance(t.deps)];
+    const headers = { ...auth.headers, "idempotency-key": `reused-${a.id}` };
+    expect((await t.agent().request("POST", `/api/v1/instances/${a.id}/appservers`, { headers, json: {} })).status).toBe(202);
+    const reused = await t.agent().request("POST", `/api/v1/instances/${b.id}/appservers`, { headers, json: {} });
+    expect(reused.status).toBe(422);
+    expect(reused.json<{ error: { code: string; message: string } }>().error).toEqual({
+      code: "key_reused",
+      message: `This key was already used to launch AppServer 1 of the instance "${a.name}"; use a new key for a different launch.`,
+    });
+    expect(await count(b.id)).toBe(0);
+    // The same new key for two instances at once: each holds only its own instance's lock.
+    const [c, d] = [await makeInstance(t.deps), await makeInstance(t.deps)];
+    const raced = { ...auth.headers, "idempotency-key": `raced-${c.id}` };
+    const both = await Promise.all([c, d].map((i) => t.agent().request("POST", `/api/v1/instances/${i.id}/appservers`, { headers: raced, json: {} })));
+    expect(both.map((r) => r.status).sort()).toEqual([202, 422]);
+    expect((await count(c.id)) + (await count(d.id))).toBe(1);
+    const bad = await t.agent().request("POST", `/api/v1/instances/${b.id}/appservers`, { headers: { ...auth.headers, "idempotency-key": "x".repeat(201) }, json: {} });
+    expect(bad.status).toBe(400);
+    expect(await count(b.id)).toBe(0);
+    clock = new Date(clock.getTime() + 24 * 3600_000 + 1000);
+    expect((await t.agent().request("POST", `/api/v1/instances/${b.id}/appservers`, { headers, json: {} })).status).toBe(202);
+    expect(await count(b.id)).toBe(1);
+  });
+
+  it("caps appservers provisioning at once per instance, even for 10 parallel launches", async () => {
+    const inst = await makeInstance(t.deps);
+    const cap = t.deps.config.MAX_PROVISIONING_PER_INSTANCE;
+    const replies = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+      t.agent().request("POST", `/api/v1/instances/${inst.id}/appservers`, { headers: { ...auth.headers, "idempotency-key": `cap-${inst.id}-${i}` }, json: {} })));
+    expect(await count(inst.id)).toBe(cap);
+    expect(replies.filter((r) => r.status === 202)).toHaveLength(cap);
+    const refused = replies.filter((r) => r.status !== 202);
+    expect(refused.map((r) => r.status)).toEqual(Array(10 - cap).fill(409));
+    const names = Array.from({ length: cap }, (_, i) => `AppServer ${i + 1}`).join(", ");
+    expect(refused[0]!.json<{ error: { message: string } }>().error.message).toBe(
+      `This instance already has ${cap} appservers being provisioned (${names}); at most ${cap} may be at once (MAX_PROVISIONING_PER_INSTANCE). Wait for one to finish or cancel one, then launch again.`);
+    // The form says the same, and launches nothing.
+    const page = await operator.submit(`/instances/${inst.id}/launch`, {}, `/instances/${inst.id}`);
+    expect(page.status).toBe(409);
+    expect(visibleText(page.text)).toContain(`This instance already has ${cap} appservers being provisioned (${names})`);
+    expect(await count(inst.id)).toBe(cap);
   });
 
   it("offers admins a one-click demo instance on the empty console", async () => {

@@ -5,8 +5,7 @@ import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { spreadAppServerIds } from "./helpers/live.js";
 import { createLogWriter, MAX_LINE_CHARS } from "../src/domain/logs/log-writer.js";
 import { logChannel, type LogLinesMessage } from "../src/domain/logs/live-channels.js";
-import { MASK } from "../src/domain/logs/mask-secrets.js";
-import { secretValues } from "../src/domain/provisioning/variables.js";
+import { MASK, secretValuesIn } from "../src/domain/secrets/mask-secrets.js";
 import { basicAuthFor } from "../src/domain/instances/secret.js";
 
 describe("log writer", () => {
@@ -137,7 +136,7 @@ describe("log writer", () => {
     const { received } = await listen(id);
     const { password } = basicAuthFor(deps.secrets, instance);
     const variables = { COMMON_HTPASSWD_PASS: password, EDXAPP_MYSQL: { EDXAPP_MYSQL_PASSWORD: "mysql-pw-9876" }, SMTP_HOST: "mail.example" };
-    const writer = createLogWriter(deps, { appServerId: id, secrets: [password, ...secretValues(variables)] });
+    const writer = createLogWriter(deps, { appServerId: id, secrets: [password, ...secretValuesIn(variables)] });
     const lines = [
       `ok: [localhost] => (item=${password})`,
       `changed: [localhost] => {"EDXAPP_MYSQL_PASSWORD": "mysql-pw-9876", "SMTP_HOST": "mail.example"}`,

@@ -8,6 +8,7 @@ import { findOrphans } from "../src/domain/orphans/find-orphans.js";
 import { createProvisioningPorts } from "../src/adapters/provisioning-ports.js";
 import { serveAs } from "./helpers/app.js";
 import { visibleText } from "./helpers/browserless.js";
+import { freePort } from "../src/embedded/processes.js";
 
 describe("orphan VMs", () => {
   let vms: LocalVms;
@@ -41,15 +42,45 @@ describe("orphan VMs", () => {
     } finally {
       await web.close();
     }
-    const first = await findOrphans(deps, ports, { remove: true });
+    const first = (await findOrphans(deps, ports, { remove: true })).orphans;
     expect(first.map((o) => [o.name, o.reason, o.removed ?? false]).sort()).toEqual([
       ["done-as2", "AppServer 2 is terminated", false],
       ["stray", "no appserver has this VM", false],
     ]);
     clock += 2 * 3_600_000;
-    const second = await findOrphans(deps, ports, { remove: true });
+    const second = (await findOrphans(deps, ports, { remove: true })).orphans;
     expect(second.filter((o) => o.removed).map((o) => o.name).sort()).toEqual(["done-as2", "stray"]);
     expect((await vms.provider().listServers()).map((v) => v.name)).toEqual(["owned-as1"]);
-    expect(await findOrphans(deps, ports)).toEqual([]);
+    expect(await findOrphans(deps, ports)).toEqual({ orphans: [], failures: [] });
+  });
+
+  it("lists the healthy provider's orphans and says, per broken account, what failed (status 200)", async () => {
+    const stray = await vms.provider().createServer({ name: "stray-2" });
+    const closed = await freePort();
+    const settings = { authUrl: `http://127.0.0.1:${closed}/v3`, projectName: "p", flavorRef: "f", imageRef: "i", keyName: "k" };
+    const credentials = { username: "ocim", password: "pw-never-shown", sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----" };
+    const account = await deps.db.providerAccount.create({
+      data: { name: "dead-cloud", kind: "openstack", settings, credentialsEncrypted: deps.secrets.encrypt(JSON.stringify(credentials)) },
+    });
+    const web = await serveAs(deps);
+    try {
+      const res = await web.agent.get("/orphans");
+      expect(res.status).toBe(200);
+      const page = visibleText(res.text);
+      expect(page).toContain("local stray-2");
+      expect(page).toContain(`openstack (account dead-cloud): could not be listed: Could not reach OpenStack (127.0.0.1:${closed}) while authenticating provider account "dead-cloud": connection refused.`);
+      expect(res.text).not.toContain("pw-never-shown");
+
+      // An account saved before its settings were checked: the same, with what is wrong in it.
+      await deps.db.providerAccount.update({ where: { id: account.id }, data: { settings: { authUrl: "keystone" } } });
+      const old = await web.agent.get("/orphans");
+      expect(old.status).toBe(200);
+      expect(visibleText(old.text)).toContain("local stray-2");
+      expect(visibleText(old.text)).toContain('openstack (account dead-cloud): could not be listed: The settings of provider account "dead-cloud" are not valid: "authUrl" must be an http(s) URL;');
+    } finally {
+      await web.close();
+      await deps.db.providerAccount.delete({ where: { id: account.id } });
+      await vms.provider().deleteServer(stray.id);
+    }
   });
 });

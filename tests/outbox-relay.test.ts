@@ -69,9 +69,12 @@ describe("the outbox relay and the reconciler", () => {
   });
 
   it("with two relays and two reconcilers at once, sends every row once and resumes each stuck appserver once", async () => {
-    const inst = await makeInstance(a);
+    // 150 launches over 50 instances (at most MAX_PROVISIONING_PER_INSTANCE = 3 provision at once each).
+    const instances: number[] = [];
+    for (let i = 0; i < 50; i++) instances.push((await makeInstance(a)).id);
+    for (const instanceId of instances) for (let i = 0; i < 3; i++) await launchAppServer(a, { instanceId, actor });
+    const inst = { id: instances[0]! };
     // Stuck: provisioning statuses with no job, untouched for longer than the reconciler's grace.
-    for (let i = 0; i < 150; i++) await launchAppServer(a, { instanceId: inst.id, actor });
     const stuck = [];
     for (let i = 0; i < 6; i++) stuck.push((await makeAppServer(a, inst.id, { status: i % 2 ? "configuring" : "waiting" })).id);
     const rows = await a.db.outboxMessage.count({ where: { sentAt: null } });
@@ -88,7 +91,7 @@ describe("the outbox relay and the reconciler", () => {
     expect(new Set(resumed).size).toBe(resumed.length);
     expect(resumed).toEqual(expect.arrayContaining(stuck));
     const jobs = await provisionJobs();
-    const provisioning = await a.db.appServer.findMany({ where: { instanceId: inst.id }, select: { id: true } });
+    const provisioning = await a.db.appServer.findMany({ where: { instanceId: { in: instances } }, select: { id: true } });
     expect(jobs.filter((id) => provisioning.some((p) => id === `provision-${p.id}`)).sort()).toEqual(provisioning.map((p) => `provision-${p.id}`).sort());
   });
 

@@ -219,7 +219,7 @@ describe("createProvider for openstack", () => {
     const a = await account({ settings: { authUrl: "keystone", projectName: "p" } });
     const provider = createProvider(deps, "openstack");
     const err = (await provider.findServerByName("x").catch((e: unknown) => e)) as ProviderError;
-    expect(err.message).toContain(`The settings of provider account "${a.name}" are not valid: authUrl: an http(s) URL; flavorRef:`);
+    expect(err.message).toContain(`The settings of provider account "${a.name}" are not valid: "authUrl" must be an http(s) URL; "flavorRef" is missing;`);
     expect(isTransient(err)).toBe(false);
     await deps.db.providerAccount.delete({ where: { id: a.id } });
     await expect(provider.findServerByName("x")).rejects.toThrow("No OpenStack provider account is configured");
@@ -233,7 +233,7 @@ describe("createProvider for openstack", () => {
     expect(JSON.stringify(err) + err.stack).not.toContain("hunter2");
     await deps.db.providerAccount.update({ where: { id: a.id }, data: { credentialsEncrypted: deps.secrets.encrypt(JSON.stringify({ username: "u", password: "hunter2" })) } });
     const missingKey = (await createProvider(deps, "openstack").findServerByName("x").catch((e: unknown) => e)) as ProviderError;
-    expect(missingKey.message).toBe(`The credentials of provider account "${a.name}" are not valid: sshPrivateKey: Invalid input: expected string, received undefined.`);
+    expect(missingKey.message).toBe(`The credentials of provider account "${a.name}" are not valid: "sshPrivateKey" is missing.`);
     expect(JSON.stringify(missingKey) + missingKey.stack).not.toContain("hunter2");
     await deps.db.providerAccount.delete({ where: { id: a.id } });
   });

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { generateBaseVariables, maskVariables, mergedVariables, secretValues } from "../src/domain/provisioning/variables.js";
+import { generateBaseVariables, mergedVariables } from "../src/domain/provisioning/variables.js";
+import { createMasker, maskTree, secretValuesIn } from "../src/domain/secrets/mask-secrets.js";
 import { derivePrefixedDomains } from "../src/domain/instances/domains.js";
 
 // The names the Open edX configuration repository defines (role defaults and the native playbook).
@@ -46,10 +47,10 @@ describe("playbook variables", () => {
 
   it("masks secret values for display and lists them for log masking", () => {
     const vars = mergedVariables({ ...instance, extraAnsibleVars: "EDXAPP_EDXAPP_SECRET_KEY: abcdefgh\n" }, auth, []);
-    const masked = maskVariables(vars) as Record<string, unknown>;
+    const masked = maskTree(vars, createMasker([])) as Record<string, unknown>;
     expect(masked.COMMON_HTPASSWD_PASS).toBe("••••••");
     expect(masked.EDXAPP_EDXAPP_SECRET_KEY).toBe("••••••");
     expect(masked.COMMON_HTPASSWD_USER).toBe("u1");
-    expect(secretValues(vars).sort()).toEqual(["abcdefgh", "p4ssw0rd-secret"]);
+    expect(secretValuesIn(vars).sort()).toEqual(["abcdefgh", "p4ssw0rd-secret"]);
   });
 });

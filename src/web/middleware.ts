@@ -67,14 +67,18 @@ export function notFoundHandler(req: Request, _res: Response, next: NextFunction
 export function errorHandler(log: Logger) {
   return async (err: unknown, req: Request, res: Response, _next: NextFunction): Promise<void> => {
     const appError = toAppError(err);
-    if (appError.code === "internal") log.error({ err, path: req.path }, "web.request.failed");
-    if (res.headersSent) return void res.end();
     const status = appError.status;
+    // A client's mistake (a stale form, a bad parameter) is nothing for an operator to act on:
+    // one line at debug, without the stack, instead of a trace per request at error level.
+    if (appError.code === "internal") log.error({ err, path: req.path }, "web.request.failed");
+    else log.debug({ code: appError.code, status, method: req.method, path: req.path }, "web.request.refused");
+    if (res.headersSent) return void res.end();
     if (wantsJson(req)) {
       res.status(status).json({ error: { code: appError.code, message: appError.message, ...(appError.details.fields ? { fields: appError.details.fields } : {}) } });
       return;
     }
     try {
+      pageLocalDefaults(req, res);
       await renderPage(res, "errors/error", { title: titleFor(status), status, message: appError.message, code: appError.code }, status);
     } catch (renderErr) {
       log.error({ err: renderErr }, "web.error_page.failed");
@@ -83,18 +87,31 @@ export function errorHandler(log: Logger) {
   };
 }
 
+/**
+ * What the layout reads, for errors raised before the locals middleware ran (a body that could
+ * not be read, a CSRF refusal): without them layout.ejs throws "user is not defined".
+ */
+function pageLocalDefaults(req: Request, res: Response): void {
+  res.locals.user ??= req.user ?? null;
+  res.locals.flash ??= [];
+  res.locals.path ??= req.path;
+  res.locals.csrfToken ??= req.session?.csrfToken ?? "";
+}
+
 function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const e = err as { status?: number; type?: string; message?: string };
   // body-parser and friends signal client errors with a status; keep their message generic.
   if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) {
-    return new AppError(e.status === 413 ? "validation" : "bad_request", e.status === 413 ? "The request is too large." : "The request could not be read.");
+    if (e.status === 413) return new AppError("too_large", "The request is too large.");
+    if (e.status === 415) return new AppError("unsupported_media_type", "The request's content type is not supported.");
+    return new AppError("bad_request", "The request could not be read.");
   }
   return new AppError("internal", "Something went wrong on our side. It has been logged; try again, and tell an admin if it persists.");
 }
 
 function titleFor(status: number): string {
-  return ({ 400: "Bad request", 401: "Please log in", 403: "Not allowed", 404: "Page not found", 409: "Not possible now", 503: "Unavailable" } as Record<number, string>)[status]
+  return ({ 400: "Bad request", 401: "Please log in", 403: "Not allowed", 404: "Page not found", 409: "Not possible now", 413: "Too large", 415: "Unsupported content type", 422: "Not possible", 503: "Unavailable" } as Record<number, string>)[status]
     ?? (status >= 500 ? "Server error" : "Error");
 }
 

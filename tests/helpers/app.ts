@@ -2,6 +2,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApp } from "../../src/web/app.js";
+import type { Deps } from "../../src/deps.js";
 import { createLoginLink } from "../../src/domain/auth/login-links.js";
 import { createTestDeps, type TestDeps } from "./deps.js";
 import { Agent } from "./browserless.js";
@@ -22,7 +23,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, overrides: Partial<Deps> = {}): Promise<TestApp> {
   const github = await new FakeGithub().start();
   const server = http.createServer();
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
@@ -37,7 +38,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     GITHUB_API_URL: github.url,
     GITHUB_ORG: TEST_ORG,
     ...env,
-  });
+  }, overrides);
   const { app } = createApp(deps);
   server.on("request", app);
   const testApp: TestApp = {

@@ -92,3 +92,9 @@ export function visibleText(html: string): string {
     .replace(/\s+/g, " ")
     .trim();
 }
+
+/** The message shown under one form field (null when that field shows none): "next to the field", as a person sees it. */
+export function fieldError(html: string, field: string): string | null {
+  const block = html.match(new RegExp(`<div class="field[^"]*has-error[^"]*" id="field-${field}">[\\s\\S]*?<p class="field-error"[^>]*>([^<]*)</p>`));
+  return block ? visibleText(block[1]!) : null;
+}

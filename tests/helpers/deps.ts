@@ -1,6 +1,8 @@
 // Real Deps for a test file: its own PostgreSQL database (from the migrated template) and the
 // shared real Redis. Settings go through loadConfig, as in production.
 import { randomBytes } from "node:crypto";
+import os from "node:os";
+import path from "node:path";
 import { inject } from "vitest";
 import { loadConfig, type Config } from "../../src/config.js";
 import { createDeps, closeDeps, type Deps } from "../../src/deps.js";
@@ -13,10 +15,12 @@ export interface TestDeps extends Deps {
 }
 
 export const TEST_SECRET_KEY = "test-secret-key-test-secret-key-0123456789";
+/** LOCAL_LB_DIR of every test: local balancers' files go in temp dirs under it (helpers/lb.ts). Short, for haproxy's socket path. */
+export const TEST_LB_DIR = path.join(os.tmpdir(), "ocim-lb");
 
 export function testConfig(env: Record<string, string | undefined> = {}): Config {
   // Tests read the sidebar right after changing instances: no reuse, except where a test asks for it.
-  return loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", SECRET_KEY: TEST_SECRET_KEY, PORT: "0", SIDEBAR_CACHE_MS: "0", ...env });
+  return loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", SECRET_KEY: TEST_SECRET_KEY, PORT: "0", SIDEBAR_CACHE_MS: "0", LOCAL_LB_DIR: TEST_LB_DIR, ...env });
 }
 
 export async function createTestDeps(env: Record<string, string | undefined> = {}, overrides: Partial<Deps> = {}): Promise<TestDeps> {

@@ -2,19 +2,21 @@
 // that talks to haproxy on a fresh connection per request, with any Host header.
 import { randomBytes } from "node:crypto";
 import http from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { Prisma } from "../../src/db.js";
 import type { Deps } from "../../src/deps.js";
 import { waitFor } from "./wait.js";
+import { TEST_LB_DIR } from "./deps.js";
 import { localRuntimePaths, stopLocalHaproxy } from "../../src/adapters/haproxy/local-process.js";
 
-const DIR_PREFIX = path.join(os.tmpdir(), "ocim-lb-");
+// Inside LOCAL_LB_DIR, the only place a local balancer may write.
+const DIR_PREFIX = `${TEST_LB_DIR}/`;
 
-/** A local balancer row; unless paths are given, its files go to a fresh temp dir (see removeLoadBalancerFiles). */
+/** A local balancer row; unless paths are given, its files go to a fresh temp dir under TEST_LB_DIR (see removeLoadBalancerFiles). */
 export async function makeLoadBalancer(deps: Pick<Deps, "db">, data: Partial<Prisma.LoadBalancerUncheckedCreateInput> = {}) {
   // Short, so haproxy's control socket path beside the config stays under the 108-byte limit.
+  if (!data.configPath) mkdirSync(TEST_LB_DIR, { recursive: true, mode: 0o700 });
   const dir = data.configPath ? "" : mkdtempSync(DIR_PREFIX);
   const suffix = randomBytes(3).toString("hex");
   return deps.db.loadBalancer.create({

@@ -1,5 +1,6 @@
 // The `local` balancer: a haproxy on this host that Ocim runs itself (local-process.ts). Ocim owns
-// the whole haproxy.cfg at configPath (global, defaults, frontend, fragment) and the map at mapPath.
+// the whole haproxy.cfg at configPath (global, defaults, frontend, fragment) and the map at mapPath,
+// both inside LOCAL_LB_DIR (local-dir.ts).
 import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
@@ -8,6 +9,7 @@ import { AppError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import { renderLocalConfig, type RenderedFragment } from "../../domain/loadbalancer/render-config.js";
 import { checkConfig, resolveHaproxyBin } from "./check-config.js";
+import { localFileApplyMessage, localFileProblem } from "./local-dir.js";
 import { localRuntimePaths, runningMaster, startOrReload } from "./local-process.js";
 import type { HaproxyTarget, StagedConfig } from "./port.js";
 
@@ -21,7 +23,7 @@ export interface LocalBalancer {
   mapPath: string;
 }
 
-type LocalDeps = { config: Pick<Config, "HAPROXY_BIN" | "HAPROXY_TIMEOUT_SECONDS" | "LB_BIND" | "LB_HTTP_PORT">; log: Logger };
+type LocalDeps = { config: Pick<Config, "HAPROXY_BIN" | "HAPROXY_TIMEOUT_SECONDS" | "LB_BIND" | "LB_HTTP_PORT" | "localLbDir">; log: Logger };
 
 /** The config file a local balancer's haproxy runs, for a given map path. */
 export function localConfigFile(config: LocalDeps["config"], fragment: RenderedFragment, balancer: LocalBalancer, mapPath = balancer.mapPath): Buffer[] {
@@ -39,16 +41,25 @@ export function createLocalTarget(deps: LocalDeps, balancer: LocalBalancer): Hap
       throw new AppError("validation", `The ${field} of load balancer ${balancer.name} must be an absolute path of letters, digits, ".", "_", "-" and "/" (got ${JSON.stringify(value)}).`);
     }
   }
+  const runtime = localRuntimePaths(balancer.configPath);
+  // Every file this target writes or lets haproxy write; checked again before each write.
+  const confine = () => {
+    for (const file of [balancer.configPath, balancer.mapPath, runtime.pidFile, runtime.socket, runtime.logFile]) {
+      const problem = localFileProblem(deps.config.localLbDir, file);
+      if (problem) throw new AppError("validation", localFileApplyMessage(balancer.name, deps.config.localLbDir, file, problem));
+    }
+  };
+  confine();
   const bin = resolveHaproxyBin(deps.config.HAPROXY_BIN);
   const timeoutMs = deps.config.HAPROXY_TIMEOUT_SECONDS * 1000;
-  const runtime = localRuntimePaths(balancer.configPath);
   return {
     async isRunning() {
       return runningMaster(runtime) !== null;
     },
     async stage(fragment): Promise<StagedConfig> {
-      await mkdir(path.dirname(balancer.configPath), { recursive: true });
-      await mkdir(path.dirname(balancer.mapPath), { recursive: true });
+      confine();
+      await mkdir(path.dirname(balancer.configPath), { recursive: true, mode: 0o700 });
+      await mkdir(path.dirname(balancer.mapPath), { recursive: true, mode: 0o700 });
       // Beside the live files, so the renames below stay on one file system (atomic).
       const token = randomBytes(6).toString("hex");
       const candidate = { config: `${balancer.configPath}.${token}.tmp`, map: `${balancer.mapPath}.${token}.tmp` };
@@ -72,6 +83,7 @@ export function createLocalTarget(deps: LocalDeps, balancer: LocalBalancer): Hap
       }
       return {
         async commit() {
+          confine();
           // Map first: the config that names it must never point at a missing file.
           await rename(candidate.map, balancer.mapPath);
           await rename(candidate.config, balancer.configPath);

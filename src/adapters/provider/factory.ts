@@ -2,7 +2,9 @@
 // ProviderAccount of that kind (its settings JSON and decrypted credentials). Synchronous, so a
 // job can ask for one anywhere; the account is read on the first call, and read again after a
 // failure (an admin may fix the account meanwhile).
+import type { z } from "zod";
 import type { Deps } from "../../deps.js";
+import { describeSchemaIssues } from "../../domain/validation/schema-issues.js";
 import { createLocalProvider, type LocalProviderOptions } from "./local.js";
 import { createOpenstackProvider } from "./openstack.js";
 import { openstackCredentialsSchema, openstackSettingsSchema } from "./openstack-settings.js";
@@ -26,15 +28,20 @@ export function localProviderOptions({ config, log }: Pick<Deps, "config" | "log
   };
 }
 
-async function loadOpenstack(deps: ProviderDeps): Promise<Provider> {
-  const account = await deps.db.providerAccount.findFirst({
+/** The OpenStack account Ocim uses: the first one made (the Orphans page names it). */
+export function openstackAccountInUse(db: ProviderDeps["db"]) {
+  return db.providerAccount.findFirst({
     where: { kind: "openstack" },
     orderBy: { id: "asc" },
     select: { name: true, settings: true, credentialsEncrypted: true },
   });
+}
+
+async function loadOpenstack(deps: ProviderDeps): Promise<Provider> {
+  const account = await openstackAccountInUse(deps.db);
   if (!account) throw new ProviderError("No OpenStack provider account is configured: add one in the admin area.", false);
   const settings = openstackSettingsSchema.safeParse(account.settings);
-  if (!settings.success) throw invalid(account.name, "settings", settings.error.issues);
+  if (!settings.success) throw invalid(account.name, "settings", account.settings, settings.error.issues);
   let plain: unknown;
   try {
     plain = JSON.parse(deps.secrets.decrypt(account.credentialsEncrypted));
@@ -43,7 +50,7 @@ async function loadOpenstack(deps: ProviderDeps): Promise<Provider> {
     throw new ProviderError(`The credentials of provider account "${account.name}" cannot be read (missing, or SECRET_KEY changed since they were saved).`, false);
   }
   const credentials = openstackCredentialsSchema.safeParse(plain);
-  if (!credentials.success) throw invalid(account.name, "credentials", credentials.error.issues);
+  if (!credentials.success) throw invalid(account.name, "credentials", plain, credentials.error.issues);
   return createOpenstackProvider({
     accountName: account.name,
     settings: settings.data,
@@ -54,9 +61,8 @@ async function loadOpenstack(deps: ProviderDeps): Promise<Provider> {
 }
 
 /** Names the fields only: a value may be a secret. */
-function invalid(account: string, part: string, issues: { path: PropertyKey[]; message: string }[]): ProviderError {
-  const fields = issues.map((i) => `${i.path.map(String).join(".") || part}: ${i.message}`).join("; ");
-  return new ProviderError(`The ${part} of provider account "${account}" are not valid: ${fields}.`, false);
+function invalid(account: string, part: string, raw: unknown, issues: z.ZodIssue[]): ProviderError {
+  return new ProviderError(`The ${part} of provider account "${account}" are not valid: ${describeSchemaIssues(raw, issues)}.`, false);
 }
 
 function lazyProvider(kind: ProviderKind, isolated: boolean, load: () => Promise<Provider>): Provider {

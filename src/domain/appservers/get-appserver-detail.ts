@@ -5,8 +5,8 @@ import type { Deps } from "../../deps.js";
 import type { SessionUser } from "../auth/login-github-user.js";
 import { maySeeSecrets } from "../auth/may-see.js";
 import { basicAuthFor } from "../instances/secret.js";
-import { MASK } from "../logs/mask-secrets.js";
-import { maskVariables } from "../provisioning/variables.js";
+import { createMasker, MASK, maskTree } from "../secrets/mask-secrets.js";
+import { snapshotSecrets } from "../secrets/instance-secrets.js";
 import { PLAYBOOK_STARTED } from "../provisioning/provision-appserver.js";
 import type { ConfigSnapshot } from "./launch-appserver.js";
 import { httpPortOf } from "./health-gate.js";
@@ -52,7 +52,7 @@ export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "no
     linkHasPassword: reveal,
     settings: snapshot?.instance ?? {},
     playbook: snapshot?.playbook ?? null,
-    variablesYaml: snapshot?.variables ? toYaml(maskVariables(snapshot.variables)) : "",
+    variablesYaml: snapshot?.variables ? toYaml(maskTree(snapshot.variables, createMasker(snapshotSecrets(snapshot)))) : "",
     launchedAt: snapshot?.launchedAt ?? null,
   };
 }

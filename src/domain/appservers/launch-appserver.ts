@@ -1,14 +1,18 @@
 // "Launch new AppServer": freeze the instance's current settings and the final playbook variables
 // into a new appserver, whose lifecycle's launch transition queues its provisioning in the same
 // transaction (an outbox row the worker's relay sends after the commit: DESIGN §4-5, STYLE 6).
-// Later edits to the instance never change the snapshot.
+// Later edits to the instance never change the snapshot. A launch key (the form's one-time token,
+// the API's Idempotency-Key) makes a resent request answer with the appserver it made, and no more
+// than MAX_PROVISIONING_PER_INSTANCE appservers of an instance provision at once.
 import type { Deps } from "../../deps.js";
 import type { Prisma } from "../../db.js";
 import { AppError } from "../../errors.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
-import { moveAppServer } from "./lifecycle.js";
+import { moveAppServer, PROVISIONING_STATUSES } from "./lifecycle.js";
 import { basicAuthFor } from "../instances/secret.js";
-import { mergedVariables, type SshUser } from "../provisioning/variables.js";
+import { MAX_VARIABLES_JSON_BYTES, mergedVariables, oversizeVariables, type SshUser } from "../provisioning/variables.js";
+import { uniqueViolationFields } from "../validation/unique-violation.js";
+import type { AppServer } from "../../generated/prisma/client.ts";
 
 export interface ConfigSnapshot {
   instance: Record<string, unknown>;
@@ -28,52 +32,127 @@ export async function sshUsersFrom(db: Pick<Prisma.TransactionClient, "githubKey
   return [...byLogin].map(([githubLogin, keys]) => ({ githubLogin, keys }));
 }
 
-export async function launchAppServer(
-  deps: Pick<Deps, "db" | "secrets" | "now" | "config">,
-  input: { instanceId: number; actor: Actor; extraVariables?: Record<string, unknown> },
-) {
-  const appServer = await deps.db.$transaction(async (tx) => {
+/** How long a launch key (a form's token, an API Idempotency-Key) finds the appserver it made. */
+export const LAUNCH_KEY_TTL_MS = 24 * 3600_000;
+
+type LaunchDeps = Pick<Deps, "db" | "secrets" | "now" | "config">;
+
+export interface LaunchInput {
+  instanceId: number;
+  actor: Actor;
+  extraVariables?: Record<string, unknown>;
+  /**
+   * Names this launch ("form:<token>", "api:<Idempotency-Key>"): the same user sending the same key
+   * again gets the appserver the first one made (`replayed`), not a second one.
+   */
+  launchKey?: string;
+}
+
+export async function launchAppServer(deps: LaunchDeps, input: LaunchInput): Promise<AppServer & { replayed: boolean }> {
+  let launched: AppServer & { replayed: boolean };
+  try {
+    launched = await launchOnce(deps, input);
+  } catch (err) {
+    // The same key for two instances at once: each held its own instance's lock, so the unique
+    // index caught the second. Run again: it now finds the first and says the key was used.
+    if (!uniqueViolationFields(err)?.includes("key")) throw err;
+    launched = await launchOnce(deps, input);
+  }
+  return launched;
+}
+
+function launchOnce(deps: LaunchDeps, input: LaunchInput): Promise<AppServer & { replayed: boolean }> {
+  return deps.db.$transaction(async (tx) => {
     const found = await tx.instance.findUnique({ where: { id: input.instanceId }, select: { isArchived: true } });
     if (!found) throw new AppError("not_found", "Instance not found.");
     if (found.isArchived) throw new AppError("rule", "This instance is archived; unarchive it in the admin before launching an appserver.");
-    // The increment locks the instance row, so two launches at once get distinct numbers.
-    const instance = await tx.instance.update({ where: { id: input.instanceId }, data: { nextAppServerNumber: { increment: 1 } } });
-    const number = instance.nextAppServerNumber - 1;
-    const sshUsers = await sshUsersFrom(tx);
-    let variables: Record<string, unknown>;
-    try {
-      variables = mergedVariables(instance, basicAuthFor(deps.secrets, instance), sshUsers, input.extraVariables);
-    } catch {
-      throw new AppError("validation", "The instance's extra ansible variables are not a YAML mapping. Fix them in the admin, then launch again.");
+    // Launches of one instance queue here, so the key lookup and the count below see every launch
+    // committed before this one (READ COMMITTED reads anew at each statement).
+    await tx.$queryRaw`SELECT id FROM "Instance" WHERE id = ${input.instanceId} FOR UPDATE`;
+    const key = input.launchKey && input.actor.id !== null ? { userId: input.actor.id, key: input.launchKey } : null;
+    if (key) {
+      const earlier = await earlierLaunch(tx, deps.now(), input.instanceId, key);
+      if (earlier) return { ...earlier, replayed: true };
     }
-    const snapshot: ConfigSnapshot = {
-      instance: Object.fromEntries(Object.entries(instance).filter(([k]) => !OMIT.has(k))),
-      playbook: {
-        repoUrl: instance.configurationRepoUrl,
-        branch: instance.configurationBranch,
-        path: instance.playbookPath,
-        bootstrapCommand: instance.bootstrapCommand,
-      },
-      variables,
-      providerKind: instance.providerKind,
-      launchedAt: deps.now().toISOString(),
-    };
-    const created = await tx.appServer.create({
-      data: {
-        instanceId: instance.id,
-        number,
-        name: `AppServer ${number}`,
-        providerKind: instance.providerKind,
-        configSnapshot: JSON.parse(JSON.stringify(snapshot)) as Prisma.InputJsonValue,
-        createdById: input.actor.id,
-      },
-    });
-    await recordAuditEvent(tx, {
-      actor: input.actor, action: "appserver.launched", subjectType: "Instance", subjectId: instance.id,
-      subjectName: instance.name, after: { appServer: created.name, appServerId: created.id },
-    });
-    await moveAppServer(tx, deps, "launch", { appServerId: created.id, actor: input.actor });
-    return created;
+    await refuseBeyondProvisioningCap(tx, input.instanceId, deps.config.MAX_PROVISIONING_PER_INSTANCE);
+    const created = await createAppServer(deps, tx, input);
+    if (key) await tx.launchRequest.create({ data: { ...key, appServerId: created.id, createdAt: deps.now() } });
+    return { ...created, replayed: false };
+  }, QUEUED_LAUNCH);
+}
+
+// Launches of one instance queue on its row lock: ten at once must not give up waiting for a pool
+// connection after Prisma's default 2 s, nor time out behind the others after its default 5 s.
+const QUEUED_LAUNCH = { maxWait: 10_000, timeout: 30_000 };
+
+/** The appserver an earlier launch with this key made, after forgetting keys past their time. */
+async function earlierLaunch(tx: Prisma.TransactionClient, now: Date, instanceId: number, key: { userId: number; key: string }): Promise<AppServer | null> {
+  await tx.launchRequest.deleteMany({ where: { createdAt: { lte: new Date(now.getTime() - LAUNCH_KEY_TTL_MS) } } });
+  const row = await tx.launchRequest.findUnique({
+    where: { userId_key: key },
+    select: { appServer: { include: { instance: { select: { name: true } } } } },
   });
+  if (!row) return null;
+  const { instance, ...appServer } = row.appServer;
+  if (appServer.instanceId !== instanceId) {
+    throw new AppError("key_reused", `This key was already used to launch ${appServer.name} of the instance "${instance.name}"; use a new key for a different launch.`);
+  }
   return appServer;
+}
+
+async function refuseBeyondProvisioningCap(tx: Prisma.TransactionClient, instanceId: number, cap: number): Promise<void> {
+  const busy = await tx.appServer.findMany({
+    where: { instanceId, status: { in: [...PROVISIONING_STATUSES] } }, orderBy: { number: "asc" }, select: { name: true },
+  });
+  if (busy.length < cap) return;
+  const names = busy.map((a) => a.name);
+  throw new AppError("rule", `This instance already has ${busy.length} appservers being provisioned (${names.join(", ")}); ` +
+    `at most ${cap} may be at once (MAX_PROVISIONING_PER_INSTANCE). Wait for one to finish or cancel one, then launch again.`, { inProgress: names });
+}
+
+async function createAppServer(deps: Pick<Deps, "secrets" | "now">, tx: Prisma.TransactionClient, input: LaunchInput): Promise<AppServer> {
+  // launchOnce holds the instance row lock, so two launches never read the same number.
+  const instance = await tx.instance.update({ where: { id: input.instanceId }, data: { nextAppServerNumber: { increment: 1 } } });
+  const number = instance.nextAppServerNumber - 1;
+  const sshUsers = await sshUsersFrom(tx);
+  let variables: Record<string, unknown>;
+  try {
+    variables = mergedVariables(instance, basicAuthFor(deps.secrets, instance), sshUsers, input.extraVariables);
+  } catch {
+    throw new AppError("validation", "The instance's extra ansible variables are not a YAML mapping. Fix them in the admin, then launch again.");
+  }
+  // Checked at save too; this catches variables saved before that check, and the merged whole.
+  const size = oversizeVariables(variables);
+  if (size) {
+    throw new AppError("validation", `The playbook variables of this instance expand to ${size}; at most ${MAX_VARIABLES_JSON_BYTES / 1_000_000} MB is allowed. ` +
+      "Shorten the extra ansible variables in the admin, then launch again.");
+  }
+  const snapshot: ConfigSnapshot = {
+    instance: Object.fromEntries(Object.entries(instance).filter(([k]) => !OMIT.has(k))),
+    playbook: {
+      repoUrl: instance.configurationRepoUrl,
+      branch: instance.configurationBranch,
+      path: instance.playbookPath,
+      bootstrapCommand: instance.bootstrapCommand,
+    },
+    variables,
+    providerKind: instance.providerKind,
+    launchedAt: deps.now().toISOString(),
+  };
+  const created = await tx.appServer.create({
+    data: {
+      instanceId: instance.id,
+      number,
+      name: `AppServer ${number}`,
+      providerKind: instance.providerKind,
+      configSnapshot: JSON.parse(JSON.stringify(snapshot)) as Prisma.InputJsonValue,
+      createdById: input.actor.id,
+    },
+  });
+  await recordAuditEvent(tx, {
+    actor: input.actor, action: "appserver.launched", subjectType: "Instance", subjectId: instance.id,
+    subjectName: instance.name, after: { appServer: created.name, appServerId: created.id },
+  });
+  await moveAppServer(tx, deps, "launch", { appServerId: created.id, actor: input.actor });
+  return created;
 }

@@ -3,6 +3,7 @@
 // the field, or null when the value is fine. The rules are allow-lists, so no value can carry shell
 // syntax ($ ` ; | & < > \ quotes, spaces, line breaks) or look like a command-line option ("-…").
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
+import { MAX_VARIABLES_JSON_BYTES, oversizeVariables } from "../provisioning/variables.js";
 
 const REF_CHAR = /[A-Za-z0-9._/+@-]/;
 
@@ -60,10 +61,15 @@ export function checkExtraVariables(text: string): string | null {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const error = doc.errors[0];
   if (error) return `Not valid YAML: ${error.message.split("\n")[0]!.replace(/:$/, "")}.`;
+  let expanded: unknown;
   try {
-    doc.toJS({ maxAliasCount: 100 });
+    expanded = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
     return `Not valid YAML: ${(err as Error).message}`;
+  }
+  const size = oversizeVariables(expanded);
+  if (size) {
+    return `These variables expand to ${size} once their aliases are resolved; at most ${MAX_VARIABLES_JSON_BYTES / 1_000_000} MB is allowed. Use fewer aliases (*name) or shorter values.`;
   }
   const root = doc.contents;
   if (root === null || (isScalar(root) && root.value === null)) return null;

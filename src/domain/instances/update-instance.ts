@@ -1,12 +1,15 @@
 // Changes an instance's settings. The input may hold only the fields to change: the rest keep
 // their current values (a blank prefixed domain follows the LMS domain). The slug never changes.
-// Existing appservers keep their own snapshot of the settings (DESIGN §3).
+// Existing appservers keep their own snapshot of the settings (DESIGN §3). The extra variables and
+// the bootstrap command may come back as the admin form showed them, secrets masked: each mask is
+// given back the stored secret it stands for.
 import type { Deps } from "../../deps.js";
 import type { Instance } from "../../generated/prisma/client.ts";
 import { notFound, validationError } from "../../errors.js";
 import { bumpLoadBalancers } from "../loadbalancer/bump-configuration.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { rethrowUniqueViolation } from "../validation/unique-violation.js";
+import { unmaskSettings } from "../secrets/instance-secrets.js";
 import { instanceAuditViews } from "./audit-view.js";
 import { instanceDefaults, instanceToInput, type InstanceInput } from "./instance-input.js";
 import {
@@ -28,7 +31,9 @@ export async function updateInstance(deps: Pick<Deps, "db" | "config">, input: U
       const before = await tx.instance.findUnique({ where: { id: input.id } });
       if (!before) throw notFound("Instance");
       if (slug !== undefined && slug !== before.slug) throw validationError({ slug: "The slug cannot be changed: it names the instance's VMs." });
-      const result = validateInstance({ ...instanceToInput(before), ...values }, instanceDefaults(deps.config));
+      const unmasked = unmaskSettings(values, before);
+      if (Object.keys(unmasked.errors).length) throw validationError(unmasked.errors);
+      const result = validateInstance({ ...instanceToInput(before), ...unmasked.values }, instanceDefaults(deps.config));
       if (!result.ok) throw await invalidInstance(tx, result, before.id);
       if (!changes(before, result.data)) return before;
       await checkInstanceReferences(tx, result.data, before.id);

@@ -5,7 +5,7 @@
 import type { Deps } from "../../deps.js";
 import type { LogLevel } from "./live-channels.js";
 import { publishLogLines } from "./publish.js";
-import { createMasker } from "./mask-secrets.js";
+import { createMasker } from "../secrets/mask-secrets.js";
 import { insertLogBatch, isSeqConflict, maxLogSeq } from "./insert-log-batch.js";
 
 export interface LogWriterOptions {

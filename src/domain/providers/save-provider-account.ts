@@ -1,13 +1,17 @@
 // Creates or changes a provider account. Its settings are JSON (auth URL, region, flavor…); its
 // credentials are JSON too, write-only: encrypted with SECRET_KEY, never shown again, and left as
-// they are when an edit leaves them blank. Audit events only say that they changed.
+// they are when an edit leaves them blank. Audit events only say that they changed. An OpenStack
+// account's settings and credentials are checked against the adapter's schemas (openstack-settings.ts).
+import type { z } from "zod";
 import type { Deps } from "../../deps.js";
+import { openstackCredentialsSchema, openstackSettingsSchema } from "../../adapters/provider/openstack-settings.js";
 import type { ProviderAccount } from "../../generated/prisma/client.ts";
 import { notFound, validationError } from "../../errors.js";
 import { diffRecords, recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { PROVIDER_KINDS } from "../instances/instance-input.js";
 import { FieldReader, type Input } from "../validation/field-reader.js";
 import { rethrowUniqueViolation } from "../validation/unique-violation.js";
+import { describeSchemaIssues } from "../validation/schema-issues.js";
 
 export const PROVIDER_ACCOUNT_FIELDS = ["name", "kind", "settings", "credentials"] as const;
 const MASK = "••••••";
@@ -33,6 +37,23 @@ export function parseJsonObject(text: string): { value: Record<string, unknown> 
   return { value: value as Record<string, unknown> };
 }
 
+/** The keys a schema cannot do without (no default, not optional), for the message that lists them. */
+function requiredKeys(schema: z.ZodObject): string[] {
+  return Object.entries(schema.shape).filter(([, field]) => !(field as z.ZodType).safeParse(undefined).success).map(([key]) => key);
+}
+
+/** Checks a parsed JSON object against what the adapter will need, so a wrong account fails here, not on a page later. */
+function checkShape(r: FieldReader, field: string, schema: z.ZodObject, value: Record<string, unknown>): void {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    r.fail(field, `Not valid for OpenStack: ${describeSchemaIssues(value, parsed.error.issues)}. Required keys: ${requiredKeys(schema).join(", ")}.`);
+  }
+}
+
+// Settings are checked strictly (a misspelt optional key would be silently ignored otherwise);
+// credentials are not, so that no message ever repeats a key someone may have pasted a secret into.
+const OPENSTACK_SETTINGS = openstackSettingsSchema.strict();
+
 function readAccount(values: Input) {
   const r = new FieldReader(values, PROVIDER_ACCOUNT_FIELDS);
   const name = r.text("name", { required: true, max: 100 });
@@ -40,10 +61,12 @@ function readAccount(values: Input) {
   const settingsText = r.text("settings", { max: 16_000 }) || "{}";
   const settings = parseJsonObject(settingsText);
   if ("error" in settings) r.fail("settings", settings.error);
+  else if (kind === "openstack") checkShape(r, "settings", OPENSTACK_SETTINGS, settings.value);
   const credentials = r.text("credentials", { max: 16_000 });
   const parsedCredentials = credentials ? parseJsonObject(credentials) : null;
   // The parser's message could quote the secret back; say only where it went wrong.
   if (parsedCredentials && "error" in parsedCredentials) r.fail("credentials", "Not a valid JSON object. Enter the credentials as JSON, like {\"username\": \"…\", \"password\": \"…\"}.");
+  else if (parsedCredentials && kind === "openstack") checkShape(r, "credentials", openstackCredentialsSchema, parsedCredentials.value);
   if (!r.ok) throw validationError(r.errors);
   return { name, kind, settings: "value" in settings ? settings.value : {}, credentials };
 }
@@ -59,6 +82,9 @@ export async function saveProviderAccount(deps: Pick<Deps, "db" | "secrets">, in
     return await deps.db.$transaction(async (tx) => {
       const before = input.id === undefined ? null : await tx.providerAccount.findUnique({ where: { id: input.id } });
       if (input.id !== undefined && !before) throw notFound("Provider account");
+      if (data.kind === "openstack" && !data.credentials && !before?.credentialsEncrypted) {
+        throw validationError({ credentials: 'Required for an OpenStack account: a JSON object with "username", "password" and "sshPrivateKey".' });
+      }
       const fields = {
         name: data.name, kind: data.kind, settings: data.settings as object,
         ...(data.credentials ? { credentialsEncrypted: deps.secrets.encrypt(data.credentials) } : {}),

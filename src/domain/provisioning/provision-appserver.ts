@@ -9,7 +9,7 @@ import type { Deps } from "../../deps.js";
 import type { ConfigSnapshot } from "../appservers/launch-appserver.js";
 import { FINAL_STATUSES, moveAppServerNow, type TransitionInput, type TransitionName } from "../appservers/lifecycle.js";
 import { AppError } from "../../errors.js";
-import { secretValues } from "./variables.js";
+import { snapshotSecrets } from "../secrets/instance-secrets.js";
 import type { ProvisioningPorts, Vm, VmProvider, VmShell } from "./ports.js";
 import { shellQuote } from "../../adapters/ssh/quote.js";
 import { cloneCommand, killCommand, remotePaths, startCommand, varsFile, type RemotePaths } from "./remote.js";
@@ -41,7 +41,7 @@ export async function provisionAppServer(deps: Deps, input: { appServerId: numbe
   if (!as) return "gone";
   if (FINAL_STATUSES.includes(as.status)) return as.status;
   const snapshot = as.configSnapshot as unknown as ConfigSnapshot;
-  const log = await createRunLog(deps, as.id, secretValues(snapshot.variables));
+  const log = await createRunLog(deps, as.id, snapshotSecrets(snapshot));
   try {
     const provider = ports.provider(as.providerKind);
     if (as.status === "new") {

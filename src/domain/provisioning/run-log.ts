@@ -7,7 +7,7 @@ import type { Deps } from "../../deps.js";
 import { insertLogBatch, maxLogSeq } from "../logs/insert-log-batch.js";
 import type { LogLevel } from "../logs/live-channels.js";
 import { publishLogLines } from "../logs/publish.js";
-import { createMasker } from "../logs/mask-secrets.js";
+import { createMasker } from "../secrets/mask-secrets.js";
 import { prepareLine } from "../logs/log-writer.js";
 
 export interface RunLog {

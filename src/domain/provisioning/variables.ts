@@ -4,7 +4,6 @@
 // defines (data/openedx-configuration-vars.tsv, from openedx/configuration), so a typo never reaches a 2-hour deployment.
 import { parse as parseYaml } from "yaml";
 import type { BasicAuth } from "../instances/secret.js";
-import { MASK } from "../logs/mask-secrets.js";
 
 export interface VariableSource {
   name: string;
@@ -23,9 +22,6 @@ export interface SshUser {
   githubLogin: string;
   keys: string[];
 }
-
-/** Names whose values are secrets: masked on pages and in logs. */
-export const SECRET_VARIABLE_RE = /(PASS|PASSWORD|PASSWD|SECRET|TOKEN|_KEY)$/i;
 
 export function generateBaseVariables(instance: VariableSource, auth: BasicAuth, sshUsers: SshUser[]): Record<string, unknown> {
   const lms = instance.internalLmsDomain;
@@ -56,6 +52,19 @@ export function generateBaseVariables(instance: VariableSource, auth: BasicAuth,
   };
 }
 
+/**
+ * The most the playbook variables may weigh as JSON. A few lines of YAML can expand to megabytes
+ * through aliases (99 aliases to one 50 KB value: 5 MB), and every launch stores them in its
+ * snapshot and sends them to the VM.
+ */
+export const MAX_VARIABLES_JSON_BYTES = 1_000_000;
+
+/** The size of `value` as JSON, in MB with one decimal, when it is over MAX_VARIABLES_JSON_BYTES; null otherwise. */
+export function oversizeVariables(value: unknown): string | null {
+  const bytes = Buffer.byteLength(JSON.stringify(value) ?? "");
+  return bytes > MAX_VARIABLES_JSON_BYTES ? `${(bytes / 1_000_000).toFixed(1)} MB` : null;
+}
+
 function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -81,21 +90,4 @@ export function parseExtraVariables(yaml: string): Record<string, unknown> {
 
 export function mergedVariables(instance: VariableSource, auth: BasicAuth, sshUsers: SshUser[], extra: Record<string, unknown> = {}): Record<string, unknown> {
   return deepMerge(deepMerge(generateBaseVariables(instance, auth, sshUsers), parseExtraVariables(instance.extraAnsibleVars)), extra);
-}
-
-/** A copy with secret values replaced, for pages and logs. */
-export function maskVariables(value: unknown, keyName = ""): unknown {
-  if (Array.isArray(value)) return value.map((v) => maskVariables(v, keyName));
-  if (isMapping(value)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskVariables(v, k)]));
-  }
-  if (SECRET_VARIABLE_RE.test(keyName) && value !== "" && value !== null && value !== undefined) return MASK;
-  return value;
-}
-
-/** Secret strings found in the variables, for masking log lines before they are stored. */
-export function secretValues(value: unknown, keyName = ""): string[] {
-  if (Array.isArray(value)) return value.flatMap((v) => secretValues(v, keyName));
-  if (isMapping(value)) return Object.entries(value).flatMap(([k, v]) => secretValues(v, k));
-  return SECRET_VARIABLE_RE.test(keyName) && (typeof value === "string" || typeof value === "number") && String(value).length >= 4 ? [String(value)] : [];
 }

@@ -5,6 +5,16 @@ import type { FieldErrors } from "../../errors.js";
 
 export type Input = Record<string, unknown>;
 
+/**
+ * PostgreSQL cannot store U+0000 in text and answers with an error, so a NUL byte is refused where
+ * input enters (forms here, query parameters in the web layer) with a message, never left to the database.
+ */
+export function hasNul(value: string): boolean {
+  return value.includes("\u0000");
+}
+
+export const NUL_FIELD_MESSAGE = "Remove the NUL character (\\0): it cannot be stored.";
+
 export interface TextRule {
   required?: boolean;
   max: number;
@@ -42,6 +52,7 @@ export class FieldReader {
       this.fail(name, Array.isArray(raw) ? "Enter a single value, not a list." : "Enter text.");
       return "";
     }
+    if (!this.storable(name, raw)) return "";
     const value = rule.lower ? raw.trim().toLowerCase() : raw.trim();
     if (!value) return this.requiredOr(name, rule, "");
     if (value.length > rule.max) {
@@ -59,6 +70,7 @@ export class FieldReader {
       this.fail(name, "Enter text.");
       return "";
     }
+    if (!this.storable(name, raw)) return "";
     const value = raw.replace(/\r\n?/g, "\n");
     if (value.length > max) {
       this.fail(name, `Enter at most ${max} characters (this has ${value.length}).`);
@@ -76,6 +88,7 @@ export class FieldReader {
       this.fail(name, "Enter text, one item per line.");
       return [];
     }
+    if ((items as string[]).some((i) => !this.storable(name, i))) return [];
     const values = (items as string[]).map((i) => (rule.lower ? i.trim().toLowerCase() : i.trim())).filter(Boolean);
     if (values.length > rule.maxItems) this.fail(name, `Enter at most ${rule.maxItems} lines (this has ${values.length}).`);
     const long = values.find((v) => v.length > rule.maxLength);
@@ -121,6 +134,12 @@ export class FieldReader {
       return null;
     }
     return value as T;
+  }
+
+  private storable(name: string, value: string): boolean {
+    if (!hasNul(value)) return true;
+    this.fail(name, NUL_FIELD_MESSAGE);
+    return false;
   }
 
   private requiredOr(name: string, rule: TextRule, value: string): string {

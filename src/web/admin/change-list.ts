@@ -4,6 +4,7 @@
 import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
 import { escapeLike } from "../../db.js";
+import { hasNul } from "../../domain/validation/field-reader.js";
 import type { AdminModel, Cell, Option } from "./types.js";
 
 export interface ListQuery {
@@ -34,6 +35,7 @@ const MAX_SEARCH = 200;
 function single(value: unknown, name: string): string {
   if (value === undefined) return "";
   if (typeof value !== "string") throw new AppError("bad_request", `The parameter "${name}" was given more than once.`);
+  if (hasNul(value)) throw new AppError("bad_request", `${name === "q" ? "The search text" : `The parameter "${name}"`} contains a NUL character (\\0).`);
   return value;
 }
 

@@ -6,11 +6,12 @@ import type { FieldErrors } from "../../errors.js";
 import { createApiToken, revokeApiToken } from "../../domain/auth/api-tokens.js";
 import { listApiTokens } from "../../domain/auth/list-api-tokens.js";
 import { flash } from "../middleware.js";
+import { hasNul, NUL_FIELD_MESSAGE } from "../../domain/validation/field-reader.js";
 import { renderPage } from "../render.js";
 import { idOr404 } from "./route-helpers.js";
 
 const createTokenForm = z.object({
-  name: z.string({ error: "Give the token one name." }).trim().max(100, "At most 100 characters.").default(""),
+  name: z.string({ error: "Give the token one name." }).trim().max(100, "At most 100 characters.").refine((v) => !hasNul(v), NUL_FIELD_MESSAGE).default(""),
 });
 
 interface TokensPageExtra {

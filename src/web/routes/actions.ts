@@ -12,13 +12,30 @@ import { idOr404 } from "./route-helpers.js";
 
 const actorOf = (req: Request) => ({ id: req.user!.id, login: req.user!.githubLogin });
 
+const LAUNCH_TOKEN_RE = /^[A-Za-z0-9_-]{16,100}$/;
+
+/**
+ * The launch form's one-time token as a launch key. A form without one (a page from before the
+ * token existed, a script posting the form) launches without a key, as it always did.
+ */
+function launchKeyOf(body: Record<string, unknown> | undefined): string | undefined {
+  const token = body?.launchToken;
+  if (token === undefined) return undefined;
+  if (typeof token !== "string" || !LAUNCH_TOKEN_RE.test(token)) {
+    throw new AppError("bad_request", "This launch form is damaged or out of date. Reload the page and try again; nothing was launched.");
+  }
+  return `form:${token}`;
+}
+
 export function actionRoutes(deps: Deps): Router {
   const router = Router();
 
   router.post("/instances/:id/launch", async (req, res) => {
     const instanceId = idOr404(req.params.id, "Instance");
-    const as = await launchAppServer(deps, { instanceId, actor: actorOf(req) });
-    flash(req, "ok", `${as.name} was launched: its VM is being created, then the playbook runs. Follow the log below.`);
+    const as = await launchAppServer(deps, { instanceId, actor: actorOf(req), launchKey: launchKeyOf(req.body) });
+    flash(req, "ok", as.replayed
+      ? `This form had already launched ${as.name}; it was not launched a second time.`
+      : `${as.name} was launched: its VM is being created, then the playbook runs. Follow the log below.`);
     res.redirect(303, `/appservers/${as.id}`);
   });
 

@@ -3,7 +3,7 @@
 import type { InstanceListRow } from "../../domain/instances/list-instances.js";
 import type { InstanceDetail } from "../../domain/instances/get-instance.js";
 import { allDomains } from "../../domain/instances/domains.js";
-import { maskVariablesYaml } from "../../domain/instances/mask-variables-yaml.js";
+import { maskedSettings } from "../../domain/secrets/instance-secrets.js";
 
 export function instanceListItem(row: InstanceListRow) {
   return {
@@ -18,6 +18,7 @@ export function instanceListItem(row: InstanceListRow) {
 }
 
 export function instanceDetail(i: InstanceDetail) {
+  const masked = maskedSettings(i);
   return {
     id: i.id,
     name: i.name,
@@ -35,10 +36,11 @@ export function instanceDetail(i: InstanceDetail) {
       configurationRepoUrl: i.configurationRepoUrl,
       configurationBranch: i.configurationBranch,
       playbookPath: i.playbookPath,
-      bootstrapCommand: i.bootstrapCommand,
+      // Secret values masked for everyone: an admin reveals them on the instance page, audited.
+      bootstrapCommand: masked.bootstrapCommand,
       openedxRelease: i.openedxRelease,
-      // Secret values masked; null when the YAML does not parse (then it may not be shown at all).
-      extraAnsibleVars: maskVariablesYaml(i.extraAnsibleVars),
+      // Null when the YAML does not parse (then it may not be shown at all).
+      extraAnsibleVars: masked.extraVariables,
       appserverCount: i.appserverCount,
       provider: i.providerKind,
       loadBalancer: i.loadBalancer,

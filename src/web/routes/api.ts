@@ -64,9 +64,34 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   throw new AppError("validation", `Invalid request body: ${parsed.error.issues.map((i) => (i.code === "unrecognized_keys" ? `unknown field(s) ${i.keys.join(", ")}` : i.message)).join("; ")}.`);
 }
 
+/**
+ * express.json() passes over a body of another type, and the action then ran as if nothing had
+ * been sent: a caller who posted a form meaning "deactivateOthers" got a plain activate. A body
+ * the API cannot read is refused instead. A Content-Length of 0 is no body (type-is counts it as one).
+ */
+function jsonBodyOnly(req: Request, _res: Response, next: NextFunction): void {
+  const sendsBody = ["POST", "PUT", "PATCH"].includes(req.method) && req.get("content-length") !== "0";
+  if (sendsBody && req.is(["json", "+json"]) === false) {
+    throw new AppError("unsupported_media_type", "The request body must be JSON: send it with the header Content-Type: application/json (or send no body).");
+  }
+  next();
+}
+
+const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,200}$/;
+
+/** The Idempotency-Key header as a launch key: a retried call finds the appserver the first one made. */
+function idempotencyKey(req: Request): string | undefined {
+  const key = req.get("idempotency-key");
+  if (key === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY_RE.test(key)) {
+    throw new AppError("validation", "The Idempotency-Key header must be 1 to 200 visible ASCII characters (a UUID, for example).", { fields: { "Idempotency-Key": "1 to 200 visible ASCII characters" } });
+  }
+  return `api:${key}`;
+}
+
 export function apiRoutes(deps: Deps): Router {
   const router = Router();
-  router.use(bearer(deps));
+  router.use(bearer(deps), jsonBodyOnly);
 
   router.get("/instances", async (req, res) => {
     const query = parseQuery(instancesQuery, req.query);
@@ -84,7 +109,9 @@ export function apiRoutes(deps: Deps): Router {
     parseQuery(noQuery, req.query);
     parseBody(noBody, req.body);
     const user = req.user!;
-    const as = await launchAppServer(deps, { instanceId: pathId(req, "instance"), actor: { id: user.id, login: user.githubLogin } });
+    const launchKey = idempotencyKey(req);
+    const as = await launchAppServer(deps, { instanceId: pathId(req, "instance"), actor: { id: user.id, login: user.githubLogin }, launchKey });
+    if (as.replayed) res.set("Idempotent-Replayed", "true");
     res.status(202).location(`/api/v1/appservers/${as.id}`).json(await getAppServer(deps, { id: as.id, user: req.user }));
   });
 

@@ -1,12 +1,14 @@
 // The console: the instance list on the left of every page, the selected instance on the right.
-import { Router, type Request } from "express";
+import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import type { Deps } from "../../deps.js";
 import { listInstances } from "../../domain/instances/list-instances.js";
 import { getInstance } from "../../domain/instances/get-instance.js";
-import { maskVariablesYaml } from "../../domain/instances/mask-variables-yaml.js";
+import { revealInstanceSecrets } from "../../domain/instances/reveal-instance-secrets.js";
+import { maskedSettings, type MaskedSettings } from "../../domain/secrets/instance-secrets.js";
 import { PREFIXED_DOMAIN_FIELDS, type PrefixedDomainField } from "../../domain/instances/domains.js";
 import { renderPage } from "../render.js";
+import { randomToken } from "../../crypto.js";
 import { idOr404, parseQuery } from "./route-helpers.js";
 
 /**
@@ -73,22 +75,39 @@ export function consoleRoutes(deps: Deps): Router {
     await renderPage(res, "console/home", { title: "Instances", sidebar, selectedId: null });
   });
 
-  router.get("/instances/:id", async (req, res) => {
-    const id = idOr404(req.params.id, "Instance");
+  /** The instance page; its secret settings masked unless `revealed` holds them (an admin's audited reveal). */
+  async function instancePage(req: Request, res: Response, id: number, revealed?: MaskedSettings) {
     const [sidebar, instance] = await Promise.all([loadSidebar(req), getInstance(deps, { id })]);
     const domains = [
       { label: "LMS", domain: instance.internalLmsDomain },
       ...PREFIXED_DOMAIN_FIELDS.map((f) => ({ label: DOMAIN_LABELS[f], domain: instance[f] })),
       ...instance.externalDomains.map((domain) => ({ label: "External", domain })),
     ];
+    const shown = revealed ?? maskedSettings(instance);
     await renderPage(res, "console/instance", {
       title: instance.name,
       sidebar,
       selectedId: instance.id,
       instance,
       domains,
-      extraVariables: maskVariablesYaml(instance.extraAnsibleVars),
+      extraVariables: shown.extraVariables,
+      bootstrapCommand: shown.bootstrapCommand,
+      revealed: Boolean(revealed),
+      // One per page view: submitting this form twice (a double click, a resend) launches once.
+      launchToken: randomToken(),
     });
+  }
+
+  router.get("/instances/:id", async (req, res) => {
+    await instancePage(req, res, idOr404(req.params.id, "Instance"));
+  });
+
+  // A POST, so that a reveal is never a link that can be followed, prefetched or kept in a history.
+  router.post("/instances/:id/reveal-secrets", async (req, res) => {
+    const id = idOr404(req.params.id, "Instance");
+    const revealed = await revealInstanceSecrets(deps, { id, user: req.user! });
+    res.set("Cache-Control", "no-store");
+    await instancePage(req, res, id, revealed);
   });
 
   return router;

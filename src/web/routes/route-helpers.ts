@@ -2,6 +2,7 @@
 // bad input turned into an AppError whose message says what to change.
 import type { z } from "zod";
 import { AppError, notFound, type FieldErrors } from "../../errors.js";
+import { hasNul } from "../../domain/validation/field-reader.js";
 
 const ID_RE = /^[1-9][0-9]{0,9}$/;
 const MAX_ID = 2_147_483_647; // PostgreSQL integer
@@ -22,10 +23,13 @@ export function idOr404(value: unknown, what: string): number {
 
 /** Parses query parameters with the route's schema; a 400 naming each bad parameter otherwise. */
 export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
-  const parsed = schema.safeParse(query);
-  if (parsed.success) return parsed.data;
   const fields: FieldErrors = {};
-  for (const issue of parsed.error.issues) {
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if ([value].flat().some((v) => typeof v === "string" && hasNul(v))) fields[key] = "contains a NUL character (\\0)";
+  }
+  const parsed = schema.safeParse(query);
+  if (parsed.success && Object.keys(fields).length === 0) return parsed.data;
+  for (const issue of parsed.error?.issues ?? []) {
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) fields[key] = "unknown query parameter";
     } else {

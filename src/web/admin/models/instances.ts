@@ -11,6 +11,8 @@ import { updateInstance } from "../../../domain/instances/update-instance.js";
 import { deleteInstance } from "../../../domain/instances/delete-instance.js";
 import { getInstanceDeletionImpact } from "../../../domain/instances/get-instance-deletion-impact.js";
 import { instanceDefaults, instanceToInput, LIMITS, PROVIDER_KINDS, PULL_REQUEST_STATES } from "../../../domain/instances/instance-input.js";
+import { maskedSettings, type SecretBearingSettings } from "../../../domain/secrets/instance-secrets.js";
+import { MASK } from "../../../domain/secrets/mask-secrets.js";
 import { defineModel, type FormSection, type ListArgs, type Option, type PageArgs } from "../types.js";
 import { choiceFilter, plural, titled, yesNoFilter } from "./common.js";
 
@@ -91,6 +93,8 @@ const labels: Record<string, string> = {
   discoveryDomain: "Discovery domain", appsDomain: "Apps domain",
 };
 
+const KEEP_MASKED = `Secrets show as ${MASK}: leave one as it is to keep it, type over it to change it.`;
+
 const sections: FormSection[] = [
   {
     title: "Instance",
@@ -118,13 +122,13 @@ const sections: FormSection[] = [
       { name: "configurationBranch", label: "Configuration branch", kind: "text", half: true, maxLength: LIMITS.ref, mono: true },
       { name: "playbookPath", label: "Playbook", kind: "text", half: true, maxLength: LIMITS.playbookPath, mono: true, help: "Path of the playbook inside the configuration repository." },
       { name: "openedxRelease", label: "Open edX release", kind: "text", half: true, maxLength: LIMITS.release, mono: true },
-      { name: "bootstrapCommand", label: "Bootstrap command", kind: "textarea", rows: 3, mono: true, maxLength: LIMITS.bootstrapCommand, help: "Shell command run in the configuration repository on a new VM before the playbook (e.g. pip install -r requirements.txt). Blank: none." },
+      { name: "bootstrapCommand", label: "Bootstrap command", kind: "textarea", rows: 3, mono: true, maxLength: LIMITS.bootstrapCommand, help: `Shell command run in the configuration repository on a new VM before the playbook (e.g. pip install -r requirements.txt). Blank: none. ${KEEP_MASKED}` },
     ],
   },
   {
     title: "Deployment",
     fields: [
-      { name: "extraAnsibleVars", label: "Extra ansible variables", kind: "textarea", rows: 8, mono: true, maxLength: LIMITS.extraAnsibleVars, help: "YAML mapping merged over the generated variables (NAME: value per line)." },
+      { name: "extraAnsibleVars", label: "Extra ansible variables", kind: "textarea", rows: 8, mono: true, maxLength: LIMITS.extraAnsibleVars, help: `YAML mapping merged over the generated variables (NAME: value per line). ${KEEP_MASKED}` },
       { name: "appserverCount", label: "Appserver count", kind: "number", half: true, required: true, help: `How many appservers serve the instance (${LIMITS.appserverCount.min} to ${LIMITS.appserverCount.max}).` },
       { name: "providerKind", label: "Provider", kind: "select", half: true, options: () => choices(PROVIDER_KINDS) },
       { name: "loadBalancerId", label: "Load balancer", kind: "select", half: true, options: loadBalancerOptions, help: "Routes the instance's domains; without one they answer 404. Preselected when there is only one." },
@@ -139,6 +143,16 @@ const sections: FormSection[] = [
     ],
   },
 ];
+
+/**
+ * The secret settings as the form shows them: masked, each mask kept as the stored secret on save
+ * (updateInstance), so editing an instance never displays its secrets. A YAML text that does not
+ * parse is shown as typed: the admin must be able to fix it, and its secrets cannot be located.
+ */
+function maskedForm(instance: SecretBearingSettings) {
+  const masked = maskedSettings(instance);
+  return { extraAnsibleVars: masked.extraVariables ?? instance.extraAnsibleVars, bootstrapCommand: masked.bootstrapCommand };
+}
 
 export const instanceAdmin = defineModel<Row>({
   slug: "instances",
@@ -189,7 +203,7 @@ export const instanceAdmin = defineModel<Row>({
       if (!instance) return null;
       return {
         title: instance.name,
-        values: instanceToInput(instance),
+        values: { ...instanceToInput(instance), ...maskedForm(instance) },
         readOnly: [
           { label: "Slug", value: { text: instance.slug, mono: true } },
           { label: "Appservers", value: instance._count.appServers },

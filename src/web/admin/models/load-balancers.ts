@@ -10,6 +10,7 @@ import type { Deps } from "../../../deps.js";
 import { loadRenderInput } from "../../../domain/loadbalancer/render-input.js";
 import { renderFragment } from "../../../domain/loadbalancer/render-config.js";
 import { maskSecrets } from "../../../adapters/haproxy/check-config.js";
+import { localFileApplyMessage, localFileProblem } from "../../../adapters/haproxy/local-dir.js";
 import { choiceFilter, plural, titled } from "./common.js";
 
 const listSelect = {
@@ -30,6 +31,16 @@ async function generatedConfig(deps: Pick<Deps, "db" | "secrets">, id: number): 
   } catch (err) {
     return `The configuration cannot be generated: ${(err as Error).message}`;
   }
+}
+
+/** Why a stored local balancer's files cannot be written (a row older than LOCAL_LB_DIR), shown before any apply says so. */
+function filesProblem(deps: Pick<Deps, "config">, lb: { name: string; kind: string; configPath: string; mapPath: string }): string | null {
+  if (lb.kind !== "local") return null;
+  for (const file of [lb.configPath, lb.mapPath]) {
+    const problem = localFileProblem(deps.config.localLbDir, file);
+    if (problem) return localFileApplyMessage(lb.name, deps.config.localLbDir, file, problem);
+  }
+  return null;
 }
 
 export const loadBalancerAdmin = defineModel<Row>({
@@ -74,7 +85,7 @@ export const loadBalancerAdmin = defineModel<Row>({
       {
         title: "Files",
         fields: [
-          { name: "configPath", label: "Configuration file", kind: "text", required: true, maxLength: 500, mono: true, placeholder: "/etc/haproxy/haproxy.cfg" },
+          { name: "configPath", label: "Configuration file", kind: "text", required: true, maxLength: 500, mono: true, placeholder: "/etc/haproxy/haproxy.cfg", help: "A local balancer's files must be inside LOCAL_LB_DIR; an ssh balancer's are on its host." },
           { name: "mapPath", label: "Map file", kind: "text", required: true, maxLength: 500, mono: true, placeholder: "/etc/haproxy/ocim.map" },
           { name: "reloadCommand", label: "Reload command", kind: "text", maxLength: 1000, mono: true, placeholder: "sudo systemctl reload haproxy", help: "Required for an ssh balancer; a local one is reloaded by Ocim." },
         ],
@@ -99,6 +110,7 @@ export const loadBalancerAdmin = defineModel<Row>({
           { label: "Configuration version", value: lb.configurationVersion },
           { label: "Deployed version", value: { text: String(lb.deployedVersion), badge: lb.configurationVersion > lb.deployedVersion ? "dirty" : undefined } },
           { label: "Last applied", value: lb.lastAppliedAt },
+          { label: "Files", value: ((problem) => (problem ? { text: problem, badge: "error" } : null))(filesProblem(deps, lb)) },
           { label: "Last error", value: lb.lastError ? { text: lb.lastError, pre: true } : null },
           { label: "Instances", value: lb._count.instances },
           { label: "Generated configuration (secrets masked)", value: { text: await generatedConfig(deps, lb.id), pre: true } },
