@@ -57,6 +57,12 @@ const schema = z.object({
   // How long a provisioning job's lock lives without renewal; a worker that died loses its
   // job to another after about this long.
   JOB_LOCK_SECONDS: z.coerce.number().int().min(5).max(600).default(30),
+  // The outbox relay sends at each commit's NOTIFY; this sweep catches one missed while its
+  // connection was down (docs/provisioning.md).
+  OUTBOX_SWEEP_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
+  // The reconciler resumes a provisioning appserver whose job has been gone (missing, failed,
+  // completed) for this long: a grace for the job's own failure handler to finish first.
+  RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   // Local provider: each VM is an sshd on <prefix>.N (N = 2…254), all on this port (0: a free port each).
   LOCAL_VM_ADDRESS_PREFIX: z
     .string()

@@ -85,6 +85,13 @@ function statementName(text: string): string {
   return name;
 }
 
+/** A connection of its own to the same database, outside the pool: for LISTEN, which keeps it. */
+export function separateConnection(db: Db): pg.Client {
+  const pool = pools.get(db);
+  if (!pool) throw new Error("separateConnection needs a client made by createDb.");
+  return new pg.Client({ connectionString: pool.options.connectionString });
+}
+
 /** `text` with LIKE's wildcards escaped (backslash is PostgreSQL's default escape). */
 export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);

@@ -1,5 +1,6 @@
-// Activate / deactivate / terminate through the API, run as jobs by a real worker, with a real
-// haproxy in front of stand-in appservers: what the balancer serves follows the console.
+// Activate / deactivate / terminate through the API (in the request; a real worker applies the
+// balancer from the outbox), with a real haproxy in front of stand-in appservers: what the
+// balancer serves follows the console.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../src/embedded/processes.js";
 import { basicAuthFor } from "../src/domain/instances/secret.js";

@@ -3,7 +3,8 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
-import { transition } from "../src/domain/appservers/status.js";
+import { moveAppServerNow } from "../src/domain/appservers/lifecycle.js";
+import { drainOutbox } from "../src/jobs/relay-outbox.js";
 import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
 import { activateAppServer, deactivateAppServer } from "../src/domain/appservers/activation.js";
 import { assertTerminable } from "../src/domain/appservers/terminate-appserver.js";
@@ -33,12 +34,13 @@ describe("appserver rules", () => {
   it("moves an appserver only along named transitions, one winner when two race", async () => {
     const inst = await makeInstance(deps);
     const as = await makeAppServer(deps, inst.id, { status: "waiting" });
-    const results = await Promise.allSettled([transition(deps.db, as.id, "startConfiguring"), transition(deps.db, as.id, "startConfiguring")]);
+    const move = (name: "vmReady" | "error") => moveAppServerNow(deps, name, { appServerId: as.id });
+    const results = await Promise.allSettled([move("vmReady"), move("vmReady")]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     const loser = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
     expect(loser.reason.code).toBe("wrong_state");
     expect(loser.reason.message).toBe('AppServer 1 is configuring; it cannot go to "configuring" from there.');
-    await expect(transition(deps.db, as.id, "markError")).rejects.toThrow('AppServer 1 is configuring; it cannot go to "error" from there.');
+    await expect(move("error")).rejects.toThrow('AppServer 1 is configuring; it cannot go to "error" from there.');
   });
 
   it("launch freezes the settings: editing the instance afterwards never changes the appserver", async () => {
@@ -51,6 +53,7 @@ describe("appserver rules", () => {
     expect(snap.variables.EDX_PLATFORM_VERSION).toBe("master");
     expect(snap.instance.edxPlatformBranch).toBe("master");
     expect(snap.instance).not.toHaveProperty("secretKeyEncrypted");
+    await drainOutbox(deps);
     const job = await deps.jobs.queue(QUEUE.provisioning).getJob(`provision-${as.id}`);
     expect(job?.data).toEqual({ appServerId: as.id });
   });

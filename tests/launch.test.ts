@@ -6,6 +6,7 @@ import { visibleText, type Agent } from "./helpers/browserless.js";
 import { makeInstance } from "./helpers/factories.js";
 import { createApiToken } from "../src/domain/auth/api-tokens.js";
 import { QUEUE } from "../src/jobs/names.js";
+import { drainOutbox } from "../src/jobs/relay-outbox.js";
 
 describe("launching an appserver", () => {
   let t: TestApp;
@@ -35,6 +36,10 @@ describe("launching an appserver", () => {
     expect(as).toMatchObject({ name: "AppServer 1", status: "new" });
     const user = await t.deps.db.user.findUniqueOrThrow({ where: { githubLogin: "olivia" } });
     expect(as.createdById).toBe(user.id);
+    // The provisioning is queued in the launch's transaction (the outbox); a worker's relay sends it.
+    const queued = await t.deps.db.outboxMessage.findMany({ where: { sentAt: null }, select: { kind: true, payload: true } });
+    expect(queued).toContainEqual({ kind: "provision-appserver", payload: { appServerId: as.id } });
+    await drainOutbox(t.deps);
     const job = await t.deps.jobs.queue(QUEUE.provisioning).getJob(`provision-${as.id}`);
     expect(job?.data).toEqual({ appServerId: as.id });
     const audit = await t.deps.db.auditEvent.findFirstOrThrow({ where: { action: "appserver.launched", subjectId: String(inst.id) } });
@@ -114,6 +119,9 @@ describe("launching an appserver", () => {
     expect(new Set(replies.map((r) => r.text)).size).toBe(1);
     expect(replies[0]!.json<{ id: number }>().id).toBe(as.id);
     expect(replies.filter((r) => r.headers.get("idempotent-replayed") === "true")).toHaveLength(9);
+    // One provisioning queued, in the first launch's transaction (the outbox), then sent once.
+    expect(await t.deps.db.outboxMessage.count({ where: { kind: "provision-appserver", payload: { equals: { appServerId: as.id } } } })).toBe(1);
+    await drainOutbox(t.deps);
     const jobs = await t.deps.jobs.queue(QUEUE.provisioning).getJobs(["waiting", "delayed", "active", "prioritized"]);
     expect(jobs.filter((j) => j.data.appServerId === as.id)).toHaveLength(1);
   });

@@ -8,6 +8,8 @@ import { enqueuePeriodic } from "../src/jobs/schedules.js";
 import { JOB, QUEUE } from "../src/jobs/names.js";
 import { createJobs } from "../src/jobs/queues.js";
 import { runCleanup } from "../src/domain/cleanup/run-cleanup.js";
+import { deleteAppServerVm } from "../src/domain/appservers/delete-appserver-vm.js";
+import { PAYLOADS } from "../src/jobs/payloads.js";
 import { purgeLogs } from "../src/domain/logs/purge-logs.js";
 import type { VmProvider } from "../src/domain/provisioning/ports.js";
 
@@ -60,9 +62,12 @@ describe("scheduled work", () => {
     expect(rows.find((r) => r.includes("pinned"))).toContain("kept: pinned");
     expect(visibleText(page.text)).toContain("2 appservers would be terminated if it ran now.");
 
-    const outcome = await runCleanup(t.deps, { provider: () => provider });
+    const outcome = await runCleanup(t.deps);
     expect(outcome.failed).toEqual([]);
     expect(outcome.terminated.sort()).toEqual([old.id, failedOld.id].sort());
+    // The VM deletes were queued through the outbox by the terminated transitions: run them.
+    const deletes = await t.deps.db.outboxMessage.findMany({ where: { kind: "delete-appserver-vm" } });
+    for (const row of deletes) await deleteAppServerVm(t.deps, { ...PAYLOADS[JOB.deleteAppServerVm].parse(row.payload), provider: () => provider });
     expect(deleted.sort()).toEqual(["vm-failed-old", "vm-old"]);
     const live = await t.deps.db.appServer.findMany({ where: { instanceId: inst.id, status: { not: "terminated" } }, select: { name: true } });
     expect(live.map((l) => l.name).sort()).toEqual(["active", "candidate", "failed-young", "fallback", "pinned"]);

@@ -2,6 +2,7 @@
 // and where it is masked"): real Open edX secret settings, a token in the bootstrap command and the
 // generated basic-auth password never reach an operator's page, the API, a stored log line, an
 // audit diff or a job payload; an admin sees them only through an audited reveal.
+import { drainOutbox } from "../src/jobs/relay-outbox.js";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -137,6 +138,7 @@ describe("secrets of a real Open edX instance", () => {
     expectNoSecret(text, "the appserver page", [...SECRETS, password]);
     expect(text).toContain("EDXAPP_LMS_BASE: lms.secret-u.test");
 
+    await drainOutbox(t.deps);
     const job = await t.deps.jobs.queue(JOB_QUEUE[JOB.provisionAppServer]).getJob(`provision-${as.id}`);
     expect(job?.data).toEqual({ appServerId: as.id });
     // Every job's payload schema admits ids (and flags) only, nothing that could carry a secret.

@@ -79,7 +79,8 @@ export async function runningPostgresUrl(dataRoot: string): Promise<string | nul
   return port === null ? null : urlFor(port);
 }
 
-export async function startPostgres(dataRoot: string, log: (line: string) => void): Promise<EmbeddedPostgres> {
+/** @param opts.port a given port instead of a free one: a restart that keeps the URL its clients use. */
+export async function startPostgres(dataRoot: string, log: (line: string) => void, opts: { port?: number } = {}): Promise<EmbeddedPostgres> {
   const binDir = findBinDir();
   const owner = runAs();
   const dataDir = path.join(dataRoot, "postgres");
@@ -96,7 +97,7 @@ export async function startPostgres(dataRoot: string, log: (line: string) => voi
     execFileSync(cmd, args, { stdio: "pipe", cwd: os.tmpdir() });
   }
   await stopStale(path.join(dataDir, "postmaster.pid"));
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const [cmd, args] = command(owner, path.join(binDir, "postgres"), [
     "-D", dataDir, "-p", String(port), "-k", socketDir,
     "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "fsync=on",

@@ -12,6 +12,8 @@ export const JOB = {
   activateAppServer: "activate-appserver",
   deactivateAppServer: "deactivate-appserver",
   terminateAppServer: "terminate-appserver",
+  // After the terminated transition (from the outbox): the provider deletes the VM.
+  deleteAppServerVm: "delete-appserver-vm",
   applyLoadBalancer: "apply-load-balancer",
   // Periodic (src/jobs/schedules.ts); also `ocim run <name>`.
   cleanup: "cleanup",
@@ -19,6 +21,7 @@ export const JOB = {
   logPurge: "log-purge",
   sshKeysSync: "ssh-keys-sync",
   orphans: "orphans",
+  reconcile: "reconcile",
 } as const;
 
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
@@ -30,13 +33,15 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JOB.activateAppServer]: QUEUE.actions,
   [JOB.deactivateAppServer]: QUEUE.actions,
   [JOB.terminateAppServer]: QUEUE.actions,
+  [JOB.deleteAppServerVm]: QUEUE.actions,
   [JOB.applyLoadBalancer]: QUEUE.loadBalancer,
   [JOB.cleanup]: QUEUE.periodic,
   [JOB.lbSync]: QUEUE.periodic,
   [JOB.logPurge]: QUEUE.periodic,
   [JOB.sshKeysSync]: QUEUE.periodic,
   [JOB.orphans]: QUEUE.periodic,
+  [JOB.reconcile]: QUEUE.periodic,
 };
 
-export const PERIODIC_JOBS = [JOB.cleanup, JOB.lbSync, JOB.logPurge, JOB.sshKeysSync, JOB.orphans] as const;
+export const PERIODIC_JOBS = [JOB.cleanup, JOB.lbSync, JOB.logPurge, JOB.sshKeysSync, JOB.orphans, JOB.reconcile] as const;
 export type PeriodicJob = (typeof PERIODIC_JOBS)[number];

@@ -11,6 +11,7 @@ export const PAYLOADS = {
   [JOB.activateAppServer]: action.extend({ deactivateOthers: z.boolean() }).strict(),
   [JOB.deactivateAppServer]: action,
   [JOB.terminateAppServer]: action,
+  [JOB.deleteAppServerVm]: z.object({ appServerId: id }).strict(),
   [JOB.applyLoadBalancer]: z.object({ loadBalancerId: id }).strict(),
   // Periodic jobs take nothing: their job id names the time slot, which de-duplicates them.
   [JOB.cleanup]: z.object({}).strict(),
@@ -18,6 +19,7 @@ export const PAYLOADS = {
   [JOB.logPurge]: z.object({}).strict(),
   [JOB.sshKeysSync]: z.object({}).strict(),
   [JOB.orphans]: z.object({}).strict(),
+  [JOB.reconcile]: z.object({}).strict(),
 } satisfies Record<JobName, z.ZodType>;
 
 export type Payload<N extends JobName> = z.infer<(typeof PAYLOADS)[N]>;

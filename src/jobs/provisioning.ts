@@ -3,8 +3,7 @@ import { UnrecoverableError } from "bullmq";
 import type { Deps } from "../deps.js";
 import { provisionAppServer, PlaybookNotStarted } from "../domain/provisioning/provision-appserver.js";
 import type { ProvisioningPorts } from "../domain/provisioning/ports.js";
-import { transition } from "../domain/appservers/status.js";
-import { announceAppServer } from "../domain/appservers/publish-status.js";
+import { moveAppServerNow } from "../domain/appservers/lifecycle.js";
 import { createRunLog } from "../domain/provisioning/run-log.js";
 import { AppError } from "../errors.js";
 
@@ -29,13 +28,15 @@ export async function handleProvisioningFailure(deps: Deps, data: { appServerId?
   if (!as) return;
   const reason = (err as Error)?.message || "Provisioning failed.";
   const log = await createRunLog(deps, id, []);
-  if (as.status === "new" || as.status === "waiting") {
-    await transition(deps.db, id, "markError", { failureSummary: reason }).catch(() => undefined);
-  } else if (as.status === "configuring") {
-    await transition(deps.db, id, "markFailed", { failureSummary: reason }).catch(() => undefined);
-  } else {
+  // A lost race (the status moved meanwhile) is fine; when the database itself is down this
+  // throws, the appserver stays where it was, and the reconciler resumes it later.
+  const name = as.status === "configuring" ? "failed" : as.status === "new" || as.status === "waiting" ? "error" : null;
+  if (!name) return;
+  try {
+    await moveAppServerNow(deps, name, { appServerId: id, set: { failureSummary: reason } });
+  } catch (err) {
+    if (!(err instanceof AppError && err.code === "wrong_state")) throw err;
     return;
   }
-  await announceAppServer(deps, id);
   await log.error(`Provisioning stopped: ${reason}`);
 }

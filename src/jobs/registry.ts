@@ -9,6 +9,9 @@ import { runActivate, runDeactivate, runTerminate } from "./actions.js";
 import { applyLoadBalancer } from "../domain/loadbalancer/apply-load-balancer.js";
 import { reconcileLoadBalancers } from "../domain/loadbalancer/reconcile-load-balancers.js";
 import { runCleanup } from "../domain/cleanup/run-cleanup.js";
+import { deleteAppServerVm } from "../domain/appservers/delete-appserver-vm.js";
+import { reconcileAppServers } from "./reconcile-appservers.js";
+import { startOutboxRelay } from "./relay-outbox.js";
 import { purgeLogs } from "../domain/logs/purge-logs.js";
 import { fetchGithubKeys } from "../domain/sshkeys/fetch-github-keys.js";
 import { syncSshAccess } from "../domain/sshkeys/sync-ssh-access.js";
@@ -37,13 +40,15 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
     [QUEUE.actions]: {
       [JOB.activateAppServer]: (d, job) => runActivate(d, PAYLOADS[JOB.activateAppServer].parse(job.data)),
       [JOB.deactivateAppServer]: (d, job) => runDeactivate(d, PAYLOADS[JOB.deactivateAppServer].parse(job.data)),
-      [JOB.terminateAppServer]: (d, job) => runTerminate(d, PAYLOADS[JOB.terminateAppServer].parse(job.data), ports.provisioning),
+      [JOB.terminateAppServer]: (d, job) => runTerminate(d, PAYLOADS[JOB.terminateAppServer].parse(job.data)),
+      [JOB.deleteAppServerVm]: (d, job) => deleteAppServerVm(d, { ...PAYLOADS[JOB.deleteAppServerVm].parse(job.data), provider: (kind) => ports.provisioning.provider(kind) }),
     },
     [QUEUE.loadBalancer]: {
       [JOB.applyLoadBalancer]: (d, job) => applyLoadBalancer(d, PAYLOADS[JOB.applyLoadBalancer].parse(job.data)),
     },
     [QUEUE.periodic]: {
-      [JOB.cleanup]: (d) => runCleanup(d, ports.provisioning),
+      [JOB.cleanup]: (d) => runCleanup(d),
+      [JOB.reconcile]: (d) => reconcileAppServers(d),
       [JOB.lbSync]: (d) => reconcileLoadBalancers(d),
       [JOB.logPurge]: (d) => purgeLogs(d),
       [JOB.orphans]: (d) => findOrphans(d, ports.provisioning, { remove: true }),
@@ -104,10 +109,13 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
       worker.on("error", (err) => deps.log.error({ err, queue }, "worker.error"));
       return worker;
     });
+  // Each worker process also feeds the queues from the outbox (src/jobs/relay-outbox.ts).
+  const relay = startOutboxRelay(deps);
   return {
     workers,
     async close() {
       for (const w of workers) w.cancelAllJobs(SHUTDOWN);
+      await relay.close();
       await Promise.all(workers.map((w) => w.close()));
     },
   };

@@ -28,6 +28,8 @@ export function scheduleTable(config: Deps["config"]): Record<PeriodicJob, strin
     [JOB.logPurge]: "15 4 * * *",
     [JOB.sshKeysSync]: everyMinutes(config.SSH_KEYS_SYNC_MINUTES),
     [JOB.orphans]: "45 * * * *",
+    // Resumes provisioning that lost its job (docs/provisioning.md): every minute, it is cheap.
+    [JOB.reconcile]: "* * * * *",
   };
 }
 

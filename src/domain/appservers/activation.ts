@@ -1,13 +1,15 @@
 // Activate / deactivate (DESIGN §9), enforced here, not only in the page:
 // - activate: only a running appserver whose /heartbeat answers (health gate); several may be active;
 // - deactivate: unless it leaves an instance without a pull request with no active appserver.
-// Each change bumps the balancer's configurationVersion in the same transaction; the caller
-// enqueues the apply after the commit.
+// Both run in the request. Each change bumps the balancer's configurationVersion and goes through
+// the lifecycle's activated / deactivated transitions in the same transaction, which queue the
+// balancer's apply and the live status events through the outbox.
 import type { Deps } from "../../deps.js";
 import type { Prisma } from "../../db.js";
 import { AppError } from "../../errors.js";
 import { bumpLoadBalancers } from "../loadbalancer/bump-configuration.js";
-import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
+import type { Actor } from "../audit/record-audit-event.js";
+import { moveAppServer } from "./lifecycle.js";
 import { basicAuthFor } from "../instances/secret.js";
 import { checkHeartbeat, httpPortOf } from "./health-gate.js";
 
@@ -43,28 +45,30 @@ export async function activateAppServer(
   return deps.db.$transaction(async (tx) => {
     const instance = await lockInstance(tx, as.instanceId);
     const now = deps.now();
-    const moved = await tx.appServer.updateMany({
-      where: { id: as.id, status: "running" },
-      data: { isActive: true, ...(as.isActive ? {} : { lastActivatedAt: now }) },
-    });
-    if (moved.count !== 1) throw new AppError("wrong_state", `${as.name} stopped running while it was being activated.`);
+    await bumpLoadBalancers(tx, [instance.loadBalancerId]);
     let deactivated: number[] = [];
     if (input.deactivateOthers) {
-      const others = await tx.appServer.findMany({ where: { instanceId: as.instanceId, isActive: true, NOT: { id: as.id } }, select: { id: true, name: true } });
+      const others = await tx.appServer.findMany({ where: { instanceId: as.instanceId, isActive: true, NOT: { id: as.id } }, select: { id: true } });
       deactivated = others.map((o) => o.id);
-      await tx.appServer.updateMany({ where: { id: { in: deactivated } }, data: { isActive: false } });
+      for (const id of deactivated) {
+        await moveAppServer(tx, deps, "deactivated", {
+          appServerId: id, actor: input.actor, set: { isActive: false }, where: { isActive: true },
+          audit: { before: { isActive: true }, after: { isActive: false, because: `${as.name} was activated exclusively` } },
+        });
+      }
     }
-    await bumpLoadBalancers(tx, [instance.loadBalancerId]);
-    await recordAuditEvent(tx, {
-      actor: input.actor, action: input.deactivateOthers ? "appserver.activated_exclusively" : "appserver.activated",
-      subjectType: "AppServer", subjectId: as.id, subjectName: `${instance.name} / ${as.name}`,
-      before: { isActive: as.isActive }, after: { isActive: true, deactivatedOthers: deactivated },
+    await moveAppServer(tx, deps, "activated", {
+      appServerId: as.id, actor: input.actor, set: { isActive: true, ...(as.isActive ? {} : { lastActivatedAt: now }) },
+      audit: {
+        action: input.deactivateOthers ? "appserver.activated_exclusively" : "appserver.activated",
+        before: { isActive: as.isActive }, after: { isActive: true, deactivatedOthers: deactivated },
+      },
     });
     return { instanceId: instance.id, loadBalancerId: instance.loadBalancerId, activated: [as.id], deactivated };
   });
 }
 
-export async function deactivateAppServer(deps: Pick<Deps, "db">, input: { appServerId: number; actor: Actor }): Promise<ActivationResult> {
+export async function deactivateAppServer(deps: Pick<Deps, "db" | "now">, input: { appServerId: number; actor: Actor }): Promise<ActivationResult> {
   const as = await loadAppServer(deps, input.appServerId);
   return deps.db.$transaction(async (tx) => {
     const instance = await lockInstance(tx, as.instanceId);
@@ -74,11 +78,10 @@ export async function deactivateAppServer(deps: Pick<Deps, "db">, input: { appSe
     if (othersActive === 0 && !instance.pullRequestUrl) {
       throw new AppError("rule", `${as.name} is the last active appserver of ${instance.name}; deactivating it would take the site down. Activate another appserver first (only instances linked to a pull request may have none active).`);
     }
-    await tx.appServer.update({ where: { id: as.id }, data: { isActive: false } });
     await bumpLoadBalancers(tx, [instance.loadBalancerId]);
-    await recordAuditEvent(tx, {
-      actor: input.actor, action: "appserver.deactivated", subjectType: "AppServer", subjectId: as.id,
-      subjectName: `${instance.name} / ${as.name}`, before: { isActive: true }, after: { isActive: false },
+    await moveAppServer(tx, deps, "deactivated", {
+      appServerId: as.id, actor: input.actor, set: { isActive: false }, where: { isActive: true },
+      audit: { before: { isActive: true }, after: { isActive: false } },
     });
     return { instanceId: instance.id, loadBalancerId: instance.loadBalancerId, activated: [], deactivated: [as.id] };
   });

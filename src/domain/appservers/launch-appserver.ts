@@ -1,13 +1,14 @@
 // "Launch new AppServer": freeze the instance's current settings and the final playbook variables
-// into a new appserver, then enqueue its provisioning after the commit (DESIGN §4-5, STYLE 6).
+// into a new appserver, whose lifecycle's launch transition queues its provisioning in the same
+// transaction (an outbox row the worker's relay sends after the commit: DESIGN §4-5, STYLE 6).
 // Later edits to the instance never change the snapshot. A launch key (the form's one-time token,
 // the API's Idempotency-Key) makes a resent request answer with the appserver it made, and no more
 // than MAX_PROVISIONING_PER_INSTANCE appservers of an instance provision at once.
 import type { Deps } from "../../deps.js";
 import type { Prisma } from "../../db.js";
 import { AppError } from "../../errors.js";
-import { JOB } from "../../jobs/names.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
+import { moveAppServer, PROVISIONING_STATUSES } from "./lifecycle.js";
 import { basicAuthFor } from "../instances/secret.js";
 import { MAX_VARIABLES_JSON_BYTES, mergedVariables, oversizeVariables, type SshUser } from "../provisioning/variables.js";
 import { uniqueViolationFields } from "../validation/unique-violation.js";
@@ -34,10 +35,7 @@ export async function sshUsersFrom(db: Pick<Prisma.TransactionClient, "githubKey
 /** How long a launch key (a form's token, an API Idempotency-Key) finds the appserver it made. */
 export const LAUNCH_KEY_TTL_MS = 24 * 3600_000;
 
-/** The statuses of an appserver whose VM or playbook is still being set up. */
-const PROVISIONING_STATUSES = ["new", "waiting", "configuring"] as const;
-
-type LaunchDeps = Pick<Deps, "db" | "secrets" | "jobs" | "now" | "config">;
+type LaunchDeps = Pick<Deps, "db" | "secrets" | "now" | "config">;
 
 export interface LaunchInput {
   instanceId: number;
@@ -60,13 +58,6 @@ export async function launchAppServer(deps: LaunchDeps, input: LaunchInput): Pro
     if (!uniqueViolationFields(err)?.includes("key")) throw err;
     launched = await launchOnce(deps, input);
   }
-  if (launched.replayed) return launched;
-  await deps.jobs.enqueue(JOB.provisionAppServer, { appServerId: launched.id }, {
-    jobId: `provision-${launched.id}`,
-    // Infrastructure hiccups (API 5xx, SSH refused) are retried with backoff; a failed playbook is not.
-    attempts: deps.config.PROVISIONING_ATTEMPTS,
-    backoff: { type: "exponential", delay: deps.config.JOB_RETRY_DELAY_SECONDS * 1000 },
-  });
   return launched;
 }
 
@@ -162,5 +153,6 @@ async function createAppServer(deps: Pick<Deps, "secrets" | "now">, tx: Prisma.T
     actor: input.actor, action: "appserver.launched", subjectType: "Instance", subjectId: instance.id,
     subjectName: instance.name, after: { appServer: created.name, appServerId: created.id },
   });
+  await moveAppServer(tx, deps, "launch", { appServerId: created.id, actor: input.actor });
   return created;
 }

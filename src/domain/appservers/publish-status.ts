@@ -1,6 +1,7 @@
-// Tells every open page that an appserver's status changed (DESIGN §7): the status transitions
-// call this after their compare-and-set committed. Each web process relays it to the sockets in
-// the rooms appserver:<id> and instance:<instanceId> (src/web/socket.ts).
+// Tells every open page that an appserver's status changed (DESIGN §7): the outbox relay sends
+// this for each lifecycle transition's "status-event" row once its transaction committed. Each
+// web process relays it to the sockets in the rooms appserver:<id> and instance:<instanceId>
+// (src/web/socket.ts).
 import type { Deps } from "../../deps.js";
 import { statusChannel, type AppServerStatusMessage } from "../logs/live-channels.js";
 
@@ -8,10 +9,18 @@ import { statusChannel, type AppServerStatusMessage } from "../logs/live-channel
  *  change older than the one they show. */
 export type AppServerStatusChange = Omit<AppServerStatusMessage, "at"> & { at?: Date };
 
-/** Never throws: the change is committed already, and a page that misses this message gets the
- *  current status when it (re)subscribes. */
+/** Never throws: for callers whose change is committed already, where a page that misses this
+ *  message gets the current status when it (re)subscribes. */
 export async function publishAppServerStatus(deps: Pick<Deps, "redis" | "log" | "now">, change: AppServerStatusChange): Promise<void> {
-  const message: AppServerStatusMessage = {
+  try {
+    await deps.redis.publish(statusChannel(change.appServerId), JSON.stringify(statusMessage(deps, change)));
+  } catch (err) {
+    deps.log.warn({ err, appServerId: change.appServerId }, "appserver.status.publish_failed");
+  }
+}
+
+function statusMessage(deps: Pick<Deps, "now">, change: AppServerStatusChange): AppServerStatusMessage {
+  return {
     appServerId: change.appServerId,
     instanceId: change.instanceId,
     status: change.status,
@@ -20,18 +29,16 @@ export async function publishAppServerStatus(deps: Pick<Deps, "redis" | "log" | 
     ...(change.failureSummary !== undefined ? { failureSummary: change.failureSummary } : {}),
     at: (change.at ?? deps.now()).toISOString(),
   };
-  try {
-    await deps.redis.publish(statusChannel(change.appServerId), JSON.stringify(message));
-  } catch (err) {
-    deps.log.warn({ err, appServerId: change.appServerId }, "appserver.status.publish_failed");
-  }
 }
 
-/** Publishes an appserver's current status fields as stored (after a committed change). */
-export async function announceAppServer(deps: Pick<Deps, "db" | "redis" | "log" | "now">, appServerId: number): Promise<void> {
+/**
+ * Publishes an appserver's current status fields as stored: the outbox relay's "status-event".
+ * Throws when Redis refuses, so the relay keeps the event and sends it again.
+ */
+export async function announceAppServer(deps: Pick<Deps, "db" | "redis" | "now">, appServerId: number): Promise<void> {
   const row = await deps.db.appServer.findUnique({
     where: { id: appServerId },
     select: { instanceId: true, status: true, vmStatus: true, isActive: true, failureSummary: true },
   });
-  if (row) await publishAppServerStatus(deps, { appServerId, ...row });
+  if (row) await deps.redis.publish(statusChannel(appServerId), JSON.stringify(statusMessage(deps, { appServerId, ...row })));
 }

@@ -7,8 +7,7 @@
 //   exit-code file appears. A failed VM is kept for debugging; a VM that never came up is deleted.
 import type { Deps } from "../../deps.js";
 import type { ConfigSnapshot } from "../appservers/launch-appserver.js";
-import { transition as move, type TransitionName } from "../appservers/status.js";
-import { announceAppServer } from "../appservers/publish-status.js";
+import { FINAL_STATUSES, moveAppServerNow, type TransitionInput, type TransitionName } from "../appservers/lifecycle.js";
 import { AppError } from "../../errors.js";
 import { snapshotSecrets } from "../secrets/instance-secrets.js";
 import type { ProvisioningPorts, Vm, VmProvider, VmShell } from "./ports.js";
@@ -20,13 +19,10 @@ import { failureSummaryFromLog } from "./summarize-log.js";
 
 export const PLAYBOOK_STARTED = "playbook-started";
 
-/** A named transition, then the news to every open page (after the compare-and-set committed). */
-async function transition(deps: Deps, id: number, name: TransitionName, extra: Parameters<typeof move>[3] = {}) {
-  const result = await move(deps.db, id, name, extra);
-  await announceAppServer(deps, id);
-  return result;
+/** A lifecycle transition in its own transaction (its live event goes out through the outbox). */
+function transition(deps: Deps, id: number, name: TransitionName, set: TransitionInput["set"] = {}) {
+  return moveAppServerNow(deps, name, { appServerId: id, set });
 }
-const FINAL = new Set(["running", "failed", "error", "terminated"]);
 const POLL_MS = 1_000;
 
 export function vmNameFor(snapshot: ConfigSnapshot, number: number): string {
@@ -43,13 +39,13 @@ export async function provisionAppServer(deps: Deps, input: { appServerId: numbe
   const load = () => deps.db.appServer.findUnique({ where: { id: input.appServerId } });
   let as = await load();
   if (!as) return "gone";
-  if (FINAL.has(as.status)) return as.status;
+  if (FINAL_STATUSES.includes(as.status)) return as.status;
   const snapshot = as.configSnapshot as unknown as ConfigSnapshot;
   const log = await createRunLog(deps, as.id, snapshotSecrets(snapshot));
   try {
     const provider = ports.provider(as.providerKind);
     if (as.status === "new") {
-      await transition(deps, as.id, "requestVm");
+      await transition(deps, as.id, "vmRequested");
       await log.info(`Requesting VM ${vmNameFor(snapshot, as.number)} from the ${as.providerKind} provider.`);
       as = (await load())!;
     }
@@ -58,7 +54,7 @@ export async function provisionAppServer(deps: Deps, input: { appServerId: numbe
       vm = await ensureVm(deps, as.id, provider, vmNameFor(snapshot, as.number), as.providerServerId, log);
       vm = await waitForVm(deps, as.id, provider, vm, as.statusChangedAt, log, opts);
       if (!vm) return "error";
-      await transition(deps, as.id, "startConfiguring", { publicIp: vm.publicIp, vmStatus: "ready" });
+      await transition(deps, as.id, "vmReady", { publicIp: vm.publicIp, vmStatus: "ready" });
       as = (await load())!;
     }
     if (as.status !== "configuring") return as.status;
@@ -74,7 +70,7 @@ async function ensureVm(deps: Deps, id: number, provider: VmProvider, name: stri
   const existing = (knownId ? await provider.getServer(knownId) : null) ?? (await provider.findServerByName(name));
   const vm = existing ?? (await provider.createServer({ name }));
   await log.info(existing ? `Found VM ${name} (${vm.id}) from an earlier attempt.` : `Created VM ${name} (${vm.id}).`);
-  await deps.db.appServer.update({ where: { id }, data: { providerServerId: vm.id, vmStatus: vm.status } });
+  await transition(deps, id, "vmCreated", { providerServerId: vm.id, vmStatus: vm.status });
   return vm;
 }
 
@@ -86,16 +82,14 @@ async function waitForVm(deps: Deps, id: number, provider: VmProvider, vm: Vm, s
   while (current && current.status !== "ready") {
     if (current.status !== lastStatus) {
       lastStatus = current.status;
-      await deps.db.appServer.update({ where: { id }, data: { vmStatus: current.status } });
-      await announceAppServer(deps, id);
+      await transition(deps, id, "vmProgress", { vmStatus: current.status });
       await log.info(`VM is ${current.status}.`);
     }
     const cancelled = (await deps.db.appServer.findUnique({ where: { id }, select: { status: true } }))?.status !== "waiting";
-    if (current.status === "failed" || Date.now() > deadline || cancelled) {
+    if (current.status === "failed" || deps.now().getTime() > deadline || cancelled) {
       const why = cancelled ? "Cancelled while waiting for the VM." : current.status === "failed" ? "The provider reports the VM as failed." : `The VM did not become reachable within ${deps.config.VM_READY_TIMEOUT_MINUTES} minutes.`;
       await provider.deleteServer(current.id);
-      if (!cancelled) await transition(deps, id, "markError", { failureSummary: why, vmStatus: "terminated" });
-      else await deps.db.appServer.update({ where: { id }, data: { vmStatus: "terminated" } });
+      await transition(deps, id, cancelled ? "vmGone" : "error", cancelled ? { vmStatus: "terminated" } : { failureSummary: why, vmStatus: "terminated" });
       await log.error(`${why} The VM was deleted.`);
       return null;
     }
@@ -104,7 +98,6 @@ async function waitForVm(deps: Deps, id: number, provider: VmProvider, vm: Vm, s
     current = await provider.getServer(current.id);
   }
   if (!current) throw new AppError("unavailable", "The VM disappeared while booting.");
-  await deps.db.appServer.update({ where: { id }, data: { vmStatus: "ready", publicIp: current.publicIp } });
   await log.info(`VM is ready at ${current.publicIp}.`);
   return current;
 }
@@ -116,7 +109,7 @@ async function configure(deps: Deps, id: number, provider: VmProvider, vm: Vm, s
     const as = await deps.db.appServer.findUniqueOrThrow({ where: { id } });
     if (as.stepCursor !== PLAYBOOK_STARTED) {
       await startPlaybook(shell, paths, snapshot, log);
-      await deps.db.appServer.update({ where: { id }, data: { stepCursor: PLAYBOOK_STARTED } });
+      await transition(deps, id, "playbookStarted", { stepCursor: PLAYBOOK_STARTED });
     } else {
       await log.info(`Re-attaching to the playbook log at byte ${as.logOffset}.`);
     }
@@ -152,17 +145,17 @@ async function finish(deps: Deps, id: number, outcome: Awaited<ReturnType<typeof
   }
   if (outcome.kind === "timeout") {
     await shell.exec(killCommand(paths), { timeoutMs: 30_000 });
-    await transition(deps, id, "markFailed", { failureSummary: outcome.reason });
+    await transition(deps, id, "failed", { failureSummary: outcome.reason });
     await log.error(`${outcome.reason} The playbook was stopped; the VM is kept for debugging.`);
     return "failed";
   }
   if (outcome.exitCode === 0) {
-    await transition(deps, id, "markRunning", { failureSummary: "" });
+    await transition(deps, id, "succeeded", { failureSummary: "" });
     await log.info("The playbook finished successfully. The appserver is running.");
     return "running";
   }
   const summary = (await failureSummaryFromLog(deps, id)) || `The playbook exited with code ${outcome.exitCode}.`;
-  await transition(deps, id, "markFailed", { failureSummary: summary });
+  await transition(deps, id, "failed", { failureSummary: summary });
   await log.error(`The playbook failed (exit ${outcome.exitCode}). ${summary} The VM is kept: SSH in to debug.`);
   return "failed";
 }

@@ -5,7 +5,6 @@ import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
 import { launchAppServer } from "../../domain/appservers/launch-appserver.js";
 import { cancelAppServer } from "../../domain/appservers/cancel-appserver.js";
-import { announceAppServer } from "../../domain/appservers/publish-status.js";
 import { runAppServerAction, ACTIONS, type ActionName } from "./run-appserver-action.js";
 import { createDemoInstance } from "../../domain/instances/create-demo-instance.js";
 import { flash } from "../middleware.js";
@@ -43,7 +42,6 @@ export function actionRoutes(deps: Deps): Router {
   router.post("/appservers/:id/cancel", async (req, res) => {
     const appServerId = idOr404(req.params.id, "AppServer");
     await cancelAppServer(deps, { appServerId, actor: actorOf(req) });
-    await announceAppServer(deps, appServerId);
     flash(req, "ok", "Provisioning was cancelled; the playbook is being stopped. The VM is kept for debugging.");
     res.redirect(303, `/appservers/${appServerId}`);
   });
@@ -52,9 +50,14 @@ export function actionRoutes(deps: Deps): Router {
     const action = req.params.action as ActionName;
     if (!Object.hasOwn(ACTIONS, action)) return next();
     const appServerId = idOr404(req.params.id, "AppServer");
-    const outcome = await runAppServerAction(deps, action, { appServerId, actorId: req.user!.id });
-    if (outcome.state === "failed") flash(req, "error", outcome.message);
-    else flash(req, "ok", outcome.state === "completed" ? outcome.message : "Still working on it; this page shows the result when it is done.");
+    try {
+      flash(req, "ok", await runAppServerAction(deps, action, { appServerId, actor: actorOf(req) }));
+    } catch (err) {
+      // A refusal (a rule, the state, a dependency down) is told on the appserver's page; an
+      // unknown appserver or a bug goes to the error page with its own status.
+      if (!(err instanceof AppError) || err.code === "not_found" || err.code === "internal") throw err;
+      flash(req, "error", err.message);
+    }
     res.redirect(303, `/appservers/${appServerId}`);
   });
 

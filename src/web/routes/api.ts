@@ -115,20 +115,16 @@ export function apiRoutes(deps: Deps): Router {
     res.status(202).location(`/api/v1/appservers/${as.id}`).json(await getAppServer(deps, { id: as.id, user: req.user }));
   });
 
-  // Activate (optionally deactivating the others), deactivate, terminate: each a job; the answer
-  // carries the command's own message. 409 when a rule forbids it, 202 while it is still running.
+  // Activate (optionally deactivating the others), deactivate, terminate: each runs in the request
+  // and answers with the command's own message; a refusal keeps its code (404, 409, 503).
   for (const verb of ["activate", "deactivate", "terminate"] as const) {
     router.post(`/appservers/:id/${verb}`, async (req, res) => {
       parseQuery(noQuery, req.query);
       const body = parseBody(verb === "activate" ? activateBody : noBody, req.body) as { deactivateOthers?: boolean };
       const name: ActionName = verb === "activate" && body.deactivateOthers ? "activate-exclusively" : verb;
       const id = pathId(req, "appserver");
-      const outcome = await runAppServerAction(deps, name, { appServerId: id, actorId: req.user!.id });
-      if (outcome.state === "failed") throw new AppError("rule", outcome.message);
-      res.status(outcome.state === "pending" ? 202 : 200).json({
-        message: outcome.state === "pending" ? "Still running; poll the appserver." : outcome.message,
-        appServer: await getAppServer(deps, { id, user: req.user }),
-      });
+      const message = await runAppServerAction(deps, name, { appServerId: id, actor: { id: req.user!.id, login: req.user!.githubLogin } });
+      res.json({ message, appServer: await getAppServer(deps, { id, user: req.user }) });
     });
   }
 

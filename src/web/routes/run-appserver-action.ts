@@ -1,28 +1,35 @@
-// The page and the API run appserver actions the same way: as a job, waiting a while for its
-// outcome so the person gets the command's own message (a refusal says why).
+// The page and the API run appserver actions the same way: in the request. The command checks the
+// rules and commits the change (its lifecycle transition queues the slow follow-ups through the
+// outbox: balancer apply, VM delete), so the answer is the command's own message, and a refusal
+// keeps its code (404 unknown, 409 rule or state, 503 dependency down).
 import type { Deps } from "../../deps.js";
-import { JOB } from "../../jobs/names.js";
-import type { ActionOutcome } from "../../jobs/queues.js";
-import { notFound } from "../../errors.js";
+import type { Actor } from "../../domain/audit/record-audit-event.js";
+import { activateAppServer, deactivateAppServer } from "../../domain/appservers/activation.js";
+import { terminateAppServer } from "../../domain/appservers/terminate-appserver.js";
 
 export const ACTIONS = {
-  activate: { job: JOB.activateAppServer, deactivateOthers: false },
-  "activate-exclusively": { job: JOB.activateAppServer, deactivateOthers: true },
-  deactivate: { job: JOB.deactivateAppServer },
-  terminate: { job: JOB.terminateAppServer },
-} as const;
+  activate: async (deps, input) => {
+    await activateAppServer(deps, input);
+    return "Activated.";
+  },
+  "activate-exclusively": async (deps, input) => {
+    const result = await activateAppServer(deps, { ...input, deactivateOthers: true });
+    return result.deactivated.length ? `Activated; ${result.deactivated.length} other appserver(s) deactivated.` : "Activated.";
+  },
+  deactivate: async (deps, input) => {
+    await deactivateAppServer(deps, input);
+    return "Deactivated.";
+  },
+  terminate: async (deps, input) => {
+    await terminateAppServer(deps, input);
+    return "Terminated; the VM is being deleted.";
+  },
+} satisfies Record<string, (deps: ActionDeps, input: { appServerId: number; actor: Actor }) => Promise<string>>;
 
+type ActionDeps = Pick<Deps, "db" | "secrets" | "now">;
 export type ActionName = keyof typeof ACTIONS;
 
-/** How long a request waits for the action's job before answering "still working". */
-export const ACTION_WAIT_MS = 30_000;
-
-export async function runAppServerAction(deps: Pick<Deps, "jobs" | "db">, name: ActionName, input: { appServerId: number; actorId: number }): Promise<ActionOutcome> {
-  const action = ACTIONS[name];
-  if (!(await deps.db.appServer.count({ where: { id: input.appServerId } }))) throw notFound("AppServer");
-  const base = { appServerId: input.appServerId, actorId: input.actorId };
-  if (action.job === JOB.activateAppServer) {
-    return deps.jobs.run(JOB.activateAppServer, { ...base, deactivateOthers: "deactivateOthers" in action && action.deactivateOthers }, ACTION_WAIT_MS);
-  }
-  return deps.jobs.run(action.job, base, ACTION_WAIT_MS);
+/** Runs one action; returns its message, or throws the command's AppError. */
+export function runAppServerAction(deps: ActionDeps, name: ActionName, input: { appServerId: number; actor: Actor }): Promise<string> {
+  return ACTIONS[name](deps, input);
 }
