@@ -1,7 +1,8 @@
 // npm run bench:log-pipeline — the live log pipeline of DESIGN §7, end to end, on this machine.
 // Own PostgreSQL and Redis in a temp dir; the real web role (src/bin/web.ts, socket.io) in its
-// own process; this process plays the worker (a log file → drainLog → LogWriter) and a browser
-// (a socket.io client subscribed to the appserver).
+// own process; this process plays the worker, on the provisioning job's path (a log file →
+// drainLog → the run log → the log writer, each batch stored with its file offset in one
+// statement) and a browser (a socket.io client subscribed to the appserver).
 //   1. throughput: a 1,000,000-line file drained into LogEntries and received by the client,
 //      next to a raw multi-row INSERT of the same lines, same batch size (the baseline);
 //      goal: ratio ≥ 0.5.
@@ -28,7 +29,8 @@ import { freePort } from "../src/embedded/processes.js";
 import { createLoginLink } from "../src/domain/auth/login-links.js";
 import { derivePrefixedDomains } from "../src/domain/instances/domains.js";
 import { newInstanceSecret } from "../src/domain/instances/secret.js";
-import { createLogWriter, BATCH_LINES } from "../src/domain/logs/log-writer.js";
+import { BATCH_LINES } from "../src/domain/logs/log-writer.js";
+import { createRunLog } from "../src/domain/provisioning/run-log.js";
 import { drainLog, type LogSource } from "../src/domain/logs/drain.js";
 import type { LogLine } from "../src/domain/logs/live-channels.js";
 
@@ -154,19 +156,15 @@ async function throughput(deps: Deps, databaseUrl: string, webUrl: string, cooki
 
   const appServerId = await makeAppServer(deps, 2);
   const client = await subscribedClient(webUrl, cookie, appServerId, () => {});
-  const writer = createLogWriter(deps, { appServerId, secrets: [BASIC_AUTH_PASSWORD] });
+  const runLog = createRunLog(deps, appServerId, [BASIC_AUTH_PASSWORD]);
   const source = await fileSource(file);
   const rssBefore = process.memoryUsage().rss;
   let peakRss = rssBefore;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
   const started = performance.now();
-  await drainLog(source, {
-    from: 0,
-    onLines: async (lines) => {
-      for (const line of lines) await writer.write(line);
-    },
-  });
-  const stored = await writer.close();
+  await drainLog(source, { from: 0, onLines: (lines, _end, ends) => runLog.appendPlaybook(lines, ends) });
+  await runLog.close();
+  const stored = await deps.db.logEntry.count({ where: { appServerId } });
   const storedSeconds = (performance.now() - started) / 1000;
   await waitUntil(() => client.lastSeq() >= stored);
   const seconds = (performance.now() - started) / 1000;
@@ -179,7 +177,10 @@ async function throughput(deps: Deps, databaseUrl: string, webUrl: string, cooki
   say(`  ratio to baseline: ${(rate / baseline).toFixed(2)} (goal ≥ ${GOAL_RATIO}) ${rate / baseline >= GOAL_RATIO ? "OK" : "MISSED"};` +
     ` RSS of the worker+client process ${fmt(rssBefore / 1e6)} MB before, ${fmt(peakRss / 1e6)} MB at most`);
   const masked = await deps.db.logEntry.count({ where: { appServerId, text: { contains: BASIC_AUTH_PASSWORD } } });
-  if (stored !== LINES || masked !== 0 || client.outOfOrder() !== 0) throw new Error(`wrong result: ${stored} stored, ${masked} unmasked, ${client.outOfOrder()} out of order`);
+  const { logOffset } = await deps.db.appServer.findUniqueOrThrow({ where: { id: appServerId }, select: { logOffset: true } });
+  if (stored !== LINES || masked !== 0 || client.outOfOrder() !== 0 || Number(logOffset) !== bytes) {
+    throw new Error(`wrong result: ${stored} stored, ${masked} unmasked, ${client.outOfOrder()} out of order, offset ${logOffset} of ${bytes}`);
+  }
   return rate / baseline;
 }
 
@@ -193,7 +194,7 @@ async function latency(deps: Deps, webUrl: string, cookie: string, dir: string):
   const client = await subscribedClient(webUrl, cookie, appServerId, (line) => {
     latencies.push(performance.timeOrigin + performance.now() - Number(line.text.split(" ")[2]));
   });
-  const writer = createLogWriter(deps, { appServerId, secrets: [BASIC_AUTH_PASSWORD] });
+  const runLog = createRunLog(deps, appServerId, [BASIC_AUTH_PASSWORD]);
   const source = await fileSource(file);
 
   let written = 0;
@@ -208,14 +209,14 @@ async function latency(deps: Deps, webUrl: string, cookie: string, dir: string):
   let offset = 0;
   const deadline = started + (LATENCY_SECONDS + 30) * 1000;
   while (latencies.length < total && performance.now() < deadline) {
-    const run = await drainLog(source, { from: offset, onLines: async (lines) => { for (const l of lines) await writer.write(l); } });
+    const run = await drainLog(source, { from: offset, onLines: (lines, _end, ends) => runLog.appendPlaybook(lines, ends) });
     offset = run.offset;
     if (run.lines === 0) await new Promise((r) => setTimeout(r, POLL_MS));
   }
   if (latencies.length < total) throw new Error(`only ${latencies.length} of ${total} lines reached the client`);
   clearInterval(producer);
   closeSync(fd);
-  await writer.close();
+  await runLog.close();
   await source.close();
   client.socket.disconnect();
   latencies.sort((a, b) => a - b);

@@ -160,7 +160,7 @@ describe("live log sockets", () => {
     await request(socket, "subscribe", { appServerId: id, afterSeq: 0 });
     const runLog = await createRunLog(t.deps, id, ["hunter22"]);
     await runLog.info("Starting the playbook");
-    await runLog.appendPlaybook(["PLAY [all]", "ok: password hunter22"], 31);
+    await runLog.appendPlaybook(["PLAY [all]", "ok: password hunter22"], [11, 33]);
     await lineReached(socket, seen, 3);
     expect(seen.map((l) => [l.seq, l.text])).toEqual([[1, "[ocim] Starting the playbook"], [2, "PLAY [all]"], [3, "ok: password ••••••"]]);
     expect(Number.isNaN(Date.parse(seen[0]!.at))).toBe(false);

@@ -22,7 +22,7 @@ export async function tailPlaybook(
   let lastLineAt = Date.now();
   let lastStatusCheck = 0;
   const source = { readFrom: (from: number, maxBytes: number) => shell.readFrom(paths.log, from, maxBytes) };
-  const store = (lines: string[], endOffset: number) => log.appendPlaybook(lines, endOffset);
+  const store = (lines: string[], _end: number, ends: number[]) => log.appendPlaybook(lines, ends);
   for (;;) {
     input.signal?.throwIfAborted();
     const drained = await drainLog(source, { from: offset, onLines: store, maxReads: 8 });
@@ -40,6 +40,8 @@ export async function tailPlaybook(
       // The exit file is written after the log is complete: drain the rest, a last line without
       // its newline included, then finish.
       await drainLog(source, { from: offset, onLines: store, final: true });
+      // Every line is stored before the status says the playbook has ended.
+      await log.flush();
       return { kind: "exited", exitCode: Number.parseInt(exit.stdout.trim(), 10) };
     }
     if (Date.now() > runDeadline) return { kind: "timeout", reason: `The playbook ran longer than ${deps.config.PLAYBOOK_TIMEOUT_MINUTES} minutes.` };
