@@ -204,6 +204,9 @@ describe("live log sockets", () => {
       await Promise.all([roundTrip(here), roundTrip(there)]);
       expect(seenHere.map((l) => l.seq)).toEqual(range(1, 800));
       expect(seenThere.map((l) => l.seq)).toEqual(range(1, 800));
+      // Each web process carries the workers' messages on its own pattern subscription, and emits
+      // only to its own sockets: no socket.io adapter channels, whose setup would carry nothing.
+      expect(await t.deps.redis.pubsub("CHANNELS", "socket.io*")).toEqual([]);
     } finally {
       await second.close();
     }
