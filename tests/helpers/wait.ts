@@ -21,8 +21,9 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
  *  failing attempt itself, so reading attemptsMade on the status alone races the worker. */
 export function jobEnded(queue: Queue, jobId: string): Promise<Job> {
   return waitFor(`job ${jobId} to end`, async () => {
-    const job = await queue.getJob(jobId);
-    const state = await job?.getState();
-    return state === "failed" || state === "completed" ? job : undefined;
+    const state = await queue.getJobState(jobId);
+    if (state !== "failed" && state !== "completed") return undefined;
+    // Read after the state: a job read before it ended would show the attempts of the one before.
+    return queue.getJob(jobId);
   });
 }
