@@ -12,7 +12,8 @@ import path from "node:path";
 import { createSecrets } from "../src/crypto.js";
 import { derivePrefixedDomains } from "../src/domain/instances/domains.js";
 import { newInstanceSecret } from "../src/domain/instances/secret.js";
-import { renderFragment, renderLocalConfig } from "../src/domain/loadbalancer/render-config.js";
+import { renderFragment } from "../src/domain/loadbalancer/render-config.js";
+import { renderLocalConfig } from "../src/adapters/haproxy/local-config.js";
 import { toRenderInput, type LbInstanceRow } from "../src/domain/loadbalancer/render-input.js";
 import { resolveHaproxyBin } from "../src/adapters/haproxy/check-config.js";
 

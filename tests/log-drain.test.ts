@@ -31,6 +31,19 @@ async function drain(file: LogSource, from: number, opts: { chunkBytes?: number;
 }
 
 describe("drainLog", () => {
+  it("gives the file offset just after each line, for CRLF, multi-byte and cut lines too", async () => {
+    const file = new GrowingFile();
+    const text = "PLAY [all]\r\nété ✓\n" + "x".repeat(30) + "\nlast";
+    file.append(text);
+    const ends: number[] = [];
+    const lines: string[] = [];
+    await drainLog(file, { from: 0, chunkBytes: 7, maxLineBytes: 20, final: true, onLines: (batch, _end, e) => void (lines.push(...batch), ends.push(...e)) });
+    expect(lines).toEqual(["PLAY [all]", "été ✓", "x".repeat(20), "x".repeat(10), "last"]);
+    const bytes = (s: string) => Buffer.byteLength(s);
+    const expected = [12, 12 + bytes("été ✓\n"), 12 + bytes("été ✓\n") + 20, 12 + bytes("été ✓\n") + 31, bytes(text)];
+    expect(ends).toEqual(expected);
+  });
+
   it("hands on complete lines only and stops at the end of the last one", async () => {
     const file = new GrowingFile();
     file.append("PLAY [all]\nTASK [one]\nok: [local");

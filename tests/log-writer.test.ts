@@ -131,6 +131,36 @@ describe("log writer", () => {
     expect(rows.filter((r) => r.text.startsWith("b ")).map((r) => r.text)).toEqual(Array.from({ length: 300 }, (_, i) => `b ${i}`));
   });
 
+  it("stores a file's lines with the offset they end at, in the same commit, whatever the batch boundaries", async () => {
+    const id = await newAppServer();
+    const writer = createLogWriter(deps, { appServerId: id, secrets: [] });
+    // Lines of a playbook log (11 bytes each with the newline), in batches of 500 and a few lone ones.
+    const line = (i: number) => `line ${String(i).padStart(5, "0")}`;
+    let writing = true;
+    const samples: { offset: number; lines: number }[] = [];
+    const sampler = (async () => {
+      while (writing) {
+        // One statement sees one snapshot: what a crash right now would leave behind.
+        const [row] = await deps.db.$queryRaw<{ offset: bigint; lines: bigint }[]>`
+          SELECT a."logOffset" AS offset, (SELECT count(*) FROM "LogEntry" e WHERE e."appServerId" = a."id") AS lines
+          FROM "AppServer" a WHERE a."id" = ${id}`;
+        samples.push({ offset: Number(row!.offset), lines: Number(row!.lines) });
+      }
+    })();
+    for (let i = 1; i <= 2_345; i++) {
+      await writer.write(line(i), "info", i * 11);
+      if (i % 400 === 0) await new Promise((r) => setTimeout(r, 60));
+    }
+    await writer.close();
+    writing = false;
+    await sampler;
+    const row = await deps.db.appServer.findUniqueOrThrow({ where: { id }, select: { logOffset: true } });
+    expect(Number(row.logOffset)).toBe(2_345 * 11);
+    expect((await stored(id)).map((r) => r.text)).toEqual(Array.from({ length: 2_345 }, (_, i) => line(i + 1)));
+    expect(samples.length).toBeGreaterThan(0);
+    for (const sample of samples) expect(sample.offset).toBe(sample.lines * 11);
+  });
+
   it("masks the given secrets and obvious credentials before anything is stored or published", async () => {
     const id = await newAppServer();
     const { received } = await listen(id);

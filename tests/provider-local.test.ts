@@ -4,7 +4,8 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLocalProvider, LOCAL_NOT_ISOLATED } from "../src/adapters/provider/local.js";
-import { isTransient, ProviderError } from "../src/adapters/provider/port.js";
+import { ProviderError } from "../src/adapters/provider/port.js";
+import { retryable } from "../src/jobs/retry.js";
 import { localVms, type LocalVms } from "./helpers/local-vms.js";
 
 function sshdPidOf(vms: LocalVms, name: string): number {
@@ -33,7 +34,7 @@ describe("local provider", () => {
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as Error).message).toContain("refuses to run with NODE_ENV=production");
     expect((error as Error).message).toContain("not isolated");
-    expect(isTransient(error)).toBe(false);
+    expect(retryable(error)).toBe(false);
   });
 
   it("says it is not isolated", () => {

@@ -7,8 +7,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createProvider } from "../src/adapters/provider/factory.js";
 import { createOpenstackProvider } from "../src/adapters/provider/openstack.js";
 import { openstackSettingsSchema } from "../src/adapters/provider/openstack-settings.js";
-import { isTransient, ProviderError, type Provider } from "../src/adapters/provider/port.js";
+import { ProviderError, type Provider } from "../src/adapters/provider/port.js";
 import { freePort } from "../src/embedded/processes.js";
+import { retryable } from "../src/jobs/retry.js";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { FakeOpenstack } from "./helpers/fake-openstack.js";
 
@@ -128,7 +129,7 @@ describe("OpenStack provider", () => {
     expect(fake.requests.at(-1)).toBe("GET /compute-two/v2.1/p1/servers/abc");
     const err = await failure(make({ region: "Nowhere" }).getServer("abc"));
     expect(err.message).toBe('The OpenStack catalog of provider account "test cloud" has no public compute endpoint in region Nowhere.');
-    expect(isTransient(err)).toBe(false);
+    expect(retryable(err)).toBe(false);
   });
 
   it("reports a 5xx from Nova as transient, naming the call", async () => {
@@ -137,7 +138,7 @@ describe("OpenStack provider", () => {
     fake.fault("nova", { status: 503 });
     const err = await failure(p.createServer({ name: "os-as5" }));
     expect(err.message).toBe("OpenStack answered 503 while creating server os-as5: The service is unavailable (injected fault).");
-    expect(isTransient(err)).toBe(true);
+    expect(retryable(err)).toBe(true);
     expect((await p.createServer({ name: "os-as5" })).name).toBe("os-as5");
   });
 
@@ -145,7 +146,7 @@ describe("OpenStack provider", () => {
     fake.fault("keystone", { status: 500 });
     const err = await failure(make().findServerByName("os-as1"));
     expect(err.message).toBe('OpenStack answered 500 while authenticating provider account "test cloud": The service is unavailable (injected fault).');
-    expect(isTransient(err)).toBe(true);
+    expect(retryable(err)).toBe(true);
   });
 
   it("masks a credential that an error message of the API repeats", async () => {
@@ -160,27 +161,39 @@ describe("OpenStack provider", () => {
     fake.fault("nova", { delayMs: 2_000 });
     const err = await failure(p.getServer("slow-1"));
     expect(err.message).toBe(`OpenStack (${new URL(fake.url).host}) did not answer within 0.3 s while reading server slow-1.`);
-    expect(isTransient(err)).toBe(true);
+    expect(retryable(err)).toBe(true);
   });
 
   it("reports bad credentials as permanent, without the user name or password", async () => {
     const err = await failure(make({}, { password: "wrong-Pa55word" }).findServerByName("os-as1"));
     expect(err.message).toBe('OpenStack refused the credentials of provider account "test cloud" (401).');
-    expect(isTransient(err)).toBe(false);
+    expect(retryable(err)).toBe(false);
     expect(visible(err)).not.toContain("wrong-Pa55word");
   });
 
   it("reports a request Nova rejects as permanent, with Nova's reason", async () => {
     const err = await failure(make({ flavorRef: "m1.huge" }).createServer({ name: "os-as6" }));
     expect(err.message).toBe("OpenStack answered 400 while creating server os-as6: Flavor m1.huge could not be found.");
-    expect(isTransient(err)).toBe(false);
+    expect(retryable(err)).toBe(false);
+  });
+
+  it("tells a 409 Nova refuses (an ambiguous network) from a 409 that passes (an instance busy with a task)", async () => {
+    const p = make();
+    await p.findServerByName("warm-up");
+    fake.fault("nova", { status: 409, message: "Multiple possible networks found, use a Network ID to be more specific." });
+    const refused = await failure(p.createServer({ name: "os-as8" }));
+    expect(refused.message).toBe("OpenStack answered 409 while creating server os-as8: Multiple possible networks found, use a Network ID to be more specific.");
+    expect(retryable(refused)).toBe(false);
+    fake.fault("nova", { status: 409, message: "Cannot 'delete' instance abc while it is in task_state spawning" });
+    const busy = await failure(p.deleteServer("abc"));
+    expect(retryable(busy)).toBe(true);
   });
 
   it("reports an unreachable Keystone as transient", async () => {
     const port = await freePort();
     const err = await failure(make({ authUrl: `http://127.0.0.1:${port}/v3` }).findServerByName("os-as1"));
     expect(err.message).toBe(`Could not reach OpenStack (127.0.0.1:${port}) while authenticating provider account "test cloud": connection refused.`);
-    expect(isTransient(err)).toBe(true);
+    expect(retryable(err)).toBe(true);
   });
 
   it("never writes a credential or token to its log", async () => {
@@ -220,7 +233,7 @@ describe("createProvider for openstack", () => {
     const provider = createProvider(deps, "openstack");
     const err = (await provider.findServerByName("x").catch((e: unknown) => e)) as ProviderError;
     expect(err.message).toContain(`The settings of provider account "${a.name}" are not valid: "authUrl" must be an http(s) URL; "flavorRef" is missing;`);
-    expect(isTransient(err)).toBe(false);
+    expect(retryable(err)).toBe(false);
     await deps.db.providerAccount.delete({ where: { id: a.id } });
     await expect(provider.findServerByName("x")).rejects.toThrow("No OpenStack provider account is configured");
   });

@@ -6,11 +6,12 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
-import { isTransient, type ServerInfo } from "../src/adapters/provider/port.js";
+import { type ServerInfo } from "../src/adapters/provider/port.js";
 import { portAnswers } from "../src/adapters/provider/tcp.js";
 import { SshError, type SshSession } from "../src/adapters/ssh/port.js";
 import { shellQuote } from "../src/adapters/ssh/quote.js";
 import { createSsh2Client } from "../src/adapters/ssh/ssh2.js";
+import { retryable } from "../src/jobs/retry.js";
 import { localVms, type LocalVms } from "./helpers/local-vms.js";
 
 const ssh = createSsh2Client({ connectTimeoutMs: 20_000 });
@@ -54,7 +55,7 @@ describe("SSH adapter (ssh2) on a local VM", () => {
     const err = await failure(shell.exec("sleep 300; echo never", { timeoutMs: 1_000 }));
     expect(err.reason).toBe("command_timeout");
     expect(err.message).toContain("did not finish within 1 s and was stopped");
-    expect(isTransient(err)).toBe(true);
+    expect(retryable(err)).toBe(true);
     // The bracket keeps this very command line from matching itself.
     const left = await shell.exec("ps -eo args | grep -c '^sleep 30[0]' || true", { timeoutMs: 10_000 });
     expect(left.stdout.trim()).toBe("0");
@@ -109,7 +110,7 @@ describe("SSH adapter (ssh2) on a local VM", () => {
     const err = await failure(ssh.connect({ host: `${vms.addressPrefix}.250`, port: 22, ...login, deadlineMs: 1_500 }));
     expect(err.reason).toBe("unreachable");
     expect(err.message).toMatch(new RegExp(`^Could not connect to ${login.username}@${vms.addressPrefix.replaceAll(".", "\\.")}\\.250:22 within 1\\.5 s: connection refused \\(\\d+ attempts\\)\\.$`));
-    expect(isTransient(err)).toBe(true);
+    expect(retryable(err)).toBe(true);
   });
 
   it("keeps trying while the VM's sshd is down, and connects once it is back", async () => {
@@ -135,7 +136,7 @@ describe("SSH adapter (ssh2) on a local VM", () => {
     const err = await failure(ssh.connect({ host: vm.publicIp!, port: vm.sshPort, username: os.userInfo().username, privateKey, deadlineMs: 20_000 }));
     expect(err.reason).toBe("auth");
     expect(err.message).toBe(`The SSH server at ${os.userInfo().username}@${vm.publicIp}:${vm.sshPort} refused the key (public key authentication failed).`);
-    expect(isTransient(err)).toBe(false);
+    expect(retryable(err)).toBe(false);
     expect(err.message).not.toContain("PRIVATE KEY");
   });
 

@@ -1,23 +1,14 @@
 // The provisioning job: the domain command plus what the queue needs around it.
-import { UnrecoverableError } from "bullmq";
 import type { Deps } from "../deps.js";
-import { provisionAppServer, PlaybookNotStarted } from "../domain/provisioning/provision-appserver.js";
+import { provisionAppServer } from "../domain/provisioning/provision-appserver.js";
 import type { ProvisioningPorts } from "../domain/provisioning/ports.js";
 import { moveAppServerNow } from "../domain/appservers/lifecycle.js";
 import { createRunLog } from "../domain/provisioning/run-log.js";
 import { AppError } from "../errors.js";
 
-export async function runProvisioning(deps: Deps, payload: { appServerId: number }, ports: ProvisioningPorts, signal: AbortSignal) {
-  try {
-    return await provisionAppServer(deps, payload, ports, { signal });
-  } catch (err) {
-    // Not worth retrying: a wrong repository or branch, a permanent provider refusal.
-    if (err instanceof PlaybookNotStarted || (err instanceof AppError && err.code !== "unavailable")) {
-      throw new UnrecoverableError((err as Error).message);
-    }
-    if ((err as { permanent?: boolean }).permanent) throw new UnrecoverableError((err as Error).message);
-    throw err;
-  }
+/** Whether a failure is retried is decided once, for every job, in registry.ts (retry.ts). */
+export function runProvisioning(deps: Deps, payload: { appServerId: number }, ports: ProvisioningPorts, signal: AbortSignal) {
+  return provisionAppServer(deps, payload, ports, { signal });
 }
 
 /** After the last attempt: the appserver ends in a clear status with the reason. */
@@ -27,7 +18,7 @@ export async function handleProvisioningFailure(deps: Deps, data: { appServerId?
   const as = await deps.db.appServer.findUnique({ where: { id }, select: { status: true } });
   if (!as) return;
   const reason = (err as Error)?.message || "Provisioning failed.";
-  const log = await createRunLog(deps, id, []);
+  const log = createRunLog(deps, id, []);
   // A lost race (the status moved meanwhile) is fine; when the database itself is down this
   // throws, the appserver stays where it was, and the reconciler resumes it later.
   const name = as.status === "configuring" ? "failed" : as.status === "new" || as.status === "waiting" ? "error" : null;

@@ -1,7 +1,7 @@
 // Every job handler is registered here (one place to see what the worker does).
 import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Deps } from "../deps.js";
-import { AppError } from "../errors.js";
+import { retryable } from "./retry.js";
 import { JOB, QUEUE, type QueueName } from "./names.js";
 import { PAYLOADS } from "./payloads.js";
 import { handleProvisioningFailure, runProvisioning } from "./provisioning.js";
@@ -85,14 +85,12 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
               log.info("job.requeued_on_shutdown");
               throw new DelayedError();
             }
-            // A refusal (a rule, a wrong state, bad input) will be the same on every retry.
-            if (err instanceof AppError && err.code !== "unavailable") {
-              if (job.name === JOB.provisionAppServer) await handleProvisioningFailure(deps, job.data, err);
-              throw new UnrecoverableError(err.message);
-            }
-            const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+            // A refusal will be the same on every attempt: fail now, with its message on the appserver.
+            const again = retryable(err);
+            const final = !again || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
             log.warn({ err, final }, "job.failed");
             if (final && job.name === JOB.provisionAppServer) await handleProvisioningFailure(deps, job.data, err);
+            if (!again && !(err instanceof UnrecoverableError)) throw new UnrecoverableError((err as Error).message);
             throw err;
           }
         },

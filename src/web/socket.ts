@@ -1,11 +1,12 @@
 // socket.io for live logs and status (DESIGN §7). Sockets are authenticated with the console's
 // session cookie; a socket joins an appserver's or an instance's room only after maySee* says
 // yes. Workers publish on Redis; each web process pattern-subscribes ONCE and relays to its own
-// sockets (io.local), while the Redis adapter lets web processes reach each other's sockets.
+// sockets (io.local). That is what spans web processes: every message reaches every web process
+// from Redis already, so there is no socket.io Redis adapter (it carried no emit: relaying
+// through it too would deliver each line once per web process).
 import type http from "node:http";
 import type { RequestHandler } from "express";
 import { Server, type Socket } from "socket.io";
-import { createAdapter } from "@socket.io/redis-adapter";
 import { z } from "zod";
 import type { Deps } from "../deps.js";
 import { AppError } from "../errors.js";
@@ -50,11 +51,8 @@ const watchInput = z.object({ instanceId: z.number().int().positive().max(2_147_
 export async function attachSocket(
   httpServer: http.Server, deps: Deps, sessionMiddleware: RequestHandler, options: LiveSocketOptions = {},
 ): Promise<LiveSocketServer> {
-  const pub = deps.redis.duplicate();
-  const sub = deps.redis.duplicate();
   const relay = deps.redis.duplicate();
   const io = new Server(httpServer, {
-    adapter: createAdapter(pub, sub),
     // Browsers do not apply CORS to WebSockets: refuse pages of other origins riding on the cookie.
     allowRequest: (req, cb) => cb(null, sameOrigin(req, deps.config.PUBLIC_URL)),
   });
@@ -83,7 +81,7 @@ export async function attachSocket(
     async close() {
       clearInterval(recheck);
       await io.close();
-      for (const client of [relay, pub, sub]) client.disconnect();
+      relay.disconnect();
     },
   };
 }

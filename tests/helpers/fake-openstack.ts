@@ -64,6 +64,11 @@ export class FakeOpenstack {
     this.faults.push({ service, times: 1, ...fault });
   }
 
+  /** Drops the faults a test did not use up. */
+  clearFaults(): void {
+    this.faults = [];
+  }
+
   revokeTokens(): void {
     this.tokens.clear();
   }

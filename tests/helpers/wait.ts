@@ -1,4 +1,6 @@
 // Polls until check() returns a value (not undefined/false), or fails with what it last saw.
+import type { Job, Queue } from "bullmq";
+
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
@@ -13,4 +15,15 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     if (Date.now() > until) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** A job once BullMQ has recorded its end: an appserver's status is written before that, by the
+ *  failing attempt itself, so reading attemptsMade on the status alone races the worker. */
+export function jobEnded(queue: Queue, jobId: string): Promise<Job> {
+  return waitFor(`job ${jobId} to end`, async () => {
+    const state = await queue.getJobState(jobId);
+    if (state !== "failed" && state !== "completed") return undefined;
+    // Read after the state: a job read before it ended would show the attempts of the one before.
+    return queue.getJob(jobId);
+  });
 }

@@ -7,11 +7,11 @@ import path from "node:path";
 import type { Config } from "../../config.js";
 import { AppError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
-import { renderLocalConfig, type RenderedFragment } from "../../domain/loadbalancer/render-config.js";
+import { renderLocalConfig } from "./local-config.js";
 import { checkConfig, resolveHaproxyBin } from "./check-config.js";
 import { localFileApplyMessage, localFileProblem } from "./local-dir.js";
 import { localRuntimePaths, runningMaster, startOrReload } from "./local-process.js";
-import type { HaproxyTarget, StagedConfig } from "./port.js";
+import type { HaproxyTarget, RenderedFragment, StagedConfig } from "./port.js";
 
 // The map path goes inside a sample expression (`map(<path>,<default>)`) and the socket path on a
 // config line: no spaces, commas, quotes or parentheses there.

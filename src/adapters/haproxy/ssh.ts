@@ -7,14 +7,23 @@ import { readFileSync } from "node:fs";
 import type { Config } from "../../config.js";
 import { AppError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
-import { backendNames, type RenderedFragment } from "../../domain/loadbalancer/render-config.js";
-import type { LoadBalancerData } from "../../domain/loadbalancer/validate-load-balancer.js";
 import type { SshClient, SshSession } from "../ssh/port.js";
 import { shellCommand, shellQuote } from "../ssh/quote.js";
 import { maskSecrets, trimOutput } from "./check-config.js";
-import { HaproxyRejected, type HaproxyTarget, type StagedConfig } from "./port.js";
+import { backendNames, HaproxyRejected, type HaproxyTarget, type RenderedFragment, type StagedConfig } from "./port.js";
 
-export type SshBalancer = Omit<LoadBalancerData, "kind">;
+/** A load balancer of kind `ssh` (validated by the domain's validate-load-balancer.ts). A type, not an
+ *  interface: the domain keeps it as JSON in audit rows, which needs the implicit index signature. */
+export type SshBalancer = {
+  name: string;
+  host: string;
+  sshUser: string;
+  sshPort: number;
+  configPath: string;
+  mapPath: string;
+  reloadCommand: string;
+  fragmentName: string;
+};
 
 type SshDeps = { config: Pick<Config, "LB_SSH_KEY_FILE" | "HAPROXY_TIMEOUT_SECONDS" | "SSH_CONNECT_TIMEOUT_SECONDS">; log: Logger; ssh: SshClient };
 

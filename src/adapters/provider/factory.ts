@@ -3,14 +3,23 @@
 // job can ask for one anywhere; the account is read on the first call, and read again after a
 // failure (an admin may fix the account meanwhile).
 import type { z } from "zod";
-import type { Deps } from "../../deps.js";
-import { describeSchemaIssues } from "../../domain/validation/schema-issues.js";
+import type { Config } from "../../config.js";
+import type { Secrets } from "../../crypto.js";
+import type { Db } from "../../db.js";
+import type { Logger } from "../../logger.js";
+import { describeSchemaIssues } from "../../schema-issues.js";
 import { createLocalProvider, type LocalProviderOptions } from "./local.js";
 import { createOpenstackProvider } from "./openstack.js";
 import { openstackCredentialsSchema, openstackSettingsSchema } from "./openstack-settings.js";
 import { ProviderError, type Provider, type ProviderKind } from "./port.js";
 
-export type ProviderDeps = Pick<Deps, "config" | "db" | "secrets" | "log">;
+/** What Deps (src/deps.ts) gives; named here so an adapter never imports the composition root. */
+export interface ProviderDeps {
+  config: Config;
+  db: Db;
+  secrets: Secrets;
+  log: Logger;
+}
 
 export function createProvider(deps: ProviderDeps, kind: ProviderKind | string): Provider {
   if (kind === "local") return createLocalProvider(localProviderOptions(deps));
@@ -18,7 +27,7 @@ export function createProvider(deps: ProviderDeps, kind: ProviderKind | string):
   throw new ProviderError(`There is no provider of kind "${kind}".`, false);
 }
 
-export function localProviderOptions({ config, log }: Pick<Deps, "config" | "log">): LocalProviderOptions {
+export function localProviderOptions({ config, log }: Pick<ProviderDeps, "config" | "log">): LocalProviderOptions {
   return {
     dataDir: config.dataDir,
     nodeEnv: config.NODE_ENV,

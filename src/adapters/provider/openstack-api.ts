@@ -1,7 +1,7 @@
 // Keystone v3 password auth and authenticated calls to the compute endpoint, over fetch with a
 // timeout on every call. The token is reused until shortly before it expires; a 401 from Nova
-// (revoked token) gets one fresh token and one retry. Errors say transient or permanent and
-// never carry the password, user name or token.
+// (revoked token) gets one fresh token and one retry. Errors say transient or permanent (read by
+// the worker's one retry rule, src/jobs/retry.ts) and never carry the password, user name or token.
 import type { Logger } from "../../logger.js";
 import type { OpenstackCredentials, OpenstackSettings } from "./openstack-settings.js";
 import { ProviderError } from "./port.js";
@@ -156,9 +156,20 @@ function apiMessage(body: unknown): string {
   return "";
 }
 
-/** 5xx, 408, 409 (busy with another task) and 429 may pass; any other 4xx will not. */
+/**
+ * Whether a failed call may pass when repeated, by OpenStack's documented codes (Compute API
+ * reference, "Create Server" and "Delete Server" response codes,
+ * https://docs.openstack.org/api-ref/compute/; Identity v3, https://docs.openstack.org/api-ref/identity/v3/):
+ * 5xx (but 501 Not Implemented), 408 and 429 (rate limited) may pass; 400, 401, 403 (also quota
+ * exceeded), 404 and 413 will not. A 409 is both: Nova answers 409 for a request it refuses
+ * (servers.py create(): NetworkAmbiguous "Multiple possible networks found", PortInUse,
+ * InstanceExists, NoUniqueMatch) and for an instance busy with another task
+ * (common.raise_http_conflict_for_instance_invalid_state: "Cannot 'delete' instance … while it is
+ * in task_state deleting"), which passes once the task ends. Only the latter is retried.
+ */
 function httpError(status: number, what: string, message: string): ProviderError {
-  const transient = status >= 500 || status === 408 || status === 409 || status === 429;
+  const busy = status === 409 && /\btask_state\b/.test(message);
+  const transient = (status >= 500 && status !== 501) || status === 408 || status === 429 || busy;
   return new ProviderError(`OpenStack answered ${status} while ${what}${message ? `: ${message}` : "."}`, transient, { status });
 }
 

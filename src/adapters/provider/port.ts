@@ -51,7 +51,8 @@ export interface Provider {
 /**
  * A provider call that did not work. `transient` problems (5xx, timeouts, refused connections)
  * may go away on a retry with backoff; permanent ones (bad credentials, a rejected request) will
- * not, and retrying only hides them. Messages never contain credentials or tokens.
+ * not, and retrying only hides them (the worker reads this in src/jobs/retry.ts). Messages never
+ * contain credentials or tokens.
  */
 export class ProviderError extends AppError {
   constructor(
@@ -62,11 +63,6 @@ export class ProviderError extends AppError {
     super("unavailable", message, { ...details, transient });
     this.name = "ProviderError";
   }
-}
-
-/** True for errors of the provider and SSH adapters that a job may retry with backoff. */
-export function isTransient(err: unknown): boolean {
-  return err instanceof AppError && err.details.transient === true;
 }
 
 /** Local VM names become directory names, so the allowed set is narrow (it is what Ocim generates). */

@@ -61,7 +61,7 @@ export type SshFailure =
 
 const TRANSIENT: ReadonlySet<SshFailure> = new Set(["unreachable", "command_timeout", "connection_lost"]);
 
-/** An SSH problem; `transient` ones may be retried with backoff (see provider/port.ts isTransient). */
+/** An SSH problem; `transient` ones may be retried with backoff (the worker reads this in src/jobs/retry.ts). */
 export class SshError extends AppError {
   public readonly transient: boolean;
 

@@ -2,21 +2,13 @@
 // its command line, so they are allow-lists; the reload command is an admin's shell command by design.
 import type { FieldErrors } from "../../errors.js";
 import { FieldReader, type Input } from "../validation/field-reader.js";
+import type { SshBalancer } from "../../adapters/haproxy/ssh.js";
 
 export const LOAD_BALANCER_KINDS = ["local", "ssh"] as const;
 export const LOAD_BALANCER_FIELDS = ["name", "kind", "host", "sshUser", "sshPort", "configPath", "mapPath", "reloadCommand", "fragmentName"] as const;
 
-export type LoadBalancerData = {
-  name: string;
-  kind: (typeof LOAD_BALANCER_KINDS)[number];
-  host: string;
-  sshUser: string;
-  sshPort: number;
-  configPath: string;
-  mapPath: string;
-  reloadCommand: string;
-  fragmentName: string;
-};
+/** The fields of every kind are those the ssh target uses (a local balancer ignores the SSH ones). */
+export type LoadBalancerData = SshBalancer & { kind: (typeof LOAD_BALANCER_KINDS)[number] };
 
 const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|[0-9A-Fa-f:.]{2,45})$/;
 const UNIX_USER_RE = /^[a-z_][a-z0-9_.-]{0,31}$/;

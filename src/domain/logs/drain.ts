@@ -12,9 +12,10 @@ export interface LogSource {
 export interface DrainOptions {
   /** Offset just after the last complete line already handled (0 for a new file). */
   from: number;
-  /** Called for each run of complete lines with the offset just after the last of them. A caller
-   *  may persist that offset once the lines are durable (after LogWriter.flush). */
-  onLines(lines: string[], endOffset: number): Promise<void> | void;
+  /** Called for each run of complete lines with the offset just after the last of them, and the
+   *  offset just after each line (ends[i] for lines[i]): the log writer stores each line with its
+   *  end, so the stored offset always matches the stored lines whatever the batch boundaries. */
+  onLines(lines: string[], endOffset: number, ends: number[]): Promise<void> | void;
   /** The file is complete (the playbook exited): a last line without newline is handed on too. */
   final?: boolean;
   chunkBytes?: number;
@@ -46,9 +47,10 @@ export async function drainLog(source: LogSource, opts: DrainOptions): Promise<D
   let reads = 0;
   const emit = async (buf: Buffer, end: number) => {
     const lines = splitLines(buf);
+    const ends = lineEnds(buf, offset, end);
     count += lines.length;
     offset = end;
-    await opts.onLines(lines, end);
+    await opts.onLines(lines, end, ends);
   };
   while (reads++ < (opts.maxReads ?? Infinity)) {
     const { bytes } = await source.readFrom(readAt, chunkBytes);
@@ -80,4 +82,12 @@ function splitLines(buf: Buffer): string[] {
   lines.pop();
   for (let i = 0; i < lines.length; i++) if (lines[i]!.endsWith("\r")) lines[i] = lines[i]!.slice(0, -1);
   return lines;
+}
+
+/** The file offset just after each line of buf (which starts at `start`). A newline that drainLog
+ *  added itself (a cut or a final line) is not in the file: that line ends at `end`. */
+function lineEnds(buf: Buffer, start: number, end: number): number[] {
+  const ends: number[] = [];
+  for (let at = buf.indexOf(NEWLINE); at !== -1; at = buf.indexOf(NEWLINE, at + 1)) ends.push(Math.min(start + at + 1, end));
+  return ends;
 }

@@ -1,7 +1,11 @@
-// Turns a stream of lines into stored, numbered LogEntries and live messages (DESIGN §7).
-// Lines are masked, batched (at most BATCH_LINES or MAX_DELAY_MS), written with ONE multi-row
-// insert, and published to Redis only after that insert committed, so a socket never shows a
-// line the database does not have. One batch is in flight at a time: seq order is publish order.
+// The one log writer (STYLE 15): the provisioning job, the tests and bench/log-pipeline.ts all
+// store lines through it. Turns a stream of lines into stored, numbered LogEntries and live
+// messages (DESIGN §7). Lines are masked, batched (at most BATCH_LINES or MAX_DELAY_MS), written
+// with ONE multi-row insert, and published to Redis only after that insert committed, so a socket
+// never shows a line the database does not have. One batch is in flight at a time: seq order is
+// publish order. A line read from the playbook's log file carries its end offset in that file;
+// the batch's insert stores the offset of its last such line in the same statement, so a job that
+// resumes from the stored offset gets every line exactly once, wherever a batch ended.
 import type { Deps } from "../../deps.js";
 import type { LogLevel } from "./live-channels.js";
 import { publishLogLines } from "./publish.js";
@@ -22,8 +26,10 @@ export interface LogWriterOptions {
 
 export interface LogWriter {
   /** Queues a line (several if it holds newlines). Resolves at once while the queue has room,
-   *  else when a batch has been stored: a fast producer that awaits it cannot outrun the database. */
-  write(text: string, level?: LogLevel): Promise<void>;
+   *  else when a batch has been stored: a fast producer that awaits it cannot outrun the database.
+   *  `endOffset`: where the line ends in the file it was read from (the playbook's log): stored
+   *  as the appserver's logOffset together with the line. */
+  write(text: string, level?: LogLevel, endOffset?: number): Promise<void>;
   /** Stores and publishes everything queued; resolves with the last seq stored (0 if none yet).
    *  Once it resolves those lines are durable: the caller may persist its read offset. */
   flush(): Promise<number>;
@@ -40,6 +46,7 @@ const SEQ_CONFLICT_RETRIES = 3;
 interface Queued {
   text: string;
   level: LogLevel;
+  endOffset?: number;
 }
 
 export function createLogWriter(deps: Pick<Deps, "db" | "redis" | "log" | "now">, opts: LogWriterOptions): LogWriter {
@@ -70,11 +77,11 @@ class BatchingLogWriter implements LogWriter {
     this.log = deps.log.child({ appServerId: opts.appServerId, instanceId: opts.instanceId });
   }
 
-  write(text: string, level: LogLevel = "info"): Promise<void> {
+  write(text: string, level: LogLevel = "info", endOffset?: number): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new Error("log writer is closed"));
     if (this.queue.length === 0 && !this.inFlight) this.firstQueuedAt = this.deps.now().getTime();
-    for (const part of text.split("\n")) this.queue.push({ text: prepareLine(part, this.mask), level });
+    for (const part of text.split("\n")) this.queue.push({ text: prepareLine(part, this.mask), level, endOffset });
     this.schedule();
     if (this.queue.length < this.highWater) return Promise.resolve();
     return new Promise((resolve, reject) => this.roomWaiters.push({ resolve, reject }));
@@ -128,14 +135,17 @@ class BatchingLogWriter implements LogWriter {
   }
 
   private async storeBatch(batch: Queued[]): Promise<void> {
+    const logOffset = batch.findLast((l) => l.endOffset !== undefined)?.endOffset;
     for (let attempt = 0; ; attempt++) {
       this.lastSeq ??= await maxLogSeq(this.deps, this.opts.appServerId);
       const first = this.lastSeq + 1;
       try {
-        await insertLogBatch(this.deps, { appServerId: this.opts.appServerId, firstSeq: first, lines: batch });
+        await insertLogBatch(this.deps, { appServerId: this.opts.appServerId, firstSeq: first, lines: batch, logOffset });
       } catch (err) {
-        // Another writer for the same appserver (a worker presumed dead that is not): continue after its lines.
-        if (!isSeqConflict(err) || attempt >= SEQ_CONFLICT_RETRIES) throw err;
+        // Another writer for the same appserver (a worker presumed dead that is not): continue after
+        // its lines. Not for lines of the playbook's file: the other writer may have stored these
+        // very lines; failing makes the job resume from the offset stored with them.
+        if (!isSeqConflict(err) || logOffset !== undefined || attempt >= SEQ_CONFLICT_RETRIES) throw err;
         this.log.warn({ firstSeq: first }, "logs.writer.seq_conflict");
         this.lastSeq = null;
         continue;

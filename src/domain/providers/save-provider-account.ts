@@ -11,7 +11,7 @@ import { diffRecords, recordAuditEvent, type Actor } from "../audit/record-audit
 import { PROVIDER_KINDS } from "../instances/instance-input.js";
 import { FieldReader, type Input } from "../validation/field-reader.js";
 import { rethrowUniqueViolation } from "../validation/unique-violation.js";
-import { describeSchemaIssues } from "../validation/schema-issues.js";
+import { describeSchemaIssues } from "../../schema-issues.js";
 
 export const PROVIDER_ACCOUNT_FIELDS = ["name", "kind", "settings", "credentials"] as const;
 const MASK = "••••••";

@@ -41,7 +41,7 @@ export async function provisionAppServer(deps: Deps, input: { appServerId: numbe
   if (!as) return "gone";
   if (FINAL_STATUSES.includes(as.status)) return as.status;
   const snapshot = as.configSnapshot as unknown as ConfigSnapshot;
-  const log = await createRunLog(deps, as.id, snapshotSecrets(snapshot));
+  const log = createRunLog(deps, as.id, snapshotSecrets(snapshot));
   try {
     const provider = ports.provider(as.providerKind);
     if (as.status === "new") {

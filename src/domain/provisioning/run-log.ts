@@ -1,51 +1,44 @@
-// The log of one provisioning run: Ocim's own lines and the playbook's, in one sequence per
-// appserver. Playbook lines are stored in the same transaction as the byte offset they end at,
-// so a worker that dies at any moment leaves either both or neither: a resumed job re-reads from
-// the stored offset and no line is lost or stored twice (DESIGN §5, §7). A chunk read from the VM
-// (up to 1 MiB) is one multi-row insert, the batching of the log writer.
+// The log of one provisioning run, on the one log writer (src/domain/logs/log-writer.ts): Ocim's
+// own lines ("[ocim] …") and the playbook's share the appserver's seq. Playbook lines go to the
+// writer with their end offset in the VM's log file, and the writer stores each batch with the
+// offset of its last line in one statement, so a worker that dies at any moment leaves both or
+// neither: a resumed job re-reads from the stored offset and no line is lost or stored twice
+// (DESIGN §5, §7; tests/provisioning-resume.test.ts kills a worker with SIGKILL).
 import type { Deps } from "../../deps.js";
-import { insertLogBatch, maxLogSeq } from "../logs/insert-log-batch.js";
+import { createLogWriter } from "../logs/log-writer.js";
 import type { LogLevel } from "../logs/live-channels.js";
-import { publishLogLines } from "../logs/publish.js";
-import { createMasker } from "../secrets/mask-secrets.js";
-import { prepareLine } from "../logs/log-writer.js";
 
 export interface RunLog {
+  /** Ocim's own lines; stored (and published) when the promise resolves, like a status change next to them. */
   info(text: string): Promise<void>;
   warn(text: string): Promise<void>;
   error(text: string): Promise<void>;
-  /** Stores playbook lines and the new byte offset atomically, then publishes them. */
-  appendPlaybook(lines: string[], newOffset: number): Promise<void>;
+  /** Playbook lines with the offset just after each (ends[i] for lines[i]), as drainLog gives them. */
+  appendPlaybook(lines: string[], ends: number[]): Promise<void>;
+  /** Resolves once every line given so far is stored (and its offset with it). */
+  flush(): Promise<void>;
+  /** Flushes; the job calls it before it returns. */
   close(): Promise<void>;
 }
 
-/** Rows per insert: keeps each statement's arrays reasonable for a 1 MiB chunk of short lines. */
-const ROWS_PER_INSERT = 5000;
-
-export async function createRunLog(deps: Pick<Deps, "db" | "redis" | "now">, appServerId: number, secrets: string[]): Promise<RunLog> {
-  const mask = createMasker(secrets);
-  let seq = await maxLogSeq(deps, appServerId);
-
-  async function store(entries: { level: LogLevel; text: string }[], offset?: number): Promise<void> {
-    const lines = entries.map((e) => ({ level: e.level, text: prepareLine(e.text, mask) }));
-    const firstSeq = seq + 1;
-    await deps.db.$transaction(async (tx) => {
-      for (let i = 0; i < lines.length; i += ROWS_PER_INSERT) {
-        await insertLogBatch({ db: tx }, { appServerId, firstSeq: firstSeq + i, lines: lines.slice(i, i + ROWS_PER_INSERT) });
-      }
-      if (offset !== undefined) await tx.appServer.update({ where: { id: appServerId }, data: { logOffset: BigInt(offset) } });
-    });
-    seq += lines.length;
-    const at = deps.now().toISOString();
-    await publishLogLines(deps, appServerId, lines.map((l, i) => ({ seq: firstSeq + i, level: l.level, text: l.text, at })));
-  }
-
-  const line = (level: LogLevel) => (text: string) => store([{ level, text: `[ocim] ${text}` }]);
+export function createRunLog(deps: Pick<Deps, "db" | "redis" | "log" | "now">, appServerId: number, secrets: string[]): RunLog {
+  const writer = createLogWriter(deps, { appServerId, secrets });
+  const line = (level: LogLevel) => async (text: string) => {
+    await writer.write(`[ocim] ${text}`, level);
+    await writer.flush();
+  };
   return {
     info: line("info"),
     warn: line("warn"),
     error: line("error"),
-    appendPlaybook: (lines, newOffset) => store(lines.map((text) => ({ level: "info" as const, text })), newOffset),
-    async close() {},
+    async appendPlaybook(lines, ends) {
+      for (let i = 0; i < lines.length; i++) await writer.write(lines[i]!, "info", ends[i]);
+    },
+    async flush() {
+      await writer.flush();
+    },
+    async close() {
+      await writer.close();
+    },
   };
 }
