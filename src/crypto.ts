@@ -1,14 +1,24 @@
-// Secrets at rest (instance master keys, provider credentials): AES-256-GCM under SECRET_KEY.
+// Secrets at rest (instance master keys, provider credentials): AES-256-GCM under SECRET_KEY;
+// and keys derived from SECRET_KEY for one purpose each (the session cookie's signing key).
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from "node:crypto";
 
 export interface Secrets {
   encrypt(plain: string): string;
   decrypt(sealed: string): string;
+  /** HMAC-SHA256 of `message` under `key` (a key the caller holds, not SECRET_KEY). */
   hmac(key: string, message: string): string;
+  /**
+   * A key for one purpose, derived from SECRET_KEY: installs with different keys get different
+   * ones, and changing SECRET_KEY changes every one (so rotating it ends every session).
+   */
+  derive(purpose: string): string;
 }
 
 export function createSecrets(secretKey: string): Secrets {
   const key = createHash("sha256").update(secretKey).digest();
+  // HMAC keyed by SECRET_KEY itself, over a label no other use of the key shares (domain separation):
+  // knowing one derived key tells nothing about SECRET_KEY, the encryption key or another purpose's key.
+  const derived = (purpose: string) => createHmac("sha256", secretKey).update(`ocim.derive.v1:${purpose}`).digest("base64url");
   return {
     encrypt(plain) {
       const iv = randomBytes(12);
@@ -26,6 +36,7 @@ export function createSecrets(secretKey: string): Secrets {
     hmac(k, message) {
       return createHmac("sha256", k).update(message).digest("hex");
     },
+    derive: derived,
   };
 }
 

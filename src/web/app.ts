@@ -65,7 +65,8 @@ export function createApp(deps: Deps): WebApp {
 
   const sessionMiddleware = session({
     name: "ocim.sid",
-    secret: deps.secrets.hmac("session", "cookie-signing"),
+    // From SECRET_KEY: a cookie signed by another install, or before SECRET_KEY was rotated, is refused.
+    secret: deps.secrets.derive("session-cookie"),
     store: new RedisSessionStore(deps.redis, Math.round(deps.config.SESSION_MAX_AGE_HOURS * 3600)),
     resave: false,
     saveUninitialized: false,
