@@ -72,6 +72,18 @@ export async function waitForPort(child: Child, host: string, port: number, dead
   throw new Error(`${child.name} did not answer on ${host}:${port} within ${deadlineMs} ms`);
 }
 
+/** Starts a server and resolves once it accepts connections on 127.0.0.1:port (else stops it and throws). */
+export async function startListening(name: string, command: string, args: string[], output: (line: string) => void, port: number, deadlineMs: number): Promise<Child> {
+  const child = startChild(name, command, args, output);
+  try {
+    await waitForPort(child, "127.0.0.1", port, deadlineMs);
+  } catch (err) {
+    await child.stop();
+    throw err;
+  }
+  return child;
+}
+
 /** Stops a process left behind by an earlier run that was killed (its pid file names it). */
 export async function stopStale(pidFile: string): Promise<void> {
   if (!existsSync(pidFile)) return;
