@@ -107,7 +107,8 @@ export const COMMANDS: Record<string, Command> = {
       const url = cli.config.REDIS_URL ?? (await runningRedisUrl(cli.config.dataDir));
       if (!url) throw new AppError("unavailable", "No Redis to queue the job in: start Ocim (npm start) on this DATA_DIR, or set REDIS_URL.");
       const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
-      const jobs = createJobs(redis, cli.config.QUEUE_PREFIX);
+      redis.on("error", () => {}); // an unreachable Redis is reported by enqueue (REDIS_DOWN), once
+      const jobs = createJobs(redis, cli.config.QUEUE_PREFIX, cli.config.REDIS_TIMEOUT_MS);
       try {
         const id = await jobs.enqueue(job as PeriodicJob, {}, { jobId: `${job}-manual-${Date.now()}`, attempts: 1 });
         cli.print(`Queued ${job} (job ${id}); a worker runs it now.`);

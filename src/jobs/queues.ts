@@ -3,6 +3,7 @@ import { Queue, QueueEvents, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { JOB_QUEUE, type JobName, type QueueName } from "./names.js";
 import { PAYLOADS, type Payload } from "./payloads.js";
+import { askRedis } from "../redis.js";
 
 export type ActionOutcome = { state: "completed"; message: string } | { state: "failed"; message: string } | { state: "pending" };
 
@@ -15,7 +16,8 @@ export interface Jobs {
   close(): Promise<void>;
 }
 
-export function createJobs(redis: Redis, prefix = "ocim"): Jobs {
+/** @param timeoutMs how long adding a job may wait for Redis before a 503 (REDIS_TIMEOUT_MS). */
+export function createJobs(redis: Redis, prefix = "ocim", timeoutMs = 1500): Jobs {
   const queues = new Map<QueueName, Queue>();
   const events = new Map<QueueName, QueueEvents>();
   const connections: Redis[] = [];
@@ -25,6 +27,9 @@ export function createJobs(redis: Redis, prefix = "ocim"): Jobs {
     if (!e) {
       const connection = redis.duplicate();
       e = new QueueEvents(name, { connection, prefix });
+      // Without a listener BullMQ prints every connection error (console.error); the outage is
+      // logged once by the connection's own watcher (src/redis.ts).
+      e.on("error", () => {});
       // BullMQ leaves a connection it was given open on close(): ours to end (in close()).
       connections.push(connection);
       events.set(name, e);
@@ -36,6 +41,7 @@ export function createJobs(redis: Redis, prefix = "ocim"): Jobs {
     let q = queues.get(name);
     if (!q) {
       q = new Queue(name, { connection: redis, prefix });
+      q.on("error", () => {}); // as for QueueEvents above
       queues.set(name, q);
     }
     return q;
@@ -45,17 +51,17 @@ export function createJobs(redis: Redis, prefix = "ocim"): Jobs {
     queue,
     async enqueue(name, payload, opts = {}) {
       const data = PAYLOADS[name].parse(payload);
-      const job = await queue(JOB_QUEUE[name]).add(name, data, {
+      const job = await askRedis(redis, timeoutMs, () => queue(JOB_QUEUE[name]).add(name, data, {
         removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
         removeOnFail: { age: 30 * 24 * 3600 },
         ...opts,
-      });
+      }));
       return job.id ?? "";
     },
     async run(name, payload, waitMs) {
       const data = PAYLOADS[name].parse(payload);
-      const queueEvents = await eventsOf(JOB_QUEUE[name]);
-      const job = await queue(JOB_QUEUE[name]).add(name, data, { removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 30 * 24 * 3600 } });
+      const queueEvents = await askRedis(redis, timeoutMs, () => eventsOf(JOB_QUEUE[name]));
+      const job = await askRedis(redis, timeoutMs, () => queue(JOB_QUEUE[name]).add(name, data, { removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 30 * 24 * 3600 } }));
       try {
         const result = await job.waitUntilFinished(queueEvents, waitMs);
         return { state: "completed", message: typeof result === "string" ? result : "Done." };
