@@ -38,7 +38,7 @@ export function createDeps(config: Config, conn: Connections, overrides: Partial
     redis,
     jobs: createJobs(redis, config.QUEUE_PREFIX, config.REDIS_TIMEOUT_MS),
     log,
-    secrets: createSecrets(conn.secretKey),
+    secrets: createSecrets(conn.secretKey, config.SECRET_KEY_PREVIOUS ? [config.SECRET_KEY_PREVIOUS] : []),
     github: createGithubRest({ apiUrl: config.GITHUB_API_URL, token: config.GITHUB_TOKEN }),
     now: () => new Date(),
     ...overrides,
