@@ -94,6 +94,16 @@ describe("the embedded PostgreSQL", () => {
     await expectPasswordRequired();
     expect(readFileSync(path.join(dataDir, "postgres", "pg_hba.conf"), "utf8")).not.toMatch(/trust/);
   });
+
+  it("is started again when its server process is killed", async () => {
+    await server!.child.stop();
+    server = await startPostgres(dataDir, () => {}, { firstDelayMs: 100 });
+    const postmaster = Number(readFileSync(path.join(dataDir, "postgres", "postmaster.pid"), "utf8").split("\n")[0]);
+    process.kill(postmaster, "SIGKILL");
+    // Its orphaned backends hold on to shared memory for a moment: the first attempts may fail.
+    expect(await eventually(() => query(server!.url, "SELECT 1 AS one"))).toEqual([{ one: 1 }]);
+    expect(Number(readFileSync(path.join(dataDir, "postgres", "postmaster.pid"), "utf8").split("\n")[0])).not.toBe(postmaster);
+  });
 });
 
 describe("the embedded Redis", () => {
