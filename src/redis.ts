@@ -10,24 +10,27 @@ export const REDIS_DOWN =
 
 /** A client that logs once when Redis goes away and once when it is back, not at every retry. */
 export function createRedis(url: string, log: Logger, options: RedisOptions = {}): Redis {
-  return watchRedis(new Redis(url, options), log);
+  return watchRedis(new Redis(url, options), log, { down: false });
 }
+
+// A client and its duplicates share one outage state: one line per outage, not one per connection.
+const outages = new WeakMap<Redis, { down: boolean }>();
 
 /** The same connection settings on a new client (for subscribers and blocking reads), watched too. */
 export function duplicateRedis(redis: Redis, log: Logger): Redis {
-  return watchRedis(redis.duplicate(), log);
+  return watchRedis(redis.duplicate(), log, outages.get(redis) ?? { down: false });
 }
 
-function watchRedis(redis: Redis, log: Logger): Redis {
-  let down = false;
+function watchRedis(redis: Redis, log: Logger, outage: { down: boolean }): Redis {
+  outages.set(redis, outage);
   redis.on("error", (err: Error) => {
-    if (down) return;
-    down = true;
+    if (outage.down) return;
+    outage.down = true;
     log.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, "redis.unreachable");
   });
   redis.on("ready", () => {
-    if (!down) return;
-    down = false;
+    if (!outage.down) return;
+    outage.down = false;
     log.info("redis.reconnected");
   });
   return redis;
