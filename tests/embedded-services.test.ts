@@ -9,6 +9,8 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runningPostgresUrl, startPostgres, type EmbeddedPostgres } from "../src/embedded/postgres.js";
 import { runningRedisUrl, startRedis, type EmbeddedRedis } from "../src/embedded/redis.js";
+import { startChild } from "../src/embedded/processes.js";
+import { supervise } from "../src/embedded/supervise.js";
 
 const modeOf = (file: string) => (statSync(file).mode & 0o777).toString(8);
 
@@ -140,5 +142,22 @@ describe("the embedded Redis", () => {
     // The new server may answer a moment before its supervisor has seen it answer.
     await eventually(async () => expect(server.child.process.pid).not.toBe(killed.pid));
     expect(await ping(server.url)).toBe("+PONG");
+  });
+});
+
+describe("the supervisor", () => {
+  it("waits twice as long before each restart of a process that keeps dying, and says so", async () => {
+    const said: { event: string; restartInMs?: number; code?: number }[] = [];
+    let starts = 0;
+    const child = await supervise("crasher", async () => (starts++, startChild("crasher", "sh", ["-c", "exit 3"], () => {})), {
+      firstDelayMs: 5,
+      log: { warn: ((fields: { restartInMs?: number; code?: number }, event: string) => void said.push({ event, ...fields })) as never },
+    });
+    await eventually(async () => expect(said.filter((s) => s.event === "embedded.crasher.exited").length).toBeGreaterThanOrEqual(4));
+    await child.stop();
+    const exits = said.filter((s) => s.event === "embedded.crasher.exited");
+    expect(exits.slice(0, 4).map((s) => [s.restartInMs, s.code])).toEqual([[5, 3], [10, 3], [20, 3], [40, 3]]);
+    expect(said.filter((s) => s.event === "embedded.crasher.restarted").length).toBeGreaterThanOrEqual(3);
+    expect(starts).toBeGreaterThanOrEqual(4);
   });
 });
