@@ -59,7 +59,9 @@ export async function askRedis<T>(redis: Redis, timeoutMs: number, work: () => P
   if (redisAway(redis)) throw new AppError("unavailable", REDIS_DOWN);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new AppError("unavailable", REDIS_DOWN)), timeoutMs);
+    // setImmediate: after an event loop stall, a reply that arrived meanwhile is read (poll phase)
+    // before this refuses; only a Redis that really did not answer in time is reported as away.
+    timer = setTimeout(() => setImmediate(() => reject(new AppError("unavailable", REDIS_DOWN))), timeoutMs);
   });
   try {
     return await Promise.race([work(), deadline]);

@@ -141,7 +141,12 @@ export async function startPostgres(dataRoot: string, log: (line: string) => voi
     await stopStale(pidFile); // a server whose runuser parent was killed still holds the port
     return startListening("postgres", cmd, args, log, port, 30_000);
   }, options);
-  await ensureDatabaseWhenReady(urlFor(port, password.value, "postgres"), "ocim", 30_000);
+  try {
+    await ensureDatabaseWhenReady(urlFor(port, password.value, "postgres"), "ocim", 30_000);
+  } catch (err) {
+    await child.stop(); // the caller never gets it to stop
+    throw err;
+  }
   recordServer(recordFile(dataRoot), port);
   return { url: urlFor(port, password.value), child };
 }

@@ -60,7 +60,8 @@ export function createJobs(redis: Redis, prefix = "ocim", timeoutMs = 1500): Job
     },
     async run(name, payload, waitMs) {
       const data = PAYLOADS[name].parse(payload);
-      const queueEvents = await askRedis(redis, timeoutMs, () => eventsOf(JOB_QUEUE[name]));
+      // Once per queue and process, a new connection and BullMQ's setup: more room than a command.
+      const queueEvents = await askRedis(redis, Math.max(timeoutMs, 10_000), () => eventsOf(JOB_QUEUE[name]));
       const job = await askRedis(redis, timeoutMs, () => queue(JOB_QUEUE[name]).add(name, data, { removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 30 * 24 * 3600 } }));
       try {
         const result = await job.waitUntilFinished(queueEvents, waitMs);
