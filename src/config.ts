@@ -22,7 +22,11 @@ const schema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgresql:// URL").optional(),
   DATABASE_PREPARED_STATEMENTS: z.coerce.number().int().min(0).max(1000).default(100),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "a redis:// URL").optional(),
+  // A request (a page's session, an enqueue) waits this long for Redis, then answers 503.
+  REDIS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(1500),
   SECRET_KEY: z.string().min(32, "at least 32 characters").optional(),
+  // The key SECRET_KEY replaced: still decrypts, until `ocim reseal-secrets` has re-encrypted.
+  SECRET_KEY_PREVIOUS: z.string().min(32, "at least 32 characters").optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   GITHUB_CLIENT_ID: z.string().optional(),
   GITHUB_CLIENT_SECRET: z.string().optional(),

@@ -16,6 +16,9 @@ export function createDb(url: string, max = 10, preparedPerConnection = 100): Db
   // Prisma's queries bring their own type parsers; these are for queryRows() below.
   const pool = new pg.Pool({ connectionString: url, max, types: { getTypeParser: typeParser } });
   if (preparedPerConnection > 0) pool.on("connect", (client) => namePreparedStatements(client, preparedPerConnection));
+  // An idle connection the server closed (a restart, an outage): pg drops it from the pool and the
+  // next query reports the outage (isDatabaseUnreachable). Unheard, the event would end the process.
+  pool.on("error", () => {});
   // The pool is ours: $disconnect() ends it.
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   pools.set(db, pool);
@@ -90,6 +93,26 @@ export function separateConnection(db: Db): pg.Client {
   const pool = pools.get(db);
   if (!pool) throw new Error("separateConnection needs a client made by createDb.");
   return new pg.Client({ connectionString: pool.options.connectionString });
+}
+
+export const DATABASE_DOWN =
+  "The database is not reachable, so Ocim cannot show or change anything right now. Nothing was changed; try again in a moment, and tell an admin if it persists.";
+
+// What PostgreSQL's absence looks like: Prisma's own codes (P1001 can't reach, P1002 timed out,
+// P1017 server closed the connection), the socket's, and PostgreSQL's while it shuts down or starts
+// (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now, 08xxx connection failures).
+const UNREACHABLE = /^(P1001|P1002|P1017|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|57P0[123]|08\d{3})$/;
+// pg's own words when the server goes away mid-query (it sets no code then).
+const UNREACHABLE_TEXT = /^Connection terminated|server closed the connection unexpectedly|terminating connection due to administrator command/;
+
+/** True when `err` (from Prisma, adapter-pg or pg) says the database cannot be reached right now. */
+export function isDatabaseUnreachable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown; message?: unknown; originalCode?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    for (const code of [e.code, e.originalCode]) if (typeof code === "string" && UNREACHABLE.test(code)) return true;
+    if (typeof e.message === "string" && UNREACHABLE_TEXT.test(e.message)) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
 }
 
 /** `text` with LIKE's wildcards escaped (backslash is PostgreSQL's default escape). */

@@ -1,6 +1,6 @@
 // Composition root: builds the real adapters from settings. Tests build Deps the same way,
 // pointing the URLs at real PostgreSQL/Redis and at in-test HTTP servers for GitHub.
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Config } from "./config.js";
 import { createSecrets, type Secrets } from "./crypto.js";
 import { createDb, type Db } from "./db.js";
@@ -8,6 +8,7 @@ import { createGithubRest } from "./adapters/github/rest.js";
 import type { GithubApi } from "./adapters/github/port.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createJobs, type Jobs } from "./jobs/queues.js";
+import { createRedis } from "./redis.js";
 
 export interface Deps {
   config: Config;
@@ -27,14 +28,17 @@ export interface Connections {
 }
 
 export function createDeps(config: Config, conn: Connections, overrides: Partial<Deps> = {}): Deps {
-  const redis = overrides.redis ?? new Redis(conn.redisUrl, { maxRetriesPerRequest: null });
+  const log = overrides.log ?? createLogger(config.LOG_LEVEL);
+  // maxRetriesPerRequest null: BullMQ's workers wait out an outage on this connection; requests
+  // do not (askRedis in src/redis.ts).
+  const redis = overrides.redis ?? createRedis(conn.redisUrl, log, { maxRetriesPerRequest: null });
   return {
     config,
     db: createDb(conn.databaseUrl, 10, config.DATABASE_PREPARED_STATEMENTS),
     redis,
-    jobs: createJobs(redis, config.QUEUE_PREFIX),
-    log: createLogger(config.LOG_LEVEL),
-    secrets: createSecrets(conn.secretKey),
+    jobs: createJobs(redis, config.QUEUE_PREFIX, config.REDIS_TIMEOUT_MS),
+    log,
+    secrets: createSecrets(conn.secretKey, config.SECRET_KEY_PREVIOUS ? [config.SECRET_KEY_PREVIOUS] : []),
     github: createGithubRest({ apiUrl: config.GITHUB_API_URL, token: config.GITHUB_TOKEN }),
     now: () => new Date(),
     ...overrides,

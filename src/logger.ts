@@ -9,7 +9,11 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
     level,
     base: bindings,
     redact: {
-      paths: ["password", "*.password", "token", "*.token", "secret", "*.secret", "authorization", "*.authorization", "req.headers.cookie"],
+      // The URLs of PostgreSQL and Redis carry their passwords (the embedded servers' included).
+      paths: [
+        "password", "*.password", "token", "*.token", "secret", "*.secret", "authorization", "*.authorization", "req.headers.cookie",
+        "databaseUrl", "*.databaseUrl", "redisUrl", "*.redisUrl", "DATABASE_URL", "*.DATABASE_URL", "REDIS_URL", "*.REDIS_URL",
+      ],
       censor: "[masked]",
     },
   }, destination);

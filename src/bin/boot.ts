@@ -1,17 +1,18 @@
 // Resolves where PostgreSQL and Redis are: the given URLs, or real servers started under DATA_DIR
 // (the single-node default), plus the secret key. Also applies migrations.
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { Config } from "../config.js";
 import type { Connections } from "../deps.js";
-import { randomToken } from "../crypto.js";
 import type { Logger } from "../logger.js";
 import { runningPostgresUrl, startPostgres } from "../embedded/postgres.js";
 import { runningRedisUrl, startRedis } from "../embedded/redis.js";
 import type { Child } from "../embedded/processes.js";
+import type { SuperviseOptions } from "../embedded/supervise.js";
+import { readOrCreateSecret } from "../embedded/secret-file.js";
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -32,7 +33,7 @@ async function bootServer(
   log: Logger,
   configured: string | undefined,
   running: (dataRoot: string) => Promise<string | null>,
-  start: (dataRoot: string, output: (line: string) => void) => Promise<{ url: string; child: Child }>,
+  start: (dataRoot: string, output: (line: string) => void, options: SuperviseOptions) => Promise<{ url: string; child: Child }>,
 ): Promise<Server> {
   if (configured) return { url: configured, child: null };
   mkdirSync(config.dataDir, { recursive: true });
@@ -42,7 +43,8 @@ async function bootServer(
     log.info({ dataDir }, `embedded.${name}.attached`);
     return { url, child: null };
   }
-  const started = await start(config.dataDir, (line) => log.debug({ line }, `${name}.output`));
+  // Restarted if it dies, and the log says so (embedded.<name>.exited, .restarted).
+  const started = await start(config.dataDir, (line) => log.debug({ line }, `${name}.output`), { log });
   log.info({ dataDir }, `embedded.${name}.started`);
   return started;
 }
@@ -69,9 +71,7 @@ export async function bootConnections(config: Config, log: Logger): Promise<Boot
 /** SECRET_KEY, or (outside production) one generated once and kept under DATA_DIR. */
 export function secretKey(config: Config): string {
   if (config.SECRET_KEY) return config.SECRET_KEY;
-  const file = path.join(config.dataDir, "secret_key");
-  if (!existsSync(file)) writeFileSync(file, randomToken(48), { mode: 0o600 });
-  return readFileSync(file, "utf8").trim();
+  return readOrCreateSecret(path.join(config.dataDir, "secret_key"), 48).value;
 }
 
 export async function stopChildren(children: Child[]): Promise<void> {

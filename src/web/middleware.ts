@@ -1,11 +1,14 @@
 // Cross-cutting request handling: CSRF, login and role checks, errors and 404s.
 import { timingSafeEqual } from "node:crypto";
-import type { NextFunction, Request, Response } from "express";
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { Redis } from "ioredis";
 import { AppError, ERROR_STATUS } from "../errors.js";
 import { randomToken } from "../crypto.js";
 import type { Logger } from "../logger.js";
 import type { SessionUser } from "../domain/auth/login-github-user.js";
 import { renderPage, wantsJson } from "./render.js";
+import { REDIS_DOWN, redisAway } from "../redis.js";
+import { DATABASE_DOWN, isDatabaseUnreachable } from "../db.js";
 
 declare module "express-session" {
   interface SessionData {
@@ -40,6 +43,14 @@ export function csrf(req: Request, res: Response, next: NextFunction): void {
       : "This form was out of date (missing or wrong security token). Reload the page and try again; nothing was changed."));
   }
   next();
+}
+
+/**
+ * A 503 at once, saying so, while Redis is known to be away: the session, the job queues and the
+ * live events all live there. (A Redis that does not answer is caught by askRedis's deadline.)
+ */
+export function refuseWhileRedisAway(redis: Redis): RequestHandler {
+  return (_req, _res, next) => next(redisAway(redis) ? new AppError("unavailable", REDIS_DOWN) : undefined);
 }
 
 export function flash(req: Request, kind: "ok" | "error", text: string): void {
@@ -100,6 +111,7 @@ function pageLocalDefaults(req: Request, res: Response): void {
 
 function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  if (isDatabaseUnreachable(err)) return new AppError("unavailable", DATABASE_DOWN);
   const e = err as { status?: number; type?: string; message?: string };
   // body-parser and friends signal client errors with a status; keep their message generic.
   if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) {

@@ -15,6 +15,7 @@ import { loadSessionUser } from "../domain/auth/session-user.js";
 import { maySeeInstance } from "../domain/auth/may-see.js";
 import { getViewableAppServer, type ViewableAppServer } from "../domain/logs/get-viewable-appserver.js";
 import { readLog } from "../domain/logs/read-log.js";
+import { duplicateRedis } from "../redis.js";
 import {
   appServerRoom, instanceRoom, LIVE_PATTERN, parseLiveChannel, type AppServerStatusMessage,
 } from "../domain/logs/live-channels.js";
@@ -51,7 +52,7 @@ const watchInput = z.object({ instanceId: z.number().int().positive().max(2_147_
 export async function attachSocket(
   httpServer: http.Server, deps: Deps, sessionMiddleware: RequestHandler, options: LiveSocketOptions = {},
 ): Promise<LiveSocketServer> {
-  const relay = deps.redis.duplicate();
+  const relay = duplicateRedis(deps.redis, deps.log);
   const io = new Server(httpServer, {
     // Browsers do not apply CORS to WebSockets: refuse pages of other origins riding on the cookie.
     allowRequest: (req, cb) => cb(null, sameOrigin(req, deps.config.PUBLIC_URL)),

@@ -11,9 +11,11 @@ export class Agent {
   private readonly cookies = new Map<string, string>();
   constructor(readonly base: string) {}
 
-  async request(method: string, path: string, opts: { form?: Record<string, string | string[]>; json?: unknown; headers?: Record<string, string>; follow?: boolean } = {}): Promise<Reply> {
+  /** `timeoutMs`: the request fails (AbortError) when no reply has come by then. */
+  async request(method: string, path: string, opts: { form?: Record<string, string | string[]>; json?: unknown; headers?: Record<string, string>; follow?: boolean; timeoutMs?: number } = {}): Promise<Reply> {
     let url = new URL(path, this.base).toString();
-    let init: RequestInit = { method, redirect: "manual", headers: { ...opts.headers } };
+    const signal = opts.timeoutMs === undefined ? undefined : AbortSignal.timeout(opts.timeoutMs);
+    let init: RequestInit = { method, redirect: "manual", headers: { ...opts.headers }, signal };
     if (opts.form) {
       const params = new URLSearchParams();
       for (const [k, v] of Object.entries(opts.form)) for (const one of Array.isArray(v) ? v : [v]) params.append(k, one);
@@ -32,7 +34,7 @@ export class Agent {
       const location = res.headers.get("location");
       if (opts.follow !== false && location && res.status >= 300 && res.status < 400) {
         url = new URL(location, url).toString();
-        init = { method: "GET", redirect: "manual" };
+        init = { method: "GET", redirect: "manual", signal };
         continue;
       }
       const text = await res.text();

@@ -28,7 +28,7 @@ export async function createTestDeps(env: Record<string, string | undefined> = {
   const name = `ocim_t_${randomBytes(6).toString("hex")}`;
   await ensureDatabase(adminUrl, name, "ocim_template");
   const databaseUrl = adminUrl.replace(/\/postgres$/, `/${name}`);
-  const redisUrl = inject("redisUrl");
+  const redisUrl = env.REDIS_URL ?? inject("redisUrl"); // a test may bring a Redis of its own (to stop it)
   const config = testConfig({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: `ocimtest-${name}`, ...env });
   const deps = createDeps(config, { databaseUrl, redisUrl, secretKey: TEST_SECRET_KEY }, overrides);
   return {

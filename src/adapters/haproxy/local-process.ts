@@ -9,6 +9,7 @@ import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, sta
 import net from "node:net";
 import { AppError } from "../../errors.js";
 import { trimOutput } from "./check-config.js";
+import { stopProcesses } from "../../embedded/processes.js";
 
 export interface LocalRuntimePaths {
   config: string;
@@ -128,10 +129,7 @@ async function reload(master: number, paths: LocalRuntimePaths, timeoutMs: numbe
 export async function stopLocalHaproxy(paths: LocalRuntimePaths, signal: "SIGTERM" | "SIGUSR1" = "SIGTERM", timeoutMs = 10_000): Promise<void> {
   const master = runningMaster(paths);
   if (master === null) return;
-  process.kill(master, signal);
-  const until = Date.now() + timeoutMs;
-  while (runningMaster(paths) !== null && Date.now() < until) await sleep(POLL_MS);
-  if (runningMaster(paths) !== null) process.kill(master, "SIGKILL");
+  await stopProcesses([master], { signal, deadlineMs: timeoutMs, stillOurs: () => runningMaster(paths) === master });
 }
 
 function logSince(paths: LocalRuntimePaths, offset: number): string {

@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, closeSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
-import { pidAlive } from "./file-lock.js";
+import { stopProcesses } from "../../embedded/processes.js";
 import type { VmPaths, VmRecord } from "./local-vm.js";
 import { ProviderError } from "./port.js";
 import { portAnswers } from "./tcp.js";
@@ -65,14 +65,14 @@ export async function startSshd(sshd: string, paths: VmPaths, record: VmRecord):
 export async function stopSshd(paths: VmPaths): Promise<void> {
   const pid = await sshdPid(paths);
   if (pid === null) return;
-  await stopAll([pid], async (p) => (await sshdPid(paths)) === p);
+  await stopProcesses([pid], { deadlineMs: STOP_DEADLINE_MS, stillOurs: async (p) => (await sshdPid(paths)) === p });
 }
 
 /** Stops every process a session of this VM left running (a detached playbook, the demo server…). */
 export async function stopVmProcesses(vmId: string): Promise<void> {
   const marker = `OCIM_LOCAL_VM=${vmId}\0`;
   const pids = await markedPids(marker);
-  if (pids.length) await stopAll(pids, async (pid) => (await environ(pid)).includes(marker));
+  if (pids.length) await stopProcesses(pids, { deadlineMs: STOP_DEADLINE_MS, stillOurs: async (pid) => (await environ(pid)).includes(marker) });
 }
 
 async function markedPids(marker: string): Promise<number[]> {
@@ -89,23 +89,4 @@ async function markedPids(marker: string): Promise<number[]> {
 
 function environ(pid: number): Promise<string> {
   return readFile(`/proc/${pid}/environ`, "latin1").catch(() => "");
-}
-
-/** SIGTERM, then SIGKILL for those still there after the deadline. stillOurs guards against pid reuse. */
-async function stopAll(pids: number[], stillOurs: (pid: number) => Promise<boolean>): Promise<void> {
-  const signal = (pid: number, sig: NodeJS.Signals) => {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // Already gone.
-    }
-  };
-  for (const pid of pids) signal(pid, "SIGTERM");
-  const until = Date.now() + STOP_DEADLINE_MS;
-  let left = pids;
-  while (left.length && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 50));
-    left = (await Promise.all(left.map(async (p) => (pidAlive(p) && (await stillOurs(p)) ? p : null)))).filter((p): p is number => p !== null);
-  }
-  for (const pid of left) signal(pid, "SIGKILL");
 }

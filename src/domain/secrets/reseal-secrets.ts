@@ -1,0 +1,39 @@
+// After SECRET_KEY changed (the old one in SECRET_KEY_PREVIOUS): re-encrypts what is sealed at rest
+// (instance master keys, provider credentials) under the current key, so that the old one can go.
+// The plain values stay the same: instances keep their basic auth, providers their credentials.
+import type { Deps } from "../../deps.js";
+
+export interface ResealOutcome {
+  instances: number;
+  providerAccounts: number;
+  /** "instance 12", "provider account 3": sealed under a key Ocim no longer has; left as they are. */
+  unreadable: string[];
+}
+
+export async function resealSecrets(deps: Pick<Deps, "db" | "secrets">): Promise<ResealOutcome> {
+  const outcome: ResealOutcome = { instances: 0, providerAccounts: 0, unreadable: [] };
+  const reseal = (sealed: string, what: string): string | null => {
+    try {
+      return deps.secrets.encrypt(deps.secrets.decrypt(sealed));
+    } catch {
+      outcome.unreadable.push(what);
+      return null;
+    }
+  };
+  await deps.db.$transaction(async (tx) => {
+    for (const row of await tx.instance.findMany({ select: { id: true, secretKeyEncrypted: true }, orderBy: { id: "asc" } })) {
+      const sealed = reseal(row.secretKeyEncrypted, `instance ${row.id}`);
+      if (sealed === null) continue;
+      await tx.instance.update({ where: { id: row.id }, data: { secretKeyEncrypted: sealed } });
+      outcome.instances += 1;
+    }
+    const accounts = await tx.providerAccount.findMany({ where: { credentialsEncrypted: { not: "" } }, select: { id: true, credentialsEncrypted: true }, orderBy: { id: "asc" } });
+    for (const row of accounts) {
+      const sealed = reseal(row.credentialsEncrypted, `provider account ${row.id}`);
+      if (sealed === null) continue;
+      await tx.providerAccount.update({ where: { id: row.id }, data: { credentialsEncrypted: sealed } });
+      outcome.providerAccounts += 1;
+    }
+  }, { timeout: 120_000 });
+  return outcome;
+}

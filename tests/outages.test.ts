@@ -1,0 +1,117 @@
+// While Redis or PostgreSQL is away, pages and the API answer 503 saying which one (issue 10,
+// findings 5 and 6), within the 2 s a person waits: each request below is abandoned after 2 s.
+// Each part runs on a server of its own, started here and stopped by the test, so that the shared
+// ones stay up for the other test files.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { inject } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createApp } from "../src/web/app.js";
+import { createDeps, closeDeps, type Deps } from "../src/deps.js";
+import { createApiToken } from "../src/domain/auth/api-tokens.js";
+import { createLoginLink } from "../src/domain/auth/login-links.js";
+import { migrate } from "../src/bin/boot.js";
+import { startPostgres, type EmbeddedPostgres } from "../src/embedded/postgres.js";
+import { startRedis, type EmbeddedRedis } from "../src/embedded/redis.js";
+import { startTestApp, type TestApp } from "./helpers/app.js";
+import { Agent, visibleText } from "./helpers/browserless.js";
+import { testConfig, TEST_SECRET_KEY } from "./helpers/deps.js";
+import { makeInstance } from "./helpers/factories.js";
+
+const PERSON_WAITS_MS = 2000;
+
+describe("with Redis down", () => {
+  let dataDir: string;
+  let redis: EmbeddedRedis;
+  let t: TestApp;
+  let admin: Agent;
+  let bearer: Record<string, string>;
+  let instanceId: number;
+  const consoleError = vi.spyOn(console, "error");
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), "ocim-redis-down-"));
+    redis = await startRedis(dataDir, () => {});
+    t = await startTestApp({ REDIS_URL: redis.url, REDIS_TIMEOUT_MS: "1000" });
+    admin = await t.loginAsLocalAdmin();
+    await t.loginAs("robot");
+    bearer = { authorization: `Bearer ${(await createApiToken(t.deps, { githubLogin: "robot", actor: { id: null, login: "test" } })).token}` };
+    instanceId = (await makeInstance(t.deps, { name: "Alpha", internalLmsDomain: "alpha.example.test" })).id;
+    expect((await admin.get("/")).status).toBe(200);
+    await redis.child.stop();
+  });
+  afterAll(async () => {
+    consoleError.mockRestore();
+    await t.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("answers a page with a 503 that says Redis is not reachable", async () => {
+    for (const page of ["/", `/instances/${instanceId}`, "/login"]) {
+      const res = await admin.get(page, { timeoutMs: PERSON_WAITS_MS });
+      expect(res.status, page).toBe(503);
+      expect(visibleText(res.text), page).toContain("Redis is not reachable");
+    }
+  });
+
+  it("answers the API with a JSON 503 that says so", async () => {
+    for (const [method, url] of [["GET", "/api/v1/instances"], ["POST", `/api/v1/instances/${instanceId}/appservers`]] as const) {
+      const res = await t.agent().request(method, url, { headers: bearer, json: method === "POST" ? {} : undefined, timeoutMs: PERSON_WAITS_MS });
+      expect(res.status, url).toBe(503);
+      expect(res.json(), url).toMatchObject({ error: { code: "unavailable", message: expect.stringContaining("Redis is not reachable") } });
+    }
+  });
+
+  it("leaves no 'unhandled error event' lines from the Redis clients", () => {
+    const printed = consoleError.mock.calls.map((args) => args.map(String).join(" "));
+    expect(printed.filter((line) => /ioredis|Unhandled error|ECONNREFUSED/.test(line))).toEqual([]);
+  });
+});
+
+describe("with PostgreSQL down", () => {
+  let dataDir: string;
+  let postgres: EmbeddedPostgres;
+  let deps: Deps;
+  let server: http.Server;
+  let admin: Agent;
+  let bearer: Record<string, string>;
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), "ocim-pg-down-"));
+    chmodSync(dataDir, 0o755); // the postgres user must reach its data directory below it
+    postgres = await startPostgres(dataDir, () => {});
+    await migrate(postgres.url);
+    const redisUrl = inject("redisUrl");
+    deps = createDeps(testConfig({ DATABASE_URL: postgres.url, REDIS_URL: redisUrl, QUEUE_PREFIX: "ocimtest-pg-down" }), {
+      databaseUrl: postgres.url, redisUrl, secretKey: TEST_SECRET_KEY,
+    });
+    server = http.createServer(createApp(deps).app);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    admin = new Agent(url);
+    await admin.get(`/login/${await createLoginLink(deps)}`);
+    const robot = await deps.db.user.create({ data: { githubLogin: "robot" } });
+    bearer = { authorization: `Bearer ${(await createApiToken(deps, { githubLogin: robot.githubLogin, actor: { id: null, login: "test" } })).token}` };
+    expect((await admin.get("/")).status).toBe(200);
+    await postgres.child.stop();
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    await closeDeps(deps);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("answers a page with a 503 that says the database is not reachable", async () => {
+    const res = await admin.get("/", { timeoutMs: PERSON_WAITS_MS });
+    expect(res.status).toBe(503);
+    expect(visibleText(res.text)).toContain("The database is not reachable");
+  });
+
+  it("answers the API with a JSON 503 that says so", async () => {
+    const res = await admin.get("/api/v1/instances", { headers: bearer, timeoutMs: PERSON_WAITS_MS });
+    expect(res.status).toBe(503);
+    expect(res.json()).toMatchObject({ error: { code: "unavailable", message: expect.stringContaining("The database is not reachable") } });
+  });
+});
