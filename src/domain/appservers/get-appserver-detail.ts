@@ -8,7 +8,8 @@ import { basicAuthFor } from "../instances/secret.js";
 import { createMasker, MASK, maskTree } from "../secrets/mask-secrets.js";
 import { snapshotSecrets } from "../secrets/instance-secrets.js";
 import { describeSteps, stepHeadline, stoppedAt, type StepView } from "../provisioning/steps.js";
-import type { ConfigSnapshot } from "./launch-appserver.js";
+import { readSnapshot, type ConfigSnapshot } from "./config-snapshot.js";
+import { AppError } from "../../errors.js";
 import { httpPortOf } from "./health-gate.js";
 
 const FINAL = new Set(["running", "failed", "error", "terminated"]);
@@ -44,7 +45,16 @@ export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "no
       steps: { select: { name: true, position: true, startedAt: true, endedAt: true, outcome: true } },
     },
   });
-  const snapshot = a.configSnapshot as unknown as ConfigSnapshot;
+  // A snapshot that cannot be read is said on the page; the rest of the page (status, log, the
+  // actions) still works, so the appserver can be terminated.
+  let snapshot: ConfigSnapshot | null = null;
+  let snapshotError: string | null = null;
+  try {
+    snapshot = readSnapshot(a.configSnapshot, a.name);
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    snapshotError = err.message;
+  }
   const reveal = maySeeSecrets(input.user);
   const now = deps.now();
   const until = FINAL.has(a.status) ? a.statusChangedAt : now;
@@ -58,11 +68,12 @@ export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "no
     step: stepOf(a, steps),
     steps,
     elapsedMs: until.getTime() - a.createdAt.getTime(),
-    link: a.status === "terminated" ? null : authenticatedLink(deps.secrets, a.instance, a.publicIp, httpPortOf(snapshot), reveal),
+    link: a.status === "terminated" || !snapshot ? null : authenticatedLink(deps.secrets, a.instance, a.publicIp, httpPortOf(snapshot), reveal),
     linkHasPassword: reveal,
     settings: snapshot?.instance ?? {},
     playbook: snapshot?.playbook ?? null,
     variablesYaml: snapshot?.variables ? toYaml(maskTree(snapshot.variables, createMasker(snapshotSecrets(snapshot)))) : "",
     launchedAt: snapshot?.launchedAt ?? null,
+    snapshotError,
   };
 }

@@ -4,7 +4,7 @@
 // (wait-vm), → running | failed (finish). A failed VM is kept for debugging; a VM that never came
 // up is deleted.
 import type { Deps } from "../../deps.js";
-import type { ConfigSnapshot } from "../appservers/launch-appserver.js";
+import { readSnapshot } from "../appservers/config-snapshot.js";
 import { FINAL_STATUSES } from "../appservers/lifecycle.js";
 import { AppError } from "../../errors.js";
 import { snapshotSecrets } from "../secrets/instance-secrets.js";
@@ -27,7 +27,7 @@ export async function provisionAppServer(deps: Deps, input: { appServerId: numbe
   const as = await deps.db.appServer.findUnique({ where: { id } });
   if (!as) return "gone";
   if (FINAL_STATUSES.includes(as.status)) return as.status;
-  const snapshot = as.configSnapshot as unknown as ConfigSnapshot;
+  const snapshot = readSnapshot(as.configSnapshot, as.name);
   const log = createRunLog(deps, id, snapshotSecrets(snapshot));
   const provider = ports.provider(as.providerKind);
   let vm: Vm | null = null;

@@ -9,7 +9,7 @@
 // A step that commits a transition ends in that transition's transaction (`completesStep`); the
 // others end in their own once their work is done. A step returns a status to stop the job there.
 import type { Deps } from "../../deps.js";
-import type { ConfigSnapshot } from "../appservers/launch-appserver.js";
+import type { ConfigSnapshot } from "../appservers/config-snapshot.js";
 import { moveAppServerNow, type TransitionInput, type TransitionName } from "../appservers/lifecycle.js";
 import { AppError } from "../../errors.js";
 import { shellQuote } from "../../adapters/ssh/quote.js";
