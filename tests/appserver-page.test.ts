@@ -15,9 +15,11 @@ describe("the appserver page", () => {
   let instance: Awaited<ReturnType<typeof makeInstance>>;
   let password: string;
   let user: string;
+  // The page computes "so far" from deps.now: a test that reads durations fixes the clock.
+  let clock: Date | null = null;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({}, { now: () => clock ?? new Date() });
     admin = await t.loginAs("ann", { admin: true });
     operator = await t.loginAs("otis");
     instance = await makeInstance(t.deps, { extraAnsibleVars: "EDXAPP_LMS_NGINX_PORT: 8000\nEDXAPP_EMAIL_HOST_PASSWORD: mail-secret-123\n" });
@@ -66,6 +68,38 @@ describe("the appserver page", () => {
     const again = await operator.submit(`/appservers/${as.id}/cancel`, {}, `/appservers/${as.id}`);
     expect(again.status).toBe(409);
     expect(visibleText(again.text)).toContain("there is nothing to cancel");
+  });
+
+  it("shows step N of M and each step's duration, the current one so far, and where a cancelled one stopped", async () => {
+    const t0 = Date.parse("2026-12-01T10:00:00Z");
+    const at = (s: number) => new Date(t0 + s * 1000);
+    const as = await launched({ status: "configuring", vmStatus: "ready" });
+    await t.deps.db.appServerStep.createMany({
+      data: [
+        { appServerId: as.id, name: "create-vm", position: 1, startedAt: at(0), endedAt: at(4), outcome: "done" },
+        { appServerId: as.id, name: "wait-vm", position: 2, startedAt: at(4), endedAt: at(76), outcome: "done" },
+        { appServerId: as.id, name: "upload-vars", position: 3, startedAt: at(76), endedAt: at(77), outcome: "done" },
+        { appServerId: as.id, name: "clone", position: 4, startedAt: at(77), endedAt: at(89), outcome: "done" },
+        { appServerId: as.id, name: "start-playbook", position: 5, startedAt: at(89), endedAt: at(90), outcome: "done" },
+        { appServerId: as.id, name: "tail", position: 6, startedAt: at(90) },
+      ],
+    });
+    clock = at(90 + 185);
+    try {
+      const page = visibleText((await operator.get(`/appservers/${as.id}`)).text);
+      expect(page).toContain("Step Step 6 of 7: Run the playbook (its log, live)");
+      expect(page).toContain("Create the VM · 4 s");
+      expect(page).toContain("Wait for the VM to answer on SSH · 1 min 12 s");
+      expect(page).toContain("Clone the configuration repository · 12 s");
+      expect(page).toContain("Run the playbook (its log, live) · 3 min 05 s so far");
+      expect(page).toContain("Record the outcome · not started");
+      await operator.submit(`/appservers/${as.id}/cancel`, {}, `/appservers/${as.id}`);
+      const after = visibleText((await operator.get(`/appservers/${as.id}`)).text);
+      expect(after).toContain("The playbook failed or was cancelled (at step 6 of 7: Run the playbook (its log, live))");
+      expect(after).toContain("Run the playbook (its log, live) · cancelled after 3 min 05 s");
+    } finally {
+      clock = null;
+    }
   });
 
   it("answers unknown appservers with the 404 page", async () => {

@@ -62,6 +62,22 @@ describe("provisioning with the local provider and the demo playbook", () => {
     expect(lines.join("\n")).not.toContain(auth.password);
   });
 
+  it("records every step of the run in order, each with its start and end from the clock", async () => {
+    const { appServer } = await launch("");
+    expect(appServer.status, appServer.failureSummary).toBe("running");
+    const steps = await deps.db.appServerStep.findMany({ where: { appServerId: appServer.id }, orderBy: { position: "asc" } });
+    expect(steps.map((s) => [s.position, s.name, s.outcome])).toEqual([
+      [1, "create-vm", "done"], [2, "wait-vm", "done"], [3, "upload-vars", "done"], [4, "clone", "done"],
+      [5, "start-playbook", "done"], [6, "tail", "done"], [7, "finish", "done"],
+    ]);
+    for (const [i, s] of steps.entries()) {
+      expect(s.endedAt!.getTime()).toBeGreaterThanOrEqual(s.startedAt.getTime());
+      if (i > 0) expect(s.startedAt.getTime()).toBeGreaterThanOrEqual(steps[i - 1]!.endedAt!.getTime());
+    }
+    // The run's end is the succeeded transition's: the last step ends when the status changed.
+    expect(steps.at(-1)!.endedAt!.getTime()).toBe(appServer.statusChangedAt.getTime());
+  });
+
   it("fails with the failing task named and keeps the VM reachable over SSH", async () => {
     const { appServer, lines } = await launch("DEMO_FAIL: true\n");
     expect(appServer.status).toBe("failed");
@@ -83,6 +99,8 @@ describe("provisioning with the local provider and the demo playbook", () => {
     }, 120_000, 500);
     expect(done.status).toBe("failed");
     expect(done.failureSummary).toContain("Cloning the configuration repository failed");
+    const clone = await deps.db.appServerStep.findUniqueOrThrow({ where: { appServerId_name: { appServerId: as.id, name: "clone" } } });
+    expect(clone.outcome).toBe("failed");
     const job = await deps.jobs.queue("provisioning").getJob(`provision-${as.id}`);
     expect(job?.attemptsMade).toBe(1);
   });

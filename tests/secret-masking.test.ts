@@ -11,7 +11,8 @@ import { z } from "zod";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { visibleText, type Agent } from "./helpers/browserless.js";
 import { makeInstance } from "./helpers/factories.js";
-import { launchAppServer, type ConfigSnapshot } from "../src/domain/appservers/launch-appserver.js";
+import { readSnapshot } from "../src/domain/appservers/config-snapshot.js";
+import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
 import { createApiToken } from "../src/domain/auth/api-tokens.js";
 import { updateInstance } from "../src/domain/instances/update-instance.js";
 import { basicAuthFor } from "../src/domain/instances/secret.js";
@@ -152,7 +153,7 @@ describe("secrets of a real Open edX instance", () => {
 
   it("are masked in stored log lines when the playbook echoes them, inside longer lines", async () => {
     const as = await launchAppServer(t.deps, { instanceId: instance.id, actor: { id: null, login: "ocim" } });
-    const snapshot = (await t.deps.db.appServer.findUniqueOrThrow({ where: { id: as.id } })).configSnapshot as unknown as ConfigSnapshot;
+    const snapshot = readSnapshot((await t.deps.db.appServer.findUniqueOrThrow({ where: { id: as.id } })).configSnapshot);
     // The same run log, with the same secrets, that the provisioning job writes through.
     const log = createRunLog(t.deps, as.id, snapshotSecrets(snapshot));
     await log.info(`Running the bootstrap command: ${BOOTSTRAP}`);

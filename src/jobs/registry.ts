@@ -81,7 +81,7 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
           } catch (err) {
             if (signal?.aborted && signal.reason === SHUTDOWN) {
               // The worker is stopping: put the job back without using up an attempt; the next
-              // worker resumes it from its step cursor.
+              // worker resumes it from its recorded step.
               await job.moveToDelayed(Date.now() + 1000, token);
               log.info("job.requeued_on_shutdown");
               throw new DelayedError();

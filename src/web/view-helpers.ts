@@ -39,6 +39,15 @@ export const viewHelpers = {
     const date = typeof d === "string" ? new Date(d) : d;
     return date.toISOString().replace("T", " ").slice(0, 16) + " UTC";
   },
+  /** A duration for people: "850 ms", "42 s", "3 min 05 s", "1 h 02 min"; "—" when unknown. */
+  duration(ms: number | null | undefined): string {
+    if (ms === null || ms === undefined) return "—";
+    if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
+    const s = Math.floor(ms / 1000);
+    if (s < 60) return `${s} s`;
+    if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
+    return `${Math.floor(s / 3600)} h ${String(Math.floor(s / 60) % 60).padStart(2, "0")} min`;
+  },
   ago(d: Date | string | null | undefined, now: Date = new Date()): string {
     if (!d) return "—";
     const s = Math.round((now.getTime() - new Date(d).getTime()) / 1000);

@@ -31,6 +31,20 @@ export async function makeInstance(deps: Pick<Deps, "db" | "secrets">, data: Par
   });
 }
 
+/** A whole frozen configuration (readSnapshot parses it), with what the test gives on top. */
+function testSnapshot(given: unknown): Prisma.InputJsonValue {
+  const top = (given ?? {}) as Record<string, unknown>;
+  return {
+    version: 1,
+    instance: { slug: "test" },
+    playbook: { repoUrl: "https://example.test/configuration.git", branch: "main", path: "playbooks/site.yml", bootstrapCommand: "" },
+    variables: {},
+    providerKind: "local",
+    launchedAt: "2026-12-01T00:00:00.000Z",
+    ...top,
+  } as Prisma.InputJsonValue;
+}
+
 export async function makeAppServer(deps: Pick<Deps, "db">, instanceId: number, data: Partial<Prisma.AppServerUncheckedCreateInput> = {}) {
   const last = await deps.db.appServer.findFirst({ where: { instanceId }, orderBy: { number: "desc" }, select: { number: true } });
   const number = data.number ?? (last?.number ?? 0) + 1;
@@ -40,8 +54,8 @@ export async function makeAppServer(deps: Pick<Deps, "db">, instanceId: number, 
       number,
       name: `AppServer ${number}`,
       providerKind: "local",
-      configSnapshot: {},
       ...data,
+      configSnapshot: testSnapshot(data.configSnapshot),
     },
   });
 }

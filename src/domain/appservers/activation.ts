@@ -12,6 +12,7 @@ import type { Actor } from "../audit/record-audit-event.js";
 import { moveAppServer } from "./lifecycle.js";
 import { basicAuthFor } from "../instances/secret.js";
 import { checkHeartbeat, httpPortOf } from "./health-gate.js";
+import { readSnapshot } from "./config-snapshot.js";
 
 export interface ActivationResult {
   instanceId: number;
@@ -41,7 +42,7 @@ export async function activateAppServer(
   const as = await loadAppServer(deps, input.appServerId);
   if (as.status !== "running") throw new AppError("rule", `Only a running appserver can be activated; ${as.name} is ${as.status}.`);
   if (as.isActive && !input.deactivateOthers) throw new AppError("rule", `${as.name} is already active.`);
-  await checkHeartbeat(as.publicIp, httpPortOf(as.configSnapshot), basicAuthFor(deps.secrets, as.instance));
+  await checkHeartbeat(as.publicIp, httpPortOf(readSnapshot(as.configSnapshot, as.name)), basicAuthFor(deps.secrets, as.instance));
   return deps.db.$transaction(async (tx) => {
     const instance = await lockInstance(tx, as.instanceId);
     const now = deps.now();

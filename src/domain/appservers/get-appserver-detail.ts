@@ -7,20 +7,23 @@ import { maySeeSecrets } from "../auth/may-see.js";
 import { basicAuthFor } from "../instances/secret.js";
 import { createMasker, MASK, maskTree } from "../secrets/mask-secrets.js";
 import { snapshotSecrets } from "../secrets/instance-secrets.js";
-import { PLAYBOOK_STARTED } from "../provisioning/provision-appserver.js";
-import type { ConfigSnapshot } from "./launch-appserver.js";
+import { describeSteps, stepHeadline, stoppedAt, type StepView } from "../provisioning/steps.js";
+import { readSnapshot, type ConfigSnapshot } from "./config-snapshot.js";
+import { AppError } from "../../errors.js";
 import { httpPortOf } from "./health-gate.js";
 
 const FINAL = new Set(["running", "failed", "error", "terminated"]);
 
-export function stepOf(a: { status: string; vmStatus: string; stepCursor: string }): string {
+/** Where provisioning is, in words: "Step N of M: <label>" while it runs. */
+export function stepOf(a: { status: string; vmStatus: string }, steps: StepView[]): string {
+  const suffix = (text: string) => (stoppedAt(steps) ? `${text} (at ${stoppedAt(steps)})` : text);
   switch (a.status) {
-    case "new": return "Queued: waiting for a worker";
-    case "waiting": return `Creating the VM (${a.vmStatus})`;
-    case "configuring": return a.stepCursor === PLAYBOOK_STARTED ? "Running the playbook" : "Preparing the VM: variables, configuration repository";
+    case "new": return steps.some((s) => s.state === "current") ? stepHeadline(steps)! : `${stepHeadline(steps)} (queued: waiting for a worker)`;
+    case "waiting": return `${stepHeadline(steps)} (VM ${a.vmStatus})`;
+    case "configuring": return stepHeadline(steps) ?? "Configuring";
     case "running": return "Provisioned";
-    case "failed": return "The playbook failed or was cancelled";
-    case "error": return "The VM never came up";
+    case "failed": return suffix("The playbook failed or was cancelled");
+    case "error": return suffix("The VM never came up");
     default: return "Terminated";
   }
 }
@@ -36,23 +39,41 @@ export function authenticatedLink(secrets: Deps["secrets"], instance: { secretKe
 export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "now">, input: { id: number; user: SessionUser }) {
   const a = await deps.db.appServer.findUniqueOrThrow({
     where: { id: input.id },
-    include: { instance: { select: { id: true, name: true, secretKeyEncrypted: true, pullRequestUrl: true } }, createdBy: { select: { githubLogin: true } } },
+    include: {
+      instance: { select: { id: true, name: true, secretKeyEncrypted: true, pullRequestUrl: true } },
+      createdBy: { select: { githubLogin: true } },
+      steps: { select: { name: true, position: true, startedAt: true, endedAt: true, outcome: true } },
+    },
   });
-  const snapshot = a.configSnapshot as unknown as ConfigSnapshot;
+  // A snapshot that cannot be read is said on the page; the rest of the page (status, log, the
+  // actions) still works, so the appserver can be terminated.
+  let snapshot: ConfigSnapshot | null = null;
+  let snapshotError: string | null = null;
+  try {
+    snapshot = readSnapshot(a.configSnapshot, a.name);
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    snapshotError = err.message;
+  }
   const reveal = maySeeSecrets(input.user);
-  const until = FINAL.has(a.status) ? a.statusChangedAt : deps.now();
+  const now = deps.now();
+  const until = FINAL.has(a.status) ? a.statusChangedAt : now;
+  // Durations of ended steps; the one in progress counts "so far" up to this render.
+  const steps = describeSteps(a.steps, now);
   const { secretKeyEncrypted: _secret, ...instance } = a.instance;
   return {
     ...a,
     instance,
     createdBy: a.createdBy?.githubLogin ?? null,
-    step: stepOf(a),
+    step: stepOf(a, steps),
+    steps,
     elapsedMs: until.getTime() - a.createdAt.getTime(),
-    link: a.status === "terminated" ? null : authenticatedLink(deps.secrets, a.instance, a.publicIp, httpPortOf(snapshot), reveal),
+    link: a.status === "terminated" || !snapshot ? null : authenticatedLink(deps.secrets, a.instance, a.publicIp, httpPortOf(snapshot), reveal),
     linkHasPassword: reveal,
     settings: snapshot?.instance ?? {},
     playbook: snapshot?.playbook ?? null,
     variablesYaml: snapshot?.variables ? toYaml(maskTree(snapshot.variables, createMasker(snapshotSecrets(snapshot)))) : "",
     launchedAt: snapshot?.launchedAt ?? null,
+    snapshotError,
   };
 }

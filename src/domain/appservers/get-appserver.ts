@@ -6,6 +6,7 @@ import type { SessionUser } from "../auth/login-github-user.js";
 import { maySeeSecrets } from "../auth/may-see.js";
 import { authenticatedLink } from "./get-appserver-detail.js";
 import { httpPortOf } from "./health-gate.js";
+import { readSnapshot } from "./config-snapshot.js";
 
 /** `authenticatedLink` carries the basic-auth password: null unless the user may see secrets. */
 export async function getAppServer(deps: Pick<Deps, "db" | "secrets">, input: { id: number; user?: SessionUser }) {
@@ -22,6 +23,6 @@ export async function getAppServer(deps: Pick<Deps, "db" | "secrets">, input: { 
   const live = fields.status !== "terminated";
   return {
     ...fields,
-    authenticatedLink: live && maySeeSecrets(input.user) ? authenticatedLink(deps.secrets, instance, fields.publicIp, httpPortOf(configSnapshot), true) : null,
+    authenticatedLink: live && maySeeSecrets(input.user) ? authenticatedLink(deps.secrets, instance, fields.publicIp, httpPortOf(readSnapshot(configSnapshot, fields.name)), true) : null,
   };
 }

@@ -2,13 +2,13 @@
 // its IP with the instance's basic auth. A failure says exactly what it got.
 import type { BasicAuth } from "../instances/secret.js";
 import { AppError } from "../../errors.js";
+import type { ConfigSnapshot } from "./config-snapshot.js";
 
 export const DEFAULT_APPSERVER_HTTP_PORT = 80;
 
 /** The HTTP port an appserver serves the LMS on: the Open edX setting, 80 unless overridden. */
-export function httpPortOf(snapshot: unknown): number {
-  const vars = (snapshot as { variables?: Record<string, unknown> } | null)?.variables;
-  const port = Number(vars?.EDXAPP_LMS_NGINX_PORT ?? DEFAULT_APPSERVER_HTTP_PORT);
+export function httpPortOf(snapshot: Pick<ConfigSnapshot, "variables">): number {
+  const port = Number(snapshot.variables.EDXAPP_LMS_NGINX_PORT ?? DEFAULT_APPSERVER_HTTP_PORT);
   return Number.isInteger(port) && port > 0 && port < 65536 ? port : DEFAULT_APPSERVER_HTTP_PORT;
 }
 

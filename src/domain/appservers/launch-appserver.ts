@@ -9,18 +9,12 @@ import type { Prisma } from "../../db.js";
 import { AppError } from "../../errors.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { moveAppServer, PROVISIONING_STATUSES } from "./lifecycle.js";
+import { writeSnapshot } from "./config-snapshot.js";
 import { basicAuthFor } from "../instances/secret.js";
 import { MAX_VARIABLES_JSON_BYTES, mergedVariables, oversizeVariables, type SshUser } from "../provisioning/variables.js";
 import { uniqueViolationFields } from "../validation/unique-violation.js";
 import type { AppServer } from "../../generated/prisma/client.ts";
 
-export interface ConfigSnapshot {
-  instance: Record<string, unknown>;
-  playbook: { repoUrl: string; branch: string; path: string; bootstrapCommand: string };
-  variables: Record<string, unknown>;
-  providerKind: string;
-  launchedAt: string;
-}
 
 // Every instance setting except the encrypted master key and bookkeeping columns.
 const OMIT = new Set(["secretKeyEncrypted", "nextAppServerNumber", "createdAt", "updatedAt"]);
@@ -127,8 +121,8 @@ async function createAppServer(deps: Pick<Deps, "secrets" | "now">, tx: Prisma.T
     throw new AppError("validation", `The playbook variables of this instance expand to ${size}; at most ${MAX_VARIABLES_JSON_BYTES / 1_000_000} MB is allowed. ` +
       "Shorten the extra ansible variables in the admin, then launch again.");
   }
-  const snapshot: ConfigSnapshot = {
-    instance: Object.fromEntries(Object.entries(instance).filter(([k]) => !OMIT.has(k))),
+  const snapshot = writeSnapshot({
+    instance: { ...Object.fromEntries(Object.entries(instance).filter(([k]) => !OMIT.has(k))), slug: instance.slug },
     playbook: {
       repoUrl: instance.configurationRepoUrl,
       branch: instance.configurationBranch,
@@ -138,7 +132,7 @@ async function createAppServer(deps: Pick<Deps, "secrets" | "now">, tx: Prisma.T
     variables,
     providerKind: instance.providerKind,
     launchedAt: deps.now().toISOString(),
-  };
+  });
   const created = await tx.appServer.create({
     data: {
       instanceId: instance.id,

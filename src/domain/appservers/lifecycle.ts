@@ -14,6 +14,8 @@ import { AppError } from "../../errors.js";
 import type { AppServerStatus } from "../../generated/prisma/enums.ts";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { OUTBOX, writeOutbox, type OutboxRow } from "./outbox.js";
+import { endOpenStep, endStep, type StepName } from "../provisioning/steps.js";
+import type { AppServerStepOutcome } from "../../generated/prisma/enums.ts";
 
 type FollowUp = (ctx: { appServerId: number; loadBalancerId: number | null }) => OutboxRow[];
 
@@ -23,6 +25,8 @@ interface Transition {
   /** The audit action, or null for progress within one status (kept in the log instead). */
   audit: string | null;
   followUps?: FollowUp;
+  /** Provisioning stops here: the open step (docs/provisioning.md, "Steps") ends with this outcome. */
+  endsSteps?: AppServerStepOutcome;
 }
 
 const same = (...states: AppServerStatus[]) => Object.fromEntries(states.map((s) => [s, s])) as Partial<Record<AppServerStatus, AppServerStatus>>;
@@ -38,13 +42,13 @@ export const TRANSITIONS = {
   vmProgress: { moves: same("waiting"), audit: null },
   vmReady: { moves: { waiting: "configuring" }, audit: "appserver.vm_ready" },
   playbookStarted: { moves: same("configuring"), audit: null },
-  succeeded: { moves: { configuring: "running" }, audit: "appserver.succeeded" },
-  failed: { moves: { configuring: "failed" }, audit: "appserver.failed" },
+  succeeded: { moves: { configuring: "running" }, audit: "appserver.succeeded", endsSteps: "done" },
+  failed: { moves: { configuring: "failed" }, audit: "appserver.failed", endsSteps: "failed" },
   /** The VM never came up (or provisioning stopped before it did). */
-  error: { moves: { new: "error", waiting: "error" }, audit: "appserver.error" },
+  error: { moves: { new: "error", waiting: "error" }, audit: "appserver.error", endsSteps: "failed" },
   /** Progress after the status is final: the VM of an errored appserver was deleted. */
   vmGone: { moves: same("error", "failed", "terminated"), audit: null },
-  cancelled: { moves: { new: "error", waiting: "error", configuring: "failed" }, audit: "appserver.cancelled" },
+  cancelled: { moves: { new: "error", waiting: "error", configuring: "failed" }, audit: "appserver.cancelled", endsSteps: "cancelled" },
   activated: { moves: same("running"), audit: "appserver.activated", followUps: applyBalancer },
   deactivated: { moves: same("running"), audit: "appserver.deactivated", followUps: applyBalancer },
   terminated: {
@@ -78,6 +82,8 @@ export interface TransitionInput {
   actor?: Actor;
   /** Other fields written by the same compare-and-set (failure summary, VM id, isActive…). */
   set?: Omit<Prisma.AppServerUpdateManyMutationInput, "status" | "statusChangedAt">;
+  /** The provisioning step this transition commits: its end is written in the same transaction. */
+  completesStep?: StepName;
   /** Extra guards (e.g. isActive: false for terminate). */
   where?: Omit<Prisma.AppServerWhereInput, "id" | "status">;
   /** Audit details beyond the status change (the action name may be refined, e.g. "…_exclusively"). */
@@ -114,14 +120,19 @@ export async function moveAppServer(tx: Tx, deps: Pick<Deps, "now">, name: Trans
     new AppError("wrong_state", `${current.name} is ${STATUS_LABELS[status].toLowerCase()}; it cannot go to "${targetOf(name)}" from there.`, { transition: name, status });
   if (!to) throw refuse(current.status);
   const changesStatus = to !== current.status;
+  // One instant for the status change and the step it ends: the page's durations add up.
+  const at = deps.now();
+  const clock = { now: () => at };
   const moved = await tx.appServer.updateMany({
     where: { ...input.where, id: input.appServerId, status: current.status },
-    data: { ...input.set, status: to, ...(changesStatus ? { statusChangedAt: deps.now() } : {}) },
+    data: { ...input.set, status: to, ...(changesStatus ? { statusChangedAt: at } : {}) },
   });
   if (moved.count !== 1) {
     const now = await tx.appServer.findUnique({ where: { id: input.appServerId }, select: { status: true } });
     throw refuse(now?.status ?? current.status);
   }
+  if (input.completesStep) await endStep(tx, clock, input.appServerId, input.completesStep);
+  if (spec.endsSteps) await endOpenStep(tx, clock, input.appServerId, spec.endsSteps);
   const action = input.audit?.action ?? spec.audit;
   if (action) {
     await recordAuditEvent(tx, {

@@ -2,7 +2,7 @@
 // (setsid + nohup) with its output in a log file and its exit code in another, so it survives the
 // SSH connection and the worker; a new worker re-attaches by reading the files.
 import { stringify as toYaml } from "yaml";
-import type { ConfigSnapshot } from "../appservers/launch-appserver.js";
+import type { ConfigSnapshot } from "../appservers/config-snapshot.js";
 import { shellQuote as q } from "../../adapters/ssh/quote.js";
 
 export interface RemotePaths {

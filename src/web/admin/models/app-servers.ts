@@ -37,9 +37,10 @@ export const appServerAdmin = defineModel<Row>({
   async detail(deps, id) {
     const a = await deps.db.appServer.findUnique({
       where: { id },
-      include: { instance: { select: { id: true, name: true } }, createdBy: { select: { githubLogin: true } } },
+      include: { instance: { select: { id: true, name: true } }, createdBy: { select: { githubLogin: true } }, steps: { orderBy: { position: "desc" }, take: 1 } },
     });
     if (!a) return null;
+    const step = a.steps[0];
     return {
       title: `${a.instance.name}: ${a.name}`,
       items: [
@@ -50,7 +51,7 @@ export const appServerAdmin = defineModel<Row>({
         { label: "Provider", value: a.providerKind },
         { label: "Provider server id", value: a.providerServerId ? { text: a.providerServerId, mono: true } : null },
         { label: "Public IP", value: a.publicIp ? { text: a.publicIp, mono: true } : null },
-        { label: "Provisioning step", value: a.stepCursor || null },
+        { label: "Provisioning step", value: step ? `${step.position} ${step.name}${step.outcome ? ` (${step.outcome})` : ""}` : null },
         { label: "Failure summary", value: a.failureSummary ? { text: a.failureSummary, pre: true } : null },
         { label: "Launched by", value: a.createdBy?.githubLogin ?? null },
         { label: "Created", value: a.createdAt },

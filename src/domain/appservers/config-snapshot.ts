@@ -1,0 +1,39 @@
+// The frozen configuration of an appserver (AppServer.configSnapshot): what launch copied from the
+// instance, read back through one versioned schema instead of a cast (STYLE: parse stored JSON).
+// Version 1 is the shape launch has always written; rows from before the `version` field are that
+// shape too, so a missing version reads as 1. A later change of shape gets version 2 here, with
+// the step that reads a version-1 row into it: stored rows are never rewritten.
+import { z } from "zod";
+import { AppError } from "../../errors.js";
+
+export const SNAPSHOT_VERSION = 1;
+
+const snapshotV1 = z.object({
+  version: z.literal(1).default(1),
+  /** Every instance setting at launch (not its encrypted master key); the slug names the VM. */
+  instance: z.looseObject({ slug: z.string().min(1) }),
+  playbook: z.object({ repoUrl: z.string(), branch: z.string(), path: z.string(), bootstrapCommand: z.string() }),
+  /** The merged playbook variables, as sent to the VM (secrets included: never shown unmasked). */
+  variables: z.record(z.string(), z.unknown()),
+  providerKind: z.string(),
+  launchedAt: z.iso.datetime(),
+});
+
+export type ConfigSnapshot = z.infer<typeof snapshotV1>;
+
+/** The stored JSON of a snapshot as it is written (with its version). */
+export function writeSnapshot(snapshot: Omit<ConfigSnapshot, "version">): ConfigSnapshot {
+  return { ...snapshot, version: SNAPSHOT_VERSION };
+}
+
+/**
+ * Parses a stored snapshot. A malformed one (hand-edited, cut short, from a version this code does
+ * not know) is AppError("internal") naming the first field that is wrong, never a crash further on.
+ */
+export function readSnapshot(json: unknown, appServerName = "this appserver"): ConfigSnapshot {
+  const parsed = snapshotV1.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const where = issue.path.length ? issue.path.join(".") : "the whole value";
+  throw new AppError("internal", `The frozen configuration of ${appServerName} cannot be read (${where}: ${issue.message}).`, { field: where });
+}

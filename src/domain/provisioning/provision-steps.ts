@@ -1,0 +1,192 @@
+// The provisioning steps (steps.ts lists them in order), each a small function that is safe to run
+// again: a retried or resumed job re-runs the current step from its start.
+//   create-vm      finds the VM by id, then by its deterministic name, before creating one;
+//   wait-vm        polls the VM until it answers on SSH (deadline from the status change);
+//   upload-vars    rewrites vars.yml;   clone  reuses an earlier clone;
+//   start-playbook a marker file on the VM makes a second start a no-op;
+//   tail           reads playbook.log from the stored byte offset until the exit file appears;
+//   finish         reads the exit file and records running or failed.
+// A step that commits a transition ends in that transition's transaction (`completesStep`); the
+// others end in their own once their work is done. A step returns a status to stop the job there.
+import type { Deps } from "../../deps.js";
+import type { ConfigSnapshot } from "../appservers/config-snapshot.js";
+import { moveAppServerNow, type TransitionInput, type TransitionName } from "../appservers/lifecycle.js";
+import { AppError } from "../../errors.js";
+import { shellQuote } from "../../adapters/ssh/quote.js";
+import type { Vm, VmProvider, VmShell } from "./ports.js";
+import { cloneCommand, killCommand, remotePaths, startCommand, varsFile, type RemotePaths } from "./remote.js";
+import { tailPlaybook } from "./tail-playbook.js";
+import type { RunLog } from "./run-log.js";
+import { failureSummaryFromLog } from "./summarize-log.js";
+import { endStep, type StepName } from "./steps.js";
+import type { AppServerStatus } from "../../generated/prisma/enums.ts";
+
+const POLL_MS = 1_000;
+
+export interface StepContext {
+  deps: Deps;
+  id: number;
+  number: number;
+  snapshot: ConfigSnapshot;
+  provider: VmProvider;
+  providerKind: string;
+  log: RunLog;
+  signal?: AbortSignal;
+  pollMs?: number;
+  /** This step had started in an earlier run (a resume). */
+  resumed: boolean;
+  /** The VM of the appserver (by its stored id), fetched once per run. */
+  vm(): Promise<Vm>;
+  /** One SSH session per run, opened when a step first needs it. */
+  shell(): Promise<VmShell>;
+  paths(): Promise<RemotePaths>;
+}
+
+/** A step's function: undefined to go on, or the status the job stops with. */
+type StepRun = (ctx: StepContext) => Promise<AppServerStatus | undefined>;
+
+export interface StepSpec {
+  /** The statuses it runs in; any other means someone else moved the appserver (a cancel). */
+  runsIn: readonly AppServerStatus[];
+  run: StepRun;
+}
+
+/** A lifecycle transition in its own transaction (its live event goes out through the outbox). */
+function transition(ctx: StepContext, name: TransitionName, set: TransitionInput["set"] = {}, completesStep?: StepName) {
+  return moveAppServerNow(ctx.deps, name, { appServerId: ctx.id, set, completesStep });
+}
+
+export function vmNameFor(snapshot: ConfigSnapshot, number: number): string {
+  return `${String(snapshot.instance.slug)}-as${number}`;
+}
+
+async function createVm(ctx: StepContext): Promise<undefined> {
+  const name = vmNameFor(ctx.snapshot, ctx.number);
+  const as = await ctx.deps.db.appServer.findUniqueOrThrow({ where: { id: ctx.id }, select: { status: true, providerServerId: true } });
+  if (as.status === "new") {
+    await transition(ctx, "vmRequested");
+    await ctx.log.info(`Requesting VM ${name} from the ${ctx.providerKind} provider.`);
+  }
+  const existing = (as.providerServerId ? await ctx.provider.getServer(as.providerServerId) : null) ?? (await ctx.provider.findServerByName(name));
+  const vm = existing ?? (await ctx.provider.createServer({ name }));
+  await ctx.log.info(existing ? `Found VM ${name} (${vm.id}) from an earlier attempt.` : `Created VM ${name} (${vm.id}).`);
+  await transition(ctx, "vmCreated", { providerServerId: vm.id, vmStatus: vm.status }, "create-vm");
+  return undefined;
+}
+
+/** Polls until the VM answers on SSH; on the deadline or a failed VM: status error, VM deleted. */
+async function waitVm(ctx: StepContext): Promise<AppServerStatus | undefined> {
+  const { deps, id, provider, log } = ctx;
+  const since = (await deps.db.appServer.findUniqueOrThrow({ where: { id }, select: { statusChangedAt: true } })).statusChangedAt;
+  const deadline = since.getTime() + deps.config.VM_READY_TIMEOUT_MINUTES * 60_000;
+  let current: Vm | null = await ctx.vm();
+  let lastStatus = "";
+  while (current && current.status !== "ready") {
+    if (current.status !== lastStatus) {
+      lastStatus = current.status;
+      await transition(ctx, "vmProgress", { vmStatus: current.status });
+      await log.info(`VM is ${current.status}.`);
+    }
+    const cancelled = (await deps.db.appServer.findUnique({ where: { id }, select: { status: true } }))?.status !== "waiting";
+    if (current.status === "failed" || deps.now().getTime() > deadline || cancelled) {
+      const why = cancelled ? "Cancelled while waiting for the VM." : current.status === "failed" ? "The provider reports the VM as failed." : `The VM did not become reachable within ${deps.config.VM_READY_TIMEOUT_MINUTES} minutes.`;
+      await provider.deleteServer(current.id);
+      await transition(ctx, cancelled ? "vmGone" : "error", cancelled ? { vmStatus: "terminated" } : { failureSummary: why, vmStatus: "terminated" });
+      await log.error(`${why} The VM was deleted.`);
+      return "error";
+    }
+    ctx.signal?.throwIfAborted();
+    await new Promise((r) => setTimeout(r, ctx.pollMs ?? POLL_MS));
+    current = await provider.getServer(current.id);
+  }
+  if (!current) throw new AppError("unavailable", "The VM disappeared while booting.");
+  await log.info(`VM is ready at ${current.publicIp}.`);
+  await transition(ctx, "vmReady", { publicIp: current.publicIp, vmStatus: "ready" }, "wait-vm");
+  return undefined;
+}
+
+/** Ends a step that commits nothing but its own work on the VM. */
+async function ended(ctx: StepContext, name: StepName): Promise<undefined> {
+  await endStep(ctx.deps.db, ctx.deps, ctx.id, name);
+  return undefined;
+}
+
+async function uploadVars(ctx: StepContext): Promise<undefined> {
+  const [shell, paths] = [await ctx.shell(), await ctx.paths()];
+  await ctx.log.info("Uploading the playbook variables.");
+  const mk = await shell.exec(`mkdir -p ${shellQuote(paths.dir)}`, { timeoutMs: 60_000 });
+  if (mk.code !== 0) throw new AppError("unavailable", `Could not create ${paths.dir} on the VM: ${mk.stderr.trim()}`);
+  await shell.uploadFile(paths.vars, varsFile(ctx.snapshot), 0o600);
+  return ended(ctx, "upload-vars");
+}
+
+async function clone(ctx: StepContext): Promise<undefined> {
+  const [shell, paths, { playbook }] = [await ctx.shell(), await ctx.paths(), ctx.snapshot];
+  await ctx.log.info(`Cloning ${playbook.repoUrl} at ${playbook.branch}.`);
+  const res = await shell.exec(cloneCommand(paths, ctx.snapshot), { timeoutMs: 15 * 60_000 });
+  for (const line of `${res.stdout}${res.stderr}`.split("\n").filter(Boolean)) await ctx.log.info(line);
+  if (res.code !== 0) throw new PlaybookNotStarted(`Cloning the configuration repository failed (exit ${res.code}).`);
+  return ended(ctx, "clone");
+}
+
+async function startPlaybook(ctx: StepContext): Promise<undefined> {
+  const start = await (await ctx.shell()).exec(startCommand(await ctx.paths(), ctx.snapshot), { timeoutMs: 60_000 });
+  if (start.code !== 0) throw new PlaybookNotStarted(`Starting the playbook failed: ${start.stderr.trim()}`);
+  await transition(ctx, "playbookStarted", {}, "start-playbook");
+  await ctx.log.info(`Started ansible-playbook ${ctx.snapshot.playbook.path} on the VM.`);
+  return undefined;
+}
+
+/** A configuration problem (bad repo, branch, bootstrap) — retrying cannot help. */
+export class PlaybookNotStarted extends Error {}
+
+async function tail(ctx: StepContext): Promise<AppServerStatus | undefined> {
+  const [shell, paths, { deps, id, log }] = [await ctx.shell(), await ctx.paths(), ctx];
+  if (ctx.resumed) {
+    const { logOffset } = await deps.db.appServer.findUniqueOrThrow({ where: { id }, select: { logOffset: true } });
+    await log.info(`Re-attaching to the playbook log at byte ${logOffset}.`);
+  }
+  const outcome = await tailPlaybook(deps, { appServerId: id, shell, paths, log, signal: ctx.signal, pollMs: ctx.pollMs });
+  if (outcome.kind === "cancelled") {
+    await shell.exec(killCommand(paths), { timeoutMs: 30_000 });
+    await log.warn("Provisioning was cancelled; the playbook was stopped. The VM is kept.");
+    return "failed";
+  }
+  if (outcome.kind === "timeout") {
+    await shell.exec(killCommand(paths), { timeoutMs: 30_000 });
+    await transition(ctx, "failed", { failureSummary: outcome.reason });
+    await log.error(`${outcome.reason} The playbook was stopped; the VM is kept for debugging.`);
+    return "failed";
+  }
+  return ended(ctx, "tail");
+}
+
+/** Reads the exit code the playbook left on the VM (again on a resume), and records the outcome. */
+async function finish(ctx: StepContext): Promise<AppServerStatus> {
+  const [shell, paths, { deps, id, log }] = [await ctx.shell(), await ctx.paths(), ctx];
+  const exit = await shell.exec(`cat ${shellQuote(paths.exit)}`, { timeoutMs: 30_000 });
+  const exitCode = Number.parseInt(exit.stdout.trim(), 10);
+  if (exit.code !== 0 || Number.isNaN(exitCode)) throw new AppError("unavailable", `The playbook's exit code could not be read on the VM: ${exit.stderr.trim()}`);
+  if (exitCode === 0) {
+    await transition(ctx, "succeeded", { failureSummary: "" });
+    await log.info("The playbook finished successfully. The appserver is running.");
+    return "running";
+  }
+  const summary = (await failureSummaryFromLog(deps, id)) || `The playbook exited with code ${exitCode}.`;
+  await transition(ctx, "failed", { failureSummary: summary });
+  await log.error(`The playbook failed (exit ${exitCode}). ${summary} The VM is kept: SSH in to debug.`);
+  return "failed";
+}
+
+const CONFIGURING = ["configuring"] as const;
+
+export const STEP_RUNS: Record<StepName, StepSpec> = {
+  "create-vm": { runsIn: ["new", "waiting"], run: createVm },
+  "wait-vm": { runsIn: ["waiting"], run: waitVm },
+  "upload-vars": { runsIn: CONFIGURING, run: uploadVars },
+  clone: { runsIn: CONFIGURING, run: clone },
+  "start-playbook": { runsIn: CONFIGURING, run: startPlaybook },
+  tail: { runsIn: CONFIGURING, run: tail },
+  finish: { runsIn: CONFIGURING, run: finish },
+};
+

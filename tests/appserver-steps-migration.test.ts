@@ -1,0 +1,78 @@
+// The migration that replaced AppServer.stepCursor with recorded steps: appservers provisioning
+// during the upgrade get the step they were in, so the resumed job starts there (a real PostgreSQL
+// database migrated up to the migration before, rows in the old shape, then the migration itself).
+import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { ensureDatabase } from "../src/embedded/postgres.js";
+import { createDb, type Db } from "../src/db.js";
+import { currentStep } from "../src/domain/provisioning/steps.js";
+
+const MIGRATIONS = path.resolve("prisma/migrations");
+const STEPS_MIGRATION = "20261201000200_appserver_steps";
+
+describe("migration 20261201000200_appserver_steps", () => {
+  const adminUrl = inject("pgAdminUrl");
+  const name = `ocim_m_${randomBytes(6).toString("hex")}`;
+  const url = adminUrl.replace(/\/postgres$/, `/${name}`);
+  let client: pg.Client;
+  let db: Db;
+
+  const apply = async (folder: string) => client.query(readFileSync(path.join(MIGRATIONS, folder, "migration.sql"), "utf8"));
+
+  beforeAll(async () => {
+    await ensureDatabase(adminUrl, name);
+    client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const folders = readdirSync(MIGRATIONS).filter((f) => /^\d{14}_/.test(f)).sort();
+    for (const f of folders.filter((f) => f < STEPS_MIGRATION)) await apply(f);
+  });
+  afterAll(async () => {
+    await db?.$disconnect();
+    await client?.end();
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.end();
+  });
+
+  it("gives each provisioning appserver its current step, started at its last status change", async () => {
+    // Rows as the old code left them; the instance they belong to does not matter here.
+    await client.query("SET session_replication_role = replica");
+    const rows: [number, string, string | null, string][] = [
+      [1, "new", null, ""],
+      [2, "waiting", null, ""],
+      [3, "waiting", "vm-3", ""],
+      [4, "configuring", "vm-4", ""],
+      [5, "configuring", "vm-5", "playbook-started"],
+      [6, "running", "vm-6", "playbook-started"],
+    ];
+    for (const [id, status, vm, cursor] of rows) {
+      await client.query(
+        `INSERT INTO "AppServer" ("id", "instanceId", "number", "name", "status", "providerKind", "providerServerId", "configSnapshot", "stepCursor", "updatedAt", "statusChangedAt")
+         VALUES ($1, 1, $1, $2, $3, 'local', $4, '{}', $5, now(), $6)`,
+        [id, `AppServer ${id}`, status, vm, cursor, new Date(Date.UTC(2026, 10, 30, 12, id))],
+      );
+    }
+    await client.query("SET session_replication_role = DEFAULT");
+    await apply(STEPS_MIGRATION);
+
+    const steps = await client.query(`SELECT "appServerId", "name", "position", "startedAt", "endedAt" FROM "AppServerStep" ORDER BY "appServerId"`);
+    expect(steps.rows).toEqual([
+      { appServerId: 2, name: "create-vm", position: 1, startedAt: new Date(Date.UTC(2026, 10, 30, 12, 2)), endedAt: null },
+      { appServerId: 3, name: "wait-vm", position: 2, startedAt: new Date(Date.UTC(2026, 10, 30, 12, 3)), endedAt: null },
+      { appServerId: 4, name: "upload-vars", position: 3, startedAt: new Date(Date.UTC(2026, 10, 30, 12, 4)), endedAt: null },
+      { appServerId: 5, name: "tail", position: 6, startedAt: new Date(Date.UTC(2026, 10, 30, 12, 5)), endedAt: null },
+    ]);
+    const column = await client.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'AppServer' AND column_name = 'stepCursor'`);
+    expect(column.rowCount).toBe(0);
+
+    // What the resumed job runs first, read by the job's own rule.
+    db = createDb(url, 2);
+    const first = async (id: number) => (await currentStep({ db }, id))?.name;
+    expect(await Promise.all([1, 2, 3, 4, 5].map(first))).toEqual(["create-vm", "create-vm", "wait-vm", "upload-vars", "tail"]);
+    expect((await currentStep({ db }, 5))?.started).toBe(true);
+  });
+});
