@@ -179,7 +179,7 @@ async function main(): Promise<void> {
   const pg = await startPostgres(dir, () => {});
   const redis = await startRedis(dir, () => {});
   const webs: ChildProcess[] = [];
-  const db = createDb(pg.url, 10);
+  const db = createDb(pg.url, { max: 10 });
   try {
     await migrate(pg.url);
     let t0 = performance.now();

@@ -21,6 +21,10 @@ const schema = z.object({
   DATA_DIR: z.string().default(".data"),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgresql:// URL").optional(),
   DATABASE_PREPARED_STATEMENTS: z.coerce.number().int().min(0).max(1000).default(100),
+  // A database that accepts TCP but does not answer: a page gives up on a new connection after this
+  // long (503), and PostgreSQL cancels any statement running longer than the second (0 = no limit).
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "a redis:// URL").optional(),
   // A request (a page's session, an enqueue) waits this long for Redis, then answers 503.
   REDIS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(1500),

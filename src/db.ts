@@ -4,17 +4,37 @@ import { createHash } from "node:crypto";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient, type Prisma } from "./generated/prisma/client.ts";
+import type { Config } from "./config.js";
 
 export type Db = PrismaClient;
 export type { Prisma } from "./generated/prisma/client.ts";
 
-/**
- * @param preparedPerConnection how many distinct statements each connection keeps prepared
- *   (DATABASE_PREPARED_STATEMENTS); 0 sends every query unnamed, parsed and planned anew.
- */
-export function createDb(url: string, max = 10, preparedPerConnection = 100): Db {
+export interface DbOptions {
+  /** Connections in the pool. */
+  max?: number;
+  /** How many distinct statements each connection keeps prepared (DATABASE_PREPARED_STATEMENTS);
+   *  0 sends every query unnamed, parsed and planned anew. */
+  preparedPerConnection?: number;
+  /** DATABASE_CONNECT_TIMEOUT_MS: a new connection (and a wait for a free one) gives up after this. */
+  connectTimeoutMs?: number;
+  /** DATABASE_STATEMENT_TIMEOUT_MS: PostgreSQL cancels a statement that runs longer; 0 = no limit. */
+  statementTimeoutMs?: number;
+}
+
+/** The pool's settings from the config, for every process that opens the database. */
+export function dbOptions(config: Pick<Config, "DATABASE_PREPARED_STATEMENTS" | "DATABASE_CONNECT_TIMEOUT_MS" | "DATABASE_STATEMENT_TIMEOUT_MS">, max: number): DbOptions {
+  return {
+    max,
+    preparedPerConnection: config.DATABASE_PREPARED_STATEMENTS,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+  };
+}
+
+export function createDb(url: string, options: DbOptions = {}): Db {
+  const { max = 10, preparedPerConnection = 100 } = options;
   // Prisma's queries bring their own type parsers; these are for queryRows() below.
-  const pool = new pg.Pool({ connectionString: url, max, types: { getTypeParser: typeParser } });
+  const pool = new pg.Pool({ connectionString: url, max, types: { getTypeParser: typeParser }, ...deadlines(options) });
   if (preparedPerConnection > 0) pool.on("connect", (client) => namePreparedStatements(client, preparedPerConnection));
   // An idle connection the server closed (a restart, an outage): pg drops it from the pool and the
   // next query reports the outage (isDatabaseUnreachable). Unheard, the event would end the process.
@@ -26,6 +46,20 @@ export function createDb(url: string, max = 10, preparedPerConnection = 100): Db
 }
 
 const pools = new WeakMap<Db, pg.Pool>();
+
+// Without these pg waits forever on a server that accepts TCP and then says nothing (a frozen host,
+// a proxy whose backend is gone), and so would every page. connectionTimeoutMillis bounds the
+// connect and the wait for a free pooled connection; statement_timeout is PostgreSQL's own limit
+// (it cancels the statement, 57014); query_timeout is pg's, for a server that stopped answering
+// altogether after connecting: a little longer, so a slow statement is PostgreSQL's to cancel.
+// Migrations run through the Prisma CLI on a connection of their own, not under these limits.
+function deadlines(options: DbOptions): pg.PoolConfig {
+  const { connectTimeoutMs = 5000, statementTimeoutMs = 30_000 } = options;
+  return {
+    connectionTimeoutMillis: connectTimeoutMs,
+    ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs, query_timeout: statementTimeoutMs + connectTimeoutMs } : {}),
+  };
+}
 
 /**
  * The rows of a raw query, read with pg directly: for the few queries that run for nearly every
@@ -92,7 +126,7 @@ function statementName(text: string): string {
 export function separateConnection(db: Db): pg.Client {
   const pool = pools.get(db);
   if (!pool) throw new Error("separateConnection needs a client made by createDb.");
-  return new pg.Client({ connectionString: pool.options.connectionString });
+  return new pg.Client({ connectionString: pool.options.connectionString, connectionTimeoutMillis: pool.options.connectionTimeoutMillis });
 }
 
 export const DATABASE_DOWN =
@@ -102,8 +136,10 @@ export const DATABASE_DOWN =
 // P1017 server closed the connection), the socket's, and PostgreSQL's while it shuts down or starts
 // (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now, 08xxx connection failures).
 const UNREACHABLE = /^(P1001|P1002|P1017|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|57P0[123]|08\d{3})$/;
-// pg's own words when the server goes away mid-query (it sets no code then).
-const UNREACHABLE_TEXT = /^Connection terminated|server closed the connection unexpectedly|terminating connection due to administrator command/;
+// pg's own words when the server goes away mid-query (it sets no code then), or never answers.
+// "Connection terminated due to connection timeout" is pg's after DATABASE_CONNECT_TIMEOUT_MS, "timeout
+// exceeded when trying to connect" the pool's, "Query read timeout" pg's query_timeout.
+const UNREACHABLE_TEXT = /^Connection terminated|server closed the connection unexpectedly|terminating connection due to administrator command|^timeout exceeded when trying to connect|^Query read timeout/;
 
 /** True when `err` (from Prisma, adapter-pg or pg) says the database cannot be reached right now. */
 export function isDatabaseUnreachable(err: unknown): boolean {

@@ -3,7 +3,7 @@
 import type { Redis } from "ioredis";
 import type { Config } from "./config.js";
 import { createSecrets, type Secrets } from "./crypto.js";
-import { createDb, type Db } from "./db.js";
+import { createDb, dbOptions, type Db } from "./db.js";
 import { createGithubRest } from "./adapters/github/rest.js";
 import type { GithubApi } from "./adapters/github/port.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -34,7 +34,7 @@ export function createDeps(config: Config, conn: Connections, overrides: Partial
   const redis = overrides.redis ?? createRedis(conn.redisUrl, log, { maxRetriesPerRequest: null });
   return {
     config,
-    db: createDb(conn.databaseUrl, 10, config.DATABASE_PREPARED_STATEMENTS),
+    db: createDb(conn.databaseUrl, dbOptions(config, 10)),
     redis,
     jobs: createJobs(redis, config.QUEUE_PREFIX, config.REDIS_TIMEOUT_MS),
     log,

@@ -25,9 +25,11 @@ function form(overrides: Record<string, string | string[]> = {}): Record<string,
 describe("admin: instances", () => {
   let t: TestApp;
   let admin: Agent;
+  // The real clock, unless a test stops it (and moves it by hand).
+  let clock: number | null = null;
 
   beforeAll(async () => {
-    t = await startTestApp({ DEFAULT_CONFIGURATION_BRANCH: "open-release/redwood.master" });
+    t = await startTestApp({ DEFAULT_CONFIGURATION_BRANCH: "open-release/redwood.master" }, { now: () => new Date(clock ?? Date.now()) });
     admin = await t.loginAs("root", { admin: true });
   });
   afterAll(() => t.close());
@@ -41,12 +43,17 @@ describe("admin: instances", () => {
     const syncJobs = async () => (await t.deps.jobs.queue("periodic").getJobs(["waiting", "delayed", "active", "completed"]))
       .filter((j) => j.name === "lb-sync" && j.id?.startsWith("lb-sync-soon-")).length;
     await t.deps.jobs.queue("periodic").obliterate({ force: true });
+    clock = Date.now();
     await admin.submit("/admin/instances/add", form());
     expect(await syncJobs()).toBe(1);
     const created = await t.deps.db.instance.findFirstOrThrow({ where: { name: "Demo University" } });
-    await new Promise((r) => setTimeout(r, 1000)); // one job per second at most
+    // One job per second at most: a second change within it makes none, the next second one.
+    await admin.submit(`/admin/instances/${created.id}`, form({ externalDomains: "second.demo.org" }));
+    expect(await syncJobs()).toBe(1);
+    clock += 1000;
     await admin.submit(`/admin/instances/${created.id}`, form({ externalDomains: "new.demo.org" }));
     expect(await syncJobs()).toBe(2);
+    clock = null;
   });
 
   it("preselects the load balancer on the add form when there is only one, and no choice when there are several", async () => {

@@ -32,7 +32,7 @@ afterAll(async () => {
 
 /** A client on one connection, so the session that prepares is the one asked about. */
 function oneConnection(prepared: number): Db {
-  const db = createDb(deps.databaseUrl, 1, prepared);
+  const db = createDb(deps.databaseUrl, { max: 1, preparedPerConnection: prepared });
   opened.push(db);
   return db;
 }

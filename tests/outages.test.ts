@@ -3,6 +3,7 @@
 // Each part runs on a server of its own, started here and stopped by the test, so that the shared
 // ones stay up for the other test files.
 import http from "node:http";
+import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -52,6 +53,7 @@ describe("with Redis down", () => {
     for (const page of ["/", `/instances/${instanceId}`, "/login"]) {
       const res = await admin.get(page, { timeoutMs: PERSON_WAITS_MS });
       expect(res.status, page).toBe(503);
+      expect(res.headers.get("retry-after"), page).toBe("5");
       expect(visibleText(res.text), page).toContain("Redis is not reachable");
     }
   });
@@ -60,6 +62,7 @@ describe("with Redis down", () => {
     for (const [method, url] of [["GET", "/api/v1/instances"], ["POST", `/api/v1/instances/${instanceId}/appservers`]] as const) {
       const res = await t.agent().request(method, url, { headers: bearer, json: method === "POST" ? {} : undefined, timeoutMs: PERSON_WAITS_MS });
       expect(res.status, url).toBe(503);
+      expect(res.headers.get("retry-after"), url).toBe("5");
       expect(res.json(), url).toMatchObject({ error: { code: "unavailable", message: expect.stringContaining("Redis is not reachable") } });
     }
   });
@@ -111,6 +114,53 @@ describe("with PostgreSQL down", () => {
 
   it("answers the API with a JSON 503 that says so", async () => {
     const res = await admin.get("/api/v1/instances", { headers: bearer, timeoutMs: PERSON_WAITS_MS });
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("5");
+    expect(res.json()).toMatchObject({ error: { code: "unavailable", message: expect.stringContaining("The database is not reachable") } });
+  });
+});
+
+// A PostgreSQL that accepts TCP and then says nothing (a host that froze, a proxy whose backend is
+// gone): every page used to hang for as long as the person waited. It answers 503 once
+// DATABASE_CONNECT_TIMEOUT_MS has passed.
+describe("with a PostgreSQL that accepts connections and never answers", () => {
+  let silent: net.Server;
+  const held: net.Socket[] = [];
+  let t: TestApp;
+  let hung: Deps;
+  let admin: Agent;
+  let bearer: Record<string, string>;
+  beforeAll(async () => {
+    silent = net.createServer((socket) => void held.push(socket.on("error", () => {})));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
+    const silentUrl = `postgresql://ocim:secret@127.0.0.1:${(silent.address() as AddressInfo).port}/ocim`;
+    t = await startTestApp();
+    // Logged in against the real database; then the same server answers with an app whose database hangs.
+    admin = await t.loginAsLocalAdmin();
+    await t.loginAs("robot");
+    bearer = { authorization: `Bearer ${(await createApiToken(t.deps, { githubLogin: "robot", actor: { id: null, login: "test" } })).token}` };
+    const env = { DATABASE_URL: silentUrl, REDIS_URL: t.deps.redisUrl, QUEUE_PREFIX: t.deps.config.QUEUE_PREFIX, DATABASE_CONNECT_TIMEOUT_MS: "500", PUBLIC_URL: t.url };
+    hung = createDeps(testConfig(env), { databaseUrl: silentUrl, redisUrl: t.deps.redisUrl, secretKey: TEST_SECRET_KEY });
+    t.server.removeAllListeners("request");
+    t.server.on("request", createApp(hung).app);
+  });
+  afterAll(async () => {
+    for (const socket of held) socket.destroy();
+    await new Promise<void>((r) => silent.close(() => r()));
+    await closeDeps(hung);
+    await t.close();
+  });
+
+  it("answers a page with a 503 that says the database is not reachable", async () => {
+    const res = await admin.get("/", { timeoutMs: PERSON_WAITS_MS });
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("5");
+    expect(visibleText(res.text)).toContain("The database is not reachable");
+    expect(held.length).toBeGreaterThan(0); // it did reach the silent server
+  });
+
+  it("answers the API with a JSON 503 that says so", async () => {
+    const res = await t.agent().get("/api/v1/instances", { headers: bearer, timeoutMs: PERSON_WAITS_MS });
     expect(res.status).toBe(503);
     expect(res.json()).toMatchObject({ error: { code: "unavailable", message: expect.stringContaining("The database is not reachable") } });
   });

@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { ConfigError, loadConfig, type Config } from "../config.js";
-import { createDb, type Db } from "../db.js";
+import { createDb, dbOptions, type Db } from "../db.js";
 import { AppError } from "../errors.js";
 import { createLogger } from "../logger.js";
 import type { Child } from "../embedded/processes.js";
@@ -83,7 +83,7 @@ function cliContext(config: Config): CliContext & { close(): Promise<void> } {
     async database() {
       if (!connected) {
         const server = await bootDatabase(config, log);
-        connected = { ...server, db: createDb(server.url, 2, config.DATABASE_PREPARED_STATEMENTS) };
+        connected = { ...server, db: createDb(server.url, dbOptions(config, 2)) };
       }
       return connected;
     },

@@ -19,8 +19,8 @@ async function actorOf(deps: Pick<Deps, "db">, actorId: number | null): Promise<
  * instances (domains, balancer, archived, deleted) that bumped their versions, so it does not wait
  * for the next lb-sync. One job per second at most: a burst of edits makes one apply.
  */
-export async function enqueueBalancerSync(deps: Pick<Deps, "jobs">): Promise<void> {
-  await deps.jobs.enqueue(JOB.lbSync, {}, { jobId: `${JOB.lbSync}-soon-${Math.floor(Date.now() / 1000)}`, attempts: 1 });
+export async function enqueueBalancerSync(deps: Pick<Deps, "jobs" | "now">): Promise<void> {
+  await deps.jobs.enqueue(JOB.lbSync, {}, { jobId: `${JOB.lbSync}-soon-${Math.floor(deps.now().getTime() / 1000)}`, attempts: 1 });
 }
 
 export async function runActivate(deps: Deps, p: Payload<typeof JOB.activateAppServer>): Promise<string> {

@@ -33,10 +33,34 @@ export function scheduleTable(config: Deps["config"]): Record<PeriodicJob, strin
   };
 }
 
+// Whether an expression fires at a minute: node-cron's own matcher (its timezone and its syntax, the
+// same rules CLEANUP_CRON was validated with), one per expression. The tasks are never started.
+const matchers = new Map<string, ScheduledTask>();
+function firesAt(expression: string, minute: Date): boolean {
+  let task = matchers.get(expression);
+  if (!task) matchers.set(expression, (task = cron.createTask(expression, () => {})));
+  return task.match(minute);
+}
+
+/** The periodic jobs due at the minute `at` falls in. */
+export function dueJobs(config: Deps["config"], at: Date): PeriodicJob[] {
+  const minute = new Date(Math.floor(at.getTime() / 60_000) * 60_000);
+  return (Object.entries(scheduleTable(config)) as [PeriodicJob, string][]).filter(([, expression]) => firesAt(expression, minute)).map(([name]) => name);
+}
+
+/** Enqueues every job due at `at`'s minute, each under its slot id (a second scheduler's adds are no-ops). */
+export async function enqueueDue(deps: Pick<Deps, "jobs" | "log" | "config">, at: Date): Promise<PeriodicJob[]> {
+  const due = dueJobs(deps.config, at);
+  const results = await Promise.allSettled(due.map((name) => enqueuePeriodic(deps, name, at)));
+  results.forEach((r, i) => r.status === "rejected" && deps.log.error({ err: r.reason, job: due[i] }, "scheduler.enqueue_failed"));
+  return due;
+}
+
+/**
+ * One node-cron tick a minute; which jobs it enqueues is decided by enqueueDue from the minute the
+ * tick was due (ctx.date, not the moment the callback ran after a stalled event loop), so tests
+ * decide it with a moved clock instead of waiting for a real minute.
+ */
 export function startSchedules(deps: Pick<Deps, "jobs" | "log" | "config">): ScheduledTask[] {
-  return Object.entries(scheduleTable(deps.config)).map(([name, expression]) =>
-    cron.schedule(expression, (ctx) => {
-      enqueuePeriodic(deps, name as PeriodicJob, ctx.date).catch((err) => deps.log.error({ err, job: name }, "scheduler.enqueue_failed"));
-    }, { name }),
-  );
+  return [cron.schedule("* * * * *", (ctx) => void enqueueDue(deps, ctx.date), { name: "periodic-jobs" })];
 }

@@ -68,7 +68,7 @@ export function createApp(deps: Deps): WebApp {
     name: "ocim.sid",
     // From SECRET_KEY: a cookie signed by another install, or before SECRET_KEY was rotated, is refused.
     secret: deps.secrets.derive("session-cookie"),
-    store: new RedisSessionStore(deps.redis, Math.round(deps.config.SESSION_MAX_AGE_HOURS * 3600), deps.config.REDIS_TIMEOUT_MS),
+    store: new RedisSessionStore(deps.redis, Math.round(deps.config.SESSION_MAX_AGE_HOURS * 3600), deps.config.REDIS_TIMEOUT_MS, deps.now),
     resave: false,
     saveUninitialized: false,
     rolling: true,

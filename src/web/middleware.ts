@@ -75,6 +75,8 @@ export function notFoundHandler(req: Request, _res: Response, next: NextFunction
   next(new AppError("not_found", `There is no page at ${req.path}.`));
 }
 
+const RETRY_AFTER_SECONDS = 5;
+
 export function errorHandler(log: Logger) {
   return async (err: unknown, req: Request, res: Response, _next: NextFunction): Promise<void> => {
     const appError = toAppError(err);
@@ -84,6 +86,9 @@ export function errorHandler(log: Logger) {
     if (appError.code === "internal") log.error({ err, path: req.path }, "web.request.failed");
     else log.debug({ code: appError.code, status, method: req.method, path: req.path }, "web.request.refused");
     if (res.headersSent) return void res.end();
+    // Every 503 is an outage of something that comes back (PostgreSQL, Redis): a client or a proxy
+    // may retry after a few seconds instead of at once.
+    if (status === 503) res.set("Retry-After", String(RETRY_AFTER_SECONDS));
     if (wantsJson(req)) {
       res.status(status).json({ error: { code: appError.code, message: appError.message, ...(appError.details.fields ? { fields: appError.details.fields } : {}) } });
       return;

@@ -8,8 +8,17 @@ const TOUCH_EVERY_MS = 60_000;
 const MAX_TRACKED = 50_000;
 
 export class RedisSessionStore extends session.Store {
-  /** @param timeoutMs how long a page waits for Redis before a 503 that says Redis is away (REDIS_TIMEOUT_MS). */
-  constructor(private readonly redis: Redis, private readonly ttlSeconds: number, private readonly timeoutMs: number, private readonly prefix = "ocim:sess:") {
+  /**
+   * @param timeoutMs how long a page waits for Redis before a 503 that says Redis is away (REDIS_TIMEOUT_MS).
+   * @param now the clock that decides when a session's expiry is pushed back again (deps.now).
+   */
+  constructor(
+    private readonly redis: Redis,
+    private readonly ttlSeconds: number,
+    private readonly timeoutMs: number,
+    private readonly now: () => Date,
+    private readonly prefix = "ocim:sess:",
+  ) {
     super();
   }
 
@@ -36,7 +45,7 @@ export class RedisSessionStore extends session.Store {
   private readonly touchedAt = new Map<string, number>();
 
   override touch(sid: string, _data: session.SessionData, cb?: (err?: unknown) => void): void {
-    const now = Date.now();
+    const now = this.now().getTime();
     const last = this.touchedAt.get(sid);
     if (last !== undefined && now - last < TOUCH_EVERY_MS) return void cb?.();
     if (this.touchedAt.size >= MAX_TRACKED) this.touchedAt.clear();

@@ -4,6 +4,16 @@
 // (src/web/socket.ts).
 import type { Deps } from "../../deps.js";
 import { statusChannel, type AppServerStatusMessage } from "../logs/live-channels.js";
+import { askRedis } from "../../redis.js";
+
+type PublishDeps = Pick<Deps, "redis" | "config" | "now">;
+
+// ioredis (maxRetriesPerRequest null, for BullMQ) would hold a publish until Redis is back, and with
+// it the outbox relay's transaction: the publish gives up after REDIS_TIMEOUT_MS instead, and at
+// once while Redis is known to be away, and the relay keeps the event for its next pass.
+function publish(deps: PublishDeps, change: AppServerStatusChange): Promise<number> {
+  return askRedis(deps.redis, deps.config.REDIS_TIMEOUT_MS, () => deps.redis.publish(statusChannel(change.appServerId), JSON.stringify(statusMessage(deps, change))));
+}
 
 /** The message's fields; `at` (when the change happened) defaults to now, and pages ignore a
  *  change older than the one they show. */
@@ -11,9 +21,9 @@ export type AppServerStatusChange = Omit<AppServerStatusMessage, "at"> & { at?: 
 
 /** Never throws: for callers whose change is committed already, where a page that misses this
  *  message gets the current status when it (re)subscribes. */
-export async function publishAppServerStatus(deps: Pick<Deps, "redis" | "log" | "now">, change: AppServerStatusChange): Promise<void> {
+export async function publishAppServerStatus(deps: PublishDeps & Pick<Deps, "log">, change: AppServerStatusChange): Promise<void> {
   try {
-    await deps.redis.publish(statusChannel(change.appServerId), JSON.stringify(statusMessage(deps, change)));
+    await publish(deps, change);
   } catch (err) {
     deps.log.warn({ err, appServerId: change.appServerId }, "appserver.status.publish_failed");
   }
@@ -35,10 +45,10 @@ function statusMessage(deps: Pick<Deps, "now">, change: AppServerStatusChange): 
  * Publishes an appserver's current status fields as stored: the outbox relay's "status-event".
  * Throws when Redis refuses, so the relay keeps the event and sends it again.
  */
-export async function announceAppServer(deps: Pick<Deps, "db" | "redis" | "now">, appServerId: number): Promise<void> {
+export async function announceAppServer(deps: PublishDeps & Pick<Deps, "db">, appServerId: number): Promise<void> {
   const row = await deps.db.appServer.findUnique({
     where: { id: appServerId },
     select: { instanceId: true, status: true, vmStatus: true, isActive: true, failureSummary: true },
   });
-  if (row) await deps.redis.publish(statusChannel(appServerId), JSON.stringify(statusMessage(deps, { appServerId, ...row })));
+  if (row) await publish(deps, { appServerId, ...row });
 }

@@ -49,7 +49,7 @@ function sidebarReader(deps: Deps) {
     const filters = { q, archived: showArchived ? "1" : undefined };
     const ttl = deps.config.SIDEBAR_CACHE_MS;
     if (q || ttl === 0) return { ...(await readSidebar(deps, q, showArchived)), filters };
-    const now = Date.now();
+    const now = deps.now().getTime();
     let entry = kept.get(showArchived);
     if (!entry || now - entry.at >= ttl) {
       const sidebar = readSidebar(deps, "", showArchived);
