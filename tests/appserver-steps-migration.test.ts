@@ -70,7 +70,7 @@ describe("migration 20261201000200_appserver_steps", () => {
     expect(column.rowCount).toBe(0);
 
     // What the resumed job runs first, read by the job's own rule.
-    db = createDb(url, 2);
+    db = createDb(url, { max: 2 });
     const first = async (id: number) => (await currentStep({ db }, id))?.name;
     expect(await Promise.all([1, 2, 3, 4, 5].map(first))).toEqual(["create-vm", "create-vm", "wait-vm", "upload-vars", "tail"]);
     expect((await currentStep({ db }, 5))?.started).toBe(true);
