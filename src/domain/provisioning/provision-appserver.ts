@@ -37,9 +37,12 @@ export async function provisionAppServer(deps: Deps, input: { appServerId: numbe
     async vm() {
       if (vm) return vm;
       const { providerServerId } = await deps.db.appServer.findUniqueOrThrow({ where: { id }, select: { providerServerId: true } });
-      vm = await provider.getServer(providerServerId ?? "");
-      if (!vm) throw new AppError("unavailable", `The provider no longer knows the VM ${providerServerId}.`);
-      return vm;
+      const found = await provider.getServer(providerServerId ?? "");
+      if (!found) throw new AppError("unavailable", `The provider no longer knows the VM ${providerServerId}.`);
+      // Kept for the run only once it is ready: a VM still booting has no address yet, and the
+      // steps after wait-vm must see the address it got.
+      if (found.status === "ready") vm = found;
+      return found;
     },
     async shell() {
       shell ??= await ports.connect(provider, await this.vm(), deps.config.SSH_CONNECT_TIMEOUT_SECONDS * 1000);
