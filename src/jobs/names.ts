@@ -14,6 +14,9 @@ export const JOB = {
   terminateAppServer: "terminate-appserver",
   // After the terminated transition (from the outbox): the provider deletes the VM.
   deleteAppServerVm: "delete-appserver-vm",
+  // After a cancel (from the outbox): the playbook is stopped on the VM, even when no worker was
+  // tailing it at the time.
+  stopPlaybook: "stop-playbook",
   applyLoadBalancer: "apply-load-balancer",
   // Periodic (src/jobs/schedules.ts); also `ocim run <name>`.
   cleanup: "cleanup",
@@ -34,6 +37,7 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JOB.deactivateAppServer]: QUEUE.actions,
   [JOB.terminateAppServer]: QUEUE.actions,
   [JOB.deleteAppServerVm]: QUEUE.actions,
+  [JOB.stopPlaybook]: QUEUE.actions,
   [JOB.applyLoadBalancer]: QUEUE.loadBalancer,
   [JOB.cleanup]: QUEUE.periodic,
   [JOB.lbSync]: QUEUE.periodic,

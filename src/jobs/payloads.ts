@@ -12,6 +12,7 @@ export const PAYLOADS = {
   [JOB.deactivateAppServer]: action,
   [JOB.terminateAppServer]: action,
   [JOB.deleteAppServerVm]: z.object({ appServerId: id }).strict(),
+  [JOB.stopPlaybook]: z.object({ appServerId: id }).strict(),
   [JOB.applyLoadBalancer]: z.object({ loadBalancerId: id }).strict(),
   // Periodic jobs take nothing: their job id names the time slot, which de-duplicates them.
   [JOB.cleanup]: z.object({}).strict(),

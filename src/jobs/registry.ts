@@ -10,6 +10,7 @@ import { applyLoadBalancer } from "../domain/loadbalancer/apply-load-balancer.js
 import { reconcileLoadBalancers } from "../domain/loadbalancer/reconcile-load-balancers.js";
 import { runCleanup } from "../domain/cleanup/run-cleanup.js";
 import { deleteAppServerVm } from "../domain/appservers/delete-appserver-vm.js";
+import { stopPlaybook } from "../domain/provisioning/stop-playbook.js";
 import { reconcileAppServers } from "./reconcile-appservers.js";
 import { startOutboxRelay } from "./relay-outbox.js";
 import { purgeLogs } from "../domain/logs/purge-logs.js";
@@ -43,6 +44,7 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
       [JOB.deactivateAppServer]: (d, job) => runDeactivate(d, PAYLOADS[JOB.deactivateAppServer].parse(job.data)),
       [JOB.terminateAppServer]: (d, job) => runTerminate(d, PAYLOADS[JOB.terminateAppServer].parse(job.data)),
       [JOB.deleteAppServerVm]: (d, job) => deleteAppServerVm(d, { ...PAYLOADS[JOB.deleteAppServerVm].parse(job.data), provider: (kind) => ports.provisioning.provider(kind) }),
+      [JOB.stopPlaybook]: (d, job) => stopPlaybook(d, PAYLOADS[JOB.stopPlaybook].parse(job.data), ports.provisioning),
     },
     [QUEUE.loadBalancer]: {
       [JOB.applyLoadBalancer]: (d, job) => applyLoadBalancer(d, PAYLOADS[JOB.applyLoadBalancer].parse(job.data)),

@@ -24,6 +24,7 @@ const JOB_OF = {
   [OUTBOX.provisionAppServer]: JOB.provisionAppServer,
   [OUTBOX.applyLoadBalancer]: JOB.applyLoadBalancer,
   [OUTBOX.deleteAppServerVm]: JOB.deleteAppServerVm,
+  [OUTBOX.stopPlaybook]: JOB.stopPlaybook,
 } as const satisfies Record<Exclude<OutboxKind, "status-event">, JobName>;
 
 /** One provisioning job per appserver: the relay and the reconciler both add it under this id. */

@@ -48,7 +48,14 @@ export const TRANSITIONS = {
   error: { moves: { new: "error", waiting: "error" }, audit: "appserver.error", endsSteps: "failed" },
   /** Progress after the status is final: the VM of an errored appserver was deleted. */
   vmGone: { moves: same("error", "failed", "terminated"), audit: null },
-  cancelled: { moves: { new: "error", waiting: "error", configuring: "failed" }, audit: "appserver.cancelled", endsSteps: "cancelled" },
+  /** The job tailing the playbook stops it when it sees the cancel; the follow-up stops it also when
+   *  no job is watching (a worker down, a job waiting for its retry). A no-op before the playbook started. */
+  cancelled: {
+    moves: { new: "error", waiting: "error", configuring: "failed" },
+    audit: "appserver.cancelled",
+    endsSteps: "cancelled",
+    followUps: ({ appServerId }) => [{ kind: OUTBOX.stopPlaybook, payload: { appServerId } }],
+  },
   activated: { moves: same("running"), audit: "appserver.activated", followUps: applyBalancer },
   deactivated: { moves: same("running"), audit: "appserver.deactivated", followUps: applyBalancer },
   terminated: {

@@ -8,13 +8,14 @@ export const OUTBOX = {
   provisionAppServer: "provision-appserver",
   applyLoadBalancer: "apply-load-balancer",
   deleteAppServerVm: "delete-appserver-vm",
+  stopPlaybook: "stop-playbook",
   statusEvent: "status-event",
 } as const;
 
 export type OutboxKind = (typeof OUTBOX)[keyof typeof OUTBOX];
 
 export type OutboxRow =
-  | { kind: typeof OUTBOX.provisionAppServer | typeof OUTBOX.deleteAppServerVm | typeof OUTBOX.statusEvent; payload: { appServerId: number } }
+  | { kind: typeof OUTBOX.provisionAppServer | typeof OUTBOX.deleteAppServerVm | typeof OUTBOX.stopPlaybook | typeof OUTBOX.statusEvent; payload: { appServerId: number } }
   | { kind: typeof OUTBOX.applyLoadBalancer; payload: { loadBalancerId: number } };
 
 /** The channel the relay LISTENs on; NOTIFY is delivered only when the transaction commits. */

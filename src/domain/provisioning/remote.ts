@@ -68,7 +68,7 @@ export function startCommand(p: RemotePaths, snapshot: ConfigSnapshot): string {
   ].join("\n");
 }
 
-/** Kills the detached playbook (its whole session) on cancel or timeout. */
+/** Kills the detached playbook (its whole session) on cancel or timeout; prints "stopped" when it was running. */
 export function killCommand(p: RemotePaths): string {
-  return `if [ -e ${q(p.pid)} ] && [ ! -e ${q(p.exit)} ]; then pid=$(cat ${q(p.pid)}); kill -TERM -- -"$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; sleep 1; kill -KILL -- -"$pid" 2>/dev/null; fi; true`;
+  return `if [ -e ${q(p.pid)} ] && [ ! -e ${q(p.exit)} ]; then pid=$(cat ${q(p.pid)}); if kill -TERM -- -"$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; then sleep 1; kill -KILL -- -"$pid" 2>/dev/null; echo stopped; fi; fi; true`;
 }

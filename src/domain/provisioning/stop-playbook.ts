@@ -1,0 +1,33 @@
+// The follow-up of a cancel (lifecycle "cancelled"): stops the playbook on the VM. The job tailing
+// the playbook stops it too when it notices the cancel; this one also covers a cancel that no job
+// was watching (the worker down, the job waiting for its retry), which would otherwise leave the
+// playbook reconfiguring the VM for hours. Idempotent: nothing started or already ended is a no-op.
+import type { Deps } from "../../deps.js";
+import type { ProvisioningPorts } from "./ports.js";
+import { killCommand, remotePaths } from "./remote.js";
+import { createRunLog } from "./run-log.js";
+
+export async function stopPlaybook(deps: Deps, input: { appServerId: number }, ports: ProvisioningPorts): Promise<string> {
+  const id = input.appServerId;
+  const as = await deps.db.appServer.findUnique({ where: { id }, select: { providerKind: true, providerServerId: true, vmStatus: true } });
+  if (!as) return "gone";
+  const started = await deps.db.appServerStep.count({ where: { appServerId: id, name: "start-playbook" } });
+  if (!started || !as.providerServerId || as.vmStatus === "terminated") return "No playbook was started.";
+  const provider = ports.provider(as.providerKind);
+  const vm = await provider.getServer(as.providerServerId);
+  if (!vm) return "The VM is gone.";
+  const shell = await ports.connect(provider, vm, deps.config.SSH_CONNECT_TIMEOUT_SECONDS * 1000);
+  try {
+    const res = await shell.exec(killCommand(remotePaths(vm.workDir)), { timeoutMs: 30_000 });
+    if (!res.stdout.includes("stopped")) return "The playbook had already ended.";
+  } finally {
+    await shell.close();
+  }
+  const log = createRunLog(deps, id, []);
+  try {
+    await log.warn("Provisioning was cancelled; the playbook was stopped on the VM. The VM is kept.");
+  } finally {
+    await log.close();
+  }
+  return "The playbook was stopped.";
+}
