@@ -84,6 +84,23 @@ describe("MongoDB adapter", () => {
       expect(server.commands).toContain("saslContinue");
     });
 
+    it("answers the saslStart the driver sends inside its handshake, as mongod 4.4+ does", async () => {
+      const seen = server.commands.length;
+      await loginAs({ name: ADMIN.user, password: ADMIN.password, database: "admin" });
+      const sent = server.commands.slice(seen);
+      expect(sent).toContain("saslContinue");
+      expect(sent).not.toContain("saslStart");
+    });
+
+    it("reads OP_MSG document sequences (kind 1 sections) as the command's field", async () => {
+      // The driver sends kind 1 sections only for MongoDB 8's bulkWrite; its own class builds one here.
+      const { DocumentSequence } = await import("mongodb/lib/cmap/commands.js" as string);
+      const admin = await loginAs({ name: ADMIN.user, password: ADMIN.password, database: "admin" });
+      const reply = await admin.db("sequences").command({ insert: "c", documents: new DocumentSequence("documents", [{ _id: 1 }, { _id: 2 }]) });
+      expect(reply).toMatchObject({ n: 2, ok: 1 });
+      expect(server.databases.get("sequences")?.get("c")).toEqual([{ _id: 1 }, { _id: 2 }]);
+    });
+
     it("asks for a login before anything but the handshake, ping and buildInfo", async () => {
       const anonymous = new MongoClient(`mongodb://${server.host}:${server.port}/`, { serverSelectionTimeoutMS: 5_000 });
       clients.push(anonymous);

@@ -26,12 +26,13 @@
 //   As in mongod, readWrite does not include dropDatabase (dbAdmin does), and listDatabases for a
 //   user without the cluster-wide action lists only the databases it has a role on.
 //   Reference: https://www.mongodb.com/docs/manual/reference/built-in-roles/
+// - Speculative authentication: the saslStart the driver puts in its first isMaster is answered in
+//   the handshake reply, as mongod 4.4+ does, so the driver takes the same path as in production.
 //
 // What it does NOT do: replica sets, sharding, TLS, compression (OP_COMPRESSED), SCRAM-SHA-1,
-// speculative authentication in the handshake (it leaves the driver to run saslStart itself, which
-// mongod also accepts), sessions or transactions beyond accepting lsid, cursors past the first
-// batch, update/delete/aggregate, indexes other than the unique _id, and SASLprep beyond NFKC
-// (Ocim's derived passwords are hex). Sizes are the BSON size of the stored documents.
+// sessions or transactions beyond accepting lsid, cursors past the first batch,
+// update/delete/aggregate, indexes other than the unique _id, and SASLprep beyond NFKC (Ocim's
+// derived passwords are ASCII). Sizes are the BSON size of the stored documents, not disk pages.
 import net from "node:net";
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
 import { Binary, Long, calculateObjectSize, deserialize, serialize, type Document } from "bson";
@@ -181,6 +182,17 @@ export async function startMongoWireServer(opts: MongoWireServerOptions): Promis
     };
     if (typeof cmd.saslSupportedMechs === "string" && users.has(cmd.saslSupportedMechs)) {
       reply.saslSupportedMechs = ["SCRAM-SHA-256"];
+    }
+    // Speculative authentication (MongoDB 4.4+, the driver's ScramSHA.prepare): the handshake carries
+    // the saslStart, and the reply its answer. A refusal is left out of the reply, as mongod does,
+    // so the driver runs saslStart itself and gets the refusal there.
+    const speculative = cmd.speculativeAuthenticate as Document | undefined;
+    if (speculative?.saslStart && typeof speculative.db === "string") {
+      try {
+        reply.speculativeAuthenticate = saslStart(speculative, speculative.db, conn);
+      } catch (err) {
+        if (!(err instanceof CommandError)) throw err;
+      }
     }
     return reply;
   }
