@@ -1,6 +1,10 @@
 // The MongoDB adapter with the real `mongodb` driver against the in-test wire-protocol server
 // (tests/helpers/mongo-wire-server.ts; no MongoDB server installs on this machine): what it makes
 // per instance, that a derived user reaches only its own database, and how failures read.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MongoClient, MongoServerError } from "mongodb";
 import { createMongodbAdapter, MARKER_COLLECTION, mongodbSettingsSchema } from "../src/adapters/data/mongodb.js";
@@ -234,6 +238,34 @@ describe("MongoDB adapter", () => {
       expect(err).toBeInstanceOf(DataServiceError);
       expect(err).toMatchObject({ transient: true });
       expect((err as Error).message).toContain(`MongoDB at 127.0.0.1:${port}: could not list the databases of nowhere: nothing accepts connections there (connection refused)`);
+    });
+
+    it("over TLS, a certificate it cannot check is a permanent error; with its CA given, the check passes", async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), "ocim-mongo-tls-"));
+      try {
+        execFileSync("openssl", [
+          "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+          "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+          "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem"),
+        ], { stdio: "ignore", timeout: 30_000 });
+        const cert = readFileSync(path.join(dir, "cert.pem"), "utf8");
+        const secure = await startMongoWireServer({ admin: ADMIN, tls: { key: readFileSync(path.join(dir, "key.pem"), "utf8"), cert } });
+        try {
+          const settings = { host: secure.host, port: secure.port, tls: true, connectTimeoutSeconds: 2 };
+          const untrusted = await createMongodbAdapter(mongodbSettingsSchema.parse(settings), { username: ADMIN.user, password: ADMIN.password })
+            .check().catch((e: unknown) => e);
+          expect(untrusted).toBeInstanceOf(DataServiceError);
+          expect(untrusted).toMatchObject({ transient: false });
+          expect((untrusted as Error).message).toMatch(/^MongoDB at 127\.0\.0\.1:\d+: could not connect and ask its version: TLS failed: .*certificate/);
+
+          const trusted = createMongodbAdapter(mongodbSettingsSchema.parse({ ...settings, caCert: cert }), { username: ADMIN.user, password: ADMIN.password });
+          await expect(trusted.check()).resolves.toEqual({ version: "6.0.0-ocim-stand-in" });
+        } finally {
+          await secure.close();
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it("an administrator without dbAdminAnyDatabase cannot drop, and is told which command was refused", async () => {

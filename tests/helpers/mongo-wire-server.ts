@@ -29,11 +29,14 @@
 // - Speculative authentication: the saslStart the driver puts in its first isMaster is answered in
 //   the handshake reply, as mongod 4.4+ does, so the driver takes the same path as in production.
 //
-// What it does NOT do: replica sets, sharding, TLS, compression (OP_COMPRESSED), SCRAM-SHA-1,
+// - TLS, when given a key and certificate (mongod's --tlsMode requireTLS): the same protocol inside.
+//
+// What it does NOT do: replica sets, sharding, client certificates, compression (OP_COMPRESSED), SCRAM-SHA-1,
 // sessions or transactions beyond accepting lsid, cursors past the first batch,
 // update/delete/aggregate, indexes other than the unique _id, and SASLprep beyond NFKC (Ocim's
 // derived passwords are ASCII). Sizes are the BSON size of the stored documents, not disk pages.
 import net from "node:net";
+import tls from "node:tls";
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
 import { Binary, Long, calculateObjectSize, deserialize, serialize, type Document } from "bson";
 
@@ -148,6 +151,8 @@ export interface MongoWireServerOptions {
   host?: string;
   /** The first user, created in "admin" (mongod's localhost exception, done up front). */
   admin: { user: string; password: string; roles?: MongoRole[] };
+  /** Accept only TLS connections with this PEM key and certificate. */
+  tls?: { key: string; cert: string };
 }
 
 export async function startMongoWireServer(opts: MongoWireServerOptions): Promise<MongoWireServer> {
@@ -410,7 +415,7 @@ export async function startMongoWireServer(opts: MongoWireServerOptions): Promis
     return frame(requestId, OP_MSG, out);
   }
 
-  const server = net.createServer((socket) => {
+  const onConnection = (socket: net.Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
@@ -432,7 +437,10 @@ export async function startMongoWireServer(opts: MongoWireServerOptions): Promis
         }
       }
     });
-  });
+  };
+  const server = opts.tls ? tls.createServer(opts.tls, onConnection) : net.createServer(onConnection);
+  // A client that fails the TLS handshake (it does not trust the certificate) is only closed.
+  server.on("tlsClientError", () => undefined);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, host, () => resolve());

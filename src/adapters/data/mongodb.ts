@@ -12,8 +12,9 @@ import { DataServiceError, type DataServiceAdapter, type InstanceDataPlan, type 
 export const mongodbSettingsSchema = z.object({
   host: z.string().regex(/^[A-Za-z0-9.:-]+$/, "a host name or IP address"),
   port: z.number().int().min(1).max(65535).default(27017),
-  /** Connect over TLS, checking the server's certificate against the system's CAs. */
+  /** Connect over TLS, checking the server's certificate (against caCert when given, else the system's CAs). */
   tls: z.boolean().default(false),
+  caCert: z.string().includes("BEGIN CERTIFICATE", { error: "a PEM certificate" }).optional(),
   /** The replica set's name, when the host is a member of one (the driver then finds the primary). */
   replicaSet: z.string().min(1).optional(),
   /** The database the administrator was created in. */
@@ -80,6 +81,7 @@ export function createMongodbAdapter(settings: MongodbSettings, credentials: Mon
       auth: { username: credentials.username, password: credentials.password },
       authSource: settings.authSource,
       tls: settings.tls,
+      ...(settings.tls && settings.caCert ? { ca: settings.caCert } : {}),
       replicaSet: settings.replicaSet,
       appName: "ocim",
       connectTimeoutMS: settings.connectTimeoutSeconds * 1000,
