@@ -35,6 +35,8 @@
 // sessions or transactions beyond accepting lsid, cursors past the first batch,
 // update/delete/aggregate, indexes other than the unique _id, and SASLprep beyond NFKC (Ocim's
 // derived passwords are ASCII). Sizes are the BSON size of the stored documents, not disk pages.
+// One file past 400 lines on purpose: framing, SCRAM and the role table are one server's parts, and
+// each is only read together with the others.
 import net from "node:net";
 import tls from "node:tls";
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
@@ -294,9 +296,10 @@ export async function startMongoWireServer(opts: MongoWireServerOptions): Promis
       if (!conn.user) throw new CommandError("Command listDatabases requires authentication", 13, "Unauthorized");
       const user = conn.user;
       const all = allows(user, "listDatabases", "admin");
-      const list = [...databases.entries()]
-        .filter(([n]) => all || user.roles.some((r) => r.db === n))
-        .map(([n, d]) => ({ name: n, sizeOnDisk: dbSize(d), empty: false }));
+      // mongod always has admin (its system.users), config and local, listed with the others.
+      const system = ["admin", "config", "local"].filter((name) => !databases.has(name)).map((name) => ({ name, sizeOnDisk: 40960, empty: false }));
+      const list = [...system, ...[...databases.entries()].map(([name, d]) => ({ name, sizeOnDisk: dbSize(d), empty: false }))]
+        .filter(({ name }) => all || user.roles.some((r) => r.db === name));
       return { databases: list, totalSize: list.reduce((n, d) => n + d.sizeOnDisk, 0) };
     }
     if (name === "dbStats") {
