@@ -151,6 +151,18 @@ export function isDatabaseUnreachable(err: unknown): boolean {
   return false;
 }
 
+export const DATABASE_SLOW =
+  "The database did not answer in time (it may be overloaded or a table is locked). Nothing was changed; try again in a moment, and tell an admin if it persists.";
+
+/** True when PostgreSQL cancelled the statement: DATABASE_STATEMENT_TIMEOUT_MS ran out (57014, query_canceled). */
+export function isDatabaseTimeout(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown; originalCode?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (e.code === "57014" || e.originalCode === "57014") return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
 /** `text` with LIKE's wildcards escaped (backslash is PostgreSQL's default escape). */
 export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);

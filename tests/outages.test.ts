@@ -165,3 +165,42 @@ describe("with a PostgreSQL that accepts connections and never answers", () => {
     expect(res.json()).toMatchObject({ error: { code: "unavailable", message: expect.stringContaining("The database is not reachable") } });
   });
 });
+
+// A statement PostgreSQL cancels after DATABASE_STATEMENT_TIMEOUT_MS (57014): here the page's table
+// is locked by another session, as a long migration or a stuck transaction would hold it. It used to
+// be a 500 "something went wrong"; it is a 503 that says the database did not answer in time.
+describe("with a table locked past DATABASE_STATEMENT_TIMEOUT_MS", () => {
+  let t: TestApp;
+  let admin: Agent;
+  beforeAll(async () => {
+    t = await startTestApp({ DATABASE_STATEMENT_TIMEOUT_MS: "300" });
+    admin = await t.loginAsLocalAdmin();
+    await makeInstance(t.deps, { name: "Locked University" });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it("answers the page with a 503 that says the database did not answer in time", async () => {
+    let unlock!: () => void;
+    let locked!: () => void;
+    const unlocked = new Promise<void>((r) => (unlock = r));
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = t.deps.db.$transaction(async (tx) => {
+      await tx.$executeRawUnsafe(`LOCK TABLE "Instance" IN ACCESS EXCLUSIVE MODE`);
+      locked();
+      await unlocked;
+    }, { timeout: 10_000 });
+    await isLocked;
+    try {
+      const res = await admin.get("/", { timeoutMs: PERSON_WAITS_MS });
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("5");
+      expect(visibleText(res.text)).toContain("The database did not answer in time");
+    } finally {
+      unlock();
+      await holder;
+    }
+    expect((await admin.get("/")).status).toBe(200);
+  });
+});

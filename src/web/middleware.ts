@@ -8,7 +8,7 @@ import type { Logger } from "../logger.js";
 import type { SessionUser } from "../domain/auth/login-github-user.js";
 import { renderPage, wantsJson } from "./render.js";
 import { REDIS_DOWN, redisAway } from "../redis.js";
-import { DATABASE_DOWN, isDatabaseUnreachable } from "../db.js";
+import { DATABASE_DOWN, DATABASE_SLOW, isDatabaseTimeout, isDatabaseUnreachable } from "../db.js";
 
 declare module "express-session" {
   interface SessionData {
@@ -117,6 +117,7 @@ function pageLocalDefaults(req: Request, res: Response): void {
 function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   if (isDatabaseUnreachable(err)) return new AppError("unavailable", DATABASE_DOWN);
+  if (isDatabaseTimeout(err)) return new AppError("unavailable", DATABASE_SLOW);
   const e = err as { status?: number; type?: string; message?: string };
   // body-parser and friends signal client errors with a status; keep their message generic.
   if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) {
