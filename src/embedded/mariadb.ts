@@ -26,11 +26,11 @@ export interface EmbeddedMariadb {
 
 /** Where a MariaDB program is: on PATH, or in /usr/sbin where Debian puts mariadbd (often not on a user's PATH). */
 function findProgram(name: string): string | null {
-  for (const dir of [...(process.env.PATH ?? "").split(":").filter(Boolean), "/usr/sbin", "/usr/local/sbin"]) {
-    const bin = path.join(dir, name);
-    if (existsSync(bin)) return bin;
+  try {
+    return execFileSync("sh", ["-c", `command -v ${name}`]).toString().trim();
+  } catch {
+    return ["/usr/sbin", "/usr/local/sbin"].map((dir) => path.join(dir, name)).find((bin) => existsSync(bin)) ?? null;
   }
-  return null;
 }
 
 /** The path of mariadbd when MariaDB is installed (with mariadb-install-db, which makes its data directory), else null. */

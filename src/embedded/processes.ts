@@ -58,6 +58,15 @@ export async function freePort(host = "127.0.0.1"): Promise<number> {
   });
 }
 
+/** Whether nothing listens on host:port yet (a server may take it). */
+export async function portFree(port: number, host = "127.0.0.1"): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
 function portOpen(host: string, port: number): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
     const socket = net.connect(port, host);
