@@ -180,6 +180,24 @@ describe("MySQL adapter on a real MariaDB", () => {
     expect(err.message).toMatch(new RegExp(`^MySQL at 127\\.0\\.0\\.1:${server.port}: could not create user ${plan.mysql.users[0]!.name}: the administrator 'weak' lacks a privilege: .*CREATE USER`));
     expect(err.transient).toBe(false);
     for (const u of plan.mysql.users) expect(err.message).not.toContain(u.password);
+
+    // CREATE USER and GRANT OPTION alone: GRANT ALL needs the privileges it hands out.
+    await admin.query("GRANT CREATE USER ON *.* TO 'weak'@'%' WITH GRANT OPTION");
+    const grant = await failure(make({}, { username: "weak", password: "weak-password" }).ensure(plan));
+    expect(grant.message).toMatch(/could not grant user .* all privileges on weak_edxapp: the administrator 'weak' lacks a privilege: Access denied .* \(to grant ALL on a database, the administrator needs every database-level privilege on it/);
     await adapter.drop(plan);
+  });
+
+  it("needs no global-only privilege (SUPER, RELOAD…): what a managed service's master user has is enough", async () => {
+    await admin.query("CREATE USER 'managed'@'%' IDENTIFIED BY 'managed-password'");
+    await admin.query(
+      "GRANT CREATE USER, SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, REFERENCES, INDEX, ALTER, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, " +
+        "CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, EVENT, TRIGGER, DELETE HISTORY ON *.* TO 'managed'@'%' WITH GRANT OPTION",
+    );
+    const managed = make({}, { username: "managed", password: "managed-password" });
+    const plan = planFor("managed");
+    expect((await managed.ensure(plan)).every((s) => s.status === "exists")).toBe(true);
+    expect((await managed.inspect(plan)).every((s) => s.status === "exists")).toBe(true);
+    expect((await managed.drop(plan)).every((s) => s.status === "exists")).toBe(true);
   });
 });

@@ -189,8 +189,8 @@ describe("the embedded MariaDB (instances' MySQL server)", () => {
     const rows = await deps.db.dataService.findMany({ where: { kind: "mysql" } });
     return rows.map((r) => ({ ...r, credentials: r.credentialsEncrypted ? (JSON.parse(deps.secrets.decrypt(r.credentialsEncrypted)) as { username: string; password: string }) : null }));
   };
-  const login = async (port: number, password?: string) => {
-    const c = await mysql.createConnection({ host: "127.0.0.1", port, user: "ocim", password });
+  const login = async (port: number, password?: string, user = "ocim") => {
+    const c = await mysql.createConnection({ host: "127.0.0.1", port, user, password });
     try {
       return (await c.query<mysql.RowDataPacket[]>("SELECT @@bind_address AS bind, CURRENT_USER() AS me"))[0];
     } finally {
@@ -227,6 +227,8 @@ describe("the embedded MariaDB (instances' MySQL server)", () => {
     expect(await login(started.port, password)).toEqual([{ bind: "127.0.0.1", me: "ocim@127.0.0.1" }]);
     await expect(login(started.port)).rejects.toThrow(/Access denied/);
     await expect(login(started.port, "guess")).rejects.toThrow(/Access denied/);
+    // MariaDB's own root (socket only) and no anonymous user over TCP.
+    for (const user of ["root", "mysql", ""]) await expect(login(started.port, undefined, user), user).rejects.toThrow(/Access denied/);
     expect(await deps.db.auditEvent.count({ where: { action: "data_service.created", subjectType: "DataService" } })).toBe(1);
   });
 

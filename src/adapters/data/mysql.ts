@@ -40,7 +40,7 @@ const PRIVILEGE = new Set([
 type MysqlError = Error & { code?: string; sqlMessage?: string };
 
 /** What failed, in words an operator can act on; never a password (those in `secrets` are masked). */
-function describe(err: MysqlError, settings: MysqlSettings, username: string): { reason: string; transient: boolean } {
+function describe(err: MysqlError, settings: MysqlSettings, username: string): { reason: string; transient: boolean; privilege?: boolean } {
   const code = err.code ?? "";
   const said = err.sqlMessage ?? err.message;
   if (code === "ER_ACCESS_DENIED_ERROR" || code === "ER_ACCESS_DENIED_NO_PASSWORD_ERROR") {
@@ -51,7 +51,7 @@ function describe(err: MysqlError, settings: MysqlSettings, username: string): {
   if (code === "ENOTFOUND") return { reason: `the host name ${settings.host} does not resolve`, transient: false };
   if (code === "HANDSHAKE_NO_SSL_SUPPORT") return { reason: "TLS is on for this server, but the server does not offer TLS", transient: false };
   if (/CERT|SSL|TLS/.test(code) || err.message.includes("certificate")) return { reason: `TLS failed: ${said}`, transient: false };
-  if (PRIVILEGE.has(code)) return { reason: `the administrator '${username}' lacks a privilege: ${said}`, transient: false };
+  if (PRIVILEGE.has(code)) return { reason: `the administrator '${username}' lacks a privilege: ${said}`, transient: false, privilege: true };
   return { reason: code ? `${said} (${code})` : said, transient: TRANSIENT.has(code) };
 }
 
@@ -70,12 +70,18 @@ function grantTarget(database: string): string {
 
 const quoted = (name: string) => escapeId(name, true);
 
+// The server says only "access denied to database": one grants only what one holds, WITH GRANT OPTION.
+const GRANT_HINT = "to grant ALL on a database, the administrator needs every database-level privilege on it (e.g. ALL PRIVILEGES ON *.*) WITH GRANT OPTION";
+
 export function createMysqlAdapter(settings: MysqlSettings, credentials: MysqlCredentials): DataServiceAdapter {
   const where = `MySQL at ${settings.host}:${settings.port}`;
 
   /** Runs `work` on a new connection as the administrator; any failure becomes a DataServiceError saying what `doing` was. */
-  async function withConnection<T>(doing: string, secrets: string[], work: (c: Connection, step: (what: string) => void) => Promise<T>): Promise<T> {
+  async function withConnection<T>(
+    doing: string, secrets: string[], work: (c: Connection, step: (what: string, privilegeHint?: string) => void) => Promise<T>,
+  ): Promise<T> {
     let current = doing;
+    let hint: string | undefined;
     let connection: Connection | undefined;
     try {
       connection = await createConnection({
@@ -84,10 +90,11 @@ export function createMysqlAdapter(settings: MysqlSettings, credentials: MysqlCr
         ssl: settings.tls ? { ca: settings.caCert, rejectUnauthorized: true } : undefined,
         multipleStatements: false,
       });
-      return await work(connection, (what) => (current = what));
+      return await work(connection, (what, privilegeHint) => ((current = what), (hint = privilegeHint)));
     } catch (err) {
-      const { reason, transient } = describe(err as MysqlError, settings, credentials.username);
-      throw new DataServiceError(mask(`${where}: could not ${current}: ${reason}`, [credentials.password, ...secrets]), transient);
+      const { reason, transient, privilege } = describe(err as MysqlError, settings, credentials.username);
+      const message = `${where}: could not ${current}: ${reason}${privilege && hint ? ` (${hint})` : ""}`;
+      throw new DataServiceError(mask(message, [credentials.password, ...secrets]), transient);
     } finally {
       await connection?.end().catch(() => connection?.destroy());
     }
@@ -148,7 +155,7 @@ export function createMysqlAdapter(settings: MysqlSettings, credentials: MysqlCr
           // A user made earlier by hand, or under another master key, gets the derived password.
           await c.query("ALTER USER ?@'%' IDENTIFIED BY ?", [user.name, user.password]);
           for (const database of user.databases) {
-            step(`grant user ${user.name} all privileges on ${database}`);
+            step(`grant user ${user.name} all privileges on ${database}`, GRANT_HINT);
             await c.query(`GRANT ALL PRIVILEGES ON ${grantTarget(database)} TO ?@'%'`, [user.name]);
           }
         }
