@@ -1,6 +1,10 @@
 // The MySQL adapter against a real MariaDB (tests/helpers/mariadb.ts): what an instance gets on the
 // shared server (its databases, one user per service, grants on its own databases only), what a
 // second run changes (nothing), what inspect and drop say, and how failures read.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { createConnection, type Connection, type RowDataPacket } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMysqlAdapter, mysqlCredentialsSchema, mysqlSettingsSchema } from "../src/adapters/data/mysql.js";
@@ -72,6 +76,9 @@ describe("MySQL adapter on a real MariaDB", () => {
       grants: await rows(admin, "SELECT * FROM mysql.db WHERE User IN (?) ORDER BY User, Db", [first.mysql.users.map((u) => u.name)]),
       databases: await rows(admin, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY 1"),
     });
+    // A password's age as of long ago: an ALTER USER on the second run would show as "now".
+    await admin.query("UPDATE mysql.global_priv SET Priv = JSON_SET(Priv, '$.password_last_changed', 1) WHERE User IN (?)", [first.mysql.users.map((u) => u.name)]);
+    await admin.query("FLUSH PRIVILEGES");
     const before = await snapshot();
     expect(before.grants.map((g) => [g.User, g.Db])).toEqual(
       first.mysql.users.flatMap((u) => u.databases.map((d) => [u.name, d.replace(/_/g, "\\_")])).sort((a, b) => a.join().localeCompare(b.join())),
@@ -199,5 +206,55 @@ describe("MySQL adapter on a real MariaDB", () => {
     expect((await managed.ensure(plan)).every((s) => s.status === "exists")).toBe(true);
     expect((await managed.inspect(plan)).every((s) => s.status === "exists")).toBe(true);
     expect((await managed.drop(plan)).every((s) => s.status === "exists")).toBe(true);
+  });
+});
+
+/** A CA and a server certificate for 127.0.0.1 signed by it, made with openssl in `dir`. */
+function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
+  const run = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
+  run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Ocim test CA");
+  run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
+  writeFileSync(path.join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1\n");
+  run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.ext");
+  return { ca: path.join(dir, "ca.pem"), cert: path.join(dir, "server.pem"), key: path.join(dir, "server.key") };
+}
+
+describe("MySQL adapter over TLS", () => {
+  let dir: string;
+  let server: MariadbServer;
+  let caPem: string;
+  const make = (settings: Record<string, unknown>) =>
+    createMysqlAdapter(
+      mysqlSettingsSchema.parse({ host: server.host, port: server.port, ...settings }),
+      mysqlCredentialsSchema.parse({ username: "tls_only", password: "tls-password" }),
+    );
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "ocim-mysql-tls-"));
+    const files = makeCertificates(dir);
+    caPem = readFileSync(files.ca, "utf8");
+    server = await startMariadbServer([`--ssl-ca=${files.ca}`, `--ssl-cert=${files.cert}`, `--ssl-key=${files.key}`]);
+    const admin = await createConnection({ host: server.host, port: server.port, user: server.username, password: server.password });
+    await admin.query("CREATE USER 'tls_only'@'%' IDENTIFIED BY 'tls-password' REQUIRE SSL");
+    await admin.end();
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("connects over TLS, checking the server's certificate against caCert", async () => {
+    expect(await make({ tls: true, caCert: caPem }).check()).toEqual({ version: expect.stringMatching(/MariaDB/) });
+    // The user requires TLS: without it the same login is refused.
+    const plain = await make({ tls: false }).check().catch((err: DataServiceError) => err);
+    expect(plain).toBeInstanceOf(DataServiceError);
+    expect((plain as DataServiceError).message).toMatch(/the login of 'tls_only' was refused/);
+  });
+
+  it("refuses a certificate that the system's CAs do not vouch for, saying TLS failed", async () => {
+    const err = await make({ tls: true }).check().catch((e: DataServiceError) => e);
+    expect(err).toBeInstanceOf(DataServiceError);
+    expect((err as DataServiceError).message).toMatch(new RegExp(`^MySQL at 127\\.0\\.0\\.1:${server.port}: could not connect and ask its version: TLS failed: .*certificate`));
+    expect((err as DataServiceError).transient).toBe(false);
   });
 });

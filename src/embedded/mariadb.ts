@@ -63,7 +63,7 @@ export async function startMariadb(
   dataRoot: string,
   bin: string,
   log: (line: string) => void,
-  options: SuperviseOptions & { port?: number } = {},
+  options: SuperviseOptions & { port?: number; /** More server options (the tests' TLS files). */ serverArgs?: string[] } = {},
 ): Promise<EmbeddedMariadb> {
   const dir = path.join(dataRoot, "mariadb");
   const dataDir = path.join(dir, "data");
@@ -89,6 +89,7 @@ export async function startMariadb(
     `--port=${port}`, "--bind-address=127.0.0.1", "--skip-name-resolve", `--init-file=${initFile}`,
     // Small: it shares the machine with Ocim, PostgreSQL and the appservers.
     "--innodb-buffer-pool-size=64M", "--max-connections=200", "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
+    ...(options.serverArgs ?? []),
   ];
   const child = await supervise("mariadb", async () => {
     await stopStale(pidFile, "SIGTERM");

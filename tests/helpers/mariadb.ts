@@ -15,13 +15,14 @@ export interface MariadbServer {
   stop(): Promise<void>;
 }
 
-export async function startMariadbServer(): Promise<MariadbServer> {
+/** `serverArgs`: more mariadbd options, e.g. `--ssl-cert=…` for a server that offers TLS. */
+export async function startMariadbServer(serverArgs: string[] = []): Promise<MariadbServer> {
   const bin = findMariadbd();
   if (!bin) throw new Error("mariadbd is not installed: apt-get install -y mariadb-server (.ci/run does)");
   const dir = mkdtempSync(path.join(os.tmpdir(), "ocim-mariadb-"));
   let server: EmbeddedMariadb;
   try {
-    server = await startMariadb(dir, bin, () => {});
+    server = await startMariadb(dir, bin, () => {}, { serverArgs });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;

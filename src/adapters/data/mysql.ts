@@ -6,7 +6,7 @@
 // a connection kept between them would have to survive the server's restarts.
 import { z } from "zod";
 import { escapeId } from "mysql2";
-import { createConnection, type Connection, type RowDataPacket } from "mysql2/promise";
+import { createConnection, type Connection, type ResultSetHeader, type RowDataPacket } from "mysql2/promise";
 import { DataServiceError, type DataServiceAdapter, type InstanceDataPlan, type ResourceState } from "./port.js";
 
 export const mysqlSettingsSchema = z.object({
@@ -75,6 +75,25 @@ const GRANT_HINT = "to grant ALL on a database, the administrator needs every da
 
 export function createMysqlAdapter(settings: MysqlSettings, credentials: MysqlCredentials): DataServiceAdapter {
   const where = `MySQL at ${settings.host}:${settings.port}`;
+  const connect = (user: string, password: string) => createConnection({
+    host: settings.host, port: settings.port, user, password,
+    connectTimeout: settings.connectTimeoutSeconds * 1000,
+    ssl: settings.tls ? { ca: settings.caCert, rejectUnauthorized: true } : undefined,
+    multipleStatements: false,
+  });
+
+  /**
+   * Whether the user logs in with `password`. Asked instead of reading its stored hash, which
+   * depends on its authentication plugin (MySQL 8's caching_sha2 hashes are salted).
+   */
+  async function logsIn(user: string, password: string): Promise<boolean> {
+    try {
+      await (await connect(user, password)).end();
+      return true;
+    } catch {
+      return false;
+    }
+  }
 
   /** Runs `work` on a new connection as the administrator; any failure becomes a DataServiceError saying what `doing` was. */
   async function withConnection<T>(
@@ -84,12 +103,7 @@ export function createMysqlAdapter(settings: MysqlSettings, credentials: MysqlCr
     let hint: string | undefined;
     let connection: Connection | undefined;
     try {
-      connection = await createConnection({
-        host: settings.host, port: settings.port, user: credentials.username, password: credentials.password,
-        connectTimeout: settings.connectTimeoutSeconds * 1000,
-        ssl: settings.tls ? { ca: settings.caCert, rejectUnauthorized: true } : undefined,
-        multipleStatements: false,
-      });
+      connection = await connect(credentials.username, credentials.password);
       return await work(connection, (what, privilegeHint) => ((current = what), (hint = privilegeHint)));
     } catch (err) {
       const { reason, transient, privilege } = describe(err as MysqlError, settings, credentials.username);
@@ -151,9 +165,13 @@ export function createMysqlAdapter(settings: MysqlSettings, credentials: MysqlCr
         for (const user of plan.mysql.users) {
           step(`create user ${user.name}`);
           // The password goes through mysql2's escaping (CREATE USER takes no server-side parameters).
-          await c.query("CREATE USER IF NOT EXISTS ?@'%' IDENTIFIED BY ?", [user.name, user.password]);
-          // A user made earlier by hand, or under another master key, gets the derived password.
-          await c.query("ALTER USER ?@'%' IDENTIFIED BY ?", [user.name, user.password]);
+          const [created] = await c.query<ResultSetHeader>("CREATE USER IF NOT EXISTS ?@'%' IDENTIFIED BY ?", [user.name, user.password]);
+          // One that was there (made by hand, or under another master key) gets the derived password;
+          // only when it lacks it, since ALTER USER also restarts its password's age (password_last_changed).
+          if (created.warningStatus > 0 && !(await logsIn(user.name, user.password))) {
+            step(`set the password of user ${user.name}`);
+            await c.query("ALTER USER ?@'%' IDENTIFIED BY ?", [user.name, user.password]);
+          }
           for (const database of user.databases) {
             step(`grant user ${user.name} all privileges on ${database}`, GRANT_HINT);
             await c.query(`GRANT ALL PRIVILEGES ON ${grantTarget(database)} TO ?@'%'`, [user.name]);
