@@ -1,4 +1,4 @@
-// The embedded PostgreSQL and Redis of `npm start` (issue 10, findings 2 and 5): a password on every
+// The embedded PostgreSQL and Redis of `npm start` (issue 10, findings 2 and 5), and its MariaDB (issue 12): a password on every
 // connection, kept in DATA_DIR with mode 600; loopback only; restarted when they die.
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -11,6 +11,12 @@ import { runningPostgresUrl, startPostgres, type EmbeddedPostgres } from "../src
 import { runningRedisUrl, startRedis, type EmbeddedRedis } from "../src/embedded/redis.js";
 import { startChild } from "../src/embedded/processes.js";
 import { supervise } from "../src/embedded/supervise.js";
+import mysql from "mysql2/promise";
+import { pino } from "pino";
+import { createMysqlAdapter, mysqlCredentialsSchema, mysqlSettingsSchema } from "../src/adapters/data/mysql.js";
+import { startEmbeddedMysql, type EmbeddedMysql } from "../src/domain/data/start-embedded-mysql.js";
+import { findMariadbd, MARIADB_MISSING } from "../src/embedded/mariadb.js";
+import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 
 const modeOf = (file: string) => (statSync(file).mode & 0o777).toString(8);
 
@@ -159,5 +165,102 @@ describe("the supervisor", () => {
     expect(exits.slice(0, 4).map((s) => [s.restartInMs, s.code])).toEqual([[5, 3], [10, 3], [20, 3], [40, 3]]);
     expect(said.filter((s) => s.event === "embedded.crasher.restarted").length).toBeGreaterThanOrEqual(3);
     expect(starts).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe("the embedded MariaDB (instances' MySQL server)", () => {
+  let dataDir: string;
+  let deps: TestDeps;
+  let said: { msg: string; reason?: string }[];
+  let started: EmbeddedMysql | undefined;
+  const bin = findMariadbd();
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), "ocim-mariadb-"));
+    said = [];
+    deps = await createTestDeps({}, { log: pino({ level: "debug" }, { write: (line: string) => void said.push(JSON.parse(line)) }) });
+  });
+  afterAll(async () => {
+    if (started?.state === "started") await started.child.stop();
+    await deps.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const service = async () => {
+    const rows = await deps.db.dataService.findMany({ where: { kind: "mysql" } });
+    return rows.map((r) => ({ ...r, credentials: r.credentialsEncrypted ? (JSON.parse(deps.secrets.decrypt(r.credentialsEncrypted)) as { username: string; password: string }) : null }));
+  };
+  const login = async (port: number, password?: string, user = "ocim") => {
+    const c = await mysql.createConnection({ host: "127.0.0.1", port, user, password });
+    try {
+      return (await c.query<mysql.RowDataPacket[]>("SELECT @@bind_address AS bind, CURRENT_USER() AS me"))[0];
+    } finally {
+      await c.end();
+    }
+  };
+
+  it("is installed here (the tests below need it; .ci/run installs mariadb-server)", () => {
+    expect(bin).toMatch(/mariadbd$/);
+  });
+
+  it("says, without MariaDB, that the data panel needs a MySQL server and how to install one; records nothing", async () => {
+    expect(await startEmbeddedMysql(deps, { dataDir, mariadbd: null })).toEqual({ state: "missing", message: MARIADB_MISSING });
+    expect(said.filter((l) => l.msg === "embedded.mariadb.missing").map((l) => l.reason)).toEqual([MARIADB_MISSING]);
+    expect(MARIADB_MISSING).toMatch(/instance data panel works only with a MySQL server configured.*apt-get install mariadb-server/);
+    expect(await service()).toEqual([]);
+  });
+
+  it("starts under DATA_DIR/mariadb, asks for the password kept in DATA_DIR (mode 600), and is recorded as the default MySQL server", async () => {
+    started = await startEmbeddedMysql(deps, { dataDir, mariadbd: bin, supervise: { firstDelayMs: 100 } });
+    if (started.state !== "started") throw new Error(started.state);
+    const password = readFileSync(path.join(dataDir, "mariadb_password"), "utf8").trim();
+    expect(password.length).toBeGreaterThanOrEqual(40);
+    expect(modeOf(path.join(dataDir, "mariadb_password"))).toBe("600");
+    expect(modeOf(path.join(dataDir, "mariadb"))).toBe("700");
+    expect(readFileSync(`/proc/${started.child.process.pid}/cmdline`, "utf8")).not.toContain(password);
+
+    const [row] = await service();
+    expect(row).toMatchObject({ name: "Embedded MySQL", kind: "mysql", isDefault: true, settings: { host: "127.0.0.1", port: started.port, tls: false } });
+    expect(row!.credentials).toEqual({ username: "ocim", password });
+    expect(row!.credentialsEncrypted).not.toContain(password);
+    const adapter = createMysqlAdapter(mysqlSettingsSchema.parse(row!.settings), mysqlCredentialsSchema.parse(row!.credentials));
+    expect(await adapter.check()).toEqual({ version: expect.stringMatching(/MariaDB/) });
+    expect(await login(started.port, password)).toEqual([{ bind: "127.0.0.1", me: "ocim@127.0.0.1" }]);
+    await expect(login(started.port)).rejects.toThrow(/Access denied/);
+    await expect(login(started.port, "guess")).rejects.toThrow(/Access denied/);
+    // MariaDB's own root (socket only) and no anonymous user over TCP.
+    for (const user of ["root", "mysql", ""]) await expect(login(started.port, undefined, user), user).rejects.toThrow(/Access denied/);
+    expect(await deps.db.auditEvent.count({ where: { action: "data_service.created", subjectType: "DataService" } })).toBe(1);
+  });
+
+  it("is started again when it dies, on the same port", async () => {
+    if (started?.state !== "started") throw new Error("not started");
+    const killed = started.child.process;
+    process.kill(killed.pid!, "SIGKILL");
+    await new Promise((r) => killed.once("exit", r));
+    await eventually(async () => expect(started!.state === "started" && started!.child.process.pid).not.toBe(killed.pid));
+    const password = readFileSync(path.join(dataDir, "mariadb_password"), "utf8").trim();
+    expect(await eventually(() => login(started!.state === "started" ? started!.port : 0, password))).toHaveLength(1);
+  });
+
+  it("keeps its port and row on the next start, and takes up a regenerated password", async () => {
+    if (started?.state !== "started") throw new Error("not started");
+    const port = started.port;
+    await started.child.stop();
+    unlinkSync(path.join(dataDir, "mariadb_password"));
+    started = await startEmbeddedMysql(deps, { dataDir, mariadbd: bin });
+    expect(started).toMatchObject({ state: "started", port });
+    const password = readFileSync(path.join(dataDir, "mariadb_password"), "utf8").trim();
+    const rows = await service();
+    expect(rows.map((r) => [r.name, r.credentials?.password])).toEqual([["Embedded MySQL", password]]);
+    expect(await login(port, password)).toHaveLength(1);
+  });
+
+  it("is not started when another MySQL server is configured", async () => {
+    if (started?.state === "started") await started.child.stop();
+    await deps.db.dataService.deleteMany({});
+    await deps.db.dataService.create({ data: { name: "Production MySQL", kind: "mysql", isDefault: true, settings: { host: "db.example.com" } } });
+    started = await startEmbeddedMysql(deps, { dataDir, mariadbd: bin });
+    expect(started).toEqual({ state: "not_needed" });
+    expect((await service()).map((r) => r.name)).toEqual(["Production MySQL"]);
   });
 });

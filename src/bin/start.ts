@@ -1,5 +1,6 @@
 // `npm start`: the single-node default. Web + worker + scheduler in one process, on embedded
-// PostgreSQL and Redis under DATA_DIR unless DATABASE_URL / REDIS_URL are set.
+// PostgreSQL and Redis under DATA_DIR unless DATABASE_URL / REDIS_URL are set; and, for instances'
+// databases, a MariaDB under DATA_DIR when it is installed and no other MySQL server is configured.
 import { loadConfig, ConfigError } from "../config.js";
 import { createDeps, closeDeps } from "../deps.js";
 import { createLogger } from "../logger.js";
@@ -7,6 +8,8 @@ import { createLoginLink } from "../domain/auth/login-links.js";
 import { ensureLocalBalancer } from "../domain/loadbalancer/ensure-local-balancer.js";
 import { applyLoadBalancer } from "../domain/loadbalancer/apply-load-balancer.js";
 import { localRuntimePaths, stopLocalHaproxy } from "../adapters/haproxy/local-process.js";
+import { startEmbeddedMysql } from "../domain/data/start-embedded-mysql.js";
+import { findMariadbd } from "../embedded/mariadb.js";
 import { bootConnections, migrate, stopChildren } from "./boot.js";
 import { startWeb } from "./web.js";
 import { startWorker } from "./worker.js";
@@ -33,11 +36,16 @@ async function main(): Promise<void> {
     await migrate(booted.conn.databaseUrl);
     const deps = createDeps(config, booted.conn, { log });
     stops.push(() => closeDeps(deps));
+    // Before the worker: a launch right after the start finds the instances' MySQL server up.
+    const mysql = await startEmbeddedMysql(deps, { dataDir: config.dataDir, mariadbd: findMariadbd() });
+    if (mysql.state === "started") stops.push(() => mysql.child.stop());
     const web = await startWeb(deps);
     stops.push(web.stop);
     stops.push((await startWorker(deps)).stop);
     stops.push((await startScheduler(deps)).stop);
     const lines = [`Ocim is running at ${web.url}`];
+    if (mysql.state === "started") lines.push(`MySQL for instances' databases (embedded MariaDB) at 127.0.0.1:${mysql.port}`);
+    if (mysql.state === "missing") lines.push(mysql.message);
     const balancer = await ensureLocalBalancer(deps);
     if (balancer) {
       // Ctrl-C stops what npm start started, the local haproxy included.

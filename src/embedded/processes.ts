@@ -9,7 +9,12 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-export function startChild(name: string, command: string, args: string[], output: (line: string) => void): Child {
+export interface ChildOptions {
+  /** What asks it to shut down cleanly: SIGINT (PostgreSQL's fast shutdown); mariadbd ignores it and needs SIGTERM. */
+  stopSignal?: NodeJS.Signals;
+}
+
+export function startChild(name: string, command: string, args: string[], output: (line: string) => void, { stopSignal = "SIGINT" }: ChildOptions = {}): Child {
   // detached: Ctrl-C reaches only us, and we stop the children after our own connections close.
   const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
   for (const stream of [child.stdout, child.stderr]) {
@@ -34,7 +39,7 @@ export function startChild(name: string, command: string, args: string[], output
           child.kill(sig);
         }
       };
-      signal("SIGINT");
+      signal(stopSignal);
       const timer = setTimeout(() => signal("SIGKILL"), 15_000);
       await exited;
       clearTimeout(timer);
@@ -50,6 +55,15 @@ export async function freePort(host = "127.0.0.1"): Promise<number> {
       const { port } = server.address() as net.AddressInfo;
       server.close(() => resolve(port));
     });
+  });
+}
+
+/** Whether nothing listens on host:port yet (a server may take it). */
+export async function portFree(port: number, host = "127.0.0.1"): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
 
@@ -73,8 +87,10 @@ export async function waitForPort(child: Child, host: string, port: number, dead
 }
 
 /** Starts a server and resolves once it accepts connections on 127.0.0.1:port (else stops it and throws). */
-export async function startListening(name: string, command: string, args: string[], output: (line: string) => void, port: number, deadlineMs: number): Promise<Child> {
-  const child = startChild(name, command, args, output);
+export async function startListening(
+  name: string, command: string, args: string[], output: (line: string) => void, port: number, deadlineMs: number, options: ChildOptions = {},
+): Promise<Child> {
+  const child = startChild(name, command, args, output, options);
   try {
     await waitForPort(child, "127.0.0.1", port, deadlineMs);
   } catch (err) {
@@ -85,11 +101,11 @@ export async function startListening(name: string, command: string, args: string
 }
 
 /** Stops a process left behind by an earlier run that was killed (its pid file names it). */
-export async function stopStale(pidFile: string): Promise<void> {
+export async function stopStale(pidFile: string, signal: NodeJS.Signals = "SIGINT"): Promise<void> {
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]?.trim());
   if (!Number.isInteger(pid) || pid <= 1 || !isAlive(pid)) return;
-  await stopProcesses([pid], { signal: "SIGINT", deadlineMs: 15_000 });
+  await stopProcesses([pid], { signal, deadlineMs: 15_000 });
 }
 
 export interface StopOptions {
