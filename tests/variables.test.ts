@@ -119,7 +119,7 @@ describe("an instance's secrets and data services in the playbook variables", ()
     const other = instanceSecretVariables(secrets, { secretKeyEncrypted: newInstanceSecret(secrets), jwtKeyEncrypted: newJwtKey(secrets) });
     const mine = instanceSecretVariables(secrets, keys);
     const same = Object.keys(mine).filter((k) => JSON.stringify(mine[k]) === JSON.stringify(other[k]));
-    expect(same).toEqual(["EDXAPP_JWT_SIGNING_ALGORITHM"]);
+    expect(same.sort()).toEqual(["CONFIGURE_JWTS", "EDXAPP_JWT_SIGNING_ALGORITHM"]);
   });
 
   it("never sends one of the configuration's public defaults, and each secret is its own", () => {
@@ -142,6 +142,9 @@ describe("an instance's secrets and data services in the playbook variables", ()
     expect(fernet[0]).toMatch(/^[A-Za-z0-9_-]{43}=$/);
     expect(Buffer.from(fernet[0]!, "base64url")).toHaveLength(32);
     expect(full.EDXAPP_JWT_SIGNING_ALGORITHM).toBe("RS512");
+    // openedx_native.yml turns CONFIGURE_JWTS on: each appserver would then write a key of its own
+    // over this one, and tokens one appserver signs would fail on the next.
+    expect(full.CONFIGURE_JWTS).toBe(false);
     const jwk = JSON.parse(full.EDXAPP_JWT_PRIVATE_SIGNING_JWK as string) as Record<string, string>;
     const set = JSON.parse(full.EDXAPP_JWT_PUBLIC_SIGNING_JWK_SET as string) as { keys: Record<string, string>[] };
     expect(set.keys).toHaveLength(1);

@@ -121,6 +121,9 @@ export function instanceSecretVariables(secrets: Secrets, instance: SecretSource
   if (instance.jwtKeyEncrypted) {
     const { privateJwk, publicJwkSet } = signingJwks(secrets, instance.jwtKeyEncrypted);
     Object.assign(vars, {
+      // openedx_native.yml sets CONFIGURE_JWTS, whose jwt_signature role generates a key on each
+      // VM and writes it over this one into lms.yml: every appserver would sign with its own.
+      CONFIGURE_JWTS: false,
       EDXAPP_JWT_SIGNING_ALGORITHM: JWT_SIGNING_ALGORITHM,
       EDXAPP_JWT_PRIVATE_SIGNING_JWK: privateJwk,
       EDXAPP_JWT_PUBLIC_SIGNING_JWK_SET: publicJwkSet,

@@ -4,8 +4,8 @@
 // Without a service of a kind, nothing of that kind is set and the playbook keeps its local server.
 // There is no switch in openedx/configuration's variables to skip the local MySQL or MongoDB
 // (no INSTALL_MYSQL-like name exists in data/openedx-configuration-vars.tsv): openedx_native.yml
-// sets its mysql/edxlocal and mongo roles up for a server on localhost, so pointing every host
-// variable below at the shared server is what moves the data off the VM.
+// runs its edxlocal role `when: EDXAPP_MYSQL_HOST == 'localhost'` and its mongo role `when:
+// "'localhost' in EDXAPP_MONGO_HOSTS"`, so pointing the hosts at the shared servers is the switch.
 import type { InstanceDataPlan } from "../../adapters/data/port.js";
 
 export interface DatabaseEndpoint {
