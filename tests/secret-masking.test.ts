@@ -292,7 +292,7 @@ describe("secrets an instance's appservers share, with its data on shared servic
       expectNoSecret(text, "the appserver page", hidden);
       expect(text).toContain("EDXAPP_MYSQL_HOST: mysql.data.test");
       expect(text).toContain(`EDXAPP_MYSQL_DB_NAME: ${plan.mysql.databases[0]!.name}`);
-      expect(text).toContain("EDXAPP_MONGO_HOSTS: mongo.data.test");
+      expect(text).toContain("EDXAPP_MONGO_HOSTS: - mongo.data.test");
       expect(text).toContain(`EDXAPP_AWS_STORAGE_BUCKET_NAME: ${plan.storage.bucket}`);
       expect(text).toContain(`EDXAPP_MYSQL_PASSWORD: ${MASK}`);
       expect(text).toContain(`EDXAPP_PROFILE_IMAGE_HASH_SEED: ${MASK}`);

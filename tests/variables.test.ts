@@ -164,7 +164,7 @@ describe("an instance's secrets and data services in the playbook variables", ()
       EDXAPP_MYSQL_USER: edxapp.name, EDXAPP_MYSQL_PASSWORD: edxapp.password, EDXAPP_MYSQL_CSMH_DB_NAME: "demo_u_edxapp_csmh",
       ECOMMERCE_DATABASE_NAME: "demo_u_ecommerce", DISCOVERY_DEFAULT_DB_NAME: "demo_u_discovery", XQUEUE_MYSQL_DB_NAME: "demo_u_xqueue",
       EDX_NOTES_API_MYSQL_DB_NAME: "demo_u_notes", CREDENTIALS_DEFAULT_DB_NAME: "demo_u_credentials",
-      EDXAPP_MONGO_HOSTS: "mongo.internal.test", EDXAPP_MONGO_PORT: 27018, EDXAPP_MONGO_DB_NAME: "demo_u_edxapp", EDXAPP_MONGO_USE_SSL: true,
+      EDXAPP_MONGO_HOSTS: ["mongo.internal.test"], EDXAPP_MONGO_PORT: 27018, EDXAPP_MONGO_DB_NAME: "demo_u_edxapp", EDXAPP_MONGO_USE_SSL: true,
       FORUM_MONGO_HOSTS: ["mongo.internal.test"], FORUM_MONGO_DATABASE: "demo_u_forum",
       EDXAPP_AWS_STORAGE_BUCKET_NAME: plan.storage.bucket, EDXAPP_AWS_ACCESS_KEY_ID: "OCIMSTORAGEKEYID0001",
       EDXAPP_AWS_S3_CUSTOM_DOMAIN: `minio.internal.test:9000/${plan.storage.bucket}`,

@@ -106,8 +106,10 @@ function mongodbVariables(plan: InstanceDataPlan, s: DatabaseEndpoint): Record<s
   const edxapp = byRole(plan.mongodb.users, "edxapp");
   const forum = byRole(plan.mongodb.users, "forum");
   // Each user lives in its own database (port.ts), so that database is also where it authenticates.
+  // Lists, as the original Ocim sent them: pymongo takes a list of hosts, and the native playbook's
+  // `'localhost' in EDXAPP_MONGO_HOSTS` reads a list as well as a string.
   return {
-    EDXAPP_MONGO_HOSTS: s.host,
+    EDXAPP_MONGO_HOSTS: [s.host],
     EDXAPP_MONGO_PORT: s.port,
     EDXAPP_MONGO_DB_NAME: edxapp.database,
     EDXAPP_MONGO_AUTH_DB: edxapp.database,
