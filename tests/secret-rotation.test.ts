@@ -44,7 +44,7 @@ describe("rotating SECRET_KEY", () => {
   });
 
   it("re-encrypts an instance's JWT signing key, so its appservers keep signing with the same one", async () => {
-    const instance = await makeInstance(deps, { name: "Beta", internalLmsDomain: "beta.example.test", jwtKeyEncrypted: newJwtKey(deps.secrets) });
+    const instance = await makeInstance(deps, { name: "Beta", internalLmsDomain: "beta.example.test", jwtKeyEncrypted: await newJwtKey(deps.secrets) });
     const before = signingJwks(deps.secrets, instance.jwtKeyEncrypted);
     const newKey = "a-second-rotation-key-for-the-jwt-test-0123456789";
     await resealSecrets({ db: deps.db, secrets: createSecrets(newKey, [NEW_KEY, TEST_SECRET_KEY]) });

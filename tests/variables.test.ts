@@ -64,7 +64,7 @@ describe("playbook variables", () => {
 });
 
 const secrets = createSecrets(TEST_SECRET_KEY);
-const keys = { slug: "demo-u", secretKeyEncrypted: newInstanceSecret(secrets), jwtKeyEncrypted: newJwtKey(secrets) };
+const keys = { slug: "demo-u", secretKeyEncrypted: newInstanceSecret(secrets), jwtKeyEncrypted: await newJwtKey(secrets) };
 const withKeys = { ...instance, ...keys };
 const SERVICES: DataEndpoints = {
   mysql: { host: "mysql.internal.test", port: 3307, tls: false },
@@ -113,10 +113,10 @@ describe("an instance's secrets and data services in the playbook variables", ()
     expect(full.COMMON_HOSTNAME).toBe("demo-u-as3");
   });
 
-  it("gives every appserver of an instance the same secrets, and another instance other ones", () => {
+  it("gives every appserver of an instance the same secrets, and another instance other ones", async () => {
     const again = generateBaseVariables(instance, auth, [], { ...partsFor(withKeys), hostname: "demo-u-as4" });
     expect({ ...again, COMMON_HOSTNAME: null }).toEqual({ ...full, COMMON_HOSTNAME: null });
-    const other = instanceSecretVariables(secrets, { secretKeyEncrypted: newInstanceSecret(secrets), jwtKeyEncrypted: newJwtKey(secrets) });
+    const other = instanceSecretVariables(secrets, { secretKeyEncrypted: newInstanceSecret(secrets), jwtKeyEncrypted: await newJwtKey(secrets) });
     const mine = instanceSecretVariables(secrets, keys);
     const same = Object.keys(mine).filter((k) => JSON.stringify(mine[k]) === JSON.stringify(other[k]));
     expect(same.sort()).toEqual(["CONFIGURE_JWTS", "EDXAPP_JWT_SIGNING_ALGORITHM"]);

@@ -5,7 +5,8 @@
 // instance/models/mixins/secret_keys.py did the same, per variable name); only the JWT signing key
 // cannot be derived that way (an RSA key), so it is generated once and stored encrypted.
 // The names are openedx/configuration's (tests/variables.test.ts checks each against its list).
-import { createHash, createHmac, createPrivateKey, generateKeyPairSync, type JsonWebKey } from "node:crypto";
+import { createHash, createHmac, createPrivateKey, generateKeyPair, type JsonWebKey } from "node:crypto";
+import { promisify } from "node:util";
 import type { Prisma } from "../../db.js";
 import type { Secrets } from "../../crypto.js";
 
@@ -41,9 +42,14 @@ const OAUTH2_CLIENTS = ["ECOMMERCE", "DISCOVERY", "CREDENTIALS", "INSIGHTS", "ED
 
 export const JWT_SIGNING_ALGORITHM = "RS512";
 
-/** A new RSA 2048 signing key, encrypted for Instance.jwtKeyEncrypted (PKCS#8 PEM inside). */
-export function newJwtKey(secrets: Secrets): string {
-  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+const generateRsa = promisify(generateKeyPair);
+
+/**
+ * A new RSA 2048 signing key, encrypted for Instance.jwtKeyEncrypted (PKCS#8 PEM inside). Made off
+ * the event loop: one takes ~0.1-0.8 s of CPU, which the synchronous call would take from every request.
+ */
+export async function newJwtKey(secrets: Secrets): Promise<string> {
+  const { privateKey } = await generateRsa("rsa", { modulusLength: 2048 });
   return secrets.encrypt(privateKey.export({ type: "pkcs8", format: "pem" }).toString());
 }
 
@@ -54,7 +60,7 @@ export function newJwtKey(secrets: Secrets): string {
  */
 export async function ensureJwtKey<T extends { id: number; jwtKeyEncrypted: string }>(tx: Prisma.TransactionClient, secrets: Secrets, instance: T): Promise<T> {
   if (instance.jwtKeyEncrypted) return instance;
-  await tx.instance.updateMany({ where: { id: instance.id, jwtKeyEncrypted: "" }, data: { jwtKeyEncrypted: newJwtKey(secrets) } });
+  await tx.instance.updateMany({ where: { id: instance.id, jwtKeyEncrypted: "" }, data: { jwtKeyEncrypted: await newJwtKey(secrets) } });
   const { jwtKeyEncrypted } = await tx.instance.findUniqueOrThrow({ where: { id: instance.id }, select: { jwtKeyEncrypted: true } });
   return { ...instance, jwtKeyEncrypted };
 }

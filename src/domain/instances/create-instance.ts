@@ -24,8 +24,8 @@ export async function createInstance(deps: Pick<Deps, "db" | "config" | "secrets
   const result = validateInstance(input.values, instanceDefaults(deps.config));
   if (!result.ok) throw await invalidInstance(deps.db, result, null);
   const { data } = result;
-  // Made before the transaction: an RSA key takes ~100 ms, no lock needs to wait for it.
-  const jwtKeyEncrypted = newJwtKey(deps.secrets);
+  // Made before the transaction: an RSA key takes up to a second here, no lock needs to wait for it.
+  const jwtKeyEncrypted = await newJwtKey(deps.secrets);
   try {
     return await deps.db.$transaction(async (tx) => {
       await lockInstanceWrites(tx);
