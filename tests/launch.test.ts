@@ -63,6 +63,19 @@ describe("launching an appserver", () => {
     expect(await count(inst.id)).toBe(0);
   });
 
+  it("refuses to launch when a data service of the instance cannot be read, naming it, and launches nothing", async () => {
+    const storage = await t.deps.db.dataService.create({
+      data: { name: "broken-storage", kind: "s3", settings: { endpoint: "http://s3.test:9000" }, credentialsEncrypted: t.deps.secrets.encrypt("{}") },
+    });
+    const inst = await makeInstance(t.deps, { storageServiceId: storage.id });
+    const res = await operator.submit(`/instances/${inst.id}/launch`, {}, `/instances/${inst.id}`);
+    expect(res.status).toBe(400);
+    expect(visibleText(res.text)).toContain('The storage account "broken-storage" of this instance has no readable access keys; fix it in the admin (Data services), then launch again.');
+    expect(await count(inst.id)).toBe(0);
+    const after = await t.deps.db.instance.findUniqueOrThrow({ where: { id: inst.id } });
+    expect(after.nextAppServerNumber).toBe(1);
+  });
+
   it("launches through the API with a token: 202 and the new appserver", async () => {
     const inst = await makeInstance(t.deps);
     const client = t.agent();

@@ -14,6 +14,8 @@ import { makeInstance } from "./helpers/factories.js";
 import { readSnapshot } from "../src/domain/appservers/config-snapshot.js";
 import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
 import { createApiToken } from "../src/domain/auth/api-tokens.js";
+import { createInstance } from "../src/domain/instances/create-instance.js";
+import { instanceDataPlan } from "../src/domain/data/plan.js";
 import { updateInstance } from "../src/domain/instances/update-instance.js";
 import { basicAuthFor } from "../src/domain/instances/secret.js";
 import { createRunLog } from "../src/domain/provisioning/run-log.js";
@@ -240,5 +242,75 @@ describe("secrets of a real Open edX instance", () => {
     expect(reply.status).toBe(403);
     expectNoSecret(reply.text, "the refusal");
     expect(await t.deps.db.auditEvent.count({ where: { action: "instance.secrets_revealed" } })).toBe(before);
+  });
+});
+
+describe("secrets an instance's appservers share, with its data on shared services", () => {
+  let t: TestApp;
+  let operator: Agent;
+  const MYSQL_ADMIN_PASSWORD = "mysql-admin-password-6021";
+  const S3_SECRET = "s3-account-secret-access-key-7340";
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    operator = await t.loginAs("oona");
+  });
+  afterAll(() => t.close());
+
+  async function instanceWithServices() {
+    const service = (name: string, kind: "mysql" | "mongodb" | "s3", settings: object, credentials: object) =>
+      t.deps.db.dataService.create({ data: { name: `${name}-${Math.random().toString(36).slice(2, 8)}`, kind, settings, credentialsEncrypted: t.deps.secrets.encrypt(JSON.stringify(credentials)) } });
+    const mysql = await service("mysql", "mysql", { host: "mysql.data.test", port: 3306, tls: false }, { user: "root", password: MYSQL_ADMIN_PASSWORD });
+    const mongodb = await service("mongo", "mongodb", { host: "mongo.data.test", port: 27017, tls: false }, { user: "admin", password: "mongo-admin-password-1187" });
+    const storage = await service("s3", "s3", { endpoint: "http://s3.data.test:9000", region: "us-east-1", forcePathStyle: true }, { accessKeyId: "OCIMTESTACCESSKEY001", secretAccessKey: S3_SECRET });
+    // Made as an instance from before JWT keys were generated at creation: its first launch makes one.
+    return makeInstance(t.deps, { name: "Shared U", mysqlServiceId: mysql.id, mongodbServiceId: mongodb.id, storageServiceId: storage.id });
+  }
+
+  it("are masked on the appserver page and in its stored snapshot, while the services' addresses show", async () => {
+    const instance = await instanceWithServices();
+    expect(instance.jwtKeyEncrypted).toBe("");
+    // Two launches at once: one JWT key is made and both appservers get it.
+    const [one, two] = await Promise.all([1, 2].map(() => launchAppServer(t.deps, { instanceId: instance.id, actor: { id: null, login: "ocim" } })));
+    const sealed = (await t.deps.db.instance.findUniqueOrThrow({ where: { id: instance.id } })).jwtKeyEncrypted;
+    expect(sealed).not.toBe("");
+    const snapshots = await Promise.all([one!, two!].map(async (as) => readSnapshot((await t.deps.db.appServer.findUniqueOrThrow({ where: { id: as.id } })).configSnapshot)));
+    const [a, b] = snapshots.map((s) => s.variables as Record<string, unknown>);
+    expect(a!.EDXAPP_JWT_PRIVATE_SIGNING_JWK).toBe(b!.EDXAPP_JWT_PRIVATE_SIGNING_JWK);
+    expect(a!.EDXAPP_EDXAPP_SECRET_KEY).toBe(b!.EDXAPP_EDXAPP_SECRET_KEY);
+    expect([a!.COMMON_HOSTNAME, b!.COMMON_HOSTNAME].sort()).toEqual([`${instance.slug}-as1`, `${instance.slug}-as2`]);
+
+    const plan = instanceDataPlan(t.deps.secrets, instance);
+    const jwk = JSON.parse(a!.EDXAPP_JWT_PRIVATE_SIGNING_JWK as string) as Record<string, string>;
+    const hidden = [
+      S3_SECRET, MYSQL_ADMIN_PASSWORD, sealed, jwk.d!, jwk.p!, jwk.q!, ...(a!.EDXAPP_FERNET_KEYS as string[]),
+      ...["EDXAPP_EDXAPP_SECRET_KEY", "EDXAPP_JWT_SECRET_KEY", "ECOMMERCE_SOCIAL_AUTH_EDX_OAUTH2_SECRET", "EDXAPP_PROFILE_IMAGE_HASH_SEED", "COMMON_XQUEUE_LMS_PASSWORD"].map((n) => String(a![n])),
+      ...[...plan.mysql.users, ...plan.mongodb.users].map((u) => u.password),
+    ];
+    for (const as of [one!, two!]) {
+      const text = visibleText((await operator.get(`/appservers/${as.id}`)).text);
+      expectNoSecret(text, "the appserver page", hidden);
+      expect(text).toContain("EDXAPP_MYSQL_HOST: mysql.data.test");
+      expect(text).toContain(`EDXAPP_MYSQL_DB_NAME: ${plan.mysql.databases[0]!.name}`);
+      expect(text).toContain("EDXAPP_MONGO_HOSTS: - mongo.data.test");
+      expect(text).toContain(`EDXAPP_AWS_STORAGE_BUCKET_NAME: ${plan.storage.bucket}`);
+      expect(text).toContain(`EDXAPP_MYSQL_PASSWORD: ${MASK}`);
+      expect(text).toContain(`EDXAPP_PROFILE_IMAGE_HASH_SEED: ${MASK}`);
+    }
+    // The snapshot keeps what the playbook needs, never the sealed key it was derived from.
+    for (const s of snapshots) expect(Object.keys(s.instance)).not.toContain("jwtKeyEncrypted");
+    // The logs of a run mask them by value, whatever the line's shape.
+    const mask = createMasker(snapshotSecrets(snapshots[0]!));
+    expectNoSecret(mask(`XQUEUE_DJANGO_USERS: {lms: ${String(a!.COMMON_XQUEUE_LMS_PASSWORD)}} seed ${String(a!.EDXAPP_PROFILE_IMAGE_HASH_SEED)}`), "a log line", hidden);
+    const events = await t.deps.db.auditEvent.findMany({ where: { subjectType: "Instance", subjectId: String(instance.id) } });
+    expectNoSecret(JSON.stringify(events), "audit events", hidden);
+  });
+
+  it("gives a new instance its JWT key at creation, out of its audit event", async () => {
+    const created = await createInstance(t.deps, { actor: { id: null, login: "adele" }, values: { name: "Keyed U", internalLmsDomain: "keyed-u.example.test" } });
+    expect(created.jwtKeyEncrypted).not.toBe("");
+    expect(t.deps.secrets.decrypt(created.jwtKeyEncrypted)).toContain("BEGIN PRIVATE KEY");
+    const event = await t.deps.db.auditEvent.findFirstOrThrow({ where: { action: "instance.created", subjectId: String(created.id) } });
+    expect(JSON.stringify(event.diff)).not.toContain("jwtKeyEncrypted");
   });
 });

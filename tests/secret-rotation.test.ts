@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSecrets } from "../src/crypto.js";
 import { basicAuthFor } from "../src/domain/instances/secret.js";
+import { newJwtKey, signingJwks } from "../src/domain/data/instance-secrets.js";
 import { resealSecrets } from "../src/domain/secrets/reseal-secrets.js";
 import { createTestDeps, TEST_SECRET_KEY, type TestDeps } from "./helpers/deps.js";
 import { makeInstance } from "./helpers/factories.js";
@@ -40,5 +41,14 @@ describe("rotating SECRET_KEY", () => {
     const outcome = await resealSecrets({ db: deps.db, secrets: createSecrets(NEW_KEY, [TEST_SECRET_KEY]) });
     expect(outcome.unreadable).toEqual([`provider account ${orphan.id}`]);
     expect((await deps.db.providerAccount.findUniqueOrThrow({ where: { id: orphan.id } })).credentialsEncrypted).toBe(orphan.credentialsEncrypted);
+  });
+
+  it("re-encrypts an instance's JWT signing key, so its appservers keep signing with the same one", async () => {
+    const instance = await makeInstance(deps, { name: "Beta", internalLmsDomain: "beta.example.test", jwtKeyEncrypted: await newJwtKey(deps.secrets) });
+    const before = signingJwks(deps.secrets, instance.jwtKeyEncrypted);
+    const newKey = "a-second-rotation-key-for-the-jwt-test-0123456789";
+    await resealSecrets({ db: deps.db, secrets: createSecrets(newKey, [NEW_KEY, TEST_SECRET_KEY]) });
+    const resealed = await deps.db.instance.findUniqueOrThrow({ where: { id: instance.id } });
+    expect(signingJwks(createSecrets(newKey), resealed.jwtKeyEncrypted)).toEqual(before);
   });
 });

@@ -11,13 +11,17 @@ import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { moveAppServer, PROVISIONING_STATUSES } from "./lifecycle.js";
 import { writeSnapshot } from "./config-snapshot.js";
 import { basicAuthFor } from "../instances/secret.js";
-import { MAX_VARIABLES_JSON_BYTES, mergedVariables, oversizeVariables, type SshUser } from "../provisioning/variables.js";
+import { MAX_VARIABLES_JSON_BYTES, mergedVariables, oversizeVariables, type BaseParts, type SshUser } from "../provisioning/variables.js";
+import { vmName } from "../provisioning/provision-steps.js";
+import { ensureJwtKey, instanceSecretVariables } from "../data/instance-secrets.js";
+import { loadDataEndpoints } from "../data/load-endpoints.js";
+import { instanceDataPlan } from "../data/plan.js";
 import { uniqueViolationFields } from "../validation/unique-violation.js";
 import type { AppServer } from "../../generated/prisma/client.ts";
 
 
-// Every instance setting except the encrypted master key and bookkeeping columns.
-const OMIT = new Set(["secretKeyEncrypted", "nextAppServerNumber", "createdAt", "updatedAt"]);
+// Every instance setting except the encrypted keys and bookkeeping columns.
+const OMIT = new Set(["secretKeyEncrypted", "jwtKeyEncrypted", "nextAppServerNumber", "createdAt", "updatedAt"]);
 
 export async function sshUsersFrom(db: Pick<Prisma.TransactionClient, "githubKey">): Promise<SshUser[]> {
   const rows = await db.githubKey.findMany({ orderBy: [{ githubLogin: "asc" }, { id: "asc" }], select: { githubLogin: true, key: true } });
@@ -106,12 +110,20 @@ async function refuseBeyondProvisioningCap(tx: Prisma.TransactionClient, instanc
 
 async function createAppServer(deps: Pick<Deps, "secrets" | "now">, tx: Prisma.TransactionClient, input: LaunchInput): Promise<AppServer> {
   // launchOnce holds the instance row lock, so two launches never read the same number.
-  const instance = await tx.instance.update({ where: { id: input.instanceId }, data: { nextAppServerNumber: { increment: 1 } } });
+  const counted = await tx.instance.update({ where: { id: input.instanceId }, data: { nextAppServerNumber: { increment: 1 } } });
+  // Instances made before JWT keys existed get theirs at their first launch, kept for the next ones.
+  const instance = await ensureJwtKey(tx, deps.secrets, counted);
   const number = instance.nextAppServerNumber - 1;
   const sshUsers = await sshUsersFrom(tx);
+  const services = await loadDataEndpoints(tx, deps.secrets, instance);
+  const parts: BaseParts = {
+    hostname: vmName(instance.slug, number),
+    secrets: instanceSecretVariables(deps.secrets, instance),
+    data: Object.keys(services).length ? { plan: instanceDataPlan(deps.secrets, instance), services } : undefined,
+  };
   let variables: Record<string, unknown>;
   try {
-    variables = mergedVariables(instance, basicAuthFor(deps.secrets, instance), sshUsers, input.extraVariables);
+    variables = mergedVariables(instance, basicAuthFor(deps.secrets, instance), sshUsers, input.extraVariables, parts);
   } catch {
     throw new AppError("validation", "The instance's extra ansible variables are not a YAML mapping. Fix them in the admin, then launch again.");
   }

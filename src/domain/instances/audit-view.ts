@@ -5,7 +5,7 @@ import { createMasker, maskYaml, type Masker, type MaskerOptions } from "../secr
 import { settingSecrets, type SecretBearingSettings } from "../secrets/instance-secrets.js";
 
 // searchText is derived from the name and domains, which the view already shows.
-const LEFT_OUT = new Set(["secretKeyEncrypted", "nextAppServerNumber", "searchText", "createdAt", "updatedAt", "id"]);
+const LEFT_OUT = new Set(["secretKeyEncrypted", "jwtKeyEncrypted", "nextAppServerNumber", "searchText", "createdAt", "updatedAt", "id"]);
 
 type InstanceRecord = Record<string, unknown> & SecretBearingSettings;
 

@@ -11,6 +11,7 @@ import { instanceAuditView } from "./audit-view.js";
 import { instanceDefaults, type InstanceInput } from "./instance-input.js";
 import { checkInstanceReferences, INSTANCE_UNIQUE_MESSAGES, invalidInstance, lockInstanceWrites } from "./instance-integrity.js";
 import { newInstanceSecret } from "./secret.js";
+import { newJwtKey } from "../data/instance-secrets.js";
 import { freeSlug, slugify } from "./slug.js";
 import { validateInstance } from "./validate-instance.js";
 
@@ -23,13 +24,15 @@ export async function createInstance(deps: Pick<Deps, "db" | "config" | "secrets
   const result = validateInstance(input.values, instanceDefaults(deps.config));
   if (!result.ok) throw await invalidInstance(deps.db, result, null);
   const { data } = result;
+  // Made before the transaction: an RSA key takes up to a second here, no lock needs to wait for it.
+  const jwtKeyEncrypted = await newJwtKey(deps.secrets);
   try {
     return await deps.db.$transaction(async (tx) => {
       await lockInstanceWrites(tx);
       await checkInstanceReferences(tx, data, null);
       const slug = await freeSlug(tx, result.slug ?? slugify(data.name));
       if (result.slug && slug !== result.slug) throw validationError({ slug: `Another instance already has the slug "${result.slug}".` });
-      const created = await tx.instance.create({ data: { ...data, slug, secretKeyEncrypted: newInstanceSecret(deps.secrets) } });
+      const created = await tx.instance.create({ data: { ...data, slug, secretKeyEncrypted: newInstanceSecret(deps.secrets), jwtKeyEncrypted } });
       await bumpLoadBalancers(tx, [created.loadBalancerId]);
       await recordAuditEvent(tx, {
         actor: input.actor, action: "instance.created", subjectType: "Instance", subjectId: created.id,

@@ -57,7 +57,12 @@ function transition(ctx: StepContext, name: TransitionName, set: TransitionInput
 }
 
 export function vmNameFor(snapshot: ConfigSnapshot, number: number): string {
-  return `${String(snapshot.instance.slug)}-as${number}`;
+  return vmName(String(snapshot.instance.slug), number);
+}
+
+/** The VM of an instance's appserver N: also its COMMON_HOSTNAME (variables.ts). */
+export function vmName(slug: string, number: number): string {
+  return `${slug}-as${number}`;
 }
 
 async function createVm(ctx: StepContext): Promise<undefined> {

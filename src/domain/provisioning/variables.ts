@@ -4,6 +4,8 @@
 // defines (data/openedx-configuration-vars.tsv, from openedx/configuration), so a typo never reaches a 2-hour deployment.
 import { parse as parseYaml } from "yaml";
 import type { BasicAuth } from "../instances/secret.js";
+import type { InstanceDataPlan } from "../../adapters/data/port.js";
+import { dataVariables, type DataEndpoints } from "./data-variables.js";
 
 export interface VariableSource {
   name: string;
@@ -23,10 +25,22 @@ export interface SshUser {
   keys: string[];
 }
 
-export function generateBaseVariables(instance: VariableSource, auth: BasicAuth, sshUsers: SshUser[]): Record<string, unknown> {
+/** What a launch adds to the instance's settings: the appserver's own name, the instance's secrets and data. */
+export interface BaseParts {
+  /** The VM's name (`<slug>-as<N>`, vmName): each appserver names itself, not the LMS domain. */
+  hostname?: string;
+  /** instanceSecretVariables: the same for every appserver of the instance. */
+  secrets?: Record<string, unknown>;
+  /** The instance's data plan and the shared services it has (none: the playbook's local servers). */
+  data?: { plan: InstanceDataPlan; services: DataEndpoints };
+}
+
+export function generateBaseVariables(instance: VariableSource, auth: BasicAuth, sshUsers: SshUser[], parts: BaseParts = {}): Record<string, unknown> {
   const lms = instance.internalLmsDomain;
   return {
-    COMMON_HOSTNAME: lms,
+    ...parts.secrets,
+    ...(parts.data ? dataVariables(parts.data.plan, parts.data.services) : {}),
+    COMMON_HOSTNAME: parts.hostname ?? lms,
     COMMON_DEPLOYMENT: "ocim",
     COMMON_ENVIRONMENT: "appserver",
     COMMON_LMS_BASE_URL: `https://${lms}`,
@@ -88,6 +102,6 @@ export function parseExtraVariables(yaml: string): Record<string, unknown> {
   return parsed;
 }
 
-export function mergedVariables(instance: VariableSource, auth: BasicAuth, sshUsers: SshUser[], extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return deepMerge(deepMerge(generateBaseVariables(instance, auth, sshUsers), parseExtraVariables(instance.extraAnsibleVars)), extra);
+export function mergedVariables(instance: VariableSource, auth: BasicAuth, sshUsers: SshUser[], extra: Record<string, unknown> = {}, parts: BaseParts = {}): Record<string, unknown> {
+  return deepMerge(deepMerge(generateBaseVariables(instance, auth, sshUsers, parts), parseExtraVariables(instance.extraAnsibleVars)), extra);
 }

@@ -1,6 +1,7 @@
 // After SECRET_KEY changed (the old one in SECRET_KEY_PREVIOUS): re-encrypts what is sealed at rest
-// (instance master keys, provider credentials) under the current key, so that the old one can go.
-// The plain values stay the same: instances keep their basic auth, providers their credentials.
+// (instance master keys and JWT signing keys, provider credentials) under the current key, so that
+// the old one can go. The plain values stay the same: instances keep their basic auth and every
+// secret their appservers share, providers their credentials.
 import type { Deps } from "../../deps.js";
 
 export interface ResealOutcome {
@@ -21,10 +22,13 @@ export async function resealSecrets(deps: Pick<Deps, "db" | "secrets">): Promise
     }
   };
   await deps.db.$transaction(async (tx) => {
-    for (const row of await tx.instance.findMany({ select: { id: true, secretKeyEncrypted: true }, orderBy: { id: "asc" } })) {
+    for (const row of await tx.instance.findMany({ select: { id: true, secretKeyEncrypted: true, jwtKeyEncrypted: true }, orderBy: { id: "asc" } })) {
       const sealed = reseal(row.secretKeyEncrypted, `instance ${row.id}`);
       if (sealed === null) continue;
-      await tx.instance.update({ where: { id: row.id }, data: { secretKeyEncrypted: sealed } });
+      // Empty until the instance's first launch (instance-secrets.ts): nothing to reseal then.
+      const jwt = row.jwtKeyEncrypted ? reseal(row.jwtKeyEncrypted, `instance ${row.id} (JWT key)`) : "";
+      if (jwt === null) continue;
+      await tx.instance.update({ where: { id: row.id }, data: { secretKeyEncrypted: sealed, jwtKeyEncrypted: jwt } });
       outcome.instances += 1;
     }
     const accounts = await tx.providerAccount.findMany({ where: { credentialsEncrypted: { not: "" } }, select: { id: true, credentialsEncrypted: true }, orderBy: { id: "asc" } });
