@@ -1,6 +1,7 @@
 // The demo playbook for real: a local-provider VM, files uploaded over the SSH adapter,
 // ansible-playbook run on the VM over SSH the way provisioning runs it, then the demo server
-// asked for /heartbeat with and without basic auth.
+// asked for /heartbeat with and without basic auth; with the instance's MySQL variables, the page
+// counts visits in a real MariaDB database.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,7 +9,11 @@ import { stringify as toYaml } from "yaml";
 import type { ServerInfo } from "../src/adapters/provider/port.js";
 import type { SshSession } from "../src/adapters/ssh/port.js";
 import { shellQuote } from "../src/adapters/ssh/quote.js";
+import { createMysqlAdapter } from "../src/adapters/data/mysql.js";
+import type { InstanceDataPlan } from "../src/adapters/data/port.js";
 import { localVms, type LocalVms } from "./helpers/local-vms.js";
+import { startMariadbServer, type MariadbServer } from "./helpers/mariadb.js";
+import { visibleText } from "./helpers/browserless.js";
 
 const PLAYBOOK_DIR = path.resolve("playbooks/demo");
 const USER = "ocim-demo";
@@ -73,7 +78,7 @@ describe("demo playbook on a local VM", () => {
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toContain("<h1>Demo &lt;University&gt;</h1>");
-    expect(html).toContain("Served by appserver <strong>AppServer 1</strong> for demo.example.test.");
+    expect(visibleText(html)).toContain("served by AppServer 1 for demo.example.test visits: (no database: this appserver keeps no data)");
   });
 
   it("installs nothing outside the VM's home", () => {
@@ -95,7 +100,7 @@ describe("demo playbook on a local VM", () => {
     expect(run.stdout).toContain(`TASK [Stop the demo server of an earlier run]`);
     expect(serverPid()).not.toBe(before);
     const page = await fetch(`${url}/`, { headers: basic(USER, PASSWORD) });
-    expect(await page.text()).toContain("<strong>AppServer 1 (again)</strong>");
+    expect(visibleText(await page.text())).toContain("served by AppServer 1 (again)");
   });
 
   it("fails in the named task when DEMO_FAIL is set, with a PLAY RECAP that counts it", async () => {
@@ -111,5 +116,58 @@ describe("demo playbook on a local VM", () => {
     const run = await play(withoutPassword);
     expect(run.code).toBe(2);
     expect(run.stdout).toContain("Set COMMON_HTPASSWD_USER and COMMON_HTPASSWD_PASS");
+  });
+
+  describe("with the instance's MySQL database (EDXAPP_MYSQL_*)", () => {
+    let mariadb: MariadbServer;
+    const plan: InstanceDataPlan = {
+      owner: "demo",
+      mysql: {
+        databases: [{ name: "demo_edxapp", role: "edxapp" }],
+        users: [{ name: "demo_edxapp_user", role: "edxapp", password: "derived 'pass\\word", databases: ["demo_edxapp"] }],
+      },
+      mongodb: { databases: [], users: [] },
+      storage: { bucket: "demo", corsOrigins: [] },
+    };
+    const mysqlVars = () => ({
+      ...VARS,
+      EDXAPP_MYSQL_HOST: mariadb.host, EDXAPP_MYSQL_PORT: mariadb.port, EDXAPP_MYSQL_DB_NAME: "demo_edxapp",
+      EDXAPP_MYSQL_USER: "demo_edxapp_user", EDXAPP_MYSQL_PASSWORD: plan.mysql.users[0]!.password,
+    });
+    const visit = async () => visibleText(await (await fetch(`${url}/`, { headers: basic(USER, PASSWORD) })).text());
+
+    beforeAll(async () => {
+      mariadb = await startMariadbServer();
+      await createMysqlAdapter({ host: mariadb.host, port: mariadb.port, tls: false, connectTimeoutSeconds: 10 }, { username: mariadb.username, password: mariadb.password }).ensure(plan);
+    }, 120_000);
+    afterAll(() => mariadb?.stop());
+
+    it("counts each visit in the database, and a new server on the same database goes on from there", async () => {
+      const run = await play(mysqlVars());
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).not.toContain(plan.mysql.users[0]!.password);
+      expect(await visit()).toContain("served by AppServer 1 for demo.example.test visits: 1");
+      expect(await visit()).toContain("visits: 2");
+      // HEAD is not a visit, and neither is the health check.
+      expect((await fetch(`${url}/`, { method: "HEAD", headers: basic(USER, PASSWORD) })).status).toBe(200);
+      expect((await fetch(`${url}/heartbeat`, { headers: basic(USER, PASSWORD) })).status).toBe(200);
+      const again = await play({ ...mysqlVars(), DEMO_APPSERVER_NAME: "AppServer 2" });
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      expect(await visit()).toContain("served by AppServer 2 for demo.example.test visits: 3");
+    });
+
+    it("fails the run at the heartbeat with what MySQL said when the database refuses the login", async () => {
+      const run = await play({ ...mysqlVars(), EDXAPP_MYSQL_PASSWORD: "not the password" });
+      expect(run.code).toBe(2);
+      expect(run.stdout).toContain("TASK [Fail unless /heartbeat said OK]");
+      expect(run.stdout).toMatch(/\/heartbeat answered 503: The instance's database did not serve this page: MySQL error 1045: Access denied for user 'demo_edxapp_user'/);
+      expect(run.stdout).not.toContain("not the password");
+    });
+
+    it("with EDXAPP_MYSQL_HOST localhost (Open edX's own server on the VM) keeps no data", async () => {
+      const run = await play({ ...mysqlVars(), EDXAPP_MYSQL_HOST: "localhost" });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(await visit()).toContain("visits: (no database: this appserver keeps no data)");
+    });
   });
 });
