@@ -9,6 +9,7 @@ import { startTestApp, type TestApp } from "./helpers/app.js";
 import { visibleText } from "./helpers/browserless.js";
 import { ensureDatabase, startPostgres, type EmbeddedPostgres } from "../src/embedded/postgres.js";
 import { basicAuthFor } from "../src/domain/instances/secret.js";
+import { demoData } from "../src/domain/instances/create-demo-instance.js";
 import { TEST_SECRET_KEY } from "./helpers/deps.js";
 
 const BIN = path.resolve("bin/ocim.mjs");
@@ -177,7 +178,12 @@ describe("ocim CLI", () => {
         const run = await ocim(["demo"], { ...env, DATA_DIR: dataDir, SECRET_KEY: TEST_SECRET_KEY });
         expect(run.code, run.stderr).toBe(0);
         const demo = await t.deps.db.instance.findFirstOrThrow({ where: { internalLmsDomain: { endsWith: ".demo.localhost" } }, orderBy: { id: "desc" } });
-        expect(run.stdout.trim()).toBe(`Created the demo instance "${demo.name}" (${demo.internalLmsDomain}): ${t.url}/instances/${demo.id}`);
+        expect(run.stdout.trim().split("\n")).toEqual([
+          `Created the demo instance "${demo.name}" (${demo.internalLmsDomain}): ${t.url}/instances/${demo.id}`,
+          // This machine has MariaDB (tests/helpers/mariadb.ts needs it), but no MySQL server is recorded here.
+          "The data panel is off: no default MySQL server is configured (add one in admin › Data services, or restart Ocim: npm start records its embedded MariaDB as the default). Each appserver keeps no data, and the demo page says so.",
+        ]);
+        expect(demo.mysqlServiceId).toBeNull();
         expect(demo.configurationRepoUrl).toBe(`file://${dataDir}/demo-configuration`);
         expect(existsSync(path.join(dataDir, "demo-configuration", "playbooks", "demo", "site.yml"))).toBe(true);
         // Made with the console's key: the appservers' basic auth can be derived.
@@ -185,6 +191,30 @@ describe("ocim CLI", () => {
       } finally {
         rmSync(dataDir, { recursive: true, force: true });
       }
+    });
+
+    it("puts the demo's data on the default MySQL server, and says so", async () => {
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), "ocim-cli-demo-"));
+      const mysql = await t.deps.db.dataService.create({ data: { name: "Embedded MySQL", kind: "mysql", isDefault: true, settings: { host: "127.0.0.1", port: 3306 } } });
+      try {
+        const run = await ocim(["demo"], { ...env, DATA_DIR: dataDir, SECRET_KEY: TEST_SECRET_KEY });
+        expect(run.code, run.stderr).toBe(0);
+        const demo = await t.deps.db.instance.findFirstOrThrow({ where: { internalLmsDomain: { endsWith: ".demo.localhost" } }, orderBy: { id: "desc" } });
+        expect(run.stdout).toContain('Its data is on the MySQL server "Embedded MySQL": the demo page counts visits there, and the count goes on when a new appserver takes over.');
+        expect(demo.mysqlServiceId).toBe(mysql.id);
+      } finally {
+        await t.deps.db.instance.updateMany({ where: { mysqlServiceId: mysql.id }, data: { mysqlServiceId: null } });
+        await t.deps.db.dataService.delete({ where: { id: mysql.id } });
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+
+    it("without MariaDB, says the data panel is off and how to install it", async () => {
+      const data = await demoData(t.deps, () => false);
+      expect(data).toEqual({
+        mysqlServiceId: null,
+        note: "The data panel is off: no MySQL server is configured and MariaDB is not installed, so npm start runs none (sudo apt-get install mariadb-server, then restart Ocim). Each appserver keeps no data, and the demo page says so.",
+      });
     });
   });
 

@@ -99,6 +99,7 @@ export const COMMANDS: Record<string, Command> = {
       const { db } = await cli.database();
       const instance = await createDemoInstance({ db, config: cli.config, secrets: cliSecrets(cli.config) }, { actor: cliActor() });
       cli.print(`Created the demo instance "${instance.name}" (${instance.internalLmsDomain}): ${publicUrlOf({ config: cli.config })}/instances/${instance.id}`);
+      cli.print(instance.dataNote);
     },
   },
   "reseal-secrets": {

@@ -1,7 +1,10 @@
 // The demo instance (DESIGN §6): local provider, the demo playbook from playbooks/demo/, so
 // launch → log → test link → activate can be tried on one machine. Used by `ocim demo` and by the
-// empty console's one-click button.
+// empty console's one-click button. Its data goes to the default MySQL server (the embedded
+// MariaDB of `npm start` unless an admin chose another), where the demo page counts visits: the
+// count going on across a blue/green switch shows that the data outlives the appservers.
 import type { Deps } from "../../deps.js";
+import { findMariadbd } from "../../embedded/mariadb.js";
 import { AppError } from "../../errors.js";
 import type { Actor } from "../audit/record-audit-event.js";
 import { createInstance } from "./create-instance.js";
@@ -9,6 +12,27 @@ import { DEMO_BRANCH, DEMO_PLAYBOOK, ensureDemoRepo } from "./demo-repo.js";
 
 /** The demo server's port on each local VM (each VM has its own loopback address). */
 export const DEMO_HTTP_PORT = 8000;
+
+/** Where the demo's data goes, in a sentence for the console's message and `ocim demo`'s output. */
+export interface DemoData {
+  mysqlServiceId: number | null;
+  note: string;
+}
+
+/**
+ * The default MySQL server, or why there is none. `mariadbInstalled` is injected for tests; by
+ * default, whether this host has MariaDB for `npm start` to run.
+ */
+export async function demoData(deps: Pick<Deps, "db">, mariadbInstalled: () => boolean = () => findMariadbd() !== null): Promise<DemoData> {
+  const mysql = await deps.db.dataService.findFirst({ where: { kind: "mysql", isDefault: true }, orderBy: { id: "asc" }, select: { id: true, name: true } });
+  if (mysql) {
+    return { mysqlServiceId: mysql.id, note: `Its data is on the MySQL server "${mysql.name}": the demo page counts visits there, and the count goes on when a new appserver takes over.` };
+  }
+  const why = mariadbInstalled()
+    ? "no default MySQL server is configured (add one in admin › Data services, or restart Ocim: npm start records its embedded MariaDB as the default)"
+    : "no MySQL server is configured and MariaDB is not installed, so npm start runs none (sudo apt-get install mariadb-server, then restart Ocim)";
+  return { mysqlServiceId: null, note: `The data panel is off: ${why}. Each appserver keeps no data, and the demo page says so.` };
+}
 
 export async function createDemoInstance(deps: Pick<Deps, "db" | "config" | "secrets">, input: { actor: Actor }) {
   if (deps.config.NODE_ENV === "production") {
@@ -19,7 +43,8 @@ export async function createDemoInstance(deps: Pick<Deps, "db" | "config" | "sec
   let n = 1;
   while (taken.has(`site${n}.demo.localhost`)) n += 1;
   const defaultBalancer = await deps.db.loadBalancer.findFirst({ where: { kind: "local" }, orderBy: { id: "asc" }, select: { id: true } });
-  return createInstance(deps, {
+  const data = await demoData(deps);
+  const instance = await createInstance(deps, {
     actor: input.actor,
     values: {
       name: n === 1 ? "Demo" : `Demo ${n}`,
@@ -32,4 +57,7 @@ export async function createDemoInstance(deps: Pick<Deps, "db" | "config" | "sec
       loadBalancerId: defaultBalancer ? String(defaultBalancer.id) : "",
     },
   });
+  // TEMPORARY until d5's instance input (mysqlServiceId) is merged.
+  const withData = data.mysqlServiceId === null ? instance : await deps.db.instance.update({ where: { id: instance.id }, data: { mysqlServiceId: data.mysqlServiceId } });
+  return { ...withData, dataNote: data.note };
 }

@@ -64,7 +64,7 @@ export function actionRoutes(deps: Deps): Router {
   router.post("/demo", async (req, res) => {
     if (req.user?.role !== "admin") throw new AppError("forbidden", "Only admins may create instances.");
     const instance = await createDemoInstance(deps, { actor: actorOf(req) });
-    flash(req, "ok", `The demo instance "${instance.name}" was created. Launch an appserver to try the whole flow on this machine.`);
+    flash(req, "ok", `The demo instance "${instance.name}" was created. Launch an appserver to try the whole flow on this machine. ${instance.dataNote}`);
     res.redirect(303, `/instances/${instance.id}`);
   });
 
