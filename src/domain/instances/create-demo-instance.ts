@@ -4,7 +4,7 @@
 // MariaDB of `npm start` unless an admin chose another), where the demo page counts visits: the
 // count going on across a blue/green switch shows that the data outlives the appservers.
 import type { Deps } from "../../deps.js";
-import { findMariadbd } from "../../embedded/mariadb.js";
+import { defaultMysqlService, whyNoMysql } from "../data/why-no-mysql.js";
 import { AppError } from "../../errors.js";
 import type { Actor } from "../audit/record-audit-event.js";
 import { createInstance } from "./create-instance.js";
@@ -19,19 +19,13 @@ export interface DemoData {
   note: string;
 }
 
-/**
- * The default MySQL server, or why there is none. `mariadbInstalled` is injected for tests; by
- * default, whether this host has MariaDB for `npm start` to run.
- */
-export async function demoData(deps: Pick<Deps, "db">, mariadbInstalled: () => boolean = () => findMariadbd() !== null): Promise<DemoData> {
-  const mysql = await deps.db.dataService.findFirst({ where: { kind: "mysql", isDefault: true }, orderBy: { id: "asc" }, select: { id: true, name: true } });
+/** The default MySQL server, or why there is none (`mariadbInstalled`: see whyNoMysql). */
+export async function demoData(deps: Pick<Deps, "db">, mariadbInstalled?: () => boolean): Promise<DemoData> {
+  const mysql = await defaultMysqlService(deps);
   if (mysql) {
     return { mysqlServiceId: mysql.id, note: `Its data is on the MySQL server "${mysql.name}": the demo page counts visits there, and the count goes on when a new appserver takes over.` };
   }
-  const why = mariadbInstalled()
-    ? "no default MySQL server is configured (add one in admin › Data services, or restart Ocim: npm start records its embedded MariaDB as the default)"
-    : "no MySQL server is configured and MariaDB is not installed, so npm start runs none (sudo apt-get install mariadb-server, then restart Ocim)";
-  return { mysqlServiceId: null, note: `The data panel is off: ${why}. Each appserver keeps no data, and the demo page says so.` };
+  return { mysqlServiceId: null, note: `The data panel is off: ${whyNoMysql(mariadbInstalled)}. Each appserver keeps no data, and the demo page says so.` };
 }
 
 export async function createDemoInstance(deps: Pick<Deps, "db" | "config" | "secrets">, input: { actor: Actor }) {
