@@ -65,7 +65,8 @@ export function createS3Adapter(settings: S3Settings, credentials: S3Credentials
     const status = statusOf(err);
     const server = err instanceof S3ServiceException ? err.$fault === "server" : false;
     const transient = !REFUSALS.has(code) && (status === undefined || status >= 500 || status === 429 || server || code === "SlowDown" || code === "RequestTimeout");
-    const reason = err instanceof S3ServiceException ? `${code}${status ? ` (HTTP ${status})` : ""}: ${err.message}` : `${code}: ${(err as Error)?.message ?? String(err)}`;
+    // A network error's message already names its code ("connect ECONNREFUSED 10.0.0.5:9000").
+    const reason = err instanceof S3ServiceException ? `${code}${status ? ` (HTTP ${status})` : ""}: ${err.message}` : ((err as Error)?.message ?? String(err));
     throw new DataServiceError(`Storage ${where}: ${what} failed: ${reason}`, transient);
   }
 
