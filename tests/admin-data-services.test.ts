@@ -9,6 +9,7 @@ import { fieldError, visibleText, type Agent } from "./helpers/browserless.js";
 import { startS3Server, type S3Server } from "./helpers/s3-server.js";
 import { freePort } from "./helpers/redis-server.js";
 import { makeInstance } from "./helpers/factories.js";
+import { instanceToInput } from "../src/domain/instances/instance-input.js";
 
 const SECRET = "s3-secret-never-shown-42";
 
@@ -94,5 +95,32 @@ describe("admin: data services", () => {
     const unused = await t.deps.db.dataService.findUniqueOrThrow({ where: { name: "Second storage" } });
     await admin.submit(`/admin/data-services/${unused.id}/delete`, {}, `/admin/data-services/${unused.id}`);
     expect(await t.deps.db.dataService.count({ where: { id: unused.id } })).toBe(0);
+  });
+
+  it("preselects the defaults for a new instance, and refuses moving an instance whose data exists elsewhere", async () => {
+    const campus = await t.deps.db.dataService.findUniqueOrThrow({ where: { name: "Campus storage" } });
+    await t.deps.db.dataService.updateMany({ data: { isDefault: false } });
+    await t.deps.db.dataService.update({ where: { id: campus.id }, data: { isDefault: true } });
+    const other = await t.deps.db.dataService.create({ data: { name: "Other storage", kind: "s3", settings: s3.settings, credentialsEncrypted: campus.credentialsEncrypted } });
+    const addPage = await admin.get("/admin/instances/add");
+    expect(addPage.text).toContain(`<option value="${campus.id}" selected>Campus storage (default)</option>`);
+    expect(addPage.text).toContain('<option value="" selected>— none: on each appserver —</option>');
+
+    const fresh = await makeInstance(t.deps, { name: "Chemistry", storageServiceId: campus.id });
+    // Everything the edit form sends, as a browser would.
+    const edit = (values: Record<string, string>) => admin.submit(`/admin/instances/${fresh.id}`, { ...instanceToInput(fresh), ...values }, `/admin/instances/${fresh.id}`);
+    // Nothing exists there yet: any choice, and back.
+    await edit({ storageServiceId: String(other.id) });
+    expect((await t.deps.db.instance.findUniqueOrThrow({ where: { id: fresh.id } })).storageServiceId).toBe(other.id);
+    const wrongKind = await edit({ storageServiceId: String(other.id), mysqlServiceId: String(campus.id) });
+    expect(fieldError(wrongKind.text, "mysqlServiceId")).toBe("This is not a MySQL service; choose one of that kind.");
+
+    await t.deps.db.instanceDataResource.create({ data: { instanceId: fresh.id, owner: fresh.slug, serviceId: other.id, kind: "bucket", name: "ocim-chem-1", status: "exists", checkedAt: new Date() } });
+    for (const choice of [String(campus.id), ""]) {
+      const refused = await edit({ storageServiceId: choice });
+      expect(refused.status).toBe(400);
+      expect(fieldError(refused.text, "storageServiceId")).toBe("This instance's Storage data is on Other storage (ocim-chem-1). Moving data between services is not supported: keep Other storage.");
+      expect((await t.deps.db.instance.findUniqueOrThrow({ where: { id: fresh.id } })).storageServiceId).toBe(other.id);
+    }
   });
 });
