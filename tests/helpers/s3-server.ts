@@ -21,12 +21,14 @@ export async function startS3Server(): Promise<S3Server> {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), "ocim-s3-"));
   const server = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory, resetOnClose: true });
   const { port } = (await server.run()) as AddressInfo;
+  // A test may stop it early (a service that went away); the afterAll's close is then a no-op.
+  let closed: Promise<void> | null = null;
   return {
     settings: { endpoint: `http://127.0.0.1:${port}`, region: "us-east-1", forcePathStyle: true },
     credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
-    async close() {
-      await server.close();
-      fs.rmSync(directory, { recursive: true, force: true });
+    close() {
+      closed ??= server.close().then(() => fs.rmSync(directory, { recursive: true, force: true }));
+      return closed;
     },
   };
 }

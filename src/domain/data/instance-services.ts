@@ -86,3 +86,12 @@ export function describeReady(states: ResourceState[]): string {
   const list = parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : (parts[0] ?? "nothing");
   return `${list} ready`;
 }
+
+/** Every wait has a deadline (STYLE 7): a silent server becomes a transient DataServiceError. */
+export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DataServiceError(`no answer within ${ms / 1000} s`, true)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}

@@ -15,7 +15,7 @@ import { FieldReader, type Input } from "../validation/field-reader.js";
 import { rethrowUniqueViolation } from "../validation/unique-violation.js";
 import { CREDENTIALS_NOT_JSON, checkShape, parseJsonObject } from "../validation/json-settings.js";
 import { dataServiceUsers, inUseMessage } from "./data-service-usage.js";
-import { adapterFor } from "./instance-services.js";
+import { adapterFor, withDeadline } from "./instance-services.js";
 
 export const DATA_SERVICE_FIELDS = ["name", "kind", "settings", "credentials", "isDefault"] as const;
 export const DATA_SERVICE_KINDS = Object.keys(DATA_KINDS) as DataServiceKind[];
@@ -62,22 +62,16 @@ function auditView(s: DataService, credentialsChanged: boolean): Record<string, 
 
 /** Runs the adapter's check() with what would be saved; its failure says what failed, and nothing is saved. */
 async function testConnection(deps: Pick<Deps, "secrets">, row: { name: string; kind: DataServiceKind; settings: unknown; credentialsEncrypted: string }): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
   try {
     const adapter = adapterFor(deps, { id: 0, ...row });
     try {
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new DataServiceError(`no answer within ${CHECK_MS / 1000} s`, true)), CHECK_MS);
-      });
-      return (await Promise.race([adapter.check(), deadline])).version;
+      return (await withDeadline(adapter.check(), CHECK_MS)).version;
     } finally {
       await adapter.close();
     }
   } catch (err) {
     if (!(err instanceof DataServiceError)) throw err;
     throw new AppError("validation", `The connection test failed, so nothing was saved: ${err.message}`, { fields: {} });
-  } finally {
-    clearTimeout(timer);
   }
 }
 
