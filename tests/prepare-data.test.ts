@@ -15,6 +15,9 @@ import { provisionAppServer } from "../src/domain/provisioning/provision-appserv
 import { createProvisioningPorts } from "../src/adapters/provisioning-ports.js";
 import type { ProvisioningPorts } from "../src/domain/provisioning/ports.js";
 import { instanceDataPlan } from "../src/domain/data/plan.js";
+import { DataServiceError } from "../src/adapters/data/port.js";
+import { retryable } from "../src/jobs/retry.js";
+import { freePort } from "./helpers/redis-server.js";
 
 describe("prepare-data", () => {
   let vms: LocalVms;
@@ -112,5 +115,19 @@ describe("prepare-data", () => {
     expect(lines).not.toContain("AKIAWRONG");
     const steps = await deps.db.appServerStep.findMany({ where: { appServerId: as.id } });
     expect(steps.map((s) => [s.name, s.outcome])).toEqual([["prepare-data", "failed"]]);
+  });
+
+  it("leaves an unreachable service to the worker's retry rule: still new, the step open, no VM", async () => {
+    const service = await storageService("Sleeping storage", { endpoint: `http://127.0.0.1:${await freePort()}`, forcePathStyle: true }, s3.credentials);
+    const instance = await makeInstance(deps, { configurationRepoUrl: repo.url, configurationBranch: repo.branch, playbookPath: "playbooks/quick.yml", storageServiceId: service.id });
+    const as = await launchAppServer(deps, { instanceId: instance.id, actor: { id: null, login: "tester" } });
+    const counts = { created: 0 };
+    const err = await provisionAppServer(deps, { appServerId: as.id }, countingPorts(counts), { pollMs: 50 }).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(DataServiceError);
+    expect(retryable(err)).toBe(true);
+    expect((err as Error).message).toContain('Storage service "Sleeping storage" could not be reached: Storage http://127.0.0.1:');
+    expect(counts.created).toBe(0);
+    expect((await deps.db.appServer.findUniqueOrThrow({ where: { id: as.id } })).status).toBe("new");
+    expect((await deps.db.appServerStep.findMany({ where: { appServerId: as.id } })).map((s) => [s.name, s.endedAt])).toEqual([["prepare-data", null]]);
   });
 });
