@@ -76,18 +76,20 @@ describe("the appserver page", () => {
     const as = await launched({ status: "configuring", vmStatus: "ready" });
     await t.deps.db.appServerStep.createMany({
       data: [
-        { appServerId: as.id, name: "create-vm", position: 1, startedAt: at(0), endedAt: at(4), outcome: "done" },
-        { appServerId: as.id, name: "wait-vm", position: 2, startedAt: at(4), endedAt: at(76), outcome: "done" },
-        { appServerId: as.id, name: "upload-vars", position: 3, startedAt: at(76), endedAt: at(77), outcome: "done" },
-        { appServerId: as.id, name: "clone", position: 4, startedAt: at(77), endedAt: at(89), outcome: "done" },
-        { appServerId: as.id, name: "start-playbook", position: 5, startedAt: at(89), endedAt: at(90), outcome: "done" },
-        { appServerId: as.id, name: "tail", position: 6, startedAt: at(90) },
+        { appServerId: as.id, name: "prepare-data", position: 1, startedAt: at(0), endedAt: at(0), outcome: "done" },
+        { appServerId: as.id, name: "create-vm", position: 2, startedAt: at(0), endedAt: at(4), outcome: "done" },
+        { appServerId: as.id, name: "wait-vm", position: 3, startedAt: at(4), endedAt: at(76), outcome: "done" },
+        { appServerId: as.id, name: "upload-vars", position: 4, startedAt: at(76), endedAt: at(77), outcome: "done" },
+        { appServerId: as.id, name: "clone", position: 5, startedAt: at(77), endedAt: at(89), outcome: "done" },
+        { appServerId: as.id, name: "start-playbook", position: 6, startedAt: at(89), endedAt: at(90), outcome: "done" },
+        { appServerId: as.id, name: "tail", position: 7, startedAt: at(90) },
       ],
     });
     clock = at(90 + 185);
     try {
       const page = visibleText((await operator.get(`/appservers/${as.id}`)).text);
-      expect(page).toContain("Step Step 6 of 7: Run the playbook (its log, live)");
+      expect(page).toContain("Step Step 7 of 8: Run the playbook (its log, live)");
+      expect(page).toContain("Prepare the instance's databases and storage · 0 ms");
       expect(page).toContain("Create the VM · 4 s");
       expect(page).toContain("Wait for the VM to answer on SSH · 1 min 12 s");
       expect(page).toContain("Clone the configuration repository · 12 s");
@@ -95,7 +97,7 @@ describe("the appserver page", () => {
       expect(page).toContain("Record the outcome · not started");
       await operator.submit(`/appservers/${as.id}/cancel`, {}, `/appservers/${as.id}`);
       const after = visibleText((await operator.get(`/appservers/${as.id}`)).text);
-      expect(after).toContain("The playbook failed or was cancelled (at step 6 of 7: Run the playbook (its log, live))");
+      expect(after).toContain("The playbook failed or was cancelled (at step 7 of 8: Run the playbook (its log, live))");
       expect(after).toContain("Run the playbook (its log, live) · cancelled after 3 min 05 s");
     } finally {
       clock = null;

@@ -69,10 +69,15 @@ describe("migration 20261201000200_appserver_steps", () => {
     const column = await client.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'AppServer' AND column_name = 'stepCursor'`);
     expect(column.rowCount).toBe(0);
 
+    // The later migrations, prepare-data's among them, move every step one position down.
+    for (const f of readdirSync(MIGRATIONS).filter((f) => /^\d{14}_/.test(f) && f > STEPS_MIGRATION).sort()) await apply(f);
+    const moved = await client.query(`SELECT "appServerId", "position" FROM "AppServerStep" ORDER BY "appServerId"`);
+    expect(moved.rows).toEqual([{ appServerId: 2, position: 2 }, { appServerId: 3, position: 3 }, { appServerId: 4, position: 4 }, { appServerId: 5, position: 7 }]);
+
     // What the resumed job runs first, read by the job's own rule.
     db = createDb(url, { max: 2 });
     const first = async (id: number) => (await currentStep({ db }, id))?.name;
-    expect(await Promise.all([1, 2, 3, 4, 5].map(first))).toEqual(["create-vm", "create-vm", "wait-vm", "upload-vars", "tail"]);
+    expect(await Promise.all([1, 2, 3, 4, 5].map(first))).toEqual(["prepare-data", "create-vm", "wait-vm", "upload-vars", "tail"]);
     expect((await currentStep({ db }, 5))?.started).toBe(true);
   });
 });

@@ -6,19 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { localVms, type LocalVms } from "./helpers/local-vms.js";
 import { makeInstance } from "./helpers/factories.js";
-import { makeGitRepo } from "./helpers/git-repo.js";
+import { makeGitRepo, QUICK_PLAYBOOK } from "./helpers/git-repo.js";
 import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
 import { provisionAppServer } from "../src/domain/provisioning/provision-appserver.js";
 import { createProvisioningPorts } from "../src/adapters/provisioning-ports.js";
 import type { ProvisioningPorts } from "../src/domain/provisioning/ports.js";
-
-const QUICK_PLAYBOOK = `- hosts: all
-  gather_facts: false
-  tasks:
-    - name: Say hello
-      ansible.builtin.debug:
-        msg: "hello"
-`;
 
 describe("provisioning steps", () => {
   let vms: LocalVms;
@@ -69,6 +61,7 @@ describe("provisioning steps", () => {
     const steps = () => deps.db.appServerStep.findMany({ where: { appServerId: as.id }, orderBy: { position: "asc" } });
     const at = (ms: number) => new Date(ms);
     expect((await steps()).map((s) => [s.name, s.startedAt, s.endedAt, s.outcome])).toEqual([
+      ["prepare-data", at(t0), at(t0), "done"],
       ["create-vm", at(t0), at(t0), "done"],
       ["wait-vm", at(t0), at(t0), "done"],
       ["upload-vars", at(t0), null, null],
@@ -81,6 +74,7 @@ describe("provisioning steps", () => {
     // No step before upload-vars ran again: no second VM, not even a look-up by name.
     expect(counts).toEqual({ created: 1, found: 1 });
     expect((await steps()).map((s) => [s.name, s.startedAt, s.endedAt, s.outcome])).toEqual([
+      ["prepare-data", at(t0), at(t0), "done"],
       ["create-vm", at(t0), at(t0), "done"],
       ["wait-vm", at(t0), at(t0), "done"],
       ["upload-vars", at(t0), at(t1), "done"],

@@ -67,8 +67,8 @@ describe("provisioning with the local provider and the demo playbook", () => {
     expect(appServer.status, appServer.failureSummary).toBe("running");
     const steps = await deps.db.appServerStep.findMany({ where: { appServerId: appServer.id }, orderBy: { position: "asc" } });
     expect(steps.map((s) => [s.position, s.name, s.outcome])).toEqual([
-      [1, "create-vm", "done"], [2, "wait-vm", "done"], [3, "upload-vars", "done"], [4, "clone", "done"],
-      [5, "start-playbook", "done"], [6, "tail", "done"], [7, "finish", "done"],
+      [1, "prepare-data", "done"], [2, "create-vm", "done"], [3, "wait-vm", "done"], [4, "upload-vars", "done"], [5, "clone", "done"],
+      [6, "start-playbook", "done"], [7, "tail", "done"], [8, "finish", "done"],
     ]);
     for (const [i, s] of steps.entries()) {
       expect(s.endedAt!.getTime()).toBeGreaterThanOrEqual(s.startedAt.getTime());

@@ -1,18 +1,20 @@
 // The one retry rule of the worker (STYLE 15): whether a failed job may pass on a later attempt.
-// The adapters know their systems and classify their errors (`transient` on ProviderError and
-// SshError, see src/adapters/provider/openstack-api.ts for OpenStack's status codes); this rule
+// The adapters know their systems and classify their errors (`transient` on ProviderError,
+// SshError and DataServiceError, see src/adapters/provider/openstack-api.ts for OpenStack's status codes); this rule
 // only reads that classification, so it is never written twice.
 import { UnrecoverableError } from "bullmq";
 import { AppError } from "../errors.js";
 import { ProviderError } from "../adapters/provider/port.js";
 import { SshError } from "../adapters/ssh/port.js";
+import { DataServiceError } from "../adapters/data/port.js";
 import { PlaybookNotStarted } from "../domain/provisioning/provision-appserver.js";
 
 export function retryable(err: unknown): boolean {
   if (err instanceof UnrecoverableError) return false;
   // Refusals (401, 403, 400, 404, an ambiguous 409, a refused SSH key) will be the same on every
   // attempt; 5xx, timeouts, refused connections and an SSH server not up yet may pass.
-  if (err instanceof ProviderError || err instanceof SshError) return err.transient;
+  // The data services (MySQL, MongoDB, storage) classify the same way: wrong keys or rights, no.
+  if (err instanceof ProviderError || err instanceof SshError || err instanceof DataServiceError) return err.transient;
   // A wrong repository, branch or bootstrap command: the same on every attempt.
   if (err instanceof PlaybookNotStarted) return false;
   // Our own errors: a dependency that is down may come back; a rule, a wrong state or bad input won't.

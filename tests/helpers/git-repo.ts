@@ -17,3 +17,12 @@ export function makeGitRepo(files: Record<string, string>, branch = "main"): { d
   git("commit", "--quiet", "-m", "test configuration");
   return { dir, url: `file://${dir}`, branch };
 }
+
+/** A playbook that runs in a second: one debug task saying "hello". */
+export const QUICK_PLAYBOOK = `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Say hello
+      ansible.builtin.debug:
+        msg: "hello"
+`;

@@ -22,6 +22,10 @@ export type InstanceData = {
   appserverCount: number;
   providerKind: (typeof PROVIDER_KINDS)[number];
   loadBalancerId: number | null;
+  /** The shared data services that keep the instance's data (src/domain/data/); null: on each appserver. */
+  mysqlServiceId: number | null;
+  mongodbServiceId: number | null;
+  storageServiceId: number | null;
   pullRequestUrl: string | null;
   pullRequestNumber: number | null;
   pullRequestState: (typeof PULL_REQUEST_STATES)[number] | null;
@@ -37,7 +41,7 @@ export const INSTANCE_INPUT_FIELDS = [
   "name", "slug", "internalLmsDomain", ...PREFIXED_DOMAIN_FIELDS, "externalDomains",
   "edxPlatformRepoUrl", "edxPlatformBranch", "configurationRepoUrl", "configurationBranch",
   "playbookPath", "bootstrapCommand", "openedxRelease", "extraAnsibleVars", "appserverCount",
-  "providerKind", "loadBalancerId", "pullRequestUrl", "pullRequestState", "isArchived",
+  "providerKind", "loadBalancerId", "mysqlServiceId", "mongodbServiceId", "storageServiceId", "pullRequestUrl", "pullRequestState", "isArchived",
 ] as const;
 
 export type InstanceInput = Partial<Record<(typeof INSTANCE_INPUT_FIELDS)[number], unknown>> & Input;
@@ -97,6 +101,9 @@ export function instanceToInput(instance: Omit<InstanceData, "pullRequestNumber"
     appserverCount: String(instance.appserverCount),
     providerKind: instance.providerKind,
     loadBalancerId: instance.loadBalancerId === null ? "" : String(instance.loadBalancerId),
+    mysqlServiceId: instance.mysqlServiceId === null ? "" : String(instance.mysqlServiceId),
+    mongodbServiceId: instance.mongodbServiceId === null ? "" : String(instance.mongodbServiceId),
+    storageServiceId: instance.storageServiceId === null ? "" : String(instance.storageServiceId),
     pullRequestUrl: instance.pullRequestUrl ?? "",
     pullRequestState: instance.pullRequestState ?? "",
     isArchived: instance.isArchived ? "true" : "false",

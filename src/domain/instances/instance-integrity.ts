@@ -4,6 +4,7 @@ import type { Prisma } from "../../db.js";
 import { validationError, type AppError, type FieldErrors } from "../../errors.js";
 import { PREFIXED_DOMAIN_FIELDS } from "./domains.js";
 import { DOMAIN_FIELD_LABELS, type InstanceData } from "./instance-input.js";
+import { dataServiceConflicts } from "../data/check-service-choice.js";
 
 type Tx = Prisma.TransactionClient;
 type DomainField = keyof typeof DOMAIN_FIELD_LABELS;
@@ -62,13 +63,14 @@ export async function invalidInstance(tx: Tx, result: { errors: FieldErrors; dom
   return validationError({ ...taken, ...result.errors });
 }
 
-/** Throws a validation error when a domain is taken or the load balancer does not exist. */
+/** Throws a validation error when a domain is taken, or the load balancer or a data service does not fit. */
 export async function checkInstanceReferences(tx: Tx, data: InstanceData, excludeId: number | null): Promise<void> {
   const errors = await findDomainConflicts(tx, data, excludeId);
   if (data.loadBalancerId !== null) {
     const lb = await tx.loadBalancer.findUnique({ where: { id: data.loadBalancerId }, select: { id: true } });
     if (!lb) errors.loadBalancerId = "This load balancer does not exist (any more); choose another.";
   }
+  Object.assign(errors, await dataServiceConflicts(tx, data, excludeId));
   if (Object.keys(errors).length) throw validationError(errors);
 }
 

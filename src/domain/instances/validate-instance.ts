@@ -32,6 +32,8 @@ export function validateInstance(input: InstanceInput, defaults: InstanceDefault
   const appserverCount = r.int("appserverCount", { ...LIMITS.appserverCount, fallback: 1 });
   const providerKind = r.choice("providerKind", PROVIDER_KINDS, "local");
   const loadBalancerId = r.int("loadBalancerId", { min: 1, max: 2_147_483_647, fallback: null });
+  const [mysqlServiceId, mongodbServiceId, storageServiceId] = (["mysqlServiceId", "mongodbServiceId", "storageServiceId"] as const)
+    .map((f) => r.int(f, { min: 1, max: 2_147_483_647, fallback: null }));
   const pullRequest = readPullRequest(r);
   const isArchived = r.bool("isArchived");
   if (!r.ok) return { ok: false, errors: r.errors, domains: validDomains(r, domains) };
@@ -40,7 +42,7 @@ export function validateInstance(input: InstanceInput, defaults: InstanceDefault
     slug: slug || null,
     data: {
       name, ...domains, ...code, extraAnsibleVars, appserverCount: appserverCount!, providerKind: providerKind!,
-      loadBalancerId, ...pullRequest, isArchived,
+      loadBalancerId, mysqlServiceId: mysqlServiceId ?? null, mongodbServiceId: mongodbServiceId ?? null, storageServiceId: storageServiceId ?? null, ...pullRequest, isArchived,
     },
   };
 }

@@ -2,7 +2,6 @@
 // credentials are JSON too, write-only: encrypted with SECRET_KEY, never shown again, and left as
 // they are when an edit leaves them blank. Audit events only say that they changed. An OpenStack
 // account's settings and credentials are checked against the adapter's schemas (openstack-settings.ts).
-import type { z } from "zod";
 import type { Deps } from "../../deps.js";
 import { openstackCredentialsSchema, openstackSettingsSchema } from "../../adapters/provider/openstack-settings.js";
 import type { ProviderAccount } from "../../generated/prisma/client.ts";
@@ -11,7 +10,7 @@ import { diffRecords, recordAuditEvent, type Actor } from "../audit/record-audit
 import { PROVIDER_KINDS } from "../instances/instance-input.js";
 import { FieldReader, type Input } from "../validation/field-reader.js";
 import { rethrowUniqueViolation } from "../validation/unique-violation.js";
-import { describeSchemaIssues } from "../../schema-issues.js";
+import { CREDENTIALS_NOT_JSON, checkShape, parseJsonObject } from "../validation/json-settings.js";
 
 export const PROVIDER_ACCOUNT_FIELDS = ["name", "kind", "settings", "credentials"] as const;
 const MASK = "••••••";
@@ -21,33 +20,6 @@ export interface SaveProviderAccountInput {
   /** Absent: create. */
   id?: number;
   values: Input;
-}
-
-/** A JSON object, or a message saying why the text is not one. */
-export function parseJsonObject(text: string): { value: Record<string, unknown> } | { error: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    return { error: `Not valid JSON: ${(err as Error).message}.` };
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return { error: `Must be a JSON object ({"key": "value", …}), not ${Array.isArray(value) ? "a list" : "a single value"}.` };
-  }
-  return { value: value as Record<string, unknown> };
-}
-
-/** The keys a schema cannot do without (no default, not optional), for the message that lists them. */
-function requiredKeys(schema: z.ZodObject): string[] {
-  return Object.entries(schema.shape).filter(([, field]) => !(field as z.ZodType).safeParse(undefined).success).map(([key]) => key);
-}
-
-/** Checks a parsed JSON object against what the adapter will need, so a wrong account fails here, not on a page later. */
-function checkShape(r: FieldReader, field: string, schema: z.ZodObject, value: Record<string, unknown>): void {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    r.fail(field, `Not valid for OpenStack: ${describeSchemaIssues(value, parsed.error.issues)}. Required keys: ${requiredKeys(schema).join(", ")}.`);
-  }
 }
 
 // Settings are checked strictly (a misspelt optional key would be silently ignored otherwise);
@@ -61,12 +33,11 @@ function readAccount(values: Input) {
   const settingsText = r.text("settings", { max: 16_000 }) || "{}";
   const settings = parseJsonObject(settingsText);
   if ("error" in settings) r.fail("settings", settings.error);
-  else if (kind === "openstack") checkShape(r, "settings", OPENSTACK_SETTINGS, settings.value);
+  else if (kind === "openstack") checkShape(r, "settings", OPENSTACK_SETTINGS, settings.value, "OpenStack");
   const credentials = r.text("credentials", { max: 16_000 });
   const parsedCredentials = credentials ? parseJsonObject(credentials) : null;
-  // The parser's message could quote the secret back; say only where it went wrong.
-  if (parsedCredentials && "error" in parsedCredentials) r.fail("credentials", "Not a valid JSON object. Enter the credentials as JSON, like {\"username\": \"…\", \"password\": \"…\"}.");
-  else if (parsedCredentials && kind === "openstack") checkShape(r, "credentials", openstackCredentialsSchema, parsedCredentials.value);
+  if (parsedCredentials && "error" in parsedCredentials) r.fail("credentials", CREDENTIALS_NOT_JSON);
+  else if (parsedCredentials && kind === "openstack") checkShape(r, "credentials", openstackCredentialsSchema, parsedCredentials.value, "OpenStack");
   if (!r.ok) throw validationError(r.errors);
   return { name, kind, settings: "value" in settings ? settings.value : {}, credentials };
 }

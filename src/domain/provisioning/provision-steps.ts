@@ -1,5 +1,6 @@
 // The provisioning steps (steps.ts lists them in order), each a small function that is safe to run
 // again: a retried or resumed job re-runs the current step from its start.
+//   prepare-data   ensures the instance's databases, users and bucket on its data services;
 //   create-vm      finds the VM by id, then by its deterministic name, before creating one;
 //   wait-vm        polls the VM until it answers on SSH (deadline from the status change);
 //   upload-vars    rewrites vars.yml;   clone  reuses an earlier clone;
@@ -19,6 +20,8 @@ import { tailPlaybook } from "./tail-playbook.js";
 import type { RunLog } from "./run-log.js";
 import { failureSummaryFromLog } from "./summarize-log.js";
 import { endStep, type StepName } from "./steps.js";
+import { prepareInstanceData } from "../data/prepare-instance-data.js";
+import { DataServiceError } from "../../adapters/data/port.js";
 import type { AppServerStatus } from "../../generated/prisma/enums.ts";
 
 const POLL_MS = 1_000;
@@ -63,6 +66,26 @@ export function vmNameFor(snapshot: ConfigSnapshot, number: number): string {
 /** The VM of an instance's appserver N: also its COMMON_HOSTNAME (variables.ts). */
 export function vmName(slug: string, number: number): string {
   return `${slug}-as${number}`;
+}
+
+/**
+ * Before any VM: the instance's data on its shared services. It reads the instance's CURRENT
+ * services, not the frozen snapshot: the data belongs to the instance, and every appserver of it
+ * must use the same. A refusal ends the appserver in error with no VM; a hiccup is thrown for the
+ * worker's retry rule (DataServiceError.transient).
+ */
+async function prepareData(ctx: StepContext): Promise<AppServerStatus | undefined> {
+  const { instanceId } = await ctx.deps.db.appServer.findUniqueOrThrow({ where: { id: ctx.id }, select: { instanceId: true } });
+  try {
+    await prepareInstanceData(ctx.deps, { instanceId, say: (line) => ctx.log.info(line) });
+  } catch (err) {
+    if (!(err instanceof DataServiceError) || err.transient) throw err;
+    const summary = `Preparing the instance's data failed: ${err.message}`;
+    await transition(ctx, "error", { failureSummary: summary });
+    await ctx.log.error(`${summary} No VM was requested.`);
+    return "error";
+  }
+  return ended(ctx, "prepare-data");
 }
 
 async function createVm(ctx: StepContext): Promise<undefined> {
@@ -186,6 +209,7 @@ async function finish(ctx: StepContext): Promise<AppServerStatus> {
 const CONFIGURING = ["configuring"] as const;
 
 export const STEP_RUNS: Record<StepName, StepSpec> = {
+  "prepare-data": { runsIn: ["new"], run: prepareData },
   "create-vm": { runsIn: ["new", "waiting"], run: createVm },
   "wait-vm": { runsIn: ["waiting"], run: waitVm },
   "upload-vars": { runsIn: CONFIGURING, run: uploadVars },

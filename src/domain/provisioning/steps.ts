@@ -11,6 +11,7 @@ import type { Prisma } from "../../db.js";
 import type { AppServerStepOutcome } from "../../generated/prisma/enums.ts";
 
 export const STEPS = [
+  { name: "prepare-data", label: "Prepare the instance's databases and storage" },
   { name: "create-vm", label: "Create the VM" },
   { name: "wait-vm", label: "Wait for the VM to answer on SSH" },
   { name: "upload-vars", label: "Upload the playbook variables" },

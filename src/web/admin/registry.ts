@@ -5,11 +5,12 @@ import { instanceAdmin } from "./models/instances.js";
 import { appServerAdmin } from "./models/app-servers.js";
 import { loadBalancerAdmin } from "./models/load-balancers.js";
 import { providerAccountAdmin } from "./models/provider-accounts.js";
+import { dataServiceAdmin } from "./models/data-services.js";
 import { userAdmin } from "./models/users.js";
 import { auditEventAdmin } from "./models/audit-events.js";
 
 export const ADMIN_MODELS: readonly AdminModel[] = [
-  instanceAdmin, appServerAdmin, loadBalancerAdmin, providerAccountAdmin, userAdmin, auditEventAdmin,
+  instanceAdmin, appServerAdmin, loadBalancerAdmin, providerAccountAdmin, dataServiceAdmin, userAdmin, auditEventAdmin,
 ];
 
 const bySlug = new Map(ADMIN_MODELS.map((m) => [m.slug, m]));

@@ -104,9 +104,10 @@ export interface FormSpec {
   load(deps: Deps, id: number): Promise<LoadedObject | null>;
   /**
    * Creates the object (`id` undefined) or changes it, through a domain command. Throw
-   * AppError("validation", …, { fields }) for the form to show the messages.
+   * AppError("validation", …, { fields }) for the form to show the messages. `note` is added to
+   * the success message (what a connection test found).
    */
-  save(deps: Deps, actor: Actor, id: number | undefined, values: Record<string, unknown>): Promise<{ id: number; title: string }>;
+  save(deps: Deps, actor: Actor, id: number | undefined, values: Record<string, unknown>): Promise<{ id: number; title: string; note?: string }>;
 }
 
 export interface DeletionItem {

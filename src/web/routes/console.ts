@@ -7,6 +7,9 @@ import { getInstance } from "../../domain/instances/get-instance.js";
 import { revealInstanceSecrets } from "../../domain/instances/reveal-instance-secrets.js";
 import { maskedSettings, type MaskedSettings } from "../../domain/secrets/instance-secrets.js";
 import { PREFIXED_DOMAIN_FIELDS, type PrefixedDomainField } from "../../domain/instances/domains.js";
+import { getInstanceData } from "../../domain/data/get-instance-data.js";
+import { checkInstanceData } from "../../domain/data/check-instance-data.js";
+import { flash } from "../middleware.js";
 import { renderPage } from "../render.js";
 import { randomToken } from "../../crypto.js";
 import { idOr404, parseQuery } from "./route-helpers.js";
@@ -78,6 +81,7 @@ export function consoleRoutes(deps: Deps): Router {
   /** The instance page; its secret settings masked unless `revealed` holds them (an admin's audited reveal). */
   async function instancePage(req: Request, res: Response, id: number, revealed?: MaskedSettings) {
     const [sidebar, instance] = await Promise.all([loadSidebar(req), getInstance(deps, { id })]);
+    const data = await getInstanceData(deps, { instanceId: instance.id });
     const domains = [
       { label: "LMS", domain: instance.internalLmsDomain },
       ...PREFIXED_DOMAIN_FIELDS.map((f) => ({ label: DOMAIN_LABELS[f], domain: instance[f] })),
@@ -93,6 +97,8 @@ export function consoleRoutes(deps: Deps): Router {
       extraVariables: shown.extraVariables,
       bootstrapCommand: shown.bootstrapCommand,
       revealed: Boolean(revealed),
+      data,
+      now: deps.now(),
       // One per page view: submitting this form twice (a double click, a resend) launches once.
       launchToken: randomToken(),
     });
@@ -108,6 +114,15 @@ export function consoleRoutes(deps: Deps): Router {
     const revealed = await revealInstanceSecrets(deps, { id, user: req.user! });
     res.set("Cache-Control", "no-store");
     await instancePage(req, res, id, revealed);
+  });
+
+  // Any operator may check: the answer holds names, statuses and sizes, never a credential.
+  router.post("/instances/:id/check-data", async (req, res) => {
+    const id = idOr404(req.params.id, "Instance");
+    await getInstance(deps, { id });
+    const result = await checkInstanceData(deps, { instanceId: id, actor: { id: req.user!.id, login: req.user!.githubLogin } });
+    flash(req, result.ok ? "ok" : "error", `Checked: ${result.lines.join(" ")}`);
+    res.redirect(`/instances/${id}#data-title`);
   });
 
   return router;

@@ -13,6 +13,8 @@ import { getInstanceDeletionImpact } from "../../../domain/instances/get-instanc
 import { instanceDefaults, instanceToInput, LIMITS, PROVIDER_KINDS, PULL_REQUEST_STATES } from "../../../domain/instances/instance-input.js";
 import { maskedSettings, type SecretBearingSettings } from "../../../domain/secrets/instance-secrets.js";
 import { MASK } from "../../../domain/secrets/mask-secrets.js";
+import { SERVICE_COLUMNS } from "../../../domain/data/instance-services.js";
+import type { DataServiceKind } from "../../../generated/prisma/enums.ts";
 import { defineModel, type FormSection, type ListArgs, type Option, type PageArgs } from "../types.js";
 import { choiceFilter, plural, titled, yesNoFilter } from "./common.js";
 
@@ -81,6 +83,20 @@ async function loadBalancerOptions(deps: Deps): Promise<Option[]> {
   return [{ value: "", label: "— none —" }, ...balancers.map((b) => ({ value: String(b.id), label: b.name }))];
 }
 
+/** The services of one kind, "none" first: without one the data stays on each appserver. */
+function dataServiceOptions(kind: DataServiceKind) {
+  return async (deps: Deps): Promise<Option[]> => {
+    const services = await deps.db.dataService.findMany({ where: { kind }, select: { id: true, name: true, isDefault: true }, orderBy: { name: "asc" }, take: 500 });
+    return [{ value: "", label: "— none: on each appserver —" }, ...services.map((s) => ({ value: String(s.id), label: s.isDefault ? `${s.name} (default)` : s.name }))];
+  };
+}
+
+/** New instances start on each kind's default service. */
+async function defaultDataServices(deps: Deps): Promise<Record<string, string>> {
+  const defaults = await deps.db.dataService.findMany({ where: { isDefault: true }, select: { id: true, kind: true } });
+  return Object.fromEntries(SERVICE_COLUMNS.map(({ kind, column }) => [column, String(defaults.find((d) => d.kind === kind)?.id ?? "")]));
+}
+
 function derivedPlaceholder(field: keyof typeof PREFIXED_DOMAINS) {
   return (values: Record<string, string>) => {
     const lms = (values.internalLmsDomain ?? "").trim().toLowerCase();
@@ -132,6 +148,15 @@ const sections: FormSection[] = [
       { name: "appserverCount", label: "Appserver count", kind: "number", half: true, required: true, help: `How many appservers serve the instance (${LIMITS.appserverCount.min} to ${LIMITS.appserverCount.max}).` },
       { name: "providerKind", label: "Provider", kind: "select", half: true, options: () => choices(PROVIDER_KINDS) },
       { name: "loadBalancerId", label: "Load balancer", kind: "select", half: true, options: loadBalancerOptions, help: "Routes the instance's domains; without one they answer 404. Preselected when there is only one." },
+    ],
+  },
+  {
+    title: "Data",
+    help: "Where the instance's databases and files live, shared by all its appservers (admin › Data services). Without a service, each appserver keeps its own, lost when it is terminated. Once data exists on a service, the instance cannot move to another.",
+    fields: [
+      { name: "mysqlServiceId", label: "MySQL server", kind: "select", half: true, options: dataServiceOptions("mysql") },
+      { name: "mongodbServiceId", label: "MongoDB server", kind: "select", half: true, options: dataServiceOptions("mongodb") },
+      { name: "storageServiceId", label: "Storage", kind: "select", half: true, options: dataServiceOptions("s3") },
     ],
   },
   {
@@ -196,6 +221,7 @@ export const instanceAdmin = defineModel<Row>({
       return {
         ...instanceDefaults(deps.config), appserverCount: "1", providerKind: "local", isArchived: "false",
         loadBalancerId: balancers.length === 1 ? String(balancers[0]!.id) : "",
+        ...(await defaultDataServices(deps)),
       };
     },
     async load(deps, id) {

@@ -1,0 +1,43 @@
+// "Check now" on the instance page: asks each service the instance uses what exists of its plan
+// (inspect: changes nothing) and records the answers. A service that fails marks the instance's
+// rows there as error with its message, so the panel says what is wrong rather than the last good
+// answer. Each service has a deadline: the request never hangs on a silent server. Audited.
+import type { Deps } from "../../deps.js";
+import { DataServiceError } from "../../adapters/data/port.js";
+import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
+import { KIND_LABELS, adapterFor, recordResources, usedServices, withDeadline } from "./instance-services.js";
+
+const CHECK_MS = 20_000;
+
+/** One line per service: "Storage Campus storage: 1 exists" or its failure. */
+export async function checkInstanceData(deps: Pick<Deps, "db" | "secrets" | "now">, input: { instanceId: number; actor: Actor }): Promise<{ ok: boolean; lines: string[] }> {
+  const { slug, services } = await usedServices(deps, input.instanceId);
+  const lines: string[] = [];
+  let ok = true;
+  for (const { service, plan } of services) {
+    const name = `${KIND_LABELS[service.kind]} ${service.name}`;
+    try {
+      const adapter = adapterFor(deps, service);
+      try {
+        const states = await withDeadline(adapter.inspect(plan), CHECK_MS);
+        await recordResources(deps, { instanceId: input.instanceId, owner: slug, serviceId: service.id, states });
+        const counts = ["exists", "missing", "error"].map((s) => [s, states.filter((x) => x.status === s).length] as const).filter(([, n]) => n);
+        if (states.some((s) => s.status !== "exists")) ok = false;
+        lines.push(`${name}: ${counts.map(([s, n]) => `${n} ${s}`).join(", ") || "nothing to check"}.`);
+      } finally {
+        await adapter.close();
+      }
+    } catch (err) {
+      if (!(err instanceof DataServiceError)) throw err;
+      ok = false;
+      await deps.db.instanceDataResource.updateMany({ where: { instanceId: input.instanceId, serviceId: service.id }, data: { status: "error", detail: err.message, checkedAt: deps.now() } });
+      lines.push(`${name}: ${err.message}`);
+    }
+  }
+  const instance = await deps.db.instance.findUniqueOrThrow({ where: { id: input.instanceId }, select: { name: true } });
+  await recordAuditEvent(deps.db, {
+    actor: input.actor, action: "instance.data_checked", subjectType: "Instance", subjectId: input.instanceId, subjectName: instance.name,
+    after: { services: services.map((s) => s.service.name), result: ok ? "ok" : "problems" },
+  });
+  return { ok, lines: services.length ? lines : ["This instance uses no data service: nothing to check."] };
+}

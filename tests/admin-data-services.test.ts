@@ -1,0 +1,126 @@
+// Data services in the admin: each bad value is refused next to its field and saves nothing; a
+// connection the adapter cannot make is refused with what failed; a good one is saved with what
+// answered; the credentials never show; one default per kind; one in use cannot be deleted.
+// Storage is a real S3 REST server (s3rver); it accepts any SigV4 secret, so the secret below is
+// ours to look for on the pages (tests/helpers/s3-server.ts).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, type TestApp } from "./helpers/app.js";
+import { fieldError, visibleText, type Agent } from "./helpers/browserless.js";
+import { startS3Server, type S3Server } from "./helpers/s3-server.js";
+import { freePort } from "./helpers/redis-server.js";
+import { makeInstance } from "./helpers/factories.js";
+import { instanceToInput } from "../src/domain/instances/instance-input.js";
+
+const SECRET = "s3-secret-never-shown-42";
+
+describe("admin: data services", () => {
+  let t: TestApp;
+  let admin: Agent;
+  let s3: S3Server;
+  beforeAll(async () => {
+    t = await startTestApp();
+    admin = await t.loginAs("root", { admin: true });
+    s3 = await startS3Server();
+  });
+  afterAll(async () => {
+    await t?.close();
+    await s3?.close();
+  });
+
+  const form = (settings: object | string, credentials: object | string = { accessKeyId: "S3RVER", secretAccessKey: SECRET }, extra: Record<string, string> = {}) => ({
+    name: "Campus storage", kind: "s3",
+    settings: typeof settings === "string" ? settings : JSON.stringify(settings),
+    credentials: typeof credentials === "string" ? credentials : JSON.stringify(credentials),
+    ...extra,
+  });
+
+  it.each([
+    ["an endpoint that is not a URL", form({ endpoint: "minio.local:9000" }), "settings", 'Not valid for Storage (S3): "endpoint" must be an http(s) URL.'],
+    ["a misspelt key", form({ endpoint: "http://127.0.0.1:1", forcePathstyle: true }), "settings", 'Not valid for Storage (S3): unknown key "forcePathstyle".'],
+    ["credentials without the secret", form({}, { accessKeyId: "S3RVER" }), "credentials", 'Not valid for Storage (S3): "secretAccessKey" is missing. Required keys: accessKeyId, secretAccessKey.'],
+    ["no credentials", form({}, ""), "credentials", 'Required: a JSON object with "accessKeyId", "secretAccessKey".'],
+  ])("refuses %s next to the field and saves nothing", async (_what, values, field, message) => {
+    const res = await admin.submit("/admin/data-services/add", values);
+    expect(res.status).toBe(400);
+    expect(fieldError(res.text, field)).toBe(message);
+    expect(res.text).not.toContain(SECRET);
+    expect(await t.deps.db.dataService.count()).toBe(0);
+  });
+
+  it("refuses a service it cannot reach, saying what failed, and saves nothing", async () => {
+    const endpoint = `http://127.0.0.1:${await freePort()}`;
+    const res = await admin.submit("/admin/data-services/add", form({ endpoint, forcePathStyle: true }));
+    expect(res.status).toBe(400);
+    const text = visibleText(res.text);
+    expect(text).toContain(`The connection test failed, so nothing was saved: Storage ${endpoint}: ListBuckets failed: connect ECONNREFUSED`);
+    expect(res.text).not.toContain(SECRET);
+    expect(await t.deps.db.dataService.count()).toBe(0);
+  });
+
+  it("saves a service that answers, with what answered, keeps one default per kind, and never shows the keys", async () => {
+    const ok = await admin.submit("/admin/data-services/add", form(s3.settings, undefined, { isDefault: "true" }));
+    expect(visibleText(ok.text)).toMatch(/The data service "Campus storage" was added\. Connection tested: .*buckets visible\)\./);
+    const first = await t.deps.db.dataService.findUniqueOrThrow({ where: { name: "Campus storage" } });
+    expect([first.kind, first.isDefault, first.settings]).toEqual(["s3", true, s3.settings]);
+    expect(JSON.parse(t.deps.secrets.decrypt(first.credentialsEncrypted))).toEqual({ accessKeyId: "S3RVER", secretAccessKey: SECRET });
+
+    await admin.submit("/admin/data-services/add", { ...form(s3.settings, undefined, { isDefault: "true" }), name: "Second storage" });
+    const second = await t.deps.db.dataService.findUniqueOrThrow({ where: { name: "Second storage" } });
+    expect([(await t.deps.db.dataService.findUniqueOrThrow({ where: { id: first.id } })).isDefault, second.isDefault]).toEqual([false, true]);
+
+    // An edit with the credentials blank keeps them (and still tests the connection with them).
+    const edited = await admin.submit(`/admin/data-services/${first.id}`, form({ ...s3.settings, region: "eu-west-1" }, ""), `/admin/data-services/${first.id}`);
+    expect(visibleText(edited.text)).toContain('The data service "Campus storage" was saved. Connection tested:');
+    expect((await t.deps.db.dataService.findUniqueOrThrow({ where: { id: first.id } })).credentialsEncrypted).toBe(first.credentialsEncrypted);
+
+    const events = await t.deps.db.auditEvent.findMany({ where: { subjectType: "DataService" } });
+    expect(events.map((e) => e.action).sort()).toEqual(["data_service.created", "data_service.created", "data_service.updated", "data_service.updated"]);
+    for (const path of ["/admin/data-services", `/admin/data-services/${first.id}`, `/admin/data-services/${first.id}/history`, ...events.map((e) => `/admin/audit-events/${e.id}`)]) {
+      const res = await admin.get(path);
+      expect(res.status, path).toBe(200);
+      expect(res.text, path).not.toContain(SECRET);
+      expect(res.text, path).not.toContain(first.credentialsEncrypted);
+    }
+  });
+
+  it("refuses to delete a service that holds an instance's data, naming the instance", async () => {
+    const service = await t.deps.db.dataService.findUniqueOrThrow({ where: { name: "Campus storage" } });
+    await makeInstance(t.deps, { name: "Physics 101", storageServiceId: service.id });
+    const confirm = await admin.get(`/admin/data-services/${service.id}/delete`);
+    expect(visibleText(confirm.text)).toContain("It holds the data of the instance: Physics 101. Moving data between services is not supported.");
+    const forced = await admin.submit(`/admin/data-services/${service.id}/delete`, {}, `/admin/data-services/${service.id}`);
+    expect(forced.status).toBe(409);
+    expect(visibleText(forced.text)).toContain('The data service "Campus storage" cannot be deleted. It holds the data of the instance: Physics 101.');
+    expect(await t.deps.db.dataService.count({ where: { id: service.id } })).toBe(1);
+    const unused = await t.deps.db.dataService.findUniqueOrThrow({ where: { name: "Second storage" } });
+    await admin.submit(`/admin/data-services/${unused.id}/delete`, {}, `/admin/data-services/${unused.id}`);
+    expect(await t.deps.db.dataService.count({ where: { id: unused.id } })).toBe(0);
+  });
+
+  it("preselects the defaults for a new instance, and refuses moving an instance whose data exists elsewhere", async () => {
+    const campus = await t.deps.db.dataService.findUniqueOrThrow({ where: { name: "Campus storage" } });
+    await t.deps.db.dataService.updateMany({ data: { isDefault: false } });
+    await t.deps.db.dataService.update({ where: { id: campus.id }, data: { isDefault: true } });
+    const other = await t.deps.db.dataService.create({ data: { name: "Other storage", kind: "s3", settings: s3.settings, credentialsEncrypted: campus.credentialsEncrypted } });
+    const addPage = await admin.get("/admin/instances/add");
+    expect(addPage.text).toContain(`<option value="${campus.id}" selected>Campus storage (default)</option>`);
+    expect(addPage.text).toContain('<option value="" selected>— none: on each appserver —</option>');
+
+    const fresh = await makeInstance(t.deps, { name: "Chemistry", storageServiceId: campus.id });
+    // Everything the edit form sends, as a browser would.
+    const edit = (values: Record<string, string>) => admin.submit(`/admin/instances/${fresh.id}`, { ...instanceToInput(fresh), ...values }, `/admin/instances/${fresh.id}`);
+    // Nothing exists there yet: any choice, and back.
+    await edit({ storageServiceId: String(other.id) });
+    expect((await t.deps.db.instance.findUniqueOrThrow({ where: { id: fresh.id } })).storageServiceId).toBe(other.id);
+    const wrongKind = await edit({ storageServiceId: String(other.id), mysqlServiceId: String(campus.id) });
+    expect(fieldError(wrongKind.text, "mysqlServiceId")).toBe("This is not a MySQL service; choose one of that kind.");
+
+    await t.deps.db.instanceDataResource.create({ data: { instanceId: fresh.id, owner: fresh.slug, serviceId: other.id, kind: "bucket", name: "ocim-chem-1", status: "exists", checkedAt: new Date() } });
+    for (const choice of [String(campus.id), ""]) {
+      const refused = await edit({ storageServiceId: choice });
+      expect(refused.status).toBe(400);
+      expect(fieldError(refused.text, "storageServiceId")).toBe("This instance's Storage data is on Other storage (ocim-chem-1). Moving data between services is not supported: keep Other storage.");
+      expect((await t.deps.db.instance.findUniqueOrThrow({ where: { id: fresh.id } })).storageServiceId).toBe(other.id);
+    }
+  });
+});

@@ -1,0 +1,70 @@
+// The instance page's "Data" panel: which services hold the instance's data, each resource's
+// status and size, when it was last checked; "Check now" asks the service again (audited). Real
+// S3 REST server (s3rver); operators see the panel, never a credential.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { startTestApp, type TestApp } from "./helpers/app.js";
+import { visibleText, type Agent } from "./helpers/browserless.js";
+import { startS3Server, type S3Server } from "./helpers/s3-server.js";
+import { makeInstance } from "./helpers/factories.js";
+import { prepareInstanceData } from "../src/domain/data/prepare-instance-data.js";
+import { instanceDataPlan } from "../src/domain/data/plan.js";
+
+const SECRET = "panel-secret-never-shown-7";
+
+describe("instance page: Data panel", () => {
+  let t: TestApp;
+  let operator: Agent;
+  let s3: S3Server;
+  let clock = Date.parse("2026-12-01T10:00:00Z");
+  beforeAll(async () => {
+    t = await startTestApp({}, { now: () => new Date(clock) });
+    operator = await t.loginAs("otis");
+    s3 = await startS3Server();
+  });
+  afterAll(async () => {
+    await t?.close();
+    await s3?.close();
+  });
+
+  it("says, per kind, that without a service the data stays on each appserver", async () => {
+    const instance = await makeInstance(t.deps, { name: "Island" });
+    const page = visibleText((await operator.get(`/instances/${instance.id}`)).text);
+    expect(page).toContain("No MySQL server: this data stays on each appserver and is lost when it is terminated.");
+    expect(page).toContain("No MongoDB server: this data stays on each appserver and is lost when it is terminated.");
+    expect(page).toContain("No storage service: this data stays on each appserver and is lost when it is terminated.");
+  });
+
+  it("shows the bucket with its status, size and last check, and Check now updates it, audited", async () => {
+    const service = await t.deps.db.dataService.create({
+      data: { name: "Campus storage", kind: "s3", settings: s3.settings, credentialsEncrypted: t.deps.secrets.encrypt(JSON.stringify({ accessKeyId: "S3RVER", secretAccessKey: SECRET })) },
+    });
+    const instance = await makeInstance(t.deps, { name: "Physics", storageServiceId: service.id });
+    const bucket = instanceDataPlan(t.deps.secrets, instance).storage.bucket;
+    const before = visibleText((await operator.get(`/instances/${instance.id}`)).text);
+    expect(before).toContain(`Storage: Campus storage ${s3.settings.endpoint} Nothing recorded yet: the next launch prepares it.`);
+
+    await prepareInstanceData(t.deps, { instanceId: instance.id, say: async () => {} });
+    clock += 5 * 60_000;
+    const prepared = await operator.get(`/instances/${instance.id}`);
+    expect(visibleText(prepared.text)).toContain(`Kind Name Status Size bucket ${bucket} exists 0 bytes Last checked 5m ago`);
+    expect(prepared.text).not.toContain(SECRET);
+    expect(prepared.text).not.toContain(service.credentialsEncrypted);
+
+    const sdk = new S3Client({ endpoint: s3.settings.endpoint, region: "us-east-1", forcePathStyle: true, credentials: s3.credentials });
+    await sdk.send(new PutObjectCommand({ Bucket: bucket, Key: "course.tar.gz", Body: Buffer.alloc(3 * 1024 * 1024) }));
+    sdk.destroy();
+    const checked = await operator.submit(`/instances/${instance.id}/check-data`, {}, `/instances/${instance.id}`);
+    const text = visibleText(checked.text);
+    expect(text).toContain("Checked: Storage Campus storage: 1 exists.");
+    expect(text).toContain(`bucket ${bucket} exists 3.0 MB Last checked 0s ago`);
+    const audit = await t.deps.db.auditEvent.findFirstOrThrow({ where: { action: "instance.data_checked", subjectId: String(instance.id) } });
+    expect(audit.actorLogin).toBe("otis");
+
+    // The service goes away: the panel says so, with what failed, instead of the last good answer.
+    await s3.close();
+    const failed = visibleText((await operator.submit(`/instances/${instance.id}/check-data`, {}, `/instances/${instance.id}`)).text);
+    expect(failed).toContain(`Checked: Storage Campus storage: Storage ${s3.settings.endpoint}: HeadBucket ${bucket} failed: connect ECONNREFUSED`);
+    expect(failed).toContain(`bucket ${bucket} error: Storage ${s3.settings.endpoint}: HeadBucket ${bucket} failed: connect ECONNREFUSED`);
+  });
+});
