@@ -4,9 +4,7 @@
 // does it, keeps the data: the visit counter on the instance's database goes on across appservers,
 // and terminating the old one loses nothing. Only what a user sees is asserted: the page's text.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMysqlAdapter } from "../src/adapters/data/mysql.js";
 import { createProvisioningPorts } from "../src/adapters/provisioning-ports.js";
-import { instanceDataPlan } from "../src/domain/data/plan.js";
 import { freePort } from "../src/embedded/processes.js";
 import { startWorkers, type RunningWorkers } from "../src/jobs/registry.js";
 import { startTestApp, type TestApp } from "./helpers/app.js";
@@ -98,9 +96,6 @@ describe("blue/green keeps the instance's data", () => {
     instance = row;
     expect(row.mysqlServiceId).not.toBeNull();
     expect(row.loadBalancerId).toBe(lb.id);
-    // TEMPORARY stand-in for d5's prepare-data step: the instance's databases and users.
-    const service = await t.deps.db.dataService.findFirstOrThrow({ where: { kind: "mysql" } });
-    await createMysqlAdapter(service.settings as never, { username: mariadb.username, password: mariadb.password }).ensure(instanceDataPlan(t.deps.secrets, row));
   });
 
   it("AppServer 1, activated, counts three visits and names itself", async () => {

@@ -49,9 +49,8 @@ export async function createDemoInstance(deps: Pick<Deps, "db" | "config" | "sec
       providerKind: "local",
       extraAnsibleVars: `# The demo playbook serves on this port (Open edX's name for the LMS port).\nEDXAPP_LMS_NGINX_PORT: ${DEMO_HTTP_PORT}\n`,
       loadBalancerId: defaultBalancer ? String(defaultBalancer.id) : "",
+      mysqlServiceId: data.mysqlServiceId === null ? "" : String(data.mysqlServiceId),
     },
   });
-  // TEMPORARY until d5's instance input (mysqlServiceId) is merged.
-  const withData = data.mysqlServiceId === null ? instance : await deps.db.instance.update({ where: { id: instance.id }, data: { mysqlServiceId: data.mysqlServiceId } });
-  return { ...withData, dataNote: data.note };
+  return { ...instance, dataNote: data.note };
 }
