@@ -31,6 +31,8 @@ describe("instance page: Data panel", () => {
     const instance = await makeInstance(t.deps, { name: "Island" });
     const page = visibleText((await operator.get(`/instances/${instance.id}`)).text);
     expect(page).toContain("No MySQL server: this data stays on each appserver and is lost when it is terminated.");
+    // And why, with the step that turns it on (this machine has MariaDB: the tests need it).
+    expect(page).toContain("MySQL is off here: no default MySQL server is configured (add one in admin › Data services, or restart Ocim: npm start records its embedded MariaDB as the default).");
     expect(page).toContain("No MongoDB server: this data stays on each appserver and is lost when it is terminated.");
     expect(page).toContain("No storage service: this data stays on each appserver and is lost when it is terminated.");
   });
