@@ -7,9 +7,10 @@ import { loadBalancerAdmin } from "./models/load-balancers.js";
 import { providerAccountAdmin } from "./models/provider-accounts.js";
 import { userAdmin } from "./models/users.js";
 import { auditEventAdmin } from "./models/audit-events.js";
+import { keptDataAdmin } from "./models/kept-data.js";
 
 export const ADMIN_MODELS: readonly AdminModel[] = [
-  instanceAdmin, appServerAdmin, loadBalancerAdmin, providerAccountAdmin, userAdmin, auditEventAdmin,
+  instanceAdmin, appServerAdmin, loadBalancerAdmin, providerAccountAdmin, userAdmin, keptDataAdmin, auditEventAdmin,
 ];
 
 const bySlug = new Map(ADMIN_MODELS.map((m) => [m.slug, m]));
