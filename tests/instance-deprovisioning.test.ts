@@ -2,12 +2,15 @@
 // plan of what the instance has on a real MariaDB and on the MongoDB wire server, the default delete
 // that keeps it (listed under Kept data, its slug never reused), and "delete the data too" behind the
 // typed slug, which drops everything or deletes nothing.
+import net from "node:net";
+import type { AddressInfo } from "node:net";
 import { createConnection, type Connection, type RowDataPacket } from "mysql2/promise";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createDataAdapter } from "../src/adapters/data/factory.js";
 import type { DataServiceKind } from "../src/adapters/data/port.js";
 import { instanceDataPlan } from "../src/domain/data/plan.js";
 import { recordDataResources } from "../src/domain/data/record-resources.js";
+import { inspectOwnerData } from "../src/domain/data/inspect-owner-data.js";
 import { createInstance } from "../src/domain/instances/create-instance.js";
 import { freePort } from "../src/embedded/processes.js";
 import { startTestApp, type TestApp } from "./helpers/app.js";
@@ -239,5 +242,38 @@ describe("deleting an instance with its data in mind", () => {
     expect((await admin.post(`/admin/instances/${instance.id}/delete-data`, { confirmation: "acme" })).status).toBe(403);
     expect(await databases("acme")).toHaveLength(7);
     expect(await t.deps.db.instance.count()).toBe(1);
+  });
+
+  it("gives up on a service that accepts the connection but never answers, at the deadline, and still reports the others", async () => {
+    const { instance } = await acme();
+    // A server that takes connections and says nothing: MySQL's greeting never comes.
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const stuck = await service("MySQL stuck", "mysql", { host: "127.0.0.1", port, connectTimeoutSeconds: 60 }, { username: "root", password: "stuck-pass" });
+      await recordDataResources(t.deps, instance.id, "acme", stuck.id, [{ kind: "database", name: "acme_stuck", status: "exists", sizeBytes: 1 }]);
+      const report = await inspectOwnerData(t.deps, { scope: { instanceId: instance.id }, deadlineMs: 300 });
+      expect(report.map((s) => [s.service.name, s.error])).toEqual([
+        ["Mongo main", null], ["MySQL main", null], ["MySQL stuck", `MySQL stuck (127.0.0.1:${port}): no answer within 0.3 s`],
+      ]);
+      expect(report[2]!.resources).toMatchObject([{ name: "acme_stuck", status: "exists", sizeBytes: 1 }]);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  });
+
+  it("records what a service said per resource, and never hands another owner's kept row to a new instance", async () => {
+    const mysql = await mysqlService();
+    clock = Date.parse("2026-12-01T03:30:00Z");
+    await recordDataResources(t.deps, null, "acme", mysql.id, [{ kind: "database", name: "acme_edxapp", status: "exists", sizeBytes: 2048 }]);
+    const newcomer = await makeInstance(t.deps, { slug: "acme-2" });
+    const refused = await recordDataResources(t.deps, newcomer.id, "acme-2", mysql.id, [{ kind: "database", name: "acme_edxapp", status: "exists" }]).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: "conflict", message: 'The database acme_edxapp already belongs to "acme" (its data is kept); it was not taken over.' });
+    expect(await t.deps.db.instanceDataResource.findMany({ select: { instanceId: true, owner: true, sizeBytes: true, checkedAt: true } })).toEqual([
+      { instanceId: null, owner: "acme", sizeBytes: 2048n, checkedAt: new Date("2026-12-01T03:30:00Z") },
+    ]);
   });
 });
