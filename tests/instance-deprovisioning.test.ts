@@ -176,6 +176,11 @@ describe("deleting an instance with its data in mind", () => {
     const gone = await service("MySQL old", "mysql", { host: "127.0.0.1", port, connectTimeoutSeconds: 2 }, { username: "root", password: "old-admin-pass" });
     await recordDataResources(t.deps, instance.id, "acme", gone.id, [{ kind: "database", name: "acme_legacy", status: "exists", sizeBytes: 4096 }]);
     const before = await t.deps.db.instanceDataResource.findMany({ orderBy: { id: "asc" } });
+    // The plan still renders, with the error next to that service and the others' live answers.
+    const plan = await admin.get(`/admin/instances/${instance.id}/delete`);
+    expect(plan.status).toBe(200);
+    expect(visibleText(plan.text)).toMatch(/MySQL old \(mysql, 127\.0\.0\.1:\d+\) Could not ask this service: .*connection refused\) \(showing what was last recorded\) Kind Name Status Size database acme_legacy exists 4\.0 KiB/);
+    expect(visibleText(plan.text)).toMatch(/database acme_edxapp exists \d+\.\d KiB/);
     const page = await admin.submit(`/admin/instances/${instance.id}/delete-data`, { confirmation: "acme" }, `/admin/instances/${instance.id}/delete`);
     expect(page.status).toBe(503);
     const text = visibleText(page.text);

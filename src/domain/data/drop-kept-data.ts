@@ -6,7 +6,7 @@ import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { checkTypedConfirmation, droppedSummary, dropOwnerData, type DropOutcome } from "./drop-owner-data.js";
 
 export async function dropKeptData(
-  deps: Pick<Deps, "db" | "secrets" | "now">, input: { actor: Actor; owner: string; confirmation: unknown; deadlineMs?: number },
+  deps: Pick<Deps, "db" | "secrets" | "now" | "log">, input: { actor: Actor; owner: string; confirmation: unknown; deadlineMs?: number },
 ): Promise<DropOutcome> {
   const scope = { owner: input.owner };
   if (!(await deps.db.instanceDataResource.count({ where: { owner: input.owner, instanceId: null } }))) {

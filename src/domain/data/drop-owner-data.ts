@@ -26,9 +26,12 @@ export function checkTypedConfirmation(typed: unknown, expected: string, what: s
   }
 }
 
-export async function dropOwnerData(deps: Pick<Deps, "db" | "secrets" | "now">, input: { scope: DataScope; deadlineMs?: number }): Promise<DropOutcome> {
+export async function dropOwnerData(deps: Pick<Deps, "db" | "secrets" | "now" | "log">, input: { scope: DataScope; deadlineMs?: number }): Promise<DropOutcome> {
   const checked = await inspectOwnerData(deps, { scope: input.scope, deadlineMs: input.deadlineMs });
-  if (checked.some((s) => s.error)) return { ok: false, attempted: false, services: checked };
+  if (checked.some((s) => s.error)) {
+    deps.log.warn({ scope: input.scope, unreachable: checked.filter((s) => s.error).map((s) => s.service.id) }, "data.drop.refused_unreachable");
+    return { ok: false, attempted: false, services: checked };
+  }
   const services: InspectedService[] = [];
   for (const { row, service, resources } of await loadOwnerData(deps, input.scope)) {
     let error: string | null = null;
@@ -55,6 +58,8 @@ export async function dropOwnerData(deps: Pick<Deps, "db" | "secrets" | "now">, 
       await deps.db.instanceDataResource.update({ where: { id: r.id }, data: { status: r.status, detail: r.detail, sizeBytes: r.sizeBytes === null ? null : BigInt(r.sizeBytes), checkedAt } });
     }
     services.push({ service, error, resources: after });
+    if (error) deps.log.warn({ scope: input.scope, serviceId: service.id, error }, "data.drop.failed");
+    else deps.log.info({ scope: input.scope, serviceId: service.id, resources: after.length }, "data.drop.done");
   }
   return { ok: services.every((s) => !s.error && s.resources.every((r) => r.status === "missing")), attempted: true, services };
 }

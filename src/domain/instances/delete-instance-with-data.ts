@@ -23,7 +23,7 @@ export interface DeleteInstanceWithDataResult {
   title: string;
 }
 
-export async function deleteInstanceWithData(deps: Pick<Deps, "db" | "secrets" | "now">, input: DeleteInstanceWithDataInput): Promise<DeleteInstanceWithDataResult> {
+export async function deleteInstanceWithData(deps: Pick<Deps, "db" | "secrets" | "now" | "log">, input: DeleteInstanceWithDataInput): Promise<DeleteInstanceWithDataResult> {
   const instance = await deps.db.instance.findUnique({
     where: { id: input.id },
     select: { name: true, slug: true, appServers: { where: { status: { not: "terminated" } }, select: { name: true, status: true }, orderBy: { number: "asc" } } },
