@@ -21,7 +21,18 @@ const cellTemplate = rowPartial<{ c: unknown; h: typeof viewHelpers }>("admin/_c
 const adminRowsTemplate = rowPartial<{ rows: unknown[]; bulk: boolean; h: typeof viewHelpers }>("admin/_rows.ejs", ["rows", "bulk", "h"]);
 const instanceListTemplate = rowPartial<{ rows: unknown[]; selectedId: number | null; keep: string }>("console/_instance_list.ejs", ["rows", "selectedId", "keep"]);
 
+/** A size for people: "0 B", "512 B", "1.5 KiB", "20.0 MiB"; "—" when the service reports none. */
+export function formatBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined) return "—";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) (value /= 1024), unit++;
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
 export const viewHelpers = {
+  bytes: formatBytes,
   /** One admin value (text, date, yes/no, link, badge, block), as HTML. */
   cell(c: unknown): string {
     return cellTemplate({ c, h: viewHelpers });

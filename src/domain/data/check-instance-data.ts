@@ -5,7 +5,8 @@
 import type { Deps } from "../../deps.js";
 import { DataServiceError } from "../../adapters/data/port.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
-import { KIND_LABELS, adapterFor, recordResources, usedServices, withDeadline } from "./instance-services.js";
+import { KIND_LABELS, adapterFor, usedServices, withDeadline } from "./instance-services.js";
+import { recordDataResources } from "./record-resources.js";
 
 const CHECK_MS = 20_000;
 
@@ -20,7 +21,7 @@ export async function checkInstanceData(deps: Pick<Deps, "db" | "secrets" | "now
       const adapter = adapterFor(deps, service);
       try {
         const states = await withDeadline(adapter.inspect(plan), CHECK_MS);
-        await recordResources(deps, { instanceId: input.instanceId, owner: slug, serviceId: service.id, states });
+        await recordDataResources(deps, input.instanceId, slug, service.id, states);
         const counts = ["exists", "missing", "error"].map((s) => [s, states.filter((x) => x.status === s).length] as const).filter(([, n]) => n);
         if (states.some((s) => s.status !== "exists")) ok = false;
         lines.push(`${name}: ${counts.map(([s, n]) => `${n} ${s}`).join(", ") || "nothing to check"}.`);

@@ -63,21 +63,6 @@ export async function usedServices(deps: Pick<Deps, "db" | "secrets">, instanceI
   return { slug: instance.slug, services: rows.map((service) => ({ service, plan })) };
 }
 
-/** Upserts one row per resource the service reported on (unique per service, kind and name). */
-export async function recordResources(deps: Pick<Deps, "db" | "now">, input: { instanceId: number; owner: string; serviceId: number; states: ResourceState[] }): Promise<void> {
-  const checkedAt = deps.now();
-  await deps.db.$transaction(async (tx) => {
-    for (const s of input.states) {
-      const fields = { instanceId: input.instanceId, owner: input.owner, status: s.status, detail: s.detail ?? "", sizeBytes: s.sizeBytes == null ? null : BigInt(s.sizeBytes), checkedAt };
-      await tx.instanceDataResource.upsert({
-        where: { serviceId_kind_name: { serviceId: input.serviceId, kind: s.kind, name: s.name } },
-        create: { serviceId: input.serviceId, kind: s.kind, name: s.name, ...fields },
-        update: fields,
-      });
-    }
-  });
-}
-
 /** "7 databases and 6 users ready" for what ensure reported. */
 export function describeReady(states: ResourceState[]): string {
   const counts = new Map<string, number>();

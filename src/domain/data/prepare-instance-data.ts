@@ -4,7 +4,8 @@
 // that refuses or is unreachable throws its DataServiceError (the caller decides: stop or retry).
 import type { Deps } from "../../deps.js";
 import { DataServiceError } from "../../adapters/data/port.js";
-import { KIND_LABELS, adapterFor, describeReady, recordResources, serviceLocation, usedServices } from "./instance-services.js";
+import { KIND_LABELS, adapterFor, describeReady, serviceLocation, usedServices } from "./instance-services.js";
+import { recordDataResources } from "./record-resources.js";
 
 export async function prepareInstanceData(deps: Pick<Deps, "db" | "secrets" | "now">, input: { instanceId: number; say(line: string): Promise<void> }): Promise<void> {
   const { slug, services } = await usedServices(deps, input.instanceId);
@@ -17,7 +18,7 @@ export async function prepareInstanceData(deps: Pick<Deps, "db" | "secrets" | "n
     const adapter = adapterFor(deps, service);
     try {
       const states = await adapter.ensure(plan);
-      await recordResources(deps, { instanceId: input.instanceId, owner: slug, serviceId: service.id, states });
+      await recordDataResources(deps, input.instanceId, slug, service.id, states);
       const failed = states.find((s) => s.status !== "exists");
       if (failed) throw new DataServiceError(`${where}: ${failed.kind} ${failed.name} is ${failed.status}${failed.detail ? `: ${failed.detail}` : ""}.`, false);
       await input.say(`${where}: ${describeReady(states)}.`);

@@ -31,7 +31,14 @@ export async function createInstance(deps: Pick<Deps, "db" | "config" | "secrets
       await lockInstanceWrites(tx);
       await checkInstanceReferences(tx, data, null);
       const slug = await freeSlug(tx, result.slug ?? slugify(data.name));
-      if (result.slug && slug !== result.slug) throw validationError({ slug: `Another instance already has the slug "${result.slug}".` });
+      if (result.slug && slug !== result.slug) {
+        const holder = await tx.instance.findUnique({ where: { slug: result.slug }, select: { id: true } });
+        throw validationError({
+          slug: holder
+            ? `Another instance already has the slug "${result.slug}".`
+            : `The slug "${result.slug}" owns the kept data of a deleted instance (admin: Kept data); choose another, or drop that data first.`,
+        });
+      }
       const created = await tx.instance.create({ data: { ...data, slug, secretKeyEncrypted: newInstanceSecret(deps.secrets), jwtKeyEncrypted } });
       await bumpLoadBalancers(tx, [created.loadBalancerId]);
       await recordAuditEvent(tx, {

@@ -6,6 +6,7 @@ import { Prisma } from "../../generated/prisma/client.ts";
 export interface InstanceDeletionImpact {
   id: number;
   name: string;
+  slug: string;
   appServers: number;
   logEntries: number;
   /** Appservers not yet terminated: while there are any, the instance cannot be deleted. */
@@ -15,7 +16,7 @@ export interface InstanceDeletionImpact {
 export async function getInstanceDeletionImpact(deps: Pick<Deps, "db">, input: { ids: number[] }): Promise<InstanceDeletionImpact[]> {
   const instances = await deps.db.instance.findMany({
     where: { id: { in: input.ids } },
-    select: { id: true, name: true, _count: { select: { appServers: true, logEntries: true } } },
+    select: { id: true, name: true, slug: true, _count: { select: { appServers: true, logEntries: true } } },
     orderBy: { name: "asc" },
   });
   if (!instances.length) return [];
@@ -33,6 +34,7 @@ export async function getInstanceDeletionImpact(deps: Pick<Deps, "db">, input: {
   return instances.map((i) => ({
     id: i.id,
     name: i.name,
+    slug: i.slug,
     appServers: i._count.appServers,
     logEntries: i._count.logEntries + (logsOf.get(i.id) ?? 0),
     liveAppServers: live.filter((a) => a.instanceId === i.id).map((a) => ({ name: a.name, status: a.status })),

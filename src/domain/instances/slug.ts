@@ -16,13 +16,18 @@ export function slugify(name: string): string {
   return base || "instance";
 }
 
-/** `base`, or `base-2`, `base-3`… whichever is free. Race-safe under the caller's instance lock. */
-export async function freeSlug(tx: Pick<Prisma.TransactionClient, "instance">, base: string): Promise<string> {
-  const taken = await tx.instance.findMany({
-    where: { OR: [{ slug: base }, { slug: { startsWith: `${base}-` } }] },
-    select: { slug: true },
-  });
-  const used = new Set(taken.map((t) => t.slug));
+/**
+ * `base`, or `base-2`, `base-3`… whichever is free: no instance has it, and no kept data of a
+ * deleted instance is owned by it (a new instance with that slug would derive the same database
+ * names and take that data over). Race-safe under the caller's instance lock.
+ */
+export async function freeSlug(tx: Pick<Prisma.TransactionClient, "instance" | "instanceDataResource">, base: string): Promise<string> {
+  const near = { OR: [{ equals: base }, { startsWith: `${base}-` }] };
+  const [taken, kept] = await Promise.all([
+    tx.instance.findMany({ where: { OR: [{ slug: base }, { slug: { startsWith: `${base}-` } }] }, select: { slug: true } }),
+    tx.instanceDataResource.findMany({ where: { OR: near.OR.map((c) => ({ owner: c })) }, select: { owner: true }, distinct: ["owner"] }),
+  ]);
+  const used = new Set([...taken.map((t) => t.slug), ...kept.map((k) => k.owner)]);
   if (!used.has(base)) return base;
   for (let n = 2; ; n++) if (!used.has(`${base}-${n}`)) return `${base}-${n}`;
 }

@@ -8,9 +8,10 @@ import { providerAccountAdmin } from "./models/provider-accounts.js";
 import { dataServiceAdmin } from "./models/data-services.js";
 import { userAdmin } from "./models/users.js";
 import { auditEventAdmin } from "./models/audit-events.js";
+import { keptDataAdmin } from "./models/kept-data.js";
 
 export const ADMIN_MODELS: readonly AdminModel[] = [
-  instanceAdmin, appServerAdmin, loadBalancerAdmin, providerAccountAdmin, dataServiceAdmin, userAdmin, auditEventAdmin,
+  instanceAdmin, appServerAdmin, loadBalancerAdmin, providerAccountAdmin, dataServiceAdmin, userAdmin, keptDataAdmin, auditEventAdmin,
 ];
 
 const bySlug = new Map(ADMIN_MODELS.map((m) => [m.slug, m]));

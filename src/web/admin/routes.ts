@@ -5,6 +5,7 @@ import type { Deps } from "../../deps.js";
 import { requireAdmin } from "../middleware.js";
 import { deletePages } from "./delete-pages.js";
 import { formPages } from "./form-pages.js";
+import { keptDataPages } from "./kept-data-pages.js";
 import { listPages } from "./list-pages.js";
 
 export function adminRoutes(deps: Deps): Router {
@@ -13,6 +14,9 @@ export function adminRoutes(deps: Deps): Router {
   const lists = listPages(deps);
   const forms = formPages(deps);
   const deletes = deletePages(deps);
+  const kept = keptDataPages(deps);
+  router.get("/kept-data/owner/:owner", kept.ownerPage);
+  router.post("/kept-data/owner/:owner/drop", kept.dropSubmit);
   router.get("/", lists.indexPage);
   router.get("/:model", lists.listPage);
   router.post("/:model/bulk", deletes.bulkAction);
@@ -22,6 +26,7 @@ export function adminRoutes(deps: Deps): Router {
   router.post("/:model/:id", forms.changeSubmit);
   router.get("/:model/:id/delete", deletes.deletePage);
   router.post("/:model/:id/delete", deletes.deleteSubmit);
+  router.post("/:model/:id/delete-data", deletes.deleteDataSubmit);
   router.get("/:model/:id/history", lists.historyPage);
   return router;
 }

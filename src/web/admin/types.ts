@@ -3,6 +3,8 @@
 import type { Deps } from "../../deps.js";
 import type { Db } from "../../db.js";
 import type { Actor } from "../../domain/audit/record-audit-event.js";
+import type { InspectedService } from "../../domain/data/inspect-owner-data.js";
+import type { DropOutcome } from "../../domain/data/drop-owner-data.js";
 
 /** What a table cell or a read-only value shows. Dates and booleans are formatted by the views. */
 export type Cell = string | number | boolean | Date | null | { text: string; href?: string; badge?: string; mono?: boolean; pre?: boolean };
@@ -117,11 +119,23 @@ export interface DeletionItem {
   consequences: string[];
   /** Why it cannot be deleted now; the confirmation page then offers no button. */
   blocker?: string;
+  /** Data on shared services that a plain delete keeps, and "delete the data too" drops. */
+  data?: DeletionData;
+}
+
+export interface DeletionData {
+  /** Per service, what was made for the object, as the service says now (or as last recorded, beside the error). */
+  services: InspectedService[];
+  /** What the admin must type to delete the data too (the instance's slug). */
+  confirmWord: string;
 }
 
 export interface DeleteSpec {
   impact(deps: Deps, actor: Actor, ids: number[]): Promise<DeletionItem[]>;
-  run(deps: Deps, actor: Actor, ids: number[]): Promise<{ deleted: number }>;
+  /** `note`: what the success message adds (where kept data is). */
+  run(deps: Deps, actor: Actor, ids: number[]): Promise<{ deleted: number; note?: string }>;
+  /** "Delete the data too", for one object; `confirmation` is what the admin typed. */
+  removeWithData?(deps: Deps, actor: Actor, id: number, confirmation: unknown): Promise<{ deleted: boolean; outcome: DropOutcome; title: string }>;
 }
 
 export interface AdminModel<R extends { id: number } = { id: number }> {

@@ -8,7 +8,9 @@ import type { Deps } from "../../../deps.js";
 import { derivePrefixedDomains, PREFIXED_DOMAIN_FIELDS, PREFIXED_DOMAINS, DOMAIN_RE } from "../../../domain/instances/domains.js";
 import { createInstance } from "../../../domain/instances/create-instance.js";
 import { updateInstance } from "../../../domain/instances/update-instance.js";
-import { deleteInstance } from "../../../domain/instances/delete-instance.js";
+import { deleteInstance, keptDataText } from "../../../domain/instances/delete-instance.js";
+import { deleteInstanceWithData } from "../../../domain/instances/delete-instance-with-data.js";
+import { instanceDataForDeletion } from "../../../domain/data/inspect-owner-data.js";
 import { getInstanceDeletionImpact } from "../../../domain/instances/get-instance-deletion-impact.js";
 import { instanceDefaults, instanceToInput, LIMITS, PROVIDER_KINDS, PULL_REQUEST_STATES } from "../../../domain/instances/instance-input.js";
 import { maskedSettings, type SecretBearingSettings } from "../../../domain/secrets/instance-secrets.js";
@@ -247,6 +249,8 @@ export const instanceAdmin = defineModel<Row>({
   remove: {
     async impact(deps, _actor, ids) {
       const impact = await getInstanceDeletionImpact(deps, { ids });
+      // One instance: ask its services now (sizes, what is really there); a selection: what was recorded.
+      const data = await instanceDataForDeletion(deps, { ids: impact.map((i) => i.id), live: ids.length === 1 });
       return impact.map((i) => ({
         id: i.id,
         title: i.name,
@@ -257,11 +261,18 @@ export const instanceAdmin = defineModel<Row>({
         blocker: i.liveAppServers.length
           ? `${plural(i.liveAppServers.length, "appserver")} ${i.liveAppServers.length === 1 ? "is" : "are"} not terminated: ${i.liveAppServers.map((a) => `${a.name} (${a.status})`).join(", ")}. Terminate ${i.liveAppServers.length === 1 ? "it" : "them"} first.`
           : undefined,
+        data: data.get(i.id)?.length ? { services: data.get(i.id)!, confirmWord: i.slug } : undefined,
       }));
     },
     async run(deps, actor, ids) {
       const result = await deleteInstance(deps, { actor, ids });
       await enqueueBalancerSync(deps);
+      const note = result.kept.map((k) => `The data of ${k.instance} was kept (owner "${k.owner}"): ${keptDataText(k)}. It is listed under Admin › Kept data.`).join(" ");
+      return { deleted: result.deleted, note };
+    },
+    async removeWithData(deps, actor, id, confirmation) {
+      const result = await deleteInstanceWithData(deps, { actor, id, confirmation });
+      if (result.deleted) await enqueueBalancerSync(deps);
       return result;
     },
   },
