@@ -7,7 +7,7 @@
 // page's check), and a client kept between them would keep monitoring sockets open for nothing.
 import { z } from "zod";
 import { MongoClient, MongoError, MongoServerError, MongoServerSelectionError, type Db } from "mongodb";
-import { DataServiceError, type DataServiceAdapter, type InstanceDataPlan, type ResourceState } from "./port.js";
+import { DataServiceError, type DataServiceAdapter, type InstanceDataPlan, type ResourceState, maskSecrets } from "./port.js";
 
 export const mongodbSettingsSchema = z.object({
   host: z.string().regex(/^[A-Za-z0-9.:-]+$/, "a host name or IP address"),
@@ -65,10 +65,6 @@ function describe(err: unknown, settings: MongodbSettings, username: string): { 
   return { reason: said, transient: err instanceof MongoError };
 }
 
-function mask(text: string, secrets: string[]): string {
-  return secrets.filter(Boolean).reduce((t, s) => t.split(s).join("***"), text);
-}
-
 export function createMongodbAdapter(settings: MongodbSettings, credentials: MongodbCredentials): DataServiceAdapter {
   const where = `MongoDB at ${settings.host}:${settings.port}`;
   const hostPart = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
@@ -92,7 +88,7 @@ export function createMongodbAdapter(settings: MongodbSettings, credentials: Mon
       return await work(client, (what) => (current = what));
     } catch (err) {
       const { reason, transient } = describe(err, settings, credentials.username);
-      throw new DataServiceError(mask(`${where}: could not ${current}: ${reason}`, [credentials.password, ...secrets]), transient);
+      throw new DataServiceError(maskSecrets(`${where}: could not ${current}: ${reason}`, [credentials.password, ...secrets]), transient);
     } finally {
       await client.close().catch(() => undefined);
     }

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { escapeId } from "mysql2";
 import { createConnection, type Connection, type ResultSetHeader, type RowDataPacket } from "mysql2/promise";
-import { DataServiceError, type DataServiceAdapter, type InstanceDataPlan, type ResourceState } from "./port.js";
+import { DataServiceError, type DataServiceAdapter, type InstanceDataPlan, type ResourceState, maskSecrets } from "./port.js";
 
 export const mysqlSettingsSchema = z.object({
   host: z.string().min(1),
@@ -53,10 +53,6 @@ function describe(err: MysqlError, settings: MysqlSettings, username: string): {
   if (/CERT|SSL|TLS/.test(code) || err.message.includes("certificate")) return { reason: `TLS failed: ${said}`, transient: false };
   if (PRIVILEGE.has(code)) return { reason: `the administrator '${username}' lacks a privilege: ${said}`, transient: false, privilege: true };
   return { reason: code ? `${said} (${code})` : said, transient: TRANSIENT.has(code) };
-}
-
-function mask(text: string, secrets: string[]): string {
-  return secrets.filter(Boolean).reduce((t, s) => t.split(s).join("***"), text);
 }
 
 /**
@@ -108,7 +104,7 @@ export function createMysqlAdapter(settings: MysqlSettings, credentials: MysqlCr
     } catch (err) {
       const { reason, transient, privilege } = describe(err as MysqlError, settings, credentials.username);
       const message = `${where}: could not ${current}: ${reason}${privilege && hint ? ` (${hint})` : ""}`;
-      throw new DataServiceError(mask(message, [credentials.password, ...secrets]), transient);
+      throw new DataServiceError(maskSecrets(message, [credentials.password, ...secrets]), transient);
     } finally {
       await connection?.end().catch(() => connection?.destroy());
     }

@@ -23,7 +23,7 @@ export interface DataServiceAdapter {
   ensure(plan: InstanceDataPlan): Promise<ResourceState[]>;
   /** Reports what of the plan exists, with sizes; changes nothing. */
   inspect(plan: InstanceDataPlan): Promise<ResourceState[]>;
-  /** Drops the plan's databases, users and bucket (with its objects); what is already gone is "missing". */
+  /** Drops the plan's databases, users and bucket (with its objects). Reports what was there (now dropped) as "exists", what was already gone as "missing". */
   drop(plan: InstanceDataPlan): Promise<ResourceState[]>;
   close(): Promise<void>;
 }
@@ -62,4 +62,9 @@ export interface InstanceDataPlan {
     /** Origins the browser may use the bucket from (the LMS and Studio, https). */
     corsOrigins: string[];
   };
+}
+
+/** `text` with each of `secrets` (the passwords a message might echo) replaced by "***". */
+export function maskSecrets(text: string, secrets: string[]): string {
+  return secrets.filter(Boolean).reduce((t, s) => t.split(s).join("***"), text);
 }
