@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { localVms, type LocalVms } from "./helpers/local-vms.js";
 import { makeInstance } from "./helpers/factories.js";
-import { waitFor } from "./helpers/wait.js";
+import { jobEnded, waitFor } from "./helpers/wait.js";
 import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
 import { startWorkers, type RunningWorkers } from "../src/jobs/registry.js";
 import { createProvisioningPorts } from "../src/adapters/provisioning-ports.js";
@@ -101,7 +101,8 @@ describe("provisioning with the local provider and the demo playbook", () => {
     expect(done.failureSummary).toContain("Cloning the configuration repository failed");
     const clone = await deps.db.appServerStep.findUniqueOrThrow({ where: { appServerId_name: { appServerId: as.id, name: "clone" } } });
     expect(clone.outcome).toBe("failed");
-    const job = await deps.jobs.queue("provisioning").getJob(`provision-${as.id}`);
-    expect(job?.attemptsMade).toBe(1);
+    // The failing attempt writes the status before BullMQ records the attempt: wait for the job's end.
+    const job = await jobEnded(deps.jobs.queue("provisioning"), `provision-${as.id}`);
+    expect(job.attemptsMade).toBe(1);
   });
 });
