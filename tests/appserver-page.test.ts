@@ -54,6 +54,12 @@ describe("the appserver page", () => {
     expect(text).toContain("EDX_PLATFORM_VERSION: master");
     expect(text).not.toContain("mail-secret-123");
     expect(text).not.toContain("changed-later");
+    // In name order, so an operator finds one among ~150.
+    const html = (await admin.get(`/appservers/${as.id}`)).text;
+    const block = /<pre class="value-block mono">([\s\S]*?)<\/pre>/.exec(html)![1]!;
+    const shown = block.split("\n").map((line) => /^([^\s:]+):/.exec(line)?.[1]).filter((n) => n !== undefined);
+    expect(shown.length).toBeGreaterThan(10);
+    expect(shown).toEqual([...shown].sort());
   });
 
   it("cancels a provisioning appserver from its page", async () => {
