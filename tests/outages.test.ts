@@ -31,6 +31,7 @@ describe("with Redis down", () => {
   let admin: Agent;
   let bearer: Record<string, string>;
   let instanceId: number;
+  let squatter: net.Server;
   const consoleError = vi.spyOn(console, "error");
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), "ocim-redis-down-"));
@@ -42,9 +43,15 @@ describe("with Redis down", () => {
     instanceId = (await makeInstance(t.deps, { name: "Alpha", internalLmsDomain: "alpha.example.test" })).id;
     expect((await admin.get("/")).status).toBe(200);
     await redis.child.stop();
+    // Hold the port it freed: under a loaded parallel run, another test file's password-less Redis
+    // once started on it, and ioredis (which ignores "AUTH … without any password configured")
+    // happily used that one instead (a 200 where the outage must answer 503).
+    squatter = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((r) => squatter.listen(Number(new URL(redis.url).port), "127.0.0.1", () => r()));
   });
   afterAll(async () => {
     consoleError.mockRestore();
+    await new Promise<void>((r) => (squatter ? squatter.close(() => r()) : r()));
     await t.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
