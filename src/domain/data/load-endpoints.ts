@@ -1,16 +1,12 @@
 // Where an instance's shared services are, as the playbook variables need them (DESIGN §5b): read
 // from the DataService rows the instance points at, in the caller's transaction, so a launch
 // freezes the services as they were when it ran.
-import { z } from "zod";
+import type { z } from "zod";
 import type { Prisma } from "../../db.js";
 import type { Secrets } from "../../crypto.js";
 import { AppError } from "../../errors.js";
+import { DATA_KINDS } from "../../adapters/data/factory.js";
 import type { DataEndpoints } from "../provisioning/data-variables.js";
-
-// Only what the variables use: the admin's own schema (the adapters') checks the rest at save.
-const DATABASE = z.object({ host: z.string().min(1), port: z.coerce.number().int().min(1).max(65535), tls: z.boolean().default(false) });
-const STORAGE = z.object({ endpoint: z.string().default(""), region: z.string().default("us-east-1"), forcePathStyle: z.boolean().default(false) });
-const STORAGE_KEYS = z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) });
 
 const LABEL = { mysql: "MySQL server", mongodb: "MongoDB server", s3: "storage account" } as const;
 
@@ -34,9 +30,10 @@ export async function loadDataEndpoints(tx: Prisma.TransactionClient, secrets: S
   };
   const endpoints: DataEndpoints = {};
   const mysql = row(instance.mysqlServiceId);
-  if (mysql) endpoints.mysql = parse(DATABASE, mysql, mysql.settings, "no valid host and port");
+  // The adapters' own schemas (the ones the admin saved with): one reading of a service's settings.
+  if (mysql) endpoints.mysql = parse(DATA_KINDS.mysql.settings, mysql, mysql.settings, "no valid host and port");
   const mongodb = row(instance.mongodbServiceId);
-  if (mongodb) endpoints.mongodb = parse(DATABASE, mongodb, mongodb.settings, "no valid host and port");
+  if (mongodb) endpoints.mongodb = parse(DATA_KINDS.mongodb.settings, mongodb, mongodb.settings, "no valid host and port");
   const storage = row(instance.storageServiceId);
   if (storage) {
     let keys: unknown = null;
@@ -45,7 +42,8 @@ export async function loadDataEndpoints(tx: Prisma.TransactionClient, secrets: S
     } catch {
       // Left null: the parse below says the keys are missing, without the text it could not read.
     }
-    endpoints.storage = { ...parse(STORAGE, storage, storage.settings, "unreadable settings"), ...parse(STORAGE_KEYS, storage, keys, "no readable access keys") };
+    const settings = parse(DATA_KINDS.s3.settings, storage, storage.settings, "unreadable settings");
+    endpoints.storage = { ...settings, endpoint: settings.endpoint ?? "", ...parse(DATA_KINDS.s3.credentials, storage, keys, "no readable access keys") };
   }
   return endpoints;
 }
