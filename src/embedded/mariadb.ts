@@ -33,9 +33,16 @@ function findProgram(name: string): string | null {
   }
 }
 
-/** The path of mariadbd when MariaDB is installed (with mariadb-install-db, which makes its data directory), else null. */
+let mariadbd: string | null | undefined;
+
+/**
+ * The path of mariadbd when MariaDB is installed (with mariadb-install-db, which makes its data
+ * directory), else null. Looked up once per process: the instance page asks on every render, and
+ * each lookup spawns shells (installing MariaDB means restarting Ocim, as the message says).
+ */
 export function findMariadbd(): string | null {
-  return findProgram("mariadb-install-db") ? findProgram("mariadbd") : null;
+  if (mariadbd === undefined) mariadbd = findProgram("mariadb-install-db") ? findProgram("mariadbd") : null;
+  return mariadbd;
 }
 
 const isRoot = () => process.getuid?.() === 0;
