@@ -13,6 +13,7 @@ import { shellQuote } from "../src/adapters/ssh/quote.js";
 import { createSsh2Client } from "../src/adapters/ssh/ssh2.js";
 import { retryable } from "../src/jobs/retry.js";
 import { localVms, type LocalVms } from "./helpers/local-vms.js";
+import { waitFor } from "./helpers/wait.js";
 
 const ssh = createSsh2Client({ connectTimeoutMs: 20_000 });
 
@@ -52,13 +53,17 @@ describe("SSH adapter (ssh2) on a local VM", () => {
   });
 
   it("stops a command that outlives its timeout, with an error that says so", async () => {
-    const err = await failure(shell.exec("sleep 300; echo never", { timeoutMs: 1_000 }));
+    // A duration no other process on this shared host uses, so the check below sees only this one
+    // (a machine-wide "sleep 300" from elsewhere once made it fail).
+    const secs = `300.${process.pid}`;
+    const err = await failure(shell.exec(`sleep ${secs}; echo never`, { timeoutMs: 1_000 }));
     expect(err.reason).toBe("command_timeout");
     expect(err.message).toContain("did not finish within 1 s and was stopped");
     expect(retryable(err)).toBe(true);
     // The bracket keeps this very command line from matching itself.
-    const left = await shell.exec("ps -eo args | grep -c '^sleep 30[0]' || true", { timeoutMs: 10_000 });
-    expect(left.stdout.trim()).toBe("0");
+    const pattern = `^sleep ${secs.slice(0, -1)}[${secs.slice(-1)}]$`;
+    await waitFor("the timed-out command's process to end", async () =>
+      (await shell.exec(`ps -eo args | grep -c '${pattern}' || true`, { timeoutMs: 10_000 })).stdout.trim() === "0", 10_000, 100);
   });
 
   it("uploads a file with the mode asked for, replacing an older one whole", async () => {
