@@ -29,12 +29,12 @@ describe("the frozen configuration", () => {
   });
   afterAll(() => t?.close());
 
-  it("reads a snapshot written before versions as version 1, and one written now", async () => {
-    expect(readSnapshot(VERSIONLESS)).toEqual({ ...VERSIONLESS, version: 1 });
+  it("reads a snapshot written before versions as version 1 (the custom recipe), and one written now", async () => {
+    expect(readSnapshot(VERSIONLESS)).toEqual({ ...VERSIONLESS, version: 1, recipe: "custom", playbook: { ...VERSIONLESS.playbook, sudo: false } });
     const instance = await makeInstance(t.deps, { extraAnsibleVars: "EDXAPP_PLATFORM_NAME: Now\n" });
     const as = await launchAppServer(t.deps, { instanceId: instance.id, actor: { id: null, login: "tester" } });
     const stored = (await t.deps.db.appServer.findUniqueOrThrow({ where: { id: as.id } })).configSnapshot;
-    expect(stored).toMatchObject({ version: 1 });
+    expect(stored).toMatchObject({ version: 2, recipe: "custom" });
     const now = readSnapshot(stored);
     expect(now.instance.slug).toBe(instance.slug);
     expect(now.variables.EDXAPP_PLATFORM_NAME).toBe("Now");

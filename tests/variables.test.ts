@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { createSecrets } from "../src/crypto.js";
-import { generateBaseVariables, mergedVariables, type BaseParts } from "../src/domain/provisioning/variables.js";
+import { generateBaseVariables, type BaseParts } from "../src/domain/provisioning/variables.js";
+import { recipeLaunch, type RecipeInstance } from "../src/domain/recipes/recipe.js";
 import { createMasker, maskTree, MASK, secretValuesIn } from "../src/domain/secrets/mask-secrets.js";
 import { snapshotSecrets } from "../src/domain/secrets/instance-secrets.js";
 import { derivePrefixedDomains } from "../src/domain/instances/domains.js";
@@ -31,6 +32,15 @@ const instance = {
   extraAnsibleVars: "",
 };
 const auth = { user: "u1", password: "p4ssw0rd-secret" };
+
+/** The merged variables of a custom-recipe launch of `over` (the recipe that sends these names as they are). */
+function mergedVariables(over: Partial<RecipeInstance>, a: typeof auth, sshUsers: { githubLogin: string; keys: string[] }[]) {
+  const custom: RecipeInstance = {
+    ...instance, recipe: "custom", openedxRelease: "quince", tutorPlugins: [], configurationRepoUrl: "https://github.com/openedx/configuration.git",
+    playbookPath: "playbooks/openedx_native.yml", bootstrapCommand: "", ...over,
+  };
+  return recipeLaunch({ instance: custom, auth: a, sshUsers, parts: {} }).variables;
+}
 
 describe("playbook variables", () => {
   it("only generates names that the Open edX configuration defines", () => {

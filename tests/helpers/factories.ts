@@ -25,6 +25,7 @@ export async function makeInstance(deps: Pick<Deps, "db" | "secrets">, data: Par
       configurationBranch: "master",
       playbookPath: "playbooks/openedx_native.yml",
       openedxRelease: "master",
+      recipe: "custom",
       secretKeyEncrypted: newInstanceSecret(deps.secrets),
       ...data,
     },

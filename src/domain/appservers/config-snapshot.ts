@@ -1,18 +1,29 @@
 // The frozen configuration of an appserver (AppServer.configSnapshot): what launch copied from the
 // instance, read back through one versioned schema instead of a cast (STYLE: parse stored JSON).
-// Version 1 is the shape launch has always written; rows from before the `version` field are that
-// shape too, so a missing version reads as 1. A later change of shape gets version 2 here, with
-// the step that reads a version-1 row into it: stored rows are never rewritten.
+// Version 1 is the shape launch wrote before recipes; rows from before the `version` field are that
+// shape too, so a missing version reads as 1. Version 2 adds the recipe and how its playbook runs
+// (shipped with Ocim, under sudo); a version-1 row reads as the custom recipe it was, cloned and
+// run as the user. Stored rows are never rewritten.
 import { z } from "zod";
 import { AppError } from "../../errors.js";
 
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 
 const snapshotV1 = z.object({
-  version: z.literal(1).default(1),
+  version: z.union([z.literal(1), z.literal(2)]).default(1),
+  /** recipes/recipe.ts; version 1 had none: its playbooks were the custom recipe's. */
+  recipe: z.enum(["tutor", "native", "custom"]).default("custom"),
   /** Every instance setting at launch (not its encrypted master key); the slug names the VM. */
   instance: z.looseObject({ slug: z.string().min(1) }),
-  playbook: z.object({ repoUrl: z.string(), branch: z.string(), path: z.string(), bootstrapCommand: z.string() }),
+  playbook: z.object({
+    repoUrl: z.string(),
+    branch: z.string(),
+    path: z.string(),
+    bootstrapCommand: z.string(),
+    /** A directory of the project's playbooks/ uploaded instead of a clone (PlaybookSpec). */
+    shipped: z.string().optional(),
+    sudo: z.boolean().default(false),
+  }),
   /** The merged playbook variables, as sent to the VM (secrets included: never shown unmasked). */
   variables: z.record(z.string(), z.unknown()),
   providerKind: z.string(),

@@ -11,7 +11,8 @@ import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { moveAppServer, PROVISIONING_STATUSES } from "./lifecycle.js";
 import { writeSnapshot } from "./config-snapshot.js";
 import { basicAuthFor } from "../instances/secret.js";
-import { MAX_VARIABLES_JSON_BYTES, mergedVariables, oversizeVariables, type BaseParts, type SshUser } from "../provisioning/variables.js";
+import { MAX_VARIABLES_JSON_BYTES, oversizeVariables, type BaseParts, type SshUser } from "../provisioning/variables.js";
+import { recipeLaunch } from "../recipes/recipe.js";
 import { vmName } from "../provisioning/provision-steps.js";
 import { ensureJwtKey, instanceSecretVariables } from "../data/instance-secrets.js";
 import { loadDataEndpoints } from "../data/load-endpoints.js";
@@ -121,12 +122,15 @@ async function createAppServer(deps: Pick<Deps, "secrets" | "now">, tx: Prisma.T
     secrets: instanceSecretVariables(deps.secrets, instance),
     data: Object.keys(services).length ? { plan: instanceDataPlan(deps.secrets, instance), services } : undefined,
   };
-  let variables: Record<string, unknown>;
+  let launch: ReturnType<typeof recipeLaunch>;
   try {
-    variables = mergedVariables(instance, basicAuthFor(deps.secrets, instance), sshUsers, input.extraVariables, parts);
-  } catch {
+    launch = recipeLaunch({ instance, auth: basicAuthFor(deps.secrets, instance), sshUsers, parts }, input.extraVariables);
+  } catch (err) {
+    // A recipe's own refusal (an AppError) says what is wrong; anything else is the YAML.
+    if (err instanceof AppError) throw err;
     throw new AppError("validation", "The instance's extra ansible variables are not a YAML mapping. Fix them in the admin, then launch again.");
   }
+  const { variables } = launch;
   // Checked at save too; this catches variables saved before that check, and the merged whole.
   const size = oversizeVariables(variables);
   if (size) {
@@ -135,12 +139,8 @@ async function createAppServer(deps: Pick<Deps, "secrets" | "now">, tx: Prisma.T
   }
   const snapshot = writeSnapshot({
     instance: { ...Object.fromEntries(Object.entries(instance).filter(([k]) => !OMIT.has(k))), slug: instance.slug },
-    playbook: {
-      repoUrl: instance.configurationRepoUrl,
-      branch: instance.configurationBranch,
-      path: instance.playbookPath,
-      bootstrapCommand: instance.bootstrapCommand,
-    },
+    recipe: launch.recipe,
+    playbook: launch.playbook,
     variables,
     providerKind: instance.providerKind,
     launchedAt: deps.now().toISOString(),

@@ -1,5 +1,5 @@
-// The variables sent to the playbook (DESIGN §5): a generated base that uses the Open edX
-// configuration's own names, deep-merged with the instance's extra YAML (later wins).
+// The variables of the native and custom recipes (DESIGN §5, recipes/recipe.ts merges them): a
+// generated base that uses the Open edX configuration's own names, and the merge rules.
 // tests/variables.test.ts checks every generated name against the names the configuration repo
 // defines (data/openedx-configuration-vars.tsv, from openedx/configuration), so a typo never reaches a 2-hour deployment.
 import { parse as parseYaml } from "yaml";
@@ -100,8 +100,4 @@ export function parseExtraVariables(yaml: string): Record<string, unknown> {
   if (parsed === null || parsed === undefined) return {};
   if (!isMapping(parsed)) throw new Error("extra ansible variables must be a YAML mapping");
   return parsed;
-}
-
-export function mergedVariables(instance: VariableSource, auth: BasicAuth, sshUsers: SshUser[], extra: Record<string, unknown> = {}, parts: BaseParts = {}): Record<string, unknown> {
-  return deepMerge(deepMerge(generateBaseVariables(instance, auth, sshUsers, parts), parseExtraVariables(instance.extraAnsibleVars)), extra);
 }
