@@ -10,26 +10,14 @@ import { AppError } from "../../errors.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { moveAppServer, PROVISIONING_STATUSES } from "./lifecycle.js";
 import { writeSnapshot } from "./config-snapshot.js";
-import { basicAuthFor } from "../instances/secret.js";
-import { MAX_VARIABLES_JSON_BYTES, oversizeVariables, type BaseParts, type SshUser } from "../provisioning/variables.js";
-import { recipeLaunch } from "../recipes/recipe.js";
-import { vmName } from "../provisioning/provision-steps.js";
-import { ensureJwtKey, instanceSecretVariables } from "../data/instance-secrets.js";
-import { loadDataEndpoints } from "../data/load-endpoints.js";
-import { instanceDataPlan } from "../data/plan.js";
+import { ensureJwtKey } from "../data/instance-secrets.js";
+import { planLaunch } from "../recipes/plan-launch.js";
 import { uniqueViolationFields } from "../validation/unique-violation.js";
 import type { AppServer } from "../../generated/prisma/client.ts";
 
 
 // Every instance setting except the encrypted keys and bookkeeping columns.
 const OMIT = new Set(["secretKeyEncrypted", "jwtKeyEncrypted", "nextAppServerNumber", "createdAt", "updatedAt"]);
-
-export async function sshUsersFrom(db: Pick<Prisma.TransactionClient, "githubKey">): Promise<SshUser[]> {
-  const rows = await db.githubKey.findMany({ orderBy: [{ githubLogin: "asc" }, { id: "asc" }], select: { githubLogin: true, key: true } });
-  const byLogin = new Map<string, string[]>();
-  for (const r of rows) byLogin.set(r.githubLogin, [...(byLogin.get(r.githubLogin) ?? []), r.key]);
-  return [...byLogin].map(([githubLogin, keys]) => ({ githubLogin, keys }));
-}
 
 /** How long a launch key (a form's token, an API Idempotency-Key) finds the appserver it made. */
 export const LAUNCH_KEY_TTL_MS = 24 * 3600_000;
@@ -115,33 +103,12 @@ async function createAppServer(deps: Pick<Deps, "secrets" | "now">, tx: Prisma.T
   // Instances made before JWT keys existed get theirs at their first launch, kept for the next ones.
   const instance = await ensureJwtKey(tx, deps.secrets, counted);
   const number = instance.nextAppServerNumber - 1;
-  const sshUsers = await sshUsersFrom(tx);
-  const services = await loadDataEndpoints(tx, deps.secrets, instance);
-  const parts: BaseParts = {
-    hostname: vmName(instance.slug, number),
-    secrets: instanceSecretVariables(deps.secrets, instance),
-    data: Object.keys(services).length ? { plan: instanceDataPlan(deps.secrets, instance), services } : undefined,
-  };
-  let launch: ReturnType<typeof recipeLaunch>;
-  try {
-    launch = recipeLaunch({ instance, auth: basicAuthFor(deps.secrets, instance), sshUsers, parts }, input.extraVariables);
-  } catch (err) {
-    // A recipe's own refusal (an AppError) says what is wrong; anything else is the YAML.
-    if (err instanceof AppError) throw err;
-    throw new AppError("validation", "The instance's extra ansible variables are not a YAML mapping. Fix them in the admin, then launch again.");
-  }
-  const { variables } = launch;
-  // Checked at save too; this catches variables saved before that check, and the merged whole.
-  const size = oversizeVariables(variables);
-  if (size) {
-    throw new AppError("validation", `The playbook variables of this instance expand to ${size}; at most ${MAX_VARIABLES_JSON_BYTES / 1_000_000} MB is allowed. ` +
-      "Shorten the extra ansible variables in the admin, then launch again.");
-  }
+  const launch = await planLaunch(tx, deps.secrets, instance, number, input.extraVariables);
   const snapshot = writeSnapshot({
     instance: { ...Object.fromEntries(Object.entries(instance).filter(([k]) => !OMIT.has(k))), slug: instance.slug },
     recipe: launch.recipe,
     playbook: launch.playbook,
-    variables,
+    variables: launch.variables,
     providerKind: instance.providerKind,
     launchedAt: deps.now().toISOString(),
   });

@@ -5,7 +5,7 @@
 import type { Deps } from "../../deps.js";
 import { shellQuote } from "../../adapters/ssh/quote.js";
 import type { ProvisioningPorts } from "../provisioning/ports.js";
-import { sshUsersFrom } from "../appservers/launch-appserver.js";
+import { sshUsersFrom } from "../recipes/plan-launch.js";
 
 export const SYNCED_KEY = "ocim:ssh-access:synced";
 
