@@ -3,6 +3,8 @@
 import path from "node:path";
 import cron from "node-cron";
 import { z } from "zod";
+import { recipeReleaseProblem } from "./domain/recipes/recipe-release.js";
+import { LATEST_RELEASE, releaseBranch } from "./domain/recipes/releases.js";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -42,12 +44,17 @@ const schema = z.object({
   SESSION_MAX_AGE_HOURS: z.coerce.number().positive().default(12),
   SECURE_COOKIES: bool.optional(),
   LOGIN_LINK_MINUTES: z.coerce.number().int().positive().default(60),
+  // New instances' recipe (src/domain/recipes/, docs/recipes.md) and release. Blank branches of an
+  // instance follow its release (open-release/<name>.master, release/<name> from Teak); these two
+  // branch settings are for a release Ocim does not know (a custom recipe's own ref).
+  DEFAULT_RECIPE: z.enum(["tutor", "native", "custom"]).default("tutor"),
+  DEFAULT_OPENEDX_RELEASE: z.string().default(LATEST_RELEASE.name),
   DEFAULT_CONFIGURATION_REPO_URL: z.string().default("https://github.com/openedx/configuration.git"),
-  DEFAULT_CONFIGURATION_BRANCH: z.string().default("master"),
+  // openedx/configuration is archived; its last release branch is Quince's (master no longer builds).
+  DEFAULT_CONFIGURATION_BRANCH: z.string().default("open-release/quince.master"),
   DEFAULT_PLAYBOOK_PATH: z.string().default("playbooks/openedx_native.yml"),
   DEFAULT_EDX_PLATFORM_REPO_URL: z.string().default("https://github.com/openedx/edx-platform.git"),
-  DEFAULT_EDX_PLATFORM_BRANCH: z.string().default("master"),
-  DEFAULT_OPENEDX_RELEASE: z.string().default("master"),
+  DEFAULT_EDX_PLATFORM_BRANCH: z.string().default(releaseBranch(LATEST_RELEASE)),
   ADMIN_PAGE_SIZE: z.coerce.number().int().min(5).max(500).default(50),
   SIDEBAR_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   VM_READY_TIMEOUT_MINUTES: z.coerce.number().positive().default(20),
@@ -145,6 +152,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!c.REDIS_URL) problems.push("REDIS_URL: required in production");
     if (!c.PUBLIC_URL) problems.push("PUBLIC_URL: required in production (the OAuth callback is built from it)");
   }
+  // Else every instance added with a blank release would be refused.
+  const release = recipeReleaseProblem(c.DEFAULT_RECIPE, c.DEFAULT_OPENEDX_RELEASE);
+  if (release) problems.push(`DEFAULT_OPENEDX_RELEASE: "${c.DEFAULT_OPENEDX_RELEASE}" does not suit DEFAULT_RECIPE=${c.DEFAULT_RECIPE}. ${release}`);
   const dataDir = path.resolve(c.DATA_DIR);
   const localLbDir = path.resolve(c.LOCAL_LB_DIR ?? path.join(dataDir, "haproxy"));
   // Every file below it may be replaced by an admin's balancer: never the whole file system.

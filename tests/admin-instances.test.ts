@@ -10,6 +10,11 @@ function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&#34;").replace(/'/g, "&#39;");
 }
 
+/** The help text under one form field, as a person reads it. */
+function fieldHelp(html: string, field: string): string {
+  return visibleText(html.match(new RegExp(`<p class="help" id="help_${field}">([^<]*)</p>`))?.[1] ?? "");
+}
+
 /** Everything the add form sends, as a browser would, with a valid value in each field. */
 function form(overrides: Record<string, string | string[]> = {}): Record<string, string | string[]> {
   return {
@@ -29,7 +34,7 @@ describe("admin: instances", () => {
   let clock: number | null = null;
 
   beforeAll(async () => {
-    t = await startTestApp({ DEFAULT_CONFIGURATION_BRANCH: "open-release/redwood.master" }, { now: () => new Date(clock ?? Date.now()) });
+    t = await startTestApp({ DEFAULT_CONFIGURATION_BRANCH: "open-release/quince.master" }, { now: () => new Date(clock ?? Date.now()) });
     admin = await t.loginAs("root", { admin: true });
   });
   afterAll(() => t.close());
@@ -95,7 +100,7 @@ describe("admin: instances", () => {
       discoveryDomain: "discovery.lms.demo.example.com",
       appsDomain: "apps.lms.demo.example.com",
       externalDomains: ["courses.demo.org", "demo.org"],
-      configurationBranch: "open-release/redwood.master",
+      configurationBranch: "open-release/quince.master",
       edxPlatformRepoUrl: "https://github.com/openedx/edx-platform.git",
       playbookPath: "playbooks/openedx_native.yml",
       appserverCount: 1,
@@ -105,6 +110,46 @@ describe("admin: instances", () => {
     const audit = await t.deps.db.auditEvent.findFirstOrThrow({ where: { subjectType: "Instance", subjectId: String(created.id) } });
     expect(audit).toMatchObject({ action: "instance.created", actorLogin: "root", subjectName: "Demo University" });
     expect(JSON.stringify(audit.diff)).not.toContain(created.secretKeyEncrypted);
+  });
+
+  it("gives a new instance the default recipe and release, and the release's branch for a blank edx-platform branch", async () => {
+    const page = await admin.get("/admin/instances/add");
+    expect(page.text).toMatch(/<option value="tutor" selected>/);
+    expect(page.text).toMatch(/id="id_openedxRelease" name="openedxRelease" value="ulmo"/);
+    // The settings a recipe does not use say so, on the page as served.
+    expect(fieldHelp(page.text, "configurationRepoUrl")).toContain("Not used by the tutor recipe");
+    expect(fieldHelp(page.text, "bootstrapCommand")).toContain("Not used by the tutor recipe");
+    await admin.submit("/admin/instances/add", form({ tutorPlugins: "mfe\r\n\r\ntutor-indigo\r\n" }));
+    const created = await t.deps.db.instance.findFirstOrThrow();
+    expect(created).toMatchObject({ recipe: "tutor", openedxRelease: "ulmo", edxPlatformBranch: "release/ulmo", tutorPlugins: ["mfe", "tutor-indigo"] });
+    const shown = visibleText((await admin.get(`/instances/${created.id}`)).text);
+    expect(shown).toContain("Recipe tutor · Tutor (Docker, current releases)");
+    expect(shown).toContain("Open edX release ulmo (Tutor 21)");
+    expect(shown).toContain("Tutor plugins mfe, tutor-indigo");
+  });
+
+  it("native: blank branches are the release's, and follow a change of release; an explicit branch stays", async () => {
+    const res = await admin.submit("/admin/instances/add", form({ recipe: "native", openedxRelease: "Quince" }));
+    expect(res.status).toBe(200);
+    const created = await t.deps.db.instance.findFirstOrThrow();
+    expect(created).toMatchObject({
+      recipe: "native", openedxRelease: "quince", edxPlatformBranch: "open-release/quince.master", configurationBranch: "open-release/quince.master", tutorPlugins: [],
+    });
+    // The change form shows the derived branches blank, with the branch as a hint, so they follow the release.
+    const page = await admin.get(`/admin/instances/${created.id}`);
+    expect(page.text).toMatch(/id="id_configurationBranch" name="configurationBranch" value=""\s+placeholder="open-release\/quince.master"/);
+    await admin.submit(`/admin/instances/${created.id}`, form({ recipe: "native", openedxRelease: "palm", edxPlatformBranch: "my-fork/palm" }));
+    expect(await t.deps.db.instance.findFirstOrThrow()).toMatchObject({
+      openedxRelease: "palm", edxPlatformBranch: "my-fork/palm", configurationBranch: "open-release/palm.master",
+    });
+    expect(visibleText((await admin.get(`/instances/${created.id}`)).text)).toContain("Recipe native · Native (openedx/configuration, up to Quince)");
+  });
+
+  it("custom: any git ref is a release, and a blank configuration branch is the DEFAULT_ setting", async () => {
+    await admin.submit("/admin/instances/add", form({ recipe: "custom", openedxRelease: "my-tag.1" }));
+    expect(await t.deps.db.instance.findFirstOrThrow()).toMatchObject({
+      recipe: "custom", openedxRelease: "my-tag.1", edxPlatformBranch: "release/ulmo", configurationBranch: "open-release/quince.master",
+    });
   });
 
   it("keeps an overridden prefixed domain, and derives the others; a second instance of the same name gets its own slug", async () => {
@@ -162,6 +207,19 @@ describe("admin: instances", () => {
     ["a pull request state without a URL", { pullRequestState: "merged" }, "pullRequestState", "A state needs a pull request URL"],
     ["an unknown pull request state", { pullRequestUrl: "https://github.com/o/r/pull/1", pullRequestState: "draft" }, "pullRequestState", "Choose one of: open, closed, merged."],
     ["an archived flag that is not yes/no", { isArchived: "maybe" }, "isArchived", "Expected yes or no."],
+    ["an unknown recipe", { recipe: "ansible" }, "recipe", "Choose one of: tutor, native, custom."],
+    ["a release after quince for native", { recipe: "native", openedxRelease: "ulmo" }, "openedxRelease",
+      "openedx/configuration stops at quince (the repository is archived): for ulmo, use the tutor recipe, or choose one of maple, nutmeg, olive, palm, quince."],
+    ["native with the default release (ulmo)", { recipe: "native" }, "openedxRelease", "for ulmo, use the tutor recipe"],
+    ["a release native does not know", { recipe: "native", openedxRelease: "master" }, "openedxRelease", "The native recipe installs a release up to quince"],
+    ["a git ref as a tutor release", { recipe: "tutor", openedxRelease: "master" }, "openedxRelease",
+      "The tutor recipe installs a named Open edX release: choose one of maple, nutmeg, olive, palm, quince, redwood, sumac, teak, ulmo."],
+    ["a plugin with a version and shell syntax", { tutorPlugins: "mfe\ntutor-indigo==21.0;id" }, "tutorPlugins", '"tutor-indigo==21.0;id" is not a plugin name'],
+    ["a plugin URL", { tutorPlugins: "git+https://github.com/x/y" }, "tutorPlugins", "is not a plugin name"],
+    ["a plugin that looks like an option", { tutorPlugins: "--index-url" }, "tutorPlugins", "is not a plugin name"],
+    ["a plugin twice", { tutorPlugins: "mfe\nMFE" }, "tutorPlugins", '"MFE" is listed twice'],
+    ["too many plugins", { tutorPlugins: Array.from({ length: 31 }, (_, i) => `plugin${i}`).join("\n") }, "tutorPlugins", "Enter at most 30 lines (this has 31)."],
+    ["plugins for the native recipe", { recipe: "native", openedxRelease: "quince", tutorPlugins: "mfe" }, "tutorPlugins", "Only the tutor recipe installs Tutor plugins; this instance uses the native recipe."],
   ];
 
   it.each(refusals)("refuses %s with a message next to the field, keeps the input, and writes nothing", async (_what, fields, field, message) => {

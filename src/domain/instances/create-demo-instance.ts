@@ -42,6 +42,8 @@ export async function createDemoInstance(deps: Pick<Deps, "db" | "config" | "sec
     actor: input.actor,
     values: {
       name: n === 1 ? "Demo" : `Demo ${n}`,
+      // Its own repository and playbook: no Docker, no Open edX download, on any machine.
+      recipe: "custom",
       internalLmsDomain: `site${n}.demo.localhost`,
       configurationRepoUrl: repoUrl,
       configurationBranch: DEMO_BRANCH,

@@ -15,7 +15,7 @@ const instanceSelect = {
   studioDomain: true, previewDomain: true, ecommerceDomain: true, discoveryDomain: true, appsDomain: true,
   externalDomains: true, edxPlatformRepoUrl: true, edxPlatformBranch: true,
   configurationRepoUrl: true, configurationBranch: true, playbookPath: true, bootstrapCommand: true,
-  openedxRelease: true, extraAnsibleVars: true, appserverCount: true, providerKind: true,
+  openedxRelease: true, recipe: true, tutorPlugins: true, extraAnsibleVars: true, appserverCount: true, providerKind: true,
   pullRequestUrl: true, pullRequestNumber: true, pullRequestState: true, isArchived: true,
   createdAt: true, updatedAt: true,
 } as const;
@@ -47,7 +47,7 @@ function newestAppServers(deps: Pick<Deps, "db">, instanceId: number) {
 type InstanceRow = Prisma.InstanceGetPayload<{ select: typeof instanceSelect }>;
 
 // Enum columns come back as text; every other column as Prisma would return it.
-const ENUM_COLUMNS = new Set(["providerKind", "pullRequestState"]);
+const ENUM_COLUMNS = new Set(["providerKind", "pullRequestState", "recipe"]);
 const instanceColumns = Prisma.raw(
   Object.keys(instanceSelect).map((c) => (ENUM_COLUMNS.has(c) ? `i."${c}"::text AS "${c}"` : `i."${c}"`)).join(", "),
 );

@@ -2,6 +2,8 @@
 // values, as a form or the CLI gives them) and on the way to the database (InstanceData).
 import type { Config } from "../../config.js";
 import type { Input } from "../validation/field-reader.js";
+import type { Recipe } from "../../generated/prisma/enums.ts";
+import { findRelease, releaseBranch } from "../recipes/releases.js";
 import { derivePrefixedDomains, PREFIXED_DOMAIN_FIELDS, type PrefixedDomainField } from "./domains.js";
 
 export const PROVIDER_KINDS = ["local", "openstack"] as const;
@@ -18,6 +20,8 @@ export type InstanceData = {
   playbookPath: string;
   bootstrapCommand: string;
   openedxRelease: string;
+  recipe: Recipe;
+  tutorPlugins: string[];
   extraAnsibleVars: string;
   appserverCount: number;
   providerKind: (typeof PROVIDER_KINDS)[number];
@@ -33,14 +37,14 @@ export type InstanceData = {
 } & Record<PrefixedDomainField, string>;
 
 /**
- * Every field an input may have. Blank prefixed domains are derived from the LMS domain; blank
- * repositories, branches, playbook and release take the DEFAULT_* settings. `slug` is optional on
- * create (derived from the name) and cannot change afterwards.
+ * Every field an input may have. Blank prefixed domains are derived from the LMS domain; a blank
+ * recipe, release, repository, playbook take the DEFAULT_* settings; blank branches follow the
+ * release (derivedBranches). `slug` is optional on create (derived from the name) and cannot change.
  */
 export const INSTANCE_INPUT_FIELDS = [
   "name", "slug", "internalLmsDomain", ...PREFIXED_DOMAIN_FIELDS, "externalDomains",
   "edxPlatformRepoUrl", "edxPlatformBranch", "configurationRepoUrl", "configurationBranch",
-  "playbookPath", "bootstrapCommand", "openedxRelease", "extraAnsibleVars", "appserverCount",
+  "playbookPath", "bootstrapCommand", "recipe", "openedxRelease", "tutorPlugins", "extraAnsibleVars", "appserverCount",
   "providerKind", "loadBalancerId", "mysqlServiceId", "mongodbServiceId", "storageServiceId", "pullRequestUrl", "pullRequestState", "isArchived",
 ] as const;
 
@@ -56,11 +60,14 @@ export const LIMITS = {
   playbookPath: 300,
   bootstrapCommand: 4000,
   release: 100,
+  tutorPlugins: 30,
+  tutorPlugin: 100,
   extraAnsibleVars: 65_536,
   appserverCount: { min: 1, max: 10 },
 } as const;
 
 export interface InstanceDefaults {
+  recipe: Recipe;
   edxPlatformRepoUrl: string;
   edxPlatformBranch: string;
   configurationRepoUrl: string;
@@ -71,6 +78,7 @@ export interface InstanceDefaults {
 
 export function instanceDefaults(config: Config): InstanceDefaults {
   return {
+    recipe: config.DEFAULT_RECIPE,
     edxPlatformRepoUrl: config.DEFAULT_EDX_PLATFORM_REPO_URL,
     edxPlatformBranch: config.DEFAULT_EDX_PLATFORM_BRANCH,
     configurationRepoUrl: config.DEFAULT_CONFIGURATION_REPO_URL,
@@ -81,22 +89,39 @@ export function instanceDefaults(config: Config): InstanceDefaults {
 }
 
 /**
+ * The branches a blank field stands for, given the recipe and release: the release's edx-platform
+ * branch when Ocim knows the release, and for native its openedx/configuration branch. Null: no
+ * derivation (the DEFAULT_* setting applies).
+ */
+export function derivedBranches(recipe: Recipe, release: string): { edxPlatformBranch: string | null; configurationBranch: string | null } {
+  const known = findRelease(release);
+  return {
+    edxPlatformBranch: known ? releaseBranch(known) : null,
+    configurationBranch: recipe === "native" ? (known?.configurationBranch ?? null) : null,
+  };
+}
+
+/**
  * An instance as input values (strings, as a form shows them). A prefixed domain equal to the one
- * derived from the LMS domain is left blank, so it keeps following the LMS domain when that changes.
+ * derived from the LMS domain is left blank, so it keeps following the LMS domain when that changes;
+ * a branch equal to the one its release names likewise follows a change of release.
  */
 export function instanceToInput(instance: Omit<InstanceData, "pullRequestNumber">): Record<string, string> {
   const derived = derivePrefixedDomains(instance.internalLmsDomain);
+  const branches = derivedBranches(instance.recipe, instance.openedxRelease);
   const values: Record<string, string> = {
     name: instance.name,
     internalLmsDomain: instance.internalLmsDomain,
     externalDomains: instance.externalDomains.join("\n"),
     edxPlatformRepoUrl: instance.edxPlatformRepoUrl,
-    edxPlatformBranch: instance.edxPlatformBranch,
+    edxPlatformBranch: instance.edxPlatformBranch === branches.edxPlatformBranch ? "" : instance.edxPlatformBranch,
     configurationRepoUrl: instance.configurationRepoUrl,
-    configurationBranch: instance.configurationBranch,
+    configurationBranch: instance.configurationBranch === branches.configurationBranch ? "" : instance.configurationBranch,
     playbookPath: instance.playbookPath,
     bootstrapCommand: instance.bootstrapCommand,
+    recipe: instance.recipe,
     openedxRelease: instance.openedxRelease,
+    tutorPlugins: instance.tutorPlugins.join("\n"),
     extraAnsibleVars: instance.extraAnsibleVars,
     appserverCount: String(instance.appserverCount),
     providerKind: instance.providerKind,

@@ -53,6 +53,16 @@ export function checkPlaybookPath(path: string): string | null {
   return null;
 }
 
+// A pip project name (PEP 508: letters, digits, . _ -, starting and ending with a letter or digit),
+// which is also the shape of a Tutor plugin's own name ("mfe", "tutor-mfe", "tutor_indigo").
+const PLUGIN_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+
+/** One Tutor plugin: a plugin or pip package name, never a version spec, URL, path or option. */
+export function checkTutorPlugin(name: string): string | null {
+  if (PLUGIN_NAME.test(name)) return null;
+  return `"${name}" is not a plugin name: use a Tutor plugin or pip package name (letters, digits and . _ -, like mfe or tutor-indigo), one per line.`;
+}
+
 const ANSIBLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The extra ansible variables: YAML that parses to a mapping of valid variable names (or nothing). */

@@ -5,10 +5,13 @@ import type { FieldErrors } from "../../errors.js";
 import { FieldReader } from "../validation/field-reader.js";
 import { DOMAIN_RE, derivePrefixedDomains, PREFIXED_DOMAIN_FIELDS } from "./domains.js";
 import {
-  DOMAIN_FIELD_LABELS, INSTANCE_INPUT_FIELDS, LIMITS, PROVIDER_KINDS, PULL_REQUEST_STATES,
+  derivedBranches, DOMAIN_FIELD_LABELS, INSTANCE_INPUT_FIELDS, LIMITS, PROVIDER_KINDS, PULL_REQUEST_STATES,
   type InstanceData, type InstanceDefaults, type InstanceInput,
 } from "./instance-input.js";
-import { checkExtraVariables, checkGitRef, checkPlaybookPath, checkRepoUrl, parsePullRequestUrl } from "./setting-rules.js";
+import { RECIPE_KINDS } from "../recipes/recipe.js";
+import { recipeReleaseProblem } from "../recipes/recipe-release.js";
+import { findRelease } from "../recipes/releases.js";
+import { checkExtraVariables, checkGitRef, checkPlaybookPath, checkRepoUrl, checkTutorPlugin, parsePullRequestUrl } from "./setting-rules.js";
 
 export type DomainData = Pick<InstanceData, "internalLmsDomain" | "externalDomains" | (typeof PREFIXED_DOMAIN_FIELDS)[number]>;
 
@@ -93,25 +96,47 @@ function checkOwnDomainsDistinct(r: FieldReader, d: DomainData): void {
   }
 }
 
-type CodeData = Pick<InstanceData, "edxPlatformRepoUrl" | "edxPlatformBranch" | "configurationRepoUrl" | "configurationBranch" | "playbookPath" | "bootstrapCommand" | "openedxRelease">;
+type CodeData = Pick<InstanceData, "edxPlatformRepoUrl" | "edxPlatformBranch" | "configurationRepoUrl" | "configurationBranch" | "playbookPath" | "bootstrapCommand" | "recipe" | "openedxRelease" | "tutorPlugins">;
 
 function readCode(r: FieldReader, defaults: InstanceDefaults): CodeData {
-  const checked = (field: keyof InstanceDefaults, max: number, check: (v: string) => string | null): string => {
-    const value = r.text(field, { max }) || defaults[field];
+  const checked = (field: Exclude<keyof InstanceDefaults, "recipe">, max: number, check: (v: string) => string | null, fallback = defaults[field]): string => {
+    const value = r.text(field, { max }) || fallback;
     const problem = r.hasError(field) ? null : check(value);
     if (problem) r.fail(field, problem);
     return value;
   };
+  const recipe = r.choice("recipe", RECIPE_KINDS, defaults.recipe) ?? defaults.recipe;
+  let openedxRelease = checked("openedxRelease", LIMITS.release, checkGitRef);
+  const releaseProblem = r.hasError("openedxRelease") || r.hasError("recipe") ? null : recipeReleaseProblem(recipe, openedxRelease);
+  if (releaseProblem) r.fail("openedxRelease", releaseProblem);
+  // A named release is stored by its name as the table spells it ("Ulmo " → "ulmo").
+  openedxRelease = findRelease(openedxRelease)?.name ?? openedxRelease;
+  const branches = derivedBranches(recipe, openedxRelease);
   return {
+    recipe,
+    openedxRelease,
+    tutorPlugins: readTutorPlugins(r, recipe),
     edxPlatformRepoUrl: checked("edxPlatformRepoUrl", LIMITS.url, checkRepoUrl),
-    edxPlatformBranch: checked("edxPlatformBranch", LIMITS.ref, checkGitRef),
+    edxPlatformBranch: checked("edxPlatformBranch", LIMITS.ref, checkGitRef, branches.edxPlatformBranch ?? defaults.edxPlatformBranch),
     configurationRepoUrl: checked("configurationRepoUrl", LIMITS.url, checkRepoUrl),
-    configurationBranch: checked("configurationBranch", LIMITS.ref, checkGitRef),
+    configurationBranch: checked("configurationBranch", LIMITS.ref, checkGitRef, branches.configurationBranch ?? defaults.configurationBranch),
     playbookPath: checked("playbookPath", LIMITS.playbookPath, checkPlaybookPath),
-    openedxRelease: checked("openedxRelease", LIMITS.release, checkGitRef),
     // Free text on purpose: admins write the command that prepares a VM (DESIGN §5).
     bootstrapCommand: r.block("bootstrapCommand", LIMITS.bootstrapCommand),
   };
+}
+
+/** The Tutor plugins, one per line: names only (no versions, URLs or options), each once. */
+function readTutorPlugins(r: FieldReader, recipe: string): string[] {
+  const plugins = r.lines("tutorPlugins", { maxItems: LIMITS.tutorPlugins, maxLength: LIMITS.tutorPlugin });
+  const problem = plugins.map(checkTutorPlugin).find((p) => p !== null);
+  if (problem) r.fail("tutorPlugins", problem);
+  const twice = plugins.find((p, i) => plugins.findIndex((q) => q.toLowerCase() === p.toLowerCase()) !== i);
+  if (twice) r.fail("tutorPlugins", `"${twice}" is listed twice; list each plugin once.`);
+  if (plugins.length && recipe !== "tutor") {
+    r.fail("tutorPlugins", `Only the tutor recipe installs Tutor plugins; this instance uses the ${recipe} recipe. Clear this field, or choose tutor.`);
+  }
+  return r.hasError("tutorPlugins") ? [] : plugins;
 }
 
 function readPullRequest(r: FieldReader): Pick<InstanceData, "pullRequestUrl" | "pullRequestNumber" | "pullRequestState"> {

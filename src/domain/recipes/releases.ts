@@ -1,5 +1,7 @@
 // The Open edX releases Ocim's recipes know (DESIGN §5, docs/recipes.md). Each named release has a
-// `open-release/<name>.master` branch in every Open edX repository; Tutor's major version N installs
+// branch in every Open edX repository: `open-release/<name>.master` up to Sumac, `release/<name>`
+// from Teak on (Tutor 20's and 21's OPENEDX_COMMON_VERSION are `release/teak.N`, `release/ulmo.N`,
+// tags on those branches); Tutor's major version N installs
 // one release (overhangio/tutor's CHANGELOG and docs: 13 Maple … 21 Ulmo); openedx/configuration
 // was archived after Quince, so the native recipe stops there.
 // tests/recipe-releases.test.ts checks this table against the real names.
@@ -39,7 +41,7 @@ export function findRelease(name: string): OpenedxRelease | undefined {
   return OPENEDX_RELEASES.find((r) => r.name === name.trim().toLowerCase());
 }
 
-/** The branch every Open edX repository names a release by. */
+/** The branch every Open edX repository names a release by (renamed from Teak, Tutor 20, on). */
 export function releaseBranch(r: OpenedxRelease): string {
-  return `open-release/${r.name}.master`;
+  return r.tutorMajor >= 20 ? `release/${r.name}` : `open-release/${r.name}.master`;
 }

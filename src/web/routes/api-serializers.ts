@@ -4,6 +4,7 @@ import type { InstanceListRow } from "../../domain/instances/list-instances.js";
 import type { InstanceDetail } from "../../domain/instances/get-instance.js";
 import { allDomains } from "../../domain/instances/domains.js";
 import { maskedSettings } from "../../domain/secrets/instance-secrets.js";
+import { tutorVersionFor } from "../../domain/recipes/recipe-release.js";
 
 export function instanceListItem(row: InstanceListRow) {
   return {
@@ -31,6 +32,10 @@ export function instanceDetail(i: InstanceDetail) {
     allDomains: allDomains(i),
     isArchived: i.isArchived,
     settings: {
+      recipe: i.recipe,
+      // "Tutor 21": the Tutor major version a tutor instance's release installs; null otherwise.
+      tutorVersion: tutorVersionFor(i.recipe, i.openedxRelease),
+      tutorPlugins: i.tutorPlugins,
       edxPlatformRepoUrl: i.edxPlatformRepoUrl,
       edxPlatformBranch: i.edxPlatformBranch,
       configurationRepoUrl: i.configurationRepoUrl,

@@ -12,7 +12,10 @@ import { deleteInstance, keptDataText } from "../../../domain/instances/delete-i
 import { deleteInstanceWithData } from "../../../domain/instances/delete-instance-with-data.js";
 import { instanceDataForDeletion } from "../../../domain/data/inspect-owner-data.js";
 import { getInstanceDeletionImpact } from "../../../domain/instances/get-instance-deletion-impact.js";
-import { instanceDefaults, instanceToInput, LIMITS, PROVIDER_KINDS, PULL_REQUEST_STATES } from "../../../domain/instances/instance-input.js";
+import { derivedBranches, instanceDefaults, instanceToInput, LIMITS, PROVIDER_KINDS, PULL_REQUEST_STATES } from "../../../domain/instances/instance-input.js";
+import { RECIPES, RECIPE_KINDS, type Recipe } from "../../../domain/recipes/recipe.js";
+import { NATIVE_RELEASES } from "../../../domain/recipes/recipe-release.js";
+import { OPENEDX_RELEASES } from "../../../domain/recipes/releases.js";
 import { maskedSettings, type SecretBearingSettings } from "../../../domain/secrets/instance-secrets.js";
 import { MASK } from "../../../domain/secrets/mask-secrets.js";
 import { SERVICE_COLUMNS } from "../../../domain/data/instance-services.js";
@@ -106,6 +109,17 @@ function derivedPlaceholder(field: keyof typeof PREFIXED_DOMAINS) {
   };
 }
 
+/** A blank branch field shows the branch it stands for (derivedBranches), when the release names one. */
+function branchPlaceholder(field: "edxPlatformBranch" | "configurationBranch", otherwise: string) {
+  return (values: Record<string, string>) => {
+    const recipe = (RECIPE_KINDS as string[]).includes(values.recipe ?? "") ? (values.recipe as Recipe) : "custom";
+    return derivedBranches(recipe, values.openedxRelease ?? "")[field] ?? otherwise;
+  };
+}
+
+const releaseNames = (releases: readonly { name: string }[]) => releases.map((r) => r.name).join(", ");
+const NOT_FOR_TUTOR = "Not used by the tutor recipe, which runs the playbook shipped with Ocim (playbooks/tutor/).";
+
 const labels: Record<string, string> = {
   studioDomain: "Studio domain", previewDomain: "Preview domain", ecommerceDomain: "Ecommerce domain",
   discoveryDomain: "Discovery domain", appsDomain: "Apps domain",
@@ -132,15 +146,17 @@ const sections: FormSection[] = [
   },
   {
     title: "Code",
-    help: "Blank fields take the console's defaults (DEFAULT_* settings).",
+    help: "How appservers become Open edX (docs/recipes.md). Blank fields take the console's defaults (DEFAULT_* settings); blank branches follow the release.",
     fields: [
-      { name: "edxPlatformRepoUrl", label: "edx-platform repository", kind: "text", half: true, maxLength: LIMITS.url, mono: true, help: "https://…, git@host:path or file:///…; blank for the default." },
-      { name: "edxPlatformBranch", label: "edx-platform branch or commit", kind: "text", half: true, maxLength: LIMITS.ref, mono: true },
-      { name: "configurationRepoUrl", label: "Configuration repository", kind: "text", half: true, maxLength: LIMITS.url, mono: true },
-      { name: "configurationBranch", label: "Configuration branch", kind: "text", half: true, maxLength: LIMITS.ref, mono: true },
-      { name: "playbookPath", label: "Playbook", kind: "text", half: true, maxLength: LIMITS.playbookPath, mono: true, help: "Path of the playbook inside the configuration repository." },
-      { name: "openedxRelease", label: "Open edX release", kind: "text", half: true, maxLength: LIMITS.release, mono: true },
-      { name: "bootstrapCommand", label: "Bootstrap command", kind: "textarea", rows: 3, mono: true, maxLength: LIMITS.bootstrapCommand, help: `Shell command run in the configuration repository on a new VM before the playbook (e.g. pip install -r requirements.txt). Blank: none. ${KEEP_MASKED}` },
+      { name: "recipe", label: "Recipe", kind: "select", half: true, options: () => RECIPE_KINDS.map((k) => ({ value: k, label: `${k}: ${RECIPES[k].label}` })), help: "tutor: every named release, with Docker and Tutor. native: openedx/configuration, releases up to quince. custom: your own repository and playbook (any git ref as release)." },
+      { name: "openedxRelease", label: "Open edX release", kind: "text", half: true, maxLength: LIMITS.release, mono: true, help: `tutor: ${releaseNames(OPENEDX_RELEASES)}. native: ${releaseNames(NATIVE_RELEASES)} (later ones: use tutor). custom: any git ref. Blank: the default.` },
+      { name: "tutorPlugins", label: "Tutor plugins", kind: "textarea", rows: 3, mono: true, help: `Tutor recipe only: the plugins to install and enable, one per line (pip or plugin names, like mfe or tutor-indigo; at most ${LIMITS.tutorPlugins}).` },
+      { name: "edxPlatformRepoUrl", label: "edx-platform repository", kind: "text", half: true, maxLength: LIMITS.url, mono: true, help: "https://…, git@host:path or file:///…; blank for the default. A fork is built into the tutor recipe's image." },
+      { name: "edxPlatformBranch", label: "edx-platform branch or commit", kind: "text", half: true, maxLength: LIMITS.ref, mono: true, placeholder: branchPlaceholder("edxPlatformBranch", "the default branch"), help: "Blank: the release's branch." },
+      { name: "configurationRepoUrl", label: "Configuration repository", kind: "text", half: true, maxLength: LIMITS.url, mono: true, help: NOT_FOR_TUTOR },
+      { name: "configurationBranch", label: "Configuration branch", kind: "text", half: true, maxLength: LIMITS.ref, mono: true, placeholder: branchPlaceholder("configurationBranch", "the default branch"), help: `Blank: for native, the release's branch; otherwise the default. ${NOT_FOR_TUTOR}` },
+      { name: "playbookPath", label: "Playbook", kind: "text", half: true, maxLength: LIMITS.playbookPath, mono: true, help: `Path of the playbook inside the configuration repository. ${NOT_FOR_TUTOR}` },
+      { name: "bootstrapCommand", label: "Bootstrap command", kind: "textarea", rows: 3, mono: true, maxLength: LIMITS.bootstrapCommand, help: `Shell command run in the configuration repository on a new VM before the playbook (e.g. pip install -r requirements.txt). Blank: none. ${NOT_FOR_TUTOR} ${KEEP_MASKED}` },
     ],
   },
   {
@@ -221,7 +237,9 @@ export const instanceAdmin = defineModel<Row>({
       // the admin says otherwise; with several, the admin picks.
       const balancers = await deps.db.loadBalancer.findMany({ select: { id: true }, take: 2 });
       return {
-        ...instanceDefaults(deps.config), appserverCount: "1", providerKind: "local", isArchived: "false",
+        // Blank branches follow the release the admin picks (derivedBranches).
+        ...instanceDefaults(deps.config), edxPlatformBranch: "", configurationBranch: "", tutorPlugins: "",
+        appserverCount: "1", providerKind: "local", isArchived: "false",
         loadBalancerId: balancers.length === 1 ? String(balancers[0]!.id) : "",
         ...(await defaultDataServices(deps)),
       };
