@@ -18,6 +18,8 @@ import { runningRedisUrl } from "../embedded/redis.js";
 import { createSecrets } from "../crypto.js";
 import { createDemoInstance } from "../domain/instances/create-demo-instance.js";
 import { resealSecrets } from "../domain/secrets/reseal-secrets.js";
+import { previewLaunch } from "../domain/recipes/preview-launch.js";
+import { launchPreviewText } from "./launch-preview-text.js";
 
 export interface CliContext {
   config: Config;
@@ -114,6 +116,20 @@ export const COMMANDS: Record<string, Command> = {
       if (outcome.unreadable.length) {
         throw new AppError("validation", `Could not decrypt ${outcome.unreadable.join(", ")} with SECRET_KEY or SECRET_KEY_PREVIOUS; left unchanged.`);
       }
+    },
+  },
+  variables: {
+    usage: "variables <instance> [--json]",
+    summary: "Print what a launch of an instance would send now (secrets masked), and its difference from the active appserver",
+    details: "<instance> is the instance's slug or id. Prints the recipe, the playbook and the merged variables a launch would send (YAML,\nsecret values masked), then what differs from the frozen variables of each active appserver. Reads only: nothing is\nlaunched, numbered or written. The console's \"Preview launch\" shows the same.",
+    positionals: ["instance"],
+    options: { json: { type: "boolean" } },
+    optionHelp: { "--json": "Print the same as one JSON object (the same masking)." },
+    async run(cli, [instance], options) {
+      const { db } = await cli.database();
+      const preview = await previewLaunch({ db, secrets: cliSecrets(cli.config) }, { instance: instance! });
+      const { variablesYaml: _yaml, ...json } = preview;
+      cli.print(options.json ? JSON.stringify(json, null, 2) : launchPreviewText(preview));
     },
   },
   run: {

@@ -10,6 +10,9 @@ import { PREFIXED_DOMAIN_FIELDS, type PrefixedDomainField } from "../../domain/i
 import { getInstanceData } from "../../domain/data/get-instance-data.js";
 import { defaultMysqlService, whyNoMysql } from "../../domain/data/why-no-mysql.js";
 import { checkInstanceData } from "../../domain/data/check-instance-data.js";
+import { previewLaunch } from "../../domain/recipes/preview-launch.js";
+import { tutorVersionFor } from "../../domain/recipes/recipe-release.js";
+import { RECIPES } from "../../domain/recipes/recipe.js";
 import { flash } from "../middleware.js";
 import { renderPage } from "../render.js";
 import { randomToken } from "../../crypto.js";
@@ -97,6 +100,8 @@ export function consoleRoutes(deps: Deps): Router {
       selectedId: instance.id,
       instance,
       domains,
+      recipeLabel: RECIPES[instance.recipe].label,
+      tutorVersion: tutorVersionFor(instance.recipe, instance.openedxRelease),
       extraVariables: shown.extraVariables,
       bootstrapCommand: shown.bootstrapCommand,
       revealed: Boolean(revealed),
@@ -110,6 +115,13 @@ export function consoleRoutes(deps: Deps): Router {
 
   router.get("/instances/:id", async (req, res) => {
     await instancePage(req, res, idOr404(req.params.id, "Instance"));
+  });
+
+  // Reads only (a READ ONLY transaction), so a link any operator may follow; secrets masked for all.
+  router.get("/instances/:id/preview-launch", async (req, res) => {
+    const id = idOr404(req.params.id, "Instance");
+    const [sidebar, preview] = await Promise.all([loadSidebar(req), previewLaunch(deps, { instance: id })]);
+    await renderPage(res, "console/preview-launch", { title: `Preview launch · ${preview.instance.name}`, sidebar, selectedId: id, preview });
   });
 
   // A POST, so that a reveal is never a link that can be followed, prefetched or kept in a history.

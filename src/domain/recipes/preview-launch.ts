@@ -1,0 +1,133 @@
+// "Preview launch" and `npx ocim variables`: what a launch of an instance would send now (its
+// recipe, the playbook, the merged variables), masked, and how that differs from the frozen
+// variables of the appservers serving it. planLaunch runs with the number the next appserver would
+// get, in a READ ONLY transaction: a preview never takes a number, makes a JWT key, or writes a row.
+import { stringify as toYaml } from "yaml";
+import type { Deps } from "../../deps.js";
+import type { Prisma } from "../../db.js";
+import { AppError } from "../../errors.js";
+import { readSnapshot } from "../appservers/config-snapshot.js";
+import { basicAuthFor } from "../instances/secret.js";
+import { vmName } from "../provisioning/provision-steps.js";
+import { CHANGED, createMasker, maskTree, secretValuesIn, shapedSecrets, type Masker } from "../secrets/mask-secrets.js";
+import { snapshotSecrets } from "../secrets/instance-secrets.js";
+import { planLaunch } from "./plan-launch.js";
+import { RECIPES, type PlaybookSpec, type Recipe } from "./recipe.js";
+import { tutorVersionFor } from "./recipe-release.js";
+import { diffVariables, type VariablesDiff } from "./variables-diff.js";
+
+export interface PreviewInput {
+  /** The instance's id (a number, or digits) or its slug. */
+  instance: number | string;
+}
+
+/** The playbook as shown: secrets masked, and where it comes from in words. */
+export type PlaybookView = Omit<PlaybookSpec, "shipped"> & { shipped: string | null; source: string };
+
+export interface ActiveComparison {
+  appServer: { id: number; name: string };
+  /** Set when the appserver's frozen configuration cannot be read; then there is no diff. */
+  error: string | null;
+  /** The recipe and playbook settings that differ ("recipe: custom → tutor"), masked. */
+  settings: string[];
+  variables: VariablesDiff;
+}
+
+export interface LaunchPreview {
+  instance: { id: number; name: string; slug: string };
+  /** The appserver a launch now would make, and its VM. */
+  appServerName: string;
+  hostname: string;
+  recipe: Recipe;
+  recipeLabel: string;
+  openedxRelease: string;
+  tutorVersion: string | null;
+  tutorPlugins: string[];
+  playbook: PlaybookView;
+  /** The merged variables, secrets masked, and the same as YAML sorted by name. */
+  variables: Record<string, unknown>;
+  variablesYaml: string;
+  /** The instance has no JWT key yet: the first launch makes it, so its variables are not shown. */
+  jwtKeyPending: boolean;
+  active: ActiveComparison[];
+}
+
+export async function previewLaunch(deps: Pick<Deps, "db" | "secrets">, input: PreviewInput): Promise<LaunchPreview> {
+  return deps.db.$transaction(async (tx) => {
+    // Must be the transaction's first statement; any write below would now fail, not commit.
+    await tx.$executeRawUnsafe("SET TRANSACTION READ ONLY");
+    const instance = await findInstance(tx, input.instance);
+    const number = instance.nextAppServerNumber;
+    const plan = await planLaunch(tx, deps.secrets, instance, number);
+    const active = await tx.appServer.findMany({
+      where: { instanceId: instance.id, isActive: true }, orderBy: { number: "asc" }, select: { id: true, name: true, configSnapshot: true },
+    });
+    const snapshots = active.map((a) => {
+      try {
+        return { appServer: { id: a.id, name: a.name }, snapshot: readSnapshot(a.configSnapshot, a.name), error: null };
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        return { appServer: { id: a.id, name: a.name }, snapshot: null, error: err.message };
+      }
+    });
+    // One masker for both sides, so a secret frozen into an appserver is masked in the diff too.
+    const mask = createMasker([
+      ...secretValuesIn(plan.variables), ...shapedSecrets(plan.playbook.bootstrapCommand), ...shapedSecrets(plan.playbook.repoUrl),
+      basicAuthFor(deps.secrets, instance).password,
+      ...snapshots.flatMap((s) => (s.snapshot ? snapshotSecrets(s.snapshot) : [])),
+    ]);
+    const variables = maskTree(plan.variables, mask) as Record<string, unknown>;
+    const playbook = playbookView(plan.playbook, mask);
+    return {
+      instance: { id: instance.id, name: instance.name, slug: instance.slug },
+      appServerName: `AppServer ${number}`,
+      hostname: vmName(instance.slug, number),
+      recipe: plan.recipe,
+      recipeLabel: RECIPES[plan.recipe].label,
+      openedxRelease: instance.openedxRelease,
+      tutorVersion: tutorVersionFor(instance.recipe, instance.openedxRelease),
+      tutorPlugins: instance.tutorPlugins,
+      playbook,
+      variables,
+      variablesYaml: toYaml(variables, { sortMapEntries: true }),
+      jwtKeyPending: !instance.jwtKeyEncrypted,
+      active: snapshots.map(({ appServer, snapshot, error }) => ({
+        appServer,
+        error,
+        settings: snapshot ? settingChanges({ recipe: snapshot.recipe, ...playbookView(snapshot.playbook, mask) }, { recipe: plan.recipe, ...playbook }) : [],
+        variables: snapshot
+          ? diffVariables({ before: snapshot.variables, after: plan.variables, shownBefore: maskTree(snapshot.variables, mask) as Record<string, unknown>, shownAfter: variables }, CHANGED)
+          : { added: [], removed: [], changed: [] },
+      })),
+    };
+  });
+}
+
+/** A number is an id (the web's); text is an id when digits, else (or when no id matches) a slug, which may be digits too. */
+async function findInstance(tx: Prisma.TransactionClient, ref: number | string) {
+  const text = String(ref).trim();
+  const id = /^\d{1,9}$/.test(text) ? Number(text) : null;
+  const byId = id !== null ? await tx.instance.findUnique({ where: { id } }) : null;
+  const found = byId ?? (typeof ref === "number" ? null : await tx.instance.findUnique({ where: { slug: text.toLowerCase() } }));
+  if (!found) throw new AppError("not_found", `No instance "${text}": give an instance's slug or id (the console shows both).`);
+  return found;
+}
+
+function playbookView(spec: { repoUrl: string; branch: string; path: string; bootstrapCommand: string; shipped?: string; sudo: boolean }, mask: Masker): PlaybookView {
+  const shipped = spec.shipped ?? null;
+  const repoUrl = mask(spec.repoUrl);
+  return {
+    repoUrl, branch: spec.branch, path: spec.path, bootstrapCommand: mask(spec.bootstrapCommand), shipped, sudo: spec.sudo,
+    source: shipped ? `shipped with Ocim: playbooks/${shipped}/${spec.path}` : `${repoUrl} @ ${spec.branch}: ${spec.path}`,
+  };
+}
+
+const COMPARED: [keyof (PlaybookView & { recipe: string }), string][] = [
+  ["recipe", "recipe"], ["source", "playbook"], ["bootstrapCommand", "bootstrap command"], ["sudo", "run under sudo"],
+];
+
+const shown = (value: string | boolean | null) => (typeof value === "boolean" ? (value ? "yes" : "no") : value || "(none)");
+
+function settingChanges(before: PlaybookView & { recipe: string }, after: PlaybookView & { recipe: string }): string[] {
+  return COMPARED.filter(([key]) => before[key] !== after[key]).map(([key, label]) => `${label}: ${shown(before[key])} → ${shown(after[key])}`);
+}
