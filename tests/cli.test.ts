@@ -11,6 +11,8 @@ import { ensureDatabase, startPostgres, type EmbeddedPostgres } from "../src/emb
 import { basicAuthFor } from "../src/domain/instances/secret.js";
 import { demoData } from "../src/domain/instances/create-demo-instance.js";
 import { TEST_SECRET_KEY } from "./helpers/deps.js";
+import { makeInstance } from "./helpers/factories.js";
+import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
 
 const BIN = path.resolve("bin/ocim.mjs");
 
@@ -171,6 +173,62 @@ describe("ocim CLI", () => {
     });
   });
 
+  describe("variables", () => {
+    const SECRET = "smtp-pass-5520";
+    let instance: Awaited<ReturnType<typeof makeInstance>>;
+    beforeAll(async () => {
+      instance = await makeInstance(t.deps, {
+        name: "Maple Site", slug: "maple-site", recipe: "tutor", openedxRelease: "sumac", tutorPlugins: ["mfe"],
+        extraAnsibleVars: `EDXAPP_PLATFORM_NAME: Maple\nEDXAPP_EMAIL_HOST_PASSWORD: ${SECRET}\n`,
+      });
+    });
+    const cliEnv = () => ({ ...env, SECRET_KEY: TEST_SECRET_KEY });
+
+    it("prints the recipe, the playbook and the masked variables a launch would send, by slug, and writes nothing", async () => {
+      const before = await t.deps.db.instance.findUniqueOrThrow({ where: { id: instance.id } });
+      const run = await ocim(["variables", "maple-site"], cliEnv());
+      expect(run.code, run.stderr).toBe(0);
+      const lines = run.stdout.split("\n");
+      expect(lines).toContain(`Instance:  Maple Site (maple-site, id ${instance.id}); a launch now makes AppServer 1 (VM maple-site-as1)`);
+      expect(lines).toContain("Recipe:    tutor, sumac, Tutor 19 (Tutor (Docker, current releases))");
+      expect(lines).toContain("Plugins:   mfe");
+      expect(lines.some((l) => l.startsWith("Playbook:  "))).toBe(true);
+      expect(lines).toContain("JWT key:   none yet; the first launch makes it (its variables are not shown here).");
+      expect(lines).toContain("EDXAPP_EMAIL_HOST_PASSWORD: ••••••");
+      expect(lines).toContain("EDXAPP_PLATFORM_NAME: Maple");
+      expect(lines).toContain("No active appserver: nothing to compare with.");
+      expect(run.stdout).not.toContain(SECRET);
+      expect(run.stdout).not.toContain(basicAuthFor(t.deps.secrets, instance).password);
+      expect(await t.deps.db.instance.findUniqueOrThrow({ where: { id: instance.id } })).toEqual(before);
+    });
+
+    it("prints the difference from the active appserver, by id, and the same as JSON with --json", async () => {
+      const as = await launchAppServer(t.deps, { instanceId: instance.id, actor: { id: null, login: "ocim" } });
+      await t.deps.db.appServer.update({ where: { id: as.id }, data: { status: "running", isActive: true } });
+      await t.deps.db.instance.update({ where: { id: instance.id }, data: { extraAnsibleVars: `EDXAPP_PLATFORM_NAME: Maple College\nEDXAPP_EMAIL_HOST_PASSWORD: ${SECRET}-2\n` } });
+      const run = await ocim(["variables", String(instance.id)], cliEnv());
+      expect(run.code, run.stderr).toBe(0);
+      const lines = run.stdout.split("\n");
+      expect(lines).toContain(`Difference from ${as.name} (active):`);
+      expect(lines).toContain("  changed  EDXAPP_PLATFORM_NAME: Maple → Maple College");
+      expect(lines).toContain("  changed  EDXAPP_EMAIL_HOST_PASSWORD: •••••• → •••••• (changed)");
+      expect(lines).not.toContain("JWT key:   none yet; the first launch makes it (its variables are not shown here).");
+      const json = await ocim(["variables", "maple-site", "--json"], cliEnv());
+      expect(json.code, json.stderr).toBe(0);
+      expect(json.stdout).not.toContain(SECRET);
+      const parsed = JSON.parse(json.stdout) as { recipe: string; tutorPlugins: string[]; variables: Record<string, unknown>; active: { variables: { changed: unknown[] } }[] };
+      expect(parsed).toMatchObject({ recipe: "tutor", tutorPlugins: ["mfe"], variables: { EDXAPP_PLATFORM_NAME: "Maple College", EDXAPP_EMAIL_HOST_PASSWORD: "••••••" } });
+      expect(parsed.active[0]!.variables.changed).toContainEqual({ name: "EDXAPP_PLATFORM_NAME", before: "Maple", after: "Maple College" });
+    });
+
+    it("exits 1 naming an unknown instance", async () => {
+      const run = await ocim(["variables", "no-such-site"], cliEnv());
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('No instance "no-such-site": give an instance\'s slug or id');
+      expect(run.stdout).toBe("");
+    });
+  });
+
   describe("demo", () => {
     it("creates the demo instance with its configuration repository under DATA_DIR", async () => {
       const dataDir = mkdtempSync(path.join(os.tmpdir(), "ocim-cli-demo-"));
@@ -184,6 +242,8 @@ describe("ocim CLI", () => {
           "The data panel is off: no default MySQL server is configured (add one in admin › Data services, or restart Ocim: npm start records its embedded MariaDB as the default). Each appserver keeps no data, and the demo page says so.",
         ]);
         expect(demo.mysqlServiceId).toBeNull();
+        // Its own repository and playbook: the custom recipe, on any machine.
+        expect(demo.recipe).toBe("custom");
         expect(demo.configurationRepoUrl).toBe(`file://${dataDir}/demo-configuration`);
         expect(existsSync(path.join(dataDir, "demo-configuration", "playbooks", "demo", "site.yml"))).toBe(true);
         // Made with the console's key: the appservers' basic auth can be derived.
