@@ -139,6 +139,18 @@ describe("API v1", () => {
       expect(body.appServers.newest.map((a: { name: string; status: string }) => `${a.name} ${a.status}`)).toEqual(["AppServer 2 running", "AppServer 1 failed"]);
     });
 
+    it("gives the recipe, and for tutor the Tutor version of its release and the plugins", async () => {
+      const tutor = await makeInstance(t.deps, { name: "Tutor Site", recipe: "tutor", openedxRelease: "redwood", tutorPlugins: ["mfe", "tutor-indigo"] });
+      try {
+        const body = (await client.get(`/api/v1/instances/${tutor.id}`, auth)).json<Record<string, any>>();
+        expect(body.settings).toMatchObject({ recipe: "tutor", openedxRelease: "redwood", tutorVersion: "Tutor 18", tutorPlugins: ["mfe", "tutor-indigo"] });
+        const custom = (await client.get(`/api/v1/instances/${alphaId}`, auth)).json<Record<string, any>>();
+        expect(custom.settings).toMatchObject({ recipe: "custom", tutorVersion: null, tutorPlugins: [] });
+      } finally {
+        await t.deps.db.instance.delete({ where: { id: tutor.id } });
+      }
+    });
+
     it("answers an unknown id with 404 and a non-numeric one with 400", async () => {
       const missing = await client.get("/api/v1/instances/987654", auth);
       expect(missing.status).toBe(404);

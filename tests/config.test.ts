@@ -19,6 +19,24 @@ describe("settings", () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it("defaults new instances to the tutor recipe and the newest release, with branches that exist", () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      DEFAULT_RECIPE: "tutor", DEFAULT_OPENEDX_RELEASE: "ulmo", DEFAULT_EDX_PLATFORM_BRANCH: "release/ulmo",
+      DEFAULT_CONFIGURATION_BRANCH: "open-release/quince.master",
+    });
+  });
+
+  it("refuses a default release the default recipe cannot install, saying which would do", () => {
+    expect(problems({ DEFAULT_RECIPE: "native" })).toEqual([
+      'DEFAULT_OPENEDX_RELEASE: "ulmo" does not suit DEFAULT_RECIPE=native. openedx/configuration stops at quince (the repository is archived): for ulmo, use the tutor recipe, or choose one of maple, nutmeg, olive, palm, quince.',
+    ]);
+    expect(problems({ DEFAULT_RECIPE: "native", DEFAULT_OPENEDX_RELEASE: "quince" })).toEqual([]);
+    expect(problems({ DEFAULT_OPENEDX_RELEASE: "master" })[0]).toContain("The tutor recipe installs a named Open edX release");
+    expect(problems({ DEFAULT_RECIPE: "custom", DEFAULT_OPENEDX_RELEASE: "master" })).toEqual([]);
+    expect(problems({ DEFAULT_RECIPE: "docker" })[0]).toMatch(/^DEFAULT_RECIPE: /);
+  });
+
   it("lists every malformed setting by name", () => {
     const list = problems({ PORT: "http", DATABASE_URL: "mysql://x", ADMIN_GITHUB_LOGINS: "ok,bad login", LOG_LEVEL: "loud" });
     expect(list.map((p) => p.split(":")[0]).sort()).toEqual(["ADMIN_GITHUB_LOGINS", "DATABASE_URL", "LOG_LEVEL", "PORT"]);

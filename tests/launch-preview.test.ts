@@ -102,5 +102,6 @@ describe("preview launch", () => {
   it("answers an unknown instance with a 404 page", async () => {
     const page = await operator.get("/instances/987654/preview-launch");
     expect(page.status).toBe(404);
+    expect(visibleText(page.text)).toContain('No instance "987654"');
   });
 });
