@@ -122,11 +122,11 @@ describe("admin: change lists", () => {
   it("lists appservers and audit events read-only, with their filters", async () => {
     const site = await t.deps.db.instance.findFirstOrThrow({ where: { name: "Site 01" } });
     const server = await makeAppServer(t.deps, site.id, { status: "failed", failureSummary: "TASK [x] fatal" });
-    // The instance's row counts its appserver (Name, LMS domain, Provider, Load balancer, Appservers, PR).
-    expect(visibleText((await admin.get("/admin/instances?q=lms.site01.test")).text)).toContain("Site 01 lms.site01.test local — 1 —");
+    // The instance's row counts its appserver (Name, LMS domain, Provider, Recipe, Load balancer, Appservers, PR).
+    expect(visibleText((await admin.get("/admin/instances?q=lms.site01.test")).text)).toContain("Site 01 lms.site01.test local custom — 1 —");
     const lb = await makeLoadBalancer(t.deps, { name: "Edge One" });
     await t.deps.db.instance.update({ where: { id: site.id }, data: { loadBalancerId: lb.id } });
-    expect(visibleText((await admin.get("/admin/instances?q=lms.site01.test")).text)).toContain("Site 01 lms.site01.test local Edge One 1 —");
+    expect(visibleText((await admin.get("/admin/instances?q=lms.site01.test")).text)).toContain("Site 01 lms.site01.test local custom Edge One 1 —");
     await t.deps.db.instance.update({ where: { id: site.id }, data: { loadBalancerId: null } });
     await t.deps.db.loadBalancer.delete({ where: { id: lb.id } });
     removeLoadBalancerFiles(lb);
@@ -180,7 +180,7 @@ describe("the instance change list's single query", () => {
       const nn = String(n).padStart(2, "0");
       const site = await makeInstance(t.deps, {
         name: n % 4 === 0 ? `alpha ${nn}` : `Site ${nn}`, slug: `q-site-${nn}`, internalLmsDomain: `lms.q${nn}.test`,
-        isArchived: n % 3 === 0, providerKind: n % 5 === 0 ? "openstack" : "local",
+        isArchived: n % 3 === 0, providerKind: n % 5 === 0 ? "openstack" : "local", recipe: (["tutor", "native", "custom"] as const)[n % 3],
         externalDomains: n % 6 === 0 ? [`courses.q${nn}.org`] : [], loadBalancerId: n % 2 === 0 ? lb.id : null,
         pullRequestUrl: n % 7 === 0 ? `https://github.com/o/r/pull/${n}` : null, pullRequestNumber: n % 7 === 0 ? n : null,
       });
@@ -195,7 +195,7 @@ describe("the instance change list's single query", () => {
     const generic = { ...instanceAdmin, list: { ...instanceAdmin.list, page: undefined } };
     const queries: Record<string, string>[] = [
       {}, { o: "-name" }, { o: "internalLmsDomain", p: "2" }, { o: "-providerKind" }, { o: "isArchived", p: "3" }, { o: "-updatedAt" },
-      { archived: "yes" }, { archived: "no", o: "-name", p: "2" }, { provider: "openstack" }, { pr: "yes" }, { pr: "no", provider: "local", p: "2" },
+      { archived: "yes" }, { archived: "no", o: "-name", p: "2" }, { provider: "openstack" }, { pr: "yes" }, { pr: "no", provider: "local", p: "2" }, { recipe: "tutor" }, { recipe: "native", archived: "no", o: "-name" },
       { q: "ALPHA" }, { q: "q-site-1" }, { q: "lms.q07" }, { q: "COURSES.Q06.ORG" }, { q: "courses.q06" }, { q: "%" }, { q: "_" }, { q: "site", archived: "no", o: "-updatedAt", p: "2" },
       { p: "9" },
     ];

@@ -24,7 +24,7 @@ import { defineModel, type FormSection, type ListArgs, type Option, type PageArg
 import { choiceFilter, plural, titled, yesNoFilter } from "./common.js";
 
 const listSelect = {
-  id: true, name: true, internalLmsDomain: true, providerKind: true, isArchived: true, updatedAt: true, pullRequestNumber: true,
+  id: true, name: true, internalLmsDomain: true, providerKind: true, recipe: true, isArchived: true, updatedAt: true, pullRequestNumber: true,
 } as const;
 
 type Row = Prisma.InstanceGetPayload<{ select: typeof listSelect }> & { loadBalancerName: string | null; appServerCount: number };
@@ -58,6 +58,7 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
   const conditions: Prisma.Sql[] = [];
   if (args.filters.archived) conditions.push(Prisma.sql`i."isArchived" = ${args.filters.archived === "yes"}`);
   if (args.filters.provider) conditions.push(Prisma.sql`i."providerKind"::text = ${args.filters.provider}`);
+  if (args.filters.recipe) conditions.push(Prisma.sql`i.recipe::text = ${args.filters.recipe}`);
   if (args.filters.pr) conditions.push(args.filters.pr === "yes" ? Prisma.sql`i."pullRequestUrl" IS NOT NULL` : Prisma.sql`i."pullRequestUrl" IS NULL`);
   if (args.q) {
     const p = containsPattern(args.q);
@@ -69,7 +70,7 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
     SELECT p.*, lb.name AS "loadBalancerName",
            (SELECT count(*)::int FROM "AppServer" a WHERE a."instanceId" = p.id) AS "appServerCount"
     FROM (
-      SELECT i.id, i.name, i."internalLmsDomain", i."providerKind"::text AS "providerKind", i."isArchived", i."updatedAt",
+      SELECT i.id, i.name, i."internalLmsDomain", i."providerKind"::text AS "providerKind", i.recipe::text AS recipe, i."isArchived", i."updatedAt",
              i."pullRequestNumber", i."loadBalancerId", ${conditions.length ? matchingTotalSql(where) : instanceTotalSql("include")} AS total
       FROM "Instance" i ${where}
       ORDER BY ${SORT_SQL[args.sortField]!} ${direction}, i.id ${direction}
@@ -209,6 +210,7 @@ export const instanceAdmin = defineModel<Row>({
       { label: "Name", sort: "name", cell: (r) => ({ text: r.name, href: `/admin/instances/${r.id}` }) },
       { label: "LMS domain", sort: "internalLmsDomain", cell: (r) => ({ text: r.internalLmsDomain, mono: true }) },
       { label: "Provider", sort: "providerKind", cell: (r) => r.providerKind },
+      { label: "Recipe", cell: (r) => r.recipe },
       { label: "Load balancer", cell: (r) => r.loadBalancerName },
       { label: "Appservers", cell: (r) => r.appServerCount },
       { label: "PR", cell: (r) => (r.pullRequestNumber === null ? null : `#${r.pullRequestNumber}`) },
@@ -223,6 +225,7 @@ export const instanceAdmin = defineModel<Row>({
     filters: [
       yesNoFilter("archived", "Archived", (v) => ({ isArchived: v })),
       choiceFilter("provider", "Provider", "providerKind", PROVIDER_KINDS),
+      choiceFilter("recipe", "Recipe", "recipe", RECIPE_KINDS),
       yesNoFilter("pr", "Pull request", (v) => (v ? { pullRequestUrl: { not: null } } : { pullRequestUrl: null })),
     ],
     defaultOrder: "name",
