@@ -126,6 +126,11 @@ describe("admin: instances", () => {
     expect(shown).toContain("Recipe tutor · Tutor (Docker, current releases)");
     expect(shown).toContain("Open edX release ulmo (Tutor 21)");
     expect(shown).toContain("Tutor plugins mfe, tutor-indigo");
+    // The branch follows the release; its name changed with Teak (release/<name>, as Tutor 20 pins it).
+    for (const [release, branch] of [["sumac", "open-release/sumac.master"], ["teak", "release/teak"]]) {
+      await admin.submit(`/admin/instances/${created.id}`, form({ openedxRelease: release!, tutorPlugins: "mfe" }));
+      expect(await t.deps.db.instance.findFirstOrThrow()).toMatchObject({ openedxRelease: release, edxPlatformBranch: branch, tutorPlugins: ["mfe"] });
+    }
   });
 
   it("native: blank branches are the release's, and follow a change of release; an explicit branch stays", async () => {
