@@ -6,7 +6,8 @@ import { visibleText, type Agent } from "./helpers/browserless.js";
 import { makeInstance } from "./helpers/factories.js";
 import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
 import { basicAuthFor } from "../src/domain/instances/secret.js";
-import { previewLaunch } from "../src/domain/recipes/preview-launch.js";
+import { playbookView, previewLaunch } from "../src/domain/recipes/preview-launch.js";
+import { createMasker } from "../src/domain/secrets/mask-secrets.js";
 
 const SECRET = "mail-secret-8731";
 const NEW_SECRET = "mail-secret-9902";
@@ -97,6 +98,16 @@ describe("preview launch", () => {
     expect(await t.deps.db.instance.findUniqueOrThrow({ where: { id: instance.id } })).toEqual(before);
     expect(before).toMatchObject({ nextAppServerNumber: 1, jwtKeyEncrypted: "" });
     expect(await t.deps.db.appServer.count()).toBe(0);
+  });
+
+  it("names a shipped playbook by its place in the project, and masks a token in a repository URL", () => {
+    const mask = createMasker([]);
+    expect(playbookView({ repoUrl: "", branch: "", path: "site.yml", bootstrapCommand: "", shipped: "tutor", sudo: false }, mask).source)
+      .toBe("shipped with Ocim: playbooks/tutor/site.yml");
+    const token = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
+    const cloned = playbookView({ repoUrl: `https://${token}@github.com/o/configuration.git`, branch: "open-release/quince.master", path: "playbooks/openedx_native.yml", bootstrapCommand: "", sudo: true }, mask);
+    expect(cloned.source).toBe("https://••••••@github.com/o/configuration.git @ open-release/quince.master: playbooks/openedx_native.yml");
+    expect(JSON.stringify(cloned)).not.toContain(token);
   });
 
   it("answers an unknown instance with a 404 page", async () => {

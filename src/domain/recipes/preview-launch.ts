@@ -113,7 +113,8 @@ async function findInstance(tx: Prisma.TransactionClient, ref: number | string) 
   return found;
 }
 
-function playbookView(spec: { repoUrl: string; branch: string; path: string; bootstrapCommand: string; shipped?: string; sudo: boolean }, mask: Masker): PlaybookView {
+/** The playbook as shown (the preview, and each active appserver's frozen one for the comparison). */
+export function playbookView(spec: { repoUrl: string; branch: string; path: string; bootstrapCommand: string; shipped?: string; sudo: boolean }, mask: Masker): PlaybookView {
   const shipped = spec.shipped ?? null;
   const repoUrl = mask(spec.repoUrl);
   return {
