@@ -83,6 +83,15 @@ describe("preview launch", () => {
     }
   });
 
+  it("says when the recipe or the playbook differ from the active appserver's", async () => {
+    await activeAppServer();
+    await t.deps.db.instance.update({ where: { id: instance.id }, data: { recipe: "native", openedxRelease: "quince", configurationBranch: "open-release/quince.master" } });
+    const page = await operator.get(`/instances/${instance.id}/preview-launch`);
+    const items = [...page.text.matchAll(/<li class="mono">([^<]*)<\/li>/g)].map((m) => visibleText(m[1]!));
+    expect(items).toContain("recipe: custom → native");
+    expect(items.some((i) => i.startsWith("playbook: https://github.com/openedx/configuration.git @ master: ") && i.includes("@ open-release/quince.master: "))).toBe(true);
+  });
+
   it("says when there is nothing to compare with, and when the JWT key is made at the first launch", async () => {
     const text = mainText((await operator.get(`/instances/${instance.id}/preview-launch`)).text);
     expect(text).toContain("What \"Launch new AppServer\" would send now, as AppServer 1 (VM harbor-as1). Nothing was launched or changed.");
