@@ -114,7 +114,7 @@ describe("starting the playbook on the VM", () => {
       virtualenv: `${record("virtualenv")}\nfor target; do :; done\nmkdir -p "$target/bin" && cp ${shellQuote(`${dir}/venv-pip`)} "$target/bin/pip"`,
       "venv-pip": `${record("venv-pip")}\ncase "$*" in *"-r requirements.txt"*) cp ${shellQuote(`${dir}/venv-ansible-playbook`)} "$(dirname "$0")/ansible-playbook";; esac`,
       "venv-ansible-playbook": [
-        `echo "ansible-playbook $0 $* (cwd $PWD, SUDO_USER=$SUDO_USER, ANSIBLE_FORCE_COLOR=$ANSIBLE_FORCE_COLOR, VIRTUAL_ENV=$VIRTUAL_ENV)" >> ${shellQuote(calls)}`,
+        `echo "ansible-playbook $0 $* (cwd $PWD, SUDO_USER=$SUDO_USER, ANSIBLE_FORCE_COLOR=$ANSIBLE_FORCE_COLOR)" >> ${shellQuote(calls)}`,
         `for a; do case "$a" in @*) cp "\${a#@}" ${shellQuote(seenVars)};; esac; done`,
       ].join("\n"),
     };
@@ -157,8 +157,8 @@ describe("starting the playbook on the VM", () => {
     const packages = "build-essential software-properties-common curl git-core libxml2-dev libxslt1-dev python3-pip libmysqlclient-dev python3-apt python3-dev libxmlsec1-dev libfreetype6-dev swig gcc g++";
     expect(await calls()).toEqual([
       "lsb_release -rs",
-      "sudo DEBIAN_FRONTEND=noninteractive apt-get update -y", "apt-get update -y",
-      `sudo DEBIAN_FRONTEND=noninteractive apt-get install -y ${packages}`, `apt-get install -y ${packages}`,
+      "sudo DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -y", "apt-get -o DPkg::Lock::Timeout=600 update -y",
+      `sudo DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y ${packages}`, `apt-get -o DPkg::Lock::Timeout=600 install -y ${packages}`,
       "sudo -H pip3 install --upgrade pip==21.2.1", "pip3 install --upgrade pip==21.2.1",
       "sudo -H pip3 install --upgrade setuptools==44.1.0", "pip3 install --upgrade setuptools==44.1.0",
       "sudo -H pip3 install --upgrade virtualenv==20.2.0", "pip3 install --upgrade virtualenv==20.2.0",
@@ -166,7 +166,7 @@ describe("starting the playbook on the VM", () => {
       "venv-pip install -r requirements/pip.txt --exists-action w",
       "venv-pip install -r requirements.txt --exists-action w",
       `sudo -E ${venv}/bin/ansible-playbook ${playbookArgs}`,
-      `ansible-playbook ${venv}/bin/ansible-playbook ${playbookArgs} (cwd ${paths.repo}/playbooks, SUDO_USER=${(await session.exec("id -un")).stdout.trim()}, ANSIBLE_FORCE_COLOR=0, VIRTUAL_ENV=${venv})`,
+      `ansible-playbook ${venv}/bin/ansible-playbook ${playbookArgs} (cwd ${paths.repo}/playbooks, SUDO_USER=${(await session.exec("id -un")).stdout.trim()}, ANSIBLE_FORCE_COLOR=0)`,
     ]);
     expect(exit).toBe(0);
     expect(log).toBe("");

@@ -94,7 +94,8 @@ export function nativeConfigurationBranch(instance: Pick<RecipeInstance, "config
  */
 export function nativeBootstrap(r: OpenedxRelease): string {
   const pins = nativePins(r);
-  const apt = "sudo DEBIAN_FRONTEND=noninteractive apt-get";
+  // A fresh cloud VM often runs unattended-upgrades at first boot: wait for its lock, not fail.
+  const apt = "sudo DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600";
   const packages = "build-essential software-properties-common curl git-core libxml2-dev libxslt1-dev python3-pip libmysqlclient-dev python3-apt python3-dev libxmlsec1-dev libfreetype6-dev swig gcc g++";
   return [
     `# openedx/configuration's native installer (util/install/native.sh at ${releaseBranch(r)}), as Ocim runs it.`,
@@ -107,7 +108,8 @@ export function nativeBootstrap(r: OpenedxRelease): string {
     `venv="$(dirname "$PWD")/ansible-venv" && virtualenv --python=python3 "$venv" &&`,
     `if [ -f requirements/pip.txt ]; then "$venv/bin/pip" install -r requirements/pip.txt --exists-action w; fi &&`,
     `"$venv/bin/pip" install -r requirements.txt --exists-action w &&`,
-    `VIRTUAL_ENV="$venv" && PATH="$venv/bin:$PATH" && export VIRTUAL_ENV PATH`,
+    // Only PATH, not a whole `activate`: VIRTUAL_ENV would reach the roles' own pip tasks through sudo -E.
+    `PATH="$venv/bin:$PATH" && export PATH`,
   ].join("\n");
 }
 
