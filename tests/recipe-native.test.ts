@@ -3,7 +3,7 @@
 // run switched off, every host on port 80, and a refusal for releases after Quince.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSecrets } from "../src/crypto.js";
 import { AppError } from "../src/errors.js";
 import { derivePrefixedDomains } from "../src/domain/instances/domains.js";
@@ -13,7 +13,10 @@ import { instanceDataPlan } from "../src/domain/data/plan.js";
 import { recipeLaunch, type RecipeInstance } from "../src/domain/recipes/recipe.js";
 import { OPENEDX_RELEASES } from "../src/domain/recipes/releases.js";
 import type { BaseParts } from "../src/domain/provisioning/variables.js";
-import { TEST_SECRET_KEY } from "./helpers/deps.js";
+import { createTestDeps, TEST_SECRET_KEY, type TestDeps } from "./helpers/deps.js";
+import { makeInstance } from "./helpers/factories.js";
+import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
+import { readSnapshot } from "../src/domain/appservers/config-snapshot.js";
 
 const KNOWN = new Set(
   readFileSync(path.resolve("data/openedx-configuration-vars.tsv"), "utf8")
@@ -132,5 +135,35 @@ describe("the native recipe", () => {
     }
     expect(error).toBeInstanceOf(AppError);
     expect(error).toMatchObject({ code: "rule", message });
+  });
+});
+
+describe("launching a native instance", () => {
+  let deps: TestDeps;
+  beforeAll(async () => {
+    deps = await createTestDeps();
+  });
+  afterAll(async () => {
+    await deps?.close();
+  });
+  const actor = { id: null, login: "tester" };
+
+  it("refuses a release after Quince with the recipe to pick, and creates nothing", async () => {
+    const instance = await makeInstance(deps, { recipe: "native", openedxRelease: "redwood" });
+    await expect(launchAppServer(deps, { instanceId: instance.id, actor })).rejects.toMatchObject({
+      code: "rule", message: expect.stringContaining("Pick the tutor recipe for Redwood and later."),
+    });
+    expect(await deps.db.appServer.count({ where: { instanceId: instance.id } })).toBe(0);
+    expect((await deps.db.instance.findUniqueOrThrow({ where: { id: instance.id } })).nextAppServerNumber).toBe(instance.nextAppServerNumber);
+  });
+
+  it("freezes the release's branch, the native bootstrap and sudo into the appserver", async () => {
+    const instance = await makeInstance(deps, { recipe: "native", openedxRelease: "palm", bootstrapCommand: "" });
+    const as = await launchAppServer(deps, { instanceId: instance.id, actor });
+    const snapshot = readSnapshot(as.configSnapshot);
+    expect(snapshot.recipe).toBe("native");
+    expect(snapshot.playbook).toMatchObject({ branch: "open-release/palm.master", path: "playbooks/openedx_native.yml", sudo: true });
+    expect(snapshot.playbook.bootstrapCommand).toContain("pip==21.2.1");
+    expect(snapshot.variables).toMatchObject({ EDX_PLATFORM_VERSION: "open-release/palm.master", FORUM_VERSION: "open-release/palm.master" });
   });
 });
