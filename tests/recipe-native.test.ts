@@ -106,6 +106,13 @@ describe("the native recipe", () => {
       EDXAPP_LMS_BASE_SCHEME: "https", NGINX_SET_X_FORWARDED_HEADERS: false,
     });
     expect(v.SANDBOX_ENABLE_REDIS).toBeUndefined();
+    // The MFEs on their own host read the LMS's cookies, and post to it with a trusted origin.
+    expect(v).toMatchObject({
+      EDXAPP_SESSION_COOKIE_DOMAIN: ".courses.example.org", EDXAPP_CROSS_DOMAIN_CSRF_COOKIE_DOMAIN: ".courses.example.org",
+      EDXAPP_SESSION_COOKIE_SECURE: true, EDXAPP_CSRF_COOKIE_SECURE: true,
+      EDXAPP_PROFILE_MICROFRONTEND_URL: "https://apps.courses.example.org/profile/u/",
+      EDXAPP_ENV_EXTRA: { CSRF_TRUSTED_ORIGINS_WITH_SCHEME: ["https://apps.courses.example.org", "https://studio.courses.example.org"] },
+    });
   });
 
   it("lets the instance's extra variables turn a service back on", () => {

@@ -113,6 +113,28 @@ export function nativeBootstrap(r: OpenedxRelease): string {
   ].join("\n");
 }
 
+/**
+ * The MFEs on their own host name need what mfe_deployer's README ("Comprehensive Example of a
+ * deployment using subdirectories", open-release/quince.master) sets beside MFE_BASE: the session
+ * and cross-domain CSRF cookies on the parent domain (the MFEs read the JWT cookie the LMS sets),
+ * secure cookies (the balancer serves HTTPS), and the MFE links on https. Django 4.2 (Quince) takes
+ * CSRF_TRUSTED_ORIGINS with their scheme from CSRF_TRUSTED_ORIGINS_WITH_SCHEME
+ * (openedx/edx-platform#33226), which configuration has no variable for: it goes through
+ * EDXAPP_ENV_EXTRA (merged into lms.yml and cms.yml; an older release ignores the key).
+ */
+function mfeOnItsHost(instance: RecipeInstance): Record<string, unknown> {
+  const apps = `https://${instance.appsDomain}`;
+  return {
+    EDXAPP_SESSION_COOKIE_DOMAIN: `.${instance.internalLmsDomain}`,
+    EDXAPP_CROSS_DOMAIN_CSRF_COOKIE_DOMAIN: `.${instance.internalLmsDomain}`,
+    EDXAPP_SESSION_COOKIE_SECURE: true,
+    EDXAPP_CSRF_COOKIE_SECURE: true,
+    EDXAPP_LMS_WRITABLE_GRADEBOOK_URL: `${apps}/gradebook`,
+    EDXAPP_PROFILE_MICROFRONTEND_URL: `${apps}/profile/u/`,
+    EDXAPP_ENV_EXTRA: { CSRF_TRUSTED_ORIGINS_WITH_SCHEME: [apps, `https://${instance.studioDomain}`] },
+  };
+}
+
 export const nativeRecipe: RecipeDefinition = {
   kind: "native",
   label: "Native (openedx/configuration, up to Quince)",
@@ -134,6 +156,7 @@ export const nativeRecipe: RecipeDefinition = {
       MFE_DEPLOY_NGINX_PORT: 80,
       MFE_DEPLOY_COMMON_HOSTNAME: instance.appsDomain,
       MFE_BASE: instance.appsDomain,
+      ...mfeOnItsHost(instance),
       // The balancer terminates TLS and sets X-Forwarded-For/Proto; nginx must pass them on.
       EDXAPP_LMS_BASE_SCHEME: "https",
       NGINX_SET_X_FORWARDED_HEADERS: false,
