@@ -8,7 +8,7 @@ export interface GithubRestOptions {
   /** The app's token for org-wide calls (GITHUB_TOKEN). */
   token?: string;
   timeoutMs?: number;
-  /** The longest this client waits, in all, for rate limits during one call before giving up. */
+  /** The longest this client waits, in all, for rate limits on one request before giving up. */
   maxRateWaitMs?: number;
   /** Injected so tests do not sleep through GitHub's minute-long waits. */
   sleep?: (ms: number) => Promise<void>;
@@ -103,21 +103,15 @@ export function createGithubRest(opts: GithubRestOptions): GithubApi {
 }
 
 /**
- * Throws unless `res` is (a page of) the organization's full member list. A requester who cannot
- * see the members is redirected to the public ones ("302 Response if requester is not an
- * organization member", https://docs.github.com/en/enterprise-server@3.1/rest/orgs/members#list-organization-members),
- * and lists may leave out what SAML SSO protects, saying so in X-GitHub-SSO: partial-results
- * (https://docs.github.com/en/rest/authentication/authenticating-to-the-rest-api#personal-access-tokens-and-saml-sso).
+ * Throws when `res` is a redirect instead of (a page of) the organization's member list: a
+ * requester who cannot see the members is sent to the public ones ("302 Response if requester is
+ * not an organization member", https://docs.github.com/en/enterprise-server@3.1/rest/orgs/members#list-organization-members).
  */
 function checkFullList(res: Response, org: string): void {
-  if (res.status >= 300 && res.status < 400) {
-    const to = res.headers.get("location") ?? "";
-    const what = /\/public_members/.test(to) ? "to its public members" : `elsewhere (${res.status})`;
-    throw new GithubRefused("incomplete_list", `GitHub redirected the member list of "${org}" ${what}: the token cannot see the organization's private members (it needs the read:org scope, and its owner must be a member of "${org}").`);
-  }
-  if (/partial-results/i.test(res.headers.get("x-github-sso") ?? "")) {
-    throw new GithubRefused("incomplete_list", `GitHub left members of "${org}" out of its list because of SAML single sign-on (X-GitHub-SSO: partial-results): authorize the token for the organization's SSO.`);
-  }
+  if (res.status < 300 || res.status >= 400) return;
+  const to = res.headers.get("location") ?? "";
+  const what = /\/public_members/.test(to) ? "to its public members" : `elsewhere (${res.status})`;
+  throw new GithubRefused("incomplete_list", `GitHub redirected the member list of "${org}" ${what}: the token cannot see the organization's private members (it needs the read:org scope, and its owner must be a member of "${org}").`);
 }
 
 /** What a 403 about an organization means, or undefined for any other answer. */
