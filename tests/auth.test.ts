@@ -97,6 +97,23 @@ describe("GitHub login", () => {
     }
   });
 
+  it("answers a login that GitHub rate-limits at once with when to try again, instead of holding the page for a minute", async () => {
+    t.github.addUser({ login: "busy" }, TEST_ORG);
+    t.github.browserUser = "busy";
+    t.github.secondaryLimit = { status: 403 };
+    t.github.secondaryLimitOn = /^\/user\/memberships\//;
+    t.github.secondaryLimitNext = 1;
+    try {
+      const res = await t.agent().get("/auth/github");
+      expect(res.status).toBe(503);
+      expect(visibleText(res.text)).toContain("GitHub asks this console to slow down: try logging in again in 60 s.");
+    } finally {
+      t.github.secondaryLimitNext = 0;
+      t.github.secondaryLimitOn = /./;
+    }
+    expect(await t.deps.db.user.findUnique({ where: { githubLogin: "busy" } })).toBeNull();
+  });
+
   it("refuses a deactivated user even while still in the organization", async () => {
     await t.loginAs("carol");
     await t.deps.db.user.update({ where: { githubLogin: "carol" }, data: { isActive: false } });

@@ -39,8 +39,9 @@ export class FakeGithub {
   readonly oauthRestricted = new Set<string>();
   /** Answer this many next API calls with a primary rate-limit 403 (remaining 0, reset in 1 s). */
   rateLimitNext = 0;
-  /** Answer this many next API calls with a secondary rate limit. */
+  /** Answer this many next API calls (those whose path matches secondaryLimitOn) with a secondary rate limit. */
   secondaryLimitNext = 0;
+  secondaryLimitOn = /./;
   secondaryLimit: SecondaryLimit = { status: 403 };
   private readonly codes = new Map<string, string>();
   private readonly tokens = new Map<string, string>();
@@ -126,7 +127,7 @@ export class FakeGithub {
       const reset = String(Math.ceil(Date.now() / 1000) + 1);
       return json(403, { message: "API rate limit exceeded for user ID 1." }, { "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "0", "x-ratelimit-reset": reset });
     }
-    if (this.secondaryLimitNext > 0) {
+    if (this.secondaryLimitNext > 0 && this.secondaryLimitOn.test(url.pathname)) {
       this.secondaryLimitNext -= 1;
       // Secondary limit: 403 or 429 and a message saying so; retry-after "might be present", and
       // otherwise nothing tells how long to wait (same page, and octokit/plugin-throttling.js#594).

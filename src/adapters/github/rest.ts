@@ -20,6 +20,8 @@ const MAX_ATTEMPTS = 4;
 // "Wait for at least one minute before retrying", and "an exponentially increasing amount of time"
 // when it happens again (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit).
 const SECONDARY_WAIT_MS = 60_000;
+// At login a person is waiting for the page: a longer wait fails at once with the time GitHub asks.
+const LOGIN_WAIT_MS = 5_000;
 
 interface GithubMessage {
   message?: string;
@@ -48,7 +50,7 @@ export function createGithubRest(opts: GithubRestOptions): GithubApi {
     return null;
   }
 
-  async function call(url: string, token: string | undefined, redirect: RequestRedirect = "follow"): Promise<Response> {
+  async function call(url: string, token: string | undefined, { redirect = "follow", maxWaitMs = budgetMs }: { redirect?: RequestRedirect; maxWaitMs?: number } = {}): Promise<Response> {
     let waited = 0;
     for (let attempt = 0; ; attempt++) {
       const res = await fetch(url, {
@@ -62,7 +64,7 @@ export function createGithubRest(opts: GithubRestOptions): GithubApi {
       });
       const waitMs = await rateLimitWait(res, attempt);
       if (waitMs === null) return res;
-      if (attempt + 1 >= MAX_ATTEMPTS || waited + waitMs > budgetMs) throw new GithubRateLimited(waitMs);
+      if (attempt + 1 >= MAX_ATTEMPTS || waited + waitMs > maxWaitMs) throw new GithubRateLimited(waitMs);
       await sleep(waitMs);
       waited += waitMs;
     }
@@ -73,7 +75,7 @@ export function createGithubRest(opts: GithubRestOptions): GithubApi {
     let url: string | null = `${base}${path}${path.includes("?") ? "&" : "?"}per_page=100`;
     for (let page = 0; url && page < MAX_PAGES; page++) {
       // An organization's list is not followed anywhere else: a redirect means a lesser list.
-      const res = await call(url, opts.token, org ? "manual" : "follow");
+      const res = await call(url, opts.token, { redirect: org ? "manual" : "follow" });
       if (org) checkFullList(res, org);
       if (!res.ok) throw (org && (await refusal(res, org))) || new Error(`GitHub answered ${res.status} for ${path}`);
       out.push(...((await res.json()) as T[]));
@@ -84,7 +86,7 @@ export function createGithubRest(opts: GithubRestOptions): GithubApi {
 
   return {
     async isOrgMember(accessToken, org) {
-      const res = await call(`${base}/user/memberships/orgs/${encodeURIComponent(org)}`, accessToken);
+      const res = await call(`${base}/user/memberships/orgs/${encodeURIComponent(org)}`, accessToken, { maxWaitMs: Math.min(budgetMs, LOGIN_WAIT_MS) });
       if (res.status === 404) return false;
       if (res.status === 403) throw (await refusal(res, org))!;
       if (!res.ok) throw new Error(`GitHub answered ${res.status} for the organization membership`);

@@ -1,7 +1,7 @@
 // After GitHub says who the user is: only active members of GITHUB_ORG get in (DESIGN §12).
 import { AppError } from "../../errors.js";
 import type { Deps } from "../../deps.js";
-import { GithubRefused, type GithubUser } from "../../adapters/github/port.js";
+import { GithubRateLimited, GithubRefused, type GithubUser } from "../../adapters/github/port.js";
 import { recordAuditEvent } from "../audit/record-audit-event.js";
 
 export interface SessionUser {
@@ -57,11 +57,14 @@ export async function loginGithubUser(
   });
 }
 
-/** GitHub's answer; a refusal (SAML SSO, OAuth App restrictions) is shown as what it is, never as "not a member". */
+/** GitHub's answer; a refusal (SAML SSO, OAuth App restrictions) or a rate limit is shown as what it is, never as "not a member". */
 async function isMember(deps: Pick<Deps, "github">, input: { profile: GithubUser; accessToken: string }, org: string): Promise<boolean> {
   try {
     return await deps.github.isOrgMember(input.accessToken, org);
   } catch (err) {
+    if (err instanceof GithubRateLimited) {
+      throw new AppError("unavailable", `GitHub asks this console to slow down: try logging in again in ${Math.ceil(err.retryAfterMs / 1000)} s.`);
+    }
     if (!(err instanceof GithubRefused)) throw err;
     const why = `GitHub would not say whether ${input.profile.login} is a member of "${org}": `;
     const what = {
