@@ -65,36 +65,29 @@ describe("GitHub login", () => {
     expect(await t.deps.db.user.findUnique({ where: { githubLogin: "attacker" } })).toBeNull();
   });
 
-  it("says the organization's SAML single sign-on refused the login, with where to sign in, not that the user is no member", async () => {
+  it("says the organization's SAML single sign-on or OAuth App restrictions refused the login, not that the user is no member", async () => {
+    const refusals: [Set<string>, string, RegExp][] = [
+      [t.github.ssoEnforced, `GitHub would not say whether sso-member is a member of "${TEST_ORG}": the organization enforces SAML single sign-on`,
+        new RegExp(`Sign in through the organization's single sign-on at ${t.github.url}/orgs/${TEST_ORG}/sso\\?authorization_request=`)],
+      [t.github.oauthRestricted, `GitHub would not say whether sso-member is a member of "${TEST_ORG}": the organization has OAuth App access restrictions and has not approved this console's OAuth app`,
+        /An owner of the organization must approve it/],
+    ];
     t.github.addUser({ login: "sso-member" }, TEST_ORG);
     t.github.browserUser = "sso-member";
-    t.github.ssoEnforced.add(TEST_ORG);
-    try {
-      const res = await t.agent().get("/auth/github");
-      expect(res.status).toBe(403);
-      const text = visibleText(res.text);
-      expect(text).toContain(`GitHub would not say whether sso-member is a member of "${TEST_ORG}": the organization enforces SAML single sign-on`);
-      expect(text).toContain(`${t.github.url}/orgs/${TEST_ORG}/sso?authorization_request=`);
-      expect(text).not.toContain("is not one");
-    } finally {
-      t.github.ssoEnforced.delete(TEST_ORG);
+    for (const [orgs, why, todo] of refusals) {
+      orgs.add(TEST_ORG);
+      try {
+        const res = await t.agent().get("/auth/github");
+        expect(res.status).toBe(403);
+        const text = visibleText(res.text);
+        expect(text).toContain(why);
+        expect(text).toMatch(todo);
+        expect(text).not.toContain("is not one");
+      } finally {
+        orgs.delete(TEST_ORG);
+      }
     }
     expect(await t.deps.db.user.findUnique({ where: { githubLogin: "sso-member" } })).toBeNull();
-  });
-
-  it("says the organization's OAuth App access restrictions refused the login, not that the user is no member", async () => {
-    t.github.addUser({ login: "restricted-member" }, TEST_ORG);
-    t.github.browserUser = "restricted-member";
-    t.github.oauthRestricted.add(TEST_ORG);
-    try {
-      const res = await t.agent().get("/auth/github");
-      expect(res.status).toBe(403);
-      const text = visibleText(res.text);
-      expect(text).toContain(`the organization has OAuth App access restrictions and has not approved this console's OAuth app`);
-      expect(text).not.toContain("is not one");
-    } finally {
-      t.github.oauthRestricted.delete(TEST_ORG);
-    }
   });
 
   it("answers a login that GitHub rate-limits at once with when to try again, instead of holding the page for a minute", async () => {
