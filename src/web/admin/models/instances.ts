@@ -157,7 +157,7 @@ const sections: FormSection[] = [
       { name: "configurationRepoUrl", label: "Configuration repository", kind: "text", half: true, maxLength: LIMITS.url, mono: true, help: NOT_FOR_TUTOR },
       { name: "configurationBranch", label: "Configuration branch", kind: "text", half: true, maxLength: LIMITS.ref, mono: true, placeholder: branchPlaceholder("configurationBranch", "the default branch"), help: `Blank: for native, the release's branch; otherwise the default. ${NOT_FOR_TUTOR}` },
       { name: "playbookPath", label: "Playbook", kind: "text", half: true, maxLength: LIMITS.playbookPath, mono: true, help: `Path of the playbook inside the configuration repository. ${NOT_FOR_TUTOR}` },
-      { name: "bootstrapCommand", label: "Bootstrap command", kind: "textarea", rows: 3, mono: true, maxLength: LIMITS.bootstrapCommand, help: `Shell command run in the configuration repository on a new VM before the playbook (e.g. pip install -r requirements.txt). Blank: none. ${NOT_FOR_TUTOR} ${KEEP_MASKED}` },
+      { name: "bootstrapCommand", label: "Bootstrap command", kind: "textarea", rows: 3, mono: true, maxLength: LIMITS.bootstrapCommand, help: `Shell command run in the configuration repository on a new VM before the playbook (e.g. pip install -r requirements.txt). Blank: none (native: the steps of openedx/configuration's native installer). ${NOT_FOR_TUTOR} ${KEEP_MASKED}` },
     ],
   },
   {
