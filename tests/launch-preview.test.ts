@@ -89,6 +89,8 @@ describe("preview launch", () => {
     const page = await operator.get(`/instances/${instance.id}/preview-launch`);
     const items = [...page.text.matchAll(/<li class="mono">([^<]*)<\/li>/g)].map((m) => visibleText(m[1]!));
     expect(items).toContain("recipe: custom → native");
+    // The native recipe runs its installer's bootstrap under sudo -E.
+    expect(items).toEqual(expect.arrayContaining(["bootstrap command: changed", "run under sudo: no → yes"]));
     expect(items.some((i) => i.startsWith("playbook: https://github.com/openedx/configuration.git @ master: ") && i.includes("@ open-release/quince.master: "))).toBe(true);
   });
 

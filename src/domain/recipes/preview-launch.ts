@@ -130,5 +130,7 @@ const COMPARED: [keyof (PlaybookView & { recipe: string }), string][] = [
 const shown = (value: string | boolean | null) => (typeof value === "boolean" ? (value ? "yes" : "no") : value || "(none)");
 
 function settingChanges(before: PlaybookView & { recipe: string }, after: PlaybookView & { recipe: string }): string[] {
-  return COMPARED.filter(([key]) => before[key] !== after[key]).map(([key, label]) => `${label}: ${shown(before[key])} → ${shown(after[key])}`);
+  return COMPARED.filter(([key]) => before[key] !== after[key]).map(([key, label]) =>
+    // A bootstrap command runs to a dozen lines (the native installer's): the new one is shown above.
+    key === "bootstrapCommand" ? `${label}: changed` : `${label}: ${shown(before[key])} → ${shown(after[key])}`);
 }
