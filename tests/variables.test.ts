@@ -27,8 +27,8 @@ const instance = {
   internalLmsDomain: "demo.example.org",
   ...derivePrefixedDomains("demo.example.org"),
   edxPlatformRepoUrl: "https://github.com/openedx/edx-platform.git",
-  edxPlatformBranch: "open-release/redwood.master",
-  configurationBranch: "open-release/redwood.master",
+  edxPlatformBranch: "open-release/quince.master",
+  configurationBranch: "open-release/quince.master",
   extraAnsibleVars: "",
 };
 const auth = { user: "u1", password: "p4ssw0rd-secret" };
