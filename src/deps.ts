@@ -32,6 +32,7 @@ export function createDeps(config: Config, conn: Connections, overrides: Partial
   // maxRetriesPerRequest null: BullMQ's workers wait out an outage on this connection; requests
   // do not (askRedis in src/redis.ts).
   const redis = overrides.redis ?? createRedis(conn.redisUrl, log, { maxRetriesPerRequest: null });
+  const now = overrides.now ?? (() => new Date());
   return {
     config,
     db: createDb(conn.databaseUrl, dbOptions(config, 10)),
@@ -39,8 +40,8 @@ export function createDeps(config: Config, conn: Connections, overrides: Partial
     jobs: createJobs(redis, config.QUEUE_PREFIX, config.REDIS_TIMEOUT_MS),
     log,
     secrets: createSecrets(conn.secretKey, config.SECRET_KEY_PREVIOUS ? [config.SECRET_KEY_PREVIOUS] : []),
-    github: createGithubRest({ apiUrl: config.GITHUB_API_URL, token: config.GITHUB_TOKEN }),
-    now: () => new Date(),
+    github: createGithubRest({ apiUrl: config.GITHUB_API_URL, token: config.GITHUB_TOKEN, now }),
+    now,
     ...overrides,
   };
 }

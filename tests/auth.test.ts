@@ -38,6 +38,75 @@ describe("GitHub login", () => {
     expect(home.url).toBe(`${t.url}/login`);
   });
 
+  it("refuses GitHub's answer when it carries no state or another browser's, and logs nobody in (login CSRF)", async () => {
+    t.github.addUser({ login: "attacker" }, TEST_ORG);
+    t.github.browserUser = "attacker";
+    // The attacker starts a login in their own browser and stops at GitHub's answer...
+    const attackersAnswer = async () => {
+      const start = await t.agent().get("/auth/github", { follow: false });
+      const authorize = await fetch(start.headers.get("location")!, { redirect: "manual" });
+      return authorize.headers.get("location")!;
+    };
+    const forged = await attackersAnswer();
+    expect(new URL(forged).searchParams.get("state")).toBeTruthy();
+    // ...and has the victim's browser open it: GitHub's answer is not one this browser asked for.
+    const victim = t.agent();
+    const refused = await victim.get(forged);
+    expect(refused.status).toBe(403);
+    expect(visibleText(refused.text)).toContain("This login did not start from this console in this browser");
+    // The same with the victim's own login under way (another state), and with no state at all.
+    await victim.get("/auth/github", { follow: false });
+    expect((await victim.get(await attackersAnswer())).status).toBe(403);
+    await victim.get("/auth/github", { follow: false });
+    const stateless = await victim.get(`/auth/github/callback?code=${t.github.issueCode("attacker")}`);
+    expect(stateless.status).toBe(403);
+    expect(visibleText(stateless.text)).toContain("This login did not start from this console in this browser");
+    expect((await victim.get("/")).url).toBe(`${t.url}/login`);
+    expect(await t.deps.db.user.findUnique({ where: { githubLogin: "attacker" } })).toBeNull();
+  });
+
+  it("says the organization's SAML single sign-on or OAuth App restrictions refused the login, not that the user is no member", async () => {
+    const refusals: [Set<string>, string, RegExp][] = [
+      [t.github.ssoEnforced, `GitHub would not say whether sso-member is a member of "${TEST_ORG}": the organization enforces SAML single sign-on`,
+        new RegExp(`Sign in through the organization's single sign-on at ${t.github.url}/orgs/${TEST_ORG}/sso\\?authorization_request=`)],
+      [t.github.oauthRestricted, `GitHub would not say whether sso-member is a member of "${TEST_ORG}": the organization has OAuth App access restrictions and has not approved this console's OAuth app`,
+        /An owner of the organization must approve it/],
+    ];
+    t.github.addUser({ login: "sso-member" }, TEST_ORG);
+    t.github.browserUser = "sso-member";
+    for (const [orgs, why, todo] of refusals) {
+      orgs.add(TEST_ORG);
+      try {
+        const res = await t.agent().get("/auth/github");
+        expect(res.status).toBe(403);
+        const text = visibleText(res.text);
+        expect(text).toContain(why);
+        expect(text).toMatch(todo);
+        expect(text).not.toContain("is not one");
+      } finally {
+        orgs.delete(TEST_ORG);
+      }
+    }
+    expect(await t.deps.db.user.findUnique({ where: { githubLogin: "sso-member" } })).toBeNull();
+  });
+
+  it("answers a login that GitHub rate-limits at once with when to try again, instead of holding the page for a minute", async () => {
+    t.github.addUser({ login: "busy" }, TEST_ORG);
+    t.github.browserUser = "busy";
+    t.github.secondaryLimit = { status: 403 };
+    t.github.secondaryLimitOn = /^\/user\/memberships\//;
+    t.github.secondaryLimitNext = 1;
+    try {
+      const res = await t.agent().get("/auth/github");
+      expect(res.status).toBe(503);
+      expect(visibleText(res.text)).toContain("GitHub asks this console to slow down: try logging in again in 60 s.");
+    } finally {
+      t.github.secondaryLimitNext = 0;
+      t.github.secondaryLimitOn = /./;
+    }
+    expect(await t.deps.db.user.findUnique({ where: { githubLogin: "busy" } })).toBeNull();
+  });
+
   it("refuses a deactivated user even while still in the organization", async () => {
     await t.loginAs("carol");
     await t.deps.db.user.update({ where: { githubLogin: "carol" }, data: { isActive: false } });

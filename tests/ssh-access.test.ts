@@ -96,6 +96,40 @@ describe.runIf(process.getuid?.() === 0 || Boolean(process.env.CI))("SSH access 
     }
   });
 
+  it("keeps everyone's access when GitHub answers with less than the full member list, and says why on the SSH access page", async () => {
+    async function pageText(): Promise<string> {
+      const web = await serveAs(deps);
+      try {
+        return visibleText((await web.agent.get("/ssh-access")).text);
+      } finally {
+        await web.close();
+      }
+    }
+    const refusals: [string, () => () => void, string][] = [
+      // The token lost sight of the organization: GitHub redirects to the public members (Kim is not one).
+      ["redirect", () => ((github.appTokenSeesOrg = false), () => void (github.appTokenSeesOrg = true)), `GitHub redirected the member list of "${ORG}" to its public members`],
+      ["SAML SSO", () => (github.ssoEnforced.add(ORG), () => void github.ssoEnforced.delete(ORG)), `The organization "${ORG}" enforces SAML single sign-on, and this token is not authorized for it`],
+    ];
+    for (const [, refuse, message] of refusals) {
+      const restore = refuse();
+      try {
+        await expect(fetchGithubKeys(deps)).rejects.toThrow(message);
+      } finally {
+        restore();
+      }
+      expect(await deps.db.githubKey.count({ where: { githubLogin: "kim-lee" } })).toBe(1);
+      expect((await syncSshAccess(deps, createProvisioningPorts(deps))).failed).toEqual([]);
+      for (const vm of servers) expect((await loginAsMember(vm)).stdout).toContain("sudo-ok");
+      const text = await pageText();
+      expect(text).toContain("The last fetch from GitHub failed, so nobody's access was changed:");
+      expect(text).toContain(message);
+      expect(text).toContain(`kim-lee ${accountName(prefix, "Kim-Lee")} 1`);
+    }
+    // The next good fetch clears the warning.
+    await fetchGithubKeys(deps);
+    expect(await pageText()).not.toContain("The last fetch from GitHub failed");
+  });
+
   it("refuses a member removed from the organization after the next sync", async () => {
     github.removeMember(ORG, "Kim-Lee");
     const fetched = await fetchGithubKeys(deps);

@@ -1,5 +1,8 @@
 // An in-test HTTP server that speaks the parts of GitHub's OAuth and REST API that Ocim uses,
-// so the real passport-github2 strategy and REST client run against it.
+// so the real passport-github2 strategy and REST client run against it. It also answers the way
+// GitHub does when things are not fine (each behaviour names the GitHub documentation it follows):
+// a member list redirected to the public members, SAML SSO enforcement, OAuth App access
+// restrictions, primary and secondary rate limits.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
@@ -10,9 +13,17 @@ export interface FakeGithubUser {
   keys?: string[];
 }
 
+/** Headers of GitHub's 403/429 on a secondary rate limit: none, or a retry-after. */
+export interface SecondaryLimit {
+  status: 403 | 429;
+  retryAfterSeconds?: number;
+}
+
 export class FakeGithub {
   readonly users = new Map<string, FakeGithubUser>();
   readonly orgMembers = new Map<string, Set<string>>();
+  /** Members who made their membership public (the only ones /orgs/:org/public_members lists). */
+  readonly publicMembers = new Map<string, Set<string>>();
   /** Who "is signed in to GitHub in the browser": the authorize endpoint approves as them. */
   browserUser: string | null = null;
   readonly requests: string[] = [];
@@ -20,8 +31,18 @@ export class FakeGithub {
   pageSize = 100;
   /** The app token accepted for org-wide calls (GITHUB_TOKEN). */
   appToken = "ghp_app_token";
-  /** Answer this many next calls with a rate-limit 403 (retry-after 1 s). */
+  /** False: the app token cannot see the organization's private members (no read:org, or its owner left). */
+  appTokenSeesOrg = true;
+  /** Organizations that enforce SAML SSO for every token (none of this fake's tokens is authorized for it). */
+  readonly ssoEnforced = new Set<string>();
+  /** Organizations with OAuth App access restrictions that have not approved the console's OAuth app. */
+  readonly oauthRestricted = new Set<string>();
+  /** Answer this many next API calls with a primary rate-limit 403 (remaining 0, reset in 1 s). */
   rateLimitNext = 0;
+  /** Answer this many next API calls (those whose path matches secondaryLimitOn) with a secondary rate limit. */
+  secondaryLimitNext = 0;
+  secondaryLimitOn = /./;
+  secondaryLimit: SecondaryLimit = { status: 403 };
   private readonly codes = new Map<string, string>();
   private readonly tokens = new Map<string, string>();
   private server!: http.Server;
@@ -32,13 +53,25 @@ export class FakeGithub {
     if (org) this.addMember(org, user.login);
   }
 
-  addMember(org: string, login: string): void {
+  addMember(org: string, login: string, opts: { public?: boolean } = {}): void {
     if (!this.orgMembers.has(org)) this.orgMembers.set(org, new Set());
     this.orgMembers.get(org)!.add(login);
+    if (opts.public) {
+      if (!this.publicMembers.has(org)) this.publicMembers.set(org, new Set());
+      this.publicMembers.get(org)!.add(login);
+    }
   }
 
   removeMember(org: string, login: string): void {
     this.orgMembers.get(org)?.delete(login);
+    this.publicMembers.get(org)?.delete(login);
+  }
+
+  /** The code GitHub would give `login` at the authorize step, as if they had approved the app. */
+  issueCode(login: string): string {
+    const code = randomBytes(8).toString("hex");
+    this.codes.set(code, login);
+    return code;
   }
 
   async start(): Promise<this> {
@@ -69,11 +102,12 @@ export class FakeGithub {
     if (req.method === "GET" && url.pathname === "/login/oauth/authorize") {
       const redirect = new URL(url.searchParams.get("redirect_uri") ?? "");
       if (!this.browserUser) return json(401, { message: "not signed in to the fake GitHub" });
-      const code = randomBytes(8).toString("hex");
-      this.codes.set(code, this.browserUser);
-      redirect.searchParams.set("code", code);
-      redirect.searchParams.set("state", url.searchParams.get("state") ?? "");
-      if (!url.searchParams.get("state")) redirect.searchParams.delete("state");
+      // "Users are redirected back to your site by GitHub": with a temporary `code`, and the `state`
+      // given in the first step, unchanged, when one was given
+      // (https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps#2-users-are-redirected-back-to-your-site-by-github).
+      redirect.searchParams.set("code", this.issueCode(this.browserUser));
+      const state = url.searchParams.get("state");
+      if (state) redirect.searchParams.set("state", state);
       res.writeHead(302, { location: redirect.toString() });
       return void res.end();
     }
@@ -88,7 +122,20 @@ export class FakeGithub {
     }
     if (this.rateLimitNext > 0) {
       this.rateLimitNext -= 1;
-      return json(403, { message: "API rate limit exceeded" }, { "x-ratelimit-remaining": "0", "retry-after": "1" });
+      // Primary limit: 403 or 429 with x-ratelimit-remaining 0 and the reset time in UTC epoch
+      // seconds (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit).
+      const reset = String(Math.ceil(Date.now() / 1000) + 1);
+      return json(403, { message: "API rate limit exceeded for user ID 1." }, { "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "0", "x-ratelimit-reset": reset });
+    }
+    if (this.secondaryLimitNext > 0 && this.secondaryLimitOn.test(url.pathname)) {
+      this.secondaryLimitNext -= 1;
+      // Secondary limit: 403 or 429 and a message saying so; retry-after "might be present", and
+      // otherwise nothing tells how long to wait (same page, and octokit/plugin-throttling.js#594).
+      const { status, retryAfterSeconds } = this.secondaryLimit;
+      return json(status, {
+        message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:FAKE.",
+        documentation_url: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+      }, retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) });
     }
     const auth = req.headers.authorization ?? "";
     const bearer = auth.replace(/^(token|Bearer) /i, "");
@@ -104,10 +151,26 @@ export class FakeGithub {
       }
       json(200, slice, headers);
     };
+    const orgPath = url.pathname.match(/^\/(?:orgs|user\/memberships\/orgs)\/([^/]+)/);
+    if (orgPath && this.refuseForOrg(decodeURIComponent(orgPath[1]!), bearer, json)) return;
+
     const orgMembers = url.pathname.match(/^\/orgs\/([^/]+)\/members$/);
     if (orgMembers) {
       if (bearer !== this.appToken) return json(401, { message: "Bad credentials" });
-      const members = [...(this.orgMembers.get(decodeURIComponent(orgMembers[1]!)) ?? [])].sort();
+      const org = decodeURIComponent(orgMembers[1]!);
+      if (!this.appTokenSeesOrg) {
+        // A requester who cannot see the organization's members is redirected to the public
+        // members list ("Response if requester is not an organization member: 302",
+        // https://docs.github.com/en/enterprise-server@3.1/rest/orgs/members#list-organization-members).
+        res.writeHead(302, { location: `${this.url}/orgs/${encodeURIComponent(org)}/public_members${url.search}` });
+        return void res.end();
+      }
+      const members = [...(this.orgMembers.get(org) ?? [])].sort();
+      return page(members.map((login, i) => ({ login, id: 5000 + i })));
+    }
+    const publicMembers = url.pathname.match(/^\/orgs\/([^/]+)\/public_members$/);
+    if (publicMembers) {
+      const members = [...(this.publicMembers.get(decodeURIComponent(publicMembers[1]!)) ?? [])].sort();
       return page(members.map((login, i) => ({ login, id: 5000 + i })));
     }
     const keys = url.pathname.match(/^\/users\/([^/]+)\/keys$/);
@@ -118,7 +181,7 @@ export class FakeGithub {
       if (!user) return json(404, { message: "Not Found" });
       return page((user.keys ?? []).map((key, i) => ({ id: 9000 + i, key })));
     }
-    const login = this.tokens.get(auth.replace(/^(token|Bearer) /i, ""));
+    const login = this.tokens.get(bearer);
     if (url.pathname === "/user") {
       if (!login) return json(401, { message: "Bad credentials" });
       const u = this.users.get(login)!;
@@ -132,5 +195,25 @@ export class FakeGithub {
       return json(200, { state: "active", role: "member", organization: { login: org }, user: { login } });
     }
     json(404, { message: "Not Found" });
+  }
+
+  /** GitHub's 403s for an organization's data that say nothing about membership; true when one was sent. */
+  private refuseForOrg(org: string, token: string, json: (status: number, data: unknown, headers?: Record<string, string>) => void): boolean {
+    if (this.ssoEnforced.has(org)) {
+      // A token not authorized for SAML SSO gets 403 and an X-GitHub-SSO header with the URL that
+      // authorizes it (https://docs.github.com/en/rest/authentication/authenticating-to-the-rest-api#personal-access-tokens-and-saml-sso,
+      // header shape as in octokit/node-github#663).
+      json(403, { message: "Resource protected by organization SAML enforcement. You must grant your Personal Access token access to this organization.", documentation_url: "https://docs.github.com/articles/authenticating-to-a-github-organization-with-saml-single-sign-on/" },
+        { "x-github-sso": `required; url=${this.url}/orgs/${encodeURIComponent(org)}/sso?authorization_request=FAKE${randomBytes(6).toString("hex")}` });
+      return true;
+    }
+    // OAuth App access restrictions apply to tokens of OAuth apps (the login's gho_ tokens), not to
+    // personal access tokens (https://docs.github.com/en/organizations/managing-oauth-access-to-your-organizations-data/about-oauth-app-access-restrictions);
+    // the message is GitHub's (gitbutlerapp/gitbutler#8594).
+    if (this.oauthRestricted.has(org) && this.tokens.has(token)) {
+      json(403, { message: `Although you appear to have the correct authorization credentials, the \`${org}\` organization has enabled OAuth App access restrictions, meaning that data access to third-parties is limited. For more information on these restrictions, including how to enable this app, visit https://docs.github.com/articles/restricting-access-to-your-organization-s-data/`, documentation_url: "https://docs.github.com/rest/orgs/members#get-an-organization-membership-for-the-authenticated-user" });
+      return true;
+    }
+    return false;
   }
 }

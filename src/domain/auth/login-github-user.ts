@@ -1,7 +1,7 @@
 // After GitHub says who the user is: only active members of GITHUB_ORG get in (DESIGN §12).
 import { AppError } from "../../errors.js";
 import type { Deps } from "../../deps.js";
-import type { GithubUser } from "../../adapters/github/port.js";
+import { GithubRateLimited, GithubRefused, type GithubUser } from "../../adapters/github/port.js";
 import { recordAuditEvent } from "../audit/record-audit-event.js";
 
 export interface SessionUser {
@@ -18,7 +18,7 @@ export async function loginGithubUser(
 ): Promise<SessionUser> {
   const org = deps.config.GITHUB_ORG;
   const login = input.profile.login.toLowerCase();
-  if (!org || !(await deps.github.isOrgMember(input.accessToken, org))) {
+  if (!org || !(await isMember(deps, input, org))) {
     throw new AppError("forbidden", `Only members of the GitHub organization "${org}" may use this console, and ${input.profile.login} is not one.`, { reason: "not_member" });
   }
   const isConfiguredAdmin = deps.config.ADMIN_GITHUB_LOGINS.includes(login);
@@ -55,4 +55,24 @@ export async function loginGithubUser(
     }
     return { id: user.id, githubLogin: user.githubLogin, name: user.name, avatarUrl: user.avatarUrl, role: user.role };
   });
+}
+
+/** GitHub's answer; a refusal (SAML SSO, OAuth App restrictions) or a rate limit is shown as what it is, never as "not a member". */
+async function isMember(deps: Pick<Deps, "github">, input: { profile: GithubUser; accessToken: string }, org: string): Promise<boolean> {
+  try {
+    return await deps.github.isOrgMember(input.accessToken, org);
+  } catch (err) {
+    if (err instanceof GithubRateLimited) {
+      throw new AppError("unavailable", `GitHub asks this console to slow down: try logging in again in ${Math.ceil(err.retryAfterMs / 1000)} s.`);
+    }
+    if (!(err instanceof GithubRefused)) throw err;
+    const why = `GitHub would not say whether ${input.profile.login} is a member of "${org}": `;
+    const what = {
+      sso_required: `the organization enforces SAML single sign-on, and this login is not authorized for it. Sign in through the organization's single sign-on${err.ssoUrl ? ` at ${err.ssoUrl}` : " on GitHub"}, then log in here again.`,
+      oauth_app_restricted: "the organization has OAuth App access restrictions and has not approved this console's OAuth app. An owner of the organization must approve it (organization settings, Third-party access); you can ask for it on GitHub's authorization page.",
+      incomplete_list: err.message,
+      refused: err.message,
+    }[err.reason];
+    throw new AppError("forbidden", why + what, { reason: err.reason });
+  }
 }

@@ -46,19 +46,34 @@ export function cloneCommand(p: RemotePaths, snapshot: ConfigSnapshot): string {
 
 /**
  * Starts the playbook detached. The marker file makes a repeated call (a resumed job) a no-op.
- * The bootstrap command (a setting of the instance) runs first, in the same log.
+ *
+ * The bootstrap command (the instance's, or the recipe's: native.ts) runs first, in the clone and
+ * in the SAME shell as ansible-playbook, so a virtualenv it creates or a PATH it extends reaches
+ * ansible-playbook (a subshell would drop both). ansible-playbook is then looked up on that PATH
+ * and run by its full path: `sudo -E` (snapshot.playbook.sudo, as openedx/configuration's
+ * util/install/native.sh runs it) keeps the environment but resets PATH to sudoers' secure_path,
+ * so `sudo -E ansible-playbook` would miss the virtualenv's.
+ * The exit code is written by an EXIT trap, so a bootstrap that calls `exit` or `set -e` still
+ * leaves it (a kill does not: dash runs no EXIT trap on a signal, and killCommand wants that).
+ * Nothing here prints the bootstrap: it may hold a token (secret-masking.test.ts).
  */
 export function startCommand(p: RemotePaths, snapshot: ConfigSnapshot): string {
-  const playbook = snapshot.playbook.path;
+  const { path: playbook, bootstrapCommand, sudo } = snapshot.playbook;
   const playbookDir = playbook.includes("/") ? playbook.slice(0, playbook.lastIndexOf("/")) : ".";
   const playbookFile = playbook.slice(playbook.lastIndexOf("/") + 1);
-  const bootstrap = snapshot.playbook.bootstrapCommand.trim();
-  const run = [
-    bootstrap ? `( cd ${q(p.repo)} && ${bootstrap} )` : "true",
-    `cd ${q(`${p.repo}/${playbookDir}`)}`,
-    `ANSIBLE_FORCE_COLOR=0 PYTHONUNBUFFERED=1 ansible-playbook -c local -i localhost, ${q(`./${playbookFile}`)} -e @${q(p.vars)}`,
-  ].join(" && ");
-  const script = `${run}; echo $? > ${q(p.exit)}.tmp && mv ${q(p.exit)}.tmp ${q(p.exit)}`;
+  const bootstrap = bootstrapCommand.trim();
+  const missing = bootstrap ? "after the bootstrap command" : "and the instance has no bootstrap command to install it";
+  const script = [
+    `OCIM_EXIT_FILE=${q(p.exit)}`,
+    `trap 'echo $? > "$OCIM_EXIT_FILE.tmp" && mv "$OCIM_EXIT_FILE.tmp" "$OCIM_EXIT_FILE"' EXIT`,
+    `cd ${q(p.repo)} || exit`,
+    // Not the left side of `||`, where the shell would ignore a `set -e` of the bootstrap. The
+    // newline before the brace ends a last line that is a comment or a here-document.
+    ...(bootstrap ? [`{ ${bootstrap}\n}`, "OCIM_STATUS=$?; [ $OCIM_STATUS -eq 0 ] || exit $OCIM_STATUS"] : []),
+    `cd ${q(`${p.repo}/${playbookDir}`)} || exit`,
+    `OCIM_ANSIBLE_PLAYBOOK=$(command -v ansible-playbook) || { echo "Ocim: ansible-playbook is not on the VM's PATH ${missing}."; exit 127; }`,
+    `ANSIBLE_FORCE_COLOR=0 PYTHONUNBUFFERED=1 ${sudo ? "sudo -E " : ""}"$OCIM_ANSIBLE_PLAYBOOK" -c local -i localhost, ${q(`./${playbookFile}`)} -e @${q(p.vars)}`,
+  ].join("\n");
   return [
     `if [ ! -e ${q(p.started)} ]; then`,
     `  rm -f ${q(p.exit)} ${q(p.log)};`,
@@ -69,6 +84,8 @@ export function startCommand(p: RemotePaths, snapshot: ConfigSnapshot): string {
 }
 
 /** Kills the detached playbook (its whole session) on cancel or timeout; prints "stopped" when it was running. */
+// `kill -TERM -"$pid"` (a negative pid: the process group), not `kill -TERM -- -"$pid"`: dash's kill
+// takes no "--" ("Illegal number"), so under dash the group was never signalled, only its leader.
 export function killCommand(p: RemotePaths): string {
-  return `if [ -e ${q(p.pid)} ] && [ ! -e ${q(p.exit)} ]; then pid=$(cat ${q(p.pid)}); if kill -TERM -- -"$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; then sleep 1; kill -KILL -- -"$pid" 2>/dev/null; echo stopped; fi; fi; true`;
+  return `if [ -e ${q(p.pid)} ] && [ ! -e ${q(p.exit)} ]; then pid=$(cat ${q(p.pid)}); if kill -TERM -"$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; then sleep 1; kill -KILL -"$pid" 2>/dev/null; echo stopped; fi; fi; true`;
 }

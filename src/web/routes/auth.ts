@@ -8,6 +8,7 @@ import { loginGithubUser, type SessionUser } from "../../domain/auth/login-githu
 import { consumeLoginLink } from "../../domain/auth/login-links.js";
 import { loadSessionUser } from "../../domain/auth/session-user.js";
 import { renderPage } from "../render.js";
+import { GithubLoginState } from "../github-login-state.js";
 
 /** One Passport per app: the module's singleton would chain the deserializers of every app made in a process. */
 export function createPassport(deps: Deps, publicUrl: string): PassportStatic {
@@ -28,6 +29,8 @@ export function createPassport(deps: Deps, publicUrl: string): PassportStatic {
         tokenURL: `${github}/login/oauth/access_token`,
         userProfileURL: `${deps.config.GITHUB_API_URL.replace(/\/$/, "")}/user`,
         scope: ["read:org"],
+        // The callback must carry the state this browser was given (login CSRF).
+        store: new GithubLoginState(),
       },
       (accessToken: string, _refresh: string, profile: Profile, done: (err: unknown, user?: SessionUser | false, info?: unknown) => void) => {
         const json = (profile as Profile & { _json?: { avatar_url?: string; name?: string } })._json ?? {};

@@ -3,12 +3,13 @@
 import { Router } from "express";
 import type { Deps } from "../../deps.js";
 import { SYNCED_KEY, accountName } from "../../domain/sshkeys/sync-ssh-access.js";
+import { FETCH_STATUS_KEY } from "../../domain/sshkeys/fetch-github-keys.js";
 import { renderPage } from "../render.js";
 
 export function sshAccessRoutes(deps: Deps): Router {
   const router = Router();
   router.get("/ssh-access", async (_req, res) => {
-    const [keys, live, synced] = await Promise.all([
+    const [keys, live, synced, fetched] = await Promise.all([
       deps.db.githubKey.groupBy({ by: ["githubLogin"], _count: { _all: true }, _max: { fetchedAt: true }, orderBy: { githubLogin: "asc" } }),
       deps.db.appServer.findMany({
         where: { status: { in: ["running", "failed"] }, providerServerId: { not: null } },
@@ -17,11 +18,13 @@ export function sshAccessRoutes(deps: Deps): Router {
         take: 1000,
       }),
       deps.redis.hgetall(SYNCED_KEY),
+      deps.redis.hgetall(FETCH_STATUS_KEY),
     ]);
     await renderPage(res, "access/ssh", {
       title: "SSH access",
       org: deps.config.GITHUB_ORG ?? "",
       every: deps.config.SSH_KEYS_SYNC_MINUTES,
+      fetchFailure: fetched.error ? { at: new Date(fetched.failedAt ?? 0), message: fetched.error } : null,
       members: keys.map((k) => ({ login: k.githubLogin, account: accountName(deps.config.SSH_ACCOUNT_PREFIX, k.githubLogin), keys: k._count._all, fetchedAt: k._max.fetchedAt })),
       appServers: live.map((a) => ({ ...a, syncedAt: synced[String(a.id)] ? new Date(synced[String(a.id)]!) : null })),
     });
