@@ -116,8 +116,9 @@ describe("tutor playbook on local VMs", { timeout: 300_000 }, () => {
       return r.code === 0 && r.stdout.trim() ? Number(r.stdout.trim()) : undefined;
     }, 240_000, 500);
     const log = (await shell.exec(`cat ${shellQuote(paths.log)}`)).stdout;
-    // What a stand-in sudo passed on is not the playbook's own command: left out of the comparisons.
-    return { exit, log, calls: calls(vmName).filter((c) => !c.startsWith("sudo ")) };
+    // The start command's sudo is not the playbook's own: kept apart.
+    const all = calls(vmName);
+    return { exit, log, sudo: all.filter((c) => c.startsWith("sudo ")), calls: all.filter((c) => !c.startsWith("sudo ")) };
   }
 
   let instance: Awaited<ReturnType<typeof makeInstance>>;
@@ -141,8 +142,10 @@ describe("tutor playbook on local VMs", { timeout: 300_000 }, () => {
     ] });
     plans = [await deps.db.$transaction((tx) => planLaunch(tx, deps.secrets, instance, 1)), await deps.db.$transaction((tx) => planLaunch(tx, deps.secrets, instance, 2))];
 
-    const { exit, log, calls } = await run("campus-as1", plans[0]!);
+    const { exit, log, calls, sudo } = await run("campus-as1", plans[0]!);
     expect(exit, log).toBe(0);
+    // Under sudo -E, as the recipe asks (the start step's command), with the uploaded variables.
+    expect(sudo).toEqual([expect.stringMatching(/^sudo -E \S*ansible-playbook -c local -i localhost, \.\/site\.yml -e @\S+\/vars\.yml$/)]);
     expect(log).toMatch(/localhost\s+: ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0/);
     expect(calls).toEqual([
       "hostnamectl set-hostname campus-as1",
@@ -286,9 +289,9 @@ describe("tutor playbook on local VMs", { timeout: 300_000 }, () => {
   });
 
   it("refuses to run on anything but Ubuntu LTS, before installing anything", async () => {
-    const { exit, log } = await run("campus-as1", plans[0]!, { ansible_distribution: "Debian", ansible_distribution_version: "12.5" });
+    const { exit, log, calls } = await run("campus-as1", plans[0]!, { ansible_distribution: "Debian", ansible_distribution_version: "12.5" });
     expect(exit).toBe(2);
     expect(log).toContain("The tutor recipe runs on Ubuntu LTS (22.04, 24.04…); this VM runs Debian 12.5. Pick an Ubuntu LTS image for the provider.");
-    expect(calls("campus-as1")).toEqual([]);
+    expect(calls).toEqual([]);
   });
 });
