@@ -59,8 +59,8 @@ function bcrypt(password: string, salt: string): string {
   return execFileSync("python3", ["-c", "import ctypes,ctypes.util,sys; l=ctypes.CDLL(ctypes.util.find_library('crypt')); l.crypt.restype=ctypes.c_char_p; l.crypt.argtypes=[ctypes.c_char_p,ctypes.c_char_p]; print(l.crypt(sys.argv[1].encode(), sys.argv[2].encode()).decode())", password, `$2b$12$${salt}`], { encoding: "utf8" }).trim();
 }
 
-function renderPlugin(dir: string, address: string, runMysql: boolean): { patches: Record<string, string>; tasks: [string, string][] } {
-  const vars = { TUTOR_CONFIG: { LMS_HOST: LMS, RUN_MYSQL: runMysql }, OCIM_BASIC_AUTH_USER: USER, ocim_caddy_hash: Buffer.from(bcrypt(PASSWORD, SALT)).toString("base64"), ocim_vm_address: address };
+function renderPlugin(dir: string, runMysql: boolean): { patches: Record<string, string>; tasks: [string, string][] } {
+  const vars = { TUTOR_CONFIG: { LMS_HOST: LMS, RUN_MYSQL: runMysql }, OCIM_BASIC_AUTH_USER: USER, ocim_caddy_hash: Buffer.from(bcrypt(PASSWORD, SALT)).toString("base64") };
   writeFileSync(path.join(dir, "vars.json"), JSON.stringify(vars));
   const out = path.join(dir, `ocim-${runMysql}.py`);
   execFileSync("ansible", ["localhost", "-c", "local", "-i", "localhost,", "-m", "ansible.builtin.template", "-a", `src=${path.resolve("playbooks/tutor/templates/ocim.py.j2")} dest=${out}`, "-e", `@${path.join(dir, "vars.json")}`], { encoding: "utf8" });
@@ -95,7 +95,7 @@ describe("Ocim's Tutor plugin in a real Caddy", () => {
     await new Promise<void>((resolve) => lms.listen(0, address, resolve));
     const upstream = `${address}:${(lms.address() as AddressInfo).port}`;
     port = await freePort(address);
-    const { patches } = renderPlugin(dir, address, false);
+    const { patches } = renderPlugin(dir, false);
     const at = (name: string) => patches[name]!.replaceAll('"lms:8000"', `"${upstream}"`).split("\n").join("\n    ");
     const caddyfile = `{
     admin off
@@ -177,17 +177,21 @@ ${patches.caddyfile}
     expect((await get(LMS, "/heartbeat/extended")).status).toBe(401);
   });
 
-  it("serves the LMS on the VM's own address, asked for by its name, behind the same login", async () => {
+  it("serves the LMS on the VM's own address (any name without a site of its own), asked for by its name, behind the same login", async () => {
     expect((await get(`${address}:${port}`, "/")).status).toBe(401);
     seen.length = 0;
     const ok = await get(`${address}:${port}`, "/dashboard", [USER, PASSWORD]);
     expect(ok.status).toBe(200);
     expect(seen).toEqual([{ host: LMS, path: "/dashboard" }]);
     expect((await get(`${address}:${port}`, "/heartbeat")).status).toBe(200);
+    // A floating IP the VM does not know is served the same way.
+    seen.length = 0;
+    expect((await get("203.0.113.7", "/", [USER, PASSWORD])).status).toBe(200);
+    expect(seen).toEqual([{ host: LMS, path: "/" }]);
   });
 
   it("drops only Tutor's MySQL init task when the MySQL server is the instance's shared one", () => {
-    expect(renderPlugin(dir, address, false).tasks).toEqual([["lms", "core:jobs/init/lms.sh"]]);
-    expect(renderPlugin(dir, address, true).tasks).toEqual([["mysql", "core:jobs/init/mysql.sh"], ["lms", "core:jobs/init/lms.sh"]]);
+    expect(renderPlugin(dir, false).tasks).toEqual([["lms", "core:jobs/init/lms.sh"]]);
+    expect(renderPlugin(dir, true).tasks).toEqual([["mysql", "core:jobs/init/mysql.sh"], ["lms", "core:jobs/init/lms.sh"]]);
   });
 });
