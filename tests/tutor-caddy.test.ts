@@ -29,12 +29,15 @@ PATCHES = []
 class _Filter:
     def add_items(self, items): PATCHES.extend(items)
     def add_item(self, item): PATCHES.append(item)
-    def add(self, *args, **kwargs):
+    def add(self, priority=None):
         def register(f):
+            assert priority == hooks.priorities.LOW
             CALLBACKS.append(f)
             return f
         return register
 class hooks:
+    class priorities:
+        LOW = 50
     class Filters:
         ENV_PATCHES = _Filter()
         CLI_DO_INIT_TASKS = _Filter()
