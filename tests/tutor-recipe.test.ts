@@ -139,9 +139,10 @@ describe("tutor recipe variables", () => {
     const fork = tutorRecipe.baseVariables(input({ edxPlatformRepoUrl: "https://github.com/campus/edx-platform.git", edxPlatformBranch: "campus/ulmo" }));
     expect(fork.TUTOR_CONFIG).toMatchObject({ EDX_PLATFORM_REPOSITORY: "https://github.com/campus/edx-platform.git", EDX_PLATFORM_VERSION: "campus/ulmo", DOCKER_IMAGE_OPENEDX: "ocim/openedx:lms.campus.test" });
     expect(fork.OCIM_TUTOR_BUILD_IMAGE).toBe(true);
-    // Upstream at another branch than the release's is a fork too (Tutor would otherwise pull its release image).
-    expect(tutorRecipe.baseVariables(input({ edxPlatformBranch: "master" })).OCIM_TUTOR_BUILD_IMAGE).toBe(true);
-    for (const branch of ["release/ulmo", ""]) {
+    // Upstream at another branch than the release's is built too (Tutor would otherwise pull its release image).
+    expect(tutorRecipe.baseVariables(input({ edxPlatformBranch: "feature/campus" })).TUTOR_CONFIG).toMatchObject({ EDX_PLATFORM_VERSION: "feature/campus" });
+    // "" and "master" mean the release's own, as in the native recipe.
+    for (const branch of ["release/ulmo", "", "master"]) {
       const own = tutorRecipe.baseVariables(input({ edxPlatformRepoUrl: "https://github.com/openedx/edx-platform", edxPlatformBranch: branch }));
       expect(Object.keys(own.TUTOR_CONFIG as object)).not.toContain("EDX_PLATFORM_REPOSITORY");
       expect(own.OCIM_TUTOR_BUILD_IMAGE).toBe(false);

@@ -57,10 +57,15 @@ export function parsePluginEntry(entry: string): { name: string; pip: string | n
   return m ? { name: m[1]!, pip: m[2]!.trim() } : { name: entry.trim(), pip: null };
 }
 
-/** The platform is the release's own unless the instance names another repository or branch. */
+/**
+ * The platform is the release's own (Tutor's image, built from the release's tag) unless the
+ * instance names another repository or branch. "" and "master" mean the release's, as in the
+ * native recipe: master does not build with a release's Tutor.
+ */
 function platformFork(instance: RecipeInstance, release: OpenedxRelease): { repository: string; version: string } | null {
   const branch = instance.edxPlatformBranch.trim();
-  if (UPSTREAM_PLATFORM.test(instance.edxPlatformRepoUrl.trim()) && (!branch || branch === releaseBranch(release))) return null;
+  const releases = ["", "master", releaseBranch(release)];
+  if (UPSTREAM_PLATFORM.test(instance.edxPlatformRepoUrl.trim()) && releases.includes(branch)) return null;
   return { repository: instance.edxPlatformRepoUrl.trim(), version: branch || releaseBranch(release) };
 }
 
