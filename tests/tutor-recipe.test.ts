@@ -118,7 +118,7 @@ describe("tutor recipe variables", () => {
       RUN_MONGODB: false, MONGODB_HOST: "mongo.campus.test", MONGODB_PORT: 27018, MONGODB_DATABASE: "campus_edxapp",
       MONGODB_USERNAME: "campus_1a2b3c_edxapp", MONGODB_PASSWORD: "mongo-pass", MONGODB_AUTH_SOURCE: "campus_edxapp", MONGODB_USE_SSL: true,
       OPENEDX_AWS_ACCESS_KEY: "AKID", OPENEDX_AWS_SECRET_ACCESS_KEY: "SECRET", S3_STORAGE_BUCKET: "ocim-campus-0badcafe", S3_REGION: "eu-west-1",
-      S3_HOST: "minio.campus.test", S3_PORT: "9000", S3_USE_SSL: true, S3_ADDRESSING_STYLE: "path", S3_CUSTOM_DOMAIN: "minio.campus.test:9000/ocim-campus-0badcafe",
+      S3_HOST: "minio.campus.test", S3_PORT: "9000", S3_USE_SSL: true, S3_ADDRESSING_STYLE: "path",
       PLUGINS: ["mfe", "notes", "s3", "ocim"],
     });
     expect(vars.OCIM_TUTOR_PIP_PLUGINS).toEqual(["tutor-notes>=20,<21", "git+https://github.com/hastexo/tutor-contrib-s3@v2.3.1"]);
@@ -129,10 +129,12 @@ describe("tutor recipe variables", () => {
     expect(Object.keys(config).filter((k) => /^(RUN_|MYSQL_|MONGODB_|S3_)/.test(k))).toEqual([]);
   });
 
-  it("on AWS S3 leaves S3_HOST, S3_PORT and S3_CUSTOM_DOMAIN unset, as tutor-contrib-s3's README asks", () => {
+  it("on AWS S3 leaves S3_HOST and S3_PORT unset, as tutor-contrib-s3's README asks, and never sets S3_CUSTOM_DOMAIN (unsigned URLs)", () => {
     const storage = { endpoint: "", region: "us-east-1", forcePathStyle: false, accessKeyId: "A", secretAccessKey: "S" };
     const config = tutorRecipe.baseVariables(input({ openedxRelease: "redwood" }, { services: { storage } })).TUTOR_CONFIG as Record<string, unknown>;
     expect(Object.keys(config).filter((k) => k.startsWith("S3_"))).toEqual(["S3_STORAGE_BUCKET", "S3_REGION"]);
+    const minio = tutorRecipe.baseVariables(input({ openedxRelease: "teak" }, { services: EVERYTHING })).TUTOR_CONFIG as Record<string, unknown>;
+    expect(minio).not.toHaveProperty("S3_CUSTOM_DOMAIN");
   });
 
   it("builds a fork of edx-platform under an image name of the instance's own, and the release's own platform from Tutor's image", () => {

@@ -112,14 +112,15 @@ function storageConfig(plan: InstanceDataPlan, s: StorageEndpoint): Record<strin
     OPENEDX_AWS_SECRET_ACCESS_KEY: s.secretAccessKey,
     S3_STORAGE_BUCKET: plan.storage.bucket,
     S3_REGION: s.region,
-    // Its README: on AWS leave HOST, PORT and CUSTOM_DOMAIN empty, ADDRESSING_STYLE auto.
+    // Its README: on AWS leave HOST and PORT empty, ADDRESSING_STYLE auto. S3_CUSTOM_DOMAIN stays
+    // unset everywhere: django-storages builds unsigned URLs for a custom domain, and the
+    // instance's bucket is private (files are served through signed URLs from the endpoint).
     ...(endpoint
       ? {
           S3_HOST: endpoint.hostname,
           S3_PORT: endpoint.port || (endpoint.protocol === "https:" ? "443" : "80"),
           S3_USE_SSL: endpoint.protocol === "https:",
           S3_ADDRESSING_STYLE: s.forcePathStyle ? "path" : "auto",
-          S3_CUSTOM_DOMAIN: s.forcePathStyle ? `${endpoint.host}/${plan.storage.bucket}` : `${plan.storage.bucket}.${endpoint.host}`,
         }
       : {}),
   };
