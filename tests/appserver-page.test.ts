@@ -98,7 +98,7 @@ describe("the appserver page", () => {
       expect(page).toContain("Prepare the instance's databases and storage · 0 ms");
       expect(page).toContain("Create the VM · 4 s");
       expect(page).toContain("Wait for the VM to answer on SSH · 1 min 12 s");
-      expect(page).toContain("Clone the configuration repository · 12 s");
+      expect(page).toContain("Clone the configuration repository (or upload the playbook shipped with Ocim) · 12 s");
       expect(page).toContain("Run the playbook (its log, live) · 3 min 05 s so far");
       expect(page).toContain("Record the outcome · not started");
       await operator.submit(`/appservers/${as.id}/cancel`, {}, `/appservers/${as.id}`);

@@ -139,3 +139,34 @@ export function instanceSecretVariables(secrets: Secrets, instance: SecretSource
   }
   return vars;
 }
+
+/**
+ * The instance's secrets in Tutor's names (templates/config/base.yml of overhangio/tutor, which
+ * would otherwise draw new random ones on every VM). A secret that is the same thing under both
+ * recipes takes the same derivation as its openedx/configuration name, so an instance moved from
+ * one recipe to the other keeps its sessions and tokens. MYSQL_* here serve Tutor's own MySQL on
+ * the VM; with a shared MySQL service the tutor recipe replaces them with the data plan's user.
+ */
+export function tutorSecretVariables(secrets: Secrets, instance: SecretSource): Record<string, string> {
+  const master = secrets.decrypt(instance.secretKeyEncrypted);
+  const derive = (label: string, length = 64) => secrets.hmac(master, `openedx:${label}`).slice(0, length);
+  const hex = derive("MEILISEARCH_API_KEY_UID", 32);
+  const vars: Record<string, string> = {
+    OPENEDX_SECRET_KEY: derive("EDXAPP_EDXAPP_SECRET_KEY"),
+    JWT_COMMON_SECRET_KEY: derive("EDXAPP_JWT_SECRET_KEY"),
+    CMS_OAUTH2_SECRET: derive("EDXAPP_CMS_SOCIAL_AUTH_EDX_OAUTH2_SECRET"),
+    // Tutor's own 24 characters; it names the Kubernetes deployment, not a secret as such.
+    ID: derive("TUTOR_ID", 24),
+    MYSQL_ROOT_PASSWORD: derive("TUTOR_MYSQL_ROOT_PASSWORD", 32),
+    OPENEDX_MYSQL_PASSWORD: derive("TUTOR_OPENEDX_MYSQL_PASSWORD", 32),
+    MEILISEARCH_MASTER_KEY: derive("TUTOR_MEILISEARCH_MASTER_KEY", 32),
+    // Tutor's `4|uuid` makes a version-4 UUID; Meilisearch rejects a key uid of any other shape.
+    MEILISEARCH_API_KEY_UID: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`,
+  };
+  // Tutor's rsa_private_key filter writes PKCS#1 PEM ("BEGIN RSA PRIVATE KEY"); the same key as the
+  // configuration recipes' EDXAPP_JWT_PRIVATE_SIGNING_JWK, in Tutor's format.
+  if (instance.jwtKeyEncrypted) {
+    vars.JWT_RSA_PRIVATE_KEY = createPrivateKey(secrets.decrypt(instance.jwtKeyEncrypted)).export({ type: "pkcs1", format: "pem" }).toString();
+  }
+  return vars;
+}

@@ -38,7 +38,8 @@ export function dataVariables(plan: InstanceDataPlan, services: DataEndpoints): 
   };
 }
 
-function byRole<T extends { role: string }>(list: T[], role: string): T {
+/** The plan's database or user of a role (edxapp, forum…). */
+export function byRole<T extends { role: string }>(list: T[], role: string): T {
   const found = list.find((x) => x.role === role);
   if (!found) throw new Error(`the instance data plan has no ${role}`);
   return found;

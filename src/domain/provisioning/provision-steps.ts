@@ -3,7 +3,7 @@
 //   prepare-data   ensures the instance's databases, users and bucket on its data services;
 //   create-vm      finds the VM by id, then by its deterministic name, before creating one;
 //   wait-vm        polls the VM until it answers on SSH (deadline from the status change);
-//   upload-vars    rewrites vars.yml;   clone  reuses an earlier clone;
+//   upload-vars    rewrites vars.yml;   clone  reuses an earlier clone (or uploads a shipped playbook again);
 //   start-playbook a marker file on the VM makes a second start a no-op;
 //   tail           reads playbook.log from the stored byte offset until the exit file appears;
 //   finish         reads the exit file and records running or failed.
@@ -17,6 +17,7 @@ import { shellQuote } from "../../adapters/ssh/quote.js";
 import type { Vm, VmProvider, VmShell } from "./ports.js";
 import { cloneCommand, killCommand, remotePaths, startCommand, varsFile, type RemotePaths } from "./remote.js";
 import { tailPlaybook } from "./tail-playbook.js";
+import { readShippedPlaybook, type ShippedFile } from "./shipped-playbook.js";
 import type { RunLog } from "./run-log.js";
 import { failureSummaryFromLog } from "./summarize-log.js";
 import { endStep, type StepName } from "./steps.js";
@@ -150,10 +151,28 @@ async function uploadVars(ctx: StepContext): Promise<undefined> {
 
 async function clone(ctx: StepContext): Promise<undefined> {
   const [shell, paths, { playbook }] = [await ctx.shell(), await ctx.paths(), ctx.snapshot];
+  if (playbook.shipped) return uploadShipped(ctx, playbook.shipped);
   await ctx.log.info(`Cloning ${playbook.repoUrl} at ${playbook.branch}.`);
   const res = await shell.exec(cloneCommand(paths, ctx.snapshot), { timeoutMs: 15 * 60_000 });
   for (const line of `${res.stdout}${res.stderr}`.split("\n").filter(Boolean)) await ctx.log.info(line);
   if (res.code !== 0) throw new PlaybookNotStarted(`Cloning the configuration repository failed (exit ${res.code}).`);
+  return ended(ctx, "clone");
+}
+
+/** The playbook ships with Ocim: its files go where the clone would be, replacing an earlier upload's. */
+async function uploadShipped(ctx: StepContext, name: string): Promise<undefined> {
+  const [shell, paths] = [await ctx.shell(), await ctx.paths()];
+  let files: ShippedFile[];
+  try {
+    files = readShippedPlaybook(name);
+  } catch (err) {
+    throw new PlaybookNotStarted(err instanceof AppError ? err.message : String(err));
+  }
+  await ctx.log.info(`Uploading Ocim's ${name} playbook (${files.length} files).`);
+  const dirs = [...new Set(files.map((f) => `${paths.repo}/${f.relative}`.replace(/\/[^/]*$/, "")))];
+  const mk = await shell.exec(`mkdir -p ${dirs.map(shellQuote).join(" ")}`, { timeoutMs: 60_000 });
+  if (mk.code !== 0) throw new AppError("unavailable", `Could not create ${paths.repo} on the VM: ${mk.stderr.trim()}`);
+  for (const f of files) await shell.uploadFile(`${paths.repo}/${f.relative}`, f.content, 0o644);
   return ended(ctx, "clone");
 }
 

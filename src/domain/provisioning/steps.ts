@@ -15,7 +15,7 @@ export const STEPS = [
   { name: "create-vm", label: "Create the VM" },
   { name: "wait-vm", label: "Wait for the VM to answer on SSH" },
   { name: "upload-vars", label: "Upload the playbook variables" },
-  { name: "clone", label: "Clone the configuration repository" },
+  { name: "clone", label: "Clone the configuration repository (or upload the playbook shipped with Ocim)" },
   { name: "start-playbook", label: "Start the playbook (bootstrap command, then ansible-playbook)" },
   { name: "tail", label: "Run the playbook (its log, live)" },
   { name: "finish", label: "Record the outcome" },

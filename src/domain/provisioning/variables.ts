@@ -31,6 +31,8 @@ export interface BaseParts {
   hostname?: string;
   /** instanceSecretVariables: the same for every appserver of the instance. */
   secrets?: Record<string, unknown>;
+  /** tutorSecretVariables: the same secrets in Tutor's names (the tutor recipe reads these). */
+  tutorSecrets?: Record<string, string>;
   /** The instance's data plan and the shared services it has (none: the playbook's local servers). */
   data?: { plan: InstanceDataPlan; services: DataEndpoints };
 }

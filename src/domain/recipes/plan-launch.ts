@@ -5,7 +5,7 @@ import type { Prisma } from "../../db.js";
 import type { Secrets } from "../../crypto.js";
 import { AppError } from "../../errors.js";
 import { basicAuthFor } from "../instances/secret.js";
-import { instanceSecretVariables } from "../data/instance-secrets.js";
+import { instanceSecretVariables, tutorSecretVariables } from "../data/instance-secrets.js";
 import { loadDataEndpoints } from "../data/load-endpoints.js";
 import { instanceDataPlan } from "../data/plan.js";
 import { vmName } from "../provisioning/provision-steps.js";
@@ -30,6 +30,7 @@ export async function planLaunch(tx: Prisma.TransactionClient, secrets: Secrets,
   const parts: BaseParts = {
     hostname: vmName(instance.slug, number),
     secrets: instanceSecretVariables(secrets, instance),
+    tutorSecrets: tutorSecretVariables(secrets, instance),
     data: Object.keys(services).length ? { plan: instanceDataPlan(secrets, instance), services } : undefined,
   };
   let plan: LaunchPlan;

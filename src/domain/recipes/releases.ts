@@ -1,9 +1,10 @@
-// The Open edX releases Ocim's recipes know (DESIGN §5, docs/recipes.md). Each named release has a
-// branch in every Open edX repository: `open-release/<name>.master` up to Sumac, `release/<name>`
-// from Teak on (Tutor 20's and 21's OPENEDX_COMMON_VERSION are `release/teak.N`, `release/ulmo.N`,
-// tags on those branches); Tutor's major version N installs
-// one release (overhangio/tutor's CHANGELOG and docs: 13 Maple … 21 Ulmo); openedx/configuration
-// was archived after Quince, so the native recipe stops there.
+// The Open edX releases Ocim's recipes know (DESIGN §5, docs/recipes.md). Tutor's major version N
+// installs one release (overhangio/tutor's CHANGELOG.md, "Upgrade to <release>" in each vN.0.0:
+// 13 Maple … 21 Ulmo); openedx/configuration was archived after Quince, so the native recipe stops
+// there. Up to Sumac every Open edX repository names a release's branch `open-release/<name>.master`
+// (tags `open-release/<name>.N`); from Teak on the branch is `release/<name>` (tags
+// `release/<name>.N`: Tutor 20.0.0 pins `release/teak.1`, 21.0.0 `release/ulmo.1`, and Tutor's
+// docs/configuration.rst speaks of "the release/ulmo branch").
 // tests/recipe-releases.test.ts checks this table against the real names.
 
 export interface OpenedxRelease {
@@ -13,12 +14,18 @@ export interface OpenedxRelease {
   tutorMajor: number;
   /** openedx/configuration's branch for it; null after Quince (the repository is archived). */
   configurationBranch: string | null;
+  /** The branch every Open edX repository names this release by (edx-platform's included). */
+  branch: string;
 }
+
+/** The first release whose branches are `release/<name>` rather than `open-release/<name>.master`. */
+const RENAMED_BRANCHES_FROM = 20;
 
 const release = (name: string, tutorMajor: number, native: boolean): OpenedxRelease => ({
   name,
   tutorMajor,
   configurationBranch: native ? `open-release/${name}.master` : null,
+  branch: tutorMajor >= RENAMED_BRANCHES_FROM ? `release/${name}` : `open-release/${name}.master`,
 });
 
 /** Oldest first. */
@@ -43,5 +50,5 @@ export function findRelease(name: string): OpenedxRelease | undefined {
 
 /** The branch every Open edX repository names a release by (renamed from Teak, Tutor 20, on). */
 export function releaseBranch(r: OpenedxRelease): string {
-  return r.tutorMajor >= 20 ? `release/${r.name}` : `open-release/${r.name}.master`;
+  return r.branch;
 }
