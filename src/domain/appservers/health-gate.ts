@@ -16,7 +16,7 @@ export const HEARTBEAT_PATH = "/heartbeat";
  * (TUTOR_CONFIG.CADDY_HTTP_PORT, 80 unless set), the native recipe's nginx (80: Studio and the MFEs
  * by host name), a custom playbook's Open edX setting EDXAPP_LMS_NGINX_PORT (80 unless set).
  */
-export function httpPortOf(snapshot: Pick<ConfigSnapshot, "recipe" | "variables">): number {
+export function httpPortOf(snapshot: { recipe: ConfigSnapshot["recipe"]; variables: Record<string, unknown> }): number {
   const { variables } = snapshot;
   const given =
     snapshot.recipe === "tutor" ? tutorConfig(variables).CADDY_HTTP_PORT
