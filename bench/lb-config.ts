@@ -25,6 +25,19 @@ const CHECK_RUNS = 7;
 const SECRET_KEY = "bench-secret-key-bench-secret-key-0123456789";
 
 const secrets = createSecrets(SECRET_KEY);
+// A frozen configuration as launch writes it, with as many variables as a real launch (~150; an
+// apply reads each appserver's); half of the appservers run each recipe, so both ways of finding
+// the HTTP port are in the figure.
+const OTHER_VARIABLES = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`EDXAPP_SETTING_${i}`, i % 3 === 0 ? { nested: [i, `value ${i}`] } : `value ${i}`]));
+const snapshotOf = (recipe: "tutor" | "custom") => ({
+  version: 2,
+  recipe,
+  instance: { slug: "bench" },
+  playbook: { repoUrl: "https://github.com/openedx/configuration.git", branch: "open-release/quince.master", path: "playbooks/openedx_native.yml", bootstrapCommand: "", sudo: false },
+  variables: { ...OTHER_VARIABLES, ...(recipe === "tutor" ? { TUTOR_CONFIG: { LMS_HOST: "lms.bench.example.com", CADDY_HTTP_PORT: 80 } } : { EDXAPP_LMS_NGINX_PORT: 80 }) },
+  providerKind: "openstack",
+  launchedAt: "2026-12-01T00:00:00.000Z",
+});
 const built: LbInstanceRow[] = Array.from({ length: INSTANCES }, (_, i) => {
   const id = i + 1;
   const domain = `site-${id}.bench.example.com`;
@@ -36,7 +49,7 @@ const built: LbInstanceRow[] = Array.from({ length: INSTANCES }, (_, i) => {
     secretKeyEncrypted: newInstanceSecret(secrets),
     appServers: Array.from({ length: APPSERVERS_PER_INSTANCE }, (_, j) => {
       const n = id * APPSERVERS_PER_INSTANCE + j;
-      return { id: n, publicIp: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`, configSnapshot: {} };
+      return { id: n, publicIp: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`, configSnapshot: snapshotOf(j % 2 === 0 ? "tutor" : "custom") };
     }),
   };
 });

@@ -60,6 +60,8 @@ const schema = z.object({
   VM_READY_TIMEOUT_MINUTES: z.coerce.number().positive().default(20),
   PLAYBOOK_LINE_TIMEOUT_MINUTES: z.coerce.number().positive().default(120),
   PLAYBOOK_TIMEOUT_MINUTES: z.coerce.number().positive().default(180),
+  // After the playbook succeeded: how long /heartbeat may take to answer 200 before the appserver fails.
+  HEARTBEAT_TIMEOUT_MINUTES: z.coerce.number().positive().default(15),
   PROVISIONING_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(20),
   // Provisioning retries infrastructure hiccups this many times, waiting this long (doubling).
   PROVISIONING_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),

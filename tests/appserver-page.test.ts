@@ -94,16 +94,17 @@ describe("the appserver page", () => {
     clock = at(90 + 185);
     try {
       const page = visibleText((await operator.get(`/appservers/${as.id}`)).text);
-      expect(page).toContain("Step Step 7 of 8: Run the playbook (its log, live)");
+      expect(page).toContain("Step Step 7 of 9: Run the playbook (its log, live)");
       expect(page).toContain("Prepare the instance's databases and storage · 0 ms");
       expect(page).toContain("Create the VM · 4 s");
       expect(page).toContain("Wait for the VM to answer on SSH · 1 min 12 s");
       expect(page).toContain("Clone the configuration repository (or upload the playbook shipped with Ocim) · 12 s");
       expect(page).toContain("Run the playbook (its log, live) · 3 min 05 s so far");
-      expect(page).toContain("Record the outcome · not started");
+      expect(page).toContain("Read the playbook's exit code · not started");
+      expect(page).toContain("Wait for /heartbeat to answer 200 · not started");
       await operator.submit(`/appservers/${as.id}/cancel`, {}, `/appservers/${as.id}`);
       const after = visibleText((await operator.get(`/appservers/${as.id}`)).text);
-      expect(after).toContain("The playbook failed or was cancelled (at step 7 of 8: Run the playbook (its log, live))");
+      expect(after).toContain("Provisioning failed or was cancelled (at step 7 of 9: Run the playbook (its log, live))");
       expect(after).toContain("Run the playbook (its log, live) · cancelled after 3 min 05 s");
     } finally {
       clock = null;

@@ -18,9 +18,12 @@ describe("appserver rules", () => {
   let heartbeat: http.Server;
   let heartbeatPort = 0;
   let expectedAuth = "";
+  let expectedHost = "";
   beforeAll(async () => {
     deps = await createTestDeps();
     heartbeat = http.createServer((req, res) => {
+      // Like Tutor's Caddy: a Host that names no site of this appserver reaches nothing.
+      if (req.headers.host !== expectedHost) return void res.writeHead(404).end();
       res.writeHead(req.url === "/heartbeat" && req.headers.authorization === expectedAuth ? 200 : 401).end();
     });
     await new Promise<void>((r) => heartbeat.listen(0, "127.0.0.1", () => r()));
@@ -71,7 +74,8 @@ describe("appserver rules", () => {
   });
 
   it("activates only a running appserver whose heartbeat answers, and says what the gate got", async () => {
-    const inst = await makeInstance(deps);
+    const inst = await makeInstance(deps, { internalLmsDomain: `Rules-${Date.now()}.Example.TEST` });
+    expectedHost = inst.internalLmsDomain.toLowerCase();
     const snapshot = { variables: { EDXAPP_LMS_NGINX_PORT: heartbeatPort } };
     const configuring = await makeAppServer(deps, inst.id, { status: "configuring", publicIp: "127.0.0.1", configSnapshot: snapshot });
     await expect(activateAppServer(deps, { appServerId: configuring.id, actor })).rejects.toThrow("Only a running appserver can be activated; AppServer 1 is configuring.");

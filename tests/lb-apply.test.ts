@@ -91,6 +91,20 @@ describe("applying a local load balancer", () => {
     expect(a.pageRequests().at(-1)!.authorization).toBe(someoneElse);
   });
 
+  it("sets X-Forwarded-For and X-Forwarded-Proto itself, replacing what a client forged, and passes Host as the client sent it", async () => {
+    const host = `${site.studioDomain.toUpperCase()}:${port}`;
+    const res = await lbGet(port, host, { headers: { "x-forwarded-for": "203.0.113.66, 10.0.0.1", "x-forwarded-proto": "https" } });
+    expect(res.text).toBe("served by A");
+    const seen = a.pageRequests().at(-1)!;
+    expect(seen.host).toBe(host);
+    // lbGet connects from 127.0.0.1, over plain HTTP.
+    expect(seen.forwardedFor).toEqual(["127.0.0.1"]);
+    expect(seen.forwardedProto).toEqual(["http"]);
+    const plain = await lbGet(port, site.internalLmsDomain);
+    expect(plain.text).toBe("served by A");
+    expect(a.pageRequests().at(-1)).toMatchObject({ host: site.internalLmsDomain, forwardedFor: ["127.0.0.1"], forwardedProto: ["http"] });
+  });
+
   it("keeps a visitor on one appserver with the sticky cookie, and moves traffic when the active appservers change", async () => {
     await setActive(asB, true);
     await apply(site.id);

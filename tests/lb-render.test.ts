@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Prisma } from "../src/db.js";
 import { AppError } from "../src/errors.js";
 import { checkConfig, resolveHaproxyBin } from "../src/adapters/haproxy/check-config.js";
 import { createLocalTarget } from "../src/adapters/haproxy/local.js";
@@ -68,6 +69,10 @@ describe("rendering the load balancer config", () => {
         "  balance roundrobin",
         "  option redispatch",
         "  cookie OCIMSRV insert indirect nocache",
+        "  http-request del-header X-Forwarded-For",
+        "  option forwardfor",
+        "  http-request set-header X-Forwarded-Proto https if { ssl_fc }",
+        "  http-request set-header X-Forwarded-Proto http unless { ssl_fc }",
         `  http-request set-header Authorization ${auth} unless { req.hdr(authorization) -m found }`,
         "  option httpchk",
         `  http-check send meth GET uri /heartbeat ver HTTP/1.1 hdr Host ${site.internalLmsDomain} hdr Authorization ${auth}`,
@@ -79,6 +84,29 @@ describe("rendering the load balancer config", () => {
     );
     expect(out.backends.match(/^ {2}server /gm)).toHaveLength(2);
     expect(backendNamesIn(out.backends)).toEqual([`${lb.fragmentName}-maintenance`, backend]);
+    removeLoadBalancerFiles(lb);
+  });
+
+  it("sends each appserver's traffic to the port its recipe serves on", async () => {
+    const lb = await makeLoadBalancer(deps);
+    const site = await makeInstance(deps, { loadBalancerId: lb.id });
+    const serving = { status: "running", isActive: true, publicIp: "10.1.2.3" } as const;
+    const v2 = (recipe: string, variables: Prisma.InputJsonObject) => ({ ...serving, configSnapshot: { version: 2, recipe, variables } });
+    const ports = [
+      // Tutor: Caddy serves every host on CADDY_HTTP_PORT (Tutor's setting, 80 by default).
+      await makeAppServer(deps, site.id, v2("tutor", { TUTOR_CONFIG: { CADDY_HTTP_PORT: 8081 }, EDXAPP_LMS_NGINX_PORT: 18000 })),
+      await makeAppServer(deps, site.id, v2("tutor", { TUTOR_CONFIG: { LMS_HOST: site.internalLmsDomain } })),
+      // Native: nginx serves the LMS, Studio and the MFEs on 80 by host name, whatever the LMS's own port.
+      await makeAppServer(deps, site.id, v2("native", { EDXAPP_LMS_NGINX_PORT: 18000 })),
+      // Custom, and a version-1 snapshot (read as custom): the Open edX setting, as before.
+      await makeAppServer(deps, site.id, v2("custom", { EDXAPP_LMS_NGINX_PORT: 18001 })),
+      await makeAppServer(deps, site.id, { ...serving, configSnapshot: { variables: { EDXAPP_LMS_NGINX_PORT: 18002 } } }),
+    ].map((a) => a.id);
+    const { input } = await loadRenderInput(deps, lb.id);
+    const servers = [...text(renderFragment(input)).backends.matchAll(/^ {2}server as-(\d+) (\S+) /gm)].map((m) => [Number(m[1]), m[2]]);
+    expect(servers).toEqual([
+      [ports[0], "10.1.2.3:8081"], [ports[1], "10.1.2.3:80"], [ports[2], "10.1.2.3:80"], [ports[3], "10.1.2.3:18001"], [ports[4], "10.1.2.3:18002"],
+    ]);
     removeLoadBalancerFiles(lb);
   });
 

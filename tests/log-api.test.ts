@@ -122,7 +122,7 @@ describe("reading an appserver's log: API and console JSON", () => {
     const text = visibleText(res.text);
     expect(text).toContain("Demo University › AppServer 1");
     expect(text).toContain("AppServer 1 new");
-    expect(text).toContain("Step 1 of 8: Prepare the instance's databases and storage (queued: waiting for a worker)");
+    expect(text).toContain("Step 1 of 9: Prepare the instance's databases and storage (queued: waiting for a worker)");
     expect(text).toContain("Create the VM · not started");
     expect(text).toContain("VM pending · local");
     expect(text).toContain("Cancel provisioning");

@@ -20,7 +20,7 @@ import { QUEUE } from "../src/jobs/names.js";
 import { TEST_SECRET_KEY, testConfig } from "./helpers/deps.js";
 import { localVms, type LocalVms } from "./helpers/local-vms.js";
 import { makeInstance } from "./helpers/factories.js";
-import { makeGitRepo } from "./helpers/git-repo.js";
+import { makeGitRepo, SERVE_HEARTBEAT_PLAY } from "./helpers/git-repo.js";
 import { waitFor } from "./helpers/wait.js";
 
 const PLAYBOOK = `- hosts: all
@@ -32,7 +32,7 @@ const PLAYBOOK = `- hosts: all
       loop: "{{ range(0, 80) | list }}"
       loop_control:
         pause: 0.05
-`;
+${SERVE_HEARTBEAT_PLAY}`;
 
 describe("a provisioning that outlives a PostgreSQL outage", () => {
   let dir: string;

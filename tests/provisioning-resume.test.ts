@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDeps, TEST_SECRET_KEY, type TestDeps } from "./helpers/deps.js";
 import { localVms, type LocalVms } from "./helpers/local-vms.js";
 import { makeInstance } from "./helpers/factories.js";
-import { makeGitRepo } from "./helpers/git-repo.js";
+import { makeGitRepo, SERVE_HEARTBEAT_PLAY } from "./helpers/git-repo.js";
 import { waitFor } from "./helpers/wait.js";
 import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
 
@@ -20,7 +20,7 @@ const SLOW_PLAYBOOK = `- hosts: all
       loop: "{{ range(0, 120) | list }}"
       loop_control:
         pause: 0.05
-`;
+${SERVE_HEARTBEAT_PLAY}`;
 
 describe("a provisioning worker that dies mid-playbook", () => {
   let vms: LocalVms;

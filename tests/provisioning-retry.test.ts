@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { localVms, type LocalVms } from "./helpers/local-vms.js";
 import { makeInstance } from "./helpers/factories.js";
-import { makeGitRepo } from "./helpers/git-repo.js";
+import { makeGitRepo, SERVE_HEARTBEAT_PLAY } from "./helpers/git-repo.js";
 import { FakeOpenstack } from "./helpers/fake-openstack.js";
 import { jobEnded, waitFor } from "./helpers/wait.js";
 import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
@@ -15,7 +15,7 @@ import { startWorkers, type RunningWorkers } from "../src/jobs/registry.js";
 import { createProvisioningPorts } from "../src/adapters/provisioning-ports.js";
 
 const actor = { id: null, login: "tester" };
-const PLAYBOOK = "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: Say hello\n      ansible.builtin.debug:\n        msg: hello from the VM\n";
+const PLAYBOOK = "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: Say hello\n      ansible.builtin.debug:\n        msg: hello from the VM\n" + SERVE_HEARTBEAT_PLAY;
 
 describe("the retry rule of the provisioning job", () => {
   let vms: LocalVms;

@@ -82,6 +82,7 @@ describe("provisioning steps", () => {
       ["start-playbook", at(t1), at(t1), "done"],
       ["tail", at(t1), at(t1), "done"],
       ["finish", at(t1), at(t1), "done"],
+      ["wait-heartbeat", at(t1), at(t1), "done"],
     ]);
     const lines = (await deps.db.logEntry.findMany({ where: { appServerId: as.id }, orderBy: { seq: "asc" } })).map((l) => l.text);
     expect(lines.filter((l) => l.startsWith("[ocim] Created VM"))).toHaveLength(1);

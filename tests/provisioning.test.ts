@@ -69,6 +69,7 @@ describe("provisioning with the local provider and the demo playbook", () => {
     expect(steps.map((s) => [s.position, s.name, s.outcome])).toEqual([
       [1, "prepare-data", "done"], [2, "create-vm", "done"], [3, "wait-vm", "done"], [4, "upload-vars", "done"], [5, "clone", "done"],
       [6, "start-playbook", "done"], [7, "tail", "done"], [8, "finish", "done"],
+      [9, "wait-heartbeat", "done"],
     ]);
     for (const [i, s] of steps.entries()) {
       expect(s.endedAt!.getTime()).toBeGreaterThanOrEqual(s.startedAt.getTime());

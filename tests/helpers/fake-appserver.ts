@@ -1,6 +1,7 @@
 // A stand-in for an appserver behind the load balancer: answers every path behind basic auth, like
 // the Open edX nginx with COMMON_ENABLE_BASIC_AUTH, with /heartbeat for health checks. It records
-// what reached it, so tests can see the headers haproxy sent.
+// what reached it, so tests can see the headers haproxy sent (each header line apart, so a second
+// X-Forwarded-For line is not hidden by Node joining them).
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { BasicAuth } from "../../src/domain/instances/secret.js";
@@ -9,6 +10,9 @@ export interface SeenRequest {
   path: string;
   host: string;
   authorization: string | undefined;
+  /** Every X-Forwarded-For / X-Forwarded-Proto header line it got, in order. */
+  forwardedFor: string[];
+  forwardedProto: string[];
 }
 
 export class FakeAppServer {
@@ -47,7 +51,10 @@ export class FakeAppServer {
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const path = req.url ?? "/";
-    this.seen.push({ path, host: req.headers.host ?? "", authorization: req.headers.authorization });
+    this.seen.push({
+      path, host: req.headers.host ?? "", authorization: req.headers.authorization,
+      forwardedFor: req.headersDistinct["x-forwarded-for"] ?? [], forwardedProto: req.headersDistinct["x-forwarded-proto"] ?? [],
+    });
     const send = (status: number, text: string, headers: Record<string, string> = {}) => {
       res.writeHead(status, { "content-type": "text/plain", ...headers });
       res.end(text);

@@ -42,7 +42,7 @@ export async function activateAppServer(
   const as = await loadAppServer(deps, input.appServerId);
   if (as.status !== "running") throw new AppError("rule", `Only a running appserver can be activated; ${as.name} is ${as.status}.`);
   if (as.isActive && !input.deactivateOthers) throw new AppError("rule", `${as.name} is already active.`);
-  await checkHeartbeat(as.publicIp, httpPortOf(readSnapshot(as.configSnapshot, as.name)), basicAuthFor(deps.secrets, as.instance));
+  await checkHeartbeat(as.publicIp, httpPortOf(readSnapshot(as.configSnapshot, as.name)), basicAuthFor(deps.secrets, as.instance), as.instance.internalLmsDomain.toLowerCase());
   return deps.db.$transaction(async (tx) => {
     const instance = await lockInstance(tx, as.instanceId);
     const now = deps.now();

@@ -22,7 +22,7 @@ export function stepOf(a: { status: string; vmStatus: string }, steps: StepView[
     case "waiting": return `${stepHeadline(steps)} (VM ${a.vmStatus})`;
     case "configuring": return stepHeadline(steps) ?? "Configuring";
     case "running": return "Provisioned";
-    case "failed": return suffix("The playbook failed or was cancelled");
+    case "failed": return suffix("Provisioning failed or was cancelled");
     case "error": return suffix("The VM never came up");
     default: return "Terminated";
   }

@@ -94,10 +94,22 @@ function checkDomains(instances: LbInstance[]): number {
 
 // The constant runs of an instance backend, joined once here rather than for each of thousands of
 // backends (measured: a template with one substitution per name makes this part ~1.7× slower).
+// The forwarded headers are the balancer's own, whatever a client sent (a forged X-Forwarded-For
+// would otherwise reach Open edX as the visitor's address): X-Forwarded-For is deleted, then
+// `option forwardfor` adds the client's address once, after the http-request rules, even when the
+// frontend or defaults have it too. `set-header X-Forwarded-For %[src]` would not do: with
+// `option forwardfor` in the defaults (Ocim's local config has it, an operator's may) haproxy 2.6
+// appends a second header after it (measured). X-Forwarded-Proto says whether the visitor's
+// connection to this haproxy was TLS (ssl_fc). Host is passed as the client sent it, untouched:
+// Tutor's Caddy and the native nginx route by it.
 const BACKEND_SETTINGS =
   "  balance roundrobin\n" +
   "  option redispatch\n" +
   `  cookie ${STICKY_COOKIE} insert indirect nocache\n` +
+  "  http-request del-header X-Forwarded-For\n" +
+  "  option forwardfor\n" +
+  "  http-request set-header X-Forwarded-Proto https if { ssl_fc }\n" +
+  "  http-request set-header X-Forwarded-Proto http unless { ssl_fc }\n" +
   '  http-request set-header Authorization "';
 const AFTER_SET_HEADER =
   '" unless { req.hdr(authorization) -m found }\n' +

@@ -6,7 +6,7 @@ import { notFound } from "../../errors.js";
 import { allDomains } from "../instances/domains.js";
 import { basicAuthFor } from "../instances/secret.js";
 import { httpPortOf } from "../appservers/health-gate.js";
-import { readSnapshot } from "../appservers/config-snapshot.js";
+import { readSnapshotRouting } from "../appservers/config-snapshot.js";
 import type { LbInstance, LbRenderInput } from "./render-config.js";
 
 const balancerSelect = {
@@ -85,7 +85,7 @@ export function toRenderInput(secrets: Secrets, fragmentName: string, rows: LbIn
       domains,
       healthHost: domains[0]!, // the internal LMS domain, lowercased
       authorization: authorizationFor(secrets, row),
-      appServers: row.appServers.map((a) => ({ id: a.id, ip: a.publicIp ?? "", httpPort: httpPortOf(readSnapshot(a.configSnapshot, `appserver ${a.id}`)) })),
+      appServers: row.appServers.map((a) => ({ id: a.id, ip: a.publicIp ?? "", httpPort: httpPortOf(readSnapshotRouting(a.configSnapshot, `appserver ${a.id}`)) })),
     };
   });
   return { fragmentName, instances };

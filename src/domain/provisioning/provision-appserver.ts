@@ -1,7 +1,8 @@
 // The provisioning job (DESIGN §5): named steps (steps.ts, provision-steps.ts), each idempotent and
 // recorded with its start and end, so a worker that dies is replaced by another that re-runs only
 // the step it was in. The status follows the steps: new → waiting (create-vm), → configuring
-// (wait-vm), → running | failed (finish). A failed VM is kept for debugging; a VM that never came
+// (wait-vm), → failed (finish, the playbook failed), → running | failed (wait-heartbeat: /heartbeat
+// answered 200, or not by the deadline). A failed VM is kept for debugging; a VM that never came
 // up is deleted.
 import type { Deps } from "../../deps.js";
 import { readSnapshot } from "../appservers/config-snapshot.js";

@@ -6,7 +6,9 @@
 //   upload-vars    rewrites vars.yml;   clone  reuses an earlier clone (or uploads a shipped playbook again);
 //   start-playbook a marker file on the VM makes a second start a no-op;
 //   tail           reads playbook.log from the stored byte offset until the exit file appears;
-//   finish         reads the exit file and records running or failed.
+//   finish         reads the exit file: failed, or on to the next step;
+//   wait-heartbeat polls /heartbeat until it answers 200 (running) or the deadline (failed),
+//                  counted from the step's recorded start, so a resumed job keeps the deadline.
 // A step that commits a transition ends in that transition's transaction (`completesStep`); the
 // others end in their own once their work is done. A step returns a status to stop the job there.
 import type { Deps } from "../../deps.js";
@@ -22,10 +24,14 @@ import type { RunLog } from "./run-log.js";
 import { failureSummaryFromLog } from "./summarize-log.js";
 import { endStep, type StepName } from "./steps.js";
 import { prepareInstanceData } from "../data/prepare-instance-data.js";
+import { httpPortOf, probeHeartbeat } from "../appservers/health-gate.js";
+import { basicAuthFor } from "../instances/secret.js";
 import { DataServiceError } from "../../adapters/data/port.js";
 import type { AppServerStatus } from "../../generated/prisma/enums.ts";
 
 const POLL_MS = 1_000;
+// An Open edX that is starting answers within minutes; polling every few seconds is plenty.
+const HEARTBEAT_POLL_MS = 5_000;
 
 export interface StepContext {
   deps: Deps;
@@ -208,21 +214,65 @@ async function tail(ctx: StepContext): Promise<AppServerStatus | undefined> {
   return ended(ctx, "tail");
 }
 
-/** Reads the exit code the playbook left on the VM (again on a resume), and records the outcome. */
-async function finish(ctx: StepContext): Promise<AppServerStatus> {
+/** Reads the exit code the playbook left on the VM (again on a resume): failed, or on to wait-heartbeat. */
+async function finish(ctx: StepContext): Promise<AppServerStatus | undefined> {
   const [shell, paths, { deps, id, log }] = [await ctx.shell(), await ctx.paths(), ctx];
   const exit = await shell.exec(`cat ${shellQuote(paths.exit)}`, { timeoutMs: 30_000 });
   const exitCode = Number.parseInt(exit.stdout.trim(), 10);
   if (exit.code !== 0 || Number.isNaN(exitCode)) throw new AppError("unavailable", `The playbook's exit code could not be read on the VM: ${exit.stderr.trim()}`);
   if (exitCode === 0) {
-    await transition(ctx, "succeeded", { failureSummary: "" });
-    await log.info("The playbook finished successfully. The appserver is running.");
-    return "running";
+    await log.info("The playbook finished successfully.");
+    return ended(ctx, "finish");
   }
   const summary = (await failureSummaryFromLog(deps, id)) || `The playbook exited with code ${exitCode}.`;
   await transition(ctx, "failed", { failureSummary: summary });
   await log.error(`The playbook failed (exit ${exitCode}). ${summary} The VM is kept: SSH in to debug.`);
   return "failed";
+}
+
+/**
+ * The playbook exiting 0 says nothing about Open edX answering (services still starting, a broken
+ * setting that only shows at the first request): the appserver is `running` once its /heartbeat
+ * answers 200 the way the balancer's health check asks, or `failed` with what it last got.
+ */
+async function waitHeartbeat(ctx: StepContext): Promise<AppServerStatus> {
+  const { deps, id, log } = ctx;
+  const minutes = deps.config.HEARTBEAT_TIMEOUT_MINUTES;
+  const [step, as] = await Promise.all([
+    deps.db.appServerStep.findUniqueOrThrow({ where: { appServerId_name: { appServerId: id, name: "wait-heartbeat" } }, select: { startedAt: true } }),
+    deps.db.appServer.findUniqueOrThrow({ where: { id }, select: { publicIp: true, instance: { select: { internalLmsDomain: true, secretKeyEncrypted: true } } } }),
+  ]);
+  if (!as.publicIp) throw new AppError("internal", "The appserver has no IP address to check /heartbeat on.");
+  const target = { ip: as.publicIp, port: httpPortOf(ctx.snapshot), auth: basicAuthFor(deps.secrets, as.instance), host: as.instance.internalLmsDomain.toLowerCase() };
+  const deadline = step.startedAt.getTime() + minutes * 60_000;
+  await log.info(`Waiting up to ${minutes} minutes for /heartbeat on port ${target.port} (Host ${target.host}) to answer 200.`);
+  let said = "";
+  for (;;) {
+    if (await wasCancelled(ctx)) {
+      await log.warn("Provisioning was cancelled while waiting for /heartbeat. The VM is kept.");
+      return "failed";
+    }
+    const result = await probeHeartbeat(target);
+    if (result.ok) {
+      await transition(ctx, "succeeded", { failureSummary: "" }, "wait-heartbeat");
+      await log.info(`GET ${result.url} answered 200. The appserver is running.`);
+      return "running";
+    }
+    if (result.got !== said) await log.info(`GET ${result.url} ${(said = result.got)}; trying again.`);
+    if (deps.now().getTime() > deadline) {
+      const summary = `The playbook succeeded, but /heartbeat did not answer 200 within ${minutes} minutes: GET ${result.url} last ${result.got}.`;
+      await transition(ctx, "failed", { failureSummary: summary });
+      await log.error(`${summary} The VM is kept: SSH in to debug.`);
+      return "failed";
+    }
+    ctx.signal?.throwIfAborted();
+    await new Promise((r) => setTimeout(r, ctx.pollMs ?? HEARTBEAT_POLL_MS));
+  }
+}
+
+/** Someone moved the appserver out of `configuring` (the `cancelled` transition). */
+async function wasCancelled(ctx: StepContext): Promise<boolean> {
+  return (await ctx.deps.db.appServer.findUnique({ where: { id: ctx.id }, select: { status: true } }))?.status !== "configuring";
 }
 
 const CONFIGURING = ["configuring"] as const;
@@ -236,5 +286,6 @@ export const STEP_RUNS: Record<StepName, StepSpec> = {
   "start-playbook": { runsIn: CONFIGURING, run: startPlaybook },
   tail: { runsIn: CONFIGURING, run: tail },
   finish: { runsIn: CONFIGURING, run: finish },
+  "wait-heartbeat": { runsIn: CONFIGURING, run: waitHeartbeat },
 };
 

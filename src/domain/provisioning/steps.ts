@@ -18,7 +18,8 @@ export const STEPS = [
   { name: "clone", label: "Clone the configuration repository (or upload the playbook shipped with Ocim)" },
   { name: "start-playbook", label: "Start the playbook (bootstrap command, then ansible-playbook)" },
   { name: "tail", label: "Run the playbook (its log, live)" },
-  { name: "finish", label: "Record the outcome" },
+  { name: "finish", label: "Read the playbook's exit code" },
+  { name: "wait-heartbeat", label: "Wait for /heartbeat to answer 200" },
 ] as const;
 
 export type StepName = (typeof STEPS)[number]["name"];
