@@ -119,9 +119,9 @@ describe("admin: instances", () => {
     // The settings a recipe does not use say so, on the page as served.
     expect(fieldHelp(page.text, "configurationRepoUrl")).toContain("Not used by the tutor recipe");
     expect(fieldHelp(page.text, "bootstrapCommand")).toContain("Not used by the tutor recipe");
-    await admin.submit("/admin/instances/add", form({ tutorPlugins: "mfe\r\n\r\ntutor-indigo\r\n" }));
+    await admin.submit("/admin/instances/add", form({ tutorPlugins: "mfe\r\n\r\ntutor-indigo\r\nextra=git+https://github.com/example/tutor-contrib-extra@v1.0.0#egg=x\r\n" }));
     const created = await t.deps.db.instance.findFirstOrThrow();
-    expect(created).toMatchObject({ recipe: "tutor", openedxRelease: "ulmo", edxPlatformBranch: "release/ulmo", tutorPlugins: ["mfe", "tutor-indigo"] });
+    expect(created).toMatchObject({ recipe: "tutor", openedxRelease: "ulmo", edxPlatformBranch: "release/ulmo", tutorPlugins: ["mfe", "tutor-indigo", "extra=git+https://github.com/example/tutor-contrib-extra@v1.0.0#egg=x"] });
     const shown = visibleText((await admin.get(`/instances/${created.id}`)).text);
     expect(shown).toContain("Recipe tutor · Tutor (Docker, current releases)");
     expect(shown).toContain("Open edX release ulmo (Tutor 21)");
@@ -219,9 +219,11 @@ describe("admin: instances", () => {
     ["a release native does not know", { recipe: "native", openedxRelease: "master" }, "openedxRelease", "The native recipe installs a release up to quince"],
     ["a git ref as a tutor release", { recipe: "tutor", openedxRelease: "master" }, "openedxRelease",
       "The tutor recipe installs a named Open edX release: choose one of maple, nutmeg, olive, palm, quince, redwood, sumac, teak, ulmo."],
-    ["a plugin with a version and shell syntax", { tutorPlugins: "mfe\ntutor-indigo==21.0;id" }, "tutorPlugins", '"tutor-indigo==21.0;id" is not a plugin name'],
-    ["a plugin URL", { tutorPlugins: "git+https://github.com/x/y" }, "tutorPlugins", "is not a plugin name"],
-    ["a plugin that looks like an option", { tutorPlugins: "--index-url" }, "tutorPlugins", "is not a plugin name"],
+    ["a plugin with a version and shell syntax", { tutorPlugins: "mfe\nindigo=tutor-indigo==21.0;id" }, "tutorPlugins", '"indigo=tutor-indigo==21.0;id" is not a plugin entry'],
+    ["a plugin URL without its name", { tutorPlugins: "git+https://github.com/x/y" }, "tutorPlugins", "is not a plugin entry"],
+    ["a plugin that looks like an option", { tutorPlugins: "--index-url" }, "tutorPlugins", "is not a plugin entry"],
+    ["a pip requirement that looks like an option", { tutorPlugins: "x=--index-url=https://evil.test" }, "tutorPlugins", "is not a plugin entry"],
+    ["a plugin twice, once with its requirement", { tutorPlugins: "indigo\nindigo=tutor-indigo>=21.0.0" }, "tutorPlugins", '"indigo=tutor-indigo>=21.0.0" is listed twice'],
     ["a plugin twice", { tutorPlugins: "mfe\nMFE" }, "tutorPlugins", '"MFE" is listed twice'],
     ["too many plugins", { tutorPlugins: Array.from({ length: 31 }, (_, i) => `plugin${i}`).join("\n") }, "tutorPlugins", "Enter at most 30 lines (this has 31)."],
     ["plugins for the native recipe", { recipe: "native", openedxRelease: "quince", tutorPlugins: "mfe" }, "tutorPlugins", "Only the tutor recipe installs Tutor plugins; this instance uses the native recipe."],

@@ -54,12 +54,5 @@ export async function createDemoInstance(deps: Pick<Deps, "db" | "config" | "sec
       mysqlServiceId: data.mysqlServiceId === null ? "" : String(data.mysqlServiceId),
     },
   });
-  // The demo playbook is a custom recipe's: it serves on EDXAPP_LMS_NGINX_PORT, where the health
-  // wait and the balancer look for a custom appserver (httpPortOf). The instance form does not read
-  // `recipe` yet (the console's part of issue 13), so the row got the database default (tutor).
-  if (instance.recipe !== "custom") {
-    const custom = await deps.db.instance.update({ where: { id: instance.id }, data: { recipe: "custom" } });
-    return { ...custom, dataNote: data.note };
-  }
   return { ...instance, dataNote: data.note };
 }

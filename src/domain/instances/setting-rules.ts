@@ -4,6 +4,7 @@
 // syntax ($ ` ; | & < > \ quotes, spaces, line breaks) or look like a command-line option ("-…").
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { MAX_VARIABLES_JSON_BYTES, oversizeVariables } from "../provisioning/variables.js";
+import { parsePluginEntry } from "../recipes/tutor.js";
 
 const REF_CHAR = /[A-Za-z0-9._/+@-]/;
 
@@ -56,11 +57,19 @@ export function checkPlaybookPath(path: string): string | null {
 // A pip project name (PEP 508: letters, digits, . _ -, starting and ending with a letter or digit),
 // which is also the shape of a Tutor plugin's own name ("mfe", "tutor-mfe", "tutor_indigo").
 const PLUGIN_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+// What pip takes as one requirement (a name with extras and versions, or a VCS URL: PEP 508/440),
+// starting with a letter or digit so it never reads as an option; no spaces, quotes or shell syntax.
+const PIP_REQUIREMENT = /^[A-Za-z0-9][A-Za-z0-9._\-[\]<>=!~,+:/@#%]*$/;
 
-/** One Tutor plugin: a plugin or pip package name, never a version spec, URL, path or option. */
-export function checkTutorPlugin(name: string): string | null {
-  if (PLUGIN_NAME.test(name)) return null;
-  return `"${name}" is not a plugin name: use a Tutor plugin or pip package name (letters, digits and . _ -, like mfe or tutor-indigo), one per line.`;
+/**
+ * One Tutor plugin entry (recipes/tutor.ts parsePluginEntry reads it): a plugin's name, installed
+ * with Tutor, or `name=<pip requirement>` for a plugin pip installs first.
+ */
+export function checkTutorPlugin(entry: string): string | null {
+  const { name, pip } = parsePluginEntry(entry);
+  if (PLUGIN_NAME.test(name) && (pip === null || PIP_REQUIREMENT.test(pip))) return null;
+  return `"${entry}" is not a plugin entry: write a plugin's name (like mfe or indigo, which come with Tutor) or name=<pip requirement> ` +
+    "(like indigo=tutor-indigo>=21.0.0,<22 or s3=git+https://github.com/hastexo/tutor-contrib-s3@v2.3.1), one per line, without spaces or shell characters.";
 }
 
 const ANSIBLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -3,6 +3,7 @@
 // existing, slug taken) is checked by the create/update commands under their lock.
 import type { FieldErrors } from "../../errors.js";
 import { FieldReader } from "../validation/field-reader.js";
+import { parsePluginEntry } from "../recipes/tutor.js";
 import { DOMAIN_RE, derivePrefixedDomains, PREFIXED_DOMAIN_FIELDS } from "./domains.js";
 import {
   derivedBranches, DOMAIN_FIELD_LABELS, INSTANCE_INPUT_FIELDS, LIMITS, PROVIDER_KINDS, PULL_REQUEST_STATES,
@@ -126,12 +127,13 @@ function readCode(r: FieldReader, defaults: InstanceDefaults): CodeData {
   };
 }
 
-/** The Tutor plugins, one per line: names only (no versions, URLs or options), each once. */
+/** The Tutor plugins, one per line (checkTutorPlugin), each plugin once. */
 function readTutorPlugins(r: FieldReader, recipe: string): string[] {
   const plugins = r.lines("tutorPlugins", { maxItems: LIMITS.tutorPlugins, maxLength: LIMITS.tutorPlugin });
   const problem = plugins.map(checkTutorPlugin).find((p) => p !== null);
   if (problem) r.fail("tutorPlugins", problem);
-  const twice = plugins.find((p, i) => plugins.findIndex((q) => q.toLowerCase() === p.toLowerCase()) !== i);
+  const names = plugins.map((p) => parsePluginEntry(p).name.toLowerCase());
+  const twice = plugins.find((_, i) => names.indexOf(names[i]!) !== i);
   if (twice) r.fail("tutorPlugins", `"${twice}" is listed twice; list each plugin once.`);
   if (plugins.length && recipe !== "tutor") {
     r.fail("tutorPlugins", `Only the tutor recipe installs Tutor plugins; this instance uses the ${recipe} recipe. Clear this field, or choose tutor.`);
