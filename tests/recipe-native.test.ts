@@ -130,9 +130,10 @@ describe("the native recipe", () => {
   });
 
   it.each([
-    ["redwood", "The native recipe installs Open edX up to Quince; redwood has no openedx/configuration branch (the repository was archived after Quince). Pick the tutor recipe for Redwood and later."],
-    ["ulmo", "The native recipe installs Open edX up to Quince; ulmo has no openedx/configuration branch (the repository was archived after Quince). Pick the tutor recipe for Redwood and later."],
-    ["master", 'The native recipe cannot install the Open edX release "master": it knows maple, nutmeg, olive, palm, quince (openedx/configuration\'s release branches). Set one of them as the instance\'s release, or pick the tutor recipe for Redwood and later.'],
+    // The same words as the admin form's (recipe-release.ts): what saves also launches.
+    ["redwood", "openedx/configuration stops at quince (the repository is archived): for redwood, use the tutor recipe, or choose one of maple, nutmeg, olive, palm, quince."],
+    ["ulmo", "openedx/configuration stops at quince (the repository is archived): for ulmo, use the tutor recipe, or choose one of maple, nutmeg, olive, palm, quince."],
+    ["master", "The native recipe installs a release up to quince: choose one of maple, nutmeg, olive, palm, quince (later releases: the tutor recipe)."],
   ])("refuses to launch %s, saying which recipe to pick", (release, message) => {
     let error: unknown;
     try {
@@ -158,7 +159,7 @@ describe("launching a native instance", () => {
   it("refuses a release after Quince with the recipe to pick, and creates nothing", async () => {
     const instance = await makeInstance(deps, { recipe: "native", openedxRelease: "redwood" });
     await expect(launchAppServer(deps, { instanceId: instance.id, actor })).rejects.toMatchObject({
-      code: "rule", message: expect.stringContaining("Pick the tutor recipe for Redwood and later."),
+      code: "rule", message: expect.stringContaining("for redwood, use the tutor recipe"),
     });
     expect(await deps.db.appServer.count({ where: { instanceId: instance.id } })).toBe(0);
     expect((await deps.db.instance.findUniqueOrThrow({ where: { id: instance.id } })).nextAppServerNumber).toBe(instance.nextAppServerNumber);

@@ -162,8 +162,9 @@ describe("tutor recipe variables", () => {
       }
       throw new Error("no refusal");
     };
-    expect(refusal({ openedxRelease: "master" })).toBe('The tutor recipe cannot install the Open edX release "master": it installs quince, redwood, sumac, teak, ulmo. Pick one of those as the instance\'s release.');
-    expect(refusal({ openedxRelease: "palm" })).toContain("or the native recipe for older releases");
+    // The same words as the admin form's (recipe-release.ts): what saves also launches.
+    expect(refusal({ openedxRelease: "master" })).toBe("The tutor recipe installs a named Open edX release: choose one of quince, redwood, sumac, teak, ulmo.");
+    expect(refusal({ openedxRelease: "palm" })).toBe("The tutor recipe installs quince and later (Tutor 17+): for palm, use the native recipe, or choose one of quince, redwood, sumac, teak, ulmo.");
     expect(refusal({}, { services: { storage: EVERYTHING.storage } })).toContain("no release of tutor-contrib-s3 (the Tutor plugin for S3 storage) supports Tutor 21 (ulmo) yet. Pick an earlier release (quince, redwood, sumac, teak)");
     expect(Object.keys(S3_PLUGIN).map(Number)).toEqual([17, 18, 19, 20]);
   });

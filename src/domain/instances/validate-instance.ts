@@ -3,7 +3,7 @@
 // existing, slug taken) is checked by the create/update commands under their lock.
 import type { FieldErrors } from "../../errors.js";
 import { FieldReader } from "../validation/field-reader.js";
-import { parsePluginEntry } from "../recipes/tutor.js";
+import { parsePluginEntry, tutorStorageProblem } from "../recipes/tutor.js";
 import { DOMAIN_RE, derivePrefixedDomains, PREFIXED_DOMAIN_FIELDS } from "./domains.js";
 import {
   derivedBranches, DOMAIN_FIELD_LABELS, INSTANCE_INPUT_FIELDS, LIMITS, PROVIDER_KINDS, PULL_REQUEST_STATES,
@@ -38,6 +38,9 @@ export function validateInstance(input: InstanceInput, defaults: InstanceDefault
   const loadBalancerId = r.int("loadBalancerId", { min: 1, max: 2_147_483_647, fallback: null });
   const [mysqlServiceId, mongodbServiceId, storageServiceId] = (["mysqlServiceId", "mongodbServiceId", "storageServiceId"] as const)
     .map((f) => r.int(f, { min: 1, max: 2_147_483_647, fallback: null }));
+  const release = code.recipe === "tutor" && storageServiceId ? findRelease(code.openedxRelease) : undefined;
+  const storageProblem = release ? tutorStorageProblem(release) : null;
+  if (storageProblem && !r.hasError("openedxRelease")) r.fail("storageServiceId", storageProblem);
   const pullRequest = readPullRequest(r);
   const isArchived = r.bool("isArchived");
   if (!r.ok) return { ok: false, errors: r.errors, domains: validDomains(r, domains) };

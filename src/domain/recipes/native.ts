@@ -19,6 +19,7 @@ import { AppError } from "../../errors.js";
 import { generateBaseVariables } from "../provisioning/variables.js";
 import { findRelease, OPENEDX_RELEASES, releaseBranch, type OpenedxRelease } from "./releases.js";
 import type { RecipeDefinition, RecipeInstance } from "./recipe.js";
+import { recipeReleaseProblem } from "./recipe-release.js";
 
 export const NATIVE_PLAYBOOK = "playbooks/openedx_native.yml";
 /** native.sh and ansible-bootstrap.sh clone this one. */
@@ -54,17 +55,12 @@ const SERVICES_OFF = {
   SANDBOX_ENABLE_BLOCKSTORE: false,
 };
 
-/** The release of a native instance; AppError("rule") for one openedx/configuration has no branch for. */
+/** The release of a native instance; AppError("rule") for one openedx/configuration has no branch for (recipe-release.ts has the rule). */
 export function nativeRelease(name: string): OpenedxRelease & { configurationBranch: string } {
-  const supported = OPENEDX_RELEASES.filter((r) => r.configurationBranch).map((r) => r.name);
-  const r = findRelease(name);
-  if (!r) {
-    throw new AppError("rule", `The native recipe cannot install the Open edX release "${name}": it knows ${supported.join(", ")} (openedx/configuration's release branches). Set one of them as the instance's release, or pick the tutor recipe for Redwood and later.`);
-  }
-  if (!r.configurationBranch) {
-    throw new AppError("rule", `The native recipe installs Open edX up to Quince; ${r.name} has no openedx/configuration branch (the repository was archived after Quince). Pick the tutor recipe for Redwood and later.`);
-  }
-  return { ...r, configurationBranch: r.configurationBranch };
+  const problem = recipeReleaseProblem("native", name);
+  if (problem) throw new AppError("rule", problem);
+  const r = findRelease(name)!;
+  return { ...r, configurationBranch: r.configurationBranch! };
 }
 
 /**

@@ -10,12 +10,7 @@ import type { InstanceDataPlan } from "../../adapters/data/port.js";
 import { byRole, type DatabaseEndpoint, type DataEndpoints, type StorageEndpoint } from "../provisioning/data-variables.js";
 import { OPENEDX_RELEASES, findRelease, releaseBranch, type OpenedxRelease } from "./releases.js";
 import type { RecipeDefinition, RecipeInput, RecipeInstance } from "./recipe.js";
-
-/**
- * The oldest Tutor the recipe runs: its Ocim plugin protects every host through the
- * `caddyfile-proxy` patch, which Tutor's Caddyfile has from v17 (Quince) on.
- */
-export const TUTOR_MIN_MAJOR = 17;
+import { recipeReleaseProblem } from "./recipe-release.js";
 
 /**
  * hastexo/tutor-contrib-s3, the plugin that points Open edX's file storage at S3, by Tutor major:
@@ -35,15 +30,11 @@ export const OCIM_PLUGIN = "ocim";
 
 const UPSTREAM_PLATFORM = /^https:\/\/github\.com\/openedx\/edx-platform(\.git)?\/?$/i;
 
-/** The release an instance names, when the tutor recipe can install it. */
+/** The release an instance names, when the tutor recipe can install it (recipe-release.ts has the rule). */
 export function tutorRelease(name: string): OpenedxRelease {
-  const release = findRelease(name);
-  const usable = OPENEDX_RELEASES.filter((r) => r.tutorMajor >= TUTOR_MIN_MAJOR).map((r) => r.name);
-  if (!release || release.tutorMajor < TUTOR_MIN_MAJOR) {
-    throw new AppError("rule", `The tutor recipe cannot install the Open edX release "${name}": it installs ${usable.join(", ")}. ` +
-      `Pick one of those as the instance's release${release ? ", or the native recipe for older releases" : ""}.`);
-  }
-  return release;
+  const problem = recipeReleaseProblem("tutor", name);
+  if (problem) throw new AppError("rule", problem);
+  return findRelease(name)!;
 }
 
 /** pip's requirement for the Tutor of a release: its major version, the newest patch of it. */
@@ -136,13 +127,17 @@ function dataConfig(input: RecipeInput, release: OpenedxRelease): { config: Reco
     ...(services.storage ? storageConfig(plan, services.storage) : {}),
   };
   if (!services.storage) return { config, pip: [], plugins: [] };
-  const s3 = S3_PLUGIN[release.tutorMajor];
-  if (!s3) {
-    throw new AppError("rule", `The instance keeps its files on a storage service, but no release of tutor-contrib-s3 (the Tutor plugin for S3 storage) ` +
-      `supports Tutor ${release.tutorMajor} (${release.name}) yet. Pick an earlier release (${OPENEDX_RELEASES.filter((r) => S3_PLUGIN[r.tutorMajor]).map((r) => r.name).join(", ")}) ` +
-      "or remove the storage service from the instance.");
-  }
-  return { config, pip: [s3], plugins: ["s3"] };
+  const problem = tutorStorageProblem(release);
+  if (problem) throw new AppError("rule", problem);
+  return { config, pip: [S3_PLUGIN[release.tutorMajor]!], plugins: ["s3"] };
+}
+
+/** Null when a tutor instance of `release` can keep its files on a storage service; else why not (the form says it too). */
+export function tutorStorageProblem(release: OpenedxRelease): string | null {
+  if (S3_PLUGIN[release.tutorMajor]) return null;
+  return `The instance keeps its files on a storage service, but no release of tutor-contrib-s3 (the Tutor plugin for S3 storage) ` +
+    `supports Tutor ${release.tutorMajor} (${release.name}) yet. Pick an earlier release (${OPENEDX_RELEASES.filter((r) => S3_PLUGIN[r.tutorMajor]).map((r) => r.name).join(", ")}) ` +
+    "or remove the storage service from the instance.";
 }
 
 /** A bcrypt salt (22 characters of its alphabet) that is the same for every appserver of the instance and says nothing about the password. */

@@ -14,7 +14,7 @@ import { instanceDataForDeletion } from "../../../domain/data/inspect-owner-data
 import { getInstanceDeletionImpact } from "../../../domain/instances/get-instance-deletion-impact.js";
 import { derivedBranches, instanceDefaults, instanceToInput, LIMITS, PROVIDER_KINDS, PULL_REQUEST_STATES } from "../../../domain/instances/instance-input.js";
 import { RECIPES, RECIPE_KINDS, type Recipe } from "../../../domain/recipes/recipe.js";
-import { NATIVE_RELEASES } from "../../../domain/recipes/recipe-release.js";
+import { NATIVE_RELEASES, TUTOR_RELEASES } from "../../../domain/recipes/recipe-release.js";
 import { OPENEDX_RELEASES } from "../../../domain/recipes/releases.js";
 import { maskedSettings, type SecretBearingSettings } from "../../../domain/secrets/instance-secrets.js";
 import { MASK } from "../../../domain/secrets/mask-secrets.js";
@@ -150,7 +150,7 @@ const sections: FormSection[] = [
     help: "How appservers become Open edX (docs/recipes.md). Blank fields take the console's defaults (DEFAULT_* settings); blank branches follow the release.",
     fields: [
       { name: "recipe", label: "Recipe", kind: "select", half: true, options: () => RECIPE_KINDS.map((k) => ({ value: k, label: `${k}: ${RECIPES[k].label}` })), help: "tutor: every named release, with Docker and Tutor. native: openedx/configuration, releases up to quince. custom: your own repository and playbook (any git ref as release)." },
-      { name: "openedxRelease", label: "Open edX release", kind: "text", half: true, maxLength: LIMITS.release, mono: true, help: `tutor: ${releaseNames(OPENEDX_RELEASES)}. native: ${releaseNames(NATIVE_RELEASES)} (later ones: use tutor). custom: any git ref. Blank: the default.` },
+      { name: "openedxRelease", label: "Open edX release", kind: "text", half: true, maxLength: LIMITS.release, mono: true, help: `tutor: ${releaseNames(TUTOR_RELEASES)}. native: ${releaseNames(NATIVE_RELEASES)} (later ones: use tutor). custom: any git ref. Blank: the default.` },
       { name: "tutorPlugins", label: "Tutor plugins", kind: "textarea", rows: 3, mono: true, help: `Tutor recipe only: the plugins to enable, one per line: a name that comes with Tutor (mfe, indigo, forum…) or name=&lt;pip requirement&gt; for one pip installs first (indigo=tutor-indigo&gt;=21.0.0,&lt;22); at most ${LIMITS.tutorPlugins}.` },
       { name: "edxPlatformRepoUrl", label: "edx-platform repository", kind: "text", half: true, maxLength: LIMITS.url, mono: true, help: "https://…, git@host:path or file:///…; blank for the default. A fork is built into the tutor recipe's image." },
       { name: "edxPlatformBranch", label: "edx-platform branch or commit", kind: "text", half: true, maxLength: LIMITS.ref, mono: true, placeholder: branchPlaceholder("edxPlatformBranch", "the default branch"), help: "Blank: the release's branch." },
