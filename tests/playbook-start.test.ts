@@ -7,7 +7,7 @@ import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { localVms, type LocalVms } from "./helpers/local-vms.js";
-import { makeGitRepo, QUICK_PLAYBOOK } from "./helpers/git-repo.js";
+import { makeGitRepo, HELLO_PLAYBOOK } from "./helpers/git-repo.js";
 import { waitFor } from "./helpers/wait.js";
 import { readSnapshot, type ConfigSnapshot } from "../src/domain/appservers/config-snapshot.js";
 import { cloneCommand, remotePaths, startCommand, varsFile, type RemotePaths } from "../src/domain/provisioning/remote.js";
@@ -63,7 +63,7 @@ describe("starting the playbook on the VM", () => {
   }
 
   it("runs the bootstrap in the shell of ansible-playbook: a PATH it extends reaches ansible-playbook", async () => {
-    const repo = makeGitRepo({ "playbooks/quick.yml": QUICK_PLAYBOOK });
+    const repo = makeGitRepo({ "playbooks/quick.yml": HELLO_PLAYBOOK });
     repos.push(repo.dir);
     // What a virtualenv's activate does: put its bin first on PATH. Its ansible-playbook says so.
     // It holds a token, as a bootstrap that fetches from a private repository would: nothing prints it.
@@ -80,7 +80,7 @@ describe("starting the playbook on the VM", () => {
   });
 
   it("records the exit code of a bootstrap that exits the shell, and does not start ansible-playbook", async () => {
-    const repo = makeGitRepo({ "playbooks/quick.yml": QUICK_PLAYBOOK });
+    const repo = makeGitRepo({ "playbooks/quick.yml": HELLO_PLAYBOOK });
     repos.push(repo.dir);
     const { exit, log } = await run(snapshot({ repoUrl: repo.url, branch: repo.branch, bootstrapCommand: "set -e\nfalse\necho not reached" }));
     expect(exit).toBe(1);
@@ -88,7 +88,7 @@ describe("starting the playbook on the VM", () => {
   });
 
   it("runs a custom playbook without a bootstrap with the VM's ansible-playbook, in the playbook's directory, not under sudo", async () => {
-    const repo = makeGitRepo({ "playbooks/quick.yml": QUICK_PLAYBOOK });
+    const repo = makeGitRepo({ "playbooks/quick.yml": HELLO_PLAYBOOK });
     repos.push(repo.dir);
     const { exit, log } = await run(snapshot({ repoUrl: repo.url, branch: repo.branch }));
     expect(log).toContain('"msg": "hello"');

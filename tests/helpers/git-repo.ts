@@ -105,11 +105,14 @@ export const SERVE_HEARTBEAT_PLAY = `
       changed_when: true
 `;
 
-/** A playbook that runs in a second: one debug task saying "hello", then serves /heartbeat. */
-export const QUICK_PLAYBOOK = `- hosts: all
+/** A playbook that runs in a second: one debug task saying "hello" (for tests of how a playbook starts). */
+export const HELLO_PLAYBOOK = `- hosts: all
   gather_facts: false
   tasks:
     - name: Say hello
       ansible.builtin.debug:
         msg: "hello"
-${SERVE_HEARTBEAT_PLAY}`;
+`;
+
+/** HELLO_PLAYBOOK, then /heartbeat served: what a launch needs to end `running`. */
+export const QUICK_PLAYBOOK = `${HELLO_PLAYBOOK}${SERVE_HEARTBEAT_PLAY}`;
