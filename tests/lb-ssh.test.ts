@@ -80,7 +80,7 @@ describe("an ssh load balancer", () => {
         configPath: `${dir}/ocim.cfg`, mapPath: `${dir}/ocim.map`,
         // As an operator's script would: refuse when told to, keep the servers' state, then what
         // `systemctl reload haproxy` does (SIGUSR2 to the master).
-        reloadCommand: `cd ${dir} && if [ -e refuse-reload ]; then echo "reload refused by the test" >&2; exit 1; fi; echo reload >> reloads.log; echo "show servers state" | socat stats.sock - > server-state; kill -USR2 $(cat haproxy.pid)`,
+        reloadCommand: `cd ${dir} && if [ -e refuse-reload ]; then echo "reload refused by the test" >&2; exit 1; fi; echo reload >> reloads.log; echo "show servers state" | socat ${dir}/stats.sock - > server-state; kill -USR2 $(cat haproxy.pid)`,
       },
     });
     // The operator's setup (docs/load-balancer.md): empty files first, then haproxy started once with -f.
@@ -216,5 +216,19 @@ describe("an ssh load balancer", () => {
     expect(reloads()).toBe(reloadsBefore + 1);
     expect(readFileSync(lb.mapPath, "utf8")).toMatch(new RegExp(`first-${site.id}[\\s\\S]*second-${site.id}|second-${site.id}[\\s\\S]*first-${site.id}`));
     await jobs[0]!.remove();
+  });
+
+  it("keeps a server put in maintenance at run time in maintenance across a reload, with the documented server-state setup", async () => {
+    const server = `remote-inst-${site.id}/as-${(await deps.db.appServer.findFirstOrThrow({ where: { instanceId: site.id } })).id}`;
+    const runtime = (command: string) => host.exec(`echo ${JSON.stringify(command)} | socat ${dir}/stats.sock -`);
+    await runtime(`set server ${server} state maint`);
+    expect((await lbGet(port, site.internalLmsDomain)).status).toBe(503);
+    await addDomain(`kept-${site.id}.example.test`);
+    expect((await bumpAndApply()).outcome).toBe("applied");
+    // srv_admin_state (the 7th field) 1 = put in maintenance by the operator.
+    const state = (await runtime("show servers state")).stdout.split("\n").find((l) => l.includes(` ${server.split("/")[1]} `));
+    expect(state?.split(" ")[6]).toBe("1");
+    expect((await lbGet(port, `kept-${site.id}.example.test`)).status).toBe(503);
+    await runtime(`set server ${server} state ready`);
   });
 });
