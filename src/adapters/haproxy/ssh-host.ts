@@ -11,13 +11,17 @@ export interface HaproxyProcess {
   argv: string[];
 }
 
-// Every process's pid and arguments, one per line: `<pid> <arg>\t<arg>\t…`. Processes that end while
-// the loop runs are skipped. /proc/<pid>/cmdline is readable by any user on a default Linux mount.
-const LIST_PROCESSES = `for d in /proc/[0-9]*; do c=$( { tr '\\0' '\\t' < "$d/cmdline"; } 2>/dev/null ) || continue; [ -n "$c" ] && printf '%s %s\\n' "\${d#/proc/}" "$c"; done; true`;
+// The pid and arguments of every process whose command line names the file, one per line:
+// `<pid> <arg>\t<arg>\t…`. One grep over /proc/<pid>/cmdline (readable by any user on a default
+// Linux mount) picks them, so the cost does not grow with the host's process count (a `tr` per
+// process took 0.4 s for 100 processes). Processes that end meanwhile are skipped.
+function listCommand(file: string): string {
+  return `for f in $(grep -lsF -- ${shellQuote(file)} /proc/[0-9]*/cmdline); do c=$( { tr '\\0' '\\t' < "$f"; } 2>/dev/null ) || continue; p=\${f#/proc/}; [ -n "$c" ] && printf '%s %s\\n' "\${p%/cmdline}" "$c"; done; true`;
+}
 
 /** The haproxy processes on the host started with `-f <configPath>` (a master-worker haproxy lists its master and its workers). */
 export async function haproxyProcesses(session: SshSession, configPath: string, timeoutMs: number): Promise<HaproxyProcess[]> {
-  const listed = await session.exec(LIST_PROCESSES, { timeoutMs });
+  const listed = await session.exec(listCommand(configPath), { timeoutMs });
   const found: HaproxyProcess[] = [];
   for (const line of listed.stdout.split("\n")) {
     const space = line.indexOf(" ");
