@@ -152,6 +152,20 @@ describe("an ssh load balancer", () => {
     expect(reloads()).toBe(reloadsBefore);
   });
 
+  it("refuses the candidate when the last defaults section of the main config is not mode http, which the fragment would inherit", async () => {
+    await host.uploadFile(`${dir}/main.cfg`, mainConfig(["defaults", "  mode tcp", "  timeout connect 5s", "  timeout client 30s", "  timeout server 30s", ""]));
+    const before = liveFiles();
+    try {
+      await expect(bumpAndApply()).rejects.toThrow(/inherit the last defaults section .* not "mode http"/);
+    } finally {
+      await host.uploadFile(`${dir}/main.cfg`, mainConfig());
+    }
+    const { lastError, deployedVersion, configurationVersion } = await row();
+    expect(lastError).toContain(`remote-inst-${site.id}`);
+    expect(deployedVersion).toBeLessThan(configurationVersion);
+    expect(liveFiles()).toEqual(before);
+  });
+
   it("puts the previous files back when the reload command fails, so the next restart of the host still works", async () => {
     expect((await bumpAndApply()).outcome).toBe("applied");
     const before = liveFiles();

@@ -76,10 +76,17 @@ export function createSshTarget(deps: SshDeps, balancer: SshBalancer): HaproxyTa
         await session.uploadFile(candidate.map, fragment.map, 0o644);
         await session.uploadFile(candidate.config, fragment.backends, 0o600);
         const check = await run(checkScript(process, paths));
-        if (check.code !== 0) {
-          const shownAs = { [candidate.config]: balancer.configPath, [candidate.map]: balancer.mapPath };
-          throw new HaproxyRejected(trimOutput(`${check.stdout}\n${check.stderr}`, shownAs) || `haproxy -c failed on ${balancer.host} (exit code ${check.code}).`);
+        const output = `${check.stdout}\n${check.stderr}`;
+        const shownAs = { [candidate.config]: balancer.configPath, [candidate.map]: balancer.mapPath };
+        if (check.code !== 0) throw new HaproxyRejected(trimOutput(output, shownAs) || `haproxy -c failed on ${balancer.host} (exit code ${check.code}).`);
+        const warnings = trimOutput(output, shownAs, "[WARNING]");
+        // haproxy only warns when the backends inherit a `defaults` that is not `mode http`, and then
+        // drops their cookies, basic auth and HTTP checks: every site would answer, wrongly.
+        const notHttp = warnings.split("\n").filter((line) => line.includes(`'${balancer.fragmentName}-`) && /HTTP mode|mode http/i.test(line));
+        if (notHttp.length) {
+          throw new HaproxyRejected(`Ocim's backends inherit the last defaults section before ${balancer.configPath} on ${balancer.host}, and it is not "mode http": ${notHttp.join("\n")}`);
         }
+        if (warnings) deps.log.warn({ balancer: balancer.name, host: balancer.host, warnings }, "lb.check.warnings");
       } catch (err) {
         await discard();
         await session.close();
