@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import type { Config } from "../../config.js";
 import { AppError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
-import type { SshClient, SshSession } from "../ssh/port.js";
+import type { ExecResult, SshClient, SshSession } from "../ssh/port.js";
 import { shellCommand, shellQuote } from "../ssh/quote.js";
 import { maskSecrets, trimOutput } from "./check-config.js";
 import { checkScript, haproxyProcesses, loadingProcess, type HaproxyProcess } from "./ssh-host.js";
@@ -75,17 +75,8 @@ export function createSshTarget(deps: SshDeps, balancer: SshBalancer): HaproxyTa
         const process = await loadingProcess(session, balancer.host, paths, timeoutMs);
         await session.uploadFile(candidate.map, fragment.map, 0o644);
         await session.uploadFile(candidate.config, fragment.backends, 0o600);
-        const check = await run(checkScript(process, paths));
-        const output = `${check.stdout}\n${check.stderr}`;
         const shownAs = { [candidate.config]: balancer.configPath, [candidate.map]: balancer.mapPath };
-        if (check.code !== 0) throw new HaproxyRejected(trimOutput(output, shownAs) || `haproxy -c failed on ${balancer.host} (exit code ${check.code}).`);
-        const warnings = trimOutput(output, shownAs, "[WARNING]");
-        // haproxy only warns when the backends inherit a `defaults` that is not `mode http`, and then
-        // drops their cookies, basic auth and HTTP checks: every site would answer, wrongly.
-        const notHttp = warnings.split("\n").filter((line) => line.includes(`'${balancer.fragmentName}-`) && /HTTP mode|mode http/i.test(line));
-        if (notHttp.length) {
-          throw new HaproxyRejected(`Ocim's backends inherit the last defaults section before ${balancer.configPath} on ${balancer.host}, and it is not "mode http": ${notHttp.join("\n")}`);
-        }
+        const warnings = judgeCheck(balancer, await run(checkScript(process, paths)), shownAs);
         if (warnings) deps.log.warn({ balancer: balancer.name, host: balancer.host, warnings }, "lb.check.warnings");
       } catch (err) {
         await discard();
@@ -128,6 +119,20 @@ export function createSshTarget(deps: SshDeps, balancer: SshBalancer): HaproxyTa
       };
     },
   };
+}
+
+/** haproxy's warnings about the candidate; throws HaproxyRejected when it refuses it, or would run Ocim's backends outside HTTP mode. */
+function judgeCheck(balancer: SshBalancer, check: ExecResult, shownAs: Record<string, string>): string {
+  const output = `${check.stdout}\n${check.stderr}`;
+  if (check.code !== 0) throw new HaproxyRejected(trimOutput(output, shownAs) || `haproxy -c failed on ${balancer.host} (exit code ${check.code}).`);
+  const warnings = trimOutput(output, shownAs, "[WARNING]");
+  // haproxy only warns when the backends inherit a `defaults` that is not `mode http`, and then
+  // drops their cookies, basic auth and HTTP checks: every site would answer, wrongly.
+  const notHttp = warnings.split("\n").filter((line) => line.includes(`'${balancer.fragmentName}-`) && /HTTP mode|mode http/i.test(line));
+  if (notHttp.length) {
+    throw new HaproxyRejected(`Ocim's backends inherit the last defaults section before ${balancer.configPath} on ${balancer.host}, and it is not "mode http": ${notHttp.join("\n")}`);
+  }
+  return warnings;
 }
 
 /** Links the live file to `kept` (nothing to keep on the first apply). */
