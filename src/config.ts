@@ -115,6 +115,9 @@ const schema = z.object({
   HAPROXY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   // How long an apply waits for another one of the same balancer before leaving the work to it.
   LB_APPLY_WAIT_SECONDS: z.coerce.number().int().min(0).max(3600).default(120),
+  // At most one reload per this many seconds of the haproxy of an `ssh` balancer (a shared host);
+  // changes in between are applied together by one delayed apply. 0: reload at every change.
+  LB_MIN_RELOAD_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
 });
 
 export type Config = Readonly<

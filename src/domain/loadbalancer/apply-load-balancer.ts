@@ -2,20 +2,28 @@
 // live files, reload (DESIGN §8). One apply at a time per balancer, under a Redis lock; the holder
 // keeps going while configurationVersion moves past what it rendered, so callers that find the lock
 // taken only wait until deployedVersion reaches the version they saw — whoever holds the lock does it.
+// The haproxy of an `ssh` balancer (a host others share) is reloaded at most once per
+// LB_MIN_RELOAD_INTERVAL_SECONDS: an apply that comes sooner schedules one delayed apply, which
+// deploys whatever is newest by then (reload-interval.ts).
 import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
 import { haproxyTargetFor } from "../../adapters/haproxy/targets.js";
 import { HaproxyRejected } from "../../adapters/haproxy/port.js";
 import { maskSecrets } from "../../adapters/haproxy/check-config.js";
 import { loadBalancerLockKey, tryLock, type Lock } from "./lock.js";
+import { deferApply, noteReload, reloadWaitMs } from "./reload-interval.js";
 import { loadRenderInput } from "./render-input.js";
 import { renderFragment } from "./render-config.js";
 
-type ApplyDeps = Pick<Deps, "config" | "db" | "redis" | "log" | "secrets" | "now">;
+type ApplyDeps = Pick<Deps, "config" | "db" | "redis" | "log" | "secrets" | "now" | "jobs">;
 
 export interface ApplyResult {
-  /** applied: this call deployed; covered: another apply deployed our version; pending: still being applied by another. */
-  outcome: "applied" | "covered" | "pending";
+  /**
+   * applied: this call deployed; covered: another apply deployed our version; pending: still being
+   * applied by another; deferred: the balancer reloaded less than LB_MIN_RELOAD_INTERVAL_SECONDS ago,
+   * and a delayed apply will deploy the newest version then.
+   */
+  outcome: "applied" | "covered" | "pending" | "deferred";
   configurationVersion: number;
   deployedVersion: number;
 }
@@ -38,8 +46,8 @@ export async function applyLoadBalancer(deps: ApplyDeps, input: { loadBalancerId
       try {
         const now = await readVersions(deps, id);
         if (!mustApply && now.deployedVersion >= wanted) return { outcome: "covered", ...now };
-        await applyWhileDirty(deps, id, lock);
-        return { outcome: "applied", ...(await readVersions(deps, id)) };
+        const outcome = await applyWhileDirty(deps, id, lock, mustApply);
+        return { outcome, ...(await readVersions(deps, id)) };
       } finally {
         await lock.release();
       }
@@ -60,11 +68,19 @@ async function readVersions(deps: Pick<Deps, "db">, id: number) {
   return row;
 }
 
-/** Renders and deploys until what is live is the newest version; records the outcome on the balancer. */
-async function applyWhileDirty(deps: ApplyDeps, id: number, lock: Lock): Promise<void> {
+/**
+ * Renders and deploys until what is live is the newest version, or until the balancer may not reload
+ * again yet (then a delayed apply is scheduled); records the outcome on the balancer.
+ */
+async function applyWhileDirty(deps: ApplyDeps, id: number, lock: Lock, force: boolean): Promise<"applied" | "deferred"> {
   for (let round = 1; ; round++) {
     const { balancer, input } = await loadRenderInput(deps, id).catch((err: unknown) => failed(deps, id, null, err));
     const version = balancer.configurationVersion;
+    const waitMs = balancer.kind === "ssh" && !force ? await reloadWaitMs(deps, id) : 0;
+    if (waitMs > 0) {
+      await deferApply(deps, id, waitMs);
+      return round === 1 ? "deferred" : "applied";
+    }
     const started = Date.now();
     try {
       const fragment = renderFragment(input);
@@ -74,6 +90,8 @@ async function applyWhileDirty(deps: ApplyDeps, id: number, lock: Lock): Promise
       const staged = await target.stage(fragment);
       try {
         await keep(lock, balancer.name);
+        // Before the reload, so a failed one counts too: it forked a process on the host all the same.
+        if (balancer.kind === "ssh") await noteReload(deps, id);
         await staged.commit();
       } finally {
         await staged.discard();
@@ -88,7 +106,7 @@ async function applyWhileDirty(deps: ApplyDeps, id: number, lock: Lock): Promise
     });
     deps.log.info({ loadBalancerId: id, version, instances: input.instances.length, ms: Date.now() - started }, "lb.apply.done");
     const latest = await readVersions(deps, id);
-    if (latest.configurationVersion <= version || round >= MAX_ROUNDS) return;
+    if (latest.configurationVersion <= version || round >= MAX_ROUNDS) return "applied";
   }
 }
 
