@@ -80,6 +80,8 @@ export class FakeOpenstack {
   keyPairs = new Set(["ocim-key"]);
   /** GETs a new server answers BUILD before it turns ACTIVE. */
   buildPolls = 1;
+  /** When set, a server leaving BUILD goes to ERROR with this as Nova's `fault` (the scheduler found no host…). */
+  buildFault: { code: number; message: string } | null = null;
   /** Requests about a deleted server (GET, list) that still see it, task_state "deleting". */
   deletePolls = 1;
   /** Nova's osapi_max_limit: the longest page any list answers, whatever `limit` asks. */
@@ -244,7 +246,10 @@ export class FakeOpenstack {
     }
     if (method !== "GET") return send(405, { error: { code: 405, message: "Method not allowed" } });
     server.polls += 1;
-    if (server.status === "BUILD" && server.polls > this.buildPolls) server.status = "ACTIVE";
+    if (server.status === "BUILD" && server.polls > this.buildPolls) {
+      server.status = this.buildFault ? "ERROR" : "ACTIVE";
+      if (this.buildFault) server.fault = { ...this.buildFault, created: new Date().toISOString() };
+    }
     send(200, { server: this.serverView(server) });
   }
 
