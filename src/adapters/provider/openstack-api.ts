@@ -125,6 +125,7 @@ function authBody(settings: OpenstackSettings, credentials: OpenstackCredentials
   if (credentials.applicationCredentialId) {
     return { auth: { identity: { methods: ["application_credential"], application_credential: { id: credentials.applicationCredentialId, secret: credentials.applicationCredentialSecret } } } };
   }
+  if (!settings.projectId && !settings.projectName) throw new ProviderError('Password credentials need "projectName" or "projectId" in the settings of the provider account.', false);
   const project = settings.projectId ? { id: settings.projectId } : { name: settings.projectName, domain: { name: settings.projectDomainName } };
   return {
     auth: {
