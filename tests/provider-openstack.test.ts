@@ -91,6 +91,19 @@ describe("OpenStack provider", () => {
     });
   });
 
+  it("finds a flavor by name on a later page of Nova's flavor list", async () => {
+    const added = [{ id: "4", name: "m1.large" }, { id: "5", name: "m1.xlarge" }];
+    fake.flavors.push(...added);
+    fake.maxLimit = 1;
+    try {
+      const vm = await make({ flavorRef: "m1.xlarge" }).createServer({ name: "os-flavor-as1" });
+      expect(fake.servers.get(vm.id)?.request.flavorRef).toBe("5");
+    } finally {
+      fake.maxLimit = 1000;
+      fake.flavors.splice(1);
+    }
+  });
+
   it("takes ids as they are", async () => {
     const vm = await make({ flavorRef: "3", imageRef: fake.images[0]!.id, networks: [fake.networks[0]!.id] }).createServer({ name: "os-ids-as1" });
     expect(fake.servers.get(vm.id)?.request).toMatchObject({ flavorRef: "3", imageRef: fake.images[0]!.id, networks: [{ uuid: fake.networks[0]!.id }] });

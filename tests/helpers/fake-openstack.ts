@@ -228,7 +228,12 @@ export class FakeOpenstack {
     if (path === url.pathname) return send(404, { itemNotFound: { code: 404, message: "The resource could not be found." } });
     if (method === "POST" && path === "/servers") return this.create(body, send);
     if (method === "GET" && (path === "/servers" || path === "/servers/detail")) return this.listServers(url, path === "/servers/detail", send);
-    if (method === "GET" && path === "/flavors") return send(200, { flavors: this.flavors.map((f) => ({ ...f, links: [] })) });
+    if (method === "GET" && path === "/flavors") {
+      // "List Flavors": paginated like servers (limit, marker, flavors_links).
+      const page = this.page(this.flavors, url);
+      if ("error" in page) return send(400, { badRequest: { code: 400, message: page.error } });
+      return send(200, { flavors: page.items.map((f) => ({ ...f, links: [] })), ...(page.next ? { flavors_links: [{ rel: "next", href: page.next }] } : {}) });
+    }
     const flavorId = path.match(/^\/flavors\/([^/]+)$/)?.[1];
     if (method === "GET" && flavorId !== undefined) {
       const flavor = this.flavors.find((f) => f.id === decodeURIComponent(flavorId));
