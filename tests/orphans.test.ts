@@ -10,7 +10,7 @@ import { serveAs } from "./helpers/app.js";
 import { visibleText } from "./helpers/browserless.js";
 import { freePort } from "../src/embedded/processes.js";
 import { createProvider } from "../src/adapters/provider/factory.js";
-import { FakeOpenstack } from "./helpers/fake-openstack.js";
+import { FakeOpenstack, fakeOpenstackAccount } from "./helpers/fake-openstack.js";
 
 describe("orphan VMs", () => {
   let vms: LocalVms;
@@ -95,9 +95,7 @@ describe("orphan VMs on OpenStack", () => {
   beforeAll(async () => {
     fake = await new FakeOpenstack().start();
     deps = await createTestDeps({ ORPHAN_REMOVE_AFTER_HOURS: "1" }, { now: () => new Date(clock) });
-    const settings = { authUrl: fake.authUrl, projectName: fake.projectName, flavorRef: "m1.medium", imageRef: "ubuntu-22.04", keyName: "ocim-key" };
-    const credentials = { username: fake.username, password: fake.password, sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----" };
-    await deps.db.providerAccount.create({ data: { name: "cloud", kind: "openstack", settings, credentialsEncrypted: deps.secrets.encrypt(JSON.stringify(credentials)) } });
+    await deps.db.providerAccount.create({ data: fakeOpenstackAccount(fake, (p) => deps.secrets.encrypt(p), { floatingNetwork: undefined }) });
   });
   afterAll(async () => {
     await deps?.close();

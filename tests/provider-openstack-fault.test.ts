@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { makeInstance } from "./helpers/factories.js";
-import { FakeOpenstack } from "./helpers/fake-openstack.js";
+import { FakeOpenstack, fakeOpenstackAccount } from "./helpers/fake-openstack.js";
 import { jobEnded, waitFor } from "./helpers/wait.js";
 import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
 import { startWorkers, type RunningWorkers } from "../src/jobs/registry.js";
@@ -17,13 +17,7 @@ describe("a server Nova puts in ERROR", () => {
   beforeAll(async () => {
     cloud = await new FakeOpenstack().start();
     deps = await createTestDeps({ PROVISIONING_ATTEMPTS: "3", JOB_RETRY_DELAY_SECONDS: "0.2" });
-    await deps.db.providerAccount.create({
-      data: {
-        name: "test cloud", kind: "openstack",
-        settings: { authUrl: cloud.authUrl, projectName: cloud.projectName, flavorRef: "m1.medium", imageRef: "ubuntu-22.04", keyName: "ocim-key", floatingNetwork: "public" },
-        credentialsEncrypted: deps.secrets.encrypt(JSON.stringify({ username: cloud.username, password: cloud.password, sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n" })),
-      },
-    });
+    await deps.db.providerAccount.create({ data: fakeOpenstackAccount(cloud, (p) => deps.secrets.encrypt(p)) });
     workers = startWorkers(deps, { provisioning: createProvisioningPorts(deps) });
   });
   afterAll(async () => {

@@ -61,6 +61,17 @@ interface Fault {
   times: number;
 }
 
+/** The provider account that points at this fake, as the admin form would store it (credentials encrypted). */
+export function fakeOpenstackAccount(cloud: FakeOpenstack, encrypt: (plain: string) => string, settings: Record<string, unknown> = {}) {
+  const sshPrivateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n";
+  return {
+    name: "test cloud",
+    kind: "openstack" as const,
+    settings: { authUrl: cloud.authUrl, projectName: cloud.projectName, flavorRef: "m1.medium", imageRef: "ubuntu-22.04", keyName: "ocim-key", floatingNetwork: "public", ...settings },
+    credentialsEncrypted: encrypt(JSON.stringify({ username: cloud.username, password: cloud.password, sshPrivateKey })),
+  };
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export class FakeOpenstack {
