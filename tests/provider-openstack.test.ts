@@ -144,6 +144,16 @@ describe("OpenStack provider", () => {
     expect(mine()).toHaveLength(0);
   });
 
+  it("ends with one floating IP when two calls give the same server one at once", async () => {
+    const p = make();
+    const vm = await p.createServer({ name: "os-fip-as3" });
+    await p.getServer(vm.id); // BUILD
+    fake.servers.get(vm.id)!.status = "ACTIVE";
+    const [a, b] = await Promise.all([make().getServer(vm.id), make().getServer(vm.id)]);
+    expect([a?.publicIp, b?.publicIp]).toEqual([fake.floatingAddress, fake.floatingAddress]);
+    expect([...fake.floatingIps.values()].filter((f) => f.description.includes(vm.id))).toHaveLength(1);
+  });
+
   it("finds a floating IP whose association was lost and releases it once the server is gone", async () => {
     const p = make();
     const vm = await p.createServer({ name: "os-fip-as2" });

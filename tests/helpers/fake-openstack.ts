@@ -423,6 +423,12 @@ export class FakeOpenstack {
     if (!net.external) return send(400, { NeutronError: { type: "BadRequest", message: `Bad floatingip request: Network ${net.id} is not a valid external network.`, detail: "" } });
     const server = f.port_id ? [...this.servers.values()].find((s) => s.portId === f.port_id) : undefined;
     if (f.port_id && !server) return send(404, { NeutronError: { type: "PortNotFound", message: `Port ${f.port_id} could not be found.`, detail: "" } });
+    // One floating IP per fixed IP and external network: a second is a 409 (FloatingIPPortAlreadyAssociated).
+    const taken = server && [...this.floatingIps.values()].find((x) => x.port_id === server.portId && x.floating_network_id === net.id);
+    if (taken) {
+      const message = `Cannot associate floating IP ${this.floatingAddress} with port ${f.port_id} using fixed IP ${server.fixedIp}, as that fixed IP already has a floating IP on external network ${net.id}.`;
+      return send(409, { NeutronError: { type: "FloatingIPPortAlreadyAssociated", message, detail: "" } });
+    }
     const fip: FakeFloatingIp = {
       id: randomUUID(),
       floating_ip_address: this.floatingAddress,

@@ -5,6 +5,7 @@
 // allocating a second, and a deletion releases it even when the server (and so its port, and the
 // association) is already gone: a floating IP outlives its port and stays allocated (and billed).
 import type { OpenstackApi } from "./openstack-api.js";
+import { ProviderError } from "./port.js";
 
 interface FloatingIp {
   id: string;
@@ -37,10 +38,18 @@ export async function ensureFloatingIp(api: OpenstackApi, serverId: string, exte
     return existing.floating_ip_address;
   }
   if (!port) return null;
-  const res = await api.call("network", "POST", "/v2.0/floatingips", what, {
-    floatingip: { floating_network_id: externalNetworkId, port_id: port.id, description: floatingIpDescription(serverId) },
-  });
-  return (res.body as { floatingip?: FloatingIp } | null)?.floatingip?.floating_ip_address ?? null;
+  try {
+    const res = await api.call("network", "POST", "/v2.0/floatingips", what, {
+      floatingip: { floating_network_id: externalNetworkId, port_id: port.id, description: floatingIpDescription(serverId) },
+    });
+    return (res.body as { floatingip?: FloatingIp } | null)?.floatingip?.floating_ip_address ?? null;
+  } catch (err) {
+    // Two callers at once (the provisioning job and the SSH key sync): Neutron allows one floating
+    // IP per fixed IP and answers the second 409 (FloatingIPPortAlreadyAssociated). Take the first's.
+    const [winner] = err instanceof ProviderError && err.details.status === 409 ? await ofServer(api, serverId, what) : [];
+    if (winner) return winner.floating_ip_address;
+    throw err;
+  }
 }
 
 /** Releases the server's floating IPs ("Delete floating IP"; one already gone is fine). */
