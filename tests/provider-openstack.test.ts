@@ -227,9 +227,12 @@ describe("OpenStack provider", () => {
     expect(retryable(err)).toBe(false);
   });
 
-  it("authenticates with a project id instead of a name", async () => {
+  it("authenticates with a project id instead of a name, and says when a password has no project", async () => {
     const p = make({ projectName: undefined, projectId: fake.projectId });
     expect(await p.findServerByName("none")).toBeNull();
+    const none = await failure(make({ projectName: undefined }).findServerByName("none"));
+    expect(none.message).toBe('Password credentials need "projectName" or "projectId" in the settings of provider account "test cloud".');
+    expect(retryable(none)).toBe(false);
   });
 
   it("authenticates with an application credential, which carries its own project", async () => {

@@ -80,7 +80,7 @@ class KeystoneSession implements OpenstackApi {
     const { settings, credentials, accountName } = this.opts;
     const what = `authenticating provider account "${accountName}"`;
     const url = `${settings.authUrl.replace(/\/+$/, "").replace(/\/v3$/, "")}/v3/auth/tokens`;
-    const res = await this.send("POST", url, what, {}, authBody(settings, credentials));
+    const res = await this.send("POST", url, what, {}, authBody(settings, credentials, accountName));
     const body = await readJson(res);
     if (res.status === 401) throw new ProviderError(`OpenStack refused the credentials of provider account "${accountName}" (401).`, false);
     if (!res.ok) throw httpError(res.status, what, this.scrub(apiMessage(body)));
@@ -121,11 +121,11 @@ class KeystoneSession implements OpenstackApi {
  * authorization" (project by id, or by name within its domain):
  * https://docs.openstack.org/api-ref/identity/v3/#authentication-and-token-management
  */
-function authBody(settings: OpenstackSettings, credentials: OpenstackCredentials) {
+function authBody(settings: OpenstackSettings, credentials: OpenstackCredentials, account: string) {
   if (credentials.applicationCredentialId) {
     return { auth: { identity: { methods: ["application_credential"], application_credential: { id: credentials.applicationCredentialId, secret: credentials.applicationCredentialSecret } } } };
   }
-  if (!settings.projectId && !settings.projectName) throw new ProviderError('Password credentials need "projectName" or "projectId" in the settings of the provider account.', false);
+  if (!settings.projectId && !settings.projectName) throw new ProviderError(`Password credentials need "projectName" or "projectId" in the settings of provider account "${account}".`, false);
   const project = settings.projectId ? { id: settings.projectId } : { name: settings.projectName, domain: { name: settings.projectDomainName } };
   return {
     auth: {
