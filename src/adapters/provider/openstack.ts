@@ -6,7 +6,7 @@
 // of the project.
 import { createOpenstackApi, type OpenstackApi, type OpenstackApiOptions } from "./openstack-api.js";
 import { ensureFloatingIp, releaseFloatingIps } from "./openstack-floating-ip.js";
-import { listAll, resolveRef } from "./openstack-lookup.js";
+import { listAll, resolveRef, type RefKind } from "./openstack-lookup.js";
 import type { OpenstackSettings } from "./openstack-settings.js";
 import { ProviderError, type CreateServerInput, type Provider, type ServerInfo, type SshLogin, type VmStatus } from "./port.js";
 import { portAnswers } from "./tcp.js";
@@ -47,13 +47,6 @@ interface NovaServer {
   fault?: { message?: string };
 }
 
-interface Refs {
-  flavor: string;
-  image: string;
-  networks: string[];
-  externalNetwork: string | null;
-}
-
 export function createOpenstackProvider(opts: OpenstackApiOptions): Provider {
   return new OpenstackProvider(opts);
 }
@@ -64,7 +57,7 @@ class OpenstackProvider implements Provider {
   private readonly api: OpenstackApi;
   private readonly settings: OpenstackSettings;
   private readonly workDir: string;
-  private refs: Promise<Refs> | null = null;
+  private readonly ids = new Map<string, Promise<string>>();
   private readonly now: () => Date;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -79,17 +72,23 @@ class OpenstackProvider implements Provider {
 
   async createServer({ name, metadata = {} }: CreateServerInput): Promise<ServerInfo> {
     const { settings } = this;
-    const refs = await this.resolvedRefs();
+    // The external network too: a wrong one should stop the launch before a VM exists.
+    const [flavor, image, networks] = await Promise.all([
+      this.resolve("flavor", settings.flavorRef),
+      this.resolve("image", settings.imageRef),
+      Promise.all([...settings.networks, ...settings.networkIds].map((n) => this.resolve("network", n))),
+      settings.floatingNetwork ? this.resolve("network", settings.floatingNetwork) : null,
+    ]);
     const what = `creating server ${name}`;
     const res = await this.api.call("compute", "POST", "/servers", what, {
       server: {
         name,
-        flavorRef: refs.flavor,
-        imageRef: refs.image,
+        flavorRef: flavor,
+        imageRef: image,
         key_name: settings.keyName,
         metadata: { ...metadata, [OCIM_TAG.key]: OCIM_TAG.value },
         ...(settings.securityGroups.length ? { security_groups: settings.securityGroups.map((g) => ({ name: g })) } : {}),
-        ...(refs.networks.length ? { networks: refs.networks.map((uuid) => ({ uuid })) } : {}),
+        ...(networks.length ? { networks: networks.map((uuid) => ({ uuid })) } : {}),
       },
     });
     if (res.status === 404) throw new ProviderError(`OpenStack answered 404 while ${what}: is the compute endpoint right?`, false);
@@ -143,16 +142,14 @@ class OpenstackProvider implements Provider {
   }
 
   /** Names become ids once per provider; a failed lookup is tried again on the next call. */
-  private resolvedRefs(): Promise<Refs> {
-    const { api, settings, opts } = this;
-    const resolve = (kind: "flavor" | "image" | "network", ref: string) => resolveRef(api, kind, ref, opts.accountName);
-    this.refs ??= (async () => ({
-      flavor: await resolve("flavor", settings.flavorRef),
-      image: await resolve("image", settings.imageRef),
-      networks: await Promise.all([...settings.networks, ...settings.networkIds].map((n) => resolve("network", n))),
-      externalNetwork: settings.floatingNetwork ? await resolve("network", settings.floatingNetwork) : null,
-    }))().catch((err: unknown) => ((this.refs = null), Promise.reject(err)));
-    return this.refs;
+  private resolve(kind: RefKind, ref: string): Promise<string> {
+    const key = `${kind}:${ref}`;
+    let id = this.ids.get(key);
+    if (!id) {
+      id = resolveRef(this.api, kind, ref, this.opts.accountName).catch((err: unknown) => (this.ids.delete(key), Promise.reject(err)));
+      this.ids.set(key, id);
+    }
+    return id;
   }
 
   private async toInfo(server: NovaServer): Promise<ServerInfo> {
@@ -171,8 +168,7 @@ class OpenstackProvider implements Provider {
     const floating = Boolean(this.settings.floatingNetwork);
     const known = addressOf(server, floating);
     if (known || !floating) return known;
-    const { externalNetwork } = await this.resolvedRefs();
-    return ensureFloatingIp(this.api, server.id, externalNetwork!);
+    return ensureFloatingIp(this.api, server.id, await this.resolve("network", this.settings.floatingNetwork!));
   }
 }
 
