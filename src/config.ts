@@ -88,7 +88,7 @@ const schema = z.object({
   LOCAL_VM_SSH_PORT: z.coerce.number().int().min(0).max(65535).default(22),
   // How long to keep trying to reach a VM over SSH (refused while it boots) before giving up.
   SSH_CONNECT_TIMEOUT_SECONDS: z.coerce.number().positive().default(300),
-  // Every HTTP call to a cloud API (Keystone, Nova) is abandoned after this long.
+  // Every HTTP call to a cloud API (Keystone, Nova, Glance, Neutron) is abandoned after this long.
   PROVIDER_API_TIMEOUT_SECONDS: z.coerce.number().positive().default(30),
   // Scheduled work (DESIGN §10-11). Cron expressions are in the server's time zone.
   CLEANUP_CRON: z.string().refine((v) => cron.validate(v), "a cron expression, e.g. 30 3 * * *").default("30 3 * * *"),

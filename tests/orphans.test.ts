@@ -9,6 +9,8 @@ import { createProvisioningPorts } from "../src/adapters/provisioning-ports.js";
 import { serveAs } from "./helpers/app.js";
 import { visibleText } from "./helpers/browserless.js";
 import { freePort } from "../src/embedded/processes.js";
+import { createProvider } from "../src/adapters/provider/factory.js";
+import { FakeOpenstack, fakeOpenstackAccount } from "./helpers/fake-openstack.js";
 
 describe("orphan VMs", () => {
   let vms: LocalVms;
@@ -82,5 +84,40 @@ describe("orphan VMs", () => {
       await deps.db.providerAccount.delete({ where: { id: account.id } });
       await vms.provider().deleteServer(stray.id);
     }
+  });
+});
+
+describe("orphan VMs on OpenStack", () => {
+  let fake: FakeOpenstack;
+  let deps: TestDeps;
+  let clock = Date.now();
+
+  beforeAll(async () => {
+    fake = await new FakeOpenstack().start();
+    deps = await createTestDeps({ ORPHAN_REMOVE_AFTER_HOURS: "1" }, { now: () => new Date(clock) });
+    await deps.db.providerAccount.create({ data: fakeOpenstackAccount(fake, (p) => deps.secrets.encrypt(p), { floatingNetwork: undefined }) });
+  });
+  afterAll(async () => {
+    await deps?.close();
+    await fake?.stop();
+  });
+
+  it("never reports or removes a VM Ocim did not make, nor one Nova is deleting", async () => {
+    const foreign = fake.addForeignServer("billing-db");
+    const lookalike = fake.addForeignServer("billing-as1");
+    const provider = createProvider(deps, "openstack");
+    const stray = await provider.createServer({ name: "lost-as3" });
+    const going = await provider.createServer({ name: "going-as4" });
+    Object.assign(fake.servers.get(going.id)!, { taskState: "deleting", deleteLeft: 1_000 });
+    const ports = createProvisioningPorts(deps);
+    const first = await findOrphans(deps, ports, { remove: true });
+    expect(first.failures).toEqual([]);
+    expect(first.orphans.filter((o) => o.providerKind === "openstack").map((o) => o.name)).toEqual(["lost-as3"]);
+    clock += 2 * 3_600_000;
+    const second = await findOrphans(deps, ports, { remove: true });
+    expect(second.orphans.filter((o) => o.removed).map((o) => o.name)).toEqual(["lost-as3"]);
+    expect(fake.servers.has(stray.id)).toBe(false);
+    expect(fake.servers.has(foreign.id)).toBe(true);
+    expect(fake.servers.has(lookalike.id)).toBe(true);
   });
 });

@@ -9,7 +9,8 @@ const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE
 const SECRET = "pw-9f3c-never-shown";
 const good = { authUrl: "https://keystone.example.com:5000/v3", projectName: "ocim", flavorRef: "m1.large", imageRef: "ubuntu-22.04", keyName: "ocim" };
 const goodCredentials = { username: "ocim", password: SECRET, sshPrivateKey: KEY };
-const NEEDED = "Required keys: authUrl, projectName, flavorRef, imageRef, keyName.";
+const NEEDED = "Required keys: authUrl, flavorRef, imageRef, keyName.";
+const CREDS_NEEDED = "Required keys: sshPrivateKey.";
 
 describe("admin: an OpenStack account's settings are checked when saved", () => {
   let t: TestApp;
@@ -27,15 +28,18 @@ describe("admin: an OpenStack account's settings are checked when saved", () => 
   });
 
   const refusals: [string, ReturnType<typeof form>, string, string][] = [
-    ["missing keys", form({ authUrl: good.authUrl }), "settings", `Not valid for OpenStack: "projectName" is missing; "flavorRef" is missing; "imageRef" is missing; "keyName" is missing. ${NEEDED}`],
+    ["missing keys", form({ authUrl: good.authUrl }), "settings", `Not valid for OpenStack: "flavorRef" is missing; "imageRef" is missing; "keyName" is missing. ${NEEDED}`],
     ["an auth URL that is not a URL", form({ ...good, authUrl: "keystone.example.com" }), "settings", `Not valid for OpenStack: "authUrl" must be an http(s) URL. ${NEEDED}`],
     ["a misspelt key", form({ ...good, regoin: "RegionOne" }), "settings", `Not valid for OpenStack: unknown key "regoin". ${NEEDED}`],
     ["a value of the wrong type", form({ ...good, networkIds: "net-1", sshPort: "22" }), "settings", `Not valid for OpenStack: "networkIds" must be a list; "sshPort" must be a number. ${NEEDED}`],
     ["an empty flavor", form({ ...good, flavorRef: "" }), "settings", `Not valid for OpenStack: "flavorRef" must not be empty. ${NEEDED}`],
     ["an unknown endpoint interface", form({ ...good, computeInterface: "private" }), "settings", `Not valid for OpenStack: "computeInterface" must be one of: public, internal, admin. ${NEEDED}`],
-    ["credentials without the SSH key", form(good, { username: "ocim", password: SECRET }), "credentials", 'Not valid for OpenStack: "sshPrivateKey" is missing. Required keys: username, password, sshPrivateKey.'],
-    ["credentials with a password that is not text", form(good, { username: "ocim", password: 12345678, sshPrivateKey: KEY }), "credentials", 'Not valid for OpenStack: "password" must be text (in quotes). Required keys: username, password, sshPrivateKey.'],
-    ["no credentials at all", form(good, ""), "credentials", 'Required for an OpenStack account: a JSON object with "username", "password" and "sshPrivateKey".'],
+    ["credentials without the SSH key", form(good, { username: "ocim", password: SECRET }), "credentials", `Not valid for OpenStack: "sshPrivateKey" is missing. ${CREDS_NEEDED}`],
+    ["credentials with a password that is not text", form(good, { username: "ocim", password: 12345678, sshPrivateKey: KEY }), "credentials", `Not valid for OpenStack: "password" must be text (in quotes). ${CREDS_NEEDED}`],
+    ["credentials with a user but no password", form(good, { username: "ocim", sshPrivateKey: KEY }), "credentials", `Not valid for OpenStack: "password" must be given (or applicationCredentialId and applicationCredentialSecret instead). ${CREDS_NEEDED}`],
+    ["an application credential without its secret", form(good, { applicationCredentialId: "ac-1", sshPrivateKey: KEY }), "credentials", `Not valid for OpenStack: "applicationCredentialSecret" must be given with applicationCredentialId. ${CREDS_NEEDED}`],
+    ["password credentials with no project", form({ ...good, projectName: undefined }), "settings", 'Password credentials need the project: "projectName" (with "projectDomainName" unless it is Default) or "projectId". An application credential brings its own project.'],
+    ["no credentials at all", form(good, ""), "credentials", 'Required for an OpenStack account: a JSON object with "sshPrivateKey" and either "username" and "password", or "applicationCredentialId" and "applicationCredentialSecret".'],
   ];
 
   it.each(refusals)("refuses %s next to the field, naming the key, and saves nothing", async (_what, values, field, message) => {
@@ -46,6 +50,15 @@ describe("admin: an OpenStack account's settings are checked when saved", () => 
     expect(res.text).not.toContain(SECRET);
     if (field === "settings") expect(visibleText(res.text)).toContain(values.settings);
     expect(await t.deps.db.providerAccount.count()).toBe(0);
+  });
+
+  it("saves an application credential with no project (it brings its own) and a project given by id", async () => {
+    const appCred = { applicationCredentialId: "ac-1", applicationCredentialSecret: SECRET, sshPrivateKey: KEY };
+    const ok = await admin.submit("/admin/provider-accounts/add", form({ ...good, projectName: undefined, floatingNetwork: "public" }, appCred, "appcred"));
+    expect(visibleText(ok.text)).toContain('The provider account "appcred" was added.');
+    const byId = await admin.submit("/admin/provider-accounts/add", form({ ...good, projectName: undefined, projectId: "8a1f" }, goodCredentials, "by-id"));
+    expect(visibleText(byId.text)).toContain('The provider account "by-id" was added.');
+    await t.deps.db.providerAccount.deleteMany({ where: { name: { in: ["appcred", "by-id"] } } });
   });
 
   it("saves valid settings, and checks an edit that keeps the stored credentials too", async () => {

@@ -43,7 +43,7 @@ const subjects: Record<string, () => Promise<Subject>> = {
         data: {
           name: "test cloud",
           kind: "openstack",
-          settings: { authUrl: fake.authUrl, projectName: fake.projectName, flavorRef: "m1.medium", imageRef: "ubuntu-22.04", keyName: "ocim-key", sshPort: (guestSsh.address() as net.AddressInfo).port },
+          settings: { authUrl: fake.authUrl, projectName: fake.projectName, flavorRef: "m1.medium", imageRef: "ubuntu-22.04", keyName: "ocim-key", floatingNetwork: "public", sshPort: (guestSsh.address() as net.AddressInfo).port },
           credentialsEncrypted: deps.secrets.encrypt(JSON.stringify({ username: fake.username, password: fake.password, sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\n…\n-----END OPENSSH PRIVATE KEY-----\n" })),
         },
       });

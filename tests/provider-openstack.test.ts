@@ -6,12 +6,19 @@ import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createProvider } from "../src/adapters/provider/factory.js";
 import { createOpenstackProvider } from "../src/adapters/provider/openstack.js";
+import type { OpenstackApiOptions } from "../src/adapters/provider/openstack-api.js";
 import { openstackSettingsSchema } from "../src/adapters/provider/openstack-settings.js";
 import { ProviderError, type Provider } from "../src/adapters/provider/port.js";
 import { freePort } from "../src/embedded/processes.js";
 import { retryable } from "../src/jobs/retry.js";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { FakeOpenstack } from "./helpers/fake-openstack.js";
+
+/** A clock that moves only when the provider waits: polling costs no real time. */
+function instantClock() {
+  let t = Date.parse("2026-12-01T00:00:00Z");
+  return { now: () => new Date(t), sleep: async (ms: number) => void (t += ms) };
+}
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
 
@@ -21,7 +28,7 @@ describe("OpenStack provider", () => {
   let guestSsh: net.Server;
   let guestPort: number;
 
-  const make = (overrides: Record<string, unknown> = {}, credentials: Partial<{ username: string; password: string }> = {}, timeoutMs = 5_000): Provider =>
+  const make = (overrides: Record<string, unknown> = {}, credentials: Record<string, string> = {}, timeoutMs = 5_000, clock: Partial<Pick<OpenstackApiOptions, "now" | "sleep">> = instantClock()): Provider =>
     createOpenstackProvider({
       accountName: "test cloud",
       settings: openstackSettingsSchema.parse({
@@ -31,18 +38,20 @@ describe("OpenStack provider", () => {
         imageRef: "ubuntu-22.04",
         keyName: "ocim-key",
         securityGroups: ["default", "ocim-ssh"],
-        networkIds: ["net-1111"],
+        networks: ["private"],
+        floatingNetwork: "public",
         sshPort: guestPort,
         ...overrides,
       }),
       credentials: { username: fake.username, password: fake.password, sshPrivateKey: KEY, ...credentials },
       timeoutMs,
+      ...clock,
       log: pino({ level: "debug" }, { write: (line: string) => void logLines.push(line) }),
     });
 
   /** Everything an operator or a log could ever see of an error. */
   const visible = (err: unknown) => [String(err), (err as Error).stack ?? "", JSON.stringify(err), JSON.stringify((err as ProviderError).details)].join("\n");
-  const secrets = () => [fake.password, fake.username, KEY.split("\n")[1]!, ...fake.tokens.keys()];
+  const secrets = () => [fake.password, fake.username, fake.applicationCredentialSecret, KEY.split("\n")[1]!, ...fake.tokens.keys()];
 
   async function failure(work: Promise<unknown>): Promise<ProviderError> {
     const err = await work.then(
@@ -68,18 +77,170 @@ describe("OpenStack provider", () => {
     await new Promise((r) => guestSsh?.close(r));
   });
 
-  it("asks Nova for the flavor, image, key pair, security groups and networks of the settings", async () => {
+  it("asks Nova for the ids of the flavor, image and networks the settings name, with the key pair, security groups and Ocim's tag", async () => {
     const vm = await make().createServer({ name: "os-as1", metadata: { ocim_appserver: "12" } });
     expect(vm).toMatchObject({ name: "os-as1", status: "building", publicIp: null, sshPort: guestPort, workDir: "/home/ubuntu/ocim" });
     expect(fake.servers.get(vm.id)?.request).toEqual({
       name: "os-as1",
-      flavorRef: "m1.medium",
-      imageRef: "ubuntu-22.04",
+      flavorRef: "3",
+      imageRef: fake.images[0]!.id,
       key_name: "ocim-key",
-      metadata: { ocim_appserver: "12" },
+      metadata: { ocim_appserver: "12", "ocim-managed": "true" },
       security_groups: [{ name: "default" }, { name: "ocim-ssh" }],
-      networks: [{ uuid: "net-1111" }],
+      networks: [{ uuid: fake.networks[0]!.id }],
     });
+  });
+
+  it("finds a flavor by name on a later page of Nova's flavor list", async () => {
+    const added = [{ id: "4", name: "m1.large" }, { id: "5", name: "m1.xlarge" }];
+    fake.flavors.push(...added);
+    fake.maxLimit = 1;
+    try {
+      const vm = await make({ flavorRef: "m1.xlarge" }).createServer({ name: "os-flavor-as1" });
+      expect(fake.servers.get(vm.id)?.request.flavorRef).toBe("5");
+    } finally {
+      fake.maxLimit = 1000;
+      fake.flavors.splice(1);
+    }
+  });
+
+  it("takes ids as they are", async () => {
+    const vm = await make({ flavorRef: "3", imageRef: fake.images[0]!.id, networks: [fake.networks[0]!.id] }).createServer({ name: "os-ids-as1" });
+    expect(fake.servers.get(vm.id)?.request).toMatchObject({ flavorRef: "3", imageRef: fake.images[0]!.id, networks: [{ uuid: fake.networks[0]!.id }] });
+  });
+
+  it("says which name is unknown or ambiguous, permanently, before asking Nova for anything", async () => {
+    const before = fake.servers.size;
+    const unknown = await failure(make({ flavorRef: "m1.huge" }).createServer({ name: "os-names-as1" }));
+    expect(unknown.message).toBe('OpenStack has no flavor named or with id "m1.huge" (provider account "test cloud").');
+    expect(retryable(unknown)).toBe(false);
+    const noImage = await failure(make({ imageRef: "ubuntu-99.04" }).createServer({ name: "os-names-as1" }));
+    expect(noImage.message).toBe('OpenStack has no image named or with id "ubuntu-99.04" (provider account "test cloud").');
+    fake.images.push({ id: "6f1c2a53-9d1e-4c55-8a7e-00000000beef", name: "ubuntu-22.04" });
+    try {
+      const twins = await failure(make().createServer({ name: "os-names-as1" }));
+      expect(twins.message).toBe(`OpenStack has 2 images named "ubuntu-22.04" (${fake.images[0]!.id}, 6f1c2a53-9d1e-4c55-8a7e-00000000beef): give the id instead (provider account "test cloud").`);
+      expect(retryable(twins)).toBe(false);
+    } finally {
+      fake.images.pop();
+    }
+    expect(fake.servers.size).toBe(before);
+  });
+
+  it("allocates one floating IP from the external network for an ACTIVE server, keeps it across calls and providers, and releases it on delete", async () => {
+    const p = make();
+    const vm = await p.createServer({ name: "os-fip-as1" });
+    expect((await p.getServer(vm.id))?.publicIp).toBeNull(); // BUILD: no port yet
+    const ready = await p.getServer(vm.id);
+    expect(ready).toMatchObject({ status: "ready", publicIp: fake.floatingAddress });
+    const mine = () => [...fake.floatingIps.values()].filter((f) => f.port_id === fake.servers.get(vm.id)?.portId || f.description.includes(vm.id));
+    expect(mine()).toHaveLength(1);
+    expect(mine()[0]).toMatchObject({ floating_network_id: fake.networks[1]!.id, status: "ACTIVE" });
+    await p.getServer(vm.id);
+    await make().getServer(vm.id); // a resumed job, with a new provider
+    expect(await make().findServerByName("os-fip-as1")).toMatchObject({ publicIp: fake.floatingAddress });
+    expect(mine()).toHaveLength(1);
+    await make().deleteServer(vm.id);
+    expect(mine()).toHaveLength(0);
+  });
+
+  it("ends with one floating IP when two calls give the same server one at once", async () => {
+    const p = make();
+    const vm = await p.createServer({ name: "os-fip-as3" });
+    await p.getServer(vm.id); // BUILD
+    fake.servers.get(vm.id)!.status = "ACTIVE";
+    const [a, b] = await Promise.all([make().getServer(vm.id), make().getServer(vm.id)]);
+    expect([a?.publicIp, b?.publicIp]).toEqual([fake.floatingAddress, fake.floatingAddress]);
+    expect([...fake.floatingIps.values()].filter((f) => f.description.includes(vm.id))).toHaveLength(1);
+  });
+
+  it("finds a floating IP whose association was lost and releases it once the server is gone", async () => {
+    const p = make();
+    const vm = await p.createServer({ name: "os-fip-as2" });
+    await p.getServer(vm.id);
+    await p.getServer(vm.id);
+    const fip = [...fake.floatingIps.values()].find((f) => f.port_id === fake.servers.get(vm.id)!.portId)!;
+    // The server was deleted behind Ocim's back: its port went with it, the address stayed allocated.
+    fake.servers.get(vm.id)!.deleteLeft = 0;
+    await p.deleteServer(vm.id);
+    expect(fake.floatingIps.has(fip.id)).toBe(false);
+  });
+
+  it("uses the fixed address when no external network is configured (a provider network)", async () => {
+    const p = make({ floatingNetwork: undefined });
+    const vm = await p.createServer({ name: "os-fixed-as1" });
+    await p.getServer(vm.id);
+    expect((await p.getServer(vm.id))?.publicIp).toBe(fake.servers.get(vm.id)!.fixedIp);
+    expect([...fake.floatingIps.values()].filter((f) => f.description.includes(vm.id))).toHaveLength(0);
+  });
+
+  it("waits until Nova has really deleted the server, and gives up at the deadline as transient", async () => {
+    fake.deletePolls = 3;
+    try {
+      const p = make();
+      const vm = await p.createServer({ name: "os-del-as1" });
+      await p.deleteServer(vm.id);
+      expect(fake.servers.has(vm.id)).toBe(false);
+      const stuck = await p.createServer({ name: "os-del-as2" });
+      fake.deletePolls = Number.POSITIVE_INFINITY;
+      const err = await failure(make({ deleteTimeoutSeconds: 60 }).deleteServer(stuck.id));
+      expect(err.message).toBe(`OpenStack still lists server ${stuck.id} as deleting after 60 s.`);
+      expect(retryable(err)).toBe(true);
+    } finally {
+      fake.deletePolls = 1;
+    }
+  });
+
+  it("lists only the servers Ocim made, page by page, and not those being deleted", async () => {
+    fake.maxLimit = 2;
+    try {
+      const p = make();
+      const foreign = fake.addForeignServer("db-as1");
+      const named = fake.addForeignServer("someone-elses-vm", { "ocim-managed": "true" });
+      const made = [];
+      for (const n of [1, 2, 3, 4, 5]) made.push(await p.createServer({ name: `os-page-as${n}` }));
+      Object.assign(fake.servers.get(made[4]!.id)!, { taskState: "deleting", deleteLeft: 99 });
+      const listed = (await p.listServers()).map((s) => s.name);
+      for (const n of [1, 2, 3, 4]) expect(listed).toContain(`os-page-as${n}`);
+      expect(listed).not.toContain("os-page-as5");
+      expect(listed).not.toContain(foreign.name);
+      expect(listed).not.toContain(named.name);
+      expect(fake.requests.filter((r) => r.endsWith("/servers/detail")).length).toBeGreaterThan(2);
+    } finally {
+      fake.maxLimit = 1000;
+    }
+  });
+
+  it("shows the fault Nova gives for a server in ERROR", async () => {
+    const p = make();
+    const vm = await p.createServer({ name: "os-err-as1" });
+    Object.assign(fake.servers.get(vm.id)!, { status: "ERROR", fault: { code: 500, message: "No valid host was found. There are not enough hosts available.", created: "2026-12-01T00:00:00Z" } });
+    expect(await p.getServer(vm.id)).toMatchObject({ status: "failed", fault: "No valid host was found. There are not enough hosts available." });
+  });
+
+  it("reports an exceeded quota as permanent, with Nova's words", async () => {
+    const p = make();
+    await p.createServer({ name: "os-warm-as2" }); // names looked up: the fault hits the create
+    fake.fault("nova", { status: 403, key: "forbidden", message: "Quota exceeded for instances: Requested 1, but already used 10 of 10 instances" });
+    const err = await failure(p.createServer({ name: "os-quota-as1" }));
+    expect(err.message).toBe("OpenStack answered 403 while creating server os-quota-as1: Quota exceeded for instances: Requested 1, but already used 10 of 10 instances");
+    expect(retryable(err)).toBe(false);
+  });
+
+  it("authenticates with a project id instead of a name, and says when a password has no project", async () => {
+    const p = make({ projectName: undefined, projectId: fake.projectId });
+    expect(await p.findServerByName("none")).toBeNull();
+    const none = await failure(make({ projectName: undefined }).findServerByName("none"));
+    expect(none.message).toBe('Password credentials need "projectName" or "projectId" in the settings of provider account "test cloud".');
+    expect(retryable(none)).toBe(false);
+  });
+
+  it("authenticates with an application credential, which carries its own project", async () => {
+    const p = make({ projectName: undefined }, { applicationCredentialId: fake.applicationCredentialId, applicationCredentialSecret: fake.applicationCredentialSecret, username: "", password: "" });
+    expect(await p.findServerByName("none")).toBeNull();
+    const bad = await failure(make({ projectName: undefined }, { applicationCredentialId: fake.applicationCredentialId, applicationCredentialSecret: "wrong-secret-value", username: "", password: "" }).findServerByName("none"));
+    expect(bad.message).toBe('OpenStack refused the credentials of provider account "test cloud" (401).');
+    expect(visible(bad)).not.toContain("wrong-secret-value");
   });
 
   it("follows the server from BUILD to ACTIVE, ready only once its SSH port answers", async () => {
@@ -87,7 +248,7 @@ describe("OpenStack provider", () => {
     const p = make({ sshPort: closedPort });
     const vm = await p.createServer({ name: "os-as2" });
     expect((await p.getServer(vm.id))?.status).toBe("building");
-    expect(await p.getServer(vm.id)).toMatchObject({ status: "booting", publicIp: fake.serverAddress });
+    expect(await p.getServer(vm.id)).toMatchObject({ status: "booting", publicIp: fake.floatingAddress });
     expect((await make().getServer(vm.id))?.status).toBe("ready");
     fake.servers.get(vm.id)!.status = "ERROR";
     expect((await p.getServer(vm.id))?.status).toBe("failed");
@@ -134,7 +295,7 @@ describe("OpenStack provider", () => {
 
   it("reports a 5xx from Nova as transient, naming the call", async () => {
     const p = make();
-    await p.findServerByName("warm-up");
+    await p.createServer({ name: "os-warm-as1" }); // names looked up: the fault hits the create
     fake.fault("nova", { status: 503 });
     const err = await failure(p.createServer({ name: "os-as5" }));
     expect(err.message).toBe("OpenStack answered 503 while creating server os-as5: The service is unavailable (injected fault).");
@@ -172,16 +333,17 @@ describe("OpenStack provider", () => {
   });
 
   it("reports a request Nova rejects as permanent, with Nova's reason", async () => {
-    const err = await failure(make({ flavorRef: "m1.huge" }).createServer({ name: "os-as6" }));
-    expect(err.message).toBe("OpenStack answered 400 while creating server os-as6: Flavor m1.huge could not be found.");
+    const err = await failure(make({ keyName: "lost-key" }).createServer({ name: "os-as6" }));
+    expect(err.message).toBe("OpenStack answered 400 while creating server os-as6: Invalid key_name provided.");
     expect(retryable(err)).toBe(false);
   });
 
   it("tells a 409 Nova refuses (an ambiguous network) from a 409 that passes (an instance busy with a task)", async () => {
     const p = make();
     await p.findServerByName("warm-up");
-    fake.fault("nova", { status: 409, message: "Multiple possible networks found, use a Network ID to be more specific." });
-    const refused = await failure(p.createServer({ name: "os-as8" }));
+    fake.networks.push({ id: "4d7a4c2e-0000-4000-8000-00000000bbbb", name: "second", external: false });
+    const refused = await failure(make({ networks: [] }).createServer({ name: "os-as8" }));
+    fake.networks.pop();
     expect(refused.message).toBe("OpenStack answered 409 while creating server os-as8: Multiple possible networks found, use a Network ID to be more specific.");
     expect(retryable(refused)).toBe(false);
     fake.fault("nova", { status: 409, message: "Cannot 'delete' instance abc while it is in task_state spawning" });

@@ -37,13 +37,13 @@ describe("the retry rule of the provisioning job", () => {
       return vm?.status === "ready" ? vm : undefined;
     });
     const login = await local.sshLogin();
-    cloud.serverAddress = ready.publicIp!;
+    cloud.floatingAddress = ready.publicIp!;
     await deps.db.providerAccount.create({
       data: {
         name: "test cloud", kind: "openstack",
         settings: {
           authUrl: cloud.authUrl, projectName: cloud.projectName, flavorRef: "m1.medium", imageRef: "ubuntu-22.04", keyName: "ocim-key",
-          sshUser: login.username, sshPort: ready.sshPort, workDir: ready.workDir,
+          floatingNetwork: "public", sshUser: login.username, sshPort: ready.sshPort, workDir: ready.workDir,
         },
         credentialsEncrypted: deps.secrets.encrypt(JSON.stringify({ username: cloud.username, password: cloud.password, sshPrivateKey: login.privateKey })),
       },

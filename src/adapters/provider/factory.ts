@@ -19,6 +19,8 @@ export interface ProviderDeps {
   db: Db;
   secrets: Secrets;
   log: Logger;
+  /** The injected clock: deadlines (a deletion's) count on it. */
+  now: () => Date;
 }
 
 export function createProvider(deps: ProviderDeps, kind: ProviderKind | string): Provider {
@@ -66,6 +68,7 @@ async function loadOpenstack(deps: ProviderDeps): Promise<Provider> {
     credentials: credentials.data,
     timeoutMs: deps.config.PROVIDER_API_TIMEOUT_SECONDS * 1000,
     log: deps.log,
+    now: deps.now,
   });
 }
 

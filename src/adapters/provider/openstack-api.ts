@@ -1,5 +1,6 @@
-// Keystone v3 password auth and authenticated calls to the compute endpoint, over fetch with a
-// timeout on every call. The token is reused until shortly before it expires; a 401 from Nova
+// Keystone v3 auth (password scoped to a project by name or id, or an application credential) and
+// authenticated calls to the compute, image and network endpoints, over fetch with a timeout on
+// every call. The token is reused until shortly before it expires; a 401 from Nova
 // (revoked token) gets one fresh token and one retry. Errors say transient or permanent (read by
 // the worker's one retry rule, src/jobs/retry.ts) and never carry the password, user name or token.
 import type { Logger } from "../../logger.js";
@@ -12,7 +13,13 @@ export interface OpenstackApiOptions {
   credentials: OpenstackCredentials;
   timeoutMs: number;
   log?: Logger;
+  /** The clock and the wait between polls (deletion); tests move a clock instead of sleeping. */
+  now?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/** The catalog types Ocim calls: Nova, Glance, Neutron. */
+export type OpenstackService = "compute" | "image" | "network";
 
 export interface ApiAnswer {
   status: number;
@@ -21,13 +28,14 @@ export interface ApiAnswer {
 
 export interface OpenstackApi {
   /** 2xx and 404 are answered; anything else is thrown as a ProviderError. */
-  compute(method: string, path: string, what: string, body?: unknown): Promise<ApiAnswer>;
+  call(service: OpenstackService, method: string, path: string, what: string, body?: unknown): Promise<ApiAnswer>;
 }
 
 interface Token {
   value: string;
   expiresAt: number;
-  computeUrl: string;
+  /** Endpoint URL per service type, from the catalog (interface and region of the settings). */
+  endpoints: Partial<Record<OpenstackService, string>>;
 }
 
 /** A token this close to its expiry is replaced rather than used for a call that may take a while. */
@@ -43,10 +51,12 @@ class KeystoneSession implements OpenstackApi {
 
   constructor(private readonly opts: OpenstackApiOptions) {}
 
-  async compute(method: string, path: string, what: string, body?: unknown): Promise<ApiAnswer> {
+  async call(service: OpenstackService, method: string, path: string, what: string, body?: unknown): Promise<ApiAnswer> {
     for (let attempt = 1; ; attempt++) {
       const token = await this.currentToken();
-      const res = await this.send(method, `${token.computeUrl.replace(/\/+$/, "")}${path}`, what, { "x-auth-token": token.value }, body);
+      const base = token.endpoints[service];
+      if (!base) throw noEndpoint(this.opts.settings, this.opts.accountName, service);
+      const res = await this.send(method, `${base.replace(/\/+$/, "")}${path}`, what, { "x-auth-token": token.value }, body);
       const answer = { status: res.status, body: await readJson(res) };
       if (res.status === 401 && attempt === 1) {
         this.token = null; // revoked or expired early: one fresh token, one more try
@@ -70,13 +80,14 @@ class KeystoneSession implements OpenstackApi {
     const { settings, credentials, accountName } = this.opts;
     const what = `authenticating provider account "${accountName}"`;
     const url = `${settings.authUrl.replace(/\/+$/, "").replace(/\/v3$/, "")}/v3/auth/tokens`;
-    const res = await this.send("POST", url, what, {}, authBody(settings, credentials));
+    const res = await this.send("POST", url, what, {}, authBody(settings, credentials, accountName));
     const body = await readJson(res);
     if (res.status === 401) throw new ProviderError(`OpenStack refused the credentials of provider account "${accountName}" (401).`, false);
     if (!res.ok) throw httpError(res.status, what, this.scrub(apiMessage(body)));
     const value = res.headers.get("x-subject-token");
     if (!value) throw new ProviderError(`Keystone answered ${what} without an X-Subject-Token header.`, false);
-    const fresh = { value, ...readToken(body, settings, accountName) };
+    const fresh = { value, ...readToken(body, settings) };
+    if (!fresh.endpoints.compute) throw noEndpoint(settings, accountName, "compute");
     const expiresAt = new Date(fresh.expiresAt).toISOString();
     this.opts.log?.info({ event: "provider.openstack.authenticated", account: accountName, expiresAt }, "provider.openstack.authenticated");
     return fresh;
@@ -98,19 +109,31 @@ class KeystoneSession implements OpenstackApi {
 
   /** An API message may repeat what it was sent (a user name in "could not find user …"). */
   private scrub(text: string): string {
-    const secrets = [this.opts.credentials.password, this.opts.credentials.username, this.token?.value];
+    const { password, username, applicationCredentialSecret } = this.opts.credentials;
+    const secrets = [password, username, applicationCredentialSecret, this.token?.value];
     return secrets.filter((s): s is string => Boolean(s && s.length >= 3)).reduce((t, s) => t.split(s).join("[masked]"), text);
   }
 }
 
-function authBody(settings: OpenstackSettings, credentials: OpenstackCredentials) {
+/**
+ * Identity v3 "Authenticating with an Application Credential" (id + secret; the credential is bound
+ * to its project, and Keystone refuses a scope beside it) or "Password authentication with scoped
+ * authorization" (project by id, or by name within its domain):
+ * https://docs.openstack.org/api-ref/identity/v3/#authentication-and-token-management
+ */
+function authBody(settings: OpenstackSettings, credentials: OpenstackCredentials, account: string) {
+  if (credentials.applicationCredentialId) {
+    return { auth: { identity: { methods: ["application_credential"], application_credential: { id: credentials.applicationCredentialId, secret: credentials.applicationCredentialSecret } } } };
+  }
+  if (!settings.projectId && !settings.projectName) throw new ProviderError(`Password credentials need "projectName" or "projectId" in the settings of provider account "${account}".`, false);
+  const project = settings.projectId ? { id: settings.projectId } : { name: settings.projectName, domain: { name: settings.projectDomainName } };
   return {
     auth: {
       identity: {
         methods: ["password"],
         password: { user: { name: credentials.username, domain: { name: settings.userDomainName }, password: credentials.password } },
       },
-      scope: { project: { name: settings.projectName, domain: { name: settings.projectDomainName } } },
+      scope: { project },
     },
   };
 }
@@ -120,19 +143,26 @@ interface CatalogEntry {
   endpoints?: { interface?: string; region?: string; region_id?: string; url?: string }[];
 }
 
-/** Expiry and the compute endpoint (interface and region from the settings) from a token body. */
-function readToken(body: unknown, settings: OpenstackSettings, account: string): Omit<Token, "value"> {
+/** Expiry and the endpoints (interface and region from the settings) from a token body. */
+function readToken(body: unknown, settings: OpenstackSettings): Omit<Token, "value"> {
   const t = (body as { token?: { expires_at?: string; catalog?: CatalogEntry[] } }).token;
   const expiresAt = Date.parse(t?.expires_at ?? "");
-  const endpoint = (t?.catalog ?? [])
-    .filter((entry) => entry.type === "compute")
-    .flatMap((entry) => entry.endpoints ?? [])
-    .find((e) => e.interface === settings.computeInterface && e.url && (!settings.region || e.region_id === settings.region || e.region === settings.region));
-  if (!endpoint?.url) {
-    const where = settings.region ? ` in region ${settings.region}` : "";
-    throw new ProviderError(`The OpenStack catalog of provider account "${account}" has no ${settings.computeInterface} compute endpoint${where}.`, false);
+  const endpointOf = (type: OpenstackService) =>
+    (t?.catalog ?? [])
+      .filter((entry) => entry.type === type)
+      .flatMap((entry) => entry.endpoints ?? [])
+      .find((e) => e.interface === settings.computeInterface && e.url && (!settings.region || e.region_id === settings.region || e.region === settings.region))?.url;
+  const endpoints: Token["endpoints"] = {};
+  for (const type of ["compute", "image", "network"] as const) {
+    const url = endpointOf(type);
+    if (url) endpoints[type] = url;
   }
-  return { expiresAt: Number.isFinite(expiresAt) ? expiresAt : Date.now() + 3_600_000, computeUrl: endpoint.url };
+  return { expiresAt: Number.isFinite(expiresAt) ? expiresAt : Date.now() + 3_600_000, endpoints };
+}
+
+function noEndpoint(settings: OpenstackSettings, account: string, service: OpenstackService): ProviderError {
+  const where = settings.region ? ` in region ${settings.region}` : "";
+  return new ProviderError(`The OpenStack catalog of provider account "${account}" has no ${settings.computeInterface} ${service} endpoint${where}.`, false);
 }
 
 async function readJson(res: Response): Promise<unknown> {

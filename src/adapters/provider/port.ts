@@ -17,6 +17,8 @@ export interface ServerInfo {
   sshPort: number;
   /** Absolute directory on the VM where Ocim keeps its files (vars, repository, playbook log). */
   workDir: string;
+  /** Why the provider says a "failed" VM failed (Nova's `fault` message), to show the operator. */
+  fault?: string;
 }
 
 export interface CreateServerInput {
@@ -41,7 +43,10 @@ export interface Provider {
   /** Null when the provider has no such VM (deleted, or never existed). */
   getServer(id: string): Promise<ServerInfo | null>;
   findServerByName(name: string): Promise<ServerInfo | null>;
-  /** Every VM the provider has (for the orphan check: VMs the database does not know). */
+  /**
+   * Every VM Ocim made that the provider still has and is not deleting (for the orphan check:
+   * VMs the database does not know). Never another tool's VM, even in the same project.
+   */
   listServers(): Promise<{ id: string; name: string }[]>;
   /** Removes the VM. Deleting a VM that is already gone is not an error. */
   deleteServer(id: string): Promise<void>;

@@ -14,6 +14,8 @@ import { CREDENTIALS_NOT_JSON, checkShape, parseJsonObject } from "../validation
 
 export const PROVIDER_ACCOUNT_FIELDS = ["name", "kind", "settings", "credentials"] as const;
 const MASK = "••••••";
+const PROJECT_NEEDED = 'Password credentials need the project: "projectName" (with "projectDomainName" unless it is Default) or "projectId". An application credential brings its own project.';
+const CREDENTIALS_NEEDED = 'Required for an OpenStack account: a JSON object with "sshPrivateKey" and either "username" and "password", or "applicationCredentialId" and "applicationCredentialSecret".';
 
 export interface SaveProviderAccountInput {
   actor: Actor;
@@ -37,7 +39,12 @@ function readAccount(values: Input) {
   const credentials = r.text("credentials", { max: 16_000 });
   const parsedCredentials = credentials ? parseJsonObject(credentials) : null;
   if (parsedCredentials && "error" in parsedCredentials) r.fail("credentials", CREDENTIALS_NOT_JSON);
-  else if (parsedCredentials && kind === "openstack") checkShape(r, "credentials", openstackCredentialsSchema, parsedCredentials.value, "OpenStack");
+  else if (parsedCredentials && kind === "openstack") {
+    const creds = checkShape(r, "credentials", openstackCredentialsSchema, parsedCredentials.value, "OpenStack");
+    // A password is scoped to a project the settings name; an application credential brings its own.
+    const s = "value" in settings ? settings.value : {};
+    if (creds && !creds.applicationCredentialId && !s.projectName && !s.projectId && r.ok) r.fail("settings", PROJECT_NEEDED);
+  }
   if (!r.ok) throw validationError(r.errors);
   return { name, kind, settings: "value" in settings ? settings.value : {}, credentials };
 }
@@ -54,7 +61,7 @@ export async function saveProviderAccount(deps: Pick<Deps, "db" | "secrets">, in
       const before = input.id === undefined ? null : await tx.providerAccount.findUnique({ where: { id: input.id } });
       if (input.id !== undefined && !before) throw notFound("Provider account");
       if (data.kind === "openstack" && !data.credentials && !before?.credentialsEncrypted) {
-        throw validationError({ credentials: 'Required for an OpenStack account: a JSON object with "username", "password" and "sshPrivateKey".' });
+        throw validationError({ credentials: CREDENTIALS_NEEDED });
       }
       const fields = {
         name: data.name, kind: data.kind, settings: data.settings as object,

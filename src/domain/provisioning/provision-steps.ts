@@ -124,7 +124,7 @@ async function waitVm(ctx: StepContext): Promise<AppServerStatus | undefined> {
     }
     const cancelled = (await deps.db.appServer.findUnique({ where: { id }, select: { status: true } }))?.status !== "waiting";
     if (current.status === "failed" || deps.now().getTime() > deadline || cancelled) {
-      const why = cancelled ? "Cancelled while waiting for the VM." : current.status === "failed" ? "The provider reports the VM as failed." : `The VM did not become reachable within ${deps.config.VM_READY_TIMEOUT_MINUTES} minutes.`;
+      const why = cancelled ? "Cancelled while waiting for the VM." : current.status === "failed" ? current.fault ? `The provider reports the VM as failed: ${current.fault.replace(/\.?$/, ".")}` : "The provider reports the VM as failed." : `The VM did not become reachable within ${deps.config.VM_READY_TIMEOUT_MINUTES} minutes.`;
       await provider.deleteServer(current.id);
       await transition(ctx, cancelled ? "vmGone" : "error", cancelled ? { vmStatus: "terminated" } : { failureSummary: why, vmStatus: "terminated" });
       await log.error(`${why} The VM was deleted.`);

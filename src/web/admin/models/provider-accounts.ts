@@ -38,14 +38,14 @@ export const providerAccountAdmin = defineModel<Row>({
         fields: [
           { name: "name", label: "Name", kind: "text", required: true, maxLength: 100 },
           { name: "kind", label: "Kind", kind: "select", options: () => PROVIDER_KINDS.map((k) => ({ value: k, label: k })) },
-          { name: "settings", label: "Settings", kind: "textarea", rows: 8, mono: true, maxLength: 16_000, help: 'A JSON object (not secrets). OpenStack needs authUrl, projectName, flavorRef, imageRef, keyName; may have region, projectDomainName, userDomainName, securityGroups, networkIds, sshUser, sshPort, workDir, computeInterface (docs/admin.md).' },
+          { name: "settings", label: "Settings", kind: "textarea", rows: 8, mono: true, maxLength: 16_000, help: 'A JSON object (not secrets). OpenStack needs authUrl, flavorRef, imageRef (names or ids), keyName, and for password credentials projectName (+ projectDomainName) or projectId; on a tenant network floatingNetwork (the external network). May have region, userDomainName, securityGroups, networks, sshUser, sshPort, workDir, computeInterface, deleteTimeoutSeconds (docs/providers.md).' },
         ],
       },
       {
         title: "Credentials",
         help: "Stored encrypted and never shown again.",
         fields: [
-          { name: "credentials", label: "Credentials", kind: "secret", rows: 4, mono: true, maxLength: 16_000, help: 'A JSON object; OpenStack: {"username": "…", "password": "…", "sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----…"}. When editing, leave blank to keep the current credentials.' },
+          { name: "credentials", label: "Credentials", kind: "secret", rows: 4, mono: true, maxLength: 16_000, help: 'A JSON object; OpenStack: {"username": "…", "password": "…", "sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----…"}, or an application credential instead of the user: {"applicationCredentialId": "…", "applicationCredentialSecret": "…", "sshPrivateKey": "…"}. When editing, leave blank to keep the current credentials.' },
         ],
       },
     ],
