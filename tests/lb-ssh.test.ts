@@ -12,6 +12,7 @@ import { applyLoadBalancer } from "../src/domain/loadbalancer/apply-load-balance
 import { bumpConfiguration } from "../src/domain/loadbalancer/bump-configuration.js";
 import { sharedFrontendRule } from "../src/domain/loadbalancer/render-config.js";
 import { JOB, QUEUE } from "../src/jobs/names.js";
+import { runApplyLoadBalancer } from "../src/jobs/actions.js";
 import type { SshSession } from "../src/adapters/ssh/port.js";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { localVms, type LocalVms } from "./helpers/local-vms.js";
@@ -49,7 +50,8 @@ describe("an ssh load balancer", () => {
   const bumpAndApply = async (opts: { later?: boolean; deps?: TestDeps } = {}) => {
     if (opts.later !== false) clock += 3600_000;
     await deps.db.$transaction((tx) => bumpConfiguration(tx, { instanceId: site.id }));
-    return applyLoadBalancer(opts.deps ?? deps, { loadBalancerId: lb.id });
+    // As the apply-load-balancer job runs it: a deferred apply schedules its delayed retry.
+    return runApplyLoadBalancer(opts.deps ?? deps, { loadBalancerId: lb.id });
   };
   const row = () => deps.db.loadBalancer.findUniqueOrThrow({ where: { id: lb.id } });
   const liveFiles = () => [readFileSync(lb.configPath, "utf8"), readFileSync(lb.mapPath, "utf8")];

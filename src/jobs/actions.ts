@@ -5,6 +5,8 @@ import type { Deps } from "../deps.js";
 import type { Actor } from "../domain/audit/record-audit-event.js";
 import { activateAppServer, deactivateAppServer } from "../domain/appservers/activation.js";
 import { terminateAppServer } from "../domain/appservers/terminate-appserver.js";
+import { applyLoadBalancer, type ApplyResult } from "../domain/loadbalancer/apply-load-balancer.js";
+import { reconcileLoadBalancers, type ReconcileOutcome } from "../domain/loadbalancer/reconcile-load-balancers.js";
 import { JOB } from "./names.js";
 import type { Payload } from "./payloads.js";
 
@@ -21,6 +23,31 @@ async function actorOf(deps: Pick<Deps, "db">, actorId: number | null): Promise<
  */
 export async function enqueueBalancerSync(deps: Pick<Deps, "jobs" | "now">): Promise<void> {
   await deps.jobs.enqueue(JOB.lbSync, {}, { jobId: `${JOB.lbSync}-soon-${Math.floor(deps.now().getTime() / 1000)}`, attempts: 1 });
+}
+
+/**
+ * An apply deferred by the balancer's reload interval (LB_MIN_RELOAD_INTERVAL_SECONDS) comes back as
+ * one delayed job: every apply deferred to the same moment names the same job id, so they fold into
+ * one, which renders whatever version is newest when it runs.
+ */
+async function retryDeferred(deps: Pick<Deps, "jobs" | "now" | "log">, loadBalancerId: number, result: ApplyResult | undefined): Promise<void> {
+  if (result?.outcome !== "deferred" || !result.retryInMs) return;
+  const at = Math.ceil((deps.now().getTime() + result.retryInMs) / 1000);
+  const jobId = `${JOB.applyLoadBalancer}-${loadBalancerId}-at-${at}`;
+  await deps.jobs.enqueue(JOB.applyLoadBalancer, { loadBalancerId }, { jobId, delay: result.retryInMs, attempts: 1 });
+  deps.log.info({ loadBalancerId, waitMs: result.retryInMs, jobId }, "lb.apply.deferred");
+}
+
+export async function runApplyLoadBalancer(deps: Deps, p: Payload<typeof JOB.applyLoadBalancer>): Promise<ApplyResult> {
+  const result = await applyLoadBalancer(deps, p);
+  await retryDeferred(deps, p.loadBalancerId, result);
+  return result;
+}
+
+export async function runReconcileLoadBalancers(deps: Deps): Promise<ReconcileOutcome[]> {
+  const outcomes = await reconcileLoadBalancers(deps);
+  for (const o of outcomes) await retryDeferred(deps, o.loadBalancerId, o.result);
+  return outcomes;
 }
 
 export async function runActivate(deps: Deps, p: Payload<typeof JOB.activateAppServer>): Promise<string> {

@@ -5,9 +5,7 @@ import { retryable } from "./retry.js";
 import { JOB, QUEUE, type QueueName } from "./names.js";
 import { PAYLOADS } from "./payloads.js";
 import { handleProvisioningFailure, runProvisioning } from "./provisioning.js";
-import { runActivate, runDeactivate, runTerminate } from "./actions.js";
-import { applyLoadBalancer } from "../domain/loadbalancer/apply-load-balancer.js";
-import { reconcileLoadBalancers } from "../domain/loadbalancer/reconcile-load-balancers.js";
+import { runActivate, runApplyLoadBalancer, runDeactivate, runReconcileLoadBalancers, runTerminate } from "./actions.js";
 import { runCleanup } from "../domain/cleanup/run-cleanup.js";
 import { deleteAppServerVm } from "../domain/appservers/delete-appserver-vm.js";
 import { stopPlaybook } from "../domain/provisioning/stop-playbook.js";
@@ -47,12 +45,12 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
       [JOB.stopPlaybook]: (d, job) => stopPlaybook(d, PAYLOADS[JOB.stopPlaybook].parse(job.data), ports.provisioning),
     },
     [QUEUE.loadBalancer]: {
-      [JOB.applyLoadBalancer]: (d, job) => applyLoadBalancer(d, PAYLOADS[JOB.applyLoadBalancer].parse(job.data)),
+      [JOB.applyLoadBalancer]: (d, job) => runApplyLoadBalancer(d, PAYLOADS[JOB.applyLoadBalancer].parse(job.data)),
     },
     [QUEUE.periodic]: {
       [JOB.cleanup]: (d) => runCleanup(d),
       [JOB.reconcile]: (d) => reconcileAppServers(d),
-      [JOB.lbSync]: (d) => reconcileLoadBalancers(d),
+      [JOB.lbSync]: (d) => runReconcileLoadBalancers(d),
       [JOB.logPurge]: (d) => purgeLogs(d),
       [JOB.orphans]: (d) => findOrphans(d, ports.provisioning, { remove: true }),
       [JOB.sshKeysSync]: async (d) => {

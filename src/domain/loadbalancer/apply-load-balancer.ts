@@ -11,19 +11,20 @@ import { haproxyTargetFor } from "../../adapters/haproxy/targets.js";
 import { HaproxyRejected } from "../../adapters/haproxy/port.js";
 import { maskSecrets } from "../../adapters/haproxy/check-config.js";
 import { loadBalancerLockKey, tryLock, type Lock } from "./lock.js";
-import { deferApply, noteReload, reloadWaitMs } from "./reload-interval.js";
+import { noteReload, reloadWaitMs } from "./reload-interval.js";
 import { loadRenderInput } from "./render-input.js";
 import { renderFragment } from "./render-config.js";
 
-type ApplyDeps = Pick<Deps, "config" | "db" | "redis" | "log" | "secrets" | "now" | "jobs">;
+type ApplyDeps = Pick<Deps, "config" | "db" | "redis" | "log" | "secrets" | "now">;
 
 export interface ApplyResult {
   /**
    * applied: this call deployed; covered: another apply deployed our version; pending: still being
-   * applied by another; deferred: the balancer reloaded less than LB_MIN_RELOAD_INTERVAL_SECONDS ago,
-   * and a delayed apply will deploy the newest version then.
+   * applied by another; deferred: the balancer reloaded less than LB_MIN_RELOAD_INTERVAL_SECONDS ago:
+   * apply again in `retryInMs` (the job layer schedules it), which deploys the newest version then.
    */
   outcome: "applied" | "covered" | "pending" | "deferred";
+  retryInMs?: number;
   configurationVersion: number;
   deployedVersion: number;
 }
@@ -46,8 +47,8 @@ export async function applyLoadBalancer(deps: ApplyDeps, input: { loadBalancerId
       try {
         const now = await readVersions(deps, id);
         if (!mustApply && now.deployedVersion >= wanted) return { outcome: "covered", ...now };
-        const outcome = await applyWhileDirty(deps, id, lock, mustApply);
-        return { outcome, ...(await readVersions(deps, id)) };
+        const { outcome, retryInMs } = await applyWhileDirty(deps, id, lock, mustApply);
+        return { outcome, ...(retryInMs ? { retryInMs } : {}), ...(await readVersions(deps, id)) };
       } finally {
         await lock.release();
       }
@@ -70,17 +71,14 @@ async function readVersions(deps: Pick<Deps, "db">, id: number) {
 
 /**
  * Renders and deploys until what is live is the newest version, or until the balancer may not reload
- * again yet (then a delayed apply is scheduled); records the outcome on the balancer.
+ * again yet (then retryInMs says when it may); records the outcome on the balancer.
  */
-async function applyWhileDirty(deps: ApplyDeps, id: number, lock: Lock, force: boolean): Promise<"applied" | "deferred"> {
+async function applyWhileDirty(deps: ApplyDeps, id: number, lock: Lock, force: boolean): Promise<{ outcome: "applied" | "deferred"; retryInMs?: number }> {
   for (let round = 1; ; round++) {
     const { balancer, input } = await loadRenderInput(deps, id).catch((err: unknown) => failed(deps, id, null, err));
     const version = balancer.configurationVersion;
     const waitMs = balancer.kind === "ssh" && !force ? await reloadWaitMs(deps, id) : 0;
-    if (waitMs > 0) {
-      await deferApply(deps, id, waitMs);
-      return round === 1 ? "deferred" : "applied";
-    }
+    if (waitMs > 0) return { outcome: round === 1 ? "deferred" : "applied", retryInMs: waitMs };
     const started = Date.now();
     try {
       const fragment = renderFragment(input);
@@ -106,7 +104,7 @@ async function applyWhileDirty(deps: ApplyDeps, id: number, lock: Lock, force: b
     });
     deps.log.info({ loadBalancerId: id, version, instances: input.instances.length, ms: Date.now() - started }, "lb.apply.done");
     const latest = await readVersions(deps, id);
-    if (latest.configurationVersion <= version || round >= MAX_ROUNDS) return "applied";
+    if (latest.configurationVersion <= version || round >= MAX_ROUNDS) return { outcome: "applied" };
   }
 }
 

@@ -3,11 +3,10 @@
 // hard-stop-after), and resets what haproxy learnt at run time unless the operator keeps server
 // state (docs/load-balancer.md); a burst of changes (ten appservers activated in a row) should cost
 // one reload, not ten. The time of the last reload lives in Redis beside the balancer's lock, read
-// with the injected clock.
+// with the injected clock. A deferred apply is retried by a delayed job (src/jobs/actions.ts).
 import type { Deps } from "../../deps.js";
-import { JOB } from "../../jobs/names.js";
 
-type IntervalDeps = Pick<Deps, "config" | "redis" | "now" | "jobs" | "log">;
+type IntervalDeps = Pick<Deps, "config" | "redis" | "now">;
 
 function lastReloadKey(loadBalancerId: number): string {
   return `ocim:load-balancer:${loadBalancerId}:last-reload`;
@@ -25,15 +24,4 @@ export async function noteReload(deps: IntervalDeps, loadBalancerId: number): Pr
   // The expiry only tidies Redis up; the interval itself is measured with deps.now.
   const keepSeconds = deps.config.LB_MIN_RELOAD_INTERVAL_SECONDS + 3600;
   await deps.redis.set(lastReloadKey(loadBalancerId), String(deps.now().getTime()), "EX", keepSeconds);
-}
-
-/**
- * One delayed apply per balancer and reload slot: every apply deferred to the same moment names the
- * same job id, so they fold into one, which renders whatever version is newest when it runs.
- */
-export async function deferApply(deps: IntervalDeps, loadBalancerId: number, waitMs: number): Promise<void> {
-  const at = Math.ceil((deps.now().getTime() + waitMs) / 1000);
-  const jobId = `${JOB.applyLoadBalancer}-${loadBalancerId}-at-${at}`;
-  await deps.jobs.enqueue(JOB.applyLoadBalancer, { loadBalancerId }, { jobId, delay: waitMs, attempts: 1 });
-  deps.log.info({ loadBalancerId, waitMs, jobId }, "lb.apply.deferred");
 }
