@@ -41,8 +41,19 @@ describe("the frozen configuration", () => {
     // An old row still shows on its page.
     await t.deps.db.appServer.update({ where: { id: as.id }, data: { configSnapshot: VERSIONLESS, status: "running", publicIp: "127.0.0.9" } });
     const page = visibleText((await admin.get(`/appservers/${as.id}`)).text);
+    expect(page).toContain("Recipe custom");
     expect(page).toContain("Playbook playbooks/edx_sandbox.yml");
     expect(page).toContain(":8000/");
+  });
+
+  it("shows a tutor appserver's recipe and the playbook shipped with Ocim, run under sudo", async () => {
+    const instance = await makeInstance(t.deps, { recipe: "tutor", openedxRelease: "ulmo", edxPlatformBranch: "release/ulmo" });
+    const as = await launchAppServer(t.deps, { instanceId: instance.id, actor: { id: null, login: "tester" } });
+    const page = visibleText((await admin.get(`/appservers/${as.id}`)).text);
+    expect(page).toContain("Recipe tutor");
+    expect(page).toContain("Playbook shipped with Ocim: playbooks/tutor/site.yml");
+    expect(page).toContain("Runs as root, with sudo -E ansible-playbook");
+    expect(page).not.toContain("Configuration @");
   });
 
   it("refuses a corrupted snapshot with a message naming the field, on the page and in the job", async () => {

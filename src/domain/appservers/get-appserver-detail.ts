@@ -72,6 +72,7 @@ export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "no
     linkHasPassword: reveal,
     settings: snapshot?.instance ?? {},
     playbook: snapshot?.playbook ?? null,
+    recipe: snapshot?.recipe ?? null,
     // Sorted by name: the merged base has ~150 names, and an operator looks one up.
     variablesYaml: snapshot?.variables ? toYaml(maskTree(snapshot.variables, createMasker(snapshotSecrets(snapshot))), { sortMapEntries: true }) : "",
     launchedAt: snapshot?.launchedAt ?? null,
