@@ -47,7 +47,19 @@ export function startChild(name: string, command: string, args: string[], output
   };
 }
 
+// Ports for servers Ocim starts (embedded PostgreSQL, Redis, MariaDB, haproxy) come from below
+// Linux's default ephemeral range (ip_local_port_range, 32768-60999): a port the kernel hands out
+// for listen(0) is one it also hands to outgoing connections, so between choosing it and the server
+// binding it, a connection to PostgreSQL or Redis could take it ("Address already in use", seen
+// when many processes run at once).
+const SERVER_PORTS = { from: 20_000, to: 32_767 };
+
+/** A port nothing listens on now, for a server about to start. */
 export async function freePort(host = "127.0.0.1"): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = SERVER_PORTS.from + Math.floor(Math.random() * (SERVER_PORTS.to - SERVER_PORTS.from + 1));
+    if (await portFree(port, host)) return port;
+  }
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once("error", reject);
