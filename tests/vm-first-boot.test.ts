@@ -28,6 +28,11 @@ echo "$*" >> "$(dirname "$0")/calls"
 for _ in 1 2 3; do printf .; sleep 0.2; done
 printf '\\nstatus: done\\n'
 `;
+// 23.4 and later: done, with recoverable errors (a deprecated key, a warning) — exit 2.
+const CLOUD_INIT_DEGRADED = `#!/bin/sh
+[ "$*" = "status --wait" ] && printf '.\nstatus: done\n' && exit 2
+exit 0
+`;
 const CLOUD_INIT_ERROR = `#!/bin/sh
 case "$*" in
   "status --wait") printf '..\\nstatus: error\\n'; exit 1 ;;
@@ -119,6 +124,15 @@ describe("a new VM's first boot and host key", () => {
     expect(logins()).toBe(before);
     const after = await t.deps.db.appServer.findUniqueOrThrow({ where: { id: row.id } });
     expect(after.hostKeyFingerprint).toBe(row.hostKeyFingerprint);
+  });
+
+  it("goes on after cloud-init is done with recoverable errors, with a warning in the log", async () => {
+    const { status, row } = await launchWith(CLOUD_INIT_DEGRADED);
+    expect(status, row.failureSummary).toBe("running");
+    const entries = await t.deps.db.logEntry.findMany({ where: { appServerId: row.id, text: { contains: "recoverable errors" } } });
+    expect(entries.map((e) => [e.level, e.text])).toEqual([
+      ["warn", "[ocim] cloud-init is done with recoverable errors (status: done); going on. SSH in and run cloud-init status --long for the detail."],
+    ]);
   });
 
   it("fails the launch with cloud-init's own error and keeps the VM, before any playbook step", async () => {
