@@ -100,6 +100,7 @@ describe("a new VM's first boot and host key", () => {
     expect(first.row.hostKeyFingerprint).toBe(fingerprint);
     const admin = await t.loginAs("ann", { admin: true });
     expect(visibleText((await admin.get(`/appservers/${first.row.id}`)).text)).toContain(`SSH host key ${fingerprint}`);
+    expect(visibleText((await admin.get(`/admin/app-servers/${first.row.id}`)).text)).toContain(`SSH host key ${fingerprint}`);
   });
 
   it("refuses a VM whose host key changed, for the SSH access sync and stop-playbook, before anything runs", async () => {
