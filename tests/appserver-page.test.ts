@@ -97,7 +97,7 @@ describe("the appserver page", () => {
       expect(page).toContain("Step Step 7 of 9: Run the playbook (its log, live)");
       expect(page).toContain("Prepare the instance's databases and storage · 0 ms");
       expect(page).toContain("Create the VM · 4 s");
-      expect(page).toContain("Wait for the VM to answer on SSH · 1 min 12 s");
+      expect(page).toContain("Wait for the VM to answer on SSH and cloud-init to finish · 1 min 12 s");
       expect(page).toContain("Clone the configuration repository (or upload the playbook shipped with Ocim) · 12 s");
       expect(page).toContain("Run the playbook (its log, live) · 3 min 05 s so far");
       expect(page).toContain("Read the playbook's exit code · not started");

@@ -53,7 +53,7 @@ describe("prepare-data", () => {
         const p = real.provider(kind);
         return Object.assign(Object.create(p), { createServer: (...args: Parameters<typeof p.createServer>) => (counts.created++, p.createServer(...args)) });
       },
-      connect: (provider, vm, deadlineMs) => real.connect(provider, vm, deadlineMs),
+      connect: (provider, vm, deadlineMs, hostKey) => real.connect(provider, vm, deadlineMs, hostKey),
     };
   }
 

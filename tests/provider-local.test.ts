@@ -59,8 +59,10 @@ describe("local provider", () => {
     expect(vm.workDir).toBe(path.join(home, "ocim"));
     const shell = await vms.connect(vm);
     const out = await shell.exec('pwd; echo "$HOME"; echo "$OCIM_VM_ADDRESS"; echo "$PATH"', { timeoutMs: 10_000 });
-    // A fresh VM's environment: whatever the host user's shell profile adds does not leak in.
-    expect(out.stdout.split("\n")).toEqual([home, home, vm.publicIp, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ""]);
+    // A fresh VM's environment: whatever the host user's shell profile adds does not leak in. The
+    // VM's own bin/ (stand-ins for a real VM's programs) comes first.
+    const bin = path.join(vms.dataDir, "vms", "local-as1", "bin");
+    expect(out.stdout.split("\n")).toEqual([home, home, vm.publicIp, `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, ""]);
     await shell.uploadFile("relative.txt", "here\n");
     expect(readFileSync(path.join(home, "relative.txt"), "utf8")).toBe("here\n");
   });

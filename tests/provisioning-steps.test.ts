@@ -30,7 +30,8 @@ describe("provisioning steps", () => {
   });
 
   /** The real ports, counting what the provider is asked, and dying (as a killed worker would)
-   *  the first time a step opens the SSH session: inside the upload-vars step. */
+   *  the first time a step uploads a file over SSH: inside the upload-vars step (wait-vm already
+   *  opened the session, to wait for cloud-init). */
   function ports(counts: { created: number; found: number }, die: AbortController | null): ProvisioningPorts {
     const real = createProvisioningPorts(deps);
     return {
@@ -41,12 +42,17 @@ describe("provisioning steps", () => {
           findServerByName: (name: string) => (counts.found++, p.findServerByName(name)),
         });
       },
-      async connect(provider, vm, deadlineMs) {
-        if (die && !die.signal.aborted) {
-          die.abort(new Error("worker killed"));
-          throw die.signal.reason;
-        }
-        return real.connect(provider, vm, deadlineMs);
+      async connect(provider, vm, deadlineMs, hostKey) {
+        const session = await real.connect(provider, vm, deadlineMs, hostKey);
+        return Object.assign(Object.create(session), {
+          uploadFile(...args: Parameters<typeof session.uploadFile>) {
+            if (die && !die.signal.aborted) {
+              die.abort(new Error("worker killed"));
+              throw die.signal.reason;
+            }
+            return session.uploadFile(...args);
+          },
+        });
       },
     };
   }
@@ -86,7 +92,9 @@ describe("provisioning steps", () => {
     ]);
     const lines = (await deps.db.logEntry.findMany({ where: { appServerId: as.id }, orderBy: { seq: "asc" } })).map((l) => l.text);
     expect(lines.filter((l) => l.startsWith("[ocim] Created VM"))).toHaveLength(1);
-    expect(lines.filter((l) => l.startsWith("[ocim] Uploading the playbook variables."))).toHaveLength(1);
+    // Once in the run that died inside upload-vars, once in the resume that re-ran it from its start.
+    expect(lines.filter((l) => l.startsWith("[ocim] Uploading the playbook variables."))).toHaveLength(2);
+    expect(lines.filter((l) => l.startsWith("[ocim] Waiting for cloud-init"))).toHaveLength(1);
     expect(lines.some((l) => l.includes('"msg": "hello"'))).toBe(true);
   });
 });

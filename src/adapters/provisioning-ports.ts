@@ -10,13 +10,14 @@ import { createSsh2Client } from "./ssh/ssh2.js";
 /** What provisioning needs from the outside world: a provider to make VMs and a shell on the VM. */
 export interface ProvisioningAdapters {
   provider(kind: string): Provider;
-  connect(provider: Provider, vm: ServerInfo, deadlineMs: number): Promise<SshSession>;
+  /** Refuses (SshError "host_key") a VM whose host key is not hostKeyFingerprint, when given. */
+  connect(provider: Provider, vm: ServerInfo, deadlineMs: number, hostKeyFingerprint?: string): Promise<SshSession>;
 }
 
 export function createProvisioningPorts(deps: ProviderDeps): ProvisioningAdapters {
   const ssh = createSsh2Client({ connectTimeoutMs: deps.config.SSH_CONNECT_TIMEOUT_SECONDS * 1000 });
   return {
     provider: (kind) => createProvider(deps, kind),
-    connect: (provider, vm, deadlineMs) => connectVm(ssh, provider, vm, deadlineMs),
+    connect: (provider, vm, deadlineMs, hostKeyFingerprint) => connectVm(ssh, provider, vm, deadlineMs, hostKeyFingerprint),
   };
 }

@@ -3,7 +3,8 @@
 import type { SshClient, SshSession } from "../ssh/port.js";
 import { ProviderError, type Provider, type ServerInfo } from "./port.js";
 
-export async function connectVm(ssh: SshClient, provider: Provider, vm: ServerInfo, deadlineMs: number): Promise<SshSession> {
+/** hostKeyFingerprint: the key recorded at the first connection; unset accepts any and reports it. */
+export async function connectVm(ssh: SshClient, provider: Provider, vm: ServerInfo, deadlineMs: number, hostKeyFingerprint?: string): Promise<SshSession> {
   if (!vm.publicIp) throw new ProviderError(`The VM ${vm.name} has no address yet.`, true);
-  return ssh.connect({ host: vm.publicIp, port: vm.sshPort, ...(await provider.sshLogin()), deadlineMs });
+  return ssh.connect({ host: vm.publicIp, port: vm.sshPort, ...(await provider.sshLogin()), deadlineMs, ...(hostKeyFingerprint ? { hostKeyFingerprint } : {}) });
 }

@@ -28,6 +28,7 @@ export interface VmPaths {
   pid: string;
   log: string;
   home: string;
+  bin: string;
 }
 
 export interface SshdSetup {
@@ -48,6 +49,7 @@ export function vmPaths(vmsDir: string, name: string): VmPaths {
     pid: path.join(dir, "sshd.pid"),
     log: path.join(dir, "sshd.log"),
     home: path.join(dir, "home"),
+    bin: path.join(dir, "bin"),
   };
 }
 
@@ -112,14 +114,16 @@ Match User ${setup.username}
  * The VM's "login": sessions start in the VM's home with HOME pointing there (so a playbook writes
  * only below it) and a fresh environment like a new VM's (the host user's ~/.bashrc has already
  * run by then, and its PATH must not leak in). OCIM_LOCAL_VM marks every process a session
- * starts, so deleting the VM can stop what it left running.
+ * starts, so deleting the VM can stop what it left running. The VM's own bin/ comes first on PATH:
+ * a stand-in for a real VM's program goes there (a cloud-init that reports an error, in the tests),
+ * seen by this VM's sessions only.
  */
 function enterScript(paths: VmPaths, record: VmRecord): string {
   const env = [
     `HOME=${shellQuote(paths.home)}`,
     `OCIM_LOCAL_VM=${shellQuote(record.id)}`,
     `OCIM_VM_ADDRESS=${shellQuote(record.address)}`,
-    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    `PATH=${shellQuote(`${paths.bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`)}`,
     "LANG=C.UTF-8",
     'USER="$USER" LOGNAME="$LOGNAME" SHELL="$SHELL"',
     'SSH_CLIENT="$SSH_CLIENT" SSH_CONNECTION="$SSH_CONNECTION"',

@@ -10,6 +10,7 @@ import { FINAL_STATUSES } from "../appservers/lifecycle.js";
 import { AppError } from "../../errors.js";
 import { snapshotSecrets } from "../secrets/instance-secrets.js";
 import type { ProvisioningPorts, Vm, VmShell } from "./ports.js";
+import { connectAppServer } from "./connect-appserver.js";
 import { remotePaths } from "./remote.js";
 import { createRunLog } from "./run-log.js";
 import { currentStep, startStep } from "./steps.js";
@@ -46,7 +47,7 @@ export async function provisionAppServer(deps: Deps, input: { appServerId: numbe
       return found;
     },
     async shell() {
-      shell ??= await ports.connect(provider, await this.vm(), deps.config.SSH_CONNECT_TIMEOUT_SECONDS * 1000);
+      shell ??= await connectAppServer(deps, ports, { appServerId: id, provider, vm: await this.vm(), deadlineMs: deps.config.SSH_CONNECT_TIMEOUT_SECONDS * 1000 });
       return shell;
     },
     async paths() {

@@ -16,6 +16,7 @@ import type { ConfigSnapshot } from "../appservers/config-snapshot.js";
 import { moveAppServerNow, type TransitionInput, type TransitionName } from "../appservers/lifecycle.js";
 import { AppError } from "../../errors.js";
 import { shellQuote } from "../../adapters/ssh/quote.js";
+import { SshError, type ExecResult } from "../../adapters/ssh/port.js";
 import type { Vm, VmProvider, VmShell } from "./ports.js";
 import { cloneCommand, killCommand, remotePaths, startCommand, varsFile, type RemotePaths } from "./remote.js";
 import { tailPlaybook } from "./tail-playbook.js";
@@ -136,9 +137,67 @@ async function waitVm(ctx: StepContext): Promise<AppServerStatus | undefined> {
   }
   if (!current) throw new AppError("unavailable", "The VM disappeared while booting.");
   await log.info(`VM is ready at ${current.publicIp}.`);
+  const stop = await waitCloudInit(ctx, deadline);
+  if (stop) return stop;
   await transition(ctx, "vmReady", { publicIp: current.publicIp, vmStatus: "ready" }, "wait-vm");
   return undefined;
 }
+
+/**
+ * SSH answering is not the end of a VM's first boot: cloud-init may still be writing users and keys
+ * and running apt, whose lock the playbook's apt would then fight for. `cloud-init status --wait`
+ * returns once it is done, within what is left of the VM-ready deadline. Its exit codes (cloud-init
+ * docs, "Failure states" and "Why did cloud-init status start returning exit code 2?"): 0 done,
+ * 1 error, 2 done with recoverable errors (23.4 and later; older ones and some distributions say 0).
+ * An error ends the launch with cloud-init's own detail; the VM is kept to read its logs. A VM
+ * without cloud-init (the local provider's) has nothing to wait for.
+ */
+async function waitCloudInit(ctx: StepContext, deadline: number): Promise<AppServerStatus | undefined> {
+  const { deps, log } = ctx;
+  const shell = await ctx.shell();
+  const minutes = deps.config.VM_READY_TIMEOUT_MINUTES;
+  await log.info("Waiting for cloud-init to finish the VM's first boot (cloud-init status --wait).");
+  let res: ExecResult;
+  try {
+    res = await shell.exec("cloud-init status --wait", { timeoutMs: Math.max(deadline - deps.now().getTime(), 10_000) });
+  } catch (err) {
+    if (!(err instanceof SshError && err.reason === "command_timeout")) throw err;
+    res = { code: TIMED_OUT, stdout: "", stderr: "" };
+  }
+  // --wait prints a dot every few seconds while it waits, then "status: …".
+  const said = `${res.stdout}\n${res.stderr}`.replace(/^\.+/gm, "").trim().split("\n").filter(Boolean).pop() ?? "";
+  if (res.code === COMMAND_NOT_FOUND) return void (await log.info("This VM has no cloud-init: nothing to wait for."));
+  if (res.code === 0) return void (await log.info(`cloud-init is done (${said}).`));
+  if (res.code === 2) return void (await log.warn(`cloud-init is done with recoverable errors (${said}); going on. SSH in and run cloud-init status --long for the detail.`));
+  let summary: string;
+  if (res.code === TIMED_OUT) summary = `cloud-init did not finish within ${minutes} minutes of the VM's creation.`;
+  else {
+    const long = await shell.exec("cloud-init status --long", { timeoutMs: 60_000 });
+    for (const line of long.stdout.split("\n").filter((l) => l.trim())) await log.info(line);
+    const errors = cloudInitErrors(long.stdout);
+    summary = `cloud-init failed on the VM (exit ${res.code}, ${said || "no status"})${errors ? `: ${errors.slice(0, 500)}` : "."}`;
+  }
+  await transition(ctx, "error", { failureSummary: summary });
+  await log.error(`${summary} The VM is kept: SSH in and read /var/log/cloud-init.log and /var/log/cloud-init-output.log.`);
+  return "error";
+}
+
+/** The entries under "errors:" of `cloud-init status --long`, or its "detail:" line when it lists none. */
+function cloudInitErrors(long: string): string {
+  const listed: string[] = [];
+  let inErrors = false;
+  let detail = "";
+  for (const line of long.split("\n")) {
+    if (/^\S/.test(line)) inErrors = line.trim() === "errors:";
+    if (line.startsWith("detail:")) detail = line.slice("detail:".length).trim();
+    else if (inErrors && /^\s+- /.test(line)) listed.push(line.trim().slice(2));
+  }
+  return listed.length ? listed.join("; ") : detail;
+}
+
+/** The shell's exit code for a command it cannot find, and coreutils timeout's when it stopped it. */
+const COMMAND_NOT_FOUND = 127;
+const TIMED_OUT = 124;
 
 /** Ends a step that commits nothing but its own work on the VM. */
 async function ended(ctx: StepContext, name: StepName): Promise<undefined> {

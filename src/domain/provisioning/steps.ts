@@ -13,7 +13,7 @@ import type { AppServerStepOutcome } from "../../generated/prisma/enums.ts";
 export const STEPS = [
   { name: "prepare-data", label: "Prepare the instance's databases and storage" },
   { name: "create-vm", label: "Create the VM" },
-  { name: "wait-vm", label: "Wait for the VM to answer on SSH" },
+  { name: "wait-vm", label: "Wait for the VM to answer on SSH and cloud-init to finish" },
   { name: "upload-vars", label: "Upload the playbook variables" },
   { name: "clone", label: "Clone the configuration repository (or upload the playbook shipped with Ocim)" },
   { name: "start-playbook", label: "Start the playbook (bootstrap command, then ansible-playbook)" },

@@ -4,6 +4,7 @@
 // playbook reconfiguring the VM for hours. Idempotent: nothing started or already ended is a no-op.
 import type { Deps } from "../../deps.js";
 import type { ProvisioningPorts } from "./ports.js";
+import { connectAppServer } from "./connect-appserver.js";
 import { killCommand, remotePaths } from "./remote.js";
 import { createRunLog } from "./run-log.js";
 
@@ -16,7 +17,7 @@ export async function stopPlaybook(deps: Deps, input: { appServerId: number }, p
   const provider = ports.provider(as.providerKind);
   const vm = await provider.getServer(as.providerServerId);
   if (!vm) return "The VM is gone.";
-  const shell = await ports.connect(provider, vm, deps.config.SSH_CONNECT_TIMEOUT_SECONDS * 1000);
+  const shell = await connectAppServer(deps, ports, { appServerId: id, provider, vm, deadlineMs: deps.config.SSH_CONNECT_TIMEOUT_SECONDS * 1000 });
   try {
     const res = await shell.exec(killCommand(remotePaths(vm.workDir)), { timeoutMs: 30_000 });
     if (!res.stdout.includes("stopped")) return "The playbook had already ended.";

@@ -5,6 +5,7 @@
 import type { Deps } from "../../deps.js";
 import { shellQuote } from "../../adapters/ssh/quote.js";
 import type { ProvisioningPorts } from "../provisioning/ports.js";
+import { connectAppServer } from "../provisioning/connect-appserver.js";
 import { sshUsersFrom } from "../recipes/plan-launch.js";
 
 export const SYNCED_KEY = "ocim:ssh-access:synced";
@@ -67,7 +68,7 @@ export async function syncSshAccess(deps: Deps, ports: ProvisioningPorts): Promi
       const vm = await provider.getServer(as.providerServerId!);
       if (!vm || vm.status !== "ready") throw new Error("the VM is not reachable");
       const login = await provider.sshLogin();
-      const shell = await ports.connect(provider, vm, 60_000);
+      const shell = await connectAppServer(deps, ports, { appServerId: as.id, provider, vm, deadlineMs: 60_000 });
       try {
         const command = login.username === "root" ? `sh -c ${shellQuote(script)}` : `sudo -n sh -c ${shellQuote(script)}`;
         const res = await shell.exec(command, { timeoutMs: 120_000 });

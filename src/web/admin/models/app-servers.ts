@@ -51,6 +51,7 @@ export const appServerAdmin = defineModel<Row>({
         { label: "Provider", value: a.providerKind },
         { label: "Provider server id", value: a.providerServerId ? { text: a.providerServerId, mono: true } : null },
         { label: "Public IP", value: a.publicIp ? { text: a.publicIp, mono: true } : null },
+        { label: "SSH host key", value: a.hostKeyFingerprint ? { text: a.hostKeyFingerprint, mono: true } : null },
         { label: "Provisioning step", value: step ? `${step.position} ${step.name}${step.outcome ? ` (${step.outcome})` : ""}` : null },
         { label: "Failure summary", value: a.failureSummary ? { text: a.failureSummary, pre: true } : null },
         { label: "Launched by", value: a.createdBy?.githubLogin ?? null },
