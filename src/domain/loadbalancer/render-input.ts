@@ -34,6 +34,7 @@ const instanceSelect = {
   appsDomain: true,
   externalDomains: true,
   secretKeyEncrypted: true,
+  certificate: { select: { certificatePem: true, privateKeyEncrypted: true } },
   appServers: {
     where: { isActive: true, status: "running", publicIp: { not: null } },
     select: { id: true, publicIp: true, configSnapshot: true },
@@ -52,6 +53,7 @@ export interface LbInstanceRow {
   externalDomains: string[];
   secretKeyEncrypted: string;
   appServers: { id: number; publicIp: string | null; configSnapshot: unknown }[];
+  certificate?: { certificatePem: string; privateKeyEncrypted: string } | null;
 }
 
 export type LbBalancerRow = Awaited<ReturnType<typeof readBalancer>>;
@@ -86,6 +88,7 @@ export function toRenderInput(secrets: Secrets, fragmentName: string, rows: LbIn
       healthHost: domains[0]!, // the internal LMS domain, lowercased
       authorization: authorizationFor(secrets, row),
       appServers: row.appServers.map((a) => ({ id: a.id, ip: a.publicIp ?? "", httpPort: httpPortOf(readSnapshotRouting(a.configSnapshot, `appserver ${a.id}`)) })),
+      certificatePem: row.certificate?.certificatePem ? certificateAndKey(secrets, row.certificate) : undefined,
     };
   });
   return { fragmentName, instances };
@@ -107,4 +110,10 @@ function authorizationFor(secrets: Secrets, row: { id: number; secretKeyEncrypte
   if (cache.size >= MAX_CACHED) cache.clear();
   cache.set(row.id, { sealed: row.secretKeyEncrypted, value });
   return value;
+}
+
+/** What haproxy reads from one file: the chain, then the private key (decrypted only here, on its way to a 0600 file). */
+function certificateAndKey(secrets: Secrets, certificate: { certificatePem: string; privateKeyEncrypted: string }): string {
+  const chain = certificate.certificatePem.endsWith("\n") ? certificate.certificatePem : `${certificate.certificatePem}\n`;
+  return chain + secrets.decrypt(certificate.privateKeyEncrypted);
 }
