@@ -19,6 +19,8 @@ import { FakeAppServer } from "./helpers/fake-appserver.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { disposeLoadBalancer, lbGet, makeLoadBalancer } from "./helpers/lb.js";
 import { startPebble, type Pebble } from "./helpers/pebble.js";
+import { serveAs } from "./helpers/app.js";
+import { visibleText } from "./helpers/browserless.js";
 
 const run = promisify(execFile);
 const DAY_MS = 86_400_000;
@@ -94,11 +96,38 @@ describe("HTTPS for every instance, with certificates from ACME", () => {
     expect(http.headers.location).toBe(`https://${site.studioDomain}/courses?x=1`);
 
     const row = await deps.db.instanceCertificate.findUniqueOrThrow({ where: { instanceId: site.id } });
-    expect(row.issuer).toMatch(/Pebble/);
+    expect(row.issuer).toMatch(/^Pebble Intermediate CA /);
     expect(row.lastError).toBe("");
     expect(row.privateKeyEncrypted).not.toContain("PRIVATE KEY");
     expect(row.domains).toEqual(allDomains(site));
+
+    // What an operator sees: the instance page and the balancer page, never the key.
+    const web = await serveAs(deps);
+    try {
+      const page = visibleText((await web.agent.get(`/instances/${site.id}`)).text);
+      expect(page).toMatch(/HTTPS Certificate valid for every domain above, issued by Pebble Intermediate CA [0-9a-f]+ Expires/);
+      expect(page).toContain(`Expires ${row.notAfter!.toISOString().slice(0, 10)}`);
+      const balancer = await web.agent.get(`/admin/load-balancers/${lb.id}`);
+      expect(visibleText(balancer.text)).toContain(`${site.name}: valid, issued by Pebble Intermediate CA`);
+      expect(balancer.text).not.toContain("PRIVATE KEY");
+    } finally {
+      await web.close();
+    }
   }, 120_000);
+
+  it("records why an order failed and shows it on the instance page, changing nothing else", async () => {
+    const stray = await makeInstance(deps); // on no balancer: nothing can answer the challenge
+    const result = await issueCertificate(deps, { instanceId: stray.id });
+    expect(result).toEqual({ ok: false, error: "The instance has no load balancer to answer the ACME challenge." });
+    const web = await serveAs(deps);
+    try {
+      const page = visibleText((await web.agent.get(`/instances/${stray.id}`)).text);
+      expect(page).toContain("None yet: the domains are served over HTTP only.");
+      expect(page).toContain("Last order failed error The instance has no load balancer to answer the ACME challenge.");
+    } finally {
+      await web.close();
+    }
+  });
 
   it("renews a certificate once the clock passes 30 days before it expires, and serves the new one", async () => {
     const before = await deps.db.instanceCertificate.findUniqueOrThrow({ where: { instanceId: site.id } });
