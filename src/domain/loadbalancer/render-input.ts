@@ -76,10 +76,12 @@ export async function loadRenderInput(deps: Pick<Deps, "db" | "secrets">, loadBa
     select: instanceSelect,
     orderBy: { id: "asc" },
   });
-  return { balancer, input: toRenderInput(deps.secrets, balancer.fragmentName, rows) };
+  // Only a local balancer serves certificates (docs/load-balancer.md, HTTPS): on an ssh one, an
+  // instance that kept its certificate after a move must not be redirected to an HTTPS nobody serves.
+  return { balancer, input: toRenderInput(deps.secrets, balancer.fragmentName, rows, balancer.kind === "local") };
 }
 
-export function toRenderInput(secrets: Secrets, fragmentName: string, rows: LbInstanceRow[]): LbRenderInput {
+export function toRenderInput(secrets: Secrets, fragmentName: string, rows: LbInstanceRow[], withCertificates = false): LbRenderInput {
   const instances: LbInstance[] = rows.map((row) => {
     const domains = allDomains(row);
     return {
@@ -88,7 +90,7 @@ export function toRenderInput(secrets: Secrets, fragmentName: string, rows: LbIn
       healthHost: domains[0]!, // the internal LMS domain, lowercased
       authorization: authorizationFor(secrets, row),
       appServers: row.appServers.map((a) => ({ id: a.id, ip: a.publicIp ?? "", httpPort: httpPortOf(readSnapshotRouting(a.configSnapshot, `appserver ${a.id}`)) })),
-      certificatePem: row.certificate?.certificatePem ? certificateAndKey(secrets, row.certificate) : undefined,
+      certificatePem: withCertificates && row.certificate?.certificatePem ? certificateAndKey(secrets, row.certificate) : undefined,
     };
   });
   return { fragmentName, instances };
