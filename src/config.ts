@@ -104,6 +104,14 @@ const schema = z.object({
   SSH_ACCOUNT_PREFIX: z.string().regex(/^([a-z][a-z0-9_-]{0,15})?$/, "lowercase letters, digits, - and _, starting with a letter").default(""),
   // The haproxy that Ocim runs itself for `local` load balancers listens here (docs/load-balancer.md).
   LB_HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  LB_HTTPS_PORT: z.coerce.number().int().min(1).max(65535).default(8443),
+  // HTTPS for every instance (docs/load-balancer.md): certificates are ordered from this ACME
+  // directory (Let's Encrypt's is https://acme-v02.api.letsencrypt.org/directory); empty: none are.
+  ACME_DIRECTORY_URL: z.union([z.literal(""), z.url({ protocol: /^https$/ })]).default(""),
+  // The ACME account's contact, told of expiring certificates by the CA; empty: no contact.
+  ACME_EMAIL: z.union([z.literal(""), z.email()]).default(""),
+  // A PEM file of CAs to trust for the ACME directory's own HTTPS besides the system's (a test CA like pebble).
+  ACME_CA_FILE: z.string().default(""),
   LB_BIND: z.union([z.ipv4(), z.ipv6()], { error: "an IP address" }).default("127.0.0.1"),
   // The only directory where `local` balancers' files may be (docs/load-balancer.md); unset: DATA_DIR/haproxy.
   LOCAL_LB_DIR: z.string().optional(),

@@ -68,7 +68,7 @@ describe("rendering the load balancer config", () => {
         `  # ${site.internalLmsDomain}`,
         "  balance roundrobin",
         "  option redispatch",
-        "  cookie OCIMSRV insert indirect nocache",
+        "  cookie OCIMSRV insert indirect nocache httponly",
         "  http-request del-header X-Forwarded-For",
         "  option forwardfor",
         "  http-request set-header X-Forwarded-Proto https if { ssl_fc }",

@@ -25,6 +25,8 @@ describe("the scheduler", () => {
     expect(dueJobs(deps.config, at("14:00"))).toEqual(["lb-sync", "ssh-keys-sync", "reconcile"]);
     expect(dueJobs(deps.config, at("04:15"))).toContain("log-purge");
     expect(dueJobs(deps.config, at("09:45"))).toContain("orphans");
+    // Certificates: ordered and renewed hourly, at half past.
+    expect(dueJobs(deps.config, at("12:30"))).toEqual(["lb-sync", "reconcile", "certificate-renewal"]);
     // CLEANUP_CRON: Mondays only (30 Nov 2026 is a Monday).
     expect(dueJobs(deps.config, at("03:30"))).toContain("cleanup");
     expect(dueJobs(deps.config, at("03:30", "2026-12-01"))).not.toContain("cleanup");

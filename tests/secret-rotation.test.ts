@@ -17,22 +17,27 @@ describe("rotating SECRET_KEY", () => {
   });
   afterAll(() => deps.close());
 
-  it("re-encrypts instance keys and provider credentials under the new key, keeping their values", async () => {
+  it("re-encrypts instance keys, provider credentials and TLS keys under the new key, keeping their values", async () => {
     const instance = await makeInstance(deps, { name: "Alpha", internalLmsDomain: "alpha.example.test" });
     const account = await deps.db.providerAccount.create({
       data: { name: "cloud", kind: "openstack", credentialsEncrypted: deps.secrets.encrypt('{"password":"hunter2"}') },
     });
+    await deps.db.instanceCertificate.create({ data: { instanceId: instance.id, certificatePem: "chain", privateKeyEncrypted: deps.secrets.encrypt("certificate key") } });
+    await deps.db.acmeAccount.create({ data: { directoryUrl: "https://acme.example.test/dir", keyEncrypted: deps.secrets.encrypt("account key") } });
     const basicAuth = basicAuthFor(deps.secrets, instance);
     const onlyNew = createSecrets(NEW_KEY);
     expect(() => onlyNew.decrypt(instance.secretKeyEncrypted)).toThrow();
 
     const outcome = await resealSecrets({ db: deps.db, secrets: createSecrets(NEW_KEY, [TEST_SECRET_KEY]) });
-    expect(outcome).toEqual({ instances: 1, providerAccounts: 1, unreadable: [] });
+    expect(outcome).toEqual({ instances: 1, providerAccounts: 1, tlsKeys: 2, unreadable: [] });
 
     const resealed = await deps.db.instance.findUniqueOrThrow({ where: { id: instance.id } });
     expect(basicAuthFor(onlyNew, resealed)).toEqual(basicAuth);
     const credentials = (await deps.db.providerAccount.findUniqueOrThrow({ where: { id: account.id } })).credentialsEncrypted;
     expect(onlyNew.decrypt(credentials)).toBe('{"password":"hunter2"}');
+    const certificate = await deps.db.instanceCertificate.findUniqueOrThrow({ where: { instanceId: instance.id } });
+    expect(onlyNew.decrypt(certificate.privateKeyEncrypted)).toBe("certificate key");
+    expect(onlyNew.decrypt((await deps.db.acmeAccount.findFirstOrThrow()).keyEncrypted)).toBe("account key");
   });
 
   it("names what no key it has can open, and leaves it as it was", async () => {

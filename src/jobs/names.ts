@@ -25,6 +25,8 @@ export const JOB = {
   sshKeysSync: "ssh-keys-sync",
   orphans: "orphans",
   reconcile: "reconcile",
+  // Orders missing certificates and renews those 30 days from expiry (docs/load-balancer.md).
+  certificateRenewal: "certificate-renewal",
 } as const;
 
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
@@ -45,7 +47,8 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JOB.sshKeysSync]: QUEUE.periodic,
   [JOB.orphans]: QUEUE.periodic,
   [JOB.reconcile]: QUEUE.periodic,
+  [JOB.certificateRenewal]: QUEUE.periodic,
 };
 
-export const PERIODIC_JOBS = [JOB.cleanup, JOB.lbSync, JOB.logPurge, JOB.sshKeysSync, JOB.orphans, JOB.reconcile] as const;
+export const PERIODIC_JOBS = [JOB.cleanup, JOB.lbSync, JOB.logPurge, JOB.sshKeysSync, JOB.orphans, JOB.reconcile, JOB.certificateRenewal] as const;
 export type PeriodicJob = (typeof PERIODIC_JOBS)[number];

@@ -21,6 +21,7 @@ export const PAYLOADS = {
   [JOB.sshKeysSync]: z.object({}).strict(),
   [JOB.orphans]: z.object({}).strict(),
   [JOB.reconcile]: z.object({}).strict(),
+  [JOB.certificateRenewal]: z.object({}).strict(),
 } satisfies Record<JobName, z.ZodType>;
 
 export type Payload<N extends JobName> = z.infer<(typeof PAYLOADS)[N]>;

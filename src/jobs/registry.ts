@@ -12,6 +12,7 @@ import { stopPlaybook } from "../domain/provisioning/stop-playbook.js";
 import { reconcileAppServers } from "./reconcile-appservers.js";
 import { startOutboxRelay } from "./relay-outbox.js";
 import { purgeLogs } from "../domain/logs/purge-logs.js";
+import { renewCertificates } from "../domain/certificates/renew-certificates.js";
 import { fetchGithubKeys } from "../domain/sshkeys/fetch-github-keys.js";
 import { syncSshAccess } from "../domain/sshkeys/sync-ssh-access.js";
 import { findOrphans } from "../domain/orphans/find-orphans.js";
@@ -52,6 +53,7 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
       [JOB.reconcile]: (d) => reconcileAppServers(d),
       [JOB.lbSync]: (d) => runReconcileLoadBalancers(d),
       [JOB.logPurge]: (d) => purgeLogs(d),
+      [JOB.certificateRenewal]: (d) => renewCertificates(d),
       [JOB.orphans]: (d) => findOrphans(d, ports.provisioning, { remove: true }),
       [JOB.sshKeysSync]: async (d) => {
         // Without an organization and a token there is nobody to give access to (a local try-out).

@@ -30,6 +30,9 @@ export function scheduleTable(config: Deps["config"]): Record<PeriodicJob, strin
     [JOB.orphans]: "45 * * * *",
     // Resumes provisioning that lost its job (docs/provisioning.md): every minute, it is cheap.
     [JOB.reconcile]: "* * * * *",
+    // Hourly: a new instance gets its certificate within the hour, and a failed order is retried
+    // hourly, within Let's Encrypt's limit of 5 failed validations per hostname per hour.
+    [JOB.certificateRenewal]: "30 * * * *",
   };
 }
 

@@ -7,6 +7,8 @@ export interface LocalFrontendOptions {
   bind: string;
   port: number;
   statsSocket: string;
+  /** HTTPS and ACME: the port TLS is served on, the map of challenge tokens, the crt-list of the fragment's certificates. */
+  tls?: { httpsPort: number; acmeMap: string; crtList: string };
 }
 
 // Single-quoted in the config: haproxy expands nothing inside single quotes, so no single quote here.
@@ -23,7 +25,7 @@ const UNKNOWN_PAGE =
  */
 export function renderLocalConfig(fragment: RenderedFragment, options: LocalFrontendOptions): Buffer[] {
   const names = backendNames(fragment.fragmentName);
-  const bind = options.bind.includes(":") ? `[${options.bind}]:${options.port}` : `${options.bind}:${options.port}`;
+  const address = (port: number) => (options.bind.includes(":") ? `[${options.bind}]:${port}` : `${options.bind}:${port}`);
   const head = [
     GENERATED_HEADER,
     "global",
@@ -50,7 +52,8 @@ export function renderLocalConfig(fragment: RenderedFragment, options: LocalFron
     "  default-server inter 2s fall 3 rise 2",
     "",
     `frontend ${names.frontend}`,
-    `  bind ${bind}`,
+    `  bind ${address(options.port)}`,
+    ...tlsLines(fragment, options.tls, address),
     // word(1,:) drops a :port from the Host header; the map holds lowercased domains.
     `  use_backend %[req.hdr(host),lower,word(1,:),map(${options.mapPath},${names.unknown})]`,
     "",
@@ -59,4 +62,20 @@ export function renderLocalConfig(fragment: RenderedFragment, options: LocalFron
     "",
   ].join("\n");
   return [Buffer.from(head), fragment.backends];
+}
+
+/**
+ * The TLS bind (only with at least one certificate: haproxy refuses an ssl bind without one) serves
+ * every certificate of the crt-list, chosen by SNI among the names each certificate holds. ACME
+ * HTTP-01 challenges (RFC 8555 §8.3: GET /.well-known/acme-challenge/<token> answers the key
+ * authorization) are answered from a map Ocim fills at run time through the stats socket, before
+ * any backend, so they work for every domain whether or not it has an appserver or a certificate.
+ */
+function tlsLines(fragment: RenderedFragment, tls: LocalFrontendOptions["tls"], address: (port: number) => string): string[] {
+  if (!tls) return [];
+  const token = `path,field(4,/),map(${tls.acmeMap})`;
+  return [
+    ...(fragment.certificates.length > 0 ? [`  bind ${address(tls.httpsPort)} ssl crt-list ${tls.crtList} alpn http/1.1`] : []),
+    `  http-request return status 200 content-type text/plain lf-string "%[${token}]" if { path_beg /.well-known/acme-challenge/ } { ${token} -m found }`,
+  ];
 }

@@ -16,6 +16,10 @@ export interface LocalRuntimePaths {
   pidFile: string;
   socket: string;
   logFile: string;
+  /** ACME HTTP-01 tokens → key authorizations (filled at run time), the crt-list, and the directory of certificate files. */
+  acmeMap: string;
+  crtList: string;
+  certDir: string;
 }
 
 const POLL_MS = 50;
@@ -25,7 +29,8 @@ const MAX_LOG_BYTES = 10 * 1024 * 1024;
 const MAX_SOCKET_PATH = 107;
 
 export function localRuntimePaths(configPath: string): LocalRuntimePaths {
-  const paths = { config: configPath, pidFile: `${configPath}.pid`, socket: `${configPath}.sock`, logFile: `${configPath}.log` };
+  const paths = { config: configPath, pidFile: `${configPath}.pid`, socket: `${configPath}.sock`, logFile: `${configPath}.log`,
+    acmeMap: `${configPath}.acme.map`, crtList: `${configPath}.crt-list`, certDir: `${configPath}.certs` };
   if (Buffer.byteLength(paths.socket) > MAX_SOCKET_PATH) {
     throw new AppError("validation", `The config path ${configPath} is too long: haproxy's control socket beside it (${paths.socket}) needs a path under ${MAX_SOCKET_PATH} bytes.`);
   }

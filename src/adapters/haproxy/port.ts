@@ -33,6 +33,8 @@ export interface RenderedFragment {
   map: Buffer;
   /** Backend sections (instances and maintenance), to follow a frontend that uses the map. */
   backends: Buffer;
+  /** One file per instance with a certificate (chain then private key), for haproxy's crt-list; `name` is a plain file name. */
+  certificates: { name: string; pem: Buffer }[];
 }
 
 /** The first line of every file Ocim writes for haproxy. */

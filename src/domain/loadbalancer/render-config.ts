@@ -3,6 +3,7 @@
 // plus a maintenance backend for the others. Pure and fast (bench/lb-config.ts: 5,000 instances in
 // ~11 ms): pieces written into a Buffer (byte-writer.ts) without concatenating them, no templating.
 // Every name starts with the balancer's fragmentName, so two consoles sharing one haproxy never clash.
+import { createHash } from "node:crypto";
 import { AppError } from "../../errors.js";
 import { ByteWriter } from "./byte-writer.js";
 import { backendNames, GENERATED_HEADER, SERVER_PREFIX, type RenderedFragment } from "../../adapters/haproxy/port.js";
@@ -24,6 +25,8 @@ export interface LbInstance {
   authorization: string;
   /** Active, running appservers with a public IP; empty → the maintenance backend. */
   appServers: LbAppServer[];
+  /** The certificate chain then its private key (PEM), when the instance has one: HTTPS, and HTTP redirects to it. */
+  certificatePem?: string;
 }
 
 export interface LbRenderInput {
@@ -64,6 +67,7 @@ export function renderFragment(input: LbRenderInput): RenderedFragment {
   const names = backendNames(fragmentName);
   // Sized from the input (measured: ~45 bytes per map line, ~900 per backend), so the Buffers are
   // allocated once instead of doubling their way up.
+  const certificates: RenderedFragment["certificates"] = [];
   const map = new ByteWriter(1024 + domainCount * 64).write(`${GENERATED_HEADER}\n`);
   const backends = new ByteWriter(4096 + input.instances.length * 1024).write(`${GENERATED_HEADER}\n\n`).write(maintenanceBackend(names.maintenance));
   for (const instance of input.instances) {
@@ -71,8 +75,9 @@ export function renderFragment(input: LbRenderInput): RenderedFragment {
     const toBackend = " " + backend + "\n";
     for (const domain of instance.domains) map.write(domain).write(toBackend);
     if (instance.appServers.length > 0) writeInstanceBackend(backends, names, backend, instance);
+    if (instance.certificatePem) certificates.push(certificateFile(fragmentName, instance.id, instance.certificatePem));
   }
-  return { fragmentName, map: map.toBuffer(), backends: backends.toBuffer() };
+  return { fragmentName, map: map.toBuffer(), backends: backends.toBuffer(), certificates };
 }
 
 /**
@@ -102,10 +107,14 @@ function checkDomains(instances: LbInstance[]): number {
 // appends a second header after it (measured). X-Forwarded-Proto says whether the visitor's
 // connection to this haproxy was TLS (ssl_fc). Host is passed as the client sent it, untouched:
 // Tutor's Caddy and the native nginx route by it.
+// With a certificate, a visit over HTTP is sent to HTTPS (the frontend answers ACME challenges before
+// any backend, so they stay on HTTP), and the sticky cookie is `secure`: never sent in clear.
+// `httponly` either way: no script of the site needs to read which appserver it is on.
+const BALANCE = "  balance roundrobin\n  option redispatch\n";
+const COOKIE_LINE = `  cookie ${STICKY_COOKIE} insert indirect nocache httponly`;
+const HTTP_SETTINGS = `${BALANCE}${COOKIE_LINE}\n`;
+const HTTPS_SETTINGS = `${BALANCE}  http-request redirect scheme https code 301 unless { ssl_fc }\n${COOKIE_LINE} secure\n`;
 const BACKEND_SETTINGS =
-  "  balance roundrobin\n" +
-  "  option redispatch\n" +
-  `  cookie ${STICKY_COOKIE} insert indirect nocache\n` +
   "  http-request del-header X-Forwarded-For\n" +
   "  option forwardfor\n" +
   "  http-request set-header X-Forwarded-Proto https if { ssl_fc }\n" +
@@ -121,7 +130,8 @@ function writeInstanceBackend(out: ByteWriter, names: ReturnType<typeof backendN
   const { healthHost: host, authorization: auth } = instance;
   if (!isMapKey(host)) throw new AppError("validation", `Instance ${instance.id} has an invalid domain ${JSON.stringify(host)}.`);
   if (!AUTHORIZATION_RE.test(auth)) throw new AppError("validation", `Instance ${instance.id} has an invalid basic auth header.`);
-  out.write("backend ").write(backend).write("\n  # ").write(host).write("\n").write(BACKEND_SETTINGS).write(auth).write(AFTER_SET_HEADER)
+  out.write("backend ").write(backend).write("\n  # ").write(host).write("\n")
+    .write(instance.certificatePem ? HTTPS_SETTINGS : HTTP_SETTINGS).write(BACKEND_SETTINGS).write(auth).write(AFTER_SET_HEADER)
     .write(host).write(' hdr Authorization "').write(auth).write(AFTER_CHECK_SEND);
   // Server and cookie names as backendNames() makes them, written piece by piece.
   for (const appServer of instance.appServers) {
@@ -131,6 +141,12 @@ function writeInstanceBackend(out: ByteWriter, names: ReturnType<typeof backendN
     out.write(" check cookie ").write(names.cookiePrefix).write(id).write("\n");
   }
   out.write("\n");
+}
+
+/** Named by the instance and a digest of its content, so a new certificate is a new file and the live one stays until the reload. */
+function certificateFile(fragmentName: string, instanceId: number, pem: string): { name: string; pem: Buffer } {
+  const digest = createHash("sha256").update(pem).digest("hex").slice(0, 16);
+  return { name: `${fragmentName}-inst-${instanceId}-${digest}.pem`, pem: Buffer.from(pem) };
 }
 
 function writeAddress(out: ByteWriter, appServer: LbAppServer): void {

@@ -34,6 +34,7 @@ const instanceSelect = {
   appsDomain: true,
   externalDomains: true,
   secretKeyEncrypted: true,
+  certificate: { select: { certificatePem: true, privateKeyEncrypted: true } },
   appServers: {
     where: { isActive: true, status: "running", publicIp: { not: null } },
     select: { id: true, publicIp: true, configSnapshot: true },
@@ -52,6 +53,7 @@ export interface LbInstanceRow {
   externalDomains: string[];
   secretKeyEncrypted: string;
   appServers: { id: number; publicIp: string | null; configSnapshot: unknown }[];
+  certificate?: { certificatePem: string; privateKeyEncrypted: string } | null;
 }
 
 export type LbBalancerRow = Awaited<ReturnType<typeof readBalancer>>;
@@ -74,10 +76,12 @@ export async function loadRenderInput(deps: Pick<Deps, "db" | "secrets">, loadBa
     select: instanceSelect,
     orderBy: { id: "asc" },
   });
-  return { balancer, input: toRenderInput(deps.secrets, balancer.fragmentName, rows) };
+  // Only a local balancer serves certificates (docs/load-balancer.md, HTTPS): on an ssh one, an
+  // instance that kept its certificate after a move must not be redirected to an HTTPS nobody serves.
+  return { balancer, input: toRenderInput(deps.secrets, balancer.fragmentName, rows, balancer.kind === "local") };
 }
 
-export function toRenderInput(secrets: Secrets, fragmentName: string, rows: LbInstanceRow[]): LbRenderInput {
+export function toRenderInput(secrets: Secrets, fragmentName: string, rows: LbInstanceRow[], withCertificates = false): LbRenderInput {
   const instances: LbInstance[] = rows.map((row) => {
     const domains = allDomains(row);
     return {
@@ -86,6 +90,7 @@ export function toRenderInput(secrets: Secrets, fragmentName: string, rows: LbIn
       healthHost: domains[0]!, // the internal LMS domain, lowercased
       authorization: authorizationFor(secrets, row),
       appServers: row.appServers.map((a) => ({ id: a.id, ip: a.publicIp ?? "", httpPort: httpPortOf(readSnapshotRouting(a.configSnapshot, `appserver ${a.id}`)) })),
+      certificatePem: withCertificates && row.certificate?.certificatePem ? certificateAndKey(secrets, row.certificate) : undefined,
     };
   });
   return { fragmentName, instances };
@@ -107,4 +112,10 @@ function authorizationFor(secrets: Secrets, row: { id: number; secretKeyEncrypte
   if (cache.size >= MAX_CACHED) cache.clear();
   cache.set(row.id, { sealed: row.secretKeyEncrypted, value });
   return value;
+}
+
+/** What haproxy reads from one file: the chain, then the private key (decrypted only here, on its way to a 0600 file). */
+function certificateAndKey(secrets: Secrets, certificate: { certificatePem: string; privateKeyEncrypted: string }): string {
+  const chain = certificate.certificatePem.endsWith("\n") ? certificate.certificatePem : `${certificate.certificatePem}\n`;
+  return chain + secrets.decrypt(certificate.privateKeyEncrypted);
 }

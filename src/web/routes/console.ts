@@ -8,6 +8,7 @@ import { revealInstanceSecrets } from "../../domain/instances/reveal-instance-se
 import { maskedSettings, type MaskedSettings } from "../../domain/secrets/instance-secrets.js";
 import { PREFIXED_DOMAIN_FIELDS, type PrefixedDomainField } from "../../domain/instances/domains.js";
 import { getInstanceData } from "../../domain/data/get-instance-data.js";
+import { getInstanceCertificate } from "../../domain/certificates/get-certificates.js";
 import { defaultMysqlService, whyNoMysql } from "../../domain/data/why-no-mysql.js";
 import { checkInstanceData } from "../../domain/data/check-instance-data.js";
 import { previewLaunch } from "../../domain/recipes/preview-launch.js";
@@ -85,7 +86,7 @@ export function consoleRoutes(deps: Deps): Router {
   /** The instance page; its secret settings masked unless `revealed` holds them (an admin's audited reveal). */
   async function instancePage(req: Request, res: Response, id: number, revealed?: MaskedSettings) {
     const [sidebar, instance] = await Promise.all([loadSidebar(req), getInstance(deps, { id })]);
-    const data = await getInstanceData(deps, { instanceId: instance.id });
+    const [data, certificate] = await Promise.all([getInstanceData(deps, { instanceId: instance.id }), getInstanceCertificate(deps, { instanceId: instance.id })]);
     // Without a MySQL server, and none to choose: say why, with the step that turns it on.
     const mysqlOff = data.some((d) => d.kind === "mysql" && !d.service) && !(await defaultMysqlService(deps)) ? whyNoMysql() : null;
     const domains = [
@@ -106,6 +107,8 @@ export function consoleRoutes(deps: Deps): Router {
       bootstrapCommand: shown.bootstrapCommand,
       revealed: Boolean(revealed),
       data,
+      certificate,
+      acmeOff: !deps.config.ACME_DIRECTORY_URL,
       mysqlOff,
       now: deps.now(),
       // One per page view: submitting this form twice (a double click, a resend) launches once.

@@ -11,6 +11,7 @@ import { loadRenderInput } from "../../../domain/loadbalancer/render-input.js";
 import { renderFragment } from "../../../domain/loadbalancer/render-config.js";
 import { maskSecrets } from "../../../adapters/haproxy/check-config.js";
 import { localFileApplyMessage, localFileProblem } from "../../../adapters/haproxy/local-dir.js";
+import { describeBalancerCertificates } from "../../../domain/certificates/get-certificates.js";
 import { choiceFilter, plural, titled } from "./common.js";
 
 const listSelect = {
@@ -113,6 +114,7 @@ export const loadBalancerAdmin = defineModel<Row>({
           { label: "Files", value: ((problem) => (problem ? { text: problem, badge: "error" } : null))(filesProblem(deps, lb)) },
           { label: "Last error", value: lb.lastError ? { text: lb.lastError, pre: true } : null },
           { label: "Instances", value: lb._count.instances },
+          { label: "Certificates (HTTPS)", value: ((text) => (text ? { text, pre: true } : null))(await describeBalancerCertificates(deps, { loadBalancerId: lb.id })) },
           { label: "Generated configuration (secrets masked)", value: { text: await generatedConfig(deps, lb.id), pre: true } },
         ],
       };
