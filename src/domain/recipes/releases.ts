@@ -14,8 +14,6 @@ export interface OpenedxRelease {
   tutorMajor: number;
   /** openedx/configuration's branch for it; null after Quince (the repository is archived). */
   configurationBranch: string | null;
-  /** The branch every Open edX repository names this release by (edx-platform's included). */
-  branch: string;
 }
 
 /** The first release whose branches are `release/<name>` rather than `open-release/<name>.master`. */
@@ -25,7 +23,6 @@ const release = (name: string, tutorMajor: number, native: boolean): OpenedxRele
   name,
   tutorMajor,
   configurationBranch: native ? `open-release/${name}.master` : null,
-  branch: tutorMajor >= RENAMED_BRANCHES_FROM ? `release/${name}` : `open-release/${name}.master`,
 });
 
 /** Oldest first. */
@@ -50,5 +47,5 @@ export function findRelease(name: string): OpenedxRelease | undefined {
 
 /** The branch every Open edX repository names a release by (renamed from Teak, Tutor 20, on). */
 export function releaseBranch(r: OpenedxRelease): string {
-  return r.branch;
+  return r.tutorMajor >= RENAMED_BRANCHES_FROM ? `release/${r.name}` : `open-release/${r.name}.master`;
 }
