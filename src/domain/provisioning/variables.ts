@@ -81,7 +81,8 @@ export function oversizeVariables(value: unknown): string | null {
   return bytes > MAX_VARIABLES_JSON_BYTES ? `${(bytes / 1_000_000).toFixed(1)} MB` : null;
 }
 
-function isMapping(value: unknown): value is Record<string, unknown> {
+/** A YAML/JSON mapping (not a list, not null). */
+export function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 

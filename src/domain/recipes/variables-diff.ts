@@ -2,6 +2,7 @@
 // compared name by name. Nested mappings (TUTOR_CONFIG, EDXAPP_…_FEATURES) are compared per key,
 // named by their path ("TUTOR_CONFIG.PLATFORM_NAME"), so one changed setting is one line, not the
 // whole mapping; lists and scalars are compared whole.
+import { isMapping } from "../provisioning/variables.js";
 
 export interface VariableEntry {
   name: string;
@@ -19,10 +20,6 @@ export interface VariablesDiff {
   added: VariableEntry[];
   removed: VariableEntry[];
   changed: ChangedVariable[];
-}
-
-function isMapping(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Every leaf of a variables tree by its dotted path; an empty mapping is a leaf of its own. */
