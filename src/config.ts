@@ -22,7 +22,6 @@ const schema = z.object({
   PUBLIC_URL: httpUrl.optional(),
   DATA_DIR: z.string().default(".data"),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgresql:// URL").optional(),
-  DATABASE_PREPARED_STATEMENTS: z.coerce.number().int().min(0).max(1000).default(100),
   // A database that accepts TCP but does not answer: a page gives up on a new connection after this
   // long (503), and PostgreSQL cancels any statement running longer than the second (0 = no limit).
   DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),

@@ -1,9 +1,9 @@
-// The Prisma client over adapter-pg (no native engine: see prisma.config.ts), on a pg pool whose
-// connections keep their statements prepared.
-import { createHash } from "node:crypto";
+// The Prisma client over adapter-pg (no native engine: see prisma.config.ts), on a pg pool of ours
+// (for its deadlines and for separateConnection). Every read and write goes through this client:
+// its model API, or $queryRaw for the few queries a model query cannot say in one round trip.
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
-import { PrismaClient, type Prisma } from "./generated/prisma/client.ts";
+import { PrismaClient } from "./generated/prisma/client.ts";
 import type { Config } from "./config.js";
 
 export type Db = PrismaClient;
@@ -12,9 +12,6 @@ export type { Prisma } from "./generated/prisma/client.ts";
 export interface DbOptions {
   /** Connections in the pool. */
   max?: number;
-  /** How many distinct statements each connection keeps prepared (DATABASE_PREPARED_STATEMENTS);
-   *  0 sends every query unnamed, parsed and planned anew. */
-  preparedPerConnection?: number;
   /** DATABASE_CONNECT_TIMEOUT_MS: a new connection (and a wait for a free one) gives up after this. */
   connectTimeoutMs?: number;
   /** DATABASE_STATEMENT_TIMEOUT_MS: PostgreSQL cancels a statement that runs longer; 0 = no limit. */
@@ -22,20 +19,13 @@ export interface DbOptions {
 }
 
 /** The pool's settings from the config, for every process that opens the database. */
-export function dbOptions(config: Pick<Config, "DATABASE_PREPARED_STATEMENTS" | "DATABASE_CONNECT_TIMEOUT_MS" | "DATABASE_STATEMENT_TIMEOUT_MS">, max: number): DbOptions {
-  return {
-    max,
-    preparedPerConnection: config.DATABASE_PREPARED_STATEMENTS,
-    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
-    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
-  };
+export function dbOptions(config: Pick<Config, "DATABASE_CONNECT_TIMEOUT_MS" | "DATABASE_STATEMENT_TIMEOUT_MS">, max: number): DbOptions {
+  return { max, connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS, statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS };
 }
 
 export function createDb(url: string, options: DbOptions = {}): Db {
-  const { max = 10, preparedPerConnection = 100 } = options;
-  // Prisma's queries bring their own type parsers; these are for queryRows() below.
-  const pool = new pg.Pool({ connectionString: url, max, types: { getTypeParser: typeParser }, ...deadlines(options) });
-  if (preparedPerConnection > 0) pool.on("connect", (client) => namePreparedStatements(client, preparedPerConnection));
+  const { max = 10 } = options;
+  const pool = new pg.Pool({ connectionString: url, max, ...deadlines(options) });
   // An idle connection the server closed (a restart, an outage): pg drops it from the pool and the
   // next query reports the outage (isDatabaseUnreachable). Unheard, the event would end the process.
   pool.on("error", () => {});
@@ -59,67 +49,6 @@ function deadlines(options: DbOptions): pg.PoolConfig {
     connectionTimeoutMillis: connectTimeoutMs,
     ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs, query_timeout: statementTimeoutMs + connectTimeoutMs } : {}),
   };
-}
-
-/**
- * The rows of a raw query, read with pg directly: for the few queries that run for nearly every
- * page (the session's user, the instance list, the instance page, the admin's instance list).
- * Prisma's $queryRaw spends ~95 µs of CPU on a one-row query that costs pg ~20 µs (measured).
- * Columns come back as from $queryRaw for the types these queries return: int, text, boolean,
- * timestamp (a Date, stored as UTC), json and arrays; tests/db.test.ts compares the two.
- * Cast counts to int and enums to text in the SQL. A transaction client goes through Prisma.
- */
-export async function queryRows<T>(db: Db | Prisma.TransactionClient, query: Prisma.Sql): Promise<T[]> {
-  const pool = pools.get(db as Db);
-  if (!pool) return (db as Db).$queryRaw<T[]>(query);
-  const values = query.values.map((v) => (v instanceof Date ? v.toISOString() : v));
-  return (await pool.query({ text: query.text, values })).rows as T[];
-}
-
-// Prisma's DateTime is a timestamp without time zone, holding UTC; pg would read it as local time.
-const TIMESTAMP_OID = 1114;
-const INT8_OID = 20;
-function typeParser(oid: number, format?: string): (text: string) => unknown {
-  if (oid === TIMESTAMP_OID) return (text) => new Date(`${text.replace(" ", "T")}Z`);
-  if (oid === INT8_OID) return (text) => BigInt(text); // as $queryRaw returns it
-  return pg.types.getTypeParser(oid, format as "text");
-}
-
-// adapter-pg sends every query unnamed, so PostgreSQL parses, analyses and plans it each time: for
-// the console's busiest pages that was a fifth of the database's CPU (bench/pages). Naming each
-// statement after its text lets pg parse it once per connection, and PostgreSQL keep its plan (a
-// generic one after five executions if that costs no more than planning anew: PostgreSQL's own
-// rule for prepared statements). Like psycopg 3's and JDBC's automatic preparation, but with a cap
-// instead of their eviction: a connection that reached it sends further new texts unnamed, so
-// nothing needs deallocating (which a failed transaction would refuse).
-function namePreparedStatements(client: pg.PoolClient, cap: number): void {
-  const prepared = new Set<string>();
-  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-  // Every query of adapter-pg comes through here as a config object with text and values.
-  client.query = ((config: unknown, ...rest: unknown[]) => {
-    if (typeof config === "object" && config !== null && !("name" in config) && typeof (config as pg.QueryConfig).text === "string") {
-      const text = (config as pg.QueryConfig).text;
-      const name = statementName(text);
-      if (!prepared.has(name) && prepared.size < cap) prepared.add(name);
-      if (prepared.has(name)) return query({ ...config, name }, ...rest);
-    }
-    return query(config, ...rest);
-  }) as typeof client.query;
-}
-
-// A name per text (64 bits of its SHA-1: no two of a process's statements share one), kept for up
-// to 1,000 texts so that hashing is not redone for every query.
-const names = new Map<string, string>();
-const MAX_NAMES = 1000;
-
-function statementName(text: string): string {
-  let name = names.get(text);
-  if (name === undefined) {
-    name = `ocim_${createHash("sha1").update(text).digest("hex").slice(0, 16)}`;
-    if (names.size >= MAX_NAMES) names.clear();
-    names.set(text, name);
-  }
-  return name;
 }
 
 /** A connection of its own to the same database, outside the pool: for LISTEN, which keeps it. */

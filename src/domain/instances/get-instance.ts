@@ -2,7 +2,6 @@
 // appservers. The master key is never selected: nothing here is a secret.
 // Two independent queries run side by side; Prisma's relation includes would run one after the
 // other (bench/pages.ts measured the page at about twice the database time with them).
-import { queryRows } from "../../db.js";
 import type { Deps } from "../../deps.js";
 import { notFound } from "../../errors.js";
 import { Prisma, type AppServerStatus, type VmStatus } from "../../generated/prisma/client.ts";
@@ -34,7 +33,7 @@ export interface AppServerRow {
 
 /** The newest appservers, with the instance's totals counted in the same scan (a window). */
 function newestAppServers(deps: Pick<Deps, "db">, instanceId: number) {
-  return queryRows<AppServerRow & { total: number; active: number }>(deps.db, Prisma.sql`
+  return deps.db.$queryRaw<(AppServerRow & { total: number; active: number })[]>(Prisma.sql`
     SELECT a.id, a.name, a.status::text AS status, a."vmStatus"::text AS "vmStatus", a."publicIp", a."isActive",
            a."lastActivatedAt", a."createdAt", u."githubLogin" AS "createdBy",
            count(*) OVER ()::int AS total, (count(*) FILTER (WHERE a."isActive") OVER ())::int AS active
@@ -46,15 +45,11 @@ function newestAppServers(deps: Pick<Deps, "db">, instanceId: number) {
 
 type InstanceRow = Prisma.InstanceGetPayload<{ select: typeof instanceSelect }>;
 
-// Enum columns come back as text; every other column as Prisma would return it.
-const ENUM_COLUMNS = new Set(["providerKind", "pullRequestState", "recipe"]);
-const instanceColumns = Prisma.raw(
-  Object.keys(instanceSelect).map((c) => (ENUM_COLUMNS.has(c) ? `i."${c}"::text AS "${c}"` : `i."${c}"`)).join(", "),
-);
+const instanceColumns = Prisma.raw(Object.keys(instanceSelect).map((c) => `i."${c}"`).join(", "));
 
 /** The instance and its load balancer's name in one query (Prisma would make it two). */
 async function instanceWithBalancer(deps: Pick<Deps, "db">, id: number) {
-  const rows = await queryRows<InstanceRow & { lbId: number | null; lbName: string | null }>(deps.db, Prisma.sql`
+  const rows = await deps.db.$queryRaw<(InstanceRow & { lbId: number | null; lbName: string | null })[]>(Prisma.sql`
     SELECT ${instanceColumns}, lb.id AS "lbId", lb.name AS "lbName"
     FROM "Instance" i LEFT JOIN "LoadBalancer" lb ON lb.id = i."loadBalancerId"
     WHERE i.id = ${id}`);

@@ -1,12 +1,11 @@
 // The instance list of the console and the API: search by name or any domain, archived filter,
 // one page by name (in the database's collation, so the name index serves it), and each row's badges (active appserver count, newest appserver's status).
-// Raw SQL because the badges come from LATERAL joins over the page only: one query for the page
+// $queryRaw because the badges come from LATERAL joins over the page only: one query for the page
 // however many instances there are (no N+1). Values go in as parameters through Prisma.sql
 // tagged templates, never spliced into the text. Costs measured in bench/pages.ts.
-import { containsPattern, queryRows } from "../../db.js";
+import { containsPattern, type Db } from "../../db.js";
 import type { Deps } from "../../deps.js";
 import { Prisma, type AppServerStatus } from "../../generated/prisma/client.ts";
-import { countMatching, instanceTotalSql } from "./instance-count.js";
 
 export type ArchivedFilter = "exclude" | "include" | "only";
 
@@ -33,16 +32,33 @@ export interface InstanceList {
   total: number;
 }
 
+/**
+ * Instances whose name or any domain contains `q`, case-insensitively: searchText is the lowercased
+ * name and domains, a column PostgreSQL generates, and its trigram index serves a LIKE with a
+ * pattern of three characters or more (bench/README.md: the search pages). The console's and the
+ * admin's search.
+ */
+export function searchCondition(q: string): Prisma.Sql {
+  return Prisma.sql`i."searchText" LIKE lower(${containsPattern(q)})`;
+}
+
+/** How many instances match `where` (a WHERE clause on "Instance" i, or none), as an SQL expression. */
+export function countSql(where: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`(SELECT count(*)::int FROM "Instance" i ${where})`;
+}
+
+/** How many instances match `where`, counted. */
+export async function countMatching(db: Db, where: Prisma.Sql): Promise<number> {
+  const rows = await db.$queryRaw<{ n: number }[]>(Prisma.sql`SELECT ${countSql(where)} AS n`);
+  return rows[0]!.n;
+}
+
 function whereClause(input: ListInstancesInput): Prisma.Sql {
   const conditions: Prisma.Sql[] = [];
   const archived = input.archived ?? "exclude";
   if (archived !== "include") conditions.push(Prisma.sql`i."isArchived" = ${archived === "only"}`);
   const q = input.q?.trim();
-  if (q) {
-    // searchText is the lowercased name and domains, a column PostgreSQL generates; its trigram
-    // index serves a LIKE with a pattern of three characters or more (bench/pages: the search page).
-    conditions.push(Prisma.sql`i."searchText" LIKE lower(${containsPattern(q)})`);
-  }
+  if (q) conditions.push(searchCondition(q));
   return conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
 }
 
@@ -50,13 +66,12 @@ type PageRow = InstanceListRow & { total: number };
 
 /**
  * One page by name with its badges, each row also carrying the count of all matches: one round
- * trip to the database. A search reads every instance anyway, so it counts the matches in that same
- * scan (a window); without one, the page comes from the name index and the count from the row
- * that triggers keep (instance-count.ts).
+ * trip to the database. A search counts its matches in the same scan (a window); without one, the
+ * page comes from the name index and the count from an index-only scan.
  */
 function pageQuery(deps: Pick<Deps, "db">, where: Prisma.Sql, input: ListInstancesInput) {
-  const total = input.q?.trim() ? Prisma.sql`count(*) OVER ()::int` : instanceTotalSql(input.archived ?? "exclude");
-  return queryRows<PageRow>(deps.db, Prisma.sql`
+  const total = input.q?.trim() ? Prisma.sql`count(*) OVER ()::int` : countSql(where);
+  return deps.db.$queryRaw<PageRow[]>(Prisma.sql`
     WITH page AS (
       SELECT i.id, i.name, i."internalLmsDomain", i."isArchived", ${total} AS total
       FROM "Instance" i ${where}
