@@ -73,13 +73,14 @@ if pairs:
     print("|" + "---|" * (head.count("|") - 1))
     for k in range(len(N[0])):
         j = DJANGO_ROW[k]
-        ratios = [N[i][k][1] / D[i][j][1] for i in range(pairs)]
+        # a run the loaded host starved (0 req/s) gives no ratio
+        ratios = [N[i][k][1] / D[i][j][1] for i in range(pairs) if D[i][j][1] > 0] or [0.0]
         dp95 = " / ".join(f"{D[i][j][4]:.0f}" for i in range(pairs))
         np95 = " / ".join(f"{N[i][k][4]:.1f}" for i in range(pairs))
-        print(f"| {NAMES[k]} | " + " | ".join(f"{r:.2f}" for r in ratios) + f" | **{statistics.median(ratios):.2f}** ({min(ratios):.2f}–{max(ratios):.2f}) | {dp95} | {np95} |")
+        print(f"| {NAMES[k]} | " + " | ".join(f"{N[i][k][1] / D[i][j][1]:.2f}" if D[i][j][1] > 0 else "n/a" for i in range(pairs)) + f" | **{statistics.median(ratios):.2f}** ({min(ratios):.2f}–{max(ratios):.2f}) | {dp95} | {np95} |")
     print("\ngoal: every page >= 6x its Django page's req/s (median ratio) and p95 < 50 ms at 20 clients (median):")
     for k in range(len(N[0])):
-        ratio = statistics.median(N[i][k][1] / D[i][DJANGO_ROW[k]][1] for i in range(pairs))
+        ratio = statistics.median([N[i][k][1] / D[i][DJANGO_ROW[k]][1] for i in range(pairs) if D[i][DJANGO_ROW[k]][1] > 0] or [0.0])
         p95 = statistics.median(N[i][k][4] for i in range(pairs))
         ok = ratio >= 6 and p95 < 50
         print(f"  {NAMES[k]:<32} {ratio:6.2f}x  p95 {p95:6.1f} ms  {'met' if ok else 'NOT met'}")

@@ -25,7 +25,7 @@ function formOf(model: AdminModel): FormSpec {
 }
 
 async function renderForm(deps: Deps, res: Response, model: AdminModel, state: FormState, status = 200): Promise<void> {
-  const form = await buildFormView(deps, formOf(model).sections, state.values, state.errors);
+  const form = await buildFormView(deps, formOf(model), state.values, state.errors);
   const adding = state.id === undefined;
   await renderAdmin(res, "form", model, {
     title: adding ? `Add ${noun(model)}` : state.title,

@@ -2,7 +2,7 @@
 // the user typed (never a secret's), its message, its choices.
 import type { Deps } from "../../deps.js";
 import type { FieldErrors } from "../../errors.js";
-import type { FormField, FormSection, Option } from "./types.js";
+import type { FormField, FormSection, FormSpec, Option } from "./types.js";
 
 export interface FieldView {
   name: string;
@@ -45,14 +45,15 @@ function asText(value: unknown): string {
 
 export async function buildFormView(
   deps: Deps,
-  sections: FormSection[],
+  form: FormSpec,
   values: Record<string, unknown>,
   errors: FieldErrors = {},
 ): Promise<FormView> {
+  const choices = (await form.choices?.(deps)) ?? {};
   const texts = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, asText(v)]));
   const shown = new Set<string>();
   const built: FormView["sections"] = [];
-  for (const section of sections) {
+  for (const section of form.sections) {
     const fields: FieldView[] = [];
     for (const f of section.fields) {
       shown.add(f.name);
@@ -70,7 +71,7 @@ export async function buildFormView(
         required: f.required ?? false,
         mono: f.mono ?? false,
         half: f.half ?? false,
-        options: f.options ? await f.options(deps) : [],
+        options: choices[f.name] ?? f.options?.() ?? [],
       });
     }
     built.push({ title: section.title, help: section.help, fields });

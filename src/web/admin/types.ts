@@ -78,7 +78,8 @@ export interface FormField {
   mono?: boolean;
   /** Half the form's width, beside the next half field (short values that belong together). */
   half?: boolean;
-  options?(deps: Deps): Option[] | Promise<Option[]>;
+  /** A select's choices that need no database (those that do come from FormSpec.choices). */
+  options?(): Option[];
 }
 
 export interface FormSection {
@@ -102,6 +103,11 @@ export interface LoadedObject {
 
 export interface FormSpec {
   sections: FormSection[];
+  /**
+   * The choices of the selects that come from the database, by field name, read together once per
+   * form shown: each model query costs the web process about a millisecond of CPU (bench/README.md).
+   */
+  choices?(deps: Deps): Promise<Record<string, Option[]>>;
   initial(deps: Deps): Record<string, string> | Promise<Record<string, string>>;
   load(deps: Deps, id: number): Promise<LoadedObject | null>;
   /**

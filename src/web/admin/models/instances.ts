@@ -83,16 +83,22 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
 
 const choices = (values: readonly string[]): Option[] => values.map((v) => ({ value: v, label: v }));
 
-async function loadBalancerOptions(deps: Deps): Promise<Option[]> {
-  const balancers = await deps.db.loadBalancer.findMany({ select: { id: true, name: true }, orderBy: { name: "asc" }, take: 500 });
-  return [{ value: "", label: "— none —" }, ...balancers.map((b) => ({ value: String(b.id), label: b.name }))];
-}
-
-/** The services of one kind, "none" first: without one the data stays on each appserver. */
-function dataServiceOptions(kind: DataServiceKind) {
-  return async (deps: Deps): Promise<Option[]> => {
-    const services = await deps.db.dataService.findMany({ where: { kind }, select: { id: true, name: true, isDefault: true }, orderBy: { name: "asc" }, take: 500 });
-    return [{ value: "", label: "— none: on each appserver —" }, ...services.map((s) => ({ value: String(s.id), label: s.isDefault ? `${s.name} (default)` : s.name }))];
+/**
+ * The load balancers and the data services to choose from: two queries for the four selects. Each
+ * service select lists its kind's services, "none" first: without one the data stays on each appserver.
+ */
+async function formChoices(deps: Deps): Promise<Record<string, Option[]>> {
+  const [balancers, services] = await Promise.all([
+    deps.db.loadBalancer.findMany({ select: { id: true, name: true }, orderBy: { name: "asc" }, take: 500 }),
+    deps.db.dataService.findMany({ select: { id: true, name: true, kind: true, isDefault: true }, orderBy: [{ kind: "asc" }, { name: "asc" }], take: 1500 }),
+  ]);
+  const servicesOf = (kind: DataServiceKind): Option[] => [
+    { value: "", label: "— none: on each appserver —" },
+    ...services.filter((s) => s.kind === kind).map((s) => ({ value: String(s.id), label: s.isDefault ? `${s.name} (default)` : s.name })),
+  ];
+  return {
+    loadBalancerId: [{ value: "", label: "— none —" }, ...balancers.map((b) => ({ value: String(b.id), label: b.name }))],
+    ...Object.fromEntries(SERVICE_COLUMNS.map(({ kind, column }) => [column, servicesOf(kind)])),
   };
 }
 
@@ -165,16 +171,16 @@ const sections: FormSection[] = [
       { name: "extraAnsibleVars", label: "Extra ansible variables", kind: "textarea", rows: 8, mono: true, maxLength: LIMITS.extraAnsibleVars, help: `YAML mapping merged over the generated variables (NAME: value per line). ${KEEP_MASKED}` },
       { name: "appserverCount", label: "Appserver count", kind: "number", half: true, required: true, help: `How many appservers serve the instance (${LIMITS.appserverCount.min} to ${LIMITS.appserverCount.max}).` },
       { name: "providerKind", label: "Provider", kind: "select", half: true, options: () => choices(PROVIDER_KINDS) },
-      { name: "loadBalancerId", label: "Load balancer", kind: "select", half: true, options: loadBalancerOptions, help: "Routes the instance's domains; without one they answer 404. Preselected when there is only one." },
+      { name: "loadBalancerId", label: "Load balancer", kind: "select", half: true, help: "Routes the instance's domains; without one they answer 404. Preselected when there is only one." },
     ],
   },
   {
     title: "Data",
     help: "Where the instance's databases and files live, shared by all its appservers (admin › Data services). Without a service, each appserver keeps its own, lost when it is terminated. Once data exists on a service, the instance cannot move to another.",
     fields: [
-      { name: "mysqlServiceId", label: "MySQL server", kind: "select", half: true, options: dataServiceOptions("mysql") },
-      { name: "mongodbServiceId", label: "MongoDB server", kind: "select", half: true, options: dataServiceOptions("mongodb") },
-      { name: "storageServiceId", label: "Storage", kind: "select", half: true, options: dataServiceOptions("s3") },
+      { name: "mysqlServiceId", label: "MySQL server", kind: "select", half: true },
+      { name: "mongodbServiceId", label: "MongoDB server", kind: "select", half: true },
+      { name: "storageServiceId", label: "Storage", kind: "select", half: true },
     ],
   },
   {
@@ -231,6 +237,7 @@ export const instanceAdmin = defineModel<Row>({
   },
   form: {
     sections,
+    choices: formChoices,
     async initial(deps) {
       // With a single balancer (the local one of `npm start`), a new instance is routed by it unless
       // the admin says otherwise; with several, the admin picks.
