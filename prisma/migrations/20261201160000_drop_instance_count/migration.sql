@@ -1,6 +1,6 @@
--- The instance lists count their instances again (an index-only scan), instead of reading a row
--- that triggers kept: measured side by side with the Django anchor (bench/README.md, issue 17),
--- the lists meet their goal without it, and one less thing keeps state behind the application.
+-- The instance lists count their instances again (an index-only scan over 10,000 rows, about a
+-- millisecond of PostgreSQL), instead of reading a row that triggers kept: one less thing that
+-- keeps state behind the application (issue 17, figures in bench/README.md).
 DROP TRIGGER "Instance_countInserted" ON "Instance";
 DROP TRIGGER "Instance_countDeleted" ON "Instance";
 DROP TRIGGER "Instance_countUpdated" ON "Instance";
