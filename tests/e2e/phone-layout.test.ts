@@ -1,8 +1,8 @@
 // Story 4 (issue 15): the console and the admin on a 390-px-wide phone, in real Chromium. On every
 // page: no horizontal scroll of the page, and no link, button, field or title cut off or off
 // screen (one inside a table that scrolls in its own box counts when that box is on screen).
-// The same pages at 1440×900 keep the instance list and the admin menu on the left.
-// Screenshots: tests/artifacts/phone-*.png and desktop-*.png.
+// The same pages at 1440×900 and 1024×768 keep the instance list and the admin menu on the left.
+// Screenshots: tests/artifacts/phone-*.png and desktop-<width>-*.png.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchBrowser, screenshot } from "../helpers/browser.js";
@@ -12,6 +12,7 @@ import { createLogWriter } from "../../src/domain/logs/log-writer.js";
 
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1440, height: 900 };
+const TABLET = { width: 1024, height: 768 }; // landscape: still two columns
 
 /** Runs in the page: what a person at this width cannot see or reach without scrolling the page sideways. */
 function layoutProblems(): string[] {
@@ -139,9 +140,9 @@ describe("the console on a phone", () => {
     await screenshot(page, "phone-login");
   });
 
-  it("still puts the instance list and the admin menu on the left at 1440×900", async () => {
+  it.each([DESKTOP, TABLET])("still puts the instance list and the admin menu on the left at $width px", async (size) => {
     const page = await signedIn.newPage();
-    await page.setViewportSize(DESKTOP);
+    await page.setViewportSize(size);
     for (const { name, path } of pages) {
       await open(page, path);
       const [side, main] = name.startsWith("admin") ? [".admin-nav", ".admin-main"] : [".sidebar", "main"];
@@ -153,7 +154,7 @@ describe("the console on a phone", () => {
         expect(mainBox.y, name).toBe(sideBox.y);
       }
       expect(await page.evaluate(layoutProblems), name).toEqual([]);
-      await screenshot(page, `desktop-${name}`);
+      await screenshot(page, `desktop-${size.width}-${name}`);
     }
   });
 });
