@@ -20,9 +20,11 @@ const STANDINS: Record<string, string> = {
   id: `[ "$1" = -u ] && { echo 1000; exit 0; }; exec /usr/bin/id "$@"`,
   sudo: `echo "sudo $*" >>"$STATE/calls"; exec /usr/bin/env -i PATH="$PATH" STATE="$STATE" "$@"`,
   env: `exec /usr/bin/env "$@"`,
-  "dpkg-query": `for pkg; do :; done
-grep -qx "$pkg" "$STATE/missing" && { echo "dpkg-query: no packages found matching $pkg" >&2; exit 1; }
-printf installed`,
+  "dpkg-query": `shift 2; code=0
+for pkg; do
+  if grep -qx "$pkg" "$STATE/missing"; then echo "dpkg-query: no packages found matching $pkg" >&2; code=1; else printf '%s=installed ' "$pkg"; fi
+done
+exit $code`,
   "apt-get": `echo "apt-get $* [DEBIAN_FRONTEND=\${DEBIAN_FRONTEND:-}]" >>"$STATE/calls"
 [ "$1" = install ] && for p in "$@"; do sed -i "/^$p\\$/d" "$STATE/missing"; done; exit 0`,
   npm: `echo "npm $*" >>"$STATE/calls"; mkdir -p node_modules`,
