@@ -17,8 +17,11 @@ export interface EmbeddedPostgres {
 }
 
 function findBinDir(): string {
-  for (const version of ["17", "16", "15"]) {
-    const dir = `/usr/lib/postgresql/${version}/bin`;
+  // Debian's packages, then Homebrew's postgresql@N (keg-only: never on PATH) on Apple silicon and Intel.
+  const dirs = ["17", "16", "15"].flatMap((version) => [
+    `/usr/lib/postgresql/${version}/bin`, `/opt/homebrew/opt/postgresql@${version}/bin`, `/usr/local/opt/postgresql@${version}/bin`,
+  ]);
+  for (const dir of dirs) {
     if (existsSync(path.join(dir, "initdb"))) return dir;
   }
   try {
@@ -30,7 +33,7 @@ function findBinDir(): string {
     // not installed for this platform; fall through to the message below
   }
   throw new Error(
-    "No PostgreSQL binaries found. Install them (apt-get install postgresql) or set DATABASE_URL.",
+    "No PostgreSQL binaries found. Install them (bin/setup does: apt-get install postgresql, or brew install postgresql@17) or set DATABASE_URL.",
   );
 }
 
