@@ -33,18 +33,22 @@
     document.dispatchEvent(new CustomEvent("ocim:regions-updated"));
   }
 
+  // Asked again once the dialog closes: the page it was answering may have changed meanwhile.
+  function afterDialog() {
+    var dialog = openDialog();
+    if (dialog) dialog.addEventListener("close", refresh, { once: true });
+    return Boolean(dialog);
+  }
+
   function refresh() {
     if (busy) { again = true; return; }
-    var dialog = openDialog();
-    if (dialog) {
-      dialog.addEventListener("close", refresh, { once: true });
-      return;
-    }
+    if (afterDialog()) return;
     busy = true;
     again = false;
     fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (res) { return res.ok ? res.text() : null; })
-      .then(function (html) { if (html) swap(html); })
+      // A dialog opened while the page was fetched is not swapped away either.
+      .then(function (html) { if (html && !afterDialog()) swap(html); })
       .catch(function () { /* the next status message or the reconnection tries again */ })
       .then(function () {
         busy = false;
