@@ -21,10 +21,18 @@ import { createProvisioningPorts } from "../../src/adapters/provisioning-ports.j
 
 // The test appserver answers its LMS domain only (as Tutor's Caddy routes by host name), and
 // /heartbeat only. An LMS also answers its home page, and the authenticated link, which names the
-// VM by its address, reaches the LMS's default site: the same server, answering both.
+// VM by its address, reaches the LMS's default site: the same server, answering both. Its 401
+// asks for the password as nginx's auth_basic does (WWW-Authenticate, RFC 7617): a browser sends
+// the link's credentials only when asked.
 const STORY_PLAYBOOK = QUICK_PLAYBOOK
   .replace(`if host != settings["host"]:`, `if host not in (settings["host"], settings["bind"]):`)
-  .replace(`if self.path != "/heartbeat":`, `if self.path not in ("/heartbeat", "/"):`);
+  .replace(`if self.path != "/heartbeat":`, `if self.path not in ("/heartbeat", "/"):`)
+  .replace("                  self.send_response(status)\n", [
+    "                  self.send_response(status)",
+    "                  if status == 401:",
+    "                      self.send_header('WWW-Authenticate', 'Basic realm=\"appserver\"')",
+    "",
+  ].join("\n"));
 
 describe("stories in a browser", () => {
   let t: LiveTestApp;
@@ -92,7 +100,7 @@ describe("stories in a browser", () => {
     expect(instance.loadBalancerId).toBe(lb.id);
 
     // Open it from the console, and launch.
-    await page.getByRole("link", { name: "Instances" }).click();
+    await page.getByRole("banner").getByRole("link", { name: "Instances" }).click();
     await page.locator(".instance-list li a", { hasText: "Story College" }).click();
     await page.waitForURL(`${t.url}/instances/${instance.id}`);
     await page.getByRole("button", { name: "Launch new AppServer" }).click();
