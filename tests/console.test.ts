@@ -11,7 +11,7 @@ function sidebarRows(html: string): string[] {
 }
 
 function mainText(html: string): string {
-  return visibleText(html.match(/<main class="content">([\s\S]*?)<\/main>/)?.[1] ?? "");
+  return visibleText(html.match(/<main class="content"[^>]*>([\s\S]*?)<\/main>/)?.[1] ?? "");
 }
 
 describe("console", () => {
