@@ -2,6 +2,7 @@
 // appserver's status (or the field named by data-status-field: vmStatus, isActive, …); a class
 // "status-<old>" on it becomes "status-<new>". Status messages come from the rooms the page is in:
 // the log viewer's appserver, and every instance named by a data-status-instance="<instanceId>".
+// The rest of a page that depends on the status is rendered again by live-regions.js.
 (function () {
   "use strict";
   if (window.OcimLiveStatus) return;
@@ -27,17 +28,7 @@
     });
   }
 
-  // A page whose actions and details depend on the status (the appserver page) says so with
-  // data-reload-on-status="<id>" data-rendered-status="<status>": on a change its notice
-  // [data-stale-notice] appears, offering a reload (not forced: the reader may be reading the log).
-  function reloadIfStale(status) {
-    var page = document.querySelector('[data-reload-on-status="' + status.appServerId + '"]');
-    if (!page || page.getAttribute("data-rendered-status") === status.status) return;
-    var notice = page.querySelector("[data-stale-notice]");
-    if (notice) notice.hidden = false;
-  }
-
-  document.addEventListener("ocim:status", function (e) { show(e.detail); if (e.detail) reloadIfStale(e.detail); });
+  document.addEventListener("ocim:status", function (e) { show(e.detail); });
 
   var instanceIds = [];
   document.querySelectorAll("[data-status-instance]").forEach(function (el) {
@@ -49,7 +40,8 @@
   function watch() {
     instanceIds.forEach(function (instanceId) {
       socket.emit("watch-instance", { instanceId: instanceId }, function (reply) {
-        if (reply && reply.statuses) reply.statuses.forEach(function (s) { show(s); reloadIfStale(s); });
+        // As events, so what else follows the statuses (live-regions.js) catches up as well.
+        if (reply && reply.statuses) reply.statuses.forEach(window.OcimLive.dispatchStatus);
       });
     });
   }

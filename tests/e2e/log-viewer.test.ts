@@ -70,12 +70,12 @@ describe("the live log viewer in Chromium", () => {
     // Following the log: the newest line is in view.
     expect(await page.$eval("[data-log-lines]", (box) => box.scrollHeight - box.scrollTop - box.clientHeight)).toBeLessThan(30);
 
+    // Stored first, as the worker does: the page renders its regions again from what is stored.
+    await t.deps.db.appServer.update({ where: { id: appServerId }, data: { status: "configuring", vmStatus: "ready" } });
     await publishAppServerStatus(t.deps, { appServerId, instanceId, status: "configuring", vmStatus: "ready" });
     await page.waitForFunction(() => document.querySelector(".badge[data-status-for]")?.textContent === "configuring");
     expect(await page.getAttribute(".badge[data-status-for]", "class")).toContain("status-configuring");
     expect(await page.textContent('[data-status-field="vmStatus"]')).toBe("ready");
-    // The actions on the page are for the old status: the page offers a reload.
-    expect(await page.isVisible("[data-stale-notice]")).toBe(true);
     await screenshot(page, "log-viewer");
   });
 

@@ -28,6 +28,21 @@ export function stepOf(a: { status: string; vmStatus: string }, steps: StepView[
   }
 }
 
+/**
+ * How long provisioning took (launch → running, failed or error), or has taken so far; null when
+ * that is not recorded. Provisioning ends with its last step, so a later status change (a
+ * termination) does not count; an appserver from before steps were recorded falls back on its
+ * final status change, except a terminated one, whose status changed when it was terminated.
+ */
+export function provisioningMs(
+  a: { status: string; createdAt: Date; statusChangedAt: Date; steps: { endedAt: Date | null }[] }, now: Date,
+): number | null {
+  if (!FINAL.has(a.status)) return now.getTime() - a.createdAt.getTime();
+  const ends = a.steps.map((s) => s.endedAt?.getTime() ?? 0).filter((t) => t > 0);
+  if (ends.length) return Math.max(...ends) - a.createdAt.getTime();
+  return a.status === "terminated" ? null : a.statusChangedAt.getTime() - a.createdAt.getTime();
+}
+
 /** The authenticated link, and the same with the password masked for whoever may not see it. */
 export function authenticatedLink(secrets: Deps["secrets"], instance: { secretKeyEncrypted: string }, ip: string | null, port: number, reveal: boolean): string | null {
   if (!ip) return null;
@@ -57,7 +72,6 @@ export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "no
   }
   const reveal = maySeeSecrets(input.user);
   const now = deps.now();
-  const until = FINAL.has(a.status) ? a.statusChangedAt : now;
   // Durations of ended steps; the one in progress counts "so far" up to this render.
   const steps = describeSteps(a.steps, now);
   const { secretKeyEncrypted: _secret, ...instance } = a.instance;
@@ -67,7 +81,10 @@ export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "no
     createdBy: a.createdBy?.githubLogin ?? null,
     step: stepOf(a, steps),
     steps,
-    elapsedMs: until.getTime() - a.createdAt.getTime(),
+    elapsedMs: provisioningMs(a, now),
+    // A terminated appserver's VM is gone, and its address may already be another VM's.
+    publicIp: a.status === "terminated" ? null : a.publicIp,
+    ipReleased: a.status === "terminated" && a.publicIp !== null,
     link: a.status === "terminated" || !snapshot ? null : authenticatedLink(deps.secrets, a.instance, a.publicIp, httpPortOf(snapshot), reveal),
     linkHasPassword: reveal,
     settings: snapshot?.instance ?? {},

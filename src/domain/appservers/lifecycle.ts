@@ -154,6 +154,15 @@ export async function moveAppServer(tx: Tx, deps: Pick<Deps, "now">, name: Trans
   return { id: input.appServerId, instanceId: current.instanceId, name: current.name, from: current.status, to };
 }
 
+/**
+ * Progress that moves no status and writes no column of the appserver (a provisioning step that
+ * starts or ends) still changes its page: the live status event, in the caller's transaction, so
+ * open pages render the steps again once it commits.
+ */
+export async function announceProgress(tx: Tx, appServerId: number): Promise<void> {
+  await writeOutbox(tx, [{ kind: OUTBOX.statusEvent, payload: { appServerId } }]);
+}
+
 /** The status a transition leads to, in words ("configuring"), or its name for progress steps. */
 function targetOf(name: TransitionName): string {
   const targets = [...new Set(Object.values(TRANSITIONS[name].moves))] as AppServerStatus[];

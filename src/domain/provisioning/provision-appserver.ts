@@ -13,8 +13,8 @@ import type { ProvisioningPorts, Vm, VmShell } from "./ports.js";
 import { connectAppServer } from "./connect-appserver.js";
 import { remotePaths } from "./remote.js";
 import { createRunLog } from "./run-log.js";
-import { currentStep, startStep } from "./steps.js";
-import { STEP_RUNS, type StepContext } from "./provision-steps.js";
+import { currentStep } from "./steps.js";
+import { beginStep, STEP_RUNS, type StepContext } from "./provision-steps.js";
 
 export { PlaybookNotStarted, vmNameFor } from "./provision-steps.js";
 
@@ -63,7 +63,7 @@ export async function provisionAppServer(deps: Deps, input: { appServerId: numbe
       if (!step || FINAL_STATUSES.includes(status)) return status;
       const spec = STEP_RUNS[step.name];
       if (!spec.runsIn.includes(status)) throw new AppError("internal", `Step ${step.name} cannot run while the appserver is ${status}.`);
-      await startStep(deps, id, step.name);
+      await beginStep(deps, id, step.name);
       const stop = await spec.run({ ...ctx, resumed: step.started });
       if (stop) return stop;
     }

@@ -13,7 +13,7 @@
 // others end in their own once their work is done. A step returns a status to stop the job there.
 import type { Deps } from "../../deps.js";
 import type { ConfigSnapshot } from "../appservers/config-snapshot.js";
-import { moveAppServerNow, type TransitionInput, type TransitionName } from "../appservers/lifecycle.js";
+import { announceProgress, moveAppServerNow, type TransitionInput, type TransitionName } from "../appservers/lifecycle.js";
 import { AppError } from "../../errors.js";
 import { shellQuote } from "../../adapters/ssh/quote.js";
 import { SshError, type ExecResult } from "../../adapters/ssh/port.js";
@@ -23,7 +23,7 @@ import { tailPlaybook } from "./tail-playbook.js";
 import { readShippedPlaybook, type ShippedFile } from "./shipped-playbook.js";
 import type { RunLog } from "./run-log.js";
 import { failureSummaryFromLog } from "./summarize-log.js";
-import { endStep, type StepName } from "./steps.js";
+import { endStep, startStep, type StepName } from "./steps.js";
 import { prepareInstanceData } from "../data/prepare-instance-data.js";
 import { httpPortOf, probeHeartbeat } from "../appservers/health-gate.js";
 import { basicAuthFor } from "../instances/secret.js";
@@ -201,8 +201,18 @@ const TIMED_OUT = 124;
 
 /** Ends a step that commits nothing but its own work on the VM. */
 async function ended(ctx: StepContext, name: StepName): Promise<undefined> {
-  await endStep(ctx.deps.db, ctx.deps, ctx.id, name);
+  await ctx.deps.db.$transaction(async (tx) => {
+    await endStep(tx, ctx.deps, ctx.id, name);
+    await announceProgress(tx, ctx.id);
+  });
   return undefined;
+}
+
+/** Records a step's start; the first time, open pages are told (its "so far" starts counting there). */
+export async function beginStep(deps: Pick<Deps, "db" | "now">, appServerId: number, name: StepName): Promise<void> {
+  await deps.db.$transaction(async (tx) => {
+    if (await startStep({ db: tx, now: deps.now }, appServerId, name)) await announceProgress(tx, appServerId);
+  });
 }
 
 async function uploadVars(ctx: StepContext): Promise<undefined> {

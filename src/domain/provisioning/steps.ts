@@ -39,12 +39,13 @@ export async function currentStep(deps: { db: Db }, appServerId: number): Promis
   return next ? { name: next.name, started: false } : null;
 }
 
-/** Records that a step started (once: a re-run keeps the first start, so "so far" counts retries). */
-export async function startStep(deps: { db: Db; now: () => Date }, appServerId: number, name: StepName): Promise<void> {
-  await deps.db.appServerStep.createMany({
+/** Records that a step started (once: a re-run keeps the first start, so "so far" counts retries); false when it had. */
+export async function startStep(deps: { db: Db; now: () => Date }, appServerId: number, name: StepName): Promise<boolean> {
+  const made = await deps.db.appServerStep.createMany({
     data: [{ appServerId, name, position: positionOf(name), startedAt: deps.now() }],
     skipDuplicates: true,
   });
+  return made.count > 0;
 }
 
 /** Ends a step; in `tx` when the step commits something else that must go with it. */

@@ -27,6 +27,20 @@ function launchKeyOf(body: Record<string, unknown> | undefined): string | undefi
   return `form:${token}`;
 }
 
+/**
+ * Runs an appserver action and keeps its message for the appserver's page. A refusal (a rule, the
+ * state, a dependency down) is told there too; an unknown appserver or a bug goes to the error
+ * page with its own status.
+ */
+async function onAppServerPage(req: Request, action: () => Promise<string>): Promise<void> {
+  try {
+    flash(req, "ok", await action());
+  } catch (err) {
+    if (!(err instanceof AppError) || err.code === "not_found" || err.code === "internal") throw err;
+    flash(req, "error", err.message);
+  }
+}
+
 export function actionRoutes(deps: Deps): Router {
   const router = Router();
 
@@ -39,10 +53,13 @@ export function actionRoutes(deps: Deps): Router {
     res.redirect(303, `/appservers/${as.id}`);
   });
 
+  // A page opened before the appserver finished still offers Cancel: the refusal is told there.
   router.post("/appservers/:id/cancel", async (req, res) => {
     const appServerId = idOr404(req.params.id, "AppServer");
-    await cancelAppServer(deps, { appServerId, actor: actorOf(req) });
-    flash(req, "ok", "Provisioning was cancelled; the playbook is being stopped. The VM is kept for debugging.");
+    await onAppServerPage(req, async () => {
+      await cancelAppServer(deps, { appServerId, actor: actorOf(req) });
+      return "Provisioning was cancelled; the playbook is being stopped. The VM is kept for debugging.";
+    });
     res.redirect(303, `/appservers/${appServerId}`);
   });
 
@@ -50,14 +67,7 @@ export function actionRoutes(deps: Deps): Router {
     const action = req.params.action as ActionName;
     if (!Object.hasOwn(ACTIONS, action)) return next();
     const appServerId = idOr404(req.params.id, "AppServer");
-    try {
-      flash(req, "ok", await runAppServerAction(deps, action, { appServerId, actor: actorOf(req) }));
-    } catch (err) {
-      // A refusal (a rule, the state, a dependency down) is told on the appserver's page; an
-      // unknown appserver or a bug goes to the error page with its own status.
-      if (!(err instanceof AppError) || err.code === "not_found" || err.code === "internal") throw err;
-      flash(req, "error", err.message);
-    }
+    await onAppServerPage(req, () => runAppServerAction(deps, action, { appServerId, actor: actorOf(req) }));
     res.redirect(303, `/appservers/${appServerId}`);
   });
 

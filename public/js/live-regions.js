@@ -1,0 +1,60 @@
+// Keeps the server-rendered parts of a page current. A page names what it follows with
+// data-live-appserver="<id>" or data-live-instance="<id>" and marks its parts with
+// data-live-region="<name>". On a status message of that appserver (or of any appserver of that
+// instance) it fetches its own URL again and puts each region of the new page in place of the one
+// it shows, so steps, address, link, actions and failure are what the server renders now, and an
+// action that is no longer valid disappears. Everything outside the regions (the log viewer, a
+// form being filled) is left alone.
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-live-appserver], [data-live-instance]");
+  if (!root) return;
+  var appServerId = Number(root.getAttribute("data-live-appserver")) || null;
+  var instanceId = Number(root.getAttribute("data-live-instance")) || null;
+  var busy = false;
+  var again = false;
+
+  function concerns(status) {
+    return (appServerId !== null && status.appServerId === appServerId) || (instanceId !== null && status.instanceId === instanceId);
+  }
+
+  // A confirmation being answered is not swapped away under the reader: the page refreshes once it closes.
+  function openDialog() {
+    return document.querySelector("[data-live-region] dialog[open]");
+  }
+
+  function swap(html) {
+    var fresh = new DOMParser().parseFromString(html, "text/html");
+    document.querySelectorAll("[data-live-region]").forEach(function (region) {
+      var name = region.getAttribute("data-live-region");
+      var next = fresh.querySelector('[data-live-region="' + name + '"]');
+      if (next) region.replaceWith(document.importNode(next, true));
+    });
+    document.dispatchEvent(new CustomEvent("ocim:regions-updated"));
+  }
+
+  // Asked again once the dialog closes: the page it was answering may have changed meanwhile.
+  function afterDialog() {
+    var dialog = openDialog();
+    if (dialog) dialog.addEventListener("close", refresh, { once: true });
+    return Boolean(dialog);
+  }
+
+  function refresh() {
+    if (busy) { again = true; return; }
+    if (afterDialog()) return;
+    busy = true;
+    again = false;
+    fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (res) { return res.ok ? res.text() : null; })
+      // A dialog opened while the page was fetched is not swapped away either.
+      .then(function (html) { if (html && !afterDialog()) swap(html); })
+      .catch(function () { /* the next status message or the reconnection tries again */ })
+      .then(function () {
+        busy = false;
+        if (again) refresh();
+      });
+  }
+
+  document.addEventListener("ocim:status", function (e) { if (e.detail && concerns(e.detail)) refresh(); });
+})();

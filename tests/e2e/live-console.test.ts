@@ -1,0 +1,242 @@
+// Issue 15, "Broken" 1, 2, 3, 6 and 7 in real Chromium: the admin link leads to the admin form; the
+// appserver page and the instance page follow a launch without a reload (steps with their times,
+// IP, link, actions, failure, active state), an action no longer valid disappears and a stale one
+// is answered on the page; a terminated appserver shows how long provisioning took and no address;
+// every action that changes what a site serves asks first, and Escape closes the question.
+// Status events go the real way: lifecycle transition → outbox → relay → Redis → socket.io.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { launchBrowser, screenshot } from "../helpers/browser.js";
+import { makeAppServer, makeInstance } from "../helpers/factories.js";
+import { cookieOf, startLiveApp, type LiveTestApp } from "../helpers/live.js";
+import { startOutboxRelay, type OutboxRelay } from "../../src/jobs/relay-outbox.js";
+import { launchAppServer } from "../../src/domain/appservers/launch-appserver.js";
+import { moveAppServerNow } from "../../src/domain/appservers/lifecycle.js";
+import { activateAppServer } from "../../src/domain/appservers/activation.js";
+import { beginStep } from "../../src/domain/provisioning/provision-steps.js";
+import { createApiToken } from "../../src/domain/auth/api-tokens.js";
+import { basicAuthFor } from "../../src/domain/instances/secret.js";
+import { FakeAppServer } from "../helpers/fake-appserver.js";
+
+const colleague = { id: null, login: "colleague" };
+
+describe("the console follows a launch live, and asks before it acts", () => {
+  let t: LiveTestApp;
+  let relay: OutboxRelay;
+  let browser: Browser;
+  let page: Page;
+  let instance: Awaited<ReturnType<typeof makeInstance>>;
+  // What answers /heartbeat for the appservers here (activation asks it first): 127.0.0.1:<port>.
+  let site: FakeAppServer;
+  const errors: string[] = [];
+
+  const text = async (selector: string) => (await page.locator(selector).innerText()).replace(/\s+/g, " ").trim();
+  const regionText = (name: string) => text(`[data-live-region="${name}"]`);
+  /** Waits until the region's text matches; the page is never reloaded (checked by markNoReload). */
+  const regionShows = (name: string, re: RegExp) => page.waitForFunction(
+    ([n, source]) => new RegExp(source).test(((document.querySelector(`[data-live-region="${n}"]`) as HTMLElement | null)?.innerText ?? "").replace(/\s+/g, " ")),
+    [name, re.source] as const, { timeout: 20_000 },
+  );
+  const markNoReload = () => page.evaluate(() => { (window as unknown as { sameDocument: boolean }).sameDocument = true; });
+  const stillSameDocument = () => page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument === true);
+  const step = (id: number, name: Parameters<typeof beginStep>[2]) => beginStep(t.deps, id, name);
+  const move = (id: number, name: Parameters<typeof moveAppServerNow>[1], set = {}, completesStep?: Parameters<typeof beginStep>[2]) =>
+    moveAppServerNow(t.deps, name, { appServerId: id, set, completesStep });
+
+  beforeAll(async () => {
+    t = await startLiveApp();
+    relay = startOutboxRelay(t.deps);
+    instance = await makeInstance(t.deps, { name: "Live University", internalLmsDomain: "lms.live.example.com" });
+    site = await new FakeAppServer("live", basicAuthFor(t.deps.secrets, instance)).start();
+    instance = await t.deps.db.instance.update({ where: { id: instance.id }, data: { extraAnsibleVars: `EDXAPP_LMS_NGINX_PORT: ${site.port}\n` } });
+    const cookie = cookieOf(await t.loginAs("ada", { admin: true }));
+    browser = await launchBrowser();
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const [name, value] = cookie.split("=") as [string, string];
+    await context.addCookies([{ name, value, url: t.url }]);
+    page = await context.newPage();
+    page.on("pageerror", (err) => errors.push(err.message));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await relay?.close();
+    await site?.stop();
+    await t?.close();
+  });
+
+  it("Edit in admin opens the instance's admin form", async () => {
+    await page.goto(`${t.url}/instances/${instance.id}`);
+    const [response] = await Promise.all([page.waitForNavigation(), page.getByRole("link", { name: "Edit in admin" }).click()]);
+    expect(response?.status()).toBe(200);
+    expect(await page.inputValue("#id_name")).toBe("Live University");
+    expect(await page.inputValue("#id_internalLmsDomain")).toBe("lms.live.example.com");
+  });
+
+  it("shows on the instance page, without a reload, an appserver a colleague launches and its status", async () => {
+    await page.goto(`${t.url}/instances/${instance.id}`);
+    await markNoReload();
+    expect(await regionText("appservers")).toContain("No appserver has been launched");
+    const as = await launchAppServer(t.deps, { instanceId: instance.id, actor: colleague });
+    await regionShows("appservers", new RegExp(`${as.name}\\s+new`));
+    expect(await regionText("appserver-totals")).toContain("1 total, 0 active");
+    await step(as.id, "prepare-data");
+    await move(as.id, "vmRequested");
+    await regionShows("appservers", new RegExp(`${as.name}\\s+waiting`));
+    expect(await stillSameDocument()).toBe(true);
+    await screenshot(page, "live-instance-page");
+  });
+
+  it("keeps every part of the appserver page current through a launch, and Cancel disappears once it is done", async () => {
+    const as = await launchAppServer(t.deps, { instanceId: instance.id, actor: colleague });
+    await page.goto(`${t.url}/appservers/${as.id}`);
+    await markNoReload();
+    expect(await regionText("title")).toContain("Cancel provisioning…");
+    expect(await regionText("status")).toContain("IP address —");
+
+    await step(as.id, "prepare-data");
+    await regionShows("status", /Prepare the instance's databases and storage · [\d ms]+ so far/);
+    await t.deps.db.$transaction(async (tx) => {
+      await tx.appServerStep.updateMany({ where: { appServerId: as.id, name: "prepare-data" }, data: { endedAt: new Date(), outcome: "done" } });
+    });
+    await step(as.id, "create-vm");
+    await move(as.id, "vmRequested");
+    await move(as.id, "vmCreated", { providerServerId: "vm-77", vmStatus: "building" }, "create-vm");
+    await regionShows("status", /Create the VM · \d+ (ms|s) Wait/);
+    await step(as.id, "wait-vm");
+    await regionShows("status", /Step Step 3 of 9: Wait for the VM/);
+    await move(as.id, "vmReady", { publicIp: "127.0.0.1", vmStatus: "ready" }, "wait-vm");
+    await regionShows("status", /IP address 127\.0\.0\.1 /);
+    expect(await regionText("status")).toContain(`Authenticated link http://${site.auth.user}:${site.auth.password}@127.0.0.1:${site.port}/`);
+    expect(await regionText("title")).toContain("Cancel provisioning…");
+
+    for (const name of ["upload-vars", "clone", "start-playbook", "tail", "finish", "wait-heartbeat"] as const) await step(as.id, name);
+    await move(as.id, "succeeded", { failureSummary: "" }, "wait-heartbeat");
+    await regionShows("title", /running/);
+    const title = await regionText("title");
+    expect(title).not.toContain("Cancel provisioning");
+    expect(title).toContain("Activate and deactivate the others…");
+    expect(title).toContain("Terminate…");
+    const status = await regionText("status");
+    expect(status).toContain("Step Provisioned");
+    expect(status).toMatch(/\d+ min \d+ s to finish/);
+    expect(status).toContain("Wait for /heartbeat to answer 200 ·");
+    expect(status).not.toContain("not started");
+    expect(await stillSameDocument()).toBe(true);
+    await screenshot(page, "live-appserver-running");
+
+    // Another person activates it elsewhere: the active state and the actions follow.
+    await activateAppServer(t.deps, { appServerId: as.id, actor: colleague });
+    await regionShows("title", /serving traffic/);
+    expect(await regionText("title")).toContain("Deactivate…");
+    expect(await regionText("title")).not.toContain("Terminate…");
+    expect(await regionText("status")).toMatch(/Active yes · last activated/);
+    expect(await stillSameDocument()).toBe(true);
+  });
+
+  it("shows the failure summary and Terminate as soon as a launch fails", async () => {
+    const as = await launchAppServer(t.deps, { instanceId: instance.id, actor: colleague });
+    await move(as.id, "vmRequested");
+    await move(as.id, "vmReady", { publicIp: "127.0.0.78", vmStatus: "ready" });
+    await page.goto(`${t.url}/appservers/${as.id}`);
+    await markNoReload();
+    expect(await regionText("failure")).toBe("");
+    await move(as.id, "failed", { failureSummary: 'TASK [edxapp : migrate] fatal: "boom"' });
+    await regionShows("failure", /Why it stopped: TASK \[edxapp : migrate\] fatal: "boom"/);
+    expect(await regionText("title")).not.toContain("Cancel provisioning");
+    expect(await regionText("title")).toContain("Terminate…");
+    expect(await regionText("status")).toContain("Provisioning failed or was cancelled");
+    expect(await stillSameDocument()).toBe(true);
+  });
+
+  it("answers a Cancel posted after the appserver finished on the appserver page", async () => {
+    const as = await launchAppServer(t.deps, { instanceId: instance.id, actor: colleague });
+    await move(as.id, "vmRequested");
+    await move(as.id, "vmReady", { publicIp: "127.0.0.79", vmStatus: "ready" });
+    await page.goto(`${t.url}/appservers/${as.id}`);
+    await regionShows("status", /IP address 127\.0\.0\.79/);
+    // No status message reaches the page (the relay is stopped): it still offers Cancel.
+    await relay.close();
+    try {
+      await move(as.id, "succeeded");
+      await page.getByRole("button", { name: "Cancel provisioning…" }).click();
+      await page.getByRole("dialog").getByRole("button", { name: "Cancel provisioning" }).click();
+      await page.waitForSelector(".flash-error");
+      expect(new URL(page.url()).pathname).toBe(`/appservers/${as.id}`);
+      expect(await text(".flash-error")).toBe(`${as.name} is not being provisioned (it is running); there is nothing to cancel.`);
+      expect(await regionText("title")).toContain("Activate…");
+      expect((await t.deps.db.appServer.findUniqueOrThrow({ where: { id: as.id } })).status).toBe("running");
+    } finally {
+      relay = startOutboxRelay(t.deps);
+    }
+  });
+
+  it("asks before Activate, Deactivate and Terminate; Escape closes the question and changes nothing", async () => {
+    const a = await makeAppServer(t.deps, instance.id, {
+      status: "running", vmStatus: "ready", publicIp: "127.0.0.1", configSnapshot: { variables: { EDXAPP_LMS_NGINX_PORT: site.port } },
+    });
+    await page.goto(`${t.url}/appservers/${a.id}`);
+    for (const [opener, confirm] of [["Activate and deactivate the others…", "Activate and deactivate the others"], ["Activate…", "Activate"], ["Terminate…", `Terminate ${a.name}`]] as const) {
+      await page.getByRole("button", { name: opener, exact: true }).click();
+      const dialog = page.getByRole("dialog");
+      await dialog.waitFor();
+      expect(await dialog.getByRole("button", { name: confirm, exact: true }).isVisible()).toBe(true);
+      // The focus is on the way back, not on the action.
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Back");
+      await page.keyboard.press("Escape");
+      await dialog.waitFor({ state: "hidden" });
+    }
+    expect(await t.deps.db.appServer.findUniqueOrThrow({ where: { id: a.id } })).toMatchObject({ status: "running", isActive: false });
+
+    await page.getByRole("button", { name: "Activate…", exact: true }).click();
+    await screenshot(page, "confirm-activate");
+    await page.getByRole("dialog").getByRole("button", { name: "Activate", exact: true }).click();
+    await page.waitForSelector(".flash-ok");
+    expect(await text(".flash-ok")).toBe("Activated.");
+    expect((await t.deps.db.appServer.findUniqueOrThrow({ where: { id: a.id } })).isActive).toBe(true);
+
+    await page.getByRole("button", { name: "Deactivate…" }).click();
+    expect(await page.getByRole("dialog").innerText()).toContain(`${a.name} stops serving Live University`);
+    await page.keyboard.press("Escape");
+    await page.getByRole("dialog").waitFor({ state: "hidden" });
+    expect((await t.deps.db.appServer.findUniqueOrThrow({ where: { id: a.id } })).isActive).toBe(true);
+  });
+
+  it("shows a terminated appserver's provisioning time as its time to finish, and its address as released", async () => {
+    const launched = new Date(Date.now() - 3 * 24 * 3600_000);
+    const at = (minutes: number) => new Date(launched.getTime() + minutes * 60_000);
+    const a = await makeAppServer(t.deps, instance.id, { status: "running", vmStatus: "ready", publicIp: "127.0.0.81", createdAt: launched, statusChangedAt: at(12) });
+    await t.deps.db.appServerStep.createMany({ data: [
+      { appServerId: a.id, name: "prepare-data", position: 1, startedAt: at(0), endedAt: at(1), outcome: "done" },
+      { appServerId: a.id, name: "wait-heartbeat", position: 9, startedAt: at(1), endedAt: at(12) , outcome: "done" },
+    ] });
+    await page.goto(`${t.url}/appservers/${a.id}`);
+    await page.getByRole("button", { name: "Terminate…" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: `Terminate ${a.name}` }).click();
+    await page.waitForSelector(".flash-ok");
+    const status = await regionText("status");
+    expect(status).toContain("12 min 0 s to finish");
+    expect(status).toContain("IP address released");
+    expect(status).not.toContain("127.0.0.81");
+    await page.goto(`${t.url}/instances/${instance.id}`);
+    const row = await page.locator("table.appservers tr", { hasText: a.name }).innerText();
+    expect(row).toMatch(/terminated.*released/s);
+    expect(row).not.toContain("127.0.0.81");
+  });
+
+  it("asks before revoking an API token; Escape keeps it", async () => {
+    await createApiToken(t.deps, { githubLogin: "ada", actor: colleague, name: "nightly report" });
+    await page.goto(`${t.url}/account/tokens`);
+    const rows = page.locator("table.tokens tbody tr");
+    expect(await rows.count()).toBe(1);
+    await page.getByRole("button", { name: "Revoke…" }).click();
+    expect(await page.getByRole("dialog").innerText()).toContain("(nightly report)? Scripts that use it are refused from now on");
+    await page.keyboard.press("Escape");
+    await page.getByRole("dialog").waitFor({ state: "hidden" });
+    expect(await t.deps.db.apiToken.count()).toBe(1);
+    await page.getByRole("button", { name: "Revoke…" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Revoke", exact: true }).click();
+    await page.waitForSelector(".flash-ok");
+    expect(await t.deps.db.apiToken.count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+});
