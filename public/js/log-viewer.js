@@ -250,18 +250,36 @@
     var visible = Math.ceil(this.box.clientHeight / LINE_PX) + 1;
     var from = Math.max(0, firstIndex - OVERSCAN);
     var to = Math.min(count - 1, firstIndex + visible + OVERSCAN);
+    if (this.firstSeq !== this.shownFirstSeq) this.shown = null; // the log's start moved: indexes did
+    this.shownFirstSeq = this.firstSeq;
     // Where line `from` sits in the spacer: scrolled pixels, less how far into the lines it is.
     this.rows.style.transform = "translateY(" + (this.box.scrollTop - (top - from * LINE_PX)) + "px)";
-    var fragment = document.createDocumentFragment();
+    // Rows already in the page are kept (a scroll of a few lines moves most of them, it does not
+    // rebuild them); a row is made anew only when its line, mark or highlight changed.
+    var kept = this.shown || new Map();
+    var shown = new Map();
+    var nodes = [];
+    var changed = from !== this.shownFrom || to !== this.shownTo;
     var missing = 0;
     for (var i = from; i <= to; i++) {
       var seq = this.firstSeq + i;
       var line = this.cache.get(seq);
       if (line === undefined) missing = missing || seq;
-      fragment.appendChild(this.node(seq, line));
+      var key = (seq === this.target ? "t" : "") + (this.search && this.search.current === seq ? "c" : "") + (this.search ? this.search.q : "");
+      var node = kept.get(seq);
+      if (!node || node.ocimLine !== line || node.ocimKey !== key) {
+        node = this.node(seq, line);
+        node.ocimLine = line;
+        node.ocimKey = key;
+        changed = true;
+      }
+      shown.set(seq, node);
+      nodes.push(node);
     }
-    this.rows.textContent = "";
-    this.rows.appendChild(fragment);
+    if (changed) this.rows.replaceChildren.apply(this.rows, nodes);
+    this.shown = shown;
+    this.shownFrom = from;
+    this.shownTo = to;
     if (missing) this.fetchAround(missing, this.firstSeq + to);
     else this.trimCache(this.firstSeq + firstIndex);
   };
@@ -333,7 +351,7 @@
 
   Viewer.prototype.trimCache = function (topSeq) {
     if (this.cache.size <= CACHE_MAX) return;
-    var keep = CACHE_MAX / 2;
+    var keep = CACHE_MAX / 4; // well under the cap after a trim: the next is 10,000 lines away
     var self = this;
     this.cache.forEach(function (_, seq) {
       if (Math.abs(seq - topSeq) > keep && seq < self.lastSeq - 500) self.cache.delete(seq);

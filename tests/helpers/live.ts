@@ -18,8 +18,9 @@ export interface LiveTestApp extends TestApp {
   otherWebProcess(options?: LiveSocketOptions): Promise<{ url: string; close(): Promise<void> }>;
 }
 
-export async function startLiveApp(options: LiveSocketOptions = {}): Promise<LiveTestApp> {
-  const t = await startTestApp();
+/** `env`: extra settings, as for startTestApp (a local VMs' DATA_DIR, for one). */
+export async function startLiveApp(options: LiveSocketOptions = {}, env: Record<string, string> = {}): Promise<LiveTestApp> {
+  const t = await startTestApp(env);
   await spreadAppServerIds(t.deps);
   // startTestApp keeps its app's session middleware to itself; another one over the same Redis
   // store and secret reads the same sessions.
