@@ -75,5 +75,5 @@ describe("a failed playbook run in the log viewer", () => {
     expect(failed.at(-1)).toContain("Fail on purpose (DEMO_FAIL)");
     await screenshot(page, "log-viewer-failed-run");
     expect(errors).toEqual([]);
-  });
+  }, 300_000); // a real VM and playbook run, on a shared machine
 });
