@@ -30,6 +30,7 @@ import type { LogLine } from "../src/domain/logs/live-channels.js";
 import { launchBrowser } from "../tests/helpers/browser.js";
 import { seedAnsibleLog } from "../tests/helpers/ansible-log.js";
 import { makeAppServer, makeInstance } from "../tests/helpers/factories.js";
+import { percentile } from "./measure.js";
 import { loginCookie, startWebProcess } from "./web-process.js";
 
 const { values: args } = parseArgs({
@@ -55,10 +56,6 @@ interface Figures {
   lineOneMs: number;
   lineOneNote: string;
   liveLinesPerSecond: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
 }
 
 async function heapAfterGc(page: Page): Promise<number> {
