@@ -13,12 +13,10 @@
 //      on the VM to the client receiving it; goal: p95 < 300 ms.
 // Options: --lines N (default 1000000), --seconds S for the latency runs (default 15),
 // --only vm to run the third part alone.
-import { spawn } from "node:child_process";
 import { chmodSync, closeSync, createWriteStream, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { open as openFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { once } from "node:events";
 import pg from "pg";
@@ -29,10 +27,9 @@ import { createLogger } from "../src/logger.js";
 import { migrate } from "../src/bin/boot.js";
 import { startPostgres } from "../src/embedded/postgres.js";
 import { startRedis } from "../src/embedded/redis.js";
-import { freePort } from "../src/embedded/processes.js";
-import { createLoginLink } from "../src/domain/auth/login-links.js";
 import { derivePrefixedDomains } from "../src/domain/instances/domains.js";
 import { newInstanceSecret } from "../src/domain/instances/secret.js";
+import { loginCookie, startWebProcess } from "./web-process.js";
 import { BATCH_LINES } from "../src/domain/logs/log-writer.js";
 import { createRunLog } from "../src/domain/provisioning/run-log.js";
 import { drainLog, type LogSource } from "../src/domain/logs/drain.js";
@@ -56,7 +53,6 @@ const BASIC_AUTH_PASSWORD = "bench-basic-auth-password";
 // An Open edX appserver masks many values (Fernet keys, JWK fields, OAuth and database secrets):
 // the bench masks 80 besides the password, so the one compiled matcher is measured at that size.
 const SECRETS = [BASIC_AUTH_PASSWORD, ...Array.from({ length: 80 }, (_, i) => `bench-secret-${i}-${(i * 7919).toString(36)}x${i}`)];
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const say = (line: string) => process.stdout.write(line + "\n");
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
@@ -298,29 +294,6 @@ async function vmLatency(deps: Deps, webUrl: string, cookie: string): Promise<nu
   }
 }
 
-async function startWebProcess(databaseUrl: string, redisUrl: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await freePort();
-  const child = spawn(path.join(root, "node_modules", ".bin", "tsx"), [path.join(root, "src", "bin", "web.ts")], {
-    cwd: root, stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, NODE_ENV: "development", LOG_LEVEL: "warn", DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, SECRET_KEY, PORT: String(port), HOST: "127.0.0.1" },
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the web process exited with code ${child.exitCode}`);
-    if (await fetch(`${url}/login`).then((r) => r.ok, () => false)) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { url, stop: async () => void (child.kill("SIGTERM"), await once(child, "exit")) };
-}
-
-async function loginCookie(deps: Deps, webUrl: string): Promise<string> {
-  const token = await createLoginLink(deps, "bench");
-  const res = await fetch(`${webUrl}/login/${token}`, { redirect: "manual" });
-  const cookie = res.headers.getSetCookie().map((c) => c.split(";")[0]).find((c) => c?.startsWith("ocim.sid="));
-  if (!cookie) throw new Error(`login failed: ${res.status}`);
-  return cookie;
-}
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "ocim-bench-logs-"));
   chmodSync(dir, 0o755); // the postgres user must reach its data directory below it
@@ -337,7 +310,7 @@ async function main(): Promise<void> {
       DATA_DIR: dir, LOCAL_VM_ADDRESS_PREFIX: `127.${100 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 250)}`, LOCAL_VM_SSH_PORT: "0",
     });
     deps = createDeps(config, { databaseUrl: pgServer.url, redisUrl: redisServer.url, secretKey: SECRET_KEY }, { log });
-    web = await startWebProcess(pgServer.url, redisServer.url);
+    web = await startWebProcess(pgServer.url, redisServer.url, SECRET_KEY);
     const cookie = await loginCookie(deps, web.url);
     if (args.only === "vm") {
       process.exitCode = (await vmLatency(deps, web.url, cookie)) < GOAL_VM_P95_MS ? 0 : 1;

@@ -126,15 +126,88 @@ describe("reading an appserver's log: API and console JSON", () => {
     expect(text).toContain("Create the VM · not started");
     expect(text).toContain("VM pending · local");
     expect(text).toContain("Cancel provisioning");
-    expect(text).toContain("Load earlier lines");
-    expect(text).toContain("TASK [step 251] TASK [step 252]");
+    expect(text).toContain("450 lines");
+    // Each line: its number, the time it was stored, its text.
+    expect(text).toMatch(/251 \d\d:\d\d:\d\d TASK \[step 251\] 252 \d\d:\d\d:\d\d TASK \[step 252\]/);
     expect(text).not.toContain("TASK [step 250]");
-    expect(text).toContain("TASK [step 449] PLAY RECAP password=••••••");
+    expect(text).toMatch(/TASK \[step 449\] 450 \d\d:\d\d:\d\d PLAY RECAP password=••••••/);
+    expect(res.text).toContain('<div class="log-line level-error" data-seq="449"');
     expect(res.text).not.toContain("s3cr3t-pass");
     expect(res.text).toContain(`data-appserver-id="${appServerId}"`);
-    expect(res.text).toMatch(/data-first-seq="251"\s+data-last-seq="450"/);
+    // The viewer spans the whole log, not only the lines rendered.
+    expect(res.text).toMatch(/data-first-seq="1" data-last-seq="450" data-finished="false"/);
     const missing = await alice.get("/appservers/999999");
     expect(missing.status).toBe(404);
     expect(visibleText(missing.text)).toContain("AppServer not found.");
+  });
+
+  interface SearchReply { hits: { seq: number; text: string }[]; more: boolean; total?: number; totalCapped?: boolean }
+
+  it("searches the whole log, case-insensitively, after or before a seq", async () => {
+    const first = await api(`/api/v1/appservers/${appServerId}/logs/search?q=STEP%2044&count=1`);
+    expect(first.status).toBe(200);
+    const body = first.json<SearchReply>();
+    expect(body.hits.map((h) => h.seq)).toEqual([44, 440, 441, 442, 443, 444, 445, 446, 447, 448, 449]);
+    expect(body).toMatchObject({ more: false, total: 11, totalCapped: false });
+    expect(body.hits[0]!.text).toBe("TASK [step 44]");
+    const next = await api(`/api/v1/appservers/${appServerId}/logs/search?q=step%2044&after=440&limit=2`);
+    expect(next.json<SearchReply>()).toMatchObject({ hits: [{ seq: 441 }, { seq: 442 }], more: true });
+    expect(next.json<SearchReply>().total).toBeUndefined();
+    const back = await api(`/api/v1/appservers/${appServerId}/logs/search?q=step%2044&before=441&limit=2`);
+    expect(back.json<SearchReply>().hits.map((h) => h.seq)).toEqual([440, 44]);
+    // LIKE's wildcards are text like any other: nothing contains "%" or "_" here.
+    for (const q of ["%25", "_", "%5C"]) {
+      const res = await api(`/api/v1/appservers/${appServerId}/logs/search?q=${q}&count=1`);
+      expect(res.json<SearchReply>(), q).toMatchObject({ hits: [], total: 0 });
+    }
+    // A secret is stored masked, so it cannot be found either.
+    expect((await api(`/api/v1/appservers/${appServerId}/logs/search?q=s3cr3t`)).json<SearchReply>().hits).toEqual([]);
+  });
+
+  it("answers 400 with what is wrong for a bad search", async () => {
+    const cases: [string, string][] = [
+      ["", "q: give one search text"],
+      ["q=%20%20", "q: give the text to search for"],
+      [`q=${"x".repeat(201)}`, "q: at most 200 characters"],
+      ["q=a&limit=101", "limit: must be a whole number from 1 to 100"],
+      ["q=a&after=1&before=5", "after: give after or before, not both"],
+      ["q=a&count=yes", 'count: must be "1"'],
+    ];
+    for (const [query, message] of cases) {
+      const res = await api(`/api/v1/appservers/${appServerId}/logs/search?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.json<{ error: { message: string } }>().error.message, query).toContain(message);
+    }
+  });
+
+  it("outlines the tasks, each lasting until the next header, with the first failure", async () => {
+    const res = await alice.get(`/appservers/${appServerId}/log/outline.json`, { headers: { accept: "application/json" } });
+    expect(res.status).toBe(200);
+    const outline = res.json<{ recapSeq: number; firstSeq: number; lastSeq: number; finished: boolean; firstFailureSeq: number; plays: { tasks: { seq: number; name: string; failed: boolean; durationMs: number | null }[] }[] }>();
+    expect(outline).toMatchObject({ firstSeq: 1, lastSeq: 450, finished: false, firstFailureSeq: 449 });
+    const tasks = outline.plays[0]!.tasks;
+    expect(tasks.length).toBe(449);
+    expect(tasks.filter((task) => task.failed).map((task) => task.name)).toEqual(["step 449"]);
+    expect(tasks[0]!.durationMs).toBeGreaterThanOrEqual(0);
+    // The last task ends where "PLAY RECAP" begins.
+    expect(outline.recapSeq).toBe(450);
+    expect(tasks.at(-1)!.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it("downloads the whole log as text, masked as stored", async () => {
+    for (const res of [
+      await api(`/api/v1/appservers/${appServerId}/logs.txt`),
+      await alice.get(`/appservers/${appServerId}/log.txt`),
+    ]) {
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe("text/plain; charset=utf-8");
+      expect(res.headers.get("content-disposition")).toBe(`attachment; filename=appserver-${appServerId}.log`);
+      const lines = res.text.split("\n");
+      expect(lines.length).toBe(451);
+      expect(lines[0]).toBe("TASK [step 1]");
+      expect(lines[449]).toBe("PLAY RECAP password=••••••");
+    }
+    const anonymous = await t.agent().get(`/appservers/${appServerId}/log.txt`, { follow: false });
+    expect(anonymous.status).toBe(302);
   });
 });

@@ -18,6 +18,7 @@ export interface LiveTestApp extends TestApp {
   otherWebProcess(options?: LiveSocketOptions): Promise<{ url: string; close(): Promise<void> }>;
 }
 
+/** `env`: extra settings, as for startTestApp (a local VMs' DATA_DIR, for one). */
 export async function startLiveApp(options: LiveSocketOptions = {}, env: Record<string, string> = {}): Promise<LiveTestApp> {
   const t = await startTestApp(env);
   await spreadAppServerIds(t.deps);

@@ -7,6 +7,7 @@
 import type { Deps } from "../../deps.js";
 import { createLogWriter } from "../logs/log-writer.js";
 import type { LogLevel } from "../logs/live-channels.js";
+import { playbookLineLevel } from "../logs/playbook-line-level.js";
 
 export interface RunLog {
   /** Ocim's own lines; stored (and published) when the promise resolves, like a status change next to them. */
@@ -32,7 +33,7 @@ export function createRunLog(deps: Pick<Deps, "db" | "redis" | "log" | "now">, a
     warn: line("warn"),
     error: line("error"),
     async appendPlaybook(lines, ends) {
-      for (let i = 0; i < lines.length; i++) await writer.write(lines[i]!, "info", ends[i]);
+      for (let i = 0; i < lines.length; i++) await writer.write(lines[i]!, playbookLineLevel(lines[i]!), ends[i]);
     },
     async flush() {
       await writer.flush();

@@ -1,5 +1,6 @@
 // The console's appserver page (status, step, authenticated link, actions, frozen configuration,
-// live log) and the JSON the log viewer fetches for "load earlier" and to fill gaps.
+// live log), the JSON the log viewer reads lines, search hits and the outline from, and the raw
+// log as a download.
 import { Router } from "express";
 import type { Deps } from "../../deps.js";
 import { getViewableAppServer } from "../../domain/logs/get-viewable-appserver.js";
@@ -7,7 +8,8 @@ import { readLog } from "../../domain/logs/read-log.js";
 import { renderPage } from "../render.js";
 import { getAppServerDetail } from "../../domain/appservers/get-appserver-detail.js";
 import { LOCAL_NOT_ISOLATED } from "../../adapters/provider/local.js";
-import { logPageJson } from "./api-logs.js";
+import { getLogBounds } from "../../domain/logs/log-bounds.js";
+import { logOutlineJson, logPageJson, logSearchJson, sendRawLog } from "./api-logs.js";
 import { idOr404 } from "./route-helpers.js";
 
 /** Lines rendered with the page; the viewer streams the rest. */
@@ -18,14 +20,19 @@ export function appServerLogRoutes(deps: Deps): Router {
 
   router.get("/appservers/:id", async (req, res) => {
     const viewable = await getViewableAppServer(deps, { appServerId: idOr404(req.params.id, "AppServer"), user: req.user ?? null });
-    const [appServer, log] = await Promise.all([
+    const [appServer, tail, bounds] = await Promise.all([
       getAppServerDetail(deps, { id: viewable.id, user: req.user! }),
       readLog(deps, { appServerId: viewable.id, limit: PAGE_TAIL_LINES }),
+      getLogBounds(deps, { appServerId: viewable.id, status: viewable.status }),
     ]);
+    const log = { ...tail, ...bounds };
     await renderPage(res, "appservers/show", { title: `${appServer.name} · ${appServer.instance.name}`, appServer, log, localNote: LOCAL_NOT_ISOLATED });
   });
 
   router.get("/appservers/:id/log.json", async (req, res) => void res.json(await logPageJson(deps, req)));
+  router.get("/appservers/:id/log/search.json", async (req, res) => void res.json(await logSearchJson(deps, req)));
+  router.get("/appservers/:id/log/outline.json", async (req, res) => void res.json(await logOutlineJson(deps, req)));
+  router.get("/appservers/:id/log.txt", (req, res) => sendRawLog(deps, req, res));
 
   return router;
 }

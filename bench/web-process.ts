@@ -1,0 +1,34 @@
+// The real web role (src/bin/web.ts) in its own process, and a logged-in session cookie for it:
+// what the benches that measure a page or a socket talk to.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Deps } from "../src/deps.js";
+import { createLoginLink } from "../src/domain/auth/login-links.js";
+import { freePort } from "../src/embedded/processes.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+export async function startWebProcess(databaseUrl: string, redisUrl: string, SECRET_KEY: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(path.join(root, "node_modules", ".bin", "tsx"), [path.join(root, "src", "bin", "web.ts")], {
+    cwd: root, stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, NODE_ENV: "development", LOG_LEVEL: "warn", DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, SECRET_KEY, PORT: String(port), HOST: "127.0.0.1" },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the web process exited with code ${child.exitCode}`);
+    if (await fetch(`${url}/login`).then((r) => r.ok, () => false)) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { url, stop: async () => void (child.kill("SIGTERM"), await once(child, "exit")) };
+}
+
+export async function loginCookie(deps: Deps, webUrl: string): Promise<string> {
+  const token = await createLoginLink(deps, "bench");
+  const res = await fetch(`${webUrl}/login/${token}`, { redirect: "manual" });
+  const cookie = res.headers.getSetCookie().map((c) => c.split(";")[0]).find((c) => c?.startsWith("ocim.sid="));
+  if (!cookie) throw new Error(`login failed: ${res.status}`);
+  return cookie;
+}
