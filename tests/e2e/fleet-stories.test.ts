@@ -90,7 +90,7 @@ describe.runIf(process.getuid?.() === 0 || Boolean(process.env.CI))("fleet stori
     await setExtraVariables(demo.id, (yaml) => `${yaml.trimEnd()}\nEDXAPP_PLATFORM_NAME: Story One v2\n`);
     await page.goto(`${t.url}/appservers/${first}`);
     await page.click("text=against the instance's current settings");
-    await expect.poll(() => page.locator("table.variables-diff").innerText()).toMatch(/EDXAPP_PLATFORM_NAME\s+added\s+—\s+Story One v2/);
+    await expect.poll(() => page.locator("table.variables-diff").innerText()).toMatch(/EDXAPP_PLATFORM_NAME\s+changed\s+Demo\s+Story One v2/);
     await screenshot(page, "story1-diff");
 
     const second = await launchFromPage(demo.id);
