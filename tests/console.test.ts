@@ -116,7 +116,7 @@ describe("console", () => {
       expect(visibleText(bad.text)).toContain("use archived=1 to show archived instances");
     });
 
-    it(`shows the first ${SIDEBAR_LIMIT} by name and says how many more there are`, async () => {
+    it(`shows ${SIDEBAR_LIMIT} by name per page, with the way to the next page, the search kept`, async () => {
       await t.deps.db.instance.createMany({
         data: Array.from({ length: SIDEBAR_LIMIT + 3 }, (_, i) => {
           const domain = `bulk${i}.example.test`;
@@ -134,8 +134,46 @@ describe("console", () => {
       expect(rows[0]).toMatch(/^Bulk 000 /);
       expect(rows.at(-1)).toMatch(new RegExp(`^Bulk ${String(SIDEBAR_LIMIT - 1).padStart(3, "0")} `));
       expect(visibleText(page.text)).toContain(`${SIDEBAR_LIMIT + 3} instances matching “bulk”`);
-      expect(visibleText(page.text)).toContain("3 more — refine the search");
+      expect(visibleText(page.text)).toContain(`1–${SIDEBAR_LIMIT} of ${SIDEBAR_LIMIT + 3} Next ›`);
+      const next = page.text.match(/<a rel="next" href="([^"]+)"/)?.[1]?.replaceAll("&amp;", "&");
+      expect(next).toBe("/?q=bulk&page=2");
+      const second = await operator.get(next!);
+      expect(sidebarRows(second.text).map((r) => r.split(" ").slice(0, 2).join(" "))).toEqual(["Bulk 100", "Bulk 101", "Bulk 102"]);
+      expect(visibleText(second.text)).toContain(`‹ Previous ${SIDEBAR_LIMIT + 1}–${SIDEBAR_LIMIT + 3} of ${SIDEBAR_LIMIT + 3}`);
+      expect(second.text).not.toContain('rel="next"');
+      // Without a search too: every instance is reachable, page by page.
+      const all = await operator.get("/?page=2");
+      expect(sidebarRows(all.text).length).toBeGreaterThan(0);
+      expect(visibleText(all.text)).toMatch(/‹ Previous 101–\d+ of \d+/);
+      const bad = await operator.get("/?page=0");
+      expect(bad.status).toBe(400);
+      expect(visibleText(bad.text)).toContain("page: pages start at 1");
       await t.deps.db.instance.deleteMany({ where: { name: { startsWith: "Bulk " } } });
+    });
+
+    it("sorts by name whatever the case of its letters", async () => {
+      const lower = await makeInstance(t.deps, { name: "aardvark college", internalLmsDomain: "aardvark.example.test" });
+      const upper = await makeInstance(t.deps, { name: "BETA Lab", internalLmsDomain: "beta-lab.example.test" });
+      const names = sidebarRows((await operator.get("/")).text).map((r) => r.split(" ").slice(0, 2).join(" "));
+      expect(names).toEqual(["aardvark college", "Alpha University", "Beta College", "BETA Lab", "Charlie Academy"]);
+      await t.deps.db.instance.deleteMany({ where: { id: { in: [lower.id, upper.id] } } });
+    });
+
+    it("filters by state: failing, provisioning, no active appserver, keeping the search in the links", async () => {
+      const names = async (query: string) => sidebarRows((await operator.get(`/?${query}`)).text).map((r) => r.split(" ")[0]);
+      expect(await names("state=failing")).toEqual(["Beta"]);
+      expect(await names("state=provisioning")).toEqual(["Alpha"]);
+      expect(await names("state=no-active")).toEqual(["Beta", "Charlie"]);
+      expect(await names("state=no-active&q=charlie")).toEqual(["Charlie"]);
+      expect(await names("state=failing&q=alpha")).toEqual([]);
+      const page = await operator.get("/?state=no-active&q=a");
+      expect(visibleText(page.text)).toContain("2 instances matching “a” · No active appserver");
+      expect(page.text).toContain(`href="/?q=a&amp;state=failing"`);
+      expect(page.text).toMatch(/<a href="\/\?q=a&amp;state=no-active" aria-current="true">No active appserver<\/a>/);
+      expect(visibleText((await operator.get("/?state=failing&q=alpha")).text)).toContain("No instance matches “alpha”.");
+      const bad = await operator.get("/?state=broken");
+      expect(bad.status).toBe(400);
+      expect(visibleText(bad.text)).toContain("state: one of failing, provisioning, no-active");
     });
 
     it("escapes what an instance's name contains", async () => {

@@ -55,7 +55,7 @@ export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "no
   const a = await deps.db.appServer.findUniqueOrThrow({
     where: { id: input.id },
     include: {
-      instance: { select: { id: true, name: true, secretKeyEncrypted: true, pullRequestUrl: true } },
+      instance: { select: { id: true, name: true, secretKeyEncrypted: true, pullRequestUrl: true, appServers: { where: { isActive: true }, select: { id: true, name: true }, orderBy: { number: "asc" } } } },
       createdBy: { select: { githubLogin: true } },
       steps: { select: { name: true, position: true, startedAt: true, endedAt: true, outcome: true } },
     },
@@ -74,10 +74,12 @@ export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "no
   const now = deps.now();
   // Durations of ended steps; the one in progress counts "so far" up to this render.
   const steps = describeSteps(a.steps, now);
-  const { secretKeyEncrypted: _secret, ...instance } = a.instance;
+  const { secretKeyEncrypted: _secret, appServers: active, ...instance } = a.instance;
   return {
     ...a,
     instance,
+    // What "Activate and deactivate the others" would deactivate.
+    otherActive: active.filter((o) => o.id !== a.id),
     createdBy: a.createdBy?.githubLogin ?? null,
     step: stepOf(a, steps),
     steps,

@@ -33,6 +33,8 @@ export interface LaunchInput {
    * again gets the appserver the first one made (`replayed`), not a second one.
    */
   launchKey?: string;
+  /** The failed appserver this launch replaces (a relaunch), named in the audit row. */
+  relaunchOf?: { id: number; name: string };
 }
 
 export async function launchAppServer(deps: LaunchDeps, input: LaunchInput): Promise<AppServer & { replayed: boolean }> {
@@ -124,7 +126,8 @@ async function createAppServer(deps: Pick<Deps, "secrets" | "now">, tx: Prisma.T
   });
   await recordAuditEvent(tx, {
     actor: input.actor, action: "appserver.launched", subjectType: "Instance", subjectId: instance.id,
-    subjectName: instance.name, after: { appServer: created.name, appServerId: created.id },
+    subjectName: instance.name,
+    after: { appServer: created.name, appServerId: created.id, ...(input.relaunchOf ? { relaunchOf: input.relaunchOf.name, relaunchOfId: input.relaunchOf.id } : {}) },
   });
   await moveAppServer(tx, deps, "launch", { appServerId: created.id, actor: input.actor });
   return created;

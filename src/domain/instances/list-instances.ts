@@ -1,5 +1,7 @@
 // The instance list of the console and the API: search by name or any domain, archived filter,
-// one page by name (in the database's collation, so the name index serves it), and each row's badges (active appserver count, newest appserver's status).
+// state filter (failing, provisioning, no active appserver), one page by name whatever its case
+// (the generated sortName column, whose index serves it), and each row's badges (active appserver
+// count, newest appserver's status).
 // $queryRaw because the badges come from LATERAL joins over the page only: one query for the page
 // however many instances there are (no N+1). Values go in as parameters through Prisma.sql
 // tagged templates, never spliced into the text. Costs measured in bench/pages.ts.
@@ -9,10 +11,25 @@ import { Prisma, type AppServerStatus } from "../../generated/prisma/client.ts";
 
 export type ArchivedFilter = "exclude" | "include" | "only";
 
+/**
+ * failing: the newest appserver failed or never came up (the badge says so); provisioning: an
+ * appserver is being provisioned; no-active: no appserver serves the site (the balancer shows the
+ * maintenance page). The same sets as the home page's panels (get-fleet-overview.ts).
+ */
+export const INSTANCE_STATES = ["failing", "provisioning", "no-active"] as const;
+export type InstanceState = (typeof INSTANCE_STATES)[number];
+
+const STATE_CONDITIONS: Record<InstanceState, Prisma.Sql> = {
+  failing: Prisma.sql`(SELECT a.status FROM "AppServer" a WHERE a."instanceId" = i.id ORDER BY a."createdAt" DESC, a.id DESC LIMIT 1) IN ('failed', 'error')`,
+  provisioning: Prisma.sql`EXISTS (SELECT 1 FROM "AppServer" a WHERE a."instanceId" = i.id AND a.status IN ('new', 'waiting', 'configuring'))`,
+  "no-active": Prisma.sql`NOT EXISTS (SELECT 1 FROM "AppServer" a WHERE a."instanceId" = i.id AND a."isActive")`,
+};
+
 export interface ListInstancesInput {
   /** Matched case-insensitively against the name and every domain (substring). */
   q?: string;
   archived?: ArchivedFilter;
+  state?: InstanceState;
   limit: number;
   offset?: number;
 }
@@ -59,6 +76,7 @@ function whereClause(input: ListInstancesInput): Prisma.Sql {
   if (archived !== "include") conditions.push(Prisma.sql`i."isArchived" = ${archived === "only"}`);
   const q = input.q?.trim();
   if (q) conditions.push(searchCondition(q));
+  if (input.state) conditions.push(STATE_CONDITIONS[input.state]);
   return conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
 }
 
@@ -66,16 +84,17 @@ type PageRow = InstanceListRow & { total: number };
 
 /**
  * One page by name with its badges, each row also carrying the count of all matches: one round
- * trip to the database. A search counts its matches in the same scan (a window); without one, the
- * page comes from the name index and the count from an index-only scan.
+ * trip to the database. A search or a state filter reads every instance anyway, so it counts the
+ * matches in that same scan (a window); without one, the page comes from the sortName index and the
+ * count from an index-only scan.
  */
 function pageQuery(deps: Pick<Deps, "db">, where: Prisma.Sql, input: ListInstancesInput) {
-  const total = input.q?.trim() ? Prisma.sql`count(*) OVER ()::int` : countSql(where);
+  const total = input.q?.trim() || input.state ? Prisma.sql`count(*) OVER ()::int` : countSql(where);
   return deps.db.$queryRaw<PageRow[]>(Prisma.sql`
     WITH page AS (
       SELECT i.id, i.name, i."internalLmsDomain", i."isArchived", ${total} AS total
       FROM "Instance" i ${where}
-      ORDER BY i.name, i.id
+      ORDER BY i."sortName", i.id
       LIMIT ${input.limit} OFFSET ${input.offset ?? 0}
     )
     SELECT p.*, active.n AS "activeAppServers", latest.status::text AS "latestStatus"
@@ -87,7 +106,7 @@ function pageQuery(deps: Pick<Deps, "db">, where: Prisma.Sql, input: ListInstanc
       SELECT a.status FROM "AppServer" a WHERE a."instanceId" = p.id
       ORDER BY a."createdAt" DESC, a.id DESC LIMIT 1
     ) latest ON true
-    ORDER BY p.name, p.id`);
+    ORDER BY lower(p.name), p.id`);
 }
 
 export async function listInstances(deps: Pick<Deps, "db">, input: ListInstancesInput): Promise<InstanceList> {

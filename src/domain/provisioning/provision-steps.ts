@@ -139,7 +139,7 @@ async function waitVm(ctx: StepContext): Promise<AppServerStatus | undefined> {
   await log.info(`VM is ready at ${current.publicIp}.`);
   const stop = await waitCloudInit(ctx, deadline);
   if (stop) return stop;
-  await transition(ctx, "vmReady", { publicIp: current.publicIp, vmStatus: "ready" }, "wait-vm");
+  await transition(ctx, "vmReady", { publicIp: current.publicIp, sshPort: current.sshPort, vmStatus: "ready" }, "wait-vm");
   return undefined;
 }
 

@@ -94,10 +94,7 @@ export async function previewLaunch(deps: Pick<Deps, "db" | "secrets">, input: P
       active: snapshots.map(({ appServer, snapshot, error }) => ({
         appServer,
         error,
-        settings: snapshot ? settingChanges({ recipe: snapshot.recipe, ...playbookView(snapshot.playbook, mask) }, { recipe: plan.recipe, ...playbook }) : [],
-        variables: snapshot
-          ? diffVariables({ before: snapshot.variables, after: plan.variables, shownBefore: maskTree(snapshot.variables, mask) as Record<string, unknown>, shownAfter: variables }, CHANGED)
-          : { added: [], removed: [], changed: [] },
+        ...(snapshot ? compareConfigurations(snapshot, plan, mask) : { settings: [], variables: { added: [], removed: [], changed: [] } }),
       })),
     };
   });
@@ -120,6 +117,28 @@ export function playbookView(spec: { repoUrl: string; branch: string; path: stri
   return {
     repoUrl, branch: spec.branch, path: spec.path, bootstrapCommand: mask(spec.bootstrapCommand), shipped, sudo: spec.sudo,
     source: shipped ? `shipped with Ocim: playbooks/${shipped}/${spec.path}` : `${repoUrl} @ ${spec.branch}: ${spec.path}`,
+  };
+}
+
+/** A configuration as launched or planned: what compareConfigurations reads of it. */
+export interface LaunchedConfiguration {
+  recipe: string;
+  playbook: Parameters<typeof playbookView>[0];
+  variables: Record<string, unknown>;
+}
+
+/**
+ * How `after` differs from `before` (a frozen snapshot, or a plan of a launch now): the recipe and
+ * playbook settings, and the variables name by name, every value shown through `mask` (a masker
+ * that knows the secrets of both sides).
+ */
+export function compareConfigurations(before: LaunchedConfiguration, after: LaunchedConfiguration, mask: Masker): { settings: string[]; variables: VariablesDiff } {
+  return {
+    settings: settingChanges({ recipe: before.recipe, ...playbookView(before.playbook, mask) }, { recipe: after.recipe, ...playbookView(after.playbook, mask) }),
+    variables: diffVariables({
+      before: before.variables, after: after.variables,
+      shownBefore: maskTree(before.variables, mask) as Record<string, unknown>, shownAfter: maskTree(after.variables, mask) as Record<string, unknown>,
+    }, CHANGED),
   };
 }
 

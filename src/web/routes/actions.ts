@@ -5,6 +5,7 @@ import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
 import { launchAppServer } from "../../domain/appservers/launch-appserver.js";
 import { cancelAppServer } from "../../domain/appservers/cancel-appserver.js";
+import { relaunchAppServer } from "../../domain/appservers/relaunch-appserver.js";
 import { runAppServerAction, ACTIONS, type ActionName } from "./run-appserver-action.js";
 import { createDemoInstance } from "../../domain/instances/create-demo-instance.js";
 import { flash } from "../middleware.js";
@@ -61,6 +62,22 @@ export function actionRoutes(deps: Deps): Router {
       return "Provisioning was cancelled; the playbook is being stopped. The VM is kept for debugging.";
     });
     res.redirect(303, `/appservers/${appServerId}`);
+  });
+
+  // A refusal (not failed, the provisioning cap) is told on the failed appserver's page.
+  router.post("/appservers/:id/relaunch", async (req, res) => {
+    const appServerId = idOr404(req.params.id, "AppServer");
+    try {
+      const as = await relaunchAppServer(deps, { appServerId, actor: actorOf(req), launchKey: launchKeyOf(req.body) });
+      flash(req, "ok", as.replayed
+        ? `This form had already relaunched as ${as.name}; it was not launched a second time.`
+        : `${as.name} was launched with the instance's current settings. Follow its log below.`);
+      res.redirect(303, `/appservers/${as.id}`);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code === "not_found" || err.code === "internal") throw err;
+      flash(req, "error", err.message);
+      res.redirect(303, `/appservers/${appServerId}`);
+    }
   });
 
   router.post("/appservers/:id/:action", async (req, res, next) => {

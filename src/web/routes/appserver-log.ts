@@ -10,7 +10,13 @@ import { getAppServerDetail } from "../../domain/appservers/get-appserver-detail
 import { LOCAL_NOT_ISOLATED } from "../../adapters/provider/local.js";
 import { getLogBounds } from "../../domain/logs/log-bounds.js";
 import { logOutlineJson, logPageJson, logSearchJson, sendRawLog } from "./api-logs.js";
-import { idOr404 } from "./route-helpers.js";
+import { idOr404, parseQuery } from "./route-helpers.js";
+import { getSshCommand } from "../../domain/sshkeys/get-ssh-command.js";
+import { DIFF_AGAINST, diffAppServerConfiguration } from "../../domain/appservers/diff-appserver-configuration.js";
+import { randomToken } from "../../crypto.js";
+import { z } from "zod";
+
+const diffQuery = z.object({ against: z.enum(DIFF_AGAINST, "instance or previous").default("instance") });
 
 /** Lines rendered with the page; the viewer streams the rest. */
 export const PAGE_TAIL_LINES = 200;
@@ -26,7 +32,19 @@ export function appServerLogRoutes(deps: Deps): Router {
       getLogBounds(deps, { appServerId: viewable.id, status: viewable.status }),
     ]);
     const log = { ...tail, ...bounds };
-    await renderPage(res, "appservers/show", { title: `${appServer.name} · ${appServer.instance.name}`, appServer, log, localNote: LOCAL_NOT_ISOLATED });
+    const ssh = await getSshCommand(deps, { appServer, user: req.user! });
+    await renderPage(res, "appservers/show", {
+      title: `${appServer.name} · ${appServer.instance.name}`, appServer, log, localNote: LOCAL_NOT_ISOLATED, ssh, now: deps.now(),
+      // One per page view: the Relaunch form sent twice launches once.
+      launchToken: randomToken(),
+    });
+  });
+
+  router.get("/appservers/:id/diff", async (req, res) => {
+    const viewable = await getViewableAppServer(deps, { appServerId: idOr404(req.params.id, "AppServer"), user: req.user ?? null });
+    const { against } = parseQuery(diffQuery, req.query);
+    const diff = await diffAppServerConfiguration(deps, { appServerId: viewable.id, against });
+    await renderPage(res, "appservers/diff", { title: `What changed · ${diff.appServer.name} · ${diff.appServer.instanceName}`, diff });
   });
 
   router.get("/appservers/:id/log.json", async (req, res) => void res.json(await logPageJson(deps, req)));

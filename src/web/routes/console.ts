@@ -2,8 +2,9 @@
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import type { Deps } from "../../deps.js";
-import { listInstances } from "../../domain/instances/list-instances.js";
+import { INSTANCE_STATES, listInstances, type InstanceState } from "../../domain/instances/list-instances.js";
 import { getInstance } from "../../domain/instances/get-instance.js";
+import { getFleetOverview } from "../../domain/fleet/get-fleet-overview.js";
 import { revealInstanceSecrets } from "../../domain/instances/reveal-instance-secrets.js";
 import { maskedSettings, type MaskedSettings } from "../../domain/secrets/instance-secrets.js";
 import { PREFIXED_DOMAIN_FIELDS, type PrefixedDomainField } from "../../domain/instances/domains.js";
@@ -26,19 +27,33 @@ import { idOr404, parseQuery } from "./route-helpers.js";
  */
 export const SIDEBAR_LIMIT = 100;
 
+/** The sidebar's state filters, as its links name them. */
+export const STATE_LABELS: Record<InstanceState, string> = { failing: "Failing", provisioning: "Provisioning", "no-active": "No active appserver" };
+
 // Browsers send what the search form has; other parameters (tracking, old bookmarks) are ignored.
 const sidebarQuery = z.object({
   q: z.string().trim().max(200, "at most 200 characters").optional(),
   archived: z.enum(["1"], "use archived=1 to show archived instances").optional(),
+  state: z.enum(INSTANCE_STATES, `one of ${INSTANCE_STATES.join(", ")}`).optional(),
+  // Past 10,000 pages a person searches instead; the bound keeps OFFSET cheap.
+  page: z.coerce.number("a page number").int("a page number").min(1, "pages start at 1").max(10_000, "at most 10000").optional(),
 });
 
-async function readSidebar(deps: Deps, q: string, showArchived: boolean) {
-  const list = await listInstances(deps, { q, archived: showArchived ? "include" : "exclude", limit: SIDEBAR_LIMIT });
+interface SidebarFilters {
+  q: string;
+  showArchived: boolean;
+  state?: InstanceState;
+  page: number;
+}
+
+async function readSidebar(deps: Deps, f: SidebarFilters) {
+  const archived = f.showArchived ? "include" : "exclude";
+  const list = await listInstances(deps, { q: f.q, archived, state: f.state, limit: SIDEBAR_LIMIT, offset: (f.page - 1) * SIDEBAR_LIMIT });
   // Only for the empty state: "nothing yet" and "all archived" call for different next steps.
-  const hiddenArchived = list.total === 0 && !q && !showArchived
+  const hiddenArchived = list.total === 0 && !f.q && !f.state && !f.showArchived
     ? (await listInstances(deps, { archived: "only", limit: 0 })).total
     : 0;
-  return { ...list, hiddenArchived };
+  return { ...list, hiddenArchived, offset: (f.page - 1) * SIDEBAR_LIMIT };
 }
 
 type Sidebar = Awaited<ReturnType<typeof readSidebar>>;
@@ -52,21 +67,22 @@ type Sidebar = Awaited<ReturnType<typeof readSidebar>>;
 function sidebarReader(deps: Deps) {
   const kept = new Map<boolean, { at: number; sidebar: Promise<Sidebar> }>();
   return async (req: Request) => {
-    const { q = "", archived } = parseQuery(sidebarQuery, req.query);
+    const { q = "", archived, state, page = 1 } = parseQuery(sidebarQuery, req.query);
     const showArchived = archived === "1";
-    const filters = { q, archived: showArchived ? "1" : undefined };
+    // What the sidebar's links keep (the page number is the pager's own).
+    const filters = { q, archived: showArchived ? "1" : undefined, state };
     const ttl = deps.config.SIDEBAR_CACHE_MS;
-    if (q || ttl === 0) return { ...(await readSidebar(deps, q, showArchived)), filters };
+    if (q || state || page > 1 || ttl === 0) return { ...(await readSidebar(deps, { q, showArchived, state, page })), filters, page, stateLabels: STATE_LABELS };
     const now = deps.now().getTime();
     let entry = kept.get(showArchived);
     if (!entry || now - entry.at >= ttl) {
-      const sidebar = readSidebar(deps, "", showArchived);
+      const sidebar = readSidebar(deps, { q: "", showArchived, page: 1 });
       const fresh = { at: now, sidebar };
       kept.set(showArchived, fresh);
       sidebar.catch(() => kept.get(showArchived) === fresh && kept.delete(showArchived));
       entry = fresh;
     }
-    return { ...(await entry.sidebar), filters };
+    return { ...(await entry.sidebar), filters, page, stateLabels: STATE_LABELS };
   };
 }
 
@@ -79,8 +95,8 @@ export function consoleRoutes(deps: Deps): Router {
   const loadSidebar = sidebarReader(deps);
 
   router.get("/", async (req, res) => {
-    const sidebar = await loadSidebar(req);
-    await renderPage(res, "console/home", { title: "Instances", sidebar, selectedId: null });
+    const [sidebar, fleet] = await Promise.all([loadSidebar(req), getFleetOverview(deps)]);
+    await renderPage(res, "console/home", { title: "Fleet", sidebar, selectedId: null, fleet });
   });
 
   /** The instance page; its secret settings masked unless `revealed` holds them (an admin's audited reveal). */

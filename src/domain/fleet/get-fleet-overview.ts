@@ -1,0 +1,168 @@
+// The console's home page for a fleet (issue 16): what needs a person now, across every instance.
+// Each panel is one bounded query (a LIMIT, and the count of all matches in the same scan by a
+// window), all run side by side, so the page costs the same with 10 instances or 10,000 (bench/pages).
+// Rows carry ids and names for links; no secret is read.
+import type { Deps } from "../../deps.js";
+import { Prisma, type AppServerStatus } from "../../generated/prisma/client.ts";
+import { describeSteps, stepHeadline, stoppedAt } from "../provisioning/steps.js";
+import { RENEW_BEFORE_DAYS } from "../certificates/renew-certificates.js";
+import { getCleanupDue, type CleanupDue } from "../cleanup/get-cleanup-due.js";
+
+/** Rows per panel; the rest are counted and linked. */
+export const PANEL_ROWS = 10;
+const DAY_MS = 86_400_000;
+
+export interface Panel<T> {
+  rows: T[];
+  /** Every match, beyond the rows shown. */
+  total: number;
+}
+
+interface AppServerRef {
+  id: number;
+  name: string;
+  instanceId: number;
+  instanceName: string;
+  status: AppServerStatus;
+  createdAt: Date;
+  createdBy: string | null;
+}
+
+export interface BusyAppServer extends AppServerRef {
+  /** Provisioning: "Step N of M: …"; failed: where it stopped (or null when no step recorded it). */
+  step: string | null;
+  /** Provisioning: time so far; failed: how long the run took. */
+  elapsedMs: number;
+  statusChangedAt: Date;
+  failureSummary: string;
+}
+
+export interface Launch extends AppServerRef {
+  /** From launch to the end of its last step, or so far while it provisions; null when not recorded. */
+  durationMs: number | null;
+  finished: boolean;
+}
+
+export interface IdleInstance {
+  id: number;
+  name: string;
+  internalLmsDomain: string;
+  /** The newest appserver's status; null: never launched. */
+  latestStatus: AppServerStatus | null;
+}
+
+export interface UnsyncedBalancer {
+  id: number;
+  name: string;
+  configurationVersion: number;
+  deployedVersion: number;
+  lastError: string;
+  lastAppliedAt: Date | null;
+}
+
+export interface ExpiringCertificate {
+  instanceId: number;
+  instanceName: string;
+  notAfter: Date;
+  lastError: string;
+}
+
+export interface FleetOverview {
+  now: Date;
+  provisioning: Panel<BusyAppServer>;
+  failing: Panel<BusyAppServer>;
+  noActive: Panel<IdleInstance>;
+  launches: Launch[];
+  balancers: Panel<UnsyncedBalancer>;
+  certificates: Panel<ExpiringCertificate> & { within: number };
+  cleanup: CleanupDue;
+}
+
+type Counted<T> = T & { total: number };
+
+const APPSERVER_COLUMNS = Prisma.sql`a.id, a.name, a."instanceId", i.name AS "instanceName", a.status::text AS status,
+  a."createdAt", a."statusChangedAt", a."failureSummary", u."githubLogin" AS "createdBy"`;
+
+type BusyRow = Counted<AppServerRef & { statusChangedAt: Date; failureSummary: string; stepName: string | null; stepPosition: number | null; stepStartedAt: Date | null; stepEndedAt: Date | null; stepOutcome: "done" | "failed" | "cancelled" | null }>;
+
+/**
+ * Appservers matching `where`, with the step they are at (their last recorded one); `counted`: each
+ * row also carries the number of all matches (a window over the whole match, so only for the
+ * panels whose matches are few: the provisioning and the failing ones).
+ */
+function appServersWithStep(db: Deps["db"], where: Prisma.Sql, order: Prisma.Sql, counted: boolean) {
+  return db.$queryRaw<BusyRow[]>(Prisma.sql`
+    SELECT ${APPSERVER_COLUMNS}, s.name AS "stepName", s.position AS "stepPosition", s."startedAt" AS "stepStartedAt",
+           s."endedAt" AS "stepEndedAt", s.outcome::text AS "stepOutcome", ${counted ? Prisma.sql`count(*) OVER ()::int` : Prisma.sql`0`} AS total
+    FROM "AppServer" a JOIN "Instance" i ON i.id = a."instanceId" LEFT JOIN "User" u ON u.id = a."createdById"
+    LEFT JOIN LATERAL (
+      SELECT st.name, st.position, st."startedAt", st."endedAt", st.outcome FROM "AppServerStep" st
+      WHERE st."appServerId" = a.id ORDER BY st.position DESC LIMIT 1
+    ) s ON true
+    WHERE ${where} ORDER BY ${order} LIMIT ${PANEL_ROWS}`);
+}
+
+function toBusy(row: BusyRow, now: Date): BusyAppServer {
+  const { stepName, stepPosition, stepStartedAt, stepEndedAt, stepOutcome, total: _total, ...rest } = row;
+  // The last step row is enough: the ones before it count as done (describeSteps).
+  const steps = describeSteps(stepName ? [{ name: stepName, position: stepPosition!, startedAt: stepStartedAt!, endedAt: stepEndedAt, outcome: stepOutcome }] : [], now);
+  const provisioning = PROVISIONING.has(row.status);
+  return {
+    ...rest,
+    step: provisioning ? stepHeadline(steps) : stoppedAt(steps),
+    elapsedMs: (provisioning ? now : row.statusChangedAt).getTime() - row.createdAt.getTime(),
+  };
+}
+
+const PROVISIONING = new Set<string>(["new", "waiting", "configuring"]);
+
+/** A launch's duration: to the end of its last step (a terminated one's status changed later). */
+function toLaunch(row: BusyRow, now: Date): Launch {
+  const { id, name, instanceId, instanceName, status, createdAt, createdBy } = row;
+  const finished = !PROVISIONING.has(status);
+  const end = !finished ? now : row.stepEndedAt ?? (status === "terminated" ? null : row.statusChangedAt);
+  return { id, name, instanceId, instanceName, status, createdAt, createdBy, finished, durationMs: end ? end.getTime() - createdAt.getTime() : null };
+}
+
+const panel = <R extends { total: number }, T>(rows: R[], map: (r: R) => T): Panel<T> => ({ rows: rows.map(map), total: rows[0]?.total ?? 0 });
+
+export async function getFleetOverview(deps: Pick<Deps, "db" | "config" | "now">): Promise<FleetOverview> {
+  const now = deps.now();
+  const expiringBy = new Date(now.getTime() + RENEW_BEFORE_DAYS * DAY_MS);
+  const [provisioning, failing, noActive, launches, balancers, certificates, cleanup] = await Promise.all([
+    // Longest running first: the one stuck the longest is the one to look at.
+    appServersWithStep(deps.db, Prisma.sql`a.status IN ('new', 'waiting', 'configuring')`, Prisma.sql`a."createdAt", a.id`, true),
+    // Failing now: the instance's newest appserver failed (a later launch supersedes it).
+    appServersWithStep(deps.db, Prisma.sql`a.status IN ('failed', 'error') AND NOT i."isArchived"
+      AND NOT EXISTS (SELECT 1 FROM "AppServer" b WHERE b."instanceId" = a."instanceId" AND (b."createdAt", b.id) > (a."createdAt", a.id))`,
+    Prisma.sql`a."statusChangedAt" DESC, a.id DESC`, true),
+    deps.db.$queryRaw<Counted<IdleInstance>[]>(Prisma.sql`
+      SELECT i.id, i.name, i."internalLmsDomain", latest.status::text AS "latestStatus", count(*) OVER ()::int AS total
+      FROM "Instance" i
+      LEFT JOIN LATERAL (SELECT a.status FROM "AppServer" a WHERE a."instanceId" = i.id ORDER BY a."createdAt" DESC, a.id DESC LIMIT 1) latest ON true
+      WHERE NOT i."isArchived" AND NOT EXISTS (SELECT 1 FROM "AppServer" a WHERE a."instanceId" = i.id AND a."isActive")
+      ORDER BY i."sortName", i.id LIMIT ${PANEL_ROWS}`),
+    // The newest launches by the createdAt index; not counted (every appserver ever made).
+    appServersWithStep(deps.db, Prisma.sql`true`, Prisma.sql`a."createdAt" DESC, a.id DESC`, false),
+    deps.db.$queryRaw<Counted<UnsyncedBalancer>[]>(Prisma.sql`
+      SELECT id, name, "configurationVersion", "deployedVersion", "lastError", "lastAppliedAt", count(*) OVER ()::int AS total
+      FROM "LoadBalancer" WHERE "configurationVersion" > "deployedVersion" OR "lastError" <> ''
+      ORDER BY name, id LIMIT ${PANEL_ROWS}`),
+    deps.db.$queryRaw<Counted<ExpiringCertificate>[]>(Prisma.sql`
+      SELECT c."instanceId", i.name AS "instanceName", c."notAfter", c."lastError", count(*) OVER ()::int AS total
+      FROM "InstanceCertificate" c JOIN "Instance" i ON i.id = c."instanceId"
+      WHERE c."notAfter" <= ${expiringBy} AND c."certificatePem" <> ''
+      ORDER BY c."notAfter", c."instanceId" LIMIT ${PANEL_ROWS}`),
+    getCleanupDue(deps, { limit: PANEL_ROWS }),
+  ]);
+  return {
+    now,
+    provisioning: panel(provisioning, (r) => toBusy(r, now)),
+    failing: panel(failing, (r) => toBusy(r, now)),
+    noActive: panel(noActive, ({ total: _t, ...r }) => r),
+    launches: launches.map((r) => toLaunch(r, now)),
+    balancers: panel(balancers, ({ total: _t, ...r }) => r),
+    certificates: { ...panel(certificates, ({ total: _t, ...r }) => r), within: RENEW_BEFORE_DAYS },
+    cleanup,
+  };
+}
