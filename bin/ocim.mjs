@@ -7,6 +7,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { register } from "tsx/esm/api";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+// File arguments (`ocim import fleet.yml`) are the caller's: relative to where it was typed.
+process.env.OCIM_CALLER_CWD ??= process.cwd();
 process.chdir(root);
 register();
 await import(pathToFileURL(path.join(root, "src", "bin", "cli.ts")).href);

@@ -39,6 +39,12 @@ const schema = z.object({
   GITHUB_API_URL: httpUrl.default("https://api.github.com"),
   GITHUB_ORG: z.string().regex(/^[A-Za-z0-9-]+$/, "a GitHub organization name").optional(),
   GITHUB_TOKEN: z.string().optional(),
+  // GET /metrics (Prometheus): unset = loopback callers only; set = `Authorization: Bearer <it>`.
+  METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+  // A worker or scheduler run alone serves its own /metrics on this port (127.0.0.1 unless
+  // METRICS_BIND); unset = not served. The web process serves it on PORT.
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  METRICS_BIND: z.string().default("127.0.0.1"),
   ADMIN_GITHUB_LOGINS: logins.default([]),
   SESSION_MAX_AGE_HOURS: z.coerce.number().positive().default(12),
   SECURE_COOKIES: bool.optional(),

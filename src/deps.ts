@@ -9,6 +9,7 @@ import type { GithubApi } from "./adapters/github/port.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createJobs, type Jobs } from "./jobs/queues.js";
 import { createRedis } from "./redis.js";
+import { createMetrics, type Metrics } from "./metrics.js";
 
 export interface Deps {
   config: Config;
@@ -19,6 +20,7 @@ export interface Deps {
   github: GithubApi;
   jobs: Jobs;
   now: () => Date;
+  metrics: Metrics;
 }
 
 export interface Connections {
@@ -42,6 +44,7 @@ export function createDeps(config: Config, conn: Connections, overrides: Partial
     secrets: createSecrets(conn.secretKey, config.SECRET_KEY_PREVIOUS ? [config.SECRET_KEY_PREVIOUS] : []),
     github: createGithubRest({ apiUrl: config.GITHUB_API_URL, token: config.GITHUB_TOKEN, now }),
     now,
+    metrics: createMetrics(),
     ...overrides,
   };
 }

@@ -19,6 +19,7 @@ import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { FakeAppServer } from "./helpers/fake-appserver.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { eventually, lbGet, makeLoadBalancer, removeLoadBalancerFiles, disposeLoadBalancer } from "./helpers/lb.js";
+import { sample } from "./helpers/metrics.js";
 
 describe("applying a local load balancer", () => {
   let deps: TestDeps;
@@ -162,6 +163,8 @@ describe("applying a local load balancer", () => {
     expect(row.lastError).toContain("could not resolve address '10.0.0.999'");
     expect(row.lastError).toMatch(new RegExp(`^haproxy -c refused version ${row.configurationVersion}: \\[${lb.configPath}:\\d+\\] : 'server ${lb.fragmentName}-inst-${idle.id}/as-${broken.id}' : could not resolve address '10.0.0.999'`));
     expect(row.deployedVersion).toBe(row.configurationVersion - 1);
+    expect(sample(await deps.metrics.registry.metrics(), "ocim_lb_apply_errors_total", { balancer: row.name })).toBe(1);
+    expect(sample(await deps.metrics.registry.metrics(), "ocim_lb_apply_duration_seconds_count", { balancer: row.name, outcome: "failed" })).toBe(1);
     expect((await lbGet(port, site.internalLmsDomain)).text).toBe("served by B");
     expect((await lbGet(port, idle.internalLmsDomain)).status).toBe(503);
 
@@ -170,6 +173,7 @@ describe("applying a local load balancer", () => {
     const fixed = await deps.db.loadBalancer.findUniqueOrThrow({ where: { id: lb.id } });
     expect(fixed.lastError).toBe("");
     expect(fixed.deployedVersion).toBe(fixed.configurationVersion);
+    expect(sample(await deps.metrics.registry.metrics(), "ocim_lb_apply_duration_seconds_count", { balancer: fixed.name, outcome: "applied" })).toBeGreaterThanOrEqual(2);
   });
 
   it("keeps traffic flowing while it reloads, on new and on keep-alive connections", async () => {

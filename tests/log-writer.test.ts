@@ -1,3 +1,4 @@
+import { sample } from "./helpers/metrics.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Redis } from "ioredis";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
@@ -47,9 +48,12 @@ describe("log writer", () => {
   it("stores lines in batches of at most 500 with seq 1, 2, 3…, and publishes the batches in order", async () => {
     const id = await newAppServer();
     const { received } = await listen(id);
+    const ingested = async () => sample(await deps.metrics.registry.metrics(), "ocim_log_lines_ingested_total")!;
+    const before = await ingested();
     const writer = createLogWriter(deps, { appServerId: id, secrets: [] });
     for (let i = 1; i <= 1234; i++) void writer.write(`TASK [line ${i}]`, i % 100 === 0 ? "warn" : "info");
     expect(await writer.flush()).toBe(1234);
+    expect(await ingested()).toBe(before + 1234);
 
     const rows = await stored(id);
     expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 1234 }, (_, i) => i + 1));

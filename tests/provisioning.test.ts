@@ -11,6 +11,8 @@ import { createProvisioningPorts } from "../src/adapters/provisioning-ports.js";
 import { DEMO_BRANCH, DEMO_PLAYBOOK, ensureDemoRepo } from "../src/domain/instances/demo-repo.js";
 import { createDemoInstance } from "../src/domain/instances/create-demo-instance.js";
 import { basicAuthFor } from "../src/domain/instances/secret.js";
+import { sample } from "./helpers/metrics.js";
+import { readSnapshot } from "../src/domain/appservers/config-snapshot.js";
 
 const actor = { id: null, login: "tester" };
 
@@ -77,6 +79,12 @@ describe("provisioning with the local provider and the demo playbook", () => {
     }
     // The run's end is the succeeded transition's: the last step ends when the status changed.
     expect(steps.at(-1)!.endedAt!.getTime()).toBe(appServer.statusChangedAt.getTime());
+    // /metrics counts each step with its recorded duration (this file's runs all count here).
+    const metrics = await deps.metrics.registry.metrics();
+    for (const s of steps) {
+      expect(sample(metrics, "ocim_provisioning_step_duration_seconds_count", { step: s.name, recipe: "custom", outcome: "done" }), s.name).toBeGreaterThanOrEqual(1);
+    }
+    expect(sample(metrics, "ocim_log_lines_ingested_total")).toBe(await deps.db.logEntry.count());
   });
 
   it("fails with the failing task named and keeps the VM reachable over SSH", async () => {
@@ -89,6 +97,9 @@ describe("provisioning with the local provider and the demo playbook", () => {
     const session = await vms.connect(vm!);
     const res = await session.exec(`cat ${vm!.workDir}/playbook.exit`);
     expect(res).toMatchObject({ code: 0, stdout: "2\n" });
+    const failedStep = await deps.db.appServerStep.findFirstOrThrow({ where: { appServerId: appServer.id, outcome: "failed" } });
+    const metrics = await deps.metrics.registry.metrics();
+    expect(sample(metrics, "ocim_provisioning_step_duration_seconds_count", { step: failedStep.name, recipe: "custom", outcome: "failed" })).toBe(1);
   });
 
   it("fails with a clear message when the configuration repository cannot be cloned, without retrying", async () => {
@@ -105,5 +116,10 @@ describe("provisioning with the local provider and the demo playbook", () => {
     // The failing attempt writes the status before BullMQ records the attempt: wait for the job's end.
     const job = await jobEnded(deps.jobs.queue("provisioning"), `provision-${as.id}`);
     expect(job.attemptsMade).toBe(1);
+    // Ended by the job's last failure (not by the step): counted then, as failed; the job as a final failure.
+    const metrics = await deps.metrics.registry.metrics();
+    const recipe = readSnapshot(done.configSnapshot).recipe;
+    expect(sample(metrics, "ocim_provisioning_step_duration_seconds_count", { step: "clone", recipe, outcome: "failed" })).toBe(1);
+    expect(sample(metrics, "ocim_job_failures_total", { queue: "provisioning", job: "provision-appserver", final: "true" })).toBe(1);
   });
 });

@@ -1,6 +1,9 @@
 // The management commands of `npx ocim` (like Django's manage.py commands). Each parses nothing
 // itself: cli.ts hands it its checked arguments and a context that connects on first use.
+import { readFileSync } from "node:fs";
 import os from "node:os";
+import { resolve as resolvePath } from "node:path";
+import { stringify as stringifyYaml } from "yaml";
 import type { ParseArgsConfig } from "node:util";
 import type { Config } from "../config.js";
 import type { Db } from "../db.js";
@@ -12,7 +15,7 @@ import { publicUrlOf } from "../web/app.js";
 import { migrate, secretKey } from "./boot.js";
 import { Redis } from "ioredis";
 import { AppError } from "../errors.js";
-import { PERIODIC_JOBS, type PeriodicJob } from "../jobs/names.js";
+import { JOB, PERIODIC_JOBS, type PeriodicJob } from "../jobs/names.js";
 import { createJobs } from "../jobs/queues.js";
 import { runningRedisUrl } from "../embedded/redis.js";
 import { createSecrets } from "../crypto.js";
@@ -20,6 +23,8 @@ import { createDemoInstance } from "../domain/instances/create-demo-instance.js"
 import { resealSecrets } from "../domain/secrets/reseal-secrets.js";
 import { previewLaunch } from "../domain/recipes/preview-launch.js";
 import { launchPreviewText } from "./launch-preview-text.js";
+import { exportFleet } from "../domain/fleet/fleet-file.js";
+import { applyImport, describePlan, parseFleetFile, planImport, problemsError } from "../domain/fleet/import-fleet.js";
 
 export interface CliContext {
   config: Config;
@@ -55,6 +60,30 @@ const ADMIN_MESSAGES: Record<MakeAdminOutcome, (login: string) => string> = {
   reactivated: (login) => `${login} was deactivated; they are now an active admin.`,
   unchanged: (login) => `${login} is already an admin; nothing changed.`,
 };
+
+/** Queues a periodic job for the running console's workers; null when there is no Redis to queue it in. */
+async function queuePeriodicJob(cli: CliContext, job: PeriodicJob): Promise<string | null> {
+  const url = cli.config.REDIS_URL ?? (await runningRedisUrl(cli.config.dataDir));
+  if (!url) return null;
+  const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
+  redis.on("error", () => {}); // an unreachable Redis is reported by enqueue (REDIS_DOWN), once
+  const jobs = createJobs(redis, cli.config.QUEUE_PREFIX, cli.config.REDIS_TIMEOUT_MS);
+  try {
+    return await jobs.enqueue(job, {}, { jobId: `${job}-manual-${Date.now()}`, attempts: 1 });
+  } finally {
+    await jobs.close();
+    redis.disconnect();
+  }
+}
+
+function readFileIfThere(path: string): string {
+  try {
+    // bin/ocim.mjs runs in the package root; a relative path is the caller's.
+    return readFileSync(resolvePath(process.env.OCIM_CALLER_CWD ?? ".", path), "utf8");
+  } catch (err) {
+    throw new AppError("validation", `Cannot read ${path}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}.`);
+  }
+}
 
 export const COMMANDS: Record<string, Command> = {
   "create-admin": {
@@ -141,17 +170,46 @@ export const COMMANDS: Record<string, Command> = {
       if (!(PERIODIC_JOBS as readonly string[]).includes(job!)) {
         throw new AppError("validation", `Unknown job "${job}". Choose one of: ${PERIODIC_JOBS.join(", ")}.`);
       }
-      const url = cli.config.REDIS_URL ?? (await runningRedisUrl(cli.config.dataDir));
-      if (!url) throw new AppError("unavailable", "No Redis to queue the job in: start Ocim (npm start) on this DATA_DIR, or set REDIS_URL.");
-      const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
-      redis.on("error", () => {}); // an unreachable Redis is reported by enqueue (REDIS_DOWN), once
-      const jobs = createJobs(redis, cli.config.QUEUE_PREFIX, cli.config.REDIS_TIMEOUT_MS);
-      try {
-        const id = await jobs.enqueue(job as PeriodicJob, {}, { jobId: `${job}-manual-${Date.now()}`, attempts: 1 });
-        cli.print(`Queued ${job} (job ${id}); a worker runs it now.`);
-      } finally {
-        await jobs.close();
-        redis.disconnect();
+      const queued = await queuePeriodicJob(cli, job as PeriodicJob);
+      if (!queued) throw new AppError("unavailable", "No Redis to queue the job in: start Ocim (npm start) on this DATA_DIR, or set REDIS_URL.");
+      cli.print(`Queued ${job} (job ${queued}); a worker runs it now.`);
+    },
+  },
+  export: {
+    usage: "export",
+    summary: "Print the fleet's settings as YAML: load balancers, provider accounts, instances (no secrets)",
+    details: "npx ocim export > fleet.yml\nReferences are by name (an instance's load balancer and data services); provider credentials are left out and\nsecrets in extra variables are masked. `ocim import` reads the same file back.",
+    positionals: [],
+    async run(cli) {
+      const { db } = await cli.database();
+      const fleet = await exportFleet({ db });
+      cli.print(`# Ocim fleet, exported ${new Date().toISOString()}. No secrets: provider credentials are left out, secret values masked.\n` +
+        `# Edit and apply with \`npx ocim import <file> --dry-run\`, then without --dry-run.\n` + stringifyYaml(fleet, { lineWidth: 0 }).trimEnd());
+    },
+  },
+  import: {
+    usage: "import <file> [--dry-run]",
+    summary: "Apply a fleet file (from `ocim export`): prints what changes, then changes it through the admin's commands",
+    details: "<file> is a path, or - for standard input. Entries are matched by name (balancers, provider accounts) and slug (instances);\na field left out stays as it is, and nothing is deleted. The whole file is checked first: with any problem, nothing changes.\nEach change is validated and audited like the same change in the admin area.",
+    positionals: ["file"],
+    options: { "dry-run": { type: "boolean" } },
+    optionHelp: { "--dry-run": "Print the changes and the problems, change nothing." },
+    async run(cli, [path], options) {
+      const text = path === "-" ? readFileSync(0, "utf8") : readFileIfThere(path!);
+      const file = parseFleetFile(text);
+      const { db } = await cli.database();
+      const deps = { db, config: cli.config, secrets: cliSecrets(cli.config) };
+      if (options["dry-run"]) {
+        const plan = await planImport(deps, file);
+        for (const line of describePlan(plan)) cli.print(line);
+        if (plan.problems.length) throw problemsError(plan.problems);
+        return;
+      }
+      const plan = await applyImport(deps, file, cliActor());
+      for (const line of describePlan(plan)) cli.print(line);
+      if (plan.changes.some((c) => c.kind !== "provider account")) {
+        const queued = await queuePeriodicJob(cli, JOB.lbSync).catch(() => null);
+        cli.print(queued ? "Queued a load balancer sync: the balancers apply the changes now." : "The load balancers apply the changes at their next periodic sync (no Redis reachable to queue one now).");
       }
     },
   },

@@ -3,6 +3,8 @@ import { loadConfig, ConfigError } from "../config.js";
 import { createDeps, closeDeps, type Deps } from "../deps.js";
 import { createLogger } from "../logger.js";
 import { bootConnections } from "./boot.js";
+import { createMetrics } from "../metrics.js";
+import { serveProcessMetrics } from "../web/routes/metrics.js";
 
 export function runRole(role: string, start: (deps: Deps) => Promise<{ stop(): Promise<void> }>): void {
   (async () => {
@@ -12,9 +14,12 @@ export function runRole(role: string, start: (deps: Deps) => Promise<{ stop(): P
     }
     const log = createLogger(config.LOG_LEVEL, { role });
     const { conn } = await bootConnections(config, log);
-    const deps = createDeps(config, conn, { log });
+    const deps = createDeps(config, conn, { log, metrics: createMetrics({ processMetrics: true }) });
     const running = await start(deps);
+    // The web role serves /metrics on its own port; a worker or scheduler alone, on METRICS_PORT.
+    const metrics = role !== "web" && config.METRICS_PORT ? await serveProcessMetrics(deps, config.METRICS_PORT, config.METRICS_BIND) : null;
     const stop = async () => {
+      await metrics?.close();
       await running.stop();
       await closeDeps(deps);
       process.exit(0);

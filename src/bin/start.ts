@@ -14,6 +14,7 @@ import { bootConnections, migrate, stopChildren } from "./boot.js";
 import { startWeb } from "./web.js";
 import { startWorker } from "./worker.js";
 import { startScheduler } from "./scheduler.js";
+import { createMetrics } from "../metrics.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   try {
     await migrate(booted.conn.databaseUrl);
-    const deps = createDeps(config, booted.conn, { log });
+    const deps = createDeps(config, booted.conn, { log, metrics: createMetrics({ processMetrics: true }) });
     stops.push(() => closeDeps(deps));
     // Before the worker: a launch right after the start finds the instances' MySQL server up.
     const mysql = await startEmbeddedMysql(deps, { dataDir: config.dataDir, mariadbd: findMariadbd() });

@@ -5,6 +5,17 @@ import type { ProvisioningPorts } from "../domain/provisioning/ports.js";
 import { moveAppServerNow } from "../domain/appservers/lifecycle.js";
 import { createRunLog } from "../domain/provisioning/run-log.js";
 import { AppError } from "../errors.js";
+import { countEndedStep, currentStep } from "../domain/provisioning/steps.js";
+import { readSnapshot } from "../domain/appservers/config-snapshot.js";
+
+async function recipeOf(deps: Deps, id: number): Promise<string> {
+  const row = await deps.db.appServer.findUniqueOrThrow({ where: { id }, select: { configSnapshot: true, name: true } });
+  try {
+    return readSnapshot(row.configSnapshot, row.name).recipe;
+  } catch {
+    return "unknown"; // an unreadable snapshot may be why it failed
+  }
+}
 
 /** Whether a failure is retried is decided once, for every job, in registry.ts (retry.ts). */
 export function runProvisioning(deps: Deps, payload: { appServerId: number }, ports: ProvisioningPorts, signal: AbortSignal) {
@@ -23,11 +34,16 @@ export async function handleProvisioningFailure(deps: Deps, data: { appServerId?
   // throws, the appserver stays where it was, and the reconciler resumes it later.
   const name = as.status === "configuring" ? "failed" : as.status === "new" || as.status === "waiting" ? "error" : null;
   if (!name) return;
+  const open = await currentStep(deps, id);
   try {
     await moveAppServerNow(deps, name, { appServerId: id, set: { failureSummary: reason } });
   } catch (err) {
     if (!(err instanceof AppError && err.code === "wrong_state")) throw err;
     return;
+  }
+  // The transition ended the step the job was in: it counts now, as failed.
+  if (open?.started) {
+    await countEndedStep(deps, id, open.name, await recipeOf(deps, id)).catch((err) => deps.log.warn({ err }, "metrics.step_not_counted"));
   }
   await log.error(`Provisioning stopped: ${reason}`);
 }

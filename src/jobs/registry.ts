@@ -92,6 +92,7 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
             const again = retryable(err);
             const final = !again || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
             log.warn({ err, final }, "job.failed");
+            deps.metrics.jobFailures.inc({ queue, job: job.name, final: String(final) });
             if (final && job.name === JOB.provisionAppServer) await handleProvisioningFailure(deps, job.data, err);
             if (!again && !(err instanceof UnrecoverableError)) throw new UnrecoverableError((err as Error).message);
             throw err;

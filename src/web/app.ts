@@ -20,6 +20,7 @@ import { apiLogRoutes } from "./routes/api-logs.js";
 import { appServerLogRoutes } from "./routes/appserver-log.js";
 import { adminRoutes } from "./admin/routes.js";
 import { accountRoutes } from "./routes/account.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { viewHelpers, viewsDir } from "./view-helpers.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -61,6 +62,8 @@ export function createApp(deps: Deps): WebApp {
 
   app.use(refuseWhileRedisAway(deps.redis));
   // The API authenticates with bearer tokens only, so it needs neither cookies nor CSRF tokens.
+  // Prometheus scrapes without a session (token or loopback, routes/metrics.ts).
+  app.use(metricsRoutes(deps));
   app.use("/api/v1", apiLogRoutes(deps));
   app.use("/api/v1", express.json({ limit: "256kb" }), apiRoutes(deps));
 

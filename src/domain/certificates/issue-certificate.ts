@@ -9,7 +9,7 @@ import { allDomains } from "../instances/domains.js";
 import { bumpConfiguration } from "../loadbalancer/bump-configuration.js";
 import { applyLoadBalancer } from "../loadbalancer/apply-load-balancer.js";
 
-type IssueDeps = Pick<Deps, "config" | "db" | "redis" | "log" | "secrets" | "now" | "jobs">;
+type IssueDeps = Pick<Deps, "config" | "db" | "redis" | "log" | "secrets" | "now" | "metrics" | "jobs">;
 
 export interface IssueResult {
   ok: boolean;

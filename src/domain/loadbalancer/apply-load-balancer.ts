@@ -15,7 +15,7 @@ import { noteReload, reloadWaitMs } from "./reload-interval.js";
 import { loadRenderInput } from "./render-input.js";
 import { renderFragment } from "./render-config.js";
 
-type ApplyDeps = Pick<Deps, "config" | "db" | "redis" | "log" | "secrets" | "now">;
+type ApplyDeps = Pick<Deps, "config" | "db" | "redis" | "log" | "secrets" | "now" | "metrics">;
 
 export interface ApplyResult {
   /**
@@ -95,8 +95,11 @@ async function applyWhileDirty(deps: ApplyDeps, id: number, lock: Lock, force: b
         await staged.discard();
       }
     } catch (err) {
+      deps.metrics.lbApplySeconds.observe({ balancer: balancer.name, outcome: "failed" }, (Date.now() - started) / 1000);
+      deps.metrics.lbApplyErrors.inc({ balancer: balancer.name });
       return failed(deps, id, version, err);
     }
+    deps.metrics.lbApplySeconds.observe({ balancer: balancer.name, outcome: "applied" }, (Date.now() - started) / 1000);
     // Compare-and-set: deployedVersion never goes backwards, even if a lock expired under us.
     await deps.db.loadBalancer.updateMany({
       where: { id, deployedVersion: { lte: version } },

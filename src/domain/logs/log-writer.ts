@@ -49,7 +49,7 @@ interface Queued {
   endOffset?: number;
 }
 
-export function createLogWriter(deps: Pick<Deps, "db" | "redis" | "log" | "now">, opts: LogWriterOptions): LogWriter {
+export function createLogWriter(deps: Pick<Deps, "db" | "redis" | "log" | "now" | "metrics">, opts: LogWriterOptions): LogWriter {
   return new BatchingLogWriter(deps, opts);
 }
 
@@ -69,7 +69,7 @@ class BatchingLogWriter implements LogWriter {
   private closed = false;
   private roomWaiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
 
-  constructor(private readonly deps: Pick<Deps, "db" | "redis" | "log" | "now">, private readonly opts: LogWriterOptions) {
+  constructor(private readonly deps: Pick<Deps, "db" | "redis" | "log" | "now" | "metrics">, private readonly opts: LogWriterOptions) {
     this.batchLines = opts.batchLines ?? BATCH_LINES;
     this.maxDelayMs = opts.maxDelayMs ?? MAX_DELAY_MS;
     this.highWater = opts.highWaterLines ?? this.batchLines * 4;
@@ -151,6 +151,7 @@ class BatchingLogWriter implements LogWriter {
         continue;
       }
       this.lastSeq = first + batch.length - 1;
+      this.deps.metrics.logLines.inc(batch.length);
       // The next insert need not wait for Redis; one publish in flight at a time keeps memory bounded,
       // and one connection keeps them in seq order.
       await this.publishing;

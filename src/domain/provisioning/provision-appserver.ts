@@ -13,7 +13,7 @@ import type { ProvisioningPorts, Vm, VmShell } from "./ports.js";
 import { connectAppServer } from "./connect-appserver.js";
 import { remotePaths } from "./remote.js";
 import { createRunLog } from "./run-log.js";
-import { currentStep } from "./steps.js";
+import { countEndedStep, currentStep } from "./steps.js";
 import { beginStep, STEP_RUNS, type StepContext } from "./provision-steps.js";
 
 export { PlaybookNotStarted, vmNameFor } from "./provision-steps.js";
@@ -64,7 +64,12 @@ export async function provisionAppServer(deps: Deps, input: { appServerId: numbe
       const spec = STEP_RUNS[step.name];
       if (!spec.runsIn.includes(status)) throw new AppError("internal", `Step ${step.name} cannot run while the appserver is ${status}.`);
       await beginStep(deps, id, step.name);
-      const stop = await spec.run({ ...ctx, resumed: step.started });
+      let stop: Awaited<ReturnType<typeof spec.run>>;
+      try {
+        stop = await spec.run({ ...ctx, resumed: step.started });
+      } finally {
+        await countEndedStep(deps, id, step.name, snapshot.recipe).catch((err) => deps.log.warn({ err }, "metrics.step_not_counted"));
+      }
       if (stop) return stop;
     }
   } finally {

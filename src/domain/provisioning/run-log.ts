@@ -22,7 +22,7 @@ export interface RunLog {
   close(): Promise<void>;
 }
 
-export function createRunLog(deps: Pick<Deps, "db" | "redis" | "log" | "now">, appServerId: number, secrets: string[]): RunLog {
+export function createRunLog(deps: Pick<Deps, "db" | "redis" | "log" | "now" | "metrics">, appServerId: number, secrets: string[]): RunLog {
   const writer = createLogWriter(deps, { appServerId, secrets });
   const line = (level: LogLevel) => async (text: string) => {
     await writer.write(`[ocim] ${text}`, level);

@@ -91,3 +91,16 @@ export function stoppedAt(views: StepView[]): string | null {
   const at = views.find((v) => v.state === "failed" || v.state === "cancelled");
   return at ? `step ${at.position} of ${STEPS.length}: ${at.label}` : null;
 }
+
+/**
+ * Counts a step in ocim_provisioning_step_duration_seconds once its end is committed (by the step
+ * itself or by the transition that stopped provisioning). Read back from its row, so a step resumed
+ * by another worker counts from its first start, and a step still open (it threw; the job's last
+ * failure ends it later) is not counted yet. Cancelled steps are not provisioning durations.
+ */
+export async function countEndedStep(deps: Pick<Deps, "db" | "metrics">, appServerId: number, name: StepName, recipe: string): Promise<void> {
+  const row = await deps.db.appServerStep.findFirst({ where: { appServerId, name }, select: { startedAt: true, endedAt: true, outcome: true } });
+  if (!row?.endedAt || row.outcome === "cancelled") return;
+  const seconds = (row.endedAt.getTime() - row.startedAt.getTime()) / 1000;
+  deps.metrics.provisioningStepSeconds.observe({ step: name, recipe, outcome: row.outcome ?? "done" }, Math.max(0, seconds));
+}
