@@ -101,6 +101,9 @@ describe("decommissioning an instance in a browser", () => {
     await confirmStep("Deactivate 1 appserver", /AppServer 1 stop being active; the site stays in maintenance/);
     expect(await flashes()).toContain("Deactivated 1 appserver; the site stays in maintenance.");
     expect(await page.locator('#decommission li[data-step="deactivate"]').innerText()).toBe("Deactivate: done; no appserver is active.");
+    // Leaving maintenance now would leave the site nothing to serve: not offered, and said why.
+    expect(await page.locator('#decommission li[data-step="maintenance"]').innerText()).toMatch(/To leave it, activate an appserver first: without one the site would have nothing to serve\.$/);
+    expect(await page.locator("#decommission summary.button", { hasText: "Leave maintenance" }).count()).toBe(0);
 
     await confirmStep("Terminate 2 appservers", /Their VMs are deleted for good/);
     expect(await flashes()).toContain("Terminated AppServer 1, AppServer 2; their VMs are being deleted.");
@@ -112,6 +115,8 @@ describe("decommissioning an instance in a browser", () => {
     expect(await flashes()).toContain('Maple College was archived: it launches nothing and its domains answer "no site here". An admin may delete it.');
     await applyQueued();
     expect((await lbGet(port, site.internalLmsDomain)).status).toBe(404);
+    expect(await page.locator(".maintenance-notice").count()).toBe(0);
+    expect(await page.locator('#decommission li[data-step="archive"]').innerText()).toMatch(/^Archive or delete: archived; its domains answer "no site here"\./);
     await screenshot(page, "decommission-3-archived");
 
     const events = await t.deps.db.auditEvent.findMany({ where: { actorLogin: "local-admin" }, orderBy: { id: "asc" }, select: { action: true } });
