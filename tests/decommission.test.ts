@@ -47,20 +47,20 @@ describe("decommissioning an instance", () => {
 
     const [versionBefore, appliesBefore] = [await version(), await applies()];
     clock = new Date("2026-12-01T10:05:00Z");
-    await expect(setMaintenance(deps, { instanceId: site.id, actor: alice, on: true })).resolves.toEqual({ name: "Acme Academy", active: 1 });
+    await expect(setMaintenance(deps, { instance: site.id, actor: alice, on: true })).resolves.toEqual({ name: "Acme Academy", active: 1 });
     const down = await deps.db.instance.findUniqueOrThrow({ where: { id: site.id } });
     expect(down.maintenanceSince).toEqual(clock);
     expect(down.maintenanceBy).toBe("alice");
     // The balancer learns of it in the same transaction: a new version, and its apply queued through the outbox.
     expect(await version()).toBe(versionBefore + 1);
     expect(await applies()).toBe(appliesBefore + 1);
-    await expect(setMaintenance(deps, { instanceId: site.id, actor: alice, on: true })).rejects.toThrow("Acme Academy is already in maintenance (since 2026-12-01T10:05:00.000Z, by alice); nothing changed.");
+    await expect(setMaintenance(deps, { instance: site.id, actor: alice, on: true })).rejects.toThrow("Acme Academy is already in maintenance (since 2026-12-01T10:05:00.000Z, by alice); nothing changed.");
 
     await deactivateAppServer(deps, { appServerId: b.id, actor: alice });
     expect(await activeCount(site.id)).toBe(0);
 
     // Back out of maintenance with nothing to serve: refused, still in maintenance.
-    await expect(setMaintenance(deps, { instanceId: site.id, actor: alice, on: false })).rejects.toThrow("Acme Academy has no active appserver, so out of maintenance the site would have nothing to serve.");
+    await expect(setMaintenance(deps, { instance: site.id, actor: alice, on: false })).rejects.toThrow("Acme Academy has no active appserver, so out of maintenance the site would have nothing to serve.");
     expect((await deps.db.instance.findUniqueOrThrow({ where: { id: site.id } })).maintenanceSince).toEqual(clock);
 
     const events = await audits(site.id);
@@ -71,16 +71,16 @@ describe("decommissioning an instance", () => {
   it("puts the site back when it leaves maintenance with an active appserver", async () => {
     const site = await makeInstance(deps, { loadBalancerId: lb.id, maintenanceSince: clock, maintenanceBy: "bob" });
     await makeAppServer(deps, site.id, { status: "running", isActive: true });
-    await expect(setMaintenance(deps, { instanceId: site.id, actor: alice, on: false })).resolves.toMatchObject({ active: 1 });
+    await expect(setMaintenance(deps, { instance: site.id, actor: alice, on: false })).resolves.toMatchObject({ active: 1 });
     const back = await deps.db.instance.findUniqueOrThrow({ where: { id: site.id } });
     expect([back.maintenanceSince, back.maintenanceBy]).toEqual([null, null]);
     expect((await audits(site.id)).map((e) => [e.action, e.actorLogin, e.diff])).toEqual([
       ["instance.maintenance_left", "alice", { maintenanceSince: [clock.toISOString(), null], maintenanceBy: ["bob", null] }],
     ]);
-    await expect(setMaintenance(deps, { instanceId: site.id, actor: alice, on: false })).rejects.toThrow("is not in maintenance; nothing changed.");
+    await expect(setMaintenance(deps, { instance: site.id, actor: alice, on: false })).rejects.toThrow("is not in maintenance; nothing changed.");
     // A pull-request instance may be out of maintenance with none active, as it may be deactivated to none.
     const pr = await makeInstance(deps, { pullRequestUrl: "https://github.com/o/r/pull/7", maintenanceSince: clock, maintenanceBy: "bob" });
-    await expect(setMaintenance(deps, { instanceId: pr.id, actor: alice, on: false })).resolves.toMatchObject({ active: 0 });
+    await expect(setMaintenance(deps, { instance: pr.id, actor: alice, on: false })).resolves.toMatchObject({ active: 0 });
   });
 
   it("refuses to archive a site that still serves traffic, from the console and from the admin form, changing nothing", async () => {
@@ -105,7 +105,7 @@ describe("decommissioning an instance", () => {
     await expect(deleteInstance(deps, { actor: alice, ids: [site.id] })).rejects.toThrow(/not terminated/);
     expect(await statuses()).toEqual(["running*", "running*", "failed"]);
 
-    await setMaintenance(deps, { instanceId: site.id, actor: alice, on: true });
+    await setMaintenance(deps, { instance: site.id, actor: alice, on: true });
     await expect(deactivateInstanceAppServers(deps, { instanceId: site.id, actor: alice })).resolves.toMatchObject({ deactivated: expect.any(Array) });
     expect(await statuses()).toEqual(["running", "running", "failed"]);
     await expect(deactivateInstanceAppServers(deps, { instanceId: site.id, actor: alice })).rejects.toThrow("Old Campus has no active appserver; nothing was deactivated.");

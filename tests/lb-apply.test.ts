@@ -150,7 +150,7 @@ describe("applying a local load balancer", () => {
   });
 
   it("answers every domain of an instance in maintenance with a 503 page naming it, while ACME challenges still get through", async () => {
-    const maintenance = (on: boolean) => setMaintenance(deps, { instanceId: site.id, actor: { id: null, login: "alice" }, on });
+    const maintenance = (on: boolean) => setMaintenance(deps, { instance: site.id, actor: { id: null, login: "alice" }, on });
     expect((await lbGet(port, site.internalLmsDomain)).text).toBe("served by B");
     await maintenance(true);
     await applyLoadBalancer(deps, { loadBalancerId: lb.id });

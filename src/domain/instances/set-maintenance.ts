@@ -6,19 +6,22 @@
 // sends after the commit) are one transaction, so the page never says "in maintenance" while the
 // balancer was never told, and the CLI works the same way as the console.
 import type { Deps } from "../../deps.js";
-import { AppError, notFound } from "../../errors.js";
+import { AppError } from "../../errors.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { OUTBOX, writeOutbox } from "../appservers/outbox.js";
 import { bumpLoadBalancers } from "../loadbalancer/bump-configuration.js";
+import { findInstance } from "./find-instance.js";
 
 export interface SetMaintenanceInput {
-  instanceId: number;
+  /** Its id, or (from the CLI) its slug. */
+  instance: number | string;
   actor: Actor;
   /** true: enter maintenance; false: leave it. */
   on: boolean;
 }
 
 export interface SetMaintenanceResult {
+  id: number;
   name: string;
   /** Active appservers when it left maintenance: 0 only for an instance linked to a pull request. */
   active: number;
@@ -26,13 +29,13 @@ export interface SetMaintenanceResult {
 
 export async function setMaintenance(deps: Pick<Deps, "db" | "now">, input: SetMaintenanceInput): Promise<SetMaintenanceResult> {
   return deps.db.$transaction(async (tx) => {
+    const { id } = await findInstance(tx, input.instance);
     // Locked like an activation locks it, so a deactivation cannot slip between the check and the change.
-    await tx.$queryRaw`SELECT id FROM "Instance" WHERE id = ${input.instanceId} FOR UPDATE`;
-    const instance = await tx.instance.findUnique({
-      where: { id: input.instanceId },
+    await tx.$queryRaw`SELECT id FROM "Instance" WHERE id = ${id} FOR UPDATE`;
+    const instance = await tx.instance.findUniqueOrThrow({
+      where: { id },
       select: { id: true, name: true, loadBalancerId: true, maintenanceSince: true, maintenanceBy: true, pullRequestUrl: true },
     });
-    if (!instance) throw notFound("Instance");
     const inMaintenance = instance.maintenanceSince !== null;
     if (input.on === inMaintenance) {
       throw new AppError("rule", inMaintenance
@@ -58,6 +61,6 @@ export async function setMaintenance(deps: Pick<Deps, "db" | "now">, input: SetM
       before: { maintenanceSince: instance.maintenanceSince, maintenanceBy: instance.maintenanceBy },
       after: input.on ? { maintenanceSince: now, maintenanceBy: input.actor.login } : { maintenanceSince: null, maintenanceBy: null },
     });
-    return { name: instance.name, active };
+    return { id: instance.id, name: instance.name, active };
   });
 }

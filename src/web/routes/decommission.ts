@@ -17,11 +17,11 @@ const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? "" : "s"}`;
 
 const STEPS: Record<string, (deps: Deps, instanceId: number, actor: Actor) => Promise<string>> = {
   "maintenance-on": async (deps, instanceId, actor) => {
-    const r = await setMaintenance(deps, { instanceId, actor, on: true });
+    const r = await setMaintenance(deps, { instance: instanceId, actor, on: true });
     return `${r.name} is in maintenance: the load balancer answers every domain with the maintenance page.`;
   },
   "maintenance-off": async (deps, instanceId, actor) => {
-    const r = await setMaintenance(deps, { instanceId, actor, on: false });
+    const r = await setMaintenance(deps, { instance: instanceId, actor, on: false });
     return r.active
       ? `${r.name} left maintenance: the load balancer sends its domains to its ${plural(r.active, "active appserver")} again.`
       : `${r.name} left maintenance; no appserver is active, so the balancer answers the generic maintenance page until one is.`;
