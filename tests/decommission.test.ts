@@ -47,7 +47,7 @@ describe("decommissioning an instance", () => {
 
     const [versionBefore, appliesBefore] = [await version(), await applies()];
     clock = new Date("2026-12-01T10:05:00Z");
-    await expect(setMaintenance(deps, { instance: site.id, actor: alice, on: true })).resolves.toEqual({ name: "Acme Academy", active: 1 });
+    await expect(setMaintenance(deps, { instance: site.id, actor: alice, on: true })).resolves.toEqual({ id: site.id, name: "Acme Academy", active: 1 });
     const down = await deps.db.instance.findUniqueOrThrow({ where: { id: site.id } });
     expect(down.maintenanceSince).toEqual(clock);
     expect(down.maintenanceBy).toBe("alice");
