@@ -43,6 +43,7 @@ const built: LbInstanceRow[] = Array.from({ length: INSTANCES }, (_, i) => {
   const domain = `site-${id}.bench.example.com`;
   return {
     id,
+    name: `Site ${id}`,
     internalLmsDomain: domain,
     ...derivePrefixedDomains(domain),
     externalDomains: id % 10 === 0 ? [`www.customer-${id}.example.org`] : [],

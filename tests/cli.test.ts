@@ -229,6 +229,26 @@ describe("ocim CLI", () => {
     });
   });
 
+  describe("maintenance", () => {
+    it("puts an instance in maintenance by slug, audited as the CLI's user, and keeps it there while out of it the site would serve nothing", async () => {
+      const site = await makeInstance(t.deps, { name: "Birch Campus", slug: "birch-campus" });
+      const on = await ocim(["maintenance", "on", "birch-campus"], env);
+      expect(on.code, on.stderr).toBe(0);
+      expect(on.stdout).toBe(`Birch Campus is in maintenance: the load balancer answers every domain with the maintenance page. ${t.url}/instances/${site.id}\n`);
+      const down = await t.deps.db.instance.findUniqueOrThrow({ where: { id: site.id } });
+      expect(down.maintenanceSince).not.toBeNull();
+      expect(down.maintenanceBy).toBe(`cli:${os.userInfo().username}`);
+
+      const off = await ocim(["maintenance", "off", String(site.id)], env);
+      expect(off.code).toBe(1);
+      expect(off.stderr).toContain("Birch Campus has no active appserver, so out of maintenance the site would have nothing to serve.");
+      expect((await t.deps.db.instance.findUniqueOrThrow({ where: { id: site.id } })).maintenanceSince).toEqual(down.maintenanceSince);
+
+      const events = await t.deps.db.auditEvent.findMany({ where: { subjectType: "Instance", subjectId: String(site.id) }, select: { action: true, actorLogin: true } });
+      expect(events).toEqual([{ action: "instance.maintenance_entered", actorLogin: `cli:${os.userInfo().username}` }]);
+    }, 150_000); // two CLI processes, each starting tsx: ~20 s apiece on the loaded build machine
+  });
+
   describe("demo", () => {
     it("creates the demo instance with its configuration repository under DATA_DIR", async () => {
       const dataDir = mkdtempSync(path.join(os.tmpdir(), "ocim-cli-demo-"));

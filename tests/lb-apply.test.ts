@@ -15,6 +15,9 @@ import { reconcileLoadBalancers } from "../src/domain/loadbalancer/reconcile-loa
 import { renderFragment } from "../src/domain/loadbalancer/render-config.js";
 import { loadRenderInput } from "../src/domain/loadbalancer/render-input.js";
 import { localConfigFile } from "../src/adapters/haproxy/local.js";
+import { localChallengeMap } from "../src/adapters/haproxy/local-acme.js";
+import { allDomains } from "../src/domain/instances/domains.js";
+import { setMaintenance } from "../src/domain/instances/set-maintenance.js";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { FakeAppServer } from "./helpers/fake-appserver.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
@@ -145,6 +148,35 @@ describe("applying a local load balancer", () => {
     const unknown = await lbGet(port, "nobody.example.net");
     expect(unknown.status).toBe(404);
     expect(unknown.text).toContain("No site is configured for this address");
+  });
+
+  it("answers every domain of an instance in maintenance with a 503 page naming it, while ACME challenges still get through", async () => {
+    const maintenance = (on: boolean) => setMaintenance(deps, { instance: site.id, actor: { id: null, login: "alice" }, on });
+    expect((await lbGet(port, site.internalLmsDomain)).text).toBe("served by B");
+    await maintenance(true);
+    await applyLoadBalancer(deps, { loadBalancerId: lb.id });
+    const seenByB = b.pageRequests().length;
+    for (const domain of allDomains(site)) {
+      const down = await lbGet(port, domain, { path: "/courses" });
+      expect(down.status).toBe(503);
+      expect(down.headers["content-type"]).toBe("text/html; charset=utf-8");
+      expect(down.headers["retry-after"]).toBe("120");
+      expect(down.text).toContain(`<title>${site.name}: down for maintenance</title>`);
+      expect(down.text).toContain(`<h1>${site.name} is under maintenance</h1>`);
+    }
+    expect(b.pageRequests()).toHaveLength(seenByB);
+    // The CA's HTTP-01 validation (a renewal during maintenance) is answered before any backend.
+    const challenges = localChallengeMap(lb);
+    await challenges.publish("tok-maint", "tok-maint.thumbprint");
+    const challenge = await lbGet(port, site.studioDomain, { path: "/.well-known/acme-challenge/tok-maint" });
+    expect([challenge.status, challenge.text]).toEqual([200, "tok-maint.thumbprint"]);
+    await challenges.remove("tok-maint");
+    // Another instance on the same balancer is untouched.
+    expect((await lbGet(port, idle.internalLmsDomain)).text).toContain("This site is down for maintenance");
+
+    await maintenance(false);
+    await applyLoadBalancer(deps, { loadBalancerId: lb.id });
+    expect((await lbGet(port, site.internalLmsDomain)).text).toBe("served by B");
   });
 
   it("never replaces the running config with one haproxy refuses, and says why", async () => {

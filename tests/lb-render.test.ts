@@ -149,6 +149,35 @@ describe("rendering the load balancer config", () => {
     expect(out.backends).toMatch(/^ {2}http-request return status 503 content-type "text\/html; charset=utf-8" .* string '<!doctype html>.*This site is down for maintenance.*'$/m);
   });
 
+  it("sends every domain of an instance in maintenance to a page naming it, whatever is active, and haproxy accepts any name", async () => {
+    const lb = await makeLoadBalancer(deps);
+    const name = `Tom's <b>"Academy"</b> & co\nbackend evil`;
+    const site = await makeInstance(deps, { name, loadBalancerId: lb.id, maintenanceSince: new Date(), maintenanceBy: "alice" });
+    await makeAppServer(deps, site.id, { status: "running", isActive: true, publicIp: "10.1.2.3" });
+    const out = text(renderFragment((await loadRenderInput(deps, lb.id)).input));
+    const backend = `${lb.fragmentName}-maint-${site.id}`;
+    expect(new Set(mapLines(out.map).map((l) => l.split(" ")[1]))).toEqual(new Set([backend]));
+    expect(mapLines(out.map)).toHaveLength(6);
+    expect(backendNamesIn(out.backends)).toEqual([`${lb.fragmentName}-maintenance`, backend]);
+    expect(out.backends).not.toContain("server as-");
+    const escaped = "Tom&#39;s &lt;b&gt;&quot;Academy&quot;&lt;/b&gt; &amp; co backend evil";
+    expect(out.backends).toContain(`<h1>${escaped} is under maintenance</h1>`);
+    expect(out.backends).not.toMatch(/^backend evil/m);
+
+    const mapPath = path.join(dir, "maint.map");
+    const cfg = Buffer.concat(renderLocalConfig(renderFragment((await loadRenderInput(deps, lb.id)).input), { mapPath, bind: "127.0.0.1", port: 8080, statsSocket: path.join(dir, "m.sock") }));
+    writeFileSync(mapPath, out.map);
+    writeFileSync(path.join(dir, "maint.cfg"), cfg);
+    await expect(checkConfig(resolveHaproxyBin(undefined), [path.join(dir, "maint.cfg")], 20_000, {})).resolves.toBe("");
+
+    // Out of maintenance, the active appserver serves again.
+    await deps.db.instance.update({ where: { id: site.id }, data: { maintenanceSince: null, maintenanceBy: null } });
+    const back = text(renderFragment((await loadRenderInput(deps, lb.id)).input));
+    expect(mapLines(back.map)).toContain(`${site.internalLmsDomain} ${lb.fragmentName}-inst-${site.id}`);
+    expect(back.backends).toContain("server as-");
+    removeLoadBalancerFiles(lb);
+  });
+
   it("keeps an instance's names when other instances come and go", () => {
     const seven = instance(7, [{ id: 70, ip: "10.0.0.7", httpPort: 80 }]);
     const alone = text(renderFragment({ fragmentName: "ocim", instances: [seven] }));

@@ -25,6 +25,7 @@ import { previewLaunch } from "../domain/recipes/preview-launch.js";
 import { launchPreviewText } from "./launch-preview-text.js";
 import { exportFleet } from "../domain/fleet/fleet-file.js";
 import { applyImport, describePlan, parseFleetFile, planImport, problemsError } from "../domain/fleet/import-fleet.js";
+import { setMaintenance } from "../domain/instances/set-maintenance.js";
 
 export interface CliContext {
   config: Config;
@@ -83,6 +84,31 @@ function readFileIfThere(path: string): string {
   } catch (err) {
     throw new AppError("validation", `Cannot read ${path}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}.`);
   }
+}
+
+/**
+ * `maintenance on|off`: the console's Decommission panel's first step (docs/admin.md). The balancer's
+ * apply is queued in the same transaction; a running worker (npm start) sends it on.
+ */
+function maintenanceCommand(on: boolean): Command {
+  return {
+    usage: `maintenance ${on ? "on" : "off"} <instance>`,
+    summary: on
+      ? "Put an instance in maintenance: the load balancer answers every domain with the maintenance page"
+      : "Take an instance out of maintenance: the load balancer sends its domains to its active appservers again",
+    details: `<instance> is the instance's slug or id. Recorded in the audit log as done by cli:<your user name>.${on
+      ? "\nIn maintenance, the instance's last active appserver may be deactivated: the first step of taking a site down."
+      : "\nRefused while no appserver is active (the site would have nothing to serve), unless the instance is linked to a pull request."}\nThe load balancer is applied by a running worker (npm start, or npm run worker).`,
+    positionals: ["instance"],
+    async run(cli, [instance]) {
+      const { db } = await cli.database();
+      const result = await setMaintenance({ db, now: () => new Date() }, { instance: instance!, actor: cliActor(), on });
+      const link = `${publicUrlOf({ config: cli.config })}/instances/${result.id}`;
+      cli.print(on
+        ? `${result.name} is in maintenance: the load balancer answers every domain with the maintenance page. ${link}`
+        : `${result.name} left maintenance: ${result.active ? `its ${result.active} active appserver(s) serve it again` : "no appserver is active, so the balancer answers the generic maintenance page until one is"}. ${link}`);
+    },
+  };
 }
 
 export const COMMANDS: Record<string, Command> = {
@@ -161,6 +187,8 @@ export const COMMANDS: Record<string, Command> = {
       cli.print(options.json ? JSON.stringify(json, null, 2) : launchPreviewText(preview));
     },
   },
+  "maintenance on": maintenanceCommand(true),
+  "maintenance off": maintenanceCommand(false),
   run: {
     usage: "run <job>",
     summary: `Queue a periodic job now for the workers: ${PERIODIC_JOBS.join(" | ")}`,

@@ -11,6 +11,7 @@ import { csrf, errorHandler, notFoundHandler, refuseWhileRedisAway, requireLogin
 import { authRoutes, createPassport } from "./routes/auth.js";
 import { consoleRoutes } from "./routes/console.js";
 import { actionRoutes } from "./routes/actions.js";
+import { decommissionRoutes } from "./routes/decommission.js";
 import { cleanupRoutes } from "./routes/cleanup.js";
 import { sshAccessRoutes } from "./routes/ssh-access.js";
 import { orphanRoutes } from "./routes/orphans.js";
@@ -93,7 +94,7 @@ export function createApp(deps: Deps): WebApp {
   app.use("/admin", requireLogin, adminJobRoutes(deps), adminRoutes(deps));
   app.use("/account", requireLogin, accountRoutes(deps));
   app.use(requireLogin, appServerLogRoutes(deps));
-  app.use(requireLogin, consoleRoutes(deps), actionRoutes(deps), cleanupRoutes(deps), sshAccessRoutes(deps), orphanRoutes(deps));
+  app.use(requireLogin, consoleRoutes(deps), actionRoutes(deps), decommissionRoutes(deps), cleanupRoutes(deps), sshAccessRoutes(deps), orphanRoutes(deps));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));
   return { app, sessionMiddleware };

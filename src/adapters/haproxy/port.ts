@@ -51,6 +51,8 @@ export function backendNames(fragmentName: string) {
     maintenance: `${fragmentName}-maintenance`,
     unknown: `${fragmentName}-unknown`,
     instance: (instanceId: number) => instancePrefix + instanceId,
+    /** The backend of an instance put in maintenance: its own page, naming the site. */
+    inMaintenance: (instanceId: number) => `${fragmentName}-maint-${instanceId}`,
     server: (appServerId: number) => SERVER_PREFIX + appServerId,
     cookie: (appServerId: number) => cookiePrefix + appServerId,
     cookiePrefix,

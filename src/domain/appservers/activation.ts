@@ -1,6 +1,8 @@
 // Activate / deactivate (DESIGN §9), enforced here, not only in the page:
 // - activate: only a running appserver whose /heartbeat answers (health gate); several may be active;
-// - deactivate: unless it leaves an instance without a pull request with no active appserver.
+// - deactivate: unless it leaves an instance without a pull request with no active appserver —
+//   except an instance in maintenance, whose balancer answers the maintenance page anyway: that is
+//   how a site is taken down (docs/admin.md, "Decommissioning").
 // Both run in the request. Each change bumps the balancer's configurationVersion and goes through
 // the lifecycle's activated / deactivated transitions in the same transaction, which queue the
 // balancer's apply and the live status events through the outbox.
@@ -69,6 +71,22 @@ export async function activateAppServer(
   });
 }
 
+/** Whether an instance may be left with no active appserver: linked to a pull request, or in maintenance. */
+export function mayHaveNoneActive(instance: { pullRequestUrl: string | null; maintenanceSince: Date | null }): boolean {
+  return Boolean(instance.pullRequestUrl) || instance.maintenanceSince !== null;
+}
+
+function lastActiveRefusal(what: string, instanceName: string): AppError {
+  return new AppError("rule", `${what} the last active appserver of ${instanceName}; deactivating it would take the site down. Activate another appserver first, or put the instance in maintenance to take it down (only instances linked to a pull request or in maintenance may have none active).`);
+}
+
+async function deactivateIn(tx: Tx, deps: Pick<Deps, "now">, appServerId: number, actor: Actor) {
+  await moveAppServer(tx, deps, "deactivated", {
+    appServerId, actor, set: { isActive: false }, where: { isActive: true },
+    audit: { before: { isActive: true }, after: { isActive: false } },
+  });
+}
+
 export async function deactivateAppServer(deps: Pick<Deps, "db" | "now">, input: { appServerId: number; actor: Actor }): Promise<ActivationResult> {
   const as = await loadAppServer(deps, input.appServerId);
   return deps.db.$transaction(async (tx) => {
@@ -76,14 +94,27 @@ export async function deactivateAppServer(deps: Pick<Deps, "db" | "now">, input:
     const current = await tx.appServer.findUniqueOrThrow({ where: { id: as.id }, select: { isActive: true } });
     if (!current.isActive) throw new AppError("rule", `${as.name} is not active.`);
     const othersActive = await tx.appServer.count({ where: { instanceId: instance.id, isActive: true, NOT: { id: as.id } } });
-    if (othersActive === 0 && !instance.pullRequestUrl) {
-      throw new AppError("rule", `${as.name} is the last active appserver of ${instance.name}; deactivating it would take the site down. Activate another appserver first (only instances linked to a pull request may have none active).`);
-    }
+    if (othersActive === 0 && !mayHaveNoneActive(instance)) throw lastActiveRefusal(`${as.name} is`, instance.name);
     await bumpLoadBalancers(tx, [instance.loadBalancerId]);
-    await moveAppServer(tx, deps, "deactivated", {
-      appServerId: as.id, actor: input.actor, set: { isActive: false }, where: { isActive: true },
-      audit: { before: { isActive: true }, after: { isActive: false } },
-    });
+    await deactivateIn(tx, deps, as.id, input.actor);
     return { instanceId: instance.id, loadBalancerId: instance.loadBalancerId, activated: [], deactivated: [as.id] };
+  });
+}
+
+/**
+ * Deactivates every active appserver of an instance, all or none (the decommission panel's step):
+ * only when the instance may be left with none active, so in practice once it is in maintenance.
+ */
+export async function deactivateInstanceAppServers(deps: Pick<Deps, "db" | "now">, input: { instanceId: number; actor: Actor }): Promise<ActivationResult> {
+  return deps.db.$transaction(async (tx) => {
+    const found = await tx.instance.findUnique({ where: { id: input.instanceId }, select: { id: true } });
+    if (!found) throw new AppError("not_found", "Instance not found.");
+    const instance = await lockInstance(tx, found.id);
+    const active = await tx.appServer.findMany({ where: { instanceId: instance.id, isActive: true }, select: { id: true }, orderBy: { id: "asc" } });
+    if (!active.length) throw new AppError("rule", `${instance.name} has no active appserver; nothing was deactivated.`);
+    if (!mayHaveNoneActive(instance)) throw lastActiveRefusal(active.length === 1 ? "This is" : "These include", instance.name);
+    await bumpLoadBalancers(tx, [instance.loadBalancerId]);
+    for (const { id } of active) await deactivateIn(tx, deps, id, input.actor);
+    return { instanceId: instance.id, loadBalancerId: instance.loadBalancerId, activated: [], deactivated: active.map((a) => a.id) };
   });
 }

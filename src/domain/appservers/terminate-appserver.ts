@@ -29,3 +29,37 @@ export async function terminateAppServer(
     }),
   );
 }
+
+/**
+ * Terminates every appserver of an instance that is not terminated yet, all or none (the
+ * decommission panel's step): refused, naming them, while one is active (deactivate it first) or
+ * still provisioning (cancel it first), so a bad order changes nothing.
+ */
+export async function terminateInstanceAppServers(
+  deps: Pick<Deps, "db" | "now">,
+  input: { instanceId: number; actor: Actor },
+): Promise<TransitionResult[]> {
+  return deps.db.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT id FROM "Instance" WHERE id = ${input.instanceId} FOR UPDATE`;
+    const instance = await tx.instance.findUnique({ where: { id: input.instanceId }, select: { name: true } });
+    if (!instance) throw new AppError("not_found", "Instance not found.");
+    const live = await tx.appServer.findMany({
+      where: { instanceId: input.instanceId, status: { not: "terminated" } },
+      select: { id: true, name: true, status: true, isActive: true }, orderBy: { number: "asc" },
+    });
+    if (!live.length) throw new AppError("rule", `Every appserver of ${instance.name} is terminated already; nothing changed.`);
+    const names = (list: typeof live) => list.map((a) => `${a.name} (${a.status})`).join(", ");
+    const active = live.filter((a) => a.isActive);
+    if (active.length) throw new AppError("rule", `${names(active)} ${active.length === 1 ? "is" : "are"} active: deactivate first (put the instance in maintenance to deactivate the last one); nothing was terminated.`);
+    const busy = live.filter((a) => !canMove("terminated", a.status));
+    if (busy.length) throw new AppError("wrong_state", `${names(busy)} ${busy.length === 1 ? "is" : "are"} still provisioning: cancel ${busy.length === 1 ? "it" : "them"} on ${busy.length === 1 ? "its page" : "their pages"} first; nothing was terminated.`);
+    const moved: TransitionResult[] = [];
+    for (const as of live) {
+      moved.push(await moveAppServer(tx, deps, "terminated", {
+        appServerId: as.id, actor: input.actor, set: { terminatedAt: deps.now() }, where: { isActive: false },
+        audit: { after: { status: "terminated", reason: "instance decommissioned" } },
+      }));
+    }
+    return moved;
+  });
+}

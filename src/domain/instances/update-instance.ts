@@ -11,6 +11,7 @@ import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { rethrowUniqueViolation } from "../validation/unique-violation.js";
 import { unmaskSettings } from "../secrets/instance-secrets.js";
 import { instanceAuditViews } from "./audit-view.js";
+import { archiveProblem } from "./archive-instance.js";
 import { instanceDefaults, instanceToInput, type InstanceInput } from "./instance-input.js";
 import {
   checkInstanceReferences, INSTANCE_UNIQUE_MESSAGES, invalidInstance, lockInstanceWrites, routingChanged,
@@ -37,6 +38,8 @@ export async function updateInstance(deps: Pick<Deps, "db" | "config">, input: U
       if (!result.ok) throw await invalidInstance(tx, result, before.id);
       if (!changes(before, result.data)) return before;
       await checkInstanceReferences(tx, result.data, before.id);
+      const archiving = result.data.isArchived && !before.isArchived ? await archiveProblem(tx, before) : null;
+      if (archiving) throw validationError({ isArchived: archiving });
       const after = await tx.instance.update({ where: { id: before.id }, data: result.data });
       if (routingChanged(before, after)) await bumpLoadBalancers(tx, [before.loadBalancerId, after.loadBalancerId]);
       const [beforeView, afterView] = instanceAuditViews(before, after);

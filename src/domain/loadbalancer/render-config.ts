@@ -1,7 +1,7 @@
 // The HAProxy configuration of one load balancer, rendered from plain data (DESIGN §8): a map file
 // (domain → backend) and a fragment with one backend per instance that has an active appserver,
-// plus a maintenance backend for the others. Pure and fast (bench/lb-config.ts: 5,000 instances in
-// ~11 ms): pieces written into a Buffer (byte-writer.ts) without concatenating them, no templating.
+// plus a maintenance backend for the others, and one naming the site per instance in maintenance.
+// Pure and fast (bench/lb-config.ts: 5,000 instances in ~11 ms): pieces written into a Buffer (byte-writer.ts) without concatenating them, no templating.
 // Every name starts with the balancer's fragmentName, so two consoles sharing one haproxy never clash.
 import { createHash } from "node:crypto";
 import { AppError } from "../../errors.js";
@@ -27,6 +27,8 @@ export interface LbInstance {
   appServers: LbAppServer[];
   /** The certificate chain then its private key (PEM), when the instance has one: HTTPS, and HTTP redirects to it. */
   certificatePem?: string;
+  /** Set while the instance is in maintenance: the site's name, which its maintenance page shows on every domain. */
+  maintenanceName?: string;
 }
 
 export interface LbRenderInput {
@@ -52,10 +54,13 @@ const AUTHORIZATION_RE = /^Basic [A-Za-z0-9+/=]+$/;
 
 // Single-quoted in the config: haproxy expands nothing inside single quotes (no $VAR, no escapes),
 // so the page must not contain a single quote.
+const PAGE_HEAD = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>';
+const PAGE_BODY = '</title></head><body style="font-family:sans-serif;max-width:40em;margin:4em auto;line-height:1.5">';
 const MAINTENANCE_PAGE =
-  '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Down for maintenance</title></head>' +
-  '<body style="font-family:sans-serif;max-width:40em;margin:4em auto;line-height:1.5">' +
+  `${PAGE_HEAD}Down for maintenance${PAGE_BODY}` +
   "<h1>This site is down for maintenance</h1><p>It will be back shortly. Please try again in a few minutes.</p></body></html>";
+// "Retry-After: 120": browsers ignore it, but crawlers and monitors come back instead of dropping the site.
+const MAINTENANCE_RETURN = 'http-request return status 503 content-type "text/html; charset=utf-8" hdr Retry-After 120 hdr Cache-Control no-store string';
 const SERVER_LINE = `  server ${SERVER_PREFIX}`;
 
 export function renderFragment(input: LbRenderInput): RenderedFragment {
@@ -71,10 +76,13 @@ export function renderFragment(input: LbRenderInput): RenderedFragment {
   const map = new ByteWriter(1024 + domainCount * 64).write(`${GENERATED_HEADER}\n`);
   const backends = new ByteWriter(4096 + input.instances.length * 1024).write(`${GENERATED_HEADER}\n\n`).write(maintenanceBackend(names.maintenance));
   for (const instance of input.instances) {
-    const backend = instance.appServers.length > 0 ? names.instance(instance.id) : names.maintenance;
+    const inMaintenance = instance.maintenanceName !== undefined;
+    const serving = !inMaintenance && instance.appServers.length > 0;
+    const backend = inMaintenance ? names.inMaintenance(instance.id) : serving ? names.instance(instance.id) : names.maintenance;
     const toBackend = " " + backend + "\n";
     for (const domain of instance.domains) map.write(domain).write(toBackend);
-    if (instance.appServers.length > 0) writeInstanceBackend(backends, names, backend, instance);
+    if (serving) writeInstanceBackend(backends, names, backend, instance);
+    else if (inMaintenance) backends.write(siteMaintenanceBackend(backend, instance.maintenanceName!));
     if (instance.certificatePem) certificates.push(certificateFile(fragmentName, instance.id, instance.certificatePem));
   }
   return { fragmentName, map: map.toBuffer(), backends: backends.toBuffer(), certificates };
@@ -166,8 +174,22 @@ function maintenanceBackend(name: string): string {
   return (
     `backend ${name}\n` +
     "  # Instances without an active appserver.\n" +
-    `  http-request return status 503 content-type "text/html; charset=utf-8" hdr Retry-After 120 hdr Cache-Control no-store string '${MAINTENANCE_PAGE}'\n\n`
+    `  ${MAINTENANCE_RETURN} '${MAINTENANCE_PAGE}'\n\n`
   );
+}
+
+// The name is typed by an admin: HTML-escaped, which also removes every single quote (the page sits
+// between single quotes, where haproxy interprets nothing: configuration.txt §2.2, "Quoting and
+// escaping"), and control characters (a newline would end the configuration line) become spaces.
+const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const htmlText = (text: string) => text.replace(/[\u0000-\u001f\u007f]/g, " ").replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+
+/** The backend of an instance in maintenance: the same 503, with a page naming the site. */
+function siteMaintenanceBackend(name: string, siteName: string): string {
+  const site = htmlText(siteName);
+  const page = `${PAGE_HEAD}${site}: down for maintenance${PAGE_BODY}<h1>${site} is under maintenance</h1>` +
+    "<p>The site is down for maintenance. Please come back later.</p></body></html>";
+  return `backend ${name}\n  # An instance in maintenance.\n  ${MAINTENANCE_RETURN} '${page}'\n\n`;
 }
 
 /**

@@ -1,5 +1,6 @@
 // From the database rows of one balancer to the plain data that render-config.ts turns into text.
-// Which appservers receive traffic is decided here: active, running, with a public IP.
+// Which appservers may receive traffic is decided here: active, running, with a public IP. An
+// instance in maintenance passes its name on instead: render-config.ts sends its domains to its page.
 import type { Secrets } from "../../crypto.js";
 import type { Deps } from "../../deps.js";
 import { notFound } from "../../errors.js";
@@ -26,6 +27,8 @@ const balancerSelect = {
 
 const instanceSelect = {
   id: true,
+  name: true,
+  maintenanceSince: true,
   internalLmsDomain: true,
   studioDomain: true,
   previewDomain: true,
@@ -44,6 +47,8 @@ const instanceSelect = {
 
 export interface LbInstanceRow {
   id: number;
+  name: string;
+  maintenanceSince?: Date | null;
   internalLmsDomain: string;
   studioDomain: string;
   previewDomain: string;
@@ -91,6 +96,7 @@ export function toRenderInput(secrets: Secrets, fragmentName: string, rows: LbIn
       authorization: authorizationFor(secrets, row),
       appServers: row.appServers.map((a) => ({ id: a.id, ip: a.publicIp ?? "", httpPort: httpPortOf(readSnapshotRouting(a.configSnapshot, `appserver ${a.id}`)) })),
       certificatePem: withCertificates && row.certificate?.certificatePem ? certificateAndKey(secrets, row.certificate) : undefined,
+      maintenanceName: row.maintenanceSince ? row.name : undefined,
     };
   });
   return { fragmentName, instances };

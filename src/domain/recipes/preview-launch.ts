@@ -15,6 +15,7 @@ import { planLaunch } from "./plan-launch.js";
 import { RECIPES, type PlaybookSpec, type Recipe } from "./recipe.js";
 import { tutorVersionFor } from "./recipe-release.js";
 import { diffVariables, type VariablesDiff } from "./variables-diff.js";
+import { findInstance } from "../instances/find-instance.js";
 
 export interface PreviewInput {
   /** The instance's id (a number, or digits) or its slug. */
@@ -98,16 +99,6 @@ export async function previewLaunch(deps: Pick<Deps, "db" | "secrets">, input: P
       })),
     };
   });
-}
-
-/** A number is an id (the web's); text is an id when digits, else (or when no id matches) a slug, which may be digits too. */
-async function findInstance(tx: Prisma.TransactionClient, ref: number | string) {
-  const text = String(ref).trim();
-  const id = /^\d{1,9}$/.test(text) ? Number(text) : null;
-  const byId = id !== null ? await tx.instance.findUnique({ where: { id } }) : null;
-  const found = byId ?? (typeof ref === "number" ? null : await tx.instance.findUnique({ where: { slug: text.toLowerCase() } }));
-  if (!found) throw new AppError("not_found", `No instance "${text}": give an instance's slug or id (the console shows both).`);
-  return found;
 }
 
 /** The playbook as shown (the preview, and each active appserver's frozen one for the comparison). */

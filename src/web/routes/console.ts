@@ -10,6 +10,7 @@ import { maskedSettings, type MaskedSettings } from "../../domain/secrets/instan
 import { PREFIXED_DOMAIN_FIELDS, type PrefixedDomainField } from "../../domain/instances/domains.js";
 import { getInstanceData } from "../../domain/data/get-instance-data.js";
 import { getInstanceCertificate } from "../../domain/certificates/get-certificates.js";
+import { getDecommission } from "../../domain/instances/get-decommission.js";
 import { defaultMysqlService, whyNoMysql } from "../../domain/data/why-no-mysql.js";
 import { checkInstanceData } from "../../domain/data/check-instance-data.js";
 import { previewLaunch } from "../../domain/recipes/preview-launch.js";
@@ -102,7 +103,9 @@ export function consoleRoutes(deps: Deps): Router {
   /** The instance page; its secret settings masked unless `revealed` holds them (an admin's audited reveal). */
   async function instancePage(req: Request, res: Response, id: number, revealed?: MaskedSettings) {
     const [sidebar, instance] = await Promise.all([loadSidebar(req), getInstance(deps, { id })]);
-    const [data, certificate] = await Promise.all([getInstanceData(deps, { instanceId: instance.id }), getInstanceCertificate(deps, { instanceId: instance.id })]);
+    const [data, certificate, decommission] = await Promise.all([
+      getInstanceData(deps, { instanceId: instance.id }), getInstanceCertificate(deps, { instanceId: instance.id }), getDecommission(deps, { instanceId: instance.id }),
+    ]);
     // Without a MySQL server, and none to choose: say why, with the step that turns it on.
     const mysqlOff = data.some((d) => d.kind === "mysql" && !d.service) && !(await defaultMysqlService(deps)) ? whyNoMysql() : null;
     const domains = [
@@ -124,6 +127,7 @@ export function consoleRoutes(deps: Deps): Router {
       revealed: Boolean(revealed),
       data,
       certificate,
+      decommission,
       acmeOff: !deps.config.ACME_DIRECTORY_URL,
       mysqlOff,
       now: deps.now(),

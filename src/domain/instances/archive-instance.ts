@@ -1,0 +1,43 @@
+// Archives an instance from the console (the decommission panel's step; the admin form's "Archived"
+// box follows the same rule). An archived instance launches nothing and leaves its balancer: its
+// domains answer "no site here".
+// Archiving is refused while an appserver is active, rather than deactivating it on the way: the
+// page would have said "serving traffic" until the click, and an operator who archives a live site
+// by mistake must not take it down silently. Taking a site down is its own confirmed step
+// (maintenance, then deactivate), so by the time the operator archives, the balancer has answered
+// the maintenance page and nothing is served.
+import type { Deps } from "../../deps.js";
+import type { Prisma } from "../../db.js";
+import { AppError, notFound } from "../../errors.js";
+import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
+import { OUTBOX, writeOutbox } from "../appservers/outbox.js";
+import { bumpLoadBalancers } from "../loadbalancer/bump-configuration.js";
+import { lockInstanceWrites } from "./instance-integrity.js";
+
+/** Why this instance cannot be archived now (an appserver is active), or null. */
+export async function archiveProblem(tx: Pick<Prisma.TransactionClient, "appServer">, instance: { id: number; name: string }): Promise<string | null> {
+  const active = await tx.appServer.findMany({ where: { instanceId: instance.id, isActive: true }, select: { name: true }, orderBy: { number: "asc" } });
+  if (!active.length) return null;
+  const names = active.map((a) => a.name).join(", ");
+  return `${instance.name} is still serving traffic through ${names}: archiving would hide a live site. Put it in maintenance and deactivate ${active.length === 1 ? "it" : "them"} first (Decommission, on the instance's page); nothing was archived.`;
+}
+
+export async function archiveInstance(deps: Pick<Deps, "db">, input: { instanceId: number; actor: Actor }): Promise<{ name: string }> {
+  return deps.db.$transaction(async (tx) => {
+    await lockInstanceWrites(tx);
+    await tx.$queryRaw`SELECT id FROM "Instance" WHERE id = ${input.instanceId} FOR UPDATE`;
+    const instance = await tx.instance.findUnique({ where: { id: input.instanceId }, select: { id: true, name: true, isArchived: true, loadBalancerId: true } });
+    if (!instance) throw notFound("Instance");
+    if (instance.isArchived) throw new AppError("rule", `${instance.name} is already archived; nothing changed.`);
+    const problem = await archiveProblem(tx, instance);
+    if (problem) throw new AppError("rule", problem);
+    await tx.instance.update({ where: { id: instance.id }, data: { isArchived: true } });
+    const bumped = await bumpLoadBalancers(tx, [instance.loadBalancerId]);
+    await writeOutbox(tx, bumped.map((loadBalancerId) => ({ kind: OUTBOX.applyLoadBalancer, payload: { loadBalancerId } })));
+    await recordAuditEvent(tx, {
+      actor: input.actor, action: "instance.archived", subjectType: "Instance", subjectId: instance.id,
+      subjectName: instance.name, before: { isArchived: false }, after: { isArchived: true },
+    });
+    return { name: instance.name };
+  });
+}
