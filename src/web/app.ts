@@ -83,6 +83,8 @@ export function createApp(deps: Deps): WebApp {
     res.locals.flash = req.session.flash ?? [];
     delete req.session.flash;
     res.locals.path = req.path;
+    // The request's clock, for relative times (h.time): tests move deps.now instead of waiting.
+    res.locals.now = deps.now();
     next();
   });
 

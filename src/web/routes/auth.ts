@@ -9,6 +9,7 @@ import { consumeLoginLink } from "../../domain/auth/login-links.js";
 import { loadSessionUser } from "../../domain/auth/session-user.js";
 import { renderPage } from "../render.js";
 import { GithubLoginState } from "../github-login-state.js";
+import { safeReturnPath } from "../return-path.js";
 
 /** One Passport per app: the module's singleton would chain the deserializers of every app made in a process. */
 export function createPassport(deps: Deps, publicUrl: string): PassportStatic {
@@ -58,21 +59,32 @@ function logIn(req: Request, user: SessionUser): Promise<void> {
   );
 }
 
+/** Remembers `?next=` (a path on this console, else nothing) as where the login returns to. */
+function rememberNext(req: Request): void {
+  const next = safeReturnPath(req.query.next);
+  if (next) req.session.returnTo = next;
+}
+
 function afterLogin(req: Request, res: Response): void {
-  const to = req.session.returnTo;
+  const to = safeReturnPath(req.session.returnTo);
   delete req.session.returnTo;
-  res.redirect(to && to.startsWith("/") && !to.startsWith("//") ? to : "/");
+  res.redirect(to ?? "/");
 }
 
 export function authRoutes(deps: Deps, passport: PassportStatic): Router {
   const router = Router();
 
   router.get("/login", async (req, res) => {
-    if (req.user) return res.redirect("/");
-    await renderPage(res, "auth/login", { title: "Log in", githubConfigured: deps.config.githubConfigured, org: deps.config.GITHUB_ORG ?? "" });
+    const next = safeReturnPath(req.query.next);
+    if (req.user) return res.redirect(next ?? "/");
+    await renderPage(res, "auth/login", {
+      title: "Log in", githubConfigured: deps.config.githubConfigured, org: deps.config.GITHUB_ORG ?? "",
+      githubHref: next ? `/auth/github?next=${encodeURIComponent(next)}` : "/auth/github",
+    });
   });
 
   router.get("/login/:token", async (req, res) => {
+    rememberNext(req);
     const user = await consumeLoginLink(deps, String(req.params.token));
     await logIn(req, user);
     afterLogin(req, res);
@@ -80,6 +92,7 @@ export function authRoutes(deps: Deps, passport: PassportStatic): Router {
 
   router.get("/auth/github", (req, res, next) => {
     if (!deps.config.githubConfigured) return next(new AppError("not_found", "GitHub login is not configured on this console."));
+    rememberNext(req);
     passport.authenticate("github")(req, res, next);
   });
 
