@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { COMMANDS } from "../src/bin/cli-commands.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { visibleText, type Agent } from "./helpers/browserless.js";
@@ -199,6 +201,34 @@ describe("API v1", () => {
     const broken = await fetch(`${t.url}/api/v1/instances`, { method: "POST", headers: { ...auth.headers, "content-type": "application/json" }, body: "{oops" });
     expect(broken.status).toBe(400);
     expect(await broken.json()).toEqual({ error: { code: "bad_request", message: "The request could not be read." } });
+  });
+
+  describe("docs/api-and-cli.md", () => {
+    const doc = readFileSync(new URL("../docs/api-and-cli.md", import.meta.url), "utf8");
+
+    it("lists endpoints that all exist: each answers for a known id, and an unknown id is the object's 404, not the unknown-endpoint one", async () => {
+      // A row's first cell: "`POST /api/v1/appservers/:id/activate`, `/deactivate`, `/terminate`".
+      const endpoints = [...doc.matchAll(/^\| `(GET|POST) (\/api\/v1\/[^|]+?) \|/gm)].flatMap((m) => {
+        const [first, ...more] = m[2]!.split(", ").map((p) => p.replaceAll("`", ""));
+        return [first!, ...more.map((tail) => first!.replace(/\/[a-z]+$/, tail))].map((p) => [m[1]!, p] as const);
+      });
+      expect(endpoints.map(([method, p]) => `${method} ${p}`)).toEqual([
+        "GET /api/v1/instances", "GET /api/v1/instances/:id", "POST /api/v1/instances/:id/appservers",
+        "POST /api/v1/appservers/:id/activate", "POST /api/v1/appservers/:id/deactivate", "POST /api/v1/appservers/:id/terminate",
+        "GET /api/v1/appservers/:id", "GET /api/v1/appservers/:id/logs",
+      ]);
+      for (const [method, p] of endpoints) {
+        const unknown = await client.request(method, p.replace(":id", "999999"), { ...auth, ...(method === "POST" ? { json: {} } : {}) });
+        expect(unknown.status, `${method} ${p}`).toBe(404);
+        expect(unknown.json<{ error: { message: string } }>().error.message).toMatch(/^(Instance|AppServer) not found/);
+        if (method === "GET") expect((await client.get(p.replace(":id", String(p.includes("appservers") ? runningId : alphaId)), auth)).status).toBe(200);
+      }
+    });
+
+    it("describes every CLI command and no other", () => {
+      const cli = doc.slice(doc.indexOf("## CLI"));
+      expect([...cli.matchAll(/^- `([a-z-]+)/gm)].map((m) => m[1]).sort()).toEqual(Object.keys(COMMANDS).sort());
+    });
   });
 
   describe("the API tokens page", () => {

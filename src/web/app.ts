@@ -57,6 +57,9 @@ export function createApp(deps: Deps): WebApp {
       },
     }),
   );
+  // Browsers ask for /favicon.ico on pages without a <link rel="icon"> (a raw log, a JSON answer):
+  // the icon, before the login check, instead of a login redirect that becomes where login returns to.
+  app.get("/favicon.ico", (_req, res) => res.redirect(301, "/static/favicon.svg"));
   app.use("/static", express.static(path.join(root, "public"), { maxAge: deps.config.NODE_ENV === "production" ? "1h" : 0 }));
 
   app.use(refuseWhileRedisAway(deps.redis));
