@@ -217,7 +217,8 @@ describe("API v1", () => {
         "POST /api/v1/appservers/:id/activate", "POST /api/v1/appservers/:id/deactivate", "POST /api/v1/appservers/:id/terminate",
         "GET /api/v1/appservers/:id", "GET /api/v1/appservers/:id/logs",
       ]);
-      for (const [method, p] of endpoints) {
+      expect((await client.get("/api/v1/instances", auth)).status).toBe(200);
+      for (const [method, p] of endpoints.filter(([, p]) => p.includes(":id"))) {
         const unknown = await client.request(method, p.replace(":id", "999999"), { ...auth, ...(method === "POST" ? { json: {} } : {}) });
         expect(unknown.status, `${method} ${p}`).toBe(404);
         expect(unknown.json<{ error: { message: string } }>().error.message).toMatch(/^(Instance|AppServer) not found/);
@@ -227,7 +228,7 @@ describe("API v1", () => {
 
     it("describes every CLI command and no other", () => {
       const cli = doc.slice(doc.indexOf("## CLI"));
-      expect([...cli.matchAll(/^- `([a-z-]+)/gm)].map((m) => m[1]).sort()).toEqual(Object.keys(COMMANDS).sort());
+      expect([...cli.matchAll(/^- `([a-z-]+(?: [a-z-]+)?)[ `]/gm)].map((m) => m[1]).sort()).toEqual(Object.keys(COMMANDS).sort());
     });
   });
 

@@ -188,6 +188,22 @@ describe("GitHub login", () => {
     expect(visibleText(reuse.text)).toContain("already used");
   });
 
+  it("shows the favicon on every page, logged in or not, and /favicon.ico is the same icon, not a login redirect", async () => {
+    const visitor = t.agent();
+    const login = await visitor.get("/login");
+    expect(login.text).toContain('<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">');
+    const icon = await visitor.get("/static/favicon.svg");
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get("content-type")).toContain("image/svg+xml");
+    expect(icon.text).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    const ico = await visitor.get("/favicon.ico", { follow: false });
+    expect([ico.status, ico.headers.get("location")]).toEqual([301, "/static/favicon.svg"]);
+    // It did not become where the next login returns to.
+    t.github.addUser({ login: "iris" }, TEST_ORG);
+    t.github.browserUser = "iris";
+    expect((await visitor.get("/auth/github")).url).toBe(`${t.url}/`);
+  });
+
   it("answers unknown pages with a real 404 page and sends security headers", async () => {
     const agent = await t.loginAs("gina");
     const res = await agent.get("/no/such/page");

@@ -4,6 +4,7 @@ import { Router, type Request } from "express";
 import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
 import { launchAppServer } from "../../domain/appservers/launch-appserver.js";
+import { appServerPagePath, appServerPathById } from "../../domain/appservers/locate-appserver.js";
 import { cancelAppServer } from "../../domain/appservers/cancel-appserver.js";
 import { runAppServerAction, ACTIONS, type ActionName } from "./run-appserver-action.js";
 import { createDemoInstance } from "../../domain/instances/create-demo-instance.js";
@@ -36,14 +37,14 @@ export function actionRoutes(deps: Deps): Router {
     flash(req, "ok", as.replayed
       ? `This form had already launched ${as.name}; it was not launched a second time.`
       : `${as.name} was launched: its VM is being created, then the playbook runs. Follow the log below.`);
-    res.redirect(303, `/appservers/${as.id}`);
+    res.redirect(303, appServerPagePath(as));
   });
 
   router.post("/appservers/:id/cancel", async (req, res) => {
     const appServerId = idOr404(req.params.id, "AppServer");
     await cancelAppServer(deps, { appServerId, actor: actorOf(req) });
     flash(req, "ok", "Provisioning was cancelled; the playbook is being stopped. The VM is kept for debugging.");
-    res.redirect(303, `/appservers/${appServerId}`);
+    res.redirect(303, await appServerPathById(deps, { id: appServerId }));
   });
 
   router.post("/appservers/:id/:action", async (req, res, next) => {
@@ -58,7 +59,7 @@ export function actionRoutes(deps: Deps): Router {
       if (!(err instanceof AppError) || err.code === "not_found" || err.code === "internal") throw err;
       flash(req, "error", err.message);
     }
-    res.redirect(303, `/appservers/${appServerId}`);
+    res.redirect(303, await appServerPathById(deps, { id: appServerId }));
   });
 
   router.post("/demo", async (req, res) => {
