@@ -206,7 +206,7 @@ describe("console", () => {
     });
 
     it("links admins, and only admins, to the admin form", async () => {
-      const link = `href="/admin/instances/${site.id}/change"`;
+      const link = `href="/admin/instances/${site.id}">Edit in admin`;
       expect((await admin.get(`/instances/${site.id}`)).text).toContain(link);
       expect((await operator.get(`/instances/${site.id}`)).text).not.toContain(link);
     });

@@ -28,5 +28,7 @@ export function adminRoutes(deps: Deps): Router {
   router.post("/:model/:id/delete", deletes.deleteSubmit);
   router.post("/:model/:id/delete-data", deletes.deleteDataSubmit);
   router.get("/:model/:id/history", lists.historyPage);
+  // The change form's address in Django's admin, which the console linked to: bookmarks keep working.
+  router.get("/:model/:id/change", (req, res) => res.redirect(301, `/admin/${encodeURIComponent(req.params.model)}/${encodeURIComponent(req.params.id)}`));
   return router;
 }
