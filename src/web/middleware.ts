@@ -58,6 +58,18 @@ export function flash(req: Request, kind: "ok" | "error", text: string): void {
   (req.session.flash ??= []).push({ kind, text });
 }
 
+/**
+ * A redirect from an old address to the page's own (GET): the flash messages this request took
+ * from the session go back there, for the page the browser is sent to.
+ */
+export function redirectKeepingFlash(req: Request, res: Response, url: string): void {
+  const pending = res.locals.flash as SessionFlash | undefined;
+  if (pending?.length) req.session.flash = [...pending, ...(req.session.flash ?? [])];
+  res.redirect(301, url);
+}
+
+type SessionFlash = NonNullable<import("express-session").SessionData["flash"]>;
+
 export function requireLogin(req: Request, res: Response, next: NextFunction): void {
   if (req.user) return next();
   if (req.method === "GET") {

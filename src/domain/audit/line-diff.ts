@@ -21,8 +21,9 @@ export function lineDiff(before: string, after: string): DiffLine[] {
   let j = 0;
   while (i < a.length || j < b.length) {
     if (i < a.length && j < b.length && a[i] === b[j]) out.push({ kind: "same", text: a[i++]! }), j++;
-    else if (j < b.length && (i === a.length || common[i]![j + 1]! >= common[i + 1]![j]!)) out.push({ kind: "added", text: b[j++]! });
-    else out.push({ kind: "removed", text: a[i++]! });
+    // On a tie the removed lines come first, as in `diff -u`.
+    else if (i < a.length && (j === b.length || common[i + 1]![j]! >= common[i]![j + 1]!)) out.push({ kind: "removed", text: a[i++]! });
+    else out.push({ kind: "added", text: b[j++]! });
   }
   return out;
 }

@@ -9,6 +9,7 @@ import { getAppServerDetail } from "../../domain/appservers/get-appserver-detail
 import { LOCAL_NOT_ISOLATED } from "../../adapters/provider/local.js";
 import { logPageJson } from "./api-logs.js";
 import { idOr404 } from "./route-helpers.js";
+import { redirectKeepingFlash } from "../middleware.js";
 import { appServerIdByNumber, appServerPathById } from "../../domain/appservers/locate-appserver.js";
 
 /** Lines rendered with the page; the viewer streams the rest. */
@@ -18,7 +19,7 @@ export function appServerLogRoutes(deps: Deps): Router {
   const router = Router();
 
   // The old address of the page, by database id: links and bookmarks made before keep working.
-  router.get("/appservers/:id", async (req, res) => res.redirect(301, await appServerPathById(deps, { id: idOr404(req.params.id, "AppServer") })));
+  router.get("/appservers/:id", async (req, res) => redirectKeepingFlash(req, res, await appServerPathById(deps, { id: idOr404(req.params.id, "AppServer") })));
 
   router.get("/instances/:instanceId/appservers/:number", async (req, res) => {
     const appServerId = await appServerIdByNumber(deps, { instanceId: idOr404(req.params.instanceId, "Instance"), number: idOr404(req.params.number, "AppServer") });
