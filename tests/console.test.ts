@@ -190,7 +190,7 @@ describe("console", () => {
 
     it("lists its appservers newest first, each linking to its page", async () => {
       const page = await operator.get(`/instances/${site.id}`);
-      const rows = [...page.text.matchAll(/<tr>\s*<td><a href="\/appservers\/(\d+)">[\s\S]*?<\/tr>/g)].map((m) => visibleText(m[0]));
+      const rows = [...page.text.matchAll(/<tr>\s*<td><a href="\/instances\/\d+\/appservers\/(\d+)">[\s\S]*?<\/tr>/g)].map((m) => visibleText(m[0]));
       expect(rows).toEqual([
         "AppServer 3 failed — ready 10.0.0.8 1 day ago —",
         "AppServer 2 running serving traffic since 2026-02-03 11:00 UTC ready 10.0.0.7 2 days ago olive",
