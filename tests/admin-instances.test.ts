@@ -305,8 +305,8 @@ describe("admin: instances", () => {
     expect(text).toContain("Load balancer — haproxy-eu-1");
     expect(text).not.toMatch(new RegExp(`Load balancer — ${lb.id}\\b`));
     const diff = history.text.match(/<pre class="value-block line-diff">([\s\S]*?)<\/pre>/)![1]!;
-    expect(visibleText(diff).split(/(?=[-+ ] [A-Z])/).map((l) => l.trim())).toEqual([
-      "A: 1", "- B: 2", "- SMTP_PASSWORD: ••••••", "+ B: 20", "+ SMTP_PASSWORD: •••••• (changed)", "C: 3",
+    expect([...diff.matchAll(/<span class="line-(\w+)">([^<]*)<\/span>/g)].map((m) => `${m[1]} ${m[2]}`.trim())).toEqual([
+      "same   A: 1", "removed - B: 2", "removed - SMTP_PASSWORD: ••••••", "added + B: 20", "added + SMTP_PASSWORD: •••••• (changed)", "same   C: 3", "same",
     ]);
     expect(history.text).not.toContain("first-secret-9");
     expect(history.text).not.toContain("second-secret-7");
