@@ -227,7 +227,7 @@ describe("console", () => {
     it("sends a visitor who is not logged in to the login page", async () => {
       const res = await t.agent().get(`/instances/${site.id}`, { follow: false });
       expect(res.status).toBe(302);
-      expect(res.headers.get("location")).toBe("/login");
+      expect(res.headers.get("location")).toBe(`/login?next=%2Finstances%2F${site.id}`);
     });
   });
 });
