@@ -166,7 +166,7 @@ describe("admin: change lists", () => {
     expect(await t.deps.db.instance.count()).toBe(before);
     const visitor = await t.agent().get("/admin/instances", { follow: false });
     expect(visitor.status).toBe(302);
-    expect(visitor.headers.get("location")).toBe("/login");
+    expect(visitor.headers.get("location")).toBe("/login?next=%2Fadmin%2Finstances");
   });
 });
 

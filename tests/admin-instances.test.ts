@@ -287,6 +287,33 @@ describe("admin: instances", () => {
     expect(history.text).not.toContain("correct-horse");
   });
 
+  it("shows history readably: words for the action, names instead of ids, line diffs for variables, secrets masked", async () => {
+    const lb = await makeLoadBalancer(t.deps, { name: "haproxy-eu-1" });
+    await admin.submit("/admin/instances/add", form({ name: "Readable", internalLmsDomain: "lms.readable.org", extraAnsibleVars: "A: 1\nB: 2\nSMTP_PASSWORD: first-secret-9\nC: 3\n" }));
+    const instance = await t.deps.db.instance.findFirstOrThrow({ where: { name: "Readable" } });
+    await admin.submit(`/admin/instances/${instance.id}`, form({
+      name: "Readable", internalLmsDomain: "lms.readable.org", loadBalancerId: String(lb.id),
+      extraAnsibleVars: "A: 1\nB: 20\nSMTP_PASSWORD: second-secret-7\nC: 3\n",
+    }), `/admin/instances/${instance.id}`);
+    // What the lifecycle's succeeded transition records (src/domain/appservers/lifecycle.ts).
+    const as = await makeAppServer(t.deps, instance.id);
+    await t.deps.db.auditEvent.create({ data: { actorLogin: "ocim", action: "appserver.succeeded", subjectType: "AppServer", subjectId: String(as.id), subjectName: "Readable / AppServer 1", diff: { status: ["configuring", "running"] } } });
+
+    const history = await admin.get(`/admin/instances/${instance.id}/history`);
+    const text = visibleText(history.text);
+    expect(text).toContain("instance.updated by root");
+    expect(text).toContain("Load balancer — haproxy-eu-1");
+    expect(text).not.toMatch(new RegExp(`Load balancer — ${lb.id}\\b`));
+    const diff = history.text.match(/<pre class="value-block line-diff">([\s\S]*?)<\/pre>/)![1]!;
+    expect([...diff.matchAll(/<span class="line-(\w+)">([^<]*)<\/span>/g)].map((m) => `${m[1]} ${m[2]}`.trim())).toEqual([
+      "same   A: 1", "removed - B: 2", "removed - SMTP_PASSWORD: ••••••", "added + B: 20", "added + SMTP_PASSWORD: •••••• (changed)", "same   C: 3", "same",
+    ]);
+    expect(history.text).not.toContain("first-secret-9");
+    expect(history.text).not.toContain("second-secret-7");
+    const events = visibleText((await admin.get("/admin/audit-events?type=AppServer")).text);
+    expect(events).toContain("ocim status → running AppServer Readable / AppServer 1 status");
+  });
+
   it("refuses a bad change with the messages, keeps the input and the database as they were", async () => {
     const instance = await makeInstance(t.deps, { name: "Stable" });
     await makeInstance(t.deps, { name: "Neighbour", internalLmsDomain: "lms.neighbour.org" });

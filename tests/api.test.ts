@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { COMMANDS } from "../src/bin/cli-commands.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { visibleText, type Agent } from "./helpers/browserless.js";
@@ -201,27 +203,62 @@ describe("API v1", () => {
     expect(await broken.json()).toEqual({ error: { code: "bad_request", message: "The request could not be read." } });
   });
 
+  describe("docs/api-and-cli.md", () => {
+    const doc = readFileSync(new URL("../docs/api-and-cli.md", import.meta.url), "utf8");
+
+    it("lists endpoints that all exist: each answers for a known id, and an unknown id is the object's 404, not the unknown-endpoint one", async () => {
+      // A row's first cell: "`POST /api/v1/appservers/:id/activate`, `/deactivate`, `/terminate`".
+      const endpoints = [...doc.matchAll(/^\| `(GET|POST) (\/api\/v1\/[^|]+?) \|/gm)].flatMap((m) => {
+        const [first, ...more] = m[2]!.split(", ").map((p) => p.replaceAll("`", ""));
+        return [first!, ...more.map((tail) => first!.replace(/\/[a-z]+$/, tail))].map((p) => [m[1]!, p] as const);
+      });
+      expect(endpoints.map(([method, p]) => `${method} ${p}`)).toEqual([
+        "GET /api/v1/instances", "GET /api/v1/instances/:id", "POST /api/v1/instances/:id/appservers",
+        "POST /api/v1/appservers/:id/activate", "POST /api/v1/appservers/:id/deactivate", "POST /api/v1/appservers/:id/terminate",
+        "GET /api/v1/appservers/:id", "GET /api/v1/appservers/:id/logs",
+      ]);
+      expect((await client.get("/api/v1/instances", auth)).status).toBe(200);
+      for (const [method, p] of endpoints.filter(([, p]) => p.includes(":id"))) {
+        const unknown = await client.request(method, p.replace(":id", "999999"), { ...auth, ...(method === "POST" ? { json: {} } : {}) });
+        expect(unknown.status, `${method} ${p}`).toBe(404);
+        expect(unknown.json<{ error: { message: string } }>().error.message).toMatch(/^(Instance|AppServer) not found/);
+        if (method === "GET") expect((await client.get(p.replace(":id", String(p.includes("appservers") ? runningId : alphaId)), auth)).status).toBe(200);
+      }
+    });
+
+    it("describes every CLI command and no other", () => {
+      const cli = doc.slice(doc.indexOf("## CLI"));
+      expect([...cli.matchAll(/^- `([a-z-]+(?: [a-z-]+)?)[ `]/gm)].map((m) => m[1]).sort()).toEqual(Object.keys(COMMANDS).sort());
+    });
+  });
+
   describe("the API tokens page", () => {
     const tokenRows = (html: string) =>
       [...(html.match(/<table class="list tokens">[\s\S]*?<\/table>/)?.[0] ?? "").matchAll(/<tr>\s*<td[\s\S]*?<\/tr>/g)].map((m) => visibleText(m[0]));
 
-    it("creates a token, shows it once, and the API accepts it", async () => {
+    it("creates a token, shows it once after a redirect, and a reload neither shows it again nor makes another", async () => {
       const me = await t.loginAs("tina");
       expect(visibleText((await me.get("/account/tokens")).text)).toContain("You have no API tokens.");
-      const created = await me.submit("/account/tokens", { name: "deploy script" });
-      expect(created.status).toBe(200);
+      const posted = await me.post("/account/tokens", { _csrf: await me.csrf("/account/tokens"), name: "deploy script" }, { follow: false });
+      expect(posted.status).toBe(303);
+      expect(posted.headers.get("location")).toBe("/account/tokens");
+      const created = await me.get("/account/tokens");
       expect(created.headers.get("cache-control")).toBe("no-store");
       const shown = created.text.match(/<code class="token" id="new-token" tabindex="0">(ocim_[A-Za-z0-9_-]+)<\/code>/)?.[1];
       expect(shown).toBeDefined();
       expect(visibleText(created.text)).toContain("Copy it now. It is shown only this once");
-      expect(tokenRows(created.text)).toEqual([expect.stringMatching(new RegExp(`^${shown!.slice(0, 11)}… deploy script \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC never Revoke…`))]);
+      expect(tokenRows(created.text)).toEqual([`${shown!.slice(0, 11)}… deploy script just now never Revoke…`]);
+      expect(created.text).toMatch(/<time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z" title="\d{4}-\d\d-\d\d \d\d:\d\d UTC">just now<\/time>/);
 
       const api = await client.get("/api/v1/instances", { headers: { authorization: `Bearer ${shown}` } });
       expect(api.status).toBe(200);
 
+      // The browser's reload repeats the GET the POST redirected to, not the POST.
       const again = await me.get("/account/tokens");
       expect(again.text).not.toContain(shown!);
-      expect(tokenRows(again.text)[0]).toMatch(/deploy script .* UTC \d{4}-\d\d-\d\d \d\d:\d\d UTC Revoke…/);
+      expect(visibleText(again.text)).not.toContain("Copy it now");
+      expect(tokenRows(again.text)).toEqual([`${shown!.slice(0, 11)}… deploy script just now just now Revoke…`]);
+      expect(await t.deps.db.apiToken.count({ where: { user: { githubLogin: "tina" } } })).toBe(1);
     });
 
     it("revokes a token: it leaves the list and the API refuses it", async () => {

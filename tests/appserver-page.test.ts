@@ -36,7 +36,7 @@ describe("the appserver page", () => {
     const as = await launched({ status: "running", vmStatus: "ready", publicIp: "127.0.0.9" });
     const adminText = visibleText((await admin.get(`/appservers/${as.id}`)).text);
     expect(adminText).toContain(`Authenticated link http://${user}:${password}@127.0.0.9:8000/`);
-    expect(adminText).toContain("Step Provisioned");
+    expect(adminText).toContain("Step All steps done: running");
     const opPage = (await operator.get(`/appservers/${as.id}`)).text;
     expect(visibleText(opPage)).toContain(`Authenticated link http://${user}:••••••@127.0.0.9:8000/ (the password is shown to admins)`);
     expect(opPage).not.toContain(password);

@@ -116,16 +116,47 @@ describe("GitHub login", () => {
     expect(visibleText(res.text)).toContain("has been deactivated");
   });
 
-  it("sends a logged-out visitor to the login page and back where they were going after login", async () => {
+  it("sends a logged-out visitor to the login page and, after GitHub, back to the page asked for", async () => {
     t.github.addUser({ login: "dave" }, TEST_ORG);
     t.github.browserUser = "dave";
     const agent = t.agent();
-    const first = await agent.get("/account/tokens", { follow: false });
+    const first = await agent.get("/account/tokens?from=mail#list", { follow: false });
     expect(first.status).toBe(302);
-    expect(first.headers.get("location")).toBe("/login");
-    await agent.get("/auth/github");
-    const back = await agent.get("/login", { follow: false });
-    expect(back.status).toBe(302);
+    expect(first.headers.get("location")).toBe("/login?next=%2Faccount%2Ftokens%3Ffrom%3Dmail");
+    const login = await agent.get(first.headers.get("location")!);
+    expect(login.text).toContain('href="/auth/github?next=%2Faccount%2Ftokens%3Ffrom%3Dmail"');
+    const back = await agent.get("/auth/github?next=%2Faccount%2Ftokens%3Ffrom%3Dmail");
+    expect(back.url).toBe(`${t.url}/account/tokens?from=mail`);
+    expect(visibleText(back.text)).toContain("API tokens");
+  });
+
+  // Each would send the freshly logged-in user to another site (an open redirect): the home page instead.
+  const foreign = ["https://evil.example/steal", "//evil.example/steal", "/\\evil.example/steal", "http:evil.example", "/\t/evil.example", "javascript:alert(1)", "/logout"];
+
+  it.each(foreign)("after a GitHub login asked to go to %s, lands on the home page of this console", async (target) => {
+    const login = `eve-${foreign.indexOf(target)}`;
+    t.github.addUser({ login }, TEST_ORG);
+    t.github.browserUser = login;
+    const agent = t.agent();
+    const page = await agent.get(`/login?next=${encodeURIComponent(target)}`);
+    expect(page.text).toContain('href="/auth/github"');
+    const res = await agent.get(`/auth/github?next=${encodeURIComponent(target)}`);
+    expect(res.url).toBe(`${t.url}/`);
+  });
+
+  it("sends a one-time link back to the page asked for, and never to another site", async () => {
+    const { createLoginLink } = await import("../src/domain/auth/login-links.js");
+    const agent = t.agent();
+    const asked = await agent.get("/ssh-access", { follow: false });
+    expect(asked.headers.get("location")).toBe("/login?next=%2Fssh-access");
+    expect((await agent.get(`/login/${await createLoginLink(t.deps)}`)).url).toBe(`${t.url}/ssh-access`);
+    const linked = await t.agent().get(`/login/${await createLoginLink(t.deps)}?next=%2Forphans`);
+    expect(linked.url).toBe(`${t.url}/orphans`);
+    for (const target of ["https://evil.example/", "//evil.example/"]) {
+      const res = await t.agent().get(`/login/${await createLoginLink(t.deps)}?next=${encodeURIComponent(target)}`, { follow: false });
+      expect(res.status).toBe(302);
+      expect(res.headers.get("location")).toBe("/");
+    }
   });
 
   it("logs out, and refuses a form posted with a stale CSRF token afterwards", async () => {
@@ -155,6 +186,22 @@ describe("GitHub login", () => {
     const reuse = await t.agent().get(`/login/${token}`);
     expect(reuse.status).toBe(401);
     expect(visibleText(reuse.text)).toContain("already used");
+  });
+
+  it("shows the favicon on every page, logged in or not, and /favicon.ico is the same icon, not a login redirect", async () => {
+    const visitor = t.agent();
+    const login = await visitor.get("/login");
+    expect(login.text).toContain('<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">');
+    const icon = await visitor.get("/static/favicon.svg");
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get("content-type")).toContain("image/svg+xml");
+    expect(icon.text).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    const ico = await visitor.get("/favicon.ico", { follow: false });
+    expect([ico.status, ico.headers.get("location")]).toEqual([301, "/static/favicon.svg"]);
+    // It did not become where the next login returns to.
+    t.github.addUser({ login: "iris" }, TEST_ORG);
+    t.github.browserUser = "iris";
+    expect((await visitor.get("/auth/github")).url).toBe(`${t.url}/`);
   });
 
   it("answers unknown pages with a real 404 page and sends security headers", async () => {

@@ -54,8 +54,10 @@ describe("blue/green keeps the instance's data", () => {
   };
   const launch = async () => {
     const page = await op.submit(`/instances/${instance.id}/launch`, {}, `/instances/${instance.id}`);
-    const id = Number(/\/appservers\/(\d+)$/.exec(page.url)?.[1]);
-    expect(id, visibleText(page.text)).toBeGreaterThan(0);
+    // The page is /instances/<id>/appservers/<number>; the actions take the database id.
+    const number = Number(new RegExp(`/instances/${instance.id}/appservers/(\\d+)$`).exec(page.url)?.[1]);
+    expect(number, visibleText(page.text)).toBeGreaterThan(0);
+    const id = (await t.deps.db.appServer.findUniqueOrThrow({ where: { instanceId_number: { instanceId: instance.id, number } } })).id;
     appServers.push(id);
     const done = await waitFor("the appserver to finish provisioning", async () => {
       const row = await t.deps.db.appServer.findUniqueOrThrow({ where: { id } });

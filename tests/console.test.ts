@@ -19,7 +19,8 @@ describe("console", () => {
   let operator: Agent;
   let admin: Agent;
   beforeAll(async () => {
-    t = await startTestApp();
+    // A fixed clock: the appservers' launch times read as "1 day ago" etc. from it.
+    t = await startTestApp({}, { now: () => new Date("2026-02-05T12:00:00Z") });
     operator = await t.loginAs("olive");
     admin = await t.loginAs("adam", { admin: true });
   });
@@ -227,11 +228,11 @@ describe("console", () => {
 
     it("lists its appservers newest first, each linking to its page", async () => {
       const page = await operator.get(`/instances/${site.id}`);
-      const rows = [...page.text.matchAll(/<tr>\s*<td><a href="\/appservers\/(\d+)">[\s\S]*?<\/tr>/g)].map((m) => visibleText(m[0]));
+      const rows = [...page.text.matchAll(/<tr>\s*<td><a href="\/instances\/\d+\/appservers\/(\d+)">[\s\S]*?<\/tr>/g)].map((m) => visibleText(m[0]));
       expect(rows).toEqual([
-        "AppServer 3 failed — ready 10.0.0.8 2026-02-04 12:00 UTC —",
-        "AppServer 2 running serving traffic since 2026-02-03 11:00 UTC ready 10.0.0.7 2026-02-03 09:30 UTC olive",
-        "AppServer 1 terminated — terminated — 2026-02-01 08:00 UTC —",
+        "AppServer 3 failed — ready 10.0.0.8 1 day ago —",
+        "AppServer 2 running serving traffic since 2026-02-03 11:00 UTC ready 10.0.0.7 2 days ago olive",
+        "AppServer 1 terminated — terminated — 4 days ago —",
       ]);
       expect(mainText(page.text)).toContain("3 total, 1 active");
     });
@@ -264,7 +265,7 @@ describe("console", () => {
     it("sends a visitor who is not logged in to the login page", async () => {
       const res = await t.agent().get(`/instances/${site.id}`, { follow: false });
       expect(res.status).toBe(302);
-      expect(res.headers.get("location")).toBe("/login");
+      expect(res.headers.get("location")).toBe(`/login?next=%2Finstances%2F${site.id}`);
     });
   });
 });

@@ -49,7 +49,7 @@ describe("instance page: Data panel", () => {
     await prepareInstanceData(t.deps, { instanceId: instance.id, say: async () => {} });
     clock += 5 * 60_000;
     const prepared = await operator.get(`/instances/${instance.id}`);
-    expect(visibleText(prepared.text)).toContain(`Kind Name Status Size bucket ${bucket} exists 0 bytes Last checked 5m ago`);
+    expect(visibleText(prepared.text)).toContain(`Kind Name Status Size bucket ${bucket} exists 0 bytes Last checked 5 min ago`);
     expect(prepared.text).not.toContain(SECRET);
     expect(prepared.text).not.toContain(service.credentialsEncrypted);
 
@@ -59,7 +59,7 @@ describe("instance page: Data panel", () => {
     const checked = await operator.submit(`/instances/${instance.id}/check-data`, {}, `/instances/${instance.id}`);
     const text = visibleText(checked.text);
     expect(text).toContain("Checked: Storage Campus storage: 1 exists.");
-    expect(text).toContain(`bucket ${bucket} exists 3.0 MB Last checked 0s ago`);
+    expect(text).toContain(`bucket ${bucket} exists 3.0 MB Last checked just now`);
     const audit = await t.deps.db.auditEvent.findFirstOrThrow({ where: { action: "instance.data_checked", subjectId: String(instance.id) } });
     expect(audit.actorLogin).toBe("otis");
 

@@ -32,7 +32,7 @@ describe("launching an appserver", () => {
     const res = await operator.request("POST", `/instances/${inst.id}/launch`, { form: { _csrf: await operator.csrf(`/instances/${inst.id}`) }, follow: false });
     expect(res.status).toBe(303);
     const as = await t.deps.db.appServer.findFirstOrThrow({ where: { instanceId: inst.id } });
-    expect(res.headers.get("location")).toBe(`/appservers/${as.id}`);
+    expect(res.headers.get("location")).toBe(`/instances/${inst.id}/appservers/1`);
     expect(as).toMatchObject({ name: "AppServer 1", status: "new" });
     const user = await t.deps.db.user.findUniqueOrThrow({ where: { githubLogin: "olivia" } });
     expect(as.createdById).toBe(user.id);
@@ -112,7 +112,7 @@ describe("launching an appserver", () => {
     const as = await t.deps.db.appServer.findFirstOrThrow({ where: { instanceId: inst.id } });
     for (const res of [first!, second!, again]) {
       expect(res.status).toBe(303);
-      expect(res.headers.get("location")).toBe(`/appservers/${as.id}`);
+      expect(res.headers.get("location")).toBe(`/instances/${inst.id}/appservers/1`);
     }
     expect(visibleText((await operator.get(`/appservers/${as.id}`)).text)).toContain("This form had already launched AppServer 1; it was not launched a second time.");
     // A fresh page view is a new form: it launches again.

@@ -113,7 +113,7 @@ describe("reading an appserver's log: API and console JSON", () => {
     expect(bad.status).toBe(400);
     const anonymous = await t.agent().get(`/appservers/${appServerId}/log.json`, { follow: false });
     expect(anonymous.status).toBe(302);
-    expect(anonymous.headers.get("location")).toBe("/login");
+    expect(anonymous.headers.get("location")).toBe(`/login?next=%2Fappservers%2F${appServerId}%2Flog.json`);
   });
 
   it("renders the appserver page with its status and the last 200 lines, newest last", async () => {

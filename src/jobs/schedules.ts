@@ -45,6 +45,22 @@ function firesAt(expression: string, minute: Date): boolean {
   return task.match(minute);
 }
 
+const NEXT_RUN_HORIZON_MINUTES = 31 * 24 * 60;
+
+/**
+ * The first minute after `after` at which `expression` fires, by node-cron's own matcher, or null
+ * when that is more than 31 days away. (node-cron's getNextRuns reads the system clock; this takes
+ * the caller's.) The built-in schedules fire at least daily, so this looks at ≤ 1,440 minutes.
+ */
+export function nextRunAfter(expression: string, after: Date): Date | null {
+  const first = Math.floor(after.getTime() / 60_000) * 60_000 + 60_000;
+  for (let i = 0; i < NEXT_RUN_HORIZON_MINUTES; i++) {
+    const minute = new Date(first + i * 60_000);
+    if (firesAt(expression, minute)) return minute;
+  }
+  return null;
+}
+
 /** The periodic jobs due at the minute `at` falls in. */
 export function dueJobs(config: Deps["config"], at: Date): PeriodicJob[] {
   const minute = new Date(Math.floor(at.getTime() / 60_000) * 60_000);

@@ -59,6 +59,9 @@ export function createApp(deps: Deps): WebApp {
       },
     }),
   );
+  // Browsers ask for /favicon.ico on pages without a <link rel="icon"> (a raw log, a JSON answer):
+  // the icon, before the login check, instead of a login redirect that becomes where login returns to.
+  app.get("/favicon.ico", (_req, res) => res.redirect(301, "/static/favicon.svg"));
   app.use("/static", express.static(path.join(root, "public"), { maxAge: deps.config.NODE_ENV === "production" ? "1h" : 0 }));
 
   app.use(refuseWhileRedisAway(deps.redis));
@@ -87,6 +90,8 @@ export function createApp(deps: Deps): WebApp {
     res.locals.flash = req.session.flash ?? [];
     delete req.session.flash;
     res.locals.path = req.path;
+    // The request's clock, for relative times (h.time): tests move deps.now instead of waiting.
+    res.locals.now = deps.now();
     next();
   });
 

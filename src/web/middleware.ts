@@ -7,6 +7,7 @@ import { randomToken } from "../crypto.js";
 import type { Logger } from "../logger.js";
 import type { SessionUser } from "../domain/auth/login-github-user.js";
 import { renderPage, wantsJson } from "./render.js";
+import { loginUrl, safeReturnPath } from "./return-path.js";
 import { REDIS_DOWN, redisAway } from "../redis.js";
 import { DATABASE_DOWN, DATABASE_SLOW, isDatabaseTimeout, isDatabaseUnreachable } from "../db.js";
 
@@ -57,11 +58,24 @@ export function flash(req: Request, kind: "ok" | "error", text: string): void {
   (req.session.flash ??= []).push({ kind, text });
 }
 
+/**
+ * A redirect from an old address to the page's own (GET): the flash messages this request took
+ * from the session go back there, for the page the browser is sent to.
+ */
+export function redirectKeepingFlash(req: Request, res: Response, url: string): void {
+  const pending = res.locals.flash as SessionFlash | undefined;
+  if (pending?.length) req.session.flash = [...pending, ...(req.session.flash ?? [])];
+  res.redirect(301, url);
+}
+
+type SessionFlash = NonNullable<import("express-session").SessionData["flash"]>;
+
 export function requireLogin(req: Request, res: Response, next: NextFunction): void {
   if (req.user) return next();
   if (req.method === "GET") {
-    req.session.returnTo = req.originalUrl;
-    return res.redirect("/login");
+    // In the session (for the GitHub round trip) and in the URL (for a one-time link opened next).
+    req.session.returnTo = safeReturnPath(req.originalUrl) ?? undefined;
+    return res.redirect(loginUrl(req.originalUrl));
   }
   next(new AppError("unauthenticated", "Your session has expired. Log in again, then repeat what you were doing; nothing was changed."));
 }

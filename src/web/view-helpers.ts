@@ -59,13 +59,24 @@ export const viewHelpers = {
     if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
     return `${Math.floor(s / 3600)} h ${String(Math.floor(s / 60) % 60).padStart(2, "0")} min`;
   },
-  ago(d: Date | string | null | undefined, now: Date = new Date()): string {
+  /** How long ago (or how soon) `d` is from `now`, for people: "just now", "5 min ago", "in 3 h", "2 days ago". */
+  ago(d: Date | string | null | undefined, now: Date): string {
     if (!d) return "—";
     const s = Math.round((now.getTime() - new Date(d).getTime()) / 1000);
-    if (s < 60) return `${s}s ago`;
-    if (s < 3600) return `${Math.floor(s / 60)}m ago`;
-    if (s < 86400) return `${Math.floor(s / 3600)}h ago`;
-    return `${Math.floor(s / 86400)}d ago`;
+    const n = Math.abs(s);
+    if (n < 10) return "just now";
+    const amount = n < 60 ? `${n} s` : n < 3600 ? `${Math.floor(n / 60)} min` : n < 86400 ? `${Math.floor(n / 3600)} h`
+      : `${Math.floor(n / 86400)} day${Math.floor(n / 86400) === 1 ? "" : "s"}`;
+    return s >= 0 ? `${amount} ago` : `in ${amount}`;
+  },
+  /**
+   * A moment as a relative time with the exact one on hover: `<time datetime="…" title="2026-12-01
+   * 08:47 UTC">5 min ago</time>`. `now` is the request's clock (res.locals.now, from deps.now).
+   */
+  time(d: Date | string | null | undefined, now: Date): string {
+    if (!d) return '<span class="muted">—</span>';
+    const date = new Date(d);
+    return `<time datetime="${date.toISOString()}" title="${viewHelpers.date(date)}">${viewHelpers.ago(date, now)}</time>`;
   },
   /** Builds a query string from the current one with some keys replaced (undefined/"" removes). */
   query(current: Record<string, unknown>, changes: Record<string, string | number | undefined>): string {

@@ -21,7 +21,8 @@ export function stepOf(a: { status: string; vmStatus: string }, steps: StepView[
     case "new": return steps.some((s) => s.state === "current") ? stepHeadline(steps)! : `${stepHeadline(steps)} (queued: waiting for a worker)`;
     case "waiting": return `${stepHeadline(steps)} (VM ${a.vmStatus})`;
     case "configuring": return stepHeadline(steps) ?? "Configuring";
-    case "running": return "Provisioned";
+    // The status's own word (docs/glossary.md), not a third one ("Provisioned") for the same state.
+    case "running": return "All steps done: running";
     case "failed": return suffix("Provisioning failed or was cancelled");
     case "error": return suffix("The VM never came up");
     default: return "Terminated";

@@ -5,6 +5,7 @@ import { planCleanup, type Fate } from "./plan-cleanup.js";
 
 export interface PlannedAppServer {
   id: number;
+  number: number;
   name: string;
   instanceId: number;
   instanceName: string;
@@ -20,7 +21,7 @@ export async function getCleanupPlan(deps: Pick<Deps, "db" | "config" | "now">):
   const rows = await deps.db.appServer.findMany({
     where: { instance: { appServers: { some: { status: { not: "terminated" } } } } },
     select: {
-      id: true, name: true, instanceId: true, status: true, isActive: true, isPinned: true, createdAt: true, lastActivatedAt: true,
+      id: true, number: true, name: true, instanceId: true, status: true, isActive: true, isPinned: true, createdAt: true, lastActivatedAt: true,
       instance: { select: { name: true } },
     },
     orderBy: [{ instanceId: "asc" }, { createdAt: "desc" }],
@@ -29,7 +30,7 @@ export async function getCleanupPlan(deps: Pick<Deps, "db" | "config" | "now">):
   return rows
     .filter((r) => fates.has(r.id))
     .map((r) => ({
-      id: r.id, name: r.name, instanceId: r.instanceId, instanceName: r.instance.name, status: r.status,
+      id: r.id, number: r.number, name: r.name, instanceId: r.instanceId, instanceName: r.instance.name, status: r.status,
       isActive: r.isActive, isPinned: r.isPinned, createdAt: r.createdAt, fate: fates.get(r.id)!,
     }));
 }

@@ -21,6 +21,8 @@ const instanceSelect = {
 
 export interface AppServerRow {
   id: number;
+  /** Its number in the instance: "AppServer 4" is number 4, at /instances/<id>/appservers/4. */
+  number: number;
   name: string;
   status: AppServerStatus;
   vmStatus: VmStatus;
@@ -34,7 +36,7 @@ export interface AppServerRow {
 /** The newest appservers, with the instance's totals counted in the same scan (a window). */
 function newestAppServers(deps: Pick<Deps, "db">, instanceId: number) {
   return deps.db.$queryRaw<(AppServerRow & { total: number; active: number })[]>(Prisma.sql`
-    SELECT a.id, a.name, a.status::text AS status, a."vmStatus"::text AS "vmStatus", a."publicIp", a."isActive",
+    SELECT a.id, a.number, a.name, a.status::text AS status, a."vmStatus"::text AS "vmStatus", a."publicIp", a."isActive",
            a."lastActivatedAt", a."createdAt", u."githubLogin" AS "createdBy",
            count(*) OVER ()::int AS total, (count(*) FILTER (WHERE a."isActive") OVER ())::int AS active
     FROM "AppServer" a LEFT JOIN "User" u ON u.id = a."createdById"

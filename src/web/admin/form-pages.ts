@@ -5,7 +5,7 @@ import type { Deps } from "../../deps.js";
 import { AppError, type FieldErrors } from "../../errors.js";
 import { flash } from "../middleware.js";
 import { buildFormView, readForm } from "./forms.js";
-import { changesOf, fieldLabels } from "./history.js";
+import { changesOf, fieldLabels, idNamesIn } from "./history.js";
 import { modelBySubjectType } from "./registry.js";
 import { actorOf, bodyOf, idOf, missing, modelOf, noun, renderAdmin } from "./page-helpers.js";
 import type { AdminModel, DetailItem, FormSpec } from "./types.js";
@@ -36,6 +36,7 @@ async function renderForm(deps: Deps, res: Response, model: AdminModel, state: F
     form,
     problem: state.problem ?? null,
     canDelete: Boolean(model.remove) && !adding,
+    siteUrl: !adding && model.siteUrl ? await model.siteUrl(deps, state.id!) : null,
   }, status);
 }
 
@@ -101,7 +102,10 @@ async function detailPage(deps: Deps, res: Response, model: AdminModel, id: numb
   if (!detail) throw missing(model, id);
   await renderAdmin(res, "detail", model, {
     title: detail.title,
+    siteUrl: model.siteUrl ? await model.siteUrl(deps, id) : null,
     items: detail.items,
-    changes: detail.diff ? changesOf(detail.diff.changes, fieldLabels(modelBySubjectType(detail.diff.subjectType))) : null,
+    changes: detail.diff
+      ? changesOf(detail.diff.changes, fieldLabels(modelBySubjectType(detail.diff.subjectType)), await idNamesIn(deps.db, [detail.diff.changes]))
+      : null,
   });
 }

@@ -1,5 +1,8 @@
 // An object's history: its audit events (who, when, what) with the field changes as before/after.
 import type { Deps } from "../../deps.js";
+import type { Db } from "../../db.js";
+import { lineDiff, type DiffLine } from "../../domain/audit/line-diff.js";
+import { actionLabel } from "../../domain/audit/action-labels.js";
 import type { AdminModel } from "./types.js";
 
 export interface ChangeView {
@@ -8,6 +11,36 @@ export interface ChangeView {
   after: string;
   /** Multi-line or long values are shown as blocks. */
   long: boolean;
+  /** Multi-line values: the lines removed and added (between the unchanged ones). */
+  lines: DiffLine[] | null;
+}
+
+/** Fields of audit diffs that hold another object's id: the pages show its name instead. */
+const NAMED_IDS: Record<string, (db: Db, ids: number[]) => Promise<{ id: number; name: string }[]>> = {
+  loadBalancerId: (db, ids) => db.loadBalancer.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } }),
+  mysqlServiceId: (db, ids) => db.dataService.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } }),
+  mongodbServiceId: (db, ids) => db.dataService.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } }),
+  storageServiceId: (db, ids) => db.dataService.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } }),
+};
+
+/** Per id field, the names of the objects the diffs name by id (one query per field). */
+export type IdNames = Map<string, Map<number, string>>;
+
+export async function idNamesIn(db: Db, diffs: unknown[]): Promise<IdNames> {
+  const wanted = new Map<string, Set<number>>();
+  for (const diff of diffs) {
+    if (typeof diff !== "object" || diff === null) continue;
+    for (const [field, pair] of Object.entries(diff as Record<string, unknown>)) {
+      if (!NAMED_IDS[field]) continue;
+      for (const v of [pair].flat()) if (typeof v === "number") wanted.set(field, (wanted.get(field) ?? new Set()).add(v));
+    }
+  }
+  const names: IdNames = new Map();
+  await Promise.all([...wanted].map(async ([field, ids]) => {
+    const rows = await NAMED_IDS[field]!(db, [...ids]);
+    names.set(field, new Map(rows.map((r) => [r.id, r.name])));
+  }));
+  return names;
 }
 
 export interface EventView {
@@ -35,14 +68,22 @@ export function fieldLabels(model: AdminModel | undefined): Record<string, strin
   return Object.fromEntries(fields.map((f) => [f.name, f.label]));
 }
 
+function showNamed(value: unknown, names: Map<number, string> | undefined): string {
+  if (!names || typeof value !== "number") return show(value);
+  return names.get(value) ?? `#${value} (deleted)`;
+}
+
 /** The diff stored on an AuditEvent ({ field: [before, after] }) as rows to show. */
-export function changesOf(diff: unknown, labels: Record<string, string>): ChangeView[] {
+export function changesOf(diff: unknown, labels: Record<string, string>, names: IdNames = new Map()): ChangeView[] {
   if (typeof diff !== "object" || diff === null || Array.isArray(diff)) return [];
   return Object.entries(diff as Record<string, unknown>).map(([field, pair]) => {
     const [before, after] = Array.isArray(pair) ? pair : [undefined, pair];
-    const b = show(before);
-    const a = show(after);
-    return { field: labels[field] ?? field, before: b, after: a, long: [a, b].some((t) => t.includes("\n") || t.length > 80) };
+    const b = showNamed(before, names.get(field));
+    const a = showNamed(after, names.get(field));
+    const multiLine = [a, b].some((t) => t.includes("\n"));
+    // A value that was or became empty shows as it is: a diff of "—" against the text says less.
+    const lines = multiLine && before !== null && before !== undefined && after !== null && after !== undefined ? lineDiff(b, a) : null;
+    return { field: labels[field] ?? field, before: b, after: a, long: multiLine || [a, b].some((t) => t.length > 80), lines };
   });
 }
 
@@ -54,12 +95,13 @@ export async function loadHistory(deps: Deps, model: AdminModel, id: number): Pr
     select: { id: true, createdAt: true, actorLogin: true, action: true, subjectType: true, subjectName: true, diff: true },
   });
   const labels = fieldLabels(model);
+  const names = await idNamesIn(deps.db, events.map((e) => e.diff));
   return events.map((e) => ({
     id: e.id,
     createdAt: e.createdAt,
     actor: e.actorLogin || "(system)",
-    action: e.action,
+    action: actionLabel(e.action),
     subject: e.subjectName,
-    changes: changesOf(e.diff, labels),
+    changes: changesOf(e.diff, labels, names),
   }));
 }

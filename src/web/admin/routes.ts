@@ -2,7 +2,7 @@
 // Admins only: requireAdmin runs before every route, so anyone else gets 403 on every URL.
 import { Router } from "express";
 import type { Deps } from "../../deps.js";
-import { requireAdmin } from "../middleware.js";
+import { redirectKeepingFlash, requireAdmin } from "../middleware.js";
 import { deletePages } from "./delete-pages.js";
 import { formPages } from "./form-pages.js";
 import { keptDataPages } from "./kept-data-pages.js";
@@ -28,5 +28,7 @@ export function adminRoutes(deps: Deps): Router {
   router.post("/:model/:id/delete", deletes.deleteSubmit);
   router.post("/:model/:id/delete-data", deletes.deleteDataSubmit);
   router.get("/:model/:id/history", lists.historyPage);
+  // The change form's address in Django's admin, which the console linked to: bookmarks keep working.
+  router.get("/:model/:id/change", (req, res) => redirectKeepingFlash(req, res, `/admin/${encodeURIComponent(req.params.model)}/${encodeURIComponent(req.params.id)}`));
   return router;
 }

@@ -150,6 +150,8 @@ export interface AdminModel<R extends { id: number } = { id: number }> {
   name: string;
   plural: string;
   description: string;
+  /** The console's page of an object ("View on site" on its admin page), when it has one. */
+  siteUrl?(deps: Deps, id: number): Promise<string>;
   /** AuditEvent.subjectType of this model's objects: enables the history page. */
   subjectType?: string;
   list: ListSpec<R>;

@@ -10,6 +10,13 @@ import { hasNul, NUL_FIELD_MESSAGE } from "../../domain/validation/field-reader.
 import { renderPage } from "../render.js";
 import { idOr404 } from "./route-helpers.js";
 
+declare module "express-session" {
+  interface SessionData {
+    /** A token just created, until the page that shows it once. */
+    newApiToken?: { token: string; name: string };
+  }
+}
+
 const createTokenForm = z.object({
   name: z.string({ error: "Give the token one name." }).trim().max(100, "At most 100 characters.").refine((v) => !hasNul(v), NUL_FIELD_MESSAGE).default(""),
 });
@@ -32,10 +39,16 @@ async function renderTokens(deps: Deps, req: Request, res: Response, extra: Toke
 export function accountRoutes(deps: Deps): Router {
   const router = Router();
 
-  router.get("/tokens", (req, res) => renderTokens(deps, req, res));
+  // The token made by the POST before is shown by the first GET after it, then forgotten: a reload
+  // shows the list without it instead of asking to send the form again (which made a second token).
+  router.get("/tokens", (req, res) => {
+    const newToken = req.session.newApiToken;
+    delete req.session.newApiToken;
+    return renderTokens(deps, req, res, newToken ? { newToken } : {});
+  });
 
-  // Renders the token in the POST's own response instead of redirecting, so the plain token
-  // never sits in the session store waiting for the next page.
+  // POST/redirect/GET: the plain token waits in the session (Redis, this user's only) for the one
+  // GET that shows it, and is deleted from there by that GET.
   router.post("/tokens", async (req, res) => {
     const form = createTokenForm.safeParse({ name: req.body?.name });
     if (!form.success) {
@@ -44,7 +57,8 @@ export function accountRoutes(deps: Deps): Router {
     const user = req.user!;
     const { name } = form.data;
     const { token } = await createApiToken(deps, { githubLogin: user.githubLogin, name, actor: { id: user.id, login: user.githubLogin } });
-    await renderTokens(deps, req, res, { newToken: { token, name } });
+    req.session.newApiToken = { token, name };
+    res.redirect(303, "/account/tokens");
   });
 
   router.post("/tokens/:id/revoke", async (req, res) => {

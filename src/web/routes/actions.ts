@@ -4,6 +4,7 @@ import { Router, type Request } from "express";
 import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
 import { launchAppServer } from "../../domain/appservers/launch-appserver.js";
+import { appServerPagePath, appServerPathById } from "../../domain/appservers/locate-appserver.js";
 import { cancelAppServer } from "../../domain/appservers/cancel-appserver.js";
 import { relaunchAppServer } from "../../domain/appservers/relaunch-appserver.js";
 import { runAppServerAction, ACTIONS, type ActionName } from "./run-appserver-action.js";
@@ -51,7 +52,7 @@ export function actionRoutes(deps: Deps): Router {
     flash(req, "ok", as.replayed
       ? `This form had already launched ${as.name}; it was not launched a second time.`
       : `${as.name} was launched: its VM is being created, then the playbook runs. Follow the log below.`);
-    res.redirect(303, `/appservers/${as.id}`);
+    res.redirect(303, appServerPagePath(as));
   });
 
   // A page opened before the appserver finished still offers Cancel: the refusal is told there.
@@ -61,7 +62,7 @@ export function actionRoutes(deps: Deps): Router {
       await cancelAppServer(deps, { appServerId, actor: actorOf(req) });
       return "Provisioning was cancelled; the playbook is being stopped. The VM is kept for debugging.";
     });
-    res.redirect(303, `/appservers/${appServerId}`);
+    res.redirect(303, await appServerPathById(deps, { id: appServerId }));
   });
 
   // A refusal (not failed, the provisioning cap) is told on the failed appserver's page.
@@ -72,11 +73,11 @@ export function actionRoutes(deps: Deps): Router {
       flash(req, "ok", as.replayed
         ? `This form had already relaunched as ${as.name}; it was not launched a second time.`
         : `${as.name} was launched with the instance's current settings. Follow its log below.`);
-      res.redirect(303, `/appservers/${as.id}`);
+      res.redirect(303, appServerPagePath(as));
     } catch (err) {
       if (!(err instanceof AppError) || err.code === "not_found" || err.code === "internal") throw err;
       flash(req, "error", err.message);
-      res.redirect(303, `/appservers/${appServerId}`);
+      res.redirect(303, await appServerPathById(deps, { id: appServerId }));
     }
   });
 
@@ -85,7 +86,7 @@ export function actionRoutes(deps: Deps): Router {
     if (!Object.hasOwn(ACTIONS, action)) return next();
     const appServerId = idOr404(req.params.id, "AppServer");
     await onAppServerPage(req, () => runAppServerAction(deps, action, { appServerId, actor: actorOf(req) }));
-    res.redirect(303, `/appservers/${appServerId}`);
+    res.redirect(303, await appServerPathById(deps, { id: appServerId }));
   });
 
   router.post("/demo", async (req, res) => {

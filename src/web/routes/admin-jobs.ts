@@ -1,12 +1,27 @@
 // Admin → Scheduled jobs: what runs when, and "Run now" for each (the same as `ocim run <job>`).
 import { Router } from "express";
+import type { Job } from "bullmq";
 import type { Deps } from "../../deps.js";
 import { notFound } from "../../errors.js";
 import { PERIODIC_JOBS, QUEUE, type PeriodicJob } from "../../jobs/names.js";
-import { scheduleTable } from "../../jobs/schedules.js";
+import { nextRunAfter, scheduleTable } from "../../jobs/schedules.js";
 import { recordAuditEvent } from "../../domain/audit/record-audit-event.js";
 import { flash, requireAdmin } from "../middleware.js";
 import { renderPage } from "../render.js";
+
+type Outcome = "queued" | "running" | "succeeded" | "failed";
+
+/** What the last run of a job did, from BullMQ's record of it (its times are epoch milliseconds). */
+function lastRun(job: Job) {
+  const outcome: Outcome = job.failedReason ? "failed" : job.finishedOn ? "succeeded" : job.processedOn ? "running" : "queued";
+  return {
+    outcome,
+    queuedAt: new Date(job.timestamp),
+    startedAt: job.processedOn ? new Date(job.processedOn) : null,
+    durationMs: job.processedOn && job.finishedOn ? job.finishedOn - job.processedOn : null,
+    error: job.failedReason ?? "",
+  };
+}
 
 export function adminJobRoutes(deps: Deps): Router {
   const router = Router();
@@ -14,14 +29,11 @@ export function adminJobRoutes(deps: Deps): Router {
 
   router.get("/jobs", async (_req, res) => {
     const schedule = scheduleTable(deps.config);
+    const now = deps.now();
     const recent = await deps.jobs.queue(QUEUE.periodic).getJobs(["completed", "failed", "active", "waiting"], 0, 200);
     const jobs = PERIODIC_JOBS.map((name) => {
       const last = recent.filter((j) => j.name === name).sort((a, b) => (b.timestamp ?? 0) - (a.timestamp ?? 0))[0];
-      return {
-        name,
-        cron: schedule[name],
-        last: last ? { at: new Date(last.finishedOn ?? last.timestamp), failed: Boolean(last.failedReason), reason: last.failedReason ?? "" } : null,
-      };
+      return { name, cron: schedule[name], next: nextRunAfter(schedule[name], now), last: last ? lastRun(last) : null };
     });
     await renderPage(res, "admin-jobs/list", { title: "Scheduled jobs", jobs });
   });

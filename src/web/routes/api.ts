@@ -1,4 +1,4 @@
-// The JSON API under /api/v1: bearer tokens only (no cookies, so no CSRF), read-only for now.
+// The JSON API under /api/v1: bearer tokens only (no cookies, so no CSRF), reads and launches/acts on appservers (docs/api-and-cli.md).
 // Errors are JSON { error: { code, message, fields? } } through the app's error handler.
 import { Router, type NextFunction, type Request, type Response } from "express";
 import { z } from "zod";

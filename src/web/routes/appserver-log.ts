@@ -17,6 +17,8 @@ import { randomToken } from "../../crypto.js";
 import { z } from "zod";
 
 const diffQuery = z.object({ against: z.enum(DIFF_AGAINST, "instance or previous").default("instance") });
+import { redirectKeepingFlash } from "../middleware.js";
+import { appServerIdByNumber, appServerPathById } from "../../domain/appservers/locate-appserver.js";
 
 /** Lines rendered with the page; the viewer streams the rest. */
 export const PAGE_TAIL_LINES = 200;
@@ -24,8 +26,12 @@ export const PAGE_TAIL_LINES = 200;
 export function appServerLogRoutes(deps: Deps): Router {
   const router = Router();
 
-  router.get("/appservers/:id", async (req, res) => {
-    const viewable = await getViewableAppServer(deps, { appServerId: idOr404(req.params.id, "AppServer"), user: req.user ?? null });
+  // The old address of the page, by database id: links and bookmarks made before keep working.
+  router.get("/appservers/:id", async (req, res) => redirectKeepingFlash(req, res, await appServerPathById(deps, { id: idOr404(req.params.id, "AppServer") })));
+
+  router.get("/instances/:instanceId/appservers/:number", async (req, res) => {
+    const appServerId = await appServerIdByNumber(deps, { instanceId: idOr404(req.params.instanceId, "Instance"), number: idOr404(req.params.number, "AppServer") });
+    const viewable = await getViewableAppServer(deps, { appServerId, user: req.user ?? null });
     const [appServer, tail, bounds] = await Promise.all([
       getAppServerDetail(deps, { id: viewable.id, user: req.user! }),
       readLog(deps, { appServerId: viewable.id, limit: PAGE_TAIL_LINES }),

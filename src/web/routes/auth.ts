@@ -9,6 +9,7 @@ import { consumeLoginLink } from "../../domain/auth/login-links.js";
 import { loadSessionUser } from "../../domain/auth/session-user.js";
 import { renderPage } from "../render.js";
 import { GithubLoginState } from "../github-login-state.js";
+import { safeReturnPath } from "../return-path.js";
 
 /** One Passport per app: the module's singleton would chain the deserializers of every app made in a process. */
 export function createPassport(deps: Deps, publicUrl: string): PassportStatic {
@@ -46,40 +47,42 @@ export function createPassport(deps: Deps, publicUrl: string): PassportStatic {
   return passport;
 }
 
-function logIn(req: Request, user: SessionUser): Promise<void> {
-  const returnTo = req.session.returnTo;
-  // A fresh session id at login (session fixation); keep where the user was going.
-  return new Promise((resolve, reject) =>
-    req.session.regenerate((err) => {
-      if (err) return reject(err);
-      req.session.returnTo = returnTo;
-      req.login(user, (e) => (e ? reject(e) : resolve()));
-    }),
-  );
+/**
+ * Logs the user in and sends them where they were going. passport's req.login gives the session a
+ * fresh id and drops what it held (session fixation), so where to return to is read before it.
+ */
+function logInAndReturn(req: Request, res: Response, next: NextFunction, user: SessionUser): void {
+  const to = safeReturnPath(req.session.returnTo);
+  req.login(user, (err) => (err ? next(err) : res.redirect(to ?? "/")));
 }
 
-function afterLogin(req: Request, res: Response): void {
-  const to = req.session.returnTo;
-  delete req.session.returnTo;
-  res.redirect(to && to.startsWith("/") && !to.startsWith("//") ? to : "/");
+/** Remembers `?next=` (a path on this console, else nothing) as where the login returns to. */
+function rememberNext(req: Request): void {
+  const next = safeReturnPath(req.query.next);
+  if (next) req.session.returnTo = next;
 }
 
 export function authRoutes(deps: Deps, passport: PassportStatic): Router {
   const router = Router();
 
   router.get("/login", async (req, res) => {
-    if (req.user) return res.redirect("/");
-    await renderPage(res, "auth/login", { title: "Log in", githubConfigured: deps.config.githubConfigured, org: deps.config.GITHUB_ORG ?? "" });
+    const next = safeReturnPath(req.query.next);
+    if (req.user) return res.redirect(next ?? "/");
+    await renderPage(res, "auth/login", {
+      title: "Log in", githubConfigured: deps.config.githubConfigured, org: deps.config.GITHUB_ORG ?? "",
+      githubHref: next ? `/auth/github?next=${encodeURIComponent(next)}` : "/auth/github",
+    });
   });
 
-  router.get("/login/:token", async (req, res) => {
+  router.get("/login/:token", async (req, res, next) => {
+    rememberNext(req);
     const user = await consumeLoginLink(deps, String(req.params.token));
-    await logIn(req, user);
-    afterLogin(req, res);
+    logInAndReturn(req, res, next, user);
   });
 
   router.get("/auth/github", (req, res, next) => {
     if (!deps.config.githubConfigured) return next(new AppError("not_found", "GitHub login is not configured on this console."));
+    rememberNext(req);
     passport.authenticate("github")(req, res, next);
   });
 
@@ -90,7 +93,7 @@ export function authRoutes(deps: Deps, passport: PassportStatic): Router {
       if (!user) {
         return renderPage(res, "auth/refused", { title: "Access refused", message: info?.message ?? "GitHub did not confirm who you are. Try again." }, 403).catch(next);
       }
-      logIn(req, user).then(() => afterLogin(req, res), next);
+      logInAndReturn(req, res, next, user);
     })(req, res, next);
   });
 

@@ -13,7 +13,7 @@ export function sshAccessRoutes(deps: Deps): Router {
       deps.db.githubKey.groupBy({ by: ["githubLogin"], _count: { _all: true }, _max: { fetchedAt: true }, orderBy: { githubLogin: "asc" } }),
       deps.db.appServer.findMany({
         where: { status: { in: ["running", "failed"] }, providerServerId: { not: null } },
-        select: { id: true, name: true, status: true, instance: { select: { id: true, name: true } } },
+        select: { id: true, number: true, name: true, status: true, instance: { select: { id: true, name: true } } },
         orderBy: [{ instanceId: "asc" }, { id: "asc" }],
         take: 1000,
       }),

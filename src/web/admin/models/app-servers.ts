@@ -2,6 +2,9 @@
 // activate, terminate), which enforce the state machine (DESIGN §4, §9).
 import type { Prisma } from "../../../db.js";
 import { defineModel } from "../types.js";
+import { stepOf } from "../../../domain/appservers/get-appserver-detail.js";
+import { describeSteps } from "../../../domain/provisioning/steps.js";
+import { appServerPathById } from "../../../domain/appservers/locate-appserver.js";
 import { choiceFilter, yesNoFilter } from "./common.js";
 
 const STATUSES = ["new", "waiting", "configuring", "running", "failed", "error", "terminated"] as const;
@@ -18,6 +21,7 @@ export const appServerAdmin = defineModel<Row>({
   plural: "Appservers",
   description: "The VMs of each instance (read-only here).",
   titleOf: (row) => `${row.instance.name}: ${row.name}`,
+  siteUrl: (deps, id) => appServerPathById(deps, { id }),
   list: {
     columns: [
       { label: "Appserver", sort: "number", cell: (r) => ({ text: r.name, href: `/admin/app-servers/${r.id}` }) },
@@ -37,10 +41,12 @@ export const appServerAdmin = defineModel<Row>({
   async detail(deps, id) {
     const a = await deps.db.appServer.findUnique({
       where: { id },
-      include: { instance: { select: { id: true, name: true } }, createdBy: { select: { githubLogin: true } }, steps: { orderBy: { position: "desc" }, take: 1 } },
+      include: {
+        instance: { select: { id: true, name: true } }, createdBy: { select: { githubLogin: true } },
+        steps: { select: { name: true, position: true, startedAt: true, endedAt: true, outcome: true } },
+      },
     });
     if (!a) return null;
-    const step = a.steps[0];
     return {
       title: `${a.instance.name}: ${a.name}`,
       items: [
@@ -52,7 +58,8 @@ export const appServerAdmin = defineModel<Row>({
         { label: "Provider server id", value: a.providerServerId ? { text: a.providerServerId, mono: true } : null },
         { label: "Public IP", value: a.publicIp ? { text: a.publicIp, mono: true } : null },
         { label: "SSH host key", value: a.hostKeyFingerprint ? { text: a.hostKeyFingerprint, mono: true } : null },
-        { label: "Provisioning step", value: step ? `${step.position} ${step.name}${step.outcome ? ` (${step.outcome})` : ""}` : null },
+        // The console's words for where provisioning is (one term for each thing, issue 16).
+        { label: "Step", value: stepOf(a, describeSteps(a.steps, deps.now())) },
         { label: "Failure summary", value: a.failureSummary ? { text: a.failureSummary, pre: true } : null },
         { label: "Launched by", value: a.createdBy?.githubLogin ?? null },
         { label: "Created", value: a.createdAt },

@@ -1,6 +1,7 @@
 // Audit events in the admin: read-only, filterable by subject type and action.
 import { Prisma } from "../../../generated/prisma/client.ts";
 import type { Deps } from "../../../deps.js";
+import { actionLabel } from "../../../domain/audit/action-labels.js";
 import { defineModel, type Cell, type Option } from "../types.js";
 
 const listSelect = { id: true, createdAt: true, actorLogin: true, action: true, subjectType: true, subjectId: true, subjectName: true, diff: true } as const;
@@ -25,7 +26,7 @@ function changedFields(diff: unknown): string {
 async function distinct(deps: Deps, field: "action" | "subjectType"): Promise<Option[]> {
   const column = Prisma.raw(`"${field}"`);
   const rows = await deps.db.$queryRaw<{ value: string }[]>`SELECT DISTINCT ${column} AS value FROM "AuditEvent" ORDER BY 1 LIMIT 200`;
-  return rows.map((r) => ({ value: r.value, label: r.value }));
+  return rows.map((r) => ({ value: r.value, label: field === "action" ? actionLabel(r.value) : r.value }));
 }
 
 export const auditEventAdmin = defineModel<Row>({
@@ -33,12 +34,12 @@ export const auditEventAdmin = defineModel<Row>({
   name: "Audit event",
   plural: "Audit events",
   description: "Who changed what, and when (read-only).",
-  titleOf: (row) => `${row.action} by ${row.actorLogin || "(system)"}`,
+  titleOf: (row) => `${actionLabel(row.action)} by ${row.actorLogin || "(system)"}`,
   list: {
     columns: [
       { label: "When", sort: "createdAt", cell: (r) => ({ text: r.createdAt.toISOString().replace("T", " ").slice(0, 19) + " UTC", href: `/admin/audit-events/${r.id}` }) },
       { label: "Who", sort: "actorLogin", cell: (r) => r.actorLogin || "(system)" },
-      { label: "Action", sort: "action", cell: (r) => ({ text: r.action, mono: true }) },
+      { label: "Action", sort: "action", cell: (r) => actionLabel(r.action) },
       { label: "Subject", cell: subjectCell },
       { label: "Changed", cell: (r) => changedFields(r.diff) || null },
     ],
@@ -55,11 +56,12 @@ export const auditEventAdmin = defineModel<Row>({
     const e = await deps.db.auditEvent.findUnique({ where: { id }, select: listSelect });
     if (!e) return null;
     return {
-      title: `${e.action} by ${e.actorLogin || "(system)"}`,
+      title: `${actionLabel(e.action)} by ${e.actorLogin || "(system)"}`,
       items: [
         { label: "When", value: e.createdAt },
         { label: "Who", value: e.actorLogin || "(system)" },
-        { label: "Action", value: { text: e.action, mono: true } },
+        { label: "Action", value: actionLabel(e.action) },
+        { label: "Action code", value: { text: e.action, mono: true } },
         { label: "Subject", value: subjectCell(e) },
       ],
       diff: { subjectType: e.subjectType, changes: e.diff },

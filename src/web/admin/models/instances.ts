@@ -209,6 +209,7 @@ export const instanceAdmin = defineModel<Row>({
   plural: "Instances",
   description: "Open edX sites: domains, code and deployment settings.",
   subjectType: "Instance",
+  siteUrl: async (_deps, id) => `/instances/${id}`,
   titleOf: (row) => row.name,
   list: {
     columns: [

@@ -1,0 +1,56 @@
+// Admin › Scheduled jobs says, per job, when it runs next and what its last run did: outcome,
+// duration and the error of a failed run (issue 16). The runs are real: the worker's own handlers,
+// a log purge that succeeds and an SSH-keys sync that GitHub refuses (a revoked GITHUB_TOKEN).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWorkers, type RunningWorkers } from "../src/jobs/registry.js";
+import { createProvisioningPorts } from "../src/adapters/provisioning-ports.js";
+import { QUEUE } from "../src/jobs/names.js";
+import { startTestApp, type TestApp } from "./helpers/app.js";
+import { visibleText, type Agent } from "./helpers/browserless.js";
+import { jobEnded } from "./helpers/wait.js";
+import { viewHelpers as h } from "../src/web/view-helpers.js";
+
+describe("admin: scheduled jobs", () => {
+  let t: TestApp;
+  let workers: RunningWorkers;
+  let admin: Agent;
+  let clock = new Date();
+  beforeAll(async () => {
+    t = await startTestApp({ GITHUB_TOKEN: "ghp_revoked" }, { now: () => clock });
+    workers = startWorkers(t.deps, { provisioning: createProvisioningPorts(t.deps) });
+    admin = await t.loginAs("ada", { admin: true });
+  });
+  afterAll(async () => {
+    await workers?.close();
+    await t?.close();
+  });
+
+  const row = (html: string, job: string) => visibleText(html.match(new RegExp(`<tr data-job="${job}">[\\s\\S]*?</tr>`))![0]);
+
+  it("says when each job runs next, from the console's clock", async () => {
+    clock = new Date("2026-12-01T12:05:30Z");
+    const page = await admin.get("/admin/jobs");
+    expect(page.text).toMatch(/<tr data-job="log-purge">[\s\S]*?<time datetime="2026-12-02T04:15:00.000Z" title="2026-12-02 04:15 UTC">in 16 h<\/time>/);
+    expect(row(page.text, "reconcile")).toContain("* * * * * in 30 s");
+    expect(row(page.text, "orphans")).toContain("45 * * * * in 39 min not run yet Run now");
+    clock = new Date();
+  });
+
+  it("shows a run that succeeded with its duration, and one that failed with GitHub's error", async () => {
+    for (const job of ["log-purge", "ssh-keys-sync"]) await admin.submit(`/admin/jobs/${job}/run`, {}, "/admin/jobs");
+    const queue = t.deps.jobs.queue(QUEUE.periodic);
+    const ids = (await queue.getJobs(["waiting", "active", "completed", "failed"])).map((j) => j.id!);
+    const ended = await Promise.all(ids.map((id) => jobEnded(queue, id)));
+    const purge = ended.find((j) => j.name === "log-purge")!;
+    expect(purge.failedReason).toBeFalsy();
+
+    const page = await admin.get("/admin/jobs");
+    const purged = row(page.text, "log-purge");
+    expect(purged).toMatch(/^log-purge 15 4 \* \* \* in \d+ (h|min) (just now|\d+ s ago) succeeded (\d+ ms|\d+ s) Run now$/);
+    expect(purged).toContain(` succeeded ${h.duration(purge.finishedOn! - purge.processedOn!)} Run now`);
+    const sync = row(page.text, "ssh-keys-sync");
+    expect(sync).toMatch(/ failed GitHub answered 401 for \/orgs\/ocim-test-org\/members (\d+ ms|\d+ s) Run now$/);
+    expect(page.text).toContain('<span class="badge status-failed">failed</span><div class="job-error">');
+    expect(sync).not.toContain("ghp_revoked");
+  });
+});
