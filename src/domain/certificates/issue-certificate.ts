@@ -39,6 +39,8 @@ export async function issueCertificate(deps: IssueDeps, input: { instanceId: num
       domains,
       issuer: ordered.issuer,
       notAfter: ordered.notAfter,
+      source: "acme" as const,
+      uploadedBy: "",
       lastError: "",
       lastAttemptAt: attemptAt,
     };

@@ -6,6 +6,7 @@ import { requireAdmin } from "../middleware.js";
 import { deletePages } from "./delete-pages.js";
 import { formPages } from "./form-pages.js";
 import { keptDataPages } from "./kept-data-pages.js";
+import { certificatePages } from "./certificate-pages.js";
 import { listPages } from "./list-pages.js";
 
 export function adminRoutes(deps: Deps): Router {
@@ -15,8 +16,11 @@ export function adminRoutes(deps: Deps): Router {
   const forms = formPages(deps);
   const deletes = deletePages(deps);
   const kept = keptDataPages(deps);
+  const certificates = certificatePages(deps);
   router.get("/kept-data/owner/:owner", kept.ownerPage);
   router.post("/kept-data/owner/:owner/drop", kept.dropSubmit);
+  router.get("/instances/:id/certificate", certificates.uploadPage);
+  router.post("/instances/:id/certificate", certificates.uploadSubmit);
   router.get("/", lists.indexPage);
   router.get("/:model", lists.listPage);
   router.post("/:model/bulk", deletes.bulkAction);
