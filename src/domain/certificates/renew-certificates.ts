@@ -16,7 +16,7 @@ export async function renewCertificates(deps: RenewDeps): Promise<{ renewed: num
   if (!deps.config.ACME_DIRECTORY_URL) return result;
   const renewBefore = new Date(deps.now().getTime() + RENEW_BEFORE_DAYS * DAY_MS);
   const instances = await deps.db.instance.findMany({
-    where: { isArchived: false, loadBalancer: { kind: "local" }, NOT: { certificate: { is: { source: "custom" } } } },
+    where: { isArchived: false, loadBalancer: { OR: [{ kind: "local" }, { httpsBind: { not: "" } }] }, NOT: { certificate: { is: { source: "custom" } } } },
     select: {
       id: true, internalLmsDomain: true, studioDomain: true, previewDomain: true, ecommerceDomain: true, discoveryDomain: true, appsDomain: true, externalDomains: true,
       certificate: { select: { notAfter: true, domains: true } },

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { AppError } from "../../errors.js";
 import { ByteWriter } from "./byte-writer.js";
-import { backendNames, GENERATED_HEADER, SERVER_PREFIX, type RenderedFragment } from "../../adapters/haproxy/port.js";
+import { acmeChallengeRule, backendNames, GENERATED_HEADER, SERVER_PREFIX, type RenderedFragment } from "../../adapters/haproxy/port.js";
 
 export interface LbAppServer {
   id: number;
@@ -32,6 +32,11 @@ export interface LbInstance {
 export interface LbRenderInput {
   fragmentName: string;
   instances: LbInstance[];
+  /**
+   * The ACME challenge map of an ssh balancer with HTTPS: its backends answer challenges themselves
+   * (the operator's frontend is not Ocim's). A local balancer's frontend does it instead.
+   */
+  acmeMap?: string;
 }
 
 export const STICKY_COOKIE = "OCIMSRV";
@@ -69,12 +74,13 @@ export function renderFragment(input: LbRenderInput): RenderedFragment {
   // allocated once instead of doubling their way up.
   const certificates: RenderedFragment["certificates"] = [];
   const map = new ByteWriter(1024 + domainCount * 64).write(`${GENERATED_HEADER}\n`);
-  const backends = new ByteWriter(4096 + input.instances.length * 1024).write(`${GENERATED_HEADER}\n\n`).write(maintenanceBackend(names.maintenance));
+  const challenge = input.acmeMap ? `  ${acmeChallengeRule(input.acmeMap)}\n` : "";
+  const backends = new ByteWriter(4096 + input.instances.length * 1024).write(`${GENERATED_HEADER}\n\n`).write(maintenanceBackend(names.maintenance, challenge));
   for (const instance of input.instances) {
     const backend = instance.appServers.length > 0 ? names.instance(instance.id) : names.maintenance;
     const toBackend = " " + backend + "\n";
     for (const domain of instance.domains) map.write(domain).write(toBackend);
-    if (instance.appServers.length > 0) writeInstanceBackend(backends, names, backend, instance);
+    if (instance.appServers.length > 0) writeInstanceBackend(backends, names, backend, instance, challenge);
     if (instance.certificatePem) certificates.push(certificateFile(fragmentName, instance.id, instance.certificatePem));
   }
   return { fragmentName, map: map.toBuffer(), backends: backends.toBuffer(), certificates };
@@ -126,11 +132,11 @@ const AFTER_SET_HEADER =
   `  http-check send meth GET uri ${HEALTH_CHECK_PATH} ver HTTP/1.1 hdr Host `;
 const AFTER_CHECK_SEND = '"\n  http-check expect status 200\n';
 
-function writeInstanceBackend(out: ByteWriter, names: ReturnType<typeof backendNames>, backend: string, instance: LbInstance): void {
+function writeInstanceBackend(out: ByteWriter, names: ReturnType<typeof backendNames>, backend: string, instance: LbInstance, challenge: string): void {
   const { healthHost: host, authorization: auth } = instance;
   if (!isMapKey(host)) throw new AppError("validation", `Instance ${instance.id} has an invalid domain ${JSON.stringify(host)}.`);
   if (!AUTHORIZATION_RE.test(auth)) throw new AppError("validation", `Instance ${instance.id} has an invalid basic auth header.`);
-  out.write("backend ").write(backend).write("\n  # ").write(host).write("\n")
+  out.write("backend ").write(backend).write("\n  # ").write(host).write("\n").write(challenge)
     .write(instance.certificatePem ? HTTPS_SETTINGS : HTTP_SETTINGS).write(BACKEND_SETTINGS).write(auth).write(AFTER_SET_HEADER)
     .write(host).write(' hdr Authorization "').write(auth).write(AFTER_CHECK_SEND);
   // Server and cookie names as backendNames() makes them, written piece by piece.
@@ -162,10 +168,11 @@ function writeAddress(out: ByteWriter, appServer: LbAppServer): void {
   out.write(String(httpPort));
 }
 
-function maintenanceBackend(name: string): string {
+function maintenanceBackend(name: string, challenge: string): string {
   return (
     `backend ${name}\n` +
     "  # Instances without an active appserver.\n" +
+    challenge +
     `  http-request return status 503 content-type "text/html; charset=utf-8" hdr Retry-After 120 hdr Cache-Control no-store string '${MAINTENANCE_PAGE}'\n\n`
   );
 }
