@@ -107,6 +107,40 @@ describe("GitHub login", () => {
     expect(await t.deps.db.user.findUnique({ where: { githubLogin: "busy" } })).toBeNull();
   });
 
+  it("tells an invited user whose invitation is pending to accept it, instead of calling them no member", async () => {
+    t.github.addUser({ login: "ivan" });
+    t.github.invite(TEST_ORG, "ivan");
+    t.github.browserUser = "ivan";
+    const res = await t.agent().get("/auth/github");
+    expect(res.status).toBe(403);
+    const host = new URL(t.github.url).host;
+    expect(visibleText(res.text)).toContain(`ivan's invitation to the GitHub organization "${TEST_ORG}" is pending: accept it at ${host}/orgs/${TEST_ORG}/invitation, then log in here again.`);
+    expect(visibleText(res.text)).not.toContain("is not one");
+    expect(await t.deps.db.user.findUnique({ where: { githubLogin: "ivan" } })).toBeNull();
+  });
+
+  it("answers a login whose profile fetch (passport's own GET /user) GitHub rate-limits with a page that says so, not a 500", async () => {
+    t.github.addUser({ login: "rita" }, TEST_ORG);
+    t.github.browserUser = "rita";
+    t.github.secondaryLimit = { status: 429 };
+    t.github.secondaryLimitOn = /^\/user$/;
+    t.github.secondaryLimitNext = 1;
+    try {
+      const res = await t.agent().get("/auth/github");
+      expect(res.status).toBe(503);
+      expect(visibleText(res.text)).toContain("GitHub asks this console to slow down (its rate limit): try logging in again in a minute.");
+    } finally {
+      t.github.secondaryLimitNext = 0;
+      t.github.secondaryLimitOn = /./;
+      t.github.secondaryLimit = { status: 403 };
+    }
+    t.github.rateLimitNext = 1; // the primary limit: 403 with x-ratelimit-remaining 0
+    const primary = await t.agent().get("/auth/github");
+    t.github.rateLimitNext = 0;
+    expect(primary.status).toBe(503);
+    expect(await t.deps.db.user.findUnique({ where: { githubLogin: "rita" } })).toBeNull();
+  });
+
   it("refuses a deactivated user even while still in the organization", async () => {
     await t.loginAs("carol");
     await t.deps.db.user.update({ where: { githubLogin: "carol" }, data: { isActive: false } });

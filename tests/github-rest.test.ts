@@ -97,7 +97,7 @@ describe("GitHub REST client", () => {
     expect(list).toBeInstanceOf(GithubRefused);
     expect((list as GithubRefused).reason).toBe("sso_required");
     expect((list as Error).message).toContain("\"sso-org\" enforces SAML single sign-on");
-    const member = await client().isOrgMember(token, "sso-org").catch((e: unknown) => e);
+    const member = await client().orgMembership(token, "sso-org").catch((e: unknown) => e);
     expect(member).toBeInstanceOf(GithubRefused);
     expect((member as GithubRefused).reason).toBe("sso_required");
     expect((member as GithubRefused).ssoUrl).toMatch(new RegExp(`^${gh.url}/orgs/sso-org/sso\\?authorization_request=`));
@@ -107,7 +107,7 @@ describe("GitHub REST client", () => {
     gh.addUser({ login: "olga" }, "restricted-org");
     const token = await userToken("olga");
     gh.oauthRestricted.add("restricted-org");
-    const err = await client().isOrgMember(token, "restricted-org").catch((e: unknown) => e);
+    const err = await client().orgMembership(token, "restricted-org").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GithubRefused);
     expect((err as GithubRefused).reason).toBe("oauth_app_restricted");
     expect((err as Error).message).toContain("\"restricted-org\" has OAuth App access restrictions");
@@ -115,9 +115,14 @@ describe("GitHub REST client", () => {
     expect(await client().listOrgMembers("restricted-org")).toEqual(["olga"]);
   });
 
-  it("answers false for a user who is not a member", async () => {
+  it("tells a member, an invited user whose invitation is pending, and someone who is neither apart", async () => {
     gh.addUser({ login: "nina" });
-    expect(await client().isOrgMember(await userToken("nina"), "org")).toBe(false);
+    expect(await client().orgMembership(await userToken("nina"), "org")).toBe("none");
+    gh.invite("org", "nina");
+    expect(await client().orgMembership(await userToken("nina"), "org")).toBe("pending");
+    expect(await client().listOrgMembers("org")).not.toContain("nina");
+    gh.addUser({ login: "mia" }, "org");
+    expect(await client().orgMembership(await userToken("mia"), "org")).toBe("active");
   });
 
   it("refuses a wrong app token", async () => {

@@ -1,7 +1,9 @@
 // An `ssh` load balancer: its host is a local-provider VM reached over real SSH, running a real
 // master-worker haproxy that the "operator" started with its main config plus Ocim's fragment
 // (`-f main.cfg -f ocim.cfg`), and reloads with SIGUSR2 as `systemctl reload haproxy` does.
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { promisify } from "node:util";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -20,6 +22,11 @@ import { FakeAppServer } from "./helpers/fake-appserver.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { lbGet } from "./helpers/lb.js";
 import { waitFor } from "./helpers/wait.js";
+import { serveAs } from "./helpers/app.js";
+import { visibleText } from "./helpers/browserless.js";
+import { startPebble, type Pebble } from "./helpers/pebble.js";
+import { issueCertificate } from "../src/domain/certificates/issue-certificate.js";
+import { allDomains } from "../src/domain/instances/domains.js";
 import type { ServerInfo } from "../src/adapters/provider/port.js";
 
 const INTERVAL_S = 10;
@@ -31,6 +38,8 @@ describe("an ssh load balancer", () => {
   let host: SshSession;
   let keyDir: string;
   let port: number;
+  let httpsPort: number;
+  let pebble: Pebble;
   let dir: string;
   let app: FakeAppServer;
   let lb: Awaited<ReturnType<TestDeps["db"]["loadBalancer"]["create"]>>;
@@ -70,11 +79,17 @@ describe("an ssh load balancer", () => {
     const login = await provider.sshLogin();
     keyDir = mkdtempSync(path.join(os.tmpdir(), "ocim-lbkey-"));
     writeFileSync(path.join(keyDir, "key"), login.privateKey, { mode: 0o600 });
+    port = await freePort();
+    httpsPort = await freePort();
+    // Let's Encrypt's test CA, validating through the host's haproxy (its HTTP frontend on `port`).
+    pebble = await startPebble({ httpPort: port });
     deps = await createTestDeps(
-      { ...vms.env, LB_SSH_KEY_FILE: path.join(keyDir, "key"), HAPROXY_TIMEOUT_SECONDS: "20", LB_MIN_RELOAD_INTERVAL_SECONDS: String(INTERVAL_S) },
+      {
+        ...vms.env, LB_SSH_KEY_FILE: path.join(keyDir, "key"), HAPROXY_TIMEOUT_SECONDS: "20", LB_MIN_RELOAD_INTERVAL_SECONDS: String(INTERVAL_S),
+        ACME_DIRECTORY_URL: pebble.directoryUrl, ACME_CA_FILE: pebble.caFile, LOG_LEVEL: process.env.H14_LOG ?? "silent",
+      },
       { now: () => new Date(clock) },
     );
-    port = await freePort();
     dir = vm.workDir;
     lb = await deps.db.loadBalancer.create({
       data: {
@@ -89,7 +104,8 @@ describe("an ssh load balancer", () => {
     host = await vms.connect(vm);
     await host.exec(`mkdir -p ${dir} && cd ${dir} && touch ocim.cfg ocim.map reloads.log`);
     await host.uploadFile(`${dir}/main.cfg`, mainConfig());
-    const started = await host.exec(`cd ${dir} && haproxy -W -D -p haproxy.pid -f ${dir}/main.cfg -f ${dir}/ocim.cfg`);
+    // With a master CLI (-S), as Debian's unit starts it.
+    const started = await host.exec(`cd ${dir} && haproxy -W -D -p haproxy.pid -S ${dir}/master.sock -f ${dir}/main.cfg -f ${dir}/ocim.cfg`);
     expect(started.code, started.stderr).toBe(0);
     site = await makeInstance(deps, { loadBalancerId: lb.id });
     app = await new FakeAppServer("A", basicAuthFor(deps.secrets, site)).start();
@@ -98,6 +114,7 @@ describe("an ssh load balancer", () => {
   afterAll(async () => {
     await host?.exec(`cd ${vm.workDir} && [ -s haproxy.pid ] && kill $(cat haproxy.pid); true`).catch(() => undefined);
     await app?.stop();
+    await pebble?.stop();
     await vms?.cleanup();
     if (keyDir) rmSync(keyDir, { recursive: true, force: true });
     await deps?.close();
@@ -115,6 +132,28 @@ describe("an ssh load balancer", () => {
     expect(page.text).toBe("served by A");
     expect(reloads()).toBe(1);
   });
+
+  it("pins the host's SSH key: refuses a changed one with a clear error on the balancer page, until an admin clears it (audited)", async () => {
+    const recorded = (await row()).hostKeyFingerprint;
+    expect(recorded).toMatch(/^SHA256:/); // by the first apply
+    const before = liveFiles();
+    await deps.db.loadBalancer.update({ where: { id: lb.id }, data: { hostKeyFingerprint: "SHA256:someoneElsesKeyAAAAAAAAAAAAAAAAAAAAAAAAAAA" } });
+    await expect(bumpAndApply()).rejects.toThrow(/Refused to connect to load balancer remote: the SSH host key of .* has changed since Ocim first connected/);
+    expect(liveFiles()).toEqual(before);
+    const web = await serveAs(deps);
+    try {
+      const page = visibleText((await web.agent.get(`/admin/load-balancers/${lb.id}`)).text);
+      expect(page).toContain(`is ${recorded}, not the expected SHA256:someoneElsesKey`);
+      const cleared = await web.agent.submit(`/admin/load-balancers/${lb.id}/host-key`, {});
+      expect(visibleText(cleared.text)).toContain("Cleared the recorded host key of remote (SHA256:someoneElsesKey");
+    } finally {
+      await web.close();
+    }
+    const audit = await deps.db.auditEvent.findFirstOrThrow({ where: { action: "load_balancer.host_key_cleared" } });
+    expect(audit.actorLogin).toBe("local-admin");
+    expect((await bumpAndApply()).outcome).toBe("applied");
+    expect((await row()).hostKeyFingerprint).toBe(recorded);
+  }, 180_000);
 
   it("says how to set the host up while its haproxy does not load the fragment", async () => {
     const other = await deps.db.loadBalancer.create({
@@ -247,4 +286,31 @@ describe("an ssh load balancer", () => {
     expect((await lbGet(port, `kept-${site.id}.example.test`)).status).toBe(503);
     await runtime(`set server ${server} state ready`);
   });
+
+  it("serves HTTPS on the shared host: orders a certificate through the host's haproxy, copies it there (mode 600) and binds the balancer's HTTPS bind", async () => {
+    const before = await issueCertificate(deps, { instanceId: site.id });
+    expect(before).toEqual({ ok: false, error: "Load balancer remote has no HTTPS bind: set one on its admin page to serve HTTPS on its host." });
+
+    await deps.db.loadBalancer.update({ where: { id: lb.id }, data: { httpsBind: `127.0.0.1:${httpsPort}` } });
+    expect((await bumpAndApply()).outcome).toBe("applied");
+    clock += 3600_000; // the order's apply comes after the reload interval
+    const result = await issueCertificate(deps, { instanceId: site.id });
+    expect(result).toMatchObject({ ok: true });
+    expect(await row()).toMatchObject({ lastError: "" });
+
+    const rootFile = path.join(keyDir, "pebble-root.pem");
+    writeFileSync(rootFile, await pebble.rootPem());
+    for (const domain of allDomains(site)) {
+      const { stdout } = await promisify(execFile)("curl", ["-sS", "-i", "--cacert", rootFile, "--resolve", `${domain}:${httpsPort}:127.0.0.1`, `https://${domain}:${httpsPort}/`]);
+      expect(stdout).toMatch(/^HTTP\/1\.1 200/);
+      expect(stdout).toContain("served by A");
+    }
+    // Plain HTTP through the operator's frontend now redirects to HTTPS.
+    expect((await lbGet(port, site.internalLmsDomain)).status).toBe(301);
+    const files = await host.exec(`stat -c '%a %n' ${dir}/ocim.cfg.certs/*.pem; cat ${dir}/ocim.cfg.crt-list`);
+    expect(files.stdout).toMatch(new RegExp(`^600 ${dir}/ocim\\.cfg\\.certs/remote-inst-${site.id}-[0-9a-f]{16}\\.pem$`, "m"));
+    expect(readFileSync(lb.configPath, "utf8")).toContain(`bind 127.0.0.1:${httpsPort} ssl crt-list ${dir}/ocim.cfg.crt-list`);
+    // The challenge tokens are gone from the map once the order is done.
+    expect(readFileSync(`${dir}/ocim.cfg.acme.map`, "utf8")).toBe("");
+  }, 120_000);
 });

@@ -22,6 +22,8 @@ export interface SecondaryLimit {
 export class FakeGithub {
   readonly users = new Map<string, FakeGithubUser>();
   readonly orgMembers = new Map<string, Set<string>>();
+  /** Logins invited to an organization who have not accepted yet: their membership is "pending", and no member list has them. */
+  readonly invited = new Map<string, Set<string>>();
   /** Members who made their membership public (the only ones /orgs/:org/public_members lists). */
   readonly publicMembers = new Map<string, Set<string>>();
   /** Who "is signed in to GitHub in the browser": the authorize endpoint approves as them. */
@@ -51,6 +53,11 @@ export class FakeGithub {
   addUser(user: FakeGithubUser, org?: string): void {
     this.users.set(user.login, user);
     if (org) this.addMember(org, user.login);
+  }
+
+  invite(org: string, login: string): void {
+    if (!this.invited.has(org)) this.invited.set(org, new Set());
+    this.invited.get(org)!.add(login);
   }
 
   addMember(org: string, login: string, opts: { public?: boolean } = {}): void {
@@ -191,6 +198,9 @@ export class FakeGithub {
     if (membership) {
       if (!login) return json(401, { message: "Bad credentials" });
       const org = decodeURIComponent(membership[1]!);
+      // state "active", or "pending" while an invitation is not accepted; 404 for neither
+      // (https://docs.github.com/en/rest/orgs/members#get-an-organization-membership-for-the-authenticated-user).
+      if (this.invited.get(org)?.has(login)) return json(200, { state: "pending", role: "member", organization: { login: org }, user: { login } });
       if (!this.orgMembers.get(org)?.has(login)) return json(404, { message: "Not Found" });
       return json(200, { state: "active", role: "member", organization: { login: org }, user: { login } });
     }

@@ -8,15 +8,18 @@ export interface GithubUser {
 
 export interface GithubApi {
   /**
-   * True when the user behind accessToken is an active member of org, false when GitHub says they
-   * are not one; GithubRefused when GitHub would not say (SAML SSO, OAuth App access restrictions).
+   * The membership of the user behind accessToken in org: active, pending (invited, the invitation
+   * not accepted yet), or none; GithubRefused when GitHub would not say (SAML SSO, OAuth App access
+   * restrictions).
    */
-  isOrgMember(accessToken: string, org: string): Promise<boolean>;
+  orgMembership(accessToken: string, org: string): Promise<OrgMembership>;
   /** Every member's login (all pages), with the app's token; GithubRefused unless the list is the full one. */
   listOrgMembers(org: string): Promise<string[]>;
   /** A user's public SSH keys ("ssh-ed25519 AAAA…"). */
   listUserKeys(login: string): Promise<string[]>;
 }
+
+export type OrgMembership = "active" | "pending" | "none";
 
 /** GitHub said to slow down; retry after `retryAfterMs`. */
 export class GithubRateLimited extends Error {

@@ -85,13 +85,16 @@ export function createGithubRest(opts: GithubRestOptions): GithubApi {
   }
 
   return {
-    async isOrgMember(accessToken, org) {
+    // "Get an organization membership for the authenticated user": 200 with `state` "active", or
+    // "pending" for an invitation not accepted yet; 404 when there is neither
+    // (https://docs.github.com/en/rest/orgs/members#get-an-organization-membership-for-the-authenticated-user).
+    async orgMembership(accessToken, org) {
       const res = await call(`${base}/user/memberships/orgs/${encodeURIComponent(org)}`, accessToken, { maxWaitMs: Math.min(budgetMs, LOGIN_WAIT_MS) });
-      if (res.status === 404) return false;
+      if (res.status === 404) return "none";
       if (res.status === 403) throw (await refusal(res, org))!;
       if (!res.ok) throw new Error(`GitHub answered ${res.status} for the organization membership`);
       const body = (await res.json()) as { state?: string };
-      return body.state === "active";
+      return body.state === "active" ? "active" : body.state === "pending" ? "pending" : "none";
     },
     async listOrgMembers(org) {
       const members = await list<{ login: string }>(`/orgs/${encodeURIComponent(org)}/members`, org);

@@ -6,11 +6,21 @@ import { AppError } from "../../errors.js";
 import { localRuntimePaths, runningMaster, socketCommand } from "./local-process.js";
 
 // RFC 8555 §8.1 and §8.3: tokens and key authorizations are base64url, joined by one ".".
-const CHALLENGE_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)?$/;
+export const CHALLENGE_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)?$/;
 
 export interface ChallengeMap {
   publish(token: string, keyAuthorization: string): Promise<void>;
   remove(token: string): Promise<void>;
+}
+
+/** acme-client publishes the challenges of all the order's domains at once: one file edit at a time. */
+export function serially(): <T>(step: () => Promise<T>) => Promise<T> {
+  let queue: Promise<unknown> = Promise.resolve();
+  return <T>(step: () => Promise<T>): Promise<T> => {
+    const next = queue.then(step, step);
+    queue = next.catch(() => undefined);
+    return next;
+  };
 }
 
 export function localChallengeMap(balancer: { name: string; configPath: string }): ChallengeMap {
@@ -20,13 +30,7 @@ export function localChallengeMap(balancer: { name: string; configPath: string }
     const answer = (await socketCommand(runtime.socket, line)).trim();
     if (answer !== "") throw new AppError("unavailable", `HAProxy of load balancer ${balancer.name} refused a challenge token: ${answer}`);
   };
-  // acme-client publishes the challenges of all the order's domains at once: one file edit at a time.
-  let queue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(step: () => Promise<T>): Promise<T> => {
-    const next = queue.then(step, step);
-    queue = next.catch(() => undefined);
-    return next;
-  };
+  const serial = serially();
   const lines = async () => (await readFile(runtime.acmeMap, "utf8").catch(() => "")).split("\n").filter(Boolean);
   return {
     publish: (token, keyAuthorization) => serial(async () => {

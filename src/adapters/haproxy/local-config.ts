@@ -1,6 +1,6 @@
 // The whole haproxy.cfg of a `local` balancer (the fragment comes from the domain's
 // render-config.ts): global and defaults, the frontend, the backend for unknown hosts.
-import { backendNames, GENERATED_HEADER, type RenderedFragment } from "./port.js";
+import { acmeChallengeRule, backendNames, GENERATED_HEADER, type RenderedFragment } from "./port.js";
 
 export interface LocalFrontendOptions {
   mapPath: string;
@@ -73,9 +73,8 @@ export function renderLocalConfig(fragment: RenderedFragment, options: LocalFron
  */
 function tlsLines(fragment: RenderedFragment, tls: LocalFrontendOptions["tls"], address: (port: number) => string): string[] {
   if (!tls) return [];
-  const token = `path,field(4,/),map(${tls.acmeMap})`;
   return [
     ...(fragment.certificates.length > 0 ? [`  bind ${address(tls.httpsPort)} ssl crt-list ${tls.crtList} alpn http/1.1`] : []),
-    `  http-request return status 200 content-type text/plain lf-string "%[${token}]" if { path_beg /.well-known/acme-challenge/ } { ${token} -m found }`,
+    `  ${acmeChallengeRule(tls.acmeMap)}`,
   ];
 }

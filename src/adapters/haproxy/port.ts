@@ -58,3 +58,14 @@ export function backendNames(fragmentName: string) {
     cookiePrefix,
   };
 }
+
+/**
+ * The rule that answers ACME HTTP-01 challenges (RFC 8555 §8.3: GET /.well-known/acme-challenge/<token>
+ * answers the key authorization) from a map of tokens Ocim fills at run time, no reload needed. A
+ * local balancer has it in its frontend; an ssh one first in each of its backends, which the
+ * operator's frontend reaches through Ocim's map.
+ */
+export function acmeChallengeRule(acmeMap: string): string {
+  const token = `path,field(4,/),map(${acmeMap})`;
+  return `http-request return status 200 content-type text/plain lf-string "%[${token}]" if { path_beg /.well-known/acme-challenge/ } { ${token} -m found }`;
+}

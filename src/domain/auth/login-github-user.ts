@@ -1,7 +1,7 @@
 // After GitHub says who the user is: only active members of GITHUB_ORG get in (DESIGN §12).
 import { AppError } from "../../errors.js";
 import type { Deps } from "../../deps.js";
-import { GithubRateLimited, GithubRefused, type GithubUser } from "../../adapters/github/port.js";
+import { GithubRateLimited, GithubRefused, type GithubUser, type OrgMembership } from "../../adapters/github/port.js";
 import { recordAuditEvent } from "../audit/record-audit-event.js";
 
 export interface SessionUser {
@@ -18,7 +18,12 @@ export async function loginGithubUser(
 ): Promise<SessionUser> {
   const org = deps.config.GITHUB_ORG;
   const login = input.profile.login.toLowerCase();
-  if (!org || !(await isMember(deps, input, org))) {
+  const membership = org ? await membershipOf(deps, input, org) : "none";
+  if (membership === "pending") {
+    const invitation = `${deps.config.GITHUB_URL.replace(/^https?:\/\//, "").replace(/\/$/, "")}/orgs/${encodeURIComponent(org!)}/invitation`;
+    throw new AppError("forbidden", `${input.profile.login}'s invitation to the GitHub organization "${org}" is pending: accept it at ${invitation}, then log in here again.`, { reason: "invitation_pending" });
+  }
+  if (membership !== "active") {
     throw new AppError("forbidden", `Only members of the GitHub organization "${org}" may use this console, and ${input.profile.login} is not one.`, { reason: "not_member" });
   }
   const isConfiguredAdmin = deps.config.ADMIN_GITHUB_LOGINS.includes(login);
@@ -58,9 +63,9 @@ export async function loginGithubUser(
 }
 
 /** GitHub's answer; a refusal (SAML SSO, OAuth App restrictions) or a rate limit is shown as what it is, never as "not a member". */
-async function isMember(deps: Pick<Deps, "github">, input: { profile: GithubUser; accessToken: string }, org: string): Promise<boolean> {
+async function membershipOf(deps: Pick<Deps, "github">, input: { profile: GithubUser; accessToken: string }, org: string): Promise<OrgMembership> {
   try {
-    return await deps.github.isOrgMember(input.accessToken, org);
+    return await deps.github.orgMembership(input.accessToken, org);
   } catch (err) {
     if (err instanceof GithubRateLimited) {
       throw new AppError("unavailable", `GitHub asks this console to slow down: try logging in again in ${Math.ceil(err.retryAfterMs / 1000)} s.`);

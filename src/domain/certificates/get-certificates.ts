@@ -9,6 +9,11 @@ export interface CertificateState {
   instanceId: number;
   /** none: HTTP only; valid; expired: haproxy still serves it, browsers refuse it. */
   status: "none" | "valid" | "expired";
+  /** acme: Ocim orders and renews it; custom: an admin uploaded it (uploadedBy) and must replace it. */
+  source: "acme" | "custom";
+  uploadedBy: string;
+  /** A custom certificate that expires within RENEW_BEFORE_DAYS: nobody renews it but an admin. */
+  expiresSoon: boolean;
   issuer: string;
   notAfter: Date | null;
   renewFrom: Date | null;
@@ -16,18 +21,22 @@ export interface CertificateState {
   lastAttemptAt: Date | null;
 }
 
-const select = { instanceId: true, certificatePem: true, issuer: true, notAfter: true, lastError: true, lastAttemptAt: true } as const;
+const select = { instanceId: true, certificatePem: true, source: true, uploadedBy: true, issuer: true, notAfter: true, lastError: true, lastAttemptAt: true } as const;
 
-type Row = { instanceId: number; certificatePem: string; issuer: string; notAfter: Date | null; lastError: string; lastAttemptAt: Date | null };
+type Row = { instanceId: number; certificatePem: string; source: "acme" | "custom"; uploadedBy: string; issuer: string; notAfter: Date | null; lastError: string; lastAttemptAt: Date | null };
 
 function stateOf(row: Row, now: Date): CertificateState {
   const status = !row.certificatePem || !row.notAfter ? "none" : row.notAfter <= now ? "expired" : "valid";
+  const renewFrom = row.notAfter ? new Date(row.notAfter.getTime() - RENEW_BEFORE_DAYS * DAY_MS) : null;
   return {
     instanceId: row.instanceId,
     status,
+    source: row.source,
+    uploadedBy: row.uploadedBy,
+    expiresSoon: row.source === "custom" && status === "valid" && renewFrom !== null && renewFrom <= now,
     issuer: row.issuer,
     notAfter: row.notAfter,
-    renewFrom: row.notAfter ? new Date(row.notAfter.getTime() - RENEW_BEFORE_DAYS * DAY_MS) : null,
+    renewFrom: row.source === "custom" ? null : renewFrom,
     lastError: row.lastError,
     lastAttemptAt: row.lastAttemptAt,
   };
@@ -45,8 +54,15 @@ export async function describeBalancerCertificates(deps: Pick<Deps, "db" | "now"
   return rows
     .map((row) => {
       const state = stateOf(row, deps.now());
-      const served = state.status === "none" ? "no certificate" : `${state.status}, issued by ${state.issuer}, expires ${state.notAfter!.toISOString()}`;
-      return `${row.instance.name}: ${served}${state.lastError ? ` — last order failed: ${state.lastError}` : ""}`;
+      const served = state.status === "none" ? "no certificate" : `${describeCertificate(state)}, expires ${state.notAfter!.toISOString()}`;
+      const warning = state.expiresSoon ? ` — expires within ${RENEW_BEFORE_DAYS} days and is not renewed: upload its successor` : "";
+      return `${row.instance.name}: ${served}${warning}${state.lastError ? ` — last order failed: ${state.lastError}` : ""}`;
     })
     .join("\n");
+}
+
+/** "valid, issued by …" or "custom, uploaded by …, issued by …", as both pages say it. */
+export function describeCertificate(state: CertificateState): string {
+  const custom = state.source === "custom" ? `custom, uploaded by ${state.uploadedBy}, ` : "";
+  return `${custom}${state.status}, issued by ${state.issuer}`;
 }

@@ -3,11 +3,13 @@
 // balancer, which then serves HTTPS and redirects HTTP to it (docs/load-balancer.md).
 import type { Deps } from "../../deps.js";
 import { AppError, notFound } from "../../errors.js";
-import { localChallengeMap } from "../../adapters/haproxy/local-acme.js";
+import { challengeMapFor } from "../../adapters/haproxy/targets.js";
 import { createAccountKey, orderCertificate } from "../../adapters/acme/order-certificate.js";
 import { allDomains } from "../instances/domains.js";
 import { bumpConfiguration } from "../loadbalancer/bump-configuration.js";
 import { applyLoadBalancer } from "../loadbalancer/apply-load-balancer.js";
+import { servesHttps } from "../loadbalancer/render-input.js";
+import { balancerHostKeyPin } from "../loadbalancer/host-key.js";
 
 type IssueDeps = Pick<Deps, "config" | "db" | "redis" | "log" | "secrets" | "now" | "metrics" | "jobs">;
 
@@ -27,11 +29,12 @@ export async function issueCertificate(deps: IssueDeps, input: { instanceId: num
     const balancer = instance.loadBalancer;
     if (!deps.config.ACME_DIRECTORY_URL) throw new AppError("validation", "Certificates are not ordered: the ACME_DIRECTORY_URL setting is empty.");
     if (!balancer) throw new AppError("validation", "The instance has no load balancer to answer the ACME challenge.");
-    if (balancer.kind !== "local") throw new AppError("validation", `Load balancer ${balancer.name} is an ssh balancer; HTTPS is served by local balancers only for now.`);
+    if (!servesHttps(balancer)) throw new AppError("validation", `Load balancer ${balancer.name} has no HTTPS bind: set one on its admin page to serve HTTPS on its host.`);
     const domains = allDomains(instance);
     const account = await acmeAccount(deps);
     const settings = { directoryUrl: deps.config.ACME_DIRECTORY_URL, email: deps.config.ACME_EMAIL, caFile: deps.config.ACME_CA_FILE };
-    const ordered = await orderCertificate(settings, account, domains, localChallengeMap(balancer));
+    const challenges = challengeMapFor(deps, balancer, balancerHostKeyPin(deps, balancer));
+    const ordered = await orderCertificate(settings, account, domains, challenges).finally(() => challenges.close());
     if (!account.url) await deps.db.acmeAccount.update({ where: { directoryUrl: settings.directoryUrl }, data: { accountUrl: ordered.accountUrl } });
     const data = {
       certificatePem: ordered.certificatePem,
@@ -39,6 +42,8 @@ export async function issueCertificate(deps: IssueDeps, input: { instanceId: num
       domains,
       issuer: ordered.issuer,
       notAfter: ordered.notAfter,
+      source: "acme" as const,
+      uploadedBy: "",
       lastError: "",
       lastAttemptAt: attemptAt,
     };

@@ -13,6 +13,7 @@ import { maskSecrets } from "../../adapters/haproxy/check-config.js";
 import { loadBalancerLockKey, tryLock, type Lock } from "./lock.js";
 import { noteReload, reloadWaitMs } from "./reload-interval.js";
 import { loadRenderInput } from "./render-input.js";
+import { balancerHostKeyPin } from "./host-key.js";
 import { renderFragment } from "./render-config.js";
 
 type ApplyDeps = Pick<Deps, "config" | "db" | "redis" | "log" | "secrets" | "now" | "metrics">;
@@ -83,7 +84,7 @@ async function applyWhileDirty(deps: ApplyDeps, id: number, lock: Lock, force: b
     try {
       const fragment = renderFragment(input);
       if (balancer.kind === "local") await assertOnlyLocal(deps, balancer);
-      const target = haproxyTargetFor(deps, balancer);
+      const target = haproxyTargetFor(deps, balancer, balancerHostKeyPin(deps, balancer));
       await keep(lock, balancer.name);
       const staged = await target.stage(fragment);
       try {

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { AppError } from "../../errors.js";
 import { ByteWriter } from "./byte-writer.js";
-import { backendNames, GENERATED_HEADER, SERVER_PREFIX, type RenderedFragment } from "../../adapters/haproxy/port.js";
+import { acmeChallengeRule, backendNames, GENERATED_HEADER, SERVER_PREFIX, type RenderedFragment } from "../../adapters/haproxy/port.js";
 
 export interface LbAppServer {
   id: number;
@@ -34,6 +34,11 @@ export interface LbInstance {
 export interface LbRenderInput {
   fragmentName: string;
   instances: LbInstance[];
+  /**
+   * The ACME challenge map of an ssh balancer with HTTPS: its backends answer challenges themselves
+   * (the operator's frontend is not Ocim's). A local balancer's frontend does it instead.
+   */
+  acmeMap?: string;
 }
 
 export const STICKY_COOKIE = "OCIMSRV";
@@ -74,15 +79,16 @@ export function renderFragment(input: LbRenderInput): RenderedFragment {
   // allocated once instead of doubling their way up.
   const certificates: RenderedFragment["certificates"] = [];
   const map = new ByteWriter(1024 + domainCount * 64).write(`${GENERATED_HEADER}\n`);
-  const backends = new ByteWriter(4096 + input.instances.length * 1024).write(`${GENERATED_HEADER}\n\n`).write(maintenanceBackend(names.maintenance));
+  const challenge = input.acmeMap ? `  ${acmeChallengeRule(input.acmeMap)}\n` : "";
+  const backends = new ByteWriter(4096 + input.instances.length * 1024).write(`${GENERATED_HEADER}\n\n`).write(maintenanceBackend(names.maintenance, challenge));
   for (const instance of input.instances) {
     const inMaintenance = instance.maintenanceName !== undefined;
     const serving = !inMaintenance && instance.appServers.length > 0;
     const backend = inMaintenance ? names.inMaintenance(instance.id) : serving ? names.instance(instance.id) : names.maintenance;
     const toBackend = " " + backend + "\n";
     for (const domain of instance.domains) map.write(domain).write(toBackend);
-    if (serving) writeInstanceBackend(backends, names, backend, instance);
-    else if (inMaintenance) backends.write(siteMaintenanceBackend(backend, instance.maintenanceName!));
+    if (serving) writeInstanceBackend(backends, names, backend, instance, challenge);
+    else if (inMaintenance) backends.write(siteMaintenanceBackend(backend, instance.maintenanceName!, challenge));
     if (instance.certificatePem) certificates.push(certificateFile(fragmentName, instance.id, instance.certificatePem));
   }
   return { fragmentName, map: map.toBuffer(), backends: backends.toBuffer(), certificates };
@@ -134,11 +140,11 @@ const AFTER_SET_HEADER =
   `  http-check send meth GET uri ${HEALTH_CHECK_PATH} ver HTTP/1.1 hdr Host `;
 const AFTER_CHECK_SEND = '"\n  http-check expect status 200\n';
 
-function writeInstanceBackend(out: ByteWriter, names: ReturnType<typeof backendNames>, backend: string, instance: LbInstance): void {
+function writeInstanceBackend(out: ByteWriter, names: ReturnType<typeof backendNames>, backend: string, instance: LbInstance, challenge: string): void {
   const { healthHost: host, authorization: auth } = instance;
   if (!isMapKey(host)) throw new AppError("validation", `Instance ${instance.id} has an invalid domain ${JSON.stringify(host)}.`);
   if (!AUTHORIZATION_RE.test(auth)) throw new AppError("validation", `Instance ${instance.id} has an invalid basic auth header.`);
-  out.write("backend ").write(backend).write("\n  # ").write(host).write("\n")
+  out.write("backend ").write(backend).write("\n  # ").write(host).write("\n").write(challenge)
     .write(instance.certificatePem ? HTTPS_SETTINGS : HTTP_SETTINGS).write(BACKEND_SETTINGS).write(auth).write(AFTER_SET_HEADER)
     .write(host).write(' hdr Authorization "').write(auth).write(AFTER_CHECK_SEND);
   // Server and cookie names as backendNames() makes them, written piece by piece.
@@ -170,10 +176,11 @@ function writeAddress(out: ByteWriter, appServer: LbAppServer): void {
   out.write(String(httpPort));
 }
 
-function maintenanceBackend(name: string): string {
+function maintenanceBackend(name: string, challenge: string): string {
   return (
     `backend ${name}\n` +
     "  # Instances without an active appserver.\n" +
+    challenge +
     `  ${MAINTENANCE_RETURN} '${MAINTENANCE_PAGE}'\n\n`
   );
 }
@@ -185,11 +192,11 @@ const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "
 const htmlText = (text: string) => text.replace(/[\u0000-\u001f\u007f]/g, " ").replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 
 /** The backend of an instance in maintenance: the same 503, with a page naming the site. */
-function siteMaintenanceBackend(name: string, siteName: string): string {
+function siteMaintenanceBackend(name: string, siteName: string, challenge: string): string {
   const site = htmlText(siteName);
   const page = `${PAGE_HEAD}${site}: down for maintenance${PAGE_BODY}<h1>${site} is under maintenance</h1>` +
     "<p>The site is down for maintenance. Please come back later.</p></body></html>";
-  return `backend ${name}\n  # An instance in maintenance.\n  ${MAINTENANCE_RETURN} '${page}'\n\n`;
+  return `backend ${name}\n  # An instance in maintenance.\n${challenge}  ${MAINTENANCE_RETURN} '${page}'\n\n`;
 }
 
 /**

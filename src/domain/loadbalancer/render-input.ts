@@ -9,6 +9,7 @@ import { basicAuthFor } from "../instances/secret.js";
 import { httpPortOf } from "../appservers/health-gate.js";
 import { readSnapshotRouting } from "../appservers/config-snapshot.js";
 import type { LbInstance, LbRenderInput } from "./render-config.js";
+import { sshTlsPaths } from "../../adapters/haproxy/ssh.js";
 
 const balancerSelect = {
   id: true,
@@ -21,6 +22,8 @@ const balancerSelect = {
   mapPath: true,
   reloadCommand: true,
   fragmentName: true,
+  httpsBind: true,
+  hostKeyFingerprint: true,
   configurationVersion: true,
   deployedVersion: true,
 } as const;
@@ -81,9 +84,18 @@ export async function loadRenderInput(deps: Pick<Deps, "db" | "secrets">, loadBa
     select: instanceSelect,
     orderBy: { id: "asc" },
   });
-  // Only a local balancer serves certificates (docs/load-balancer.md, HTTPS): on an ssh one, an
-  // instance that kept its certificate after a move must not be redirected to an HTTPS nobody serves.
-  return { balancer, input: toRenderInput(deps.secrets, balancer.fragmentName, rows, balancer.kind === "local") };
+  // A local balancer serves certificates, an ssh one only with an HTTPS bind (docs/load-balancer.md,
+  // HTTPS): without one, an instance that kept its certificate after a move must not be redirected
+  // to an HTTPS nobody serves.
+  const tls = servesHttps(balancer);
+  const input = toRenderInput(deps.secrets, balancer.fragmentName, rows, tls);
+  if (tls && balancer.kind === "ssh") input.acmeMap = sshTlsPaths(balancer.configPath).acmeMap;
+  return { balancer, input };
+}
+
+/** Whether the balancer serves HTTPS, so its instances get certificates. */
+export function servesHttps(balancer: { kind: string; httpsBind: string }): boolean {
+  return balancer.kind === "local" || balancer.httpsBind !== "";
 }
 
 export function toRenderInput(secrets: Secrets, fragmentName: string, rows: LbInstanceRow[], withCertificates = false): LbRenderInput {

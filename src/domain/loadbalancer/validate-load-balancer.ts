@@ -5,7 +5,7 @@ import { FieldReader, type Input } from "../validation/field-reader.js";
 import type { SshBalancer } from "../../adapters/haproxy/ssh.js";
 
 export const LOAD_BALANCER_KINDS = ["local", "ssh"] as const;
-export const LOAD_BALANCER_FIELDS = ["name", "kind", "host", "sshUser", "sshPort", "configPath", "mapPath", "reloadCommand", "fragmentName"] as const;
+export const LOAD_BALANCER_FIELDS = ["name", "kind", "host", "sshUser", "sshPort", "configPath", "mapPath", "reloadCommand", "fragmentName", "httpsBind"] as const;
 
 /** The fields of every kind are those the ssh target uses (a local balancer ignores the SSH ones). */
 export type LoadBalancerData = SshBalancer & { kind: (typeof LOAD_BALANCER_KINDS)[number] };
@@ -14,6 +14,8 @@ const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|[0-9A-Fa-f:
 const UNIX_USER_RE = /^[a-z_][a-z0-9_.-]{0,31}$/;
 const ABSOLUTE_PATH_RE = /^\/[A-Za-z0-9._/-]+$/;
 const FRAGMENT_RE = /^[a-z0-9][a-z0-9-]{0,39}$/;
+// haproxy's bind address: "[<address>]:<port>" ("*:443", ":443", "192.0.2.1:443", "[::]:443").
+const BIND_RE = /^(?:\*|[0-9.]{7,15}|\[[0-9A-Fa-f:.]{2,45}\])?:[0-9]{1,5}$/;
 
 export function validateLoadBalancer(input: Input): { ok: true; data: LoadBalancerData } | { ok: false; errors: FieldErrors } {
   const r = new FieldReader(input, LOAD_BALANCER_FIELDS);
@@ -39,10 +41,15 @@ export function validateLoadBalancer(input: Input): { ok: true; data: LoadBalanc
   if (/[\r\n]/.test(reloadCommand)) r.fail("reloadCommand", "Enter the command on one line.");
   const fragmentName = r.text("fragmentName", { required: true, max: 40 });
   if (fragmentName && !FRAGMENT_RE.test(fragmentName)) r.fail("fragmentName", "Use lowercase letters, digits and -, not starting with - (at most 40).");
+  const httpsBind = r.text("httpsBind", { max: 60 });
+  if (httpsBind && !overSsh) r.fail("httpsBind", "Only for an ssh balancer: a local one binds LB_BIND:LB_HTTPS_PORT.");
+  else if (httpsBind && (!BIND_RE.test(httpsBind) || Number(httpsBind.slice(httpsBind.lastIndexOf(":") + 1)) > 65535 || Number(httpsBind.slice(httpsBind.lastIndexOf(":") + 1)) < 1)) {
+    r.fail("httpsBind", 'Enter an address and port haproxy binds, like ":443", "*:443", "192.0.2.10:443" or "[::]:443".');
+  }
   if (!r.ok) return { ok: false, errors: r.errors };
   return {
     ok: true,
     // A local balancer is this host's haproxy: no SSH settings to keep.
-    data: { name, kind, host: overSsh ? host : "", sshUser: overSsh ? sshUser : "", sshPort: overSsh ? sshPort : 22, configPath, mapPath, reloadCommand, fragmentName },
+    data: { name, kind, host: overSsh ? host : "", sshUser: overSsh ? sshUser : "", sshPort: overSsh ? sshPort : 22, configPath, mapPath, reloadCommand, fragmentName, httpsBind: overSsh ? httpsBind : "" },
   };
 }

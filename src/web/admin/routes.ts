@@ -6,6 +6,8 @@ import { redirectKeepingFlash, requireAdmin } from "../middleware.js";
 import { deletePages } from "./delete-pages.js";
 import { formPages } from "./form-pages.js";
 import { keptDataPages } from "./kept-data-pages.js";
+import { certificatePages } from "./certificate-pages.js";
+import { hostKeyPages } from "./host-key-pages.js";
 import { listPages } from "./list-pages.js";
 
 export function adminRoutes(deps: Deps): Router {
@@ -15,8 +17,14 @@ export function adminRoutes(deps: Deps): Router {
   const forms = formPages(deps);
   const deletes = deletePages(deps);
   const kept = keptDataPages(deps);
+  const certificates = certificatePages(deps);
+  const hostKeys = hostKeyPages(deps);
   router.get("/kept-data/owner/:owner", kept.ownerPage);
   router.post("/kept-data/owner/:owner/drop", kept.dropSubmit);
+  router.get("/instances/:id/certificate", certificates.uploadPage);
+  router.post("/instances/:id/certificate", certificates.uploadSubmit);
+  router.get("/load-balancers/:id/host-key", hostKeys.page);
+  router.post("/load-balancers/:id/host-key", hostKeys.clearSubmit);
   router.get("/", lists.indexPage);
   router.get("/:model", lists.listPage);
   router.post("/:model/bulk", deletes.bulkAction);

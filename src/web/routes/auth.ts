@@ -89,6 +89,9 @@ export function authRoutes(deps: Deps, passport: PassportStatic): Router {
   router.get("/auth/github/callback", (req: Request, res: Response, next: NextFunction) => {
     if (!deps.config.githubConfigured) return next(new AppError("not_found", "GitHub login is not configured on this console."));
     passport.authenticate("github", (err: unknown, user: SessionUser | false, info?: { message?: string }) => {
+      if (isProfileRateLimited(err)) {
+        return renderPage(res, "auth/refused", { title: "GitHub asks to wait", message: "GitHub asks this console to slow down (its rate limit): try logging in again in a minute." }, 503).catch(next);
+      }
       if (err) return next(err);
       if (!user) {
         return renderPage(res, "auth/refused", { title: "Access refused", message: info?.message ?? "GitHub did not confirm who you are. Try again." }, 403).catch(next);
@@ -105,4 +108,16 @@ export function authRoutes(deps: Deps, passport: PassportStatic): Router {
   });
 
   return router;
+}
+
+/**
+ * passport-github2 fetches the profile (`GET /user`) itself and wraps a failure in an
+ * InternalOAuthError whose `oauthError` has GitHub's status and body, not its headers. A 429, or a
+ * 403 whose message says "rate limit", is GitHub's rate limit (primary or secondary:
+ * https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit).
+ */
+function isProfileRateLimited(err: unknown): boolean {
+  const oauth = (err as { oauthError?: { statusCode?: number; data?: unknown } } | null)?.oauthError;
+  if (!oauth) return false;
+  return oauth.statusCode === 429 || (oauth.statusCode === 403 && /rate limit/i.test(String(oauth.data ?? "")));
 }

@@ -260,6 +260,7 @@ export const instanceAdmin = defineModel<Row>({
         readOnly: [
           { label: "Slug", value: { text: instance.slug, mono: true } },
           { label: "Appservers", value: instance._count.appServers },
+          { label: "HTTPS certificate", value: { text: "Upload a certificate", href: `/admin/instances/${instance.id}/certificate` } },
           { label: "Created", value: instance.createdAt },
           { label: "Updated", value: instance.updatedAt },
         ],
