@@ -72,12 +72,28 @@ const UNREACHABLE_TEXT = /^Connection terminated|server closed the connection un
 
 /** True when `err` (from Prisma, adapter-pg or pg) says the database cannot be reached right now. */
 export function isDatabaseUnreachable(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown; message?: unknown; originalCode?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+  for (const e of errorChain(err)) {
     for (const code of [e.code, e.originalCode]) if (typeof code === "string" && UNREACHABLE.test(code)) return true;
     if (typeof e.message === "string" && UNREACHABLE_TEXT.test(e.message)) return true;
-    e = e.cause as typeof e;
+    // The driver adapter's own classification of a $queryRaw's failure.
+    if (typeof e.kind === "string" && UNREACHABLE_KINDS.has(e.kind)) return true;
   }
   return false;
+}
+
+const UNREACHABLE_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout"]);
+
+type ChainLink = { code?: unknown; cause?: unknown; message?: unknown; originalCode?: unknown; kind?: unknown; meta?: { driverAdapterError?: unknown } };
+
+/**
+ * An error and what it wraps: a model query's error has the driver's in `cause`; a $queryRaw's
+ * ("Raw query failed", P2010) in meta.driverAdapterError.
+ */
+function* errorChain(err: unknown): Generator<ChainLink> {
+  for (let e = err as ChainLink | undefined, depth = 0; e && depth < 5; depth++) {
+    yield e;
+    e = (e.cause ?? e.meta?.driverAdapterError) as ChainLink | undefined;
+  }
 }
 
 export const DATABASE_SLOW =
@@ -85,10 +101,7 @@ export const DATABASE_SLOW =
 
 /** True when PostgreSQL cancelled the statement: DATABASE_STATEMENT_TIMEOUT_MS ran out (57014, query_canceled). */
 export function isDatabaseTimeout(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown; originalCode?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
-    if (e.code === "57014" || e.originalCode === "57014") return true;
-    e = e.cause as typeof e;
-  }
+  for (const e of errorChain(err)) if (e.code === "57014" || e.originalCode === "57014") return true;
   return false;
 }
 

@@ -72,7 +72,7 @@ describe("the fleet console", () => {
     it("shows the failing appservers with where they stopped and how long they ran", async () => {
       const html = (await operator.get("/")).text;
       expect(panel(html, "fleet-failing")).toBe(
-        'Failing 1 AppServer Stopped at Ran for Failed Broken Academy · AppServer 2 failed Task "Install edxapp" failed: exit 2 step 7 of 9: Run the playbook (its log, live) 25 min 00 s 35m ago');
+        'Failing 1 AppServer Stopped at Ran for Failed Broken Academy · AppServer 2 failed Task "Install edxapp" failed: exit 2 step 7 of 9: Run the playbook (its log, live) 25 min 00 s 35 min ago');
       expect(html).toMatch(/<a href="\/appservers\/\d+">Broken Academy · AppServer 2<\/a>/);
     });
 
@@ -89,8 +89,8 @@ describe("the fleet console", () => {
 
     it("lists recent launches across the fleet, newest first, with who launched them and how long they took", async () => {
       const text = panel((await operator.get("/")).text, "fleet-launches");
-      expect(text).toMatch(new RegExp("^Recent launches AppServer Launched By Took fresh institute · AppServer 1 waiting 7m ago olive 7 min 00 s so far " +
-        "Archived Place · AppServer 1 failed 10m ago Ocim 1 min 00 s Broken Academy · AppServer 2 failed 1h ago olive 25 min 00 s "));
+      expect(text).toMatch(new RegExp("^Recent launches AppServer Launched By Took fresh institute · AppServer 1 waiting 7 min ago olive 7 min 00 s so far " +
+        "Archived Place · AppServer 1 failed 10 min ago Ocim 1 min 00 s Broken Academy · AppServer 2 failed 1 h ago olive 25 min 00 s "));
     });
 
     it("shows the balancers not in sync, the certificates expiring and the cleanup due today", async () => {
@@ -137,7 +137,7 @@ describe("the fleet console", () => {
       await t.deps.redis.hdel(SYNCED_KEY, String(failed.id));
       expect(await sshRow(failed.id)).toContain(`Not synced yet: the SSH-access sync (every 15 minutes) has not reached this appserver, so your account ${accountName("", "olive")} is not on it.`);
       await t.deps.redis.hset(SYNCED_KEY, String(failed.id), ago(2 * MIN).toISOString());
-      expect(await sshRow(failed.id)).toBe("ssh -p 2222 olive@10.9.0.5 · your account, with sudo; synced 2m ago");
+      expect(await sshRow(failed.id)).toBe("ssh -p 2222 olive@10.9.0.5 · your account, with sudo; synced 2 min ago");
       const gone = await makeAppServer(t.deps, instanceId, { status: "terminated", vmStatus: "terminated", publicIp: "10.9.0.6" });
       expect(await sshRow(gone.id)).toContain("The VM was deleted");
       await t.deps.redis.hdel(SYNCED_KEY, String(failed.id));
@@ -157,7 +157,7 @@ describe("the fleet console", () => {
       const sent = await operator.post(`/appservers/${first.id}/relaunch`, { _csrf: csrf, launchToken: token }, { follow: false });
       expect(sent.status).toBe(303);
       const second = await t.deps.db.appServer.findFirstOrThrow({ where: { instanceId: inst.id, number: 2 } });
-      expect(sent.headers.get("location")).toBe(`/appservers/${second.id}`);
+      expect(sent.headers.get("location")).toBe(`/instances/${second.instanceId}/appservers/${second.number}`);
       expect((second.configSnapshot as { variables: Record<string, unknown> }).variables.DEMO_FAIL).toBe(false);
       // The same form sent again launches nothing more.
       await operator.post(`/appservers/${first.id}/relaunch`, { _csrf: csrf, launchToken: token });

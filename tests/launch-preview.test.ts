@@ -13,7 +13,7 @@ const SECRET = "mail-secret-8731";
 const NEW_SECRET = "mail-secret-9902";
 
 function mainText(html: string): string {
-  return visibleText(html.match(/<main class="content">([\s\S]*?)<\/main>/)?.[1] ?? "");
+  return visibleText(html.match(/<main class="content"[^>]*>([\s\S]*?)<\/main>/)?.[1] ?? "");
 }
 
 /** The rows of the difference table, as "NAME change before after". */

@@ -133,28 +133,6 @@ describe("an ssh load balancer", () => {
     expect(reloads()).toBe(1);
   });
 
-  it("pins the host's SSH key: refuses a changed one with a clear error on the balancer page, until an admin clears it (audited)", async () => {
-    const recorded = (await row()).hostKeyFingerprint;
-    expect(recorded).toMatch(/^SHA256:/); // by the first apply
-    const before = liveFiles();
-    await deps.db.loadBalancer.update({ where: { id: lb.id }, data: { hostKeyFingerprint: "SHA256:someoneElsesKeyAAAAAAAAAAAAAAAAAAAAAAAAAAA" } });
-    await expect(bumpAndApply()).rejects.toThrow(/Refused to connect to load balancer remote: the SSH host key of .* has changed since Ocim first connected/);
-    expect(liveFiles()).toEqual(before);
-    const web = await serveAs(deps);
-    try {
-      const page = visibleText((await web.agent.get(`/admin/load-balancers/${lb.id}`)).text);
-      expect(page).toContain(`is ${recorded}, not the expected SHA256:someoneElsesKey`);
-      const cleared = await web.agent.submit(`/admin/load-balancers/${lb.id}/host-key`, {});
-      expect(visibleText(cleared.text)).toContain("Cleared the recorded host key of remote (SHA256:someoneElsesKey");
-    } finally {
-      await web.close();
-    }
-    const audit = await deps.db.auditEvent.findFirstOrThrow({ where: { action: "load_balancer.host_key_cleared" } });
-    expect(audit.actorLogin).toBe("local-admin");
-    expect((await bumpAndApply()).outcome).toBe("applied");
-    expect((await row()).hostKeyFingerprint).toBe(recorded);
-  }, 180_000);
-
   it("says how to set the host up while its haproxy does not load the fragment", async () => {
     const other = await deps.db.loadBalancer.create({
       data: { name: "unloaded", kind: "ssh", host: vm.publicIp!, sshUser: lb.sshUser, sshPort: lb.sshPort, fragmentName: "unloaded", configPath: `${dir}/other.cfg`, mapPath: `${dir}/other.map`, reloadCommand: "true", configurationVersion: 1 },
@@ -313,4 +291,28 @@ describe("an ssh load balancer", () => {
     // The challenge tokens are gone from the map once the order is done.
     expect(readFileSync(`${dir}/ocim.cfg.acme.map`, "utf8")).toBe("");
   }, 120_000);
+
+  // Last: with the web app it starts (serveAs), a later apply of this file rendered without the
+  // appservers a test had just changed; the cause is not found yet (see the issue 14 note).
+  it("pins the host's SSH key: refuses a changed one with a clear error on the balancer page, until an admin clears it (audited)", async () => {
+    const recorded = (await row()).hostKeyFingerprint;
+    expect(recorded).toMatch(/^SHA256:/); // by the first apply
+    const before = liveFiles();
+    await deps.db.loadBalancer.update({ where: { id: lb.id }, data: { hostKeyFingerprint: "SHA256:someoneElsesKeyAAAAAAAAAAAAAAAAAAAAAAAAAAA" } });
+    await expect(bumpAndApply()).rejects.toThrow(/Refused to connect to load balancer remote: the SSH host key of .* has changed since Ocim first connected/);
+    expect(liveFiles()).toEqual(before);
+    const web = await serveAs(deps);
+    try {
+      const page = visibleText((await web.agent.get(`/admin/load-balancers/${lb.id}`)).text);
+      expect(page).toContain(`is ${recorded}, not the expected SHA256:someoneElsesKey`);
+      const cleared = await web.agent.submit(`/admin/load-balancers/${lb.id}/host-key`, {});
+      expect(visibleText(cleared.text)).toContain("Cleared the recorded host key of remote (SHA256:someoneElsesKey");
+    } finally {
+      await web.close();
+    }
+    const audit = await deps.db.auditEvent.findFirstOrThrow({ where: { action: "load_balancer.host_key_cleared" } });
+    expect(audit.actorLogin).toBe("local-admin");
+    expect((await bumpAndApply()).outcome).toBe("applied");
+    expect((await row()).hostKeyFingerprint).toBe(recorded);
+  }, 180_000);
 });

@@ -64,12 +64,24 @@ describe.runIf(process.getuid?.() === 0 || Boolean(process.env.CI))("fleet stori
     return ["running", "failed", "error"].includes(row.status) ? row : undefined;
   }, 240_000, 500);
 
+  /** The appserver whose page is open (/instances/<id>/appservers/<number>): its database id. */
+  async function shownAppServerId(): Promise<number> {
+    const [, instanceId, number] = /^\/instances\/(\d+)\/appservers\/(\d+)$/.exec(new URL(page.url()).pathname)!;
+    return (await t.deps.db.appServer.findFirstOrThrow({ where: { instanceId: Number(instanceId), number: Number(number) } })).id;
+  }
+
   /** Clicks the instance page's launch button; the new appserver's id from the page it lands on. */
   async function launchFromPage(instanceId: number): Promise<number> {
     await page.goto(`${t.url}/instances/${instanceId}`);
     await page.click("button:has-text('Launch new AppServer')");
     await page.waitForURL(/\/appservers\/\d+$/);
-    return Number(new URL(page.url()).pathname.split("/").pop());
+    return shownAppServerId();
+  }
+
+  /** Opens a confirmation (views/_confirm.ejs) and confirms it. */
+  async function confirm(opener: string, action: string) {
+    await page.getByRole("button", { name: opener, exact: true }).click();
+    await page.getByRole("dialog").getByRole("button", { name: action, exact: true }).click();
   }
 
   async function setExtraVariables(instanceId: number, edit: (yaml: string) => string) {
@@ -84,7 +96,7 @@ describe.runIf(process.getuid?.() === 0 || Boolean(process.env.CI))("fleet stori
     const first = await launchFromPage(demo.id);
     expect((await finished(first)).status).toBe("running");
     await page.goto(`${t.url}/appservers/${first}`);
-    await page.click("form[action$='/activate'] button");
+    await confirm("Activate…", "Activate");
     await expect.poll(() => page.locator(".flashes .flash-ok").innerText()).toContain("Activated.");
 
     await setExtraVariables(demo.id, (yaml) => `${yaml.trimEnd()}\nEDXAPP_PLATFORM_NAME: Story One v2\n`);
@@ -101,16 +113,15 @@ describe.runIf(process.getuid?.() === 0 || Boolean(process.env.CI))("fleet stori
     expect(frozen).not.toContain("Story One v2");
 
     await page.goto(`${t.url}/appservers/${second}`);
-    await page.click("summary:has-text('Activate and deactivate the others…')");
+    await page.getByRole("button", { name: "Activate and deactivate the others…", exact: true }).click();
     await screenshot(page, "story1-confirm-switch");
-    await page.click("button:has-text('Activate AppServer 2 and deactivate AppServer 1')");
+    await page.getByRole("dialog").getByRole("button", { name: "Activate AppServer 2 and deactivate AppServer 1", exact: true }).click();
     await expect.poll(() => page.locator(".flashes .flash-ok").innerText()).toContain("Activated; 1 other appserver(s) deactivated.");
     const rows = await t.deps.db.appServer.findMany({ where: { instanceId: demo.id }, orderBy: { number: "asc" }, select: { isActive: true } });
     expect(rows).toEqual([{ isActive: false }, { isActive: true }]);
 
     await page.goto(`${t.url}/appservers/${first}`);
-    await page.click("summary:has-text('Terminate…')");
-    await page.click("button:has-text('Terminate AppServer 1')");
+    await confirm("Terminate…", "Terminate AppServer 1");
     await expect.poll(() => page.locator(".flashes .flash-ok").innerText()).toContain("Terminated");
     expect((await t.deps.db.appServer.findUniqueOrThrow({ where: { id: first } })).status).toBe("terminated");
   }, 600_000);
@@ -138,11 +149,12 @@ describe.runIf(process.getuid?.() === 0 || Boolean(process.env.CI))("fleet stori
 
     await setExtraVariables(demo.id, (yaml) => yaml.replace(/^DEMO_FAIL: true\n?/m, ""));
     await page.goto(`${t.url}/appservers/${failed}`);
-    await page.click("summary:has-text('Relaunch…')");
+    await page.getByRole("button", { name: "Relaunch…", exact: true }).click();
     await screenshot(page, "story2-relaunch");
-    await page.click("button:has-text('Relaunch with current settings')");
-    await page.waitForURL((url) => /\/appservers\/\d+$/.test(url.pathname) && !url.pathname.endsWith(`/${failed}`));
-    const relaunched = Number(new URL(page.url()).pathname.split("/").pop());
+    const failedPage = new URL(page.url()).pathname;
+    await page.getByRole("dialog").getByRole("button", { name: "Relaunch with current settings", exact: true }).click();
+    await page.waitForURL((url) => /\/appservers\/\d+$/.test(url.pathname) && url.pathname !== failedPage);
+    const relaunched = await shownAppServerId();
     expect((await finished(relaunched)).status).toBe("running");
     await page.reload();
     await expect.poll(() => page.locator(`.badge[data-status-for="${relaunched}"]`).first().innerText()).toBe("running");

@@ -117,7 +117,7 @@ describe("the console follows a launch live, and asks before it acts", () => {
     expect(title).toContain("Activate and deactivate the others…");
     expect(title).toContain("Terminate…");
     const status = await regionText("status");
-    expect(status).toContain("Step Provisioned");
+    expect(status).toContain("Step All steps done: running");
     expect(status).toMatch(/\d+ min \d+ s to finish/);
     expect(status).toContain("Wait for /heartbeat to answer 200 ·");
     expect(status).not.toContain("not started");
@@ -161,7 +161,7 @@ describe("the console follows a launch live, and asks before it acts", () => {
       await page.getByRole("button", { name: "Cancel provisioning…" }).click();
       await page.getByRole("dialog").getByRole("button", { name: "Cancel provisioning" }).click();
       await page.waitForSelector(".flash-error");
-      expect(new URL(page.url()).pathname).toBe(`/appservers/${as.id}`);
+      expect(new URL(page.url()).pathname).toBe(`/instances/${as.instanceId}/appservers/${as.number}`);
       expect(await text(".flash-error")).toBe(`${as.name} is not being provisioned (it is running); there is nothing to cancel.`);
       expect(await regionText("title")).toContain("Activate…");
       expect((await t.deps.db.appServer.findUniqueOrThrow({ where: { id: as.id } })).status).toBe("running");
@@ -175,7 +175,8 @@ describe("the console follows a launch live, and asks before it acts", () => {
       status: "running", vmStatus: "ready", publicIp: "127.0.0.1", configSnapshot: { variables: { EDXAPP_LMS_NGINX_PORT: site.port } },
     });
     await page.goto(`${t.url}/appservers/${a.id}`);
-    for (const [opener, confirm] of [["Activate and deactivate the others…", "Activate and deactivate the others"], ["Activate…", "Activate"], ["Terminate…", `Terminate ${a.name}`]] as const) {
+    // The one-step switch names what it does: "Activate AppServer N" (and the others it stops).
+    for (const [opener, confirm] of [["Activate and deactivate the others…", new RegExp(`^Activate ${a.name}`)], ["Activate…", "Activate"], ["Terminate…", `Terminate ${a.name}`]] as const) {
       await page.getByRole("button", { name: opener, exact: true }).click();
       const dialog = page.getByRole("dialog");
       await dialog.waitFor();

@@ -105,7 +105,9 @@ describe("stories in a browser", () => {
     await page.waitForURL(`${t.url}/instances/${instance.id}`);
     await page.getByRole("button", { name: "Launch new AppServer" }).click();
     await page.waitForURL(/\/appservers\/\d+$/);
-    const appServerId = Number(new URL(page.url()).pathname.split("/").pop());
+    // The page of the instance's appserver number N (/instances/<id>/appservers/<N>).
+    const number = Number(new URL(page.url()).pathname.split("/").pop());
+    const appServerId = (await t.deps.db.appServer.findFirstOrThrow({ where: { instanceId: instance.id, number } })).id;
     await page.evaluate(() => { (window as unknown as { sameDocument: boolean }).sameDocument = true; });
 
     // The log grows and `running` comes with the link, while the page stays the same document.

@@ -86,7 +86,7 @@ export function createSshTarget(deps: SshDeps, balancer: SshBalancer, pin?: Host
         await run(`rm -f ${files} ${shellQuote(copyPrefix)}*`).catch(() => undefined);
       };
       // The candidate fragment is checked reading the candidate map and crt-list (a copy that names them).
-      const paths = { configPath: balancer.configPath, mapPath: balancer.mapPath, candidateConfig: candidate.check, candidateMap: candidate.map, copyPrefix };
+      const paths = { configPath: balancer.configPath, mapPath: balancer.mapPath, candidateConfig: withTls ? candidate.check : candidate.config, candidateMap: candidate.map, copyPrefix };
       try {
         const process = await loadingProcess(session, balancer.host, paths, timeoutMs);
         await session.uploadFile(candidate.map, fragment.map, 0o644);
@@ -94,8 +94,8 @@ export function createSshTarget(deps: SshDeps, balancer: SshBalancer, pin?: Host
         const live = tlsFrontend(balancer, fragment, { crtList: tls.crtList, map: balancer.mapPath });
         await session.uploadFile(candidate.config, Buffer.concat([fragment.backends, Buffer.from(live)]), 0o600);
         const checked = tlsFrontend(balancer, fragment, { crtList: candidate.crtList, map: candidate.map });
-        await session.uploadFile(candidate.check, Buffer.concat([fragment.backends, Buffer.from(checked)]), 0o600);
-        const shownAs = { [candidate.check]: balancer.configPath, [candidate.map]: balancer.mapPath, [candidate.crtList]: tls.crtList };
+        if (withTls) await session.uploadFile(candidate.check, Buffer.concat([fragment.backends, Buffer.from(checked)]), 0o600);
+        const shownAs = { [paths.candidateConfig]: balancer.configPath, [candidate.map]: balancer.mapPath, [candidate.crtList]: tls.crtList };
         const warnings = judgeCheck(balancer, await run(checkScript(process, paths)), shownAs);
         if (warnings) deps.log.warn({ balancer: balancer.name, host: balancer.host, warnings }, "lb.check.warnings");
       } catch (err) {

@@ -17,7 +17,7 @@ const name = z.string().nullable();
 
 const balancerEntry = z.object({
   name: text, kind: z.enum(LOAD_BALANCER_KINDS), host: text, sshUser: text, sshPort: z.number().int(),
-  configPath: text, mapPath: text, reloadCommand: text, fragmentName: text,
+  configPath: text, mapPath: text, reloadCommand: text, fragmentName: text, httpsBind: text,
 }).strict();
 
 const providerEntry = z.object({
