@@ -111,7 +111,8 @@ describe("the console follows a launch live, and asks before it acts", () => {
 
     for (const name of ["upload-vars", "clone", "start-playbook", "tail", "finish", "wait-heartbeat"] as const) await step(as.id, name);
     await move(as.id, "succeeded", { failureSummary: "" }, "wait-heartbeat");
-    await regionShows("title", /running/);
+    // The badge turns at once (live-status.js); the actions come with the region's new rendering.
+    await regionShows("title", /running.*Activate and deactivate the others…/);
     const title = await regionText("title");
     expect(title).not.toContain("Cancel provisioning");
     expect(title).toContain("Activate and deactivate the others…");
