@@ -280,8 +280,10 @@
     this.shown = shown;
     this.shownFrom = from;
     this.shownTo = to;
+    // Trimmed on every render, fetching or not: a reader scrolling fast keeps the page fetching, and
+    // the cache must stay bounded meanwhile too (at most CACHE_MAX plus one fetch).
+    this.trimCache(this.firstSeq + firstIndex);
     if (missing) this.fetchAround(missing, this.firstSeq + to);
-    else this.trimCache(this.firstSeq + firstIndex);
   };
 
   Viewer.prototype.node = function (seq, line) {
