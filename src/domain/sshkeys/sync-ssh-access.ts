@@ -24,14 +24,18 @@ export function accessScript(prefix: string, members: { account: string; keys: s
   const group = shellQuote(groupName(prefix));
   const lines = [
     "set -e",
-    `getent group ${group} >/dev/null || groupadd ${group}`,
+    // useradd, usermod, groupadd and userdel exit 10 when another process holds the lock on
+    // /etc/passwd (shadow-utils: E_PW_UPDATE... "cannot lock"; e.g. a playbook or cloud-init adding
+    // users at the same time): wait and try again, up to 30 s, instead of failing the sync.
+    'locked() { n=0; until "$@"; do rc=$?; [ "$rc" -eq 10 ] && [ "$n" -lt 30 ] || return "$rc"; n=$((n + 1)); sleep 1; done; }',
+    `getent group ${group} >/dev/null || locked groupadd ${group}`,
   ];
   for (const m of members) {
     const name = shellQuote(m.account);
     lines.push(
-      `id -u ${name} >/dev/null 2>&1 || useradd -m -s /bin/bash -G ${group} ${name}`,
+      `id -u ${name} >/dev/null 2>&1 || locked useradd -m -s /bin/bash -G ${group} ${name}`,
       // "*": no password login, but not "locked" ("!"), which sshd without PAM treats as no login at all.
-      `usermod -aG ${group} -p '*' ${name}`,
+      `locked usermod -aG ${group} -p '*' ${name}`,
       `home=$(getent passwd ${name} | cut -d: -f6)`,
       `mkdir -p "$home/.ssh" && printf '%s\\n' ${m.keys.map(shellQuote).join(" ")} > "$home/.ssh/authorized_keys"`,
       `chown -R ${name}: "$home/.ssh" && chmod 700 "$home/.ssh" && chmod 600 "$home/.ssh/authorized_keys"`,
@@ -41,7 +45,7 @@ export function accessScript(prefix: string, members: { account: string; keys: s
   const wanted = shellQuote(` ${members.map((m) => m.account).join(" ")} `);
   lines.push(
     `for u in $(getent group ${group} | cut -d: -f4 | tr ',' ' '); do`,
-    `  case ${wanted} in *" $u "*) ;; *) pkill -KILL -u "$u" 2>/dev/null || true; userdel -r "$u" 2>/dev/null || userdel "$u"; rm -f "/etc/sudoers.d/ocim-$u"; echo "removed $u";; esac`,
+    `  case ${wanted} in *" $u "*) ;; *) pkill -KILL -u "$u" 2>/dev/null || true; locked userdel -r "$u" 2>/dev/null || locked userdel "$u"; rm -f "/etc/sudoers.d/ocim-$u"; echo "removed $u";; esac`,
     "done",
   );
   return lines.join("\n");
