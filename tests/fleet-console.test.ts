@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { visibleText, type Agent } from "./helpers/browserless.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
-import { FETCH_STATUS_KEY } from "../src/domain/sshkeys/fetch-github-keys.js";
-import { SYNCED_KEY, accountName } from "../src/domain/sshkeys/sync-ssh-access.js";
+import { fetchStatusKey } from "../src/domain/sshkeys/fetch-github-keys.js";
+import { syncedKey, accountName } from "../src/domain/sshkeys/sync-ssh-access.js";
 import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
 import { spreadAppServerIds } from "./helpers/live.js";
 
@@ -129,18 +129,18 @@ describe("the fleet console", () => {
       const configuring = await makeAppServer(t.deps, instanceId, { status: "configuring", vmStatus: "ready", publicIp: "10.9.0.4", sshPort: 22 });
       expect(await sshRow(configuring.id)).toContain("makes accounts on running and failed appservers; this one is configuring");
       const failed = await makeAppServer(t.deps, instanceId, { status: "failed", vmStatus: "ready", publicIp: "10.9.0.5", sshPort: 2222 });
-      await t.deps.redis.del(FETCH_STATUS_KEY);
+      await t.deps.redis.del(fetchStatusKey(t.deps.config.QUEUE_PREFIX));
       expect(await sshRow(failed.id)).toContain("The organization's keys have not been fetched from GitHub yet: the SSH-access sync runs every 15 minutes.");
-      await t.deps.redis.hset(FETCH_STATUS_KEY, { okAt: ago(3 * MIN).toISOString() });
+      await t.deps.redis.hset(fetchStatusKey(t.deps.config.QUEUE_PREFIX), { okAt: ago(3 * MIN).toISOString() });
       expect(await sshRow(failed.id)).toContain("You have no SSH key on GitHub (as of 2026-12-01 11:57 UTC). Add one at github.com/settings/keys");
       await t.deps.db.githubKey.create({ data: { githubLogin: "olive", key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOlive olive", fingerprint: "SHA256:olive" } });
-      await t.deps.redis.hdel(SYNCED_KEY, String(failed.id));
+      await t.deps.redis.hdel(syncedKey(t.deps.config.QUEUE_PREFIX), String(failed.id));
       expect(await sshRow(failed.id)).toContain(`Not synced yet: the SSH-access sync (every 15 minutes) has not reached this appserver, so your account ${accountName("", "olive")} is not on it.`);
-      await t.deps.redis.hset(SYNCED_KEY, String(failed.id), ago(2 * MIN).toISOString());
+      await t.deps.redis.hset(syncedKey(t.deps.config.QUEUE_PREFIX), String(failed.id), ago(2 * MIN).toISOString());
       expect(await sshRow(failed.id)).toBe("ssh -p 2222 olive@10.9.0.5 · your account, with sudo; synced 2 min ago");
       const gone = await makeAppServer(t.deps, instanceId, { status: "terminated", vmStatus: "terminated", publicIp: "10.9.0.6" });
       expect(await sshRow(gone.id)).toContain("The VM was deleted");
-      await t.deps.redis.hdel(SYNCED_KEY, String(failed.id));
+      await t.deps.redis.hdel(syncedKey(t.deps.config.QUEUE_PREFIX), String(failed.id));
     });
   });
 

@@ -15,7 +15,7 @@ import { waitFor } from "./helpers/wait.js";
 import { serveAs } from "./helpers/app.js";
 import { visibleText } from "./helpers/browserless.js";
 import { fetchGithubKeys } from "../src/domain/sshkeys/fetch-github-keys.js";
-import { accountName, groupName, syncSshAccess } from "../src/domain/sshkeys/sync-ssh-access.js";
+import { accountName, groupName, syncSshAccess, syncedKey } from "../src/domain/sshkeys/sync-ssh-access.js";
 import { createProvisioningPorts } from "../src/adapters/provisioning-ports.js";
 import { createSsh2Client } from "../src/adapters/ssh/ssh2.js";
 import type { ServerInfo } from "../src/adapters/provider/port.js";
@@ -83,7 +83,7 @@ describe.runIf(process.getuid?.() === 0 || Boolean(process.env.CI))("SSH access 
       const res = await loginAsMember(vm);
       expect(res.stdout).toBe(`${accountName(prefix, "Kim-Lee")}\nsudo-ok\n`);
     }
-    const synced = await deps.redis.hgetall("ocim:ssh-access:synced");
+    const synced = await deps.redis.hgetall(syncedKey(deps.config.QUEUE_PREFIX));
     expect(Object.keys(synced)).toHaveLength(2);
     // The page lists who has access and when each appserver was synced.
     const web = await serveAs(deps);

@@ -23,7 +23,8 @@ export interface FetchedKeys {
 }
 
 /** The outcome of the last fetch (a Redis hash: okAt, and failedAt + error when it failed since). */
-export const FETCH_STATUS_KEY = "ocim:ssh-access:fetch";
+/** Per console (QUEUE_PREFIX), like syncedKey. */
+export const fetchStatusKey = (queuePrefix: string) => `${queuePrefix}:ssh-access:fetch`;
 
 type KeyRow = { githubLogin: string; key: string; fingerprint: string };
 
@@ -38,7 +39,7 @@ export async function fetchGithubKeys(deps: Pick<Deps, "db" | "github" | "config
   } catch (err) {
     const reason = err instanceof GithubRefused ? err.reason : err instanceof GithubRateLimited ? "rate_limited" : "error";
     deps.log.warn({ err, org, reason }, "sshkeys.fetch.failed");
-    await deps.redis.hset(FETCH_STATUS_KEY, { failedAt: deps.now().toISOString(), error: failureMessage(err) });
+    await deps.redis.hset(fetchStatusKey(deps.config.QUEUE_PREFIX), { failedAt: deps.now().toISOString(), error: failureMessage(err) });
     throw err;
   }
   const now = deps.now();
@@ -47,7 +48,7 @@ export async function fetchGithubKeys(deps: Pick<Deps, "db" | "github" | "config
     await tx.githubKey.deleteMany({});
     if (rows.length) await tx.githubKey.createMany({ data: rows.map((r) => ({ ...r, fetchedAt: now })), skipDuplicates: true });
   });
-  await deps.redis.multi().hset(FETCH_STATUS_KEY, { okAt: now.toISOString() }).hdel(FETCH_STATUS_KEY, "failedAt", "error").exec();
+  await deps.redis.multi().hset(fetchStatusKey(deps.config.QUEUE_PREFIX), { okAt: now.toISOString() }).hdel(fetchStatusKey(deps.config.QUEUE_PREFIX), "failedAt", "error").exec();
   const kept = new Set(members);
   return { members: members.length, keys: rows.length, removedLogins: before.map((b) => b.githubLogin).filter((l) => !kept.has(l)) };
 }

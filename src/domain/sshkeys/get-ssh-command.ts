@@ -3,8 +3,8 @@
 // none yet and what makes one. Reads the database and Redis only; never connects to the VM.
 import type { Deps } from "../../deps.js";
 import type { SessionUser } from "../auth/login-github-user.js";
-import { FETCH_STATUS_KEY } from "./fetch-github-keys.js";
-import { SYNCED_KEY, accountName } from "./sync-ssh-access.js";
+import { fetchStatusKey } from "./fetch-github-keys.js";
+import { syncedKey, accountName } from "./sync-ssh-access.js";
 
 /** The statuses the sync reaches (sync-ssh-access.ts): a failed appserver too, which is the point. */
 const SYNCED_STATUSES = new Set(["running", "failed"]);
@@ -34,8 +34,8 @@ export async function getSshCommand(deps: Pick<Deps, "db" | "redis" | "config">,
   }
   const [keys, fetched, synced] = await Promise.all([
     deps.db.githubKey.count({ where: { githubLogin: { equals: input.user.githubLogin, mode: "insensitive" } } }),
-    deps.redis.hget(FETCH_STATUS_KEY, "okAt"),
-    deps.redis.hget(SYNCED_KEY, String(a.id)),
+    deps.redis.hget(fetchStatusKey(deps.config.QUEUE_PREFIX), "okAt"),
+    deps.redis.hget(syncedKey(deps.config.QUEUE_PREFIX), String(a.id)),
   ]);
   if (keys === 0) {
     return none(fetched

@@ -8,7 +8,8 @@ import type { ProvisioningPorts } from "../provisioning/ports.js";
 import { connectAppServer } from "../provisioning/connect-appserver.js";
 import { sshUsersFrom } from "../recipes/plan-launch.js";
 
-export const SYNCED_KEY = "ocim:ssh-access:synced";
+/** Per console (QUEUE_PREFIX): consoles sharing a Redis keep their own. Default: "ocim:ssh-access:synced". */
+export const syncedKey = (queuePrefix: string) => `${queuePrefix}:ssh-access:synced`;
 
 /** A Unix account name for a GitHub login: lowercase, [a-z0-9_-], at most 32 characters. */
 export function accountName(prefix: string, login: string): string {
@@ -80,7 +81,7 @@ export async function syncSshAccess(deps: Deps, ports: ProvisioningPorts): Promi
       } finally {
         await shell.close();
       }
-      await deps.redis.hset(SYNCED_KEY, String(as.id), deps.now().toISOString());
+      await deps.redis.hset(syncedKey(deps.config.QUEUE_PREFIX), String(as.id), deps.now().toISOString());
       outcome.synced.push(as.id);
     } catch (err) {
       outcome.failed.push({ appServerId: as.id, message: (err as Error).message });

@@ -2,8 +2,8 @@
 // appserver was last synced.
 import { Router } from "express";
 import type { Deps } from "../../deps.js";
-import { SYNCED_KEY, accountName } from "../../domain/sshkeys/sync-ssh-access.js";
-import { FETCH_STATUS_KEY } from "../../domain/sshkeys/fetch-github-keys.js";
+import { syncedKey, accountName } from "../../domain/sshkeys/sync-ssh-access.js";
+import { fetchStatusKey } from "../../domain/sshkeys/fetch-github-keys.js";
 import { renderPage } from "../render.js";
 
 export function sshAccessRoutes(deps: Deps): Router {
@@ -17,8 +17,8 @@ export function sshAccessRoutes(deps: Deps): Router {
         orderBy: [{ instanceId: "asc" }, { id: "asc" }],
         take: 1000,
       }),
-      deps.redis.hgetall(SYNCED_KEY),
-      deps.redis.hgetall(FETCH_STATUS_KEY),
+      deps.redis.hgetall(syncedKey(deps.config.QUEUE_PREFIX)),
+      deps.redis.hgetall(fetchStatusKey(deps.config.QUEUE_PREFIX)),
     ]);
     await renderPage(res, "access/ssh", {
       title: "SSH access",
