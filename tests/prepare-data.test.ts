@@ -85,7 +85,7 @@ describe("prepare-data", () => {
     const cors = await sdk.send(new GetBucketCorsCommand({ Bucket: bucket }));
     sdk.destroy();
     expect(cors.CORSRules?.[0]?.AllowedOrigins).toEqual([`https://${instance.internalLmsDomain}`, `https://${instance.studioDomain}`]);
-  });
+  }, 180_000); // two launches, each a whole provisioning with real sshd and ansible
 
   it("says in one line that an instance without services keeps its data on the appserver", async () => {
     const instance = await makeInstance(deps, { configurationRepoUrl: repo.url, configurationBranch: repo.branch, playbookPath: "playbooks/quick.yml" });
