@@ -10,6 +10,7 @@ import { createTestDeps, TEST_SECRET_KEY, type TestDeps } from "./helpers/deps.j
 import { makeInstance } from "./helpers/factories.js";
 import { saveLoadBalancer } from "../src/domain/loadbalancer/save-load-balancer.js";
 import { saveProviderAccount } from "../src/domain/providers/save-provider-account.js";
+import { settingsToValues } from "../src/domain/providers/account-fields.js";
 
 const BIN = path.resolve("bin/ocim.mjs");
 const SMTP_PASSWORD = "smtp-pass-Zq81x";
@@ -39,9 +40,9 @@ describe("ocim export / import", { timeout: 300_000 }, () => {
     dir = mkdtempSync(path.join(os.tmpdir(), "ocim-fleet-"));
     await saveLoadBalancer(deps, { actor, values: { name: "edge-1", kind: "ssh", host: "lb1.example.net", sshUser: "ocim", sshPort: "22", configPath: "/etc/haproxy/conf.d/ocim.cfg", mapPath: "/etc/haproxy/ocim.map", reloadCommand: "sudo systemctl reload haproxy", fragmentName: "ocim" } });
     await saveProviderAccount(deps, { actor, values: {
-      name: "cloud", kind: "openstack",
-      settings: JSON.stringify({ authUrl: "https://keystone.example.net/v3", projectName: "fleet", region: "RegionOne", flavorRef: "m1.large", imageRef: "ubuntu-24.04", keyName: "ocim", networks: ["private"], floatingNetwork: "public" }),
-      credentials: JSON.stringify({ username: "ocim", password: OS_PASSWORD, sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn==\n-----END OPENSSH PRIVATE KEY-----\n" }),
+      name: "cloud", kind: "openstack", auth: "password",
+      ...settingsToValues({ authUrl: "https://keystone.example.net/v3", projectName: "fleet", region: "RegionOne", flavorRef: "m1.large", imageRef: "ubuntu-24.04", keyName: "ocim", networks: ["private"], floatingNetwork: "public" }),
+      username: "ocim", password: OS_PASSWORD, sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn==\n-----END OPENSSH PRIVATE KEY-----\n",
     } });
     const lb = await deps.db.loadBalancer.findUniqueOrThrow({ where: { name: "edge-1" } });
     await makeInstance(deps, { name: "Alpha", slug: "alpha", internalLmsDomain: "alpha.example.org", loadBalancerId: lb.id, extraAnsibleVars: `SMTP_PASSWORD: ${SMTP_PASSWORD}\nPLATFORM_NAME: Alpha\n` });

@@ -250,6 +250,13 @@ export class FakeOpenstack {
       const flavor = this.flavors.find((f) => f.id === decodeURIComponent(flavorId));
       return flavor ? send(200, { flavor: { ...flavor, vcpus: 2, ram: 4096, disk: 40 } }) : send(404, { itemNotFound: { code: 404, message: `Flavor ${flavorId} could not be found.` } });
     }
+    // "Show Keypair Details" (compute api-ref): the key pair of the token's user, or 404 itemNotFound.
+    const keyName = path.match(/^\/os-keypairs\/([^/]+)$/)?.[1];
+    if (method === "GET" && keyName !== undefined) {
+      const name = decodeURIComponent(keyName);
+      if (!this.keyPairs.has(name)) return send(404, { itemNotFound: { code: 404, message: `Keypair ${name} not found for user u1` } });
+      return send(200, { keypair: { name, user_id: "u1", type: "ssh", fingerprint: "7e:eb:ab:24:ba:d1:e1:88:ae:9a:fb:66:53:df:d3:bd", public_key: "ssh-ed25519 AAAA ocim", id: 1, deleted: false } });
+    }
     const id = decodeURIComponent(path.match(/^\/servers\/([^/]+)$/)?.[1] ?? "");
     const server = this.visibleServer(id);
     if (!server) return send(404, { itemNotFound: { code: 404, message: `Instance ${id} could not be found.` } });

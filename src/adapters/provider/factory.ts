@@ -10,6 +10,7 @@ import type { Logger } from "../../logger.js";
 import { describeSchemaIssues } from "../../schema-issues.js";
 import { createLocalProvider, type LocalProviderOptions } from "./local.js";
 import { createOpenstackProvider } from "./openstack.js";
+import type { OpenstackApiOptions } from "./openstack-api.js";
 import { openstackCredentialsSchema, openstackSettingsSchema } from "./openstack-settings.js";
 import { ProviderError, type Provider, type ProviderKind } from "./port.js";
 
@@ -51,6 +52,11 @@ export function openstackAccountInUse(db: ProviderDeps["db"]) {
 async function loadOpenstack(deps: ProviderDeps): Promise<Provider> {
   const account = await openstackAccountInUse(deps.db);
   if (!account) throw new ProviderError("No OpenStack provider account is configured: add one in the admin area.", false);
+  return createOpenstackProvider(openstackOptions(deps, account));
+}
+
+/** The adapter's options from a stored account: its settings and decrypted credentials, checked against their schemas. */
+export function openstackOptions(deps: Omit<ProviderDeps, "db">, account: { name: string; settings: unknown; credentialsEncrypted: string }): OpenstackApiOptions {
   const settings = openstackSettingsSchema.safeParse(account.settings);
   if (!settings.success) throw invalid(account.name, "settings", account.settings, settings.error.issues);
   let plain: unknown;
@@ -62,14 +68,14 @@ async function loadOpenstack(deps: ProviderDeps): Promise<Provider> {
   }
   const credentials = openstackCredentialsSchema.safeParse(plain);
   if (!credentials.success) throw invalid(account.name, "credentials", plain, credentials.error.issues);
-  return createOpenstackProvider({
+  return {
     accountName: account.name,
     settings: settings.data,
     credentials: credentials.data,
     timeoutMs: deps.config.PROVIDER_API_TIMEOUT_SECONDS * 1000,
     log: deps.log,
     now: deps.now,
-  });
+  };
 }
 
 /** Names the fields only: a value may be a secret. */

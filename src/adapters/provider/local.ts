@@ -5,14 +5,15 @@
 // Ocim finds its VMs again and restarts an sshd that died.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, mkdir, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Logger } from "../../logger.js";
 import { withFileLock } from "./file-lock.js";
 import { findProgram, sshdPid, startSshd, stopSshd, stopVmProcesses } from "./local-sshd.js";
 import { createVmFiles, generateKey, readRecord, vmPaths, writeSshdFiles, type SshdSetup, type VmPaths, type VmRecord } from "./local-vm.js";
-import { ProviderError, SERVER_NAME, type CreateServerInput, type Provider, type ServerInfo, type SshLogin } from "./port.js";
+import { ProviderError, SERVER_NAME, type ConnectionCheck, type CreateServerInput, type Provider, type ServerInfo, type SshLogin } from "./port.js";
 import { portAnswers, tryBind } from "./tcp.js";
 
 export interface LocalProviderOptions {
@@ -31,7 +32,7 @@ const LOCK_DEADLINE_MS = 30_000;
 export const LOCAL_NOT_ISOLATED =
   "Local VMs are sshd processes on the Ocim host, not isolated machines: their playbooks run as the user running Ocim, on this host.";
 
-export function createLocalProvider(opts: LocalProviderOptions): Provider {
+export function createLocalProvider(opts: LocalProviderOptions): Provider & { check(): Promise<ConnectionCheck> } {
   if (opts.nodeEnv === "production") {
     throw new ProviderError(`The local provider refuses to run with NODE_ENV=production. ${LOCAL_NOT_ISOLATED} Use the openstack provider.`, false);
   }
@@ -167,11 +168,40 @@ class LocalProvider implements Provider {
   }
 
   private tools(): { sshd: string; sftpServer: string } {
-    const install = "apt-get install openssh-server";
-    return (this.programs ??= {
-      sshd: findProgram("OpenSSH's sshd", ["/usr/sbin/sshd", "/usr/local/sbin/sshd", "/sbin/sshd"], install),
-      sftpServer: findProgram("OpenSSH's sftp-server", ["/usr/lib/openssh/sftp-server", "/usr/libexec/openssh/sftp-server", "/usr/libexec/sftp-server", "/usr/lib/ssh/sftp-server"], install),
+    return (this.programs ??= localPrograms());
+  }
+
+  /** "Test connection": what a local VM needs, each found or failing on its own line; nothing is started. */
+  async check(): Promise<ConnectionCheck> {
+    const lines: string[] = [];
+    let ok = true;
+    const step = async (work: () => Promise<string>) => {
+      try {
+        lines.push(await work());
+      } catch (err) {
+        ok = false;
+        lines.push(err instanceof Error ? err.message : String(err));
+      }
+    };
+    await step(async () => {
+      const { sshd, sftpServer } = this.tools();
+      return `OpenSSH: ${sshd} and ${sftpServer} found.`;
     });
+    await step(async () => {
+      await mkdir(this.vmsDir, { recursive: true });
+      await access(this.vmsDir, constants.W_OK);
+      return `VM directory ${this.vmsDir}: writable.`;
+    });
+    await step(async () => {
+      const address = `${this.opts.addressPrefix}.2`;
+      if ((await tryBind(address, 0)) === null) throw new ProviderError(`Cannot listen on ${address} (LOCAL_VM_ADDRESS_PREFIX): the VMs' addresses must be loopback addresses this host can bind.`, false);
+      return `Addresses ${this.opts.addressPrefix}.2-254: ${address} can be bound.`;
+    });
+    await step(async () => {
+      await this.providerKey();
+      return `SSH key ${this.keyFile}: ready.`;
+    });
+    return { ok, lines };
   }
 
   /** One lock per VM (start, restart, delete) between all processes on this DATA_DIR. */
@@ -182,6 +212,14 @@ class LocalProvider implements Provider {
   private lock<T>(file: string, work: () => Promise<T>): Promise<T> {
     return withFileLock(path.join(this.vmsDir, file), LOCK_DEADLINE_MS, work);
   }
+}
+
+function localPrograms(): { sshd: string; sftpServer: string } {
+  const install = "apt-get install openssh-server";
+  return {
+    sshd: findProgram("OpenSSH's sshd", ["/usr/sbin/sshd", "/usr/local/sbin/sshd", "/sbin/sshd"], install),
+    sftpServer: findProgram("OpenSSH's sftp-server", ["/usr/lib/openssh/sftp-server", "/usr/libexec/openssh/sftp-server", "/usr/libexec/sftp-server", "/usr/lib/ssh/sftp-server"], install),
+  };
 }
 
 function checkName(name: string): void {

@@ -29,6 +29,8 @@ export interface ApiAnswer {
 export interface OpenstackApi {
   /** 2xx and 404 are answered; anything else is thrown as a ProviderError. */
   call(service: OpenstackService, method: string, path: string, what: string, body?: unknown): Promise<ApiAnswer>;
+  /** The endpoints of the token's catalog (signing in first when needed), for the connection test to show. */
+  endpoints(): Promise<Partial<Record<OpenstackService, string>>>;
 }
 
 interface Token {
@@ -66,6 +68,10 @@ class KeystoneSession implements OpenstackApi {
       if (res.ok || res.status === 404) return answer;
       throw httpError(res.status, what, this.scrub(apiMessage(answer.body)));
     }
+  }
+
+  async endpoints(): Promise<Partial<Record<OpenstackService, string>>> {
+    return { ...(await this.currentToken()).endpoints };
   }
 
   private async currentToken(): Promise<Token> {

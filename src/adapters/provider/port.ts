@@ -53,6 +53,12 @@ export interface Provider {
   sshLogin(): Promise<SshLogin>;
 }
 
+/** What "Test connection" found: each thing checked, found or failing, one line each. */
+export interface ConnectionCheck {
+  ok: boolean;
+  lines: string[];
+}
+
 /**
  * A provider call that did not work. `transient` problems (5xx, timeouts, refused connections)
  * may go away on a retry with backoff; permanent ones (bad credentials, a rejected request) will

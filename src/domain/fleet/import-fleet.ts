@@ -11,6 +11,7 @@ import type { Actor } from "../audit/record-audit-event.js";
 import { saveLoadBalancer } from "../loadbalancer/save-load-balancer.js";
 import { validateLoadBalancer } from "../loadbalancer/validate-load-balancer.js";
 import { saveProviderAccount } from "../providers/save-provider-account.js";
+import { settingsToValues } from "../providers/account-fields.js";
 import { createInstance } from "../instances/create-instance.js";
 import { updateInstance } from "../instances/update-instance.js";
 import { validateInstance } from "../instances/validate-instance.js";
@@ -137,7 +138,7 @@ export async function applyImport(deps: Pick<Deps, "db" | "config" | "secrets">,
     const accounts = changed("provider account");
     for (const entry of file.providerAccounts.filter((p) => accounts.has(p.name))) {
       const row = await deps.db.providerAccount.findUnique({ where: { name: entry.name } });
-      const values = { name: entry.name, kind: entry.kind ?? row?.kind ?? "local", settings: JSON.stringify(entry.settings ?? row?.settings ?? {}) };
+      const values = { name: entry.name, kind: entry.kind ?? row?.kind ?? "local", ...settingsToValues(entry.settings ?? row?.settings ?? {}) };
       await saveProviderAccount(deps, { actor, id: row?.id, values });
       applied.push(`provider account "${entry.name}"`);
     }

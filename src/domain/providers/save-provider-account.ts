@@ -1,52 +1,55 @@
-// Creates or changes a provider account. Its settings are JSON (auth URL, region, flavor…); its
-// credentials are JSON too, write-only: encrypted with SECRET_KEY, never shown again, and left as
-// they are when an edit leaves them blank. Audit events only say that they changed. An OpenStack
-// account's settings and credentials are checked against the adapter's schemas (openstack-settings.ts).
+// Creates or changes a provider account from its form fields (account-fields.ts): a field per
+// OpenStack setting, stored together as the settings JSON, and write-only credential fields, stored
+// together as JSON encrypted with SECRET_KEY, never shown again, each blank field keeping its stored
+// value. Every bad value fails its own field and nothing is saved. Audit events only say that the
+// credentials changed. A local account has neither: its VMs come from Ocim's own settings.
 import type { Deps } from "../../deps.js";
-import { openstackCredentialsSchema, openstackSettingsSchema } from "../../adapters/provider/openstack-settings.js";
 import type { ProviderAccount } from "../../generated/prisma/client.ts";
 import { notFound, validationError } from "../../errors.js";
 import { diffRecords, recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { PROVIDER_KINDS } from "../instances/instance-input.js";
 import { FieldReader, type Input } from "../validation/field-reader.js";
 import { rethrowUniqueViolation } from "../validation/unique-violation.js";
-import { CREDENTIALS_NOT_JSON, checkShape, parseJsonObject } from "../validation/json-settings.js";
+import { AUTH_METHODS, CREDENTIAL_FIELDS, SETTING_FIELDS, readOpenstackCredentials, readOpenstackSettings, storedAuthMethod } from "./account-fields.js";
+import { readStoredCredentials } from "./stored-credentials.js";
 
-export const PROVIDER_ACCOUNT_FIELDS = ["name", "kind", "settings", "credentials"] as const;
+export const PROVIDER_ACCOUNT_FIELDS = ["name", "kind", "auth", ...SETTING_FIELDS, ...CREDENTIAL_FIELDS] as const;
 const MASK = "••••••";
-const PROJECT_NEEDED = 'Password credentials need the project: "projectName" (with "projectDomainName" unless it is Default) or "projectId". An application credential brings its own project.';
-const CREDENTIALS_NEEDED = 'Required for an OpenStack account: a JSON object with "sshPrivateKey" and either "username" and "password", or "applicationCredentialId" and "applicationCredentialSecret".';
+const LOCAL_DROPS = "A local account has no settings or credentials (its VMs come from Ocim's own settings): the OpenStack values were not kept.";
 
 export interface SaveProviderAccountInput {
   actor: Actor;
   /** Absent: create. */
   id?: number;
+  /** The form's fields (PROVIDER_ACCOUNT_FIELDS); `settingsToValues` turns a settings object into them. */
   values: Input;
 }
 
-// Settings are checked strictly (a misspelt optional key would be silently ignored otherwise);
-// credentials are not, so that no message ever repeats a key someone may have pasted a secret into.
-const OPENSTACK_SETTINGS = openstackSettingsSchema.strict();
+interface AccountData {
+  name: string;
+  kind: (typeof PROVIDER_KINDS)[number];
+  settings: Record<string, unknown>;
+  /** Plain JSON to encrypt, or null to leave the stored credentials as they are. */
+  credentials: string | null;
+  /** What the success message adds. */
+  note?: string;
+}
 
-function readAccount(values: Input) {
+function readAccount(values: Input, before: ProviderAccount | null, stored: Record<string, unknown> | null): AccountData {
   const r = new FieldReader(values, PROVIDER_ACCOUNT_FIELDS);
   const name = r.text("name", { required: true, max: 100 });
   const kind = r.choice("kind", PROVIDER_KINDS) ?? "local";
-  const settingsText = r.text("settings", { max: 16_000 }) || "{}";
-  const settings = parseJsonObject(settingsText);
-  if ("error" in settings) r.fail("settings", settings.error);
-  else if (kind === "openstack") checkShape(r, "settings", OPENSTACK_SETTINGS, settings.value, "OpenStack");
-  const credentials = r.text("credentials", { max: 16_000 });
-  const parsedCredentials = credentials ? parseJsonObject(credentials) : null;
-  if (parsedCredentials && "error" in parsedCredentials) r.fail("credentials", CREDENTIALS_NOT_JSON);
-  else if (parsedCredentials && kind === "openstack") {
-    const creds = checkShape(r, "credentials", openstackCredentialsSchema, parsedCredentials.value, "OpenStack");
-    // A password is scoped to a project the settings name; an application credential brings its own.
-    const s = "value" in settings ? settings.value : {};
-    if (creds && !creds.applicationCredentialId && !s.projectName && !s.projectId && r.ok) r.fail("settings", PROJECT_NEEDED);
+  if (kind === "local") {
+    if (!r.ok) throw validationError(r.errors);
+    const typed = [...SETTING_FIELDS, ...CREDENTIAL_FIELDS].some((k) => typeof values[k] === "string" && (values[k] as string).trim() && !(k === "computeInterface" && values[k] === "public"));
+    const had = Boolean(before?.credentialsEncrypted) || Object.keys((before?.settings as object | null) ?? {}).length > 0;
+    return { name, kind, settings: {}, credentials: before?.credentialsEncrypted ? "" : null, ...(typed || had ? { note: LOCAL_DROPS } : {}) };
   }
+  const method = r.choice("auth", AUTH_METHODS, storedAuthMethod(stored)) ?? "password";
+  const settings = readOpenstackSettings(r);
+  const { credentials, changed } = readOpenstackCredentials(r, method, settings, stored);
   if (!r.ok) throw validationError(r.errors);
-  return { name, kind, settings: "value" in settings ? settings.value : {}, credentials };
+  return { name, kind, settings, credentials: changed ? JSON.stringify(credentials) : null };
 }
 
 function auditView(account: ProviderAccount, credentialsChanged: boolean): Record<string, unknown> {
@@ -54,21 +57,20 @@ function auditView(account: ProviderAccount, credentialsChanged: boolean): Recor
   return { name: account.name, kind: account.kind, settings: account.settings, credentials };
 }
 
-export async function saveProviderAccount(deps: Pick<Deps, "db" | "secrets">, input: SaveProviderAccountInput): Promise<ProviderAccount> {
-  const data = readAccount(input.values);
+export async function saveProviderAccount(deps: Pick<Deps, "db" | "secrets">, input: SaveProviderAccountInput): Promise<{ account: ProviderAccount; note?: string }> {
   try {
     return await deps.db.$transaction(async (tx) => {
       const before = input.id === undefined ? null : await tx.providerAccount.findUnique({ where: { id: input.id } });
       if (input.id !== undefined && !before) throw notFound("Provider account");
-      if (data.kind === "openstack" && !data.credentials && !before?.credentialsEncrypted) {
-        throw validationError({ credentials: CREDENTIALS_NEEDED });
-      }
+      const stored = before?.kind === "openstack" ? readStoredCredentials(deps.secrets, before.credentialsEncrypted) : null;
+      const data = readAccount(input.values, before, stored);
       const fields = {
         name: data.name, kind: data.kind, settings: data.settings as object,
-        ...(data.credentials ? { credentialsEncrypted: deps.secrets.encrypt(data.credentials) } : {}),
+        ...(data.credentials === null ? {} : { credentialsEncrypted: data.credentials ? deps.secrets.encrypt(data.credentials) : "" }),
       };
       const beforeView = before && auditView(before, false);
-      if (before && !data.credentials && !Object.keys(diffRecords(beforeView, { ...beforeView, ...fields })).length) return before;
+      const note = data.note ? { note: data.note } : {};
+      if (before && data.credentials === null && !Object.keys(diffRecords(beforeView, { ...beforeView, ...fields })).length) return { account: before, ...note };
       const after = before
         ? await tx.providerAccount.update({ where: { id: before.id }, data: fields })
         : await tx.providerAccount.create({ data: fields });
@@ -76,7 +78,7 @@ export async function saveProviderAccount(deps: Pick<Deps, "db" | "secrets">, in
         actor: input.actor, action: before ? "provider_account.updated" : "provider_account.created", subjectType: "ProviderAccount",
         subjectId: after.id, subjectName: after.name, before: beforeView, after: auditView(after, Boolean(data.credentials)),
       });
-      return after;
+      return { account: after, ...note };
     });
   } catch (err) {
     rethrowUniqueViolation(err, { name: "Another provider account already has this name." });

@@ -8,6 +8,7 @@ import { formPages } from "./form-pages.js";
 import { keptDataPages } from "./kept-data-pages.js";
 import { certificatePages } from "./certificate-pages.js";
 import { hostKeyPages } from "./host-key-pages.js";
+import { testConnectionPages } from "./test-connection-pages.js";
 import { listPages } from "./list-pages.js";
 
 export function adminRoutes(deps: Deps): Router {
@@ -25,6 +26,7 @@ export function adminRoutes(deps: Deps): Router {
   router.post("/instances/:id/certificate", certificates.uploadSubmit);
   router.get("/load-balancers/:id/host-key", hostKeys.page);
   router.post("/load-balancers/:id/host-key", hostKeys.clearSubmit);
+  router.post("/provider-accounts/:id/test", testConnectionPages(deps).testSubmit);
   router.get("/", lists.indexPage);
   router.get("/:model", lists.listPage);
   router.post("/:model/bulk", deletes.bulkAction);

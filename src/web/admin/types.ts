@@ -144,6 +144,13 @@ export interface DeleteSpec {
   removeWithData?(deps: Deps, actor: Actor, id: number, confirmation: unknown): Promise<{ deleted: boolean; outcome: DropOutcome; title: string }>;
 }
 
+/** A button on an object's page that posts to /admin/<slug>/<id>/<path> (a route of its own). */
+export interface ObjectAction {
+  path: string;
+  label: string;
+  help?: string;
+}
+
 export interface AdminModel<R extends { id: number } = { id: number }> {
   /** The URL segment: /admin/<slug>. */
   slug: string;
@@ -159,6 +166,8 @@ export interface AdminModel<R extends { id: number } = { id: number }> {
   /** Read-only models: what the object page shows. */
   detail?(deps: Deps, id: number): Promise<{ title: string; items: DetailItem[]; diff?: { subjectType: string; changes: unknown } } | null>;
   form?: FormSpec;
+  /** Buttons on the object's page beside History. */
+  actions?: ObjectAction[];
   remove?: DeleteSpec;
 }
 
