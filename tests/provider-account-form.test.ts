@@ -1,78 +1,159 @@
-// An OpenStack provider account is checked against what the adapter needs when it is saved (issue
-// 10, finding 7b): each refusal is shown next to its field, names the bad key, keeps what was typed,
-// never quotes a credential, and saves nothing.
+// A provider account is a form with a field per OpenStack setting and write-only credential fields
+// (issue 16). Each bad value is refused next to its field, keeps what was typed (never a secret),
+// and saves nothing; an edit that leaves a credential blank keeps the stored one. "Test connection"
+// signs in to the in-test OpenStack and looks up what a launch needs, and says exactly what failed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { fieldError, visibleText, type Agent } from "./helpers/browserless.js";
+import { FakeOpenstack } from "./helpers/fake-openstack.js";
+import { freePort } from "./helpers/redis-server.js";
 
-const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----";
-const SECRET = "pw-9f3c-never-shown";
-const good = { authUrl: "https://keystone.example.com:5000/v3", projectName: "ocim", flavorRef: "m1.large", imageRef: "ubuntu-22.04", keyName: "ocim" };
-const goodCredentials = { username: "ocim", password: SECRET, sshPrivateKey: KEY };
-const NEEDED = "Required keys: authUrl, flavorRef, imageRef, keyName.";
-const CREDS_NEEDED = "Required keys: sshPrivateKey.";
+const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
+const PROJECT_NEEDED = "Required for a user name and password: the project's name (with its domain unless it is Default), or its id below. An application credential brings its own project.";
 
-describe("admin: an OpenStack account's settings are checked when saved", () => {
+describe("admin: an OpenStack provider account as a form, with Test connection", () => {
   let t: TestApp;
   let admin: Agent;
+  let cloud: FakeOpenstack;
   beforeAll(async () => {
+    cloud = await new FakeOpenstack().start();
     t = await startTestApp();
     admin = await t.loginAs("root", { admin: true });
   });
-  afterAll(() => t?.close());
-
-  const form = (settings: object | string, credentials: object | string = goodCredentials, name = "cloud") => ({
-    name, kind: "openstack",
-    settings: typeof settings === "string" ? settings : JSON.stringify(settings),
-    credentials: typeof credentials === "string" ? credentials : JSON.stringify(credentials),
+  afterAll(async () => {
+    await t?.close();
+    await cloud?.stop();
   });
 
-  const refusals: [string, ReturnType<typeof form>, string, string][] = [
-    ["missing keys", form({ authUrl: good.authUrl }), "settings", `Not valid for OpenStack: "flavorRef" is missing; "imageRef" is missing; "keyName" is missing. ${NEEDED}`],
-    ["an auth URL that is not a URL", form({ ...good, authUrl: "keystone.example.com" }), "settings", `Not valid for OpenStack: "authUrl" must be an http(s) URL. ${NEEDED}`],
-    ["a misspelt key", form({ ...good, regoin: "RegionOne" }), "settings", `Not valid for OpenStack: unknown key "regoin". ${NEEDED}`],
-    ["a value of the wrong type", form({ ...good, networkIds: "net-1", sshPort: "22" }), "settings", `Not valid for OpenStack: "networkIds" must be a list; "sshPort" must be a number. ${NEEDED}`],
-    ["an empty flavor", form({ ...good, flavorRef: "" }), "settings", `Not valid for OpenStack: "flavorRef" must not be empty. ${NEEDED}`],
-    ["an unknown endpoint interface", form({ ...good, computeInterface: "private" }), "settings", `Not valid for OpenStack: "computeInterface" must be one of: public, internal, admin. ${NEEDED}`],
-    ["credentials without the SSH key", form(good, { username: "ocim", password: SECRET }), "credentials", `Not valid for OpenStack: "sshPrivateKey" is missing. ${CREDS_NEEDED}`],
-    ["credentials with a password that is not text", form(good, { username: "ocim", password: 12345678, sshPrivateKey: KEY }), "credentials", `Not valid for OpenStack: "password" must be text (in quotes). ${CREDS_NEEDED}`],
-    ["credentials with a user but no password", form(good, { username: "ocim", sshPrivateKey: KEY }), "credentials", `Not valid for OpenStack: "password" must be given (or applicationCredentialId and applicationCredentialSecret instead). ${CREDS_NEEDED}`],
-    ["an application credential without its secret", form(good, { applicationCredentialId: "ac-1", sshPrivateKey: KEY }), "credentials", `Not valid for OpenStack: "applicationCredentialSecret" must be given with applicationCredentialId. ${CREDS_NEEDED}`],
-    ["password credentials with no project", form({ ...good, projectName: undefined }), "settings", 'Password credentials need the project: "projectName" (with "projectDomainName" unless it is Default) or "projectId". An application credential brings its own project.'],
-    ["no credentials at all", form(good, ""), "credentials", 'Required for an OpenStack account: a JSON object with "sshPrivateKey" and either "username" and "password", or "applicationCredentialId" and "applicationCredentialSecret".'],
+  const form = (over: Record<string, string> = {}): Record<string, string> => ({
+    name: "cloud", kind: "openstack", auth: "password",
+    authUrl: cloud.authUrl, region: "", computeInterface: "public", projectName: cloud.projectName, projectDomainName: "", projectId: "", userDomainName: "",
+    flavorRef: "m1.medium", imageRef: "ubuntu-22.04", keyName: "ocim-key", floatingNetwork: "public", networks: "private\r\n", securityGroups: "",
+    sshUser: "", sshPort: "", workDir: "", deleteTimeoutSeconds: "",
+    username: cloud.username, password: cloud.password, applicationCredentialId: "", applicationCredentialSecret: "", sshPrivateKey: KEY,
+    ...over,
+  });
+
+  const refusals: [string, Record<string, string>, string, string][] = [
+    ["a Keystone URL that is not a URL", { authUrl: "keystone.example.com" }, "authUrl", "Must be an http(s) URL."],
+    ["a negative SSH port", { sshPort: "-22" }, "sshPort", "Must be at least 1."],
+    ["an SSH port that is not a number", { sshPort: "twenty-two" }, "sshPort", "Enter a whole number."],
+    ["a password account without its project", { projectName: "" }, "projectName", PROJECT_NEEDED],
+    ["no flavor", { flavorRef: "" }, "flavorRef", "This field is required."],
+    ["a relative working directory", { workDir: "ocim" }, "workDir", "Must be an absolute path."],
+    ["no password on a new account", { password: "" }, "password", "Required to sign in with a user name and password."],
+    ["an application credential typed beside a password", { applicationCredentialSecret: "stray-secret" }, "applicationCredentialSecret", 'Leave this blank: the account signs in with a user name and password. Choose an application credential under "Sign in with" to use it.'],
+    ["a private key that is not one", { sshPrivateKey: "ssh-ed25519 AAAA public" }, "sshPrivateKey", "Must be an OpenSSH or PEM private key."],
   ];
 
-  it.each(refusals)("refuses %s next to the field, naming the key, and saves nothing", async (_what, values, field, message) => {
+  it.each(refusals)("refuses %s next to its field, keeps what was typed, and saves nothing", async (_what, over, field, message) => {
+    const values = form(over);
     const res = await admin.submit("/admin/provider-accounts/add", values);
     expect(res.status).toBe(400);
     expect(visibleText(res.text)).toContain("Nothing was saved.");
     expect(fieldError(res.text, field)).toBe(message);
-    expect(res.text).not.toContain(SECRET);
-    if (field === "settings") expect(visibleText(res.text)).toContain(values.settings);
+    expect(res.text).not.toContain(cloud.password);
+    expect(res.text).not.toContain("stray-secret");
+    expect(res.text).toContain(`value="${values.authUrl}"`);
     expect(await t.deps.db.providerAccount.count()).toBe(0);
   });
 
-  it("saves an application credential with no project (it brings its own) and a project given by id", async () => {
-    const appCred = { applicationCredentialId: "ac-1", applicationCredentialSecret: SECRET, sshPrivateKey: KEY };
-    const ok = await admin.submit("/admin/provider-accounts/add", form({ ...good, projectName: undefined, floatingNetwork: "public" }, appCred, "appcred"));
-    expect(visibleText(ok.text)).toContain('The provider account "appcred" was added.');
-    const byId = await admin.submit("/admin/provider-accounts/add", form({ ...good, projectName: undefined, projectId: "8a1f" }, goodCredentials, "by-id"));
-    expect(visibleText(byId.text)).toContain('The provider account "by-id" was added.');
-    await t.deps.db.providerAccount.deleteMany({ where: { name: { in: ["appcred", "by-id"] } } });
-  });
-
-  it("saves valid settings, and checks an edit that keeps the stored credentials too", async () => {
-    const ok = await admin.submit("/admin/provider-accounts/add", form(good));
-    expect(visibleText(ok.text)).toContain('The provider account "cloud" was added.');
+  it("round-trips: stores the settings JSON and encrypted credentials, shows which are set, and keeps them when an edit leaves them blank", async () => {
+    const created = await admin.submit("/admin/provider-accounts/add", { ...form(), _save: "continue" });
+    expect(visibleText(created.text)).toContain('The provider account "cloud" was added.');
     const account = await t.deps.db.providerAccount.findUniqueOrThrow({ where: { name: "cloud" } });
-    const bad = await admin.submit(`/admin/provider-accounts/${account.id}`, form({ ...good, imageRef: 7 }, ""), `/admin/provider-accounts/${account.id}`);
-    expect(bad.status).toBe(400);
-    expect(fieldError(bad.text, "settings")).toBe(`Not valid for OpenStack: "imageRef" must be text (in quotes). ${NEEDED}`);
-    expect(await t.deps.db.providerAccount.findUniqueOrThrow({ where: { id: account.id } })).toEqual(account);
-    const edited = await admin.submit(`/admin/provider-accounts/${account.id}`, form({ ...good, region: "RegionTwo" }, ""), `/admin/provider-accounts/${account.id}`);
+    expect(account.settings).toEqual({ authUrl: cloud.authUrl, projectName: "ocim", flavorRef: "m1.medium", imageRef: "ubuntu-22.04", keyName: "ocim-key", floatingNetwork: "public", networks: ["private"] });
+    expect(JSON.parse(t.deps.secrets.decrypt(account.credentialsEncrypted))).toEqual({ username: cloud.username, password: cloud.password, sshPrivateKey: KEY });
+
+    const page = await admin.get(`/admin/provider-accounts/${account.id}`);
+    expect(visibleText(page.text)).toContain("Credentials set (encrypted): user name, password, SSH private key");
+    expect(page.text).toContain(`value="${cloud.authUrl}"`);
+    expect(page.text).not.toContain(cloud.password);
+    expect(page.text).not.toContain(cloud.username);
+
+    const blank = { username: "", password: "", sshPrivateKey: "" };
+    const edited = await admin.submit(`/admin/provider-accounts/${account.id}`, form({ ...blank, region: "RegionOne", sshPort: "2222" }), `/admin/provider-accounts/${account.id}`);
     expect(visibleText(edited.text)).toContain('The provider account "cloud" was saved.');
     const after = await t.deps.db.providerAccount.findUniqueOrThrow({ where: { id: account.id } });
-    expect(after.settings).toEqual({ ...good, region: "RegionTwo" });
     expect(after.credentialsEncrypted).toBe(account.credentialsEncrypted);
+    expect(after.settings).toMatchObject({ region: "RegionOne", sshPort: 2222 });
+
+    // A bad edit changes nothing, the stored credentials included.
+    const bad = await admin.submit(`/admin/provider-accounts/${account.id}`, form({ ...blank, authUrl: "ftp://keystone" }), `/admin/provider-accounts/${account.id}`);
+    expect(fieldError(bad.text, "authUrl")).toBe("Must be an http(s) URL.");
+    expect(await t.deps.db.providerAccount.findUniqueOrThrow({ where: { id: account.id } })).toEqual(after);
+
+    const events = await t.deps.db.auditEvent.findMany({ where: { subjectType: "ProviderAccount" } });
+    expect(events.map((e) => e.action)).toEqual(["provider_account.created", "provider_account.updated"]);
+    expect(JSON.stringify(events)).not.toContain(cloud.password);
+  });
+
+  it("Test connection signs in, finds the flavor, image, networks and key pair, and is audited", async () => {
+    const account = await t.deps.db.providerAccount.findUniqueOrThrow({ where: { name: "cloud" } });
+    await admin.submit(`/admin/provider-accounts/${account.id}`, form({ username: "", password: "", sshPrivateKey: "", region: "", sshPort: "" }), `/admin/provider-accounts/${account.id}`);
+    const res = await admin.submit(`/admin/provider-accounts/${account.id}/test`, {}, `/admin/provider-accounts/${account.id}`);
+    const text = visibleText(res.text);
+    expect(text).toContain('The connection test of "cloud" worked.');
+    expect(text).toContain(`Keystone accepted the credentials; endpoints: compute ${cloud.url}/compute/v2.1/p1`);
+    expect(text).toContain('Flavor "m1.medium": found (id 3).');
+    expect(text).toContain(`Image "ubuntu-22.04": found (id ${cloud.images[0]!.id}).`);
+    expect(text).toContain(`Network "private": found (id ${cloud.networks[0]!.id}).`);
+    expect(text).toContain(`External network "public": found (id ${cloud.networks[1]!.id}).`);
+    expect(text).toContain('Key pair "ocim-key": found');
+    expect(res.text).not.toContain(cloud.password);
+    const audit = await t.deps.db.auditEvent.findFirstOrThrow({ where: { action: "provider_account.connection_tested" } });
+    expect(JSON.stringify(audit.diff)).toContain("works");
+    expect(JSON.stringify(audit.diff)).not.toContain(cloud.password);
+  });
+
+  it("Test connection reports a wrong password (401), an unknown flavor, an ambiguous image and an unreachable Keystone", async () => {
+    const account = await t.deps.db.providerAccount.findUniqueOrThrow({ where: { name: "cloud" } });
+    const path = `/admin/provider-accounts/${account.id}`;
+    const test = async () => visibleText((await admin.submit(`${path}/test`, {}, path)).text);
+    const edit = (over: Record<string, string>) => admin.submit(path, form({ username: "", password: "", sshPrivateKey: "", ...over }), path);
+
+    await edit({ password: "not-the-password" });
+    const refused = await test();
+    expect(refused).toContain('The connection test of "cloud" failed. OpenStack refused the credentials of provider account "cloud" (401).');
+    expect(refused).not.toContain("not-the-password");
+    await edit({ password: cloud.password });
+
+    await edit({ flavorRef: "m1.huge" });
+    cloud.images.push({ id: "0b5e6a3c-1111-4222-8333-444455556666", name: "ubuntu-22.04" });
+    const unknown = await test();
+    expect(unknown).toContain('Flavor "m1.huge": OpenStack has no flavor named or with id "m1.huge" (provider account "cloud").');
+    expect(unknown).toContain(`Image "ubuntu-22.04": OpenStack has 2 images named "ubuntu-22.04" (${cloud.images[0]!.id}, 0b5e6a3c-1111-4222-8333-444455556666): give the id instead`);
+    cloud.images.pop();
+
+    const port = await freePort();
+    await edit({ flavorRef: "m1.medium", authUrl: `http://127.0.0.1:${port}/v3` });
+    expect(await test()).toContain(`Could not reach OpenStack (127.0.0.1:${port}) while authenticating provider account "cloud": connection refused.`);
+  });
+
+  it("switching to an application credential drops the stored password, and it signs in", async () => {
+    const account = await t.deps.db.providerAccount.findUniqueOrThrow({ where: { name: "cloud" } });
+    const path = `/admin/provider-accounts/${account.id}`;
+    const switched = await admin.submit(path, form({
+      auth: "application_credential", projectName: "", username: "", password: "", sshPrivateKey: "",
+      applicationCredentialId: cloud.applicationCredentialId, applicationCredentialSecret: cloud.applicationCredentialSecret,
+    }), path);
+    expect(visibleText(switched.text)).toContain('The provider account "cloud" was saved.');
+    const after = await t.deps.db.providerAccount.findUniqueOrThrow({ where: { id: account.id } });
+    expect(JSON.parse(t.deps.secrets.decrypt(after.credentialsEncrypted))).toEqual({
+      applicationCredentialId: cloud.applicationCredentialId, applicationCredentialSecret: cloud.applicationCredentialSecret, sshPrivateKey: KEY,
+    });
+    expect(visibleText((await admin.get(path)).text)).toContain("Credentials set (encrypted): application credential id, application credential secret, SSH private key");
+    expect(visibleText((await admin.submit(`${path}/test`, {}, path)).text)).toContain('The connection test of "cloud" worked.');
+  });
+
+  it("a local account keeps no OpenStack values and its Test connection checks this host", async () => {
+    const res = await admin.submit("/admin/provider-accounts/add", { name: "here", kind: "local", computeInterface: "public", auth: "password", flavorRef: "m1.medium", _save: "continue" });
+    expect(visibleText(res.text)).toContain('The provider account "here" was added. A local account has no settings or credentials');
+    const account = await t.deps.db.providerAccount.findUniqueOrThrow({ where: { name: "here" } });
+    expect(account.settings).toEqual({});
+    const text = visibleText((await admin.submit(`/admin/provider-accounts/${account.id}/test`, {}, `/admin/provider-accounts/${account.id}`)).text);
+    expect(text).toContain('The connection test of "here" worked.');
+    expect(text).toContain("OpenSSH: /usr/sbin/sshd and");
+    expect(text).toMatch(/VM directory \S+\/vms: writable\./);
   });
 });
