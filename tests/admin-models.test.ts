@@ -1,7 +1,7 @@
 // Load balancers, users and provider accounts through the admin forms.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "./helpers/app.js";
-import { visibleText, type Agent } from "./helpers/browserless.js";
+import { fieldError, visibleText, type Agent } from "./helpers/browserless.js";
 import { makeInstance } from "./helpers/factories.js";
 
 describe("admin: load balancers, users, provider accounts", () => {
@@ -96,22 +96,20 @@ describe("admin: load balancers, users, provider accounts", () => {
 
   it("stores provider credentials encrypted and never shows them on any page", async () => {
     const secret = "s3cr3t-Passw0rd-do-not-show";
-    const bad = await admin.submit("/admin/provider-accounts/add", { name: "cloud", kind: "openstack", settings: "[1, 2]", credentials: `{"password": "${secret}"` });
+    const base = { authUrl: "https://keystone.example.com/v3", projectName: "ocim", flavorRef: "m1", imageRef: "ubuntu", keyName: "ocim" };
+    const credentials = { username: "ocim", password: secret, sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n" };
+    const bad = await admin.submit("/admin/provider-accounts/add", { name: "cloud", kind: "openstack", auth: "password", ...base, sshPort: "0", ...credentials });
     expect(bad.status).toBe(400);
-    expect(visibleText(bad.text)).toContain("Must be a JSON object ({\"key\": \"value\", …}), not a list.");
-    expect(visibleText(bad.text)).toContain("Not a valid JSON object.");
+    expect(fieldError(bad.text, "sshPort")).toBe("Must be at least 1.");
     expect(bad.text).not.toContain(secret);
 
-    const base = { authUrl: "https://keystone.example.com/v3", projectName: "ocim", flavorRef: "m1", imageRef: "ubuntu", keyName: "ocim" };
-    const settings = JSON.stringify({ ...base, region: "RegionOne" });
-    const credentials = { username: "ocim", password: secret, sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----" };
-    await admin.submit("/admin/provider-accounts/add", { name: "cloud", kind: "openstack", settings, credentials: JSON.stringify(credentials) });
+    await admin.submit("/admin/provider-accounts/add", { name: "cloud", kind: "openstack", auth: "password", ...base, region: "RegionOne", ...credentials });
     const account = await t.deps.db.providerAccount.findUniqueOrThrow({ where: { name: "cloud" } });
     expect(account.credentialsEncrypted).not.toContain(secret);
     expect(JSON.parse(t.deps.secrets.decrypt(account.credentialsEncrypted))).toEqual(credentials);
 
-    // Saved again with the field blank: the credentials stay.
-    await admin.submit(`/admin/provider-accounts/${account.id}`, { name: "cloud", kind: "openstack", settings: JSON.stringify({ ...base, region: "RegionTwo" }), credentials: "" }, `/admin/provider-accounts/${account.id}`);
+    // Saved again with the credential fields blank: the credentials stay.
+    await admin.submit(`/admin/provider-accounts/${account.id}`, { name: "cloud", kind: "openstack", auth: "password", ...base, region: "RegionTwo", username: "", password: "", sshPrivateKey: "" }, `/admin/provider-accounts/${account.id}`);
     const kept = await t.deps.db.providerAccount.findUniqueOrThrow({ where: { id: account.id } });
     expect(kept.credentialsEncrypted).toBe(account.credentialsEncrypted);
     expect(kept.settings).toEqual({ ...base, region: "RegionTwo" });
