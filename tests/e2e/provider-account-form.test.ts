@@ -29,6 +29,11 @@ describe("provider account form in a browser", () => {
   it("fills the form, gets a wrong port back next to its field, saves, and tests the connection", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
     await page.goto(`${t.url}/login/${await createLoginLink(t.deps)}`);
+    const fillCredentials = async () => {
+      await page.fill("#id_username", cloud.username);
+      await page.fill("#id_password", cloud.password);
+      await page.fill("#id_sshPrivateKey", KEY);
+    };
     await page.goto(`${t.url}/admin/provider-accounts/add`);
     await page.fill("#id_name", "Campus cloud");
     await page.selectOption("#id_kind", "openstack");
@@ -41,9 +46,7 @@ describe("provider account form in a browser", () => {
     await page.fill("#id_networks", "private");
     await page.fill("#id_sshPort", "-1");
     await page.selectOption("#id_auth", "password");
-    await page.fill("#id_username", cloud.username);
-    await page.fill("#id_password", cloud.password);
-    await page.fill("#id_sshPrivateKey", KEY);
+    await fillCredentials();
     await page.click("button[value=continue]");
     await page.waitForSelector(".errornote");
     expect(await page.textContent("#field-sshPort .field-error")).toBe("Must be at least 1.");
@@ -54,16 +57,16 @@ describe("provider account form in a browser", () => {
     expect(await t.deps.db.providerAccount.count()).toBe(0);
 
     await page.fill("#id_sshPort", "22");
-    await page.fill("#id_username", cloud.username);
-    await page.fill("#id_password", cloud.password);
-    await page.fill("#id_sshPrivateKey", KEY);
+    await fillCredentials(); // write-only: not sent back after the error, so typed again
     await page.click("button[value=continue]");
     await page.waitForSelector(".flash-ok");
     expect(await page.textContent(".readonly-panel")).toContain("set (encrypted): user name, password, SSH private key");
 
     await page.click("button:has-text('Test connection')");
-    await page.waitForSelector(".flash-ok");
-    const result = (await page.textContent(".flash-ok")) ?? "";
+    const flash = page.locator(".flash", { hasText: "connection test" });
+    await flash.waitFor();
+    const result = (await flash.textContent()) ?? "";
+    expect(await flash.getAttribute("class")).toContain("flash-ok");
     expect(result).toContain('The connection test of "Campus cloud" worked.');
     expect(result).toContain('Flavor "m1.medium": found (id 3).');
     expect(result).toContain('Key pair "ocim-key": found');

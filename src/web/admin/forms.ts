@@ -21,7 +21,7 @@ export interface FieldView {
 }
 
 export interface FormView {
-  sections: { title: string; help?: string; fields: FieldView[] }[];
+  sections: { title: string; help?: string; showWhen?: string; fields: FieldView[] }[];
   /** Messages for fields the form does not show (an unknown field, the slug of an instance). */
   otherErrors: string[];
   /** The shown fields that have a message, for the summary at the top. */
@@ -74,7 +74,7 @@ export async function buildFormView(
         options: choices[f.name] ?? f.options?.() ?? [],
       });
     }
-    built.push({ title: section.title, help: section.help, fields });
+    built.push({ title: section.title, help: section.help, showWhen: section.showWhen && `${section.showWhen.field}=${section.showWhen.value}`, fields });
   }
   const otherErrors = Object.entries(errors).filter(([k]) => !shown.has(k)).map(([, message]) => message);
   const invalid = built.flatMap((s) => s.fields).filter((f) => f.error).map((f) => ({ name: f.name, label: f.label }));

@@ -65,7 +65,7 @@ function show(value: unknown): string {
 
 export function fieldLabels(model: AdminModel | undefined): Record<string, string> {
   const fields = model?.form?.sections.flatMap((s) => s.fields) ?? [];
-  return Object.fromEntries(fields.map((f) => [f.name, f.label]));
+  return { ...model?.historyLabels, ...Object.fromEntries(fields.map((f) => [f.name, f.label])) };
 }
 
 function showNamed(value: unknown, names: Map<number, string> | undefined): string {

@@ -85,6 +85,8 @@ export interface FormField {
 export interface FormSection {
   title: string;
   help?: string;
+  /** Shown only while this select has this value (in the browser; the server reads every field). */
+  showWhen?: { field: string; value: string };
   fields: FormField[];
 }
 
@@ -166,6 +168,8 @@ export interface AdminModel<R extends { id: number } = { id: number }> {
   /** Read-only models: what the object page shows. */
   detail?(deps: Deps, id: number): Promise<{ title: string; items: DetailItem[]; diff?: { subjectType: string; changes: unknown } } | null>;
   form?: FormSpec;
+  /** Labels of audited keys that are not form fields (a JSON column the form edits field by field). */
+  historyLabels?: Record<string, string>;
   /** Buttons on the object's page beside History. */
   actions?: ObjectAction[];
   remove?: DeleteSpec;

@@ -13,6 +13,8 @@ import { choiceFilter, titled } from "./common.js";
 const listSelect = { id: true, name: true, kind: true, credentialsEncrypted: true, updatedAt: true } as const;
 type Row = Prisma.ProviderAccountGetPayload<{ select: typeof listSelect }>;
 
+const OPENSTACK_ONLY = { field: "kind", value: "openstack" };
+
 export const providerAccountAdmin = defineModel<Row>({
   slug: "provider-accounts",
   name: "Provider account",
@@ -45,6 +47,7 @@ export const providerAccountAdmin = defineModel<Row>({
       },
       {
         title: "OpenStack: where to sign in",
+        showWhen: OPENSTACK_ONLY,
         help: "Only for an openstack account. docs/providers.md says what to prepare in the project.",
         fields: [
           { name: "authUrl", label: "Keystone URL", kind: "text", maxLength: 500, mono: true, placeholder: "https://keystone.example.com:5000/v3", help: "Identity v3; /v3 is added when missing." },
@@ -58,6 +61,7 @@ export const providerAccountAdmin = defineModel<Row>({
       },
       {
         title: "OpenStack: the VMs",
+        showWhen: OPENSTACK_ONLY,
         help: "Names or ids: a name is looked up (it must be unique; give the id otherwise).",
         fields: [
           { name: "flavorRef", label: "Flavor", kind: "text", maxLength: 500, half: true, placeholder: "m1.large" },
@@ -74,6 +78,7 @@ export const providerAccountAdmin = defineModel<Row>({
       },
       {
         title: "OpenStack: credentials",
+        showWhen: OPENSTACK_ONLY,
         help: "Write-only: stored encrypted and never shown again. A blank field keeps the stored value; the details above say which are set.",
         fields: [
           { name: "auth", label: "Sign in with", kind: "select", options: () => AUTH_METHODS.map((m) => ({ value: m, label: AUTH_LABELS[m] })), help: "An application credential (recommended) brings its own project. Switching removes the other method's stored values." },
@@ -104,6 +109,7 @@ export const providerAccountAdmin = defineModel<Row>({
       return { ...titled(account), ...(note ? { note } : {}) };
     },
   },
+  historyLabels: { settings: "Settings", credentials: "Credentials", result: "Connection test", findings: "Found" },
   actions: [{ path: "test", label: "Test connection", help: "Signs in and looks up the flavor, image, networks and key pair (OpenStack), or checks this host (local). Creates nothing." }],
   remove: {
     async impact(deps, _actor, ids) {
