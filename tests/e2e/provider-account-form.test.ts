@@ -36,7 +36,10 @@ describe("provider account form in a browser", () => {
     };
     await page.goto(`${t.url}/admin/provider-accounts/add`);
     await page.fill("#id_name", "Campus cloud");
+    await page.selectOption("#id_kind", "local");
+    expect(await page.isVisible("#id_authUrl")).toBe(false); // a local account has no OpenStack fields
     await page.selectOption("#id_kind", "openstack");
+    expect(await page.isVisible("#id_authUrl")).toBe(true);
     await page.fill("#id_authUrl", cloud.authUrl);
     await page.fill("#id_projectName", cloud.projectName);
     await page.fill("#id_flavorRef", "m1.medium");
