@@ -17,7 +17,8 @@ describe("admin: an OpenStack provider account as a form, with Test connection",
   let cloud: FakeOpenstack;
   beforeAll(async () => {
     cloud = await new FakeOpenstack().start();
-    t = await startTestApp();
+    // A short API deadline, so the test of a Keystone that does not answer ends quickly.
+    t = await startTestApp({ PROVIDER_API_TIMEOUT_SECONDS: "3" });
     admin = await t.loginAs("root", { admin: true });
   });
   afterAll(async () => {
@@ -106,7 +107,7 @@ describe("admin: an OpenStack provider account as a form, with Test connection",
     expect(JSON.stringify(audit.diff)).not.toContain(cloud.password);
   });
 
-  it("Test connection reports a wrong password (401), an unknown flavor, an ambiguous image and an unreachable Keystone", async () => {
+  it("Test connection reports a wrong password (401), an unknown flavor, an ambiguous image, a Keystone that does not answer and one that cannot be reached", async () => {
     const account = await t.deps.db.providerAccount.findUniqueOrThrow({ where: { name: "cloud" } });
     const path = `/admin/provider-accounts/${account.id}`;
     const test = async () => visibleText((await admin.submit(`${path}/test`, {}, path)).text);
@@ -124,6 +125,9 @@ describe("admin: an OpenStack provider account as a form, with Test connection",
     expect(unknown).toContain('Flavor "m1.huge": OpenStack has no flavor named or with id "m1.huge" (provider account "cloud").');
     expect(unknown).toContain(`Image "ubuntu-22.04": OpenStack has 2 images named "ubuntu-22.04" (${cloud.images[0]!.id}, 0b5e6a3c-1111-4222-8333-444455556666): give the id instead`);
     cloud.images.pop();
+
+    cloud.fault("keystone", { delayMs: 4_000 });
+    expect(await test()).toContain(`OpenStack (${new URL(cloud.url).host}) did not answer within 3 s while authenticating provider account "cloud".`);
 
     const port = await freePort();
     await edit({ flavorRef: "m1.medium", authUrl: `http://127.0.0.1:${port}/v3` });
