@@ -41,7 +41,8 @@ function readAccount(values: Input, before: ProviderAccount | null, stored: Reco
   const kind = r.choice("kind", PROVIDER_KINDS) ?? "local";
   if (kind === "local") {
     if (!r.ok) throw validationError(r.errors);
-    const typed = [...SETTING_FIELDS, ...CREDENTIAL_FIELDS].some((k) => typeof values[k] === "string" && (values[k] as string).trim() && !(k === "computeInterface" && values[k] === "public"));
+    // The form sends every field; a select's default is not a value the admin typed.
+    const typed = [...SETTING_FIELDS, ...CREDENTIAL_FIELDS].filter((k) => k !== "computeInterface").some((k) => typeof values[k] === "string" && values[k].trim());
     const had = Boolean(before?.credentialsEncrypted) || Object.keys((before?.settings as object | null) ?? {}).length > 0;
     return { name, kind, settings: {}, credentials: before?.credentialsEncrypted ? "" : null, ...(typed || had ? { note: LOCAL_DROPS } : {}) };
   }
