@@ -193,7 +193,7 @@ describe("applying a local load balancer", () => {
     expect(readdirSync(path.dirname(lb.configPath)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
     const row = await deps.db.loadBalancer.findUniqueOrThrow({ where: { id: lb.id } });
     expect(row.lastError).toContain("could not resolve address '10.0.0.999'");
-    expect(row.lastError).toMatch(new RegExp(`^haproxy -c refused version ${row.configurationVersion}: \\[${lb.configPath}:\\d+\\] : 'server ${lb.fragmentName}-inst-${idle.id}/as-${broken.id}' : could not resolve address '10.0.0.999'`));
+    expect(row.lastError).toMatch(new RegExp(`^haproxy -c refused version ${row.configurationVersion}: \\[${lb.configPath}:\\d+\\] : 'server ${lb.fragmentName}-inst-${idle.id}/as-${broken.id}-10.0.0.999-\\d+' : could not resolve address '10.0.0.999'`));
     expect(row.deployedVersion).toBe(row.configurationVersion - 1);
     expect(sample(await deps.metrics.registry.metrics(), "ocim_lb_apply_errors_total", { balancer: row.name })).toBe(1);
     expect(sample(await deps.metrics.registry.metrics(), "ocim_lb_apply_duration_seconds_count", { balancer: row.name, outcome: "failed" })).toBe(1);

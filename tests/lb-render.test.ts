@@ -77,8 +77,8 @@ describe("rendering the load balancer config", () => {
         "  option httpchk",
         `  http-check send meth GET uri /heartbeat ver HTTP/1.1 hdr Host ${site.internalLmsDomain} hdr Authorization ${auth}`,
         "  http-check expect status 200",
-        `  server as-${active.id} 10.1.2.3:80 check cookie ${lb.fragmentName}-as-${active.id}`,
-        `  server as-${demo.id} 127.0.0.5:18001 check cookie ${lb.fragmentName}-as-${demo.id}`,
+        `  server as-${active.id}-10.1.2.3-80 10.1.2.3:80 check cookie ${lb.fragmentName}-as-${active.id}`,
+        `  server as-${demo.id}-127.0.0.5-18001 127.0.0.5:18001 check cookie ${lb.fragmentName}-as-${demo.id}`,
         "",
       ].join("\n"),
     );
@@ -103,7 +103,7 @@ describe("rendering the load balancer config", () => {
       await makeAppServer(deps, site.id, { ...serving, configSnapshot: { variables: { EDXAPP_LMS_NGINX_PORT: 18002 } } }),
     ].map((a) => a.id);
     const { input } = await loadRenderInput(deps, lb.id);
-    const servers = [...text(renderFragment(input)).backends.matchAll(/^ {2}server as-(\d+) (\S+) /gm)].map((m) => [Number(m[1]), m[2]]);
+    const servers = [...text(renderFragment(input)).backends.matchAll(/^ {2}server as-(\d+)-\S+ (\S+) /gm)].map((m) => [Number(m[1]), m[2]]);
     expect(servers).toEqual([
       [ports[0], "10.1.2.3:8081"], [ports[1], "10.1.2.3:80"], [ports[2], "10.1.2.3:80"], [ports[3], "10.1.2.3:18001"], [ports[4], "10.1.2.3:18002"],
     ]);
@@ -184,7 +184,7 @@ describe("rendering the load balancer config", () => {
     const crowd = text(renderFragment({ fragmentName: "ocim", instances: [instance(3, [{ id: 30, ip: "10.0.0.3", httpPort: 80 }]), seven, instance(9, [])] }));
     const block = (text: string) => text.slice(text.indexOf("backend ocim-inst-7"), text.indexOf("\n\n", text.indexOf("backend ocim-inst-7")));
     expect(block(crowd.backends)).toBe(block(alone.backends));
-    expect(block(alone.backends)).toContain("server as-70 10.0.0.7:80 check cookie ocim-as-70");
+    expect(block(alone.backends)).toContain("server as-70-10.0.0.7-80 10.0.0.7:80 check cookie ocim-as-70");
     expect(mapLines(crowd.map)).toContain("site7.example.test ocim-inst-7");
     expect(text(renderFragment({ fragmentName: "ocim", instances: [seven] }))).toEqual(alone);
   });
@@ -214,7 +214,7 @@ describe("rendering the load balancer config", () => {
     const out = renderFragment({ fragmentName: "ocim", instances: [instance(1, [{ id: 5, ip: "2001:db8::5", httpPort: 8000 }])] });
     const mapPath = path.join(dir, "local.map");
     const cfg = Buffer.concat(renderLocalConfig(out, { mapPath, bind: "::1", port: 8080, statsSocket: path.join(dir, "s.sock") })).toString();
-    expect(cfg).toContain("  server as-5 [2001:db8::5]:8000 check cookie ocim-as-5");
+    expect(cfg).toContain("  server as-5-2001:db8::5-8000 [2001:db8::5]:8000 check cookie ocim-as-5");
     expect(cfg).toContain("  bind [::1]:8080");
     expect(cfg).toContain(`  use_backend %[req.hdr(host),lower,word(1,:),map(${mapPath},ocim-unknown)]`);
     writeFileSync(mapPath, out.map);

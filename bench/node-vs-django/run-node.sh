@@ -199,7 +199,8 @@ N_SEARCH=$("${PSQL[@]}" -d ocim -Atc "select count(*) from \"Instance\" where na
 N_RUNNING=$("${PSQL[@]}" -d ocim -Atc "select count(*) from \"AppServer\" where status = 'running'")
 N_CSEARCH=$("${PSQL[@]}" -d ocim -Atc "select count(*) from \"Instance\" where not \"isArchived\" and (name ilike '%site-42%' or slug ilike '%site-42%' or \"internalLmsDomain\" ilike '%site-42%')")
 N_AUDIT=$("${PSQL[@]}" -d ocim -Atc 'select count(*) from "AuditEvent"')
-APPSERVER_ID=$("${PSQL[@]}" -d ocim -Atc "select id from \"AppServer\" where \"instanceId\" = $CHANGE_ID and \"isActive\" order by id desc limit 1")
+# The appserver page's one URL (/appservers/<id> answers a 301 to it).
+APPSERVER_NUMBER=$("${PSQL[@]}" -d ocim -Atc "select number from \"AppServer\" where \"instanceId\" = $CHANGE_ID and \"isActive\" order by id desc limit 1")
 LMS_4242=$("${PSQL[@]}" -d ocim -Atc "select \"internalLmsDomain\" from \"Instance\" where id = $CHANGE_ID")
 
 # ---------------------------------------------------------------- the web role alone
@@ -242,7 +243,7 @@ URLS=(
   "/instances/$CHANGE_ID"
   "/?q=site-42"
   "/admin/audit-events"
-  "/appservers/$APPSERVER_ID"
+  "/instances/$CHANGE_ID/appservers/$APPSERVER_NUMBER"
 )
 DJANGO_EQUIV=(
   "/admin/fleet/instance/"

@@ -53,7 +53,14 @@ export function backendNames(fragmentName: string) {
     instance: (instanceId: number) => instancePrefix + instanceId,
     /** The backend of an instance put in maintenance: its own page, naming the site. */
     inMaintenance: (instanceId: number) => `${fragmentName}-maint-${instanceId}`,
-    server: (appServerId: number) => SERVER_PREFIX + appServerId,
+    /**
+     * A server is named by its appserver and its address: with the documented server-state setup
+     * (load-server-state-from-file), haproxy gives a server of the same name the address and port
+     * the state file saved, over the config's (configuration.txt, "load-server-state-from-file":
+     * "server's IP address is preserved across reloads by default"; the port too, issue #985), so
+     * an appserver at a new address must be a new server, or traffic keeps going to the old one.
+     */
+    server: (appServerId: number, address: string) => `${SERVER_PREFIX}${appServerId}-${address}`,
     cookie: (appServerId: number) => cookiePrefix + appServerId,
     cookiePrefix,
   };

@@ -150,8 +150,8 @@ function writeInstanceBackend(out: ByteWriter, names: ReturnType<typeof backendN
   // Server and cookie names as backendNames() makes them, written piece by piece.
   for (const appServer of instance.appServers) {
     const id = String(appServer.id);
-    out.write(SERVER_LINE).write(id).write(" ");
-    writeAddress(out, appServer);
+    const { name, address } = serverAddress(appServer);
+    out.write(SERVER_LINE).write(id).write("-").write(name).write(" ").write(address);
     out.write(" check cookie ").write(names.cookiePrefix).write(id).write("\n");
   }
   out.write("\n");
@@ -163,7 +163,8 @@ function certificateFile(fragmentName: string, instanceId: number, pem: string):
   return { name: `${fragmentName}-inst-${instanceId}-${digest}.pem`, pem: Buffer.from(pem) };
 }
 
-function writeAddress(out: ByteWriter, appServer: LbAppServer): void {
+/** The server line's address, and the same in the server's name (backendNames().server: "10.1.2.3-80"). */
+function serverAddress(appServer: LbAppServer): { name: string; address: string } {
   const { ip, httpPort } = appServer;
   if (!IP_CHARS_RE.test(ip)) {
     throw new AppError("validation", `AppServer ${appServer.id} has an invalid public IP ${JSON.stringify(ip)}.`);
@@ -171,9 +172,8 @@ function writeAddress(out: ByteWriter, appServer: LbAppServer): void {
   if (!Number.isInteger(httpPort) || httpPort < 1 || httpPort > 65535) {
     throw new AppError("validation", `AppServer ${appServer.id} has an invalid HTTP port ${httpPort}.`);
   }
-  if (ip.includes(":")) out.write("[").write(ip).write("]:");
-  else out.write(ip).write(":");
-  out.write(String(httpPort));
+  const port = String(httpPort);
+  return { name: `${ip}-${port}`, address: ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}` };
 }
 
 function maintenanceBackend(name: string, challenge: string): string {
