@@ -9,6 +9,7 @@ import { keptDataPages } from "./kept-data-pages.js";
 import { certificatePages } from "./certificate-pages.js";
 import { hostKeyPages } from "./host-key-pages.js";
 import { listPages } from "./list-pages.js";
+import { notificationPages } from "./notification-pages.js";
 
 export function adminRoutes(deps: Deps): Router {
   const router = Router();
@@ -19,12 +20,14 @@ export function adminRoutes(deps: Deps): Router {
   const kept = keptDataPages(deps);
   const certificates = certificatePages(deps);
   const hostKeys = hostKeyPages(deps);
+  const notifications = notificationPages(deps);
   router.get("/kept-data/owner/:owner", kept.ownerPage);
   router.post("/kept-data/owner/:owner/drop", kept.dropSubmit);
   router.get("/instances/:id/certificate", certificates.uploadPage);
   router.post("/instances/:id/certificate", certificates.uploadSubmit);
   router.get("/load-balancers/:id/host-key", hostKeys.page);
   router.post("/load-balancers/:id/host-key", hostKeys.clearSubmit);
+  router.post("/notification-channels/:id/test", notifications.testSubmit);
   router.get("/", lists.indexPage);
   router.get("/:model", lists.listPage);
   router.post("/:model/bulk", deletes.bulkAction);

@@ -63,7 +63,8 @@ export interface ListSpec<R> {
   page?(db: Db, args: PageArgs): Promise<{ rows: R[]; total: number }>;
 }
 
-export type FieldKind = "text" | "textarea" | "number" | "select" | "checkbox" | "secret";
+/** checkboxes: one box per option, the checked values submitted as a list (one per line in `values`). */
+export type FieldKind = "text" | "textarea" | "number" | "select" | "checkbox" | "checkboxes" | "secret";
 
 export interface FormField {
   name: string;
@@ -144,6 +145,12 @@ export interface DeleteSpec {
   removeWithData?(deps: Deps, actor: Actor, id: number, confirmation: unknown): Promise<{ deleted: boolean; outcome: DropOutcome; title: string }>;
 }
 
+/** What an object's change page shows beside its form: buttons that post, and read-only tables. */
+export interface ObjectExtras {
+  actions: { label: string; path: string }[];
+  panels: { title: string; columns: string[]; rows: Cell[][]; empty: string }[];
+}
+
 export interface AdminModel<R extends { id: number } = { id: number }> {
   /** The URL segment: /admin/<slug>. */
   slug: string;
@@ -159,6 +166,8 @@ export interface AdminModel<R extends { id: number } = { id: number }> {
   /** Read-only models: what the object page shows. */
   detail?(deps: Deps, id: number): Promise<{ title: string; items: DetailItem[]; diff?: { subjectType: string; changes: unknown } } | null>;
   form?: FormSpec;
+  /** Extra buttons and tables on an object's change page (a channel's test button and delivery log). */
+  extras?(deps: Deps, id: number): Promise<ObjectExtras>;
   remove?: DeleteSpec;
 }
 
