@@ -93,7 +93,7 @@ describe("notifications", () => {
     expect(mail.to).toEqual(["ops@example.org", "lead@example.org"]);
     expect(mail.subject).toBe(`[Ocim] Launch failed: ${demo.name} / AppServer 1`);
     expect(mail.text).toContain('Task "Fail on purpose (DEMO_FAIL)" failed: DEMO_FAIL is set');
-    expect(mail.text).toContain(`${t.url}/appservers/${as.id}`);
+    expect(mail.text).toContain(`${t.url}/instances/${demo.id}/appservers/1`);
     expect(smtp.mails.filter((m) => m.subject.includes("Launch succeeded"))).toEqual([]);
     const page = visibleText((await admin.get(`/admin/notification-channels/${channel}`)).text);
     expect(page).toMatch(/launch\.failed\s+Launch failed: .* \/ AppServer 1\s+sent\s+1 attempt/);
@@ -119,7 +119,7 @@ describe("notifications", () => {
       expect(last.headers["x-ocim-signature"]).toBe(`sha256=${createHmac("sha256", "hook-signing-key").update(last.body).digest("hex")}`);
       expect(JSON.parse(last.body)).toMatchObject({
         event: "appserver.terminated", instance: { id: inst.id, name: inst.name }, appserver: { id: as.id, name: as.name },
-        message: `${inst.name} / ${as.name} was terminated by oscar; its VM is being deleted.`, url: `${t.url}/appservers/${as.id}`,
+        message: `${inst.name} / ${as.name} was terminated by oscar; its VM is being deleted.`, url: `${t.url}/instances/${inst.id}/appservers/${as.number}`,
       });
       const page = await admin.get(`/admin/notification-channels/${channel}`);
       const text = visibleText(page.text);
@@ -178,7 +178,7 @@ describe("notifications", () => {
       const slack = perInstance.json<{ text: string }>()[0]!;
       expect(Object.keys(slack)).toEqual(["text"]);
       expect(slack.text).toContain(`*Terminated: ${mine.name} / AppServer 1*`);
-      expect(slack.text).toMatch(new RegExp(`<${t.url}/appservers/\\d+\\|Open in Ocim>`));
+      expect(slack.text).toContain(`<${t.url}/instances/${mine.id}/appservers/1|Open in Ocim>`);
     } finally {
       await perInstance.stop();
       await fleet.stop();

@@ -126,7 +126,7 @@ export async function moveAppServer(tx: Tx, deps: Pick<Deps, "now">, name: Trans
   const spec: Transition = TRANSITIONS[name];
   const current = await tx.appServer.findUnique({
     where: { id: input.appServerId },
-    select: { status: true, instanceId: true, name: true, instance: { select: { name: true, loadBalancerId: true } } },
+    select: { status: true, instanceId: true, name: true, number: true, instance: { select: { name: true, loadBalancerId: true } } },
   });
   if (!current) throw new AppError("not_found", "AppServer not found.");
   const to = spec.moves[current.status];
@@ -161,7 +161,7 @@ export async function moveAppServer(tx: Tx, deps: Pick<Deps, "now">, name: Trans
   if (spec.notify) {
     const summary = input.set?.failureSummary;
     await recordNotification(tx, transitionNotice(spec.notify, {
-      appServer: { id: input.appServerId, name: current.name }, instance: { id: current.instanceId, name: current.instance.name },
+      appServer: { id: input.appServerId, name: current.name, number: current.number }, instance: { id: current.instanceId, name: current.instance.name },
       actor: (input.actor ?? OCIM).login, failureSummary: typeof summary === "string" ? summary : "", action: action ?? "",
     }));
   }

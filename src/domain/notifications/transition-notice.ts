@@ -4,7 +4,7 @@ import type { NotificationEvent } from "./events.js";
 import type { NotificationInput } from "./record-notification.js";
 
 export interface TransitionFacts {
-  appServer: { id: number; name: string };
+  appServer: { id: number; name: string; number: number };
   instance: { id: number; name: string };
   actor: string;
   /** The failure summary the transition writes (the failing task), when it writes one. */
@@ -15,7 +15,7 @@ export interface TransitionFacts {
 
 export function transitionNotice(event: NotificationEvent, f: TransitionFacts): NotificationInput {
   const who = `${f.instance.name} / ${f.appServer.name}`;
-  const base = { event, instance: f.instance, appServer: f.appServer, path: `/appservers/${f.appServer.id}` };
+  const base = { event, instance: f.instance, appServer: { id: f.appServer.id, name: f.appServer.name }, path: `/instances/${f.instance.id}/appservers/${f.appServer.number}` };
   switch (event) {
     case "launch.failed":
       return { ...base, subject: `Launch failed: ${who}`, message: `The launch of ${who} failed. ${f.failureSummary || "No failing task was recorded; see the log."}` };
