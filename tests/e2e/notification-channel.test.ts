@@ -55,5 +55,14 @@ describe("notification channel form in a browser", () => {
     const saved = await t.deps.db.notificationChannel.findUniqueOrThrow({ where: { name: "Ops Slack" } });
     expect(saved).toMatchObject({ kind: "webhook", instanceId: site.id, slackFormat: true, events: ["launch.failed", "appserver.terminated", "balancer.apply_failed"] });
     await screenshot(page, "notification-channel-page");
+
+    // This console has no SMTP_URL: an email channel is saved, and the admin is told its mails will fail.
+    await page.goto(`${t.url}/admin/notification-channels/add`);
+    await page.fill("#id_name", "Ops mail");
+    await page.selectOption("#id_kind", "email");
+    await page.fill("#id_target", "ops@example.org");
+    await page.click("button[value=continue]");
+    await page.waitForSelector("text=was added");
+    expect(await page.textContent("body")).toContain("SMTP_URL is not set, so its emails will fail until it is");
   });
 });

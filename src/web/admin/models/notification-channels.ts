@@ -98,7 +98,11 @@ export const notificationChannelAdmin = defineModel<Row>({
         ],
       };
     },
-    save: async (deps, actor, id, values) => titled(await saveNotificationChannel(deps, { actor, id, values })),
+    async save(deps, actor, id, values) {
+      const saved = await saveNotificationChannel(deps, { actor, id, values });
+      const note = saved.kind === "email" && !deps.config.SMTP_URL ? "SMTP_URL is not set, so its emails will fail until it is (see docs/notifications.md)." : undefined;
+      return { ...titled(saved), ...(note ? { note } : {}) };
+    },
   },
   async extras(deps, id) {
     return {
