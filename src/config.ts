@@ -131,6 +131,17 @@ const schema = z.object({
   // At most one reload per this many seconds of the haproxy of an `ssh` balancer (a shared host);
   // changes in between are applied together by one delayed apply. 0: reload at every change.
   LB_MIN_RELOAD_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
+  // Notifications (docs/notifications.md). Email channels send through this SMTP server
+  // (smtp://user:pass@host:587, smtps://… for TLS from the start); unset: email channels fail with
+  // a message saying so, webhooks work.
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, "an smtp:// or smtps:// URL").optional(),
+  NOTIFY_FROM: z.email({ error: "an email address" }).default("ocim@localhost"),
+  // A delivery is tried this many times in all, waiting this long before the first retry, then
+  // twice as long each time.
+  NOTIFY_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
+  NOTIFY_RETRY_SECONDS: z.coerce.number().min(0).max(3600).default(30),
+  // Each webhook call and SMTP conversation is abandoned after this long (then retried).
+  NOTIFY_TIMEOUT_SECONDS: z.coerce.number().min(1).max(300).default(15),
 });
 
 export type Config = Readonly<
@@ -142,6 +153,11 @@ export type Config = Readonly<
     secureCookies: boolean;
   }
 >;
+
+/** The console's own address, for links in messages and the OAuth callback (PUBLIC_URL, else HOST:PORT). */
+export function publicUrlOf(deps: { config: Pick<Config, "PUBLIC_URL" | "HOST" | "PORT"> }): string {
+  return (deps.config.PUBLIC_URL ?? `http://${deps.config.HOST === "0.0.0.0" ? "127.0.0.1" : deps.config.HOST}:${deps.config.PORT}`).replace(/\/$/, "");
+}
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {

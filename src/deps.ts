@@ -10,6 +10,8 @@ import { createLogger, type Logger } from "./logger.js";
 import { createJobs, type Jobs } from "./jobs/queues.js";
 import { createRedis } from "./redis.js";
 import { createMetrics, type Metrics } from "./metrics.js";
+import { createNotifySender } from "./adapters/notify/sender.js";
+import type { NotifySender } from "./adapters/notify/port.js";
 
 export interface Deps {
   config: Config;
@@ -21,6 +23,8 @@ export interface Deps {
   jobs: Jobs;
   now: () => Date;
   metrics: Metrics;
+  /** Email (SMTP_URL) and webhooks, for notifications. */
+  notify: NotifySender;
 }
 
 export interface Connections {
@@ -45,6 +49,7 @@ export function createDeps(config: Config, conn: Connections, overrides: Partial
     github: createGithubRest({ apiUrl: config.GITHUB_API_URL, token: config.GITHUB_TOKEN, now }),
     now,
     metrics: createMetrics(),
+    notify: createNotifySender(config),
     ...overrides,
   };
 }

@@ -29,6 +29,8 @@ describe("the scheduler", () => {
     expect(dueJobs(deps.config, at("12:30"))).toEqual(["lb-sync", "reconcile", "certificate-renewal"]);
     // CLEANUP_CRON: Mondays only (30 Nov 2026 is a Monday).
     expect(dueJobs(deps.config, at("03:30"))).toContain("cleanup");
+    expect(dueJobs(deps.config, at("08:00"))).toContain("daily-notifications");
+    expect(dueJobs(deps.config, at("09:00"))).not.toContain("daily-notifications");
     expect(dueJobs(deps.config, at("03:30", "2026-12-01"))).not.toContain("cleanup");
   });
 

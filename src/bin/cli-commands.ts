@@ -11,7 +11,7 @@ import type { Actor } from "../domain/audit/record-audit-event.js";
 import { createApiToken } from "../domain/auth/api-tokens.js";
 import { createLoginLink } from "../domain/auth/login-links.js";
 import { makeAdmin, type MakeAdminOutcome } from "../domain/auth/make-admin.js";
-import { publicUrlOf } from "../web/app.js";
+import { publicUrlOf } from "../config.js";
 import { migrate, secretKey } from "./boot.js";
 import { Redis } from "ioredis";
 import { AppError } from "../errors.js";

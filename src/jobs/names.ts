@@ -5,6 +5,7 @@ export const QUEUE = {
   actions: "actions",
   loadBalancer: "load-balancer",
   periodic: "periodic",
+  notifications: "notifications",
 } as const;
 
 export const JOB = {
@@ -18,6 +19,8 @@ export const JOB = {
   // tailing it at the time.
   stopPlaybook: "stop-playbook",
   applyLoadBalancer: "apply-load-balancer",
+  // One notification delivery (from the outbox), retried with backoff (docs/notifications.md).
+  sendNotification: "send-notification",
   // Periodic (src/jobs/schedules.ts); also `ocim run <name>`.
   cleanup: "cleanup",
   lbSync: "lb-sync",
@@ -27,6 +30,8 @@ export const JOB = {
   reconcile: "reconcile",
   // Orders missing certificates and renews those 30 days from expiry (docs/load-balancer.md).
   certificateRenewal: "certificate-renewal",
+  // Daily: notifies of certificates about to expire and of tomorrow's cleanup.
+  dailyNotifications: "daily-notifications",
 } as const;
 
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
@@ -41,6 +46,7 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JOB.deleteAppServerVm]: QUEUE.actions,
   [JOB.stopPlaybook]: QUEUE.actions,
   [JOB.applyLoadBalancer]: QUEUE.loadBalancer,
+  [JOB.sendNotification]: QUEUE.notifications,
   [JOB.cleanup]: QUEUE.periodic,
   [JOB.lbSync]: QUEUE.periodic,
   [JOB.logPurge]: QUEUE.periodic,
@@ -48,7 +54,8 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JOB.orphans]: QUEUE.periodic,
   [JOB.reconcile]: QUEUE.periodic,
   [JOB.certificateRenewal]: QUEUE.periodic,
+  [JOB.dailyNotifications]: QUEUE.periodic,
 };
 
-export const PERIODIC_JOBS = [JOB.cleanup, JOB.lbSync, JOB.logPurge, JOB.sshKeysSync, JOB.orphans, JOB.reconcile, JOB.certificateRenewal] as const;
+export const PERIODIC_JOBS = [JOB.cleanup, JOB.lbSync, JOB.logPurge, JOB.sshKeysSync, JOB.orphans, JOB.reconcile, JOB.certificateRenewal, JOB.dailyNotifications] as const;
 export type PeriodicJob = (typeof PERIODIC_JOBS)[number];

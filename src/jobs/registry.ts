@@ -13,6 +13,8 @@ import { reconcileAppServers } from "./reconcile-appservers.js";
 import { startOutboxRelay } from "./relay-outbox.js";
 import { purgeLogs } from "../domain/logs/purge-logs.js";
 import { renewCertificates } from "../domain/certificates/renew-certificates.js";
+import { deliverNotification } from "../domain/notifications/deliver-notification.js";
+import { notifyDaily } from "../domain/notifications/notify-daily.js";
 import { fetchGithubKeys } from "../domain/sshkeys/fetch-github-keys.js";
 import { syncSshAccess } from "../domain/sshkeys/sync-ssh-access.js";
 import { findOrphans } from "../domain/orphans/find-orphans.js";
@@ -48,12 +50,18 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
     [QUEUE.loadBalancer]: {
       [JOB.applyLoadBalancer]: (d, job) => runApplyLoadBalancer(d, PAYLOADS[JOB.applyLoadBalancer].parse(job.data)),
     },
+    [QUEUE.notifications]: {
+      // Whether this is the last try decides how a failure is recorded: "failed", or still "pending".
+      [JOB.sendNotification]: (d, job) =>
+        deliverNotification(d, { ...PAYLOADS[JOB.sendNotification].parse(job.data), lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) }),
+    },
     [QUEUE.periodic]: {
       [JOB.cleanup]: (d) => runCleanup(d),
       [JOB.reconcile]: (d) => reconcileAppServers(d),
       [JOB.lbSync]: (d) => runReconcileLoadBalancers(d),
       [JOB.logPurge]: (d) => purgeLogs(d),
       [JOB.certificateRenewal]: (d) => renewCertificates(d),
+      [JOB.dailyNotifications]: (d) => notifyDaily(d),
       [JOB.orphans]: (d) => findOrphans(d, ports.provisioning, { remove: true }),
       [JOB.sshKeysSync]: async (d) => {
         // Without an organization and a token there is nobody to give access to (a local try-out).
@@ -68,6 +76,7 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
     [QUEUE.actions]: 5,
     [QUEUE.loadBalancer]: 2,
     [QUEUE.periodic]: 1,
+    [QUEUE.notifications]: 5,
   };
   const workers = (Object.keys(handlers) as QueueName[])
     .filter((queue) => Object.keys(handlers[queue]).length > 0)

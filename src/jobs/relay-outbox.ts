@@ -25,6 +25,7 @@ const JOB_OF = {
   [OUTBOX.applyLoadBalancer]: JOB.applyLoadBalancer,
   [OUTBOX.deleteAppServerVm]: JOB.deleteAppServerVm,
   [OUTBOX.stopPlaybook]: JOB.stopPlaybook,
+  [OUTBOX.sendNotification]: JOB.sendNotification,
 } as const satisfies Record<Exclude<OutboxKind, "status-event">, JobName>;
 
 /** One provisioning job per appserver: the relay and the reconciler both add it under this id. */
@@ -41,8 +42,14 @@ export function provisionJobOptions(config: Deps["config"], appServerId: number)
   };
 }
 
+/** A delivery is retried NOTIFY_ATTEMPTS times in all, waiting NOTIFY_RETRY_SECONDS, then twice as long each time. */
+export function notificationJobOptions(config: Deps["config"], deliveryId: number): JobsOptions {
+  return { jobId: `notify-${deliveryId}`, attempts: config.NOTIFY_ATTEMPTS, backoff: { type: "exponential", delay: config.NOTIFY_RETRY_SECONDS * 1000 } };
+}
+
 function jobOptions(config: Deps["config"], kind: keyof typeof JOB_OF, rowId: bigint, payload: object): JobsOptions {
   if (kind === OUTBOX.provisionAppServer) return provisionJobOptions(config, (payload as { appServerId: number }).appServerId);
+  if (kind === OUTBOX.sendNotification) return notificationJobOptions(config, (payload as { deliveryId: number }).deliveryId);
   const backoff = { type: "exponential", delay: Math.max(1000, config.JOB_RETRY_DELAY_SECONDS * 1000) };
   return { jobId: `outbox-${rowId}`, attempts: kind === OUTBOX.deleteAppServerVm ? 5 : 3, backoff };
 }

@@ -6,6 +6,7 @@ import express, { type RequestHandler } from "express";
 import session from "express-session";
 import helmet from "helmet";
 import type { Deps } from "../deps.js";
+import { publicUrlOf } from "../config.js";
 import { RedisSessionStore } from "./session-store.js";
 import { csrf, errorHandler, notFoundHandler, refuseWhileRedisAway, requireLogin } from "./middleware.js";
 import { authRoutes, createPassport } from "./routes/auth.js";
@@ -29,10 +30,6 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 export interface WebApp {
   app: express.Express;
   sessionMiddleware: RequestHandler;
-}
-
-export function publicUrlOf(deps: Pick<Deps, "config">): string {
-  return (deps.config.PUBLIC_URL ?? `http://${deps.config.HOST === "0.0.0.0" ? "127.0.0.1" : deps.config.HOST}:${deps.config.PORT}`).replace(/\/$/, "");
 }
 
 export function createApp(deps: Deps): WebApp {

@@ -5,7 +5,8 @@
 //      workers (or a worker and a person) can never both move the same appserver;
 //   2. the audit row (status and activity changes; not the progress notes within one status);
 //   3. the follow-up work as outbox rows (src/domain/appservers/outbox.ts): the live status event
-//      always, and the job the transition calls for (provisioning, balancer apply, VM delete).
+//      always, the job the transition calls for (provisioning, balancer apply, VM delete), and the
+//      notifications of the channels that subscribe to its event (src/domain/notifications/).
 // The worker's relay sends the rows once the transaction commits, so a rolled-back change sends
 // nothing and a committed one cannot forget its job or its broadcast.
 import type { Deps } from "../../deps.js";
@@ -16,6 +17,9 @@ import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { OUTBOX, writeOutbox, type OutboxRow } from "./outbox.js";
 import { endOpenStep, endStep, type StepName } from "../provisioning/steps.js";
 import type { AppServerStepOutcome } from "../../generated/prisma/enums.ts";
+import type { NotificationEvent } from "../notifications/events.js";
+import { recordNotification } from "../notifications/record-notification.js";
+import { transitionNotice } from "../notifications/transition-notice.js";
 
 type FollowUp = (ctx: { appServerId: number; loadBalancerId: number | null }) => OutboxRow[];
 
@@ -27,6 +31,8 @@ interface Transition {
   followUps?: FollowUp;
   /** Provisioning stops here: the open step (docs/provisioning.md, "Steps") ends with this outcome. */
   endsSteps?: AppServerStepOutcome;
+  /** The notification event it records (docs/notifications.md). */
+  notify?: NotificationEvent;
 }
 
 const same = (...states: AppServerStatus[]) => Object.fromEntries(states.map((s) => [s, s])) as Partial<Record<AppServerStatus, AppServerStatus>>;
@@ -42,10 +48,10 @@ export const TRANSITIONS = {
   vmProgress: { moves: same("waiting"), audit: null },
   vmReady: { moves: { waiting: "configuring" }, audit: "appserver.vm_ready" },
   playbookStarted: { moves: same("configuring"), audit: null },
-  succeeded: { moves: { configuring: "running" }, audit: "appserver.succeeded", endsSteps: "done" },
-  failed: { moves: { configuring: "failed" }, audit: "appserver.failed", endsSteps: "failed" },
+  succeeded: { moves: { configuring: "running" }, audit: "appserver.succeeded", endsSteps: "done", notify: "launch.succeeded" },
+  failed: { moves: { configuring: "failed" }, audit: "appserver.failed", endsSteps: "failed", notify: "launch.failed" },
   /** The VM never came up (or provisioning stopped before it did). */
-  error: { moves: { new: "error", waiting: "error" }, audit: "appserver.error", endsSteps: "failed" },
+  error: { moves: { new: "error", waiting: "error" }, audit: "appserver.error", endsSteps: "failed", notify: "launch.failed" },
   /** Progress after the status is final: the VM of an errored appserver was deleted. */
   vmGone: { moves: same("error", "failed", "terminated"), audit: null },
   /** The job tailing the playbook stops it when it sees the cancel; the follow-up stops it also when
@@ -56,11 +62,12 @@ export const TRANSITIONS = {
     endsSteps: "cancelled",
     followUps: ({ appServerId }) => [{ kind: OUTBOX.stopPlaybook, payload: { appServerId } }],
   },
-  activated: { moves: same("running"), audit: "appserver.activated", followUps: applyBalancer },
+  activated: { moves: same("running"), audit: "appserver.activated", followUps: applyBalancer, notify: "appserver.activated" },
   deactivated: { moves: same("running"), audit: "appserver.deactivated", followUps: applyBalancer },
   terminated: {
     moves: { running: "terminated", failed: "terminated", error: "terminated" },
     audit: "appserver.terminated",
+    notify: "appserver.terminated",
     followUps: ({ appServerId }) => [{ kind: OUTBOX.deleteAppServerVm, payload: { appServerId } }],
   },
 } as const satisfies Record<string, Transition>;
@@ -119,7 +126,7 @@ export async function moveAppServer(tx: Tx, deps: Pick<Deps, "now">, name: Trans
   const spec: Transition = TRANSITIONS[name];
   const current = await tx.appServer.findUnique({
     where: { id: input.appServerId },
-    select: { status: true, instanceId: true, name: true, instance: { select: { name: true, loadBalancerId: true } } },
+    select: { status: true, instanceId: true, name: true, number: true, instance: { select: { name: true, loadBalancerId: true } } },
   });
   if (!current) throw new AppError("not_found", "AppServer not found.");
   const to = spec.moves[current.status];
@@ -151,6 +158,13 @@ export async function moveAppServer(tx: Tx, deps: Pick<Deps, "now">, name: Trans
   }
   const ctx = { appServerId: input.appServerId, loadBalancerId: current.instance.loadBalancerId };
   await writeOutbox(tx, [{ kind: OUTBOX.statusEvent, payload: { appServerId: input.appServerId } }, ...(spec.followUps?.(ctx) ?? [])]);
+  if (spec.notify) {
+    const summary = input.set?.failureSummary;
+    await recordNotification(tx, transitionNotice(spec.notify, {
+      appServer: { id: input.appServerId, name: current.name, number: current.number }, instance: { id: current.instanceId, name: current.instance.name },
+      actor: (input.actor ?? OCIM).login, failureSummary: typeof summary === "string" ? summary : "", action: action ?? "",
+    }));
+  }
   return { id: input.appServerId, instanceId: current.instanceId, name: current.name, from: current.status, to };
 }
 

@@ -10,13 +10,15 @@ export const OUTBOX = {
   deleteAppServerVm: "delete-appserver-vm",
   stopPlaybook: "stop-playbook",
   statusEvent: "status-event",
+  sendNotification: "send-notification",
 } as const;
 
 export type OutboxKind = (typeof OUTBOX)[keyof typeof OUTBOX];
 
 export type OutboxRow =
   | { kind: typeof OUTBOX.provisionAppServer | typeof OUTBOX.deleteAppServerVm | typeof OUTBOX.stopPlaybook | typeof OUTBOX.statusEvent; payload: { appServerId: number } }
-  | { kind: typeof OUTBOX.applyLoadBalancer; payload: { loadBalancerId: number } };
+  | { kind: typeof OUTBOX.applyLoadBalancer; payload: { loadBalancerId: number } }
+  | { kind: typeof OUTBOX.sendNotification; payload: { deliveryId: number } };
 
 /** The channel the relay LISTENs on; NOTIFY is delivered only when the transaction commits. */
 export const OUTBOX_CHANNEL = "ocim_outbox";

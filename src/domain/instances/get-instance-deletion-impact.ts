@@ -9,6 +9,8 @@ export interface InstanceDeletionImpact {
   slug: string;
   appServers: number;
   logEntries: number;
+  /** Its own notification channels (docs/notifications.md), deleted with it. */
+  notificationChannels: number;
   /** Appservers not yet terminated: while there are any, the instance cannot be deleted. */
   liveAppServers: { name: string; status: string }[];
 }
@@ -16,7 +18,7 @@ export interface InstanceDeletionImpact {
 export async function getInstanceDeletionImpact(deps: Pick<Deps, "db">, input: { ids: number[] }): Promise<InstanceDeletionImpact[]> {
   const instances = await deps.db.instance.findMany({
     where: { id: { in: input.ids } },
-    select: { id: true, name: true, slug: true, _count: { select: { appServers: true, logEntries: true } } },
+    select: { id: true, name: true, slug: true, _count: { select: { appServers: true, logEntries: true, notificationChannels: true } } },
     orderBy: { name: "asc" },
   });
   if (!instances.length) return [];
@@ -37,6 +39,7 @@ export async function getInstanceDeletionImpact(deps: Pick<Deps, "db">, input: {
     slug: i.slug,
     appServers: i._count.appServers,
     logEntries: i._count.logEntries + (logsOf.get(i.id) ?? 0),
+    notificationChannels: i._count.notificationChannels,
     liveAppServers: live.filter((a) => a.instanceId === i.id).map((a) => ({ name: a.name, status: a.status })),
   }));
 }

@@ -15,6 +15,7 @@ import { noteReload, reloadWaitMs } from "./reload-interval.js";
 import { loadRenderInput } from "./render-input.js";
 import { balancerHostKeyPin } from "./host-key.js";
 import { renderFragment } from "./render-config.js";
+import { recordNotification } from "../notifications/record-notification.js";
 
 type ApplyDeps = Pick<Deps, "config" | "db" | "redis" | "log" | "secrets" | "now" | "metrics">;
 
@@ -132,9 +133,29 @@ async function failed(deps: ApplyDeps, id: number, version: number | null, err: 
   const reason = rejected || err instanceof AppError ? (err as Error).message : "unexpected error (see the worker log)";
   const lastError = maskSecrets(rejected ? `haproxy -c refused version ${version}: ${reason}` : reason).slice(0, 4000);
   deps.log.error({ loadBalancerId: id, version, err: rejected ? undefined : err, reason: maskSecrets(reason) }, "lb.apply.failed");
-  await deps.db.loadBalancer.update({ where: { id }, data: { lastError } }).catch(() => undefined);
+  await recordFailure(deps, id, lastError).catch((e: unknown) => deps.log.warn({ err: e, loadBalancerId: id }, "lb.apply.failure_not_recorded"));
   if (rejected) {
     throw new AppError("conflict", `HAProxy refused the new configuration; the previous one stays in place. ${reason}`, { lastError });
   }
   throw err instanceof AppError ? err : new AppError("internal", "Applying the load balancer failed unexpectedly; the previous configuration stays in place.");
+}
+
+/**
+ * The error on the balancer, and a "balancer.apply_failed" notification when it is news: the first
+ * failure after a good apply, or a different reason. The periodic re-apply retries a dirty balancer
+ * every LB_SYNC_MINUTES; the same failure again is not told again.
+ */
+async function recordFailure(deps: ApplyDeps, id: number, lastError: string): Promise<void> {
+  await deps.db.$transaction(async (tx) => {
+    const [before] = await tx.$queryRaw<{ name: string; lastError: string }[]>`SELECT name, "lastError" FROM "LoadBalancer" WHERE id = ${id} FOR UPDATE`;
+    if (!before) return;
+    await tx.loadBalancer.update({ where: { id }, data: { lastError } });
+    if (before.lastError === lastError) return;
+    await recordNotification(tx, {
+      event: "balancer.apply_failed", instance: null,
+      subject: `Load balancer apply failed: ${before.name}`,
+      message: `Applying load balancer ${before.name} failed; its previous configuration stays in place. ${lastError}`,
+      path: `/admin/load-balancers/${id}`,
+    });
+  });
 }

@@ -37,6 +37,7 @@ async function renderForm(deps: Deps, res: Response, model: AdminModel, state: F
     problem: state.problem ?? null,
     canDelete: Boolean(model.remove) && !adding,
     siteUrl: !adding && model.siteUrl ? await model.siteUrl(deps, state.id!) : null,
+    extras: !adding && model.extras ? await model.extras(deps, state.id!) : { actions: [], panels: [] },
   }, status);
 }
 

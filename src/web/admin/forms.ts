@@ -28,12 +28,12 @@ export interface FormView {
   invalid: { name: string; label: string }[];
 }
 
-/** The submitted values of the form's fields only (a checkbox that is absent was unchecked). */
+/** The submitted values of the form's fields only (a checkbox that is absent was unchecked, and so were boxes of a list). */
 export function readForm(sections: FormSection[], body: Record<string, unknown>): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   for (const field of sections.flatMap((s) => s.fields)) {
     const raw = body[field.name];
-    values[field.name] = field.kind === "checkbox" ? (raw === undefined ? "false" : raw) : (raw ?? "");
+    values[field.name] = field.kind === "checkbox" ? (raw === undefined ? "false" : raw) : field.kind === "checkboxes" ? (raw ?? []) : (raw ?? "");
   }
   return values;
 }

@@ -10,6 +10,7 @@ import { certificatePages } from "./certificate-pages.js";
 import { hostKeyPages } from "./host-key-pages.js";
 import { testConnectionPages } from "./test-connection-pages.js";
 import { listPages } from "./list-pages.js";
+import { notificationPages } from "./notification-pages.js";
 
 export function adminRoutes(deps: Deps): Router {
   const router = Router();
@@ -20,6 +21,7 @@ export function adminRoutes(deps: Deps): Router {
   const kept = keptDataPages(deps);
   const certificates = certificatePages(deps);
   const hostKeys = hostKeyPages(deps);
+  const notifications = notificationPages(deps);
   router.get("/kept-data/owner/:owner", kept.ownerPage);
   router.post("/kept-data/owner/:owner/drop", kept.dropSubmit);
   router.get("/instances/:id/certificate", certificates.uploadPage);
@@ -27,6 +29,7 @@ export function adminRoutes(deps: Deps): Router {
   router.get("/load-balancers/:id/host-key", hostKeys.page);
   router.post("/load-balancers/:id/host-key", hostKeys.clearSubmit);
   router.post("/provider-accounts/:id/test", testConnectionPages(deps).testSubmit);
+  router.post("/notification-channels/:id/test", notifications.testSubmit);
   router.get("/", lists.indexPage);
   router.get("/:model", lists.listPage);
   router.post("/:model/bulk", deletes.bulkAction);

@@ -63,7 +63,8 @@ export interface ListSpec<R> {
   page?(db: Db, args: PageArgs): Promise<{ rows: R[]; total: number }>;
 }
 
-export type FieldKind = "text" | "textarea" | "number" | "select" | "checkbox" | "secret";
+/** checkboxes: one box per option, the checked values submitted as a list (one per line in `values`). */
+export type FieldKind = "text" | "textarea" | "number" | "select" | "checkbox" | "checkboxes" | "secret";
 
 export interface FormField {
   name: string;
@@ -146,11 +147,10 @@ export interface DeleteSpec {
   removeWithData?(deps: Deps, actor: Actor, id: number, confirmation: unknown): Promise<{ deleted: boolean; outcome: DropOutcome; title: string }>;
 }
 
-/** A button on an object's page that posts to /admin/<slug>/<id>/<path> (a route of its own). */
-export interface ObjectAction {
-  path: string;
-  label: string;
-  help?: string;
+/** What an object's change page shows beside its form: buttons that post, and read-only tables. */
+export interface ObjectExtras {
+  actions: { label: string; path: string; help?: string }[];
+  panels: { title: string; columns: string[]; rows: Cell[][]; empty: string }[];
 }
 
 export interface AdminModel<R extends { id: number } = { id: number }> {
@@ -170,8 +170,8 @@ export interface AdminModel<R extends { id: number } = { id: number }> {
   form?: FormSpec;
   /** Labels of audited keys that are not form fields (a JSON column the form edits field by field). */
   historyLabels?: Record<string, string>;
-  /** Buttons on the object's page beside History. */
-  actions?: ObjectAction[];
+  /** Extra buttons and tables on an object's change page (a channel's test button and delivery log). */
+  extras?(deps: Deps, id: number): Promise<ObjectExtras>;
   remove?: DeleteSpec;
 }
 

@@ -10,6 +10,7 @@ type Row = Prisma.AuditEventGetPayload<{ select: typeof listSelect }>;
 /** Where an event's subject lives in the admin, for a link (absent for deleted or unknown types). */
 export const SUBJECT_PATHS: Record<string, string> = {
   Instance: "instances", LoadBalancer: "load-balancers", ProviderAccount: "provider-accounts", User: "users", AppServer: "app-servers",
+  NotificationChannel: "notification-channels",
 };
 
 function subjectCell(r: Pick<Row, "subjectType" | "subjectId" | "subjectName" | "action">): Cell {

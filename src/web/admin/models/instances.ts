@@ -283,6 +283,7 @@ export const instanceAdmin = defineModel<Row>({
         consequences: [
           `${plural(i.appServers, "appserver")}${i.appServers && !i.liveAppServers.length ? " (all terminated)" : ""}`,
           plural(i.logEntries, "log entry", "log entries"),
+          ...(i.notificationChannels ? [`${plural(i.notificationChannels, "notification channel")} of its own, with their delivery logs`] : []),
         ],
         blocker: i.liveAppServers.length
           ? `${plural(i.liveAppServers.length, "appserver")} ${i.liveAppServers.length === 1 ? "is" : "are"} not terminated: ${i.liveAppServers.map((a) => `${a.name} (${a.status})`).join(", ")}. Terminate ${i.liveAppServers.length === 1 ? "it" : "them"} first.`

@@ -110,7 +110,10 @@ export const providerAccountAdmin = defineModel<Row>({
     },
   },
   historyLabels: { settings: "Settings", credentials: "Credentials", result: "Connection test", findings: "Found" },
-  actions: [{ path: "test", label: "Test connection", help: "Signs in and looks up the flavor, image, networks and key pair (OpenStack), or checks this host (local). Creates nothing on the cloud." }],
+  extras: async (_deps, id) => ({
+    actions: [{ path: `/admin/provider-accounts/${id}/test`, label: "Test connection", help: "Signs in and looks up the flavor, image, networks and key pair (OpenStack), or checks this host (local). Creates nothing on the cloud." }],
+    panels: [],
+  }),
   remove: {
     async impact(deps, _actor, ids) {
       const rows = await deps.db.providerAccount.findMany({ where: { id: { in: ids } }, select: { id: true, name: true }, orderBy: { name: "asc" } });
