@@ -27,6 +27,10 @@ export const JOB = {
   reconcile: "reconcile",
   // Orders missing certificates and renews those 30 days from expiry (docs/load-balancer.md).
   certificateRenewal: "certificate-renewal",
+  // Pull-request sandboxes (docs/pr-sandboxes.md): one pull request brought in line with GitHub
+  // (from a webhook), and every watched repository's open pull requests (periodic, the fallback).
+  syncPullRequest: "sync-pull-request",
+  pollPullRequests: "poll-pull-requests",
 } as const;
 
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
@@ -48,7 +52,9 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JOB.orphans]: QUEUE.periodic,
   [JOB.reconcile]: QUEUE.periodic,
   [JOB.certificateRenewal]: QUEUE.periodic,
+  [JOB.syncPullRequest]: QUEUE.actions,
+  [JOB.pollPullRequests]: QUEUE.periodic,
 };
 
-export const PERIODIC_JOBS = [JOB.cleanup, JOB.lbSync, JOB.logPurge, JOB.sshKeysSync, JOB.orphans, JOB.reconcile, JOB.certificateRenewal] as const;
+export const PERIODIC_JOBS = [JOB.cleanup, JOB.lbSync, JOB.logPurge, JOB.sshKeysSync, JOB.orphans, JOB.reconcile, JOB.certificateRenewal, JOB.pollPullRequests] as const;
 export type PeriodicJob = (typeof PERIODIC_JOBS)[number];

@@ -9,9 +9,10 @@ import { dataServiceAdmin } from "./models/data-services.js";
 import { userAdmin } from "./models/users.js";
 import { auditEventAdmin } from "./models/audit-events.js";
 import { keptDataAdmin } from "./models/kept-data.js";
+import { watchedRepositoryAdmin } from "./models/watched-repositories.js";
 
 export const ADMIN_MODELS: readonly AdminModel[] = [
-  instanceAdmin, appServerAdmin, loadBalancerAdmin, providerAccountAdmin, dataServiceAdmin, userAdmin, keptDataAdmin, auditEventAdmin,
+  instanceAdmin, appServerAdmin, loadBalancerAdmin, providerAccountAdmin, dataServiceAdmin, watchedRepositoryAdmin, userAdmin, keptDataAdmin, auditEventAdmin,
 ];
 
 const bySlug = new Map(ADMIN_MODELS.map((m) => [m.slug, m]));
