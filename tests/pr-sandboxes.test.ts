@@ -77,6 +77,15 @@ describe("pull-request sandboxes", () => {
     expect(history.text).not.toContain(SECRET);
   });
 
+  it("refuses to delete the template instance while a repository makes sandboxes from it", async () => {
+    const page = await admin.get(`/admin/instances/${templateId}/delete`);
+    expect(visibleText(page.text)).toContain("It is the sandbox template of acme/edx-platform");
+    const res = await admin.submit(`/admin/instances/${templateId}/delete`, {}, `/admin/instances/${templateId}`);
+    expect(res.status).toBe(409);
+    expect(visibleText(res.text)).toContain("Sandbox templates cannot be deleted: Acme main (of acme/edx-platform)");
+    expect(await t.deps.db.instance.findUnique({ where: { id: templateId } })).not.toBeNull();
+  });
+
   it("answers 401 to a delivery with a wrong or missing signature, and makes nothing", async () => {
     t.github.openPull(REPO, { author: "mia", headRef: "mia/forged", number: 90 });
     const forged = await t.github.sendWebhook(webhookUrl(), { repo: REPO, number: 90, action: "opened", secret: SECRET, signWith: "another-secret-0123456789" });
@@ -196,6 +205,7 @@ describe("pull-request sandboxes", () => {
     await t.github.sendWebhook(webhookUrl(), { repo: REPO, number: 12, action: "closed", secret: SECRET });
     expect(await runQueuedSyncs()).toEqual(["closed"]);
     expect(await sandboxOf(12)).toMatchObject({ pullRequestState: "merged", pullRequestClosedAt: clock, isArchived: false });
+    expect(visibleText((await admin.get(`/instances/${sandbox.id}`)).text)).toContain("its pull request closed; archived and its appservers terminated by the cleanup from");
 
     // Two days later (of the three kept) nothing of it goes.
     clock = new Date(clock.getTime() + 2 * DAY);
@@ -214,8 +224,10 @@ describe("pull-request sandboxes", () => {
     const after = (await sandboxOf(12))!;
     expect(after.isArchived).toBe(true);
     expect(after.appServers.map((a) => [a.status, a.isActive])).toEqual([["terminated", false], ["terminated", false], ["terminated", false]]);
-    // The balancer no longer routes it, and its page says so.
-    expect(visibleText((await admin.get(`/instances/${sandbox.id}`)).text)).toContain("archived");
+    // Its page says so, and launches nothing more.
+    const page = await admin.get(`/instances/${sandbox.id}`);
+    expect(page.text).toMatch(/<h1>[^<]*<span class="badge">archived<\/span><\/h1>/);
+    expect(page.text).toContain("Archived instances cannot launch appservers");
     // The other sandboxes, whose pull requests are open, are untouched.
     expect((await sandboxOf(14))!.isArchived).toBe(false);
   });

@@ -11,6 +11,8 @@ export interface InstanceDeletionImpact {
   logEntries: number;
   /** Appservers not yet terminated: while there are any, the instance cannot be deleted. */
   liveAppServers: { name: string; status: string }[];
+  /** Watched repositories ("owner/name") whose sandboxes are made from it: while there are any, it cannot be deleted. */
+  templateOf: string[];
 }
 
 export async function getInstanceDeletionImpact(deps: Pick<Deps, "db">, input: { ids: number[] }): Promise<InstanceDeletionImpact[]> {
@@ -31,6 +33,7 @@ export async function getInstanceDeletionImpact(deps: Pick<Deps, "db">, input: {
     SELECT a."instanceId", count(*) AS count FROM "LogEntry" l JOIN "AppServer" a ON a.id = l."appServerId"
     WHERE a."instanceId" IN (${Prisma.join(ids)}) GROUP BY a."instanceId"`;
   const logsOf = new Map(serverLogs.map((r) => [r.instanceId, Number(r.count)]));
+  const watched = await deps.db.watchedRepository.findMany({ where: { templateInstanceId: { in: ids } }, select: { owner: true, name: true, templateInstanceId: true } });
   return instances.map((i) => ({
     id: i.id,
     name: i.name,
@@ -38,5 +41,6 @@ export async function getInstanceDeletionImpact(deps: Pick<Deps, "db">, input: {
     appServers: i._count.appServers,
     logEntries: i._count.logEntries + (logsOf.get(i.id) ?? 0),
     liveAppServers: live.filter((a) => a.instanceId === i.id).map((a) => ({ name: a.name, status: a.status })),
+    templateOf: watched.filter((w) => w.templateInstanceId === i.id).map((w) => `${w.owner}/${w.name}`),
   }));
 }
