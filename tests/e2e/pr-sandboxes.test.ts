@@ -13,7 +13,8 @@ describe("pull-request sandboxes in a browser", () => {
   let t: TestApp;
   let browser: Browser;
   beforeAll(async () => {
-    t = await startTestApp();
+    // The app's token: it checks that the author is a member of the organization.
+    t = await startTestApp({ GITHUB_TOKEN: "ghp_app_token" });
     browser = await launchBrowser();
   });
   afterAll(async () => {
