@@ -217,6 +217,9 @@ describe("pull-request sandboxes", () => {
     clock = new Date(clock.getTime() + 1 * DAY + 60_000);
     const plan = visibleText((await admin.get("/cleanup")).text);
     expect(plan).toContain("sandbox of a closed pull request, due 2026-12-05");
+    // The home page's "cleanup due today" counts it too, its active appserver included.
+    const home = visibleText((await admin.get("/")).text);
+    expect(home).toContain("edx-platform PR #12: Better grading · AppServer 1 running sandbox of a closed pull request, due 2026-12-05");
     outcome = await runCleanup(t.deps);
     expect(outcome.failed).toEqual([]);
     expect(outcome.terminated.sort()).toEqual(sandbox.appServers.map((a) => a.id).sort());
