@@ -105,6 +105,9 @@ const schema = z.object({
   // were first seen; 0 only reports them on the Orphans page.
   ORPHAN_REMOVE_AFTER_HOURS: z.coerce.number().min(0).default(0),
   SSH_KEYS_SYNC_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+  // Pull-request sandboxes (docs/pr-sandboxes.md): how often every watched repository's open pull
+  // requests are listed, to catch what a missed webhook did not say.
+  PR_SANDBOX_POLL_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
   // Unix accounts made for the organization's members are named <prefix><github login>.
   SSH_ACCOUNT_PREFIX: z.string().regex(/^([a-z][a-z0-9_-]{0,15})?$/, "lowercase letters, digits, - and _, starting with a letter").default(""),
   // The haproxy that Ocim runs itself for `local` load balancers listens here (docs/load-balancer.md).

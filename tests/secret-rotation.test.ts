@@ -24,12 +24,13 @@ describe("rotating SECRET_KEY", () => {
     });
     await deps.db.instanceCertificate.create({ data: { instanceId: instance.id, certificatePem: "chain", privateKeyEncrypted: deps.secrets.encrypt("certificate key") } });
     await deps.db.acmeAccount.create({ data: { directoryUrl: "https://acme.example.test/dir", keyEncrypted: deps.secrets.encrypt("account key") } });
+    const watched = await deps.db.watchedRepository.create({ data: { owner: "acme", name: "edx-platform", templateInstanceId: instance.id, webhookSecretEncrypted: deps.secrets.encrypt("webhook secret 0123") } });
     const basicAuth = basicAuthFor(deps.secrets, instance);
     const onlyNew = createSecrets(NEW_KEY);
     expect(() => onlyNew.decrypt(instance.secretKeyEncrypted)).toThrow();
 
     const outcome = await resealSecrets({ db: deps.db, secrets: createSecrets(NEW_KEY, [TEST_SECRET_KEY]) });
-    expect(outcome).toEqual({ instances: 1, providerAccounts: 1, tlsKeys: 2, unreadable: [] });
+    expect(outcome).toEqual({ instances: 1, providerAccounts: 1, tlsKeys: 2, webhookSecrets: 1, unreadable: [] });
 
     const resealed = await deps.db.instance.findUniqueOrThrow({ where: { id: instance.id } });
     expect(basicAuthFor(onlyNew, resealed)).toEqual(basicAuth);
@@ -38,6 +39,7 @@ describe("rotating SECRET_KEY", () => {
     const certificate = await deps.db.instanceCertificate.findUniqueOrThrow({ where: { instanceId: instance.id } });
     expect(onlyNew.decrypt(certificate.privateKeyEncrypted)).toBe("certificate key");
     expect(onlyNew.decrypt((await deps.db.acmeAccount.findFirstOrThrow()).keyEncrypted)).toBe("account key");
+    expect(onlyNew.decrypt((await deps.db.watchedRepository.findUniqueOrThrow({ where: { id: watched.id } })).webhookSecretEncrypted)).toBe("webhook secret 0123");
   });
 
   it("names what no key it has can open, and leaves it as it was", async () => {

@@ -167,7 +167,7 @@ export const COMMANDS: Record<string, Command> = {
     async run(cli) {
       const { db } = await cli.database();
       const outcome = await resealSecrets({ db, secrets: cliSecrets(cli.config) });
-      cli.print(`Re-encrypted the keys of ${outcome.instances} instance(s) the credentials of ${outcome.providerAccounts} provider account(s) and ${outcome.tlsKeys} TLS key(s) under the current SECRET_KEY.`);
+      cli.print(`Re-encrypted the keys of ${outcome.instances} instance(s) the credentials of ${outcome.providerAccounts} provider account(s), ${outcome.tlsKeys} TLS key(s) and ${outcome.webhookSecrets} webhook secret(s) under the current SECRET_KEY.`);
       if (outcome.unreadable.length) {
         throw new AppError("validation", `Could not decrypt ${outcome.unreadable.join(", ")} with SECRET_KEY or SECRET_KEY_PREVIOUS; left unchanged.`);
       }

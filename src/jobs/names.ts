@@ -32,6 +32,10 @@ export const JOB = {
   certificateRenewal: "certificate-renewal",
   // Daily: notifies of certificates about to expire and of tomorrow's cleanup.
   dailyNotifications: "daily-notifications",
+  // Pull-request sandboxes (docs/pr-sandboxes.md): one pull request brought in line with GitHub
+  // (from a webhook), and every watched repository's open pull requests (periodic, the fallback).
+  syncPullRequest: "sync-pull-request",
+  pollPullRequests: "poll-pull-requests",
 } as const;
 
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
@@ -55,7 +59,9 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JOB.reconcile]: QUEUE.periodic,
   [JOB.certificateRenewal]: QUEUE.periodic,
   [JOB.dailyNotifications]: QUEUE.periodic,
+  [JOB.syncPullRequest]: QUEUE.actions,
+  [JOB.pollPullRequests]: QUEUE.periodic,
 };
 
-export const PERIODIC_JOBS = [JOB.cleanup, JOB.lbSync, JOB.logPurge, JOB.sshKeysSync, JOB.orphans, JOB.reconcile, JOB.certificateRenewal, JOB.dailyNotifications] as const;
+export const PERIODIC_JOBS = [JOB.cleanup, JOB.lbSync, JOB.logPurge, JOB.sshKeysSync, JOB.orphans, JOB.reconcile, JOB.certificateRenewal, JOB.dailyNotifications, JOB.pollPullRequests] as const;
 export type PeriodicJob = (typeof PERIODIC_JOBS)[number];

@@ -24,6 +24,8 @@ export const PAYLOADS = {
   [JOB.reconcile]: z.object({}).strict(),
   [JOB.certificateRenewal]: z.object({}).strict(),
   [JOB.dailyNotifications]: z.object({}).strict(),
+  [JOB.syncPullRequest]: z.object({ watchedRepositoryId: id, pullRequestNumber: id }).strict(),
+  [JOB.pollPullRequests]: z.object({}).strict(),
 } satisfies Record<JobName, z.ZodType>;
 
 export type Payload<N extends JobName> = z.infer<(typeof PAYLOADS)[N]>;

@@ -18,6 +18,8 @@ import { notifyDaily } from "../domain/notifications/notify-daily.js";
 import { fetchGithubKeys } from "../domain/sshkeys/fetch-github-keys.js";
 import { syncSshAccess } from "../domain/sshkeys/sync-ssh-access.js";
 import { findOrphans } from "../domain/orphans/find-orphans.js";
+import { syncPullRequest } from "../domain/sandboxes/sync-pull-request.js";
+import { pollPullRequests } from "../domain/sandboxes/poll-pull-requests.js";
 import { isRedisConnectionError } from "../redis.js";
 import type { ProvisioningPorts } from "../domain/provisioning/ports.js";
 
@@ -46,6 +48,7 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
       [JOB.terminateAppServer]: (d, job) => runTerminate(d, PAYLOADS[JOB.terminateAppServer].parse(job.data)),
       [JOB.deleteAppServerVm]: (d, job) => deleteAppServerVm(d, { ...PAYLOADS[JOB.deleteAppServerVm].parse(job.data), provider: (kind) => ports.provisioning.provider(kind) }),
       [JOB.stopPlaybook]: (d, job) => stopPlaybook(d, PAYLOADS[JOB.stopPlaybook].parse(job.data), ports.provisioning),
+      [JOB.syncPullRequest]: (d, job) => syncPullRequest(d, PAYLOADS[JOB.syncPullRequest].parse(job.data)),
     },
     [QUEUE.loadBalancer]: {
       [JOB.applyLoadBalancer]: (d, job) => runApplyLoadBalancer(d, PAYLOADS[JOB.applyLoadBalancer].parse(job.data)),
@@ -63,6 +66,7 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
       [JOB.certificateRenewal]: (d) => renewCertificates(d),
       [JOB.dailyNotifications]: (d) => notifyDaily(d),
       [JOB.orphans]: (d) => findOrphans(d, ports.provisioning, { remove: true }),
+      [JOB.pollPullRequests]: (d) => pollPullRequests(d),
       [JOB.sshKeysSync]: async (d) => {
         // Without an organization and a token there is nobody to give access to (a local try-out).
         if (!d.config.GITHUB_ORG || !d.config.GITHUB_TOKEN) return "skipped: GITHUB_ORG or GITHUB_TOKEN is not set";

@@ -35,6 +35,7 @@ export function scheduleTable(config: Deps["config"]): Record<PeriodicJob, strin
     [JOB.certificateRenewal]: "30 * * * *",
     // Once a day, in the morning: certificates about to expire, and what the next cleanup removes.
     [JOB.dailyNotifications]: "0 8 * * *",
+    [JOB.pollPullRequests]: everyMinutes(config.PR_SANDBOX_POLL_MINUTES),
   };
 }
 

@@ -23,6 +23,7 @@ import { appServerLogRoutes } from "./routes/appserver-log.js";
 import { adminRoutes } from "./admin/routes.js";
 import { accountRoutes } from "./routes/account.js";
 import { metricsRoutes } from "./routes/metrics.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 import { viewHelpers, viewsDir } from "./view-helpers.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -65,6 +66,8 @@ export function createApp(deps: Deps): WebApp {
   // The API authenticates with bearer tokens only, so it needs neither cookies nor CSRF tokens.
   // Prometheus scrapes without a session (token or loopback, routes/metrics.ts).
   app.use(metricsRoutes(deps));
+  // GitHub's webhooks authenticate with their signature (routes/webhooks.ts).
+  app.use(webhookRoutes(deps));
   app.use("/api/v1", apiLogRoutes(deps));
   app.use("/api/v1", express.json({ limit: "256kb" }), apiRoutes(deps));
 

@@ -3,9 +3,12 @@
 // GitHub does when things are not fine (each behaviour names the GitHub documentation it follows):
 // a member list redirected to the public members, SAML SSO enforcement, OAuth App access
 // restrictions, primary and secondary rate limits.
+// For pull-request sandboxes it keeps repositories' pull requests (list, get, comment) and sends
+// signed webhook deliveries the way GitHub does (sendWebhook).
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
+import { Webhooks } from "@octokit/webhooks";
 
 export interface FakeGithubUser {
   login: string;
@@ -19,7 +22,31 @@ export interface SecondaryLimit {
   retryAfterSeconds?: number;
 }
 
+/** A pull request of a fake repository ("owner/name" lowercased is its key in `pulls`). */
+export interface FakePull {
+  number: number;
+  title: string;
+  author: string;
+  headRef: string;
+  headSha: string;
+  /** The fork it comes from ("someone/edx-platform"); null: deleted (GitHub's `head.repo: null`). */
+  headRepo: string | null;
+  state: "open" | "closed";
+  merged: boolean;
+}
+
+export interface FakeComment {
+  repo: string;
+  number: number;
+  body: string;
+  by: string;
+}
+
 export class FakeGithub {
+  /** Pull requests by repository ("owner/name"). */
+  readonly pulls = new Map<string, FakePull[]>();
+  /** Comments posted on pull requests (issues), in order. */
+  readonly comments: FakeComment[] = [];
   readonly users = new Map<string, FakeGithubUser>();
   readonly orgMembers = new Map<string, Set<string>>();
   /** Logins invited to an organization who have not accepted yet: their membership is "pending", and no member list has them. */
@@ -72,6 +99,85 @@ export class FakeGithub {
   removeMember(org: string, login: string): void {
     this.orgMembers.get(org)?.delete(login);
     this.publicMembers.get(org)?.delete(login);
+  }
+
+  /** Opens a pull request on repo ("owner/name") from `author`'s fork; returns it. */
+  openPull(repo: string, pull: { author: string; headRef: string; title?: string; number?: number }): FakePull {
+    const list = this.pulls.get(repo.toLowerCase()) ?? [];
+    this.pulls.set(repo.toLowerCase(), list);
+    const number = pull.number ?? list.reduce((max, p) => Math.max(max, p.number), 0) + 1;
+    const created: FakePull = {
+      number, title: pull.title ?? `Change ${number}`, author: pull.author, headRef: pull.headRef, headSha: randomBytes(20).toString("hex"),
+      headRepo: `${pull.author}/${repo.split("/")[1]}`, state: "open", merged: false,
+    };
+    list.push(created);
+    return created;
+  }
+
+  pull(repo: string, number: number): FakePull {
+    const found = this.pulls.get(repo.toLowerCase())?.find((p) => p.number === number);
+    if (!found) throw new Error(`no pull request #${number} in ${repo}`);
+    return found;
+  }
+
+  /** A push to the pull request's branch: a new head commit. */
+  push(repo: string, number: number): FakePull {
+    const p = this.pull(repo, number);
+    p.headSha = randomBytes(20).toString("hex");
+    return p;
+  }
+
+  close(repo: string, number: number, opts: { merged?: boolean } = {}): FakePull {
+    const p = this.pull(repo, number);
+    p.state = "closed";
+    p.merged = opts.merged ?? false;
+    return p;
+  }
+
+  /**
+   * The pull request as GitHub's REST API and webhook payloads describe it
+   * (https://docs.github.com/en/rest/pulls/pulls#get-a-pull-request). `listItem`: as the list
+   * endpoint gives it, with `merged_at` but no `merged`.
+   */
+  pullJson(repo: string, p: FakePull, listItem = false): Record<string, unknown> {
+    const [owner, name] = repo.split("/");
+    return {
+      url: `${this.url}/repos/${repo}/pulls/${p.number}`,
+      html_url: `https://github.com/${repo}/pull/${p.number}`,
+      number: p.number,
+      state: p.state,
+      title: p.title,
+      user: { login: p.author, id: 7000, type: "User" },
+      head: {
+        label: `${p.author}:${p.headRef}`, ref: p.headRef, sha: p.headSha,
+        repo: p.headRepo ? { full_name: p.headRepo, clone_url: `https://github.com/${p.headRepo}.git` } : null,
+      },
+      base: { ref: "master", repo: { full_name: repo, owner: { login: owner }, name, clone_url: `https://github.com/${repo}.git` } },
+      merged_at: p.merged ? new Date().toISOString() : null,
+      ...(listItem ? {} : { merged: p.merged }),
+    };
+  }
+
+  /**
+   * Delivers a `pull_request` event to `url` as GitHub does: the JSON body signed with HMAC-SHA256
+   * under `secret` in X-Hub-Signature-256, with X-GitHub-Event and X-GitHub-Delivery
+   * (https://docs.github.com/en/webhooks/webhook-events-and-payloads#delivery-headers). `signWith`
+   * signs with another secret (a forged or misconfigured delivery); null sends no signature.
+   */
+  async sendWebhook(url: string, opts: { repo: string; number: number; action: string; secret: string; signWith?: string | null; event?: string }): Promise<Response> {
+    const p = this.pull(opts.repo, opts.number);
+    const [owner, name] = opts.repo.split("/");
+    const body = JSON.stringify({
+      action: opts.action, number: p.number, pull_request: this.pullJson(opts.repo, p),
+      repository: { full_name: opts.repo, name, owner: { login: owner } }, sender: { login: p.author },
+    });
+    const key = opts.signWith === undefined ? opts.secret : opts.signWith;
+    const signature: Record<string, string> = key === null ? {} : { "x-hub-signature-256": await new Webhooks({ secret: key }).sign(body) };
+    return fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", "user-agent": "GitHub-Hookshot/fake", "x-github-event": opts.event ?? "pull_request", "x-github-delivery": randomUUID(), ...signature },
+      body,
+    });
   }
 
   /** The code GitHub would give `login` at the authorize step, as if they had approved the app. */
@@ -179,6 +285,52 @@ export class FakeGithub {
     if (publicMembers) {
       const members = [...(this.publicMembers.get(decodeURIComponent(publicMembers[1]!)) ?? [])].sort();
       return page(members.map((login, i) => ({ login, id: 5000 + i })));
+    }
+    const member = url.pathname.match(/^\/orgs\/([^/]+)\/members\/([^/]+)$/);
+    if (member) {
+      const org = decodeURIComponent(member[1]!);
+      // 204 when a member, 404 when not; a requester who is not a member is redirected to the
+      // public check (https://docs.github.com/en/rest/orgs/members#check-organization-membership-for-a-user).
+      if (bearer !== this.appToken || !this.appTokenSeesOrg) {
+        res.writeHead(302, { location: `${this.url}/orgs/${encodeURIComponent(org)}/public_members/${member[2]}` });
+        return void res.end();
+      }
+      const wanted = decodeURIComponent(member[2]!).toLowerCase();
+      const isMember = [...(this.orgMembers.get(org) ?? [])].some((l) => l.toLowerCase() === wanted);
+      res.writeHead(isMember ? 204 : 404);
+      return void res.end();
+    }
+    const repoPulls = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls(?:\/(\d+))?$/);
+    if (repoPulls && req.method === "GET") {
+      const repo = `${decodeURIComponent(repoPulls[1]!)}/${decodeURIComponent(repoPulls[2]!)}`.toLowerCase();
+      const list = this.pulls.get(repo) ?? [];
+      if (repoPulls[3]) {
+        const p = list.find((x) => x.number === Number(repoPulls[3]));
+        return p ? json(200, this.pullJson(repo, p)) : json(404, { message: "Not Found", documentation_url: "https://docs.github.com/rest/pulls/pulls#get-a-pull-request" });
+      }
+      // "state": open (the default), closed or all (https://docs.github.com/en/rest/pulls/pulls#list-pull-requests).
+      const state = url.searchParams.get("state") ?? "open";
+      if (!["open", "closed", "all"].includes(state)) return json(422, { message: "Validation Failed" });
+      return page(list.filter((p) => state === "all" || p.state === state).map((p) => this.pullJson(repo, p, true)));
+    }
+    const comment = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/);
+    if (comment && req.method === "POST") {
+      // 201 with the comment; only an authenticated user may comment, and the issue must exist
+      // (https://docs.github.com/en/rest/issues/comments#create-an-issue-comment).
+      if (bearer !== this.appToken) return json(401, { message: "Requires authentication" });
+      const repo = `${decodeURIComponent(comment[1]!)}/${decodeURIComponent(comment[2]!)}`.toLowerCase();
+      const number = Number(comment[3]);
+      if (!this.pulls.get(repo)?.some((p) => p.number === number)) return json(404, { message: "Not Found" });
+      let text: unknown;
+      try {
+        text = (JSON.parse(body) as { body?: unknown }).body;
+      } catch {
+        return json(400, { message: "Problems parsing JSON" });
+      }
+      if (typeof text !== "string" || !text) return json(422, { message: "Validation Failed", errors: [{ resource: "IssueComment", code: "missing_field", field: "body" }] });
+      this.comments.push({ repo, number, body: text, by: "app" });
+      const id = 80_000 + this.comments.length;
+      return json(201, { id, body: text, html_url: `https://github.com/${repo}/pull/${number}#issuecomment-${id}` });
     }
     const keys = url.pathname.match(/^\/users\/([^/]+)\/keys$/);
     if (keys) {

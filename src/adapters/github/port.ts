@@ -1,5 +1,6 @@
-// The GitHub calls Ocim makes: login membership, and the organization's members and their SSH
-// keys for SSH access to appservers (DESIGN §11).
+// The GitHub calls Ocim makes: login membership, the organization's members and their SSH keys for
+// SSH access to appservers (DESIGN §11), and the pull requests of watched repositories for their
+// sandboxes (docs/pr-sandboxes.md).
 export interface GithubUser {
   login: string;
   name: string;
@@ -17,6 +18,36 @@ export interface GithubApi {
   listOrgMembers(org: string): Promise<string[]>;
   /** A user's public SSH keys ("ssh-ed25519 AAAA…"). */
   listUserKeys(login: string): Promise<string[]>;
+  /** Whether `login` is a member of org (the app's token must see its private members, else GithubRefused). */
+  isOrgMember(org: string, login: string): Promise<boolean>;
+  /** Every open pull request of owner/repo (all pages). */
+  listOpenPulls(owner: string, repo: string): Promise<GithubPullRequest[]>;
+  /** One pull request, open or not; null when GitHub has none by that number. */
+  getPull(owner: string, repo: string, number: number): Promise<GithubPullRequest | null>;
+  /** Posts a comment on a pull request (its issue), with the app's token; throws GithubCallFailed when refused. */
+  createIssueComment(owner: string, repo: string, number: number, body: string): Promise<{ htmlUrl: string }>;
+}
+
+/** What Ocim reads of a pull request, from a webhook payload or the REST API (the same fields in both). */
+export interface GithubPullRequest {
+  number: number;
+  title: string;
+  htmlUrl: string;
+  state: "open" | "closed";
+  merged: boolean;
+  author: string;
+  headRef: string;
+  headSha: string;
+  /** Null when the fork the pull request comes from was deleted (GitHub then sends `head.repo: null`). */
+  headCloneUrl: string | null;
+}
+
+/** GitHub answered a call with an error status (a comment refused: no token, no access, locked). */
+export class GithubCallFailed extends Error {
+  constructor(public readonly status: number, message: string) {
+    super(message);
+    this.name = "GithubCallFailed";
+  }
 }
 
 export type OrgMembership = "active" | "pending" | "none";

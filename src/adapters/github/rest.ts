@@ -1,7 +1,8 @@
 // GitHub REST over fetch; the base URL comes from settings so GitHub Enterprise and the in-test
 // server work the same way. Lists follow the Link header; rate limits are waited out; a 403 that
 // is GitHub refusing (SAML SSO, OAuth App access restrictions) becomes GithubRefused, never "no".
-import { GithubRateLimited, GithubRefused, type GithubApi } from "./port.js";
+import { GithubCallFailed, GithubRateLimited, GithubRefused, type GithubApi } from "./port.js";
+import { readPullRequest } from "./pull-request.js";
 
 export interface GithubRestOptions {
   apiUrl: string;
@@ -50,15 +51,25 @@ export function createGithubRest(opts: GithubRestOptions): GithubApi {
     return null;
   }
 
-  async function call(url: string, token: string | undefined, { redirect = "follow", maxWaitMs = budgetMs }: { redirect?: RequestRedirect; maxWaitMs?: number } = {}): Promise<Response> {
+  interface CallOptions {
+    redirect?: RequestRedirect;
+    maxWaitMs?: number;
+    /** A JSON body: the call is a POST. */
+    post?: unknown;
+  }
+
+  async function call(url: string, token: string | undefined, { redirect = "follow", maxWaitMs = budgetMs, post }: CallOptions = {}): Promise<Response> {
     let waited = 0;
     for (let attempt = 0; ; attempt++) {
       const res = await fetch(url, {
+        method: post === undefined ? "GET" : "POST",
         headers: {
           accept: "application/vnd.github+json",
           "x-github-api-version": "2022-11-28",
           ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(post === undefined ? {} : { "content-type": "application/json" }),
         },
+        ...(post === undefined ? {} : { body: JSON.stringify(post) }),
         redirect,
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -104,6 +115,41 @@ export function createGithubRest(opts: GithubRestOptions): GithubApi {
       const keys = await list<{ key: string }>(`/users/${encodeURIComponent(login)}/keys`);
       return keys.map((k) => k.key.trim());
     },
+    // "Check organization membership for a user": 204 when a member, 404 when not, and 302 (to the
+    // public membership check) when the requester is not a member itself
+    // (https://docs.github.com/en/rest/orgs/members#check-organization-membership-for-a-user).
+    async isOrgMember(org, login) {
+      const res = await call(`${base}/orgs/${encodeURIComponent(org)}/members/${encodeURIComponent(login)}`, opts.token, { redirect: "manual" });
+      checkFullList(res, org);
+      if (res.status === 204) return true;
+      if (res.status === 404) return false;
+      throw (await refusal(res, org)) ?? new Error(`GitHub answered ${res.status} for the membership of ${login} in ${org}`);
+    },
+    // "List pull requests", state=open by default (https://docs.github.com/en/rest/pulls/pulls#list-pull-requests).
+    async listOpenPulls(owner, repo) {
+      const pulls = await list<unknown>(`${repoPath(owner, repo)}/pulls?state=open`);
+      return pulls.map(readPullRequest);
+    },
+    // "Get a pull request": 404 when there is none (https://docs.github.com/en/rest/pulls/pulls#get-a-pull-request).
+    async getPull(owner, repo, number) {
+      const res = await call(`${base}${repoPath(owner, repo)}/pulls/${number}`, opts.token);
+      if (res.status === 404) return null;
+      if (!res.ok) throw new GithubCallFailed(res.status, `GitHub answered ${res.status} for pull request #${number} of ${owner}/${repo}`);
+      return readPullRequest(await res.json());
+    },
+    // "Create an issue comment" (a pull request is an issue): 201; 403 forbidden, 404 not found or
+    // no access, 410 gone, 422 validation failed or spammed
+    // (https://docs.github.com/en/rest/issues/comments#create-an-issue-comment).
+    async createIssueComment(owner, repo, number, body) {
+      if (!opts.token) throw new GithubCallFailed(401, "No GITHUB_TOKEN is set: GitHub accepts comments only from an authenticated user.");
+      const res = await call(`${base}${repoPath(owner, repo)}/issues/${number}/comments`, opts.token, { post: { body } });
+      if (res.status !== 201) {
+        const message = ((await res.json().catch(() => ({}))) as GithubMessage).message ?? "";
+        throw new GithubCallFailed(res.status, `GitHub refused the comment on ${owner}/${repo}#${number} (${res.status}${message ? `: ${message.slice(0, 200)}` : ""}).`);
+      }
+      const created = (await res.json()) as { html_url?: string };
+      return { htmlUrl: created.html_url ?? "" };
+    },
   };
 }
 
@@ -137,6 +183,10 @@ async function refusal(res: Response, org: string): Promise<GithubRefused | unde
     return new GithubRefused("oauth_app_restricted", `${cap(about)} has OAuth App access restrictions and has not approved this console's OAuth app: an owner of the organization must approve it (organization settings, Third-party access).`);
   }
   return new GithubRefused("refused", `GitHub refused to answer about ${about} (403${body.message ? `: ${body.message.slice(0, 200)}` : ""}).`);
+}
+
+function repoPath(owner: string, repo: string): string {
+  return `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`;
 }
 
 function cap(s: string): string {

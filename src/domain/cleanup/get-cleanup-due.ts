@@ -6,6 +6,7 @@
 import type { Deps } from "../../deps.js";
 import { Prisma } from "../../generated/prisma/client.ts";
 import { planCleanup, type PlanRow } from "./plan-cleanup.js";
+import { SANDBOX_CLOSURE_SELECT, sandboxRemoveOn } from "../sandboxes/sandbox-expiry.js";
 
 const DAY = 86_400_000;
 const INSTANCES_READ = 200;
@@ -36,9 +37,12 @@ export async function getCleanupDue(deps: Pick<Deps, "db" | "config" | "now">, i
   // plus the retention, never earlier), so no instance with one due is left out.
   const candidates = await deps.db.$queryRaw<{ instanceId: number }[]>(Prisma.sql`
     SELECT DISTINCT a."instanceId" FROM "AppServer" a
-    WHERE NOT a."isActive" AND NOT a."isPinned" AND (
+    WHERE NOT a."isPinned" AND (NOT a."isActive" OR a."instanceId" IN (SELECT id FROM "Instance" WHERE "pullRequestClosedAt" IS NOT NULL)) AND (
       (a.status IN ('failed', 'error') AND a."createdAt" <= ${new Date(by.getTime() - settings.failedDays * DAY)})
-      OR (a.status = 'running' AND a."createdAt" <= ${new Date(by.getTime() - settings.inactiveDays * DAY)}))
+      OR (a.status = 'running' AND a."createdAt" <= ${new Date(by.getTime() - settings.inactiveDays * DAY)})
+      OR (a.status IN ('running', 'failed', 'error') AND EXISTS (
+        SELECT 1 FROM "Instance" i JOIN "WatchedRepository" w ON w.id = i."watchedRepositoryId"
+        WHERE i.id = a."instanceId" AND i."pullRequestClosedAt" + w."keepDaysAfterClose" * interval '1 day' <= ${by})))
     ORDER BY a."instanceId" LIMIT ${INSTANCES_READ + 1}`);
   const ids = candidates.slice(0, INSTANCES_READ).map((c) => c.instanceId);
   if (!ids.length) return { by, rows: [], total: 0, atLeast: false };
@@ -47,10 +51,10 @@ export async function getCleanupDue(deps: Pick<Deps, "db" | "config" | "now">, i
     where: { instanceId: { in: ids } },
     select: {
       id: true, name: true, instanceId: true, status: true, isActive: true, isPinned: true, createdAt: true, lastActivatedAt: true,
-      instance: { select: { name: true } },
+      instance: { select: { name: true, ...SANDBOX_CLOSURE_SELECT } },
     },
   });
-  const fates = planCleanup(rows satisfies PlanRow[], settings, by);
+  const fates = planCleanup(rows.map((r) => ({ ...r, sandboxRemoveOn: sandboxRemoveOn(r.instance) })) satisfies PlanRow[], settings, by);
   const due = rows
     .flatMap((r) => {
       const fate = fates.get(r.id);

@@ -2,6 +2,7 @@
 // fate and the reason (DESIGN §10), from the same pure planCleanup().
 import type { Deps } from "../../deps.js";
 import { planCleanup, type Fate } from "./plan-cleanup.js";
+import { SANDBOX_CLOSURE_SELECT, sandboxRemoveOn } from "../sandboxes/sandbox-expiry.js";
 
 export interface PlannedAppServer {
   id: number;
@@ -18,14 +19,15 @@ export interface PlannedAppServer {
 
 export async function getCleanupPlan(deps: Pick<Deps, "db" | "config" | "now">): Promise<PlannedAppServer[]> {
   // Terminated rows count too: their activations say when the instance last switched.
-  const rows = await deps.db.appServer.findMany({
+  const found = await deps.db.appServer.findMany({
     where: { instance: { appServers: { some: { status: { not: "terminated" } } } } },
     select: {
       id: true, number: true, name: true, instanceId: true, status: true, isActive: true, isPinned: true, createdAt: true, lastActivatedAt: true,
-      instance: { select: { name: true } },
+      instance: { select: { name: true, ...SANDBOX_CLOSURE_SELECT } },
     },
     orderBy: [{ instanceId: "asc" }, { createdAt: "desc" }],
   });
+  const rows = found.map((r) => ({ ...r, sandboxRemoveOn: sandboxRemoveOn(r.instance) }));
   const fates = planCleanup(rows, { failedDays: deps.config.CLEANUP_FAILED_DAYS, inactiveDays: deps.config.CLEANUP_INACTIVE_DAYS }, deps.now());
   return rows
     .filter((r) => fates.has(r.id))

@@ -15,6 +15,8 @@ export interface PlanRow {
   isPinned: boolean;
   createdAt: Date;
   lastActivatedAt: Date | null;
+  /** A pull-request sandbox whose pull request closed: the day its appservers go, active or not (docs/pr-sandboxes.md). */
+  sandboxRemoveOn?: Date | null;
 }
 
 export interface PlanSettings {
@@ -49,9 +51,15 @@ function fateOf(
   settings: PlanSettings,
   now: Date,
 ): Fate {
+  const provisioning = ["new", "waiting", "configuring"].includes(r.status);
+  // A closed pull request's sandbox goes whole, its active appserver too (a pull request's instance
+  // may have none active, DESIGN §9); a pin still keeps one, and provisioning is waited for.
+  if (r.sandboxRemoveOn && r.sandboxRemoveOn <= now && !r.isPinned && !provisioning) {
+    return { keep: false, reason: `sandbox of a closed pull request, due ${r.sandboxRemoveOn.toISOString().slice(0, 10)}` };
+  }
   if (r.isActive) return { keep: true, reason: "active" };
   if (r.isPinned) return { keep: true, reason: "pinned" };
-  if (["new", "waiting", "configuring"].includes(r.status)) return { keep: true, reason: "provisioning" };
+  if (provisioning) return { keep: true, reason: "provisioning" };
   if (r.status === "failed" || r.status === "error") {
     const due = addDays(r.createdAt, settings.failedDays);
     return due <= now ? { keep: false, reason: `${r.status} more than ${settings.failedDays} days ago` } : { keep: true, reason: "too young", dueOn: due };

@@ -18,6 +18,8 @@ import { validateInstance } from "./validate-instance.js";
 export interface CreateInstanceInput {
   actor: Actor;
   values: InstanceInput;
+  /** For a pull-request sandbox (src/domain/sandboxes/): the repository that made it and the head commit it is for. */
+  sandbox?: { watchedRepositoryId: number; pullRequestHeadSha: string };
 }
 
 export async function createInstance(deps: Pick<Deps, "db" | "config" | "secrets">, input: CreateInstanceInput): Promise<Instance> {
@@ -39,7 +41,7 @@ export async function createInstance(deps: Pick<Deps, "db" | "config" | "secrets
             : `The slug "${result.slug}" owns the kept data of a deleted instance (admin: Kept data); choose another, or drop that data first.`,
         });
       }
-      const created = await tx.instance.create({ data: { ...data, slug, secretKeyEncrypted: newInstanceSecret(deps.secrets), jwtKeyEncrypted } });
+      const created = await tx.instance.create({ data: { ...data, ...input.sandbox, slug, secretKeyEncrypted: newInstanceSecret(deps.secrets), jwtKeyEncrypted } });
       await bumpLoadBalancers(tx, [created.loadBalancerId]);
       await recordAuditEvent(tx, {
         actor: input.actor, action: "instance.created", subjectType: "Instance", subjectId: created.id,

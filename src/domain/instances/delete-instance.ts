@@ -58,6 +58,11 @@ export async function deleteInstance(deps: Pick<Deps, "db" | "now">, input: Dele
     });
     const problem = liveAppServersProblem(live.map((a) => ({ name: a.name, status: a.status, instance: a.instance.name })));
     if (problem) throw problem;
+    const templateOf = await tx.watchedRepository.findMany({ where: { templateInstanceId: { in: ids } }, select: { owner: true, name: true, templateInstance: { select: { name: true } } } });
+    if (templateOf.length) {
+      const which = templateOf.map((w) => `${w.templateInstance.name} (of ${w.owner}/${w.name})`).join(", ");
+      throw new AppError("rule", `Sandbox templates cannot be deleted: ${which}. Choose another template for the watched repository, or stop watching it, first; nothing was deleted.`);
+    }
     const resources = await tx.instanceDataResource.findMany({
       where: { instanceId: { in: ids } },
       select: { instanceId: true, kind: true, name: true, service: { select: { name: true } } },

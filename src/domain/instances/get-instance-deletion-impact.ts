@@ -13,6 +13,8 @@ export interface InstanceDeletionImpact {
   notificationChannels: number;
   /** Appservers not yet terminated: while there are any, the instance cannot be deleted. */
   liveAppServers: { name: string; status: string }[];
+  /** Watched repositories ("owner/name") whose sandboxes are made from it: while there are any, it cannot be deleted. */
+  templateOf: string[];
 }
 
 export async function getInstanceDeletionImpact(deps: Pick<Deps, "db">, input: { ids: number[] }): Promise<InstanceDeletionImpact[]> {
@@ -33,6 +35,7 @@ export async function getInstanceDeletionImpact(deps: Pick<Deps, "db">, input: {
     SELECT a."instanceId", count(*) AS count FROM "LogEntry" l JOIN "AppServer" a ON a.id = l."appServerId"
     WHERE a."instanceId" IN (${Prisma.join(ids)}) GROUP BY a."instanceId"`;
   const logsOf = new Map(serverLogs.map((r) => [r.instanceId, Number(r.count)]));
+  const watched = await deps.db.watchedRepository.findMany({ where: { templateInstanceId: { in: ids } }, select: { owner: true, name: true, templateInstanceId: true } });
   return instances.map((i) => ({
     id: i.id,
     name: i.name,
@@ -41,5 +44,6 @@ export async function getInstanceDeletionImpact(deps: Pick<Deps, "db">, input: {
     logEntries: i._count.logEntries + (logsOf.get(i.id) ?? 0),
     notificationChannels: i._count.notificationChannels,
     liveAppServers: live.filter((a) => a.instanceId === i.id).map((a) => ({ name: a.name, status: a.status })),
+    templateOf: watched.filter((w) => w.templateInstanceId === i.id).map((w) => `${w.owner}/${w.name}`),
   }));
 }

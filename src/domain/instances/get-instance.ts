@@ -5,6 +5,7 @@
 import type { Deps } from "../../deps.js";
 import { notFound } from "../../errors.js";
 import { Prisma, type AppServerStatus, type VmStatus } from "../../generated/prisma/client.ts";
+import { sandboxRemoveOn } from "../sandboxes/sandbox-expiry.js";
 
 /** Appservers listed per instance; older ones are counted, not listed. */
 export const APPSERVERS_SHOWN = 100;
@@ -15,7 +16,7 @@ const instanceSelect = {
   externalDomains: true, edxPlatformRepoUrl: true, edxPlatformBranch: true,
   configurationRepoUrl: true, configurationBranch: true, playbookPath: true, bootstrapCommand: true,
   openedxRelease: true, recipe: true, tutorPlugins: true, extraAnsibleVars: true, appserverCount: true, providerKind: true,
-  pullRequestUrl: true, pullRequestNumber: true, pullRequestState: true, isArchived: true,
+  pullRequestUrl: true, pullRequestNumber: true, pullRequestState: true, pullRequestClosedAt: true, isArchived: true,
   createdAt: true, updatedAt: true,
 } as const;
 
@@ -49,16 +50,29 @@ type InstanceRow = Prisma.InstanceGetPayload<{ select: typeof instanceSelect }>;
 
 const instanceColumns = Prisma.raw(Object.keys(instanceSelect).map((c) => `i."${c}"`).join(", "));
 
-/** The instance and its load balancer's name in one query (Prisma would make it two). */
+/** A pull-request sandbox's watched repository and when the cleanup removes it (docs/pr-sandboxes.md). */
+export interface SandboxInfo {
+  repository: string;
+  keepDaysAfterClose: number;
+  removeOn: Date | null;
+}
+
+/** The instance, its load balancer's name and its watched repository in one query (Prisma would make it three). */
 async function instanceWithBalancer(deps: Pick<Deps, "db">, id: number) {
-  const rows = await deps.db.$queryRaw<(InstanceRow & { lbId: number | null; lbName: string | null })[]>(Prisma.sql`
-    SELECT ${instanceColumns}, lb.id AS "lbId", lb.name AS "lbName"
+  const rows = await deps.db.$queryRaw<(InstanceRow & { lbId: number | null; lbName: string | null; sandboxRepo: string | null; sandboxKeepDays: number | null })[]>(Prisma.sql`
+    SELECT ${instanceColumns}, lb.id AS "lbId", lb.name AS "lbName", w.owner || '/' || w.name AS "sandboxRepo", w."keepDaysAfterClose" AS "sandboxKeepDays"
     FROM "Instance" i LEFT JOIN "LoadBalancer" lb ON lb.id = i."loadBalancerId"
+    LEFT JOIN "WatchedRepository" w ON w.id = i."watchedRepositoryId"
     WHERE i.id = ${id}`);
   const row = rows[0];
   if (!row) return null;
-  const { lbId, lbName, ...instance } = row;
-  return { instance: instance as InstanceRow, loadBalancer: lbId === null ? null : { id: lbId, name: lbName! } };
+  const { lbId, lbName, sandboxRepo, sandboxKeepDays, ...instance } = row;
+  const sandbox: SandboxInfo | null = sandboxRepo === null ? null : {
+    repository: sandboxRepo,
+    keepDaysAfterClose: sandboxKeepDays!,
+    removeOn: sandboxRemoveOn({ pullRequestClosedAt: instance.pullRequestClosedAt, watchedRepository: { keepDaysAfterClose: sandboxKeepDays! } }),
+  };
+  return { instance: instance as InstanceRow, loadBalancer: lbId === null ? null : { id: lbId, name: lbName! }, sandbox };
 }
 
 export async function getInstance(deps: Pick<Deps, "db">, input: { id: number }) {
@@ -67,6 +81,7 @@ export async function getInstance(deps: Pick<Deps, "db">, input: { id: number })
   return {
     ...found.instance,
     loadBalancer: found.loadBalancer,
+    sandbox: found.sandbox,
     appServers: rows.map(({ total: _total, active: _active, ...row }): AppServerRow => row),
     appServerTotals: { all: rows[0]?.total ?? 0, active: rows[0]?.active ?? 0 },
   };

@@ -1,5 +1,6 @@
 // After SECRET_KEY changed (the old one in SECRET_KEY_PREVIOUS): re-encrypts what is sealed at rest
-// (instance master keys and JWT signing keys, provider credentials, certificate and ACME account keys) under the current key, so that
+// (instance master keys and JWT signing keys, provider credentials, certificate and ACME account keys,
+// watched repositories' webhook secrets) under the current key, so that
 // the old one can go. The plain values stay the same: instances keep their basic auth and every
 // secret their appservers share, providers their credentials.
 import type { Deps } from "../../deps.js";
@@ -9,12 +10,14 @@ export interface ResealOutcome {
   providerAccounts: number;
   /** Certificates' private keys and ACME account keys. */
   tlsKeys: number;
+  /** Watched repositories' webhook secrets (docs/pr-sandboxes.md). */
+  webhookSecrets: number;
   /** "instance 12", "provider account 3": sealed under a key Ocim no longer has; left as they are. */
   unreadable: string[];
 }
 
 export async function resealSecrets(deps: Pick<Deps, "db" | "secrets">): Promise<ResealOutcome> {
-  const outcome: ResealOutcome = { instances: 0, providerAccounts: 0, tlsKeys: 0, unreadable: [] };
+  const outcome: ResealOutcome = { instances: 0, providerAccounts: 0, tlsKeys: 0, webhookSecrets: 0, unreadable: [] };
   const reseal = (sealed: string, what: string): string | null => {
     try {
       return deps.secrets.encrypt(deps.secrets.decrypt(sealed));
@@ -52,6 +55,13 @@ export async function resealSecrets(deps: Pick<Deps, "db" | "secrets">): Promise
       if (sealed === null) continue;
       await tx.acmeAccount.update({ where: { id: row.id }, data: { keyEncrypted: sealed } });
       outcome.tlsKeys += 1;
+    }
+    const watched = await tx.watchedRepository.findMany({ where: { webhookSecretEncrypted: { not: "" } }, select: { id: true, owner: true, name: true, webhookSecretEncrypted: true }, orderBy: { id: "asc" } });
+    for (const row of watched) {
+      const sealed = reseal(row.webhookSecretEncrypted, `watched repository ${row.owner}/${row.name}`);
+      if (sealed === null) continue;
+      await tx.watchedRepository.update({ where: { id: row.id }, data: { webhookSecretEncrypted: sealed } });
+      outcome.webhookSecrets += 1;
     }
   }, { timeout: 120_000 });
   return outcome;

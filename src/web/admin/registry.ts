@@ -10,9 +10,10 @@ import { userAdmin } from "./models/users.js";
 import { auditEventAdmin } from "./models/audit-events.js";
 import { keptDataAdmin } from "./models/kept-data.js";
 import { notificationChannelAdmin } from "./models/notification-channels.js";
+import { watchedRepositoryAdmin } from "./models/watched-repositories.js";
 
 export const ADMIN_MODELS: readonly AdminModel[] = [
-  instanceAdmin, appServerAdmin, loadBalancerAdmin, providerAccountAdmin, dataServiceAdmin, notificationChannelAdmin, userAdmin, keptDataAdmin, auditEventAdmin,
+  instanceAdmin, appServerAdmin, loadBalancerAdmin, providerAccountAdmin, dataServiceAdmin, notificationChannelAdmin, watchedRepositoryAdmin, userAdmin, keptDataAdmin, auditEventAdmin,
 ];
 
 const bySlug = new Map(ADMIN_MODELS.map((m) => [m.slug, m]));

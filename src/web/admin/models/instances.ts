@@ -287,7 +287,9 @@ export const instanceAdmin = defineModel<Row>({
         ],
         blocker: i.liveAppServers.length
           ? `${plural(i.liveAppServers.length, "appserver")} ${i.liveAppServers.length === 1 ? "is" : "are"} not terminated: ${i.liveAppServers.map((a) => `${a.name} (${a.status})`).join(", ")}. Terminate ${i.liveAppServers.length === 1 ? "it" : "them"} first.`
-          : undefined,
+          : i.templateOf.length
+            ? `It is the sandbox template of ${i.templateOf.join(", ")}: choose another template there, or stop watching ${i.templateOf.length === 1 ? "it" : "them"}, first.`
+            : undefined,
         data: data.get(i.id)?.length ? { services: data.get(i.id)!, confirmWord: i.slug } : undefined,
       }));
     },

@@ -1,0 +1,56 @@
+// Checks a webhook delivery from GitHub (docs/pr-sandboxes.md) and says which pull request to sync.
+// GitHub signs the raw body with HMAC-SHA256 under the webhook's secret and sends it in
+// X-Hub-Signature-256 ("sha256=<hex>"); the check runs over the exact bytes received, in constant
+// time, by @octokit/webhooks (https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries).
+// Each watched repository has its own secret, so the repository is read from the body first, and
+// nothing in it is trusted until the signature matched.
+import { Webhooks } from "@octokit/webhooks";
+import type { Deps } from "../../deps.js";
+import { AppError } from "../../errors.js";
+
+/** The pull_request actions that change a sandbox (https://docs.github.com/en/webhooks/webhook-events-and-payloads#pull_request). */
+const SYNCED_ACTIONS = new Set(["opened", "reopened", "synchronize", "closed"]);
+
+export type WebhookVerdict =
+  | { sync: { watchedRepositoryId: number; pullRequestNumber: number } }
+  | { ignored: string };
+
+export interface WebhookDelivery {
+  /** X-GitHub-Event: "pull_request", "ping", … */
+  event: string;
+  /** X-Hub-Signature-256. */
+  signature: string;
+  rawBody: Buffer;
+}
+
+interface DeliveryBody {
+  action?: unknown;
+  number?: unknown;
+  repository?: { full_name?: unknown };
+}
+
+export async function verifyGithubWebhook(deps: Pick<Deps, "db" | "secrets">, delivery: WebhookDelivery): Promise<WebhookVerdict> {
+  const text = delivery.rawBody.toString("utf8");
+  let body: DeliveryBody;
+  try {
+    body = JSON.parse(text) as DeliveryBody;
+  } catch {
+    throw new AppError("bad_request", "The body is not JSON: set the webhook's content type to application/json.");
+  }
+  const fullName = typeof body?.repository?.full_name === "string" ? body.repository.full_name.toLowerCase() : "";
+  const [owner = "", name = ""] = fullName.split("/");
+  const repo = owner && name ? await deps.db.watchedRepository.findUnique({ where: { owner_name: { owner, name } }, select: { id: true, webhookSecretEncrypted: true } }) : null;
+  if (!repo) throw new AppError("not_found", `This console does not watch ${fullName ? `the repository ${fullName}` : "a repository named in this delivery"}.`);
+  if (!repo.webhookSecretEncrypted) throw new AppError("unauthenticated", `No webhook secret is set for ${fullName} in this console: set one (Admin → Watched repositories), the same as the webhook's.`);
+  const webhooks = new Webhooks({ secret: deps.secrets.decrypt(repo.webhookSecretEncrypted) });
+  if (!delivery.signature || !(await webhooks.verify(text, delivery.signature).catch(() => false))) {
+    throw new AppError("unauthenticated", "The X-Hub-Signature-256 signature does not match this repository's webhook secret; nothing was done.");
+  }
+  if (delivery.event === "ping") return { ignored: "ping" };
+  if (delivery.event !== "pull_request") return { ignored: `the ${delivery.event || "unnamed"} event is not used` };
+  const action = String(body.action ?? "");
+  if (!SYNCED_ACTIONS.has(action)) return { ignored: `the pull_request action "${action}" changes no sandbox` };
+  const number = Number(body.number);
+  if (!Number.isInteger(number) || number < 1) throw new AppError("bad_request", "The delivery names no pull request number.");
+  return { sync: { watchedRepositoryId: repo.id, pullRequestNumber: number } };
+}
