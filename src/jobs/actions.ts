@@ -7,6 +7,8 @@ import { activateAppServer, deactivateAppServer } from "../domain/appservers/act
 import { terminateAppServer } from "../domain/appservers/terminate-appserver.js";
 import { applyLoadBalancer, type ApplyResult } from "../domain/loadbalancer/apply-load-balancer.js";
 import { reconcileLoadBalancers, type ReconcileOutcome } from "../domain/loadbalancer/reconcile-load-balancers.js";
+import { advanceRollout, unfinishedRollouts, type AdvanceOutcome } from "../domain/rollouts/advance-rollout.js";
+import { AppError } from "../errors.js";
 import { JOB } from "./names.js";
 import type { Payload } from "./payloads.js";
 
@@ -63,4 +65,18 @@ export async function runDeactivate(deps: Deps, p: Payload<typeof JOB.deactivate
 export async function runTerminate(deps: Deps, p: Payload<typeof JOB.terminateAppServer>): Promise<string> {
   await terminateAppServer(deps, { appServerId: p.appServerId, actor: await actorOf(deps, p.actorId) });
   return "Terminated; the VM is being deleted.";
+}
+
+/** Every unfinished roll-out moved on; one that another job is moving on right now is left to it. */
+export async function runAdvanceRollouts(deps: Deps): Promise<Record<number, AdvanceOutcome | "busy">> {
+  const outcomes: Record<number, AdvanceOutcome | "busy"> = {};
+  for (const rolloutId of await unfinishedRollouts(deps)) {
+    try {
+      outcomes[rolloutId] = await advanceRollout(deps, { rolloutId });
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === "unavailable")) throw err;
+      outcomes[rolloutId] = "busy";
+    }
+  }
+  return outcomes;
 }

@@ -18,6 +18,9 @@ export const JOB = {
   // tailing it at the time.
   stopPlaybook: "stop-playbook",
   applyLoadBalancer: "apply-load-balancer",
+  // A roll-out's next step (src/domain/rollouts/advance-rollout.ts), from the outbox: when it starts
+  // or resumes, and when a launch of one of its instances ends.
+  advanceRollout: "advance-rollout",
   // Periodic (src/jobs/schedules.ts); also `ocim run <name>`.
   cleanup: "cleanup",
   lbSync: "lb-sync",
@@ -27,6 +30,8 @@ export const JOB = {
   reconcile: "reconcile",
   // Orders missing certificates and renews those 30 days from expiry (docs/load-balancer.md).
   certificateRenewal: "certificate-renewal",
+  // Moves every unfinished roll-out on, in case an advance-rollout was missed (a crash).
+  advanceRollouts: "advance-rollouts",
 } as const;
 
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
@@ -41,6 +46,7 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JOB.deleteAppServerVm]: QUEUE.actions,
   [JOB.stopPlaybook]: QUEUE.actions,
   [JOB.applyLoadBalancer]: QUEUE.loadBalancer,
+  [JOB.advanceRollout]: QUEUE.actions,
   [JOB.cleanup]: QUEUE.periodic,
   [JOB.lbSync]: QUEUE.periodic,
   [JOB.logPurge]: QUEUE.periodic,
@@ -48,7 +54,8 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JOB.orphans]: QUEUE.periodic,
   [JOB.reconcile]: QUEUE.periodic,
   [JOB.certificateRenewal]: QUEUE.periodic,
+  [JOB.advanceRollouts]: QUEUE.periodic,
 };
 
-export const PERIODIC_JOBS = [JOB.cleanup, JOB.lbSync, JOB.logPurge, JOB.sshKeysSync, JOB.orphans, JOB.reconcile, JOB.certificateRenewal] as const;
+export const PERIODIC_JOBS = [JOB.cleanup, JOB.lbSync, JOB.logPurge, JOB.sshKeysSync, JOB.orphans, JOB.reconcile, JOB.certificateRenewal, JOB.advanceRollouts] as const;
 export type PeriodicJob = (typeof PERIODIC_JOBS)[number];

@@ -14,6 +14,7 @@ export const PAYLOADS = {
   [JOB.deleteAppServerVm]: z.object({ appServerId: id }).strict(),
   [JOB.stopPlaybook]: z.object({ appServerId: id }).strict(),
   [JOB.applyLoadBalancer]: z.object({ loadBalancerId: id }).strict(),
+  [JOB.advanceRollout]: z.object({ rolloutId: id }).strict(),
   // Periodic jobs take nothing: their job id names the time slot, which de-duplicates them.
   [JOB.cleanup]: z.object({}).strict(),
   [JOB.lbSync]: z.object({}).strict(),
@@ -22,6 +23,7 @@ export const PAYLOADS = {
   [JOB.orphans]: z.object({}).strict(),
   [JOB.reconcile]: z.object({}).strict(),
   [JOB.certificateRenewal]: z.object({}).strict(),
+  [JOB.advanceRollouts]: z.object({}).strict(),
 } satisfies Record<JobName, z.ZodType>;
 
 export type Payload<N extends JobName> = z.infer<(typeof PAYLOADS)[N]>;

@@ -5,7 +5,8 @@ import { retryable } from "./retry.js";
 import { JOB, QUEUE, type QueueName } from "./names.js";
 import { PAYLOADS } from "./payloads.js";
 import { handleProvisioningFailure, runProvisioning } from "./provisioning.js";
-import { runActivate, runApplyLoadBalancer, runDeactivate, runReconcileLoadBalancers, runTerminate } from "./actions.js";
+import { runActivate, runAdvanceRollouts, runApplyLoadBalancer, runDeactivate, runReconcileLoadBalancers, runTerminate } from "./actions.js";
+import { advanceRollout } from "../domain/rollouts/advance-rollout.js";
 import { runCleanup } from "../domain/cleanup/run-cleanup.js";
 import { deleteAppServerVm } from "../domain/appservers/delete-appserver-vm.js";
 import { stopPlaybook } from "../domain/provisioning/stop-playbook.js";
@@ -44,6 +45,7 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
       [JOB.terminateAppServer]: (d, job) => runTerminate(d, PAYLOADS[JOB.terminateAppServer].parse(job.data)),
       [JOB.deleteAppServerVm]: (d, job) => deleteAppServerVm(d, { ...PAYLOADS[JOB.deleteAppServerVm].parse(job.data), provider: (kind) => ports.provisioning.provider(kind) }),
       [JOB.stopPlaybook]: (d, job) => stopPlaybook(d, PAYLOADS[JOB.stopPlaybook].parse(job.data), ports.provisioning),
+      [JOB.advanceRollout]: (d, job) => advanceRollout(d, PAYLOADS[JOB.advanceRollout].parse(job.data)),
     },
     [QUEUE.loadBalancer]: {
       [JOB.applyLoadBalancer]: (d, job) => runApplyLoadBalancer(d, PAYLOADS[JOB.applyLoadBalancer].parse(job.data)),
@@ -54,6 +56,7 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
       [JOB.lbSync]: (d) => runReconcileLoadBalancers(d),
       [JOB.logPurge]: (d) => purgeLogs(d),
       [JOB.certificateRenewal]: (d) => renewCertificates(d),
+      [JOB.advanceRollouts]: (d) => runAdvanceRollouts(d),
       [JOB.orphans]: (d) => findOrphans(d, ports.provisioning, { remove: true }),
       [JOB.sshKeysSync]: async (d) => {
         // Without an organization and a token there is nobody to give access to (a local try-out).

@@ -25,6 +25,7 @@ const JOB_OF = {
   [OUTBOX.applyLoadBalancer]: JOB.applyLoadBalancer,
   [OUTBOX.deleteAppServerVm]: JOB.deleteAppServerVm,
   [OUTBOX.stopPlaybook]: JOB.stopPlaybook,
+  [OUTBOX.advanceRollout]: JOB.advanceRollout,
 } as const satisfies Record<Exclude<OutboxKind, "status-event">, JobName>;
 
 /** One provisioning job per appserver: the relay and the reconciler both add it under this id. */

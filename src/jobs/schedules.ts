@@ -33,6 +33,8 @@ export function scheduleTable(config: Deps["config"]): Record<PeriodicJob, strin
     // Hourly: a new instance gets its certificate within the hour, and a failed order is retried
     // hourly, within Let's Encrypt's limit of 5 failed validations per hostname per hour.
     [JOB.certificateRenewal]: "30 * * * *",
+    // A missed advance-rollout costs a roll-out at most a minute.
+    [JOB.advanceRollouts]: "* * * * *",
   };
 }
 

@@ -62,6 +62,8 @@ export const LIMITS = {
   release: 100,
   tutorPlugins: 30,
   tutorPlugin: 100,
+  tags: 20,
+  tag: 50,
   extraAnsibleVars: 65_536,
   appserverCount: { min: 1, max: 10 },
 } as const;
