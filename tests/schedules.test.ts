@@ -18,15 +18,15 @@ describe("the scheduler", () => {
   const at = (hhmm: string, day = "2026-11-30") => new Date(`${day}T${hhmm}:00`);
 
   it("maps each schedule to the minutes it is due", () => {
-    expect(dueJobs(deps.config, at("12:05"))).toEqual(["lb-sync", "reconcile"]);
-    expect(dueJobs(deps.config, at("12:06"))).toEqual(["reconcile"]);
+    expect(dueJobs(deps.config, at("12:05"))).toEqual(["lb-sync", "reconcile", "advance-rollouts"]);
+    expect(dueJobs(deps.config, at("12:06"))).toEqual(["reconcile", "advance-rollouts"]);
     // Any second within the minute is that minute.
-    expect(dueJobs(deps.config, new Date(at("12:05").getTime() + 59_000))).toEqual(["lb-sync", "reconcile"]);
-    expect(dueJobs(deps.config, at("14:00"))).toEqual(["lb-sync", "ssh-keys-sync", "reconcile"]);
+    expect(dueJobs(deps.config, new Date(at("12:05").getTime() + 59_000))).toEqual(["lb-sync", "reconcile", "advance-rollouts"]);
+    expect(dueJobs(deps.config, at("14:00"))).toEqual(["lb-sync", "ssh-keys-sync", "reconcile", "advance-rollouts"]);
     expect(dueJobs(deps.config, at("04:15"))).toContain("log-purge");
     expect(dueJobs(deps.config, at("09:45"))).toContain("orphans");
     // Certificates: ordered and renewed hourly, at half past.
-    expect(dueJobs(deps.config, at("12:30"))).toEqual(["lb-sync", "reconcile", "certificate-renewal"]);
+    expect(dueJobs(deps.config, at("12:30"))).toEqual(["lb-sync", "reconcile", "certificate-renewal", "advance-rollouts"]);
     // CLEANUP_CRON: Mondays only (30 Nov 2026 is a Monday).
     expect(dueJobs(deps.config, at("03:30"))).toContain("cleanup");
     expect(dueJobs(deps.config, at("03:30", "2026-12-01"))).not.toContain("cleanup");
