@@ -5,8 +5,7 @@ import { retryable } from "./retry.js";
 import { JOB, QUEUE, type QueueName } from "./names.js";
 import { PAYLOADS } from "./payloads.js";
 import { handleProvisioningFailure, runProvisioning } from "./provisioning.js";
-import { runActivate, runAdvanceRollouts, runApplyLoadBalancer, runDeactivate, runReconcileLoadBalancers, runTerminate } from "./actions.js";
-import { advanceRollout } from "../domain/rollouts/advance-rollout.js";
+import { runActivate, runAdvanceRollout, runAdvanceRollouts, runApplyLoadBalancer, runDeactivate, runReconcileLoadBalancers, runTerminate } from "./actions.js";
 import { runCleanup } from "../domain/cleanup/run-cleanup.js";
 import { deleteAppServerVm } from "../domain/appservers/delete-appserver-vm.js";
 import { stopPlaybook } from "../domain/provisioning/stop-playbook.js";
@@ -45,7 +44,7 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
       [JOB.terminateAppServer]: (d, job) => runTerminate(d, PAYLOADS[JOB.terminateAppServer].parse(job.data)),
       [JOB.deleteAppServerVm]: (d, job) => deleteAppServerVm(d, { ...PAYLOADS[JOB.deleteAppServerVm].parse(job.data), provider: (kind) => ports.provisioning.provider(kind) }),
       [JOB.stopPlaybook]: (d, job) => stopPlaybook(d, PAYLOADS[JOB.stopPlaybook].parse(job.data), ports.provisioning),
-      [JOB.advanceRollout]: (d, job) => advanceRollout(d, PAYLOADS[JOB.advanceRollout].parse(job.data)),
+      [JOB.advanceRollout]: (d, job) => runAdvanceRollout(d, PAYLOADS[JOB.advanceRollout].parse(job.data)),
     },
     [QUEUE.loadBalancer]: {
       [JOB.applyLoadBalancer]: (d, job) => runApplyLoadBalancer(d, PAYLOADS[JOB.applyLoadBalancer].parse(job.data)),

@@ -19,6 +19,7 @@ CREATE TABLE "Rollout" (
     "targetConfigurationBranch" TEXT NOT NULL DEFAULT '',
     "waveSize" INTEGER NOT NULL,
     "failureThreshold" DOUBLE PRECISION NOT NULL,
+    "resumedAtFinished" INTEGER NOT NULL DEFAULT 0,
     "status" "RolloutStatus" NOT NULL DEFAULT 'running',
     "statusReason" TEXT NOT NULL DEFAULT '',
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,

@@ -3,15 +3,17 @@
 // launch of one of its instances ends (the lifecycle's outbox row), and the periodic
 // advance-rollouts job runs it every minute for each unfinished roll-out in case one was missed.
 //  1. each launched item: its appserver still provisioning → wait; running → activated (the old
-//     one deactivated); failed → the item failed, and the roll-out pauses once
-//     failed / (done + failed) is above its threshold;
-//  2. running and nothing in flight: the next wave (waveSize pending items, in name order) launches;
+//     one deactivated); failed → the item failed;
+//  2. running, nothing in flight and instances left: a wave has ended. The roll-out pauses when
+//     failed / (done + failed) is above its threshold (checked once per wave, so the ratio it names
+//     does not depend on which launch of the wave ended first); otherwise the next wave (waveSize
+//     pending items, in name order) launches;
 //  3. nothing pending and nothing in flight: done.
 // Paused: items in flight still finish (their appserver is activated once healthy), nothing new
 // launches. Cancelled: nothing more happens (cancel-rollout marks the rest skipped).
-// Two advances of one roll-out never overlap: the second finds the lock taken and is retried.
+// Two advances of one roll-out never overlap: the second finds the lock taken and says "busy"
+// (the job then comes back a little later: src/jobs/actions.ts).
 import type { Deps } from "../../deps.js";
-import { AppError } from "../../errors.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { OCIM } from "../appservers/lifecycle.js";
 import { launchItem, settleItem, type ItemDeps } from "./rollout-items.js";
@@ -26,7 +28,8 @@ const ADVANCE_TIMEOUT_MS = 15 * 60_000;
 export const IN_FLIGHT = ["launching", "activating"] as const;
 
 export interface AdvanceOutcome {
-  status: Rollout["status"] | "gone";
+  /** busy: another advance of this roll-out holds its lock; gone: no such roll-out. */
+  status: Rollout["status"] | "gone" | "busy";
   launched: number;
   settled: number;
 }
@@ -34,8 +37,7 @@ export interface AdvanceOutcome {
 export async function advanceRollout(deps: ItemDeps, input: { rolloutId: number }): Promise<AdvanceOutcome> {
   return deps.db.$transaction(async (tx) => {
     const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(${ROLLOUT_LOCK}::int, ${input.rolloutId}::int) AS locked`;
-    // "unavailable" is retried with backoff (src/jobs/retry.ts): by then the other advance is done.
-    if (!lock?.locked) throw new AppError("unavailable", `Roll-out #${input.rolloutId} is being moved on by another job; trying again.`);
+    if (!lock?.locked) return { status: "busy", launched: 0, settled: 0 };
     return advanceLocked(deps, input.rolloutId);
   }, { timeout: ADVANCE_TIMEOUT_MS });
 }
@@ -52,22 +54,32 @@ async function advanceLocked(deps: ItemDeps, rolloutId: number): Promise<Advance
     // Marked launching by a wave whose launch did not get to record its appserver (a crash).
     const outcome = item.newAppServerId === null && item.status === "launching" ? await launchItem(deps, rollout, item, actor) : await settleItem(deps, item, actor);
     if (outcome === "done" || outcome === "failed") settled += 1;
-    if (outcome === "failed") await pauseIfTooManyFailed(deps, rolloutId);
   }
 
+  // Wave after wave while each ends at once (every launch refused): nothing else would wake it.
   let launched = 0;
-  const now = await items();
-  const current = await deps.db.rollout.findUniqueOrThrow({ where: { id: rolloutId } });
-  if (current.status === "running" && !now.some(isInFlight)) {
-    for (const item of now.filter((i) => i.status === "pending").slice(0, current.waveSize)) {
-      // Taken only while the roll-out still runs: a pause or cancel since stops the wave here.
-      const taken = await deps.db.rolloutItem.updateMany({ where: { id: item.id, status: "pending", rollout: { status: "running" } }, data: { status: "launching" } });
-      if (taken.count !== 1) break;
-      launched += 1;
-      if ((await launchItem(deps, current, item, actor)) === "failed") await pauseIfTooManyFailed(deps, rolloutId);
-    }
+  for (;;) {
+    const now = await items();
+    const current = await deps.db.rollout.findUniqueOrThrow({ where: { id: rolloutId } });
+    const pending = now.filter((i) => i.status === "pending");
+    if (current.status !== "running" || now.some(isInFlight) || !pending.length || (await pausedForFailures(deps, current))) break;
+    const wave = await launchWave(deps, current, pending.slice(0, current.waveSize), actor);
+    if (wave === 0) break;
+    launched += wave;
   }
   return { status: await finishIfDone(deps, rolloutId), launched, settled };
+}
+
+/** Launches these pending items; stops at the first one a pause or cancel took meanwhile. */
+async function launchWave(deps: ItemDeps, rollout: Rollout, wave: RolloutItem[], actor: Actor): Promise<number> {
+  let launched = 0;
+  for (const item of wave) {
+    const taken = await deps.db.rolloutItem.updateMany({ where: { id: item.id, status: "pending", rollout: { status: "running" } }, data: { status: "launching" } });
+    if (taken.count !== 1) break;
+    launched += 1;
+    await launchItem(deps, rollout, item, actor);
+  }
+  return launched;
 }
 
 function isInFlight(item: RolloutItem): boolean {
@@ -91,20 +103,22 @@ function percent(ratio: number): string {
   return `${Math.round(ratio * 1000) / 10}%`;
 }
 
-async function pauseIfTooManyFailed(deps: ItemDeps, rolloutId: number): Promise<void> {
+/** Pauses the roll-out when its failure ratio is above the threshold (and was not accepted by a resume). */
+async function pausedForFailures(deps: ItemDeps, rollout: Rollout): Promise<boolean> {
+  const rolloutId = rollout.id;
   const counts = await countItems(deps, rolloutId);
-  await deps.db.$transaction(async (tx) => {
-    const rollout = await tx.rollout.findUniqueOrThrow({ where: { id: rolloutId } });
-    const ratio = failureRatio(counts);
-    if (rollout.status !== "running" || ratio <= rollout.failureThreshold) return;
+  const ratio = failureRatio(counts);
+  if (counts.done + counts.failed <= rollout.resumedAtFinished || ratio <= rollout.failureThreshold) return false;
+  return deps.db.$transaction(async (tx) => {
     const reason = `Paused: ${counts.failed} of ${counts.done + counts.failed} finished instances failed (${percent(ratio)}), above the failure threshold of ${percent(rollout.failureThreshold)}. ` +
       "Look at the failed appservers, then resume (the next wave launches) or cancel.";
     const paused = await tx.rollout.updateMany({ where: { id: rolloutId, status: "running" }, data: { status: "paused", statusReason: reason } });
-    if (paused.count !== 1) return;
+    if (paused.count !== 1) return true; // paused or cancelled by a person meanwhile: no wave either
     await recordAuditEvent(tx, {
       actor: OCIM, action: "rollout.paused", subjectType: "Rollout", subjectId: rolloutId, subjectName: `Roll-out #${rolloutId}`,
       before: { status: "running" }, after: { status: "paused", because: reason },
     });
+    return true;
   });
 }
 

@@ -1,7 +1,7 @@
 // A person's pause, resume or cancel of a roll-out (the roll-out page's buttons), each one audit
 // row on the roll-out. Pause: no new wave starts; launches in flight still finish and are activated.
 // Resume: the next wave starts at once (the outbox row wakes the worker); failures before the resume
-// stay counted, and the roll-out pauses again at the next failure that leaves the ratio above the
+// stay counted, and the roll-out pauses again after a later wave that leaves the ratio above the
 // threshold. Cancel: nothing more launches or is activated; pending instances are skipped, and
 // launched ones keep their new appserver, not activated (the appserver page has it).
 import type { Deps } from "../../deps.js";
@@ -33,7 +33,11 @@ export async function controlRollout(deps: Pick<Deps, "db" | "now">, input: { ro
       throw new AppError("wrong_state", `Roll-out #${input.rolloutId} is ${rollout.status}; only a ${move.from.join(" or ")} roll-out can be ${move.verb}.`);
     }
     if (input.action === "cancel") await skipTheRest(tx, input.rolloutId, input.actor);
-    if (input.action === "resume") await writeOutbox(tx, [{ kind: OUTBOX.advanceRollout, payload: { rolloutId: input.rolloutId } }]);
+    if (input.action === "resume") {
+      const finished = await tx.rolloutItem.count({ where: { rolloutId: input.rolloutId, status: { in: ["done", "failed"] } } });
+      await tx.rollout.update({ where: { id: input.rolloutId }, data: { resumedAtFinished: finished } });
+      await writeOutbox(tx, [{ kind: OUTBOX.advanceRollout, payload: { rolloutId: input.rolloutId } }]);
+    }
     await recordAuditEvent(tx, {
       actor: input.actor, action: `rollout.${move.verb}`, subjectType: "Rollout", subjectId: input.rolloutId, subjectName: `Roll-out #${input.rolloutId}`,
       before: { status: rollout.status }, after: { status: move.to },
