@@ -45,7 +45,7 @@ describe("the scheduler", () => {
       expect(fromB).toEqual(fromA);
       const jobs = await deps.jobs.queue(QUEUE.periodic).getJobs(["waiting"]);
       const slot = due.toISOString().slice(0, 16).replace(/[-:T]/g, "");
-      expect(jobs.map((j) => j.id).sort()).toEqual(["lb-sync", "reconcile", "ssh-keys-sync"].map((n) => `${n}-${slot}`).sort());
+      expect(jobs.map((j) => j.id).sort()).toEqual(["lb-sync", "reconcile", "ssh-keys-sync", "advance-rollouts"].map((n) => `${n}-${slot}`).sort());
       // The next minute is a slot of its own.
       await enqueueDue(deps, new Date(due.getTime() + 60_000));
       expect((await deps.jobs.queue(QUEUE.periodic).getJobs(["waiting"])).filter((j) => j.name === "reconcile")).toHaveLength(2);
