@@ -42,12 +42,15 @@ function reasonOf(err: AppError): string {
  * The launch key makes a launch repeated after a crash find the appserver the first one made.
  */
 export async function launchItem(deps: ItemDeps, rollout: Rollout, item: RolloutItem, actor: Actor): Promise<"launched" | "failed"> {
+  let refused = "Not launched";
   try {
     if (rollout.targetRelease !== null) {
+      refused = `Release ${rollout.targetRelease} not set, not launched`;
       await updateInstance(deps, {
         actor, id: item.instanceId,
         values: { openedxRelease: rollout.targetRelease, edxPlatformBranch: rollout.targetEdxPlatformBranch, configurationBranch: rollout.targetConfigurationBranch },
       });
+      refused = "Not launched";
     }
     const old = await deps.db.appServer.findFirst({
       where: { instanceId: item.instanceId, isActive: true }, orderBy: [{ lastActivatedAt: "desc" }, { id: "desc" }], select: { id: true },
@@ -57,7 +60,7 @@ export async function launchItem(deps: ItemDeps, rollout: Rollout, item: Rollout
     return "launched";
   } catch (err) {
     if (!(err instanceof AppError)) throw err; // the database or a bug: the next advance tries again
-    await moveItem(deps, item, ["launching"], { status: "failed", error: `Not launched: ${reasonOf(err)}` });
+    await moveItem(deps, item, ["launching"], { status: "failed", error: `${refused}: ${reasonOf(err)}` });
     return "failed";
   }
 }
