@@ -5,7 +5,7 @@
 // their lifecycle; status events go the real way (outbox → relay → Redis → socket.io).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { launchBrowser, screenshot } from "../helpers/browser.js";
+import { launchBrowser, pageWithCookie, screenshot } from "../helpers/browser.js";
 import { makeAppServer, makeInstance } from "../helpers/factories.js";
 import { cookieOf, startLiveApp, type LiveTestApp } from "../helpers/live.js";
 import { startOutboxRelay, type OutboxRelay } from "../../src/jobs/relay-outbox.js";
@@ -36,10 +36,7 @@ describe("the roll-out form and progress page", () => {
     await makeInstance(t.deps, { name: "Production One", tags: ["production"] });
     const cookie = cookieOf(await t.loginAs("ada"));
     browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 1300, height: 900 } });
-    const [name, value] = cookie.split("=") as [string, string];
-    await context.addCookies([{ name, value, url: t.url }]);
-    page = await context.newPage();
+    page = await pageWithCookie(browser, t.url, cookie, { width: 1300, height: 900 });
     page.on("pageerror", (err) => errors.push(err.message));
   });
   afterAll(async () => {
