@@ -75,6 +75,11 @@ describe("release roll-outs on the local provider", () => {
     expect(visibleText(res.text)).toContain("2 fields need attention; nothing was started.");
     expect(await t.deps.db.rollout.count()).toBe(0);
 
+    // Setting a release edits the instances: an admin's work, refused to an operator.
+    const release = await operator.submit("/rollouts", form({ target: "release", targetRelease: "teak" }), "/rollouts/new");
+    expect(release.status).toBe(409);
+    expect(visibleText(release.text)).toContain("Only admins may roll out a release (it changes each instance's settings); roll out on the current settings, or ask an admin.");
+
     const none = await operator.submit("/rollouts", form({ tag: "", q: "no-such-instance" }), "/rollouts/new");
     expect(visibleText(none.text)).toContain("No instance matches these filters (archived instances are never rolled out); nothing was started.");
     expect(await t.deps.db.rollout.count()).toBe(0);

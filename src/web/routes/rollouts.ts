@@ -40,7 +40,7 @@ export function rolloutRoutes(deps: Deps): Router {
   });
 
   /** The form with the instances its filters choose; a review also checks every other field. */
-  async function formPage(res: Response, values: Record<string, string>, review: boolean, given: { errors?: FieldErrors; message?: string } = {}) {
+  async function formPage(res: Response, values: Record<string, string>, review: boolean, given: { errors?: FieldErrors; message?: string; status?: number } = {}) {
     const errors: FieldErrors = { ...given.errors };
     let preview = null;
     try {
@@ -59,7 +59,7 @@ export function rolloutRoutes(deps: Deps): Router {
     }
     const [tags, balancers] = await Promise.all([listTags(deps), deps.db.loadBalancer.findMany({ select: { id: true, name: true }, orderBy: { name: "asc" }, take: 500 })]);
     const ready = review && Object.keys(errors).length === 0 && !given.message && (preview?.total ?? 0) > 0;
-    const status = Object.keys(errors).length || given.message ? 400 : 200;
+    const status = given.status ?? (Object.keys(errors).length ? 400 : 200);
     await renderPage(res, "rollouts/new", { title: "Roll out", values, errors, message: given.message ?? null, preview, tags, balancers, ready, maxWaveSize: MAX_WAVE_SIZE }, status);
   }
 
@@ -71,13 +71,17 @@ export function rolloutRoutes(deps: Deps): Router {
   router.post("/rollouts", async (req, res) => {
     const values = Object.fromEntries(FORM_FIELDS.map((f) => [f, typeof req.body[f] === "string" ? req.body[f] : ""]));
     try {
+      // Setting a release edits the instances' settings, which only admins do (the admin's form).
+      if (values.target === "release" && req.user!.role !== "admin") {
+        throw new AppError("rule", "Only admins may roll out a release (it changes each instance's settings); roll out on the current settings, or ask an admin.");
+      }
       const rollout = await startRollout(deps, { actor: actorOf(req), values });
       flash(req, "ok", `Roll-out #${rollout.id} started: the first wave is launching.`);
       res.redirect(303, `/rollouts/${rollout.id}`);
     } catch (err) {
       if (!(err instanceof AppError) || (err.code !== "validation" && err.code !== "rule")) throw err;
       const fields = err.details.fields;
-      await formPage(res, values, true, fields ? { errors: fields } : { message: err.message });
+      await formPage(res, values, true, { ...(fields ? { errors: fields } : { message: err.message }), status: err.status });
     }
   });
 
