@@ -382,4 +382,19 @@ describe("admin: instances", () => {
     expect(await snapshot()).toEqual(before);
     expect(await t.deps.db.appServer.count()).toBe(2);
   });
+
+  it("keeps tags lowercased, one per line, refuses a malformed or repeated one, and filters the list by a tag", async () => {
+    await admin.submit("/admin/instances/add", form({ tags: "Pilot\r\n\r\ncustomer-x\r\n" }));
+    const created = await t.deps.db.instance.findFirstOrThrow();
+    expect(created.tags).toEqual(["pilot", "customer-x"]);
+    const bad = await admin.submit(`/admin/instances/${created.id}`, form({ tags: "pilot\r\nnot a tag" }));
+    expect(fieldError(bad.text, "tags")).toBe('"not a tag" is not a tag: use lowercase letters, digits, -, _ and dots, starting with a letter or digit.');
+    const twice = await admin.submit(`/admin/instances/${created.id}`, form({ tags: "pilot\r\nPILOT" }));
+    expect(fieldError(twice.text, "tags")).toBe('"pilot" is listed twice; list each tag once.');
+    expect((await t.deps.db.instance.findFirstOrThrow()).tags).toEqual(["pilot", "customer-x"]);
+    await admin.submit("/admin/instances/add", form({ name: "Other University", internalLmsDomain: "lms.other.example.com" }));
+    const list = visibleText((await admin.get("/admin/instances?tag=customer-x")).text);
+    expect(list).toContain("Demo University");
+    expect(list).not.toContain("Other University");
+  });
 });

@@ -169,7 +169,7 @@ describe("ocim CLI", () => {
       expect(waiting.map((j) => j.name)).toContain("lb-sync");
       const bad = await ocim(["run", "reboot-everything"], runEnv);
       expect(bad.code).toBe(1);
-      expect(bad.stderr).toContain('Unknown job "reboot-everything". Choose one of: cleanup, lb-sync, log-purge, ssh-keys-sync, orphans, reconcile, certificate-renewal, daily-notifications, poll-pull-requests.');
+      expect(bad.stderr).toContain('Unknown job "reboot-everything". Choose one of: cleanup, lb-sync, log-purge, ssh-keys-sync, orphans, reconcile, certificate-renewal, daily-notifications, poll-pull-requests, advance-rollouts.');
     });
   });
 

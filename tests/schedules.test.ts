@@ -18,16 +18,16 @@ describe("the scheduler", () => {
   const at = (hhmm: string, day = "2026-11-30") => new Date(`${day}T${hhmm}:00`);
 
   it("maps each schedule to the minutes it is due", () => {
-    expect(dueJobs(deps.config, at("12:05"))).toEqual(["lb-sync", "reconcile"]);
-    expect(dueJobs(deps.config, at("12:06"))).toEqual(["reconcile"]);
+    expect(dueJobs(deps.config, at("12:05"))).toEqual(["lb-sync", "reconcile", "advance-rollouts"]);
+    expect(dueJobs(deps.config, at("12:06"))).toEqual(["reconcile", "advance-rollouts"]);
     // Any second within the minute is that minute.
-    expect(dueJobs(deps.config, new Date(at("12:05").getTime() + 59_000))).toEqual(["lb-sync", "reconcile"]);
+    expect(dueJobs(deps.config, new Date(at("12:05").getTime() + 59_000))).toEqual(["lb-sync", "reconcile", "advance-rollouts"]);
     // Pull requests of watched repositories are polled every PR_SANDBOX_POLL_MINUTES (10).
-    expect(dueJobs(deps.config, at("14:00"))).toEqual(["lb-sync", "ssh-keys-sync", "reconcile", "poll-pull-requests"]);
+    expect(dueJobs(deps.config, at("14:00"))).toEqual(["lb-sync", "ssh-keys-sync", "reconcile", "poll-pull-requests", "advance-rollouts"]);
     expect(dueJobs(deps.config, at("04:15"))).toContain("log-purge");
     expect(dueJobs(deps.config, at("09:45"))).toContain("orphans");
     // Certificates: ordered and renewed hourly, at half past.
-    expect(dueJobs(deps.config, at("12:30"))).toEqual(["lb-sync", "reconcile", "certificate-renewal", "poll-pull-requests"]);
+    expect(dueJobs(deps.config, at("12:30"))).toEqual(["lb-sync", "reconcile", "certificate-renewal", "poll-pull-requests", "advance-rollouts"]);
     // CLEANUP_CRON: Mondays only (30 Nov 2026 is a Monday).
     expect(dueJobs(deps.config, at("03:30"))).toContain("cleanup");
     expect(dueJobs(deps.config, at("08:00"))).toContain("daily-notifications");
@@ -48,7 +48,7 @@ describe("the scheduler", () => {
       expect(fromB).toEqual(fromA);
       const jobs = await deps.jobs.queue(QUEUE.periodic).getJobs(["waiting"]);
       const slot = due.toISOString().slice(0, 16).replace(/[-:T]/g, "");
-      expect(jobs.map((j) => j.id).sort()).toEqual(["lb-sync", "reconcile", "ssh-keys-sync", "poll-pull-requests"].map((n) => `${n}-${slot}`).sort());
+      expect(jobs.map((j) => j.id).sort()).toEqual(["lb-sync", "reconcile", "ssh-keys-sync", "poll-pull-requests", "advance-rollouts"].map((n) => `${n}-${slot}`).sort());
       // The next minute is a slot of its own.
       await enqueueDue(deps, new Date(due.getTime() + 60_000));
       expect((await deps.jobs.queue(QUEUE.periodic).getJobs(["waiting"])).filter((j) => j.name === "reconcile")).toHaveLength(2);

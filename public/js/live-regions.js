@@ -1,5 +1,6 @@
 // Keeps the server-rendered parts of a page current. A page names what it follows with
-// data-live-appserver="<id>" or data-live-instance="<id>" and marks its parts with
+// data-live-appserver="<id>", data-live-instance="<id>" or data-live-instances="<id> <id> …" (a
+// roll-out's page) and marks its parts with
 // data-live-region="<name>". On a status message of that appserver (or of any appserver of that
 // instance) it fetches its own URL again and puts each region of the new page in place of the one
 // it shows, so steps, address, link, actions and failure are what the server renders now, and an
@@ -7,15 +8,16 @@
 // form being filled) is left alone.
 (function () {
   "use strict";
-  var root = document.querySelector("[data-live-appserver], [data-live-instance]");
+  var root = document.querySelector("[data-live-appserver], [data-live-instance], [data-live-instances]");
   if (!root) return;
   var appServerId = Number(root.getAttribute("data-live-appserver")) || null;
-  var instanceId = Number(root.getAttribute("data-live-instance")) || null;
+  var instanceIds = (root.getAttribute("data-live-instances") || root.getAttribute("data-live-instance") || "")
+    .split(" ").map(Number).filter(function (id) { return id > 0; });
   var busy = false;
   var again = false;
 
   function concerns(status) {
-    return (appServerId !== null && status.appServerId === appServerId) || (instanceId !== null && status.instanceId === instanceId);
+    return (appServerId !== null && status.appServerId === appServerId) || instanceIds.indexOf(status.instanceId) >= 0;
   }
 
   // A confirmation being answered is not swapped away under the reader: the page refreshes once it closes.

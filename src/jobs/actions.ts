@@ -7,6 +7,7 @@ import { activateAppServer, deactivateAppServer } from "../domain/appservers/act
 import { terminateAppServer } from "../domain/appservers/terminate-appserver.js";
 import { applyLoadBalancer, type ApplyResult } from "../domain/loadbalancer/apply-load-balancer.js";
 import { reconcileLoadBalancers, type ReconcileOutcome } from "../domain/loadbalancer/reconcile-load-balancers.js";
+import { advanceRollout, unfinishedRollouts, type AdvanceOutcome } from "../domain/rollouts/advance-rollout.js";
 import { JOB } from "./names.js";
 import type { Payload } from "./payloads.js";
 
@@ -63,4 +64,28 @@ export async function runDeactivate(deps: Deps, p: Payload<typeof JOB.deactivate
 export async function runTerminate(deps: Deps, p: Payload<typeof JOB.terminateAppServer>): Promise<string> {
   await terminateAppServer(deps, { appServerId: p.appServerId, actor: await actorOf(deps, p.actorId) });
   return "Terminated; the VM is being deleted.";
+}
+
+/** How long an advance of a roll-out that another job is advancing waits before it tries again. */
+const BUSY_RETRY_MS = 2000;
+
+/**
+ * Moves a roll-out on. When another job is doing so right now, this one comes back as a delayed job
+ * (every such retry of the same moment folds into one): what made it run (a launch that ended) may
+ * have happened after the other job looked.
+ */
+export async function runAdvanceRollout(deps: Deps, p: Payload<typeof JOB.advanceRollout>): Promise<AdvanceOutcome> {
+  const outcome = await advanceRollout(deps, p);
+  if (outcome.status === "busy") {
+    const at = Math.ceil((deps.now().getTime() + BUSY_RETRY_MS) / 1000);
+    await deps.jobs.enqueue(JOB.advanceRollout, p, { jobId: `${JOB.advanceRollout}-${p.rolloutId}-at-${at}`, delay: BUSY_RETRY_MS, attempts: 3 });
+  }
+  return outcome;
+}
+
+/** Every unfinished roll-out moved on; one that another job is moving on right now is left to it. */
+export async function runAdvanceRollouts(deps: Deps): Promise<Record<number, AdvanceOutcome>> {
+  const outcomes: Record<number, AdvanceOutcome> = {};
+  for (const rolloutId of await unfinishedRollouts(deps)) outcomes[rolloutId] = await advanceRollout(deps, { rolloutId });
+  return outcomes;
 }

@@ -21,6 +21,9 @@ export const JOB = {
   applyLoadBalancer: "apply-load-balancer",
   // One notification delivery (from the outbox), retried with backoff (docs/notifications.md).
   sendNotification: "send-notification",
+  // A roll-out's next step (src/domain/rollouts/advance-rollout.ts), from the outbox: when it starts
+  // or resumes, and when a launch of one of its instances ends.
+  advanceRollout: "advance-rollout",
   // Periodic (src/jobs/schedules.ts); also `ocim run <name>`.
   cleanup: "cleanup",
   lbSync: "lb-sync",
@@ -36,6 +39,8 @@ export const JOB = {
   // (from a webhook), and every watched repository's open pull requests (periodic, the fallback).
   syncPullRequest: "sync-pull-request",
   pollPullRequests: "poll-pull-requests",
+  // Moves every unfinished roll-out on, in case an advance-rollout was missed (a crash).
+  advanceRollouts: "advance-rollouts",
 } as const;
 
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
@@ -51,6 +56,7 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JOB.stopPlaybook]: QUEUE.actions,
   [JOB.applyLoadBalancer]: QUEUE.loadBalancer,
   [JOB.sendNotification]: QUEUE.notifications,
+  [JOB.advanceRollout]: QUEUE.actions,
   [JOB.cleanup]: QUEUE.periodic,
   [JOB.lbSync]: QUEUE.periodic,
   [JOB.logPurge]: QUEUE.periodic,
@@ -61,7 +67,8 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JOB.dailyNotifications]: QUEUE.periodic,
   [JOB.syncPullRequest]: QUEUE.actions,
   [JOB.pollPullRequests]: QUEUE.periodic,
+  [JOB.advanceRollouts]: QUEUE.periodic,
 };
 
-export const PERIODIC_JOBS = [JOB.cleanup, JOB.lbSync, JOB.logPurge, JOB.sshKeysSync, JOB.orphans, JOB.reconcile, JOB.certificateRenewal, JOB.dailyNotifications, JOB.pollPullRequests] as const;
+export const PERIODIC_JOBS = [JOB.cleanup, JOB.lbSync, JOB.logPurge, JOB.sshKeysSync, JOB.orphans, JOB.reconcile, JOB.certificateRenewal, JOB.dailyNotifications, JOB.pollPullRequests, JOB.advanceRollouts] as const;
 export type PeriodicJob = (typeof PERIODIC_JOBS)[number];

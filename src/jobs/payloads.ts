@@ -15,6 +15,7 @@ export const PAYLOADS = {
   [JOB.stopPlaybook]: z.object({ appServerId: id }).strict(),
   [JOB.applyLoadBalancer]: z.object({ loadBalancerId: id }).strict(),
   [JOB.sendNotification]: z.object({ deliveryId: id }).strict(),
+  [JOB.advanceRollout]: z.object({ rolloutId: id }).strict(),
   // Periodic jobs take nothing: their job id names the time slot, which de-duplicates them.
   [JOB.cleanup]: z.object({}).strict(),
   [JOB.lbSync]: z.object({}).strict(),
@@ -26,6 +27,7 @@ export const PAYLOADS = {
   [JOB.dailyNotifications]: z.object({}).strict(),
   [JOB.syncPullRequest]: z.object({ watchedRepositoryId: id, pullRequestNumber: id }).strict(),
   [JOB.pollPullRequests]: z.object({}).strict(),
+  [JOB.advanceRollouts]: z.object({}).strict(),
 } satisfies Record<JobName, z.ZodType>;
 
 export type Payload<N extends JobName> = z.infer<(typeof PAYLOADS)[N]>;

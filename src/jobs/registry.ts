@@ -5,7 +5,7 @@ import { retryable } from "./retry.js";
 import { JOB, QUEUE, type QueueName } from "./names.js";
 import { PAYLOADS } from "./payloads.js";
 import { handleProvisioningFailure, runProvisioning } from "./provisioning.js";
-import { runActivate, runApplyLoadBalancer, runDeactivate, runReconcileLoadBalancers, runTerminate } from "./actions.js";
+import { runActivate, runAdvanceRollout, runAdvanceRollouts, runApplyLoadBalancer, runDeactivate, runReconcileLoadBalancers, runTerminate } from "./actions.js";
 import { runCleanup } from "../domain/cleanup/run-cleanup.js";
 import { deleteAppServerVm } from "../domain/appservers/delete-appserver-vm.js";
 import { stopPlaybook } from "../domain/provisioning/stop-playbook.js";
@@ -49,6 +49,7 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
       [JOB.deleteAppServerVm]: (d, job) => deleteAppServerVm(d, { ...PAYLOADS[JOB.deleteAppServerVm].parse(job.data), provider: (kind) => ports.provisioning.provider(kind) }),
       [JOB.stopPlaybook]: (d, job) => stopPlaybook(d, PAYLOADS[JOB.stopPlaybook].parse(job.data), ports.provisioning),
       [JOB.syncPullRequest]: (d, job) => syncPullRequest(d, PAYLOADS[JOB.syncPullRequest].parse(job.data)),
+      [JOB.advanceRollout]: (d, job) => runAdvanceRollout(d, PAYLOADS[JOB.advanceRollout].parse(job.data)),
     },
     [QUEUE.loadBalancer]: {
       [JOB.applyLoadBalancer]: (d, job) => runApplyLoadBalancer(d, PAYLOADS[JOB.applyLoadBalancer].parse(job.data)),
@@ -65,6 +66,7 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
       [JOB.logPurge]: (d) => purgeLogs(d),
       [JOB.certificateRenewal]: (d) => renewCertificates(d),
       [JOB.dailyNotifications]: (d) => notifyDaily(d),
+      [JOB.advanceRollouts]: (d) => runAdvanceRollouts(d),
       [JOB.orphans]: (d) => findOrphans(d, ports.provisioning, { remove: true }),
       [JOB.pollPullRequests]: (d) => pollPullRequests(d),
       [JOB.sshKeysSync]: async (d) => {

@@ -26,6 +26,7 @@ const JOB_OF = {
   [OUTBOX.deleteAppServerVm]: JOB.deleteAppServerVm,
   [OUTBOX.stopPlaybook]: JOB.stopPlaybook,
   [OUTBOX.sendNotification]: JOB.sendNotification,
+  [OUTBOX.advanceRollout]: JOB.advanceRollout,
 } as const satisfies Record<Exclude<OutboxKind, "status-event">, JobName>;
 
 /** One provisioning job per appserver: the relay and the reconciler both add it under this id. */

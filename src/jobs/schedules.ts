@@ -36,6 +36,8 @@ export function scheduleTable(config: Deps["config"]): Record<PeriodicJob, strin
     // Once a day, in the morning: certificates about to expire, and what the next cleanup removes.
     [JOB.dailyNotifications]: "0 8 * * *",
     [JOB.pollPullRequests]: everyMinutes(config.PR_SANDBOX_POLL_MINUTES),
+    // A missed advance-rollout costs a roll-out at most a minute.
+    [JOB.advanceRollouts]: "* * * * *",
   };
 }
 

@@ -16,6 +16,7 @@ import { decommissionRoutes } from "./routes/decommission.js";
 import { cleanupRoutes } from "./routes/cleanup.js";
 import { sshAccessRoutes } from "./routes/ssh-access.js";
 import { orphanRoutes } from "./routes/orphans.js";
+import { rolloutRoutes } from "./routes/rollouts.js";
 import { adminJobRoutes } from "./routes/admin-jobs.js";
 import { apiRoutes } from "./routes/api.js";
 import { apiLogRoutes } from "./routes/api-logs.js";
@@ -99,7 +100,7 @@ export function createApp(deps: Deps): WebApp {
   app.use("/admin", requireLogin, adminJobRoutes(deps), adminRoutes(deps));
   app.use("/account", requireLogin, accountRoutes(deps));
   app.use(requireLogin, appServerLogRoutes(deps));
-  app.use(requireLogin, consoleRoutes(deps), actionRoutes(deps), decommissionRoutes(deps), cleanupRoutes(deps), sshAccessRoutes(deps), orphanRoutes(deps));
+  app.use(requireLogin, consoleRoutes(deps), actionRoutes(deps), decommissionRoutes(deps), cleanupRoutes(deps), sshAccessRoutes(deps), orphanRoutes(deps), rolloutRoutes(deps));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));
   return { app, sessionMiddleware };

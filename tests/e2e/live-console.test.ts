@@ -6,7 +6,7 @@
 // Status events go the real way: lifecycle transition → outbox → relay → Redis → socket.io.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { launchBrowser, screenshot } from "../helpers/browser.js";
+import { launchBrowser, pageWithCookie, screenshot } from "../helpers/browser.js";
 import { makeAppServer, makeInstance } from "../helpers/factories.js";
 import { cookieOf, startLiveApp, type LiveTestApp } from "../helpers/live.js";
 import { startOutboxRelay, type OutboxRelay } from "../../src/jobs/relay-outbox.js";
@@ -51,10 +51,7 @@ describe("the console follows a launch live, and asks before it acts", () => {
     instance = await t.deps.db.instance.update({ where: { id: instance.id }, data: { extraAnsibleVars: `EDXAPP_LMS_NGINX_PORT: ${site.port}\n` } });
     const cookie = cookieOf(await t.loginAs("ada", { admin: true }));
     browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    const [name, value] = cookie.split("=") as [string, string];
-    await context.addCookies([{ name, value, url: t.url }]);
-    page = await context.newPage();
+    page = await pageWithCookie(browser, t.url, cookie, { width: 1440, height: 900 });
     page.on("pageerror", (err) => errors.push(err.message));
   });
   afterAll(async () => {

@@ -20,3 +20,11 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+/** A page in a fresh context of `browser`, logged in with a session cookie ("name=value") for `url`. */
+export async function pageWithCookie(browser: Browser, url: string, cookie: string, viewport: { width: number; height: number }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  const [name, value] = cookie.split("=") as [string, string];
+  await context.addCookies([{ name, value, url }]);
+  return context.newPage();
+}

@@ -157,7 +157,8 @@ export async function moveAppServer(tx: Tx, deps: Pick<Deps, "now">, name: Trans
     });
   }
   const ctx = { appServerId: input.appServerId, loadBalancerId: current.instance.loadBalancerId };
-  await writeOutbox(tx, [{ kind: OUTBOX.statusEvent, payload: { appServerId: input.appServerId } }, ...(spec.followUps?.(ctx) ?? [])]);
+  const rollouts = spec.endsSteps ? await rolloutsWaitingOn(tx, current.instanceId) : [];
+  await writeOutbox(tx, [{ kind: OUTBOX.statusEvent, payload: { appServerId: input.appServerId } }, ...(spec.followUps?.(ctx) ?? []), ...rollouts]);
   if (spec.notify) {
     const summary = input.set?.failureSummary;
     await recordNotification(tx, transitionNotice(spec.notify, {
@@ -166,6 +167,18 @@ export async function moveAppServer(tx: Tx, deps: Pick<Deps, "now">, name: Trans
     }));
   }
   return { id: input.appServerId, instanceId: current.instanceId, name: current.name, from: current.status, to };
+}
+
+/**
+ * A launch ended: the unfinished roll-outs with a launch of this instance in flight move on
+ * (src/domain/rollouts/advance-rollout.ts), so the next wave does not wait for the periodic job.
+ */
+async function rolloutsWaitingOn(tx: Tx, instanceId: number): Promise<OutboxRow[]> {
+  const items = await tx.rolloutItem.findMany({
+    where: { instanceId, status: { in: ["launching", "activating"] }, rollout: { status: { in: ["running", "paused"] } } },
+    select: { rolloutId: true },
+  });
+  return [...new Set(items.map((i) => i.rolloutId))].map((rolloutId) => ({ kind: OUTBOX.advanceRollout, payload: { rolloutId } }));
 }
 
 /**

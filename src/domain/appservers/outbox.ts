@@ -11,6 +11,8 @@ export const OUTBOX = {
   stopPlaybook: "stop-playbook",
   statusEvent: "status-event",
   sendNotification: "send-notification",
+  /** A roll-out has something to do: an instance's launch ended, or it started or resumed. */
+  advanceRollout: "advance-rollout",
 } as const;
 
 export type OutboxKind = (typeof OUTBOX)[keyof typeof OUTBOX];
@@ -18,7 +20,8 @@ export type OutboxKind = (typeof OUTBOX)[keyof typeof OUTBOX];
 export type OutboxRow =
   | { kind: typeof OUTBOX.provisionAppServer | typeof OUTBOX.deleteAppServerVm | typeof OUTBOX.stopPlaybook | typeof OUTBOX.statusEvent; payload: { appServerId: number } }
   | { kind: typeof OUTBOX.applyLoadBalancer; payload: { loadBalancerId: number } }
-  | { kind: typeof OUTBOX.sendNotification; payload: { deliveryId: number } };
+  | { kind: typeof OUTBOX.sendNotification; payload: { deliveryId: number } }
+  | { kind: typeof OUTBOX.advanceRollout; payload: { rolloutId: number } };
 
 /** The channel the relay LISTENs on; NOTIFY is delivered only when the transaction commits. */
 export const OUTBOX_CHANNEL = "ocim_outbox";

@@ -15,6 +15,10 @@ const LABELS: Record<string, string> = {
   "appserver.terminated": "status → terminated",
   "appserver.pinned": "pinned (cleanup keeps it)",
   "appserver.unpinned": "unpinned",
+  "rollout.started": "roll-out started",
+  "rollout.paused": "roll-out paused",
+  "rollout.resumed": "roll-out resumed",
+  "rollout.cancelled": "roll-out cancelled",
 };
 
 /** The words for an audit action; an action without its own words shows its code. */

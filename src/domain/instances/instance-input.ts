@@ -13,6 +13,7 @@ export type InstanceData = {
   name: string;
   internalLmsDomain: string;
   externalDomains: string[];
+  tags: string[];
   edxPlatformRepoUrl: string;
   edxPlatformBranch: string;
   configurationRepoUrl: string;
@@ -42,7 +43,7 @@ export type InstanceData = {
  * release (derivedBranches). `slug` is optional on create (derived from the name) and cannot change.
  */
 export const INSTANCE_INPUT_FIELDS = [
-  "name", "slug", "internalLmsDomain", ...PREFIXED_DOMAIN_FIELDS, "externalDomains",
+  "name", "slug", "tags", "internalLmsDomain", ...PREFIXED_DOMAIN_FIELDS, "externalDomains",
   "edxPlatformRepoUrl", "edxPlatformBranch", "configurationRepoUrl", "configurationBranch",
   "playbookPath", "bootstrapCommand", "recipe", "openedxRelease", "tutorPlugins", "extraAnsibleVars", "appserverCount",
   "providerKind", "loadBalancerId", "mysqlServiceId", "mongodbServiceId", "storageServiceId", "pullRequestUrl", "pullRequestState", "isArchived",
@@ -62,6 +63,8 @@ export const LIMITS = {
   release: 100,
   tutorPlugins: 30,
   tutorPlugin: 100,
+  tags: 20,
+  tag: 50,
   extraAnsibleVars: 65_536,
   appserverCount: { min: 1, max: 10 },
 } as const;
@@ -111,6 +114,7 @@ export function instanceToInput(instance: Omit<InstanceData, "pullRequestNumber"
   const branches = derivedBranches(instance.recipe, instance.openedxRelease);
   const values: Record<string, string> = {
     name: instance.name,
+    tags: instance.tags.join("\n"),
     internalLmsDomain: instance.internalLmsDomain,
     externalDomains: instance.externalDomains.join("\n"),
     edxPlatformRepoUrl: instance.edxPlatformRepoUrl,

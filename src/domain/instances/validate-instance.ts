@@ -28,6 +28,7 @@ export function validateInstance(input: InstanceInput, defaults: InstanceDefault
   const name = r.text("name", { required: true, max: LIMITS.name });
   const slug = r.text("slug", { max: LIMITS.slug, lower: true });
   if (slug && !SLUG_RE.test(slug)) r.fail("slug", "Use lowercase letters, digits and -, not starting or ending with -.");
+  const tags = readTags(r);
   const domains = readDomains(r);
   const code = readCode(r, defaults);
   const extraAnsibleVars = r.block("extraAnsibleVars", LIMITS.extraAnsibleVars);
@@ -48,10 +49,22 @@ export function validateInstance(input: InstanceInput, defaults: InstanceDefault
     ok: true,
     slug: slug || null,
     data: {
-      name, ...domains, ...code, extraAnsibleVars, appserverCount: appserverCount!, providerKind: providerKind!,
+      name, tags, ...domains, ...code, extraAnsibleVars, appserverCount: appserverCount!, providerKind: providerKind!,
       loadBalancerId, mysqlServiceId: mysqlServiceId ?? null, mongodbServiceId: mongodbServiceId ?? null, storageServiceId: storageServiceId ?? null, ...pullRequest, isArchived,
     },
   };
+}
+
+export const TAG_RE = /^[a-z0-9][a-z0-9._-]*$/;
+
+/** Free labels, one per line, lowercased, each once ("pilot", "customer-x"). */
+function readTags(r: FieldReader): string[] {
+  const tags = r.lines("tags", { maxItems: LIMITS.tags, maxLength: LIMITS.tag, lower: true });
+  const bad = tags.find((t) => !TAG_RE.test(t));
+  if (bad) r.fail("tags", `"${bad}" is not a tag: use lowercase letters, digits, -, _ and dots, starting with a letter or digit.`);
+  const twice = tags.find((t, i) => tags.indexOf(t) !== i);
+  if (twice) r.fail("tags", `"${twice}" is listed twice; list each tag once.`);
+  return r.hasError("tags") ? [] : tags;
 }
 
 function domainMessage(value: string): string {

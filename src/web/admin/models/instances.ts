@@ -22,6 +22,7 @@ import { SERVICE_COLUMNS } from "../../../domain/data/instance-services.js";
 import type { DataServiceKind } from "../../../generated/prisma/enums.ts";
 import { defineModel, type FormSection, type ListArgs, type Option, type PageArgs } from "../types.js";
 import { choiceFilter, plural, titled, yesNoFilter } from "./common.js";
+import { listTags } from "../../../domain/instances/list-tags.js";
 
 const listSelect = {
   id: true, name: true, internalLmsDomain: true, providerKind: true, recipe: true, isArchived: true, updatedAt: true, pullRequestNumber: true,
@@ -61,6 +62,7 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
   if (args.filters.provider) conditions.push(Prisma.sql`i."providerKind"::text = ${args.filters.provider}`);
   if (args.filters.recipe) conditions.push(Prisma.sql`i.recipe::text = ${args.filters.recipe}`);
   if (args.filters.pr) conditions.push(args.filters.pr === "yes" ? Prisma.sql`i."pullRequestUrl" IS NOT NULL` : Prisma.sql`i."pullRequestUrl" IS NULL`);
+  if (args.filters.tag) conditions.push(Prisma.sql`i.tags @> ARRAY[${args.filters.tag}]::text[]`);
   if (args.q) conditions.push(searchCondition(args.q));
   const where = conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
   const counted = args.q ? Prisma.sql`count(*) OVER ()::int` : countSql(where);
@@ -139,6 +141,7 @@ const sections: FormSection[] = [
     fields: [
       { name: "name", label: "Name", kind: "text", required: true, maxLength: LIMITS.name, help: "The slug (used in VM names) is derived from it when the instance is added, and never changes." },
       { name: "isArchived", label: "Archived", kind: "checkbox", help: "An archived instance cannot launch appservers." },
+      { name: "tags", label: "Tags", kind: "textarea", rows: 2, mono: true, help: `Labels to group instances by, one per line (pilot, customer-x; at most ${LIMITS.tags}): the list's filter and the roll-out form choose instances by them.` },
     ],
   },
   {
@@ -230,6 +233,7 @@ export const instanceAdmin = defineModel<Row>({
       choiceFilter("provider", "Provider", "providerKind", PROVIDER_KINDS),
       choiceFilter("recipe", "Recipe", "recipe", RECIPE_KINDS),
       yesNoFilter("pr", "Pull request", (v) => (v ? { pullRequestUrl: { not: null } } : { pullRequestUrl: null })),
+      { key: "tag", label: "Tag", options: async (deps) => (await listTags(deps)).map((t) => ({ value: t, label: t })), where: (v) => ({ tags: { has: v } }) },
     ],
     defaultOrder: "name",
     fetch: fetchPage,
@@ -245,7 +249,7 @@ export const instanceAdmin = defineModel<Row>({
       const balancers = await deps.db.loadBalancer.findMany({ select: { id: true }, take: 2 });
       return {
         // Blank branches follow the release the admin picks (derivedBranches).
-        ...instanceDefaults(deps.config), edxPlatformBranch: "", configurationBranch: "", tutorPlugins: "",
+        ...instanceDefaults(deps.config), edxPlatformBranch: "", configurationBranch: "", tutorPlugins: "", tags: "",
         appserverCount: "1", providerKind: "local", isArchived: "false",
         loadBalancerId: balancers.length === 1 ? String(balancers[0]!.id) : "",
         ...(await defaultDataServices(deps)),

@@ -1,0 +1,56 @@
+// A roll-out onto a release (docs/rollouts.md): just before its launch, each instance gets the
+// release and branches through the admin's own update (validated, audited), and its new appserver's
+// frozen settings carry them; an instance whose recipe refuses the release fails with the admin
+// form's message and keeps its settings. No worker runs: the test moves the roll-out on with the
+// worker's own command, and the launches stay queued.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, type TestApp } from "./helpers/app.js";
+import { makeAppServer, makeInstance } from "./helpers/factories.js";
+import { startRollout } from "../src/domain/rollouts/start-rollout.js";
+import { advanceRollout } from "../src/domain/rollouts/advance-rollout.js";
+import { readSnapshot } from "../src/domain/appservers/config-snapshot.js";
+
+describe("a roll-out onto a release", () => {
+  let t: TestApp;
+  const actor = { id: null, login: "rita" };
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t?.close());
+
+  it("sets the release and branches on each instance before its launch, and fails the one whose recipe refuses it", async () => {
+    const custom = await makeInstance(t.deps, { name: "A custom site", tags: ["move"], openedxRelease: "old-ref", edxPlatformBranch: "old-branch" });
+    const tutor = await makeInstance(t.deps, { name: "B tutor site", tags: ["move"], recipe: "tutor", openedxRelease: "ulmo", edxPlatformBranch: "release/ulmo" });
+    await makeAppServer(t.deps, tutor.id, { status: "running", isActive: true });
+    await t.deps.db.instance.update({ where: { id: tutor.id }, data: { nextAppServerNumber: 2 } });
+
+    const rollout = await startRollout(t.deps, {
+      actor,
+      values: { tag: "move", target: "release", targetRelease: "new-ref", targetEdxPlatformBranch: "new-branch", targetConfigurationBranch: "", waveSize: "5", failureThreshold: "1" },
+    });
+    expect(rollout.filterDescription).toBe("tag move");
+    expect(await advanceRollout(t.deps, { rolloutId: rollout.id })).toMatchObject({ status: "running", launched: 2 });
+
+    const items = await t.deps.db.rolloutItem.findMany({ where: { rolloutId: rollout.id }, orderBy: { position: "asc" } });
+    expect(items.map((i) => i.status)).toEqual(["launching", "failed"]);
+    expect(items[1]!.error).toBe("Release new-ref not set, not launched: openedxRelease: The tutor recipe installs a named Open edX release: choose one of quince, redwood, sumac, teak, ulmo.");
+
+    const moved = await t.deps.db.instance.findUniqueOrThrow({ where: { id: custom.id } });
+    expect([moved.openedxRelease, moved.edxPlatformBranch]).toEqual(["new-ref", "new-branch"]);
+    const launched = await t.deps.db.appServer.findUniqueOrThrow({ where: { id: items[0]!.newAppServerId! } });
+    const snapshot = readSnapshot(launched.configSnapshot, launched.name);
+    expect(snapshot.instance).toMatchObject({ openedxRelease: "new-ref", edxPlatformBranch: "new-branch" });
+    const update = await t.deps.db.auditEvent.findFirstOrThrow({ where: { action: "instance.updated", subjectId: String(custom.id) } });
+    expect(update.actorLogin).toBe("rita");
+
+    const kept = await t.deps.db.instance.findUniqueOrThrow({ where: { id: tutor.id } });
+    expect([kept.openedxRelease, kept.edxPlatformBranch]).toEqual(["ulmo", "release/ulmo"]);
+    expect(await t.deps.db.appServer.count({ where: { instanceId: tutor.id } })).toBe(1);
+  });
+
+  it("refuses an instance already in an unfinished roll-out, naming it", async () => {
+    await expect(startRollout(t.deps, { actor, values: { tag: "move", target: "current", waveSize: "1", failureThreshold: "0.5" } }))
+      .rejects.toThrow(/Some of these instances are in a roll-out that has not finished: A custom site \(roll-out #\d+\)/);
+  });
+});
