@@ -45,7 +45,7 @@ describe("ocim export / import", { timeout: 300_000 }, () => {
       username: "ocim", password: OS_PASSWORD, sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn==\n-----END OPENSSH PRIVATE KEY-----\n",
     } });
     const lb = await deps.db.loadBalancer.findUniqueOrThrow({ where: { name: "edge-1" } });
-    await makeInstance(deps, { name: "Alpha", slug: "alpha", internalLmsDomain: "alpha.example.org", loadBalancerId: lb.id, extraAnsibleVars: `SMTP_PASSWORD: ${SMTP_PASSWORD}\nPLATFORM_NAME: Alpha\n` });
+    await makeInstance(deps, { name: "Alpha", slug: "alpha", internalLmsDomain: "alpha.example.org", tags: ["eu", "pilot"], loadBalancerId: lb.id, extraAnsibleVars: `SMTP_PASSWORD: ${SMTP_PASSWORD}\nPLATFORM_NAME: Alpha\n` });
     await makeInstance(deps, { name: "Bravo", slug: "bravo", internalLmsDomain: "bravo.example.org", isArchived: true });
   });
   afterAll(() => deps?.close());
@@ -61,6 +61,7 @@ describe("ocim export / import", { timeout: 300_000 }, () => {
     expect(fleet.instances.map((i: { slug: string }) => i.slug)).toEqual(["alpha", "bravo"]);
     const alpha = fleet.instances[0];
     expect(alpha.loadBalancer).toBe("edge-1");
+    expect(alpha.tags).toEqual(["eu", "pilot"]);
     expect(alpha.extraAnsibleVars).toBe("SMTP_PASSWORD: ••••••\nPLATFORM_NAME: Alpha\n");
     expect(fleet.instances[1].isArchived).toBe(true);
   });

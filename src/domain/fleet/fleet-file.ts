@@ -25,7 +25,7 @@ const providerEntry = z.object({
 }).strict();
 
 const instanceEntry = z.object({
-  slug: text, name: text, internalLmsDomain: text,
+  slug: text, name: text, tags: z.array(text), internalLmsDomain: text,
   ...Object.fromEntries(PREFIXED_DOMAIN_FIELDS.map((f) => [f, text])) as Record<(typeof PREFIXED_DOMAIN_FIELDS)[number], typeof text>,
   externalDomains: z.array(text),
   recipe: text, openedxRelease: text, edxPlatformRepoUrl: text, edxPlatformBranch: text,
@@ -88,6 +88,7 @@ export function instanceToEntry(instance: StoredInstance, names: FleetNames): In
   return instanceEntry.parse({
     slug: instance.slug,
     name: input.name,
+    tags: instance.tags,
     internalLmsDomain: input.internalLmsDomain,
     ...Object.fromEntries(PREFIXED_DOMAIN_FIELDS.map((f) => [f, input[f]])),
     externalDomains: instance.externalDomains,
