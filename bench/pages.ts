@@ -72,6 +72,9 @@ const PAGES: Page[] = [
     path: () => "/admin/instances",
     queries: (db) => Promise.all([sessionUser(db), instanceAdmin.list.page!(db, { filters: {}, q: "", sortField: "name", direction: "asc", skip: 0, take: ADMIN_PAGE_SIZE })]),
   },
+  // The pages issue 17 found weakest (their SQL is tiny; their cost is the web process's CPU).
+  { label: "/admin/instances/:id (form)", path: (i) => `/admin/instances/${i}`, queries: null },
+  { label: "/instances/:id/appservers/10", path: (i) => `/instances/${i}/appservers/10`, queries: null },
   { label: "/ sidebar read every time", path: () => "/", queries: (db) => Promise.all([sessionUser(db), sidebar(db), fleet(db)]), noReuse: true },
   { label: "/?state=failing", path: () => "/?state=failing", queries: (db) => Promise.all([sessionUser(db), listInstances({ db }, { state: "failing", limit: SIDEBAR_LIMIT }), fleet(db)]) },
   {
