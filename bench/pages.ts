@@ -94,11 +94,13 @@ async function startWebProcess(env: Record<string, string>): Promise<{ url: stri
     stdio: ["ignore", "inherit", "inherit"],
   });
   const url = `http://127.0.0.1:${port}`;
-  for (let tries = 0; tries < 300; tries++) {
+  // Two minutes: on a machine shared with test suites (load 20+), tsx alone can take half of it.
+  for (let tries = 0; tries < 1200; tries++) {
     if (await fetch(`${url}/login`).then(() => true, () => false)) return { url, child };
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error("the web process did not start");
+  child.kill("SIGTERM");
+  throw new Error("the web process did not start within 2 minutes");
 }
 
 async function logIn(url: string, token: string): Promise<string> {
