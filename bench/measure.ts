@@ -67,12 +67,6 @@ export function treeCpuMs(rootPid: number): number {
   return ticks * TICK_MS;
 }
 
-/** CPU milliseconds used by one process so far. */
-export function processCpuMs(pid: number): number {
-  const f = statFields(String(pid));
-  return f ? (Number(f[11]) + Number(f[12])) * TICK_MS : NaN;
-}
-
 /** This process's CPU milliseconds so far. */
 export function ownCpuMs(): number {
   const { user, system } = process.cpuUsage();

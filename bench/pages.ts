@@ -25,12 +25,13 @@ import { getFleetOverview } from "../src/domain/fleet/get-fleet-overview.js";
 import { newInstanceSecret } from "../src/domain/instances/secret.js";
 import { SIDEBAR_LIMIT } from "../src/web/routes/console.js";
 import { instanceAdmin } from "../src/web/admin/models/instances.js";
-import { treeCpuMs, measure, ownCpuMs, processCpuMs, type Stats } from "./measure.js";
+import { treeCpuMs, measure, ownCpuMs, type Stats } from "./measure.js";
 import { seedFleet } from "./seed.js";
 
 const FLEET = { instances: 10_000, appServersPerInstance: 10 };
 // `npm run bench:pages -- --clients 1 --each 100` shows one request's own latency;
-// WEB_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the web process.
+// WEB_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the web process;
+// WEB_PROCESSES=2 runs the measured web role as two processes sharing its port (src/bin/web.ts).
 const { values: args } = parseArgs({
   options: { clients: { type: "string", default: "20" }, each: { type: "string", default: "200" } },
 });
@@ -66,12 +67,15 @@ const sidebar = (db: Db, q = "") => listInstances({ db }, { q, archived: "exclud
 const PAGES: Page[] = [
   { label: "/ (fleet home)", path: () => "/", queries: (db) => Promise.all([sessionUser(db), fleet(db)]) },
   { label: "/?q=… (search)", path: (i) => `/?q=site-${i}`, queries: (db, i) => Promise.all([sessionUser(db), sidebar(db, `site-${i}`)]) },
-  { label: "/instances/:id", path: (i) => `/instances/${i}`, queries: (db, i) => Promise.all([sessionUser(db), getInstance({ db }, { id: i })]) },
+  { label: "/instances/:id (page)", path: (i) => `/instances/${i}`, queries: (db, i) => Promise.all([sessionUser(db), getInstance({ db }, { id: i })]) },
   {
     label: "/admin/instances",
     path: () => "/admin/instances",
     queries: (db) => Promise.all([sessionUser(db), instanceAdmin.list.page!(db, { filters: {}, q: "", sortField: "name", direction: "asc", skip: 0, take: ADMIN_PAGE_SIZE })]),
   },
+  // The pages issue 17 found weakest (their SQL is tiny; their cost is the web process's CPU).
+  { label: "/admin/instances/:id (form)", path: (i) => `/admin/instances/${i}`, queries: null },
+  { label: "/instances/:id/appservers/10", path: (i) => `/instances/${i}/appservers/10`, queries: null },
   { label: "/ sidebar read every time", path: () => "/", queries: (db) => Promise.all([sessionUser(db), sidebar(db), fleet(db)]), noReuse: true },
   { label: "/?state=failing", path: () => "/?state=failing", queries: (db) => Promise.all([sessionUser(db), listInstances({ db }, { state: "failing", limit: SIDEBAR_LIMIT }), fleet(db)]) },
   {
@@ -90,11 +94,13 @@ async function startWebProcess(env: Record<string, string>): Promise<{ url: stri
     stdio: ["ignore", "inherit", "inherit"],
   });
   const url = `http://127.0.0.1:${port}`;
-  for (let tries = 0; tries < 300; tries++) {
+  // Two minutes: on a machine shared with test suites (load 20+), tsx alone can take half of it.
+  for (let tries = 0; tries < 1200; tries++) {
     if (await fetch(`${url}/login`).then(() => true, () => false)) return { url, child };
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error("the web process did not start");
+  child.kill("SIGTERM");
+  throw new Error("the web process did not start within 2 minutes");
 }
 
 async function logIn(url: string, token: string): Promise<string> {
@@ -175,6 +181,7 @@ function printTable(results: Awaited<ReturnType<typeof benchPage>>[]): void {
   }
   process.stdout.write(`(ref): the same page with SIDEBAR_CACHE_MS=0, for comparison; the goal is for the pages as shipped.\n`);
   // The machine may be shared: a load far above its cores makes every figure above slower.
+  process.stdout.write(`web role: ${process.env.WEB_PROCESSES ?? "1"} process(es) (WEB_PROCESSES)\n`);
   process.stdout.write(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} on ${os.availableParallelism()} cores\n`);
 }
 
@@ -191,7 +198,7 @@ async function main(): Promise<void> {
     await seedFleet(pg.url, FLEET, newInstanceSecret(createSecrets(SECRET_KEY)));
     process.stdout.write(`Seeded ${FLEET.instances} instances, ${FLEET.instances * FLEET.appServersPerInstance} appservers in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     const env = { DATABASE_URL: pg.url, REDIS_URL: redis.url, SECRET_KEY, NODE_ENV: "development" };
-    const shipped = await startWebProcess(env);
+    const shipped = await startWebProcess({ ...env, WEB_PROCESSES: process.env.WEB_PROCESSES ?? "1" });
     const noReuse = await startWebProcess({ ...env, SIDEBAR_CACHE_MS: "0" });
     webs.push(shipped.child, noReuse.child);
     const config = loadConfig({ ...env, LOG_LEVEL: "silent" });
@@ -202,11 +209,12 @@ async function main(): Promise<void> {
     userId = (await db.user.findUniqueOrThrow({ where: { githubLogin: "local-admin" } })).id;
     const results = [];
     t0 = performance.now();
-    // ONLY=admin measures the pages whose label contains "admin".
-    for (const page of PAGES.filter((p) => !process.env.ONLY || p.label.includes(process.env.ONLY))) {
+    // ONLY=admin measures the pages whose label contains "admin"; ONLY="(form),appservers" either.
+    const only = process.env.ONLY?.split(",");
+    for (const page of PAGES.filter((p) => !only || only.some((part) => p.label.includes(part)))) {
       const web = page.noReuse ? noReuse : shipped;
       const cpu = () => ({
-        web: processCpuMs(web.child.pid!),
+        web: treeCpuMs(web.child.pid!), // with WEB_PROCESSES > 1, its web processes are its children
         postgres: treeCpuMs(pg.child.process.pid!),
         redis: treeCpuMs(redis.child.process.pid!),
         client: ownCpuMs(),

@@ -19,6 +19,8 @@ const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default("127.0.0.1"),
+  // `npm run web` forks this many processes sharing PORT (node:cluster), as gunicorn runs workers.
+  WEB_PROCESSES: z.coerce.number().int().min(1).max(64).default(1),
   PUBLIC_URL: httpUrl.optional(),
   DATA_DIR: z.string().default(".data"),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgresql:// URL").optional(),

@@ -237,6 +237,18 @@ describe("console", () => {
       expect(mainText(page.text)).toContain("3 total, 1 active");
     });
 
+    it("says the active appserver shows the maintenance page while the site is in maintenance", async () => {
+      await t.deps.db.instance.update({ where: { id: site.id }, data: { maintenanceSince: new Date("2026-02-05T09:00:00Z"), maintenanceBy: "olive" } });
+      try {
+        const page = await operator.get(`/instances/${site.id}`);
+        const row = visibleText(page.text.match(/<tr>\s*<td><a href="\/instances\/\d+\/appservers\/2">[\s\S]*?<\/tr>/)![0]);
+        expect(row).toContain("AppServer 2 running active (maintenance page shown)");
+        expect(row).not.toContain("serving traffic");
+      } finally {
+        await t.deps.db.instance.update({ where: { id: site.id }, data: { maintenanceSince: null, maintenanceBy: null } });
+      }
+    });
+
     it("has the launch button, posting a form with the security token", async () => {
       const page = await operator.get(`/instances/${site.id}`);
       expect(page.text).toMatch(new RegExp(`<form method="post" action="/instances/${site.id}/launch" class="inline">\\s*<input type="hidden" name="_csrf" value="[^"]+">`));

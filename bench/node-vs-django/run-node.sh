@@ -19,6 +19,7 @@
 #                          WEB_NODE_ENV=production the web process gets a dummy GitHub app (never
 #                          contacted) and the login token is minted by the CLI in development
 #   SIDEBAR_CACHE_MS       unset: the project's default (1000 ms); 0 reads the console sidebar per request
+#   WEB_PROCESSES (1)      processes of the web role sharing its port (2 = the anchor's 2 gunicorn workers)
 #   SQL_REQUESTS (30)      /admin/instances requests whose SQL is logged (log_min_duration_statement=0)
 #                          after the wrk runs (5 of each other page, for its statements per request);
 #                          REPEAT (30) replays of the change list's SQL (median), like `manage.py querytime`
@@ -41,6 +42,7 @@ ROUNDS=${ROUNDS:-1}
 PAGE_SIZE=${PAGE_SIZE:-100}
 WEB_NODE_ENV=${WEB_NODE_ENV:-development}
 SQL_REQUESTS=${SQL_REQUESTS:-30}
+WEB_PROCESSES=${WEB_PROCESSES:-1}
 REPEAT=${REPEAT:-30}
 SECRET_KEY=node-vs-django-secret-key-0123456789abcdef
 REPORT_LUA="$DJANGO_ANCHOR/wrk-report.lua"
@@ -168,7 +170,7 @@ ocim_env() {  # ocim_env NODE_ENV COMMAND...
   cd "$CLONE" || exit 1
   exec env -i PATH="$PATH" HOME="${HOME:-/root}" NODE_ENV="$env_name" HOST=127.0.0.1 PORT="$WEBPORT" \
     DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" SECRET_KEY="$SECRET_KEY" DATA_DIR="$RUN/data" \
-    ADMIN_PAGE_SIZE="$PAGE_SIZE" LOG_LEVEL=warn "${extra[@]}" "$@"
+    ADMIN_PAGE_SIZE="$PAGE_SIZE" WEB_PROCESSES="$WEB_PROCESSES" LOG_LEVEL=warn "${extra[@]}" "$@"
 }
 
 # ---------------------------------------------------------------- schema, data, user
@@ -199,13 +201,14 @@ N_SEARCH=$("${PSQL[@]}" -d ocim -Atc "select count(*) from \"Instance\" where na
 N_RUNNING=$("${PSQL[@]}" -d ocim -Atc "select count(*) from \"AppServer\" where status = 'running'")
 N_CSEARCH=$("${PSQL[@]}" -d ocim -Atc "select count(*) from \"Instance\" where not \"isArchived\" and (name ilike '%site-42%' or slug ilike '%site-42%' or \"internalLmsDomain\" ilike '%site-42%')")
 N_AUDIT=$("${PSQL[@]}" -d ocim -Atc 'select count(*) from "AuditEvent"')
-# The appserver page's one URL (/appservers/<id> answers a 301 to it).
+# The active appserver's page is /instances/<id>/appservers/<number> (/appservers/<id> redirects there).
 APPSERVER_NUMBER=$("${PSQL[@]}" -d ocim -Atc "select number from \"AppServer\" where \"instanceId\" = $CHANGE_ID and \"isActive\" order by id desc limit 1")
 LMS_4242=$("${PSQL[@]}" -d ocim -Atc "select \"internalLmsDomain\" from \"Instance\" where id = $CHANGE_ID")
 
 # ---------------------------------------------------------------- the web role alone
 # `npm run web` is `tsx src/bin/web.ts`; node --import tsx runs the same file in ONE process (no npm
-# and tsx wrapper processes), so the PID below is the server's own, as bench/pages.ts starts it.
+# and tsx wrapper processes), so the PID below is the server's own, as bench/pages.ts starts it
+# (with WEB_PROCESSES > 1, the primary that forked the web processes).
 ocim_env "$WEB_NODE_ENV" node --import tsx src/bin/web.ts >"$RUN/web.log" 2>&1 &
 WEB_PID=$!
 up=0
@@ -216,7 +219,7 @@ for i in $(seq 1 300); do
 done
 [ "$up" = 1 ] || { echo "the web process did not answer /login within 30 s" >&2; exit 1; }
 tr '\0' ' ' </proc/"$WEB_PID"/cmdline | grep -q 'src/bin/web.ts' || { echo "pid $WEB_PID is not the web process" >&2; exit 1; }
-echo "web: pid $WEB_PID port $WEBPORT, NODE_ENV=$WEB_NODE_ENV, ADMIN_PAGE_SIZE=$PAGE_SIZE, SIDEBAR_CACHE_MS=${SIDEBAR_CACHE_MS:-default}, node $(node -v)"
+echo "web: pid $WEB_PID port $WEBPORT, WEB_PROCESSES=$WEB_PROCESSES, NODE_ENV=$WEB_NODE_ENV, ADMIN_PAGE_SIZE=$PAGE_SIZE, SIDEBAR_CACHE_MS=${SIDEBAR_CACHE_MS:-default}, node $(node -v)"
 
 # ---------------------------------------------------------------- log in with a one-time link
 # The CLI mints it (in development: production refuses one-time links; see WEB_NODE_ENV above).
@@ -265,7 +268,7 @@ MARKS=(
   "$LMS_4242"
   "$(commas "$N_CSEARCH") instances"
   "$(commas "$N_AUDIT") audit events"
-  "AppServer 10"
+  "AppServer $APPSERVER_NUMBER"
 )
 
 # ---------------------------------------------------------------- check every page, then warm up
@@ -306,7 +309,7 @@ echo "versions: Ocim $(git -C "$CLONE" rev-parse --short HEAD), node $(node -v),
 printf '' >"$RUN/results.txt"
 for round in $(seq 1 "$ROUNDS"); do
   echo
-  echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, node web role (1 process), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)$([ "$ROUNDS" -gt 1 ] && echo ", round $round/$ROUNDS")"
+  echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, node web role ($WEB_PROCESSES process(es)), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)$([ "$ROUNDS" -gt 1 ] && echo ", round $round/$ROUNDS")"
   printf '%-48s %8s %8s %8s %8s %8s %8s\n' url "req/s" "p50_ms" "p90_ms" "p95_ms" "p99_ms" requests
   for k in "${!URLS[@]}"; do
     url=${URLS[$k]}

@@ -31,6 +31,12 @@ export interface LiveSocketOptions {
   recheckMs?: number;
   /** At most this many missed lines are sent on subscribe; beyond, the viewer restarts from the tail. */
   backlogLines?: number;
+  /**
+   * No long-polling: for a web process among several sharing a port, where a polling session's
+   * next request may reach another process ("Session ID unknown"). A WebSocket stays on one.
+   * https://socket.io/docs/v4/using-multiple-nodes/
+   */
+  websocketOnly?: boolean;
 }
 
 interface SocketData {
@@ -56,6 +62,7 @@ export async function attachSocket(
   const io = new Server(httpServer, {
     // Browsers do not apply CORS to WebSockets: refuse pages of other origins riding on the cookie.
     allowRequest: (req, cb) => cb(null, sameOrigin(req, deps.config.PUBLIC_URL)),
+    ...(options.websocketOnly ? { transports: ["websocket" as const] } : {}),
   });
   io.engine.use(sessionMiddleware);
   io.use((socket, next) => {

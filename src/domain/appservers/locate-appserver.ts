@@ -9,13 +9,6 @@ export function appServerPagePath(a: { instanceId: number; number: number }): st
   return `/instances/${a.instanceId}/appservers/${a.number}`;
 }
 
-/** The id of AppServer `number` of an instance (404 when it has none of that number). */
-export async function appServerIdByNumber(deps: Pick<Deps, "db">, input: { instanceId: number; number: number }): Promise<number> {
-  const row = await deps.db.appServer.findUnique({ where: { instanceId_number: input }, select: { id: true } });
-  if (!row) throw notFound("AppServer");
-  return row.id;
-}
-
 /** The page of the appserver with this database id (404 when there is none). */
 export async function appServerPathById(deps: Pick<Deps, "db">, input: { id: number }): Promise<string> {
   const row = await deps.db.appServer.findUnique({ where: { id: input.id }, select: { instanceId: true, number: true } });

@@ -3,7 +3,6 @@
 // (set-maintenance, deactivateInstanceAppServers, terminateInstanceAppServers, archive-instance,
 // delete-instance) enforce every rule again; this only says what the page offers.
 import type { Deps } from "../../deps.js";
-import { notFound } from "../../errors.js";
 import { PROVISIONING_STATUSES } from "../appservers/lifecycle.js";
 
 export type DecommissionStep = "maintenance" | "deactivate" | "terminate" | "archive" | "delete";
@@ -20,15 +19,15 @@ export interface Decommission {
   next: DecommissionStep;
 }
 
-export async function getDecommission(deps: Pick<Deps, "db">, input: { instanceId: number }): Promise<Decommission> {
-  const [instance, live] = await Promise.all([
-    deps.db.instance.findUnique({ where: { id: input.instanceId }, select: { isArchived: true, maintenanceSince: true, maintenanceBy: true } }),
-    deps.db.appServer.findMany({
-      where: { instanceId: input.instanceId, status: { not: "terminated" } },
-      select: { name: true, status: true, isActive: true }, orderBy: { number: "asc" },
-    }),
-  ]);
-  if (!instance) throw notFound("Instance");
+/** `instance`: its state as the page read it (getInstance), so only its live appservers are read here. */
+export async function getDecommission(
+  deps: Pick<Deps, "db">, input: { instance: { id: number; isArchived: boolean; maintenanceSince: Date | null; maintenanceBy: string | null } },
+): Promise<Decommission> {
+  const { instance } = input;
+  const live = await deps.db.appServer.findMany({
+    where: { instanceId: instance.id, status: { not: "terminated" } },
+    select: { name: true, status: true, isActive: true }, orderBy: { number: "asc" },
+  });
   const maintenance = instance.maintenanceSince ? { since: instance.maintenanceSince, by: instance.maintenanceBy ?? "unknown" } : null;
   const active = live.filter((a) => a.isActive).map((a) => a.name);
   const provisioning = live.filter((a) => PROVISIONING_STATUSES.includes(a.status)).map((a) => a.name);

@@ -17,7 +17,7 @@ const instanceSelect = {
   configurationRepoUrl: true, configurationBranch: true, playbookPath: true, bootstrapCommand: true,
   openedxRelease: true, recipe: true, tutorPlugins: true, extraAnsibleVars: true, appserverCount: true, providerKind: true,
   pullRequestUrl: true, pullRequestNumber: true, pullRequestState: true, pullRequestClosedAt: true, isArchived: true,
-  createdAt: true, updatedAt: true,
+  maintenanceSince: true, maintenanceBy: true, createdAt: true, updatedAt: true,
 } as const;
 
 export interface AppServerRow {

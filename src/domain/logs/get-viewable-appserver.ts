@@ -16,13 +16,16 @@ export interface ViewableAppServer {
   instance: { id: number; name: string };
 }
 
+/** By its id, or by its instance and number (its page's address: one query instead of two). */
+export type AppServerKey = { appServerId: number } | { instanceId: number; number: number };
+
 export async function getViewableAppServer(
   deps: Pick<Deps, "db">,
-  input: { appServerId: number; user: SessionUser | null },
+  input: AppServerKey & { user: SessionUser | null },
 ): Promise<ViewableAppServer> {
   if (!input.user) throw new AppError("unauthenticated", "Log in to see this appserver.");
   const appServer = await deps.db.appServer.findUnique({
-    where: { id: input.appServerId },
+    where: "appServerId" in input ? { id: input.appServerId } : { instanceId_number: { instanceId: input.instanceId, number: input.number } },
     select: {
       id: true, instanceId: true, name: true, status: true, vmStatus: true, isActive: true, failureSummary: true, statusChangedAt: true,
       instance: { select: { id: true, name: true } },

@@ -1,6 +1,7 @@
 // The extent of an appserver's stored log: what the viewer sizes its scrollbar by, and whether
 // the log can still grow. Both ends come from the (appServerId, seq) index.
 import type { Deps } from "../../deps.js";
+import type { LogPageResult } from "./read-log.js";
 
 export interface LogBounds {
   /** 0 when the log is empty. Not always 1: old lines may have been purged. */
@@ -19,17 +20,24 @@ export function isLogFinished(status: string): boolean {
   return !GROWING.has(status);
 }
 
-export async function getLogBounds(deps: Pick<Deps, "db">, input: { appServerId: number; status: string }): Promise<LogBounds> {
+/**
+ * `tail`: the newest lines (readLog without after/before), when the caller has read them (the
+ * appserver page does): its last line is the log's last, and unless there is more, its first is the
+ * log's first. The appserver page then needs one query here instead of two, or none.
+ */
+export async function getLogBounds(deps: Pick<Deps, "db">, input: { appServerId: number; status: string; tail?: LogPageResult }): Promise<LogBounds> {
   const select = { seq: true, createdAt: true } as const;
   const where = { appServerId: input.appServerId };
+  const { tail } = input;
   const [first, last] = await Promise.all([
-    deps.db.logEntry.findFirst({ where, orderBy: { seq: "asc" }, select }),
-    deps.db.logEntry.findFirst({ where, orderBy: { seq: "desc" }, select }),
+    tail && !tail.more ? tail.lines[0] : deps.db.logEntry.findFirst({ where, orderBy: { seq: "asc" }, select }),
+    tail ? tail.lines.at(-1) : deps.db.logEntry.findFirst({ where, orderBy: { seq: "desc" }, select }),
   ]);
+  const lastAt = !last ? null : "at" in last ? last.at : last.createdAt.toISOString();
   return {
     firstSeq: first?.seq ?? 0,
     lastSeq: last?.seq ?? 0,
-    lastAt: last?.createdAt.toISOString() ?? null,
+    lastAt,
     finished: isLogFinished(input.status),
   };
 }

@@ -18,7 +18,7 @@ import { z } from "zod";
 
 const diffQuery = z.object({ against: z.enum(DIFF_AGAINST, "instance or previous").default("instance") });
 import { redirectKeepingFlash } from "../middleware.js";
-import { appServerIdByNumber, appServerPathById } from "../../domain/appservers/locate-appserver.js";
+import { appServerPathById } from "../../domain/appservers/locate-appserver.js";
 
 /** Lines rendered with the page; the viewer streams the rest. */
 export const PAGE_TAIL_LINES = 200;
@@ -30,14 +30,14 @@ export function appServerLogRoutes(deps: Deps): Router {
   router.get("/appservers/:id", async (req, res) => redirectKeepingFlash(req, res, await appServerPathById(deps, { id: idOr404(req.params.id, "AppServer") })));
 
   router.get("/instances/:instanceId/appservers/:number", async (req, res) => {
-    const appServerId = await appServerIdByNumber(deps, { instanceId: idOr404(req.params.instanceId, "Instance"), number: idOr404(req.params.number, "AppServer") });
-    const viewable = await getViewableAppServer(deps, { appServerId, user: req.user ?? null });
-    const [appServer, tail, bounds] = await Promise.all([
-      getAppServerDetail(deps, { id: viewable.id, user: req.user! }),
-      readLog(deps, { appServerId: viewable.id, limit: PAGE_TAIL_LINES }),
-      getLogBounds(deps, { appServerId: viewable.id, status: viewable.status }),
-    ]);
-    const log = { ...tail, ...bounds };
+    const viewable = await getViewableAppServer(deps, {
+      instanceId: idOr404(req.params.instanceId, "Instance"), number: idOr404(req.params.number, "AppServer"), user: req.user ?? null,
+    });
+    const readTail = async () => {
+      const tail = await readLog(deps, { appServerId: viewable.id, limit: PAGE_TAIL_LINES });
+      return { ...tail, ...(await getLogBounds(deps, { appServerId: viewable.id, status: viewable.status, tail })) };
+    };
+    const [appServer, log] = await Promise.all([getAppServerDetail(deps, { id: viewable.id, user: req.user! }), readTail()]);
     const ssh = await getSshCommand(deps, { appServer, user: req.user! });
     await renderPage(res, "appservers/show", {
       title: `${appServer.name} · ${appServer.instance.name}`, appServer, log, localNote: LOCAL_NOT_ISOLATED, ssh, now: deps.now(),

@@ -104,7 +104,7 @@ export function consoleRoutes(deps: Deps): Router {
   async function instancePage(req: Request, res: Response, id: number, revealed?: MaskedSettings) {
     const [sidebar, instance] = await Promise.all([loadSidebar(req), getInstance(deps, { id })]);
     const [data, certificate, decommission] = await Promise.all([
-      getInstanceData(deps, { instanceId: instance.id }), getInstanceCertificate(deps, { instanceId: instance.id }), getDecommission(deps, { instanceId: instance.id }),
+      getInstanceData(deps, { instanceId: instance.id }), getInstanceCertificate(deps, { instanceId: instance.id }), getDecommission(deps, { instance }),
     ]);
     // Without a MySQL server, and none to choose: say why, with the step that turns it on.
     const mysqlOff = data.some((d) => d.kind === "mysql" && !d.service) && !(await defaultMysqlService(deps)) ? whyNoMysql() : null;
