@@ -123,7 +123,7 @@ describe("the console on a phone", () => {
     const page = await signedIn.newPage();
     await open(page, "/");
     const links = page.locator(".topnav a");
-    expect(await links.allInnerTexts()).toEqual(["Instances", "Cleanup plan", "SSH access", "Orphans", "Admin", "API tokens"]);
+    expect(await links.allInnerTexts()).toEqual(["Instances", "Roll-outs", "Cleanup plan", "SSH access", "Orphans", "Admin", "API tokens"]);
     for (const link of [...(await links.all()), page.getByRole("button", { name: "Log out" })]) {
       expect(await link.isVisible()).toBe(true);
       const box = (await link.boundingBox())!;

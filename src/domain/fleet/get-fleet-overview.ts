@@ -132,9 +132,12 @@ export async function getFleetOverview(deps: Pick<Deps, "db" | "config" | "now">
   const [provisioning, failing, noActive, launches, balancers, certificates, cleanup] = await Promise.all([
     // Longest running first: the one stuck the longest is the one to look at.
     appServersWithStep(deps.db, Prisma.sql`a.status IN ('new', 'waiting', 'configuring')`, Prisma.sql`a."createdAt", a.id`, true),
-    // Failing now: the instance's newest appserver failed (a later launch supersedes it).
+    // Failing now: the instance's newest appserver failed (a later launch supersedes it). The newest
+    // by the (instanceId, createdAt) index: a NOT EXISTS of a later one read every appserver of each
+    // instance with a failed one (bench/seed.ts's 10,000 × 10 fleet, 9,500 failed ones superseded:
+    // 107 ms against 31 ms per query, EXPLAIN ANALYZE).
     appServersWithStep(deps.db, Prisma.sql`a.status IN ('failed', 'error') AND NOT i."isArchived"
-      AND NOT EXISTS (SELECT 1 FROM "AppServer" b WHERE b."instanceId" = a."instanceId" AND (b."createdAt", b.id) > (a."createdAt", a.id))`,
+      AND a.id = (SELECT b.id FROM "AppServer" b WHERE b."instanceId" = a."instanceId" ORDER BY b."createdAt" DESC, b.id DESC LIMIT 1)`,
     Prisma.sql`a."statusChangedAt" DESC, a.id DESC`, true),
     deps.db.$queryRaw<Counted<IdleInstance>[]>(Prisma.sql`
       SELECT i.id, i.name, i."internalLmsDomain", latest.status::text AS "latestStatus", count(*) OVER ()::int AS total
