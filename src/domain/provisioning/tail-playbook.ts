@@ -53,7 +53,8 @@ export async function tailPlaybook(
       await log.flush();
       return { kind: "exited", exitCode: Number.parseInt(exit.stdout.trim(), 10) };
     }
-    if (Date.now() > runDeadline) return { kind: "timeout", reason: `The playbook ran longer than ${deps.config.PLAYBOOK_TIMEOUT_MINUTES} minutes.` };
+    // The deadline is on the console's clock (deps.now), like statusChangedAt it counts from.
+    if (deps.now().getTime() > runDeadline) return { kind: "timeout", reason: `The playbook ran longer than ${deps.config.PLAYBOOK_TIMEOUT_MINUTES} minutes.` };
     if (Date.now() - lastLineAt > silentMs) return { kind: "timeout", reason: `The playbook printed nothing for ${deps.config.PLAYBOOK_LINE_TIMEOUT_MINUTES} minutes.` };
     wait = gotLines ? Math.min(MIN_POLL_MS, maxWait) : Math.min(wait * 2, maxWait);
     await new Promise((r) => setTimeout(r, wait));
