@@ -104,5 +104,5 @@ describe("a provisioning that outlives a PostgreSQL outage", () => {
     const fileLines = file.stdout.replace(/\n$/, "").split("\n");
     expect(fileLines.filter((l) => /"msg": "line \d+"/.test(l))).toHaveLength(80);
     expect(fromPlaybook).toEqual(fileLines);
-  });
+  }, 300_000); // a whole provisioning, an outage and a resume: its own waits allow up to 7 minutes
 });
