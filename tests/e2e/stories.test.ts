@@ -117,7 +117,9 @@ describe("stories in a browser", () => {
     const link = page.locator('[data-live-region="status"] a.mono');
     await link.waitFor({ timeout: 20_000 });
     expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
-    expect(await page.locator('[data-live-region="title"]').innerText()).not.toContain("Cancel provisioning");
+    // The badge follows the status message at once; the region's actions come with its re-render.
+    await page.waitForFunction(() => !document.querySelector('[data-live-region="title"]')?.textContent?.includes("Cancel provisioning"), null, { timeout: 20_000 });
+    expect(await page.locator('[data-live-region="title"]').innerText()).toContain("Activate");
     expect(await page.locator(".log-line").count()).toBeGreaterThan(10);
     await screenshot(page, "story-1-running");
 
