@@ -15,6 +15,8 @@ export function createRedis(url: string, log: Logger, options: RedisOptions = {}
 
 // A client and its duplicates share one outage state: one line per outage, not one per connection.
 const outages = new WeakMap<Redis, { down: boolean }>();
+// Whether a client's connection has closed since it was last "ready" (per client, not shared).
+const lost = new WeakMap<Redis, boolean>();
 
 /** The same connection settings on a new client (for subscribers and blocking reads), watched too. */
 export function duplicateRedis(redis: Redis, log: Logger): Redis {
@@ -23,12 +25,14 @@ export function duplicateRedis(redis: Redis, log: Logger): Redis {
 
 function watchRedis(redis: Redis, log: Logger, outage: { down: boolean }): Redis {
   outages.set(redis, outage);
+  redis.on("close", () => lost.set(redis, true));
   redis.on("error", (err: Error) => {
     if (outage.down) return;
     outage.down = true;
     log.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, "redis.unreachable");
   });
   redis.on("ready", () => {
+    lost.set(redis, false);
     if (!outage.down) return;
     outage.down = false;
     log.info("redis.reconnected");
@@ -43,12 +47,15 @@ export function isRedisConnectionError(err: unknown): boolean {
 }
 
 // ioredis keeps retrying the connection, and queues commands meanwhile: in "reconnecting" (between
-// attempts) and after a close it is known to be away. While it (re)connects a command may still
-// succeed, hence the deadline rather than a refusal.
+// attempts) and after a close it is known to be away. Once its connection has closed, Redis stays
+// away until the client is "ready" again: an attempt in progress ("connecting", "connect") is not
+// Redis being back. (Going by the status alone let a request through in the instant of each retry,
+// and a launch was then accepted during an outage.) A Redis that never failed but does not answer
+// is caught by askRedis's deadline instead.
 const AWAY = new Set(["reconnecting", "close", "end"]);
 
 export function redisAway(redis: Redis): boolean {
-  return AWAY.has(redis.status);
+  return AWAY.has(redis.status) || (redis.status !== "ready" && lost.get(redis) === true);
 }
 
 /**

@@ -21,6 +21,7 @@ import { startTestApp, type TestApp } from "./helpers/app.js";
 import { Agent, visibleText } from "./helpers/browserless.js";
 import { testConfig, TEST_SECRET_KEY } from "./helpers/deps.js";
 import { makeInstance } from "./helpers/factories.js";
+import { waitFor } from "./helpers/wait.js";
 
 const PERSON_WAITS_MS = 2000;
 
@@ -32,6 +33,7 @@ describe("with Redis down", () => {
   let bearer: Record<string, string>;
   let instanceId: number;
   let squatter: net.Server;
+  const held: net.Socket[] = [];
   const consoleError = vi.spyOn(console, "error");
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), "ocim-redis-down-"));
@@ -45,12 +47,16 @@ describe("with Redis down", () => {
     await redis.child.stop();
     // Hold the port it freed: under a loaded parallel run, another test file's password-less Redis
     // once started on it, and ioredis (which ignores "AUTH … without any password configured")
-    // happily used that one instead (a 200 where the outage must answer 503).
-    squatter = net.createServer((socket) => socket.destroy());
+    // happily used that one instead (a 200 where the outage must answer 503). The squatter accepts
+    // connections and never answers, like a hung Redis: ioredis then sits in "connect" waiting for
+    // its ready check, which is still an outage (a launch was once accepted in that state).
+    squatter = net.createServer((socket) => held.push(socket));
     await new Promise<void>((r) => squatter.listen(Number(new URL(redis.url).port), "127.0.0.1", () => r()));
+    await waitFor("the console's Redis client to reconnect to the hung port", async () => t.deps.redis.status === "connect", 30_000, 50);
   });
   afterAll(async () => {
     consoleError.mockRestore();
+    held.forEach((socket) => socket.destroy());
     await new Promise<void>((r) => (squatter ? squatter.close(() => r()) : r()));
     await t.close();
     rmSync(dataDir, { recursive: true, force: true });

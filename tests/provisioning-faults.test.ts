@@ -84,7 +84,7 @@ describe("provisioning faults", () => {
     expect(vm?.status).toBe("ready");
     const session = await vms.connect(vm!);
     expect((await session.exec(`test -e ${vm!.workDir}/playbook.exit && echo exited || echo killed`)).stdout.trim()).toBe("killed");
-  });
+  }, 150_000); // its own waits add up to 90 s: a launch and a clone before them under a loaded CI run
 
   it("puts an appserver whose VM never comes up in error and deletes the VM", async () => {
     cloud.buildPolls = 1_000_000;
