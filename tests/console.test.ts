@@ -311,4 +311,20 @@ describe("console with the sidebar reused (SIDEBAR_CACHE_MS)", () => {
     clock += 1;
     expect(await names("/")).toEqual(["Echo First", "Echo Second"]);
   });
+
+  it("shows the fleet home's panels as read within the interval, like the sidebar", async () => {
+    const launches = async () => {
+      const html = (await operator.get("/")).text;
+      const section = html.match(/<section class="panel fleet-panel" aria-labelledby="fleet-launches">([\s\S]*?)<\/section>/);
+      return visibleText(section?.[1] ?? "(no panel)");
+    };
+    const site = await makeInstance(t.deps, { name: "Foxtrot" });
+    clock += 1500;
+    expect(await launches()).not.toContain("Foxtrot");
+    await makeAppServer(t.deps, site.id, { status: "waiting", createdAt: new Date(clock) });
+    clock += 1499;
+    expect(await launches()).not.toContain("Foxtrot"); // read 1,499 ms ago: shared
+    clock += 1;
+    expect(await launches()).toContain("Foxtrot · AppServer 1 waiting");
+  });
 });

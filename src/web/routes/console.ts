@@ -19,6 +19,7 @@ import { RECIPES } from "../../domain/recipes/recipe.js";
 import { flash } from "../middleware.js";
 import { renderPage } from "../render.js";
 import { randomToken } from "../../crypto.js";
+import { sharedRead } from "../shared-read.js";
 import { idOr404, parseQuery } from "./route-helpers.js";
 
 /**
@@ -60,30 +61,18 @@ async function readSidebar(deps: Deps, f: SidebarFilters) {
 type Sidebar = Awaited<ReturnType<typeof readSidebar>>;
 
 /**
- * The sidebar without a search is the same for everyone on every page, so each web process reuses
- * it for SIDEBAR_CACHE_MS: with 20 people on the console, reading it for every page view was most of
- * the database's work (bench/pages). The promise is kept, not the value, so the requests that
- * arrive while it is read wait for that one read. A failed read is not kept.
+ * The sidebar without a search is the same for everyone on every page: shared by the requests of
+ * SIDEBAR_CACHE_MS (sharedRead). A search, a state filter or a later page is read each time.
  */
 function sidebarReader(deps: Deps) {
-  const kept = new Map<boolean, { at: number; sidebar: Promise<Sidebar> }>();
+  const shared = sharedRead(deps.now, deps.config.SIDEBAR_CACHE_MS, (showArchived: boolean) => readSidebar(deps, { q: "", showArchived, page: 1 }));
   return async (req: Request) => {
     const { q = "", archived, state, page = 1 } = parseQuery(sidebarQuery, req.query);
     const showArchived = archived === "1";
     // What the sidebar's links keep (the page number is the pager's own).
     const filters = { q, archived: showArchived ? "1" : undefined, state };
-    const ttl = deps.config.SIDEBAR_CACHE_MS;
-    if (q || state || page > 1 || ttl === 0) return { ...(await readSidebar(deps, { q, showArchived, state, page })), filters, page, stateLabels: STATE_LABELS };
-    const now = deps.now().getTime();
-    let entry = kept.get(showArchived);
-    if (!entry || now - entry.at >= ttl) {
-      const sidebar = readSidebar(deps, { q: "", showArchived, page: 1 });
-      const fresh = { at: now, sidebar };
-      kept.set(showArchived, fresh);
-      sidebar.catch(() => kept.get(showArchived) === fresh && kept.delete(showArchived));
-      entry = fresh;
-    }
-    return { ...(await entry.sidebar), filters, page, stateLabels: STATE_LABELS };
+    const sidebar = q || state || page > 1 ? readSidebar(deps, { q, showArchived, state, page }) : shared(showArchived);
+    return { ...(await sidebar), filters, page, stateLabels: STATE_LABELS };
   };
 }
 
@@ -94,9 +83,11 @@ const DOMAIN_LABELS: Record<PrefixedDomainField, string> = {
 export function consoleRoutes(deps: Deps): Router {
   const router = Router();
   const loadSidebar = sidebarReader(deps);
+  // The fleet home's panels, shared like the sidebar: they read across the whole fleet.
+  const loadFleet = sharedRead(deps.now, deps.config.SIDEBAR_CACHE_MS, () => getFleetOverview(deps));
 
   router.get("/", async (req, res) => {
-    const [sidebar, fleet] = await Promise.all([loadSidebar(req), getFleetOverview(deps)]);
+    const [sidebar, fleet] = await Promise.all([loadSidebar(req), loadFleet(undefined)]);
     await renderPage(res, "console/home", { title: "Fleet", sidebar, selectedId: null, fleet });
   });
 
