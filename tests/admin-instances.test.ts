@@ -30,11 +30,9 @@ function form(overrides: Record<string, string | string[]> = {}): Record<string,
 describe("admin: instances", () => {
   let t: TestApp;
   let admin: Agent;
-  // The real clock, unless a test stops it (and moves it by hand).
-  let clock: number | null = null;
 
   beforeAll(async () => {
-    t = await startTestApp({ DEFAULT_CONFIGURATION_BRANCH: "open-release/quince.master" }, { now: () => new Date(clock ?? Date.now()) });
+    t = await startTestApp({ DEFAULT_CONFIGURATION_BRANCH: "open-release/quince.master" });
     admin = await t.loginAs("root", { admin: true });
   });
   afterAll(() => t.close());
@@ -44,21 +42,27 @@ describe("admin: instances", () => {
     await t.deps.db.auditEvent.deleteMany();
   });
 
-  it("asks for the balancers to be applied right after an instance is added, changed or deleted", async () => {
-    const syncJobs = async () => (await t.deps.jobs.queue("periodic").getJobs(["waiting", "delayed", "active", "completed"]))
-      .filter((j) => j.name === "lb-sync" && j.id?.startsWith("lb-sync-soon-")).length;
-    await t.deps.jobs.queue("periodic").obliterate({ force: true });
-    clock = Date.now();
-    await admin.submit("/admin/instances/add", form());
-    expect(await syncJobs()).toBe(1);
+  it("asks for its balancers to be applied with each change that moves its routing, in the change's transaction", async () => {
+    const [first, second] = [await makeLoadBalancer(t.deps), await makeLoadBalancer(t.deps)];
+    // The applies asked for since the test began, by balancer (outbox rows, sent or not).
+    const since = (await t.deps.db.outboxMessage.aggregate({ _max: { id: true } }))._max.id ?? 0n;
+    const applies = async () => (await t.deps.db.outboxMessage.findMany({ where: { kind: "apply-load-balancer", id: { gt: since } }, orderBy: { id: "asc" } }))
+      .map((m) => (m.payload as { loadBalancerId: number }).loadBalancerId);
+    await admin.submit("/admin/instances/add", form({ loadBalancerId: String(first.id) }));
+    expect(await applies()).toEqual([first.id]);
     const created = await t.deps.db.instance.findFirstOrThrow({ where: { name: "Demo University" } });
-    // One job per second at most: a second change within it makes none, the next second one.
-    await admin.submit(`/admin/instances/${created.id}`, form({ externalDomains: "second.demo.org" }));
-    expect(await syncJobs()).toBe(1);
-    clock += 1000;
-    await admin.submit(`/admin/instances/${created.id}`, form({ externalDomains: "new.demo.org" }));
-    expect(await syncJobs()).toBe(2);
-    clock = null;
+    // A change that routes nothing differently asks for nothing.
+    await admin.submit(`/admin/instances/${created.id}`, form({ name: "Demo University II", loadBalancerId: String(first.id) }));
+    expect(await applies()).toEqual([first.id]);
+    // A new domain, then a move to another balancer: both balancers change when it moves.
+    await admin.submit(`/admin/instances/${created.id}`, form({ name: "Demo University II", externalDomains: "new.demo.org", loadBalancerId: String(first.id) }));
+    await admin.submit(`/admin/instances/${created.id}`, form({ name: "Demo University II", externalDomains: "new.demo.org", loadBalancerId: String(second.id) }));
+    expect(await applies()).toEqual([first.id, first.id, first.id, second.id]);
+    await admin.submit(`/admin/instances/${created.id}/delete`, {}, `/admin/instances/${created.id}`);
+    expect(await t.deps.db.instance.count({ where: { id: created.id } })).toBe(0);
+    expect(await applies()).toEqual([first.id, first.id, first.id, second.id, second.id]);
+    for (const lb of [first, second]) await t.deps.db.loadBalancer.delete({ where: { id: lb.id } });
+    for (const lb of [first, second]) removeLoadBalancerFiles(lb);
   });
 
   it("preselects the load balancer on the add form when there is only one, and no choice when there are several", async () => {

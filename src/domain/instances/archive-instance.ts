@@ -10,8 +10,7 @@ import type { Deps } from "../../deps.js";
 import type { Prisma } from "../../db.js";
 import { AppError, notFound } from "../../errors.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
-import { OUTBOX, writeOutbox } from "../appservers/outbox.js";
-import { bumpLoadBalancers } from "../loadbalancer/bump-configuration.js";
+import { bumpAndApply } from "../loadbalancer/bump-configuration.js";
 import { lockInstanceWrites } from "./instance-integrity.js";
 
 /** Why this instance cannot be archived now (an appserver is active), or null. */
@@ -32,8 +31,7 @@ export async function archiveInstance(deps: Pick<Deps, "db">, input: { instanceI
     const problem = await archiveProblem(tx, instance);
     if (problem) throw new AppError("rule", problem);
     await tx.instance.update({ where: { id: instance.id }, data: { isArchived: true } });
-    const bumped = await bumpLoadBalancers(tx, [instance.loadBalancerId]);
-    await writeOutbox(tx, bumped.map((loadBalancerId) => ({ kind: OUTBOX.applyLoadBalancer, payload: { loadBalancerId } })));
+    await bumpAndApply(tx, [instance.loadBalancerId]);
     await recordAuditEvent(tx, {
       actor: input.actor, action: "instance.archived", subjectType: "Instance", subjectId: instance.id,
       subjectName: instance.name, before: { isArchived: false }, after: { isArchived: true },

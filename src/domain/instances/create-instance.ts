@@ -4,7 +4,7 @@
 import type { Deps } from "../../deps.js";
 import type { Instance } from "../../generated/prisma/client.ts";
 import { validationError } from "../../errors.js";
-import { bumpLoadBalancers } from "../loadbalancer/bump-configuration.js";
+import { bumpAndApply } from "../loadbalancer/bump-configuration.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { rethrowUniqueViolation } from "../validation/unique-violation.js";
 import { instanceAuditView } from "./audit-view.js";
@@ -42,7 +42,7 @@ export async function createInstance(deps: Pick<Deps, "db" | "config" | "secrets
         });
       }
       const created = await tx.instance.create({ data: { ...data, ...input.sandbox, slug, secretKeyEncrypted: newInstanceSecret(deps.secrets), jwtKeyEncrypted } });
-      await bumpLoadBalancers(tx, [created.loadBalancerId]);
+      await bumpAndApply(tx, [created.loadBalancerId]);
       await recordAuditEvent(tx, {
         actor: input.actor, action: "instance.created", subjectType: "Instance", subjectId: created.id,
         subjectName: created.name, after: instanceAuditView(created),

@@ -6,7 +6,7 @@
 import type { Deps } from "../../deps.js";
 import { AppError, notFound } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.ts";
-import { bumpLoadBalancers } from "../loadbalancer/bump-configuration.js";
+import { bumpAndApply } from "../loadbalancer/bump-configuration.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { instanceAuditView } from "./audit-view.js";
 import { lockInstanceWrites } from "./instance-integrity.js";
@@ -74,7 +74,7 @@ export async function deleteInstance(deps: Pick<Deps, "db" | "now">, input: Dele
     // Appservers' log entries go with them (ON DELETE CASCADE), the instance's own with it.
     await tx.appServer.deleteMany({ where: { instanceId: { in: ids } } });
     await tx.instance.deleteMany({ where: { id: { in: ids } } });
-    await bumpLoadBalancers(tx, instances.map((i) => i.loadBalancerId));
+    await bumpAndApply(tx, instances.map((i) => i.loadBalancerId));
     const kept: KeptData[] = [];
     for (const instance of instances) {
       const own = resources.filter((r) => r.instanceId === instance.id);

@@ -8,8 +8,7 @@
 import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
-import { OUTBOX, writeOutbox } from "../appservers/outbox.js";
-import { bumpLoadBalancers } from "../loadbalancer/bump-configuration.js";
+import { bumpAndApply } from "../loadbalancer/bump-configuration.js";
 import { findInstance } from "./find-instance.js";
 
 export interface SetMaintenanceInput {
@@ -53,8 +52,7 @@ export async function setMaintenance(deps: Pick<Deps, "db" | "now">, input: SetM
       where: { id: instance.id },
       data: input.on ? { maintenanceSince: now, maintenanceBy: input.actor.login } : { maintenanceSince: null, maintenanceBy: null },
     });
-    const bumped = await bumpLoadBalancers(tx, [instance.loadBalancerId]);
-    await writeOutbox(tx, bumped.map((loadBalancerId) => ({ kind: OUTBOX.applyLoadBalancer, payload: { loadBalancerId } })));
+    await bumpAndApply(tx, [instance.loadBalancerId]);
     await recordAuditEvent(tx, {
       actor: input.actor, action: input.on ? "instance.maintenance_entered" : "instance.maintenance_left",
       subjectType: "Instance", subjectId: instance.id, subjectName: instance.name,

@@ -6,7 +6,7 @@
 import type { Deps } from "../../deps.js";
 import type { Instance } from "../../generated/prisma/client.ts";
 import { notFound, validationError } from "../../errors.js";
-import { bumpLoadBalancers } from "../loadbalancer/bump-configuration.js";
+import { bumpAndApply } from "../loadbalancer/bump-configuration.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { rethrowUniqueViolation } from "../validation/unique-violation.js";
 import { unmaskSettings } from "../secrets/instance-secrets.js";
@@ -41,7 +41,7 @@ export async function updateInstance(deps: Pick<Deps, "db" | "config">, input: U
       const archiving = result.data.isArchived && !before.isArchived ? await archiveProblem(tx, before) : null;
       if (archiving) throw validationError({ isArchived: archiving });
       const after = await tx.instance.update({ where: { id: before.id }, data: result.data });
-      if (routingChanged(before, after)) await bumpLoadBalancers(tx, [before.loadBalancerId, after.loadBalancerId]);
+      if (routingChanged(before, after)) await bumpAndApply(tx, [before.loadBalancerId, after.loadBalancerId]);
       const [beforeView, afterView] = instanceAuditViews(before, after);
       await recordAuditEvent(tx, {
         actor: input.actor, action: "instance.updated", subjectType: "Instance", subjectId: after.id,

@@ -1,7 +1,11 @@
 // Every change that alters what a balancer routes (activation, domains, moving an instance, archiving)
 // bumps its configurationVersion in the same transaction; the balancer is dirty until an apply
-// deploys that version (DESIGN §8). The caller enqueues the apply after its transaction commits.
+// deploys that version (DESIGN §8). A change of instances asks for the apply in the same
+// transaction (bumpAndApply: an outbox row the worker's relay sends once it commits), whoever made
+// it (the admin, `ocim demo`, `ocim import`, a pull-request sandbox); an appserver's activation asks
+// through its lifecycle's follow-ups, a certificate applies at once.
 import type { Prisma } from "../../db.js";
+import { OUTBOX, writeOutbox } from "../appservers/outbox.js";
 
 type Tx = Pick<Prisma.TransactionClient, "instance" | "loadBalancer">;
 
@@ -20,4 +24,11 @@ export async function bumpLoadBalancers(tx: Pick<Prisma.TransactionClient, "load
   if (wanted.length === 0) return [];
   await tx.loadBalancer.updateMany({ where: { id: { in: wanted } }, data: { configurationVersion: { increment: 1 } } });
   return wanted;
+}
+
+/** bumpLoadBalancers, and the apply of each balancer bumped, sent after the commit (the outbox). */
+export async function bumpAndApply(tx: Pick<Prisma.TransactionClient, "loadBalancer" | "outboxMessage" | "$executeRaw">, ids: (number | null | undefined)[]): Promise<number[]> {
+  const bumped = await bumpLoadBalancers(tx, ids);
+  await writeOutbox(tx, bumped.map((loadBalancerId) => ({ kind: OUTBOX.applyLoadBalancer, payload: { loadBalancerId } })));
+  return bumped;
 }

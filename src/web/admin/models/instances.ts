@@ -3,7 +3,6 @@
 import type { Db } from "../../../db.js";
 import { Prisma } from "../../../generated/prisma/client.ts";
 import { countMatching, countSql, searchCondition } from "../../../domain/instances/list-instances.js";
-import { enqueueBalancerSync } from "../../../jobs/actions.js";
 import type { Deps } from "../../../deps.js";
 import { derivePrefixedDomains, PREFIXED_DOMAIN_FIELDS, PREFIXED_DOMAINS, DOMAIN_RE } from "../../../domain/instances/domains.js";
 import { createInstance } from "../../../domain/instances/create-instance.js";
@@ -271,8 +270,8 @@ export const instanceAdmin = defineModel<Row>({
       };
     },
     async save(deps, actor, id, values) {
+      // The balancers' applies go with the change, in its transaction (bumpAndApply).
       const saved = id === undefined ? await createInstance(deps, { actor, values }) : await updateInstance(deps, { actor, id, values });
-      await enqueueBalancerSync(deps); // after the commit, so the apply reads the change
       return titled(saved);
     },
   },
@@ -299,14 +298,11 @@ export const instanceAdmin = defineModel<Row>({
     },
     async run(deps, actor, ids) {
       const result = await deleteInstance(deps, { actor, ids });
-      await enqueueBalancerSync(deps);
       const note = result.kept.map((k) => `The data of ${k.instance} was kept (owner "${k.owner}"): ${keptDataText(k)}. It is listed under Admin › Kept data.`).join(" ");
       return { deleted: result.deleted, note };
     },
     async removeWithData(deps, actor, id, confirmation) {
-      const result = await deleteInstanceWithData(deps, { actor, id, confirmation });
-      if (result.deleted) await enqueueBalancerSync(deps);
-      return result;
+      return deleteInstanceWithData(deps, { actor, id, confirmation });
     },
   },
 });
