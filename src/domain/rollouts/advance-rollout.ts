@@ -94,8 +94,13 @@ export function failureRatio(counts: { done: number; failed: number }): number {
 
 export async function countItems(deps: Pick<Deps, "db">, rolloutId: number): Promise<Record<RolloutItem["status"], number>> {
   const groups = await deps.db.rolloutItem.groupBy({ by: ["status"], where: { rolloutId }, _count: { _all: true } });
+  return tally(groups.map((g) => ({ status: g.status, count: g._count._all })));
+}
+
+/** Items by status, from groups or from the items themselves (one item: count 1). */
+export function tally(items: { status: RolloutItem["status"]; count?: number }[]): Record<RolloutItem["status"], number> {
   const counts = { pending: 0, launching: 0, activating: 0, done: 0, failed: 0, skipped: 0 };
-  for (const g of groups) counts[g.status] = g._count._all;
+  for (const i of items) counts[i.status] += i.count ?? 1;
   return counts;
 }
 

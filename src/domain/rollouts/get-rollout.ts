@@ -2,7 +2,7 @@
 // progress (its item, the new and the old appserver), the counts, the failure ratio and the wave.
 import type { Deps } from "../../deps.js";
 import { notFound } from "../../errors.js";
-import { countItems, failureRatio } from "./advance-rollout.js";
+import { failureRatio, tally } from "./advance-rollout.js";
 import { targetWords } from "./start-rollout.js";
 
 const appServerView = { select: { id: true, name: true, status: true, isActive: true } } as const;
@@ -18,7 +18,9 @@ export async function getRollout(deps: Pick<Deps, "db">, input: { id: number }) 
     },
   });
   if (!rollout) throw notFound("Roll-out");
-  const counts = await countItems(deps, rollout.id);
+  // From the items read above, not a second query: a job moving an item in between made the counts
+  // and the table disagree ("Wave 1 of 3 … 1 in progress" beside a table with none in progress).
+  const counts = tally(rollout.items);
   const started = rollout.items.filter((i) => i.status !== "pending" && i.status !== "skipped");
   const lastStarted = started.length ? Math.max(...started.map((i) => i.position)) : -1;
   return {
