@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, TEST_ORG, type TestApp } from "./helpers/app.js";
 import { fieldError, visibleText, type Agent } from "./helpers/browserless.js";
-import { makeInstance } from "./helpers/factories.js";
+import { makeAppServer, makeInstance } from "./helpers/factories.js";
+import { moveAppServerNow } from "../src/domain/appservers/lifecycle.js";
 import { JOB, QUEUE } from "../src/jobs/names.js";
 import { PAYLOADS } from "../src/jobs/payloads.js";
 import { syncPullRequest } from "../src/domain/sandboxes/sync-pull-request.js";
@@ -170,6 +171,18 @@ describe("pull-request sandboxes", () => {
     sandbox = (await sandboxOf(12))!;
     expect(sandbox.appServers).toHaveLength(2);
     await t.deps.db.watchedRepository.update({ where: { id: repoId }, data: { relaunchOnPush: true } });
+  });
+
+  it("asks for a sandbox's appserver to be activated, the others deactivated, once it runs; not an ordinary instance's", async () => {
+    const sandbox = (await sandboxOf(12))!;
+    const ordinary = await makeAppServer(t.deps, templateId, { status: "configuring" });
+    const newest = sandbox.appServers.at(-1)!;
+    await t.deps.db.appServer.update({ where: { id: newest.id }, data: { status: "configuring" } });
+    for (const appServerId of [newest.id, ordinary.id]) await moveAppServerNow(t.deps, "succeeded", { appServerId });
+    const activations = await t.deps.db.outboxMessage.findMany({ where: { kind: "activate-appserver" } });
+    expect(activations.map((m) => m.payload)).toEqual([{ appServerId: newest.id, actorId: null, deactivateOthers: true }]);
+    // The relay makes it the activation job the console's button queues (PAYLOADS checks its shape).
+    expect(PAYLOADS[JOB.activateAppServer].parse(activations[0]!.payload)).toEqual({ appServerId: newest.id, actorId: null, deactivateOthers: true });
   });
 
   it("polling finds a pull request whose webhook was missed, and never makes a second sandbox", async () => {

@@ -27,6 +27,7 @@ const JOB_OF = {
   [OUTBOX.stopPlaybook]: JOB.stopPlaybook,
   [OUTBOX.sendNotification]: JOB.sendNotification,
   [OUTBOX.advanceRollout]: JOB.advanceRollout,
+  [OUTBOX.activateAppServer]: JOB.activateAppServer,
 } as const satisfies Record<Exclude<OutboxKind, "status-event">, JobName>;
 
 /** One provisioning job per appserver: the relay and the reconciler both add it under this id. */

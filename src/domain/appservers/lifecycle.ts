@@ -21,7 +21,7 @@ import type { NotificationEvent } from "../notifications/events.js";
 import { recordNotification } from "../notifications/record-notification.js";
 import { transitionNotice } from "../notifications/transition-notice.js";
 
-type FollowUp = (ctx: { appServerId: number; loadBalancerId: number | null }) => OutboxRow[];
+type FollowUp = (ctx: { appServerId: number; loadBalancerId: number | null; sandbox: boolean }) => OutboxRow[];
 
 interface Transition {
   /** Status it may start from → status it ends in. */
@@ -38,6 +38,11 @@ interface Transition {
 const same = (...states: AppServerStatus[]) => Object.fromEntries(states.map((s) => [s, s])) as Partial<Record<AppServerStatus, AppServerStatus>>;
 const provision: FollowUp = ({ appServerId }) => [{ kind: OUTBOX.provisionAppServer, payload: { appServerId } }];
 const applyBalancer: FollowUp = ({ loadBalancerId }) => (loadBalancerId ? [{ kind: OUTBOX.applyLoadBalancer, payload: { loadBalancerId } }] : []);
+// A pull-request sandbox serves its newest working appserver, as the original Ocim's sandboxes did
+// (mark_active_on_success): reviewers open its domain, not a test link. The activation job runs the
+// health check and deactivates the others; a failed launch leaves the active one as it was.
+const activateSandbox: FollowUp = ({ appServerId, sandbox }) =>
+  sandbox ? [{ kind: OUTBOX.activateAppServer, payload: { appServerId, actorId: null, deactivateOthers: true } }] : [];
 
 export const TRANSITIONS = {
   /** A new appserver row was created in this transaction: its provisioning is queued. The launch
@@ -48,7 +53,7 @@ export const TRANSITIONS = {
   vmProgress: { moves: same("waiting"), audit: null },
   vmReady: { moves: { waiting: "configuring" }, audit: "appserver.vm_ready" },
   playbookStarted: { moves: same("configuring"), audit: null },
-  succeeded: { moves: { configuring: "running" }, audit: "appserver.succeeded", endsSteps: "done", notify: "launch.succeeded" },
+  succeeded: { moves: { configuring: "running" }, audit: "appserver.succeeded", endsSteps: "done", notify: "launch.succeeded", followUps: activateSandbox },
   failed: { moves: { configuring: "failed" }, audit: "appserver.failed", endsSteps: "failed", notify: "launch.failed" },
   /** The VM never came up (or provisioning stopped before it did). */
   error: { moves: { new: "error", waiting: "error" }, audit: "appserver.error", endsSteps: "failed", notify: "launch.failed" },
@@ -126,7 +131,7 @@ export async function moveAppServer(tx: Tx, deps: Pick<Deps, "now">, name: Trans
   const spec: Transition = TRANSITIONS[name];
   const current = await tx.appServer.findUnique({
     where: { id: input.appServerId },
-    select: { status: true, instanceId: true, name: true, number: true, instance: { select: { name: true, loadBalancerId: true } } },
+    select: { status: true, instanceId: true, name: true, number: true, instance: { select: { name: true, loadBalancerId: true, watchedRepositoryId: true } } },
   });
   if (!current) throw new AppError("not_found", "AppServer not found.");
   const to = spec.moves[current.status];
@@ -156,7 +161,7 @@ export async function moveAppServer(tx: Tx, deps: Pick<Deps, "now">, name: Trans
       after: input.audit?.after ?? { status: to },
     });
   }
-  const ctx = { appServerId: input.appServerId, loadBalancerId: current.instance.loadBalancerId };
+  const ctx = { appServerId: input.appServerId, loadBalancerId: current.instance.loadBalancerId, sandbox: current.instance.watchedRepositoryId !== null };
   const rollouts = spec.endsSteps ? await rolloutsWaitingOn(tx, current.instanceId) : [];
   await writeOutbox(tx, [{ kind: OUTBOX.statusEvent, payload: { appServerId: input.appServerId } }, ...(spec.followUps?.(ctx) ?? []), ...rollouts]);
   if (spec.notify) {

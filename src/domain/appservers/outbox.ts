@@ -13,6 +13,8 @@ export const OUTBOX = {
   sendNotification: "send-notification",
   /** A roll-out has something to do: an instance's launch ended, or it started or resumed. */
   advanceRollout: "advance-rollout",
+  /** A pull-request sandbox's new appserver runs: it takes the sandbox's traffic. */
+  activateAppServer: "activate-appserver",
 } as const;
 
 export type OutboxKind = (typeof OUTBOX)[keyof typeof OUTBOX];
@@ -21,7 +23,8 @@ export type OutboxRow =
   | { kind: typeof OUTBOX.provisionAppServer | typeof OUTBOX.deleteAppServerVm | typeof OUTBOX.stopPlaybook | typeof OUTBOX.statusEvent; payload: { appServerId: number } }
   | { kind: typeof OUTBOX.applyLoadBalancer; payload: { loadBalancerId: number } }
   | { kind: typeof OUTBOX.sendNotification; payload: { deliveryId: number } }
-  | { kind: typeof OUTBOX.advanceRollout; payload: { rolloutId: number } };
+  | { kind: typeof OUTBOX.advanceRollout; payload: { rolloutId: number } }
+  | { kind: typeof OUTBOX.activateAppServer; payload: { appServerId: number; actorId: null; deactivateOthers: true } };
 
 /** The channel the relay LISTENs on; NOTIFY is delivered only when the transaction commits. */
 export const OUTBOX_CHANNEL = "ocim_outbox";

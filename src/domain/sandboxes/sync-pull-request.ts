@@ -5,7 +5,8 @@
 //   request when GITHUB_TOKEN is set;
 // - open, sandbox exists: a new head commit launches a new appserver when the repository says so
 //   (and a sandbox that has no appserver at all, after a launch that failed, gets one); a reopened
-//   pull request's sandbox is open again;
+//   pull request's sandbox is open again; each appserver that reaches running is activated
+//   (src/domain/appservers/lifecycle.ts, activateSandbox);
 // - closed: the sandbox is marked closed (or merged) with the time; the cleanup archives it and
 //   terminates its appservers keepDaysAfterClose later (run-cleanup.ts).
 // The unique index on (watchedRepositoryId, pullRequestNumber) keeps a webhook and a poll racing
@@ -140,7 +141,7 @@ async function commentSandboxLink(deps: SyncDeps, repo: WatchedRepository, pr: G
   const body = [
     `A sandbox for this pull request is being deployed by Ocim: ${consoleUrl(deps.config, instance.id)}`,
     "",
-    `Once an appserver of it is activated, it answers at https://${instance.internalLmsDomain} (Studio: https://${instance.studioDomain}).`,
+    `Once its appserver runs, it is activated and answers at https://${instance.internalLmsDomain} (Studio: https://${instance.studioDomain}).`,
     repo.relaunchOnPush ? "New commits pushed to this branch launch a new appserver." : "New commits do not launch a new appserver by themselves: relaunch from the console.",
     `When the pull request is closed, the sandbox is archived and its appservers terminated ${repo.keepDaysAfterClose} days later.`,
   ].join("\n");
