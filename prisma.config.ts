@@ -1,6 +1,8 @@
 // Prisma CLI configuration: Prisma 6.19.3 with the Wasm schema engine and adapter-pg, so no
 // command downloads a native engine (these machines reach only the npm registry).
 // The two workarounds below serve the CLI only (migrate); delete them when upstream is fixed.
+// Prisma 7 (tried with 7.10.0) cannot replace this here: its config has no `engine`/`adapter`, and
+// its CLI downloads the native schema engine from binaries.prisma.sh even for generate (bench/README.md).
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { defineConfig } from "prisma/config";
