@@ -327,4 +327,17 @@ describe("console with the sidebar reused (SIDEBAR_CACHE_MS)", () => {
     clock += 1;
     expect(await launches()).toContain("Foxtrot · AppServer 1 waiting");
   });
+
+  it("offers the admin list's tag choices as read within the interval", async () => {
+    const admin = await t.loginAs("root", { admin: true });
+    const tagChoices = async () => [...(await admin.get("/admin/instances")).text.matchAll(/href="\/admin\/instances\?tag=([^"&]+)"/g)].map((m) => m[1]);
+    await makeInstance(t.deps, { name: "Golf", tags: ["pilot"] });
+    clock += 1500;
+    expect(await tagChoices()).toEqual(["pilot"]);
+    await makeInstance(t.deps, { name: "Hotel", tags: ["customer-x"] });
+    clock += 1499;
+    expect(await tagChoices()).toEqual(["pilot"]);
+    clock += 1;
+    expect(await tagChoices()).toEqual(["customer-x", "pilot"]);
+  });
 });
