@@ -177,7 +177,12 @@ describe("live log sockets", () => {
     await request(onOther, "watch-instance", { instanceId: other });
     expect(await request(onOther, "watch-instance", { instanceId: 2_000_000_000 })).toEqual({ error: { code: "not_found", message: "Instance not found." } });
 
-    const got = (s: Socket) => new Promise<AppServerStatusMessage>((r) => s.once("status", r));
+    // This appserver's message: the instance's room also carries its other appservers' (an earlier
+    // test's, late under a loaded run: CI once saw appserver 6's "configuring" here first).
+    const got = (s: Socket) => new Promise<AppServerStatusMessage>((r) => {
+      const mine = (m: AppServerStatusMessage) => m.appServerId === id && (s.off("status", mine), r(m));
+      s.on("status", mine);
+    });
     const [a, b] = [got(onAppServer), got(onInstance)];
     const leaked: unknown[] = [];
     onOther.on("status", (m) => leaked.push(m));
