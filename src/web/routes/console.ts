@@ -58,8 +58,6 @@ async function readSidebar(deps: Deps, f: SidebarFilters) {
   return { ...list, hiddenArchived, offset: (f.page - 1) * SIDEBAR_LIMIT };
 }
 
-type Sidebar = Awaited<ReturnType<typeof readSidebar>>;
-
 /**
  * The sidebar without a search is the same for everyone on every page: shared by the requests of
  * SIDEBAR_CACHE_MS (sharedRead). A search, a state filter or a later page is read each time.

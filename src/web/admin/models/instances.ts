@@ -14,7 +14,6 @@ import { getInstanceDeletionImpact } from "../../../domain/instances/get-instanc
 import { derivedBranches, instanceDefaults, instanceToInput, LIMITS, PROVIDER_KINDS, PULL_REQUEST_STATES } from "../../../domain/instances/instance-input.js";
 import { RECIPES, RECIPE_KINDS, type Recipe } from "../../../domain/recipes/recipe.js";
 import { NATIVE_RELEASES, TUTOR_RELEASES } from "../../../domain/recipes/recipe-release.js";
-import { OPENEDX_RELEASES } from "../../../domain/recipes/releases.js";
 import { maskedSettings, type SecretBearingSettings } from "../../../domain/secrets/instance-secrets.js";
 import { MASK } from "../../../domain/secrets/mask-secrets.js";
 import { SERVICE_COLUMNS } from "../../../domain/data/instance-services.js";
