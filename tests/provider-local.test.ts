@@ -7,6 +7,7 @@ import { createLocalProvider, LOCAL_NOT_ISOLATED } from "../src/adapters/provide
 import { ProviderError } from "../src/adapters/provider/port.js";
 import { retryable } from "../src/jobs/retry.js";
 import { localVms, type LocalVms } from "./helpers/local-vms.js";
+import { waitFor } from "./helpers/wait.js";
 
 function sshdPidOf(vms: LocalVms, name: string): number {
   return Number(readFileSync(path.join(vms.dataDir, "vms", name, "sshd.pid"), "utf8").trim());
@@ -103,9 +104,11 @@ describe("local provider", () => {
     const p = vms.provider();
     const vm = await p.createServer({ name: "local-gone" });
     const shell = await vms.connect(vm);
-    const started = await shell.exec("setsid sleep 600 > /dev/null 2>&1 < /dev/null & echo $!", { timeoutMs: 10_000 });
-    const leftover = Number(started.stdout.trim());
-    expect(running(leftover)).toBe(true);
+    // The process writes its own pid: `$!` names setsid, which forks (and exits) when it leads its
+    // process group, and CI once read that exited pid.
+    await shell.exec("setsid sh -c 'echo $$ > leftover.pid; exec sleep 600' > /dev/null 2>&1 < /dev/null &", { timeoutMs: 10_000 });
+    const leftover = await waitFor("the leftover process's pid", async () => Number((await shell.exec("cat leftover.pid 2>/dev/null || true")).stdout.trim()) || undefined, 10_000, 50);
+    await waitFor("the leftover to run sleep", async () => running(leftover) && readFileSync(`/proc/${leftover}/cmdline`, "utf8").startsWith("sleep"), 10_000, 50);
     const sshd = sshdPidOf(vms, "local-gone");
     await shell.close();
 
