@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { visibleText, type Agent } from "./helpers/browserless.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
+import { makeLoadBalancer } from "./helpers/lb.js";
 import { SIDEBAR_LIMIT } from "../src/web/routes/console.js";
 
 /** The sidebar's rows as a person reads them, top to bottom. */
@@ -339,5 +340,23 @@ describe("console with the sidebar reused (SIDEBAR_CACHE_MS)", () => {
     expect(await tagChoices()).toEqual(["pilot"]);
     clock += 1;
     expect(await tagChoices()).toEqual(["customer-x", "pilot"]);
+  });
+
+  it("offers a form's choices as read within the interval, and the object's own values as they are now", async () => {
+    const admin = await t.loginAs("root", { admin: true });
+    const site = await makeInstance(t.deps, { name: "India" });
+    const form = async () => {
+      const html = (await admin.get(`/admin/instances/${site.id}`)).text;
+      const select = html.match(/<select[^>]*name="loadBalancerId"[\s\S]*?<\/select>/)?.[0] ?? "(no select)";
+      return { balancers: [...select.matchAll(/<option value="\d+"[^>]*>([^<]*)</g)].map((m) => m[1]), name: html.match(/name="name"[^>]*value="([^"]*)"/)?.[1] };
+    };
+    clock += 1500;
+    const before = (await form()).balancers;
+    const added = await makeLoadBalancer(t.deps, { name: "Juliett balancer" });
+    await t.deps.db.instance.update({ where: { id: site.id }, data: { name: "India renamed" } });
+    clock += 1499;
+    expect(await form()).toEqual({ balancers: before, name: "India renamed" });
+    clock += 1;
+    expect((await form()).balancers).toContain(added.name);
   });
 });

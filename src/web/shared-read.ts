@@ -5,6 +5,8 @@
 // not the value, so the requests that arrive while it is read wait for that one read. A failed
 // read is not kept. Times come from deps.now, so tests move a clock instead of waiting.
 
+import type { Deps } from "../deps.js";
+
 /** `read(key)`, the same answer for every call within `ttlMs` of the read; `ttlMs` 0 reads each time. */
 export function sharedRead<K, T>(now: () => Date, ttlMs: number, read: (key: K) => Promise<T>): (key: K) => Promise<T> {
   const kept = new Map<K, { at: number; value: Promise<T> }>();
@@ -18,5 +20,18 @@ export function sharedRead<K, T>(now: () => Date, ttlMs: number, read: (key: K) 
     kept.set(key, fresh);
     value.catch(() => kept.get(key) === fresh && kept.delete(key));
     return value;
+  };
+}
+
+/**
+ * sharedRead for a read that needs the process's deps (the admin's filter and form choices): one
+ * shared reader per deps, each keeping its answers for SIDEBAR_CACHE_MS.
+ */
+export function sharedReadOf<K, T>(read: (deps: Deps, key: K) => Promise<T>): (deps: Deps, key: K) => Promise<T> {
+  const readers = new WeakMap<Deps, (key: K) => Promise<T>>();
+  return (deps, key) => {
+    let reader = readers.get(deps);
+    if (!reader) readers.set(deps, (reader = sharedRead(deps.now, deps.config.SIDEBAR_CACHE_MS, (k: K) => read(deps, k))));
+    return reader(key);
   };
 }

@@ -2,6 +2,7 @@
 // the user typed (never a secret's), its message, its choices.
 import type { Deps } from "../../deps.js";
 import type { FieldErrors } from "../../errors.js";
+import { sharedReadOf } from "../shared-read.js";
 import type { FormField, FormSection, FormSpec, Option } from "./types.js";
 
 export interface FieldView {
@@ -43,13 +44,21 @@ function asText(value: unknown): string {
   return value === undefined || value === null ? "" : String(value);
 }
 
+/**
+ * A form's choices from the database (load balancers, data services, instances…) are the same for
+ * everyone: a web process's forms share them for SIDEBAR_CACHE_MS, like the sidebar, so a balancer
+ * added a moment ago shows up in a select within that second. Read for each view, the instance
+ * form's two choice queries were two of its four Prisma queries (bench/README.md, issue 17).
+ */
+const sharedChoices = sharedReadOf(async (deps, form: FormSpec): Promise<Record<string, Option[]>> => (await form.choices?.(deps)) ?? {});
+
 export async function buildFormView(
   deps: Deps,
   form: FormSpec,
   values: Record<string, unknown>,
   errors: FieldErrors = {},
 ): Promise<FormView> {
-  const choices = (await form.choices?.(deps)) ?? {};
+  const choices = await sharedChoices(deps, form);
   const texts = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, asText(v)]));
   const shown = new Set<string>();
   const built: FormView["sections"] = [];

@@ -21,7 +21,6 @@ import type { DataServiceKind } from "../../../generated/prisma/enums.ts";
 import { defineModel, type FormSection, type ListArgs, type Option, type PageArgs } from "../types.js";
 import { choiceFilter, plural, titled, yesNoFilter } from "./common.js";
 import { listTags } from "../../../domain/instances/list-tags.js";
-import { sharedRead } from "../../shared-read.js";
 
 const listSelect = {
   id: true, name: true, internalLmsDomain: true, providerKind: true, recipe: true, isArchived: true, updatedAt: true, pullRequestNumber: true,
@@ -80,19 +79,6 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
   // An empty page says nothing about the count: only past the end can there be matches.
   const total = rows[0]?.total ?? (args.skip > 0 ? await countMatching(db, where) : 0);
   return { rows: rows.map(({ total: _total, loadBalancerId: _lb, ...row }) => row as Row), total };
-}
-
-/**
- * The tag filter's choices, shared by a web process's list pages for SIDEBAR_CACHE_MS (sharedRead):
- * finding the tags in use reads every instance row (no index lists an array column's values):
- * 4.9 ms of PostgreSQL on bench/seed.ts's 10,000 instances, where the page's own query takes 1.7 ms
- * and its count 0.8 ms (median of 40, after VACUUM ANALYZE).
- */
-const tagReaders = new WeakMap<Deps, (key: undefined) => Promise<string[]>>();
-function sharedTags(deps: Deps): Promise<string[]> {
-  let read = tagReaders.get(deps);
-  if (!read) tagReaders.set(deps, (read = sharedRead(deps.now, deps.config.SIDEBAR_CACHE_MS, () => listTags(deps))));
-  return read(undefined);
 }
 
 const choices = (values: readonly string[]): Option[] => values.map((v) => ({ value: v, label: v }));
@@ -245,7 +231,7 @@ export const instanceAdmin = defineModel<Row>({
       choiceFilter("provider", "Provider", "providerKind", PROVIDER_KINDS),
       choiceFilter("recipe", "Recipe", "recipe", RECIPE_KINDS),
       yesNoFilter("pr", "Pull request", (v) => (v ? { pullRequestUrl: { not: null } } : { pullRequestUrl: null })),
-      { key: "tag", label: "Tag", options: async (deps) => (await sharedTags(deps)).map((t) => ({ value: t, label: t })), where: (v) => ({ tags: { has: v } }) },
+      { key: "tag", label: "Tag", options: async (deps) => (await listTags(deps)).map((t) => ({ value: t, label: t })), where: (v) => ({ tags: { has: v } }) },
     ],
     defaultOrder: "name",
     fetch: fetchPage,
