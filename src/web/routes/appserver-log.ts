@@ -30,15 +30,14 @@ export function appServerLogRoutes(deps: Deps): Router {
   router.get("/appservers/:id", async (req, res) => redirectKeepingFlash(req, res, await appServerPathById(deps, { id: idOr404(req.params.id, "AppServer") })));
 
   router.get("/instances/:instanceId/appservers/:number", async (req, res) => {
-    const viewable = await getViewableAppServer(deps, {
-      instanceId: idOr404(req.params.instanceId, "Instance"), number: idOr404(req.params.number, "AppServer"), user: req.user ?? null,
+    const appServer = await getAppServerDetail(deps, {
+      instanceId: idOr404(req.params.instanceId, "Instance"), number: idOr404(req.params.number, "AppServer"), user: req.user!,
     });
     const readTail = async () => {
-      const tail = await readLog(deps, { appServerId: viewable.id, limit: PAGE_TAIL_LINES });
-      return { ...tail, ...(await getLogBounds(deps, { appServerId: viewable.id, status: viewable.status, tail })) };
+      const tail = await readLog(deps, { appServerId: appServer.id, limit: PAGE_TAIL_LINES });
+      return { ...tail, ...(await getLogBounds(deps, { appServerId: appServer.id, status: appServer.status, tail })) };
     };
-    const [appServer, log] = await Promise.all([getAppServerDetail(deps, { id: viewable.id, user: req.user! }), readTail()]);
-    const ssh = await getSshCommand(deps, { appServer, user: req.user! });
+    const [log, ssh] = await Promise.all([readTail(), getSshCommand(deps, { appServer, user: req.user! })]);
     await renderPage(res, "appservers/show", {
       title: `${appServer.name} · ${appServer.instance.name}`, appServer, log, localNote: LOCAL_NOT_ISOLATED, ssh, now: deps.now(),
       // One per page view: the Relaunch form sent twice launches once.
