@@ -21,11 +21,12 @@ export interface CertificateState {
   lastAttemptAt: Date | null;
 }
 
-const select = { instanceId: true, certificatePem: true, source: true, uploadedBy: true, issuer: true, notAfter: true, lastError: true, lastAttemptAt: true } as const;
+/** What a certificate's state is read from (certificateStateOf). */
+export const CERTIFICATE_SELECT = { instanceId: true, certificatePem: true, source: true, uploadedBy: true, issuer: true, notAfter: true, lastError: true, lastAttemptAt: true } as const;
 
 type Row = { instanceId: number; certificatePem: string; source: "acme" | "custom"; uploadedBy: string; issuer: string; notAfter: Date | null; lastError: string; lastAttemptAt: Date | null };
 
-function stateOf(row: Row, now: Date): CertificateState {
+export function certificateStateOf(row: Row, now: Date): CertificateState {
   const status = !row.certificatePem || !row.notAfter ? "none" : row.notAfter <= now ? "expired" : "valid";
   const renewFrom = row.notAfter ? new Date(row.notAfter.getTime() - RENEW_BEFORE_DAYS * DAY_MS) : null;
   return {
@@ -43,17 +44,17 @@ function stateOf(row: Row, now: Date): CertificateState {
 }
 
 export async function getInstanceCertificate(deps: Pick<Deps, "db" | "now">, input: { instanceId: number }): Promise<CertificateState | null> {
-  const row = await deps.db.instanceCertificate.findUnique({ where: { instanceId: input.instanceId }, select });
-  return row ? stateOf(row, deps.now()) : null;
+  const row = await deps.db.instanceCertificate.findUnique({ where: { instanceId: input.instanceId }, select: CERTIFICATE_SELECT });
+  return row ? certificateStateOf(row, deps.now()) : null;
 }
 
 /** One line per instance of the balancer that has a certificate or a failed order. */
 export async function describeBalancerCertificates(deps: Pick<Deps, "db" | "now">, input: { loadBalancerId: number }): Promise<string> {
-  const rows = await deps.db.instanceCertificate.findMany({ where: { instance: { loadBalancerId: input.loadBalancerId } }, select: { ...select, instance: { select: { name: true } } }, orderBy: { instanceId: "asc" } });
+  const rows = await deps.db.instanceCertificate.findMany({ where: { instance: { loadBalancerId: input.loadBalancerId } }, select: { ...CERTIFICATE_SELECT, instance: { select: { name: true } } }, orderBy: { instanceId: "asc" } });
   if (rows.length === 0) return "";
   return rows
     .map((row) => {
-      const state = stateOf(row, deps.now());
+      const state = certificateStateOf(row, deps.now());
       const served = state.status === "none" ? "no certificate" : `${describeCertificate(state)}, expires ${state.notAfter!.toISOString()}`;
       const warning = state.expiresSoon ? ` — expires within ${RENEW_BEFORE_DAYS} days and is not renewed: upload its successor` : "";
       return `${row.instance.name}: ${served}${warning}${state.lastError ? ` — last order failed: ${state.lastError}` : ""}`;

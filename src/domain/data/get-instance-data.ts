@@ -1,7 +1,8 @@
 // The instance page's "Data" panel: per kind, the service the instance uses (name, where) and what
 // Ocim last saw of each of its resources there, with when. Names, statuses and sizes only: never a
-// credential (operators see this panel too).
-import type { Deps } from "../../deps.js";
+// credential (operators see this panel too). Read with the instance page's other panels
+// (get-instance-panels.ts).
+import type { Prisma } from "../../generated/prisma/client.ts";
 import type { DataServiceKind } from "../../generated/prisma/enums.ts";
 import { KIND_LABELS, SERVICE_COLUMNS, serviceLocation } from "./instance-services.js";
 
@@ -33,16 +34,17 @@ export function formatBytes(bytes: bigint | null): string | null {
   return i === 0 ? `${n} ${n === 1 ? "byte" : "bytes"}` : `${v.toFixed(1)} ${units[i]}`;
 }
 
-export async function getInstanceData(deps: Pick<Deps, "db">, input: { instanceId: number }): Promise<DataPanelService[]> {
-  const instance = await deps.db.instance.findUniqueOrThrow({
-    where: { id: input.instanceId },
-    select: {
-      mysqlService: { select: { id: true, name: true, kind: true, settings: true } },
-      mongodbService: { select: { id: true, name: true, kind: true, settings: true } },
-      storageService: { select: { id: true, name: true, kind: true, settings: true } },
-      dataResources: { select: { serviceId: true, kind: true, name: true, status: true, detail: true, sizeBytes: true, checkedAt: true }, orderBy: [{ kind: "asc" }, { name: "asc" }] },
-    },
-  });
+const serviceSelect = { select: { id: true, name: true, kind: true, settings: true } } as const;
+
+/** What the Data panel reads of an instance (dataPanelOf turns it into the panel). */
+export const DATA_PANEL_SELECT = {
+  mysqlService: serviceSelect,
+  mongodbService: serviceSelect,
+  storageService: serviceSelect,
+  dataResources: { select: { serviceId: true, kind: true, name: true, status: true, detail: true, sizeBytes: true, checkedAt: true }, orderBy: [{ kind: "asc" }, { name: "asc" }] },
+} as const satisfies Prisma.InstanceSelect;
+
+export function dataPanelOf(instance: Prisma.InstanceGetPayload<{ select: typeof DATA_PANEL_SELECT }>): DataPanelService[] {
   const byKind = { mysql: instance.mysqlService, mongodb: instance.mongodbService, s3: instance.storageService };
   return SERVICE_COLUMNS.map(({ kind }) => {
     const service = byKind[kind];

@@ -8,9 +8,7 @@ import { getFleetOverview } from "../../domain/fleet/get-fleet-overview.js";
 import { revealInstanceSecrets } from "../../domain/instances/reveal-instance-secrets.js";
 import { maskedSettings, type MaskedSettings } from "../../domain/secrets/instance-secrets.js";
 import { PREFIXED_DOMAIN_FIELDS, type PrefixedDomainField } from "../../domain/instances/domains.js";
-import { getInstanceData } from "../../domain/data/get-instance-data.js";
-import { getInstanceCertificate } from "../../domain/certificates/get-certificates.js";
-import { getDecommission } from "../../domain/instances/get-decommission.js";
+import { getInstancePanels } from "../../domain/instances/get-instance-panels.js";
 import { defaultMysqlService, whyNoMysql } from "../../domain/data/why-no-mysql.js";
 import { checkInstanceData } from "../../domain/data/check-instance-data.js";
 import { previewLaunch } from "../../domain/recipes/preview-launch.js";
@@ -83,6 +81,8 @@ export function consoleRoutes(deps: Deps): Router {
   const loadSidebar = sidebarReader(deps);
   // The fleet home's panels, shared like the sidebar: they read across the whole fleet.
   const loadFleet = sharedRead(deps.now, deps.config.SIDEBAR_CACHE_MS, () => getFleetOverview(deps));
+  // Whether a default MySQL server exists, for instances without one: fleet settings, shared the same way.
+  const loadDefaultMysql = sharedRead(deps.now, deps.config.SIDEBAR_CACHE_MS, () => defaultMysqlService(deps));
 
   router.get("/", async (req, res) => {
     const [sidebar, fleet] = await Promise.all([loadSidebar(req), loadFleet(undefined)]);
@@ -92,11 +92,9 @@ export function consoleRoutes(deps: Deps): Router {
   /** The instance page; its secret settings masked unless `revealed` holds them (an admin's audited reveal). */
   async function instancePage(req: Request, res: Response, id: number, revealed?: MaskedSettings) {
     const [sidebar, instance] = await Promise.all([loadSidebar(req), getInstance(deps, { id })]);
-    const [data, certificate, decommission] = await Promise.all([
-      getInstanceData(deps, { instanceId: instance.id }), getInstanceCertificate(deps, { instanceId: instance.id }), getDecommission(deps, { instance }),
-    ]);
+    const { data, certificate, decommission } = await getInstancePanels(deps, { instance });
     // Without a MySQL server, and none to choose: say why, with the step that turns it on.
-    const mysqlOff = data.some((d) => d.kind === "mysql" && !d.service) && !(await defaultMysqlService(deps)) ? whyNoMysql() : null;
+    const mysqlOff = data.some((d) => d.kind === "mysql" && !d.service) && !(await loadDefaultMysql(undefined)) ? whyNoMysql() : null;
     const domains = [
       { label: "LMS", domain: instance.internalLmsDomain },
       ...PREFIXED_DOMAIN_FIELDS.map((f) => ({ label: DOMAIN_LABELS[f], domain: instance[f] })),
