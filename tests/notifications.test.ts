@@ -87,7 +87,7 @@ describe("notifications", () => {
     const channel = await channelId("ops mail");
     const demo = await createDemoInstance(t.deps, { actor: { id: null, login: "tester" } });
     await t.deps.db.instance.update({ where: { id: demo.id }, data: { extraAnsibleVars: `${demo.extraAnsibleVars}DEMO_FAIL: true\n` } });
-    const as = await launchAppServer(t.deps, { instanceId: demo.id, actor: { id: null, login: "tester" } });
+    await launchAppServer(t.deps, { instanceId: demo.id, actor: { id: null, login: "tester" } });
     const mail = await waitFor("the email", async () => smtp.mails.find((m) => m.subject.includes("Launch failed")), 180_000, 200);
     expect(mail.from).toBe("ocim@example.org");
     expect(mail.to).toEqual(["ops@example.org", "lead@example.org"]);

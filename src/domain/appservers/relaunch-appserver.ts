@@ -2,7 +2,6 @@
 // from the failed appserver's page. The same launch as "Launch new AppServer" (launchAppServer: the
 // same rules, the provisioning cap, the form's one-time key, the audit row), which also records
 // which appserver it replaces. The failed one is kept for debugging; cleanup removes it later.
-import type { Deps } from "../../deps.js";
 import { AppError, notFound } from "../../errors.js";
 import type { Actor } from "../audit/record-audit-event.js";
 import { launchAppServer } from "./launch-appserver.js";

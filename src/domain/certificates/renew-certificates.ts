@@ -2,7 +2,6 @@
 // before it expires (Let's Encrypt's advice for 90-day certificates), or when the instance's
 // domains no longer match it. One instance at a time: each order waits on the CA's validations.
 // Certificates an admin uploaded (source custom) are never ordered over: their pages warn instead.
-import type { Deps } from "../../deps.js";
 import { allDomains } from "../instances/domains.js";
 import { issueCertificate } from "./issue-certificate.js";
 

@@ -1,7 +1,6 @@
 // The periodic safety net of DESIGN §8: applies every balancer that is still dirty (an apply that
 // failed, or a bump whose apply never ran), and restarts the haproxy of a local balancer that is
 // not running (after a reboot of the host). Errors are recorded on each balancer, not thrown.
-import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
 import { haproxyTargetFor } from "../../adapters/haproxy/targets.js";
 import { applyLoadBalancer, type ApplyResult } from "./apply-load-balancer.js";

@@ -18,7 +18,7 @@ import { AppError } from "../../errors.js";
 import { shellQuote } from "../../adapters/ssh/quote.js";
 import { SshError, type ExecResult } from "../../adapters/ssh/port.js";
 import type { Vm, VmProvider, VmShell } from "./ports.js";
-import { cloneCommand, killCommand, remotePaths, startCommand, varsFile, type RemotePaths } from "./remote.js";
+import { cloneCommand, killCommand, startCommand, varsFile, type RemotePaths } from "./remote.js";
 import { tailPlaybook } from "./tail-playbook.js";
 import { readShippedPlaybook, type ShippedFile } from "./shipped-playbook.js";
 import type { RunLog } from "./run-log.js";

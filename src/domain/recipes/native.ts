@@ -17,7 +17,7 @@
 // Ocim sends every variable in extra vars (-e @vars.yml), which win over the play's own vars.
 import { AppError } from "../../errors.js";
 import { generateBaseVariables } from "../provisioning/variables.js";
-import { findRelease, OPENEDX_RELEASES, releaseBranch, type OpenedxRelease } from "./releases.js";
+import { findRelease, releaseBranch, type OpenedxRelease } from "./releases.js";
 import type { RecipeDefinition, RecipeInstance } from "./recipe.js";
 import { recipeReleaseProblem } from "./recipe-release.js";
 

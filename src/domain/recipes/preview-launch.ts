@@ -4,7 +4,6 @@
 // get, in a READ ONLY transaction: a preview never takes a number, makes a JWT key, or writes a row.
 import { stringify as toYaml } from "yaml";
 import type { Deps } from "../../deps.js";
-import type { Prisma } from "../../db.js";
 import { AppError } from "../../errors.js";
 import { readSnapshot } from "../appservers/config-snapshot.js";
 import { basicAuthFor } from "../instances/secret.js";
