@@ -68,6 +68,9 @@ if [ "$(cat "$CLONE/node_modules/.npm-ci-lock" 2>/dev/null)" != "$lock_sum" ]; t
   (cd "$CLONE" && npm ci --no-audit --no-fund >"$SCRATCH/npm-ci.log" 2>&1) || { tail -n 30 "$SCRATCH/npm-ci.log" >&2; exit 1; }
   echo "$lock_sum" >"$CLONE/node_modules/.npm-ci-lock"
 fi
+# The Prisma client is generated (src/generated, not in git): a later commit's schema (a preview
+# feature, a new model) reaches the clone only through this, as npm ci is skipped when the lock is the same.
+(cd "$CLONE" && npx prisma generate >"$SCRATCH/prisma-generate.log" 2>&1) || { tail -n 30 "$SCRATCH/prisma-generate.log" >&2; exit 1; }
 if (( $(git -C "$OCIM_SRC" status --porcelain | wc -l) > 0 )); then
   echo "note: $OCIM_SRC has uncommitted changes; this measures its HEAD $(git -C "$CLONE" rev-parse --short HEAD) only"
 fi
