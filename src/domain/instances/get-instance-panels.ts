@@ -15,7 +15,7 @@ export interface InstancePanels {
 /** `instance`: as the page read it (getInstance), for the state the Decommission panel starts from. */
 export async function getInstancePanels(
   deps: Pick<Deps, "db" | "now">,
-  input: { instance: { id: number; isArchived: boolean; maintenanceSince: Date | null; maintenanceBy: string | null } },
+  input: { instance: { id: number } & Parameters<typeof decommissionOf>[0] },
 ): Promise<InstancePanels> {
   const row = await deps.db.instance.findUniqueOrThrow({
     where: { id: input.instance.id },

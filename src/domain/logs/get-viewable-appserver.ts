@@ -19,19 +19,29 @@ export interface ViewableAppServer {
 /** By its id, or by its instance and number (its page's address: one query instead of two). */
 export type AppServerKey = { appServerId: number } | { instanceId: number; number: number };
 
+/** Prisma's unique key for an AppServerKey. */
+export function appServerWhere(key: AppServerKey) {
+  return "appServerId" in key ? { id: key.appServerId } : { instanceId_number: { instanceId: key.instanceId, number: key.number } };
+}
+
+/** The appserver read by its key, refused when it is missing (404) or the user may not see it (403). */
+export function viewableOrThrow<T extends { id: number; instanceId: number }>(user: SessionUser, appServer: T | null): T {
+  if (!appServer) throw notFound("AppServer");
+  if (!maySeeAppServer(user, appServer)) throw new AppError("forbidden", "You may not see this appserver.");
+  return appServer;
+}
+
 export async function getViewableAppServer(
   deps: Pick<Deps, "db">,
   input: AppServerKey & { user: SessionUser | null },
 ): Promise<ViewableAppServer> {
   if (!input.user) throw new AppError("unauthenticated", "Log in to see this appserver.");
   const appServer = await deps.db.appServer.findUnique({
-    where: "appServerId" in input ? { id: input.appServerId } : { instanceId_number: { instanceId: input.instanceId, number: input.number } },
+    where: appServerWhere(input),
     select: {
       id: true, instanceId: true, name: true, status: true, vmStatus: true, isActive: true, failureSummary: true, statusChangedAt: true,
       instance: { select: { id: true, name: true } },
     },
   });
-  if (!appServer) throw notFound("AppServer");
-  if (!maySeeAppServer(input.user, appServer)) throw new AppError("forbidden", "You may not see this appserver.");
-  return appServer;
+  return viewableOrThrow(input.user, appServer);
 }
