@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { visibleText, type Agent } from "./helpers/browserless.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
-import { makeLoadBalancer } from "./helpers/lb.js";
+import { makeLoadBalancer, removeLoadBalancerFiles } from "./helpers/lb.js";
 import { SIDEBAR_LIMIT } from "../src/web/routes/console.js";
 
 /** The sidebar's rows as a person reads them, top to bottom. */
@@ -358,5 +358,6 @@ describe("console with the sidebar reused (SIDEBAR_CACHE_MS)", () => {
     expect(await form()).toEqual({ balancers: before, name: "India renamed" });
     clock += 1;
     expect((await form()).balancers).toContain(added.name);
+    removeLoadBalancerFiles(added);
   });
 });
