@@ -342,6 +342,24 @@ describe("console with the sidebar reused (SIDEBAR_CACHE_MS)", () => {
     expect(await tagChoices()).toEqual(["customer-x", "pilot"]);
   });
 
+  it("serves a user as read within the interval: a demotion and a deactivation take effect at its end", async () => {
+    const quinn = await t.loginAs("quinn", { admin: true });
+    clock += 1500; // the login's own pages read quinn before the role was set
+    expect((await quinn.get("/admin/instances")).status).toBe(200);
+    await t.deps.db.user.update({ where: { githubLogin: "quinn" }, data: { role: "operator" } });
+    clock += 1499;
+    expect((await quinn.get("/admin/instances")).status).toBe(200); // read 1,499 ms ago: shared
+    clock += 1;
+    expect((await quinn.get("/admin/instances")).status).toBe(403);
+    await t.deps.db.user.update({ where: { githubLogin: "quinn" }, data: { isActive: false } });
+    clock += 1499;
+    expect((await quinn.get("/", { follow: false })).status).toBe(200);
+    clock += 1;
+    const refused = await quinn.get("/", { follow: false });
+    expect(refused.status).toBe(302);
+    expect(refused.headers.get("location")).toBe("/login");
+  });
+
   it("offers a form's choices as read within the interval, and the object's own values as they are now", async () => {
     const admin = await t.loginAs("root", { admin: true });
     const site = await makeInstance(t.deps, { name: "India" });

@@ -1,5 +1,5 @@
-// The user behind a logged-in session, read on every request (a role change or a deactivation takes
-// effect at once). $queryRaw, not findUnique: Prisma 6 compiles each model query in Wasm on the
+// The user behind a logged-in session, read for every request (shared for SIDEBAR_CACHE_MS by the
+// web role: routes/auth.ts). $queryRaw, not findUnique: Prisma 6 compiles each model query in Wasm on the
 // event loop, about ten times the CPU of this raw query, and this runs for every page (bench/README.md).
 import type { Deps } from "../../deps.js";
 import { Prisma } from "../../generated/prisma/client.ts";

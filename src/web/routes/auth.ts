@@ -8,6 +8,7 @@ import { loginGithubUser, type SessionUser } from "../../domain/auth/login-githu
 import { consumeLoginLink } from "../../domain/auth/login-links.js";
 import { loadSessionUser } from "../../domain/auth/session-user.js";
 import { renderPage } from "../render.js";
+import { sharedRead } from "../shared-read.js";
 import { GithubLoginState } from "../github-login-state.js";
 import { safeReturnPath } from "../return-path.js";
 
@@ -15,8 +16,12 @@ import { safeReturnPath } from "../return-path.js";
 export function createPassport(deps: Deps, publicUrl: string): PassportStatic {
   const passport = new Passport() as PassportStatic;
   passport.serializeUser((user, done) => done(null, (user as SessionUser).id));
+  // Read once per SIDEBAR_CACHE_MS per user and shared by that user's requests: a role change or a
+  // deactivation takes effect within that time. Read per request, it was a sixth of the fleet
+  // home's CPU (bench/README.md, issue 17).
+  const loadUser = sharedRead(deps.now, deps.config.SIDEBAR_CACHE_MS, (id: number) => loadSessionUser(deps, id));
   passport.deserializeUser((id: number, done) => {
-    loadSessionUser(deps, id).then((user) => done(null, user ?? false), (err) => done(err));
+    loadUser(id).then((user) => done(null, user ?? false), (err) => done(err));
   });
   if (!deps.config.githubConfigured) return passport;
   const github = deps.config.GITHUB_URL.replace(/\/$/, "");
