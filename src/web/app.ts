@@ -25,7 +25,7 @@ import { adminRoutes } from "./admin/routes.js";
 import { accountRoutes } from "./routes/account.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { webhookRoutes } from "./routes/webhooks.js";
-import { viewHelpers, viewsDir } from "./view-helpers.js";
+import { escapeHtml, viewHelpers, viewsDir } from "./view-helpers.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -45,7 +45,7 @@ export function createApp(deps: Deps): WebApp {
   // 15% of the web process's CPU under load (bench/pages: the change list includes a partial per cell).
   app.set("view cache", true);
   app.engine("ejs", (file: string, data: object, done: (err: Error | null, html?: string) => void) => {
-    ejs.renderFile(file, data, { root: viewsDir, cache: true }, done);
+    ejs.renderFile(file, data, { root: viewsDir, cache: true, escape: escapeHtml }, done);
   });
   app.set("trust proxy", deps.config.NODE_ENV === "production" ? 1 : false);
   app.disable("x-powered-by");

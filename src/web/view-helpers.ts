@@ -6,6 +6,21 @@ import ejs from "ejs";
 
 export const viewsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../views");
 
+const HTML_SPECIAL = /[&<>"']/;
+const HTML_SPECIALS = /[&<>"']/g;
+const HTML_ENTITY: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;" };
+
+/**
+ * What <%= %> writes: EJS's own escaping (the same entities), but a value with nothing to escape
+ * (nearly all: names, domains, dates) is returned as it is instead of going through a replace with a
+ * callback. A page has hundreds of them; EJS's took a tenth of the fleet home's CPU (issue 17).
+ */
+export function escapeHtml(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  const text = String(value);
+  return HTML_SPECIAL.test(text) ? text.replace(HTML_SPECIALS, (c) => HTML_ENTITY[c]!) : text;
+}
+
 /**
  * A partial that runs for every row of a long list, compiled once and called as a function. An
  * include() copied the whole render context at each call, and EJS's default `with (locals)` makes
@@ -14,7 +29,7 @@ export const viewsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)
  */
 function rowPartial<L extends Record<string, unknown>>(file: string, locals: (keyof L & string)[]): (data: L) => string {
   const filename = path.join(viewsDir, file);
-  return ejs.compile(readFileSync(filename, "utf8"), { filename, _with: false, destructuredLocals: locals, compileDebug: false });
+  return ejs.compile(readFileSync(filename, "utf8"), { filename, _with: false, destructuredLocals: locals, compileDebug: false, escape: escapeHtml });
 }
 
 const cellTemplate = rowPartial<{ c: unknown; h: typeof viewHelpers }>("admin/_cell.ejs", ["c", "h"]);
