@@ -25,7 +25,7 @@ export function escapeHtml(value: unknown): string {
  * A partial that runs for every row of a long list, compiled once and called as a function. An
  * include() copied the whole render context at each call, and EJS's default `with (locals)` makes
  * every name in the template a dynamic lookup; here the template names its locals instead
- * (bench/pages: the admin change list's cells, the sidebar's rows).
+ * (bench/pages: the admin change list's cells, the sidebar's rows, the change form's fields).
  */
 function rowPartial<L extends Record<string, unknown>>(file: string, locals: (keyof L & string)[]): (data: L) => string {
   const filename = path.join(viewsDir, file);
@@ -34,6 +34,7 @@ function rowPartial<L extends Record<string, unknown>>(file: string, locals: (ke
 
 const cellTemplate = rowPartial<{ c: unknown; h: typeof viewHelpers }>("admin/_cell.ejs", ["c", "h"]);
 const adminRowsTemplate = rowPartial<{ rows: unknown[]; bulk: boolean; h: typeof viewHelpers }>("admin/_rows.ejs", ["rows", "bulk", "h"]);
+const fieldTemplate = rowPartial<{ f: unknown }>("admin/_field.ejs", ["f"]);
 const instanceListTemplate = rowPartial<{ rows: unknown[]; selectedId: number | null; keep: string }>("console/_instance_list.ejs", ["rows", "selectedId", "keep"]);
 
 /** A size for people: "0 B", "512 B", "1.5 KiB", "20.0 MiB"; "—" when the service reports none. */
@@ -55,6 +56,10 @@ export const viewHelpers = {
   /** The admin change list's table rows (with a checkbox each when bulk actions exist). */
   adminRows(rows: unknown[], bulk: boolean): string {
     return adminRowsTemplate({ rows, bulk, h: viewHelpers });
+  },
+  /** One form field (label, input, error, help): every admin form has dozens (bench/pages: the change form). */
+  field(f: unknown): string {
+    return fieldTemplate({ f });
   },
   /** The sidebar's list of instances; `keep` is the query string its links carry. */
   instanceList(rows: unknown[], selectedId: number | null, keep: string): string {
