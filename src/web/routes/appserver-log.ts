@@ -15,10 +15,10 @@ import { getSshCommand } from "../../domain/sshkeys/get-ssh-command.js";
 import { DIFF_AGAINST, diffAppServerConfiguration } from "../../domain/appservers/diff-appserver-configuration.js";
 import { randomToken } from "../../crypto.js";
 import { z } from "zod";
-
-const diffQuery = z.object({ against: z.enum(DIFF_AGAINST, "instance or previous").default("instance") });
 import { redirectKeepingFlash } from "../middleware.js";
 import { appServerPathById } from "../../domain/appservers/locate-appserver.js";
+
+const diffQuery = z.object({ against: z.enum(DIFF_AGAINST, "instance or previous").default("instance") });
 
 /** Lines rendered with the page; the viewer streams the rest. */
 export const PAGE_TAIL_LINES = 200;
