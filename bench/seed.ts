@@ -20,7 +20,8 @@ export async function seedFleet(databaseUrl: string, fleet: Fleet, secretKeyEncr
     );
     const userId = user.rows[0]!.id;
     // Names like "Cedar Institute 4711", in no particular order, so sorting by name does real work;
-    // one in 20 archived, one in 10 with an external domain.
+    // one in 20 archived, one in 10 with an external domain. The default recipe (tutor) with a release
+    // it installs, so the admin form saves a seeded instance unchanged.
     await client.query(
       `INSERT INTO "Instance" (name, slug, "internalLmsDomain", "studioDomain", "previewDomain", "ecommerceDomain",
          "discoveryDomain", "appsDomain", "externalDomains", "edxPlatformRepoUrl", "edxPlatformBranch",
@@ -30,7 +31,7 @@ export async function seedFleet(databaseUrl: string, fleet: Fleet, secretKeyEncr
          'discovery.' || d.lms, 'apps.' || d.lms,
          CASE WHEN g % 10 = 0 THEN ARRAY['www.customer-' || g || '.example.org'] ELSE '{}'::text[] END,
          'https://github.com/openedx/edx-platform.git', 'master', 'https://github.com/openedx/configuration.git', 'master',
-         'playbooks/openedx_native.yml', 'master', E'EDXAPP_PLATFORM_NAME: Site\\nEDXAPP_EMAIL_HOST_PASSWORD: secret\\n',
+         'playbooks/openedx_native.yml', 'ulmo', E'EDXAPP_PLATFORM_NAME: Site\\nEDXAPP_EMAIL_HOST_PASSWORD: secret\\n',
          $3, g % 20 = 0, now()
        FROM generate_series(1, $1::int) g
        CROSS JOIN LATERAL (SELECT ($2::text[])[1 + (g * 7919) % array_length($2::text[], 1)] || ' ' ||
