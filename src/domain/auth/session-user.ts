@@ -1,6 +1,7 @@
 // The user behind a logged-in session, read for every request (shared for SIDEBAR_CACHE_MS by the
-// web role: routes/auth.ts). $queryRaw, not findUnique: Prisma 6 compiles each model query in Wasm on the
-// event loop, about ten times the CPU of this raw query, and this runs for every page (bench/README.md).
+// web role: routes/auth.ts). $queryRaw, not findUnique: Prisma 6 compiles every call in Wasm on the
+// event loop, and a model query's plan costs more (in-process, 0.35 ms of CPU for this read against
+// 0.8–1.4 ms for a findUnique of one row; bench/README.md).
 import type { Deps } from "../../deps.js";
 import { Prisma } from "../../generated/prisma/client.ts";
 import type { SessionUser } from "./login-github-user.js";
