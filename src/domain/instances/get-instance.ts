@@ -1,7 +1,9 @@
 // One instance as the console and the API show it: its settings, load balancer and its newest
 // appservers. The master key is never selected: nothing here is a secret.
-// Two independent queries run side by side; Prisma's relation includes would run one after the
-// other (bench/pages.ts measured the page at about twice the database time with them).
+// Two independent raw queries run side by side. With relationJoins Prisma would read the same in one
+// statement, but Prisma 6 compiles every model query with relations on the event loop: 2.8 ms of CPU
+// per call for the instance page's panels, against 0.45 ms for a raw read of the instance row
+// (bench/README.md, issue 17), and this runs for every instance page view.
 import type { Deps } from "../../deps.js";
 import { notFound } from "../../errors.js";
 import { Prisma, type AppServerStatus, type VmStatus } from "../../generated/prisma/client.ts";
@@ -57,7 +59,7 @@ export interface SandboxInfo {
   removeOn: Date | null;
 }
 
-/** The instance, its load balancer's name and its watched repository in one query (Prisma would make it three). */
+/** The instance, its load balancer's name and its watched repository in one raw query (see the top of the file). */
 async function instanceWithBalancer(deps: Pick<Deps, "db">, id: number) {
   const rows = await deps.db.$queryRaw<(InstanceRow & { lbId: number | null; lbName: string | null; sandboxRepo: string | null; sandboxKeepDays: number | null })[]>(Prisma.sql`
     SELECT ${instanceColumns}, lb.id AS "lbId", lb.name AS "lbName", w.owner || '/' || w.name AS "sandboxRepo", w."keepDaysAfterClose" AS "sandboxKeepDays"
