@@ -238,6 +238,19 @@ describe("GitHub login", () => {
     expect((await visitor.get("/auth/github")).url).toBe(`${t.url}/`);
   });
 
+  it("lets the browser revalidate the static files, and gives pages no ETag (it would be hashed for nothing)", async () => {
+    const agent = await t.loginAs("gina");
+    const icon = await agent.get("/static/favicon.svg");
+    const tag = icon.headers.get("etag");
+    expect(tag).toMatch(/^W\/".+"$/);
+    // As a browser revalidates (fetch() itself would add "cache-control: no-cache" to a conditional request).
+    const again = await agent.get("/static/favicon.svg", { headers: { "if-none-match": tag!, "cache-control": "max-age=0" } });
+    expect(again.status).toBe(304);
+    const page = await agent.get("/");
+    expect(page.status).toBe(200);
+    expect(page.headers.get("etag")).toBeNull();
+  });
+
   it("answers unknown pages with a real 404 page and sends security headers", async () => {
     const agent = await t.loginAs("gina");
     const res = await agent.get("/no/such/page");

@@ -40,15 +40,19 @@ export function createApp(deps: Deps): WebApp {
   app.set("view engine", "ejs");
   // Compiled templates (and their includes) are kept: compiling them on every request cost the
   // admin change list three quarters of its time (bench/pages). Restart to see a template edit.
-  // Includes are written from the views root ("/admin/_cell"): EJS resolves those against `root`
+  // Includes are written from the views root ("/admin/_nav"): EJS resolves those against `root`
   // directly, but checks the disk (existsSync) for every relative include() it runs, and that was
-  // 15% of the web process's CPU under load (bench/pages: the change list includes a partial per cell).
+  // 15% of the web process's CPU under load (bench/pages: the change list included a partial per cell).
   app.set("view cache", true);
   app.engine("ejs", (file: string, data: object, done: (err: Error | null, html?: string) => void) => {
     ejs.renderFile(file, data, { root: viewsDir, cache: true, escape: escapeHtml }, done);
   });
   app.set("trust proxy", deps.config.NODE_ENV === "production" ? 1 : false);
   app.disable("x-powered-by");
+  // No ETag on pages and API answers: it hashed every body (a change list's 57 KB) after the page was
+  // read and rendered, so a matching tag saved only the bytes of a page, never its work; the API
+  // says no-store anyway. The files under public/ keep theirs (express.static sets its own).
+  app.set("etag", false);
   app.locals.h = viewHelpers;
 
   app.use(
