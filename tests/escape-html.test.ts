@@ -2,7 +2,7 @@
 // what EJS's escapeXML writes, for every kind of value a view prints.
 import ejs from "ejs";
 import { describe, expect, it } from "vitest";
-import { escapeHtml } from "../src/web/view-helpers.js";
+import { escapeHtml, viewHelpers } from "../src/web/view-helpers.js";
 
 const values: unknown[] = [
   "site-42.example.com", "", `<script>alert("x")</script>`, "Tom & Jerry's", "a>b", `"'&<>`, "&amp; already",
@@ -12,5 +12,26 @@ const values: unknown[] = [
 describe("escapeHtml", () => {
   it.each(values.map((v) => [v]))("writes what EJS writes for %o", (value) => {
     expect(escapeHtml(value)).toBe((ejs as unknown as { escapeXML(v: unknown): string }).escapeXML(value));
+  });
+});
+
+// h.cell writes one admin value (list cells, read-only fields): what each kind looks like, escaped.
+describe("h.cell", () => {
+  it.each([
+    [null, '<span class="muted">—</span>'],
+    ["", '<span class="muted">—</span>'],
+    ["Tom & Jerry's <b>", "Tom &amp; Jerry&#39;s &lt;b&gt;"],
+    [42, "42"],
+    [true, '<span class="yesno yesno-yes">Yes</span>'],
+    [false, '<span class="yesno yesno-no">No</span>'],
+    [new Date(Date.UTC(2026, 11, 1, 8, 47, 13)), '<time datetime="2026-12-01T08:47:13.000Z">2026-12-01 08:47 UTC</time>'],
+    [{ text: "a: <1>\nb: 2", pre: true }, '<pre class="value-block">a: &lt;1&gt;\nb: 2</pre>'],
+    [{ text: "site<1>", href: "/admin/instances/1?x=1&y=\"2\"" }, '<a href="/admin/instances/1?x=1&amp;y=&#34;2&#34;">site&lt;1&gt;</a>'],
+    [{ text: "abc123", href: "/h", mono: true }, '<a href="/h" class="mono">abc123</a>'],
+    [{ text: "failed", badge: "status-failed\"" }, '<span class="badge status-failed&#34;">failed</span>'],
+    [{ text: "ssh-ed25519 AAAA", mono: true }, '<span class="mono">ssh-ed25519 AAAA</span>'],
+    [{ text: "plain & simple" }, "<span>plain &amp; simple</span>"],
+  ] as const)("writes %o as %s", (value, html) => {
+    expect(viewHelpers.cell(value)).toBe(html);
   });
 });
