@@ -142,9 +142,9 @@ describe("admin: change lists", () => {
     const events = await admin.get("/admin/audit-events?type=Instance&action=instance.updated");
     const text = visibleText(events.text);
     expect(text).toContain("1 audit event");
-    expect(text).toContain("root instance.updated Instance Site 01 renamed name");
+    expect(text).toContain("root instance settings changed Instance Site 01 renamed name");
     const byUser = visibleText((await admin.get("/admin/audit-events?type=User")).text);
-    expect(byUser).toContain("user.created_on_login User root");
+    expect(byUser).toContain("user added at first login User root");
     expect(byUser).not.toContain("Instance Site 01 renamed");
   });
 

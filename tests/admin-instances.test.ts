@@ -282,8 +282,8 @@ describe("admin: instances", () => {
 
     const history = await admin.get(`/admin/instances/${instance.id}/history`);
     const text = visibleText(history.text);
-    expect(text).toContain("instance.updated by root");
-    expect(text).toContain("instance.created by root");
+    expect(text).toContain("instance settings changed by root");
+    expect(text).toContain("instance added by root");
     expect(text).toMatch(/LMS domain lms\.demo\.example\.com lms\.demo-u\.org/);
     expect(text).toMatch(/Appserver count 1 3/);
     expect(text).toContain("MYSQL_PASSWORD: ••••••");
@@ -305,7 +305,7 @@ describe("admin: instances", () => {
 
     const history = await admin.get(`/admin/instances/${instance.id}/history`);
     const text = visibleText(history.text);
-    expect(text).toContain("instance.updated by root");
+    expect(text).toContain("instance settings changed by root");
     expect(text).toContain("Load balancer — haproxy-eu-1");
     expect(text).not.toMatch(new RegExp(`Load balancer — ${lb.id}\\b`));
     const diff = history.text.match(/<pre class="value-block line-diff">([\s\S]*?)<\/pre>/)![1]!;

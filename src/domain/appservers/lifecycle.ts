@@ -14,6 +14,7 @@ import type { Prisma } from "../../db.js";
 import { AppError } from "../../errors.js";
 import type { AppServerStatus } from "../../generated/prisma/enums.ts";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
+import type { AuditAction } from "../audit/action-labels.js";
 import { OUTBOX, writeOutbox, type OutboxRow } from "./outbox.js";
 import { endOpenStep, endStep, type StepName } from "../provisioning/steps.js";
 import type { AppServerStepOutcome } from "../../generated/prisma/enums.ts";
@@ -27,7 +28,7 @@ interface Transition {
   /** Status it may start from → status it ends in. */
   moves: Partial<Record<AppServerStatus, AppServerStatus>>;
   /** The audit action, or null for progress within one status (kept in the log instead). */
-  audit: string | null;
+  audit: AuditAction | null;
   followUps?: FollowUp;
   /** Provisioning stops here: the open step (docs/provisioning.md, "Steps") ends with this outcome. */
   endsSteps?: AppServerStepOutcome;
@@ -106,7 +107,7 @@ export interface TransitionInput {
   /** Extra guards (e.g. isActive: false for terminate). */
   where?: Omit<Prisma.AppServerWhereInput, "id" | "status">;
   /** Audit details beyond the status change (the action name may be refined, e.g. "…_exclusively"). */
-  audit?: { action?: string; subjectName?: string; before?: Record<string, unknown>; after?: Record<string, unknown> };
+  audit?: { action?: AuditAction; subjectName?: string; before?: Record<string, unknown>; after?: Record<string, unknown> };
 }
 
 export interface TransitionResult {

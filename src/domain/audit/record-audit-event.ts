@@ -1,5 +1,6 @@
 // Every console and admin mutation writes one AuditEvent (DESIGN §3), inside its transaction.
 import type { Prisma } from "../../db.js";
+import type { AuditAction } from "./action-labels.js";
 
 export interface Actor {
   id: number | null;
@@ -8,7 +9,8 @@ export interface Actor {
 
 export interface AuditInput {
   actor: Actor;
-  action: string;
+  /** One of action-labels.ts's codes: every action has its words on the pages. */
+  action: AuditAction;
   subjectType: string;
   subjectId: string | number;
   subjectName?: string;

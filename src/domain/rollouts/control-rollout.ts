@@ -13,7 +13,7 @@ import type { RolloutStatus } from "../../generated/prisma/enums.ts";
 
 export type RolloutControl = "pause" | "resume" | "cancel";
 
-const MOVES: Record<RolloutControl, { from: RolloutStatus[]; to: RolloutStatus; verb: string }> = {
+const MOVES: Record<RolloutControl, { from: RolloutStatus[]; to: RolloutStatus; verb: "paused" | "resumed" | "cancelled" }> = {
   pause: { from: ["running"], to: "paused", verb: "paused" },
   resume: { from: ["paused"], to: "running", verb: "resumed" },
   cancel: { from: ["running", "paused"], to: "cancelled", verb: "cancelled" },

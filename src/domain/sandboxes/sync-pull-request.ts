@@ -114,7 +114,7 @@ async function closeSandbox(deps: SyncDeps, sandbox: Instance, pr: GithubPullReq
 
 async function setPullRequestState(
   deps: Pick<Deps, "db">, sandbox: Instance,
-  data: { pullRequestState: "open" | "closed" | "merged"; pullRequestClosedAt: Date | null }, action: string,
+  data: { pullRequestState: "open" | "closed" | "merged"; pullRequestClosedAt: Date | null }, action: "sandbox.pull_request_closed" | "sandbox.pull_request_reopened",
 ): Promise<void> {
   await deps.db.$transaction(async (tx) => {
     await tx.instance.update({ where: { id: sandbox.id }, data });
