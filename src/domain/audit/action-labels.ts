@@ -66,6 +66,12 @@ const LABELS = {
 
 export type AuditAction = keyof typeof LABELS;
 
+/** The codes whose words contain `text` (any case): the audit trail's search finds what its pages show. */
+export function actionsLabelled(text: string): AuditAction[] {
+  const wanted = text.toLowerCase();
+  return (Object.keys(LABELS) as AuditAction[]).filter((code) => LABELS[code].toLowerCase().includes(wanted));
+}
+
 /** The words for an audit action; a code no longer written (an older row) shows as it is. */
 export function actionLabel(action: string): string {
   return (LABELS as Record<string, string>)[action] ?? action;

@@ -1,7 +1,7 @@
 // Audit events in the admin: read-only, filterable by subject type and action.
 import { Prisma } from "../../../generated/prisma/client.ts";
 import type { Deps } from "../../../deps.js";
-import { actionLabel } from "../../../domain/audit/action-labels.js";
+import { actionLabel, actionsLabelled } from "../../../domain/audit/action-labels.js";
 import { defineModel, type Cell, type Option } from "../types.js";
 
 const listSelect = { id: true, createdAt: true, actorLogin: true, action: true, subjectType: true, subjectId: true, subjectName: true, diff: true } as const;
@@ -44,7 +44,11 @@ export const auditEventAdmin = defineModel<Row>({
       { label: "Subject", cell: subjectCell },
       { label: "Changed", cell: (r) => changedFields(r.diff) || null },
     ],
-    search: { fields: ["actorLogin", "subjectName", "action"], hint: "who, subject or action" },
+    // The action by its code or by the words the list shows ("settings changed").
+    search: {
+      fields: ["actorLogin", "subjectName", "action"], hint: "who, subject or action",
+      extra: (q) => { const codes = actionsLabelled(q); return codes.length ? [{ action: { in: codes } }] : []; },
+    },
     filters: [
       { key: "type", label: "Subject type", options: (deps) => distinct(deps, "subjectType"), where: (v) => ({ subjectType: v }) },
       { key: "action", label: "Action", options: (deps) => distinct(deps, "action"), where: (v) => ({ action: v }) },
