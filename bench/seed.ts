@@ -42,14 +42,14 @@ export async function seedFleet(databaseUrl: string, fleet: Fleet, secretKeyEncr
     // Per instance: older ones terminated, one failed, the newest running and active (a few still configuring).
     await client.query(
       `INSERT INTO "AppServer" ("instanceId", number, name, status, "vmStatus", "providerKind", "configSnapshot",
-         "isActive", "publicIp", "createdById", "createdAt", "updatedAt")
+         "isActive", "publicIp", "createdById", "createdByLogin", "createdAt", "updatedAt")
        SELECT i.id, n, 'AppServer ' || n,
          (CASE WHEN n = $1 AND i.id % 17 = 0 THEN 'configuring' WHEN n = $1 THEN 'running'
                WHEN n = $1 - 1 THEN 'failed' ELSE 'terminated' END)::"AppServerStatus",
          (CASE WHEN n >= $1 - 1 THEN 'ready' ELSE 'terminated' END)::"VmStatus",
          'local', '{}'::jsonb, n = $1 AND i.id % 17 <> 0,
          CASE WHEN n >= $1 - 1 THEN '10.' || (i.id / 256 % 256) || '.' || (i.id % 256) || '.' || n END,
-         $2, now() - make_interval(days => ($1 - n) * 3, secs => i.id), now()
+         $2, 'bench-operator', now() - make_interval(days => ($1 - n) * 3, secs => i.id), now()
        FROM "Instance" i CROSS JOIN generate_series(1, $1::int) n`,
       [fleet.appServersPerInstance, userId],
     );

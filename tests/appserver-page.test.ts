@@ -7,6 +7,7 @@ import { makeInstance } from "./helpers/factories.js";
 import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
 import { basicAuthFor } from "../src/domain/instances/secret.js";
 import { createApiToken } from "../src/domain/auth/api-tokens.js";
+import { deleteUser } from "../src/domain/users/delete-user.js";
 
 describe("the appserver page", () => {
   let t: TestApp;
@@ -111,6 +112,21 @@ describe("the appserver page", () => {
     } finally {
       clock = null;
     }
+  });
+
+  it("says who launched an appserver after that user is deleted, and ocim for Ocim's own launches", async () => {
+    await t.loginAs("pia");
+    const pia = await t.deps.db.user.findUniqueOrThrow({ where: { githubLogin: "pia" } });
+    const byPia = await launchAppServer(t.deps, { instanceId: instance.id, actor: { id: pia.id, login: "pia" } });
+    const byOcim = await launched({});
+    await deleteUser(t.deps, { actor: { id: null, login: "root" }, ids: [pia.id] });
+
+    expect(visibleText((await admin.get(`/appservers/${byPia.id}`)).text)).toMatch(/Launched \S+ \S+ UTC by pia ·/);
+    expect(visibleText((await admin.get(`/appservers/${byOcim.id}`)).text)).toMatch(/Launched \S+ \S+ UTC by ocim ·/);
+    const rows = visibleText((await admin.get(`/instances/${instance.id}`)).text);
+    expect(rows).toMatch(new RegExp(`${byPia.name} new .* just now pia`));
+    expect(rows).toMatch(new RegExp(`${byOcim.name} new .* just now ocim`));
+    expect(visibleText((await admin.get(`/admin/app-servers/${byPia.id}`)).text)).toContain("Launched by pia");
   });
 
   it("answers unknown appservers with the 404 page", async () => {

@@ -1,41 +1,25 @@
 // The migration that replaced AppServer.stepCursor with recorded steps: appservers provisioning
 // during the upgrade get the step they were in, so the resumed job starts there (a real PostgreSQL
 // database migrated up to the migration before, rows in the old shape, then the migration itself).
-import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
-import path from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { ensureDatabase } from "../src/embedded/postgres.js";
 import { createDb, type Db } from "../src/db.js";
 import { currentStep } from "../src/domain/provisioning/steps.js";
+import { databaseBefore, type MigrationDb } from "./helpers/migration-db.js";
 
-const MIGRATIONS = path.resolve("prisma/migrations");
 const STEPS_MIGRATION = "20261201000200_appserver_steps";
 
 describe("migration 20261201000200_appserver_steps", () => {
-  const adminUrl = inject("pgAdminUrl");
-  const name = `ocim_m_${randomBytes(6).toString("hex")}`;
-  const url = adminUrl.replace(/\/postgres$/, `/${name}`);
-  let client: pg.Client;
+  let m: MigrationDb;
+  let client: MigrationDb["client"];
   let db: Db;
 
-  const apply = async (folder: string) => client.query(readFileSync(path.join(MIGRATIONS, folder, "migration.sql"), "utf8"));
-
   beforeAll(async () => {
-    await ensureDatabase(adminUrl, name);
-    client = new pg.Client({ connectionString: url });
-    await client.connect();
-    const folders = readdirSync(MIGRATIONS).filter((f) => /^\d{14}_/.test(f)).sort();
-    for (const f of folders.filter((f) => f < STEPS_MIGRATION)) await apply(f);
+    m = await databaseBefore(inject("pgAdminUrl"), STEPS_MIGRATION);
+    client = m.client;
   });
   afterAll(async () => {
     await db?.$disconnect();
-    await client?.end();
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.end();
+    await m?.drop();
   });
 
   it("gives each provisioning appserver its current step, started at its last status change", async () => {
@@ -57,7 +41,7 @@ describe("migration 20261201000200_appserver_steps", () => {
       );
     }
     await client.query("SET session_replication_role = DEFAULT");
-    await apply(STEPS_MIGRATION);
+    await m.apply(STEPS_MIGRATION);
 
     const steps = await client.query(`SELECT "appServerId", "name", "position", "startedAt", "endedAt" FROM "AppServerStep" ORDER BY "appServerId"`);
     expect(steps.rows).toEqual([
@@ -70,12 +54,12 @@ describe("migration 20261201000200_appserver_steps", () => {
     expect(column.rowCount).toBe(0);
 
     // The later migrations, prepare-data's among them, move every step one position down.
-    for (const f of readdirSync(MIGRATIONS).filter((f) => /^\d{14}_/.test(f) && f > STEPS_MIGRATION).sort()) await apply(f);
+    for (const f of m.later(STEPS_MIGRATION)) await m.apply(f);
     const moved = await client.query(`SELECT "appServerId", "position" FROM "AppServerStep" ORDER BY "appServerId"`);
     expect(moved.rows).toEqual([{ appServerId: 2, position: 2 }, { appServerId: 3, position: 3 }, { appServerId: 4, position: 4 }, { appServerId: 5, position: 7 }]);
 
     // What the resumed job runs first, read by the job's own rule.
-    db = createDb(url, { max: 2 });
+    db = createDb(m.url, { max: 2 });
     const first = async (id: number) => (await currentStep({ db }, id))?.name;
     expect(await Promise.all([1, 2, 3, 4, 5].map(first))).toEqual(["prepare-data", "create-vm", "wait-vm", "upload-vars", "tail"]);
     expect((await currentStep({ db }, 5))?.started).toBe(true);

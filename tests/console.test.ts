@@ -204,7 +204,7 @@ describe("console", () => {
       const olive = await t.deps.db.user.findUniqueOrThrow({ where: { githubLogin: "olive" } });
       await makeAppServer(t.deps, site.id, { status: "terminated", vmStatus: "terminated", createdAt: new Date("2026-02-01T08:00:00Z") });
       await makeAppServer(t.deps, site.id, {
-        status: "running", vmStatus: "ready", isActive: true, publicIp: "10.0.0.7", createdById: olive.id, createdAt: new Date("2026-02-03T09:30:00Z"), lastActivatedAt: new Date("2026-02-03T11:00:00Z"),
+        status: "running", vmStatus: "ready", isActive: true, publicIp: "10.0.0.7", createdById: olive.id, createdByLogin: olive.githubLogin, createdAt: new Date("2026-02-03T09:30:00Z"), lastActivatedAt: new Date("2026-02-03T11:00:00Z"),
       });
       await makeAppServer(t.deps, site.id, { status: "failed", vmStatus: "ready", publicIp: "10.0.0.8", createdAt: new Date("2026-02-04T12:00:00Z") });
     });

@@ -41,7 +41,7 @@ describe("the fleet console", () => {
       const broken = await makeInstance(t.deps, { name: "Broken Academy" });
       await makeAppServer(t.deps, broken.id, { status: "running", isActive: true, createdAt: ago(3 * DAY), statusChangedAt: ago(3 * DAY) });
       const failed = await makeAppServer(t.deps, broken.id, {
-        status: "failed", createdAt: ago(60 * MIN), statusChangedAt: ago(35 * MIN), failureSummary: 'Task "Install edxapp" failed: exit 2', createdById: olive.id,
+        status: "failed", createdAt: ago(60 * MIN), statusChangedAt: ago(35 * MIN), failureSummary: 'Task "Install edxapp" failed: exit 2', createdById: olive.id, createdByLogin: olive.githubLogin,
       });
       await t.deps.db.appServerStep.create({ data: { appServerId: failed.id, name: "tail", position: 7, startedAt: ago(50 * MIN), endedAt: ago(35 * MIN), outcome: "failed" } });
       // Failed but superseded by a later launch that runs: not failing now.
@@ -50,13 +50,13 @@ describe("the fleet console", () => {
       await makeAppServer(t.deps, recovered.id, { status: "running", isActive: true, createdAt: ago(DAY), statusChangedAt: ago(DAY) });
       // Provisioning: waiting for its VM for 7 minutes; it has no active appserver either.
       const fresh = await makeInstance(t.deps, { name: "fresh institute" });
-      const busy = await makeAppServer(t.deps, fresh.id, { status: "waiting", vmStatus: "booting", createdAt: ago(7 * MIN), createdById: olive.id });
+      const busy = await makeAppServer(t.deps, fresh.id, { status: "waiting", vmStatus: "booting", createdAt: ago(7 * MIN), createdById: olive.id, createdByLogin: olive.githubLogin });
       await t.deps.db.appServerStep.create({ data: { appServerId: busy.id, name: "wait-vm", position: 3, startedAt: ago(5 * MIN) } });
       // Never launched.
       await makeInstance(t.deps, { name: "Quiet School" });
       // Archived ones are not the fleet's concern.
       const archived = await makeInstance(t.deps, { name: "Archived Place", isArchived: true });
-      await makeAppServer(t.deps, archived.id, { status: "failed", createdAt: ago(10 * MIN), statusChangedAt: ago(9 * MIN) });
+      await makeAppServer(t.deps, archived.id, { status: "failed", createdAt: ago(10 * MIN), statusChangedAt: ago(9 * MIN), createdByLogin: "ocim" });
       // Cleanup due today: an old failed appserver of an instance that serves from another.
       const old = await makeInstance(t.deps, { name: "Old Labs" });
       await makeAppServer(t.deps, old.id, { status: "failed", createdAt: ago(8 * DAY), statusChangedAt: ago(8 * DAY) });
@@ -90,7 +90,7 @@ describe("the fleet console", () => {
     it("lists recent launches across the fleet, newest first, with who launched them and how long they took", async () => {
       const text = panel((await operator.get("/")).text, "fleet-launches");
       expect(text).toMatch(new RegExp("^Recent launches AppServer Launched By Took fresh institute · AppServer 1 waiting 7 min ago olive 7 min 00 s so far " +
-        "Archived Place · AppServer 1 failed 10 min ago Ocim 1 min 00 s Broken Academy · AppServer 2 failed 1 h ago olive 25 min 00 s "));
+        "Archived Place · AppServer 1 failed 10 min ago ocim 1 min 00 s Broken Academy · AppServer 2 failed 1 h ago olive 25 min 00 s "));
     });
 
     it("shows the balancers not in sync, the certificates expiring and the cleanup due today", async () => {

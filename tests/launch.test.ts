@@ -35,7 +35,7 @@ describe("launching an appserver", () => {
     expect(res.headers.get("location")).toBe(`/instances/${inst.id}/appservers/1`);
     expect(as).toMatchObject({ name: "AppServer 1", status: "new" });
     const user = await t.deps.db.user.findUniqueOrThrow({ where: { githubLogin: "olivia" } });
-    expect(as.createdById).toBe(user.id);
+    expect(as).toMatchObject({ createdById: user.id, createdByLogin: "olivia" });
     // The provisioning is queued in the launch's transaction (the outbox); a worker's relay sends it.
     const queued = await t.deps.db.outboxMessage.findMany({ where: { sentAt: null }, select: { kind: true, payload: true } });
     expect(queued).toContainEqual({ kind: "provision-appserver", payload: { appServerId: as.id } });

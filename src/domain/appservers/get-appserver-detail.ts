@@ -63,7 +63,6 @@ export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "no
     where: appServerWhere(input),
     include: {
       instance: { select: { id: true, name: true, secretKeyEncrypted: true, pullRequestUrl: true, appServers: { where: { isActive: true }, select: { id: true, name: true }, orderBy: { number: "asc" } } } },
-      createdBy: { select: { githubLogin: true } },
       steps: { select: { name: true, position: true, startedAt: true, endedAt: true, outcome: true } },
     },
   }));
@@ -87,7 +86,7 @@ export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "no
     instance,
     // What "Activate and deactivate the others" would deactivate.
     otherActive: active.filter((o) => o.id !== a.id),
-    createdBy: a.createdBy?.githubLogin ?? null,
+    createdBy: a.createdByLogin || null,
     step: stepOf(a, steps),
     steps,
     elapsedMs: provisioningMs(a, now),

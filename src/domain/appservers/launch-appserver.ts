@@ -122,6 +122,7 @@ async function createAppServer(deps: Pick<Deps, "secrets" | "now">, tx: Prisma.T
       providerKind: instance.providerKind,
       configSnapshot: JSON.parse(JSON.stringify(snapshot)) as Prisma.InputJsonValue,
       createdById: input.actor.id,
+      createdByLogin: input.actor.login,
     },
   });
   await recordAuditEvent(tx, {

@@ -81,7 +81,7 @@ export interface FleetOverview {
 type Counted<T> = T & { total: number };
 
 const APPSERVER_COLUMNS = Prisma.sql`a.id, a.name, a."instanceId", i.name AS "instanceName", a.status::text AS status,
-  a."createdAt", a."statusChangedAt", a."failureSummary", u."githubLogin" AS "createdBy"`;
+  a."createdAt", a."statusChangedAt", a."failureSummary", NULLIF(a."createdByLogin", '') AS "createdBy"`;
 
 type BusyRow = Counted<AppServerRef & { statusChangedAt: Date; failureSummary: string; stepName: string | null; stepPosition: number | null; stepStartedAt: Date | null; stepEndedAt: Date | null; stepOutcome: "done" | "failed" | "cancelled" | null }>;
 
@@ -94,7 +94,7 @@ function appServersWithStep(db: Deps["db"], where: Prisma.Sql, order: Prisma.Sql
   return db.$queryRaw<BusyRow[]>(Prisma.sql`
     SELECT ${APPSERVER_COLUMNS}, s.name AS "stepName", s.position AS "stepPosition", s."startedAt" AS "stepStartedAt",
            s."endedAt" AS "stepEndedAt", s.outcome::text AS "stepOutcome", ${counted ? Prisma.sql`count(*) OVER ()::int` : Prisma.sql`0`} AS total
-    FROM "AppServer" a JOIN "Instance" i ON i.id = a."instanceId" LEFT JOIN "User" u ON u.id = a."createdById"
+    FROM "AppServer" a JOIN "Instance" i ON i.id = a."instanceId"
     LEFT JOIN LATERAL (
       SELECT st.name, st.position, st."startedAt", st."endedAt", st.outcome FROM "AppServerStep" st
       WHERE st."appServerId" = a.id ORDER BY st.position DESC LIMIT 1

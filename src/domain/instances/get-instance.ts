@@ -33,6 +33,7 @@ export interface AppServerRow {
   isActive: boolean;
   lastActivatedAt: Date | null;
   createdAt: Date;
+  /** Who launched it (null: not known). */
   createdBy: string | null;
 }
 
@@ -40,9 +41,9 @@ export interface AppServerRow {
 function newestAppServers(deps: Pick<Deps, "db">, instanceId: number) {
   return deps.db.$queryRaw<(AppServerRow & { total: number; active: number })[]>(Prisma.sql`
     SELECT a.id, a.number, a.name, a.status::text AS status, a."vmStatus"::text AS "vmStatus", a."publicIp", a."isActive",
-           a."lastActivatedAt", a."createdAt", u."githubLogin" AS "createdBy",
+           a."lastActivatedAt", a."createdAt", NULLIF(a."createdByLogin", '') AS "createdBy",
            count(*) OVER ()::int AS total, (count(*) FILTER (WHERE a."isActive") OVER ())::int AS active
-    FROM "AppServer" a LEFT JOIN "User" u ON u.id = a."createdById"
+    FROM "AppServer" a
     WHERE a."instanceId" = ${instanceId}
     ORDER BY a."createdAt" DESC, a.id DESC
     LIMIT ${APPSERVERS_SHOWN}`);

@@ -42,7 +42,7 @@ export const appServerAdmin = defineModel<Row>({
     const a = await deps.db.appServer.findUnique({
       where: { id },
       include: {
-        instance: { select: { id: true, name: true } }, createdBy: { select: { githubLogin: true } },
+        instance: { select: { id: true, name: true } },
         steps: { select: { name: true, position: true, startedAt: true, endedAt: true, outcome: true } },
       },
     });
@@ -61,7 +61,7 @@ export const appServerAdmin = defineModel<Row>({
         // The console's words for where provisioning is (one term for each thing, issue 16).
         { label: "Step", value: stepOf(a, describeSteps(a.steps, deps.now())) },
         { label: "Failure summary", value: a.failureSummary ? { text: a.failureSummary, pre: true } : null },
-        { label: "Launched by", value: a.createdBy?.githubLogin ?? null },
+        { label: "Launched by", value: a.createdByLogin || null },
         { label: "Created", value: a.createdAt },
         { label: "Last activated", value: a.lastActivatedAt },
         { label: "Status changed", value: a.statusChangedAt },

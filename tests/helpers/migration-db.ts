@@ -1,0 +1,41 @@
+// A throwaway database migrated up to (not including) one migration, for tests of what that
+// migration does to rows in the old shape: apply() runs a migration's SQL as `prisma migrate deploy`
+// would, later() lists the migrations after it.
+import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import pg from "pg";
+import { ensureDatabase } from "../../src/embedded/postgres.js";
+
+const MIGRATIONS = path.resolve("prisma/migrations");
+const folders = () => readdirSync(MIGRATIONS).filter((f) => /^\d{14}_/.test(f)).sort();
+
+export interface MigrationDb {
+  url: string;
+  client: pg.Client;
+  apply(folder: string): Promise<unknown>;
+  /** The migrations after `folder`, in order. */
+  later(folder: string): string[];
+  drop(): Promise<void>;
+}
+
+export async function databaseBefore(adminUrl: string, migration: string): Promise<MigrationDb> {
+  const name = `ocim_m_${randomBytes(6).toString("hex")}`;
+  const url = adminUrl.replace(/\/postgres$/, `/${name}`);
+  await ensureDatabase(adminUrl, name);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const apply = (folder: string) => client.query(readFileSync(path.join(MIGRATIONS, folder, "migration.sql"), "utf8"));
+  for (const f of folders().filter((f) => f < migration)) await apply(f);
+  return {
+    url, client, apply,
+    later: (folder) => folders().filter((f) => f > folder),
+    async drop() {
+      await client.end();
+      const admin = new pg.Client({ connectionString: adminUrl });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
