@@ -88,18 +88,25 @@ type BusyRow = Counted<AppServerRef & { statusChangedAt: Date; failureSummary: s
 /**
  * Appservers matching `where`, with the step they are at (their last recorded one); `counted`: each
  * row also carries the number of all matches (a window over the whole match, so only for the
- * panels whose matches are few: the provisioning and the failing ones).
+ * panels whose matches are few: the provisioning and the failing ones). A counted match is read
+ * first on its own (MATERIALIZED), by the (status, createdAt) index: left to order and limit it,
+ * PostgreSQL walked the createdAt index through every appserver ever made to find the 588
+ * provisioning ones of bench/seed.ts's fleet (18 ms against 7 ms per query).
  */
 function appServersWithStep(db: Deps["db"], where: Prisma.Sql, order: Prisma.Sql, counted: boolean) {
+  const from = counted
+    ? Prisma.sql`(WITH matching AS MATERIALIZED (SELECT a.id FROM "AppServer" a JOIN "Instance" i ON i.id = a."instanceId" WHERE ${where})
+        SELECT a.* FROM matching m JOIN "AppServer" a ON a.id = m.id) a`
+    : Prisma.sql`"AppServer" a`;
   return db.$queryRaw<BusyRow[]>(Prisma.sql`
     SELECT ${APPSERVER_COLUMNS}, s.name AS "stepName", s.position AS "stepPosition", s."startedAt" AS "stepStartedAt",
            s."endedAt" AS "stepEndedAt", s.outcome::text AS "stepOutcome", ${counted ? Prisma.sql`count(*) OVER ()::int` : Prisma.sql`0`} AS total
-    FROM "AppServer" a JOIN "Instance" i ON i.id = a."instanceId"
+    FROM ${from} JOIN "Instance" i ON i.id = a."instanceId"
     LEFT JOIN LATERAL (
       SELECT st.name, st.position, st."startedAt", st."endedAt", st.outcome FROM "AppServerStep" st
       WHERE st."appServerId" = a.id ORDER BY st.position DESC LIMIT 1
     ) s ON true
-    WHERE ${where} ORDER BY ${order} LIMIT ${PANEL_ROWS}`);
+    WHERE ${counted ? Prisma.sql`true` : where} ORDER BY ${order} LIMIT ${PANEL_ROWS}`);
 }
 
 function toBusy(row: BusyRow, now: Date): BusyAppServer {
@@ -139,12 +146,18 @@ export async function getFleetOverview(deps: Pick<Deps, "db" | "config" | "now">
     appServersWithStep(deps.db, Prisma.sql`a.status IN ('failed', 'error') AND NOT i."isArchived"
       AND a.id = (SELECT b.id FROM "AppServer" b WHERE b."instanceId" = a."instanceId" ORDER BY b."createdAt" DESC, b.id DESC LIMIT 1)`,
     Prisma.sql`a."statusChangedAt" DESC, a.id DESC`, true),
+    // The active appservers' instances as one hashed set (a NOT EXISTS probed the index once per
+    // instance), and the newest appserver's status read for the rows shown only: 25 ms to 11 ms.
     deps.db.$queryRaw<Counted<IdleInstance>[]>(Prisma.sql`
-      SELECT i.id, i.name, i."internalLmsDomain", latest.status::text AS "latestStatus", count(*) OVER ()::int AS total
-      FROM "Instance" i
-      LEFT JOIN LATERAL (SELECT a.status FROM "AppServer" a WHERE a."instanceId" = i.id ORDER BY a."createdAt" DESC, a.id DESC LIMIT 1) latest ON true
-      WHERE NOT i."isArchived" AND NOT EXISTS (SELECT 1 FROM "AppServer" a WHERE a."instanceId" = i.id AND a."isActive")
-      ORDER BY i."sortName", i.id LIMIT ${PANEL_ROWS}`),
+      SELECT p.id, p.name, p."internalLmsDomain", latest.status::text AS "latestStatus", p.total
+      FROM (
+        SELECT i.id, i.name, i."internalLmsDomain", i."sortName", count(*) OVER ()::int AS total
+        FROM "Instance" i
+        WHERE NOT i."isArchived" AND i.id NOT IN (SELECT a."instanceId" FROM "AppServer" a WHERE a."isActive")
+        ORDER BY i."sortName", i.id LIMIT ${PANEL_ROWS}
+      ) p
+      LEFT JOIN LATERAL (SELECT a.status FROM "AppServer" a WHERE a."instanceId" = p.id ORDER BY a."createdAt" DESC, a.id DESC LIMIT 1) latest ON true
+      ORDER BY p."sortName", p.id`),
     // The newest launches by the createdAt index; not counted (every appserver ever made).
     appServersWithStep(deps.db, Prisma.sql`true`, Prisma.sql`a."createdAt" DESC, a.id DESC`, false),
     deps.db.$queryRaw<Counted<UnsyncedBalancer>[]>(Prisma.sql`
