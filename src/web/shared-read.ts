@@ -2,23 +2,41 @@
 // sidebar and the fleet home's panels are the same for everyone, and reading them for every page
 // view was most of the database's work with 20 people on the console (bench/pages: the fleet home's
 // panels cost 121 ms of PostgreSQL CPU per view on a 10,000-instance fleet). The promise is kept,
-// not the value, so the requests that arrive while it is read wait for that one read. A failed
-// read is not kept. Times come from deps.now, so tests move a clock instead of waiting.
+// not the value. When it is out of date, the next request reads it again and waits for that read;
+// the requests that arrive while it is read get the answer before it, if that one is at most two
+// intervals old, instead of waiting too: with 20 clients on the fleet home, waiting for the panels'
+// re-read (about 45 ms, once a second) had made the page's p95 (bench/README.md, issue 17). A
+// failed read is not kept. Times come from deps.now, so tests move a clock instead of waiting.
 
 import type { Deps } from "../deps.js";
 
-/** `read(key)`, the same answer for every call within `ttlMs` of the read; `ttlMs` 0 reads each time. */
+interface Kept<T> {
+  at: number;
+  value: Promise<T>;
+  settled: boolean;
+  /** The previous answer, given while `value` is read. */
+  standIn: Promise<T> | null;
+}
+
+/**
+ * `read(key)`, the same answer for every call within `ttlMs` of the read (or, while it is read
+ * again, the previous one: see above); `ttlMs` 0 reads each time.
+ */
 export function sharedRead<K, T>(now: () => Date, ttlMs: number, read: (key: K) => Promise<T>): (key: K) => Promise<T> {
-  const kept = new Map<K, { at: number; value: Promise<T> }>();
+  const kept = new Map<K, Kept<T>>();
   return (key) => {
     if (ttlMs === 0) return read(key);
     const at = now().getTime();
     const entry = kept.get(key);
-    if (entry && at - entry.at < ttlMs) return entry.value;
+    if (entry && at - entry.at < ttlMs) return entry.settled || !entry.standIn ? entry.value : entry.standIn;
     const value = read(key);
-    const fresh = { at, value };
+    const standIn = entry?.settled && at - entry.at < 2 * ttlMs ? entry.value : null;
+    const fresh: Kept<T> = { at, value, settled: false, standIn };
     kept.set(key, fresh);
-    value.catch(() => kept.get(key) === fresh && kept.delete(key));
+    value.then(
+      () => { fresh.settled = true; fresh.standIn = null; },
+      () => kept.get(key) === fresh && kept.delete(key),
+    );
     return value;
   };
 }
