@@ -195,7 +195,7 @@ echo "seed (bench/seed.ts seedFleet): $("${PSQL[@]}" -d ocim -Atc "select (selec
 # (the admin's audit-event change list shows the newest 100).
 "${PSQL[@]}" -d ocim -c "INSERT INTO \"AuditEvent\" (\"actorId\", \"actorLogin\", action, \"subjectType\", \"subjectId\", \"subjectName\", diff, \"createdAt\")
   SELECT u.id, u.\"githubLogin\", 'instance.updated', 'Instance', i.id::text, i.name,
-         jsonb_build_object('openedxRelease', jsonb_build_object('from', 'palm', 'to', 'quince')), now() - make_interval(hours => i.id)
+         jsonb_build_object('openedxRelease', jsonb_build_array('palm', 'quince')), now() - make_interval(hours => i.id)
   FROM \"Instance\" i CROSS JOIN (SELECT id, \"githubLogin\" FROM \"User\" ORDER BY id LIMIT 1) u" -c "VACUUM ANALYZE \"AuditEvent\""
 # As bench/seed.ts's untilAllVisible: an autovacuum ANALYZE running meanwhile can keep that VACUUM
 # from marking the pages all-visible, and then every count of the audit trail reads the table too.
