@@ -86,28 +86,32 @@ const APPSERVER_COLUMNS = Prisma.sql`a.id, a.name, a."instanceId", i.name AS "in
 type BusyRow = Counted<AppServerRef & { statusChangedAt: Date; failureSummary: string; stepName: string | null; stepPosition: number | null; stepStartedAt: Date | null; stepEndedAt: Date | null; stepOutcome: "done" | "failed" | "cancelled" | null }>;
 
 /**
- * Appservers matching `where`, with the step they are at (their last recorded one); `counted`: each
- * row also carries the number of all matches (a window over the whole match, so only for the
- * panels whose matches are few: the provisioning and the failing ones). A counted match is read
- * first on its own (MATERIALIZED), by the (status, createdAt) index: left to order and limit it,
- * PostgreSQL walked the createdAt index through every appserver ever made to find the 588
- * provisioning ones of bench/seed.ts's fleet (18 ms against 7 ms per query).
+ * The appservers matching `where`, read first on their own (MATERIALIZED) by the (status, createdAt)
+ * index, for the panels whose matches are few (the provisioning and the failing ones): left to order
+ * and limit the match, PostgreSQL walked the createdAt index through every appserver ever made to
+ * find the 588 provisioning ones of bench/seed.ts's fleet (18 ms against 7 ms per query).
  */
-function appServersWithStep(db: Deps["db"], where: Prisma.Sql, order: Prisma.Sql, counted: boolean) {
-  const from = counted
-    ? Prisma.sql`(WITH matching AS MATERIALIZED (SELECT a.id FROM "AppServer" a JOIN "Instance" i ON i.id = a."instanceId" WHERE ${where})
-        SELECT a.* FROM matching m JOIN "AppServer" a ON a.id = m.id) a`
-    : Prisma.sql`"AppServer" a`;
+const matching = (where: Prisma.Sql) => Prisma.sql`(WITH matching AS MATERIALIZED (SELECT a.id FROM "AppServer" a JOIN "Instance" i ON i.id = a."instanceId" WHERE ${where})
+  SELECT a.* FROM matching m JOIN "AppServer" a ON a.id = m.id) a`;
+
+/**
+ * The first PANEL_ROWS appservers of `from` (rows named `a`) in `order`, with the step they are at
+ * (their last recorded one); `total`: what each row carries as the count of all of them.
+ */
+function appServersWithStep(db: Deps["db"], from: Prisma.Sql, order: Prisma.Sql, total: Prisma.Sql) {
   return db.$queryRaw<BusyRow[]>(Prisma.sql`
     SELECT ${APPSERVER_COLUMNS}, s.name AS "stepName", s.position AS "stepPosition", s."startedAt" AS "stepStartedAt",
-           s."endedAt" AS "stepEndedAt", s.outcome::text AS "stepOutcome", ${counted ? Prisma.sql`count(*) OVER ()::int` : Prisma.sql`0`} AS total
+           s."endedAt" AS "stepEndedAt", s.outcome::text AS "stepOutcome", ${total} AS total
     FROM ${from} JOIN "Instance" i ON i.id = a."instanceId"
     LEFT JOIN LATERAL (
       SELECT st.name, st.position, st."startedAt", st."endedAt", st.outcome FROM "AppServerStep" st
       WHERE st."appServerId" = a.id ORDER BY st.position DESC LIMIT 1
     ) s ON true
-    WHERE ${counted ? Prisma.sql`true` : where} ORDER BY ${order} LIMIT ${PANEL_ROWS}`);
+    ORDER BY ${order} LIMIT ${PANEL_ROWS}`);
 }
+
+/** Each row's count of all matches: a window over the whole (materialized) match. */
+const COUNT_ALL = Prisma.sql`count(*) OVER ()::int`;
 
 function toBusy(row: BusyRow, now: Date): BusyAppServer {
   const { stepName, stepPosition, stepStartedAt, stepEndedAt, stepOutcome, total: _total, ...rest } = row;
@@ -138,14 +142,14 @@ export async function getFleetOverview(deps: Pick<Deps, "db" | "config" | "now">
   const expiringBy = new Date(now.getTime() + RENEW_BEFORE_DAYS * DAY_MS);
   const [provisioning, failing, noActive, launches, balancers, certificates, cleanup] = await Promise.all([
     // Longest running first: the one stuck the longest is the one to look at.
-    appServersWithStep(deps.db, Prisma.sql`a.status IN ('new', 'waiting', 'configuring')`, Prisma.sql`a."createdAt", a.id`, true),
+    appServersWithStep(deps.db, matching(Prisma.sql`a.status IN ('new', 'waiting', 'configuring')`), Prisma.sql`a."createdAt", a.id`, COUNT_ALL),
     // Failing now: the instance's newest appserver failed (a later launch supersedes it). The newest
     // by the (instanceId, createdAt) index: a NOT EXISTS of a later one read every appserver of each
     // instance with a failed one (bench/seed.ts's 10,000 × 10 fleet, 9,500 failed ones superseded:
     // 107 ms against 31 ms per query, EXPLAIN ANALYZE).
-    appServersWithStep(deps.db, Prisma.sql`a.status IN ('failed', 'error') AND NOT i."isArchived"
-      AND a.id = (SELECT b.id FROM "AppServer" b WHERE b."instanceId" = a."instanceId" ORDER BY b."createdAt" DESC, b.id DESC LIMIT 1)`,
-    Prisma.sql`a."statusChangedAt" DESC, a.id DESC`, true),
+    appServersWithStep(deps.db, matching(Prisma.sql`a.status IN ('failed', 'error') AND NOT i."isArchived"
+      AND a.id = (SELECT b.id FROM "AppServer" b WHERE b."instanceId" = a."instanceId" ORDER BY b."createdAt" DESC, b.id DESC LIMIT 1)`),
+    Prisma.sql`a."statusChangedAt" DESC, a.id DESC`, COUNT_ALL),
     // The active appservers' instances as one hashed set (a NOT EXISTS probed the index once per
     // instance), and the newest appserver's status read for the rows shown only: 25 ms to 11 ms.
     deps.db.$queryRaw<Counted<IdleInstance>[]>(Prisma.sql`
@@ -159,7 +163,7 @@ export async function getFleetOverview(deps: Pick<Deps, "db" | "config" | "now">
       LEFT JOIN LATERAL (SELECT a.status FROM "AppServer" a WHERE a."instanceId" = p.id ORDER BY a."createdAt" DESC, a.id DESC LIMIT 1) latest ON true
       ORDER BY p."sortName", p.id`),
     // The newest launches by the createdAt index; not counted (every appserver ever made).
-    appServersWithStep(deps.db, Prisma.sql`true`, Prisma.sql`a."createdAt" DESC, a.id DESC`, false),
+    appServersWithStep(deps.db, Prisma.sql`"AppServer" a`, Prisma.sql`a."createdAt" DESC, a.id DESC`, Prisma.sql`0`),
     deps.db.$queryRaw<Counted<UnsyncedBalancer>[]>(Prisma.sql`
       SELECT id, name, "configurationVersion", "deployedVersion", "lastError", "lastAppliedAt", count(*) OVER ()::int AS total
       FROM "LoadBalancer" WHERE "configurationVersion" > "deployedVersion" OR "lastError" <> ''
