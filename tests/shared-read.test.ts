@@ -35,7 +35,6 @@ async function readOnce() {
 }
 
 describe("sharedRead", () => {
-
   it("reads once per interval; a request after it waits for the new read, the others meanwhile get the previous answer", async () => {
     let clock = 0;
     const db = controlledRead();

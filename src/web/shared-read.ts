@@ -14,7 +14,7 @@ interface Kept<T> {
   at: number;
   value: Promise<T>;
   settled: boolean;
-  /** The previous answer, given while `value` is read. */
+  /** The previous answer, given while `value` is read (null once it is). */
   standIn: Promise<T> | null;
 }
 
@@ -28,7 +28,7 @@ export function sharedRead<K, T>(now: () => Date, ttlMs: number, read: (key: K) 
     if (ttlMs === 0) return read(key);
     const at = now().getTime();
     const entry = kept.get(key);
-    if (entry && at - entry.at < ttlMs) return entry.settled || !entry.standIn ? entry.value : entry.standIn;
+    if (entry && at - entry.at < ttlMs) return entry.standIn ?? entry.value;
     const value = read(key);
     const standIn = entry?.settled && at - entry.at < 2 * ttlMs ? entry.value : null;
     const fresh: Kept<T> = { at, value, settled: false, standIn };

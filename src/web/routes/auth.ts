@@ -17,9 +17,8 @@ export function createPassport(deps: Deps, publicUrl: string): PassportStatic {
   const passport = new Passport() as PassportStatic;
   passport.serializeUser((user, done) => done(null, (user as SessionUser).id));
   // Read once per SIDEBAR_CACHE_MS per user and shared by that user's requests: a role change or a
-  // deactivation takes effect within that time (and the time of the read that sees it: see
-  // shared-read.ts). Read per request, it was a sixth of the fleet
-  // home's CPU (bench/README.md, issue 17).
+  // deactivation takes effect within that time and that of the read that sees it (shared-read.ts).
+  // Read per request, it was a sixth of the fleet home's CPU (bench/README.md, issue 17).
   const loadUser = sharedRead(deps.now, deps.config.SIDEBAR_CACHE_MS, (id: number) => loadSessionUser(deps, id));
   passport.deserializeUser((id: number, done) => {
     loadUser(id).then((user) => done(null, user ?? false), (err) => done(err));
