@@ -187,24 +187,10 @@ cat >"$RUN/seed.mts" <<EOF
 import { seedFleet } from "$CLONE/bench/seed.ts";
 import { createSecrets } from "$CLONE/src/crypto.ts";
 import { newInstanceSecret } from "$CLONE/src/domain/instances/secret.ts";
-await seedFleet(process.env.DATABASE_URL!, { instances: 10_000, appServersPerInstance: 10 }, newInstanceSecret(createSecrets(process.env.SECRET_KEY!)));
+await seedFleet(process.env.DATABASE_URL!, { instances: 10_000, appServersPerInstance: 10, auditEvents: true }, newInstanceSecret(createSecrets(process.env.SECRET_KEY!)));
 EOF
 (ocim_env development node --import tsx "$RUN/seed.mts")
-echo "seed (bench/seed.ts seedFleet): $("${PSQL[@]}" -d ocim -Atc "select (select count(*) from \"Instance\") || ' instances, ' || (select count(*) from \"AppServer\") || ' appservers, ' || (select count(*) from \"AppServer\" where \"isActive\") || ' active, ' || (select count(*) from \"AppServer\" where status = 'running') || ' running'") ($(since "$t0") s)"
-# The audit trail an operated fleet has: one "instance.updated" event per instance, an hour apart
-# (the admin's audit-event change list shows the newest 100).
-"${PSQL[@]}" -d ocim -c "INSERT INTO \"AuditEvent\" (\"actorId\", \"actorLogin\", action, \"subjectType\", \"subjectId\", \"subjectName\", diff, \"createdAt\")
-  SELECT u.id, u.\"githubLogin\", 'instance.updated', 'Instance', i.id::text, i.name,
-         jsonb_build_object('openedxRelease', jsonb_build_array('palm', 'quince')), now() - make_interval(hours => i.id)
-  FROM \"Instance\" i CROSS JOIN (SELECT id, \"githubLogin\" FROM \"User\" ORDER BY id LIMIT 1) u" -c "VACUUM ANALYZE \"AuditEvent\""
-# As bench/seed.ts's untilAllVisible: an autovacuum ANALYZE running meanwhile can keep that VACUUM
-# from marking the pages all-visible, and then every count of the audit trail reads the table too.
-for attempt in $(seq 1 51); do
-  [ "$("${PSQL[@]}" -d ocim -Atc "select relallvisible >= relpages from pg_class where relname = 'AuditEvent'")" = t ] && break
-  [ "$attempt" = 51 ] && { echo "VACUUM left AuditEvent's pages not all-visible" >&2; exit 1; }
-  sleep 0.2
-  "${PSQL[@]}" -d ocim -qc 'VACUUM "AuditEvent"'
-done
+echo "seed (bench/seed.ts seedFleet): $("${PSQL[@]}" -d ocim -Atc "select (select count(*) from \"Instance\") || ' instances, ' || (select count(*) from \"AppServer\") || ' appservers, ' || (select count(*) from \"AppServer\" where \"isActive\") || ' active, ' || (select count(*) from \"AppServer\" where status = 'running') || ' running, ' || (select count(*) from \"AuditEvent\") || ' audit events'") ($(since "$t0") s)"
 CHANGE_ID=$("${PSQL[@]}" -d ocim -Atc "select id from \"Instance\" where slug = 'site-4242'")
 N_INSTANCES=$("${PSQL[@]}" -d ocim -Atc 'select count(*) from "Instance"')
 N_LIVE=$("${PSQL[@]}" -d ocim -Atc 'select count(*) from "Instance" where not "isArchived"')
