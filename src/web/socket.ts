@@ -210,6 +210,8 @@ function relayMessage(io: Server, channel: string, message: string, deps: Pick<D
 async function recheckSockets(deps: Pick<Deps, "db" | "log">, io: Server): Promise<void> {
   try {
     const sockets = [...io.of("/").sockets.values()] as LiveSocket[];
+    // No page open on this process: nothing to check (and no query that cannot match).
+    if (sockets.length === 0) return;
     const ids = [...new Set(sockets.map((s) => s.data.user?.id).filter((id): id is number => typeof id === "number"))];
     const active = new Set(
       (await deps.db.user.findMany({ where: { id: { in: ids }, isActive: true }, select: { id: true } })).map((u) => u.id),
