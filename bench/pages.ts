@@ -22,7 +22,6 @@ import { loadSessionUser } from "../src/domain/auth/session-user.js";
 import { listInstances } from "../src/domain/instances/list-instances.js";
 import { getInstance } from "../src/domain/instances/get-instance.js";
 import { getFleetOverview } from "../src/domain/fleet/get-fleet-overview.js";
-import { newInstanceSecret } from "../src/domain/instances/secret.js";
 import { SIDEBAR_LIMIT } from "../src/web/routes/console.js";
 import { instanceAdmin } from "../src/web/admin/models/instances.js";
 import { treeCpuMs, measure, ownCpuMs, type Stats } from "./measure.js";
@@ -195,7 +194,7 @@ async function main(): Promise<void> {
   try {
     await migrate(pg.url);
     let t0 = performance.now();
-    await seedFleet(pg.url, FLEET, newInstanceSecret(createSecrets(SECRET_KEY)));
+    await seedFleet(pg.url, FLEET, createSecrets(SECRET_KEY));
     process.stdout.write(`Seeded ${FLEET.instances} instances, ${FLEET.instances * FLEET.appServersPerInstance} appservers in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     const env = { DATABASE_URL: pg.url, REDIS_URL: redis.url, SECRET_KEY, NODE_ENV: "development" };
     const shipped = await startWebProcess({ ...env, WEB_PROCESSES: process.env.WEB_PROCESSES ?? "1" });

@@ -1,6 +1,13 @@
 // Seeds a fleet for the page benchmark inside PostgreSQL (generate_series): no round trip per
-// row, so 10,000 instances and 100,000 appservers take seconds.
+// row, so 10,000 instances and 100,000 appservers take seconds. Each appserver's frozen
+// configuration is made by the launch code itself (launchSnapshot), about 4 ms an instance.
 import pg from "pg";
+import type { Secrets } from "../src/crypto.js";
+import { createDb } from "../src/db.js";
+import { launchSnapshot } from "../src/domain/appservers/launch-appserver.js";
+import { newJwtKey } from "../src/domain/data/instance-secrets.js";
+import { newInstanceSecret } from "../src/domain/instances/secret.js";
+import { STEPS, type StepName } from "../src/domain/provisioning/steps.js";
 
 export interface Fleet {
   instances: number;
@@ -11,9 +18,14 @@ export interface Fleet {
 
 const WORDS = ["Alpha", "Bright", "Cedar", "Delta", "Echo", "Falcon", "Granite", "Harbor", "Iris", "Juniper",
   "Kestrel", "Lumen", "Maple", "Nova", "Orchid", "Pioneer", "Quartz", "Riverside", "Summit", "Tidal"];
+// How long each step took, in seconds: a Tutor launch of about 75 minutes, most of it the playbook.
+const STEP_SECONDS: Record<StepName, number> = {
+  "prepare-data": 5, "create-vm": 45, "wait-vm": 120, "upload-vars": 3, clone: 10, "start-playbook": 30, tail: 4200, finish: 2, "wait-heartbeat": 60,
+};
 const KINDS = ["Academy", "University", "College", "Institute", "Learning", "School", "Campus", "Labs"];
 
-export async function seedFleet(databaseUrl: string, fleet: Fleet, secretKeyEncrypted: string): Promise<void> {
+/** `secrets`: the web role's (from its SECRET_KEY), so the pages can read what the seed encrypted. */
+export async function seedFleet(databaseUrl: string, fleet: Fleet, secrets: Secrets): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -28,19 +40,21 @@ export async function seedFleet(databaseUrl: string, fleet: Fleet, secretKeyEncr
       `INSERT INTO "Instance" (name, slug, "internalLmsDomain", "studioDomain", "previewDomain", "ecommerceDomain",
          "discoveryDomain", "appsDomain", "externalDomains", "edxPlatformRepoUrl", "edxPlatformBranch",
          "configurationRepoUrl", "configurationBranch", "playbookPath", "openedxRelease", "extraAnsibleVars",
-         "secretKeyEncrypted", "isArchived", "updatedAt")
+         "secretKeyEncrypted", "jwtKeyEncrypted", "isArchived", "updatedAt")
        SELECT w.name || ' ' || g, 'site-' || g, d.lms, 'studio.' || d.lms, 'preview.' || d.lms, 'ecommerce.' || d.lms,
          'discovery.' || d.lms, 'apps.' || d.lms,
          CASE WHEN g % 10 = 0 THEN ARRAY['www.customer-' || g || '.example.org'] ELSE '{}'::text[] END,
          'https://github.com/openedx/edx-platform.git', 'master', 'https://github.com/openedx/configuration.git', 'master',
          'playbooks/openedx_native.yml', 'ulmo', E'EDXAPP_PLATFORM_NAME: Site\\nEDXAPP_EMAIL_HOST_PASSWORD: secret\\n',
-         $3, g % 20 = 0, now()
+         $3, $5, g % 20 = 0, now()
        FROM generate_series(1, $1::int) g
        CROSS JOIN LATERAL (SELECT ($2::text[])[1 + (g * 7919) % array_length($2::text[], 1)] || ' ' ||
          ($4::text[])[1 + (g * 104729) % array_length($4::text[], 1)] AS name) w
        CROSS JOIN LATERAL (SELECT 'site-' || g || '.bench.example.com' AS lms) d`,
-      [fleet.instances, WORDS, secretKeyEncrypted, KINDS],
+      // One master key and one JWT key for all: an RSA key each would take minutes.
+      [fleet.instances, WORDS, newInstanceSecret(secrets), KINDS, await newJwtKey(secrets)],
     );
+    await freezeSnapshots(client, databaseUrl, secrets, fleet.appServersPerInstance);
     // Per instance: older ones terminated, one failed, the newest running and active (a few still configuring).
     await client.query(
       `INSERT INTO "AppServer" ("instanceId", number, name, status, "vmStatus", "providerKind", "configSnapshot",
@@ -49,11 +63,28 @@ export async function seedFleet(databaseUrl: string, fleet: Fleet, secretKeyEncr
          (CASE WHEN n = $1 AND i.id % 17 = 0 THEN 'configuring' WHEN n = $1 THEN 'running'
                WHEN n = $1 - 1 THEN 'failed' ELSE 'terminated' END)::"AppServerStatus",
          (CASE WHEN n >= $1 - 1 THEN 'ready' ELSE 'terminated' END)::"VmStatus",
-         'local', '{}'::jsonb, n = $1 AND i.id % 17 <> 0,
+         'local', jsonb_set(s.snapshot, '{launchedAt}', to_jsonb(to_char(t.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))),
+         n = $1 AND i.id % 17 <> 0,
          CASE WHEN n >= $1 - 1 THEN '10.' || (i.id / 256 % 256) || '.' || (i.id % 256) || '.' || n END,
-         $2, 'bench-operator', now() - make_interval(days => ($1 - n) * 3, secs => i.id), now()
-       FROM "Instance" i CROSS JOIN generate_series(1, $1::int) n`,
+         $2, 'bench-operator', t.at, now()
+       FROM "Instance" i JOIN seed_snapshot s ON s.instance_id = i.id CROSS JOIN generate_series(1, $1::int) n
+       CROSS JOIN LATERAL (SELECT now() - make_interval(days => ($1 - n) * 3, secs => i.id) AS at) t`,
       [fleet.appServersPerInstance, userId],
+    );
+    // Their provisioning steps, as the worker records them (src/domain/provisioning/steps.ts): all
+    // done for the running and the terminated ones, the failed ones stopped at the playbook's exit
+    // code, the configuring ones in the playbook's run.
+    await client.query(
+      `INSERT INTO "AppServerStep" ("appServerId", name, position, "startedAt", "endedAt", outcome)
+       SELECT a.id, s.name, s.position, a."createdAt" + make_interval(secs => s.start), CASE WHEN NOT s.open THEN a."createdAt" + make_interval(secs => s.start + s.secs) END,
+         (CASE WHEN s.open THEN NULL WHEN a.status = 'failed' AND s.name = 'finish' THEN 'failed' ELSE 'done' END)::"AppServerStepOutcome"
+       FROM "AppServer" a
+       CROSS JOIN LATERAL (
+         SELECT t.name, t.position::int, t.secs, coalesce(sum(t.secs) OVER (ORDER BY t.position ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS start,
+                a.status = 'configuring' AND t.name = 'tail' AS open
+         FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS t(name, secs, position)) s
+       WHERE s.position <= (CASE a.status WHEN 'configuring' THEN array_position($1::text[], 'tail') WHEN 'failed' THEN array_position($1::text[], 'finish') ELSE cardinality($1::text[]) END)`,
+      [STEPS.map((step) => step.name), STEPS.map((step) => STEP_SECONDS[step.name])],
     );
     await client.query(`UPDATE "Instance" SET "nextAppServerNumber" = $1 + 1`, [fleet.appServersPerInstance]);
     if (fleet.auditEvents) {
@@ -68,11 +99,35 @@ export async function seedFleet(databaseUrl: string, fleet: Fleet, secretKeyEncr
     }
     // What autovacuum would have done by now: statistics, and the visibility map for index-only scans.
     await client.query("VACUUM ANALYZE");
-    await untilAllVisible(client, ["Instance", "AppServer", "AuditEvent"]);
+    await untilAllVisible(client, ["Instance", "AppServer", "AppServerStep", "AuditEvent"]);
     // And the checkpointer: the seed's dirty pages written now, not during the measurements.
     await client.query("CHECKPOINT");
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * What launch froze for each instance's newest appserver (launchSnapshot: its settings, recipe and
+ * variables), into the temporary table seed_snapshot(instance_id, snapshot) that the appserver
+ * insert reads. Its older appservers get the same, with their own launch time: the settings did not
+ * change between launches (only the VM's host name in the variables would).
+ */
+async function freezeSnapshots(client: pg.Client, databaseUrl: string, secrets: Secrets, newest: number): Promise<void> {
+  await client.query("CREATE TEMPORARY TABLE seed_snapshot (instance_id int PRIMARY KEY, snapshot jsonb NOT NULL)");
+  const db = createDb(databaseUrl, { max: 2 });
+  const deps = { secrets, now: () => new Date() };
+  try {
+    for (let after = 0; ; ) {
+      const instances = await db.instance.findMany({ where: { id: { gt: after } }, orderBy: { id: "asc" }, take: 500 });
+      if (instances.length === 0) return;
+      const snapshots = [];
+      for (const instance of instances) snapshots.push(JSON.stringify(await launchSnapshot(db, deps, instance, newest)));
+      await client.query("INSERT INTO seed_snapshot SELECT * FROM unnest($1::int[], $2::jsonb[])", [instances.map((i) => i.id), snapshots]);
+      after = instances.at(-1)!.id;
+    }
+  } finally {
+    await db.$disconnect();
   }
 }
 

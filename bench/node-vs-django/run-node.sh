@@ -181,13 +181,12 @@ t0=$(now)
 (ocim_env development npx --no-install ocim migrate) >"$RUN/migrate.log" 2>&1 || { cat "$RUN/migrate.log" >&2; exit 1; }
 echo "migrate (npx ocim migrate): $(since "$t0") s"
 t0=$(now)
-# The project's own seed (bench/seed.ts, generate_series), with the encrypted instance secret made
-# as bench/pages.ts makes it: newInstanceSecret(createSecrets(SECRET_KEY)).
+# The project's own seed (bench/seed.ts), encrypted as the web role decrypts: createSecrets(SECRET_KEY),
+# as bench/pages.ts seeds.
 cat >"$RUN/seed.mts" <<EOF
 import { seedFleet } from "$CLONE/bench/seed.ts";
 import { createSecrets } from "$CLONE/src/crypto.ts";
-import { newInstanceSecret } from "$CLONE/src/domain/instances/secret.ts";
-await seedFleet(process.env.DATABASE_URL!, { instances: 10_000, appServersPerInstance: 10, auditEvents: true }, newInstanceSecret(createSecrets(process.env.SECRET_KEY!)));
+await seedFleet(process.env.DATABASE_URL!, { instances: 10_000, appServersPerInstance: 10, auditEvents: true }, createSecrets(process.env.SECRET_KEY!));
 EOF
 (ocim_env development node --import tsx "$RUN/seed.mts")
 echo "seed (bench/seed.ts seedFleet): $("${PSQL[@]}" -d ocim -Atc "select (select count(*) from \"Instance\") || ' instances, ' || (select count(*) from \"AppServer\") || ' appservers, ' || (select count(*) from \"AppServer\" where \"isActive\") || ' active, ' || (select count(*) from \"AppServer\" where status = 'running') || ' running, ' || (select count(*) from \"AuditEvent\") || ' audit events'") ($(since "$t0") s)"

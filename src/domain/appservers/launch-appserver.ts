@@ -9,11 +9,11 @@ import type { Prisma } from "../../db.js";
 import { AppError } from "../../errors.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { moveAppServer, PROVISIONING_STATUSES } from "./lifecycle.js";
-import { writeSnapshot } from "./config-snapshot.js";
+import { writeSnapshot, type ConfigSnapshot } from "./config-snapshot.js";
 import { ensureJwtKey } from "../data/instance-secrets.js";
 import { planLaunch } from "../recipes/plan-launch.js";
 import { uniqueViolationFields } from "../validation/unique-violation.js";
-import type { AppServer } from "../../generated/prisma/client.ts";
+import type { AppServer, Instance } from "../../generated/prisma/client.ts";
 
 
 // Every instance setting except the encrypted keys and bookkeeping columns.
@@ -99,14 +99,15 @@ async function refuseBeyondProvisioningCap(tx: Prisma.TransactionClient, instanc
     `at most ${cap} may be at once (MAX_PROVISIONING_PER_INSTANCE). Wait for one to finish or cancel one, then launch again.`, { inProgress: names });
 }
 
-async function createAppServer(deps: Pick<Deps, "secrets" | "now">, tx: Prisma.TransactionClient, input: LaunchInput): Promise<AppServer> {
-  // launchOnce holds the instance row lock, so two launches never read the same number.
-  const counted = await tx.instance.update({ where: { id: input.instanceId }, data: { nextAppServerNumber: { increment: 1 } } });
-  // Instances made before JWT keys existed get theirs at their first launch, kept for the next ones.
-  const instance = await ensureJwtKey(tx, deps.secrets, counted);
-  const number = instance.nextAppServerNumber - 1;
-  const launch = await planLaunch(tx, deps.secrets, instance, number, input.extraVariables);
-  const snapshot = writeSnapshot({
+/**
+ * What a launch freezes into appserver `number` of `instance` (AppServer.configSnapshot): its settings
+ * and its recipe's plan. `instance` has its JWT key (ensureJwtKey).
+ */
+export async function launchSnapshot(
+  tx: Prisma.TransactionClient, deps: Pick<Deps, "secrets" | "now">, instance: Instance, number: number, extra?: Record<string, unknown>,
+): Promise<ConfigSnapshot> {
+  const launch = await planLaunch(tx, deps.secrets, instance, number, extra);
+  return writeSnapshot({
     instance: { ...Object.fromEntries(Object.entries(instance).filter(([k]) => !OMIT.has(k))), slug: instance.slug },
     recipe: launch.recipe,
     playbook: launch.playbook,
@@ -114,6 +115,15 @@ async function createAppServer(deps: Pick<Deps, "secrets" | "now">, tx: Prisma.T
     providerKind: instance.providerKind,
     launchedAt: deps.now().toISOString(),
   });
+}
+
+async function createAppServer(deps: Pick<Deps, "secrets" | "now">, tx: Prisma.TransactionClient, input: LaunchInput): Promise<AppServer> {
+  // launchOnce holds the instance row lock, so two launches never read the same number.
+  const counted = await tx.instance.update({ where: { id: input.instanceId }, data: { nextAppServerNumber: { increment: 1 } } });
+  // Instances made before JWT keys existed get theirs at their first launch, kept for the next ones.
+  const instance = await ensureJwtKey(tx, deps.secrets, counted);
+  const number = instance.nextAppServerNumber - 1;
+  const snapshot = await launchSnapshot(tx, deps, instance, number, input.extraVariables);
   const created = await tx.appServer.create({
     data: {
       instanceId: instance.id,
