@@ -1,7 +1,11 @@
 // Seeds a fleet for the page benchmark inside PostgreSQL (generate_series): no round trip per
 // row, so 10,000 instances and 100,000 appservers take seconds. Each appserver's frozen
 // configuration is made by the launch code itself (launchSnapshot), about 4 ms an instance.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { parse } from "yaml";
 import type { Secrets } from "../src/crypto.js";
 import { createDb } from "../src/db.js";
 import { launchSnapshot } from "../src/domain/appservers/launch-appserver.js";
@@ -22,6 +26,8 @@ const WORDS = ["Alpha", "Bright", "Cedar", "Delta", "Echo", "Falcon", "Granite",
 const STEP_SECONDS: Record<StepName, number> = {
   "prepare-data": 5, "create-vm": 45, "wait-vm": 120, "upload-vars": 3, clone: 10, "start-playbook": 30, tail: 4200, finish: 2, "wait-heartbeat": 60,
 };
+const LOG_LINES = 300;
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const KINDS = ["Academy", "University", "College", "Institute", "Learning", "School", "Campus", "Labs"];
 
 /** `secrets`: the web role's (from its SECRET_KEY), so the pages can read what the seed encrypted. */
@@ -86,6 +92,7 @@ export async function seedFleet(databaseUrl: string, fleet: Fleet, secrets: Secr
        WHERE s.position <= (CASE a.status WHEN 'configuring' THEN array_position($1::text[], 'tail') WHEN 'failed' THEN array_position($1::text[], 'finish') ELSE cardinality($1::text[]) END)`,
       [STEPS.map((step) => step.name), STEPS.map((step) => STEP_SECONDS[step.name])],
     );
+    await seedLogs(client, fleet.appServersPerInstance);
     await client.query(`UPDATE "Instance" SET "nextAppServerNumber" = $1 + 1`, [fleet.appServersPerInstance]);
     if (fleet.auditEvents) {
       // In the shape the console writes ({ field: [before, after] }: diffRecords).
@@ -99,7 +106,7 @@ export async function seedFleet(databaseUrl: string, fleet: Fleet, secrets: Secr
     }
     // What autovacuum would have done by now: statistics, and the visibility map for index-only scans.
     await client.query("VACUUM ANALYZE");
-    await untilAllVisible(client, ["Instance", "AppServer", "AppServerStep", "AuditEvent"]);
+    await untilAllVisible(client, ["Instance", "AppServer", "AppServerStep", "LogEntry", "AuditEvent"]);
     // And the checkpointer: the seed's dirty pages written now, not during the measurements.
     await client.query("CHECKPOINT");
   } finally {
@@ -129,6 +136,26 @@ async function freezeSnapshots(client: pg.Client, databaseUrl: string, secrets: 
   } finally {
     await db.$disconnect();
   }
+}
+
+/**
+ * The newest appserver's playbook log, as ansible prints it (the tasks of playbooks/tutor/site.yml
+ * over and over): LOG_LINES lines, more than the appserver page's tail (PAGE_TAIL_LINES), so the page
+ * reads it as it reads any longer log (its index finds the last lines and the first as fast).
+ */
+async function seedLogs(client: pg.Client, newest: number): Promise<void> {
+  const play = parse(await readFile(path.join(root, "playbooks/tutor/site.yml"), "utf8")) as { name: string; tasks: { name: string }[] }[];
+  const tasks = play.flatMap((p) => p.tasks.map((t) => t.name));
+  await client.query(
+    `WITH a AS MATERIALIZED (SELECT id, "createdAt", "configSnapshot" -> 'variables' ->> 'OCIM_HOSTNAME' AS host FROM "AppServer" WHERE number = $1)
+     INSERT INTO "LogEntry" ("appServerId", seq, level, text, "createdAt")
+     SELECT a.id, k, 'info',
+       CASE (k - 1) % 3 WHEN 0 THEN '' WHEN 1 THEN 'TASK [' || ($2::text[])[1 + ((k - 1) / 3) % cardinality($2::text[])] || '] ' || repeat('*', 40)
+         ELSE (CASE WHEN k % 2 = 0 THEN 'ok: [' ELSE 'changed: [' END) || a.host || ']' END,
+       a."createdAt" + make_interval(secs => k)
+     FROM a CROSS JOIN generate_series(1, $3::int) k`,
+    [newest, tasks, LOG_LINES],
+  );
 }
 
 /**
