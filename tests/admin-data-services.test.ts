@@ -104,7 +104,7 @@ describe("admin: data services", () => {
     const other = await t.deps.db.dataService.create({ data: { name: "Other storage", kind: "s3", settings: s3.settings, credentialsEncrypted: campus.credentialsEncrypted } });
     const addPage = await admin.get("/admin/instances/add");
     expect(addPage.text).toContain(`<option value="${campus.id}" selected>Campus storage (default)</option>`);
-    expect(addPage.text).toContain('<option value="" selected>— none: on each appserver —</option>');
+    expect(addPage.text).toContain('<option value="" selected>&#8212; none: on each appserver &#8212;</option>');
 
     const fresh = await makeInstance(t.deps, { name: "Chemistry", storageServiceId: campus.id });
     // Everything the edit form sends, as a browser would.

@@ -2,7 +2,7 @@
 // the database holds afterwards.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "./helpers/app.js";
-import { fieldError, visibleText, type Agent } from "./helpers/browserless.js";
+import { decodeHtml, fieldError, visibleText, type Agent } from "./helpers/browserless.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { makeLoadBalancer, removeLoadBalancerFiles } from "./helpers/lb.js";
 
@@ -309,7 +309,7 @@ describe("admin: instances", () => {
     expect(text).toContain("Load balancer — haproxy-eu-1");
     expect(text).not.toMatch(new RegExp(`Load balancer — ${lb.id}\\b`));
     const diff = history.text.match(/<pre class="value-block line-diff">([\s\S]*?)<\/pre>/)![1]!;
-    expect([...diff.matchAll(/<span class="line-(\w+)">([^<]*)<\/span>/g)].map((m) => `${m[1]} ${m[2]}`.trim())).toEqual([
+    expect([...diff.matchAll(/<span class="line-(\w+)">([^<]*)<\/span>/g)].map((m) => `${m[1]} ${decodeHtml(m[2]!)}`.trim())).toEqual([
       "same   A: 1", "removed - B: 2", "removed - SMTP_PASSWORD: ••••••", "added + B: 20", "added + SMTP_PASSWORD: •••••• (changed)", "same   C: 3", "same",
     ]);
     expect(history.text).not.toContain("first-secret-9");

@@ -3,6 +3,7 @@
 import ejs from "ejs";
 import { describe, expect, it } from "vitest";
 import { escapeHtml, viewHelpers } from "../src/web/view-helpers.js";
+import { visibleText } from "./helpers/browserless.js";
 
 const values: unknown[] = [
   "site-42.example.com", "", `<script>alert("x")</script>`, "Tom & Jerry's", "a>b", `"'&<>`, "&amp; already",
@@ -15,11 +16,26 @@ describe("escapeHtml", () => {
   });
 });
 
+// Past Latin-1 (— … • and any script or emoji), escapeHtml writes character references, so a page
+// stays a one-byte string (view-helpers.ts); a reader sees the same text.
+describe("escapeHtml past Latin-1", () => {
+  it.each([
+    ["AppServer 3 — failed…", "AppServer 3 &#8212; failed&#8230;"],
+    ["PASSWORD: ••••••", "PASSWORD: &#8226;&#8226;&#8226;&#8226;&#8226;&#8226;"],
+    ["Café · naïve", "Café · naïve"],
+    ["東京 <b>", "&#26481;&#20140; &lt;b&gt;"],
+    ["ok 😀", "ok &#128512;"],
+  ])("writes %o as %s, read back as it was", (value, html) => {
+    expect(escapeHtml(value)).toBe(html);
+    expect(visibleText(escapeHtml(value))).toBe(value);
+  });
+});
+
 // h.cell writes one admin value (list cells, read-only fields): what each kind looks like, escaped.
 describe("h.cell", () => {
   it.each([
-    [null, '<span class="muted">—</span>'],
-    ["", '<span class="muted">—</span>'],
+    [null, '<span class="muted">&mdash;</span>'],
+    ["", '<span class="muted">&mdash;</span>'],
     ["Tom & Jerry's <b>", "Tom &amp; Jerry&#39;s &lt;b&gt;"],
     [42, "42"],
     [true, '<span class="yesno yesno-yes">Yes</span>'],

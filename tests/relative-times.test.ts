@@ -18,7 +18,7 @@ describe("h.ago and h.time", () => {
 
   it("wraps the relative time in a <time> whose title is the exact time", () => {
     expect(h.time(before(300), now)).toBe('<time datetime="2026-12-01T09:55:00.000Z" title="2026-12-01 09:55 UTC">5 min ago</time>');
-    expect(h.time(null, now)).toBe('<span class="muted">—</span>');
+    expect(h.time(null, now)).toBe('<span class="muted">&mdash;</span>');
   });
 });
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { startTestApp, type TestApp } from "./helpers/app.js";
-import { visibleText, type Agent } from "./helpers/browserless.js";
+import { decodeHtml, visibleText, type Agent } from "./helpers/browserless.js";
 import { makeInstance } from "./helpers/factories.js";
 import { readSnapshot } from "../src/domain/appservers/config-snapshot.js";
 import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
@@ -50,15 +50,11 @@ function expectNoSecret(text: string, where: string, secrets: readonly string[] 
   expect(leaked, `secrets shown in ${where}`).toEqual([]);
 }
 
-function unescapeHtml(text: string): string {
-  return text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&#34;|&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
-}
-
 /** The fields of an admin form as a browser would send them back untouched. */
 function formFields(html: string): Record<string, string> {
   const fields: Record<string, string> = {};
-  for (const m of html.matchAll(/<textarea[^>]*name="([^"]+)"[^>]*>([\s\S]*?)<\/textarea>/g)) fields[m[1]!] = unescapeHtml(m[2]!).replace(/\n/g, "\r\n");
-  for (const m of html.matchAll(/<input type="text"[^>]*name="([^"]+)" value="([^"]*)"/g)) fields[m[1]!] = unescapeHtml(m[2]!);
+  for (const m of html.matchAll(/<textarea[^>]*name="([^"]+)"[^>]*>([\s\S]*?)<\/textarea>/g)) fields[m[1]!] = decodeHtml(m[2]!).replace(/\n/g, "\r\n");
+  for (const m of html.matchAll(/<input type="text"[^>]*name="([^"]+)" value="([^"]*)"/g)) fields[m[1]!] = decodeHtml(m[2]!);
   for (const m of html.matchAll(/<select[^>]*name="([^"]+)"[^>]*>([\s\S]*?)<\/select>/g)) fields[m[1]!] = m[2]!.match(/<option value="([^"]*)" selected/)?.[1] ?? "";
   return fields;
 }
@@ -191,7 +187,7 @@ describe("secrets of a real Open edX instance", () => {
   it("are masked in the admin change form, and kept as they were when the form is saved", async () => {
     const page = await admin.get(`/admin/instances/${instance.id}`);
     expect(page.status).toBe(200);
-    expectNoSecret(unescapeHtml(page.text), "the admin change form");
+    expectNoSecret(decodeHtml(page.text), "the admin change form");
     const fields = formFields(page.text);
     expect(fields.extraAnsibleVars).toContain(`EDXAPP_FERNET_KEYS:\r\n  - ${MASK}`);
 

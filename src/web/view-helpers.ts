@@ -7,19 +7,34 @@ import type { Cell } from "./admin/types.js";
 
 export const viewsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../views");
 
-const HTML_SPECIAL = /[&<>"']/;
-const HTML_SPECIALS = /[&<>"']/g;
+// Characters past Latin-1 (— … › •) are written as character references (&#8212;), so that a page
+// stays a one-byte string in V8: one such character makes the whole page two-byte, and copying its
+// pieces into that form cost ~1 ms per 70 KB page on this machine, more than rendering it
+// (bench/README.md, issue 17). Views write them as entities too (&mdash;); the browser shows the same.
+const HTML_SPECIAL = /[&<>"'\u0100-\uffff]/;
+const HTML_SPECIALS = /[&<>"']|[^\0-\xff]/gu;
+const PAST_LATIN1 = /[\u0100-\uffff]/;
 const HTML_ENTITY: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;" };
 
+/** `c`: one character (a whole code point). */
+function entity(c: string): string {
+  return HTML_ENTITY[c] ?? `&#${c.codePointAt(0)};`;
+}
+
 /**
- * What <%= %> writes: EJS's own escaping (the same entities), but a value with nothing to escape
- * (nearly all: names, domains, dates) is returned as it is instead of going through a replace with a
- * callback. A page has hundreds of them; EJS's took a tenth of the fleet home's CPU (issue 17).
+ * What <%= %> writes: EJS's own escaping (the same entities), and character references past
+ * Latin-1 (above). A value with nothing to escape (nearly all: names, domains, dates) is returned as
+ * it is instead of going through a replace with a callback. A page has hundreds of them; EJS's took
+ * a tenth of the fleet home's CPU (issue 17).
  */
 export function escapeHtml(value: unknown): string {
   if (value === undefined || value === null) return "";
   const text = String(value);
-  return HTML_SPECIAL.test(text) ? text.replace(HTML_SPECIALS, (c) => HTML_ENTITY[c]!) : text;
+  if (!HTML_SPECIAL.test(text)) return text;
+  const escaped = text.replace(HTML_SPECIALS, entity);
+  // V8 keeps a replace's result two-byte when its input was, though every character is now below
+  // 256: copied once more, it is one-byte.
+  return PAST_LATIN1.test(text) ? Buffer.from(escaped, "latin1").toString("latin1") : escaped;
 }
 
 /**
@@ -55,7 +70,7 @@ export const viewHelpers = {
    * (a third of the change list's allocations, bench/README.md, issue 17).
    */
   cell(c: Cell | undefined): string {
-    if (c === null || c === undefined || c === "") return '<span class="muted">—</span>';
+    if (c === null || c === undefined || c === "") return '<span class="muted">&mdash;</span>';
     if (c instanceof Date) return `<time datetime="${c.toISOString()}">${viewHelpers.date(c)}</time>`;
     if (typeof c === "boolean") return c ? '<span class="yesno yesno-yes">Yes</span>' : '<span class="yesno yesno-no">No</span>';
     if (typeof c !== "object") return escapeHtml(c);
@@ -106,7 +121,7 @@ export const viewHelpers = {
    * 08:47 UTC">5 min ago</time>`. `now` is the request's clock (res.locals.now, from deps.now).
    */
   time(d: Date | string | null | undefined, now: Date): string {
-    if (!d) return '<span class="muted">—</span>';
+    if (!d) return '<span class="muted">&mdash;</span>';
     const date = new Date(d);
     return `<time datetime="${date.toISOString()}" title="${viewHelpers.date(date)}">${viewHelpers.ago(date, now)}</time>`;
   },
