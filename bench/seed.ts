@@ -22,13 +22,13 @@ export interface Fleet {
 
 const WORDS = ["Alpha", "Bright", "Cedar", "Delta", "Echo", "Falcon", "Granite", "Harbor", "Iris", "Juniper",
   "Kestrel", "Lumen", "Maple", "Nova", "Orchid", "Pioneer", "Quartz", "Riverside", "Summit", "Tidal"];
+const KINDS = ["Academy", "University", "College", "Institute", "Learning", "School", "Campus", "Labs"];
 // How long each step took, in seconds: a Tutor launch of about 75 minutes, most of it the playbook.
 const STEP_SECONDS: Record<StepName, number> = {
   "prepare-data": 5, "create-vm": 45, "wait-vm": 120, "upload-vars": 3, clone: 10, "start-playbook": 30, tail: 4200, finish: 2, "wait-heartbeat": 60,
 };
 const LOG_LINES = 300;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const KINDS = ["Academy", "University", "College", "Institute", "Learning", "School", "Campus", "Labs"];
 
 /** `secrets`: the web role's (from its SECRET_KEY), so the pages can read what the seed encrypted. */
 export async function seedFleet(databaseUrl: string, fleet: Fleet, secrets: Secrets): Promise<void> {
