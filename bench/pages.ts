@@ -66,7 +66,7 @@ const sidebar = (db: Db, q = "") => listInstances({ db }, { q, archived: "exclud
 const PAGES: Page[] = [
   { label: "/ (fleet home)", path: () => "/", queries: (db) => Promise.all([sessionUser(db), fleet(db)]) },
   { label: "/?q=… (search)", path: (i) => `/?q=site-${i}`, queries: (db, i) => Promise.all([sessionUser(db), sidebar(db, `site-${i}`)]) },
-  { label: "/instances/:id (page)", path: (i) => `/instances/${i}`, queries: (db, i) => Promise.all([sessionUser(db), getInstance({ db }, { id: i })]) },
+  { label: "/instances/:id (page)", path: (i) => `/instances/${i}`, queries: (db, i) => Promise.all([sessionUser(db), getInstance({ db, now: () => new Date() }, { id: i })]) },
   {
     label: "/admin/instances",
     path: () => "/admin/instances",
@@ -80,7 +80,7 @@ const PAGES: Page[] = [
   {
     label: "/instances/:id, same",
     path: (i) => `/instances/${i}`,
-    queries: (db, i) => Promise.all([sessionUser(db), sidebar(db), getInstance({ db }, { id: i })]),
+    queries: (db, i) => Promise.all([sessionUser(db), sidebar(db), getInstance({ db, now: () => new Date() }, { id: i })]),
     noReuse: true,
   },
 ];

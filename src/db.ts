@@ -114,3 +114,13 @@ export function escapeLike(text: string): string {
 export function containsPattern(text: string): string {
   return `%${escapeLike(text)}%`;
 }
+
+/**
+ * A TIMESTAMP(3) inside JSON that PostgreSQL built (json_build_object, json_agg): "2026-12-02T10:45:34.6",
+ * without a zone. Prisma keeps every DateTime in UTC, so it is read as UTC whatever the process's TZ.
+ */
+export function jsonTimestamp(text: string): Date;
+export function jsonTimestamp(text: string | null): Date | null;
+export function jsonTimestamp(text: string | null): Date | null {
+  return text === null ? null : new Date(`${text}Z`);
+}

@@ -42,6 +42,24 @@ describe("raw reads", () => {
         two.appServers.map((a) => [a.status, a.isActive, a.lastActivatedAt, a.createdAt]),
       );
       expect(detail.appServers[1]!.lastActivatedAt).toEqual(new Date("2026-01-02T03:04:05.678Z"));
+      // The page's panels, read as JSON in the same statement: timestamps, sizes past 2^32, the order.
+      const service = await deps.db.dataService.create({ data: { name: "raw-s3", kind: "s3", settings: { endpoint: "http://s3.raw.test" } } });
+      await deps.db.instance.update({ where: { id: two.id }, data: { storageServiceId: service.id } });
+      const checkedAt = new Date("2026-03-04T05:06:07.089Z");
+      for (const name of ["raw-two-b", "raw-two-a"]) {
+        await deps.db.instanceDataResource.create({
+          data: { instanceId: two.id, owner: "raw-two", serviceId: service.id, kind: "bucket", name, status: "exists", sizeBytes: 5_000_000_000n, checkedAt },
+        });
+      }
+      const notAfter = new Date("2027-01-01T00:00:00.5Z");
+      await deps.db.instanceCertificate.create({ data: { instanceId: two.id, certificatePem: "PEM", issuer: "R3", notAfter, lastAttemptAt: checkedAt } });
+      const { panels } = await getInstance(deps, { id: two.id });
+      expect(panels.data.find((d) => d.kind === "s3")).toEqual({
+        kind: "s3", label: "Storage", service: { name: "raw-s3", location: "http://s3.raw.test" }, lastChecked: checkedAt,
+        resources: ["raw-two-a", "raw-two-b"].map((name) => ({ kind: "bucket", name, status: "exists", detail: "", size: "4.7 GB", checkedAt })),
+      });
+      expect(panels.certificate).toMatchObject({ status: "valid", issuer: "R3", notAfter, lastAttemptAt: checkedAt });
+      expect(panels.live).toEqual([{ name: two.appServers[1]!.name, status: "running", isActive: true }, { name: two.appServers[0]!.name, status: "failed", isActive: false }]);
       const list = await listInstances(deps, { q: "two.raw", archived: "exclude", limit: 10 });
       expect(list).toEqual({ rows: [{ id: two.id, name: "Raw Two", internalLmsDomain: "two.raw.test", isArchived: false, activeAppServers: 1, latestStatus: "failed" }], total: 1 });
     } finally {

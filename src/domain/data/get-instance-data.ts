@@ -2,9 +2,8 @@
 // Ocim last saw of each of its resources there, with when. Names, statuses and sizes only: never a
 // credential (operators see this panel too). Read with the instance page's other panels
 // (get-instance-panels.ts).
-import type { Prisma } from "../../generated/prisma/client.ts";
-import type { DataServiceKind } from "../../generated/prisma/enums.ts";
-import { KIND_LABELS, SERVICE_COLUMNS, serviceLocation } from "./instance-services.js";
+import type { DataResourceKind, DataResourceStatus, DataServiceKind } from "../../generated/prisma/enums.ts";
+import { KIND_LABELS, SERVICE_COLUMNS, serviceLocation, type ServiceRow } from "./instance-services.js";
 
 export interface DataPanelResource {
   kind: string;
@@ -34,17 +33,15 @@ export function formatBytes(bytes: bigint | null): string | null {
   return i === 0 ? `${n} ${n === 1 ? "byte" : "bytes"}` : `${v.toFixed(1)} ${units[i]}`;
 }
 
-const serviceSelect = { select: { id: true, name: true, kind: true, settings: true } } as const;
+/** What the Data panel is made from: the instance's service of each kind and its resource rows (get-instance-panels.ts reads them). */
+export interface DataPanelSource {
+  mysqlService: ServiceRow | null;
+  mongodbService: ServiceRow | null;
+  storageService: ServiceRow | null;
+  dataResources: { serviceId: number; kind: DataResourceKind; name: string; status: DataResourceStatus; detail: string; sizeBytes: bigint | null; checkedAt: Date }[];
+}
 
-/** What the Data panel reads of an instance (dataPanelOf turns it into the panel). */
-export const DATA_PANEL_SELECT = {
-  mysqlService: serviceSelect,
-  mongodbService: serviceSelect,
-  storageService: serviceSelect,
-  dataResources: { select: { serviceId: true, kind: true, name: true, status: true, detail: true, sizeBytes: true, checkedAt: true }, orderBy: [{ kind: "asc" }, { name: "asc" }] },
-} as const satisfies Prisma.InstanceSelect;
-
-export function dataPanelOf(instance: Prisma.InstanceGetPayload<{ select: typeof DATA_PANEL_SELECT }>): DataPanelService[] {
+export function dataPanelOf(instance: DataPanelSource): DataPanelService[] {
   const byKind = { mysql: instance.mysqlService, mongodb: instance.mongodbService, s3: instance.storageService };
   return SERVICE_COLUMNS.map(({ kind }) => {
     const service = byKind[kind];

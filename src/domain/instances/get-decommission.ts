@@ -2,7 +2,7 @@
 // Decommission panel: the steps in their order, which are done, and the next one. The commands
 // (set-maintenance, deactivateInstanceAppServers, terminateInstanceAppServers, archive-instance,
 // delete-instance) enforce every rule again; this only says what the page offers.
-import type { AppServerStatus, Prisma } from "../../generated/prisma/client.ts";
+import type { AppServerStatus } from "../../generated/prisma/client.ts";
 import { PROVISIONING_STATUSES } from "../appservers/lifecycle.js";
 
 export type DecommissionStep = "maintenance" | "deactivate" | "terminate" | "archive" | "delete";
@@ -19,14 +19,9 @@ export interface Decommission {
   next: DecommissionStep;
 }
 
-/** Its appservers that are not terminated, in order: what decommissionOf needs besides the instance. */
-export const LIVE_APPSERVERS = {
-  where: { status: { not: "terminated" } }, select: { name: true, status: true, isActive: true }, orderBy: { number: "asc" },
-} as const satisfies Prisma.Instance$appServersArgs;
-
 /**
  * `instance`: its state as the page read it (getInstance); `live`: its appservers not terminated
- * (LIVE_APPSERVERS, read with the page's other panels in get-instance-panels.ts).
+ * (read with the page's other panels in get-instance-panels.ts).
  */
 export function decommissionOf(
   instance: { isArchived: boolean; maintenanceSince: Date | null; maintenanceBy: string | null },

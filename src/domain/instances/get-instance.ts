@@ -1,12 +1,15 @@
-// One instance as the console and the API show it: its settings, load balancer and its newest
-// appservers. The master key is never selected: nothing here is a secret.
-// Two independent raw queries run side by side. With relationJoins Prisma would read the same in one
-// statement, but Prisma 6 compiles every model query with relations on the event loop: 2.8 ms of CPU
-// per call for the instance page's panels, against 0.45 ms for a raw read of the instance row
-// (bench/README.md, issue 17), and this runs for every instance page view.
+// One instance as the console and the API show it: its settings, load balancer, newest appservers
+// and the page's panels (get-instance-panels.ts). The master key is never selected: nothing here is
+// a secret.
+// One raw statement. With relationJoins Prisma would read the same in one model query, but Prisma 6
+// compiles every model query on the event loop, and one with relations costs the web process 3.9–5.2
+// ms of CPU per call against 0.4–0.6 ms for a raw statement (each statement less is about 0.45 ms):
+// the instance page was at 1.1× the Django change form with three reads (bench/README.md, issue 17).
 import type { Deps } from "../../deps.js";
+import { jsonTimestamp } from "../../db.js";
 import { notFound } from "../../errors.js";
 import { Prisma, type AppServerStatus, type VmStatus } from "../../generated/prisma/client.ts";
+import { PANEL_COLUMNS, panelsOf, type PanelColumns } from "./get-instance-panels.js";
 import { sandboxRemoveOn } from "../sandboxes/sandbox-expiry.js";
 
 /** Appservers listed per instance; older ones are counted, not listed. */
@@ -37,18 +40,6 @@ export interface AppServerRow {
   createdBy: string | null;
 }
 
-/** The newest appservers, with the instance's totals counted in the same scan (a window). */
-function newestAppServers(deps: Pick<Deps, "db">, instanceId: number) {
-  return deps.db.$queryRaw<(AppServerRow & { total: number; active: number })[]>(Prisma.sql`
-    SELECT a.id, a.number, a.name, a.status::text AS status, a."vmStatus"::text AS "vmStatus", a."publicIp", a."isActive",
-           a."lastActivatedAt", a."createdAt", NULLIF(a."createdByLogin", '') AS "createdBy",
-           count(*) OVER ()::int AS total, (count(*) FILTER (WHERE a."isActive") OVER ())::int AS active
-    FROM "AppServer" a
-    WHERE a."instanceId" = ${instanceId}
-    ORDER BY a."createdAt" DESC, a.id DESC
-    LIMIT ${APPSERVERS_SHOWN}`);
-}
-
 type InstanceRow = Prisma.InstanceGetPayload<{ select: typeof instanceSelect }>;
 
 const instanceColumns = Prisma.raw(Object.keys(instanceSelect).map((c) => `i."${c}"`).join(", "));
@@ -60,33 +51,48 @@ export interface SandboxInfo {
   removeOn: Date | null;
 }
 
-/** The instance, its load balancer's name and its watched repository in one raw query (see the top of the file). */
-async function instanceWithBalancer(deps: Pick<Deps, "db">, id: number) {
-  const rows = await deps.db.$queryRaw<(InstanceRow & { lbId: number | null; lbName: string | null; sandboxRepo: string | null; sandboxKeepDays: number | null })[]>(Prisma.sql`
-    SELECT ${instanceColumns}, lb.id AS "lbId", lb.name AS "lbName", w.owner || '/' || w.name AS "sandboxRepo", w."keepDaysAfterClose" AS "sandboxKeepDays"
+type Row = InstanceRow & PanelColumns & {
+  lbId: number | null; lbName: string | null; sandboxRepo: string | null; sandboxKeepDays: number | null;
+  appServers: (Omit<AppServerRow, "lastActivatedAt" | "createdAt"> & { lastActivatedAt: string | null; createdAt: string })[];
+  appServersAll: number; appServersActive: number;
+};
+
+/** The instance with its balancer, watched repository, newest appservers (JSON) and panels in one statement. */
+function readInstance(deps: Pick<Deps, "db">, id: number) {
+  return deps.db.$queryRaw<Row[]>(Prisma.sql`
+    SELECT ${instanceColumns}, lb.id AS "lbId", lb.name AS "lbName", w.owner || '/' || w.name AS "sandboxRepo", w."keepDaysAfterClose" AS "sandboxKeepDays",
+      (SELECT coalesce(json_agg(a ORDER BY a."createdAt" DESC, a.id DESC), '[]') FROM (
+         SELECT a.id, a.number, a.name, a.status, a."vmStatus", a."publicIp", a."isActive", a."lastActivatedAt", a."createdAt",
+                NULLIF(a."createdByLogin", '') AS "createdBy"
+         FROM "AppServer" a WHERE a."instanceId" = i.id
+         ORDER BY a."createdAt" DESC, a.id DESC LIMIT ${APPSERVERS_SHOWN}) a) AS "appServers",
+      (SELECT count(*)::int FROM "AppServer" a WHERE a."instanceId" = i.id) AS "appServersAll",
+      (SELECT count(*)::int FROM "AppServer" a WHERE a."instanceId" = i.id AND a."isActive") AS "appServersActive",
+      ${PANEL_COLUMNS}
     FROM "Instance" i LEFT JOIN "LoadBalancer" lb ON lb.id = i."loadBalancerId"
     LEFT JOIN "WatchedRepository" w ON w.id = i."watchedRepositoryId"
     WHERE i.id = ${id}`);
-  const row = rows[0];
-  if (!row) return null;
-  const { lbId, lbName, sandboxRepo, sandboxKeepDays, ...instance } = row;
+}
+
+export async function getInstance(deps: Pick<Deps, "db" | "now">, input: { id: number }) {
+  const [row] = await readInstance(deps, input.id);
+  if (!row) throw notFound("Instance");
+  const {
+    lbId, lbName, sandboxRepo, sandboxKeepDays, appServers, appServersAll, appServersActive,
+    mysqlService, mongodbService, storageService, dataResources, live, certificate, ...instance
+  } = row;
   const sandbox: SandboxInfo | null = sandboxRepo === null ? null : {
     repository: sandboxRepo,
     keepDaysAfterClose: sandboxKeepDays!,
     removeOn: sandboxRemoveOn({ pullRequestClosedAt: instance.pullRequestClosedAt, watchedRepository: { keepDaysAfterClose: sandboxKeepDays! } }),
   };
-  return { instance: instance as InstanceRow, loadBalancer: lbId === null ? null : { id: lbId, name: lbName! }, sandbox };
-}
-
-export async function getInstance(deps: Pick<Deps, "db">, input: { id: number }) {
-  const [found, rows] = await Promise.all([instanceWithBalancer(deps, input.id), newestAppServers(deps, input.id)]);
-  if (!found) throw notFound("Instance");
   return {
-    ...found.instance,
-    loadBalancer: found.loadBalancer,
-    sandbox: found.sandbox,
-    appServers: rows.map(({ total: _total, active: _active, ...row }): AppServerRow => row),
-    appServerTotals: { all: rows[0]?.total ?? 0, active: rows[0]?.active ?? 0 },
+    ...(instance as InstanceRow),
+    loadBalancer: lbId === null ? null : { id: lbId, name: lbName! },
+    sandbox,
+    appServers: appServers.map((a): AppServerRow => ({ ...a, lastActivatedAt: jsonTimestamp(a.lastActivatedAt), createdAt: jsonTimestamp(a.createdAt) })),
+    appServerTotals: { all: appServersAll, active: appServersActive },
+    panels: panelsOf({ mysqlService, mongodbService, storageService, dataResources, live, certificate }, deps.now()),
   };
 }
 

@@ -8,7 +8,7 @@ import { getFleetOverview } from "../../domain/fleet/get-fleet-overview.js";
 import { revealInstanceSecrets } from "../../domain/instances/reveal-instance-secrets.js";
 import { maskedSettings, type MaskedSettings } from "../../domain/secrets/instance-secrets.js";
 import { PREFIXED_DOMAIN_FIELDS, type PrefixedDomainField } from "../../domain/instances/domains.js";
-import { getInstancePanels } from "../../domain/instances/get-instance-panels.js";
+import { decommissionOf } from "../../domain/instances/get-decommission.js";
 import { defaultMysqlService, whyNoMysql } from "../../domain/data/why-no-mysql.js";
 import { checkInstanceData } from "../../domain/data/check-instance-data.js";
 import { previewLaunch } from "../../domain/recipes/preview-launch.js";
@@ -92,7 +92,8 @@ export function consoleRoutes(deps: Deps): Router {
   /** The instance page; its secret settings masked unless `revealed` holds them (an admin's audited reveal). */
   async function instancePage(req: Request, res: Response, id: number, revealed?: MaskedSettings) {
     const [sidebar, instance] = await Promise.all([loadSidebar(req), getInstance(deps, { id })]);
-    const { data, certificate, decommission } = await getInstancePanels(deps, { instance });
+    const { data, certificate, live } = instance.panels;
+    const decommission = decommissionOf(instance, live);
     // Without a MySQL server, and none to choose: say why, with the step that turns it on.
     const mysqlOff = data.some((d) => d.kind === "mysql" && !d.service) && !(await loadDefaultMysql(undefined)) ? whyNoMysql() : null;
     const domains = [
