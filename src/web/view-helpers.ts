@@ -51,6 +51,7 @@ function rowPartial<L extends Record<string, unknown>>(file: string, locals: (ke
 const adminRowsTemplate = rowPartial<{ rows: unknown[]; bulk: boolean; h: typeof viewHelpers }>("admin/_rows.ejs", ["rows", "bulk", "h"]);
 const fieldTemplate = rowPartial<{ f: unknown }>("admin/_field.ejs", ["f"]);
 const instanceListTemplate = rowPartial<{ rows: unknown[]; selectedId: number | null; keep: string }>("console/_instance_list.ejs", ["rows", "selectedId", "keep"]);
+const logLinesTemplate = rowPartial<{ lines: unknown[] }>("appservers/_log_lines.ejs", ["lines"]);
 
 /** A size for people: "0 B", "512 B", "1.5 KiB", "20.0 MiB"; "—" when the service reports none. */
 export function formatBytes(n: number | null | undefined): string {
@@ -91,6 +92,10 @@ export const viewHelpers = {
   /** The sidebar's list of instances; `keep` is the query string its links carry. */
   instanceList(rows: unknown[], selectedId: number | null, keep: string): string {
     return instanceListTemplate({ rows, selectedId, keep });
+  },
+  /** The log lines the appserver page renders with it (200: the lines were a fifth of its CPU under `with`). */
+  logLines(lines: unknown[]): string {
+    return logLinesTemplate({ lines });
   },
   date(d: Date | string | null | undefined): string {
     if (!d) return "—";

@@ -1,10 +1,14 @@
 // Everything the appserver page shows: status fields, where provisioning is, the authenticated
 // link (its password only for those who may see secrets) and the frozen configuration, masked.
+import { LRUCache } from "lru-cache";
 import { stringify as toYaml } from "yaml";
 import type { Deps } from "../../deps.js";
 import type { SessionUser } from "../auth/login-github-user.js";
 import { maySeeSecrets } from "../auth/may-see.js";
-import { appServerWhere, viewableOrThrow, type AppServerKey } from "../logs/get-viewable-appserver.js";
+import { viewableOrThrow, type AppServerKey } from "../logs/get-viewable-appserver.js";
+import { jsonTimestamp } from "../../db.js";
+import { logPageColumns, logPageOf, type LogPageColumns } from "../logs/read-log.js";
+import { Prisma, type AppServer, type AppServerStepOutcome } from "../../generated/prisma/client.ts";
 import { basicAuthFor } from "../instances/secret.js";
 import { createMasker, MASK, maskTree } from "../secrets/mask-secrets.js";
 import { snapshotSecrets } from "../secrets/instance-secrets.js";
@@ -54,18 +58,66 @@ export function authenticatedLink(secrets: Deps["secrets"], instance: { secretKe
 }
 
 /**
- * By its page's address (instance and number) or its id, if it exists and the user may see it: the
- * page's one read of the appserver (it was a getViewableAppServer first, then this by id: one
- * Prisma query of four fewer, about 1 ms of the web process's CPU per view, bench/README.md).
+ * The masked YAML of a snapshot's variables, by the stored snapshot's digest: a snapshot does not
+ * change after its launch, and masking and writing its YAML took 0.6–1.0 ms of every view of the
+ * appserver page with the bench's 13 variables (a real merged base has ~150), an eighth of its CPU
+ * (issue 17, bench/README.md). Masked text only; 1,000 snapshots' worth, a few MB.
  */
-export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "now">, input: AppServerKey & { user: SessionUser }) {
-  const a = viewableOrThrow(input.user, await deps.db.appServer.findUnique({
-    where: appServerWhere(input),
-    include: {
-      instance: { select: { id: true, name: true, secretKeyEncrypted: true, pullRequestUrl: true, appServers: { where: { isActive: true }, select: { id: true, name: true }, orderBy: { number: "asc" } } } },
-      steps: { select: { name: true, position: true, startedAt: true, endedAt: true, outcome: true } },
-    },
-  }));
+const maskedYaml = new LRUCache<string, string>({ max: 1000 });
+
+function variablesYaml(snapshot: ConfigSnapshot, digest: string): string {
+  if (!snapshot.variables) return "";
+  let yaml = maskedYaml.get(digest);
+  if (yaml === undefined) {
+    // Sorted by name: the merged base has ~150 names, and an operator looks one up.
+    yaml = toYaml(maskTree(snapshot.variables, createMasker(snapshotSecrets(snapshot))), { sortMapEntries: true });
+    maskedYaml.set(digest, yaml);
+  }
+  return yaml;
+}
+
+type StepRow = { name: string; position: number; startedAt: Date; endedAt: Date | null; outcome: AppServerStepOutcome | null };
+
+type DetailRow = AppServer & LogPageColumns & {
+  /** md5 of the stored snapshot: what its masked YAML is cached by. */
+  snapshotDigest: string;
+  instance: { id: number; name: string; pullRequestUrl: string | null };
+  instanceSecretKeyEncrypted: string;
+  /** The instance's active appservers by number (JSON). */
+  active: { id: number; name: string }[];
+  /** Its provisioning steps (JSON: timestamps as text). */
+  steps: (Omit<StepRow, "startedAt" | "endedAt"> & { startedAt: string; endedAt: string | null })[];
+};
+
+/**
+ * The appserver with its instance, the instance's active appservers and its steps in one raw
+ * statement. As a Prisma model query with those relations it cost the web process 3.7–5.1 ms of CPU
+ * per view (Prisma 6 compiles every model query on the event loop) against about 0.6 ms, and the
+ * appserver page answered 1.27× the Django change form instead of issue 17's 6× (bench/README.md).
+ */
+function readDetail(deps: Pick<Deps, "db">, key: AppServerKey, logTail: number) {
+  const where = "appServerId" in key ? Prisma.sql`a.id = ${key.appServerId}` : Prisma.sql`a."instanceId" = ${key.instanceId} AND a.number = ${key.number}`;
+  return deps.db.$queryRaw<DetailRow[]>(Prisma.sql`
+    SELECT a.*, md5(a."configSnapshot"::text) AS "snapshotDigest", json_build_object('id', i.id, 'name', i.name, 'pullRequestUrl', i."pullRequestUrl") AS instance,
+      i."secretKeyEncrypted" AS "instanceSecretKeyEncrypted",
+      (SELECT coalesce(json_agg(json_build_object('id', o.id, 'name', o.name) ORDER BY o.number), '[]')
+       FROM "AppServer" o WHERE o."instanceId" = a."instanceId" AND o."isActive") AS active,
+      (SELECT coalesce(json_agg(json_build_object('name', s.name, 'position', s.position, 'startedAt', s."startedAt",
+                 'endedAt', s."endedAt", 'outcome', s.outcome)), '[]')
+       FROM "AppServerStep" s WHERE s."appServerId" = a.id) AS steps,
+      ${logPageColumns(Prisma.raw("a.id"), { limit: logTail })}
+    FROM "AppServer" a JOIN "Instance" i ON i.id = a."instanceId"
+    WHERE ${where}`);
+}
+
+/**
+ * By its page's address (instance and number) or its id, if it exists and the user may see it, with
+ * the newest `logTail` lines of its log: the page's one read.
+ */
+export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "now">, input: AppServerKey & { user: SessionUser; logTail: number }) {
+  const [row] = await readDetail(deps, input, input.logTail);
+  const { instanceSecretKeyEncrypted, active, steps: stepRows, lines, firstSeq, snapshotDigest, ...a } = viewableOrThrow(input.user, row ?? null);
+  const stepsRead: StepRow[] = stepRows.map((s) => ({ ...s, startedAt: jsonTimestamp(s.startedAt), endedAt: jsonTimestamp(s.endedAt) }));
   // A snapshot that cannot be read is said on the page; the rest of the page (status, log, the
   // actions) still works, so the appserver can be terminated.
   let snapshot: ConfigSnapshot | null = null;
@@ -79,28 +131,27 @@ export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "no
   const reveal = maySeeSecrets(input.user);
   const now = deps.now();
   // Durations of ended steps; the one in progress counts "so far" up to this render.
-  const steps = describeSteps(a.steps, now);
-  const { secretKeyEncrypted: _secret, appServers: active, ...instance } = a.instance;
+  const steps = describeSteps(stepsRead, now);
   return {
     ...a,
-    instance,
     // What "Activate and deactivate the others" would deactivate.
     otherActive: active.filter((o) => o.id !== a.id),
     createdBy: a.createdByLogin || null,
     step: stepOf(a, steps),
     steps,
-    elapsedMs: provisioningMs(a, now),
+    elapsedMs: provisioningMs({ ...a, steps: stepsRead }, now),
     // A terminated appserver's VM is gone, and its address may already be another VM's.
     publicIp: a.status === "terminated" ? null : a.publicIp,
     ipReleased: a.status === "terminated" && a.publicIp !== null,
-    link: a.status === "terminated" || !snapshot ? null : authenticatedLink(deps.secrets, a.instance, a.publicIp, httpPortOf(snapshot), reveal),
+    link: a.status === "terminated" || !snapshot ? null : authenticatedLink(deps.secrets, { secretKeyEncrypted: instanceSecretKeyEncrypted }, a.publicIp, httpPortOf(snapshot), reveal),
     linkHasPassword: reveal,
     settings: snapshot?.instance ?? {},
     playbook: snapshot?.playbook ?? null,
     recipe: snapshot?.recipe ?? null,
-    // Sorted by name: the merged base has ~150 names, and an operator looks one up.
-    variablesYaml: snapshot?.variables ? toYaml(maskTree(snapshot.variables, createMasker(snapshotSecrets(snapshot))), { sortMapEntries: true }) : "",
+    variablesYaml: snapshot ? variablesYaml(snapshot, snapshotDigest) : "",
     launchedAt: snapshot?.launchedAt ?? null,
     snapshotError,
+    /** The newest `logTail` lines of its log. */
+    logTail: logPageOf({ lines, firstSeq }, { limit: input.logTail }),
   };
 }

@@ -22,22 +22,21 @@ export function isLogFinished(status: string): boolean {
 
 /**
  * `tail`: the newest lines (readLog without after/before), when the caller has read them (the
- * appserver page does): its last line is the log's last, and unless there is more, its first is the
- * log's first. The appserver page then needs one query here instead of two, or none.
+ * appserver page does): its last line is the log's last, and it says the first. The appserver page
+ * then needs no query here.
  */
 export async function getLogBounds(deps: Pick<Deps, "db">, input: { appServerId: number; status: string; tail?: LogPageResult }): Promise<LogBounds> {
+  const finished = isLogFinished(input.status);
+  const { tail } = input;
+  if (tail) {
+    const last = tail.lines.at(-1);
+    return { firstSeq: tail.firstSeq, lastSeq: last?.seq ?? 0, lastAt: last?.at ?? null, finished };
+  }
   const select = { seq: true, createdAt: true } as const;
   const where = { appServerId: input.appServerId };
-  const { tail } = input;
   const [first, last] = await Promise.all([
-    tail && !tail.more ? tail.lines[0] : deps.db.logEntry.findFirst({ where, orderBy: { seq: "asc" }, select }),
-    tail ? tail.lines.at(-1) : deps.db.logEntry.findFirst({ where, orderBy: { seq: "desc" }, select }),
+    deps.db.logEntry.findFirst({ where, orderBy: { seq: "asc" }, select }),
+    deps.db.logEntry.findFirst({ where, orderBy: { seq: "desc" }, select }),
   ]);
-  const lastAt = !last ? null : "at" in last ? last.at : last.createdAt.toISOString();
-  return {
-    firstSeq: first?.seq ?? 0,
-    lastSeq: last?.seq ?? 0,
-    lastAt,
-    finished: isLogFinished(input.status),
-  };
+  return { firstSeq: first?.seq ?? 0, lastSeq: last?.seq ?? 0, lastAt: last?.createdAt.toISOString() ?? null, finished };
 }

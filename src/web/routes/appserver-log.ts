@@ -4,7 +4,6 @@
 import { Router } from "express";
 import type { Deps } from "../../deps.js";
 import { getViewableAppServer } from "../../domain/logs/get-viewable-appserver.js";
-import { readLog } from "../../domain/logs/read-log.js";
 import { renderPage } from "../render.js";
 import { getAppServerDetail } from "../../domain/appservers/get-appserver-detail.js";
 import { LOCAL_NOT_ISOLATED } from "../../adapters/provider/local.js";
@@ -31,13 +30,13 @@ export function appServerLogRoutes(deps: Deps): Router {
 
   router.get("/instances/:instanceId/appservers/:number", async (req, res) => {
     const appServer = await getAppServerDetail(deps, {
-      instanceId: idOr404(req.params.instanceId, "Instance"), number: idOr404(req.params.number, "AppServer"), user: req.user!,
+      instanceId: idOr404(req.params.instanceId, "Instance"), number: idOr404(req.params.number, "AppServer"), user: req.user!, logTail: PAGE_TAIL_LINES,
     });
-    const readTail = async () => {
-      const tail = await readLog(deps, { appServerId: appServer.id, limit: PAGE_TAIL_LINES });
-      return { ...tail, ...(await getLogBounds(deps, { appServerId: appServer.id, status: appServer.status, tail })) };
-    };
-    const [log, ssh] = await Promise.all([readTail(), getSshCommand(deps, { appServer, user: req.user! })]);
+    const tail = appServer.logTail;
+    const [bounds, ssh] = await Promise.all([
+      getLogBounds(deps, { appServerId: appServer.id, status: appServer.status, tail }), getSshCommand(deps, { appServer, user: req.user! }),
+    ]);
+    const log = { ...tail, ...bounds };
     await renderPage(res, "appservers/show", {
       title: `${appServer.name} · ${appServer.instance.name}`, appServer, log, localNote: LOCAL_NOT_ISOLATED, ssh, now: deps.now(),
       // One per page view: the Relaunch form sent twice launches once.
