@@ -10,6 +10,7 @@ import { createJobs } from "../src/jobs/queues.js";
 import { runCleanup } from "../src/domain/cleanup/run-cleanup.js";
 import { deleteAppServerVm } from "../src/domain/appservers/delete-appserver-vm.js";
 import { PAYLOADS } from "../src/jobs/payloads.js";
+import { CLEANUP_PAGE_ROWS } from "../src/web/routes/cleanup.js";
 import { purgeLogs } from "../src/domain/logs/purge-logs.js";
 import type { VmProvider } from "../src/domain/provisioning/ports.js";
 
@@ -82,6 +83,59 @@ describe("scheduled work", () => {
     const row = visibleText([...(await op.get("/cleanup")).text.matchAll(new RegExp(`<tr data-appserver="${as.id}">[\\s\\S]*?</tr>`, "g"))][0]![0]);
     expect(row).toContain("kept: pinned");
     expect(row).toContain("Unpin");
+  });
+
+  it("shows a fleet's plan a page at a time, narrows it to what would be terminated, and pins from any page", async () => {
+    const inst = await makeInstance(t.deps, { name: "Big Fleet" });
+    const snapshot = (await makeAppServer(t.deps, inst.id, { status: "running", isActive: true, createdAt: new Date(Date.now() - 50 * DAY) })).configSnapshot;
+    // 449 more, inactive and 30 days old: all but the newest (the candidate) are to terminate.
+    await t.deps.db.appServer.createMany({
+      data: Array.from({ length: 449 }, (_, i) => ({
+        instanceId: inst.id, number: i + 2, name: `Big ${i + 2}`, providerKind: "local" as const, status: "running" as const,
+        configSnapshot: snapshot as object, createdAt: new Date(Date.now() - 30 * DAY - i * 60_000),
+      })),
+    });
+    const op = await t.loginAs("paula");
+    const rowsOf = (html: string) => [...html.matchAll(/<tr data-appserver="(\d+)">/g)].map((m) => Number(m[1]));
+    const first = await op.get("/cleanup");
+    const text = visibleText(first.text);
+    const live = Number(/([\d,]+) live in all/.exec(text)![1]!.replace(/,/g, ""));
+    const toTerminate = Number(/([\d,]+) appservers would be terminated/.exec(text)![1]!.replace(/,/g, ""));
+    expect(live).toBeGreaterThanOrEqual(450);
+    expect(toTerminate).toBeGreaterThanOrEqual(448);
+    expect(rowsOf(first.text)).toHaveLength(CLEANUP_PAGE_ROWS);
+    expect(text).toContain(`1\u2013200 of ${live.toLocaleString("en")}`);
+    expect(first.text).toContain('href="/cleanup?page=2"');
+
+    // Every live appserver on exactly one page, none twice.
+    const pages = Math.ceil(live / CLEANUP_PAGE_ROWS);
+    const seen = rowsOf(first.text);
+    for (let p = 2; p <= pages; p++) seen.push(...rowsOf((await op.get(`/cleanup?page=${p}`)).text));
+    expect(new Set(seen).size).toBe(live);
+    expect(visibleText((await op.get(`/cleanup?page=${pages + 1}`)).text)).toContain(`Past the last page: there are ${live.toLocaleString("en")}`);
+
+    // Only those to terminate, still paged; each row says so.
+    const narrowed = await op.get("/cleanup?show=terminate&page=2");
+    const fates = [...narrowed.text.matchAll(/<tr data-appserver="\d+">[\s\S]*?<\/tr>/g)].map((m) => visibleText(m[0]));
+    expect(fates).toHaveLength(Math.min(CLEANUP_PAGE_ROWS, toTerminate - CLEANUP_PAGE_ROWS));
+    expect(fates.every((f) => f.includes("to terminate"))).toBe(true);
+    expect(visibleText(narrowed.text)).toContain(`201\u2013${Math.min(400, toTerminate)} of ${toTerminate.toLocaleString("en")}`);
+
+    // A pin made on page 2 of the narrowed plan comes back to it; a forged return path goes to the plan.
+    const target = rowsOf(narrowed.text)[0]!;
+    const pinned = await op.submit(`/appservers/${target}/pin`, { back: "/cleanup?show=terminate&page=2" }, "/cleanup?show=terminate&page=2");
+    expect(pinned.url).toBe(`${t.url}/cleanup?show=terminate&page=2`);
+    expect(visibleText(pinned.text)).toContain("Pinned: cleanup keeps this appserver.");
+    expect(visibleText((await op.get("/cleanup")).text)).toContain(`${(toTerminate - 1).toLocaleString("en")} appservers would be terminated`);
+    const forged = await op.submit(`/appservers/${target}/unpin`, { back: "https://evil.test/cleanup" }, "/cleanup");
+    expect(forged.url).toBe(`${t.url}/cleanup`);
+
+    // Bad parameters: a 400 naming each, nothing else.
+    for (const [query, message] of [["page=0", "page: pages start at 1"], ["page=x", "page: a page number"], ["show=kept", "show: use show=terminate"]] as const) {
+      const bad = await op.get(`/cleanup?${query}`);
+      expect(bad.status).toBe(400);
+      expect(visibleText(bad.text)).toContain(message);
+    }
   });
 
   it("lets an admin run a scheduled job by hand from the admin area, and only an admin", async () => {
