@@ -1,5 +1,5 @@
 // The home page's "cleanup due today" (getCleanupDue) reads only the instances where an appserver
-// could be due, by one SQL branch per rule; the cleanup plan (getCleanupPlan) reads every appserver.
+// could be due, by one SQL branch per rule; the cleanup plan (getCleanupPlan) reads every live appserver.
 // On a fleet with each rule's cases, both must name the same appservers for the end of the day.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
@@ -51,5 +51,19 @@ describe("cleanup due today", () => {
     expect(dueIds).toEqual(expect.arrayContaining([oldFailed.server.id, oldRunning.server.id, closedLongAgo.server.id]));
     for (const kept of [pinned, young, closedYesterday]) expect(dueIds).not.toContain(kept.server.id);
     expect(due).toMatchObject({ by: END_OF_DAY, total: dueIds.length, atLeast: false });
+  });
+
+  it("counts a terminated appserver's activation when it decides the fallback", async () => {
+    // The plan reads terminated appservers only when they were activated once: this one was, 3
+    // days ago, so the running one launched before that is the fallback, not the candidate.
+    const instance = await makeInstance(deps, { name: "Switched" });
+    const before = await makeAppServer(deps, instance.id, { status: "running", createdAt: daysAgo(20) });
+    await makeAppServer(deps, instance.id, { status: "terminated", createdAt: daysAgo(10), lastActivatedAt: daysAgo(3) });
+    await makeAppServer(deps, instance.id, { status: "terminated", createdAt: daysAgo(9) });
+    clock = NOW;
+    const plan = await getCleanupPlan(deps);
+    expect(plan.filter((p) => p.instanceId === instance.id).map((p) => [p.id, p.instanceName, p.fate])).toEqual([
+      [before.id, "Switched", { keep: true, reason: "fallback", dueOn: new Date(daysAgo(3).getTime() + 14 * DAY) }],
+    ]);
   });
 });
