@@ -54,7 +54,7 @@ export interface SandboxInfo {
 type Row = InstanceRow & PanelColumns & {
   lbId: number | null; lbName: string | null; sandboxRepo: string | null; sandboxKeepDays: number | null;
   appServers: (Omit<AppServerRow, "lastActivatedAt" | "createdAt"> & { lastActivatedAt: string | null; createdAt: string })[];
-  appServersAll: number; appServersActive: number;
+  appServerTotals: { all: number; active: number };
 };
 
 /** The instance with its balancer, watched repository, newest appservers (JSON) and panels in one statement. */
@@ -66,8 +66,8 @@ function readInstance(deps: Pick<Deps, "db">, id: number) {
                 NULLIF(a."createdByLogin", '') AS "createdBy"
          FROM "AppServer" a WHERE a."instanceId" = i.id
          ORDER BY a."createdAt" DESC, a.id DESC LIMIT ${APPSERVERS_SHOWN}) a) AS "appServers",
-      (SELECT count(*)::int FROM "AppServer" a WHERE a."instanceId" = i.id) AS "appServersAll",
-      (SELECT count(*)::int FROM "AppServer" a WHERE a."instanceId" = i.id AND a."isActive") AS "appServersActive",
+      (SELECT json_build_object('all', count(*), 'active', count(*) FILTER (WHERE a."isActive"))
+       FROM "AppServer" a WHERE a."instanceId" = i.id) AS "appServerTotals",
       ${PANEL_COLUMNS}
     FROM "Instance" i LEFT JOIN "LoadBalancer" lb ON lb.id = i."loadBalancerId"
     LEFT JOIN "WatchedRepository" w ON w.id = i."watchedRepositoryId"
@@ -78,7 +78,7 @@ export async function getInstance(deps: Pick<Deps, "db" | "now">, input: { id: n
   const [row] = await readInstance(deps, input.id);
   if (!row) throw notFound("Instance");
   const {
-    lbId, lbName, sandboxRepo, sandboxKeepDays, appServers, appServersAll, appServersActive,
+    lbId, lbName, sandboxRepo, sandboxKeepDays, appServers, appServerTotals,
     mysqlService, mongodbService, storageService, dataResources, live, certificate, ...instance
   } = row;
   const sandbox: SandboxInfo | null = sandboxRepo === null ? null : {
@@ -91,7 +91,7 @@ export async function getInstance(deps: Pick<Deps, "db" | "now">, input: { id: n
     loadBalancer: lbId === null ? null : { id: lbId, name: lbName! },
     sandbox,
     appServers: appServers.map((a): AppServerRow => ({ ...a, lastActivatedAt: jsonTimestamp(a.lastActivatedAt), createdAt: jsonTimestamp(a.createdAt) })),
-    appServerTotals: { all: appServersAll, active: appServersActive },
+    appServerTotals,
     panels: panelsOf({ mysqlService, mongodbService, storageService, dataResources, live, certificate }, deps.now()),
   };
 }
