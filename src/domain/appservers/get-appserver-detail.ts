@@ -95,7 +95,7 @@ type DetailRow = AppServer & LogPageColumns & {
  * per view (Prisma 6 compiles every model query on the event loop) against about 0.6 ms, and the
  * appserver page answered 1.27× the Django change form instead of issue 17's 6× (bench/README.md).
  */
-function readDetail(deps: Pick<Deps, "db">, key: AppServerKey, logTail: number) {
+function readDetail(deps: Pick<Deps, "db">, key: AppServerKey & { logTail: number }) {
   const where = "appServerId" in key ? Prisma.sql`a.id = ${key.appServerId}` : Prisma.sql`a."instanceId" = ${key.instanceId} AND a.number = ${key.number}`;
   return deps.db.$queryRaw<DetailRow[]>(Prisma.sql`
     SELECT a.*, md5(a."configSnapshot"::text) AS "snapshotDigest", json_build_object('id', i.id, 'name', i.name, 'pullRequestUrl', i."pullRequestUrl") AS instance,
@@ -105,7 +105,7 @@ function readDetail(deps: Pick<Deps, "db">, key: AppServerKey, logTail: number) 
       (SELECT coalesce(json_agg(json_build_object('name', s.name, 'position', s.position, 'startedAt', s."startedAt",
                  'endedAt', s."endedAt", 'outcome', s.outcome)), '[]')
        FROM "AppServerStep" s WHERE s."appServerId" = a.id) AS steps,
-      ${logPageColumns(Prisma.raw("a.id"), { limit: logTail })}
+      ${logPageColumns(Prisma.raw("a.id"), { limit: key.logTail })}
     FROM "AppServer" a JOIN "Instance" i ON i.id = a."instanceId"
     WHERE ${where}`);
 }
@@ -115,7 +115,7 @@ function readDetail(deps: Pick<Deps, "db">, key: AppServerKey, logTail: number) 
  * the newest `logTail` lines of its log: the page's one read.
  */
 export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "now">, input: AppServerKey & { user: SessionUser; logTail: number }) {
-  const [row] = await readDetail(deps, input, input.logTail);
+  const [row] = await readDetail(deps, input);
   const { instanceSecretKeyEncrypted, active, steps: stepRows, lines, firstSeq, snapshotDigest, ...a } = viewableOrThrow(input.user, row ?? null);
   const stepsRead: StepRow[] = stepRows.map((s) => ({ ...s, startedAt: jsonTimestamp(s.startedAt), endedAt: jsonTimestamp(s.endedAt) }));
   // A snapshot that cannot be read is said on the page; the rest of the page (status, log, the

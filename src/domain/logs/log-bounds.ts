@@ -21,22 +21,20 @@ export function isLogFinished(status: string): boolean {
 }
 
 /**
- * `tail`: the newest lines (readLog without after/before), when the caller has read them (the
- * appserver page does): its last line is the log's last, and it says the first. The appserver page
- * then needs no query here.
+ * The bounds told by the newest lines (readLog without after/before, which says the first seq too):
+ * the appserver page reads its tail with the appserver and needs no query here.
  */
-export async function getLogBounds(deps: Pick<Deps, "db">, input: { appServerId: number; status: string; tail?: LogPageResult }): Promise<LogBounds> {
-  const finished = isLogFinished(input.status);
-  const { tail } = input;
-  if (tail) {
-    const last = tail.lines.at(-1);
-    return { firstSeq: tail.firstSeq, lastSeq: last?.seq ?? 0, lastAt: last?.at ?? null, finished };
-  }
+export function tailBounds(tail: LogPageResult, status: string): LogBounds {
+  const last = tail.lines.at(-1);
+  return { firstSeq: tail.firstSeq, lastSeq: last?.seq ?? 0, lastAt: last?.at ?? null, finished: isLogFinished(status) };
+}
+
+export async function getLogBounds(deps: Pick<Deps, "db">, input: { appServerId: number; status: string }): Promise<LogBounds> {
   const select = { seq: true, createdAt: true } as const;
   const where = { appServerId: input.appServerId };
   const [first, last] = await Promise.all([
     deps.db.logEntry.findFirst({ where, orderBy: { seq: "asc" }, select }),
     deps.db.logEntry.findFirst({ where, orderBy: { seq: "desc" }, select }),
   ]);
-  return { firstSeq: first?.seq ?? 0, lastSeq: last?.seq ?? 0, lastAt: last?.createdAt.toISOString() ?? null, finished };
+  return { firstSeq: first?.seq ?? 0, lastSeq: last?.seq ?? 0, lastAt: last?.createdAt.toISOString() ?? null, finished: isLogFinished(input.status) };
 }

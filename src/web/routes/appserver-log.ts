@@ -7,7 +7,7 @@ import { getViewableAppServer } from "../../domain/logs/get-viewable-appserver.j
 import { renderPage } from "../render.js";
 import { getAppServerDetail } from "../../domain/appservers/get-appserver-detail.js";
 import { LOCAL_NOT_ISOLATED } from "../../adapters/provider/local.js";
-import { getLogBounds } from "../../domain/logs/log-bounds.js";
+import { tailBounds } from "../../domain/logs/log-bounds.js";
 import { logOutlineJson, logPageJson, logSearchJson, sendRawLog } from "./api-logs.js";
 import { idOr404, parseQuery } from "./route-helpers.js";
 import { getSshCommand } from "../../domain/sshkeys/get-ssh-command.js";
@@ -32,11 +32,8 @@ export function appServerLogRoutes(deps: Deps): Router {
     const appServer = await getAppServerDetail(deps, {
       instanceId: idOr404(req.params.instanceId, "Instance"), number: idOr404(req.params.number, "AppServer"), user: req.user!, logTail: PAGE_TAIL_LINES,
     });
-    const tail = appServer.logTail;
-    const [bounds, ssh] = await Promise.all([
-      getLogBounds(deps, { appServerId: appServer.id, status: appServer.status, tail }), getSshCommand(deps, { appServer, user: req.user! }),
-    ]);
-    const log = { ...tail, ...bounds };
+    const log = { ...appServer.logTail, ...tailBounds(appServer.logTail, appServer.status) };
+    const ssh = await getSshCommand(deps, { appServer, user: req.user! });
     await renderPage(res, "appservers/show", {
       title: `${appServer.name} · ${appServer.instance.name}`, appServer, log, localNote: LOCAL_NOT_ISOLATED, ssh, now: deps.now(),
       // One per page view: the Relaunch form sent twice launches once.
