@@ -41,6 +41,7 @@ const WARM_UP = Math.max(5, Math.ceil(500 / CLIENTS));
 const GOAL_P95_MS = 50;
 const DEFAULTS = loadConfig({ LOG_LEVEL: "silent" });
 const ADMIN_PAGE_SIZE = DEFAULTS.ADMIN_PAGE_SIZE; // the default
+const PREPARED = process.env.DATABASE_PREPARED_STATEMENTS ?? "true";
 const SECRET_KEY = "bench-secret-key-bench-secret-key-0123456789";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -180,7 +181,7 @@ function printTable(results: Awaited<ReturnType<typeof benchPage>>[]): void {
   }
   process.stdout.write(`(ref): the same page with SIDEBAR_CACHE_MS=0, for comparison; the goal is for the pages as shipped.\n`);
   // The machine may be shared: a load far above its cores makes every figure above slower.
-  process.stdout.write(`web role: ${process.env.WEB_PROCESSES ?? "1"} process(es) (WEB_PROCESSES)\n`);
+  process.stdout.write(`web role: ${process.env.WEB_PROCESSES ?? "1"} process(es) (WEB_PROCESSES), DATABASE_PREPARED_STATEMENTS=${PREPARED}\n`);
   process.stdout.write(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} on ${os.availableParallelism()} cores\n`);
 }
 
@@ -196,7 +197,8 @@ async function main(): Promise<void> {
     let t0 = performance.now();
     await seedFleet(pg.url, FLEET, createSecrets(SECRET_KEY));
     process.stdout.write(`Seeded ${FLEET.instances} instances, ${FLEET.instances * FLEET.appServersPerInstance} appservers in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-    const env = { DATABASE_URL: pg.url, REDIS_URL: redis.url, SECRET_KEY, NODE_ENV: "development" };
+    // A direct connection, so prepared statements on, as README recommends for one (off by default).
+    const env = { DATABASE_URL: pg.url, REDIS_URL: redis.url, SECRET_KEY, NODE_ENV: "development", DATABASE_PREPARED_STATEMENTS: PREPARED };
     const shipped = await startWebProcess({ ...env, WEB_PROCESSES: process.env.WEB_PROCESSES ?? "1" });
     const noReuse = await startWebProcess({ ...env, SIDEBAR_CACHE_MS: "0" });
     webs.push(shipped.child, noReuse.child);

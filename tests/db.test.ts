@@ -1,6 +1,10 @@
 // The database client's raw reads ($queryRaw, for the pages whose query a model query cannot say
-// in one round trip) give what the model API gives, and the lists' totals follow every write.
+// in one round trip) give what the model API gives, the same with DATABASE_PREPARED_STATEMENTS, and
+// the lists' totals follow every write.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Prisma } from "../src/generated/prisma/client.ts";
+import { createDb, readJson } from "../src/db.js";
+import { getAppServerDetail } from "../src/domain/appservers/get-appserver-detail.js";
 import { getInstance } from "../src/domain/instances/get-instance.js";
 import { listInstances } from "../src/domain/instances/list-instances.js";
 import { loadSessionUser } from "../src/domain/auth/session-user.js";
@@ -64,6 +68,41 @@ describe("raw reads", () => {
       expect(list).toEqual({ rows: [{ id: two.id, name: "Raw Two", internalLmsDomain: "two.raw.test", isArchived: false, activeAppServers: 1, latestStatus: "failed" }], total: 1 });
     } finally {
       process.env.TZ = zone;
+    }
+  });
+});
+
+describe("with DATABASE_PREPARED_STATEMENTS", () => {
+  it("the one-object pages read the same as prepared statements, past PostgreSQL's switch to a generic plan", async () => {
+    // One connection, so that pg_prepared_statements below is the one the reads went through.
+    const prepared = createDb(deps.databaseUrl, { max: 1, preparedStatements: true });
+    const zone = process.env.TZ;
+    process.env.TZ = "Pacific/Auckland";
+    try {
+      const two = await deps.db.instance.findFirstOrThrow({ where: { name: "Raw Two" }, include: { appServers: { orderBy: { number: "asc" } } } });
+      const first = two.appServers[0]!;
+      await deps.db.appServerStep.create({ data: { appServerId: first.id, name: "wait-vm", position: 3, startedAt: new Date("2026-01-02T03:00:00.123Z"), endedAt: new Date("2026-01-02T03:01:00Z"), outcome: "done" } });
+      await deps.db.logEntry.createMany({ data: [1, 2, 3].map((seq) => ({ appServerId: first.id, seq, text: `line ${seq} — ü`, createdAt: new Date(`2026-01-02T03:0${seq}:00.5Z`) })) });
+      const user = { id: 1, githubLogin: "raw-admin", name: "", avatarUrl: "", role: "admin" as const };
+      const now = () => new Date("2026-01-02T04:00:00Z");
+      const read = (db: typeof deps.db) => Promise.all([
+        getInstance({ db, now }, { id: two.id }),
+        getAppServerDetail({ db, now, secrets: deps.secrets }, { instanceId: two.id, number: first.number, user, logTail: 2 }),
+      ]);
+      const plain = await read(deps.db);
+      expect(plain[1]).toMatchObject({ createdAt: first.createdAt, lastActivatedAt: first.lastActivatedAt, logOffset: 0n, instance: { id: two.id, name: "Raw Two" } });
+      expect(plain[1].logTail.lines.map((l) => [l.seq, l.text, l.at])).toEqual([[2, "line 2 — ü", "2026-01-02T03:02:00.500Z"], [3, "line 3 — ü", "2026-01-02T03:03:00.500Z"]]);
+      // PostgreSQL plans a prepared statement afresh for its first five runs, then may keep a generic plan.
+      for (let run = 1; run <= 7; run++) expect(await read(prepared)).toEqual(plain);
+      const names = await prepared.$queryRaw<{ name: string }[]>`SELECT name FROM pg_prepared_statements ORDER BY name`;
+      expect(names).toHaveLength(2);
+      for (const { name } of names) expect(name).toMatch(/^ocim_[0-9a-f]{20}$/);
+      // pg would send a Date in this process's zone (13 hours off here), where Prisma sends UTC.
+      await expect(readJson(prepared, Prisma.sql`SELECT to_json(${new Date()}::timestamp) AS json`)).rejects.toThrow(/numbers, strings and booleans/);
+      expect(await readJson(prepared, Prisma.sql`SELECT json_build_object('n', ${5}::int, 's', ${"x"}::text) AS json`)).toEqual([{ n: 5, s: "x" }]);
+    } finally {
+      process.env.TZ = zone;
+      await prepared.$disconnect();
     }
   });
 });

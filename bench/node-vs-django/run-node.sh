@@ -20,6 +20,8 @@
 #                          contacted) and the login token is minted by the CLI in development
 #   SIDEBAR_CACHE_MS       unset: the project's default (1000 ms); 0 reads the console sidebar per request
 #   WEB_PROCESSES (1)      processes of the web role sharing its port (2 = the anchor's 2 gunicorn workers)
+#   DATABASE_PREPARED_STATEMENTS (true)  the web role connects to PostgreSQL directly, as the anchor
+#                          does, so it runs with prepared statements on (README: off by default)
 #   SQL_REQUESTS (30)      /admin/instances requests whose SQL is logged (log_min_duration_statement=0)
 #                          after the wrk runs (5 of each other page, for its statements per request);
 #                          REPEAT (30) replays of the change list's SQL (median), like `manage.py querytime`
@@ -173,7 +175,8 @@ ocim_env() {  # ocim_env NODE_ENV COMMAND...
   cd "$CLONE" || exit 1
   exec env -i PATH="$PATH" HOME="${HOME:-/root}" NODE_ENV="$env_name" HOST=127.0.0.1 PORT="$WEBPORT" \
     DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" SECRET_KEY="$SECRET_KEY" DATA_DIR="$RUN/data" \
-    ADMIN_PAGE_SIZE="$PAGE_SIZE" WEB_PROCESSES="$WEB_PROCESSES" LOG_LEVEL=warn "${extra[@]}" "$@"
+    ADMIN_PAGE_SIZE="$PAGE_SIZE" WEB_PROCESSES="$WEB_PROCESSES" DATABASE_PREPARED_STATEMENTS="${DATABASE_PREPARED_STATEMENTS:-true}" \
+    LOG_LEVEL=warn "${extra[@]}" "$@"
 }
 
 # ---------------------------------------------------------------- schema, data, user

@@ -6,7 +6,7 @@ import type { Deps } from "../../deps.js";
 import type { SessionUser } from "../auth/login-github-user.js";
 import { maySeeSecrets } from "../auth/may-see.js";
 import { viewableOrThrow, type AppServerKey } from "../logs/get-viewable-appserver.js";
-import { jsonTimestamp } from "../../db.js";
+import { jsonTimestamp, readJson } from "../../db.js";
 import { logPageColumns, logPageOf, type LogPageColumns } from "../logs/read-log.js";
 import { Prisma, type AppServer, type AppServerStepOutcome } from "../../generated/prisma/client.ts";
 import { basicAuthFor } from "../instances/secret.js";
@@ -78,7 +78,24 @@ function variablesYaml(snapshot: ConfigSnapshot, digest: string): string {
 
 type StepRow = { name: string; position: number; startedAt: Date; endedAt: Date | null; outcome: AppServerStepOutcome | null };
 
-type DetailRow = AppServer & LogPageColumns & {
+/** The appserver's timestamps and BIGINT as JSON gives them. */
+type AppServerJson = Omit<AppServer, "lastActivatedAt" | "terminatedAt" | "createdAt" | "updatedAt" | "statusChangedAt" | "logOffset"> & {
+  lastActivatedAt: string | null; terminatedAt: string | null; createdAt: string; updatedAt: string; statusChangedAt: string; logOffset: number;
+};
+
+function appServerOf<T extends AppServerJson>(a: T): Omit<T, keyof AppServerJson> & AppServer {
+  return {
+    ...a,
+    lastActivatedAt: jsonTimestamp(a.lastActivatedAt),
+    terminatedAt: jsonTimestamp(a.terminatedAt),
+    createdAt: jsonTimestamp(a.createdAt),
+    updatedAt: jsonTimestamp(a.updatedAt),
+    statusChangedAt: jsonTimestamp(a.statusChangedAt),
+    logOffset: BigInt(a.logOffset),
+  };
+}
+
+type DetailRow = AppServerJson & LogPageColumns & {
   /** md5 of the stored snapshot: what its masked YAML is cached by. */
   snapshotDigest: string;
   instance: { id: number; name: string; pullRequestUrl: string | null };
@@ -91,13 +108,14 @@ type DetailRow = AppServer & LogPageColumns & {
 
 /**
  * The appserver with its instance, the instance's active appservers and its steps in one raw
- * statement. As a Prisma model query with those relations it cost the web process 3.7–5.1 ms of CPU
- * per view (Prisma 6 compiles every model query on the event loop) against about 0.6 ms, and the
- * appserver page answered 1.27× the Django change form instead of issue 17's 6× (bench/README.md).
+ * statement, read as one JSON value (readJson: a prepared statement when the setting is on). As a
+ * Prisma model query with those relations it cost the web process 3.7–5.1 ms of CPU per view (Prisma
+ * 6 compiles every model query on the event loop) against about 0.6 ms, and the appserver page
+ * answered 1.27× the Django change form instead of issue 17's 6× (bench/README.md).
  */
 function readDetail(deps: Pick<Deps, "db">, key: AppServerKey & { logTail: number }) {
   const where = "appServerId" in key ? Prisma.sql`a.id = ${key.appServerId}` : Prisma.sql`a."instanceId" = ${key.instanceId} AND a.number = ${key.number}`;
-  return deps.db.$queryRaw<DetailRow[]>(Prisma.sql`
+  return readJson<DetailRow>(deps.db, Prisma.sql`SELECT to_json(r) AS json FROM (
     SELECT a.*, md5(a."configSnapshot"::text) AS "snapshotDigest", json_build_object('id', i.id, 'name', i.name, 'pullRequestUrl', i."pullRequestUrl") AS instance,
       i."secretKeyEncrypted" AS "instanceSecretKeyEncrypted",
       (SELECT coalesce(json_agg(json_build_object('id', o.id, 'name', o.name) ORDER BY o.number), '[]')
@@ -107,7 +125,7 @@ function readDetail(deps: Pick<Deps, "db">, key: AppServerKey & { logTail: numbe
        FROM "AppServerStep" s WHERE s."appServerId" = a.id) AS steps,
       ${logPageColumns(Prisma.raw("a.id"), { limit: key.logTail })}
     FROM "AppServer" a JOIN "Instance" i ON i.id = a."instanceId"
-    WHERE ${where}`);
+    WHERE ${where}) r`);
 }
 
 /**
@@ -116,7 +134,8 @@ function readDetail(deps: Pick<Deps, "db">, key: AppServerKey & { logTail: numbe
  */
 export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "now">, input: AppServerKey & { user: SessionUser; logTail: number }) {
   const [row] = await readDetail(deps, input);
-  const { instanceSecretKeyEncrypted, active, steps: stepRows, lines, firstSeq, snapshotDigest, ...a } = viewableOrThrow(input.user, row ?? null);
+  const { instanceSecretKeyEncrypted, active, steps: stepRows, lines, firstSeq, snapshotDigest, ...json } = viewableOrThrow(input.user, row ?? null);
+  const a = appServerOf(json);
   const stepsRead: StepRow[] = stepRows.map((s) => ({ ...s, startedAt: jsonTimestamp(s.startedAt), endedAt: jsonTimestamp(s.endedAt) }));
   // A snapshot that cannot be read is said on the page; the rest of the page (status, log, the
   // actions) still works, so the appserver can be terminated.

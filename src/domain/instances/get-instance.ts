@@ -1,12 +1,13 @@
 // One instance as the console and the API show it: its settings, load balancer, newest appservers
 // and the page's panels (get-instance-panels.ts). The master key is never selected: nothing here is
 // a secret.
-// One raw statement. With relationJoins Prisma would read the same in one model query, but Prisma 6
-// compiles every model query on the event loop, and one with relations costs the web process 3.9–5.2
-// ms of CPU per call against 0.4–0.6 ms for a raw statement (each statement less is about 0.45 ms):
-// the instance page was at 1.1× the Django change form with three reads (bench/README.md, issue 17).
+// One raw statement, read as one JSON value (readJson: a prepared statement when the setting is on).
+// With relationJoins Prisma would read the same in one model query, but Prisma 6 compiles every model
+// query on the event loop, and one with relations costs the web process 3.9–5.2 ms of CPU per call
+// against 0.4–0.6 ms for a raw statement (each statement less is about 0.45 ms): the instance page
+// was at 1.1× the Django change form with three reads (bench/README.md, issue 17).
 import type { Deps } from "../../deps.js";
-import { jsonTimestamp } from "../../db.js";
+import { jsonTimestamp, readJson } from "../../db.js";
 import { notFound } from "../../errors.js";
 import { Prisma, type AppServerStatus, type VmStatus } from "../../generated/prisma/client.ts";
 import { PANEL_COLUMNS, panelsOf, type PanelColumns } from "./get-instance-panels.js";
@@ -51,15 +52,20 @@ export interface SandboxInfo {
   removeOn: Date | null;
 }
 
-type Row = InstanceRow & PanelColumns & {
+/** The instance's own timestamps, which come as JSON text. */
+type InstanceJson = Omit<InstanceRow, "createdAt" | "updatedAt" | "pullRequestClosedAt" | "maintenanceSince"> & {
+  createdAt: string; updatedAt: string; pullRequestClosedAt: string | null; maintenanceSince: string | null;
+};
+
+type Row = InstanceJson & PanelColumns & {
   lbId: number | null; lbName: string | null; sandboxRepo: string | null; sandboxKeepDays: number | null;
   appServers: (Omit<AppServerRow, "lastActivatedAt" | "createdAt"> & { lastActivatedAt: string | null; createdAt: string })[];
   appServerTotals: { all: number; active: number };
 };
 
-/** The instance with its balancer, watched repository, newest appservers (JSON) and panels in one statement. */
+/** The instance with its balancer, watched repository, newest appservers and panels in one statement. */
 function readInstance(deps: Pick<Deps, "db">, id: number) {
-  return deps.db.$queryRaw<Row[]>(Prisma.sql`
+  return readJson<Row>(deps.db, Prisma.sql`SELECT to_json(r) AS json FROM (
     SELECT ${instanceColumns}, lb.id AS "lbId", lb.name AS "lbName", w.owner || '/' || w.name AS "sandboxRepo", w."keepDaysAfterClose" AS "sandboxKeepDays",
       (SELECT coalesce(json_agg(a ORDER BY a."createdAt" DESC, a.id DESC), '[]') FROM (
          SELECT a.id, a.number, a.name, a.status, a."vmStatus", a."publicIp", a."isActive", a."lastActivatedAt", a."createdAt",
@@ -71,7 +77,7 @@ function readInstance(deps: Pick<Deps, "db">, id: number) {
       ${PANEL_COLUMNS}
     FROM "Instance" i LEFT JOIN "LoadBalancer" lb ON lb.id = i."loadBalancerId"
     LEFT JOIN "WatchedRepository" w ON w.id = i."watchedRepositoryId"
-    WHERE i.id = ${id}`);
+    WHERE i.id = ${id}) r`);
 }
 
 export async function getInstance(deps: Pick<Deps, "db" | "now">, input: { id: number }) {
@@ -79,15 +85,22 @@ export async function getInstance(deps: Pick<Deps, "db" | "now">, input: { id: n
   if (!row) throw notFound("Instance");
   const {
     lbId, lbName, sandboxRepo, sandboxKeepDays, appServers, appServerTotals,
-    mysqlService, mongodbService, storageService, dataResources, live, certificate, ...instance
+    mysqlService, mongodbService, storageService, dataResources, live, certificate, ...json
   } = row;
+  const instance: InstanceRow = {
+    ...json,
+    createdAt: jsonTimestamp(json.createdAt),
+    updatedAt: jsonTimestamp(json.updatedAt),
+    pullRequestClosedAt: jsonTimestamp(json.pullRequestClosedAt),
+    maintenanceSince: jsonTimestamp(json.maintenanceSince),
+  };
   const sandbox: SandboxInfo | null = sandboxRepo === null ? null : {
     repository: sandboxRepo,
     keepDaysAfterClose: sandboxKeepDays!,
     removeOn: sandboxRemoveOn({ pullRequestClosedAt: instance.pullRequestClosedAt, watchedRepository: { keepDaysAfterClose: sandboxKeepDays! } }),
   };
   return {
-    ...(instance as InstanceRow),
+    ...instance,
     loadBalancer: lbId === null ? null : { id: lbId, name: lbName! },
     sandbox,
     appServers: appServers.map((a): AppServerRow => ({ ...a, lastActivatedAt: jsonTimestamp(a.lastActivatedAt), createdAt: jsonTimestamp(a.createdAt) })),
