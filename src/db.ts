@@ -66,6 +66,10 @@ const preparingPools = new WeakMap<Db, pg.Pool>();
  * 3.1–3.4 ms, PostgreSQL 1.8–1.9 ms of CPU per view), prepared 481–728 req/s (1.4–2.3 ms, 0.37–0.48
  * ms); issue 17's 6× the Django change form needs ~840 req/s in the compare (bench/README.md).
  *
+ * Only for reads of one object by its id, whose best plan is the same for every value: a list's
+ * search pattern, filters and page size change its best plan, and a generic plan could be far slower
+ * for some of them (and the lists' statements cost mostly their execution: the count and the rows).
+ *
  * Off (the default), it is a $queryRaw: behind a pooler in transaction mode a prepared statement may
  * be missing on the next transaction's server connection (PgBouncer before 1.21, or with
  * max_prepared_statements = 0). Either way the value is parsed by JSON.parse (pg's parser for json,
