@@ -29,7 +29,7 @@ const schema = z.object({
   DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
   // The one-object pages' reads as named prepared statements (readJson in src/db.ts). Off by default:
-  // a pooler in transaction mode that does not keep them (PgBouncer before 1.21) would fail them.
+  // a pooler in transaction mode that does not keep them (PgBouncer before 1.21) loses them.
   DATABASE_PREPARED_STATEMENTS: bool.default(false),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "a redis:// URL").optional(),
   // A request (a page's session, an enqueue) waits this long for Redis, then answers 503.

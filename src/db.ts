@@ -7,6 +7,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient, type Prisma } from "./generated/prisma/client.ts";
 import type { Config } from "./config.js";
+import type { Logger } from "./logger.js";
 
 export type Db = PrismaClient;
 export type { Prisma } from "./generated/prisma/client.ts";
@@ -20,15 +21,19 @@ export interface DbOptions {
   statementTimeoutMs?: number;
   /** DATABASE_PREPARED_STATEMENTS: readJson's statements as named prepared statements. */
   preparedStatements?: boolean;
+  /** Where readJson says that the server lost its prepared statements (then it reads without them). */
+  log?: Pick<Logger, "error">;
 }
 
 /** The pool's settings from the config, for every process that opens the database. */
 export function dbOptions(
   config: Pick<Config, "DATABASE_CONNECT_TIMEOUT_MS" | "DATABASE_STATEMENT_TIMEOUT_MS" | "DATABASE_PREPARED_STATEMENTS">,
   max: number,
+  log?: Pick<Logger, "error">,
 ): DbOptions {
   return {
     max,
+    log,
     connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
     statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
     preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
@@ -36,7 +41,7 @@ export function dbOptions(
 }
 
 export function createDb(url: string, options: DbOptions = {}): Db {
-  const { max = 10, preparedStatements = false } = options;
+  const { max = 10, preparedStatements = false, log } = options;
   const pool = new pg.Pool({ connectionString: url, max, ...deadlines(options) });
   // An idle connection the server closed (a restart, an outage): pg drops it from the pool and the
   // next query reports the outage (isDatabaseUnreachable). Unheard, the event would end the process.
@@ -44,13 +49,22 @@ export function createDb(url: string, options: DbOptions = {}): Db {
   // The pool is ours: $disconnect() ends it.
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   pools.set(db, pool);
-  if (preparedStatements) preparingPools.set(db, pool);
+  if (preparedStatements) preparingPools.set(db, { pool, log });
   return db;
 }
 
 const pools = new WeakMap<Db, pg.Pool>();
-/** The pools of the clients made with preparedStatements. */
-const preparingPools = new WeakMap<Db, pg.Pool>();
+/** The pools of the clients made with preparedStatements, while the server keeps them. */
+const preparingPools = new WeakMap<Db, { pool: pg.Pool; log?: Pick<Logger, "error"> }>();
+
+// What PostgreSQL answers through a pooler in transaction mode that does not keep prepared statements
+// (PgBouncer before 1.21, https://www.pgbouncer.org/faq.html#how-to-use-prepared-statements-with-transaction-pooling):
+// a Bind lands on a server connection that never saw its Parse (26000, invalid_sql_statement_name),
+// or a Parse on one that another client already gave the name (42P05, duplicate_prepared_statement).
+const LOST_PREPARED = new Set(["26000", "42P05"]);
+
+export const PREPARED_STATEMENTS_LOST =
+  "DATABASE_PREPARED_STATEMENTS is on, but PostgreSQL lost a prepared statement: a pooler in transaction mode that does not keep them (PgBouncer before 1.21, or max_prepared_statements = 0) is in between. This process reads without prepared statements from now on; turn DATABASE_PREPARED_STATEMENTS off, or let the pooler keep them.";
 
 /**
  * The rows of a statement that selects one JSON value per row, as a column named "json", parsed.
@@ -72,20 +86,32 @@ const preparingPools = new WeakMap<Db, pg.Pool>();
  *
  * Off (the default), it is a $queryRaw: behind a pooler in transaction mode a prepared statement may
  * be missing on the next transaction's server connection (PgBouncer before 1.21, or with
- * max_prepared_statements = 0). Either way the value is parsed by JSON.parse (pg's parser for json,
+ * max_prepared_statements = 0). On there, the first such error is logged (PREPARED_STATEMENTS_LOST)
+ * and the process reads without prepared statements from then on: a page is never lost to it. Either way the value is parsed by JSON.parse (pg's parser for json,
  * and Prisma's), so a read gives the same either way (tests/db.test.ts); timestamps inside it are
  * text (jsonTimestamp). The name is the text's digest: one text, one statement; a different text can
  * never reuse another's name, which pg refuses.
  */
 export async function readJson<T>(db: Db, query: Prisma.Sql): Promise<T[]> {
-  const pool = preparingPools.get(db);
-  if (!pool) return (await db.$queryRaw<{ json: T }[]>(query)).map((r) => r.json);
-  // pg would send a Date in the process's time zone, where Prisma sends UTC: only plain values here.
-  const bad = query.values.find((v) => v !== null && typeof v === "object");
-  if (bad !== undefined) throw new Error(`readJson takes numbers, strings and booleans as values, not ${Object.prototype.toString.call(bad)}`);
-  const name = `ocim_${createHash("sha1").update(query.text).digest("hex").slice(0, 20)}`;
-  const { rows } = await pool.query<{ json: T }>({ name, text: query.text, values: query.values });
-  return rows.map((r) => r.json);
+  const preparing = preparingPools.get(db);
+  if (preparing) {
+    // pg would send a Date in the process's time zone, where Prisma sends UTC: only plain values here.
+    const bad = query.values.find((v) => v !== null && typeof v === "object");
+    if (bad !== undefined) throw new Error(`readJson takes numbers, strings and booleans as values, not ${Object.prototype.toString.call(bad)}`);
+    const name = `ocim_${createHash("sha1").update(query.text).digest("hex").slice(0, 20)}`;
+    try {
+      const { rows } = await preparing.pool.query<{ json: T }>({ name, text: query.text, values: query.values });
+      return rows.map((r) => r.json);
+    } catch (err) {
+      if (!LOST_PREPARED.has((err as { code?: unknown }).code as string)) throw err;
+      // A setting that cannot work here: said once, and the page is read the other way.
+      if (preparingPools.delete(db)) {
+        const { message, code } = err as { message: string; code: string };
+        preparing.log?.error({ err: { message, code }, detail: PREPARED_STATEMENTS_LOST }, "db.prepared_statements.lost");
+      }
+    }
+  }
+  return (await db.$queryRaw<{ json: T }[]>(query)).map((r) => r.json);
 }
 
 // Without these pg waits forever on a server that accepts TCP and then says nothing (a frozen host,

@@ -41,7 +41,7 @@ export function createDeps(config: Config, conn: Connections, overrides: Partial
   const now = overrides.now ?? (() => new Date());
   return {
     config,
-    db: createDb(conn.databaseUrl, dbOptions(config, 10)),
+    db: createDb(conn.databaseUrl, dbOptions(config, 10, log)),
     redis,
     jobs: createJobs(redis, config.QUEUE_PREFIX, config.REDIS_TIMEOUT_MS),
     log,

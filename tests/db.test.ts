@@ -3,7 +3,7 @@
 // the lists' totals follow every write.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Prisma } from "../src/generated/prisma/client.ts";
-import { createDb, readJson } from "../src/db.js";
+import { createDb, PREPARED_STATEMENTS_LOST, readJson } from "../src/db.js";
 import { getAppServerDetail } from "../src/domain/appservers/get-appserver-detail.js";
 import { getInstance } from "../src/domain/instances/get-instance.js";
 import { listInstances } from "../src/domain/instances/list-instances.js";
@@ -11,6 +11,7 @@ import { loadSessionUser } from "../src/domain/auth/session-user.js";
 import { instanceAdmin } from "../src/web/admin/models/instances.js";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
+import { startPgBouncer } from "./helpers/pgbouncer.js";
 
 let deps: TestDeps;
 
@@ -103,6 +104,32 @@ describe("with DATABASE_PREPARED_STATEMENTS", () => {
     } finally {
       process.env.TZ = zone;
       await prepared.$disconnect();
+    }
+  });
+
+  // Debian 12's PgBouncer (1.18) keeps no prepared statements in transaction mode: with one server
+  // connection, a second client's Parse of the same name is refused (42P05), a Bind may land where
+  // its Parse never did (26000). Pages must still be right, and the operator told once.
+  it("behind a pooler that loses them: pages read right, the setting is said to be wrong once, and reads go on without", async () => {
+    const bouncer = await startPgBouncer(deps.databaseUrl);
+    const logged: { obj: Record<string, unknown>; msg: string }[] = [];
+    const pooled = createDb(bouncer.url, { max: 4, preparedStatements: true, log: { error: (obj: Record<string, unknown>, msg: string) => void logged.push({ obj, msg }) } as never });
+    try {
+      const two = await deps.db.instance.findFirstOrThrow({ where: { name: "Raw Two" } });
+      const now = () => new Date("2026-01-02T04:00:00Z");
+      const plain = await getInstance({ db: deps.db, now }, { id: two.id });
+      // Four reads at once: four client connections through PgBouncer's one server connection.
+      const reads = await Promise.all([1, 2, 3, 4].map(() => getInstance({ db: pooled, now }, { id: two.id })));
+      for (const read of reads) expect(read).toEqual(plain);
+      expect(logged).toHaveLength(1);
+      expect(logged[0]!.msg).toBe("db.prepared_statements.lost");
+      expect(logged[0]!.obj).toMatchObject({ err: { code: expect.stringMatching(/^(42P05|26000)$/) }, detail: PREPARED_STATEMENTS_LOST });
+      expect(PREPARED_STATEMENTS_LOST).toMatch(/turn DATABASE_PREPARED_STATEMENTS off/);
+      for (let run = 1; run <= 3; run++) expect(await getInstance({ db: pooled, now }, { id: two.id })).toEqual(plain);
+      expect(logged).toHaveLength(1);
+    } finally {
+      await pooled.$disconnect();
+      await bouncer.stop();
     }
   });
 });

@@ -90,7 +90,7 @@ describe("bin/setup", () => {
     const second = await setup();
     expect(second.code, second.out).toBe(0);
     expect(second.calls).toEqual([]);
-    expect(second.out).toContain("setup: skipped: apt: all 17 packages installed already (no apt-get update)");
+    expect(second.out).toContain("setup: skipped: apt: all 18 packages installed already (no apt-get update)");
     expect(second.out).toContain("setup: skipped: npm: node_modules matches package-lock.json (no npm ci)");
     expect(second.out).toContain("setup: nothing to do: everything was in place");
   });

@@ -83,7 +83,7 @@ function cliContext(config: Config): CliContext & { close(): Promise<void> } {
     async database() {
       if (!connected) {
         const server = await bootDatabase(config, log);
-        connected = { ...server, db: createDb(server.url, dbOptions(config, 2)) };
+        connected = { ...server, db: createDb(server.url, dbOptions(config, 2, log)) };
       }
       return connected;
     },
