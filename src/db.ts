@@ -5,12 +5,12 @@
 import { createHash } from "node:crypto";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
-import { PrismaClient, type Prisma } from "./generated/prisma/client.ts";
+import { Prisma, PrismaClient } from "./generated/prisma/client.ts";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
 
 export type Db = PrismaClient;
-export type { Prisma } from "./generated/prisma/client.ts";
+export type { Prisma };
 
 export interface DbOptions {
   /** Connections in the pool. */
@@ -48,14 +48,20 @@ export function createDb(url: string, options: DbOptions = {}): Db {
   pool.on("error", () => {});
   // The pool is ours: $disconnect() ends it.
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
-  pools.set(db, pool);
-  if (preparedStatements) preparingPools.set(db, { pool, log });
+  pools.set(db, { pool, preparing: preparedStatements, log });
   return db;
 }
 
-const pools = new WeakMap<Db, pg.Pool>();
-/** The pools of the clients made with preparedStatements, while the server keeps them. */
-const preparingPools = new WeakMap<Db, { pool: pg.Pool; log?: Pick<Logger, "error"> }>();
+/** Each client's pool; `preparing`: readJson prepares its statements (until the server loses one). */
+const pools = new WeakMap<Db, { pool: pg.Pool; preparing: boolean; log?: Pick<Logger, "error"> }>();
+/** Prepared statements' names by their text: a handful of texts, each hashed once. */
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) statementNames.set(text, (name = `ocim_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`));
+  return name;
+}
 
 // What PostgreSQL answers through a pooler in transaction mode that does not keep prepared statements
 // (PgBouncer before 1.21, https://www.pgbouncer.org/faq.html#how-to-use-prepared-statements-with-transaction-pooling):
@@ -67,7 +73,7 @@ export const PREPARED_STATEMENTS_LOST =
   "DATABASE_PREPARED_STATEMENTS is on, but PostgreSQL lost a prepared statement: a pooler in transaction mode that does not keep them (PgBouncer before 1.21, or max_prepared_statements = 0) is in between. This process reads without prepared statements from now on; turn DATABASE_PREPARED_STATEMENTS off, or let the pooler keep them.";
 
 /**
- * The rows of a statement that selects one JSON value per row, as a column named "json", parsed.
+ * The rows of `select`, each read as one JSON value (to_json of the row), parsed.
  *
  * The one second way to read the database (STYLE 15), taken only with DATABASE_PREPARED_STATEMENTS:
  * the statement goes to pg as a named prepared statement (node-postgres's `name`,
@@ -87,27 +93,30 @@ export const PREPARED_STATEMENTS_LOST =
  * Off (the default), it is a $queryRaw: behind a pooler in transaction mode a prepared statement may
  * be missing on the next transaction's server connection (PgBouncer before 1.21, or with
  * max_prepared_statements = 0). On there, the first such error is logged (PREPARED_STATEMENTS_LOST)
- * and the process reads without prepared statements from then on: a page is never lost to it. Either way the value is parsed by JSON.parse (pg's parser for json,
- * and Prisma's), so a read gives the same either way (tests/db.test.ts); timestamps inside it are
- * text (jsonTimestamp). The name is the text's digest: one text, one statement; a different text can
- * never reuse another's name, which pg refuses.
+ * and the process reads without prepared statements from then on: a page is never lost to it.
+ *
+ * Either way the value is parsed by JSON.parse (pg's parser for json, and Prisma's), so a read gives
+ * the same either way (tests/db.test.ts); timestamps inside it are text (jsonTimestamp). The name is
+ * the text's digest: one text, one statement; a different text can never reuse another's name, which
+ * pg refuses.
  */
-export async function readJson<T>(db: Db, query: Prisma.Sql): Promise<T[]> {
-  const preparing = preparingPools.get(db);
-  if (preparing) {
+export async function readJson<T>(db: Db, select: Prisma.Sql): Promise<T[]> {
+  const query = Prisma.sql`SELECT to_json(r) AS json FROM (${select}) r`;
+  const entry = pools.get(db);
+  if (entry?.preparing) {
     // pg would send a Date in the process's time zone, where Prisma sends UTC: only plain values here.
     const bad = query.values.find((v) => v !== null && typeof v === "object");
     if (bad !== undefined) throw new Error(`readJson takes numbers, strings and booleans as values, not ${Object.prototype.toString.call(bad)}`);
-    const name = `ocim_${createHash("sha1").update(query.text).digest("hex").slice(0, 20)}`;
     try {
-      const { rows } = await preparing.pool.query<{ json: T }>({ name, text: query.text, values: query.values });
+      const { rows } = await entry.pool.query<{ json: T }>({ name: statementName(query.text), text: query.text, values: query.values });
       return rows.map((r) => r.json);
     } catch (err) {
       if (!LOST_PREPARED.has((err as { code?: unknown }).code as string)) throw err;
       // A setting that cannot work here: said once, and the page is read the other way.
-      if (preparingPools.delete(db)) {
+      if (entry.preparing) {
+        entry.preparing = false;
         const { message, code } = err as { message: string; code: string };
-        preparing.log?.error({ err: { message, code }, detail: PREPARED_STATEMENTS_LOST }, "db.prepared_statements.lost");
+        entry.log?.error({ err: { message, code }, detail: PREPARED_STATEMENTS_LOST }, "db.prepared_statements.lost");
       }
     }
   }
@@ -130,7 +139,7 @@ function deadlines(options: DbOptions): pg.PoolConfig {
 
 /** A connection of its own to the same database, outside the pool: for LISTEN, which keeps it. */
 export function separateConnection(db: Db): pg.Client {
-  const pool = pools.get(db);
+  const pool = pools.get(db)?.pool;
   if (!pool) throw new Error("separateConnection needs a client made by createDb.");
   return new pg.Client({ connectionString: pool.options.connectionString, connectionTimeoutMillis: pool.options.connectionTimeoutMillis });
 }

@@ -115,7 +115,7 @@ type DetailRow = AppServerJson & LogPageColumns & {
  */
 function readDetail(deps: Pick<Deps, "db">, key: AppServerKey & { logTail: number }) {
   const where = "appServerId" in key ? Prisma.sql`a.id = ${key.appServerId}` : Prisma.sql`a."instanceId" = ${key.instanceId} AND a.number = ${key.number}`;
-  return readJson<DetailRow>(deps.db, Prisma.sql`SELECT to_json(r) AS json FROM (
+  return readJson<DetailRow>(deps.db, Prisma.sql`
     SELECT a.*, md5(a."configSnapshot"::text) AS "snapshotDigest", json_build_object('id', i.id, 'name', i.name, 'pullRequestUrl', i."pullRequestUrl") AS instance,
       i."secretKeyEncrypted" AS "instanceSecretKeyEncrypted",
       (SELECT coalesce(json_agg(json_build_object('id', o.id, 'name', o.name) ORDER BY o.number), '[]')
@@ -125,7 +125,7 @@ function readDetail(deps: Pick<Deps, "db">, key: AppServerKey & { logTail: numbe
        FROM "AppServerStep" s WHERE s."appServerId" = a.id) AS steps,
       ${logPageColumns(Prisma.raw("a.id"), { limit: key.logTail })}
     FROM "AppServer" a JOIN "Instance" i ON i.id = a."instanceId"
-    WHERE ${where}) r`);
+    WHERE ${where}`);
 }
 
 /**

@@ -65,7 +65,7 @@ type Row = InstanceJson & PanelColumns & {
 
 /** The instance with its balancer, watched repository, newest appservers and panels in one statement. */
 function readInstance(deps: Pick<Deps, "db">, id: number) {
-  return readJson<Row>(deps.db, Prisma.sql`SELECT to_json(r) AS json FROM (
+  return readJson<Row>(deps.db, Prisma.sql`
     SELECT ${instanceColumns}, lb.id AS "lbId", lb.name AS "lbName", w.owner || '/' || w.name AS "sandboxRepo", w."keepDaysAfterClose" AS "sandboxKeepDays",
       (SELECT coalesce(json_agg(a ORDER BY a."createdAt" DESC, a.id DESC), '[]') FROM (
          SELECT a.id, a.number, a.name, a.status, a."vmStatus", a."publicIp", a."isActive", a."lastActivatedAt", a."createdAt",
@@ -77,7 +77,7 @@ function readInstance(deps: Pick<Deps, "db">, id: number) {
       ${PANEL_COLUMNS}
     FROM "Instance" i LEFT JOIN "LoadBalancer" lb ON lb.id = i."loadBalancerId"
     LEFT JOIN "WatchedRepository" w ON w.id = i."watchedRepositoryId"
-    WHERE i.id = ${id}) r`);
+    WHERE i.id = ${id}`);
 }
 
 export async function getInstance(deps: Pick<Deps, "db" | "now">, input: { id: number }) {
