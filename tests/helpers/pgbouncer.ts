@@ -3,11 +3,10 @@
 // https://www.pgbouncer.org/config.html; PgBouncer refuses to run as root, so root runs it as postgres.
 import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { freePort } from "./redis-server.js";
-import { waitFor } from "./wait.js";
+import { waitForPort } from "./wait.js";
 
 export interface PgBouncer {
   /** The same database as the target's URL, through PgBouncer. */
@@ -46,9 +45,7 @@ export async function startPgBouncer(targetUrl: string): Promise<PgBouncer> {
   const asRoot = process.getuid?.() === 0;
   const child = asRoot ? spawn("runuser", ["-u", "postgres", "--", bin, ini], { stdio: "ignore" }) : spawn(bin, [ini], { stdio: "ignore" });
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  await waitFor(`pgbouncer on port ${port}`, () => new Promise<boolean>((resolve) => {
-    const socket = net.connect(port, "127.0.0.1", () => resolve(socket.end() && true)).on("error", () => resolve(false));
-  }), 15_000, 20);
+  await waitForPort("pgbouncer", port);
   const url = new URL(targetUrl);
   url.port = String(port);
   return {

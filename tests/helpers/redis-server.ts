@@ -2,7 +2,7 @@
 // up for the other test files): no password, no persistence.
 import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
-import { waitFor } from "./wait.js";
+import { waitForPort } from "./wait.js";
 
 export interface RedisServer {
   url: string;
@@ -22,9 +22,7 @@ export async function startRedisServer(port: number): Promise<RedisServer> {
     "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
   ], { stdio: "ignore" });
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  await waitFor(`redis-server on port ${port}`, () => new Promise<boolean>((resolve) => {
-    const socket = net.connect(port, "127.0.0.1", () => resolve(socket.end() && true)).on("error", () => resolve(false));
-  }), 15_000, 20);
+  await waitForPort("redis-server", port);
   return {
     url: `redis://127.0.0.1:${port}`,
     async stop() {

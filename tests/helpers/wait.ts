@@ -1,4 +1,5 @@
 // Polls until check() returns a value (not undefined/false), or fails with what it last saw.
+import net from "node:net";
 import type { Job, Queue } from "bullmq";
 
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
@@ -15,6 +16,13 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     if (Date.now() > until) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** Until a server accepts TCP connections on 127.0.0.1:`port` (a program the test started). */
+export async function waitForPort(what: string, port: number): Promise<void> {
+  await waitFor(`${what} on port ${port}`, () => new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, "127.0.0.1", () => resolve(socket.end() && true)).on("error", () => resolve(false));
+  }), 15_000, 20);
 }
 
 /** A job once BullMQ has recorded its end: an appserver's status is written before that, by the
