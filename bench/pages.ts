@@ -197,8 +197,9 @@ async function main(): Promise<void> {
     let t0 = performance.now();
     await seedFleet(pg.url, FLEET, createSecrets(SECRET_KEY));
     process.stdout.write(`Seeded ${FLEET.instances} instances, ${FLEET.instances * FLEET.appServersPerInstance} appservers in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-    // A direct connection, so prepared statements on, as README recommends for one (off by default).
-    const env = { DATABASE_URL: pg.url, REDIS_URL: redis.url, SECRET_KEY, NODE_ENV: "development", DATABASE_PREPARED_STATEMENTS: PREPARED };
+    // A direct connection, so prepared statements on, as README recommends for one (off by default);
+    // an organization, as on any real console (the appserver page then works out the SSH command).
+    const env = { DATABASE_URL: pg.url, REDIS_URL: redis.url, SECRET_KEY, NODE_ENV: "development", DATABASE_PREPARED_STATEMENTS: PREPARED, GITHUB_ORG: "bench" };
     const shipped = await startWebProcess({ ...env, WEB_PROCESSES: process.env.WEB_PROCESSES ?? "1" });
     const noReuse = await startWebProcess({ ...env, SIDEBAR_CACHE_MS: "0" });
     webs.push(shipped.child, noReuse.child);

@@ -133,7 +133,8 @@ describe("the fleet console", () => {
       expect(await sshRow(failed.id)).toContain("The organization's keys have not been fetched from GitHub yet: the SSH-access sync runs every 15 minutes.");
       await t.deps.redis.hset(fetchStatusKey(t.deps.config.QUEUE_PREFIX), { okAt: ago(3 * MIN).toISOString() });
       expect(await sshRow(failed.id)).toContain("You have no SSH key on GitHub (as of 2026-12-01 11:57 UTC). Add one at github.com/settings/keys");
-      await t.deps.db.githubKey.create({ data: { githubLogin: "olive", key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOlive olive", fingerprint: "SHA256:olive" } });
+      // GitHub logins ignore case: a key fetched as "Olive" is the user olive's.
+      await t.deps.db.githubKey.create({ data: { githubLogin: "Olive", key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOlive olive", fingerprint: "SHA256:olive" } });
       await t.deps.redis.hdel(syncedKey(t.deps.config.QUEUE_PREFIX), String(failed.id));
       expect(await sshRow(failed.id)).toContain(`Not synced yet: the SSH-access sync (every 15 minutes) has not reached this appserver, so your account ${accountName("", "olive")} is not on it.`);
       await t.deps.redis.hset(syncedKey(t.deps.config.QUEUE_PREFIX), String(failed.id), ago(2 * MIN).toISOString());

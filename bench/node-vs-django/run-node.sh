@@ -168,9 +168,12 @@ ocim_env() {  # ocim_env NODE_ENV COMMAND...
   shift
   local extra=()
   [ -n "${SIDEBAR_CACHE_MS:-}" ] && extra+=("SIDEBAR_CACHE_MS=$SIDEBAR_CACHE_MS")
+  # An organization, as on any real console: the appserver page then works out the viewer's SSH
+  # command (one more read per view). No page here contacts GitHub.
+  extra+=(GITHUB_ORG=bench)
   if [ "$env_name" = production ]; then
     # production refuses to boot without a GitHub app; a dummy one is never contacted by these pages
-    extra+=(GITHUB_CLIENT_ID=bench GITHUB_CLIENT_SECRET=bench GITHUB_ORG=bench "PUBLIC_URL=$BASE")
+    extra+=(GITHUB_CLIENT_ID=bench GITHUB_CLIENT_SECRET=bench "PUBLIC_URL=$BASE")
   fi
   cd "$CLONE" || exit 1
   exec env -i PATH="$PATH" HOME="${HOME:-/root}" NODE_ENV="$env_name" HOST=127.0.0.1 PORT="$WEBPORT" \

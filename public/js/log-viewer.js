@@ -60,7 +60,8 @@
     for (var i = 0; i < nodes.length; i++) {
       var n = nodes[i];
       var level = (/level-(\w+)/.exec(n.className) || [])[1] || "info";
-      this.cache.set(Number(n.getAttribute("data-seq")), { seq: Number(n.getAttribute("data-seq")), level: level, at: n.querySelector(".log-time").getAttribute("datetime"), text: n.querySelector(".log-text").textContent });
+      var seq = Number(n.querySelector(".log-no").textContent);
+      this.cache.set(seq, { seq: seq, level: level, at: n.querySelector(".log-time").getAttribute("datetime"), text: n.querySelector(".log-text").textContent });
     }
     this.layout();
     this.scrollToBottom();

@@ -93,7 +93,7 @@ export const viewHelpers = {
   instanceList(rows: unknown[], selectedId: number | null, keep: string): string {
     return instanceListTemplate({ rows, selectedId, keep });
   },
-  /** The log lines the appserver page renders with it (200: the lines were a fifth of its CPU under `with`). */
+  /** The log lines the appserver page renders with it (PAGE_TAIL_LINES: they were a fifth of its CPU under `with`). */
   logLines(lines: unknown[]): string {
     return logLinesTemplate({ lines });
   },
