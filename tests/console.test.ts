@@ -313,6 +313,26 @@ describe("console with the sidebar reused (SIDEBAR_CACHE_MS)", () => {
     expect(await names("/")).toEqual(["Echo First", "Echo Second"]);
   });
 
+  it("shows an admin list's count as read within the interval, by filter, and its rows as they are", async () => {
+    const admin = await t.loginAs("root", { admin: true });
+    const site = await makeInstance(t.deps, { name: "Golf" });
+    const list = async (status: string) => {
+      const html = (await admin.get(`/admin/app-servers?status=${status}`)).text;
+      return { count: visibleText(html.match(/<span class="muted result-count">([^<]*)<\/span>/)![1]!), rows: [...html.matchAll(/<td><a href="\/admin\/app-servers\/\d+">([^<]+)<\/a><\/td>/g)].map((m) => m[1]) };
+    };
+    await makeAppServer(t.deps, site.id, { status: "failed" });
+    clock += 1500;
+    expect(await list("failed")).toEqual({ count: "1 appserver", rows: ["AppServer 1"] });
+    await makeAppServer(t.deps, site.id, { status: "failed" });
+    await makeAppServer(t.deps, site.id, { status: "error" });
+    clock += 1499;
+    // The count read 1,499 ms ago; the rows read now; another filter counted on its own.
+    expect(await list("failed")).toEqual({ count: "1 appserver", rows: ["AppServer 2", "AppServer 1"] });
+    expect(await list("error")).toEqual({ count: "1 appserver", rows: ["AppServer 3"] });
+    clock += 1;
+    expect(await list("failed")).toEqual({ count: "2 appservers", rows: ["AppServer 2", "AppServer 1"] });
+  });
+
   it("shows the fleet home's panels as read within the interval, like the sidebar", async () => {
     const launches = async () => {
       const html = (await operator.get("/")).text;

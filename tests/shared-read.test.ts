@@ -104,4 +104,25 @@ describe("sharedRead", () => {
     void each("k");
     expect(uncached.reads).toBe(2);
   });
+
+  it("tells keys apart by keyOf, and keeps the answers of the `max` newest reads only", async () => {
+    const db = controlledRead();
+    const shared = sharedRead(() => new Date(0), TTL, (key: { id: string }) => db.read().then((v) => `${key.id}:${v}`), { keyOf: (k) => k.id, max: 2 });
+    const a = shared({ id: "a" });
+    db.answer("1");
+    expect(await a).toBe("a:1");
+    expect(await shared({ id: "a" })).toBe("a:1"); // another object, the same key: shared
+    expect(db.reads).toBe(1);
+    const b = shared({ id: "b" });
+    db.answer("2");
+    const c = shared({ id: "c" }); // a third key: "a", read first, is dropped
+    db.answer("3");
+    expect([await b, await c]).toEqual(["b:2", "c:3"]);
+    expect(await shared({ id: "b" })).toBe("b:2");
+    expect(db.reads).toBe(3);
+    const again = shared({ id: "a" });
+    expect(db.reads).toBe(4);
+    db.answer("4");
+    expect(await again).toBe("a:4");
+  });
 });

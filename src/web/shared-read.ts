@@ -18,24 +18,37 @@ interface Kept<T> {
   standIn: Promise<T> | null;
 }
 
+/** How a shared read tells its keys apart and how many it keeps. */
+export interface SharedReadOptions<K> {
+  /** What identifies a key (the key itself by default; a string for a key that is an object). */
+  keyOf?: (key: K) => unknown;
+  /** At most this many keys' answers (the oldest read is dropped first); no limit by default. */
+  max?: number;
+}
+
 /**
  * `read(key)`, the same answer for every call within `ttlMs` of the read (or, while it is read
  * again, the previous one: see above); `ttlMs` 0 reads each time.
  */
-export function sharedRead<K, T>(now: () => Date, ttlMs: number, read: (key: K) => Promise<T>): (key: K) => Promise<T> {
-  const kept = new Map<K, Kept<T>>();
+export function sharedRead<K, T>(now: () => Date, ttlMs: number, read: (key: K) => Promise<T>, options: SharedReadOptions<K> = {}): (key: K) => Promise<T> {
+  const kept = new Map<unknown, Kept<T>>();
+  const { keyOf = (key: K) => key, max = Infinity } = options;
   return (key) => {
     if (ttlMs === 0) return read(key);
     const at = now().getTime();
-    const entry = kept.get(key);
+    const id = keyOf(key);
+    const entry = kept.get(id);
     if (entry && at - entry.at < ttlMs) return entry.standIn ?? entry.value;
     const value = read(key);
     const standIn = entry?.settled && at - entry.at < 2 * ttlMs ? entry.value : null;
     const fresh: Kept<T> = { at, value, settled: false, standIn };
-    kept.set(key, fresh);
+    // Deleted first, so that the map's order is the order of the reads and the oldest goes first.
+    kept.delete(id);
+    kept.set(id, fresh);
+    if (kept.size > max) kept.delete(kept.keys().next().value);
     value.then(
       () => { fresh.settled = true; fresh.standIn = null; },
-      () => kept.get(key) === fresh && kept.delete(key),
+      () => kept.get(id) === fresh && kept.delete(id),
     );
     return value;
   };
@@ -45,11 +58,11 @@ export function sharedRead<K, T>(now: () => Date, ttlMs: number, read: (key: K) 
  * sharedRead for a read that needs the process's deps (the admin's filter and form choices): one
  * shared reader per deps, each keeping its answers for SIDEBAR_CACHE_MS.
  */
-export function sharedReadOf<K, T>(read: (deps: Deps, key: K) => Promise<T>): (deps: Deps, key: K) => Promise<T> {
+export function sharedReadOf<K, T>(read: (deps: Deps, key: K) => Promise<T>, options: SharedReadOptions<K> = {}): (deps: Deps, key: K) => Promise<T> {
   const readers = new WeakMap<Deps, (key: K) => Promise<T>>();
   return (deps, key) => {
     let reader = readers.get(deps);
-    if (!reader) readers.set(deps, (reader = sharedRead(deps.now, deps.config.SIDEBAR_CACHE_MS, (k: K) => read(deps, k))));
+    if (!reader) readers.set(deps, (reader = sharedRead(deps.now, deps.config.SIDEBAR_CACHE_MS, (k: K) => read(deps, k), options)));
     return reader(key);
   };
 }
