@@ -16,6 +16,7 @@ import { describeSteps, stepHeadline, stoppedAt, type StepView } from "../provis
 import { readSnapshot, type ConfigSnapshot } from "./config-snapshot.js";
 import { AppError } from "../../errors.js";
 import { httpPortOf } from "./health-gate.js";
+import { hasGithubKeySql } from "../sshkeys/get-ssh-command.js";
 
 const FINAL = new Set(["running", "failed", "error", "terminated"]);
 
@@ -104,6 +105,8 @@ type DetailRow = AppServerJson & LogPageColumns & {
   active: { id: number; name: string }[];
   /** Its provisioning steps (JSON: timestamps as text). */
   steps: (Omit<StepRow, "startedAt" | "endedAt"> & { startedAt: string; endedAt: string | null })[];
+  /** Whether the SSH-access sync holds a GitHub key of the viewer's (getSshCommand). */
+  viewerHasGithubKey: boolean;
 };
 
 /**
@@ -113,7 +116,7 @@ type DetailRow = AppServerJson & LogPageColumns & {
  * 6 compiles every model query on the event loop) against about 0.6 ms, and the appserver page
  * answered 1.27× the Django change form instead of issue 17's 6× (bench/README.md).
  */
-function readDetail(deps: Pick<Deps, "db">, key: AppServerKey & { logTail: number }) {
+function readDetail(deps: Pick<Deps, "db">, key: AppServerKey & { logTail: number; viewer: string }) {
   const where = "appServerId" in key ? Prisma.sql`a.id = ${key.appServerId}` : Prisma.sql`a."instanceId" = ${key.instanceId} AND a.number = ${key.number}`;
   return readJson<DetailRow>(deps.db, Prisma.sql`
     SELECT a.*, md5(a."configSnapshot"::text) AS "snapshotDigest", json_build_object('id', i.id, 'name', i.name, 'pullRequestUrl', i."pullRequestUrl") AS instance,
@@ -123,6 +126,7 @@ function readDetail(deps: Pick<Deps, "db">, key: AppServerKey & { logTail: numbe
       (SELECT coalesce(json_agg(json_build_object('name', s.name, 'position', s.position, 'startedAt', s."startedAt",
                  'endedAt', s."endedAt", 'outcome', s.outcome)), '[]')
        FROM "AppServerStep" s WHERE s."appServerId" = a.id) AS steps,
+      ${hasGithubKeySql(key.viewer)} AS "viewerHasGithubKey",
       ${logPageColumns(Prisma.raw("a.id"), { limit: key.logTail })}
     FROM "AppServer" a JOIN "Instance" i ON i.id = a."instanceId"
     WHERE ${where}`);
@@ -133,8 +137,8 @@ function readDetail(deps: Pick<Deps, "db">, key: AppServerKey & { logTail: numbe
  * the newest `logTail` lines of its log: the page's one read.
  */
 export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "now">, input: AppServerKey & { user: SessionUser; logTail: number }) {
-  const [row] = await readDetail(deps, input);
-  const { instanceSecretKeyEncrypted, active, steps: stepRows, lines, firstSeq, snapshotDigest, ...json } = viewableOrThrow(input.user, row ?? null);
+  const [row] = await readDetail(deps, { ...input, viewer: input.user.githubLogin });
+  const { instanceSecretKeyEncrypted, active, steps: stepRows, lines, firstSeq, snapshotDigest, viewerHasGithubKey, ...json } = viewableOrThrow(input.user, row ?? null);
   const a = appServerOf(json);
   const stepsRead: StepRow[] = stepRows.map((s) => ({ ...s, startedAt: jsonTimestamp(s.startedAt), endedAt: jsonTimestamp(s.endedAt) }));
   // A snapshot that cannot be read is said on the page; the rest of the page (status, log, the
@@ -170,6 +174,7 @@ export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "no
     variablesYaml: snapshot ? variablesYaml(snapshot, snapshotDigest) : "",
     launchedAt: snapshot?.launchedAt ?? null,
     snapshotError,
+    viewerHasGithubKey,
     /** The newest `logTail` lines of its log. */
     logTail: logPageOf({ lines, firstSeq }, { limit: input.logTail }),
   };

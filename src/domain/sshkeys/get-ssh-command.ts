@@ -1,7 +1,9 @@
 // "How do I get onto this VM?": the exact ssh command for the person looking at an appserver's
 // page, with the Unix account the SSH-access sync made for them (DESIGN §11), or why there is
-// none yet and what makes one. Reads the database and Redis only; never connects to the VM.
+// none yet and what makes one. Reads Redis only (whether the viewer has a key comes with the page's
+// own read, hasGithubKeySql); never connects to the VM.
 import type { Deps } from "../../deps.js";
+import { Prisma } from "../../generated/prisma/client.ts";
 import type { SessionUser } from "../auth/login-github-user.js";
 import { fetchStatusKey } from "./fetch-github-keys.js";
 import { syncedKey, accountName } from "./sync-ssh-access.js";
@@ -15,6 +17,8 @@ export type SshCommand =
 
 export interface SshTarget {
   id: number;
+  /** Whether the sync holds a GitHub key of the viewer's (hasGithubKeySql). */
+  viewerHasGithubKey: boolean;
   status: string;
   vmStatus: string;
   publicIp: string | null;
@@ -22,17 +26,17 @@ export interface SshTarget {
 }
 
 /**
- * Whether the sync holds a GitHub key of this login (compared ignoring case, as GitHub does). A raw
- * EXISTS, not githubKey.count(): Prisma 6 compiles each model query on the event loop, 0.58–1.12 ms
- * of CPU per call against 0.28–0.53 ms (2,000 calls each, this machine). With GITHUB_ORG set, as on
- * any real console, the appserver page makes it on every view, whose whole CPU is 1.3–2 ms (issue 17).
+ * Whether the SSH-access sync holds a GitHub key of this login (compared ignoring case, as GitHub
+ * does), as an SQL expression: the appserver page reads it in its one statement (getAppServerDetail).
+ * As a Prisma count of its own it cost 0.58–1.12 ms of CPU per view (raw, 0.28–0.53 ms and a round
+ * trip): with GITHUB_ORG set, as on any real console, the page answered 485–596 req/s on one web
+ * process against 603–757 without it; read with the page, 651–823 against 580–704 (issue 17).
  */
-async function hasGithubKey(deps: Pick<Deps, "db">, login: string): Promise<boolean> {
-  const [row] = await deps.db.$queryRaw<[{ has: boolean }]>`SELECT EXISTS (SELECT 1 FROM "GithubKey" WHERE lower("githubLogin") = lower(${login})) AS has`;
-  return row.has;
+export function hasGithubKeySql(login: string): Prisma.Sql {
+  return Prisma.sql`EXISTS (SELECT 1 FROM "GithubKey" k WHERE lower(k."githubLogin") = lower(${login}))`;
 }
 
-export async function getSshCommand(deps: Pick<Deps, "db" | "redis" | "config">, input: { appServer: SshTarget; user: Pick<SessionUser, "githubLogin"> }): Promise<SshCommand> {
+export async function getSshCommand(deps: Pick<Deps, "redis" | "config">, input: { appServer: SshTarget; user: Pick<SessionUser, "githubLogin"> }): Promise<SshCommand> {
   const a = input.appServer;
   const account = accountName(deps.config.SSH_ACCOUNT_PREFIX, input.user.githubLogin);
   const none = (why: string): SshCommand => ({ command: null, account, why });
@@ -43,16 +47,13 @@ export async function getSshCommand(deps: Pick<Deps, "db" | "redis" | "config">,
   if (!SYNCED_STATUSES.has(a.status)) {
     return none(`The SSH-access sync (${every}) makes accounts on running and failed appservers; this one is ${a.status}. It gets yours once provisioning ends, even if it fails.`);
   }
-  const [hasKey, fetched, synced] = await Promise.all([
-    hasGithubKey(deps, input.user.githubLogin),
-    deps.redis.hget(fetchStatusKey(deps.config.QUEUE_PREFIX), "okAt"),
-    deps.redis.hget(syncedKey(deps.config.QUEUE_PREFIX), String(a.id)),
-  ]);
-  if (!hasKey) {
+  if (!a.viewerHasGithubKey) {
+    const fetched = await deps.redis.hget(fetchStatusKey(deps.config.QUEUE_PREFIX), "okAt");
     return none(fetched
       ? `You have no SSH key on GitHub (as of ${fetched.slice(0, 16).replace("T", " ")} UTC). Add one at github.com/settings/keys: the next sync (${every}) installs it.`
       : `The organization's keys have not been fetched from GitHub yet: the SSH-access sync runs ${every}.`);
   }
+  const synced = await deps.redis.hget(syncedKey(deps.config.QUEUE_PREFIX), String(a.id));
   if (!synced) return none(`Not synced yet: the SSH-access sync (${every}) has not reached this appserver, so your account ${account} is not on it.`);
   const port = a.sshPort ?? 22;
   return {
