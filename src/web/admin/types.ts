@@ -56,11 +56,12 @@ export interface ListSpec<R> {
   fetch(db: Db, args: ListArgs): Promise<R[]>;
   count(db: Db, where: object): Promise<number>;
   /**
-   * Optional, for a busy list: the page and the count in one raw query instead of fetch + count
-   * (Prisma 6 compiles each model query in Wasm on the event loop). Must give what fetch and count
-   * give for the same filters, search and order; a test compares them.
+   * Optional, for a busy list: the page in one raw query instead of fetch (Prisma 6 compiles each
+   * model query in Wasm on the event loop), with a search's count from the same scan (total null
+   * without a search: the engine's shared count). Must give what fetch and count give for the same
+   * filters, search and order; a test compares them.
    */
-  page?(db: Db, args: PageArgs): Promise<{ rows: R[]; total: number }>;
+  page?(db: Db, args: PageArgs): Promise<{ rows: R[]; total: number | null }>;
 }
 
 /** checkboxes: one box per option, the checked values submitted as a list (one per line in `values`). */

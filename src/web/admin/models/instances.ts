@@ -2,7 +2,7 @@
 // commands (validate/create/update/delete-instance), which the CLI uses too.
 import type { Db } from "../../../db.js";
 import { Prisma } from "../../../generated/prisma/client.ts";
-import { countMatching, countSql, searchCondition } from "../../../domain/instances/list-instances.js";
+import { countMatching, searchCondition } from "../../../domain/instances/list-instances.js";
 import type { Deps } from "../../../deps.js";
 import { derivePrefixedDomains, PREFIXED_DOMAIN_FIELDS, PREFIXED_DOMAINS, DOMAIN_RE } from "../../../domain/instances/domains.js";
 import { createInstance } from "../../../domain/instances/create-instance.js";
@@ -47,14 +47,16 @@ const SORT_SQL: Record<string, Prisma.Sql> = {
 };
 
 /**
- * The change list's page and its count in one query, with each row's appserver count. Not the
- * engine's generic findMany + count: Prisma's relation count joins a GROUP BY over every appserver
- * (100,000 in bench/README.md) before the LIMIT, and its two model queries cost several times the
- * Node CPU of this one; measured side by side there, the generic list fell below the page goal.
- * The search is the console's (searchCondition: the trigram-indexed searchText), its matches
- * counted in the same scan; the filters are those of `filters` below (tests/admin-changelist.test.ts).
+ * The change list's page in one query, with each row's appserver count. Not the engine's generic
+ * findMany: Prisma's relation count joins a GROUP BY over every appserver (100,000 in
+ * bench/README.md) before the LIMIT, and its model queries cost several times the Node CPU of this
+ * one; measured side by side there, the generic list fell below the page goal. The search is the
+ * console's (searchCondition: the trigram-indexed searchText), its matches counted in the same scan;
+ * without a search the engine counts, and shares the count (change-list.ts): counting the 10,000
+ * instances on every view had cost PostgreSQL 0.3–0.7 ms of its 1.3–1.8 ms per view. The filters
+ * are those of `filters` below (tests/admin-changelist.test.ts).
  */
-async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: number }> {
+async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: number | null }> {
   const conditions: Prisma.Sql[] = [];
   if (args.filters.archived) conditions.push(Prisma.sql`i."isArchived" = ${args.filters.archived === "yes"}`);
   if (args.filters.provider) conditions.push(Prisma.sql`i."providerKind"::text = ${args.filters.provider}`);
@@ -63,7 +65,7 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
   if (args.filters.tag) conditions.push(Prisma.sql`i.tags @> ARRAY[${args.filters.tag}]::text[]`);
   if (args.q) conditions.push(searchCondition(args.q));
   const where = conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
-  const counted = args.q ? Prisma.sql`count(*) OVER ()::int` : countSql(where);
+  const counted = args.q ? Prisma.sql`count(*) OVER ()::int` : Prisma.sql`NULL::int`;
   const direction = Prisma.raw(args.direction === "desc" ? "DESC" : "ASC");
   const rows = await db.$queryRaw<(Row & { total: number; loadBalancerId: number | null })[]>(Prisma.sql`
     SELECT p.*, lb.name AS "loadBalancerName",
@@ -77,7 +79,7 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
     ) p LEFT JOIN "LoadBalancer" lb ON lb.id = p."loadBalancerId"
     ORDER BY ${Prisma.raw(`p."${args.sortField}"`)} ${direction}, p.id ${direction}`);
   // An empty page says nothing about the count: only past the end can there be matches.
-  const total = rows[0]?.total ?? (args.skip > 0 ? await countMatching(db, where) : 0);
+  const total = !args.q ? null : rows[0]?.total ?? (args.skip > 0 ? await countMatching(db, where) : 0);
   return { rows: rows.map(({ total: _total, loadBalancerId: _lb, ...row }) => row as Row), total };
 }
 
