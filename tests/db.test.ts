@@ -9,6 +9,7 @@ import { getInstance } from "../src/domain/instances/get-instance.js";
 import { listInstances } from "../src/domain/instances/list-instances.js";
 import { loadSessionUser } from "../src/domain/auth/session-user.js";
 import { instanceAdmin } from "../src/web/admin/models/instances.js";
+import { loadChangeList, parseListQuery } from "../src/web/admin/change-list.js";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { startPgBouncer } from "./helpers/pgbouncer.js";
@@ -142,7 +143,7 @@ describe("instance totals", () => {
       return row!;
     };
     const shown = async () => ({
-      total: (await instanceAdmin.list.page!(deps.db, { filters: {}, q: "", sortField: "name", direction: "asc", skip: 0, take: 1 })).total,
+      total: (await loadChangeList(deps, instanceAdmin, parseListQuery(instanceAdmin, {}))).total,
       archived: (await listInstances(deps, { archived: "only", limit: 1 })).total,
       live: (await listInstances(deps, { archived: "exclude", limit: 1 })).total,
     });
