@@ -87,8 +87,9 @@ interface CountOf {
  */
 const sharedCount = sharedReadOf((deps, c: CountOf) => c.model.list.count(deps.db, c.where), { keyOf: (c) => c.key, max: 500 });
 
+/** parseListQuery names the filters in the model's order, so one query gives one key. */
 function countKey(model: AdminModel, query: ListQuery): string {
-  return JSON.stringify([model.slug, query.q, Object.entries(query.filters).sort(([a], [b]) => (a < b ? -1 : 1))]);
+  return JSON.stringify([model.slug, query.q, query.filters]);
 }
 
 async function resolveFilters(deps: Deps, model: AdminModel, query: ListQuery) {
@@ -122,14 +123,12 @@ export async function loadChangeList(deps: Deps, model: AdminModel, query: ListQ
   const sortField = query.order.replace(/^-/, "");
   const pageSize = deps.config.ADMIN_PAGE_SIZE;
   const skip = (query.page - 1) * pageSize;
-  // The count and the page side by side: a page past the end is found empty, then refused. A raw
-  // page counts a search's matches in its own scan; any other count is shared (sharedCount).
+  // The page and its count (a page past the end is found empty, then refused). A raw page may count
+  // its matches in its own scan (a search's); any other count is shared, so it is rarely read.
   const count = () => sharedCount(deps, { model, where, key: countKey(model, query) });
   const { total, rows } = model.list.page
-    ? await Promise.all([
-      model.list.page(deps.db, { filters: query.filters, q: search ? query.q : "", sortField, direction, skip, take: pageSize }),
-      search && query.q ? null : count(),
-    ]).then(async ([page, counted]) => ({ rows: page.rows, total: page.total ?? counted ?? (await count()) }))
+    ? await model.list.page(deps.db, { filters: query.filters, q: search ? query.q : "", sortField, direction, skip, take: pageSize })
+      .then(async (page) => ({ rows: page.rows, total: page.total ?? (await count()) }))
     : await Promise.all([
       count(),
       // id breaks ties, so rows with equal values keep their place from one page to the next.

@@ -57,8 +57,8 @@ export interface ListSpec<R> {
   count(db: Db, where: object): Promise<number>;
   /**
    * Optional, for a busy list: the page in one raw query instead of fetch (Prisma 6 compiles each
-   * model query in Wasm on the event loop), with a search's count from the same scan (total null
-   * without a search: the engine's shared count). Must give what fetch and count give for the same
+   * model query in Wasm on the event loop), with its count when the same scan gives it (a search's;
+   * total null otherwise: the engine counts, shared). Must give what fetch and count give for the same
    * filters, search and order; a test compares them.
    */
   page?(db: Db, args: PageArgs): Promise<{ rows: R[]; total: number | null }>;
