@@ -210,3 +210,8 @@ export function jsonTimestamp(text: string | null): Date | null;
 export function jsonTimestamp(text: string | null): Date | null {
   return text === null ? null : new Date(`${text}Z`);
 }
+
+/** The same as Date#toISOString writes it ("2026-12-02T10:45:34.600Z"), without a Date when it can. */
+export function isoOfJsonTimestamp(text: string): string {
+  return text.length === 23 ? `${text}Z` : jsonTimestamp(text).toISOString();
+}

@@ -55,6 +55,20 @@ describe("reading an appserver's log: API and console JSON", () => {
     expect(before.json<LogsReply>().more).toBe(false);
   });
 
+  it("gives each line's time as Date#toISOString writes it, whatever its milliseconds", async () => {
+    const instance = await makeInstance(t.deps, { name: "Times University" });
+    const id = (await makeAppServer(t.deps, instance.id)).id;
+    const writer = createLogWriter(t.deps, { appServerId: id, secrets: [] });
+    const times = ["2026-12-02T12:44:07.003Z", "2026-12-02T12:44:07.120Z", "2026-12-02T12:44:07.100Z", "2026-12-02T12:44:08.000Z"];
+    for (const at of times) await writer.write(`at ${at}`, "info");
+    await writer.close();
+    for (const [i, at] of times.entries()) await t.deps.db.logEntry.update({ where: { appServerId_seq: { appServerId: id, seq: i + 1 } }, data: { createdAt: new Date(at) } });
+    const lines = (await api(`/api/v1/appservers/${id}/logs`)).json<LogsReply>().lines;
+    expect(lines.map((l) => l.at)).toEqual(times);
+    const page = await alice.get(`/instances/${instance.id}/appservers/1`);
+    expect(page.text).toContain('<time class="log-time" datetime="2026-12-02T12:44:08.000Z">12:44:08</time>');
+  });
+
   it("answers 401 with JSON without a token or with a wrong one", async () => {
     const attempts: Record<string, string>[] = [{}, { authorization: "Bearer ocim_not-a-real-token" }, { authorization: `Basic ${token}` }];
     for (const headers of attempts) {

@@ -12,7 +12,7 @@ import { logOutlineJson, logPageJson, logSearchJson, sendRawLog } from "./api-lo
 import { idOr404, parseQuery } from "./route-helpers.js";
 import { getSshCommand } from "../../domain/sshkeys/get-ssh-command.js";
 import { DIFF_AGAINST, diffAppServerConfiguration } from "../../domain/appservers/diff-appserver-configuration.js";
-import { randomToken } from "../../crypto.js";
+import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { redirectKeepingFlash } from "../middleware.js";
 import { appServerPathById } from "../../domain/appservers/locate-appserver.js";
@@ -42,7 +42,7 @@ export function appServerLogRoutes(deps: Deps): Router {
     await renderPage(res, "appservers/show", {
       title: `${appServer.name} · ${appServer.instance.name}`, appServer, log, localNote: LOCAL_NOT_ISOLATED, ssh, now: deps.now(),
       // One per page view: the Relaunch form sent twice launches once.
-      launchToken: randomToken(),
+      launchToken: randomUUID(),
     });
   });
 

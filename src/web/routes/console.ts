@@ -16,7 +16,7 @@ import { tutorVersionFor } from "../../domain/recipes/recipe-release.js";
 import { RECIPES } from "../../domain/recipes/recipe.js";
 import { flash } from "../middleware.js";
 import { renderPage } from "../render.js";
-import { randomToken } from "../../crypto.js";
+import { randomUUID } from "node:crypto";
 import { sharedRead } from "../shared-read.js";
 import { idOr404, parseQuery } from "./route-helpers.js";
 
@@ -120,7 +120,7 @@ export function consoleRoutes(deps: Deps): Router {
       mysqlOff,
       now: deps.now(),
       // One per page view: submitting this form twice (a double click, a resend) launches once.
-      launchToken: randomToken(),
+      launchToken: randomUUID(),
     });
   }
 
