@@ -192,6 +192,24 @@ async function main(): Promise<void> {
   const redis = await startRedis(dir, () => {});
   const webs: ChildProcess[] = [];
   const db = createDb(pg.url, { max: 10 });
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= (async () => {
+    // SIGINT: a web process shuts down by itself (and writes its profile, if asked to).
+    agent.destroy();
+    await Promise.all(webs.map((web) => web.exitCode === null && new Promise((r) => web.once("exit", r).kill("SIGINT"))));
+    await db.$disconnect();
+    await redis.child.stop();
+    await pg.child.stop();
+    rmSync(dir, { recursive: true, force: true });
+  })());
+  // Stopped by Ctrl-C or a kill: PostgreSQL and Redis run on their own, so stop them before leaving.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      // Work under way (the seed's connection) fails as its database stops: expected, not news.
+      process.on("uncaughtException", () => {});
+      void stop().finally(() => process.exit(130));
+    });
+  }
   try {
     await migrate(pg.url);
     let t0 = performance.now();
@@ -234,13 +252,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`(measured in ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
   } finally {
-    // SIGINT: a web process shuts down by itself (and writes its profile, if asked to).
-    agent.destroy();
-    await Promise.all(webs.map((web) => web.exitCode === null && new Promise((r) => web.once("exit", r).kill("SIGINT"))));
-    await db.$disconnect();
-    await redis.child.stop();
-    await pg.child.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await stop();
   }
 }
 

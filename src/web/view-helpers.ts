@@ -53,6 +53,11 @@ const fieldTemplate = rowPartial<{ f: unknown }>("admin/_field.ejs", ["f"]);
 const instanceListTemplate = rowPartial<{ rows: unknown[]; selectedId: number | null; keep: string }>("console/_instance_list.ejs", ["rows", "selectedId", "keep"]);
 const logLinesTemplate = rowPartial<{ lines: unknown[] }>("appservers/_log_lines.ejs", ["lines"]);
 
+/** An ISO time to the minute, for people: "2026-12-02 10:45 UTC". */
+function minuteOf(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
 /** A size for people: "0 B", "512 B", "1.5 KiB", "20.0 MiB"; "—" when the service reports none. */
 export function formatBytes(n: number | null | undefined): string {
   if (n === null || n === undefined) return "—";
@@ -72,7 +77,10 @@ export const viewHelpers = {
    */
   cell(c: Cell | undefined): string {
     if (c === null || c === undefined || c === "") return '<span class="muted">&mdash;</span>';
-    if (c instanceof Date) return `<time datetime="${c.toISOString()}">${viewHelpers.date(c)}</time>`;
+    if (c instanceof Date) {
+      const iso = c.toISOString();
+      return `<time datetime="${iso}">${minuteOf(iso)}</time>`;
+    }
     if (typeof c === "boolean") return c ? '<span class="yesno yesno-yes">Yes</span>' : '<span class="yesno yesno-no">No</span>';
     if (typeof c !== "object") return escapeHtml(c);
     const text = escapeHtml(c.text);
@@ -99,8 +107,7 @@ export const viewHelpers = {
   },
   date(d: Date | string | null | undefined): string {
     if (!d) return "—";
-    const date = typeof d === "string" ? new Date(d) : d;
-    return date.toISOString().replace("T", " ").slice(0, 16) + " UTC";
+    return minuteOf((typeof d === "string" ? new Date(d) : d).toISOString());
   },
   /** A duration for people: "850 ms", "42 s", "3 min 05 s", "1 h 02 min"; "—" when unknown. */
   duration(ms: number | null | undefined): string {
