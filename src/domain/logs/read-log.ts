@@ -55,8 +55,7 @@ export function logPageColumns(id: Prisma.Sql, range: LogRange): Prisma.Sql {
   const from = forward ? Prisma.sql`AND e.seq > ${range.after}` : "before" in range ? Prisma.sql`AND e.seq < ${range.before}` : Prisma.empty;
   // One row more than asked tells whether there is more, without a count.
   return Prisma.sql`
-    (SELECT coalesce(json_agg(json_build_object('seq', e.seq, 'level', e.level, 'text', e.text, 'at', e."createdAt")
-               ORDER BY e.seq), '[]')
+    (SELECT coalesce(json_agg(json_build_object('seq', e.seq, 'level', e.level, 'text', e.text, 'at', e."createdAt")), '[]')
      FROM (SELECT e.seq, e.level, e.text, e."createdAt" FROM "LogEntry" e WHERE e."appServerId" = ${id} ${from}
            ORDER BY e.seq ${forward ? Prisma.raw("ASC") : Prisma.raw("DESC")} LIMIT ${limit + 1}) e) AS lines,
     (SELECT coalesce(min(f.seq), 0) FROM "LogEntry" f WHERE f."appServerId" = ${id}) AS "firstSeq"`;
@@ -66,8 +65,11 @@ export function logPageColumns(id: Prisma.Sql, range: LogRange): Prisma.Sql {
 export function logPageOf(row: LogPageColumns, range: LogRange): LogPageResult {
   const limit = range.limit ?? DEFAULT_READ_LIMIT;
   const { lines, firstSeq } = row;
-  // The times as JSON has them ("2026-12-02T12:44:07.1"), made ISO here: to_char on each line cost
-  // PostgreSQL a sixth of the appserver page's statement (0.25 of 1.6 ms at 100 lines).
+  // Seq order and ISO times are made here, not by the statement (the appserver page's, 100 lines):
+  // json_agg's ORDER BY sorted rows the subquery had already read in order (0.05 of its 0.40 ms,
+  // pgbench), and to_char on each line cost 0.25 of 1.6 ms (psql). Read backwards (a tail, before),
+  // the rows come in reverse order, which the sort turns over in one pass.
+  lines.sort((x, y) => x.seq - y.seq);
   for (const line of lines) line.at = isoOfJsonTimestamp(line.at);
   const more = lines.length > limit;
   // In seq order either way: the extra row is the one past the page (after) or before it (tail, before).
