@@ -63,6 +63,29 @@ describe("the appserver page", () => {
     expect(shown).toEqual([...shown].sort());
   });
 
+  it("says a frozen configuration cannot be read on each appserver that has it, and still offers Terminate", async () => {
+    const broken = { version: 2, recipe: "tutor", playbook: "not an object" };
+    const shown: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const as = await launched({ status: "failed" });
+      await t.deps.db.appServer.update({ where: { id: as.id }, data: { configSnapshot: broken } });
+      const text = visibleText((await admin.get(`/appservers/${as.id}`)).text);
+      expect(text).toContain(`The frozen configuration of ${as.name} cannot be read (`);
+      expect(text).toContain("Terminate…");
+      shown.push(as.name);
+    }
+    // The same stored snapshot twice: the second page names its own appserver, not the first.
+    expect(new Set(shown).size).toBe(2);
+  });
+
+  it("shows the branches and domain the appserver was launched with, not its bootstrap command's secrets", async () => {
+    const now = await t.deps.db.instance.update({ where: { id: instance.id }, data: { bootstrapCommand: "curl -H 'token: boot-secret-77' https://example.com/x | sh" } });
+    const as = await launched({ status: "running" });
+    const text = visibleText((await admin.get(`/appservers/${as.id}`)).text);
+    expect(text).toContain(`edx-platform ${now.edxPlatformRepoUrl} @ ${now.edxPlatformBranch} LMS domain ${now.internalLmsDomain}`);
+    expect(text).not.toContain("boot-secret-77");
+  });
+
   it("cancels a provisioning appserver from its page", async () => {
     const as = await launched({ status: "configuring", vmStatus: "ready" });
     const page = visibleText((await operator.get(`/appservers/${as.id}`)).text);

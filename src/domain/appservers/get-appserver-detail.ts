@@ -58,23 +58,47 @@ export function authenticatedLink(secrets: Deps["secrets"], instance: { secretKe
   return `http://${encodeURIComponent(auth.user)}:${reveal ? encodeURIComponent(auth.password) : MASK}@${host}/`;
 }
 
-/**
- * The masked YAML of a snapshot's variables, by the stored snapshot's digest: a snapshot does not
- * change after its launch, and masking and writing its YAML took 0.6–1.0 ms of every view of the
- * appserver page with the bench's 13 variables (a real merged base has ~150), an eighth of its CPU
- * (issue 17, bench/README.md). Masked text only; 1,000 snapshots' worth, a few MB.
- */
-const maskedYaml = new LRUCache<string, string>({ max: 1000 });
+/** What the page shows of a frozen configuration: nothing secret (the variables' YAML is masked). */
+interface SnapshotView {
+  recipe: ConfigSnapshot["recipe"];
+  /** How the playbook ran; not its bootstrap command, which may hold a secret (maskedSettings). */
+  playbook: Omit<ConfigSnapshot["playbook"], "bootstrapCommand">;
+  /** The instance settings the page names. */
+  settings: { edxPlatformRepoUrl?: unknown; edxPlatformBranch?: unknown; internalLmsDomain?: unknown };
+  launchedAt: string;
+  /** Where the authenticated link points (httpPortOf). */
+  httpPort: number;
+  variablesYaml: string;
+}
 
-function variablesYaml(snapshot: ConfigSnapshot, digest: string): string {
-  if (!snapshot.variables) return "";
-  let yaml = maskedYaml.get(digest);
-  if (yaml === undefined) {
-    // Sorted by name: the merged base has ~150 names, and an operator looks one up.
-    yaml = toYaml(maskTree(snapshot.variables, createMasker(snapshotSecrets(snapshot))), { sortMapEntries: true });
-    maskedYaml.set(digest, yaml);
+/**
+ * The page's view of a snapshot, by the stored snapshot's digest: a snapshot does not change after
+ * its launch. Masking and writing its variables' YAML took 0.6–1.0 ms of every view with the bench's
+ * 13 variables (a real merged base has ~150), an eighth of the page's CPU; reading the snapshot (zod,
+ * every variable) is 4 µs at 13 variables and 22–31 µs at 150 in a loop, 2.7 % of the page's CPU in a
+ * profile under load (issue 17, bench/README.md). Only what the page shows is kept, no secret; 1,000
+ * snapshots' worth, a few MB. An unreadable snapshot is not kept: it is told anew, with its name.
+ */
+const snapshotViews = new LRUCache<string, SnapshotView>({ max: 1000 });
+
+function snapshotView(json: unknown, digest: string, appServerName: string): SnapshotView {
+  let view = snapshotViews.get(digest);
+  if (view === undefined) {
+    const snapshot = readSnapshot(json, appServerName);
+    const { edxPlatformRepoUrl, edxPlatformBranch, internalLmsDomain } = snapshot.instance;
+    const { bootstrapCommand: _secretMaybe, ...playbook } = snapshot.playbook;
+    view = {
+      recipe: snapshot.recipe,
+      playbook,
+      settings: { edxPlatformRepoUrl, edxPlatformBranch, internalLmsDomain },
+      launchedAt: snapshot.launchedAt,
+      httpPort: httpPortOf(snapshot),
+      // Sorted by name: the merged base has ~150 names, and an operator looks one up.
+      variablesYaml: toYaml(maskTree(snapshot.variables, createMasker(snapshotSecrets(snapshot))), { sortMapEntries: true }),
+    };
+    snapshotViews.set(digest, view);
   }
-  return yaml;
+  return view;
 }
 
 type StepRow = { name: string; position: number; startedAt: Date; endedAt: Date | null; outcome: AppServerStepOutcome | null };
@@ -143,10 +167,10 @@ export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "no
   const stepsRead: StepRow[] = stepRows.map((s) => ({ ...s, startedAt: jsonTimestamp(s.startedAt), endedAt: jsonTimestamp(s.endedAt) }));
   // A snapshot that cannot be read is said on the page; the rest of the page (status, log, the
   // actions) still works, so the appserver can be terminated.
-  let snapshot: ConfigSnapshot | null = null;
+  let snapshot: SnapshotView | null = null;
   let snapshotError: string | null = null;
   try {
-    snapshot = readSnapshot(a.configSnapshot, a.name);
+    snapshot = snapshotView(a.configSnapshot, snapshotDigest, a.name);
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
     snapshotError = err.message;
@@ -166,12 +190,12 @@ export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "no
     // A terminated appserver's VM is gone, and its address may already be another VM's.
     publicIp: a.status === "terminated" ? null : a.publicIp,
     ipReleased: a.status === "terminated" && a.publicIp !== null,
-    link: a.status === "terminated" || !snapshot ? null : authenticatedLink(deps.secrets, { secretKeyEncrypted: instanceSecretKeyEncrypted }, a.publicIp, httpPortOf(snapshot), reveal),
+    link: a.status === "terminated" || !snapshot ? null : authenticatedLink(deps.secrets, { secretKeyEncrypted: instanceSecretKeyEncrypted }, a.publicIp, snapshot.httpPort, reveal),
     linkHasPassword: reveal,
-    settings: snapshot?.instance ?? {},
+    settings: snapshot?.settings ?? {},
     playbook: snapshot?.playbook ?? null,
     recipe: snapshot?.recipe ?? null,
-    variablesYaml: snapshot ? variablesYaml(snapshot, snapshotDigest) : "",
+    variablesYaml: snapshot?.variablesYaml ?? "",
     launchedAt: snapshot?.launchedAt ?? null,
     snapshotError,
     viewerHasGithubKey,
