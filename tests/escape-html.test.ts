@@ -51,3 +51,13 @@ describe("h.cell", () => {
     expect(viewHelpers.cell(value)).toBe(html);
   });
 });
+
+describe("h.logLines", () => {
+  it("escapes a line's text, and writes its number, level and time as they are", () => {
+    const html = viewHelpers.logLines([{ seq: 7, level: "error", text: `TASK [<b>x</b>] & "q"`, at: "2026-12-02T12:44:07.003Z" }]);
+    expect(html).toBe(
+      '<div class="log-line level-error"><span class="log-no">7</span><time class="log-time" datetime="2026-12-02T12:44:07.003Z">12:44:07</time>' +
+        '<span class="log-text">TASK [&lt;b&gt;x&lt;/b&gt;] &amp; &#34;q&#34;</span></div>',
+    );
+  });
+});
