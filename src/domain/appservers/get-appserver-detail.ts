@@ -167,10 +167,10 @@ export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "no
   const stepsRead: StepRow[] = stepRows.map((s) => ({ ...s, startedAt: jsonTimestamp(s.startedAt), endedAt: jsonTimestamp(s.endedAt) }));
   // A snapshot that cannot be read is said on the page; the rest of the page (status, log, the
   // actions) still works, so the appserver can be terminated.
-  let view: SnapshotView | null = null;
+  let snapshot: SnapshotView | null = null;
   let snapshotError: string | null = null;
   try {
-    view = snapshotView(a.configSnapshot, snapshotDigest, a.name);
+    snapshot = snapshotView(a.configSnapshot, snapshotDigest, a.name);
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
     snapshotError = err.message;
@@ -190,13 +190,13 @@ export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "no
     // A terminated appserver's VM is gone, and its address may already be another VM's.
     publicIp: a.status === "terminated" ? null : a.publicIp,
     ipReleased: a.status === "terminated" && a.publicIp !== null,
-    link: a.status === "terminated" || !view ? null : authenticatedLink(deps.secrets, { secretKeyEncrypted: instanceSecretKeyEncrypted }, a.publicIp, view.httpPort, reveal),
+    link: a.status === "terminated" || !snapshot ? null : authenticatedLink(deps.secrets, { secretKeyEncrypted: instanceSecretKeyEncrypted }, a.publicIp, snapshot.httpPort, reveal),
     linkHasPassword: reveal,
-    settings: view?.settings ?? {},
-    playbook: view?.playbook ?? null,
-    recipe: view?.recipe ?? null,
-    variablesYaml: view?.variablesYaml ?? "",
-    launchedAt: view?.launchedAt ?? null,
+    settings: snapshot?.settings ?? {},
+    playbook: snapshot?.playbook ?? null,
+    recipe: snapshot?.recipe ?? null,
+    variablesYaml: snapshot?.variablesYaml ?? "",
+    launchedAt: snapshot?.launchedAt ?? null,
     snapshotError,
     viewerHasGithubKey,
     /** The newest `logTail` lines of its log. */
