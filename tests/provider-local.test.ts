@@ -1,6 +1,7 @@
 // The local provider: real sshd processes on their own loopback addresses, state in files under
 // DATA_DIR, so a restarted Ocim finds its VMs (and restarts an sshd that died).
 import { existsSync, readFileSync } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLocalProvider, LOCAL_NOT_ISOLATED } from "../src/adapters/provider/local.js";
@@ -92,6 +93,26 @@ describe("local provider", () => {
     const again = await vms.provider().getServer(vm.id);
     expect(again?.status).toBe("ready");
     expect(running(sshdPidOf(vms, "local-as1"))).toBe(true);
+  });
+
+  it("restarts a dead sshd whose port another process still holds for a moment", async () => {
+    // As when an sshd is killed just after forking a connection's child, which keeps a copy of the
+    // listening socket until it closes it: the first start finds the port taken; a later one serves.
+    const vm = (await vms.provider().findServerByName("local-as1"))!;
+    const pid = sshdPidOf(vms, "local-as1");
+    process.kill(pid, "SIGKILL");
+    while (running(pid)) await new Promise((r) => setTimeout(r, 20));
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen({ host: vm.publicIp, port: vm.sshPort, exclusive: true }, resolve));
+    const log = path.join(vms.dataDir, "vms", "local-as1", "sshd.log");
+    const logBefore = readFileSync(log, "utf8").length;
+    const released = waitFor("a start to find the port taken", async () => readFileSync(log, "utf8").slice(logBefore).includes("Address already in use"), 10_000, 20)
+      .then(() => new Promise((r) => holder.close(r)));
+    const again = await vms.provider().getServer(vm.id);
+    await released;
+    expect(again?.status).toBe("ready");
+    const shell = await vms.connect(again!);
+    expect((await shell.exec("echo served", { timeoutMs: 10_000 })).stdout).toBe("served\n");
   });
 
   it("keeps one provider key: every provider object logs in with the same one", async () => {

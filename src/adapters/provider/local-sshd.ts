@@ -1,7 +1,7 @@
 // The processes of a local VM: its sshd (started detached, so it outlives the Node process that
 // started it) and whatever its sessions left running (found by the OCIM_LOCAL_VM marker).
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, openSync, closeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { stopProcesses } from "../../embedded/processes.js";
 import type { VmPaths, VmRecord } from "./local-vm.js";
@@ -31,7 +31,12 @@ export async function sshdPid(paths: VmPaths): Promise<number | null> {
   return cmdline.includes(paths.config) ? pid : null;
 }
 
-/** Starts sshd in the foreground of a detached process and waits until its port answers and its pid file names it. */
+/**
+ * Starts sshd in the foreground of a detached process and waits until its port answers and its pid
+ * file names it. When the port is still held, it tries again until the deadline: a connection
+ * child that an sshd forked just before it was killed holds the listening socket until it closes
+ * its copy (seen in CI, a probe's connection arriving as the test killed the sshd).
+ */
 export async function startSshd(sshd: string, paths: VmPaths, record: VmRecord): Promise<void> {
   try {
     // sshd's privilege separation directory; Debian creates it only in its service unit.
@@ -39,6 +44,24 @@ export async function startSshd(sshd: string, paths: VmPaths, record: VmRecord):
   } catch {
     // Not root: sshd then runs without privilege separation and does not need it.
   }
+  const until = Date.now() + START_DEADLINE_MS;
+  for (;;) {
+    // This start's own lines: the log also holds earlier starts' (and their connections') lines.
+    const from = existsSync(paths.log) ? statSync(paths.log).size : 0;
+    if (await runSshd(sshd, paths, record, until)) return;
+    const lines = (await readFile(paths.log, "utf8").catch(() => "")).slice(from).trim();
+    const portHeld = /Address already in use/.test(lines);
+    if (portHeld && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 100));
+      continue;
+    }
+    const why = lines.split("\n").slice(-3).join(" / ");
+    throw new ProviderError(`The sshd of local VM ${record.name} did not start on ${record.address}:${record.sshPort}: ${why || "no output"}.`, portHeld);
+  }
+}
+
+/** One sshd process: true once it serves, false when it exited or the deadline passed (it is then killed). */
+async function runSshd(sshd: string, paths: VmPaths, record: VmRecord, until: number): Promise<boolean> {
   const out = openSync(paths.log, "a");
   const child = spawn(sshd, ["-D", "-e", "-f", paths.config], { detached: true, stdio: ["ignore", out, out] });
   closeSync(out);
@@ -46,20 +69,18 @@ export async function startSshd(sshd: string, paths: VmPaths, record: VmRecord):
   let exited: number | null = null;
   child.once("exit", (code) => (exited = code ?? -1));
   child.once("error", () => (exited = -1));
-  const until = Date.now() + START_DEADLINE_MS;
   while (Date.now() < until) {
-    if (exited !== null) break;
+    if (exited !== null) return false;
     // sshd listens before it writes its pid file: until the file names it, another look at this
     // VM would take the sshd for dead and start a second one (seen as a flaky test).
-    if ((await portAnswers(record.address, record.sshPort, 500)) && (await sshdPid(paths)) === child.pid) return;
+    if ((await portAnswers(record.address, record.sshPort, 500)) && (await sshdPid(paths)) === child.pid) return true;
     await new Promise((r) => setTimeout(r, 50));
   }
-  if (exited === null) child.kill("SIGKILL");
-  const why = (await readFile(paths.log, "utf8").catch(() => "")).trim().split("\n").slice(-3).join(" / ");
-  throw new ProviderError(
-    `The sshd of local VM ${record.name} did not start on ${record.address}:${record.sshPort}: ${why || "no output"}.`,
-    /Address already in use/.test(why),
-  );
+  if (exited === null) {
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+  }
+  return false;
 }
 
 export async function stopSshd(paths: VmPaths): Promise<void> {
