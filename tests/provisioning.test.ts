@@ -43,6 +43,8 @@ describe("provisioning with the local provider and the demo playbook", () => {
       const row = await deps.db.appServer.findUniqueOrThrow({ where: { id: as.id } });
       return ["running", "failed", "error"].includes(row.status) ? row : undefined;
     }, 180_000, 500);
+    // The job's log writer stores its last queued lines after the status changes: wait for its end.
+    await jobEnded(deps.jobs.queue("provisioning"), `provision-${as.id}`);
     const lines = (await deps.db.logEntry.findMany({ where: { appServerId: as.id }, orderBy: { seq: "asc" } })).map((l) => l.text);
     return { instance, appServer: done, lines };
   }
