@@ -62,10 +62,24 @@ describe("a provisioning that outlives a PostgreSQL outage", () => {
     workers = startWorkers(deps, { provisioning: createProvisioningPorts(deps) });
   });
   afterAll(async () => {
-    await workers?.close();
-    await vms?.cleanup();
-    if (deps) await closeDeps(deps);
-    await pg?.child.stop();
+    // CI once saw this hook time out, and a hook's timeout names no step: each step says when it is slow.
+    const step = async (name: string, work: () => Promise<unknown>) => {
+      const slow = setTimeout(() => void reportSlow(name), 30_000);
+      try {
+        await work();
+      } finally {
+        clearTimeout(slow);
+      }
+    };
+    const reportSlow = async (name: string) => {
+      const active = await Promise.all(Object.values(QUEUE).map(async (q) => (await deps.jobs.queue(q).getActive()).map((j) => `${q}/${j.name}/${j.id}`)))
+        .then((lists) => lists.flat().join(", ") || "none", (err) => `unknown (${String(err)})`);
+      console.error(`afterAll: ${name} still running after 30 s; active jobs: ${active}`);
+    };
+    await step("workers.close", async () => workers?.close());
+    await step("vms.cleanup", async () => vms?.cleanup());
+    await step("closeDeps", async () => deps && closeDeps(deps));
+    await step("PostgreSQL stop", async () => pg?.child.stop());
     rmSync(dir, { recursive: true, force: true });
     if (repo) rmSync(repo.dir, { recursive: true, force: true });
   });
