@@ -5,6 +5,8 @@ import { visibleText, type Agent } from "./helpers/browserless.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { makeLoadBalancer, removeLoadBalancerFiles } from "./helpers/lb.js";
 import { instanceAdmin } from "../src/web/admin/models/instances.js";
+import { appServerAdmin } from "../src/web/admin/models/app-servers.js";
+import type { AdminModel } from "../src/web/admin/types.js";
 import { loadChangeList, parseListQuery } from "../src/web/admin/change-list.js";
 
 /** The names in the first column of the change list, in order. */
@@ -177,6 +179,19 @@ describe("admin: change lists", () => {
   });
 });
 
+/** Each query's list (rows, cells, count, or the error) is the same through the model's raw page as through the generic fetch. */
+async function expectSameAsGeneric(t: TestApp, model: AdminModel, queries: Record<string, string>[]): Promise<void> {
+  const generic = { ...model, list: { ...model.list, page: undefined } };
+  for (const raw of queries) {
+    const view = (m: AdminModel) => loadChangeList(t.deps, m, parseListQuery(m, raw)).then(
+      (list) => ({ total: list.total, pages: list.pages, rows: list.rows.map((r) => [r.id, ...r.cells.map((c) => (c instanceof Date ? c.toISOString() : c))]) }),
+      (err: Error) => ({ error: err.message }),
+    );
+    const [single, twoQueries] = [await view(model), await view(generic)];
+    expect(single, JSON.stringify(raw)).toEqual(twoQueries);
+  }
+}
+
 describe("the instance change list's single query", () => {
   let t: TestApp;
   beforeAll(async () => {
@@ -206,17 +221,45 @@ describe("the instance change list's single query", () => {
       { q: "ALPHA" }, { q: "q-site-1" }, { q: "lms.q07" }, { q: "COURSES.Q06.ORG" }, { q: "courses.q06" }, { q: "%" }, { q: "_" }, { q: "site", archived: "no", o: "-updatedAt", p: "2" },
       { p: "9" },
     ];
-    for (const raw of queries) {
-      const view = (model: typeof instanceAdmin) => loadChangeList(t.deps, model, parseListQuery(model, raw)).then(
-        (list) => ({ total: list.total, pages: list.pages, rows: list.rows.map((r) => [r.id, ...r.cells.map((c) => (c instanceof Date ? c.toISOString() : c))]) }),
-        (err: Error) => ({ error: err.message }),
-      );
-      const [single, twoQueries] = [await view(instanceAdmin), await view(generic)];
-      expect(single, JSON.stringify(raw)).toEqual(twoQueries);
-    }
+    await expectSameAsGeneric(t, instanceAdmin, queries);
     expect(await loadChangeList(t.deps, instanceAdmin, parseListQuery(instanceAdmin, { p: "9" })).catch((e: Error) => e.message)).toMatch(/Page 9 does not exist/);
     // % and _ are plain characters in both (Prisma's `contains` alone would make them wildcards).
     expect((await loadChangeList(t.deps, generic, parseListQuery(generic, { q: "%" }))).total).toBe(0);
     expect((await loadChangeList(t.deps, generic, parseListQuery(generic, { q: "q_site" }))).total).toBe(0);
+  });
+});
+
+describe("the appserver change list's single query", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ ADMIN_PAGE_SIZE: "5" });
+    // Equal creation times across instances, every status, active ones, IPs with and without a match.
+    const statuses = ["new", "waiting", "configuring", "running", "failed", "error", "terminated"] as const;
+    const at = new Date("2026-11-01T10:00:00Z");
+    for (let n = 1; n <= 4; n++) {
+      const site = await makeInstance(t.deps, { name: n === 2 ? "Alpha_Site" : `Site ${n}`, slug: `as-site-${n}` });
+      for (let k = 0; k < 4; k++) {
+        const status = statuses[(n * 4 + k) % statuses.length]!;
+        await makeAppServer(t.deps, site.id, {
+          status, isActive: status === "running" && k % 2 === 0, vmStatus: status === "new" ? "pending" : "ready",
+          publicIp: k === 3 ? null : `10.0.${n}.${k + 7}`, createdAt: k === 1 ? at : new Date(at.getTime() + (n * 4 + k) * 60_000),
+        });
+      }
+    }
+  });
+  afterAll(() => t?.close());
+
+  it("gives the same rows, cells and count as the generic fetch and count, for every filter, search, order and page", async () => {
+    const queries: Record<string, string>[] = [
+      {}, { p: "2" }, { o: "createdAt", p: "3" }, { o: "number" }, { o: "-number", p: "2" }, { o: "status" }, { o: "-vmStatus", p: "2" }, { o: "isActive" }, { o: "-isActive", p: "4" },
+      { status: "running" }, { status: "terminated", o: "number" }, { active: "yes" }, { active: "no", p: "2" }, { status: "running", active: "no" },
+      { q: "appserver 2" }, { q: "ALPHA_" }, { q: "10.0.3" }, { q: "site 4", o: "-status" }, { q: "%" }, { q: "_site" }, { q: "nothing like it" },
+      { p: "9" }, { status: "bogus" },
+    ];
+    await expectSameAsGeneric(t, appServerAdmin, queries);
+    const running = await loadChangeList(t.deps, appServerAdmin, parseListQuery(appServerAdmin, { status: "running" }));
+    expect(running.total).toBe(await t.deps.db.appServer.count({ where: { status: "running" } }));
+    expect(running.rows.map((r) => r.cells[2])).toEqual(running.rows.map(() => ({ text: "running", badge: "status-running" })));
+    expect(running.rows[0]!.cells[1]).toMatchObject({ href: expect.stringMatching(/^\/admin\/instances\/\d+$/) });
   });
 });
