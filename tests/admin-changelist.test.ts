@@ -6,6 +6,7 @@ import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { makeLoadBalancer, removeLoadBalancerFiles } from "./helpers/lb.js";
 import { instanceAdmin } from "../src/web/admin/models/instances.js";
 import { appServerAdmin } from "../src/web/admin/models/app-servers.js";
+import { auditEventAdmin } from "../src/web/admin/models/audit-events.js";
 import type { AdminModel } from "../src/web/admin/types.js";
 import { loadChangeList, parseListQuery } from "../src/web/admin/change-list.js";
 
@@ -261,5 +262,41 @@ describe("the appserver change list's single query", () => {
     expect(running.total).toBe(await t.deps.db.appServer.count({ where: { status: "running" } }));
     expect(running.rows.map((r) => r.cells[2])).toEqual(running.rows.map(() => ({ text: "running", badge: "status-running" })));
     expect(running.rows[0]!.cells[1]).toMatchObject({ href: expect.stringMatching(/^\/admin\/instances\/\d+$/) });
+  });
+});
+
+describe("the audit trail's single query", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ ADMIN_PAGE_SIZE: "5" });
+    const at = new Date("2026-11-01T10:00:00Z");
+    const events = [
+      { actorLogin: "alice", action: "instance.updated", subjectType: "Instance", subjectId: "7", subjectName: "Site 7", diff: { name: ["a", "b"], internalLmsDomain: ["x", "y"], tags: [[], ["t"]] } },
+      { actorLogin: "bob", action: "instance.created", subjectType: "Instance", subjectId: "8", subjectName: "Alpha_Site", diff: {} },
+      { actorLogin: "", action: "appserver.succeeded", subjectType: "AppServer", subjectId: "12", subjectName: "AppServer 3", diff: { status: ["configuring", "running"] } },
+      { actorLogin: "alice", action: "appserver.activated", subjectType: "AppServer", subjectId: "12", subjectName: "", diff: ["not", "an", "object"] },
+      { actorLogin: "carol%", action: "instance.deleted", subjectType: "Instance", subjectId: "9", subjectName: "Gone", diff: { name: ["Gone", null] } },
+      { actorLogin: "bob", action: "load_balancer.created", subjectType: "LoadBalancer", subjectId: "2", subjectName: "Edge", diff: { name: [null, "Edge"], host: [null, "lb.test"] } },
+    ];
+    for (let n = 0; n < 14; n++) {
+      const e = events[n % events.length]!;
+      await t.deps.db.auditEvent.create({ data: { ...e, createdAt: n % 4 === 0 ? at : new Date(at.getTime() + n * 60_000) } });
+    }
+  });
+  afterAll(() => t?.close());
+
+  it("gives the same rows, cells and count as the generic fetch and count, for every filter, search, order and page", async () => {
+    const queries: Record<string, string>[] = [
+      {}, { p: "2" }, { o: "createdAt", p: "3" }, { o: "actorLogin" }, { o: "-actorLogin", p: "2" }, { o: "action" }, { o: "-action", p: "3" },
+      { type: "Instance" }, { type: "AppServer", o: "action" }, { action: "instance.updated" }, { action: "appserver.activated", type: "AppServer" },
+      { q: "ALICE" }, { q: "alpha_" }, { q: "settings changed" }, { q: "status → running" }, { q: "instance." }, { q: "%" }, { q: "_site" }, { q: "nothing like it" },
+      { p: "9" }, { type: "Nothing" },
+    ];
+    await expectSameAsGeneric(t, auditEventAdmin, queries);
+    // What the Changed column shows: the diff's field names, nothing for an empty or non-object diff.
+    const updated = await loadChangeList(t.deps, auditEventAdmin, parseListQuery(auditEventAdmin, { action: "instance.updated", o: "createdAt" }));
+    expect(updated.rows[0]!.cells[4]).toBe("name, tags, internalLmsDomain");
+    const activated = await loadChangeList(t.deps, auditEventAdmin, parseListQuery(auditEventAdmin, { action: "appserver.activated" }));
+    expect(activated.rows[0]!.cells[4]).toBeNull();
   });
 });
