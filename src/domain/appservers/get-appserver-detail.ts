@@ -76,15 +76,20 @@ interface SnapshotView {
  * its launch. Masking and writing its variables' YAML took 0.6–1.0 ms of every view with the bench's
  * 13 variables (a real merged base has ~150), an eighth of the page's CPU; reading the snapshot (zod,
  * every variable) is 4 µs at 13 variables and 22–31 µs at 150 in a loop, 2.7 % of the page's CPU in a
- * profile under load (issue 17, bench/README.md). Only what the page shows is kept, no secret; 1,000
+ * profile under load (issue 17, bench/README.md); sending the snapshot with every view's row, 5 KB of
+ * its JSON, cost more again (one web process, wrk -c20, 4 rounds alternately: 793–1,082 req/s with
+ * it, 909–1,270 without). Only what the page shows is kept, no secret; 1,000
  * snapshots' worth, a few MB. An unreadable snapshot is not kept: it is told anew, with its name.
  */
 const snapshotViews = new LRUCache<string, SnapshotView>({ max: 1000 });
 
-function snapshotView(json: unknown, digest: string, appServerName: string): SnapshotView {
+/** The view of the snapshot with this digest; the snapshot itself is read only when it is not kept. */
+async function snapshotView(deps: Pick<Deps, "db">, appServerId: number, digest: string, appServerName: string): Promise<SnapshotView> {
   let view = snapshotViews.get(digest);
   if (view === undefined) {
-    const snapshot = readSnapshot(json, appServerName);
+    const row = await deps.db.appServer.findUnique({ where: { id: appServerId }, select: { configSnapshot: true } });
+    if (!row) throw new AppError("not_found", `${appServerName} no longer exists.`);
+    const snapshot = readSnapshot(row.configSnapshot, appServerName);
     const { edxPlatformRepoUrl, edxPlatformBranch, internalLmsDomain } = snapshot.instance;
     const { bootstrapCommand: _secretMaybe, ...playbook } = snapshot.playbook;
     view = {
@@ -104,11 +109,11 @@ function snapshotView(json: unknown, digest: string, appServerName: string): Sna
 type StepRow = { name: string; position: number; startedAt: Date; endedAt: Date | null; outcome: AppServerStepOutcome | null };
 
 /** The appserver's timestamps and BIGINT as JSON gives them. */
-type AppServerJson = Omit<AppServer, "lastActivatedAt" | "terminatedAt" | "createdAt" | "updatedAt" | "statusChangedAt" | "logOffset"> & {
+type AppServerJson = Omit<AppServer, "configSnapshot" | "lastActivatedAt" | "terminatedAt" | "createdAt" | "updatedAt" | "statusChangedAt" | "logOffset"> & {
   lastActivatedAt: string | null; terminatedAt: string | null; createdAt: string; updatedAt: string; statusChangedAt: string; logOffset: number;
 };
 
-function appServerOf<T extends AppServerJson>(a: T): Omit<T, keyof AppServerJson> & AppServer {
+function appServerOf<T extends AppServerJson>(a: T): Omit<T, keyof AppServerJson> & Omit<AppServer, "configSnapshot"> {
   return {
     ...a,
     lastActivatedAt: jsonTimestamp(a.lastActivatedAt),
@@ -140,10 +145,18 @@ type DetailRow = AppServerJson & LogPageColumns & {
  * 6 compiles every model query on the event loop) against about 0.6 ms, and the appserver page
  * answered 1.27× the Django change form instead of issue 17's 6× (bench/README.md).
  */
+// Every column but the snapshot: its digest says whether the page's view of it is kept
+// (snapshotView), which is nearly always; the snapshot (5 KB in the bench, several times that with a
+// real merged base) is read apart only when it is not. Sent and parsed on every view, it was a third
+// of the row's JSON.
+const DETAIL_COLUMNS = Prisma.raw(
+  Object.values(Prisma.AppServerScalarFieldEnum).filter((c) => c !== "configSnapshot").map((c) => `a."${c}"`).join(", "),
+);
+
 function readDetail(deps: Pick<Deps, "db">, key: AppServerKey & { logTail: number; viewer: string }) {
   const where = "appServerId" in key ? Prisma.sql`a.id = ${key.appServerId}` : Prisma.sql`a."instanceId" = ${key.instanceId} AND a.number = ${key.number}`;
   return readJson<DetailRow>(deps.db, Prisma.sql`
-    SELECT a.*, md5(a."configSnapshot"::text) AS "snapshotDigest", json_build_object('id', i.id, 'name', i.name, 'pullRequestUrl', i."pullRequestUrl") AS instance,
+    SELECT ${DETAIL_COLUMNS}, md5(a."configSnapshot"::text) AS "snapshotDigest", json_build_object('id', i.id, 'name', i.name, 'pullRequestUrl', i."pullRequestUrl") AS instance,
       i."secretKeyEncrypted" AS "instanceSecretKeyEncrypted",
       (SELECT coalesce(json_agg(json_build_object('id', o.id, 'name', o.name) ORDER BY o.number), '[]')
        FROM "AppServer" o WHERE o."instanceId" = a."instanceId" AND o."isActive") AS active,
@@ -170,7 +183,7 @@ export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "no
   let snapshot: SnapshotView | null = null;
   let snapshotError: string | null = null;
   try {
-    snapshot = snapshotView(a.configSnapshot, snapshotDigest, a.name);
+    snapshot = await snapshotView(deps, a.id, snapshotDigest, a.name);
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
     snapshotError = err.message;
