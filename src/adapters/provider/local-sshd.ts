@@ -49,7 +49,7 @@ export async function startSshd(sshd: string, paths: VmPaths, record: VmRecord):
     // This start's own lines: the log also holds earlier starts' (and their connections') lines.
     const from = existsSync(paths.log) ? statSync(paths.log).size : 0;
     if (await runSshd(sshd, paths, record, until)) return;
-    const lines = (await readFile(paths.log, "utf8").catch(() => "")).slice(from).trim();
+    const lines = (await readFile(paths.log).catch(() => Buffer.alloc(0))).subarray(from).toString("utf8").trim();
     const portHeld = /Address already in use/.test(lines);
     if (portHeld && Date.now() < until) {
       await new Promise((r) => setTimeout(r, 100));
