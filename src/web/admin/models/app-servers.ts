@@ -1,12 +1,12 @@
 // Appservers in the admin: read-only. They change only through the console's actions (launch,
 // activate, terminate), which enforce the state machine (DESIGN §4, §9).
-import { containsPattern, type Db } from "../../../db.js";
+import type { Db } from "../../../db.js";
 import { Prisma } from "../../../generated/prisma/client.ts";
 import { defineModel, type PageArgs } from "../types.js";
 import { stepOf } from "../../../domain/appservers/get-appserver-detail.js";
 import { describeSteps } from "../../../domain/provisioning/steps.js";
 import { appServerPathById } from "../../../domain/appservers/locate-appserver.js";
-import { choiceFilter, yesNoFilter } from "./common.js";
+import { choiceFilter, containsAny, orderedPage, whereAll, yesNoFilter } from "./common.js";
 
 const STATUSES = ["new", "waiting", "configuring", "running", "failed", "error", "terminated"] as const;
 
@@ -36,18 +36,11 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
   // Compared as the enum, not as text, so the (status, createdAt) index serves it.
   if (args.filters.status) conditions.push(Prisma.sql`a.status = CAST(${args.filters.status} AS "AppServerStatus")`);
   if (args.filters.active) conditions.push(Prisma.sql`a."isActive" = ${args.filters.active === "yes"}`);
-  if (args.q) {
-    // As Prisma's `contains` with mode "insensitive" (ILIKE), % and _ taken literally.
-    const pattern = containsPattern(args.q);
-    conditions.push(Prisma.sql`(a.name ILIKE ${pattern} OR i.name ILIKE ${pattern} OR a."publicIp" ILIKE ${pattern})`);
-  }
-  const where = conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
-  const direction = Prisma.raw(args.direction === "desc" ? "DESC" : "ASC");
+  if (args.q) conditions.push(containsAny([Prisma.raw("a.name"), Prisma.raw("i.name"), Prisma.raw('a."publicIp"')], args.q));
   const rows = await db.$queryRaw<(Omit<Row, "instance"> & { instanceId: number; instanceName: string })[]>(Prisma.sql`
     SELECT a.id, a.name, a.status, a."vmStatus", a."isActive", a."publicIp", a."createdAt", i.id AS "instanceId", i.name AS "instanceName"
-    FROM "AppServer" a JOIN "Instance" i ON i.id = a."instanceId" ${where}
-    ORDER BY ${SORT_SQL[args.sortField]!} ${direction}, a.id ${direction}
-    LIMIT ${args.take} OFFSET ${args.skip}`);
+    FROM "AppServer" a JOIN "Instance" i ON i.id = a."instanceId" ${whereAll(conditions)}
+    ${orderedPage(SORT_SQL, Prisma.raw("a.id"), args)}`);
   return { rows: rows.map(({ instanceId, instanceName, ...row }) => ({ ...row, instance: { id: instanceId, name: instanceName } })), total: null };
 }
 

@@ -1,9 +1,10 @@
 // Audit events in the admin: read-only, filterable by subject type and action.
 import { Prisma } from "../../../generated/prisma/client.ts";
-import { containsPattern, type Db } from "../../../db.js";
+import type { Db } from "../../../db.js";
 import type { Deps } from "../../../deps.js";
 import { actionLabel, actionsLabelled } from "../../../domain/audit/action-labels.js";
 import { defineModel, type Cell, type Option, type PageArgs } from "../types.js";
+import { containsAny, orderedPage, whereAll } from "./common.js";
 
 const listSelect = { id: true, createdAt: true, actorLogin: true, action: true, subjectType: true, subjectId: true, subjectName: true, diff: true } as const;
 type Row = Prisma.AuditEventGetPayload<{ select: typeof listSelect }>;
@@ -53,20 +54,16 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: ListRow[]; total
   if (args.filters.type) conditions.push(Prisma.sql`e."subjectType" = ${args.filters.type}`);
   if (args.filters.action) conditions.push(Prisma.sql`e.action = ${args.filters.action}`);
   if (args.q) {
-    // As Prisma's `contains` with mode "insensitive" (ILIKE), % and _ taken literally, and the search's `extra`.
-    const pattern = containsPattern(args.q);
+    // The search's `extra` too: the actions whose label contains it.
     const codes = actionsLabelled(args.q);
-    const byLabel = codes.length ? Prisma.sql` OR e.action IN (${Prisma.join(codes)})` : Prisma.empty;
-    conditions.push(Prisma.sql`(e."actorLogin" ILIKE ${pattern} OR e."subjectName" ILIKE ${pattern} OR e.action ILIKE ${pattern}${byLabel})`);
+    const columns = [Prisma.raw('e."actorLogin"'), Prisma.raw('e."subjectName"'), Prisma.raw("e.action")];
+    conditions.push(containsAny(columns, args.q, codes.length ? [Prisma.sql`e.action IN (${Prisma.join(codes)})`] : []));
   }
-  const where = conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
-  const direction = Prisma.raw(args.direction === "desc" ? "DESC" : "ASC");
   const rows = await db.$queryRaw<ListRow[]>(Prisma.sql`
     SELECT e.id, e."createdAt", e."actorLogin", e.action, e."subjectType", e."subjectId", e."subjectName",
            CASE WHEN jsonb_typeof(e.diff) = 'object' THEN array_to_string(ARRAY(SELECT jsonb_object_keys(e.diff)), ', ') ELSE '' END AS changed
-    FROM "AuditEvent" e ${where}
-    ORDER BY ${SORT_SQL[args.sortField]!} ${direction}, e.id ${direction}
-    LIMIT ${args.take} OFFSET ${args.skip}`);
+    FROM "AuditEvent" e ${whereAll(conditions)}
+    ${orderedPage(SORT_SQL, Prisma.raw("e.id"), args)}`);
   return { rows, total: null };
 }
 

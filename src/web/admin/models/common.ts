@@ -1,5 +1,7 @@
 // Small pieces the model descriptions share.
-import type { Filter } from "../types.js";
+import { containsPattern } from "../../../db.js";
+import { Prisma } from "../../../generated/prisma/client.ts";
+import type { Filter, PageArgs } from "../types.js";
 
 /** "1 appserver", "1,234 log entries". */
 export function plural(n: number, one: string, many = `${one}s`): string {
@@ -22,4 +24,28 @@ export function choiceFilter(key: string, label: string, field: string, values: 
 /** What a save returns to the engine: the id, and the name to show in messages. */
 export function titled(row: { id: number; name: string }): { id: number; title: string } {
   return { id: row.id, title: row.name };
+}
+
+// A raw page (a model's `page`) must give the rows the generic findMany would (tests/admin-changelist.test.ts).
+
+/** The conditions ANDed into a WHERE clause; none, no clause. */
+export function whereAll(conditions: Prisma.Sql[]): Prisma.Sql {
+  return conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
+}
+
+/** The list's direction, as SQL. */
+export function directionSql(args: Pick<PageArgs, "direction">): Prisma.Sql {
+  return Prisma.raw(args.direction === "desc" ? "DESC" : "ASC");
+}
+
+/** ORDER BY the sorted column, then the id, both in the list's direction (as the engine orders a findMany), and the page's LIMIT/OFFSET. */
+export function orderedPage(sort: Record<string, Prisma.Sql>, id: Prisma.Sql, args: PageArgs): Prisma.Sql {
+  const direction = directionSql(args);
+  return Prisma.sql`ORDER BY ${sort[args.sortField]!} ${direction}, ${id} ${direction} LIMIT ${args.take} OFFSET ${args.skip}`;
+}
+
+/** Any of the columns contains `q`, as Prisma's `contains` with mode "insensitive" (ILIKE; % and _ taken literally). */
+export function containsAny(columns: Prisma.Sql[], q: string, orElse: Prisma.Sql[] = []): Prisma.Sql {
+  const pattern = containsPattern(q);
+  return Prisma.sql`(${Prisma.join([...columns.map((c) => Prisma.sql`${c} ILIKE ${pattern}`), ...orElse], " OR ")})`;
 }

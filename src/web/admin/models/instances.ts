@@ -19,7 +19,7 @@ import { MASK } from "../../../domain/secrets/mask-secrets.js";
 import { SERVICE_COLUMNS } from "../../../domain/data/instance-services.js";
 import type { DataServiceKind } from "../../../generated/prisma/enums.ts";
 import { defineModel, type FormSection, type ListArgs, type Option, type PageArgs } from "../types.js";
-import { choiceFilter, plural, titled, yesNoFilter } from "./common.js";
+import { choiceFilter, directionSql, orderedPage, plural, titled, whereAll, yesNoFilter } from "./common.js";
 import { listTags } from "../../../domain/instances/list-tags.js";
 
 const listSelect = {
@@ -64,9 +64,9 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
   if (args.filters.pr) conditions.push(args.filters.pr === "yes" ? Prisma.sql`i."pullRequestUrl" IS NOT NULL` : Prisma.sql`i."pullRequestUrl" IS NULL`);
   if (args.filters.tag) conditions.push(Prisma.sql`i.tags @> ARRAY[${args.filters.tag}]::text[]`);
   if (args.q) conditions.push(searchCondition(args.q));
-  const where = conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
+  const where = whereAll(conditions);
   const counted = args.q ? Prisma.sql`count(*) OVER ()::int` : Prisma.sql`NULL::int`;
-  const direction = Prisma.raw(args.direction === "desc" ? "DESC" : "ASC");
+  const direction = directionSql(args);
   const rows = await db.$queryRaw<(Row & { total: number; loadBalancerId: number | null })[]>(Prisma.sql`
     SELECT p.*, lb.name AS "loadBalancerName",
            (SELECT count(*)::int FROM "AppServer" a WHERE a."instanceId" = p.id) AS "appServerCount"
@@ -74,8 +74,7 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
       SELECT i.id, i.name, i."internalLmsDomain", i."providerKind", i.recipe, i."isArchived", i."updatedAt",
              i."pullRequestNumber", i."loadBalancerId", ${counted} AS total
       FROM "Instance" i ${where}
-      ORDER BY ${SORT_SQL[args.sortField]!} ${direction}, i.id ${direction}
-      LIMIT ${args.take} OFFSET ${args.skip}
+      ${orderedPage(SORT_SQL, Prisma.raw("i.id"), args)}
     ) p LEFT JOIN "LoadBalancer" lb ON lb.id = p."loadBalancerId"
     ORDER BY ${Prisma.raw(`p."${args.sortField}"`)} ${direction}, p.id ${direction}`);
   // An empty page says nothing about the count: only past the end can there be matches.
