@@ -5,6 +5,7 @@ import { startTestApp, type TestApp } from "./helpers/app.js";
 import { visibleText, type Agent } from "./helpers/browserless.js";
 import { makeInstance } from "./helpers/factories.js";
 import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
+import { getAppServerDetail } from "../src/domain/appservers/get-appserver-detail.js";
 import { basicAuthFor } from "../src/domain/instances/secret.js";
 import { createApiToken } from "../src/domain/auth/api-tokens.js";
 import { deleteUser } from "../src/domain/users/delete-user.js";
@@ -76,6 +77,30 @@ describe("the appserver page", () => {
     }
     // The same stored snapshot twice: the second page names its own appserver, not the first.
     expect(new Set(shown).size).toBe(2);
+  });
+
+  it("answers 404 for an appserver deleted between reading its row and its frozen configuration", async () => {
+    const as = await launched({ status: "failed" });
+    // A snapshot of its own: one whose view is already kept would not be read again.
+    const own = { ...(as.configSnapshot as Record<string, unknown>), launchedAt: "2026-11-30T12:34:56.789Z" };
+    await t.deps.db.appServer.update({ where: { id: as.id }, data: { configSnapshot: own } });
+    // Its instance's deletion lands just before the page reads the snapshot (the page's one other read).
+    const db = new Proxy(t.deps.db, {
+      get(target, prop, receiver) {
+        if (prop !== "appServer") return Reflect.get(target, prop, receiver);
+        return {
+          findUnique: async (args: Parameters<typeof target.appServer.findUnique>[0]) => {
+            await target.appServer.delete({ where: { id: as.id } });
+            return target.appServer.findUnique(args);
+          },
+        };
+      },
+    });
+    const ann = { id: 1, githubLogin: "ann", name: "", avatarUrl: "", role: "admin" as const };
+    await expect(getAppServerDetail({ ...t.deps, db }, { appServerId: as.id, user: ann, logTail: 10 }))
+      .rejects.toMatchObject({ code: "not_found", message: "AppServer not found." });
+    // As the page says it once the deletion is done.
+    expect((await admin.get(`/appservers/${as.id}`)).status).toBe(404);
   });
 
   it("shows the branches and domain the appserver was launched with, not its bootstrap command's secrets", async () => {

@@ -14,7 +14,7 @@ import { createMasker, MASK, maskTree } from "../secrets/mask-secrets.js";
 import { snapshotSecrets } from "../secrets/instance-secrets.js";
 import { describeSteps, stepHeadline, stoppedAt, type StepView } from "../provisioning/steps.js";
 import { readSnapshot, type ConfigSnapshot } from "./config-snapshot.js";
-import { AppError } from "../../errors.js";
+import { AppError, notFound } from "../../errors.js";
 import { httpPortOf } from "./health-gate.js";
 import { hasGithubKeySql } from "../sshkeys/get-ssh-command.js";
 
@@ -88,7 +88,7 @@ async function snapshotView(deps: Pick<Deps, "db">, appServerId: number, digest:
   let view = snapshotViews.get(digest);
   if (view === undefined) {
     const row = await deps.db.appServer.findUnique({ where: { id: appServerId }, select: { configSnapshot: true } });
-    if (!row) throw new AppError("not_found", `${appServerName} no longer exists.`);
+    if (!row) throw notFound("AppServer");
     const snapshot = readSnapshot(row.configSnapshot, appServerName);
     const { edxPlatformRepoUrl, edxPlatformBranch, internalLmsDomain } = snapshot.instance;
     const { bootstrapCommand: _secretMaybe, ...playbook } = snapshot.playbook;
@@ -179,13 +179,14 @@ export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "no
   const a = appServerOf(json);
   const stepsRead: StepRow[] = stepRows.map((s) => ({ ...s, startedAt: jsonTimestamp(s.startedAt), endedAt: jsonTimestamp(s.endedAt) }));
   // A snapshot that cannot be read is said on the page; the rest of the page (status, log, the
-  // actions) still works, so the appserver can be terminated.
+  // actions) still works, so the appserver can be terminated. One deleted since the row was read
+  // (its instance's deletion) is not found, as it would have been a moment earlier.
   let snapshot: SnapshotView | null = null;
   let snapshotError: string | null = null;
   try {
     snapshot = await snapshotView(deps, a.id, snapshotDigest, a.name);
   } catch (err) {
-    if (!(err instanceof AppError)) throw err;
+    if (!(err instanceof AppError) || err.code === "not_found") throw err;
     snapshotError = err.message;
   }
   const reveal = maySeeSecrets(input.user);
