@@ -162,6 +162,18 @@ describe("the appserver page", () => {
     }
   });
 
+  it("says how long provisioning took as the steps do: seconds, minutes, then hours", async () => {
+    const cases: [number, string][] = [[3, "3 s to finish"], [4 * 60 + 5, "4 min 05 s to finish"], [62 * 60 + 5, "1 h 02 min to finish"]];
+    for (const [seconds, shown] of cases) {
+      const as = await launched({ status: "failed" });
+      await t.deps.db.appServerStep.create({
+        data: { appServerId: as.id, name: "prepare-data", position: 1, startedAt: as.createdAt, endedAt: new Date(as.createdAt.getTime() + seconds * 1000), outcome: "failed" },
+      });
+      const page = visibleText((await admin.get(`/appservers/${as.id}`)).text);
+      expect(page).toMatch(new RegExp(`Launched \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC by ocim · ${shown}`));
+    }
+  });
+
   it("says who launched an appserver after that user is deleted, and ocim for Ocim's own launches", async () => {
     await t.loginAs("pia");
     const pia = await t.deps.db.user.findUniqueOrThrow({ where: { githubLogin: "pia" } });
