@@ -479,12 +479,17 @@
     return span;
   }
 
+  // As the server's h.duration (src/web/view-helpers.ts): the outline and the page's steps agree.
   function duration(ms) {
-    var s = Math.round(ms / 1000);
+    if (ms < 1000) return Math.max(0, Math.round(ms)) + " ms";
+    var s = Math.floor(ms / 1000);
     if (s < 60) return s + " s";
-    var m = Math.floor(s / 60);
-    if (m < 60) return m + " min " + (s % 60) + " s";
-    return Math.floor(m / 60) + " h " + (m % 60) + " min";
+    if (s < 3600) return Math.floor(s / 60) + " min " + twoDigits(s % 60) + " s";
+    return Math.floor(s / 3600) + " h " + twoDigits(Math.floor(s / 60) % 60) + " min";
+  }
+
+  function twoDigits(n) {
+    return (n < 10 ? "0" : "") + n;
   }
 
   // ---- plumbing ----

@@ -147,6 +147,18 @@ describe("the log viewer in Chromium", () => {
     });
   });
 
+  it("gives the outline's durations as the page's steps do: ms under a second, seconds in two digits after minutes", async () => {
+    const appServerId = (await makeAppServer(t.deps, instanceId, { status: "failed" })).id;
+    // 13 ms between lines: a task of 50 lines lasted 650 ms, a play of 5,000 lines 65 s.
+    await seedAnsibleLog(t.deps, { appServerId, lines: 10_001, gapMs: 13 });
+    const page = await openPage(appServerId);
+    await waitForState(page, "Finished");
+    await page.waitForSelector('.log-outline a[data-seq="52"]', { state: "attached" });
+    expect(await page.textContent('.log-outline a[data-seq="52"] + .log-duration')).toBe("650 ms");
+    expect(await page.textContent('.log-outline details[data-seq="1"] summary .log-duration')).toBe("1 min 05 s");
+    await page.close();
+  });
+
   describe("a finished 100,000-line run that failed", () => {
     const LINES = 100_000;
     const FAIL_AT = 73_456;
