@@ -116,7 +116,7 @@ describe("the console follows a launch live, and asks before it acts", () => {
     expect(title).toContain("Terminate…");
     const status = await regionText("status");
     expect(status).toContain("Step All steps done: running");
-    expect(status).toMatch(/\d+ min \d+ s to finish/);
+    expect(status).toMatch(/· (\d+ ms|\d+ s|\d+ min \d\d s) to finish/);
     expect(status).toContain("Wait for /heartbeat to answer 200 ·");
     expect(status).not.toContain("not started");
     expect(await stillSameDocument()).toBe(true);
@@ -216,7 +216,7 @@ describe("the console follows a launch live, and asks before it acts", () => {
     await page.getByRole("dialog").getByRole("button", { name: `Terminate ${a.name}` }).click();
     await page.waitForSelector(".flash-ok");
     const status = await regionText("status");
-    expect(status).toContain("12 min 0 s to finish");
+    expect(status).toContain("12 min 00 s to finish");
     expect(status).toContain("IP address released");
     expect(status).not.toContain("127.0.0.81");
     await page.goto(`${t.url}/instances/${instance.id}`);
