@@ -178,15 +178,15 @@ export async function getAppServerDetail(deps: Pick<Deps, "db" | "secrets" | "no
   const { instanceSecretKeyEncrypted, active, steps: stepRows, lines, firstSeq, snapshotDigest, viewerHasGithubKey, ...json } = viewableOrThrow(input.user, row ?? null);
   const a = appServerOf(json);
   const stepsRead: StepRow[] = stepRows.map((s) => ({ ...s, startedAt: jsonTimestamp(s.startedAt), endedAt: jsonTimestamp(s.endedAt) }));
-  // A snapshot that cannot be read is said on the page; the rest of the page (status, log, the
-  // actions) still works, so the appserver can be terminated. One deleted since the row was read
-  // (its instance's deletion) is not found, as it would have been a moment earlier.
+  // A snapshot that cannot be read (readSnapshot's error) is said on the page; the rest of the page
+  // (status, log, the actions) still works, so the appserver can be terminated. Any other error
+  // goes on: an appserver deleted since its row was read (its instance's deletion) is not found.
   let snapshot: SnapshotView | null = null;
   let snapshotError: string | null = null;
   try {
     snapshot = await snapshotView(deps, a.id, snapshotDigest, a.name);
   } catch (err) {
-    if (!(err instanceof AppError) || err.code === "not_found") throw err;
+    if (!(err instanceof AppError && err.code === "internal")) throw err;
     snapshotError = err.message;
   }
   const reveal = maySeeSecrets(input.user);
