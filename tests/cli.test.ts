@@ -1,5 +1,7 @@
 // `npx ocim …` run for real, as a subprocess from another directory, against real PostgreSQL.
 import { execFile } from "node:child_process";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -13,6 +15,7 @@ import { demoData } from "../src/domain/instances/create-demo-instance.js";
 import { TEST_SECRET_KEY } from "./helpers/deps.js";
 import { makeInstance } from "./helpers/factories.js";
 import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
+import { recordConsole } from "../src/bin/console-address.js";
 
 const BIN = path.resolve("bin/ocim.mjs");
 
@@ -156,6 +159,29 @@ describe("ocim CLI", () => {
       expect(home.url).toBe(`${t.url}/`);
       expect(visibleText(home.text)).toContain("local-admin");
       expect((await t.agent().get(url)).status).toBe(401);
+    });
+
+    it("points at the port `npm start` serves on when PUBLIC_URL is unset, though the CLI runs without PORT", async () => {
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), "ocim-cli-console-"));
+      const server = http.createServer((_req, res) => res.end());
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      try {
+        const cliEnv = { DATABASE_URL: t.deps.databaseUrl, DATA_DIR: dataDir };
+        // No console recorded under DATA_DIR: HOST and PORT's defaults.
+        expect((await ocim(["login-link"], cliEnv)).stdout).toMatch(/^http:\/\/127\.0\.0\.1:3000\/login\/[A-Za-z0-9_-]+\n$/);
+        // What `npm start` records once it listens (this process stands in for it, alive and listening).
+        const { port } = server.address() as AddressInfo;
+        recordConsole(dataDir, port);
+        const run = await ocim(["login-link"], cliEnv);
+        expect(run.code, run.stderr).toBe(0);
+        expect(run.stdout).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/login/[A-Za-z0-9_-]+\n$`));
+        // Stopped: the record names a port nothing answers on any more, so back to PORT.
+        await new Promise((resolve) => server.close(resolve));
+        expect((await ocim(["login-link"], cliEnv)).stdout).toMatch(/^http:\/\/127\.0\.0\.1:3000\/login\//);
+      } finally {
+        server.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     });
   });
 

@@ -11,7 +11,7 @@ import type { Actor } from "../domain/audit/record-audit-event.js";
 import { createApiToken } from "../domain/auth/api-tokens.js";
 import { createLoginLink } from "../domain/auth/login-links.js";
 import { makeAdmin, type MakeAdminOutcome } from "../domain/auth/make-admin.js";
-import { publicUrlOf } from "../config.js";
+import { consoleUrl } from "./console-address.js";
 import { migrate, secretKey } from "./boot.js";
 import { Redis } from "ioredis";
 import { AppError } from "../errors.js";
@@ -103,7 +103,7 @@ function maintenanceCommand(on: boolean): Command {
     async run(cli, [instance]) {
       const { db } = await cli.database();
       const result = await setMaintenance({ db, now: () => new Date() }, { instance: instance!, actor: cliActor(), on });
-      const link = `${publicUrlOf({ config: cli.config })}/instances/${result.id}`;
+      const link = `${await consoleUrl(cli.config)}/instances/${result.id}`;
       cli.print(on
         ? `${result.name} is in maintenance: the load balancer answers every domain with the maintenance page. ${link}`
         : `${result.name} left maintenance: ${result.active ? `its ${result.active} active appserver(s) serve it again` : "no appserver is active, so the balancer answers the generic maintenance page until one is"}. ${link}`);
@@ -144,7 +144,7 @@ export const COMMANDS: Record<string, Command> = {
     async run(cli) {
       const { db } = await cli.database();
       const token = await createLoginLink({ db, config: cli.config, now: () => new Date() });
-      cli.print(`${publicUrlOf({ config: cli.config })}/login/${token}`);
+      cli.print(`${await consoleUrl(cli.config)}/login/${token}`);
     },
   },
   demo: {
@@ -155,7 +155,7 @@ export const COMMANDS: Record<string, Command> = {
     async run(cli) {
       const { db } = await cli.database();
       const instance = await createDemoInstance({ db, config: cli.config, secrets: cliSecrets(cli.config) }, { actor: cliActor() });
-      cli.print(`Created the demo instance "${instance.name}" (${instance.internalLmsDomain}): ${publicUrlOf({ config: cli.config })}/instances/${instance.id}`);
+      cli.print(`Created the demo instance "${instance.name}" (${instance.internalLmsDomain}): ${await consoleUrl(cli.config)}/instances/${instance.id}`);
       cli.print(instance.dataNote);
     },
   },

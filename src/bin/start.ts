@@ -1,6 +1,7 @@
 // `npm start`: the single-node default. Web + worker + scheduler in one process, on embedded
 // PostgreSQL and Redis under DATA_DIR unless DATABASE_URL / REDIS_URL are set; and, for instances'
 // databases, a MariaDB under DATA_DIR when it is installed and no other MySQL server is configured.
+import type { AddressInfo } from "node:net";
 import { loadConfig, ConfigError } from "../config.js";
 import { createDeps, closeDeps } from "../deps.js";
 import { createLogger } from "../logger.js";
@@ -12,6 +13,7 @@ import { startEmbeddedMysql } from "../domain/data/start-embedded-mysql.js";
 import { findMariadbd } from "../embedded/mariadb.js";
 import { bootConnections, migrate, stopChildren } from "./boot.js";
 import { startWeb } from "./web.js";
+import { recordConsole } from "./console-address.js";
 import { startWorker } from "./worker.js";
 import { startScheduler } from "./scheduler.js";
 import { createMetrics } from "../metrics.js";
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
     if (mysql.state === "started") stops.push(() => mysql.child.stop());
     const web = await startWeb(deps);
     stops.push(web.stop);
+    recordConsole(config.dataDir, (web.server.address() as AddressInfo).port);
     stops.push((await startWorker(deps)).stop);
     stops.push((await startScheduler(deps)).stop);
     const lines = [`Ocim is running at ${web.url}`];
