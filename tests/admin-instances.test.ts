@@ -123,6 +123,8 @@ describe("admin: instances", () => {
     // The settings a recipe does not use say so, on the page as served.
     expect(fieldHelp(page.text, "configurationRepoUrl")).toContain("Not used by the tutor recipe");
     expect(fieldHelp(page.text, "bootstrapCommand")).toContain("Not used by the tutor recipe");
+    // Escaped once, so the reader sees the brackets of a pip requirement, not "&lt;".
+    expect(fieldHelp(page.text, "tutorPlugins")).toContain("name=<pip requirement> for one pip installs first (indigo=tutor-indigo>=21.0.0,<22)");
     await admin.submit("/admin/instances/add", form({ tutorPlugins: "mfe\r\n\r\ntutor-indigo\r\nextra=git+https://github.com/example/tutor-contrib-extra@v1.0.0#egg=x\r\n" }));
     const created = await t.deps.db.instance.findFirstOrThrow();
     expect(created).toMatchObject({ recipe: "tutor", openedxRelease: "ulmo", edxPlatformBranch: "release/ulmo", tutorPlugins: ["mfe", "tutor-indigo", "extra=git+https://github.com/example/tutor-contrib-extra@v1.0.0#egg=x"] });
