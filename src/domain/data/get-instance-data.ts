@@ -10,7 +10,8 @@ export interface DataPanelResource {
   name: string;
   status: "exists" | "missing" | "error";
   detail: string;
-  size: string | null;
+  /** As the service reported it; null for a user, or before the first check. Pages show it with h.bytes. */
+  sizeBytes: number | null;
   checkedAt: Date;
 }
 
@@ -20,17 +21,6 @@ export interface DataPanelService {
   service: { name: string; location: string } | null;
   resources: DataPanelResource[];
   lastChecked: Date | null;
-}
-
-/** "1.5 MB": the size a person reads; exact bytes are in the row. */
-export function formatBytes(bytes: bigint | null): string | null {
-  if (bytes === null) return null;
-  const n = Number(bytes);
-  const units = ["bytes", "KB", "MB", "GB", "TB"];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
-  return i === 0 ? `${n} ${n === 1 ? "byte" : "bytes"}` : `${v.toFixed(1)} ${units[i]}`;
 }
 
 /** What the Data panel is made from: the instance's service of each kind and its resource rows (get-instance-panels.ts reads them). */
@@ -50,7 +40,7 @@ export function dataPanelOf(instance: DataPanelSource): DataPanelService[] {
     return {
       kind, label: KIND_LABELS[kind],
       service: service && { name: service.name, location: serviceLocation(service) },
-      resources: resources.map((r) => ({ kind: r.kind, name: r.name, status: r.status, detail: r.detail, size: formatBytes(r.sizeBytes), checkedAt: r.checkedAt })),
+      resources: resources.map((r) => ({ kind: r.kind, name: r.name, status: r.status, detail: r.detail, sizeBytes: r.sizeBytes === null ? null : Number(r.sizeBytes), checkedAt: r.checkedAt })),
       lastChecked,
     };
   });

@@ -17,7 +17,8 @@ const kept = (where: object): Prisma.InstanceDataResourceWhereInput => ({ AND: [
 export const keptOwnerPath = (owner: string) => `/admin/kept-data/owner/${encodeURIComponent(owner)}`;
 const ownerCell = (r: Row): Cell => ({ text: r.owner, href: keptOwnerPath(r.owner), mono: true });
 const serviceText = (r: Row) => `${r.service.name} (${r.service.kind})`;
-const size = (r: Row) => (r.kind === "user" ? null : formatBytes(r.sizeBytes === null ? null : Number(r.sizeBytes)));
+// "—" for a user, as on the instance page and the deletion plan: a user has no size.
+const size = (r: Row) => formatBytes(r.kind === "user" || r.sizeBytes === null ? null : Number(r.sizeBytes));
 
 export const keptDataAdmin = defineModel<Row>({
   slug: "kept-data",
