@@ -9,6 +9,8 @@ import { startS3Server, type S3Server } from "./helpers/s3-server.js";
 import { makeInstance } from "./helpers/factories.js";
 import { prepareInstanceData } from "../src/domain/data/prepare-instance-data.js";
 import { instanceDataPlan } from "../src/domain/data/plan.js";
+import { createConnection } from "mysql2/promise";
+import { startMariadbServer, type MariadbServer } from "./helpers/mariadb.js";
 
 const SECRET = "panel-secret-never-shown-7";
 
@@ -16,6 +18,7 @@ describe("instance page: Data panel", () => {
   let t: TestApp;
   let operator: Agent;
   let s3: S3Server;
+  let mariadb: MariadbServer | undefined;
   let clock = Date.parse("2026-12-01T10:00:00Z");
   beforeAll(async () => {
     t = await startTestApp({}, { now: () => new Date(clock) });
@@ -25,6 +28,7 @@ describe("instance page: Data panel", () => {
   afterAll(async () => {
     await t?.close();
     await s3?.close();
+    await mariadb?.stop();
   });
 
   it("says, per kind, that without a service the data stays on each appserver", async () => {
@@ -49,7 +53,7 @@ describe("instance page: Data panel", () => {
     await prepareInstanceData(t.deps, { instanceId: instance.id, say: async () => {} });
     clock += 5 * 60_000;
     const prepared = await operator.get(`/instances/${instance.id}`);
-    expect(visibleText(prepared.text)).toContain(`Kind Name Status Size bucket ${bucket} exists 0 bytes Last checked 5 min ago`);
+    expect(visibleText(prepared.text)).toContain(`Kind Name Status Size bucket ${bucket} exists 0 B Last checked 5 min ago`);
     expect(prepared.text).not.toContain(SECRET);
     expect(prepared.text).not.toContain(service.credentialsEncrypted);
 
@@ -58,15 +62,32 @@ describe("instance page: Data panel", () => {
     sdk.destroy();
     const checked = await operator.submit(`/instances/${instance.id}/check-data`, {}, `/instances/${instance.id}`);
     const text = visibleText(checked.text);
-    expect(text).toContain("Checked: Storage Campus storage: 1 exists.");
-    expect(text).toContain(`bucket ${bucket} exists 3.0 MB Last checked just now`);
+    expect(text).toContain('Checked: Storage "Campus storage": 1 bucket exists.');
+    expect(text).toContain(`bucket ${bucket} exists 3.0 MiB Last checked just now`);
     const audit = await t.deps.db.auditEvent.findFirstOrThrow({ where: { action: "instance.data_checked", subjectId: String(instance.id) } });
     expect(audit.actorLogin).toBe("otis");
 
     // The service goes away: the panel says so, with what failed, instead of the last good answer.
     await s3.close();
     const failed = visibleText((await operator.submit(`/instances/${instance.id}/check-data`, {}, `/instances/${instance.id}`)).text);
-    expect(failed).toContain(`Checked: Storage Campus storage: Storage ${s3.settings.endpoint}: HeadBucket ${bucket} failed: connect ECONNREFUSED`);
+    expect(failed).toContain(`Checked: Storage "Campus storage": Storage ${s3.settings.endpoint}: HeadBucket ${bucket} failed: connect ECONNREFUSED`);
     expect(failed).toContain(`bucket ${bucket} error: Storage ${s3.settings.endpoint}: HeadBucket ${bucket} failed: connect ECONNREFUSED`);
+  });
+
+  it("says what Check now found on MySQL in words: how many databases and users exist, and which kind is missing", async () => {
+    mariadb = await startMariadbServer();
+    const service = await t.deps.db.dataService.create({
+      data: { name: "Campus MySQL", kind: "mysql", settings: { host: mariadb.host, port: mariadb.port }, credentialsEncrypted: t.deps.secrets.encrypt(JSON.stringify({ username: mariadb.username, password: mariadb.password })) },
+    });
+    const instance = await makeInstance(t.deps, { name: "Chemistry", mysqlServiceId: service.id });
+    await prepareInstanceData(t.deps, { instanceId: instance.id, say: async () => {} });
+    const { databases, users } = instanceDataPlan(t.deps.secrets, instance).mysql;
+    const check = async () => visibleText((await operator.submit(`/instances/${instance.id}/check-data`, {}, `/instances/${instance.id}`)).text);
+    expect(await check()).toContain(`Checked: MySQL "Campus MySQL": ${databases.length} databases and ${users.length} users exist.`);
+
+    const admin = await createConnection({ host: mariadb.host, port: mariadb.port, user: mariadb.username, password: mariadb.password });
+    await admin.query(`DROP DATABASE \`${databases[0]!.name}\``);
+    await admin.end();
+    expect(await check()).toContain(`Checked: MySQL "Campus MySQL": ${databases.length - 1} databases and ${users.length} users exist, 1 database is missing.`);
   });
 });

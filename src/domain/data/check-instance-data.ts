@@ -7,24 +7,40 @@ import { DataServiceError } from "../../adapters/data/port.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { KIND_LABELS, adapterFor, usedServices, withDeadline } from "./instance-services.js";
 import { recordDataResources } from "./record-resources.js";
+import type { DataResourceKind, DataResourceStatus } from "../../generated/prisma/client.ts";
 
 const CHECK_MS = 20_000;
 
-/** One line per service: "Storage Campus storage: 1 exists" or its failure. */
+const NOUNS: Record<DataResourceKind, [string, string]> = { database: ["database", "databases"], user: ["user", "users"], bucket: ["bucket", "buckets"] };
+const VERBS: Record<DataResourceStatus, [string, string]> = { exists: ["exists", "exist"], missing: ["is missing", "are missing"], error: ["could not be checked", "could not be checked"] };
+
+/** "7 databases and 6 users exist, 1 bucket is missing"; "nothing to check" for none. */
+function describeStates(states: { kind: DataResourceKind; status: DataResourceStatus }[]): string {
+  const parts = (Object.keys(VERBS) as DataResourceStatus[]).flatMap((status) => {
+    const these = states.filter((s) => s.status === status);
+    if (!these.length) return [];
+    const kinds = (Object.keys(NOUNS) as DataResourceKind[])
+      .map((kind) => [kind, these.filter((s) => s.kind === kind).length] as const).filter(([, n]) => n)
+      .map(([kind, n]) => `${n} ${NOUNS[kind][n === 1 ? 0 : 1]}`);
+    return [`${kinds.join(" and ")} ${VERBS[status][these.length === 1 ? 0 : 1]}`];
+  });
+  return parts.join(", ") || "nothing to check";
+}
+
+/** One line per service: 'Storage "Campus storage": 1 bucket exists' or its failure. */
 export async function checkInstanceData(deps: Pick<Deps, "db" | "secrets" | "now">, input: { instanceId: number; actor: Actor }): Promise<{ ok: boolean; lines: string[] }> {
   const { slug, services } = await usedServices(deps, input.instanceId);
   const lines: string[] = [];
   let ok = true;
   for (const { service, plan } of services) {
-    const name = `${KIND_LABELS[service.kind]} ${service.name}`;
+    const name = `${KIND_LABELS[service.kind]} "${service.name}"`;
     try {
       const adapter = adapterFor(deps, service);
       try {
         const states = await withDeadline(adapter.inspect(plan), CHECK_MS);
         await recordDataResources(deps, input.instanceId, slug, service.id, states);
-        const counts = ["exists", "missing", "error"].map((s) => [s, states.filter((x) => x.status === s).length] as const).filter(([, n]) => n);
         if (states.some((s) => s.status !== "exists")) ok = false;
-        lines.push(`${name}: ${counts.map(([s, n]) => `${n} ${s}`).join(", ") || "nothing to check"}.`);
+        lines.push(`${name}: ${describeStates(states)}.`);
       } finally {
         await adapter.close();
       }
