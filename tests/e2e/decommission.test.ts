@@ -98,7 +98,7 @@ describe("decommissioning an instance in a browser", () => {
   });
 
   it("deactivates, terminates and archives, each confirmed, the next step offered each time", async () => {
-    await confirmStep("Deactivate 1 appserver", /AppServer 1 stop being active; the site stays in maintenance/);
+    await confirmStep("Deactivate 1 appserver", /AppServer 1 stops being active; the site stays in maintenance. Its VM keeps running until terminated./);
     expect(await flashes()).toContain("Deactivated 1 appserver; the site stays in maintenance.");
     expect(await page.locator('#decommission li[data-step="deactivate"]').innerText()).toBe("Deactivate: done; no appserver is active.");
     // Leaving maintenance now would leave the site nothing to serve: not offered, and said why.
