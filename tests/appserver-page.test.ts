@@ -64,6 +64,14 @@ describe("the appserver page", () => {
     expect(shown).toEqual([...shown].sort());
   });
 
+  it("says a terminated appserver has no authenticated link any more, nor an address", async () => {
+    const as = await launched({ status: "terminated", vmStatus: "ready", publicIp: "127.0.0.9", terminatedAt: new Date() });
+    const text = visibleText((await admin.get(`/appservers/${as.id}`)).text);
+    expect(text).toContain("IP address released");
+    expect(text).toContain("Authenticated link none: the appserver is terminated");
+    expect(text).not.toContain("when the VM has an address");
+  });
+
   it("says a frozen configuration cannot be read on each appserver that has it, and still offers Terminate", async () => {
     const broken = { version: 2, recipe: "tutor", playbook: "not an object" };
     const shown: string[] = [];
@@ -73,6 +81,8 @@ describe("the appserver page", () => {
       const text = visibleText((await admin.get(`/appservers/${as.id}`)).text);
       expect(text).toContain(`The frozen configuration of ${as.name} cannot be read (`);
       expect(text).toContain("Terminate…");
+      // Its port is in the snapshot: the page says why there is no link rather than waiting for an address.
+      expect(text).toContain("Authenticated link not known: the launch's settings cannot be read");
       shown.push(as.name);
     }
     // The same stored snapshot twice: the second page names its own appserver, not the first.
