@@ -64,7 +64,7 @@ describe("notifications", () => {
   it("refuses bad input in the admin form with a message next to the field, and saves nothing", async () => {
     const badUrl = await addChannel({ name: "ops hook", kind: "webhook", target: "hooks.example.com/ocim", events: ["launch.failed"] });
     expect(badUrl.status).toBe(400);
-    expect(badUrl.text).toContain('"hooks.example.com/ocim" is not a web address: enter the full URL the webhook posts to, starting with https://');
+    expect(badUrl.text).toContain('"hooks.example.com/ocim" is not a web address: enter the full URL the webhook posts to, starting with https:// (or http:// for a receiver on your own network)');
     expect(badUrl.text).toContain("Nothing was saved.");
     const badEmail = await addChannel({ name: "ops mail", kind: "email", target: "ops@example.org\nbob@", events: ["launch.failed"] });
     expect(badEmail.status).toBe(400);

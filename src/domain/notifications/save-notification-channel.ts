@@ -52,7 +52,7 @@ function readUrl(r: FieldReader): string {
     // told below
   }
   if (!url || !["http:", "https:"].includes(url.protocol) || !url.hostname) {
-    r.fail("target", `"${text.slice(0, 60)}" is not a web address: enter the full URL the webhook posts to, starting with https:// (e.g. https://hooks.slack.com/services/…).`);
+    r.fail("target", `"${text.slice(0, 60)}" is not a web address: enter the full URL the webhook posts to, starting with https:// (or http:// for a receiver on your own network), e.g. https://hooks.slack.com/services/….`);
     return "";
   }
   return url.toString();
