@@ -125,6 +125,13 @@ describe("reading an appserver's log: API and console JSON", () => {
     expect(seqs(res)).toEqual([448, 449]);
     const bad = await alice.get(`/appservers/${appServerId}/log.json?limit=0`, { headers: { accept: "application/json" } });
     expect(bad.status).toBe(400);
+    // Typed into a browser's address bar: still JSON, saying what is wrong.
+    for (const path of [`/appservers/${appServerId}/log.json?after=-1`, `/appservers/${appServerId}/log/search.json?q=`]) {
+      const typed = await alice.get(path, { headers: { accept: "text/html,application/xhtml+xml,*/*;q=0.8" } });
+      expect(typed.status, path).toBe(400);
+      expect(typed.headers.get("content-type"), path).toMatch(/^application\/json/);
+      expect(typed.json<{ error: { message: string } }>().error.message, path).toMatch(/after: must be a whole number ≥ 0|q: give the text to search for/);
+    }
     const anonymous = await t.agent().get(`/appservers/${appServerId}/log.json`, { follow: false });
     expect(anonymous.status).toBe(302);
     expect(anonymous.headers.get("location")).toBe(`/login?next=%2Fappservers%2F${appServerId}%2Flog.json`);

@@ -17,5 +17,7 @@ export async function renderPage(res: Response, view: string, locals: PageLocals
 }
 
 export function wantsJson(req: Request): boolean {
-  return req.path.startsWith("/api/") || (req.accepts(["html", "json"]) === "json");
+  // A .json address answers JSON whoever asks: typed into a browser's address bar (Accept: text/html),
+  // the log viewer's data said what was wrong in an HTML page.
+  return req.path.startsWith("/api/") || req.path.endsWith(".json") || (req.accepts(["html", "json"]) === "json");
 }
