@@ -5,6 +5,7 @@
 // worker's own command, and the launches stay queued.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "./helpers/app.js";
+import { decodeHtml, fieldError, visibleText, type Agent } from "./helpers/browserless.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { startRollout } from "../src/domain/rollouts/start-rollout.js";
 import { advanceRollout } from "../src/domain/rollouts/advance-rollout.js";
@@ -47,6 +48,37 @@ describe("a roll-out onto a release", () => {
     const kept = await t.deps.db.instance.findUniqueOrThrow({ where: { id: tutor.id } });
     expect([kept.openedxRelease, kept.edxPlatformBranch]).toEqual(["ulmo", "release/ulmo"]);
     expect(await t.deps.db.appServer.count({ where: { instanceId: tutor.id } })).toBe(1);
+  });
+
+  /** The roll-out form's fields for a release, as a browser sends them. */
+  const releaseForm = (tag: string, more: Record<string, string> = {}) => ({
+    tag, target: "release", targetRelease: "teak", targetEdxPlatformBranch: "", targetConfigurationBranch: "", waveSize: "2", failureThreshold: "0.2", ...more,
+  });
+  const review = (admin: Agent, values: Record<string, string>) => admin.get(`/rollouts/new?${new URLSearchParams({ ...values, review: "1" })}`);
+
+  it("refuses a release or branch the admin form would refuse, by its field, at the review and at the start", async () => {
+    await makeInstance(t.deps, { name: "Syntax site", tags: ["syntax"] });
+    const admin = await t.loginAs("ada", { admin: true });
+    const before = await t.deps.db.rollout.count();
+    const badRelease = releaseForm("syntax", { targetRelease: "not a release!!" });
+
+    const reviewed = await review(admin, badRelease);
+    expect(reviewed.status).toBe(400);
+    expect(fieldError(reviewed.text, "targetRelease")).toBe("Contains a space: a branch, tag or commit may use only letters, digits and . _ / + - @ (no spaces or shell characters).");
+    expect(decodeHtml(reviewed.text)).toContain('value="not a release!!"');
+    expect(visibleText(reviewed.text)).not.toContain("Start the roll-out");
+
+    const started = await admin.submit("/rollouts", badRelease, "/rollouts/new");
+    expect(started.status).toBe(400);
+    expect(fieldError(started.text, "targetRelease")).toContain("Contains a space");
+    expect(visibleText(started.text)).toContain("1 field needs attention; nothing was started.");
+
+    const badBranches = releaseForm("syntax", { targetEdxPlatformBranch: "-x", targetConfigurationBranch: "a..b" });
+    const branches = await review(admin, badBranches);
+    expect(fieldError(branches.text, "targetEdxPlatformBranch")).toBe('A branch name must not start with "-".');
+    expect(fieldError(branches.text, "targetConfigurationBranch")).toBe('Must not contain "..".');
+    expect((await admin.submit("/rollouts", badBranches, "/rollouts/new")).status).toBe(400);
+    expect(await t.deps.db.rollout.count()).toBe(before);
   });
 
   it("refuses an instance already in an unfinished roll-out, naming it", async () => {

@@ -3,6 +3,7 @@
 import { validationError } from "../../errors.js";
 import { FieldReader, type Input } from "../validation/field-reader.js";
 import { LIMITS } from "../instances/instance-input.js";
+import { checkGitRef } from "../instances/setting-rules.js";
 import type { RolloutFilter } from "./select-instances.js";
 
 /** A wave of more than this many launches at once would be a fleet-wide outage if it went wrong. */
@@ -61,11 +62,22 @@ function targetFrom(r: FieldReader): RolloutTarget {
     r.fail("target", `Choose "current settings" or "a release", not "${kind}".`);
     return { kind: "current" };
   }
-  const release = r.text("targetRelease", { max: LIMITS.release });
+  const release = gitRef(r, "targetRelease", LIMITS.release);
   if (!release && !r.hasError("targetRelease")) r.fail("targetRelease", "Give the release to roll out (e.g. teak), or choose the instances' current settings.");
-  const edxPlatformBranch = r.text("targetEdxPlatformBranch", { max: LIMITS.ref });
-  const configurationBranch = r.text("targetConfigurationBranch", { max: LIMITS.ref });
+  const edxPlatformBranch = gitRef(r, "targetEdxPlatformBranch", LIMITS.ref);
+  const configurationBranch = gitRef(r, "targetConfigurationBranch", LIMITS.ref);
   return { kind, release, edxPlatformBranch, configurationBranch };
+}
+
+/**
+ * A release or branch, by the rule the admin form applies to the instance field it will be set on
+ * (checkGitRef): a value the form refuses would only fail every instance once the roll-out runs.
+ */
+function gitRef(r: FieldReader, field: string, max: number): string {
+  const value = r.text(field, { max });
+  const problem = value && !r.hasError(field) ? checkGitRef(value) : null;
+  if (problem) r.fail(field, problem);
+  return value;
 }
 
 function thresholdFrom(r: FieldReader): number {
