@@ -22,7 +22,7 @@ describe("a roll-out onto a release", () => {
 
   it("sets the release and branches on each instance before its launch, and fails the one whose recipe refuses it", async () => {
     const custom = await makeInstance(t.deps, { name: "A custom site", tags: ["move"], openedxRelease: "old-ref", edxPlatformBranch: "old-branch" });
-    const tutor = await makeInstance(t.deps, { name: "B tutor site", tags: ["move"], recipe: "tutor", openedxRelease: "ulmo", edxPlatformBranch: "release/ulmo" });
+    const tutor = await makeInstance(t.deps, { name: "B tutor site", tags: ["move"], openedxRelease: "old-ref", edxPlatformBranch: "old-branch" });
     await makeAppServer(t.deps, tutor.id, { status: "running", isActive: true });
     await t.deps.db.instance.update({ where: { id: tutor.id }, data: { nextAppServerNumber: 2 } });
 
@@ -31,6 +31,8 @@ describe("a roll-out onto a release", () => {
       values: { tag: "move", target: "release", targetRelease: "new-ref", targetEdxPlatformBranch: "new-branch", targetConfigurationBranch: "", waveSize: "5", failureThreshold: "1" },
     });
     expect(rollout.filterDescription).toBe("tag move");
+    // Moved to tutor after the start (the admin form, meanwhile): its launch still refuses the release.
+    await t.deps.db.instance.update({ where: { id: tutor.id }, data: { recipe: "tutor", openedxRelease: "ulmo", edxPlatformBranch: "release/ulmo" } });
     expect(await advanceRollout(t.deps, { rolloutId: rollout.id })).toMatchObject({ status: "running", launched: 2 });
 
     const items = await t.deps.db.rolloutItem.findMany({ where: { rolloutId: rollout.id }, orderBy: { position: "asc" } });
@@ -79,6 +81,33 @@ describe("a roll-out onto a release", () => {
     expect(fieldError(branches.text, "targetConfigurationBranch")).toBe('Must not contain "..".');
     expect((await admin.submit("/rollouts", badBranches, "/rollouts/new")).status).toBe(400);
     expect(await t.deps.db.rollout.count()).toBe(before);
+  });
+
+  it("names at the review the instances whose recipe does not suit the release, and starts nothing", async () => {
+    await makeInstance(t.deps, { name: "C custom site", tags: ["mixed"] });
+    await makeInstance(t.deps, { name: "D tutor site", tags: ["mixed"], recipe: "tutor", openedxRelease: "ulmo", edxPlatformBranch: "release/ulmo" });
+    await makeInstance(t.deps, { name: "E native site", tags: ["mixed"], recipe: "native", openedxRelease: "quince", edxPlatformBranch: "open-release/quince.master", configurationBranch: "open-release/quince.master" });
+    const admin = await t.loginAs("ada", { admin: true });
+    const before = await t.deps.db.rollout.count();
+
+    const unsuited = "Release teak does not suit 1 of the 3 instances (the admin form refuses it there, so their launches would fail): " +
+      "E native site: openedx/configuration stops at quince (the repository is archived): for teak, use the tutor recipe, or choose one of maple, nutmeg, olive, palm, quince. " +
+      "Choose a release that suits them, or narrow the filters (a tag, the current release) to leave them out.";
+    const reviewed = await review(admin, releaseForm("mixed"));
+    expect(reviewed.status).toBe(400);
+    expect(fieldError(reviewed.text, "targetRelease")).toBe(unsuited);
+    expect(visibleText(reviewed.text)).not.toContain("Start the roll-out");
+
+    const started = await admin.submit("/rollouts", releaseForm("mixed"), "/rollouts/new");
+    expect(started.status).toBe(400);
+    expect(fieldError(started.text, "targetRelease")).toBe(unsuited);
+    expect(await t.deps.db.rollout.count()).toBe(before);
+
+    // Quince suits all three recipes: the review offers to start.
+    const quince = await review(admin, releaseForm("mixed", { targetRelease: "quince" }));
+    expect(fieldError(quince.text, "targetRelease")).toBeNull();
+    expect(visibleText(quince.text)).toContain("On release quince");
+    expect(visibleText(quince.text)).toContain("Start the roll-out…");
   });
 
   it("refuses an instance already in an unfinished roll-out, naming it", async () => {

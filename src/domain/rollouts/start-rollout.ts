@@ -7,19 +7,22 @@ import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { writeOutbox, OUTBOX } from "../appservers/outbox.js";
 import type { Input } from "../validation/field-reader.js";
 import { readRolloutInput } from "./rollout-input.js";
+import { rolloutTargetProblem } from "./check-rollout-target.js";
 import { describeFilter, selectRolloutInstances } from "./select-instances.js";
 import type { Rollout } from "../../generated/prisma/client.ts";
 
 /** An instance in two unfinished roll-outs would get two launches racing for its activation. */
 const UNFINISHED = ["running", "paused"] as const;
 
-export async function startRollout(deps: Pick<Deps, "db">, input: { actor: Actor; values: Input }): Promise<Rollout> {
+export async function startRollout(deps: Pick<Deps, "db" | "config">, input: { actor: Actor; values: Input }): Promise<Rollout> {
   const { filter, target, waveSize, failureThreshold } = readRolloutInput(input.values);
   return deps.db.$transaction(async (tx) => {
     const balancer = filter.loadBalancerId ? await tx.loadBalancer.findUnique({ where: { id: filter.loadBalancerId }, select: { name: true } }) : null;
     if (filter.loadBalancerId && !balancer) throw validationError({ loadBalancerId: `There is no balancer #${filter.loadBalancerId}; choose one from the list.` });
     const { rows } = await selectRolloutInstances(tx, filter);
     if (rows.length === 0) throw validationError({ filter: "No instance matches these filters (archived instances are never rolled out); nothing was started." });
+    const unsuited = await rolloutTargetProblem(tx, deps.config, rows.map((r) => r.id), target);
+    if (unsuited) throw validationError({ targetRelease: unsuited });
     const busy = await tx.rolloutItem.findMany({
       where: { instanceId: { in: rows.map((r) => r.id) }, rollout: { status: { in: [...UNFINISHED] } } },
       select: { instance: { select: { name: true } }, rolloutId: true }, orderBy: { instanceId: "asc" }, take: 5,

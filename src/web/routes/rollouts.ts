@@ -10,6 +10,7 @@ import { listTags } from "../../domain/instances/list-tags.js";
 import { FILTER_FIELDS, MAX_WAVE_SIZE, readRolloutFilter, readRolloutInput } from "../../domain/rollouts/rollout-input.js";
 import { PREVIEW_LIMIT, selectRolloutInstances } from "../../domain/rollouts/select-instances.js";
 import { startRollout } from "../../domain/rollouts/start-rollout.js";
+import { rolloutTargetProblem } from "../../domain/rollouts/check-rollout-target.js";
 import { getRollout, listRollouts } from "../../domain/rollouts/get-rollout.js";
 import { controlRollout, type RolloutControl } from "../../domain/rollouts/control-rollout.js";
 import { flash } from "../middleware.js";
@@ -51,7 +52,10 @@ export function rolloutRoutes(deps: Deps): Router {
     }
     if (review && !given.errors) {
       try {
-        readRolloutInput(values);
+        const { filter, target } = readRolloutInput(values);
+        const ids = target.kind === "release" ? (await selectRolloutInstances(deps.db, filter)).rows.map((r) => r.id) : [];
+        const unsuited = await rolloutTargetProblem(deps.db, deps.config, ids, target);
+        if (unsuited) errors.targetRelease = unsuited;
       } catch (err) {
         if (!(err instanceof AppError && err.code === "validation")) throw err;
         Object.assign(errors, err.details.fields);
