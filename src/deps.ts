@@ -12,6 +12,7 @@ import { createRedis } from "./redis.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { createNotifySender } from "./adapters/notify/sender.js";
 import type { NotifySender } from "./adapters/notify/port.js";
+import { readOsRelease, type OsRelease } from "./adapters/provider/local-host-os.js";
 
 export interface Deps {
   config: Config;
@@ -25,6 +26,8 @@ export interface Deps {
   metrics: Metrics;
   /** Email (SMTP_URL) and webhooks, for notifications. */
   notify: NotifySender;
+  /** This host's OS, which the local provider's VMs run (null: unknown). Tests give one. */
+  hostOs: OsRelease | null;
 }
 
 export interface Connections {
@@ -50,6 +53,7 @@ export function createDeps(config: Config, conn: Connections, overrides: Partial
     now,
     metrics: createMetrics(),
     notify: createNotifySender(config),
+    hostOs: readOsRelease(),
     ...overrides,
   };
 }

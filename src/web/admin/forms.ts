@@ -11,6 +11,7 @@ export interface FieldView {
   kind: FormField["kind"];
   value: string;
   error?: string;
+  warning?: string;
   help?: string;
   placeholder: string;
   maxLength?: number;
@@ -60,6 +61,7 @@ export async function buildFormView(
 ): Promise<FormView> {
   const choices = await sharedChoices(deps, form);
   const texts = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, asText(v)]));
+  const warnings = form.warnings?.(deps, texts) ?? {};
   const shown = new Set<string>();
   const built: FormView["sections"] = [];
   for (const section of form.sections) {
@@ -73,6 +75,7 @@ export async function buildFormView(
         // A secret is write-only: what was typed is not sent back, even after an error.
         value: f.kind === "secret" ? "" : (texts[f.name] ?? ""),
         error: errors[f.name],
+        warning: warnings[f.name],
         help: f.help,
         placeholder: typeof f.placeholder === "function" ? f.placeholder(texts) : (f.placeholder ?? ""),
         maxLength: f.maxLength,

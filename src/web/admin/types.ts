@@ -112,6 +112,11 @@ export interface FormSpec {
    * form shown: each model query costs the web process about a millisecond of CPU (bench/README.md).
    */
   choices?(deps: Deps): Promise<Record<string, Option[]>>;
+  /**
+   * Messages by field about values that save but cannot work as they are (an instance that cannot
+   * launch): shown beside the field, without stopping the save. `save` adds them to its `note`.
+   */
+  warnings?(deps: Deps, values: Record<string, string>): Record<string, string>;
   initial(deps: Deps): Record<string, string> | Promise<Record<string, string>>;
   load(deps: Deps, id: number): Promise<LoadedObject | null>;
   /**

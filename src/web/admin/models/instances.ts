@@ -14,6 +14,7 @@ import { getInstanceDeletionImpact } from "../../../domain/instances/get-instanc
 import { derivedBranches, instanceDefaults, instanceToInput, LIMITS, PROVIDER_KINDS, PULL_REQUEST_STATES } from "../../../domain/instances/instance-input.js";
 import { RECIPES, RECIPE_KINDS, type Recipe } from "../../../domain/recipes/recipe.js";
 import { NATIVE_RELEASES, TUTOR_RELEASES } from "../../../domain/recipes/recipe-release.js";
+import { providerOsProblem } from "../../../domain/recipes/recipe-os.js";
 import { maskedSettings, type SecretBearingSettings } from "../../../domain/secrets/instance-secrets.js";
 import { MASK } from "../../../domain/secrets/mask-secrets.js";
 import { SERVICE_COLUMNS } from "../../../domain/data/instance-services.js";
@@ -242,6 +243,13 @@ export const instanceAdmin = defineModel<Row>({
   form: {
     sections,
     choices: formChoices,
+    // A warning, not a refusal: the instance is still a valid setting (the same one launches on an
+    // Ubuntu host, or after a change of provider), and refusing it would refuse the form's own defaults.
+    warnings(deps, values): Record<string, string> {
+      const recipe = (RECIPE_KINDS as string[]).includes(values.recipe ?? "") ? (values.recipe as Recipe) : null;
+      const problem = recipe && providerOsProblem(recipe, values.providerKind ?? "", deps.hostOs);
+      return problem ? { recipe: problem } : {};
+    },
     async initial(deps) {
       // With a single balancer (the local one of `npm start`), a new instance is routed by it unless
       // the admin says otherwise; with several, the admin picks.
@@ -272,7 +280,8 @@ export const instanceAdmin = defineModel<Row>({
     async save(deps, actor, id, values) {
       // The balancers' applies go with the change, in its transaction (bumpAndApply).
       const saved = id === undefined ? await createInstance(deps, { actor, values }) : await updateInstance(deps, { actor, id, values });
-      return titled(saved);
+      const problem = providerOsProblem(saved.recipe, saved.providerKind, deps.hostOs);
+      return { ...titled(saved), ...(problem ? { note: problem } : {}) };
     },
   },
   remove: {
