@@ -145,17 +145,17 @@ describe("admin: change lists", () => {
     const events = await admin.get("/admin/audit-events?type=Instance&action=instance.updated");
     const text = visibleText(events.text);
     expect(text).toContain("1 audit event");
-    expect(text).toContain("root instance settings changed Instance Site 01 renamed name");
+    expect(text).toContain("root Instance settings changed Instance Site 01 renamed name");
     const byUser = visibleText((await admin.get("/admin/audit-events?type=User")).text);
-    expect(byUser).toContain("user added at first login User root");
+    expect(byUser).toContain("User added at first login User root");
     expect(byUser).not.toContain("Instance Site 01 renamed");
     // The search finds an action by the words the list shows, as well as by its code.
     for (const q of ["Settings CHANGED", "instance.updated"]) {
       const found = visibleText((await admin.get(`/admin/audit-events?q=${encodeURIComponent(q)}`)).text);
       expect(found).toContain("1 audit event");
-      expect(found).toContain("root instance settings changed Instance Site 01 renamed name");
+      expect(found).toContain("root Instance settings changed Instance Site 01 renamed name");
     }
-    expect(visibleText((await admin.get("/admin/audit-events?q=added%20at%20first")).text)).toContain("user added at first login User root");
+    expect(visibleText((await admin.get("/admin/audit-events?q=added%20at%20first")).text)).toContain("User added at first login User root");
   });
 
   it("refuses operators on every admin URL with 403, and sends visitors to log in", async () => {

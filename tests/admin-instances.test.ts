@@ -284,8 +284,8 @@ describe("admin: instances", () => {
 
     const history = await admin.get(`/admin/instances/${instance.id}/history`);
     const text = visibleText(history.text);
-    expect(text).toContain("instance settings changed by root");
-    expect(text).toContain("instance added by root");
+    expect(text).toContain("Instance settings changed by root");
+    expect(text).toContain("Instance added by root");
     expect(text).toMatch(/LMS domain lms\.demo\.example\.com lms\.demo-u\.org/);
     expect(text).toMatch(/Appserver count 1 3/);
     expect(text).toContain("MYSQL_PASSWORD: ••••••");
@@ -307,7 +307,7 @@ describe("admin: instances", () => {
 
     const history = await admin.get(`/admin/instances/${instance.id}/history`);
     const text = visibleText(history.text);
-    expect(text).toContain("instance settings changed by root");
+    expect(text).toContain("Instance settings changed by root");
     expect(text).toContain("Load balancer — haproxy-eu-1");
     expect(text).not.toMatch(new RegExp(`Load balancer — ${lb.id}\\b`));
     const diff = history.text.match(/<pre class="value-block line-diff">([\s\S]*?)<\/pre>/)![1]!;
@@ -317,7 +317,7 @@ describe("admin: instances", () => {
     expect(history.text).not.toContain("first-secret-9");
     expect(history.text).not.toContain("second-secret-7");
     const events = visibleText((await admin.get("/admin/audit-events?type=AppServer")).text);
-    expect(events).toContain("ocim status → running AppServer Readable / AppServer 1 status");
+    expect(events).toContain("ocim Status → running AppServer Readable / AppServer 1 status");
   });
 
   it("refuses a bad change with the messages, keeps the input and the database as they were", async () => {

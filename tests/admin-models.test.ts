@@ -125,7 +125,7 @@ describe("admin: load balancers, users, provider accounts", () => {
     }
     expect(visibleText((await admin.get(`/admin/provider-accounts/${account.id}`)).text)).toContain("Credentials set (encrypted)");
     const history = visibleText((await admin.get(`/admin/provider-accounts/${account.id}/history`)).text);
-    expect(history).toContain("provider account added by root");
+    expect(history).toContain("Provider account added by root");
     expect(history).toMatch(/Credentials — •••••• \(new\)/);
   });
 });
