@@ -5,6 +5,7 @@ import { startTestApp, type TestApp } from "./helpers/app.js";
 import { decodeHtml, fieldError, visibleText, type Agent } from "./helpers/browserless.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { makeLoadBalancer, removeLoadBalancerFiles } from "./helpers/lb.js";
+import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
 
 function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&#34;").replace(/'/g, "&#39;");
@@ -13,6 +14,26 @@ function escapeHtml(text: string): string {
 /** The help text under one form field, as a person reads it. */
 function fieldHelp(html: string, field: string): string {
   return visibleText(html.match(new RegExp(`<p class="help" id="help_${field}">([^<]*)</p>`))?.[1] ?? "");
+}
+
+/** The labels of the rows of a table of changes, top to bottom. */
+function changedFields(html: string): string[] {
+  return [...html.matchAll(/<th scope="row">([^<]*)<\/th>/g)].map((m) => decodeHtml(m[1]!));
+}
+
+/** A history page's events, newest first: the action's words and the labels of its rows. */
+function historyEvents(html: string): { action: string; fields: string[] }[] {
+  return [...html.matchAll(/<li class="panel">([\s\S]*?)<\/li>/g)].map(([, block]) => ({
+    action: visibleText(block!.match(/<span class="mono action">([^<]*)<\/span>/)![1]!),
+    fields: changedFields(block!),
+  }));
+}
+
+/** The form's field labels in the order the form shows them (a checkbox group's options left out). */
+function formLabels(html: string): string[] {
+  return [...html.matchAll(/<label(?: class="checkbox")? for="id_\w+?">([\s\S]*?)<\/label>|<legend>([\s\S]*?)<\/legend>/g)]
+    .filter((m) => !/for="id_\w+_\d+"/.test(m[0]))
+    .map((m) => visibleText(m[1] ?? m[2]!).replace(/ \*$/, ""));
 }
 
 /** Everything the add form sends, as a browser would, with a valid value in each field. */
@@ -318,6 +339,44 @@ describe("admin: instances", () => {
     expect(history.text).not.toContain("second-secret-7");
     const events = visibleText((await admin.get("/admin/audit-events?type=AppServer")).text);
     expect(events).toContain("ocim Status → running AppServer Readable / AppServer 1 status");
+  });
+
+  it("shows each event's fields by their labels in the form's order, not internal keys or an id beside its name", async () => {
+    await admin.submit("/admin/instances/add", form({ name: "Ordered", internalLmsDomain: "lms.ordered.org", tags: "pilot" }));
+    const instance = await t.deps.db.instance.findFirstOrThrow({ where: { name: "Ordered" } });
+    const first = await launchAppServer(t.deps, { instanceId: instance.id, actor: { id: null, login: "root" } });
+    await launchAppServer(t.deps, { instanceId: instance.id, actor: { id: null, login: "root" }, relaunchOf: { id: first.id, name: first.name } });
+
+    const history = await admin.get(`/admin/instances/${instance.id}/history`);
+    const [relaunched, launched, added] = historyEvents(history.text);
+    expect([relaunched!.action, launched!.action, added!.action]).toEqual(["AppServer launched", "AppServer launched", "Instance added"]);
+    expect(launched!.fields).toEqual(["AppServer"]);
+    expect(relaunched!.fields).toEqual(["AppServer", "Relaunch of"]);
+    expect(visibleText(history.text)).toContain("AppServer — AppServer 2 Relaunch of — AppServer 1");
+
+    // The form's fields first, as the form orders them; then the other settings, by name.
+    const inForm = formLabels((await admin.get(`/admin/instances/${instance.id}`)).text);
+    const shownInForm = added!.fields.filter((f) => inForm.includes(f));
+    expect(shownInForm).toEqual(expect.arrayContaining(["Name", "Tags", "LMS domain", "Apps domain", "Recipe", "Playbook"]));
+    expect(added!.fields.slice(0, shownInForm.length)).toEqual(inForm.filter((f) => shownInForm.includes(f)));
+    const others = added!.fields.slice(shownInForm.length);
+    expect(others).toContain("Slug");
+    expect(others).toEqual([...others].sort((a, b) => a.localeCompare(b)));
+    // No stored key shows as it is (slug, sortName), and the internal sort key not at all.
+    expect(added!.fields.filter((f) => /^[a-z]+(?:[A-Z]|$)/.test(f))).toEqual([]);
+    expect(added!.fields.filter((f) => /sort/i.test(f))).toEqual([]);
+
+    // An event recorded before the sort key was left out of instances' audit views does not show it either.
+    const old = await t.deps.db.auditEvent.create({ data: {
+      actorLogin: "root", action: "instance.updated", subjectType: "Instance", subjectId: String(instance.id), subjectName: "Ordered",
+      diff: { name: ["Ordered", "Ordered II"], sortName: ["ordered", "ordered ii"] },
+    } });
+    expect(changedFields((await admin.get(`/admin/audit-events/${old.id}`)).text)).toEqual(["Name"]);
+
+    // The audit event's own page shows the launch the same way.
+    const event = await t.deps.db.auditEvent.findFirstOrThrow({ where: { action: "appserver.launched", subjectId: String(instance.id) }, orderBy: { id: "desc" } });
+    const page = await admin.get(`/admin/audit-events/${event.id}`);
+    expect(changedFields(page.text)).toEqual(["AppServer", "Relaunch of"]);
   });
 
   it("refuses a bad change with the messages, keeps the input and the database as they were", async () => {

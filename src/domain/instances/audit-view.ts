@@ -4,8 +4,12 @@
 import { createMasker, maskYaml, type Masker, type MaskerOptions } from "../secrets/mask-secrets.js";
 import { settingSecrets, type SecretBearingSettings } from "../secrets/instance-secrets.js";
 
-// searchText is derived from the name and domains, which the view already shows.
-const LEFT_OUT = new Set(["secretKeyEncrypted", "jwtKeyEncrypted", "nextAppServerNumber", "searchText", "createdAt", "updatedAt", "id"]);
+// searchText and sortName are derived from the name and domains, which the view already shows.
+// The admin's history hides these keys too, in the events recorded before one was left out here.
+export const LEFT_OUT_OF_AUDIT = [
+  "secretKeyEncrypted", "jwtKeyEncrypted", "nextAppServerNumber", "searchText", "sortName", "createdAt", "updatedAt", "id",
+] as const;
+const LEFT_OUT: ReadonlySet<string> = new Set(LEFT_OUT_OF_AUDIT);
 
 type InstanceRecord = Record<string, unknown> & SecretBearingSettings;
 

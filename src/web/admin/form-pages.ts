@@ -5,7 +5,7 @@ import type { Deps } from "../../deps.js";
 import { AppError, type FieldErrors } from "../../errors.js";
 import { flash } from "../middleware.js";
 import { buildFormView, readForm } from "./forms.js";
-import { changesOf, fieldLabels, idNamesIn } from "./history.js";
+import { changesOf, diffFields, idNamesIn } from "./history.js";
 import { modelBySubjectType } from "./registry.js";
 import { actorOf, bodyOf, idOf, missing, modelOf, noun, renderAdmin } from "./page-helpers.js";
 import type { AdminModel, DetailItem, FormSpec } from "./types.js";
@@ -106,7 +106,7 @@ async function detailPage(deps: Deps, res: Response, model: AdminModel, id: numb
     siteUrl: model.siteUrl ? await model.siteUrl(deps, id) : null,
     items: detail.items,
     changes: detail.diff
-      ? changesOf(detail.diff.changes, fieldLabels(modelBySubjectType(detail.diff.subjectType)), await idNamesIn(deps.db, [detail.diff.changes]))
+      ? changesOf(detail.diff.changes, diffFields(modelBySubjectType(detail.diff.subjectType)), await idNamesIn(deps.db, [detail.diff.changes]))
       : null,
   });
 }

@@ -63,9 +63,34 @@ function show(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
 
-export function fieldLabels(model: AdminModel | undefined): Record<string, string> {
+/** How a model's audit diffs are shown: which key is called what, in which order, and which never. */
+export interface DiffFields {
+  /** A key's label: its form field's, else the model's historyLabels'. */
+  labels: Record<string, string>;
+  /** The form's fields in the form's order. */
+  formOrder: readonly string[];
+  hidden: ReadonlySet<string>;
+}
+
+export function diffFields(model: AdminModel | undefined): DiffFields {
   const fields = model?.form?.sections.flatMap((s) => s.fields) ?? [];
-  return { ...model?.historyLabels, ...Object.fromEntries(fields.map((f) => [f.name, f.label])) };
+  return {
+    labels: { ...model?.historyLabels, ...Object.fromEntries(fields.map((f) => [f.name, f.label])) },
+    formOrder: fields.map((f) => f.name),
+    hidden: new Set(model?.historyHidden),
+  };
+}
+
+/** A key with no label, in words ("pullRequestNumber" → "Pull request number"): never the raw key. */
+function readableKey(key: string): string {
+  const words = key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+// An event naming another object records its id beside its name (appServer, appServerId), which
+// stays true after a rename; on the page the id row only repeats the name row.
+function repeatsName(key: string, diff: Record<string, unknown>): boolean {
+  return key.endsWith("Id") && Object.hasOwn(diff, key.slice(0, -2));
 }
 
 function showNamed(value: unknown, names: Map<number, string> | undefined): string {
@@ -73,18 +98,29 @@ function showNamed(value: unknown, names: Map<number, string> | undefined): stri
   return names.get(value) ?? `#${value} (deleted)`;
 }
 
-/** The diff stored on an AuditEvent ({ field: [before, after] }) as rows to show. */
-export function changesOf(diff: unknown, labels: Record<string, string>, names: IdNames = new Map()): ChangeView[] {
+/**
+ * The diff stored on an AuditEvent ({ field: [before, after] }) as rows to show: the form's fields in
+ * the form's order, then the other keys by label. Not the stored order: jsonb keeps keys by length.
+ */
+export function changesOf(diff: unknown, fields: DiffFields, names: IdNames = new Map()): ChangeView[] {
   if (typeof diff !== "object" || diff === null || Array.isArray(diff)) return [];
-  return Object.entries(diff as Record<string, unknown>).map(([field, pair]) => {
-    const [before, after] = Array.isArray(pair) ? pair : [undefined, pair];
-    const b = showNamed(before, names.get(field));
-    const a = showNamed(after, names.get(field));
-    const multiLine = [a, b].some((t) => t.includes("\n"));
-    // A value that was or became empty shows as it is: a diff of "—" against the text says less.
-    const lines = multiLine && before !== null && before !== undefined && after !== null && after !== undefined ? lineDiff(b, a) : null;
-    return { field: labels[field] ?? field, before: b, after: a, long: multiLine || [a, b].some((t) => t.length > 80), lines };
-  });
+  const record = diff as Record<string, unknown>;
+  const rank = (key: string) => { const i = fields.formOrder.indexOf(key); return i < 0 ? fields.formOrder.length : i; };
+  return Object.keys(record)
+    .filter((key) => !fields.hidden.has(key) && !repeatsName(key, record))
+    .map((key) => ({ key, label: fields.labels[key] ?? readableKey(key) }))
+    .sort((x, y) => rank(x.key) - rank(y.key) || x.label.localeCompare(y.label))
+    .map(({ key, label }) => changeRow(label, record[key], names.get(key)));
+}
+
+function changeRow(label: string, pair: unknown, names: Map<number, string> | undefined): ChangeView {
+  const [before, after] = Array.isArray(pair) ? pair : [undefined, pair];
+  const b = showNamed(before, names);
+  const a = showNamed(after, names);
+  const multiLine = [a, b].some((t) => t.includes("\n"));
+  // A value that was or became empty shows as it is: a diff of "—" against the text says less.
+  const lines = multiLine && before !== null && before !== undefined && after !== null && after !== undefined ? lineDiff(b, a) : null;
+  return { field: label, before: b, after: a, long: multiLine || [a, b].some((t) => t.length > 80), lines };
 }
 
 export async function loadHistory(deps: Deps, model: AdminModel, id: number): Promise<EventView[]> {
@@ -94,7 +130,7 @@ export async function loadHistory(deps: Deps, model: AdminModel, id: number): Pr
     take: HISTORY_LIMIT,
     select: { id: true, createdAt: true, actorLogin: true, action: true, subjectType: true, subjectName: true, diff: true },
   });
-  const labels = fieldLabels(model);
+  const fields = diffFields(model);
   const names = await idNamesIn(deps.db, events.map((e) => e.diff));
   return events.map((e) => ({
     id: e.id,
@@ -102,6 +138,6 @@ export async function loadHistory(deps: Deps, model: AdminModel, id: number): Pr
     actor: e.actorLogin || "(system)",
     action: actionLabel(e.action),
     subject: e.subjectName,
-    changes: changesOf(e.diff, labels, names),
+    changes: changesOf(e.diff, fields, names),
   }));
 }

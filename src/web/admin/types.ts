@@ -176,6 +176,8 @@ export interface AdminModel<R extends { id: number } = { id: number }> {
   form?: FormSpec;
   /** Labels of audited keys that are not form fields (a JSON column the form edits field by field). */
   historyLabels?: Record<string, string>;
+  /** Audited keys the history never shows: internal columns that events recorded before they were left out. */
+  historyHidden?: readonly string[];
   /** Extra buttons and tables on an object's change page (a channel's test button and delivery log). */
   extras?(deps: Deps, id: number): Promise<ObjectExtras>;
   remove?: DeleteSpec;

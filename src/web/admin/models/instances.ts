@@ -15,6 +15,7 @@ import { derivedBranches, instanceDefaults, instanceToInput, LIMITS, PROVIDER_KI
 import { RECIPES, RECIPE_KINDS, type Recipe } from "../../../domain/recipes/recipe.js";
 import { NATIVE_RELEASES, TUTOR_RELEASES } from "../../../domain/recipes/recipe-release.js";
 import { providerOsProblem } from "../../../domain/recipes/recipe-os.js";
+import { LEFT_OUT_OF_AUDIT } from "../../../domain/instances/audit-view.js";
 import { maskedSettings, type SecretBearingSettings } from "../../../domain/secrets/instance-secrets.js";
 import { MASK } from "../../../domain/secrets/mask-secrets.js";
 import { SERVICE_COLUMNS } from "../../../domain/data/instance-services.js";
@@ -284,6 +285,9 @@ export const instanceAdmin = defineModel<Row>({
       return { ...titled(saved), ...(problem ? { note: problem } : {}) };
     },
   },
+  // Keys of the instance's events that no form field names; the others read well as words (slug: "Slug").
+  historyLabels: { appServer: "AppServer", pullRequestHeadSha: "Pull request head commit" },
+  historyHidden: LEFT_OUT_OF_AUDIT,
   remove: {
     async impact(deps, _actor, ids) {
       const impact = await getInstanceDeletionImpact(deps, { ids });
