@@ -173,6 +173,17 @@ describe("MySQL adapter on a real MariaDB", () => {
     expect(err.transient).toBe(true);
   });
 
+  it("leaves a message whole when a short password is only part of its words, and masks it where it stands alone", async () => {
+    const port = await freePort();
+    for (const password of ["e", "127", "1"]) {
+      const err = await failure(make({ port }, { password }).check());
+      expect(err.message, password).toBe(`MySQL at 127.0.0.1:${port}: could not connect and ask its version: nothing accepts connections there (connection refused)`);
+    }
+    // MariaDB says "(using password: YES)": a password "YES" is that word, so it is masked there.
+    const refused = await failure(make({}, { password: "YES" }).check());
+    expect(refused.message).toMatch(new RegExp(`^MySQL at 127\\.0\\.0\\.1:${server.port}: could not connect and ask its version: the login of 'ocim' was refused: wrong user name or password \\(Access denied for user 'ocim'@'[^']+' \\(using password: ••••••\\)\\)$`));
+  });
+
   it("says TLS is not offered when TLS is on and the server has none", async () => {
     const err = await failure(make({ tls: true }).check());
     expect(err.message).toMatch(/TLS is on for this server, but the server does not offer TLS/);

@@ -10,6 +10,7 @@ import type { OpenstackApiOptions } from "../src/adapters/provider/openstack-api
 import { openstackSettingsSchema } from "../src/adapters/provider/openstack-settings.js";
 import { ProviderError, type Provider } from "../src/adapters/provider/port.js";
 import { freePort } from "../src/embedded/processes.js";
+import { MASK } from "../src/mask-text.js";
 import { retryable } from "../src/jobs/retry.js";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { FakeOpenstack } from "./helpers/fake-openstack.js";
@@ -313,7 +314,7 @@ describe("OpenStack provider", () => {
   it("masks a credential that an error message of the API repeats", async () => {
     fake.fault("keystone", { status: 500, message: `Database error while loading user ${fake.username} (password ${fake.password})` });
     const err = await failure(make().findServerByName("os-as1"));
-    expect(err.message).toBe('OpenStack answered 500 while authenticating provider account "test cloud": Database error while loading user [masked] (password [masked])');
+    expect(err.message).toBe(`OpenStack answered 500 while authenticating provider account "test cloud": Database error while loading user ${MASK} (password ${MASK})`);
   });
 
   it("gives up on a slow answer at the timeout, as a transient error", async () => {

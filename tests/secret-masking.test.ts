@@ -87,8 +87,14 @@ describe("which names hold secrets", () => {
   });
 
   it("masks each known value inside longer text, longest first, in one pass", () => {
-    const mask = createMasker(["abcd-secret", "abcd-secret-longer", "xy"]);
-    expect(mask("a=abcd-secret-longer b=abcd-secret xy")).toBe(`a=${MASK} b=${MASK} xy`);
+    const mask = createMasker(["abcd-secret", "abcd-secret-longer"]);
+    expect(mask("a=abcd-secret-longer b=abcd-secret xabcd-secretx")).toBe(`a=${MASK} b=${MASK} x${MASK}x`);
+  });
+
+  it("masks a short value only where it stands alone, not inside longer words and numbers", () => {
+    const mask = createMasker(["e", "127", "ß"]);
+    expect(mask("could not connect to 127.0.0.1:1 e.g. by e-mail; Straße")).toBe("could not connect to 127.0.0.1:1 e.g. by e-mail; Straße");
+    expect(mask("user e, pin 127. (e) password=e [ß]")).toBe(`user ${MASK}, pin ${MASK}. (${MASK}) password=${MASK} [${MASK}]`);
   });
 });
 

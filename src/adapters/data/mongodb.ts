@@ -7,7 +7,8 @@
 // page's check), and a client kept between them would keep monitoring sockets open for nothing.
 import { z } from "zod";
 import { MongoClient, MongoError, MongoServerError, MongoServerSelectionError, type Db } from "mongodb";
-import { DataServiceError, type DataServiceAdapter, type InstanceDataPlan, type ResourceState, maskSecrets } from "./port.js";
+import { DataServiceError, type DataServiceAdapter, type InstanceDataPlan, type ResourceState } from "./port.js";
+import { createMasker } from "../../mask-text.js";
 
 export const mongodbSettingsSchema = z.object({
   host: z.string().regex(/^[A-Za-z0-9.:-]+$/, "a host name or IP address"),
@@ -88,7 +89,7 @@ export function createMongodbAdapter(settings: MongodbSettings, credentials: Mon
       return await work(client, (what) => (current = what));
     } catch (err) {
       const { reason, transient } = describe(err, settings, credentials.username);
-      throw new DataServiceError(maskSecrets(`${where}: could not ${current}: ${reason}`, [credentials.password, ...secrets]), transient);
+      throw new DataServiceError(createMasker([credentials.password, ...secrets])(`${where}: could not ${current}: ${reason}`), transient);
     } finally {
       await client.close().catch(() => undefined);
     }

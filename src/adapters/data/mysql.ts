@@ -7,7 +7,8 @@
 import { z } from "zod";
 import { escapeId } from "mysql2";
 import { createConnection, type Connection, type ResultSetHeader, type RowDataPacket } from "mysql2/promise";
-import { DataServiceError, type DataServiceAdapter, type InstanceDataPlan, type ResourceState, maskSecrets } from "./port.js";
+import { DataServiceError, type DataServiceAdapter, type InstanceDataPlan, type ResourceState } from "./port.js";
+import { createMasker } from "../../mask-text.js";
 
 export const mysqlSettingsSchema = z.object({
   host: z.string().min(1),
@@ -104,7 +105,7 @@ export function createMysqlAdapter(settings: MysqlSettings, credentials: MysqlCr
     } catch (err) {
       const { reason, transient, privilege } = describe(err as MysqlError, settings, credentials.username);
       const message = `${where}: could not ${current}: ${reason}${privilege && hint ? ` (${hint})` : ""}`;
-      throw new DataServiceError(maskSecrets(message, [credentials.password, ...secrets]), transient);
+      throw new DataServiceError(createMasker([credentials.password, ...secrets])(message), transient);
     } finally {
       await connection?.end().catch(() => connection?.destroy());
     }

@@ -63,8 +63,3 @@ export interface InstanceDataPlan {
     corsOrigins: string[];
   };
 }
-
-/** `text` with each of `secrets` (the passwords a message might echo) replaced by "***". */
-export function maskSecrets(text: string, secrets: string[]): string {
-  return secrets.filter(Boolean).reduce((t, s) => t.split(s).join("***"), text);
-}

@@ -4,6 +4,7 @@
 // (revoked token) gets one fresh token and one retry. Errors say transient or permanent (read by
 // the worker's one retry rule, src/jobs/retry.ts) and never carry the password, user name or token.
 import type { Logger } from "../../logger.js";
+import { createMasker } from "../../mask-text.js";
 import type { OpenstackCredentials, OpenstackSettings } from "./openstack-settings.js";
 import { ProviderError } from "./port.js";
 
@@ -117,7 +118,7 @@ class KeystoneSession implements OpenstackApi {
   private scrub(text: string): string {
     const { password, username, applicationCredentialSecret } = this.opts.credentials;
     const secrets = [password, username, applicationCredentialSecret, this.token?.value];
-    return secrets.filter((s): s is string => Boolean(s && s.length >= 3)).reduce((t, s) => t.split(s).join("[masked]"), text);
+    return createMasker(secrets.filter((s): s is string => Boolean(s)))(text);
   }
 }
 

@@ -1,78 +1,18 @@
-// The one way Ocim masks secrets (docs/security.md, "What is secret, and where it is masked").
-// Secrecy is decided on the *values*: every value under a secret key at any depth (secret-keys.ts),
-// the values Ocim generates (the basic-auth password), and values of a known shape (URL
-// credentials, Authorization headers, `token=…`, GitHub/GitLab/AWS tokens). Those values are then
-// masked wherever they appear: in a log line, a YAML text, a bootstrap command, an audit diff.
+// Which values of a variables tree or YAML text are secret, and those texts masked
+// (docs/security.md, "What is secret, and where it is masked"). Secrecy is decided on the *values*:
+// every value under a secret key at any depth (secret-keys.ts), the values Ocim generates (the
+// basic-auth password), and values of a known shape (URL credentials, Authorization headers,
+// `token=…`, GitHub/GitLab/AWS tokens). Those values are then masked by the one masker
+// (src/mask-text.ts) wherever they appear: in a log line, a YAML text, a bootstrap command, an audit diff.
 import { isMap, isScalar, isSeq, parseDocument, visit, type Node } from "yaml";
+import { CHANGED, MASK, escapeRegExp, type Masker, type MaskerOptions } from "../../mask-text.js";
 import { isSecretKey } from "./secret-keys.js";
 
-export const MASK = "••••••";
-/** What an audit diff shows for a secret that is not the one it had before. */
-export const CHANGED = `${MASK} (changed)`;
+// The domain's callers take the masker from here, with the rest of what decides and masks secrets.
+export { CHANGED, MASK, createMasker, shapedSecrets, type Masker, type MaskerOptions } from "../../mask-text.js";
 
-/** Shorter values cannot be masked in text without masking ordinary words all over a log. */
-const MIN_SECRET_LENGTH = 4;
 /** Values that are flags, not secrets, even when a secret key holds them as strings. */
 const NOT_A_SECRET = /^(true|false|yes|no|on|off|none|null)$/i;
-
-// `COMMON_HTPASSWD_PASS: x`, `"db_password": "x"`, `token=x`: the key, then the value (quoted or bare).
-const KEY_VALUE_RE =
-  /(\b[\w.-]*(?:pass|password|passwd|passphrase|secret|secrets|token|_key|_keys|jwk)["']?\s*[:=]\s*)(?:"([^"]*)"|'([^']*)'|([^\s"',;}\])]+))/gi;
-const URL_CREDENTIALS_RE = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)([^\s@/]+)(?=@)/gi;
-// https://<token>@github.com/…: a long user name with no password is a token.
-const URL_TOKEN_RE = /(\b[a-z][a-z0-9+.-]*:\/\/)([A-Za-z0-9_-]{20,})(?=@)/gi;
-const AUTHORIZATION_RE = /(authorization["']?\s*[:=]?\s*["']?(?:basic|bearer|token)\s+)([^\s"',;]+)/gi;
-// Tokens that say what they are: GitHub (ghp_, gho_, ghs_, ghu_, ghr_, github_pat_), GitLab, Slack, AWS key ids.
-const TOKEN_SHAPE_RE = /()\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16})\b/g;
-const SHAPES = [AUTHORIZATION_RE, URL_CREDENTIALS_RE, URL_TOKEN_RE, TOKEN_SHAPE_RE];
-// Most log lines hold none of these: one cheap test first keeps the shapes off the hot path.
-const MAYBE_SHAPED_RE = /pass|secret|token|_key|jwk|:\/\/|authorization|gh[pousr]_|github_pat_|glpat-|xox|AKIA/i;
-
-export type Masker = (text: string) => string;
-
-export interface MaskerOptions {
-  /** The secrets as they were before a change: a secret not among them shows as CHANGED (audit diffs). */
-  previous?: readonly string[];
-}
-
-/**
- * Masks the given secret values and the known shapes in a text. All values are compiled into one
- * regular expression (longest first, so a secret that contains another is masked whole): one pass
- * per line on the log pipeline's hot path however many secrets an appserver has.
- */
-export function createMasker(secrets: readonly string[], opts: MaskerOptions = {}): Masker {
-  const known = [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
-  const knownRe = known.length ? new RegExp(known.map(escapeRegExp).join("|"), "g") : null;
-  const previous = opts.previous ? new Set(opts.previous) : null;
-  const replacement = (value: string) => (previous && !previous.has(value) ? CHANGED : MASK);
-  return (text) => {
-    // A string replacement when nothing can be CHANGED: V8's fast path, ~2x a callback's speed on the log pipeline.
-    let out = knownRe ? (previous ? text.replace(knownRe, replacement) : text.replace(knownRe, MASK)) : text;
-    if (!MAYBE_SHAPED_RE.test(out)) return out;
-    for (const re of SHAPES) out = out.replace(re, (_m, before: string, value: string) => before + (isMasked(value) ? value : replacement(value)));
-    return out.replace(KEY_VALUE_RE, (_m, key: string, dq?: string, sq?: string, bare?: string) => {
-      if (dq !== undefined) return dq === "" || isMasked(dq) ? `${key}"${dq}"` : `${key}"${replacement(dq)}"`;
-      if (sq !== undefined) return sq === "" || isMasked(sq) ? `${key}'${sq}'` : `${key}'${replacement(sq)}'`;
-      return isMasked(bare!) ? `${key}${bare}` : `${key}${replacement(bare!)}`;
-    });
-  };
-}
-
-function isMasked(value: string): boolean {
-  return value.startsWith(MASK);
-}
-
-/** The values in a text that have a secret's shape (a token in a bootstrap command's git URL…). */
-export function shapedSecrets(text: string): string[] {
-  const found: string[] = [];
-  for (const re of [...SHAPES, KEY_VALUE_RE]) {
-    for (const m of text.matchAll(re)) {
-      const value = m[2] ?? m[3] ?? m[4];
-      if (value && value.length >= MIN_SECRET_LENGTH) found.push(value);
-    }
-  }
-  return found;
-}
 
 /** Whether a value under a secret key is masked: booleans, empty values and flags are not secrets. */
 function isMaskableValue(value: unknown): boolean {
@@ -155,9 +95,6 @@ function maskNode(node: Node, hide: (value: unknown) => string): void {
   }
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
 
 /** The result of putting stored secrets back into a text edited from its masked form. */
 export type Unmasked = { ok: true; text: string } | { ok: false; message: string };
