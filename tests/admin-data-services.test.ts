@@ -1,11 +1,13 @@
 // Data services in the admin: each bad value is refused next to its field and saves nothing; a
 // connection the adapter cannot make is refused with what failed; a good one is saved with what
-// answered; the credentials never show; one default per kind; one in use cannot be deleted.
+// answered; stored credentials never show, typed ones come back on a refused form; the checks that
+// need no connection all come first and together; one default per kind; one in use cannot be deleted.
 // Storage is a real S3 REST server (s3rver); it accepts any SigV4 secret, so the secret below is
 // ours to look for on the pages (tests/helpers/s3-server.ts).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "./helpers/app.js";
-import { fieldError, visibleText, type Agent } from "./helpers/browserless.js";
+import net, { type AddressInfo } from "node:net";
+import { fieldError, fieldValue, visibleText, type Agent } from "./helpers/browserless.js";
 import { startS3Server, type S3Server } from "./helpers/s3-server.js";
 import { freePort } from "./helpers/redis-server.js";
 import { makeInstance } from "./helpers/factories.js";
@@ -39,11 +41,12 @@ describe("admin: data services", () => {
     ["a misspelt key", form({ endpoint: "http://127.0.0.1:1", forcePathstyle: true }), "settings", 'Not valid for Storage (S3): unknown key "forcePathstyle".'],
     ["credentials without the secret", form({}, { accessKeyId: "S3RVER" }), "credentials", 'Not valid for Storage (S3): "secretAccessKey" is missing. Required keys: accessKeyId, secretAccessKey.'],
     ["no credentials", form({}, ""), "credentials", 'Required: a JSON object with "accessKeyId", "secretAccessKey".'],
-  ])("refuses %s next to the field and saves nothing", async (_what, values, field, message) => {
+  ])("refuses %s next to the field, keeps the credentials typed, and saves nothing", async (_what, values, field, message) => {
     const res = await admin.submit("/admin/data-services/add", values);
     expect(res.status).toBe(400);
     expect(fieldError(res.text, field)).toBe(message);
-    expect(res.text).not.toContain(SECRET);
+    expect(fieldValue(res.text, "credentials")).toBe(values.credentials);
+    expect(res.headers.get("cache-control")).toBe("no-store");
     expect(await t.deps.db.dataService.count()).toBe(0);
   });
 
@@ -53,7 +56,7 @@ describe("admin: data services", () => {
     expect(res.status).toBe(400);
     const text = visibleText(res.text);
     expect(text).toContain(`The connection test failed, so nothing was saved: Storage ${endpoint}: ListBuckets failed: connect ECONNREFUSED`);
-    expect(res.text).not.toContain(SECRET);
+    expect(fieldValue(res.text, "credentials")).toBe(form({}).credentials);
     expect(await t.deps.db.dataService.count()).toBe(0);
   });
 
@@ -121,6 +124,51 @@ describe("admin: data services", () => {
       expect(refused.status).toBe(400);
       expect(fieldError(refused.text, "storageServiceId")).toBe("This instance's Storage data is on Other storage (ocim-chem-1). Moving data between services is not supported: keep Other storage.");
       expect((await t.deps.db.instance.findUniqueOrThrow({ where: { id: fresh.id } })).storageServiceId).toBe(other.id);
+    }
+  });
+  it("reports a duplicate name with every other problem at once, before any connection test, and keeps what was typed", async () => {
+    await t.deps.db.dataService.create({ data: { name: "Embedded MySQL", kind: "mysql", settings: { host: "127.0.0.1" }, credentialsEncrypted: t.deps.secrets.encrypt('{"username":"root","password":"stored-pass"}') } });
+    // A server that takes connections and says nothing: a connection test would wait for its deadline.
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
+    const port = (silent.address() as AddressInfo).port;
+    const typed = JSON.stringify({ username: "root", password: "typed-pass-7" });
+    const add = async (values: Record<string, string>) =>
+      admin.post("/admin/data-services/add", { _csrf: await admin.csrf("/admin/data-services/add"), kind: "mysql", credentials: typed, ...values }, { timeoutMs: 5_000 });
+    try {
+      const duplicate = await add({ name: "Embedded MySQL", settings: JSON.stringify({ host: "127.0.0.1", port, connectTimeoutSeconds: 60 }) });
+      expect(duplicate.status).toBe(400);
+      expect(fieldError(duplicate.text, "name")).toBe("Another data service already has this name.");
+      expect(fieldValue(duplicate.text, "credentials")).toBe(typed);
+
+      const everything = await add({ name: "Embedded MySQL", settings: JSON.stringify({ port }) });
+      expect([fieldError(everything.text, "name"), fieldError(everything.text, "settings")]).toEqual([
+        "Another data service already has this name.", 'Not valid for MySQL: "host" is missing. Required keys: host.',
+      ]);
+      expect(fieldValue(everything.text, "credentials")).toBe(typed);
+      expect(sockets).toEqual([]);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+    expect(await t.deps.db.dataService.count({ where: { name: "Embedded MySQL" } })).toBe(1);
+  });
+
+  it("on an edit, gives back credentials typed anew but never the stored ones", async () => {
+    const stored = await t.deps.db.dataService.findUniqueOrThrow({ where: { name: "Embedded MySQL" } });
+    const path = `/admin/data-services/${stored.id}`;
+    const edit = (credentials: string) => admin.submit(path, { name: "Embedded MySQL", kind: "mysql", settings: "{not json", credentials }, path);
+    const retyped = JSON.stringify({ username: "root", password: "new-pass-8" });
+    const typedAnew = await edit(retyped);
+    expect(typedAnew.status).toBe(400);
+    expect(fieldError(typedAnew.text, "settings")).not.toBeNull();
+    expect(fieldValue(typedAnew.text, "credentials")).toBe(retyped);
+    const blank = await edit("");
+    expect(fieldValue(blank.text, "credentials")).toBe("");
+    for (const page of [blank, await admin.get(path)]) {
+      expect(page.text).not.toContain("stored-pass");
+      expect(page.text).not.toContain(stored.credentialsEncrypted);
     }
   });
 });

@@ -1,10 +1,11 @@
 // A provider account is a form with a field per OpenStack setting and write-only credential fields
-// (issue 16). Each bad value is refused next to its field, keeps what was typed (never a secret),
-// and saves nothing; an edit that leaves a credential blank keeps the stored one. "Test connection"
+// (issue 16). Each bad value is refused next to its field, keeps what was typed (the credentials
+// typed in that request too, never stored ones), and saves nothing; an edit that leaves a credential
+// blank keeps the stored one. "Test connection"
 // signs in to the in-test OpenStack and looks up what a launch needs, and says exactly what failed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "./helpers/app.js";
-import { fieldError, visibleText, type Agent } from "./helpers/browserless.js";
+import { fieldError, fieldValue, visibleText, type Agent } from "./helpers/browserless.js";
 import { FakeOpenstack } from "./helpers/fake-openstack.js";
 import { freePort } from "./helpers/redis-server.js";
 
@@ -53,9 +54,7 @@ describe("admin: an OpenStack provider account as a form, with Test connection",
     expect(res.status).toBe(400);
     expect(visibleText(res.text)).toContain("Nothing was saved.");
     expect(fieldError(res.text, field)).toBe(message);
-    expect(res.text).not.toContain(cloud.password);
-    expect(res.text).not.toContain("stray-secret");
-    expect(res.text).toContain(`value="${values.authUrl}"`);
+    for (const typed of ["authUrl", "username", "password", "applicationCredentialSecret", "sshPrivateKey"]) expect(fieldValue(res.text, typed), typed).toBe(values[typed]);
     expect(await t.deps.db.providerAccount.count()).toBe(0);
   });
 
@@ -87,6 +86,20 @@ describe("admin: an OpenStack provider account as a form, with Test connection",
     const events = await t.deps.db.auditEvent.findMany({ where: { subjectType: "ProviderAccount" } });
     expect(events.map((e) => e.action)).toEqual(["provider_account.created", "provider_account.updated"]);
     expect(JSON.stringify(events)).not.toContain(cloud.password);
+  });
+
+  it("reports a duplicate name together with the other problems, keeping the key typed on a new account and never a stored one", async () => {
+    const account = await t.deps.db.providerAccount.findUniqueOrThrow({ where: { name: "cloud" } });
+    const added = await admin.submit("/admin/provider-accounts/add", form({ sshPort: "-22" }));
+    expect([fieldError(added.text, "name"), fieldError(added.text, "sshPort")]).toEqual(["Another provider account already has this name.", "Must be at least 1."]);
+    expect(fieldValue(added.text, "sshPrivateKey")).toBe(KEY);
+    expect(await t.deps.db.providerAccount.count()).toBe(1);
+
+    const path = `/admin/provider-accounts/${account.id}`;
+    const edited = await admin.submit(path, form({ username: "", password: "typed-anew-9", sshPrivateKey: "", sshPort: "-22" }), path);
+    expect(fieldError(edited.text, "sshPort")).toBe("Must be at least 1.");
+    expect([fieldValue(edited.text, "username"), fieldValue(edited.text, "password"), fieldValue(edited.text, "sshPrivateKey")]).toEqual(["", "typed-anew-9", ""]);
+    expect(edited.text).not.toContain(cloud.password);
   });
 
   it("Test connection signs in, finds the flavor, image, networks and key pair, and is audited", async () => {

@@ -119,3 +119,11 @@ export function fieldError(html: string, field: string): string | null {
   const block = html.match(new RegExp(`<div class="field[^"]*has-error[^"]*" id="field-${field}">[\\s\\S]*?<p class="field-error"[^>]*>([^<]*)</p>`));
   return block ? visibleText(block[1]!) : null;
 }
+
+/** What a form field holds as the page arrives (an input's value, a textarea's text): what a person sees in the box. */
+export function fieldValue(html: string, field: string): string | null {
+  const input = html.match(new RegExp(`<input [^>]*name="${field}" value="([^"]*)"`));
+  if (input) return decodeHtml(input[1]!);
+  const area = html.match(new RegExp(`<textarea [^>]*name="${field}"[^>]*>([^<]*)</textarea>`));
+  return area ? decodeHtml(area[1]!) : null;
+}

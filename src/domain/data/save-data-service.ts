@@ -36,7 +36,13 @@ function settingsSchema(kind: DataServiceKind) {
   return Object.keys(schema.shape).length ? schema.strict() : schema;
 }
 
-function readService(values: Input) {
+const NAME_TAKEN = "Another data service already has this name.";
+
+/**
+ * Every check that needs no connection, all at once (the form shows each problem next to its field)
+ * and before the connection test, so a duplicate name or a typo does not wait for a slow server.
+ */
+async function readService(db: Deps["db"], values: Input, before: DataService | null) {
   const r = new FieldReader(values, DATA_SERVICE_FIELDS);
   const name = r.text("name", { required: true, max: 100 });
   const kind = r.choice("kind", DATA_SERVICE_KINDS) ?? "s3";
@@ -50,9 +56,19 @@ function readService(values: Input) {
   const credentials = credentialsText ? parseJsonObject(credentialsText) : null;
   if (credentials && "error" in credentials) r.fail("credentials", CREDENTIALS_NOT_JSON);
   else if (credentials) checkShape(r, "credentials", DATA_KINDS[kind].credentials, credentials.value, label);
+  // Stored credentials belong to the stored kind: a new kind needs its own.
+  const keepsCredentials = before && before.kind === kind ? before.credentialsEncrypted : "";
+  if (!credentialsText && !keepsCredentials && !r.hasError("credentials")) {
+    r.fail("credentials", `Required: a JSON object with ${Object.keys(DATA_KINDS[kind].credentials.shape).map((k) => `"${k}"`).join(", ") || "the admin user's credentials"}.`);
+  }
+  if (before && before.kind !== kind) {
+    const users = await dataServiceUsers(db, before.id);
+    if (users.length) r.fail("kind", `The kind cannot change: ${inUseMessage(users)}`);
+  }
+  if (name && (await db.dataService.count({ where: { name, ...(before ? { id: { not: before.id } } : {}) } }))) r.fail("name", NAME_TAKEN);
   const isDefault = r.bool("isDefault");
   if (!r.ok) throw validationError(r.errors);
-  return { name, kind, settings, credentialsText, isDefault };
+  return { name, kind, settings, credentialsText, keepsCredentials, isDefault };
 }
 
 function auditView(s: DataService, credentialsChanged: boolean): Record<string, unknown> {
@@ -88,19 +104,10 @@ async function clearOtherDefault(tx: Prisma.TransactionClient, actor: Actor, kin
 }
 
 export async function saveDataService(deps: Pick<Deps, "db" | "secrets">, input: SaveDataServiceInput): Promise<{ service: DataService; version: string }> {
-  const data = readService(input.values);
   const before = input.id === undefined ? null : await deps.db.dataService.findUnique({ where: { id: input.id } });
   if (input.id !== undefined && !before) throw notFound("Data service");
-  // Stored credentials belong to the stored kind: a new kind needs its own.
-  const keepsCredentials = before && before.kind === data.kind ? before.credentialsEncrypted : "";
-  if (!data.credentialsText && !keepsCredentials) {
-    throw validationError({ credentials: `Required: a JSON object with ${Object.keys(DATA_KINDS[data.kind].credentials.shape).map((k) => `"${k}"`).join(", ") || "the admin user's credentials"}.` });
-  }
-  if (before && before.kind !== data.kind) {
-    const users = await dataServiceUsers(deps.db, before.id);
-    if (users.length) throw validationError({ kind: `The kind cannot change: ${inUseMessage(users)}` });
-  }
-  const credentialsEncrypted = data.credentialsText ? deps.secrets.encrypt(data.credentialsText) : keepsCredentials;
+  const data = await readService(deps.db, input.values, before);
+  const credentialsEncrypted = data.credentialsText ? deps.secrets.encrypt(data.credentialsText) : data.keepsCredentials;
   const version = await testConnection(deps, { name: data.name, kind: data.kind, settings: data.settings, credentialsEncrypted });
   try {
     const service = await deps.db.$transaction(async (tx) => {
@@ -119,6 +126,7 @@ export async function saveDataService(deps: Pick<Deps, "db" | "secrets">, input:
     });
     return { service, version };
   } catch (err) {
-    rethrowUniqueViolation(err, { name: "Another data service already has this name." });
+    // Another save of the same name between the check above and this one.
+    rethrowUniqueViolation(err, { name: NAME_TAKEN });
   }
 }

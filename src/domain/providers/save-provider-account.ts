@@ -4,6 +4,7 @@
 // value. Every bad value fails its own field and nothing is saved. Audit events only say that the
 // credentials changed. A local account has neither: its VMs come from Ocim's own settings.
 import type { Deps } from "../../deps.js";
+import type { Prisma } from "../../db.js";
 import type { ProviderAccount } from "../../generated/prisma/client.ts";
 import { notFound, validationError } from "../../errors.js";
 import { diffRecords, recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
@@ -35,9 +36,13 @@ interface AccountData {
   note?: string;
 }
 
-function readAccount(values: Input, before: ProviderAccount | null, stored: Record<string, unknown> | null): AccountData {
+const NAME_TAKEN = "Another provider account already has this name.";
+
+/** Every field checked at once, a duplicate name too, so the form shows all its problems together. */
+async function readAccount(tx: Prisma.TransactionClient, values: Input, before: ProviderAccount | null, stored: Record<string, unknown> | null): Promise<AccountData> {
   const r = new FieldReader(values, PROVIDER_ACCOUNT_FIELDS);
   const name = r.text("name", { required: true, max: 100 });
+  if (name && (await tx.providerAccount.count({ where: { name, ...(before ? { id: { not: before.id } } : {}) } }))) r.fail("name", NAME_TAKEN);
   const kind = r.choice("kind", PROVIDER_KINDS) ?? "local";
   if (kind === "local") {
     if (!r.ok) throw validationError(r.errors);
@@ -64,7 +69,7 @@ export async function saveProviderAccount(deps: Pick<Deps, "db" | "secrets">, in
       const before = input.id === undefined ? null : await tx.providerAccount.findUnique({ where: { id: input.id } });
       if (input.id !== undefined && !before) throw notFound("Provider account");
       const stored = before?.kind === "openstack" ? readStoredCredentials(deps.secrets, before.credentialsEncrypted) : null;
-      const data = readAccount(input.values, before, stored);
+      const data = await readAccount(tx, input.values, before, stored);
       const fields = {
         name: data.name, kind: data.kind, settings: data.settings as object,
         ...(data.credentials === null ? {} : { credentialsEncrypted: data.credentials ? deps.secrets.encrypt(data.credentials) : "" }),
@@ -82,6 +87,7 @@ export async function saveProviderAccount(deps: Pick<Deps, "db" | "secrets">, in
       return { account: after, ...note };
     });
   } catch (err) {
-    rethrowUniqueViolation(err, { name: "Another provider account already has this name." });
+    // Another save of the same name between the check in readAccount and this one.
+    rethrowUniqueViolation(err, { name: NAME_TAKEN });
   }
 }

@@ -17,6 +17,8 @@ interface FormState {
   readOnly?: DetailItem[];
   errors?: FieldErrors;
   problem?: string;
+  /** `values` are what this request submitted: the secrets typed in it are given back. */
+  typed?: boolean;
 }
 
 function formOf(model: AdminModel): FormSpec {
@@ -25,7 +27,9 @@ function formOf(model: AdminModel): FormSpec {
 }
 
 async function renderForm(deps: Deps, res: Response, model: AdminModel, state: FormState, status = 200): Promise<void> {
-  const form = await buildFormView(deps, formOf(model), state.values, state.errors);
+  const form = await buildFormView(deps, formOf(model), state.values, state.errors, state.typed);
+  // The page may hold a secret the user typed: no copy of it is kept by a browser or a proxy.
+  if (state.typed) res.set("Cache-Control", "no-store");
   const adding = state.id === undefined;
   await renderAdmin(res, "form", model, {
     title: adding ? `Add ${noun(model)}` : state.title,
@@ -58,7 +62,7 @@ async function save(deps: Deps, req: Request, res: Response, model: AdminModel, 
   } catch (err) {
     if (!(err instanceof AppError) || !["validation", "rule", "conflict"].includes(err.code)) throw err;
     const errors = err.details.fields ?? {};
-    await renderForm(deps, res, model, { ...state, errors, problem: err.message }, err.status);
+    await renderForm(deps, res, model, { ...state, errors, problem: err.message, typed: true }, err.status);
   }
 }
 

@@ -1,5 +1,5 @@
 // Reading a submitted admin form and building what the form view shows: each field with the value
-// the user typed (never a secret's), its message, its choices.
+// the user typed (a secret only as typed in the request being answered), its message, its choices.
 import type { Deps } from "../../deps.js";
 import type { FieldErrors } from "../../errors.js";
 import { sharedReadOf } from "../shared-read.js";
@@ -53,11 +53,16 @@ function asText(value: unknown): string {
  */
 const sharedChoices = sharedReadOf(async (deps, form: FormSpec): Promise<Record<string, Option[]>> => (await form.choices?.(deps)) ?? {});
 
+/**
+ * @param typed the values are what the user submitted in this request (a refused form), not what
+ *   the form loaded: only then are secret fields filled in.
+ */
 export async function buildFormView(
   deps: Deps,
   form: FormSpec,
   values: Record<string, unknown>,
   errors: FieldErrors = {},
+  typed = false,
 ): Promise<FormView> {
   const choices = await sharedChoices(deps, form);
   const texts = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, asText(v)]));
@@ -72,8 +77,10 @@ export async function buildFormView(
         name: f.name,
         label: f.label,
         kind: f.kind,
-        // A secret is write-only: what was typed is not sent back, even after an error.
-        value: f.kind === "secret" ? "" : (texts[f.name] ?? ""),
+        // A stored secret is never sent to the page. One the user has just typed is theirs, in the
+        // answer to their own request (never logged nor stored): a refused form gives it back, so a
+        // typo in another field does not silently empty it and make them paste a key again.
+        value: f.kind === "secret" && !typed ? "" : (texts[f.name] ?? ""),
         error: errors[f.name],
         warning: warnings[f.name],
         help: f.help,
