@@ -300,3 +300,37 @@ describe("the audit trail's single query", () => {
     expect(activated.rows[0]!.cells[4]).toBeNull();
   });
 });
+
+describe("instance names in the admin", () => {
+  let t: TestApp;
+  let admin: Agent;
+  // The console's order: case and accents aside ("épsilon" with the e's), equal names by id.
+  const ORDER = ["alpha one", "Beta two", "Delta three", "Demo", "épsilon four", "eta five", "gamma six", "Upper", "Upper", "Zeta seven"];
+
+  beforeAll(async () => {
+    t = await startTestApp({ ADMIN_PAGE_SIZE: "20" });
+    admin = await t.loginAs("root", { admin: true });
+    // Added out of order, so that neither the id nor the bytes give the expected order.
+    const names: [string, string][] = [
+      ["Zeta seven", "zeta.example.com"], ["épsilon four", "epsilon.example.com"], ["Upper", "upper.example.com"], ["gamma six", "gamma.example.com"],
+      ["Demo", "demo.example.com"], ["eta five", "eta.example.com"], ["Upper", "upper2.example.com"], ["Beta two", "beta.example.com"],
+      ["alpha one", "alpha.example.com"], ["Delta three", "delta.example.com"],
+    ];
+    for (const [name, domain] of names) await makeInstance(t.deps, { name, internalLmsDomain: domain });
+  });
+  afterAll(() => t?.close());
+
+  it("sorts the change list as the console's sidebar does, and the other way as its mirror", async () => {
+    expect(names((await admin.get("/admin/instances")).text)).toEqual(ORDER);
+    expect(names((await admin.get("/admin/instances?o=-name")).text)).toEqual([...ORDER].reverse());
+    expect(sidebarNames((await (await t.loginAs("olga")).get("/")).text)).toEqual(ORDER);
+    await expectSameAsGeneric(t, instanceAdmin, [{}, { o: "-name" }, { q: "upper", o: "-name" }]);
+  });
+
+});
+
+/** The console sidebar's instance names, top to bottom. */
+function sidebarNames(html: string): string[] {
+  const list = html.match(/<ul class="instance-list">([\s\S]*?)<\/ul>/)?.[1] ?? "";
+  return [...list.matchAll(/<span class="name">([^<]*)<\/span>/g)].map((m) => visibleText(m[1]!));
+}

@@ -2,6 +2,7 @@
 // resources are recorded there (a deleted instance's kept data too). A service in use cannot be
 // deleted, nor change its kind: the instances' data would lose where it is.
 import type { Prisma } from "../../db.js";
+import { instancesByName } from "../instances/instance-order.js";
 
 type Db = Pick<Prisma.TransactionClient, "instance" | "instanceDataResource">;
 
@@ -10,7 +11,7 @@ export async function dataServiceUsers(db: Db, serviceId: number): Promise<strin
   const [instances, owners] = await Promise.all([
     db.instance.findMany({
       where: { OR: [{ mysqlServiceId: serviceId }, { mongodbServiceId: serviceId }, { storageServiceId: serviceId }, { dataResources: { some: { serviceId } } }] },
-      select: { name: true, slug: true }, orderBy: { name: "asc" },
+      select: { name: true, slug: true }, orderBy: instancesByName(),
     }),
     db.instanceDataResource.findMany({ where: { serviceId }, distinct: ["owner"], select: { owner: true, instanceId: true }, orderBy: { owner: "asc" } }),
   ]);

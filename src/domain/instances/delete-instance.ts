@@ -6,6 +6,7 @@
 import type { Deps } from "../../deps.js";
 import { AppError, notFound } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.ts";
+import { instancesByName } from "./instance-order.js";
 import { bumpAndApply } from "../loadbalancer/bump-configuration.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { instanceAuditView } from "./audit-view.js";
@@ -49,7 +50,7 @@ export async function deleteInstance(deps: Pick<Deps, "db" | "now">, input: Dele
     await lockInstanceWrites(tx);
     // Row locks hold off a launch (it updates the instance row) until this transaction ends.
     if (ids.length) await tx.$executeRaw`SELECT id FROM "Instance" WHERE id IN (${Prisma.join(ids)}) FOR UPDATE`;
-    const instances = await tx.instance.findMany({ where: { id: { in: ids } }, orderBy: { name: "asc" } });
+    const instances = await tx.instance.findMany({ where: { id: { in: ids } }, orderBy: instancesByName() });
     if (!ids.length || instances.length !== ids.length) throw notFound(ids.length > 1 ? "One of the instances" : "Instance");
     const live = await tx.appServer.findMany({
       where: { instanceId: { in: ids }, status: { not: "terminated" } },

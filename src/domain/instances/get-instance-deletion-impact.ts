@@ -2,6 +2,7 @@
 // log entries, and the appservers that are still alive (which make deletion impossible).
 import type { Deps } from "../../deps.js";
 import { Prisma } from "../../generated/prisma/client.ts";
+import { instancesByName } from "./instance-order.js";
 
 export interface InstanceDeletionImpact {
   id: number;
@@ -21,7 +22,7 @@ export async function getInstanceDeletionImpact(deps: Pick<Deps, "db">, input: {
   const instances = await deps.db.instance.findMany({
     where: { id: { in: input.ids } },
     select: { id: true, name: true, slug: true, _count: { select: { appServers: true, logEntries: true, notificationChannels: true } } },
-    orderBy: { name: "asc" },
+    orderBy: instancesByName(),
   });
   if (!instances.length) return [];
   const ids = instances.map((i) => i.id);

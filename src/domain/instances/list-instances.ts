@@ -1,6 +1,6 @@
 // The instance list of the console and the API: search by name or any domain, archived filter,
-// state filter (failing, provisioning, no active appserver), one page by name whatever its case
-// (the generated sortName column, whose index serves it), and each row's badges (active appserver
+// state filter (failing, provisioning, no active appserver), one page by name whatever its case and
+// accents (the generated sortName column, whose index serves it), and each row's badges (active appserver
 // count, newest appserver's status).
 // $queryRaw because the badges come from LATERAL joins over the page only: one query for the page
 // however many instances there are (no N+1). Values go in as parameters through Prisma.sql
@@ -80,7 +80,7 @@ function whereClause(input: ListInstancesInput): Prisma.Sql {
   return conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
 }
 
-type PageRow = InstanceListRow & { total: number };
+type PageRow = InstanceListRow & { total: number; sortName: string };
 
 /**
  * One page by name with its badges, each row also carrying the count of all matches: one round
@@ -92,7 +92,7 @@ function pageQuery(deps: Pick<Deps, "db">, where: Prisma.Sql, input: ListInstanc
   const total = input.q?.trim() || input.state ? Prisma.sql`count(*) OVER ()::int` : countSql(where);
   return deps.db.$queryRaw<PageRow[]>(Prisma.sql`
     WITH page AS (
-      SELECT i.id, i.name, i."internalLmsDomain", i."isArchived", ${total} AS total
+      SELECT i.id, i.name, i."sortName", i."internalLmsDomain", i."isArchived", ${total} AS total
       FROM "Instance" i ${where}
       ORDER BY i."sortName", i.id
       LIMIT ${input.limit} OFFSET ${input.offset ?? 0}
@@ -106,7 +106,7 @@ function pageQuery(deps: Pick<Deps, "db">, where: Prisma.Sql, input: ListInstanc
       SELECT a.status FROM "AppServer" a WHERE a."instanceId" = p.id
       ORDER BY a."createdAt" DESC, a.id DESC LIMIT 1
     ) latest ON true
-    ORDER BY lower(p.name), p.id`);
+    ORDER BY p."sortName", p.id`);
 }
 
 export async function listInstances(deps: Pick<Deps, "db">, input: ListInstancesInput): Promise<InstanceList> {
@@ -114,5 +114,5 @@ export async function listInstances(deps: Pick<Deps, "db">, input: ListInstances
   const rows = await pageQuery(deps, where, input);
   // An empty page means no matches, unless it could not show them: no room (limit 0) or past the end.
   const total = rows[0]?.total ?? (input.offset || input.limit === 0 ? await countMatching(deps.db, where) : 0);
-  return { rows: rows.map(({ total: _total, ...row }) => row), total };
+  return { rows: rows.map(({ total: _total, sortName: _sortName, ...row }) => row), total };
 }

@@ -3,13 +3,14 @@
 import type { Deps } from "../../deps.js";
 import { AppError, notFound } from "../../errors.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
+import { instancesByName } from "../instances/instance-order.js";
 
 export async function deleteLoadBalancer(deps: Pick<Deps, "db">, input: { actor: Actor; ids: number[] }): Promise<{ deleted: number }> {
   const ids = [...new Set(input.ids)];
   return deps.db.$transaction(async (tx) => {
     const balancers = await tx.loadBalancer.findMany({
       where: { id: { in: ids } },
-      include: { instances: { select: { name: true }, orderBy: { name: "asc" }, take: 3 }, _count: { select: { instances: true } } },
+      include: { instances: { select: { name: true }, orderBy: instancesByName(), take: 3 }, _count: { select: { instances: true } } },
       orderBy: { name: "asc" },
     });
     if (!ids.length || balancers.length !== ids.length) throw notFound(ids.length > 1 ? "One of the load balancers" : "Load balancer");

@@ -132,7 +132,7 @@ export async function loadChangeList(deps: Deps, model: AdminModel, query: ListQ
     : await Promise.all([
       count(),
       // id breaks ties, so rows with equal values keep their place from one page to the next.
-      model.list.fetch(deps.db, { where, orderBy: [{ [sortField]: direction }, { id: direction }], skip, take: pageSize }),
+      model.list.fetch(deps.db, { where, orderBy: [{ [model.list.orderFields?.[sortField] ?? sortField]: direction }, { id: direction }], skip, take: pageSize }),
     ]).then(([total, rows]) => ({ total, rows }));
   const pages = Math.max(1, Math.ceil(total / pageSize));
   if (query.page > pages) throw new AppError("not_found", `Page ${query.page} does not exist: there ${pages === 1 ? "is 1 page" : `are ${pages} pages`}.`);

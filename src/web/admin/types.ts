@@ -53,6 +53,11 @@ export interface ListSpec<R> {
   filters?: Filter[];
   /** A column's sort field, "-" first for descending. */
   defaultOrder: string;
+  /**
+   * The field a sort key orders by, where it is not the key itself: the instances' name orders by
+   * sortName (case and accents aside, as the console's sidebar), while the address keeps o=name.
+   */
+  orderFields?: Record<string, string>;
   fetch(db: Db, args: ListArgs): Promise<R[]>;
   count(db: Db, where: object): Promise<number>;
   /**

@@ -42,9 +42,12 @@ async function fetchPage(db: Db, args: ListArgs): Promise<Row[]> {
   return rows.map(({ loadBalancer, _count, ...r }) => ({ ...r, loadBalancerName: loadBalancer?.name ?? null, appServerCount: _count.appServers }));
 }
 
+// The name sorts as every instance list does (instancesByName: sortName, then id), in both queries.
+const ORDER_FIELDS: Record<string, string> = { name: "sortName" };
+
 // The columns the list sorts by (the engine only passes these), as SQL.
 const SORT_SQL: Record<string, Prisma.Sql> = {
-  name: Prisma.raw('i.name'), internalLmsDomain: Prisma.raw('i."internalLmsDomain"'), providerKind: Prisma.raw('i."providerKind"'),
+  name: Prisma.raw('i."sortName"'), internalLmsDomain: Prisma.raw('i."internalLmsDomain"'), providerKind: Prisma.raw('i."providerKind"'),
   isArchived: Prisma.raw('i."isArchived"'), updatedAt: Prisma.raw('i."updatedAt"'),
 };
 
@@ -69,19 +72,19 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
   const where = whereAll(conditions);
   const counted = args.q ? Prisma.sql`count(*) OVER ()::int` : Prisma.sql`NULL::int`;
   const direction = directionSql(args);
-  const rows = await db.$queryRaw<(Row & { total: number; loadBalancerId: number | null })[]>(Prisma.sql`
+  const rows = await db.$queryRaw<(Row & { total: number; loadBalancerId: number | null; sortName: string })[]>(Prisma.sql`
     SELECT p.*, lb.name AS "loadBalancerName",
            (SELECT count(*)::int FROM "AppServer" a WHERE a."instanceId" = p.id) AS "appServerCount"
     FROM (
-      SELECT i.id, i.name, i."internalLmsDomain", i."providerKind", i.recipe, i."isArchived", i."updatedAt",
+      SELECT i.id, i.name, i."sortName", i."internalLmsDomain", i."providerKind", i.recipe, i."isArchived", i."updatedAt",
              i."pullRequestNumber", i."loadBalancerId", ${counted} AS total
       FROM "Instance" i ${where}
       ${orderedPage(SORT_SQL, Prisma.raw("i.id"), args)}
     ) p LEFT JOIN "LoadBalancer" lb ON lb.id = p."loadBalancerId"
-    ORDER BY ${Prisma.raw(`p."${args.sortField}"`)} ${direction}, p.id ${direction}`);
+    ORDER BY ${Prisma.raw(`p."${ORDER_FIELDS[args.sortField] ?? args.sortField}"`)} ${direction}, p.id ${direction}`);
   // An empty page says nothing about the count: only past the end can there be matches.
   const total = !args.q ? null : rows[0]?.total ?? (args.skip > 0 ? await countMatching(db, where) : 0);
-  return { rows: rows.map(({ total: _total, loadBalancerId: _lb, ...row }) => row as Row), total };
+  return { rows: rows.map(({ total: _total, loadBalancerId: _lb, sortName: _sortName, ...row }) => row as Row), total };
 }
 
 const choices = (values: readonly string[]): Option[] => values.map((v) => ({ value: v, label: v }));
@@ -237,6 +240,7 @@ export const instanceAdmin = defineModel<Row>({
       { key: "tag", label: "Tag", options: async (deps) => (await listTags(deps)).map((t) => ({ value: t, label: t })), where: (v) => ({ tags: { has: v } }) },
     ],
     defaultOrder: "name",
+    orderFields: ORDER_FIELDS,
     fetch: fetchPage,
     page: rawPage,
     count: (db, where) => db.instance.count({ where: where as Prisma.InstanceWhereInput }),

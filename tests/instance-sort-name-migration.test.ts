@@ -1,0 +1,39 @@
+// The migration that made sortName ignore accents as well as case: instances that exist before it get
+// the new key, and the lists' index still serves their order (a real PostgreSQL database migrated up
+// to the migration before, rows in the old shape, then the migration itself).
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { databaseBefore, type MigrationDb } from "./helpers/migration-db.js";
+
+const SORT_NAME_MIGRATION = "20261203100000_instance_sort_name_accents";
+
+describe(`migration ${SORT_NAME_MIGRATION}`, () => {
+  let m: MigrationDb;
+
+  beforeAll(async () => {
+    m = await databaseBefore(inject("pgAdminUrl"), SORT_NAME_MIGRATION);
+  });
+  afterAll(() => m?.drop());
+
+  it("recomputes the sort key of the instances already there, and new names get it too", async () => {
+    const insert = (name: string, slug: string) => m.client.query(
+      `INSERT INTO "Instance" (name, slug, "internalLmsDomain", "studioDomain", "previewDomain", "ecommerceDomain", "discoveryDomain", "appsDomain",
+         "edxPlatformRepoUrl", "edxPlatformBranch", "configurationRepoUrl", "configurationBranch", "playbookPath", "openedxRelease", "secretKeyEncrypted", "updatedAt")
+       VALUES ($1, $2, $2 || '.test', 'studio.' || $2, 'preview.' || $2, 'ecommerce.' || $2, 'discovery.' || $2, 'apps.' || $2, '', '', '', '', '', '', 'x', now())`,
+      [name, slug],
+    );
+    for (const [name, slug] of [["Zeta", "zeta"], ["Épsilon", "epsilon"], ["eta", "eta"], ["Delta", "delta"]]) await insert(name!, slug!);
+    const order = async () => (await m.client.query(`SELECT name, "sortName" FROM "Instance" ORDER BY "sortName", id`)).rows;
+    // Before: lowercased only, so "Épsilon" came after "Zeta".
+    expect((await order()).map((r) => r.name)).toEqual(["Delta", "eta", "Zeta", "Épsilon"]);
+
+    await m.apply(SORT_NAME_MIGRATION);
+    await insert("ÉTÉ ñandú", "ete");
+    expect(await order()).toEqual([
+      { name: "Delta", sortName: "delta" },
+      { name: "Épsilon", sortName: "epsilon" },
+      { name: "eta", sortName: "eta" },
+      { name: "ÉTÉ ñandú", sortName: "ete nandu" },
+      { name: "Zeta", sortName: "zeta" },
+    ]);
+  });
+});
