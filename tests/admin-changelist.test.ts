@@ -301,6 +301,13 @@ describe("the audit trail's single query", () => {
   });
 });
 
+/** A select's options as a person reads them, by the field's name. */
+function selectOptions(html: string, name: string): string[] {
+  const select = html.match(new RegExp(`<select[^>]*name="${name}"[^>]*>([\\s\\S]*?)</select>`))?.[1];
+  if (select === undefined) throw new Error(`no select ${name}`);
+  return [...select.matchAll(/<option[^>]*>([^<]*)<\/option>/g)].map((m) => visibleText(m[1]!));
+}
+
 describe("instance names in the admin", () => {
   let t: TestApp;
   let admin: Agent;
@@ -327,6 +334,11 @@ describe("instance names in the admin", () => {
     await expectSameAsGeneric(t, instanceAdmin, [{}, { o: "-name" }, { q: "upper", o: "-name" }]);
   });
 
+  it("offers the instances in the same order in the notification channel's and the watched repository's selects, telling equal names apart", async () => {
+    const labelled = ["alpha one", "Beta two", "Delta three", "Demo", "épsilon four", "eta five", "gamma six", "Upper (upper.example.com)", "Upper (upper2.example.com)", "Zeta seven"];
+    expect(selectOptions((await admin.get("/admin/notification-channels/add")).text, "instanceId")).toEqual(["All instances (fleet-wide)", ...labelled]);
+    expect(selectOptions((await admin.get("/admin/watched-repositories/add")).text, "templateInstanceId")).toEqual(["— choose —", ...labelled]);
+  });
 });
 
 /** The console sidebar's instance names, top to bottom. */

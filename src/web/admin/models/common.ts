@@ -1,7 +1,9 @@
 // Small pieces the model descriptions share.
 import { containsPattern } from "../../../db.js";
+import type { Deps } from "../../../deps.js";
+import { instancesByName } from "../../../domain/instances/instance-order.js";
 import { Prisma } from "../../../generated/prisma/client.ts";
-import type { Filter, PageArgs } from "../types.js";
+import type { Filter, Option, PageArgs } from "../types.js";
 
 /** "1 appserver", "1,234 log entries". */
 export function plural(n: number, one: string, many = `${one}s`): string {
@@ -19,6 +21,22 @@ export function yesNoFilter(key: string, label: string, where: (value: boolean) 
 
 export function choiceFilter(key: string, label: string, field: string, values: readonly string[]): Filter {
   return { key, label, options: () => values.map((v) => ({ value: v, label: v })), where: (v) => ({ [field]: v }) };
+}
+
+/** The most instances a select offers. */
+const INSTANCE_CHOICES = 1000;
+
+/**
+ * The instances a select offers, in the order of every instance list. Two instances may have the same
+ * name (Django's admin never forbade it, and existing fleets have some): such a name is followed by
+ * each one's LMS domain, "Upper (upper.example.com)", so that the choice can be told apart. A unique
+ * name stays bare, as everywhere else.
+ */
+export async function instanceOptions(deps: Pick<Deps, "db">, where: Prisma.InstanceWhereInput): Promise<Option[]> {
+  const instances = await deps.db.instance.findMany({ where, select: { id: true, name: true, internalLmsDomain: true }, orderBy: instancesByName(), take: INSTANCE_CHOICES });
+  const seen = new Map<string, number>();
+  for (const i of instances) seen.set(i.name, (seen.get(i.name) ?? 0) + 1);
+  return instances.map((i) => ({ value: String(i.id), label: seen.get(i.name)! > 1 ? `${i.name} (${i.internalLmsDomain})` : i.name }));
 }
 
 /** What a save returns to the engine: the id, and the name to show in messages. */

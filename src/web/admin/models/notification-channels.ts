@@ -6,7 +6,7 @@ import type { Deps } from "../../../deps.js";
 import { CHANNEL_KINDS, deleteNotificationChannels, saveNotificationChannel } from "../../../domain/notifications/save-notification-channel.js";
 import { NOTIFICATION_EVENTS, EVENT_NAMES } from "../../../domain/notifications/events.js";
 import { defineModel, type Cell, type Option } from "../types.js";
-import { choiceFilter, plural, titled } from "./common.js";
+import { choiceFilter, instanceOptions, plural, titled } from "./common.js";
 
 const listSelect = { id: true, name: true, kind: true, target: true, events: true, enabled: true, instance: { select: { id: true, name: true } }, updatedAt: true } as const;
 type Row = Prisma.NotificationChannelGetPayload<{ select: typeof listSelect }>;
@@ -16,8 +16,7 @@ export const DELIVERY_LOG_SIZE = 50;
 const STATUS_BADGE = { pending: "status-waiting", sent: "status-running", failed: "status-failed" } as const;
 
 async function instanceChoices(deps: Deps): Promise<Record<string, Option[]>> {
-  const instances = await deps.db.instance.findMany({ where: { isArchived: false }, select: { id: true, name: true }, orderBy: { name: "asc" }, take: 1000 });
-  return { instanceId: [{ value: "", label: "All instances (fleet-wide)" }, ...instances.map((i) => ({ value: String(i.id), label: i.name }))] };
+  return { instanceId: [{ value: "", label: "All instances (fleet-wide)" }, ...(await instanceOptions(deps, { isArchived: false }))] };
 }
 
 async function deliveryLog(deps: Deps, id: number): Promise<Cell[][]> {

@@ -5,7 +5,7 @@ import type { Prisma } from "../../../db.js";
 import { AUTHOR_RULES, BRANCH_FIELDS, saveWatchedRepository } from "../../../domain/sandboxes/save-watched-repository.js";
 import { deleteWatchedRepository } from "../../../domain/sandboxes/delete-watched-repository.js";
 import { defineModel, type Option } from "../types.js";
-import { plural } from "./common.js";
+import { instanceOptions, plural } from "./common.js";
 
 const listSelect = {
   id: true, owner: true, name: true, branchField: true, authors: true, relaunchOnPush: true, keepDaysAfterClose: true, lastPolledAt: true,
@@ -73,8 +73,7 @@ export const watchedRepositoryAdmin = defineModel<Row>({
       },
     ],
     async choices(deps) {
-      const instances = await deps.db.instance.findMany({ where: { watchedRepositoryId: null, isArchived: false }, select: { id: true, name: true }, orderBy: { name: "asc" }, take: 1000 });
-      return { templateInstanceId: [{ value: "", label: "— choose —" }, ...instances.map((i) => ({ value: String(i.id), label: i.name }))] };
+      return { templateInstanceId: [{ value: "", label: "— choose —" }, ...(await instanceOptions(deps, { watchedRepositoryId: null, isArchived: false }))] };
     },
     initial: () => ({ branchField: "edx_platform", authors: "org_members", relaunchOnPush: "true", keepDaysAfterClose: "7" }),
     async load(deps, id) {
