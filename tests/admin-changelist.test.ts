@@ -9,6 +9,7 @@ import { appServerAdmin } from "../src/web/admin/models/app-servers.js";
 import { auditEventAdmin } from "../src/web/admin/models/audit-events.js";
 import type { AdminModel } from "../src/web/admin/types.js";
 import { loadChangeList, parseListQuery } from "../src/web/admin/change-list.js";
+import { ADMIN_MODELS } from "../src/web/admin/registry.js";
 
 /** The names in the first column of the change list, in order. */
 function names(html: string): string[] {
@@ -115,11 +116,39 @@ describe("admin: change lists", () => {
     expect((await t.deps.db.instance.findMany({ where: { name: { startsWith: "Bulk" } } })).map((i) => i.name)).toEqual(["Bulk Live"]);
     expect(await t.deps.db.auditEvent.count({ where: { action: "instance.deleted" } })).toBe(2);
 
-    const empty = await admin.submit("/admin/instances/bulk", { action: "delete" }, "/admin/instances");
-    expect(empty.status).toBe(400);
-    expect(visibleText(empty.text)).toContain("Select at least one instance first; nothing was changed.");
     const bogus = await admin.submit("/admin/instances/bulk", { action: "delete", ids: ["1 OR 1=1"] }, "/admin/instances");
     expect(bogus.status).toBe(400);
+  });
+
+  it("answers Go with nothing selected with the same list, its query kept, and the message above it, as Django's admin does", async () => {
+    const from = "/admin/instances?archived=no&o=-name&p=2";
+    const list = await admin.get(from);
+    // The list's action form posts with the list's query, so the way back leads to the same rows.
+    expect(list.text).toContain('<form method="post" action="/admin/instances/bulk?archived=no&amp;o=-name&amp;p=2" class="bulk-form">');
+    const before = await t.deps.db.instance.count();
+    const empty = await admin.submit("/admin/instances/bulk?archived=no&o=-name&p=2", { action: "delete" }, from);
+    expect(empty.status).toBe(200);
+    expect(new URL(empty.url).pathname + new URL(empty.url).search).toBe(from);
+    expect(visibleText(empty.text)).toContain("Select at least one instance first; nothing was changed.");
+    expect(names(empty.text)).toEqual(names(list.text));
+    expect(await t.deps.db.instance.count()).toBe(before);
+    // Every model with bulk actions goes through the same form and handler.
+    for (const model of ADMIN_MODELS.filter((m) => m.remove)) {
+      const res = await admin.submit(`/admin/${model.slug}/bulk`, { action: "delete" }, `/admin/${model.slug}`);
+      expect(res.status, model.slug).toBe(200);
+      expect(new URL(res.url).pathname, model.slug).toBe(`/admin/${model.slug}`);
+      expect(visibleText(res.text), model.slug).toContain(`Select at least one ${model.name.toLowerCase()} first; nothing was changed.`);
+    }
+  });
+
+  it("keeps the list's query from the confirmation page, back to its first page once deleted", async () => {
+    const ids = [String((await makeInstance(t.deps, { name: "Site 98 going" })).id), String((await makeInstance(t.deps, { name: "Site 99 going" })).id)];
+    const confirm = await admin.submit("/admin/instances/bulk?archived=no&o=-name&p=2", { action: "delete", ids }, "/admin/instances");
+    expect(confirm.text).toContain('<form method="post" action="/admin/instances/bulk?archived=no&amp;o=-name&amp;p=2" class="form-actions">');
+    expect(confirm.text).toContain('href="/admin/instances?archived=no&amp;o=-name&amp;p=2">No, go back</a>');
+    const done = await admin.submit("/admin/instances/bulk?archived=no&o=-name&p=2", { action: "delete", confirm: "yes", ids }, "/admin/instances");
+    expect(new URL(done.url).search).toBe("?archived=no&o=-name");
+    expect(visibleText(done.text)).toContain("Deleted 2 instances.");
   });
 
   it("lists appservers and audit events read-only, with their filters", async () => {

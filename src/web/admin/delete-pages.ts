@@ -5,7 +5,7 @@ import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
 import { flash } from "../middleware.js";
 import { plural } from "./models/common.js";
-import { actorOf, bodyOf, idOf, missing, modelOf, noun, postedIds, renderAdmin } from "./page-helpers.js";
+import { actorOf, bodyOf, idOf, listQueryOf, missing, modelOf, noun, postedIds, renderAdmin } from "./page-helpers.js";
 import type { DropOutcome } from "../../domain/data/drop-owner-data.js";
 import type { AdminModel, DeleteSpec } from "./types.js";
 
@@ -34,8 +34,8 @@ async function renderConfirmation(
     items,
     ids,
     blocked: items.some((i) => i.blocker),
-    action: single ? `/admin/${model.slug}/${ids[0]}/delete` : `/admin/${model.slug}/bulk`,
-    back: single ? `/admin/${model.slug}/${ids[0]}` : `/admin/${model.slug}`,
+    action: single ? `/admin/${model.slug}/${ids[0]}/delete` : `/admin/${model.slug}/bulk${listQueryOf(req, { keepPage: true })}`,
+    back: single ? `/admin/${model.slug}/${ids[0]}` : `/admin/${model.slug}${listQueryOf(req, { keepPage: true })}`,
     problem: problem?.message ?? null,
     dataAction: single && removalOf(model).removeWithData ? `/admin/${model.slug}/${ids[0]}/delete-data` : null,
     dataForm: dataForm ?? { confirmation: "", error: null, outcome: null },
@@ -46,7 +46,9 @@ async function runDelete(deps: Deps, req: Request, res: Response, model: AdminMo
   try {
     const { deleted, note } = await removalOf(model).run(deps, actorOf(req), ids);
     flash(req, "ok", `Deleted ${plural(deleted, noun(model), model.plural.toLowerCase())}.${note ? ` ${note}` : ""}`);
-    res.redirect(`/admin/${model.slug}`);
+    // Back to the list as it was filtered, searched and sorted, from its first page: the page it was
+    // on may be past the end now.
+    res.redirect(`/admin/${model.slug}${listQueryOf(req, { keepPage: false })}`);
   } catch (err) {
     // Something changed since the confirmation (an appserver was launched): show the page again.
     if (err instanceof AppError && (err.code === "rule" || err.code === "conflict")) return renderConfirmation(deps, req, res, model, ids, err);
@@ -101,7 +103,12 @@ export function deletePages(deps: Deps) {
       const body = bodyOf(req);
       if (body.action !== "delete") throw new AppError("bad_request", "Choose an action for the selected rows.");
       removalOf(model);
-      const ids = postedIds(body, model);
+      const ids = postedIds(body);
+      if (!ids.length) {
+        // As Django's admin does: the same list again, with the message above it.
+        flash(req, "error", `Select at least one ${noun(model)} first; nothing was changed.`);
+        return res.redirect(`/admin/${model.slug}${listQueryOf(req, { keepPage: true })}`);
+      }
       if (body.confirm === "yes") return runDelete(deps, req, res, model, ids);
       await renderConfirmation(deps, req, res, model, ids);
     },

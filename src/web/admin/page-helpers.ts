@@ -25,13 +25,25 @@ export function actorOf(req: Request): Actor {
   return { id: req.user!.id, login: req.user!.githubLogin };
 }
 
-/** Ids posted by the change list's checkboxes (one or many); anything but digits is refused. */
-export function postedIds(body: Record<string, unknown>, model: AdminModel): number[] {
+/** Ids posted by the change list's checkboxes (none, one or many); anything but digits is refused. */
+export function postedIds(body: Record<string, unknown>): number[] {
   const raw = body.ids;
   const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
   if (list.some((v) => typeof v !== "string" || !/^\d{1,9}$/.test(v))) throw new AppError("bad_request", "The selection is not a list of ids.");
-  if (!list.length) throw new AppError("bad_request", `Select at least one ${model.name.toLowerCase()} first; nothing was changed.`);
   return [...new Set((list as string[]).map(Number))];
+}
+
+/**
+ * The query string of the change list a bulk action was posted from ("" or "?o=-name&p=2"): the list
+ * form posts to /bulk with it (filters, search, order, page), so that the way back is to the same
+ * rows. Re-encoded, and only ever put after a path of ours.
+ */
+export function listQueryOf(req: Request, options: { keepPage: boolean }): string {
+  const at = req.originalUrl.indexOf("?");
+  const params = new URLSearchParams(at >= 0 ? req.originalUrl.slice(at + 1) : "");
+  if (!options.keepPage) params.delete("p");
+  const query = params.toString();
+  return query ? `?${query}` : "";
 }
 
 export function bodyOf(req: Request): Record<string, unknown> {
