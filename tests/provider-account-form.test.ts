@@ -58,6 +58,17 @@ describe("admin: an OpenStack provider account as a form, with Test connection",
     expect(await t.deps.db.providerAccount.count()).toBe(0);
   });
 
+  it("asks an application-credential account for its id and secret only, in words, not for a user name and password", async () => {
+    const res = await admin.submit("/admin/provider-accounts/add", form({ auth: "application_credential", username: "", password: "" }));
+    expect(res.status).toBe(400);
+    expect(fieldError(res.text, "applicationCredentialId")).toBe("Required to sign in with an application credential.");
+    expect(fieldError(res.text, "applicationCredentialSecret")).toBe("Required to sign in with an application credential.");
+    expect(fieldError(res.text, "username")).toBeNull();
+    expect(fieldError(res.text, "password")).toBeNull();
+    expect(visibleText(res.text)).not.toContain("applicationCredentialId");
+    expect(await t.deps.db.providerAccount.count()).toBe(0);
+  });
+
   it("round-trips: stores the settings JSON and encrypted credentials, shows which are set, and keeps them when an edit leaves them blank", async () => {
     const created = await admin.submit("/admin/provider-accounts/add", { ...form(), _save: "continue" });
     expect(visibleText(created.text)).toContain('The provider account "cloud" was added.');

@@ -103,7 +103,12 @@ export function readOpenstackCredentials(r: FieldReader, method: AuthMethod, set
   if (method === "password" && !settings.projectName && !settings.projectId) r.fail("projectName", PROJECT_NEEDED);
   const parsed = openstackCredentialsSchema.safeParse(credentials);
   // Messages name what is wrong, never the value: these are secrets.
-  if (!parsed.success) for (const [key, message] of Object.entries(issuesByKey(credentials, parsed.error.issues))) r.fail(key, message);
+  // Only on what was given: what is missing is told above, by the chosen way of signing in. The
+  // schema's own "or applicationCredentialId … instead" on the user name of an application-credential
+  // account said the opposite of the field beside it.
+  if (!parsed.success) {
+    for (const [key, message] of Object.entries(issuesByKey(credentials, parsed.error.issues))) if (credentials[key]) r.fail(key, message);
+  }
   const storedKeys = Object.keys(stored ?? {}).filter((k) => stored?.[k]);
   const changed = storedKeys.length !== Object.keys(credentials).length || Object.entries(credentials).some(([k, v]) => stored?.[k] !== v);
   return { credentials, changed };
