@@ -62,7 +62,7 @@ describe("raw reads", () => {
       const { panels } = await getInstance(deps, { id: two.id });
       expect(panels.data.find((d) => d.kind === "s3")).toEqual({
         kind: "s3", label: "Storage", service: { name: "raw-s3", location: "http://s3.raw.test" }, lastChecked: checkedAt,
-        resources: ["raw-two-a", "raw-two-b"].map((name) => ({ kind: "bucket", name, status: "exists", detail: "", size: "4.7 GB", checkedAt })),
+        resources: ["raw-two-a", "raw-two-b"].map((name) => ({ kind: "bucket", name, status: "exists", detail: "", sizeBytes: 5_000_000_000, checkedAt })),
       });
       expect(panels.certificate).toMatchObject({ status: "valid", issuer: "R3", notAfter, lastAttemptAt: checkedAt });
       expect(panels.live).toEqual([{ name: two.appServers[1]!.name, status: "running", isActive: true }, { name: two.appServers[0]!.name, status: "failed", isActive: false }]);
