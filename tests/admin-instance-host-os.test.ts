@@ -51,7 +51,9 @@ describe("admin: an instance's recipe and the local provider's OS", () => {
     const form = await defaults(admin, "Defaults Only", "lms.defaults.example.com");
     expect([form.recipe, form.providerKind]).toEqual(["tutor", "local"]);
     const saved = await admin.submit("/admin/instances/add", form);
-    expect(visibleText(saved.text)).toContain(`The instance "Defaults Only" was added. ${TUTOR_HERE}`);
+    // Saved, and a warning of its own beside the saved message, in the warning's colour.
+    expect(visibleText(saved.text)).toContain('The instance "Defaults Only" was added.');
+    expect(visibleText(saved.text.match(/<div class="flash flash-warning"[^>]*>([^<]*)<\/div>/)?.[1] ?? "")).toBe(TUTOR_HERE);
     const instance = await t.deps.db.instance.findFirstOrThrow({ where: { name: "Defaults Only" } });
     expect([instance.recipe, instance.providerKind]).toEqual(["tutor", "local"]);
     expect(fieldWarning((await admin.get(`/admin/instances/${instance.id}`)).text, "recipe")).toBe(TUTOR_HERE);

@@ -15,7 +15,7 @@ declare module "express-session" {
   interface SessionData {
     csrfToken?: string;
     returnTo?: string;
-    flash?: { kind: "ok" | "error"; text: string }[];
+    flash?: { kind: "ok" | "warning" | "error"; text: string }[];
   }
 }
 
@@ -54,7 +54,7 @@ export function refuseWhileRedisAway(redis: Redis): RequestHandler {
   return (_req, _res, next) => next(redisAway(redis) ? new AppError("unavailable", REDIS_DOWN) : undefined);
 }
 
-export function flash(req: Request, kind: "ok" | "error", text: string): void {
+export function flash(req: Request, kind: "ok" | "warning" | "error", text: string): void {
   (req.session.flash ??= []).push({ kind, text });
 }
 

@@ -54,10 +54,11 @@ function afterSave(req: Request, res: Response, model: AdminModel, id: number): 
 }
 
 /** Runs a save; a refusal re-renders the form (400 with field messages, or the rule's status). */
-async function save(deps: Deps, req: Request, res: Response, model: AdminModel, state: FormState, run: () => Promise<{ id: number; title: string; note?: string }>): Promise<void> {
+async function save(deps: Deps, req: Request, res: Response, model: AdminModel, state: FormState, run: () => Promise<{ id: number; title: string; note?: string; warning?: string }>): Promise<void> {
   try {
     const saved = await run();
     flash(req, "ok", `The ${noun(model)} "${saved.title}" was ${state.id === undefined ? "added" : "saved"}.${saved.note ? ` ${saved.note}` : ""}`);
+    if (saved.warning) flash(req, "warning", saved.warning);
     afterSave(req, res, model, saved.id);
   } catch (err) {
     if (!(err instanceof AppError) || !["validation", "rule", "conflict"].includes(err.code)) throw err;

@@ -129,7 +129,8 @@ export interface FormSpec {
    * AppError("validation", …, { fields }) for the form to show the messages. `note` is added to
    * the success message (what a connection test found).
    */
-  save(deps: Deps, actor: Actor, id: number | undefined, values: Record<string, unknown>): Promise<{ id: number; title: string; note?: string }>;
+  /** `note` goes on in the saved message; `warning` is a message of its own: saved, but something will not work. */
+  save(deps: Deps, actor: Actor, id: number | undefined, values: Record<string, unknown>): Promise<{ id: number; title: string; note?: string; warning?: string }>;
 }
 
 export interface DeletionItem {

@@ -286,7 +286,7 @@ export const instanceAdmin = defineModel<Row>({
       // The balancers' applies go with the change, in its transaction (bumpAndApply).
       const saved = id === undefined ? await createInstance(deps, { actor, values }) : await updateInstance(deps, { actor, id, values });
       const problem = providerOsProblem(saved.recipe, saved.providerKind, deps.hostOs);
-      return { ...titled(saved), ...(problem ? { note: problem } : {}) };
+      return { ...titled(saved), ...(problem ? { warning: problem } : {}) };
     },
   },
   // Keys of the instance's events that no form field names; the others read well as words (slug: "Slug").
