@@ -76,6 +76,8 @@ describe("pull-request sandboxes", () => {
     expect(page.text).not.toContain(SECRET);
     const history = await admin.get(`/admin/watched-repositories/${repo.id}/history`);
     expect(history.text).not.toContain(SECRET);
+    // The template by its name, as the form's select shows it, not by its id.
+    expect(visibleText(history.text)).toContain("Template instance — Acme main");
   });
 
   it("refuses to delete the template instance while a repository makes sandboxes from it", async () => {

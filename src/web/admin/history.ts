@@ -21,6 +21,11 @@ const NAMED_IDS: Record<string, (db: Db, ids: number[]) => Promise<{ id: number;
   mysqlServiceId: (db, ids) => db.dataService.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } }),
   mongodbServiceId: (db, ids) => db.dataService.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } }),
   storageServiceId: (db, ids) => db.dataService.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } }),
+  // A notification channel's instance, a watched repository's template, a sandbox's repository.
+  instanceId: (db, ids) => db.instance.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } }),
+  templateInstanceId: (db, ids) => db.instance.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } }),
+  watchedRepositoryId: async (db, ids) =>
+    (await db.watchedRepository.findMany({ where: { id: { in: ids } }, select: { id: true, owner: true, name: true } })).map((r) => ({ id: r.id, name: `${r.owner}/${r.name}` })),
 };
 
 /** Per id field, the names of the objects the diffs name by id (one query per field). */
