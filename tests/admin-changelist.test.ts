@@ -6,10 +6,9 @@ import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { makeLoadBalancer, removeLoadBalancerFiles } from "./helpers/lb.js";
 import { instanceAdmin } from "../src/web/admin/models/instances.js";
 import { appServerAdmin } from "../src/web/admin/models/app-servers.js";
-import { auditEventAdmin } from "../src/web/admin/models/audit-events.js";
 import type { AdminModel } from "../src/web/admin/types.js";
 import { loadChangeList, parseListQuery } from "../src/web/admin/change-list.js";
-import { ADMIN_MODELS } from "../src/web/admin/registry.js";
+import { ADMIN_MODELS, modelBySlug } from "../src/web/admin/registry.js";
 
 /** The names in the first column of the change list, in order. */
 function names(html: string): string[] {
@@ -174,7 +173,7 @@ describe("admin: change lists", () => {
     const events = await admin.get("/admin/audit-events?type=Instance&action=instance.updated");
     const text = visibleText(events.text);
     expect(text).toContain("1 audit event");
-    expect(text).toContain("root Instance settings changed Instance Site 01 renamed name");
+    expect(text).toContain("root Instance settings changed Instance Site 01 renamed Name, Recipe");
     const byUser = visibleText((await admin.get("/admin/audit-events?type=User")).text);
     expect(byUser).toContain("User added at first login User root");
     expect(byUser).not.toContain("Instance Site 01 renamed");
@@ -182,7 +181,7 @@ describe("admin: change lists", () => {
     for (const q of ["Settings CHANGED", "instance.updated"]) {
       const found = visibleText((await admin.get(`/admin/audit-events?q=${encodeURIComponent(q)}`)).text);
       expect(found).toContain("1 audit event");
-      expect(found).toContain("root Instance settings changed Instance Site 01 renamed name");
+      expect(found).toContain("root Instance settings changed Instance Site 01 renamed Name, Recipe");
     }
     expect(visibleText((await admin.get("/admin/audit-events?q=added%20at%20first")).text)).toContain("User added at first login User root");
   });
@@ -321,10 +320,14 @@ describe("the audit trail's single query", () => {
       { q: "ALICE" }, { q: "alpha_" }, { q: "settings changed" }, { q: "status → running" }, { q: "instance." }, { q: "%" }, { q: "_site" }, { q: "nothing like it" },
       { p: "9" }, { type: "Nothing" },
     ];
+    const auditEventAdmin = modelBySlug("audit-events");
     await expectSameAsGeneric(t, auditEventAdmin, queries);
-    // What the Changed column shows: the diff's field names, nothing for an empty or non-object diff.
+    // What the Changed column shows: the diff's fields by their labels in the form's order, as the
+    // History page names them (not "name, tags, internalLmsDomain"); nothing for an empty or non-object diff.
     const updated = await loadChangeList(t.deps, auditEventAdmin, parseListQuery(auditEventAdmin, { action: "instance.updated", o: "createdAt" }));
-    expect(updated.rows[0]!.cells[4]).toBe("name, tags, internalLmsDomain");
+    expect(updated.rows[0]!.cells[4]).toBe("Name, Tags, LMS domain");
+    const balancer = await loadChangeList(t.deps, auditEventAdmin, parseListQuery(auditEventAdmin, { action: "load_balancer.created" }));
+    expect(balancer.rows[0]!.cells[4]).toMatch(/^Name, \w/);
     const activated = await loadChangeList(t.deps, auditEventAdmin, parseListQuery(auditEventAdmin, { action: "appserver.activated" }));
     expect(activated.rows[0]!.cells[4]).toBeNull();
   });

@@ -338,7 +338,7 @@ describe("admin: instances", () => {
     expect(history.text).not.toContain("first-secret-9");
     expect(history.text).not.toContain("second-secret-7");
     const events = visibleText((await admin.get("/admin/audit-events?type=AppServer")).text);
-    expect(events).toContain("ocim Status → running AppServer Readable / AppServer 1 status");
+    expect(events).toContain("ocim Status → running AppServer Readable / AppServer 1 Status");
   });
 
   it("shows each event's fields by their labels in the form's order, not internal keys or an id beside its name", async () => {

@@ -94,8 +94,8 @@ function readableKey(key: string): string {
 
 // An event naming another object records its id beside its name (appServer, appServerId), which
 // stays true after a rename; on the page the id row only repeats the name row.
-function repeatsName(key: string, diff: Record<string, unknown>): boolean {
-  return key.endsWith("Id") && Object.hasOwn(diff, key.slice(0, -2));
+function repeatsName(key: string, keys: ReadonlySet<string>): boolean {
+  return key.endsWith("Id") && keys.has(key.slice(0, -2));
 }
 
 function showNamed(value: unknown, names: Map<number, string> | undefined): string {
@@ -110,12 +110,17 @@ function showNamed(value: unknown, names: Map<number, string> | undefined): stri
 export function changesOf(diff: unknown, fields: DiffFields, names: IdNames = new Map()): ChangeView[] {
   if (typeof diff !== "object" || diff === null || Array.isArray(diff)) return [];
   const record = diff as Record<string, unknown>;
+  return shownKeys(Object.keys(record), fields).map(({ key, label }) => changeRow(label, record[key], names.get(key)));
+}
+
+/** The keys of a diff that a page shows, with their labels, in the order changesOf shows them. */
+export function shownKeys(keys: readonly string[], fields: DiffFields): { key: string; label: string }[] {
+  const present = new Set(keys);
   const rank = (key: string) => { const i = fields.formOrder.indexOf(key); return i < 0 ? fields.formOrder.length : i; };
-  return Object.keys(record)
-    .filter((key) => !fields.hidden.has(key) && !repeatsName(key, record))
+  return keys
+    .filter((key) => !fields.hidden.has(key) && !repeatsName(key, present))
     .map((key) => ({ key, label: fields.labels[key] ?? readableKey(key) }))
-    .sort((x, y) => rank(x.key) - rank(y.key) || x.label.localeCompare(y.label))
-    .map(({ key, label }) => changeRow(label, record[key], names.get(key)));
+    .sort((x, y) => rank(x.key) - rank(y.key) || x.label.localeCompare(y.label));
 }
 
 function changeRow(label: string, pair: unknown, names: Map<number, string> | undefined): ChangeView {

@@ -7,10 +7,12 @@ import { loadBalancerAdmin } from "./models/load-balancers.js";
 import { providerAccountAdmin } from "./models/provider-accounts.js";
 import { dataServiceAdmin } from "./models/data-services.js";
 import { userAdmin } from "./models/users.js";
-import { auditEventAdmin } from "./models/audit-events.js";
+import { auditEventAdminWith } from "./models/audit-events.js";
 import { keptDataAdmin } from "./models/kept-data.js";
 import { notificationChannelAdmin } from "./models/notification-channels.js";
 import { watchedRepositoryAdmin } from "./models/watched-repositories.js";
+
+const auditEventAdmin = auditEventAdminWith((subjectType) => modelBySubjectType(subjectType));
 
 export const ADMIN_MODELS: readonly AdminModel[] = [
   instanceAdmin, appServerAdmin, loadBalancerAdmin, providerAccountAdmin, dataServiceAdmin, notificationChannelAdmin, watchedRepositoryAdmin, userAdmin, keptDataAdmin, auditEventAdmin,

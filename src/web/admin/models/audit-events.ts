@@ -3,7 +3,8 @@ import { Prisma } from "../../../generated/prisma/client.ts";
 import type { Db } from "../../../db.js";
 import type { Deps } from "../../../deps.js";
 import { actionLabel, actionsLabelled } from "../../../domain/audit/action-labels.js";
-import { defineModel, type Cell, type Option, type PageArgs } from "../types.js";
+import { defineModel, type AdminModel, type Cell, type Option, type PageArgs } from "../types.js";
+import { diffFields, shownKeys } from "../history.js";
 import { containsAny, orderedPage, whereAll } from "./common.js";
 
 const listSelect = { id: true, createdAt: true, actorLogin: true, action: true, subjectType: true, subjectId: true, subjectName: true, diff: true } as const;
@@ -74,7 +75,12 @@ async function distinct(deps: Deps, field: "action" | "subjectType"): Promise<Op
   return rows.map((r) => ({ value: r.value, label: field === "action" ? actionLabel(r.value) : r.value }));
 }
 
-export const auditEventAdmin = defineModel<ListRow>({
+/**
+ * The audit events' section. `modelOf` finds the admin model of a subject type (the registry's), so
+ * that the list's "Changed" column names fields as their History page does ("LMS domain, Recipe"),
+ * not by their stored keys in jsonb's order. Given, not imported: the registry imports this module.
+ */
+export const auditEventAdminWith = (modelOf: (subjectType: string) => AdminModel | undefined) => defineModel<ListRow>({
   slug: "audit-events",
   name: "Audit event",
   plural: "Audit events",
@@ -86,7 +92,7 @@ export const auditEventAdmin = defineModel<ListRow>({
       { label: "Who", sort: "actorLogin", cell: (r) => r.actorLogin || "(system)" },
       { label: "Action", sort: "action", cell: (r) => actionLabel(r.action) },
       { label: "Subject", cell: subjectCell },
-      { label: "Changed", cell: (r) => r.changed || null },
+      { label: "Changed", cell: (r) => shownKeys(r.changed ? r.changed.split(", ") : [], diffFields(modelOf(r.subjectType))).map((k) => k.label).join(", ") || null },
     ],
     // The action by its code or by the words the list shows ("settings changed").
     search: {
