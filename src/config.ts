@@ -164,7 +164,12 @@ export type Config = Readonly<
 
 /** The console's own address, for links in messages and the OAuth callback (PUBLIC_URL, else HOST:PORT). */
 export function publicUrlOf(deps: { config: Pick<Config, "PUBLIC_URL" | "HOST" | "PORT"> }): string {
-  return (deps.config.PUBLIC_URL ?? `http://${deps.config.HOST === "0.0.0.0" ? "127.0.0.1" : deps.config.HOST}:${deps.config.PORT}`).replace(/\/$/, "");
+  return (deps.config.PUBLIC_URL ?? `http://${reachableHost(deps.config.HOST)}:${deps.config.PORT}`).replace(/\/$/, "");
+}
+
+/** Where this machine reaches a server listening on HOST: 0.0.0.0 (every address) by 127.0.0.1. */
+export function reachableHost(host: string): string {
+  return host === "0.0.0.0" ? "127.0.0.1" : host;
 }
 
 export class ConfigError extends Error {

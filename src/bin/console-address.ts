@@ -3,7 +3,7 @@
 // instead of links to 3000, where nothing (or another program) answers. PUBLIC_URL, when set, wins.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { publicUrlOf, type Config } from "../config.js";
+import { publicUrlOf, reachableHost, type Config } from "../config.js";
 import { recordServer, runningServerPort } from "../embedded/processes.js";
 
 const recordFile = (dataDir: string) => path.join(dataDir, "console.json");
@@ -17,7 +17,6 @@ export function recordConsole(dataDir: string, port: number): void {
 /** The console's URL: PUBLIC_URL, else the running `npm start`'s port under DATA_DIR, else HOST and PORT. */
 export async function consoleUrl(config: Pick<Config, "PUBLIC_URL" | "HOST" | "PORT" | "dataDir">): Promise<string> {
   if (config.PUBLIC_URL) return publicUrlOf({ config });
-  const host = config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST;
-  const port = await runningServerPort(recordFile(config.dataDir), host);
+  const port = await runningServerPort(recordFile(config.dataDir), reachableHost(config.HOST));
   return publicUrlOf({ config: { ...config, PORT: port ?? config.PORT } });
 }

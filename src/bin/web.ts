@@ -2,7 +2,7 @@
 import cluster from "node:cluster";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { ConfigError, loadConfig, type Config } from "../config.js";
+import { ConfigError, loadConfig, reachableHost, type Config } from "../config.js";
 import type { Deps } from "../deps.js";
 import { createLogger } from "../logger.js";
 import { createApp } from "../web/app.js";
@@ -29,8 +29,7 @@ export async function startWeb(deps: Deps): Promise<RunningWeb> {
     throw err;
   });
   const { port } = server.address() as AddressInfo;
-  const host = deps.config.HOST === "0.0.0.0" ? "127.0.0.1" : deps.config.HOST;
-  const url = `http://${host}:${port}`;
+  const url = `http://${reachableHost(deps.config.HOST)}:${port}`;
   deps.log.info({ url }, "web.listening");
   return {
     url,
