@@ -6,6 +6,7 @@ import type { Config } from "../../config.js";
 import type { Prisma } from "../../db.js";
 import { instanceDefaults, instanceToInput } from "../instances/instance-input.js";
 import { validateInstance } from "../instances/validate-instance.js";
+import { instancesByName } from "../instances/instance-order.js";
 import type { RolloutTarget } from "./rollout-input.js";
 
 /** How many instances a message names for one problem; the rest are counted. */
@@ -17,7 +18,7 @@ const NAMED = 5;
  */
 export async function rolloutTargetProblem(db: Pick<Prisma.TransactionClient, "instance">, config: Config, instanceIds: number[], target: RolloutTarget): Promise<string | null> {
   if (target.kind !== "release" || instanceIds.length === 0) return null;
-  const instances = await db.instance.findMany({ where: { id: { in: instanceIds } }, orderBy: [{ sortName: "asc" }, { id: "asc" }] });
+  const instances = await db.instance.findMany({ where: { id: { in: instanceIds } }, orderBy: instancesByName() });
   const values = { openedxRelease: target.release, edxPlatformBranch: target.edxPlatformBranch, configurationBranch: target.configurationBranch };
   const byProblem = new Map<string, string[]>();
   for (const instance of instances) {
