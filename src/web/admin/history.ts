@@ -77,13 +77,24 @@ export interface DiffFields {
   hidden: ReadonlySet<string>;
 }
 
+// Models are made once, at start-up: each one's fields are worked out once, not for every row of
+// the audit list (100 a page) nor every event of a history.
+const fieldsOf = new WeakMap<AdminModel, DiffFields>();
+const NO_MODEL: DiffFields = { labels: {}, formOrder: [], hidden: new Set() };
+
 export function diffFields(model: AdminModel | undefined): DiffFields {
-  const fields = model?.form?.sections.flatMap((s) => s.fields) ?? [];
-  return {
-    labels: { ...model?.historyLabels, ...Object.fromEntries(fields.map((f) => [f.name, f.label])) },
-    formOrder: fields.map((f) => f.name),
-    hidden: new Set(model?.historyHidden),
-  };
+  if (!model) return NO_MODEL;
+  let known = fieldsOf.get(model);
+  if (!known) {
+    const fields = model.form?.sections.flatMap((s) => s.fields) ?? [];
+    known = {
+      labels: { ...model.historyLabels, ...Object.fromEntries(fields.map((f) => [f.name, f.label])) },
+      formOrder: fields.map((f) => f.name),
+      hidden: new Set(model.historyHidden),
+    };
+    fieldsOf.set(model, known);
+  }
+  return known;
 }
 
 /** A key with no label, in words ("pullRequestNumber" → "Pull request number"): never the raw key. */
