@@ -70,6 +70,10 @@ describe("the appserver page", () => {
     expect(text).toContain("IP address released");
     expect(text).toContain("Authenticated link none: the appserver is terminated");
     expect(text).not.toContain("when the VM has an address");
+    // The admin keeps the stored address, so a search by IP finds it, and says it is no longer this VM's.
+    const list = visibleText((await admin.get("/admin/app-servers?q=127.0.0.9")).text);
+    expect(list).toContain("127.0.0.9 (released)");
+    expect(visibleText((await admin.get(`/admin/app-servers/${as.id}`)).text)).toContain("Public IP 127.0.0.9 (released)");
   });
 
   it("says a frozen configuration cannot be read on each appserver that has it, and still offers Terminate", async () => {

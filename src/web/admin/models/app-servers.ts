@@ -44,6 +44,16 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
   return { rows: rows.map(({ instanceId, instanceName, ...row }) => ({ ...row, instance: { id: instanceId, name: instanceName } })), total: null };
 }
 
+/**
+ * The address the record holds. A terminated appserver's was given back to the cloud, which may
+ * have handed it to another VM: said, as the console's appserver page says it, but kept, so a search
+ * by IP still finds which appserver had it.
+ */
+function ipCell(a: { publicIp: string | null; status: string }) {
+  if (!a.publicIp) return null;
+  return { text: a.status === "terminated" ? `${a.publicIp} (released)` : a.publicIp, mono: true };
+}
+
 export const appServerAdmin = defineModel<Row>({
   slug: "app-servers",
   name: "Appserver",
@@ -58,7 +68,7 @@ export const appServerAdmin = defineModel<Row>({
       { label: "Status", sort: "status", cell: (r) => ({ text: r.status, badge: `status-${r.status}` }) },
       { label: "VM", sort: "vmStatus", cell: (r) => r.vmStatus },
       { label: "Active", sort: "isActive", cell: (r) => r.isActive },
-      { label: "IP", cell: (r) => (r.publicIp ? { text: r.publicIp, mono: true } : null) },
+      { label: "IP", cell: (r) => ipCell(r) },
       { label: "Created", sort: "createdAt", cell: (r) => r.createdAt },
     ],
     search: { fields: ["name", "instance.name", "publicIp"], hint: "appserver, instance or IP" },
@@ -86,7 +96,7 @@ export const appServerAdmin = defineModel<Row>({
         { label: "Active", value: a.isActive },
         { label: "Provider", value: a.providerKind },
         { label: "Provider server id", value: a.providerServerId ? { text: a.providerServerId, mono: true } : null },
-        { label: "Public IP", value: a.publicIp ? { text: a.publicIp, mono: true } : null },
+        { label: "Public IP", value: ipCell(a) },
         { label: "SSH host key", value: a.hostKeyFingerprint ? { text: a.hostKeyFingerprint, mono: true } : null },
         // The console's words for where provisioning is (one term for each thing, issue 16).
         { label: "Step", value: stepOf(a, describeSteps(a.steps, deps.now())) },
