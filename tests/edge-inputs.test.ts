@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { visibleText, type Agent } from "./helpers/browserless.js";
-import { makeInstance } from "./helpers/factories.js";
+import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { createApiToken } from "../src/domain/auth/api-tokens.js";
 
 const NUL = "\u0000";
@@ -76,11 +76,25 @@ describe("edge inputs", () => {
       expect(form.status).toBe(415);
       expect(form.json<{ error: { code: string; message: string } }>().error).toEqual({
         code: "unsupported_media_type",
-        message: "The request body must be JSON: send it with the header Content-Type: application/json (or send no body).",
+        message: "The request body must be JSON sent with the header Content-Type: application/json (this one was application/x-www-form-urlencoded), or the request must have no body.",
       });
       const text = await fetch(`${t.url}/api/v1/instances/${inst.id}/appservers`, { method: "POST", headers: { ...auth, "content-type": "text/plain" }, body: "{}" });
       expect(text.status).toBe(415);
       expect(await t.deps.db.appServer.count({ where: { instanceId: inst.id } })).toBe(0);
+    });
+
+    it("refuses a body typed application/*+json with 415, as the docs say, instead of acting as if none was sent", async () => {
+      const inst = await makeInstance(t.deps);
+      const first = await makeAppServer(t.deps, inst.id, { status: "running", isActive: true });
+      const second = await makeAppServer(t.deps, inst.id, { status: "running" });
+      const vnd = { ...auth, "content-type": "application/vnd.api+json" };
+      const launch = await fetch(`${t.url}/api/v1/instances/${inst.id}/appservers`, { method: "POST", headers: vnd, body: '{"x":1}' });
+      expect(launch.status).toBe(415);
+      expect(((await launch.json()) as { error: { message: string } }).error.message).toContain("(this one was application/vnd.api+json)");
+      const activate = await fetch(`${t.url}/api/v1/appservers/${second.id}/activate`, { method: "POST", headers: vnd, body: '{"deactivateOthers":true}' });
+      expect(activate.status).toBe(415);
+      expect(await t.deps.db.appServer.findMany({ where: { instanceId: inst.id }, select: { id: true, isActive: true }, orderBy: { id: "asc" } }))
+        .toEqual([{ id: first.id, isActive: true }, { id: second.id, isActive: false }]);
     });
 
     it("answers a body over the limit with 413 'The request is too large'", async () => {

@@ -18,7 +18,7 @@ import { sshAccessRoutes } from "./routes/ssh-access.js";
 import { orphanRoutes } from "./routes/orphans.js";
 import { rolloutRoutes } from "./routes/rollouts.js";
 import { adminJobRoutes } from "./routes/admin-jobs.js";
-import { apiRoutes } from "./routes/api.js";
+import { API_BODY_TYPE, apiRoutes } from "./routes/api.js";
 import { apiLogRoutes } from "./routes/api-logs.js";
 import { appServerLogRoutes } from "./routes/appserver-log.js";
 import { adminRoutes } from "./admin/routes.js";
@@ -74,7 +74,7 @@ export function createApp(deps: Deps): WebApp {
   // GitHub's webhooks authenticate with their signature (routes/webhooks.ts).
   app.use(webhookRoutes(deps));
   app.use("/api/v1", apiLogRoutes(deps));
-  app.use("/api/v1", express.json({ limit: "256kb" }), apiRoutes(deps));
+  app.use("/api/v1", express.json({ type: API_BODY_TYPE, limit: "256kb" }), apiRoutes(deps));
 
   const sessionMiddleware = session({
     name: "ocim.sid",

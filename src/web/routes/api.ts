@@ -14,6 +14,8 @@ import { instanceDetail, instanceListItem } from "./api-serializers.js";
 import { parseQuery, toId } from "./route-helpers.js";
 
 export const API_MAX_LIMIT = 200;
+/** The one body type the API reads (app.ts's body parser) and accepts. */
+export const API_BODY_TYPE = "application/json";
 
 function intParam(min: number, max: number) {
   const problem = `an integer from ${min} to ${max}`;
@@ -65,14 +67,16 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
 }
 
 /**
- * express.json() passes over a body of another type, and the action then ran as if nothing had
- * been sent: a caller who posted a form meaning "deactivateOthers" got a plain activate. A body
- * the API cannot read is refused instead. A Content-Length of 0 is no body (type-is counts it as one).
+ * The body parser reads application/json only and passes over a body of another type, and the
+ * action then ran as if nothing had been sent: a caller who posted a form (or application/vnd.api+json)
+ * meaning "deactivateOthers" got a plain activate. A body the API does not read is refused instead,
+ * as docs/api-and-cli.md says. A Content-Length of 0 is no body (type-is counts it as one).
  */
 function jsonBodyOnly(req: Request, _res: Response, next: NextFunction): void {
   const sendsBody = ["POST", "PUT", "PATCH"].includes(req.method) && req.get("content-length") !== "0";
-  if (sendsBody && req.is(["json", "+json"]) === false) {
-    throw new AppError("unsupported_media_type", "The request body must be JSON: send it with the header Content-Type: application/json (or send no body).");
+  if (sendsBody && req.is(API_BODY_TYPE) === false) {
+    const sent = req.get("content-type")?.split(";")[0]!.trim().slice(0, 100);
+    throw new AppError("unsupported_media_type", `The request body must be JSON sent with the header Content-Type: ${API_BODY_TYPE} (${sent ? `this one was ${sent}` : "this one had none"}), or the request must have no body.`);
   }
   next();
 }
