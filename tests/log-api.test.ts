@@ -111,11 +111,16 @@ describe("reading an appserver's log: API and console JSON", () => {
     }
   });
 
-  it("answers 404 with JSON for an appserver that does not exist", async () => {
-    for (const id of ["999999", "abc", "0"]) {
-      const res = await api(`/api/v1/appservers/${id}/logs`);
-      expect(res.status).toBe(404);
-      expect(res.json<{ error: { message: string } }>().error.message).toBe("AppServer not found.");
+  it("answers 404 with JSON for an appserver that does not exist, and 400 for an id that cannot be one, as GET /api/v1/appservers/:id does", async () => {
+    for (const path of ["logs", "logs/search?q=a", "logs/outline", "logs.txt"]) {
+      const missing = await api(`/api/v1/appservers/999999/${path}`);
+      expect(missing.status, path).toBe(404);
+      expect(missing.json<{ error: { message: string } }>().error.message).toBe("AppServer not found.");
+      for (const id of ["abc", "0", "-1"]) {
+        const res = await api(`/api/v1/appservers/${id}/${path}`);
+        expect(res.status, `${id}/${path}`).toBe(400);
+        expect(res.json<{ error: { code: string; message: string } }>().error).toMatchObject({ code: "validation", message: "The appserver id must be a positive integer." });
+      }
     }
   });
 

@@ -18,7 +18,7 @@ import { getLogOutline } from "../../domain/logs/get-log-outline.js";
 import { MAX_SEARCH_HITS, MAX_SEARCH_TEXT, searchLog } from "../../domain/logs/search-log.js";
 import { readRawLog } from "../../domain/logs/read-raw-log.js";
 import { bearer } from "./api.js";
-import { idOr404, parseQuery } from "./route-helpers.js";
+import { parseQuery, pathId } from "./route-helpers.js";
 
 const seq = z.string({ error: "must be a whole number ≥ 0" }).regex(/^\d{1,10}$/, "must be a whole number ≥ 0").transform(Number)
   .refine((n) => n <= 2_147_483_647, "is too large");
@@ -49,29 +49,33 @@ const searchQuery = z.strictObject({
 }).refine((q) => q.after === undefined || q.before === undefined, { message: "give after or before, not both", path: ["after"] });
 const noQuery = z.strictObject({});
 
-async function viewable(deps: Deps, req: Request) {
-  return getViewableAppServer(deps, { appServerId: idOr404(req.params.id, "AppServer"), user: req.user ?? null });
+/**
+ * The appserver asked for, when the user may see it. The id is read by the caller: the API's paths
+ * answer 400 for one that cannot be an id (pathId), the console's pages 404 (idOr404).
+ */
+function viewable(deps: Deps, req: Request, appServerId: number) {
+  return getViewableAppServer(deps, { appServerId, user: req.user ?? null });
 }
 
 /** Search hits, for the API and the console's log/search.json alike. */
-export async function logSearchJson(deps: Deps, req: Request) {
-  const appServer = await viewable(deps, req);
+export async function logSearchJson(deps: Deps, req: Request, appServerId: number) {
+  const appServer = await viewable(deps, req, appServerId);
   const query = parseQuery(searchQuery, req.query);
   const found = await searchLog(deps, { appServerId: appServer.id, q: query.q, after: query.after, before: query.before, limit: query.limit, count: query.count === "1" });
   return { appServerId: appServer.id, q: query.q, ...found };
 }
 
 /** Plays, tasks and the first failure, with the log's extent. */
-export async function logOutlineJson(deps: Deps, req: Request) {
-  const appServer = await viewable(deps, req);
+export async function logOutlineJson(deps: Deps, req: Request, appServerId: number) {
+  const appServer = await viewable(deps, req, appServerId);
   parseQuery(noQuery, req.query);
   const bounds = await getLogBounds(deps, { appServerId: appServer.id, status: appServer.status });
   return { appServerId: appServer.id, status: appServer.status, ...bounds, ...(await getLogOutline(deps, { appServerId: appServer.id, bounds })) };
 }
 
 /** The whole log as a text download, streamed a page at a time. */
-export async function sendRawLog(deps: Deps, req: Request, res: Response): Promise<void> {
-  const appServer = await viewable(deps, req);
+export async function sendRawLog(deps: Deps, req: Request, res: Response, appServerId: number): Promise<void> {
+  const appServer = await viewable(deps, req, appServerId);
   parseQuery(noQuery, req.query);
   res.set("Content-Type", "text/plain; charset=utf-8");
   res.attachment(`appserver-${appServer.id}.log`);
@@ -83,17 +87,17 @@ export async function sendRawLog(deps: Deps, req: Request, res: Response): Promi
 }
 
 /** The JSON answer of a log request, for the API and the console's log.json alike. */
-export async function logPageJson(deps: Deps, req: Request) {
-  const appServer = await viewable(deps, req);
+export async function logPageJson(deps: Deps, req: Request, appServerId: number) {
+  const appServer = await viewable(deps, req, appServerId);
   const page = await readLog(deps, parseLogQuery(appServer.id, req.query));
   return { appServerId: appServer.id, lines: page.lines, more: page.more };
 }
 
 export function apiLogRoutes(deps: Deps): Router {
   const router = Router();
-  router.get("/appservers/:id/logs", bearer(deps), async (req, res) => void res.json(await logPageJson(deps, req)));
-  router.get("/appservers/:id/logs/search", bearer(deps), async (req, res) => void res.json(await logSearchJson(deps, req)));
-  router.get("/appservers/:id/logs/outline", bearer(deps), async (req, res) => void res.json(await logOutlineJson(deps, req)));
-  router.get("/appservers/:id/logs.txt", bearer(deps), (req, res) => sendRawLog(deps, req, res));
+  router.get("/appservers/:id/logs", bearer(deps), async (req, res) => void res.json(await logPageJson(deps, req, pathId(req, "appserver"))));
+  router.get("/appservers/:id/logs/search", bearer(deps), async (req, res) => void res.json(await logSearchJson(deps, req, pathId(req, "appserver"))));
+  router.get("/appservers/:id/logs/outline", bearer(deps), async (req, res) => void res.json(await logOutlineJson(deps, req, pathId(req, "appserver"))));
+  router.get("/appservers/:id/logs.txt", bearer(deps), (req, res) => sendRawLog(deps, req, res, pathId(req, "appserver")));
   return router;
 }

@@ -11,7 +11,7 @@ import { getAppServer } from "../../domain/appservers/get-appserver.js";
 import { launchAppServer } from "../../domain/appservers/launch-appserver.js";
 import { runAppServerAction, type ActionName } from "./run-appserver-action.js";
 import { instanceDetail, instanceListItem } from "./api-serializers.js";
-import { parseQuery, toId } from "./route-helpers.js";
+import { parseQuery, pathId } from "./route-helpers.js";
 
 export const API_MAX_LIMIT = 200;
 /** The one body type the API reads (app.ts's body parser) and accepts. */
@@ -32,12 +32,6 @@ const instancesQuery = z.strictObject({
 const noQuery = z.strictObject({});
 
 const ARCHIVED = { false: "exclude", true: "only", all: "include" } as const;
-
-function pathId(req: Request, what: string): number {
-  const id = toId(req.params.id);
-  if (id === null) throw new AppError("validation", `The ${what} id must be a positive integer.`, { fields: { id: "a positive integer" } });
-  return id;
-}
 
 export function bearer(deps: Deps) {
   return async (req: Request, res: Response, next: NextFunction) => {

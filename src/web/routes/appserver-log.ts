@@ -53,10 +53,10 @@ export function appServerLogRoutes(deps: Deps): Router {
     await renderPage(res, "appservers/diff", { title: `What changed · ${diff.appServer.name} · ${diff.appServer.instanceName}`, diff });
   });
 
-  router.get("/appservers/:id/log.json", async (req, res) => void res.json(await logPageJson(deps, req)));
-  router.get("/appservers/:id/log/search.json", async (req, res) => void res.json(await logSearchJson(deps, req)));
-  router.get("/appservers/:id/log/outline.json", async (req, res) => void res.json(await logOutlineJson(deps, req)));
-  router.get("/appservers/:id/log.txt", (req, res) => sendRawLog(deps, req, res));
+  router.get("/appservers/:id/log.json", async (req, res) => void res.json(await logPageJson(deps, req, idOr404(req.params.id, "AppServer"))));
+  router.get("/appservers/:id/log/search.json", async (req, res) => void res.json(await logSearchJson(deps, req, idOr404(req.params.id, "AppServer"))));
+  router.get("/appservers/:id/log/outline.json", async (req, res) => void res.json(await logOutlineJson(deps, req, idOr404(req.params.id, "AppServer"))));
+  router.get("/appservers/:id/log.txt", (req, res) => sendRawLog(deps, req, res, idOr404(req.params.id, "AppServer")));
 
   return router;
 }

@@ -1,5 +1,6 @@
 // Request parsing shared by the routes: one zod schema per route, and
 // bad input turned into an AppError whose message says what to change.
+import type { Request } from "express";
 import type { z } from "zod";
 import { AppError, notFound, type FieldErrors } from "../../errors.js";
 import { hasNul } from "../../domain/validation/field-reader.js";
@@ -18,6 +19,13 @@ export function toId(value: unknown): number | null {
 export function idOr404(value: unknown, what: string): number {
   const id = toId(value);
   if (id === null) throw notFound(what);
+  return id;
+}
+
+/** The id in an API path (`:id`); anything that cannot be an id is a 400 naming what it should be. */
+export function pathId(req: Request, what: string): number {
+  const id = toId(req.params.id);
+  if (id === null) throw new AppError("validation", `The ${what} id must be a positive integer.`, { fields: { id: "a positive integer" } });
   return id;
 }
 
