@@ -6,6 +6,8 @@ export const ERROR_STATUS = {
   csrf: 403,
   forbidden: 403,
   not_found: 404,
+  /** A known API path called with a method it does not take (the Allow header lists those it does). */
+  method_not_allowed: 405,
   conflict: 409,
   wrong_state: 409,
   rule: 409,

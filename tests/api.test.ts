@@ -190,11 +190,34 @@ describe("API v1", () => {
   });
 
   it("answers unknown endpoints with a JSON 404", async () => {
-    for (const [method, path] of [["GET", "/api/v1/nothing"], ["POST", "/api/v1/instances"], ["GET", "/api/v1/instances/1/extra"]] as const) {
+    for (const [method, path] of [["GET", "/api/v1/nothing"], ["DELETE", "/api/v1/nothing"], ["GET", "/api/v1/instances/1/extra"]] as const) {
       const res = await client.request(method, path, auth);
       expect(res.status, path).toBe(404);
       expect(res.json<ApiError>().error).toEqual({ code: "not_found", message: `There is no API endpoint ${method} ${path}.` });
     }
+  });
+
+  it("answers a known endpoint called with another method with a JSON 405, its methods in Allow, and changes nothing", async () => {
+    const cases = [
+      ["GET", `/api/v1/instances/${alphaId}/appservers`, "POST"],
+      ["DELETE", `/api/v1/instances/${alphaId}`, "GET, HEAD"],
+      ["POST", "/api/v1/instances", "GET, HEAD"],
+      ["PUT", `/api/v1/appservers/${runningId}/activate`, "POST"],
+      ["DELETE", `/api/v1/appservers/${runningId}`, "GET, HEAD"],
+      ["POST", `/api/v1/appservers/${runningId}/logs`, "GET, HEAD"],
+      ["DELETE", `/api/v1/appservers/${runningId}/logs.txt`, "GET, HEAD"],
+    ] as const;
+    for (const [method, path, allow] of cases) {
+      const res = await client.request(method, path, auth);
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get("allow"), `${method} ${path}`).toBe(allow);
+      expect(res.json<ApiError>().error).toEqual({ code: "method_not_allowed", message: `${method} is not allowed on ${path}: it accepts ${allow}.` });
+    }
+    expect(await t.deps.db.instance.count({ where: { id: alphaId } })).toBe(1);
+    expect(await t.deps.db.appServer.count({ where: { instanceId: alphaId } })).toBe(2);
+    // A token is still needed to learn that much.
+    expect((await client.request("DELETE", `/api/v1/instances/${alphaId}`)).status).toBe(401);
+    expect((await client.request("POST", `/api/v1/appservers/${runningId}/logs`)).status).toBe(401);
   });
 
   it("answers a malformed JSON body with a JSON 400", async () => {
@@ -226,6 +249,12 @@ describe("API v1", () => {
         expect(unknown.status, `${method} ${p}`).toBe(404);
         expect(unknown.json<{ error: { message: string } }>().error.message).toMatch(/^(Instance|AppServer) not found/);
         if (method === "GET") expect((await client.get(p.replace(":id", String(p.includes("appservers") ? runningId : alphaId)) + query(p), auth)).status, p).toBe(200);
+      }
+      // Each answers another method with 405 naming its own (a route added without .all(methodNotAllowed) would 404).
+      for (const [method, p] of endpoints) {
+        const other = await client.request(method === "GET" ? "DELETE" : "GET", p.replace(":id", "999999"), auth);
+        expect(other.status, `${method} ${p}`).toBe(405);
+        expect(other.headers.get("allow"), `${method} ${p}`).toContain(method);
       }
     });
 

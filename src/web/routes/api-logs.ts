@@ -17,7 +17,7 @@ import { getLogBounds } from "../../domain/logs/log-bounds.js";
 import { getLogOutline } from "../../domain/logs/get-log-outline.js";
 import { MAX_SEARCH_HITS, MAX_SEARCH_TEXT, searchLog } from "../../domain/logs/search-log.js";
 import { readRawLog } from "../../domain/logs/read-raw-log.js";
-import { bearer } from "./api.js";
+import { bearer, methodNotAllowed } from "./api.js";
 import { parseQuery, pathId } from "./route-helpers.js";
 
 const seq = z.string({ error: "must be a whole number ≥ 0" }).regex(/^\d{1,10}$/, "must be a whole number ≥ 0").transform(Number)
@@ -95,9 +95,11 @@ export async function logPageJson(deps: Deps, req: Request, appServerId: number)
 
 export function apiLogRoutes(deps: Deps): Router {
   const router = Router();
-  router.get("/appservers/:id/logs", bearer(deps), async (req, res) => void res.json(await logPageJson(deps, req, pathId(req, "appserver"))));
-  router.get("/appservers/:id/logs/search", bearer(deps), async (req, res) => void res.json(await logSearchJson(deps, req, pathId(req, "appserver"))));
-  router.get("/appservers/:id/logs/outline", bearer(deps), async (req, res) => void res.json(await logOutlineJson(deps, req, pathId(req, "appserver"))));
-  router.get("/appservers/:id/logs.txt", bearer(deps), (req, res) => sendRawLog(deps, req, res, pathId(req, "appserver")));
+  // The token is checked for every method (a 405 too, as apiRoutes does), by each route: a router.use
+  // here would run for all of /api/v1, before apiRoutes' own check.
+  router.route("/appservers/:id/logs").all(bearer(deps)).get(async (req, res) => void res.json(await logPageJson(deps, req, pathId(req, "appserver")))).all(methodNotAllowed);
+  router.route("/appservers/:id/logs/search").all(bearer(deps)).get(async (req, res) => void res.json(await logSearchJson(deps, req, pathId(req, "appserver")))).all(methodNotAllowed);
+  router.route("/appservers/:id/logs/outline").all(bearer(deps)).get(async (req, res) => void res.json(await logOutlineJson(deps, req, pathId(req, "appserver")))).all(methodNotAllowed);
+  router.route("/appservers/:id/logs.txt").all(bearer(deps)).get((req, res) => sendRawLog(deps, req, res, pathId(req, "appserver"))).all(methodNotAllowed);
   return router;
 }

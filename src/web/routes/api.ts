@@ -87,23 +87,37 @@ function idempotencyKey(req: Request): string | undefined {
   return `api:${key}`;
 }
 
+/**
+ * The last handler of each API route, `router.route(path).get(…).all(methodNotAllowed)` (the 405 of
+ * router's README, "advanced .route() usage"): the path exists, the method does not. Allow lists the
+ * route's own methods (req.route.methods), so it stays true as methods are added.
+ */
+export function methodNotAllowed(req: Request, res: Response): never {
+  const methods = Object.keys((req.route as { methods: Record<string, boolean> }).methods).filter((m) => m !== "_all").map((m) => m.toUpperCase());
+  if (methods.includes("GET") && !methods.includes("HEAD")) methods.push("HEAD"); // Express answers HEAD with the GET handler
+  const allow = methods.join(", ");
+  res.set("Allow", allow);
+  throw new AppError("method_not_allowed", `${req.method} is not allowed on ${req.baseUrl}${req.path}: it accepts ${allow}.`);
+}
+
 export function apiRoutes(deps: Deps): Router {
   const router = Router();
   router.use(bearer(deps), jsonBodyOnly);
 
-  router.get("/instances", async (req, res) => {
+  // Each path is a route ending in .all(methodNotAllowed): another method gets 405, not 404.
+  router.route("/instances").get(async (req, res) => {
     const query = parseQuery(instancesQuery, req.query);
     const list = await listInstances(deps, { q: query.q, archived: ARCHIVED[query.archived], limit: query.limit, offset: query.offset });
     res.json({ instances: list.rows.map(instanceListItem), total: list.total, limit: query.limit, offset: query.offset });
-  });
+  }).all(methodNotAllowed);
 
-  router.get("/instances/:id", async (req, res) => {
+  router.route("/instances/:id").get(async (req, res) => {
     parseQuery(noQuery, req.query);
     res.json(instanceDetail(await getInstance(deps, { id: pathId(req, "instance") })));
-  });
+  }).all(methodNotAllowed);
 
   // Launch: a new appserver from the instance's current settings; provisioning runs in a worker.
-  router.post("/instances/:id/appservers", async (req, res) => {
+  router.route("/instances/:id/appservers").post(async (req, res) => {
     parseQuery(noQuery, req.query);
     parseBody(noBody, req.body);
     const user = req.user!;
@@ -111,25 +125,25 @@ export function apiRoutes(deps: Deps): Router {
     const as = await launchAppServer(deps, { instanceId: pathId(req, "instance"), actor: { id: user.id, login: user.githubLogin }, launchKey });
     if (as.replayed) res.set("Idempotent-Replayed", "true");
     res.status(202).location(`/api/v1/appservers/${as.id}`).json(await getAppServer(deps, { id: as.id, user: req.user }));
-  });
+  }).all(methodNotAllowed);
 
   // Activate (optionally deactivating the others), deactivate, terminate: each runs in the request
   // and answers with the command's own message; a refusal keeps its code (404, 409, 503).
   for (const verb of ["activate", "deactivate", "terminate"] as const) {
-    router.post(`/appservers/:id/${verb}`, async (req, res) => {
+    router.route(`/appservers/:id/${verb}`).post(async (req, res) => {
       parseQuery(noQuery, req.query);
       const body = parseBody(verb === "activate" ? activateBody : noBody, req.body) as { deactivateOthers?: boolean };
       const name: ActionName = verb === "activate" && body.deactivateOthers ? "activate-exclusively" : verb;
       const id = pathId(req, "appserver");
       const message = await runAppServerAction(deps, name, { appServerId: id, actor: { id: req.user!.id, login: req.user!.githubLogin } });
       res.json({ message, appServer: await getAppServer(deps, { id, user: req.user }) });
-    });
+    }).all(methodNotAllowed);
   }
 
-  router.get("/appservers/:id", async (req, res) => {
+  router.route("/appservers/:id").get(async (req, res) => {
     parseQuery(noQuery, req.query);
     res.json(await getAppServer(deps, { id: pathId(req, "appserver"), user: req.user }));
-  });
+  }).all(methodNotAllowed);
 
   router.use((req) => {
     throw new AppError("not_found", `There is no API endpoint ${req.method} ${req.baseUrl}${req.path}.`);
