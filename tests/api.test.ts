@@ -189,6 +189,26 @@ describe("API v1", () => {
     });
   });
 
+  it("refuses with the same 409 code, wrong_state, every action the appserver's status or active flag does not allow", async () => {
+    // Archived: out of the instance lists the other tests count.
+    const inst = await makeInstance(t.deps, { name: "Delta", isArchived: true });
+    const ended = await makeAppServer(t.deps, inst.id, { status: "terminated", terminatedAt: new Date() });
+    const cases = [
+      [`${ended.id}/terminate`, {}, "AppServer 1 is terminated; only running, failed or error appservers can be terminated."],
+      [`${ended.id}/activate`, {}, "Only a running appserver can be activated; AppServer 1 is terminated."],
+      [`${ended.id}/activate`, { deactivateOthers: true }, "Only a running appserver can be activated; AppServer 1 is terminated."],
+      [`${ended.id}/deactivate`, {}, "AppServer 1 is not active."],
+      [`${runningId}/activate`, {}, "AppServer 2 is already active."],
+      [`${runningId}/terminate`, {}, "AppServer 2 is active: deactivate it before terminating it."],
+    ] as const;
+    for (const [path, json, message] of cases) {
+      const res = await client.request("POST", `/api/v1/appservers/${path}`, { ...auth, json });
+      expect(res.status, path).toBe(409);
+      expect(res.json<ApiError>().error, path).toEqual({ code: "wrong_state", message });
+    }
+    expect(await t.deps.db.appServer.findUniqueOrThrow({ where: { id: runningId }, select: { status: true, isActive: true } })).toEqual({ status: "running", isActive: true });
+  });
+
   it("answers unknown endpoints with a JSON 404", async () => {
     for (const [method, path] of [["GET", "/api/v1/nothing"], ["DELETE", "/api/v1/nothing"], ["GET", "/api/v1/instances/1/extra"]] as const) {
       const res = await client.request(method, path, auth);

@@ -3,6 +3,9 @@
 // - deactivate: unless it leaves an instance without a pull request with no active appserver —
 //   except an instance in maintenance, whose balancer answers the maintenance page anyway: that is
 //   how a site is taken down (docs/admin.md, "Decommissioning").
+// Refusals: "wrong_state" when the appserver's own status or active flag does not allow the action
+// (what the lifecycle's transitions say when they lose a race), "rule" for the rules beyond it (the
+// last active appserver, the health gate).
 // Both run in the request. Each change bumps the balancer's configurationVersion and goes through
 // the lifecycle's activated / deactivated transitions in the same transaction, which queue the
 // balancer's apply and the live status events through the outbox.
@@ -42,8 +45,8 @@ export async function activateAppServer(
   input: { appServerId: number; actor: Actor; deactivateOthers?: boolean },
 ): Promise<ActivationResult> {
   const as = await loadAppServer(deps, input.appServerId);
-  if (as.status !== "running") throw new AppError("rule", `Only a running appserver can be activated; ${as.name} is ${as.status}.`);
-  if (as.isActive && !input.deactivateOthers) throw new AppError("rule", `${as.name} is already active.`);
+  if (as.status !== "running") throw new AppError("wrong_state", `Only a running appserver can be activated; ${as.name} is ${as.status}.`);
+  if (as.isActive && !input.deactivateOthers) throw new AppError("wrong_state", `${as.name} is already active.`);
   await checkHeartbeat(as.publicIp, httpPortOf(readSnapshot(as.configSnapshot, as.name)), basicAuthFor(deps.secrets, as.instance), as.instance.internalLmsDomain.toLowerCase());
   return deps.db.$transaction(async (tx) => {
     const instance = await lockInstance(tx, as.instanceId);
@@ -92,7 +95,7 @@ export async function deactivateAppServer(deps: Pick<Deps, "db" | "now">, input:
   return deps.db.$transaction(async (tx) => {
     const instance = await lockInstance(tx, as.instanceId);
     const current = await tx.appServer.findUniqueOrThrow({ where: { id: as.id }, select: { isActive: true } });
-    if (!current.isActive) throw new AppError("rule", `${as.name} is not active.`);
+    if (!current.isActive) throw new AppError("wrong_state", `${as.name} is not active.`);
     const othersActive = await tx.appServer.count({ where: { instanceId: instance.id, isActive: true, NOT: { id: as.id } } });
     if (othersActive === 0 && !mayHaveNoneActive(instance)) throw lastActiveRefusal(`${as.name} is`, instance.name);
     await bumpLoadBalancers(tx, [instance.loadBalancerId]);

@@ -13,7 +13,7 @@ export async function relaunchAppServer(deps: Parameters<typeof launchAppServer>
   const failed = await deps.db.appServer.findUnique({ where: { id: input.appServerId }, select: { id: true, name: true, instanceId: true, status: true } });
   if (!failed) throw notFound("AppServer");
   if (!RELAUNCHABLE.has(failed.status)) {
-    throw new AppError("rule", `Only a failed appserver is relaunched, and ${failed.name} is ${failed.status}. Launch a new appserver from the instance's page instead.`);
+    throw new AppError("wrong_state", `Only a failed appserver is relaunched, and ${failed.name} is ${failed.status}. Launch a new appserver from the instance's page instead.`);
   }
   return launchAppServer(deps, { instanceId: failed.instanceId, actor: input.actor, launchKey: input.launchKey, relaunchOf: { id: failed.id, name: failed.name } });
 }

@@ -10,7 +10,7 @@ import { canMove, moveAppServer, type TransitionResult } from "./lifecycle.js";
 export async function assertTerminable(deps: Pick<Deps, "db">, appServerId: number) {
   const as = await deps.db.appServer.findUnique({ where: { id: appServerId }, include: { instance: { select: { name: true } } } });
   if (!as) throw new AppError("not_found", "AppServer not found.");
-  if (as.isActive) throw new AppError("rule", `${as.name} is active: deactivate it before terminating it.`);
+  if (as.isActive) throw new AppError("wrong_state", `${as.name} is active: deactivate it before terminating it.`);
   if (!canMove("terminated", as.status)) {
     throw new AppError("wrong_state", `${as.name} is ${as.status}; only running, failed or error appservers can be terminated${as.status === "configuring" || as.status === "waiting" || as.status === "new" ? " (cancel the provisioning first)" : ""}.`);
   }
