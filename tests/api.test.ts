@@ -240,10 +240,22 @@ describe("API v1", () => {
     expect((await client.request("POST", `/api/v1/appservers/${runningId}/logs`)).status).toBe(401);
   });
 
-  it("answers a malformed JSON body with a JSON 400", async () => {
-    const broken = await fetch(`${t.url}/api/v1/instances`, { method: "POST", headers: { ...auth.headers, "content-type": "application/json" }, body: "{oops" });
-    expect(broken.status).toBe(400);
-    expect(await broken.json()).toEqual({ error: { code: "bad_request", message: "The request could not be read." } });
+  it("answers a body that is not a JSON object with a JSON 400 saying what is wrong, and launches nothing", async () => {
+    const cases = [
+      ['{"a":', "Invalid request body. Not valid JSON: "],
+      ["{oops", "Invalid request body. Not valid JSON: "],
+      ["null", 'Invalid request body. Must be a JSON object ({"key": "value", …}), not a single value.'],
+      ['"hi"', 'Invalid request body. Must be a JSON object ({"key": "value", …}), not a single value.'],
+      ["[]", 'Invalid request body. Must be a JSON object ({"key": "value", …}), not a list.'],
+    ];
+    for (const [body, message] of cases) {
+      const res = await fetch(`${t.url}/api/v1/instances/${alphaId}/appservers`, { method: "POST", headers: { ...auth.headers, "content-type": "application/json" }, body });
+      expect(res.status, body).toBe(400);
+      const { error } = (await res.json()) as ApiError;
+      expect(error.code, body).toBe("bad_request");
+      expect(error.message, body).toContain(message);
+    }
+    expect(await t.deps.db.appServer.count({ where: { instanceId: alphaId } })).toBe(2);
   });
 
   describe("docs/api-and-cli.md", () => {

@@ -74,7 +74,8 @@ export function createApp(deps: Deps): WebApp {
   // GitHub's webhooks authenticate with their signature (routes/webhooks.ts).
   app.use(webhookRoutes(deps));
   app.use("/api/v1", apiLogRoutes(deps));
-  app.use("/api/v1", express.json({ type: API_BODY_TYPE, limit: "256kb" }), apiRoutes(deps));
+  // The body as text: apiRoutes parses it, saying what is wrong with one that is not a JSON object.
+  app.use("/api/v1", express.text({ type: API_BODY_TYPE, limit: "256kb" }), apiRoutes(deps));
 
   const sessionMiddleware = session({
     name: "ocim.sid",

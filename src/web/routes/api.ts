@@ -12,9 +12,10 @@ import { launchAppServer } from "../../domain/appservers/launch-appserver.js";
 import { runAppServerAction, type ActionName } from "./run-appserver-action.js";
 import { instanceDetail, instanceListItem } from "./api-serializers.js";
 import { parseQuery, pathId } from "./route-helpers.js";
+import { parseJsonObject } from "../../domain/validation/json-settings.js";
 
 export const API_MAX_LIMIT = 200;
-/** The one body type the API reads (app.ts's body parser) and accepts. */
+/** The one body type the API reads (app.ts, then jsonObjectBody) and accepts. */
 export const API_BODY_TYPE = "application/json";
 
 function intParam(min: number, max: number) {
@@ -61,17 +62,28 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
 }
 
 /**
- * The body parser reads application/json only and passes over a body of another type, and the
- * action then ran as if nothing had been sent: a caller who posted a form (or application/vnd.api+json)
- * meaning "deactivateOthers" got a plain activate. A body the API does not read is refused instead,
- * as docs/api-and-cli.md says. A Content-Length of 0 is no body (type-is counts it as one).
+ * The body the routes read: a JSON object, or none. app.ts reads an application/json body as text and
+ * it is parsed here, with the check the admin's JSON fields use, so a body that is not a JSON object
+ * (`{"a":`, `null`, `[]`) is told why; body-parser's own parse said only "could not be read".
+ * A body of another type is refused: it was passed over, and the action ran as if nothing had been
+ * sent (a form, or application/vnd.api+json, meaning "deactivateOthers" got a plain activate), so
+ * only application/json is accepted, as docs/api-and-cli.md says.
+ * A Content-Length of 0 is no body (type-is counts it as one).
  */
-function jsonBodyOnly(req: Request, _res: Response, next: NextFunction): void {
+function jsonObjectBody(req: Request, _res: Response, next: NextFunction): void {
   const sendsBody = ["POST", "PUT", "PATCH"].includes(req.method) && req.get("content-length") !== "0";
-  if (sendsBody && req.is(API_BODY_TYPE) === false) {
+  const type = sendsBody ? req.is(API_BODY_TYPE) : null;
+  if (type === false) {
     const sent = req.get("content-type")?.split(";")[0]!.trim().slice(0, 100);
     throw new AppError("unsupported_media_type", `The request body must be JSON sent with the header Content-Type: ${API_BODY_TYPE} (${sent ? `this one was ${sent}` : "this one had none"}), or the request must have no body.`);
   }
+  if (type === null) {
+    req.body = undefined;
+    return next();
+  }
+  const parsed = parseJsonObject(String(req.body));
+  if ("error" in parsed) throw new AppError("bad_request", `Invalid request body. ${parsed.error}`);
+  req.body = parsed.value;
   next();
 }
 
@@ -102,7 +114,7 @@ export function methodNotAllowed(req: Request, res: Response): never {
 
 export function apiRoutes(deps: Deps): Router {
   const router = Router();
-  router.use(bearer(deps), jsonBodyOnly);
+  router.use(bearer(deps), jsonObjectBody);
 
   // Each path is a route ending in .all(methodNotAllowed): another method gets 405, not 404.
   router.route("/instances").get(async (req, res) => {
