@@ -62,12 +62,26 @@ describe("API v1", () => {
       expect(res.status).toBe(401);
     });
 
-    it("refuses the token of a deactivated user", async () => {
+    it("refuses the token of a deactivated user, saying so (and not who)", async () => {
       await t.loginAs("leaver");
       const leaver = await createApiToken(t.deps, { githubLogin: "leaver", actor: { id: null, login: "test" } });
       await t.deps.db.user.update({ where: { githubLogin: "leaver" }, data: { isActive: false } });
       const res = await client.get("/api/v1/instances", { headers: { authorization: `Bearer ${leaver.token}` } });
       expect(res.status).toBe(401);
+      expect(res.headers.get("www-authenticate")).toBe('Bearer realm="ocim", error="invalid_token"');
+      expect(res.json<ApiError>().error).toEqual({ code: "unauthenticated", message: "The user this API token belongs to has been deactivated, so the token is refused." });
+    });
+
+    it("refuses a malformed Authorization header, saying the form it must have", async () => {
+      for (const authorization of [`Bearer ${token} extra`, `Basic ${token}`, "Bearer", `${token}`]) {
+        const res = await client.get("/api/v1/instances", { headers: { authorization } });
+        expect(res.status, authorization).toBe(401);
+        expect(res.headers.get("www-authenticate")).toContain("Bearer");
+        expect(res.json<ApiError>().error, authorization).toEqual({
+          code: "unauthenticated",
+          message: 'The Authorization header is malformed: it must be "Bearer <token>", the word Bearer, a space and the token, nothing after it.',
+        });
+      }
     });
 
     it("records when a token was last used", async () => {

@@ -85,7 +85,7 @@ describe("reading an appserver's log: API and console JSON", () => {
     await t.deps.db.user.update({ where: { githubLogin: "bob" }, data: { isActive: false } });
     const res = await api(`/api/v1/appservers/${appServerId}/logs`, { authorization: `Bearer ${bobs}` });
     expect(res.status).toBe(401);
-    expect(res.json<{ error: { message: string } }>().error.message).toBe("This API token is unknown or has been revoked.");
+    expect(res.json<{ error: { message: string } }>().error.message).toBe("The user this API token belongs to has been deactivated, so the token is refused.");
   });
 
   it("answers 400 with what is wrong for bad parameters", async () => {

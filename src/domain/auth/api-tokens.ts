@@ -44,14 +44,21 @@ export async function revokeApiToken(deps: Pick<Deps, "db">, input: { id: number
   });
 }
 
-export async function authenticateApiToken(deps: Pick<Deps, "db" | "now">, token: string): Promise<SessionUser | null> {
-  if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
+const UNKNOWN_TOKEN = "This API token is unknown or has been revoked.";
+
+/**
+ * The token's user, or why it is refused. A deactivated user's token says so (whoever holds it
+ * learns that much, not who the user is): "unknown or revoked" sent them looking for the wrong cause.
+ */
+export async function authenticateApiToken(deps: Pick<Deps, "db" | "now">, token: string): Promise<{ user: SessionUser } | { refused: string }> {
+  if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return { refused: UNKNOWN_TOKEN };
   const row = await deps.db.apiToken.findUnique({ where: { tokenHash: sha256(token) }, include: { user: true } });
-  if (!row || !row.user.isActive) return null;
+  if (!row) return { refused: UNKNOWN_TOKEN };
+  if (!row.user.isActive) return { refused: "The user this API token belongs to has been deactivated, so the token is refused." };
   // lastUsedAt is informative; one write a minute per token is plenty.
   if (!row.lastUsedAt || deps.now().getTime() - row.lastUsedAt.getTime() > 60_000) {
     await deps.db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: deps.now() } });
   }
   const u = row.user;
-  return { id: u.id, githubLogin: u.githubLogin, name: u.name, avatarUrl: u.avatarUrl, role: u.role };
+  return { user: { id: u.id, githubLogin: u.githubLogin, name: u.name, avatarUrl: u.avatarUrl, role: u.role } };
 }

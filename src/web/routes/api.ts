@@ -37,17 +37,20 @@ const ARCHIVED = { false: "exclude", true: "only", all: "include" } as const;
 export function bearer(deps: Deps) {
   return async (req: Request, res: Response, next: NextFunction) => {
     res.set("Cache-Control", "no-store");
-    const match = /^Bearer +(\S+)$/i.exec(req.get("authorization") ?? "");
+    const header = req.get("authorization");
+    const match = /^Bearer +(\S+)$/i.exec(header ?? "");
     if (!match) {
       res.set("WWW-Authenticate", 'Bearer realm="ocim"');
-      throw new AppError("unauthenticated", "An API token is required: send the header \"Authorization: Bearer <token>\". Create a token on the API tokens page (/account/tokens).");
+      throw new AppError("unauthenticated", header === undefined
+        ? "An API token is required: send the header \"Authorization: Bearer <token>\". Create a token on the API tokens page (/account/tokens)."
+        : "The Authorization header is malformed: it must be \"Bearer <token>\", the word Bearer, a space and the token, nothing after it.");
     }
-    const user = await authenticateApiToken(deps, match[1]!);
-    if (!user) {
+    const found = await authenticateApiToken(deps, match[1]!);
+    if ("refused" in found) {
       res.set("WWW-Authenticate", 'Bearer realm="ocim", error="invalid_token"');
-      throw new AppError("unauthenticated", "This API token is unknown or has been revoked.");
+      throw new AppError("unauthenticated", found.refused);
     }
-    req.user = user;
+    req.user = found.user;
     next();
   };
 }
