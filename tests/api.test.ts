@@ -352,13 +352,34 @@ describe("API v1", () => {
       expect((await client.get("/api/v1/instances", { headers: { authorization: `Bearer ${shown}` } })).status).toBe(401);
     });
 
-    it("does not let one user revoke another's token", async () => {
+    it("revoking a token already revoked (a second tab, a double submit) goes back to the list, saying so", async () => {
+      const me = await t.loginAs("yuri");
+      await me.submit("/account/tokens", { name: "twice" });
+      const row = await t.deps.db.apiToken.findFirstOrThrow({ where: { user: { githubLogin: "yuri" } } });
+      const csrf = await me.csrf("/account/tokens");
+      expect((await me.post(`/account/tokens/${row.id}/revoke`, { _csrf: csrf })).status).toBe(200);
+      const again = await me.post(`/account/tokens/${row.id}/revoke`, { _csrf: csrf });
+      expect(again.status).toBe(200);
+      expect(again.url).toBe(`${t.url}/account/tokens`);
+      expect(visibleText(again.text)).toContain("This token was already revoked or no longer exists; nothing changed.");
+      expect(visibleText(again.text)).toContain("You have no API tokens.");
+    });
+
+    it("does not let one user revoke another's token, nor tell them it exists", async () => {
       const robotToken = await t.deps.db.apiToken.findFirstOrThrow({ where: { name: "ci" } });
       const me = await t.loginAs("vic");
       const res = await me.submit(`/account/tokens/${robotToken.id}/revoke`, {}, "/account/tokens");
-      expect(res.status).toBe(404);
-      expect(visibleText(res.text)).toContain("Token not found.");
+      expect(res.url).toBe(`${t.url}/account/tokens`);
+      expect(visibleText(res.text)).toContain("This token was already revoked or no longer exists; nothing changed.");
       expect((await client.get("/api/v1/instances", auth)).status).toBe(200);
+    });
+
+    it("lets the name field take what the server accepts: 100 characters", async () => {
+      const me = await t.loginAs("walt");
+      expect((await me.get("/account/tokens")).text).toMatch(/<input type="text" id="token-name" name="name" value="" maxlength="100"/);
+      await me.submit("/account/tokens", { name: "n".repeat(100) });
+      expect((await t.deps.db.apiToken.findFirstOrThrow({ where: { user: { githubLogin: "walt" } } })).name).toBe("n".repeat(100));
+      await t.deps.db.apiToken.deleteMany({ where: { user: { githubLogin: "walt" } } });
     });
 
     it("refuses a name that is too long, keeping what was typed, and creates nothing", async () => {

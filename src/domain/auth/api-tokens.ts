@@ -6,13 +6,15 @@ import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import type { SessionUser } from "./login-github-user.js";
 
 export const TOKEN_PREFIX = "ocim_";
+/** A token's name, at most this long (the tokens page's field says the same). */
+export const TOKEN_NAME_MAX = 100;
 
 export async function createApiToken(
   deps: Pick<Deps, "db">,
   input: { githubLogin: string; name?: string; actor: Actor },
 ): Promise<{ token: string; id: number }> {
   const name = (input.name ?? "").trim();
-  if (name.length > 100) throw new AppError("validation", "The token name is too long.", { fields: { name: "At most 100 characters." } });
+  if (name.length > TOKEN_NAME_MAX) throw new AppError("validation", "The token name is too long.", { fields: { name: `At most ${TOKEN_NAME_MAX} characters.` } });
   const user = await deps.db.user.findUnique({ where: { githubLogin: input.githubLogin.toLowerCase() } });
   if (!user) throw new AppError("not_found", `No user with GitHub login "${input.githubLogin}". They must log in once, or be made with \`ocim create-admin\`.`);
   if (!user.isActive) throw new AppError("conflict", `The user ${user.githubLogin} is deactivated.`);
@@ -30,11 +32,14 @@ export async function createApiToken(
   return { token, id: created.id };
 }
 
-/** Deletes one of the user's own tokens; returns what identifies it, for the confirmation. */
-export async function revokeApiToken(deps: Pick<Deps, "db">, input: { id: number; user: SessionUser }): Promise<{ prefix: string; name: string }> {
+/**
+ * Deletes one of the user's own tokens; returns what identifies it, for the confirmation, or null
+ * when the user has no such token: revoked already (a second tab, a double submit), or never theirs.
+ */
+export async function revokeApiToken(deps: Pick<Deps, "db">, input: { id: number; user: SessionUser }): Promise<{ prefix: string; name: string } | null> {
   return deps.db.$transaction(async (tx) => {
     const row = await tx.apiToken.findFirst({ where: { id: input.id, userId: input.user.id } });
-    if (!row) throw new AppError("not_found", "Token not found.");
+    if (!row) return null;
     await tx.apiToken.delete({ where: { id: row.id } });
     await recordAuditEvent(tx, {
       actor: { id: input.user.id, login: input.user.githubLogin }, action: "api_token.revoked",

@@ -3,7 +3,7 @@ import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import type { Deps } from "../../deps.js";
 import type { FieldErrors } from "../../errors.js";
-import { createApiToken, revokeApiToken } from "../../domain/auth/api-tokens.js";
+import { createApiToken, revokeApiToken, TOKEN_NAME_MAX } from "../../domain/auth/api-tokens.js";
 import { listApiTokens } from "../../domain/auth/list-api-tokens.js";
 import { flash } from "../middleware.js";
 import { hasNul, NUL_FIELD_MESSAGE } from "../../domain/validation/field-reader.js";
@@ -18,7 +18,7 @@ declare module "express-session" {
 }
 
 const createTokenForm = z.object({
-  name: z.string({ error: "Give the token one name." }).trim().max(100, "At most 100 characters.").refine((v) => !hasNul(v), NUL_FIELD_MESSAGE).default(""),
+  name: z.string({ error: "Give the token one name." }).trim().max(TOKEN_NAME_MAX, `At most ${TOKEN_NAME_MAX} characters.`).refine((v) => !hasNul(v), NUL_FIELD_MESSAGE).default(""),
 });
 
 interface TokensPageExtra {
@@ -33,7 +33,7 @@ async function renderTokens(deps: Deps, req: Request, res: Response, extra: Toke
   // The new token is in this response only: never cached, never stored.
   if (extra.newToken) res.set("Cache-Control", "no-store");
   const apiBase = `${req.protocol}://${req.get("host") ?? "localhost"}`;
-  await renderPage(res, "account/tokens", { title: "API tokens", tokens, apiBase, newToken: null, errors: {}, name: "", ...extra }, status);
+  await renderPage(res, "account/tokens", { title: "API tokens", tokens, apiBase, nameMax: TOKEN_NAME_MAX, newToken: null, errors: {}, name: "", ...extra }, status);
 }
 
 export function accountRoutes(deps: Deps): Router {
@@ -64,7 +64,8 @@ export function accountRoutes(deps: Deps): Router {
   router.post("/tokens/:id/revoke", async (req, res) => {
     const id = idOr404(req.params.id, "Token");
     const revoked = await revokeApiToken(deps, { id, user: req.user! });
-    flash(req, "ok", `Token ${revoked.prefix}…${revoked.name ? ` (${revoked.name})` : ""} revoked: scripts using it are now refused.`);
+    if (revoked) flash(req, "ok", `Token ${revoked.prefix}…${revoked.name ? ` (${revoked.name})` : ""} revoked: scripts using it are now refused.`);
+    else flash(req, "warning", "This token was already revoked or no longer exists; nothing changed.");
     res.redirect("/account/tokens");
   });
 
