@@ -105,8 +105,19 @@ describe("pull-request sandboxes", () => {
     t.github.openPull("other/repo", { author: "mia", headRef: "x", number: 1 });
     const unknown = await t.github.sendWebhook(webhookUrl(), { repo: "other/repo", number: 1, action: "opened", secret: SECRET });
     expect(unknown.status).toBe(404);
-    const ping = await t.github.sendWebhook(webhookUrl(), { repo: REPO, number: 90, action: "opened", secret: SECRET, event: "ping" });
+    const ping = await t.github.sendPing(webhookUrl(), { repo: REPO }, SECRET);
     expect(ping.status).toBe(200);
+    expect(await runQueuedSyncs()).toEqual([]);
+  });
+
+  it("answers an organization webhook's ping, which names no repository, with 200 without a secret", async () => {
+    // docs/pr-sandboxes.md says to add the webhook to the repository or its organization; GitHub
+    // shows a webhook whose ping was refused as failing.
+    for (const secret of [SECRET, null]) {
+      const ping = await t.github.sendPing(webhookUrl(), { org: "acme" }, secret);
+      expect(ping.status).toBe(200);
+      expect(((await ping.json()) as { ignored: string }).ignored).toContain("ping without a repository");
+    }
     expect(await runQueuedSyncs()).toEqual([]);
   });
 

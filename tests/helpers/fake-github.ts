@@ -7,7 +7,7 @@
 // signed webhook deliveries the way GitHub does (sendWebhook).
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { Webhooks } from "@octokit/webhooks";
 
 export interface FakeGithubUser {
@@ -163,19 +163,44 @@ export class FakeGithub {
    * under `secret` in X-Hub-Signature-256, with X-GitHub-Event and X-GitHub-Delivery
    * (https://docs.github.com/en/webhooks/webhook-events-and-payloads#delivery-headers). `signWith`
    * signs with another secret (a forged or misconfigured delivery); null sends no signature.
+   * `sha1Only` sends only the legacy X-Hub-Signature (HMAC-SHA1), as a webhook client that predates
+   * SHA-256 would.
    */
-  async sendWebhook(url: string, opts: { repo: string; number: number; action: string; secret: string; signWith?: string | null; event?: string }): Promise<Response> {
+  async sendWebhook(url: string, opts: { repo: string; number: number; action: string; secret: string; signWith?: string | null; event?: string; sha1Only?: boolean }): Promise<Response> {
     const p = this.pull(opts.repo, opts.number);
     const [owner, name] = opts.repo.split("/");
     const body = JSON.stringify({
       action: opts.action, number: p.number, pull_request: this.pullJson(opts.repo, p),
       repository: { full_name: opts.repo, name, owner: { login: owner } }, sender: { login: p.author },
     });
-    const key = opts.signWith === undefined ? opts.secret : opts.signWith;
-    const signature: Record<string, string> = key === null ? {} : { "x-hub-signature-256": await new Webhooks({ secret: key }).sign(body) };
+    return this.deliver(url, opts.event ?? "pull_request", body, opts.signWith === undefined ? opts.secret : opts.signWith, opts.sha1Only);
+  }
+
+  /**
+   * The `ping` GitHub sends when a webhook is made (https://docs.github.com/en/webhooks/webhook-events-and-payloads#ping):
+   * `zen`, `hook_id` and `hook` always; `repository` only for a repository's webhook; an
+   * organization's webhook names the organization instead, and no repository. Signed like any
+   * delivery when the webhook has a secret (null: none).
+   */
+  async sendPing(url: string, opts: { repo: string } | { org: string }, secret: string | null): Promise<Response> {
+    const hookId = 4_000_001;
+    const scope = "repo" in opts
+      ? { hook: { type: "Repository", id: hookId, events: ["pull_request"] }, repository: { full_name: opts.repo, name: opts.repo.split("/")[1], owner: { login: opts.repo.split("/")[0] } } }
+      : { hook: { type: "Organization", id: hookId, events: ["pull_request"] }, organization: { login: opts.org } };
+    const body = JSON.stringify({ zen: "Keep it logically awesome.", hook_id: hookId, ...scope, sender: { login: "octocat" } });
+    return this.deliver(url, "ping", body, secret);
+  }
+
+  /** POSTs one delivery, signed as GitHub signs it: both headers, or only the legacy one. */
+  private async deliver(url: string, event: string, body: string, key: string | null, sha1Only = false): Promise<Response> {
+    const signatures: Record<string, string> = {};
+    if (key !== null) {
+      signatures["x-hub-signature"] = `sha1=${createHmac("sha1", key).update(body).digest("hex")}`;
+      if (!sha1Only) signatures["x-hub-signature-256"] = await new Webhooks({ secret: key }).sign(body);
+    }
     return fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", "user-agent": "GitHub-Hookshot/fake", "x-github-event": opts.event ?? "pull_request", "x-github-delivery": randomUUID(), ...signature },
+      headers: { "content-type": "application/json", "user-agent": "GitHub-Hookshot/fake", "x-github-event": event, "x-github-delivery": randomUUID(), ...signatures },
       body,
     });
   }

@@ -38,6 +38,12 @@ export async function verifyGithubWebhook(deps: Pick<Deps, "db" | "secrets">, de
     throw new AppError("bad_request", "The body is not JSON: set the webhook's content type to application/json.");
   }
   const fullName = typeof body?.repository?.full_name === "string" ? body.repository.full_name.toLowerCase() : "";
+  // An organization's webhook pings without a repository (only zen, hook_id and hook are always
+  // there: https://docs.github.com/en/webhooks/webhook-events-and-payloads#ping), so there is no
+  // secret to check it with; it asks for nothing, and a refusal would show the new webhook failing.
+  if (delivery.event === "ping" && !fullName) {
+    return { ignored: "ping without a repository (an organization's webhook): nothing to do; each pull request's delivery is checked with its repository's secret" };
+  }
   const [owner = "", name = ""] = fullName.split("/");
   const repo = owner && name ? await deps.db.watchedRepository.findUnique({ where: { owner_name: { owner, name } }, select: { id: true, webhookSecretEncrypted: true } }) : null;
   if (!repo) throw new AppError("not_found", `This console does not watch ${fullName ? `the repository ${fullName}` : "a repository named in this delivery"}.`);
