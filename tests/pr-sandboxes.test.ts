@@ -4,6 +4,7 @@
 // polling fallback, relaunch on new commits, and the cleanup that archives a closed pull request's
 // sandbox N days later (the injected clock moved, never slept).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pino } from "pino";
 import { startTestApp, TEST_ORG, type TestApp } from "./helpers/app.js";
 import { fieldError, visibleText, type Agent } from "./helpers/browserless.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
@@ -25,8 +26,12 @@ describe("pull-request sandboxes", () => {
   let templateId: number;
   let repoId: number;
 
+  /** What the console logged (pino's JSON lines): the operator's side of a refused delivery. */
+  const logged: Record<string, unknown>[] = [];
+
   beforeAll(async () => {
-    t = await startTestApp({ GITHUB_TOKEN: "ghp_app_token" }, { now: () => clock });
+    const log = pino({ level: "info" }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    t = await startTestApp({ GITHUB_TOKEN: "ghp_app_token" }, { now: () => clock, log });
     admin = await t.loginAs("ada", { admin: true });
     const template = await makeInstance(t.deps, { name: "Acme main", internalLmsDomain: "lms.acme.test", edxPlatformBranch: "acme/main" });
     templateId = template.id;
@@ -101,10 +106,37 @@ describe("pull-request sandboxes", () => {
     t.github.close(REPO, 90);
   });
 
-  it("answers a ping with 200 and a repository it does not watch with 404", async () => {
+  it("tells an unauthenticated caller nothing of which repositories are watched or have a secret, and logs why", async () => {
+    const noSecret = await t.deps.db.watchedRepository.create({ data: { owner: "acme", name: "nosecret", templateInstanceId: templateId } });
     t.github.openPull("other/repo", { author: "mia", headRef: "x", number: 1 });
-    const unknown = await t.github.sendWebhook(webhookUrl(), { repo: "other/repo", number: 1, action: "opened", secret: SECRET });
-    expect(unknown.status).toBe(404);
+    t.github.openPull("acme/nosecret", { author: "mia", headRef: "x", number: 1 });
+    logged.length = 0;
+    const answers = [];
+    for (const delivery of [
+      { repo: REPO, number: 90, action: "opened", secret: "another-secret-0123456789" }, // watched, wrong signature
+      { repo: "other/repo", number: 1, action: "opened", secret: SECRET }, // not watched
+      { repo: "acme/nosecret", number: 1, action: "opened", secret: SECRET }, // watched, no secret here
+    ]) {
+      const res = await t.github.sendWebhook(webhookUrl(), delivery);
+      answers.push({ status: res.status, body: await res.json() });
+    }
+    expect(answers[0]).toEqual({ status: 401, body: { error: { code: "unauthenticated", message: expect.stringContaining("could not be verified") } } });
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
+    expect(JSON.stringify(answers)).not.toMatch(/other\/repo|nosecret|watch/);
+    // The operator finds the reason in the log, with the delivery's id.
+    const refusals = logged.filter((l) => l.msg === "sandbox.webhook_refused");
+    expect(refusals.map((l) => [l.repository, l.reason])).toEqual([
+      [REPO, `the signature does not match ${REPO}'s webhook secret`],
+      ["other/repo", "this console does not watch other/repo"],
+      ["acme/nosecret", "no webhook secret is set for acme/nosecret in this console (Admin → Watched repositories)"],
+    ]);
+    expect(refusals.every((l) => typeof l.delivery === "string" && l.delivery.length > 0)).toBe(true);
+    expect(await runQueuedSyncs()).toEqual([]);
+    await t.deps.db.watchedRepository.delete({ where: { id: noSecret.id } });
+  });
+
+  it("answers a repository webhook's ping with 200", async () => {
     const ping = await t.github.sendPing(webhookUrl(), { repo: REPO }, SECRET);
     expect(ping.status).toBe(200);
     expect(await runQueuedSyncs()).toEqual([]);

@@ -4,9 +4,15 @@
 // time, by @octokit/webhooks (https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries).
 // Each watched repository has its own secret, so the repository is read from the body first, and
 // nothing in it is trusted until the signature matched.
+// An unauthenticated caller learns nothing about which repositories are watched: an unknown
+// repository, one without a secret and a wrong signature get the same 401, and the reason goes to
+// the log (sandbox.webhook_refused) with the delivery's id, which GitHub's "Recent Deliveries" shows.
 import { Webhooks } from "@octokit/webhooks";
 import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
+
+/** The one answer to a signature not verified, whatever the reason (logged): says nothing of what this console watches. */
+const UNVERIFIED = "The X-Hub-Signature-256 signature could not be verified; nothing was done. The reason is in the console's log (sandbox.webhook_refused, with this delivery's id).";
 
 /** The pull_request actions that change a sandbox (https://docs.github.com/en/webhooks/webhook-events-and-payloads#pull_request). */
 const SYNCED_ACTIONS = new Set(["opened", "reopened", "synchronize", "closed"]);
@@ -16,6 +22,8 @@ export type WebhookVerdict =
   | { ignored: string };
 
 export interface WebhookDelivery {
+  /** X-GitHub-Delivery, for the log. */
+  id: string;
   /** X-GitHub-Event: "pull_request", "ping", … */
   event: string;
   /** X-Hub-Signature-256. */
@@ -29,7 +37,7 @@ interface DeliveryBody {
   repository?: { full_name?: unknown };
 }
 
-export async function verifyGithubWebhook(deps: Pick<Deps, "db" | "secrets">, delivery: WebhookDelivery): Promise<WebhookVerdict> {
+export async function verifyGithubWebhook(deps: Pick<Deps, "db" | "secrets" | "log">, delivery: WebhookDelivery): Promise<WebhookVerdict> {
   const text = delivery.rawBody.toString("utf8");
   let body: DeliveryBody;
   try {
@@ -44,13 +52,18 @@ export async function verifyGithubWebhook(deps: Pick<Deps, "db" | "secrets">, de
   if (delivery.event === "ping" && !fullName) {
     return { ignored: "ping without a repository (an organization's webhook): nothing to do; each pull request's delivery is checked with its repository's secret" };
   }
+  const refuse = (reason: string): AppError => {
+    // Cut: the name comes from anyone's body, and GitHub's are at most 140 characters (owner/name).
+    deps.log.warn({ delivery: delivery.id, event: delivery.event, repository: fullName.slice(0, 140) || null, reason: reason.slice(0, 300) }, "sandbox.webhook_refused");
+    return new AppError("unauthenticated", UNVERIFIED);
+  };
   const [owner = "", name = ""] = fullName.split("/");
   const repo = owner && name ? await deps.db.watchedRepository.findUnique({ where: { owner_name: { owner, name } }, select: { id: true, webhookSecretEncrypted: true } }) : null;
-  if (!repo) throw new AppError("not_found", `This console does not watch ${fullName ? `the repository ${fullName}` : "a repository named in this delivery"}.`);
-  if (!repo.webhookSecretEncrypted) throw new AppError("unauthenticated", `No webhook secret is set for ${fullName} in this console: set one (Admin → Watched repositories), the same as the webhook's.`);
+  if (!repo) throw refuse(fullName ? `this console does not watch ${fullName}` : "the delivery names no repository");
+  if (!repo.webhookSecretEncrypted) throw refuse(`no webhook secret is set for ${fullName} in this console (Admin → Watched repositories)`);
   const webhooks = new Webhooks({ secret: deps.secrets.decrypt(repo.webhookSecretEncrypted) });
   if (!delivery.signature || !(await webhooks.verify(text, delivery.signature).catch(() => false))) {
-    throw new AppError("unauthenticated", "The X-Hub-Signature-256 signature does not match this repository's webhook secret; nothing was done.");
+    throw refuse(delivery.signature ? `the signature does not match ${fullName}'s webhook secret` : "no X-Hub-Signature-256 header");
   }
   if (delivery.event === "ping") return { ignored: "ping" };
   if (delivery.event !== "pull_request") return { ignored: `the ${delivery.event || "unnamed"} event is not used` };

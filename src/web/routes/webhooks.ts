@@ -1,7 +1,8 @@
 // POST /webhooks/github: GitHub's deliveries for watched repositories (docs/pr-sandboxes.md). No
 // session and no CSRF token: the signature is the authentication. It answers at once (GitHub gives
 // up on a delivery after 10 s) and leaves the work to a job: 202 when a sync was queued, 200 for a
-// ping or an event that changes nothing, 401 for a missing or wrong signature, JSON either way.
+// ping or an event that changes nothing, 401 for a signature missing or not verified (the same
+// answer whether or not the repository is watched), JSON either way.
 import express, { Router, type NextFunction, type Request, type Response } from "express";
 import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
@@ -14,13 +15,14 @@ const MAX_BODY = "25mb";
 export function webhookRoutes(deps: Deps): Router {
   const router = Router();
   router.post("/webhooks/github", express.raw({ type: () => true, limit: MAX_BODY }), async (req, res) => {
+    const delivery = (req.get("x-github-delivery") ?? "").replace(/[^A-Za-z0-9-]/g, "").slice(0, 64);
     const verdict = await verifyGithubWebhook(deps, {
+      id: delivery,
       event: req.get("x-github-event") ?? "",
       signature: req.get("x-hub-signature-256") ?? "",
       rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
     });
     if ("ignored" in verdict) return void res.status(200).json({ ignored: verdict.ignored });
-    const delivery = (req.get("x-github-delivery") ?? "").replace(/[^A-Za-z0-9-]/g, "").slice(0, 64);
     // One job per delivery: GitHub's redelivery of the same one is a no-op in BullMQ.
     const { watchedRepositoryId, pullRequestNumber } = verdict.sync;
     await deps.jobs.enqueue(JOB.syncPullRequest, verdict.sync, {
