@@ -96,11 +96,22 @@ describe("pull-request sandboxes", () => {
 
   it("answers 401 to a delivery with a wrong or missing signature, and makes nothing", async () => {
     t.github.openPull(REPO, { author: "mia", headRef: "mia/forged", number: 90 });
+    t.github.openPull("other/repo", { author: "mia", headRef: "x", number: 1 });
     const forged = await t.github.sendWebhook(webhookUrl(), { repo: REPO, number: 90, action: "opened", secret: SECRET, signWith: "another-secret-0123456789" });
     expect(forged.status).toBe(401);
-    expect(((await forged.json()) as { error: { message: string } }).error.message).toContain("X-Hub-Signature-256");
-    const unsigned = await t.github.sendWebhook(webhookUrl(), { repo: REPO, number: 90, action: "opened", secret: SECRET, signWith: null });
-    expect(unsigned.status).toBe(401);
+    expect(((await forged.json()) as { error: { message: string } }).error.message).toContain("X-Hub-Signature-256 signature could not be verified");
+    // No signature, or only GitHub's legacy SHA-1 one: said so, the same for any repository.
+    const missing = [
+      await t.github.sendWebhook(webhookUrl(), { repo: REPO, number: 90, action: "opened", secret: SECRET, signWith: null }),
+      await t.github.sendWebhook(webhookUrl(), { repo: REPO, number: 90, action: "opened", secret: SECRET, sha1Only: true }),
+      await t.github.sendWebhook(webhookUrl(), { repo: "other/repo", number: 1, action: "opened", secret: SECRET, signWith: null }),
+    ];
+    for (const res of missing) {
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+        "The delivery has no X-Hub-Signature-256 header: give the webhook a secret on GitHub. Only SHA-256 signatures are accepted, not the legacy SHA-1 X-Hub-Signature; nothing was done.",
+      );
+    }
     expect(await runQueuedSyncs()).toEqual([]);
     expect(await t.deps.db.instance.count({ where: { watchedRepositoryId: repoId } })).toBe(0);
     t.github.close(REPO, 90);
@@ -108,7 +119,6 @@ describe("pull-request sandboxes", () => {
 
   it("tells an unauthenticated caller nothing of which repositories are watched or have a secret, and logs why", async () => {
     const noSecret = await t.deps.db.watchedRepository.create({ data: { owner: "acme", name: "nosecret", templateInstanceId: templateId } });
-    t.github.openPull("other/repo", { author: "mia", headRef: "x", number: 1 });
     t.github.openPull("acme/nosecret", { author: "mia", headRef: "x", number: 1 });
     logged.length = 0;
     const answers = [];

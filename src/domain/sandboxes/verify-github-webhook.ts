@@ -14,6 +14,9 @@ import { AppError } from "../../errors.js";
 /** The one answer to a signature not verified, whatever the reason (logged): says nothing of what this console watches. */
 const UNVERIFIED = "The X-Hub-Signature-256 signature could not be verified; nothing was done. The reason is in the console's log (sandbox.webhook_refused, with this delivery's id).";
 
+// GitHub sends the legacy SHA-1 X-Hub-Signature beside it; SHA-256 is the one it advises checking.
+const MISSING = "The delivery has no X-Hub-Signature-256 header: give the webhook a secret on GitHub. Only SHA-256 signatures are accepted, not the legacy SHA-1 X-Hub-Signature; nothing was done.";
+
 /** The pull_request actions that change a sandbox (https://docs.github.com/en/webhooks/webhook-events-and-payloads#pull_request). */
 const SYNCED_ACTIONS = new Set(["opened", "reopened", "synchronize", "closed"]);
 
@@ -52,19 +55,19 @@ export async function verifyGithubWebhook(deps: Pick<Deps, "db" | "secrets" | "l
   if (delivery.event === "ping" && !fullName) {
     return { ignored: "ping without a repository (an organization's webhook): nothing to do; each pull request's delivery is checked with its repository's secret" };
   }
-  const refuse = (reason: string): AppError => {
+  const refuse = (reason: string, message = UNVERIFIED): AppError => {
     // Cut: the name comes from anyone's body, and GitHub's are at most 140 characters (owner/name).
     deps.log.warn({ delivery: delivery.id, event: delivery.event, repository: fullName.slice(0, 140) || null, reason: reason.slice(0, 300) }, "sandbox.webhook_refused");
-    return new AppError("unauthenticated", UNVERIFIED);
+    return new AppError("unauthenticated", message);
   };
+  // Said as it is, before the repository is looked up: it depends on the request alone.
+  if (!delivery.signature) throw refuse("no X-Hub-Signature-256 header", MISSING);
   const [owner = "", name = ""] = fullName.split("/");
   const repo = owner && name ? await deps.db.watchedRepository.findUnique({ where: { owner_name: { owner, name } }, select: { id: true, webhookSecretEncrypted: true } }) : null;
   if (!repo) throw refuse(fullName ? `this console does not watch ${fullName}` : "the delivery names no repository");
   if (!repo.webhookSecretEncrypted) throw refuse(`no webhook secret is set for ${fullName} in this console (Admin → Watched repositories)`);
   const webhooks = new Webhooks({ secret: deps.secrets.decrypt(repo.webhookSecretEncrypted) });
-  if (!delivery.signature || !(await webhooks.verify(text, delivery.signature).catch(() => false))) {
-    throw refuse(delivery.signature ? `the signature does not match ${fullName}'s webhook secret` : "no X-Hub-Signature-256 header");
-  }
+  if (!(await webhooks.verify(text, delivery.signature).catch(() => false))) throw refuse(`the signature does not match ${fullName}'s webhook secret`);
   if (delivery.event === "ping") return { ignored: "ping" };
   if (delivery.event !== "pull_request") return { ignored: `the ${delivery.event || "unnamed"} event is not used` };
   const action = String(body.action ?? "");
