@@ -14,6 +14,7 @@ import { PAYLOADS } from "../src/jobs/payloads.js";
 import { syncPullRequest } from "../src/domain/sandboxes/sync-pull-request.js";
 import { pollPullRequests } from "../src/domain/sandboxes/poll-pull-requests.js";
 import { runCleanup } from "../src/domain/cleanup/run-cleanup.js";
+import { siteUrl } from "../src/domain/loadbalancer/site-url.js";
 
 const DAY = 86_400_000;
 const SECRET = "whsec-0123456789abcdef";
@@ -194,7 +195,9 @@ describe("pull-request sandboxes", () => {
     expect(t.github.comments).toHaveLength(1);
     expect(t.github.comments[0]).toMatchObject({ repo: REPO, number: 12 });
     expect(t.github.comments[0]!.body).toContain(`${t.url}/instances/${sandbox.id}`);
-    expect(t.github.comments[0]!.body).toContain("https://pr12.lms.acme.test");
+    // The template has no balancer with a certificate: its sites answer on HTTP, not HTTPS.
+    expect(t.github.comments[0]!.body).toContain("answers at http://pr12.lms.acme.test (Studio: http://studio.pr12.lms.acme.test)");
+    expect(t.github.comments[0]!.body).toContain("terminated 3 days later");
   });
 
   it("makes nothing for an author who is not allowed", async () => {
@@ -320,5 +323,25 @@ describe("pull-request sandboxes", () => {
     // Unpinned, it goes at the next run, and the sandbox with it.
     await t.deps.db.appServer.update({ where: { id: sandbox.appServers[0]!.id }, data: { isPinned: false } });
     expect((await runCleanup(t.deps)).archived).toEqual([sandbox.id]);
+  });
+
+  it("comments the address the balancer serves the sandbox on, and says 1 day, not 1 days", async () => {
+    // HTTPS off (no ACME_DIRECTORY_URL, no certificate): the local balancer answers on http, on LB_HTTP_PORT.
+    const lb = await t.deps.db.loadBalancer.create({ data: { name: "local", kind: "local", configPath: "/x", mapPath: "/y", reloadCommand: "", fragmentName: "prlocal" } });
+    await t.deps.db.instance.update({ where: { id: templateId }, data: { loadBalancerId: lb.id } });
+    await t.deps.db.watchedRepository.update({ where: { id: repoId }, data: { keepDaysAfterClose: 1 } });
+    t.github.openPull(REPO, { author: "mia", headRef: "mia/one-day", number: 16 });
+    expect(await syncPullRequest(t.deps, { watchedRepositoryId: repoId, pullRequestNumber: 16 })).toBe("created");
+    const body = t.github.comments.find((c) => c.number === 16)!.body;
+    expect(body).toContain(`answers at http://pr16.lms.acme.test:${t.deps.config.LB_HTTP_PORT} (Studio: http://studio.pr16.lms.acme.test:${t.deps.config.LB_HTTP_PORT})`);
+    expect(body).toContain("terminated 1 day later");
+    // Once a certificate is served, the same address is HTTPS, on the balancer's HTTPS port.
+    const config = { LB_HTTP_PORT: 80, LB_HTTPS_PORT: 443 };
+    const certificate = { certificatePem: "-----BEGIN CERTIFICATE-----" };
+    expect(siteUrl(config, { loadBalancer: { kind: "local", httpsBind: "" }, certificate }, "pr16.lms.acme.test")).toBe("https://pr16.lms.acme.test");
+    expect(siteUrl({ ...config, LB_HTTPS_PORT: 8443 }, { loadBalancer: { kind: "local", httpsBind: "" }, certificate }, "a.test")).toBe("https://a.test:8443");
+    expect(siteUrl(config, { loadBalancer: { kind: "ssh", httpsBind: "[::]:4443" }, certificate }, "a.test")).toBe("https://a.test:4443");
+    // An ssh balancer without an HTTPS bind serves no certificate, whatever the instance has.
+    expect(siteUrl(config, { loadBalancer: { kind: "ssh", httpsBind: "" }, certificate }, "a.test")).toBe("http://a.test");
   });
 });

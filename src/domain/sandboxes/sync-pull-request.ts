@@ -12,6 +12,7 @@
 // The unique index on (watchedRepositoryId, pullRequestNumber) keeps a webhook and a poll racing
 // for one pull request from making two instances.
 import type { Deps } from "../../deps.js";
+import { publicUrlOf } from "../../config.js";
 import type { GithubPullRequest } from "../../adapters/github/port.js";
 import type { Instance, WatchedRepository } from "../../generated/prisma/client.ts";
 import { AppError } from "../../errors.js";
@@ -19,6 +20,7 @@ import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { createInstance } from "../instances/create-instance.js";
 import { launchAppServer } from "../appservers/launch-appserver.js";
 import { uniqueViolationFields } from "../validation/unique-violation.js";
+import { SITE_ROUTE_SELECT, siteUrl } from "../loadbalancer/site-url.js";
 import { sandboxInput } from "./sandbox-input.js";
 
 export const SANDBOX_ACTOR: Actor = { id: null, login: "ocim pr-sandboxes" };
@@ -126,24 +128,21 @@ async function setPullRequestState(
   });
 }
 
-/** The console's address of an instance, for the comment on the pull request. */
-function consoleUrl(config: Deps["config"], instanceId: number): string {
-  const base = (config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/$/, "");
-  return `${base}/instances/${instanceId}`;
-}
-
 /**
  * Tells the pull request where its sandbox is. Only with GITHUB_TOKEN (GitHub takes comments from
  * an authenticated user only); a refusal is logged and does not undo the sandbox.
  */
 async function commentSandboxLink(deps: SyncDeps, repo: WatchedRepository, pr: GithubPullRequest, instance: Instance): Promise<void> {
   if (!deps.config.GITHUB_TOKEN) return;
+  // With the scheme and port its balancer serves it on: HTTPS only once a certificate is there.
+  const route = await deps.db.instance.findUniqueOrThrow({ where: { id: instance.id }, select: SITE_ROUTE_SELECT });
+  const url = (domain: string) => siteUrl(deps.config, route, domain);
   const body = [
-    `A sandbox for this pull request is being deployed by Ocim: ${consoleUrl(deps.config, instance.id)}`,
+    `A sandbox for this pull request is being deployed by Ocim: ${publicUrlOf(deps)}/instances/${instance.id}`,
     "",
-    `Once its appserver runs, it is activated and answers at https://${instance.internalLmsDomain} (Studio: https://${instance.studioDomain}).`,
+    `Once its appserver runs, it is activated and answers at ${url(instance.internalLmsDomain)} (Studio: ${url(instance.studioDomain)}).`,
     repo.relaunchOnPush ? "New commits pushed to this branch launch a new appserver." : "New commits do not launch a new appserver by themselves: relaunch from the console.",
-    `When the pull request is closed, the sandbox is archived and its appservers terminated ${repo.keepDaysAfterClose} days later.`,
+    `When the pull request is closed, the sandbox is archived and its appservers terminated ${repo.keepDaysAfterClose} day${repo.keepDaysAfterClose === 1 ? "" : "s"} later.`,
   ].join("\n");
   try {
     await deps.github.createIssueComment(repo.owner, repo.name, pr.number, body);

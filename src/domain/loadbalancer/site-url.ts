@@ -1,0 +1,28 @@
+// The address a visitor opens for one of an instance's domains, as its balancer serves it
+// (render-config.ts): HTTPS once the instance has a certificate on a balancer that serves HTTPS
+// (HTTP then redirects to it), plain HTTP otherwise. The port is the one the balancer listens on:
+// the local balancer's LB_HTTP_PORT or LB_HTTPS_PORT, an ssh balancer's httpsBind; an ssh
+// balancer's HTTP frontend is the operator's own (docs/load-balancer.md), taken to be on port 80.
+import type { Config } from "../../config.js";
+import { servesHttps } from "./render-input.js";
+
+/** What siteUrl reads of an instance (a Prisma select). */
+export const SITE_ROUTE_SELECT = {
+  loadBalancer: { select: { kind: true, httpsBind: true } },
+  certificate: { select: { certificatePem: true } },
+} as const;
+
+export interface SiteRoute {
+  loadBalancer: { kind: string; httpsBind: string } | null;
+  certificate: { certificatePem: string } | null;
+}
+
+export function siteUrl(config: Pick<Config, "LB_HTTP_PORT" | "LB_HTTPS_PORT">, route: SiteRoute, domain: string): string {
+  const balancer = route.loadBalancer;
+  const https = balancer !== null && servesHttps(balancer) && Boolean(route.certificate?.certificatePem);
+  let port = https ? 443 : 80;
+  if (balancer?.kind === "local") port = https ? config.LB_HTTPS_PORT : config.LB_HTTP_PORT;
+  else if (https) port = Number(balancer!.httpsBind.slice(balancer!.httpsBind.lastIndexOf(":") + 1));
+  const standard = port === (https ? 443 : 80);
+  return `${https ? "https" : "http"}://${domain}${standard ? "" : `:${port}`}`;
+}
