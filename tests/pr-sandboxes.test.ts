@@ -5,7 +5,8 @@
 // sandbox N days later (the injected clock moved, never slept).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
-import { startTestApp, TEST_ORG, type TestApp } from "./helpers/app.js";
+import { serveAs, startTestApp, TEST_ORG, type TestApp } from "./helpers/app.js";
+import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { fieldError, visibleText, type Agent } from "./helpers/browserless.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { moveAppServerNow } from "../src/domain/appservers/lifecycle.js";
@@ -343,5 +344,32 @@ describe("pull-request sandboxes", () => {
     expect(siteUrl(config, { loadBalancer: { kind: "ssh", httpsBind: "[::]:4443" }, certificate }, "a.test")).toBe("https://a.test:4443");
     // An ssh balancer without an HTTPS bind serves no certificate, whatever the instance has.
     expect(siteUrl(config, { loadBalancer: { kind: "ssh", httpsBind: "" }, certificate }, "a.test")).toBe("http://a.test");
+  });
+});
+
+describe("watched repositories without GITHUB_ORG", () => {
+  let deps: TestDeps;
+  let served: Awaited<ReturnType<typeof serveAs>>;
+  beforeAll(async () => {
+    deps = await createTestDeps(); // no GitHub app, so no GITHUB_ORG
+    served = await serveAs(deps);
+  });
+  afterAll(async () => {
+    await served.close();
+    await deps.close();
+  });
+
+  it("refuses the organization members rule, saying what to set, and takes a list of logins", async () => {
+    expect(deps.config.GITHUB_ORG).toBeUndefined();
+    const template = await makeInstance(deps, { name: "Template" });
+    const values = { repository: "acme/theme", templateInstanceId: String(template.id), branchField: "configuration", allowedAuthors: "", keepDaysAfterClose: "7", webhookSecret: "" };
+    const refused = await served.agent.submit("/admin/watched-repositories/add", { ...values, authors: "org_members" });
+    expect(refused.status).toBe(400);
+    expect(fieldError(refused.text, "authors")).toBe(
+      "GITHUB_ORG is not set, so there is no organization to check authors against: set GITHUB_ORG to the GitHub organization and restart Ocim, or choose the logins listed below.",
+    );
+    expect(await deps.db.watchedRepository.count()).toBe(0);
+    await served.agent.submit("/admin/watched-repositories/add", { ...values, authors: "list", allowedAuthors: "mia" });
+    expect(await deps.db.watchedRepository.findFirstOrThrow()).toMatchObject({ owner: "acme", name: "theme", authors: "list", allowedAuthors: ["mia"] });
   });
 });

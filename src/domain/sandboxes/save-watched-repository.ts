@@ -27,7 +27,8 @@ export interface SaveWatchedRepositoryInput {
   values: Input;
 }
 
-function readRepository(values: Input) {
+/** `org`: GITHUB_ORG, whose members the org_members rule lets in. */
+function readRepository(values: Input, org: string | undefined) {
   const r = new FieldReader(values, WATCHED_REPOSITORY_FIELDS);
   const repository = r.text("repository", { required: true, max: 140, lower: true }).replace(/^https:\/\/github\.com\//, "").replace(/\.git$/, "");
   const match = REPOSITORY_RE.exec(repository);
@@ -36,6 +37,10 @@ function readRepository(values: Input) {
   const templateInstanceId = r.int("templateInstanceId", { min: 1, max: 2_147_483_647, fallback: null });
   if (templateInstanceId === null && !r.hasError("templateInstanceId")) r.fail("templateInstanceId", "Choose the instance sandboxes are made from.");
   const authors = r.choice("authors", AUTHOR_RULES, "org_members") ?? "org_members";
+  // Saved, it would skip every pull request, and only the server log would say why.
+  if (authors === "org_members" && !org && !r.hasError("authors")) {
+    r.fail("authors", "GITHUB_ORG is not set, so there is no organization to check authors against: set GITHUB_ORG to the GitHub organization and restart Ocim, or choose the logins listed below.");
+  }
   const allowedAuthors = r.lines("allowedAuthors", { maxItems: 500, maxLength: 39, lower: true });
   const badLogin = allowedAuthors.find((l) => !LOGIN_RE.test(l));
   if (badLogin) r.fail("allowedAuthors", `"${badLogin}" is not a GitHub login (letters, digits and -).`);
@@ -56,8 +61,8 @@ function auditView(repo: WatchedRepository, secretChanged: boolean): Record<stri
   return { ...rest, webhookSecret: webhookSecretEncrypted ? (secretChanged ? `${MASK} (new)` : MASK) : "" };
 }
 
-export async function saveWatchedRepository(deps: Pick<Deps, "db" | "secrets">, input: SaveWatchedRepositoryInput): Promise<WatchedRepository & { title: string }> {
-  const { webhookSecret, ...data } = readRepository(input.values);
+export async function saveWatchedRepository(deps: Pick<Deps, "db" | "secrets" | "config">, input: SaveWatchedRepositoryInput): Promise<WatchedRepository & { title: string }> {
+  const { webhookSecret, ...data } = readRepository(input.values, deps.config.GITHUB_ORG);
   try {
     const saved = await deps.db.$transaction(async (tx) => {
       const template = await tx.instance.findUnique({ where: { id: data.templateInstanceId }, select: { id: true, watchedRepositoryId: true } });
