@@ -85,6 +85,15 @@ describe("pull-request sandboxes", () => {
     expect(history.text).not.toContain(SECRET);
     // The template by its name, as the form's select shows it, not by its id.
     expect(visibleText(history.text)).toContain("Template instance — Acme main");
+
+    // The same repository again (in another case): refused once, on the Repository field.
+    const again = await admin.submit("/admin/watched-repositories/add", {
+      repository: "ACME/edx-platform", templateInstanceId: String(templateId), authors: "org_members", allowedAuthors: "", branchField: "edx_platform", keepDaysAfterClose: "3", webhookSecret: "",
+    });
+    expect(again.status).toBe(400);
+    expect(fieldError(again.text, "repository")).toBe("This repository is watched already.");
+    expect(visibleText(again.text).split("This repository is watched already.")).toHaveLength(2);
+    expect(await t.deps.db.watchedRepository.count()).toBe(1);
   });
 
   it("refuses to delete the template instance while a repository makes sandboxes from it", async () => {

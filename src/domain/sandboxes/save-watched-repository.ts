@@ -6,7 +6,7 @@ import type { WatchedRepository } from "../../generated/prisma/client.ts";
 import { notFound, validationError } from "../../errors.js";
 import { diffRecords, recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { FieldReader, type Input } from "../validation/field-reader.js";
-import { rethrowUniqueViolation } from "../validation/unique-violation.js";
+import { uniqueViolationFields } from "../validation/unique-violation.js";
 
 export const WATCHED_REPOSITORY_FIELDS = [
   "repository", "branchField", "templateInstanceId", "authors", "allowedAuthors", "relaunchOnPush", "keepDaysAfterClose", "webhookSecret",
@@ -85,6 +85,8 @@ export async function saveWatchedRepository(deps: Pick<Deps, "db" | "secrets" | 
     });
     return { ...saved, title: `${saved.owner}/${saved.name}` };
   } catch (err) {
-    rethrowUniqueViolation(err, { owner: "This repository is watched already.", name: "This repository is watched already." });
+    // The key is (owner, name), both read from the one Repository field: the message goes there, once.
+    if (uniqueViolationFields(err)?.some((column) => column === "owner" || column === "name")) throw validationError({ repository: "This repository is watched already." });
+    throw err;
   }
 }
