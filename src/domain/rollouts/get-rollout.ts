@@ -21,7 +21,9 @@ export async function getRollout(deps: Pick<Deps, "db">, input: { id: number }) 
   // From the items read above, not a second query: a job moving an item in between made the counts
   // and the table disagree ("Wave 1 of 3 … 1 in progress" beside a table with none in progress).
   const counts = tally(rollout.items);
-  const started = rollout.items.filter((i) => i.status !== "pending" && i.status !== "skipped");
+  // An item a cancel skipped during its launch was started all the same (it keeps its new
+  // appserver); one skipped while pending never was.
+  const started = rollout.items.filter((i) => i.status !== "pending" && (i.status !== "skipped" || i.newAppServerId !== null));
   const lastStarted = started.length ? Math.max(...started.map((i) => i.position)) : -1;
   return {
     ...rollout,

@@ -56,7 +56,8 @@ export async function launchItem(deps: ItemDeps, rollout: Rollout, item: Rollout
       where: { instanceId: item.instanceId, isActive: true }, orderBy: [{ lastActivatedAt: "desc" }, { id: "desc" }], select: { id: true },
     });
     const launched = await launchAppServer(deps, { instanceId: item.instanceId, actor, launchKey: `rollout:${rollout.id}:${item.instanceId}` });
-    await moveItem(deps, item, ["launching"], { newAppServerId: launched.id, oldAppServerId: old?.id ?? null });
+    // Recorded on an item a cancel skipped meanwhile too: its new appserver is kept, and the page links it.
+    await moveItem(deps, item, ["launching", "skipped"], { newAppServerId: launched.id, oldAppServerId: old?.id ?? null });
     return "launched";
   } catch (err) {
     if (!(err instanceof AppError)) throw err; // the database or a bug: the next advance tries again
