@@ -9,6 +9,7 @@ import { decodeHtml, fieldError, visibleText, type Agent } from "./helpers/brows
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { startRollout } from "../src/domain/rollouts/start-rollout.js";
 import { advanceRollout } from "../src/domain/rollouts/advance-rollout.js";
+import { controlRollout } from "../src/domain/rollouts/control-rollout.js";
 import { readSnapshot } from "../src/domain/appservers/config-snapshot.js";
 
 describe("a roll-out onto a release", () => {
@@ -108,6 +109,21 @@ describe("a roll-out onto a release", () => {
     expect(fieldError(quince.text, "targetRelease")).toBeNull();
     expect(visibleText(quince.text)).toContain("On release quince");
     expect(visibleText(quince.text)).toContain("Start the roll-out…");
+  });
+
+  it("shows a release typed in capitals as the instances store it, at the review and on the roll-out", async () => {
+    await makeInstance(t.deps, { name: "F tutor site", tags: ["caps"], recipe: "tutor", openedxRelease: "teak", edxPlatformBranch: "release/teak" });
+    const admin = await t.loginAs("ada", { admin: true });
+    const capitals = releaseForm("caps", { targetRelease: "ULMO" });
+    const reviewed = visibleText((await review(admin, capitals)).text);
+    expect(reviewed).toContain("On release ulmo");
+    expect(reviewed).not.toContain("ULMO");
+    const started = await admin.submit("/rollouts", capitals, "/rollouts/new");
+    const rollout = await t.deps.db.rollout.findFirstOrThrow({ orderBy: { id: "desc" } });
+    expect(rollout.targetRelease).toBe("ulmo");
+    expect(visibleText(started.text)).toContain("release ulmo");
+    expect(visibleText(started.text)).not.toContain("ULMO");
+    await controlRollout(t.deps, { rolloutId: rollout.id, action: "cancel", actor });
   });
 
   it("refuses an instance already in an unfinished roll-out, naming it", async () => {

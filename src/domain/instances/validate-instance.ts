@@ -11,7 +11,7 @@ import {
 } from "./instance-input.js";
 import { RECIPE_KINDS } from "../recipes/recipe.js";
 import { recipeReleaseProblem } from "../recipes/recipe-release.js";
-import { findRelease } from "../recipes/releases.js";
+import { findRelease, releaseName } from "../recipes/releases.js";
 import { checkExtraVariables, checkGitRef, checkPlaybookPath, checkRepoUrl, checkTutorPlugin, parsePullRequestUrl } from "./setting-rules.js";
 
 export type DomainData = Pick<InstanceData, "internalLmsDomain" | "externalDomains" | (typeof PREFIXED_DOMAIN_FIELDS)[number]>;
@@ -126,8 +126,7 @@ function readCode(r: FieldReader, defaults: InstanceDefaults): CodeData {
   let openedxRelease = checked("openedxRelease", LIMITS.release, checkGitRef);
   const releaseProblem = r.hasError("openedxRelease") || r.hasError("recipe") ? null : recipeReleaseProblem(recipe, openedxRelease);
   if (releaseProblem) r.fail("openedxRelease", releaseProblem);
-  // A named release is stored by its name as the table spells it ("Ulmo " → "ulmo").
-  openedxRelease = findRelease(openedxRelease)?.name ?? openedxRelease;
+  openedxRelease = releaseName(openedxRelease);
   const branches = derivedBranches(recipe, openedxRelease);
   return {
     recipe,

@@ -45,6 +45,11 @@ export function findRelease(name: string): OpenedxRelease | undefined {
   return OPENEDX_RELEASES.find((r) => r.name === name.trim().toLowerCase());
 }
 
+/** A release as an instance stores it and the console shows it: a named one as the table spells it ("Ulmo " → "ulmo"), any other ref as given. */
+export function releaseName(value: string): string {
+  return findRelease(value)?.name ?? value;
+}
+
 /** The branch every Open edX repository names a release by (renamed from Teak, Tutor 20, on). */
 export function releaseBranch(r: OpenedxRelease): string {
   return r.tutorMajor >= RENAMED_BRANCHES_FROM ? `release/${r.name}` : `open-release/${r.name}.master`;

@@ -4,6 +4,7 @@ import { validationError } from "../../errors.js";
 import { FieldReader, type Input } from "../validation/field-reader.js";
 import { LIMITS } from "../instances/instance-input.js";
 import { checkGitRef } from "../instances/setting-rules.js";
+import { releaseName } from "../recipes/releases.js";
 import type { RolloutFilter } from "./select-instances.js";
 
 /** A wave of more than this many launches at once would be a fleet-wide outage if it went wrong. */
@@ -62,7 +63,8 @@ function targetFrom(r: FieldReader): RolloutTarget {
     r.fail("target", `Choose "current settings" or "a release", not "${kind}".`);
     return { kind: "current" };
   }
-  const release = gitRef(r, "targetRelease", LIMITS.release);
+  // As each instance will store it (validate-instance.ts), so the review and the roll-out say that.
+  const release = releaseName(gitRef(r, "targetRelease", LIMITS.release));
   if (!release && !r.hasError("targetRelease")) r.fail("targetRelease", "Give the release to roll out (e.g. teak), or choose the instances' current settings.");
   const edxPlatformBranch = gitRef(r, "targetEdxPlatformBranch", LIMITS.ref);
   const configurationBranch = gitRef(r, "targetConfigurationBranch", LIMITS.ref);

@@ -7,7 +7,7 @@ import type { Deps } from "../../deps.js";
 import { AppError, type FieldErrors } from "../../errors.js";
 import type { Actor } from "../../domain/audit/record-audit-event.js";
 import { listTags } from "../../domain/instances/list-tags.js";
-import { FILTER_FIELDS, MAX_WAVE_SIZE, readRolloutFilter, readRolloutInput } from "../../domain/rollouts/rollout-input.js";
+import { FILTER_FIELDS, MAX_WAVE_SIZE, readRolloutFilter, readRolloutInput, type RolloutTarget } from "../../domain/rollouts/rollout-input.js";
 import { PREVIEW_LIMIT, selectRolloutInstances } from "../../domain/rollouts/select-instances.js";
 import { startRollout } from "../../domain/rollouts/start-rollout.js";
 import { rolloutTargetProblem } from "../../domain/rollouts/check-rollout-target.js";
@@ -44,6 +44,7 @@ export function rolloutRoutes(deps: Deps): Router {
   async function formPage(res: Response, values: Record<string, string>, review: boolean, given: { errors?: FieldErrors; message?: string; status?: number } = {}) {
     const errors: FieldErrors = { ...given.errors };
     let preview = null;
+    let target: RolloutTarget | null = null;
     try {
       preview = await selectRolloutInstances(deps.db, readRolloutFilter(values), PREVIEW_LIMIT);
     } catch (err) {
@@ -52,8 +53,9 @@ export function rolloutRoutes(deps: Deps): Router {
     }
     if (review && !given.errors) {
       try {
-        const { filter, target } = readRolloutInput(values);
-        const ids = target.kind === "release" ? (await selectRolloutInstances(deps.db, filter)).rows.map((r) => r.id) : [];
+        const input = readRolloutInput(values);
+        target = input.target;
+        const ids = target.kind === "release" ? (await selectRolloutInstances(deps.db, input.filter)).rows.map((r) => r.id) : [];
         const unsuited = await rolloutTargetProblem(deps.db, deps.config, ids, target);
         if (unsuited) errors.targetRelease = unsuited;
       } catch (err) {
@@ -64,7 +66,7 @@ export function rolloutRoutes(deps: Deps): Router {
     const [tags, balancers] = await Promise.all([listTags(deps), deps.db.loadBalancer.findMany({ select: { id: true, name: true }, orderBy: { name: "asc" }, take: 500 })]);
     const ready = review && Object.keys(errors).length === 0 && !given.message && (preview?.total ?? 0) > 0;
     const status = given.status ?? (Object.keys(errors).length ? 400 : 200);
-    await renderPage(res, "rollouts/new", { title: "Roll out", values, errors, message: given.message ?? null, preview, tags, balancers, ready, maxWaveSize: MAX_WAVE_SIZE }, status);
+    await renderPage(res, "rollouts/new", { title: "Roll out", values, target, errors, message: given.message ?? null, preview, tags, balancers, ready, maxWaveSize: MAX_WAVE_SIZE }, status);
   }
 
   router.get("/rollouts/new", async (req, res) => {
