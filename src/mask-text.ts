@@ -2,6 +2,8 @@
 // masked"). The domain decides which values are secret (src/domain/secrets/) and masks log lines,
 // YAML and audit diffs with it; adapters mask what a service's error message echoes of the
 // credentials they were given. It sits beside crypto.ts, outside the domain, so both can use it.
+// URLs whose path or query is a secret (webhooks') are shown by maskUrl and masked in text by
+// createUrlMasker, at the end.
 
 export const MASK = "••••••";
 /** What an audit diff shows for a secret that is not the one it had before. */
@@ -85,4 +87,78 @@ export function shapedSecrets(text: string): string[] {
 
 export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+// A URL in free text: its scheme, then everything up to a space, a quote or an angle bracket.
+const ANY_URL_RE = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
+// What ends a sentence after a URL, not the URL's own: "POST https://…/x." or "(see https://…/x)".
+const TRAILING_PUNCTUATION_RE = /[.,;:!?)\]}]+$/;
+
+/**
+ * A URL as shown where its secret may not be: its origin, then MASK for whatever follows it. A
+ * webhook's path or query often is its secret (Slack's /services/T…/B…/X…, a `?token=`), and a
+ * user name and password are never shown. A URL with nothing after its origin is shown whole
+ * ("https://example.com/"); text that is not a URL with an origin is MASK.
+ */
+export function maskUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return MASK;
+  }
+  if (u.origin === "null") return MASK;
+  const rest = u.username || u.password || u.pathname !== "/" || u.search || u.hash;
+  return rest ? `${u.origin}/${MASK}` : `${u.origin}/`;
+}
+
+/**
+ * The parts of a URL that maskUrl hides, as values for createMasker: the whole URL, its user name and
+ * password, its path and query (whole, and each query value), and the path segments that look like a
+ * token (a digit or a capital in them, or 16 characters or more: Slack's T…/B…/X…), each as written
+ * and decoded. So a text that echoes a piece of it ("Cannot POST /services/T1/B2/X…") is masked too.
+ * Plain words of a path ("services", "hooks") are left: masking them would garble every sentence.
+ */
+export function urlSecrets(url: string): string[] {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return [url];
+  }
+  // Nothing after the origin: nothing to hide ("https://hooks.example.com/" stays as it is).
+  if (!maskUrl(url).endsWith(MASK)) return [];
+  const tokenLike = (s: string) => s.length >= MIN_SECRET_LENGTH && (/[0-9A-Z]/.test(s) || s.length >= 16);
+  const segments = u.pathname.split("/").filter(tokenLike);
+  const values = [...u.searchParams.values()].filter((v) => v.length >= MIN_SECRET_LENGTH);
+  // A plain user name ("user", "admin") is hidden where it stands as one, before its ":" or "@",
+  // not in every sentence that says "user"; a token used as the user name is hidden everywhere.
+  const userinfo = u.username ? [`${u.username}:${u.password}@`, `${u.username}:${u.password}`, `${u.username}@`, `${u.username}:`] : [];
+  const raw = [
+    url, u.href, ...userinfo, tokenLike(u.username) ? u.username : "", u.password,
+    u.pathname === "/" ? "" : u.pathname + u.search + u.hash, u.pathname === "/" ? "" : u.pathname, u.search, u.search.slice(1), u.hash,
+    ...segments, ...values,
+  ].filter(Boolean);
+  return [...new Set(raw.flatMap((s) => [s, safeDecode(s)]))];
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/**
+ * A masker for text about requests to a URL (a webhook's errors): every URL in it shown as maskUrl
+ * shows it, then `url`'s hidden parts wherever they are still found, then the usual shapes. Without
+ * a URL, only the first and the last.
+ */
+export function createUrlMasker(url: string | null): Masker {
+  const known = createMasker(url ? urlSecrets(url) : []);
+  return (text) => known(text.replace(ANY_URL_RE, (found) => {
+    const end = TRAILING_PUNCTUATION_RE.exec(found)?.[0] ?? "";
+    return maskUrl(end ? found.slice(0, -end.length) : found) + end;
+  }));
 }

@@ -20,6 +20,9 @@ import { basicAuthFor } from "../src/domain/instances/secret.js";
 import { applyLoadBalancer } from "../src/domain/loadbalancer/apply-load-balancer.js";
 import { notifyDaily } from "../src/domain/notifications/notify-daily.js";
 import { freePort } from "../src/embedded/processes.js";
+import { createLogger } from "../src/logger.js";
+import { deliverNotification } from "../src/domain/notifications/deliver-notification.js";
+import { NotifySendError } from "../src/adapters/notify/port.js";
 
 const DAY = 86_400_000;
 
@@ -31,6 +34,8 @@ describe("notifications", () => {
   let admin: Agent;
   let skewMs = 0;
   const now = () => new Date(Date.now() + skewMs);
+  // What the worker writes to the server log (job.failed with its error and stack).
+  const logLines: string[] = [];
 
   beforeAll(async () => {
     vms = await localVms();
@@ -38,7 +43,7 @@ describe("notifications", () => {
     t = await startTestApp(
       // Retries 0.2 s, 0.4 s apart: the real backoff, shortened.
       { ...vms.env, SMTP_URL: smtp.url, NOTIFY_FROM: "ocim@example.org", NOTIFY_ATTEMPTS: "3", NOTIFY_RETRY_SECONDS: "0.2", NOTIFY_TIMEOUT_SECONDS: "5", OUTBOX_SWEEP_SECONDS: "0.5" },
-      { now },
+      { now, log: createLogger("info", {}, { write: (line: string) => void logLines.push(line) }) },
     );
     workers = startWorkers(t.deps, { provisioning: createProvisioningPorts(t.deps) });
     admin = await t.loginAs("ada", { admin: true });
@@ -76,6 +81,15 @@ describe("notifications", () => {
     expect(slackMail.text).toContain("The Slack format is for webhooks; an email channel sends plain text.");
     const unknownEvent = await addChannel({ name: "ops mail", kind: "email", target: "ops@example.org", events: ["launch.failed", "everything"] });
     expect(unknownEvent.text).toContain('"everything" is not an event Ocim sends');
+    // fetch refuses a URL with credentials on every delivery, and its error repeats the whole URL.
+    const credentials = await addChannel({ name: "ops hook", kind: "webhook", target: "http://user:pw@127.0.0.1:1/x/secret?t=1", events: ["launch.failed"] });
+    expect(credentials.status).toBe(400);
+    expect(credentials.text).toContain("Remove the user name and password (the part before @): a webhook URL cannot carry them, Ocim never sends them. Put the receiver's token where the receiver gives it, in the URL's path or query (as Slack's incoming webhooks do), or set a signing secret below to have each POST signed.");
+    // A channel of one instance never gets a balancer's event: with only those it would never receive anything.
+    const inst = await makeInstance(t.deps);
+    const fleetOnly = await addChannel({ name: "lb of one", kind: "webhook", target: "https://hooks.example.com/lb", instanceId: String(inst.id), events: ["balancer.apply_failed"] });
+    expect(fleetOnly.status).toBe(400);
+    expect(fleetOnly.text).toContain('A channel of one instance never receives "A load balancer apply failed" (balancer.apply_failed): it has no instance, so only fleet-wide channels get it. Choose an event of the instance as well, or "All instances (fleet-wide)" as the instance.');
     expect(await t.deps.db.notificationChannel.count()).toBe(0);
     expect(await t.deps.db.auditEvent.count({ where: { subjectType: "NotificationChannel" } })).toBe(0);
   });
@@ -250,5 +264,135 @@ describe("notifications", () => {
     } finally {
       await hook.stop();
     }
+  });
+  it("sends a test to a disabled channel, as it is how a channel is tried before it is enabled, and says so", async () => {
+    const hook = await new WebhookReceiver().start();
+    try {
+      await addChannel({ name: "off hook", kind: "webhook", target: hook.url(), events: ["appserver.terminated"], enabled: "false" });
+      const channel = await channelId("off hook");
+      expect((await t.deps.db.notificationChannel.findUniqueOrThrow({ where: { id: channel } })).enabled).toBe(false);
+      const res = await admin.submit(`/admin/notification-channels/${channel}/test`, {}, `/admin/notification-channels/${channel}`);
+      expect(visibleText(res.text)).toContain("A test notification to off hook is queued; its outcome shows in the delivery log below (reload the page). The channel is disabled: a test is sent all the same, its events are not until it is enabled.");
+      await waitFor("the test post", async () => hook.posts.length === 1, 30_000, 50);
+      expect(hook.json()[0]).toMatchObject({ event: "test", subject: "Test notification to off hook" });
+      expect(await delivery(channel, "sent")).toMatchObject({ attempts: 1, lastError: "" });
+      // Its events are still not sent while it is disabled.
+      const inst = await makeInstance(t.deps);
+      const as = await makeAppServer(t.deps, inst.id, { status: "failed" });
+      await (await t.loginAs("oscar")).submit(`/appservers/${as.id}/terminate`, {}, `/appservers/${as.id}`);
+      expect(await t.deps.db.notificationDelivery.count({ where: { channelId: channel } })).toBe(1);
+    } finally {
+      await hook.stop();
+    }
+  });
+
+  it("refuses a name that differs from another channel's only by case; a channel may change the case of its own", async () => {
+    const form = { kind: "webhook", target: "https://hooks.example.com/case", events: ["launch.failed"] };
+    expect((await addChannel({ name: "Case hook", ...form })).status).toBe(200);
+    const again = await addChannel({ name: "case HOOK", ...form });
+    expect(again.status).toBe(400);
+    expect(again.text).toContain('Another notification channel is named "Case hook": names must differ by more than upper or lower case.');
+    expect(await t.deps.db.notificationChannel.count({ where: { name: { equals: "case hook", mode: "insensitive" } } })).toBe(1);
+    const id = await channelId("Case hook");
+    const renamed = await admin.submit(`/admin/notification-channels/${id}`, { name: "CASE Hook", enabled: "true", _save: "continue", ...form });
+    expect(renamed.status).toBe(200);
+    expect((await t.deps.db.notificationChannel.findUniqueOrThrow({ where: { id } })).name).toBe("CASE Hook");
+  });
+
+  it("fails a URL fetch never sends to at the first attempt, not retried, and no error, delivery log or log line shows the URL's secret", async () => {
+    // Saved before the form refused credentials (the form refuses them now: see the first test).
+    const withCredentials = (await t.deps.db.notificationChannel.create({
+      data: { name: "legacy credentials", kind: "webhook", target: "http://user:pw@127.0.0.1:1/x/secret?t=1", events: ["launch.failed"] },
+    })).id;
+    // Port 1 is one of the Fetch standard's "bad ports": fetch refuses it before connecting, every time.
+    await addChannel({ name: "bad port", kind: "webhook", target: "http://127.0.0.1:1/x/secret?t=1", events: ["launch.failed"] });
+    const badPort = await channelId("bad port");
+    for (const id of [withCredentials, badPort]) await admin.submit(`/admin/notification-channels/${id}/test`, {}, `/admin/notification-channels/${id}`);
+
+    const credentialsFailed = await delivery(withCredentials, "failed");
+    expect(credentialsFailed.attempts).toBe(1);
+    expect(credentialsFailed.lastError).toBe("The webhook URL http://127.0.0.1:1/•••••• has a user name or password before its host, which is never sent: edit the channel, and put the receiver's token where it gives it (in the URL's path or query, as Slack's do) or set a signing secret.");
+    const portFailed = await delivery(badPort, "failed");
+    expect(portFailed.attempts).toBe(1);
+    expect(portFailed.lastError).toBe('POST http://127.0.0.1:1/•••••• is refused before connecting: port 1 is one of the ports fetch never sends HTTP to (the Fetch standard\'s "bad ports"); use another port.');
+
+    const jobIds = [credentialsFailed.id, portFailed.id].map((d) => `notify-${d}`);
+    type Line = { msg: string; jobId?: string; final?: boolean; err?: { message: string; stack: string } };
+    const failures = () => logLines.map((l) => JSON.parse(l) as Line).filter((l) => l.msg === "job.failed" && jobIds.includes(l.jobId ?? ""));
+    await waitFor("the two job.failed lines", async () => failures().length === 2, 10_000, 50);
+    // Each logged once, as final (not retried), with the error as recorded on the delivery.
+    expect(failures().map((l) => l.final)).toEqual([true, true]);
+    expect(failures().map((l) => l.err!.message).sort()).toEqual([credentialsFailed.lastError, portFailed.lastError].sort());
+    for (const id of [withCredentials, badPort]) {
+      // The delivery log panel (the edit form above it shows the URL to the admin editing it).
+      const page = visibleText((await admin.get(`/admin/notification-channels/${id}`)).text);
+      const log = page.slice(page.indexOf("Delivery log"));
+      expect(log).toContain("http://127.0.0.1:1/••••••");
+      for (const secret of ["user:pw", "pw@", "/x/secret", "secret?", "t=1"]) expect(log).not.toContain(secret);
+    }
+    const logged = logLines.join("\n");
+    for (const secret of ["user:pw", "pw@", "/x/secret", "t=1"]) expect(logged).not.toContain(secret);
+  });
+
+  it("masks the channel's URL in whatever a send throws, where the error is recorded and in the error the worker logs", async () => {
+    const url = "https://hooks.example.com/services/T1/B2/XXXXSLACKSECRET?token=qwerty123";
+    const channel = (await t.deps.db.notificationChannel.create({ data: { name: "raw errors", kind: "webhook", target: url, events: ["launch.failed"] } })).id;
+    const attempt = async (error: Error) => {
+      const { id } = await t.deps.db.notificationDelivery.create({ data: { channelId: channel, event: "test", subject: "s", message: "m" } });
+      const notify = { sendEmail: async () => {}, postWebhook: async () => { throw error; } };
+      const thrown = await deliverNotification({ ...t.deps, notify }, { deliveryId: id, lastAttempt: false }).then(() => null, (e: Error & { code: string }) => e);
+      return { thrown: thrown!, row: await t.deps.db.notificationDelivery.findUniqueOrThrow({ where: { id } }) };
+    };
+    // A bug or a library that repeats the whole URL, and a receiver that echoes its path and token.
+    const raw = await attempt(new Error(`socket hang up posting to ${url}: Cannot POST /services/T1/B2/XXXXSLACKSECRET (token qwerty123)`));
+    const masked = "Unexpected error: socket hang up posting to https://hooks.example.com/••••••: Cannot POST •••••• (token ••••••)";
+    expect(raw.row).toMatchObject({ status: "pending", attempts: 1, lastError: masked });
+    expect(raw.thrown).toMatchObject({ code: "unavailable", message: masked });
+    const permanent = await attempt(new NotifySendError(`POST ${url} answered 404: no_service XXXXSLACKSECRET`, false));
+    expect(permanent.row).toMatchObject({ status: "failed", attempts: 1, lastError: "POST https://hooks.example.com/•••••• answered 404: no_service ••••••" });
+    expect(permanent.thrown).toMatchObject({ code: "rule" });
+    for (const { thrown, row } of [raw, permanent]) {
+      for (const text of [thrown.stack!, JSON.stringify(thrown), row.lastError]) {
+        for (const secret of ["XXXXSLACKSECRET", "qwerty123", "/services/", "token="]) expect(text).not.toContain(secret);
+      }
+    }
+  });
+
+  it("keeps a webhook URL's secret out of audit events and History: its origin and ••••••, '(changed)' when only the secret changed", async () => {
+    const slack = "https://hooks.slack.com/services/T1/B2/XXXXSLACKSECRET";
+    const form = { name: "slack audit", kind: "webhook", events: ["launch.failed"], enabled: "true", _save: "continue" };
+    await addChannel({ ...form, target: `${slack}?token=tok3n`, secret: "sign-me" });
+    const id = await channelId("slack audit");
+    await admin.submit(`/admin/notification-channels/${id}`, { ...form, target: "https://hooks.slack.com/services/T1/B2/YYYYOTHERSECRET" });
+    await admin.submit(`/admin/notification-channels/${id}`, { ...form, target: "https://other.example.com/" });
+    const events = await t.deps.db.auditEvent.findMany({ where: { subjectType: "NotificationChannel", subjectId: String(id) }, orderBy: { id: "asc" } });
+    expect(events.map((e) => [e.action, (e.diff as Record<string, unknown>).target])).toEqual([
+      ["notification_channel.created", [null, "https://hooks.slack.com/••••••"]],
+      ["notification_channel.updated", ["https://hooks.slack.com/••••••", "https://hooks.slack.com/•••••• (changed)"]],
+      ["notification_channel.updated", ["https://hooks.slack.com/••••••", "https://other.example.com/"]],
+    ]);
+    expect(events[0]!.diff).toMatchObject({ secret: [null, "•••••• (new)"] });
+    const secrets = ["XXXXSLACKSECRET", "YYYYOTHERSECRET", "tok3n", "/services/", "sign-me"];
+    const history = await admin.get(`/admin/notification-channels/${id}/history`);
+    expect(visibleText(history.text)).toContain("https://hooks.slack.com/•••••• (changed)");
+    const detail = await admin.get(`/admin/audit-events/${events[1]!.id}`);
+    expect(visibleText(detail.text)).toContain("https://hooks.slack.com/•••••• (changed)");
+    const list = await admin.get("/admin/audit-events?type=NotificationChannel");
+    for (const page of [history, detail, list]) for (const secret of secrets) expect(page.text).not.toContain(secret);
+    // Nobody but an admin sees a channel, its History or the audit events.
+    const operator = await t.loginAs("oscar");
+    for (const path of [`/admin/notification-channels/${id}`, `/admin/notification-channels/${id}/history`, `/admin/audit-events/${events[1]!.id}`, "/admin/audit-events"]) {
+      const res = await operator.get(path);
+      expect(res.status).toBe(403);
+      for (const secret of [...secrets, "other.example.com"]) expect(res.text).not.toContain(secret);
+    }
+    // The deletion's event names the origin only too.
+    await admin.submit(`/admin/notification-channels/${id}`, { ...form, target: slack });
+    const del = await admin.submit(`/admin/notification-channels/${id}/delete`, { confirm: "yes" }, `/admin/notification-channels/${id}/delete`);
+    expect(del.status).toBe(200);
+    const deleted = await t.deps.db.auditEvent.findFirstOrThrow({ where: { subjectType: "NotificationChannel", subjectId: String(id), action: "notification_channel.deleted" } });
+    expect(deleted.diff).toEqual({ name: ["slack audit", null], kind: ["webhook", null], target: ["https://hooks.slack.com/••••••", null] });
+    const all = JSON.stringify(await t.deps.db.auditEvent.findMany({ where: { subjectType: "NotificationChannel" } }));
+    for (const secret of secrets) expect(all).not.toContain(secret);
   });
 });

@@ -21,6 +21,7 @@ import { basicAuthFor } from "../src/domain/instances/secret.js";
 import { createRunLog } from "../src/domain/provisioning/run-log.js";
 import { snapshotSecrets } from "../src/domain/secrets/instance-secrets.js";
 import { createMasker, MASK } from "../src/domain/secrets/mask-secrets.js";
+import { createUrlMasker, maskUrl } from "../src/mask-text.js";
 import { isSecretKey, OPENEDX_SECRET_NAMES } from "../src/domain/secrets/secret-keys.js";
 import { JOB, JOB_QUEUE } from "../src/jobs/names.js";
 import { PAYLOADS } from "../src/jobs/payloads.js";
@@ -95,6 +96,31 @@ describe("which names hold secrets", () => {
     const mask = createMasker(["e", "127", "ß"]);
     expect(mask("could not connect to 127.0.0.1:1 e.g. by e-mail; Straße")).toBe("could not connect to 127.0.0.1:1 e.g. by e-mail; Straße");
     expect(mask("user e, pin 127. (e) password=e [ß]")).toBe(`user ${MASK}, pin ${MASK}. (${MASK}) password=${MASK} [${MASK}]`);
+  });
+});
+
+describe("a URL whose path, query or user name is its secret (a webhook's)", () => {
+  it("is shown as its origin and •••••• for the rest, whole when nothing follows the origin", () => {
+    expect(maskUrl("https://hooks.slack.com/services/T1/B2/XXXXSLACKSECRET")).toBe(`https://hooks.slack.com/${MASK}`);
+    expect(maskUrl("http://user:pw@127.0.0.1:1/x/secret?t=1")).toBe(`http://127.0.0.1:1/${MASK}`);
+    expect(maskUrl("https://hooks.example.com/?token=abc")).toBe(`https://hooks.example.com/${MASK}`);
+    expect(maskUrl("https://user@hooks.example.com/")).toBe(`https://hooks.example.com/${MASK}`);
+    expect(maskUrl("https://hooks.example.com")).toBe("https://hooks.example.com/");
+    expect(maskUrl("not a url")).toBe(MASK);
+  });
+
+  it("is masked in any text about it, every URL to its origin, its pieces wherever they are echoed, plain words kept", () => {
+    const mask = createUrlMasker("https://user:pa55word@hooks.example.com/services/T1/B2/XXXXSLACKSECRET?token=qwerty123&v=2");
+    expect(mask("Request cannot be constructed from a URL that includes credentials: https://user:pa55word@hooks.example.com/services/T1/B2/XXXXSLACKSECRET?token=qwerty123&v=2"))
+      .toBe(`Request cannot be constructed from a URL that includes credentials: https://hooks.example.com/${MASK}`);
+    expect(mask("POST https://hooks.example.com/services/x. answered 404: Cannot POST /services/T1/B2/XXXXSLACKSECRET?token=qwerty123&v=2"))
+      .toBe(`POST https://hooks.example.com/${MASK}. answered 404: Cannot POST ${MASK}`);
+    expect(mask("no_service: XXXXSLACKSECRET, token qwerty123, user:pa55word@, pa55word")).toBe(`no_service: ${MASK}, token ${MASK}, ${MASK}, ${MASK}`);
+    // The words of a path and a plain user name are not secrets: the sentences around them stay readable.
+    expect(mask("the webhook user services answered")).toBe("the webhook user services answered");
+    expect(createUrlMasker(null)("see https://other.example.com/a/b?c=d (docs)")).toBe(`see https://other.example.com/${MASK} (docs)`);
+    // A URL with nothing after its origin has nothing to hide.
+    expect(createUrlMasker("https://hooks.example.com/")("POST https://hooks.example.com/ failed: ECONNREFUSED.")).toBe("POST https://hooks.example.com/ failed: ECONNREFUSED.");
   });
 });
 

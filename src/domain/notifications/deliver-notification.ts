@@ -1,11 +1,15 @@
 // Sends one delivery (the send-notification job, src/jobs/registry.ts) and records the outcome on
 // it: sent, or the error with the attempt count. A failure a retry may fix throws
 // AppError("unavailable"), so the worker's one retry rule (src/jobs/retry.ts) tries again after
-// the backoff; a refusal (a 4xx, a refused recipient) throws a rule error and is not retried.
+// the backoff; a refusal (a 4xx, a refused recipient, a URL fetch cannot send) throws a rule error
+// and is not retried. The error text is masked here, the one place it is recorded and thrown to the
+// worker's log (channel-target.ts): no URL keeps more than its origin.
 import type { Deps } from "../../deps.js";
 import { publicUrlOf } from "../../config.js";
 import { AppError } from "../../errors.js";
 import { NotifySendError } from "../../adapters/notify/port.js";
+import { deliveryErrorMasker } from "./channel-target.js";
+import { TEST_EVENT } from "./events.js";
 import type { NotificationChannel, NotificationDelivery } from "../../generated/prisma/client.ts";
 
 type DeliverDeps = Pick<Deps, "db" | "now" | "config" | "secrets" | "notify">;
@@ -22,16 +26,22 @@ export async function deliverNotification(deps: DeliverDeps, input: DeliverInput
   if (delivery.status !== "pending") return `already ${delivery.status}`;
   const attempts = delivery.attempts + 1;
   try {
-    if (!delivery.channel.enabled) throw new NotifySendError("The channel was disabled before this could be sent.", false);
+    // Events are recorded for enabled channels only: one disabled since is not told. A test is an
+    // explicit request from the channel's page, sent whether the channel is enabled or not, so that
+    // a channel can be tried before it is enabled.
+    if (!delivery.channel.enabled && delivery.event !== TEST_EVENT) throw new NotifySendError("The channel was disabled before this could be sent.", false);
     await send(deps, delivery.channel, delivery);
   } catch (err) {
-    const failure = err instanceof NotifySendError ? err : new NotifySendError(`Unexpected error: ${(err as Error).message}`, true);
+    const failure = err instanceof NotifySendError ? err : new NotifySendError(`Unexpected error: ${(err as Error)?.message ?? String(err)}`, true);
     const final = input.lastAttempt || !failure.transient;
+    const message = deliveryErrorMasker(delivery.channel)(failure.message).slice(0, 1000);
     await deps.db.notificationDelivery.update({
       where: { id: delivery.id },
-      data: { attempts, lastError: failure.message.slice(0, 1000), status: final ? "failed" : "pending" },
+      data: { attempts, lastError: message, status: final ? "failed" : "pending" },
     });
-    throw new AppError(failure.transient ? "unavailable" : "rule", failure.message);
+    // A new error with the masked text only (its stack too): not the original, whose message, stack
+    // or cause may hold the whole URL.
+    throw new AppError(failure.transient ? "unavailable" : "rule", message);
   }
   await deps.db.notificationDelivery.update({ where: { id: delivery.id }, data: { attempts, status: "sent", sentAt: deps.now() } });
   return `sent on attempt ${attempts}`;

@@ -14,5 +14,11 @@ export type NotificationEvent = keyof typeof NOTIFICATION_EVENTS;
 
 export const EVENT_NAMES = Object.keys(NOTIFICATION_EVENTS) as NotificationEvent[];
 
+/**
+ * The events of no instance (recordNotification with `instance: null`): only fleet-wide channels get
+ * them, so a channel of one instance cannot have only these.
+ */
+export const FLEET_WIDE_EVENTS: readonly NotificationEvent[] = ["balancer.apply_failed"];
+
 /** The "Send test notification" button's event; no channel subscribes to it. */
 export const TEST_EVENT = "test";

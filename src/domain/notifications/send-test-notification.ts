@@ -1,5 +1,6 @@
 // The channel page's "Send test notification": one delivery of the "test" event to this channel
-// only, sent by the same job, retries and log as every other, so it tests the real path.
+// only, sent by the same job, retries and log as every other, so it tests the real path. A disabled
+// channel gets it too (an explicit request): that is how a channel is tried before it is enabled.
 import type { Deps } from "../../deps.js";
 import { notFound } from "../../errors.js";
 import { OUTBOX, writeOutbox } from "../appservers/outbox.js";
@@ -7,9 +8,9 @@ import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { deliveryData } from "./record-notification.js";
 import { TEST_EVENT } from "./events.js";
 
-export async function sendTestNotification(deps: Pick<Deps, "db">, input: { channelId: number; actor: Actor }): Promise<{ deliveryId: number; name: string }> {
+export async function sendTestNotification(deps: Pick<Deps, "db">, input: { channelId: number; actor: Actor }): Promise<{ deliveryId: number; name: string; enabled: boolean }> {
   return deps.db.$transaction(async (tx) => {
-    const channel = await tx.notificationChannel.findUnique({ where: { id: input.channelId }, select: { id: true, name: true } });
+    const channel = await tx.notificationChannel.findUnique({ where: { id: input.channelId }, select: { id: true, name: true, enabled: true } });
     if (!channel) throw notFound("Notification channel");
     const delivery = await tx.notificationDelivery.create({
       data: deliveryData(channel.id, {
@@ -21,6 +22,6 @@ export async function sendTestNotification(deps: Pick<Deps, "db">, input: { chan
     });
     await writeOutbox(tx, [{ kind: OUTBOX.sendNotification, payload: { deliveryId: delivery.id } }]);
     await recordAuditEvent(tx, { actor: input.actor, action: "notification_channel.tested", subjectType: "NotificationChannel", subjectId: channel.id, subjectName: channel.name });
-    return { deliveryId: delivery.id, name: channel.name };
+    return { deliveryId: delivery.id, name: channel.name, enabled: channel.enabled };
   });
 }

@@ -10,8 +10,9 @@ export function notificationPages(deps: Deps) {
   return {
     async testSubmit(req: Request, res: Response) {
       const id = idOf(req, notificationChannelAdmin);
-      const { name } = await sendTestNotification(deps, { channelId: id, actor: actorOf(req) });
-      flash(req, "ok", `A test notification to ${name} is queued; its outcome shows in the delivery log below (reload the page).`);
+      const { name, enabled } = await sendTestNotification(deps, { channelId: id, actor: actorOf(req) });
+      const disabled = enabled ? "" : " The channel is disabled: a test is sent all the same, its events are not until it is enabled.";
+      flash(req, "ok", `A test notification to ${name} is queued; its outcome shows in the delivery log below (reload the page).${disabled}`);
       res.redirect(`/admin/notification-channels/${id}`);
     },
   };

@@ -62,7 +62,7 @@ export const notificationChannelAdmin = defineModel<Row>({
         fields: [
           { name: "name", label: "Name", kind: "text", required: true, maxLength: 100, half: true },
           { name: "kind", label: "Kind", kind: "select", half: true, options: () => CHANNEL_KINDS.map((k) => ({ value: k, label: k })) },
-          { name: "target", label: "Send to", kind: "textarea", rows: 3, mono: true, required: true, maxLength: 6000, help: "Email: addresses, one per line (sent through SMTP_URL). Webhook: the URL Ocim POSTs JSON to, e.g. a Slack incoming webhook." },
+          { name: "target", label: "Send to", kind: "textarea", rows: 3, mono: true, required: true, maxLength: 6000, help: "Email: addresses, one per line (sent through SMTP_URL). Webhook: the URL Ocim POSTs JSON to, e.g. a Slack incoming webhook; a token goes in its path or query, never as user:password@. Outside this form only its origin is shown." },
           { name: "instanceId", label: "Instance", kind: "select", help: "Only this instance's events, or every instance's. Load balancer events go to fleet-wide channels only." },
           { name: "enabled", label: "Enabled", kind: "checkbox" },
         ],
