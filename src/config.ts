@@ -34,9 +34,9 @@ const schema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "a redis:// URL").optional(),
   // A request (a page's session, an enqueue) waits this long for Redis, then answers 503.
   REDIS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(1500),
-  SECRET_KEY: z.string().min(32, "at least 32 characters").optional(),
+  SECRET_KEY: z.string().min(32).optional(),
   // The key SECRET_KEY replaced: still decrypts, until `ocim reseal-secrets` has re-encrypted.
-  SECRET_KEY_PREVIOUS: z.string().min(32, "at least 32 characters").optional(),
+  SECRET_KEY_PREVIOUS: z.string().min(32).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   GITHUB_CLIENT_ID: z.string().optional(),
   GITHUB_CLIENT_SECRET: z.string().optional(),
@@ -45,7 +45,7 @@ const schema = z.object({
   GITHUB_ORG: z.string().regex(/^[A-Za-z0-9-]+$/, "a GitHub organization name").optional(),
   GITHUB_TOKEN: z.string().optional(),
   // GET /metrics (Prometheus): unset = loopback callers only; set = `Authorization: Bearer <it>`.
-  METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+  METRICS_TOKEN: z.string().min(16).optional(),
   // A worker or scheduler run alone serves its own /metrics on this port (127.0.0.1 unless
   // METRICS_BIND); unset = not served. The web process serves it on PORT.
   METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
@@ -120,9 +120,9 @@ const schema = z.object({
   LB_HTTPS_PORT: z.coerce.number().int().min(1).max(65535).default(8443),
   // HTTPS for every instance (docs/load-balancer.md): certificates are ordered from this ACME
   // directory (Let's Encrypt's is https://acme-v02.api.letsencrypt.org/directory); empty: none are.
-  ACME_DIRECTORY_URL: z.union([z.literal(""), z.url({ protocol: /^https$/ })]).default(""),
+  ACME_DIRECTORY_URL: z.union([z.literal(""), z.url({ protocol: /^https$/, error: "an https URL" })]).default(""),
   // The ACME account's contact, told of expiring certificates by the CA; empty: no contact.
-  ACME_EMAIL: z.union([z.literal(""), z.email()]).default(""),
+  ACME_EMAIL: z.union([z.literal(""), z.email({ error: "an email address" })]).default(""),
   // A PEM file of CAs to trust for the ACME directory's own HTTPS besides the system's (a test CA like pebble).
   ACME_CA_FILE: z.string().default(""),
   LB_BIND: z.union([z.ipv4(), z.ipv6()], { error: "an IP address" }).default("127.0.0.1"),
@@ -172,6 +172,33 @@ export function reachableHost(host: string): string {
   return host === "0.0.0.0" ? "127.0.0.1" : host;
 }
 
+// Settings whose values an error message never repeats: keys, tokens, and URLs that may carry a password.
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set([
+  "SECRET_KEY", "SECRET_KEY_PREVIOUS", "GITHUB_CLIENT_SECRET", "GITHUB_TOKEN", "METRICS_TOKEN",
+  "DATABASE_URL", "REDIS_URL", "SMTP_URL",
+]);
+
+/** `PORT: "abc" is not a number`: the setting, what was given (unless secret) and what it must be. */
+function describeSettingIssue(env: Record<string, string | undefined>, issue: z.core.$ZodIssue): string {
+  const name = String(issue.path[0]);
+  const given = SECRET_SETTINGS.has(name) ? "the value given (not shown: secret)" : JSON.stringify(env[name]);
+  switch (issue.code) {
+    case "invalid_type":
+      return `${name}: ${given} is not ${issue.expected === "int" ? "a whole number" : `a ${issue.expected}`}`;
+    case "invalid_value":
+      return `${name}: ${given} is not one of ${issue.values.map(String).join(", ")}`;
+    case "too_small":
+      if (issue.origin === "string") return `${name}: ${given} is shorter than ${String(issue.minimum)} characters`;
+      return `${name}: ${env[name]} is ${issue.inclusive ? "below" : "not above"} ${String(issue.minimum)}`;
+    case "too_big":
+      if (issue.origin === "string") return `${name}: ${given} is longer than ${String(issue.maximum)} characters`;
+      return `${name}: ${env[name]} is ${issue.inclusive ? "above" : "not below"} ${String(issue.maximum)}`;
+    default:
+      // The schema's own messages are noun phrases ("a postgresql:// URL"); Zod's are sentences.
+      return /^[a-z]/.test(issue.message) ? `${name}: ${given} is not ${issue.message}` : `${name}: ${given}: ${issue.message}`;
+  }
+}
+
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
     super(`Invalid settings:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
@@ -183,7 +210,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`));
+    throw new ConfigError(parsed.error.issues.map((i) => describeSettingIssue(cleaned, i)));
   }
   const c = parsed.data;
   const problems: string[] = [];

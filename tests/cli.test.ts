@@ -87,7 +87,7 @@ describe("ocim CLI", () => {
     it("exits 1 naming a bad setting", async () => {
       const run = await ocim(["migrate"], { DATABASE_URL: "mysql://localhost/ocim" });
       expect(run.code).toBe(1);
-      expect(run.stderr).toContain("DATABASE_URL: a postgresql:// URL");
+      expect(run.stderr).toContain("DATABASE_URL: the value given (not shown: secret) is not a postgresql:// URL");
     });
   });
 

@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/config.js";
+import { ConfigError, loadConfig, SECRET_SETTINGS } from "../src/config.js";
+import { isSecretKey } from "../src/domain/secrets/secret-keys.js";
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -42,6 +44,32 @@ describe("settings", () => {
     expect(list.map((p) => p.split(":")[0]).sort()).toEqual(["ADMIN_GITHUB_LOGINS", "DATABASE_URL", "LOG_LEVEL", "PORT"]);
   });
 
+  it("says what was given and what each setting must be, in words", () => {
+    expect(problems({ PORT: "abc" })).toEqual(['PORT: "abc" is not a number']);
+    expect(problems({ REDIS_TIMEOUT_MS: "abc" })).toEqual(['REDIS_TIMEOUT_MS: "abc" is not a number']);
+    expect(problems({ PORT: "-1" })).toEqual(["PORT: -1 is below 0"]);
+    expect(problems({ PORT: "80.5" })).toEqual(['PORT: "80.5" is not a whole number']);
+    expect(problems({ PORT: "70000" })).toEqual(["PORT: 70000 is above 65535"]);
+    expect(problems({ SESSION_MAX_AGE_HOURS: "0" })).toEqual(["SESSION_MAX_AGE_HOURS: 0 is not above 0"]);
+    expect(problems({ SECURE_COOKIES: "maybe" })).toEqual(['SECURE_COOKIES: "maybe" is not one of 0, 1, true, false, yes, no']);
+    expect(problems({ PUBLIC_URL: "ftp://ocim.example.com" })).toEqual(['PUBLIC_URL: "ftp://ocim.example.com" is not an http(s) URL']);
+    expect(problems({ ACME_EMAIL: "ops" })).toEqual(['ACME_EMAIL: "ops" is not an email address']);
+    expect(problems({ ACME_DIRECTORY_URL: "http://acme.test/dir" })).toEqual(['ACME_DIRECTORY_URL: "http://acme.test/dir" is not an https URL']);
+  });
+
+  it("never repeats the value of a secret setting in a problem", () => {
+    const list = problems({ SECRET_KEY: "hunter2-hunter2", DATABASE_URL: "mysql://ocim:pa55word@db/ocim", METRICS_TOKEN: "tok-123" });
+    expect(list).toEqual([
+      "DATABASE_URL: the value given (not shown: secret) is not a postgresql:// URL",
+      "SECRET_KEY: the value given (not shown: secret) is shorter than 32 characters",
+      "METRICS_TOKEN: the value given (not shown: secret) is shorter than 16 characters",
+    ]);
+    // A new key, token or secret added to the schema is secret here too.
+    const source = readFileSync("src/config.ts", "utf8");
+    const names = [...source.matchAll(/^\s{2}([A-Z][A-Z0-9_]+): /gm)].map((m) => m[1]!);
+    expect(names.filter((n) => isSecretKey(n) && !SECRET_SETTINGS.has(n))).toEqual([]);
+  });
+
   it("needs both GitHub app settings and an organization", () => {
     expect(problems({ GITHUB_CLIENT_ID: "x" })).toEqual([
       "GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET: set both or neither",
@@ -60,8 +88,7 @@ describe("settings", () => {
     expect(problems({ LOCAL_LB_DIR: "/usr/.." })).toEqual(["LOCAL_LB_DIR: a directory of its own, not /"]);
   });
 
-  it("documents every setting in .env.example", async () => {
-    const { readFileSync } = await import("node:fs");
+  it("documents every setting in .env.example", () => {
     const example = readFileSync(".env.example", "utf8");
     const source = readFileSync("src/config.ts", "utf8");
     const names = [...source.matchAll(/^\s{2}([A-Z][A-Z0-9_]+): /gm)].map((m) => m[1]!);
