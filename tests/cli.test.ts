@@ -72,11 +72,13 @@ describe("ocim CLI", () => {
 
     it.each([
       [[], "Usage: ocim <command>"],
-      [["frobnicate"], 'Unknown command "frobnicate". Run `ocim --help` for the list.'],
+      [["frobnicate"], 'ocim: unknown command "frobnicate". Run `ocim --help` for the list.\n'],
       [["token"], 'Unknown "token" command. Use: ocim token create.'],
-      [["create-admin"], "Missing <github-login>."],
-      [["create-admin", "a", "b"], 'Unexpected argument "b".'],
-      [["token", "create", "alice", "--colour", "red"], "Unknown option '--colour'"],
+      [["create-admin"], "ocim create-admin: missing <github-login>\nUsage: ocim create-admin <github-login>\n"],
+      [["create-admin", "a", "b"], 'ocim create-admin: unexpected argument "b"\nUsage: ocim create-admin <github-login>\n'],
+      [["token", "create", "alice", "--colour", "red"], "ocim token create: unknown option --colour\nUsage: ocim token create <github-login> [--name NAME]\n"],
+      [["token", "create", "alice", "--name"], "ocim token create: option --name needs a value\nUsage: ocim token create <github-login> [--name NAME]\n"],
+      [["migrate", "--bogus"], "ocim migrate: unknown option --bogus\nUsage: ocim migrate\n"],
     ])("exits 2 with a message for ocim %j", async (args, message) => {
       const run = await ocim(args, env);
       expect(run.code).toBe(2);

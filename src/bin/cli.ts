@@ -2,7 +2,7 @@
 // DATABASE_URL, or the embedded PostgreSQL under DATA_DIR — the running one when `npm start`
 // is up, else started for the command and stopped after it.
 // Exit codes: 0 done, 1 the command failed (message on stderr), 2 wrong usage.
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { pino } from "pino";
 import { ConfigError, loadConfig, type Config } from "../config.js";
 import { createDb, dbOptions, type Db } from "../db.js";
@@ -12,7 +12,12 @@ import type { Child } from "../embedded/processes.js";
 import { bootDatabase } from "./boot.js";
 import { COMMANDS, type CliContext, type Command } from "./cli-commands.js";
 
-class UsageError extends Error {}
+/** Wrong usage (exit status 2); `usage` is the command's, printed after the message. */
+class UsageError extends Error {
+  constructor(message: string, readonly usage?: string) {
+    super(message);
+  }
+}
 
 const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text.endsWith("\n") ? text : `${text}\n`);
 const stdout = write(process.stdout);
@@ -40,33 +45,47 @@ function commandHelp(command: Command): string {
 }
 
 /** Finds the command named by the first word(s) of argv; the rest are its arguments. */
-function findCommand(argv: string[]): { command: Command; rest: string[] } {
+function findCommand(argv: string[]): { name: string; command: Command; rest: string[] } {
   const [first, second] = argv;
   const group = Object.keys(COMMANDS).filter((name) => name.startsWith(`${first} `));
   if (group.length) {
-    const command = second ? COMMANDS[`${first} ${second}`] : undefined;
-    if (!command) throw new UsageError(`Unknown "${first}" command${second ? ` "${second}"` : ""}. Use: ${group.map((g) => `ocim ${g}`).join(", ")}.`);
-    return { command, rest: argv.slice(2) };
+    const name = `${first} ${second}`;
+    const command = second ? COMMANDS[name] : undefined;
+    if (!command) throw new UsageError(`ocim: Unknown "${first}" command${second ? ` "${second}"` : ""}. Use: ${group.map((g) => `ocim ${g}`).join(", ")}.`);
+    return { name, command, rest: argv.slice(2) };
   }
   const command = first ? COMMANDS[first] : undefined;
-  if (!command) throw new UsageError(`Unknown command "${first}". Run \`ocim --help\` for the list.`);
-  return { command, rest: argv.slice(1) };
+  if (!command) throw new UsageError(`ocim: unknown command "${first}". Run \`ocim --help\` for the list.`);
+  return { name: first!, command, rest: argv.slice(1) };
 }
 
-function parseCommandArgs(command: Command, rest: string[]) {
+/** What is wrong with the options in `args` ("unknown option --bogus"), in the words of every other usage error. */
+function optionProblem(options: NonNullable<ParseArgsConfig["options"]>, args: string[]): string | undefined {
+  const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
+  for (const token of tokens) {
+    if (token.kind !== "option") continue;
+    if (!(token.name in options)) return `unknown option ${token.rawName}`;
+    if (options[token.name]!.type === "string" && token.value === undefined) return `option ${token.rawName} needs a value`;
+  }
+  return undefined;
+}
+
+function parseCommandArgs(name: string, command: Command, rest: string[]) {
+  const usage = (problem: string) => new UsageError(`ocim ${name}: ${problem}`, command.usage);
+  const options = { ...command.options, help: { type: "boolean", short: "h" } } satisfies ParseArgsConfig["options"];
   let parsed: { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] };
   try {
-    parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message.split("\n")[0]}\nUsage: ocim ${command.usage}`);
+    // Node's own text for an unknown option is a paragraph about `--`.
+    throw usage(optionProblem(options, rest) ?? (err as Error).message.split("\n")[0]!);
   }
   if (parsed.values.help) return { help: true as const };
   const expected = command.positionals;
   if (parsed.positionals.length !== expected.length) {
-    const problem = parsed.positionals.length < expected.length
-      ? `Missing ${expected.slice(parsed.positionals.length).map((p) => `<${p}>`).join(" ")}.`
-      : `Unexpected argument "${parsed.positionals[expected.length]}".`;
-    throw new UsageError(`${problem}\nUsage: ocim ${command.usage}`);
+    throw usage(parsed.positionals.length < expected.length
+      ? `missing ${expected.slice(parsed.positionals.length).map((p) => `<${p}>`).join(" ")}`
+      : `unexpected argument "${parsed.positionals[expected.length]}"`);
   }
   // No option is declared `multiple`, so each value is a single string or boolean.
   return { help: false as const, args: parsed.positionals, options: parsed.values as Record<string, string | boolean | undefined> };
@@ -100,8 +119,8 @@ async function main(argv: string[]): Promise<number> {
     (argv.length === 0 ? stderr : stdout)(named ? commandHelp(named) : generalHelp());
     return argv.length === 0 ? 2 : 0;
   }
-  const { command, rest } = findCommand(argv);
-  const parsed = parseCommandArgs(command, rest);
+  const { name, command, rest } = findCommand(argv);
+  const parsed = parseCommandArgs(name, command, rest);
   if (parsed.help) {
     stdout(commandHelp(command));
     return 0;
@@ -126,7 +145,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof UsageError) {
-      stderr(`ocim: ${err.message}`);
+      stderr(err.usage ? `${err.message}\nUsage: ocim ${err.usage}` : err.message);
       process.exit(2);
     }
     stderr(`ocim: ${failureMessage(err)}`);
