@@ -11,7 +11,7 @@ import type { Actor } from "../domain/audit/record-audit-event.js";
 import { createApiToken } from "../domain/auth/api-tokens.js";
 import { createLoginLink } from "../domain/auth/login-links.js";
 import { makeAdmin, type MakeAdminOutcome } from "../domain/auth/make-admin.js";
-import { consoleUrl } from "./console-address.js";
+import { consoleAnswers, consoleUrl } from "./console-address.js";
 import { migrate, secretKey } from "./boot.js";
 import { Redis } from "ioredis";
 import { AppError } from "../errors.js";
@@ -32,6 +32,8 @@ export interface CliContext {
   /** The database `npm start` uses (DATABASE_URL, or the embedded one under DATA_DIR). */
   database(): Promise<{ url: string; db: Db }>;
   print(line: string): void;
+  /** A remark for the person, on stderr: stdout stays the command's output alone (a token, a URL). */
+  note(line: string): void;
 }
 
 export interface Command {
@@ -39,6 +41,8 @@ export interface Command {
   summary: string;
   details: string;
   positionals: string[];
+  /** The only values a positional takes (checked as usage, before anything runs). */
+  choices?: Record<string, readonly string[]>;
   options?: NonNullable<ParseArgsConfig["options"]>;
   /** "--option VALUE" → what it does, for --help. */
   optionHelp?: Record<string, string>;
@@ -55,8 +59,11 @@ function cliActor(): Actor {
   return { id: null, login: `cli:${os.userInfo().username}` };
 }
 
-const ADMIN_MESSAGES: Record<MakeAdminOutcome, (login: string) => string> = {
-  created: (login) => `Created the admin ${login}. They log in with GitHub (as a member of the organization).`,
+const ADMIN_MESSAGES: Record<MakeAdminOutcome, (login: string, config: Config) => string> = {
+  // A login link logs in only the local admin, so a user made here needs the GitHub app.
+  created: (login, config) => config.githubConfigured
+    ? `Created the admin ${login}. They log in with GitHub (as a member of ${config.GITHUB_ORG}).`
+    : `Created the admin ${login}. They can log in once a GitHub app is configured (GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET, GITHUB_ORG; see docs/github.md); until then only the local admin gets in, with a link from \`npx ocim login-link\`.`,
   promoted: (login) => `${login} is now an admin.`,
   reactivated: (login) => `${login} was deactivated; they are now an active admin.`,
   unchanged: (login) => `${login} is already an admin; nothing changed.`,
@@ -120,7 +127,7 @@ export const COMMANDS: Record<string, Command> = {
     async run(cli, [login]) {
       const { db } = await cli.database();
       const result = await makeAdmin({ db }, { githubLogin: login!, actor: cliActor() });
-      cli.print(ADMIN_MESSAGES[result.outcome](result.githubLogin));
+      cli.print(ADMIN_MESSAGES[result.outcome](result.githubLogin, cli.config));
     },
   },
   "token create": {
@@ -144,7 +151,11 @@ export const COMMANDS: Record<string, Command> = {
     async run(cli) {
       const { db } = await cli.database();
       const token = await createLoginLink({ db, config: cli.config, now: () => new Date() });
-      cli.print(`${await consoleUrl(cli.config)}/login/${token}`);
+      const url = await consoleUrl(cli.config);
+      cli.print(`${url}/login/${token}`);
+      if (!(await consoleAnswers(url))) {
+        cli.note(`No console is running at ${url}: the link works once one runs at that address (npm start), within ${cli.config.LOGIN_LINK_MINUTES} minutes.`);
+      }
     },
   },
   demo: {
@@ -194,10 +205,8 @@ export const COMMANDS: Record<string, Command> = {
     summary: `Queue a periodic job now for the workers: ${PERIODIC_JOBS.join(" | ")}`,
     details: "The job runs in a worker of the running console (npm start, or npm run worker), like its scheduled runs. Needs REDIS_URL, or an `npm start` running on this DATA_DIR.",
     positionals: ["job"],
+    choices: { job: PERIODIC_JOBS },
     async run(cli, [job]) {
-      if (!(PERIODIC_JOBS as readonly string[]).includes(job!)) {
-        throw new AppError("validation", `Unknown job "${job}". Choose one of: ${PERIODIC_JOBS.join(", ")}.`);
-      }
       const queued = await queuePeriodicJob(cli, job as PeriodicJob);
       if (!queued) throw new AppError("unavailable", "No Redis to queue the job in: start Ocim (npm start) on this DATA_DIR, or set REDIS_URL.");
       cli.print(`Queued ${job} (job ${queued}); a worker runs it now.`);

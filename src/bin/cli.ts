@@ -51,7 +51,10 @@ function findCommand(argv: string[]): { name: string; command: Command; rest: st
   if (group.length) {
     const name = `${first} ${second}`;
     const command = second ? COMMANDS[name] : undefined;
-    if (!command) throw new UsageError(`ocim: Unknown "${first}" command${second ? ` "${second}"` : ""}. Use: ${group.map((g) => `ocim ${g}`).join(", ")}.`);
+    if (!command) {
+      const problem = second ? `unknown subcommand "${second}"` : "missing a subcommand";
+      throw new UsageError(`ocim ${first}: ${problem}. Use one of:\n${group.map((g) => `  ocim ${COMMANDS[g]!.usage}`).join("\n")}`);
+    }
     return { name, command, rest: argv.slice(2) };
   }
   const command = first ? COMMANDS[first] : undefined;
@@ -87,6 +90,11 @@ function parseCommandArgs(name: string, command: Command, rest: string[]) {
       ? `missing ${expected.slice(parsed.positionals.length).map((p) => `<${p}>`).join(" ")}`
       : `unexpected argument "${parsed.positionals[expected.length]}"`);
   }
+  for (const [i, positional] of expected.entries()) {
+    const choices = command.choices?.[positional];
+    const given = parsed.positionals[i]!;
+    if (choices && !choices.includes(given)) throw usage(`unknown ${positional} "${given}"; choose one of: ${choices.join(", ")}`);
+  }
   // No option is declared `multiple`, so each value is a single string or boolean.
   return { help: false as const, args: parsed.positionals, options: parsed.values as Record<string, string | boolean | undefined> };
 }
@@ -99,6 +107,7 @@ function cliContext(config: Config): CliContext & { close(): Promise<void> } {
   return {
     config,
     print: stdout,
+    note: stderr,
     async database() {
       if (!connected) {
         const server = await bootDatabase(config, log);

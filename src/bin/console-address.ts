@@ -20,3 +20,8 @@ export async function consoleUrl(config: Pick<Config, "PUBLIC_URL" | "HOST" | "P
   const port = await runningServerPort(recordFile(config.dataDir), reachableHost(config.HOST));
   return publicUrlOf({ config: { ...config, PORT: port ?? config.PORT } });
 }
+
+/** Whether a console answers at `url` now (any HTTP answer; 2 s at most). */
+export async function consoleAnswers(url: string): Promise<boolean> {
+  return fetch(url, { redirect: "manual", signal: AbortSignal.timeout(2000) }).then((res) => (void res.body?.cancel(), true), () => false);
+}
