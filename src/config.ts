@@ -1,5 +1,6 @@
 // The only reader of process.env (STYLE 1). Validated once at boot, then frozen. Every setting
-// is listed with its default and meaning in .env.example; a wrong one stops the boot with a list.
+// is listed with its default and meaning in .env.example and in README.md's settings table (tests keep both
+// complete); a wrong one stops the boot with a list.
 import path from "node:path";
 import cron from "node-cron";
 import { z } from "zod";

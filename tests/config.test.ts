@@ -3,6 +3,11 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, SECRET_SETTINGS } from "../src/config.js";
 import { isSecretKey } from "../src/domain/secrets/secret-keys.js";
 
+/** The settings the schema in src/config.ts declares, in its order. */
+function settingNames(): string[] {
+  return [...readFileSync("src/config.ts", "utf8").matchAll(/^\s{2}([A-Z][A-Z0-9_]+): /gm)].map((m) => m[1]!);
+}
+
 function problems(env: Record<string, string>): string[] {
   try {
     loadConfig(env);
@@ -65,9 +70,7 @@ describe("settings", () => {
       "METRICS_TOKEN: the value given (not shown: secret) is shorter than 16 characters",
     ]);
     // A new key, token or secret added to the schema is secret here too.
-    const source = readFileSync("src/config.ts", "utf8");
-    const names = [...source.matchAll(/^\s{2}([A-Z][A-Z0-9_]+): /gm)].map((m) => m[1]!);
-    expect(names.filter((n) => isSecretKey(n) && !SECRET_SETTINGS.has(n))).toEqual([]);
+    expect(settingNames().filter((n) => isSecretKey(n) && !SECRET_SETTINGS.has(n))).toEqual([]);
   });
 
   it("needs both GitHub app settings and an organization", () => {
@@ -90,10 +93,20 @@ describe("settings", () => {
 
   it("documents every setting in .env.example", () => {
     const example = readFileSync(".env.example", "utf8");
-    const source = readFileSync("src/config.ts", "utf8");
-    const names = [...source.matchAll(/^\s{2}([A-Z][A-Z0-9_]+): /gm)].map((m) => m[1]!);
+    const names = settingNames();
     expect(names.length).toBeGreaterThan(20);
     const missing = names.filter((n) => !new RegExp(`^#? ?${n}=`, "m").test(example));
     expect(missing).toEqual([]);
+  });
+
+  it("documents every setting in the README's settings table, and no setting that is gone", () => {
+    const readme = readFileSync("README.md", "utf8");
+    const section = readme.slice(readme.indexOf("\n## Settings\n"), readme.indexOf("\n## Command line\n"));
+    // The names in the first column of each row: "| `LB_HTTP_PORT`, `LB_BIND` | …".
+    const documented = section.split("\n").filter((line) => line.startsWith("| `"))
+      .flatMap((row) => [...row.split("|")[1]!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!));
+    const names = settingNames();
+    expect(names.filter((n) => !documented.includes(n))).toEqual([]);
+    expect(documented.filter((n) => !names.includes(n))).toEqual([]);
   });
 });
