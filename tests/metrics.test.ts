@@ -6,6 +6,7 @@ import { startTestApp, type TestApp } from "./helpers/app.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { makeLoadBalancer } from "./helpers/lb.js";
 import { sample } from "./helpers/metrics.js";
+import { fromThisHost } from "../src/web/routes/metrics.js";
 
 const TOKEN = "metrics-token-0123456789";
 
@@ -96,5 +97,13 @@ describe("GET /metrics behind a proxy, without METRICS_TOKEN", () => {
     expect(remote.text).toBe("Metrics are served to this host only; set METRICS_TOKEN to scrape them from elsewhere.\n");
     const local = await t.agent().get("/metrics", { headers: { "x-forwarded-for": "127.0.0.1" } });
     expect(local.status).toBe(200);
+  });
+
+  // The test's requests all come over loopback; the rule itself, for a caller that reached PORT from elsewhere.
+  it("refuses a caller that connected from elsewhere, whatever X-Forwarded-For it sent", () => {
+    expect(fromThisHost("127.0.0.1", "203.0.113.7")).toBe(false);
+    expect(fromThisHost("::ffff:127.0.0.1", "::ffff:198.51.100.2")).toBe(false);
+    expect(fromThisHost("203.0.113.7", "127.0.0.1")).toBe(false);
+    expect(fromThisHost("127.0.0.1", "::ffff:127.0.0.1")).toBe(true);
   });
 });

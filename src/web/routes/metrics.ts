@@ -61,11 +61,21 @@ function allowed(req: Request, token: string | undefined): void {
     if (!sameSecret(sent, token)) throw new AppError("unauthenticated", "Metrics need `Authorization: Bearer <METRICS_TOKEN>`.");
     return;
   }
-  // req.ip: the client's address, or the one a trusted proxy (NODE_ENV=production) says it forwarded.
-  const ip = req.ip ?? "";
-  if (!/^(127\.|::1$|::ffff:127\.)/.test(ip)) {
+  if (!fromThisHost(req.ip ?? "", req.socket.remoteAddress ?? "")) {
     throw new AppError("forbidden", "Metrics are served to this host only; set METRICS_TOKEN to scrape them from elsewhere.");
   }
+}
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+/**
+ * Whether a caller without METRICS_TOKEN is on this host. `client` is req.ip: the client's address,
+ * or, in production (one trusted proxy hop), the one the proxy says it forwarded; `peer` is who
+ * opened the connection. Both must be this host: else anyone who reaches PORT directly (HOST=0.0.0.0)
+ * could send `X-Forwarded-For: 127.0.0.1` and be taken for a local scraper.
+ */
+export function fromThisHost(client: string, peer: string): boolean {
+  return LOOPBACK.test(client) && LOOPBACK.test(peer);
 }
 
 /** The fleet's state, read when Prometheus scrapes. */
