@@ -212,6 +212,10 @@ describe("admin: instances", () => {
     ["invalid YAML", { extraAnsibleVars: "A: 1\nB: [1, 2\nC: 3\n" }, "extraAnsibleVars", "Not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 3, column 1."],
     ["a duplicate YAML key", { extraAnsibleVars: "A: 1\nA: 2\n" }, "extraAnsibleVars", "Map keys must be unique at line 2, column 1"],
     ["a YAML key that is no variable name", { extraAnsibleVars: "GOOD: 1\nbad-name: 2\n" }, "extraAnsibleVars", '"bad-name" is not a valid ansible variable name (line 2)'],
+    ["the basic-auth password Ocim generates", { extraAnsibleVars: "GOOD: 1\nCOMMON_HTPASSWD_PASS: override123\n" }, "extraAnsibleVars",
+      "COMMON_HTPASSWD_PASS is set by Ocim: the basic-auth login of every appserver comes from the instance's key, and Ocim's health checks, " +
+      "the load balancer and the authenticated link send it. Remove it from these variables (line 2)."],
+    ["an empty basic-auth user in the tutor recipe's name", { extraAnsibleVars: 'OCIM_BASIC_AUTH_USER: ""\n' }, "extraAnsibleVars", "OCIM_BASIC_AUTH_USER is set by Ocim"],
     ["a branch with a command", { edxPlatformBranch: "master;rm -rf ~" }, "edxPlatformBranch", 'Contains ";"'],
     ["a branch with $()", { configurationBranch: "$(reboot)" }, "configurationBranch", 'Contains "$"'],
     ["a branch with a backquote", { edxPlatformBranch: "a`id`" }, "edxPlatformBranch", 'Contains "`"'],

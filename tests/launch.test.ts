@@ -76,6 +76,20 @@ describe("launching an appserver", () => {
     expect(after.nextAppServerNumber).toBe(1);
   });
 
+  it("refuses to launch an instance whose extra variables (saved before the check) override the basic auth, and launches nothing", async () => {
+    // The appserver would answer its own password and 401 to the one the heartbeat wait, the balancer and the link send.
+    const inst = await makeInstance(t.deps, { extraAnsibleVars: "COMMON_HTPASSWD_PASS: override123\n" });
+    const page = await operator.submit(`/instances/${inst.id}/launch`, {}, `/instances/${inst.id}`);
+    expect(page.status).toBe(400);
+    const message = "COMMON_HTPASSWD_PASS is set by Ocim: the basic-auth login of every appserver comes from the instance's key, and Ocim's health checks, " +
+      "the load balancer and the authenticated link send it. Remove it from the instance's extra ansible variables in the admin, then launch again.";
+    expect(visibleText(page.text)).toContain(message);
+    const api = await t.agent().request("POST", `/api/v1/instances/${inst.id}/appservers`, { ...auth, json: {} });
+    expect(api.status).toBe(400);
+    expect(api.json<{ error: { message: string } }>().error.message).toBe(message);
+    expect(await count(inst.id)).toBe(0);
+  });
+
   it("launches through the API with a token: 202 and the new appserver", async () => {
     const inst = await makeInstance(t.deps);
     const client = t.agent();

@@ -5,6 +5,7 @@
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { MAX_VARIABLES_JSON_BYTES, oversizeVariables } from "../provisioning/variables.js";
 import { parsePluginEntry } from "../recipes/tutor.js";
+import { OCIM_OWNED_VARIABLES, ownedVariableReason } from "../recipes/recipe.js";
 
 const REF_CHAR = /[A-Za-z0-9._/+@-]/;
 
@@ -97,10 +98,11 @@ export function checkExtraVariables(text: string): string | null {
   if (!isMap(root)) return `${shape}, not a single value.`;
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? pair.key.value : null;
+    const line = pair.key && isScalar(pair.key) && pair.key.range ? ` (line ${lineOf(text, pair.key.range[0])})` : "";
     if (typeof key !== "string" || !ANSIBLE_NAME.test(key)) {
-      const line = pair.key && isScalar(pair.key) && pair.key.range ? ` (line ${lineOf(text, pair.key.range[0])})` : "";
       return `"${String(key)}" is not a valid ansible variable name${line}: use letters, digits and _, not starting with a digit.`;
     }
+    if (OCIM_OWNED_VARIABLES.includes(key)) return `${ownedVariableReason(key)}. Remove it from these variables${line}.`;
   }
   return null;
 }
