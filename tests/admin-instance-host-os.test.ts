@@ -1,14 +1,16 @@
 // The admin form and the OS of the local provider's VMs, which is this host's own (Deps.hostOs, read
 // from /etc/os-release): a recipe that cannot run there is said by the Recipe field before the
 // instance is saved, and again in the message after. It is a warning, not a refusal (the same
-// settings launch on an Ubuntu host, or after a change of provider). The test app is given a Debian
-// 12 host, so the test reads the same on any machine.
+// settings launch on an Ubuntu host, or after a change of provider); the launch itself is refused,
+// before any VM is made. The test app is given a Debian 12 host, so the test reads the same on any machine.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { visibleText, type Agent } from "./helpers/browserless.js";
+import { makeInstance } from "./helpers/factories.js";
+import { createApiToken } from "../src/domain/auth/api-tokens.js";
 import { readOsRelease } from "../src/adapters/provider/local-host-os.js";
 import { recipeOsProblem, TUTOR_UBUNTU_VERSION } from "../src/domain/recipes/recipe-os.js";
 
@@ -75,6 +77,31 @@ describe("admin: an instance's recipe and the local provider's OS", () => {
     const cloud = await admin.submit("/admin/instances/add", { ...form, name: "Cloud Site", internalLmsDomain: "lms.cloud.example.com", providerKind: "openstack" });
     expect(visibleText(cloud.text)).toContain('The instance "Cloud Site" was added.');
     expect(visibleText(cloud.text)).not.toContain("The local provider's VMs run");
+  });
+
+  it("refuses a launch it knows cannot run here before any VM is made, and the instance page says why where Launch is", async () => {
+    const tutor = await makeInstance(t.deps, { recipe: "tutor", openedxRelease: "ulmo", providerKind: "local" });
+    const page = await admin.get(`/instances/${tutor.id}`);
+    expect(page.text).not.toContain(`action="/instances/${tutor.id}/launch"`);
+    expect(page.text).toMatch(/<button type="button" class="button primary" disabled title="[^"]*">Launch new AppServer<\/button>/);
+    expect(visibleText(page.text)).toContain(TUTOR_HERE);
+    // Sent anyway (a page loaded before, the API): 409 with the same words, and no appserver, so no VM.
+    const form = await admin.submit(`/instances/${tutor.id}/launch`, {}, `/instances/${tutor.id}`);
+    expect(form.status).toBe(409);
+    expect(visibleText(form.text)).toContain(TUTOR_HERE);
+    const { token } = await createApiToken(t.deps, { githubLogin: "root", actor: { id: null, login: "test" } });
+    const api = await t.agent().request("POST", `/api/v1/instances/${tutor.id}/appservers`, { headers: { authorization: `Bearer ${token}` }, json: {} });
+    expect(api.status).toBe(409);
+    expect(api.json<{ error: { code: string; message: string } }>().error).toMatchObject({ code: "rule", message: TUTOR_HERE });
+    expect(await t.deps.db.appServer.count({ where: { instanceId: tutor.id } })).toBe(0);
+
+    // The same recipe on openstack, and the custom recipe here, launch as before.
+    for (const fine of [{ recipe: "tutor" as const, openedxRelease: "ulmo", providerKind: "openstack" as const }, { recipe: "custom" as const, providerKind: "local" as const }]) {
+      const inst = await makeInstance(t.deps, fine);
+      expect((await admin.get(`/instances/${inst.id}`)).text).toContain(`action="/instances/${inst.id}/launch"`);
+      const launched = await t.agent().request("POST", `/api/v1/instances/${inst.id}/appservers`, { headers: { authorization: `Bearer ${token}` }, json: {} });
+      expect(launched.status).toBe(202);
+    }
   });
 
   it("reads the host's OS from os-release, and the tutor recipe's Ubuntu versions are those its playbook asserts", () => {

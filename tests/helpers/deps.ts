@@ -30,7 +30,9 @@ export async function createTestDeps(env: Record<string, string | undefined> = {
   const databaseUrl = adminUrl.replace(/\/postgres$/, `/${name}`);
   const redisUrl = env.REDIS_URL ?? inject("redisUrl"); // a test may bring a Redis of its own (to stop it)
   const config = testConfig({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: `ocimtest-${name}`, ...env });
-  const deps = createDeps(config, { databaseUrl, redisUrl, secretKey: TEST_SECRET_KEY }, overrides);
+  // The host's OS unknown unless a test gives one: what launches on the local provider must not
+  // depend on the machine the tests run on (recipes/recipe-os.ts).
+  const deps = createDeps(config, { databaseUrl, redisUrl, secretKey: TEST_SECRET_KEY }, { hostOs: null, ...overrides });
   return {
     ...deps,
     databaseUrl,

@@ -12,6 +12,7 @@ import { moveAppServer, PROVISIONING_STATUSES } from "./lifecycle.js";
 import { writeSnapshot, type ConfigSnapshot } from "./config-snapshot.js";
 import { ensureJwtKey } from "../data/instance-secrets.js";
 import { planLaunch } from "../recipes/plan-launch.js";
+import { providerOsProblem } from "../recipes/recipe-os.js";
 import { uniqueViolationFields } from "../validation/unique-violation.js";
 import type { AppServer, Instance } from "../../generated/prisma/client.ts";
 
@@ -22,7 +23,7 @@ const OMIT = new Set(["secretKeyEncrypted", "jwtKeyEncrypted", "nextAppServerNum
 /** How long a launch key (a form's token, an API Idempotency-Key) finds the appserver it made. */
 export const LAUNCH_KEY_TTL_MS = 24 * 3600_000;
 
-type LaunchDeps = Pick<Deps, "db" | "secrets" | "now" | "config">;
+type LaunchDeps = Pick<Deps, "db" | "secrets" | "now" | "config" | "hostOs">;
 
 export interface LaunchInput {
   instanceId: number;
@@ -52,9 +53,13 @@ export async function launchAppServer(deps: LaunchDeps, input: LaunchInput): Pro
 
 function launchOnce(deps: LaunchDeps, input: LaunchInput): Promise<AppServer & { replayed: boolean }> {
   return deps.db.$transaction(async (tx) => {
-    const found = await tx.instance.findUnique({ where: { id: input.instanceId }, select: { isArchived: true } });
+    const found = await tx.instance.findUnique({ where: { id: input.instanceId }, select: { isArchived: true, recipe: true, providerKind: true } });
     if (!found) throw new AppError("not_found", "Instance not found.");
     if (found.isArchived) throw new AppError("rule", "This instance is archived; unarchive it in the admin before launching an appserver.");
+    // Known before any VM is made (the local provider's VMs run this host's OS); the playbook's own
+    // check would only say so after a VM was started, and leave it running.
+    const osProblem = providerOsProblem(found.recipe, found.providerKind, deps.hostOs);
+    if (osProblem) throw new AppError("rule", osProblem);
     // Launches of one instance queue here, so the key lookup and the count below see every launch
     // committed before this one (READ COMMITTED reads anew at each statement).
     await tx.$queryRaw`SELECT id FROM "Instance" WHERE id = ${input.instanceId} FOR UPDATE`;

@@ -16,7 +16,7 @@ import { OUTBOX, writeOutbox } from "../appservers/outbox.js";
 import { updateInstance } from "../instances/update-instance.js";
 import type { Rollout, RolloutItem, RolloutItemStatus } from "../../generated/prisma/client.ts";
 
-export type ItemDeps = Pick<Deps, "db" | "secrets" | "now" | "config">;
+export type ItemDeps = Pick<Deps, "db" | "secrets" | "now" | "config" | "hostOs">;
 
 /** Moves an item from `from` to `data.status`; false when something else moved it first. */
 export async function moveItem(deps: Pick<Deps, "db">, item: Pick<RolloutItem, "id">, from: RolloutItemStatus[], data: Prisma.RolloutItemUncheckedUpdateManyInput): Promise<boolean> {

@@ -13,7 +13,7 @@ export interface PollOutcome {
   failed: { repository: string; pullRequest?: number; message: string }[];
 }
 
-type PollDeps = Pick<Deps, "db" | "config" | "secrets" | "github" | "now" | "log">;
+type PollDeps = Pick<Deps, "db" | "config" | "secrets" | "github" | "now" | "log" | "hostOs">;
 
 export async function pollPullRequests(deps: PollDeps): Promise<PollOutcome> {
   const repos = await deps.db.watchedRepository.findMany({ orderBy: { id: "asc" } });

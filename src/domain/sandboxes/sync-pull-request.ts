@@ -25,7 +25,7 @@ import { sandboxInput } from "./sandbox-input.js";
 
 export const SANDBOX_ACTOR: Actor = { id: null, login: "ocim pr-sandboxes" };
 
-type SyncDeps = Pick<Deps, "db" | "config" | "secrets" | "github" | "now" | "log">;
+type SyncDeps = Pick<Deps, "db" | "config" | "secrets" | "github" | "now" | "log" | "hostOs">;
 
 /** What was done, in a few words (the job's result, the poll's log). */
 export type SyncOutcome = "created" | "relaunched" | "launched" | "reopened" | "closed" | "unchanged" | `skipped: ${string}`;

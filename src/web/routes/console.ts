@@ -14,6 +14,7 @@ import { checkInstanceData } from "../../domain/data/check-instance-data.js";
 import { previewLaunch } from "../../domain/recipes/preview-launch.js";
 import { tutorVersionFor } from "../../domain/recipes/recipe-release.js";
 import { RECIPES } from "../../domain/recipes/recipe.js";
+import { providerOsProblem } from "../../domain/recipes/recipe-os.js";
 import { flash } from "../middleware.js";
 import { renderPage } from "../render.js";
 import { randomUUID } from "node:crypto";
@@ -110,6 +111,8 @@ export function consoleRoutes(deps: Deps): Router {
       domains,
       recipeLabel: RECIPES[instance.recipe].label,
       tutorVersion: tutorVersionFor(instance.recipe, instance.openedxRelease),
+      // The launch refuses the same (launchAppServer); the page says so before anyone clicks.
+      launchOsProblem: providerOsProblem(instance.recipe, instance.providerKind, deps.hostOs),
       extraVariables: shown.extraVariables,
       bootstrapCommand: shown.bootstrapCommand,
       revealed: Boolean(revealed),
