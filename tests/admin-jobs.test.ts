@@ -54,3 +54,29 @@ describe("admin: scheduled jobs", () => {
     expect(sync).not.toContain("ghp_revoked");
   });
 });
+
+describe("admin: scheduled jobs on a console without GitHub (a local try-out)", () => {
+  let t: TestApp;
+  let workers: RunningWorkers;
+  let admin: Agent;
+  beforeAll(async () => {
+    t = await startTestApp({ GITHUB_CLIENT_ID: "", GITHUB_CLIENT_SECRET: "", GITHUB_ORG: "" });
+    workers = startWorkers(t.deps, { provisioning: createProvisioningPorts(t.deps) });
+    admin = await t.loginAsLocalAdmin();
+  });
+  afterAll(async () => {
+    await workers?.close();
+    await t?.close();
+  });
+
+  it("shows an SSH-keys sync that had nobody to sync as skipped, saying why, not as succeeded", async () => {
+    await admin.submit("/admin/jobs/ssh-keys-sync/run", {}, "/admin/jobs");
+    const queue = t.deps.jobs.queue(QUEUE.periodic);
+    const [job] = await queue.getJobs(["waiting", "active", "completed", "failed"]);
+    await jobEnded(queue, job!.id!);
+    const page = await admin.get("/admin/jobs");
+    const sync = visibleText(page.text.match(/<tr data-job="ssh-keys-sync">[\s\S]*?<\/tr>/)![0]);
+    expect(sync).toMatch(/ skipped GITHUB_ORG and GITHUB_TOKEN are not set, so no GitHub member's keys were fetched or synced (\d+ ms|\d+ s) Run now$/);
+    expect(page.text).toContain('<span class="badge status-skipped">skipped</span>');
+  });
+});

@@ -71,7 +71,9 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
       [JOB.pollPullRequests]: (d) => pollPullRequests(d),
       [JOB.sshKeysSync]: async (d) => {
         // Without an organization and a token there is nobody to give access to (a local try-out).
-        if (!d.config.GITHUB_ORG || !d.config.GITHUB_TOKEN) return "skipped: GITHUB_ORG or GITHUB_TOKEN is not set";
+        // "skipped: <why>" is what Admin › Scheduled jobs shows as the run's outcome (admin-jobs.ts).
+        const missing = (["GITHUB_ORG", "GITHUB_TOKEN"] as const).filter((name) => !d.config[name]);
+        if (missing.length) return `skipped: ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not set, so no GitHub member's keys were fetched or synced`;
         await fetchGithubKeys(d);
         return syncSshAccess(d, ports.provisioning);
       },

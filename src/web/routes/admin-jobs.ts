@@ -9,17 +9,24 @@ import { recordAuditEvent } from "../../domain/audit/record-audit-event.js";
 import { flash, requireAdmin } from "../middleware.js";
 import { renderPage } from "../render.js";
 
-type Outcome = "queued" | "running" | "succeeded" | "failed";
+type Outcome = "queued" | "running" | "succeeded" | "skipped" | "failed";
+
+/** A handler that could do nothing returns "skipped: <why>" (registry.ts): not a success. */
+const SKIPPED = "skipped: ";
 
 /** What the last run of a job did, from BullMQ's record of it (its times are epoch milliseconds). */
 function lastRun(job: Job) {
-  const outcome: Outcome = job.failedReason ? "failed" : job.finishedOn ? "succeeded" : job.processedOn ? "running" : "queued";
+  const result: unknown = job.returnvalue;
+  const skipped = job.finishedOn && !job.failedReason && typeof result === "string" && result.startsWith(SKIPPED) ? result.slice(SKIPPED.length) : null;
+  const outcome: Outcome = job.failedReason ? "failed" : skipped !== null ? "skipped" : job.finishedOn ? "succeeded" : job.processedOn ? "running" : "queued";
   return {
     outcome,
     queuedAt: new Date(job.timestamp),
     startedAt: job.processedOn ? new Date(job.processedOn) : null,
     durationMs: job.processedOn && job.finishedOn ? job.finishedOn - job.processedOn : null,
     error: job.failedReason ?? "",
+    /** Why a skipped run did nothing. */
+    reason: skipped ?? "",
   };
 }
 
