@@ -3,6 +3,7 @@
 // asked for /heartbeat with and without basic auth; with the instance's MySQL variables, the page
 // counts visits in a real MariaDB database.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify as toYaml } from "yaml";
@@ -14,6 +15,8 @@ import type { InstanceDataPlan } from "../src/adapters/data/port.js";
 import { localVms, type LocalVms } from "./helpers/local-vms.js";
 import { startMariadbServer, type MariadbServer } from "./helpers/mariadb.js";
 import { visibleText } from "./helpers/browserless.js";
+import { waitFor } from "./helpers/wait.js";
+import { freePort } from "../src/embedded/processes.js";
 
 const PLAYBOOK_DIR = path.resolve("playbooks/demo");
 const USER = "ocim-demo";
@@ -162,6 +165,40 @@ describe("demo playbook on a local VM", () => {
       expect(run.stdout).toContain("TASK [Fail unless /heartbeat said OK]");
       expect(run.stdout).toMatch(/\/heartbeat answered 503: The instance's database did not serve this page: MySQL error 1045: Access denied for user 'demo_edxapp_user'/);
       expect(run.stdout).not.toContain("not the password");
+    });
+
+    it("waits for a database server it cannot connect to (npm start restarting its MariaDB), and succeeds once it is back", async () => {
+      // The database's address answers nothing until the test opens it: a relay to the real server.
+      const port = await freePort();
+      const relay = net.createServer((client) => {
+        const server = net.connect(mariadb.port, mariadb.host);
+        client.pipe(server).pipe(client);
+        server.on("error", () => client.destroy());
+        client.on("error", () => server.destroy());
+      });
+      const log = path.join(vms.dataDir, "vms", "demo-as1", "home", "ocim-demo", "server.log");
+      const logged = () => (existsSync(log) ? readFileSync(log, "utf8") : "");
+      const from = logged().length;
+      const run = play({ ...mysqlVars(), EDXAPP_MYSQL_PORT: port });
+      try {
+        // The playbook's own check (nothing else asks) got its 503: only then does the database come back.
+        await waitFor("the playbook's check to find the database down", async () => logged().slice(from).includes('"GET /heartbeat HTTP/1.1" 503'), 120_000, 200);
+        expect(logged().slice(from)).toContain(`database: cannot connect to MySQL at ${mariadb.host}:${port}`);
+        await new Promise<void>((resolve) => relay.listen(port, mariadb.host, resolve));
+        const done = await run;
+        expect(done.code, done.stdout + done.stderr).toBe(0);
+        expect(done.stdout).toContain("FAILED - RETRYING: [localhost]: Check that /heartbeat answers behind basic auth");
+        expect(await visit()).toMatch(/visits: \d+/);
+      } finally {
+        await run.catch(() => undefined);
+        await new Promise((resolve) => relay.close(resolve));
+      }
+    }, 240_000);
+
+    it("fails with what it got when the database server stays unreachable past DEMO_DATABASE_WAIT_SECONDS", async () => {
+      const run = await play({ ...mysqlVars(), EDXAPP_MYSQL_PORT: await freePort(), DEMO_DATABASE_WAIT_SECONDS: 5 });
+      expect(run.code).toBe(2);
+      expect(run.stdout).toMatch(/\/heartbeat answered 503: The instance's database did not serve this page: cannot connect to MySQL at [\d.]+:\d+: Connection refused/);
     });
 
     it("with EDXAPP_MYSQL_HOST localhost (Open edX's own server on the VM) keeps no data", async () => {
