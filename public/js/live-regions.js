@@ -1,15 +1,17 @@
 // Keeps the server-rendered parts of a page current. A page names what it follows with
 // data-live-appserver="<id>", data-live-instance="<id>" or data-live-instances="<id> <id> …" (a
 // roll-out's page) and marks its parts with
-// data-live-region="<name>". On a status message of that appserver (or of any appserver of that
-// instance) it fetches its own URL again and puts each region of the new page in place of the one
-// it shows, so steps, address, link, actions and failure are what the server renders now, and an
+// data-live-region="<name>", and gives the GET address that renders it in data-live-url (not
+// location.href: a page answering a POST, such as the revealed secrets, is not at its own address).
+// On a status message of that appserver (or of any appserver of that instance) it fetches that
+// address again and puts each region of the new page in place of the one it shows, so steps, address, link, actions and failure are what the server renders now, and an
 // action that is no longer valid disappears. Everything outside the regions (the log viewer, a
 // form being filled) is left alone.
 (function () {
   "use strict";
   var root = document.querySelector("[data-live-appserver], [data-live-instance], [data-live-instances]");
   if (!root) return;
+  var url = root.getAttribute("data-live-url");
   var appServerId = Number(root.getAttribute("data-live-appserver")) || null;
   var instanceIds = (root.getAttribute("data-live-instances") || root.getAttribute("data-live-instance") || "")
     .split(" ").map(Number).filter(function (id) { return id > 0; });
@@ -47,7 +49,7 @@
     if (afterDialog()) return;
     busy = true;
     again = false;
-    fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+    fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (res) { return res.ok ? res.text() : null; })
       // A dialog opened while the page was fetched is not swapped away either.
       .then(function (html) { if (html && !afterDialog()) swap(html); })

@@ -83,6 +83,20 @@ describe("the console follows a launch live, and asks before it acts", () => {
     await screenshot(page, "live-instance-page");
   });
 
+  it("keeps following launches after Reveal secrets, and the secrets stay shown", async () => {
+    await page.goto(`${t.url}/instances/${instance.id}`);
+    await Promise.all([page.waitForNavigation(), page.getByRole("button", { name: "Reveal secrets" }).click()]);
+    await markNoReload();
+    // The page answers the POST: its regions come from the instance page's GET address, never this one.
+    const refetched: string[] = [];
+    page.on("response", (r) => { if (r.request().method() === "GET" && r.url().includes("/reveal-secrets")) refetched.push(`${r.status()} ${r.url()}`); });
+    const as = await launchAppServer(t.deps, { instanceId: instance.id, actor: colleague });
+    await regionShows("appservers", new RegExp(`${as.name}\\s+new`));
+    expect(await page.locator("main").innerText()).toContain("Secrets shown unmasked, this once");
+    expect(refetched).toEqual([]);
+    expect(await stillSameDocument()).toBe(true);
+  });
+
   it("keeps every part of the appserver page current through a launch, and Cancel disappears once it is done", async () => {
     const as = await launchAppServer(t.deps, { instanceId: instance.id, actor: colleague });
     await page.goto(`${t.url}/appservers/${as.id}`);
