@@ -141,6 +141,21 @@ describe("the appserver page", () => {
     expect(visibleText(again.text)).toContain(`${as.name} is not being provisioned (it is failed); there is nothing to cancel.`);
   });
 
+  it("says a cancel during the wait for /heartbeat stops only that wait: the playbook had finished", async () => {
+    const as = await launched({ status: "configuring", vmStatus: "ready" });
+    const start = new Date();
+    await t.deps.db.appServerStep.createMany({
+      data: [
+        { appServerId: as.id, name: "finish", position: 8, startedAt: start, endedAt: start, outcome: "done" },
+        { appServerId: as.id, name: "wait-heartbeat", position: 9, startedAt: start },
+      ],
+    });
+    const res = await operator.submit(`/appservers/${as.id}/cancel`, {}, `/appservers/${as.id}`);
+    const text = visibleText(res.text);
+    expect(text).toContain("Provisioning was cancelled; the playbook had already finished, so only the wait for /heartbeat is stopped.");
+    expect(text).not.toContain("the playbook is being stopped");
+  });
+
   it("shows step N of M and each step's duration, the current one so far, and where a cancelled one stopped", async () => {
     const t0 = Date.parse("2026-12-01T10:00:00Z");
     const at = (s: number) => new Date(t0 + s * 1000);
@@ -167,7 +182,8 @@ describe("the appserver page", () => {
       expect(page).toContain("Run the playbook (its log, live) · 3 min 05 s so far");
       expect(page).toContain("Read the playbook's exit code · not started");
       expect(page).toContain("Wait for /heartbeat to answer 200 · not started");
-      await operator.submit(`/appservers/${as.id}/cancel`, {}, `/appservers/${as.id}`);
+      const cancelled = await operator.submit(`/appservers/${as.id}/cancel`, {}, `/appservers/${as.id}`);
+      expect(visibleText(cancelled.text)).toContain("Provisioning was cancelled; the playbook is being stopped. The VM is kept for debugging.");
       const after = visibleText((await operator.get(`/appservers/${as.id}`)).text);
       expect(after).toContain("Provisioning failed or was cancelled (at step 7 of 9: Run the playbook (its log, live))");
       expect(after).toContain("Run the playbook (its log, live) · cancelled after 3 min 05 s");

@@ -40,7 +40,9 @@ describe("killCommand", () => {
       }
       expect(alive(child)).toBe(true);
 
-      const out = execFileSync(shell, ["-c", killCommand(paths)]).toString();
+      // Twice at once, as the tailing job and a cancel's stop-playbook job may: one says it stopped it.
+      const kill = killCommand(paths);
+      const out = execFileSync(shell, ["-c", `(${kill}) & (${kill}) & wait`]).toString();
 
       expect(out.trim()).toBe("stopped");
       for (let i = 0; i < 50 && alive(child); i++) execFileSync("sleep", ["0.05"]);

@@ -77,7 +77,13 @@ describe("provisioning faults", () => {
     await waitFor("playbook lines", async () => (await deps.db.logEntry.count({ where: { appServerId: as.id, text: { startsWith: "ok: [localhost] => (item=5)" } } })) > 0, 60_000);
     await cancelAppServer(deps, { appServerId: as.id, actor });
     const lines = () => deps.db.logEntry.findMany({ where: { appServerId: as.id }, orderBy: { seq: "asc" } });
-    await waitFor("the job to stop the playbook", async () => (await lines()).some((l) => l.text.includes("Provisioning was cancelled; the playbook was stopped.")), 30_000);
+    const said = "Provisioning was cancelled; the playbook was stopped on the VM. The VM is kept.";
+    await waitFor("the job to stop the playbook", async () => (await lines()).some((l) => l.text.includes(said)), 30_000);
+    // The cancel's own follow-up (stop-playbook) runs too: whichever stopped it says so, once.
+    const followUp = await waitFor("the stop-playbook row to be sent", async () =>
+      (await deps.db.outboxMessage.findFirst({ where: { kind: "stop-playbook", payload: { equals: { appServerId: as.id } }, sentAt: { not: null } } })) ?? undefined, 30_000);
+    await jobEnded(deps.jobs.queue("actions"), `outbox-${followUp.id}`);
+    expect((await lines()).filter((l) => l.text.startsWith("[ocim] Provisioning was cancelled")).map((l) => l.text)).toEqual([`[ocim] ${said}`]);
     const row = await deps.db.appServer.findUniqueOrThrow({ where: { id: as.id } });
     expect(row).toMatchObject({ status: "failed", failureSummary: "Cancelled by tester." });
     const vm = await vms.provider().getServer(row.providerServerId!);

@@ -20,6 +20,7 @@ import { SshError, type ExecResult } from "../../adapters/ssh/port.js";
 import type { Vm, VmProvider, VmShell } from "./ports.js";
 import { cloneCommand, killCommand, startCommand, varsFile, type RemotePaths } from "./remote.js";
 import { tailPlaybook } from "./tail-playbook.js";
+import { stopCancelledPlaybook } from "./stop-playbook.js";
 import { readShippedPlaybook, type ShippedFile } from "./shipped-playbook.js";
 import type { RunLog } from "./run-log.js";
 import { failureSummaryFromLog } from "./summarize-log.js";
@@ -270,8 +271,7 @@ async function tail(ctx: StepContext): Promise<AppServerStatus | undefined> {
   }
   const outcome = await tailPlaybook(deps, { appServerId: id, shell, paths, log, signal: ctx.signal, pollMs: ctx.pollMs });
   if (outcome.kind === "cancelled") {
-    await shell.exec(killCommand(paths), { timeoutMs: 30_000 });
-    await log.warn("Provisioning was cancelled; the playbook was stopped. The VM is kept.");
+    await stopCancelledPlaybook(shell, paths, log);
     return "failed";
   }
   if (outcome.kind === "timeout") {

@@ -86,6 +86,8 @@ export function startCommand(p: RemotePaths, snapshot: ConfigSnapshot): string {
 /** Kills the detached playbook (its whole session) on cancel or timeout; prints "stopped" when it was running. */
 // `kill -TERM -"$pid"` (a negative pid: the process group), not `kill -TERM -- -"$pid"`: dash's kill
 // takes no "--" ("Illegal number"), so under dash the group was never signalled, only its leader.
+// Two callers may kill at once (the tailing job and a cancel's stop-playbook job, within the second
+// of sleep): mkdir, atomic, lets only the first say "stopped", so the log says it once.
 export function killCommand(p: RemotePaths): string {
-  return `if [ -e ${q(p.pid)} ] && [ ! -e ${q(p.exit)} ]; then pid=$(cat ${q(p.pid)}); if kill -TERM -"$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; then sleep 1; kill -KILL -"$pid" 2>/dev/null; echo stopped; fi; fi; true`;
+  return `if [ -e ${q(p.pid)} ] && [ ! -e ${q(p.exit)} ]; then pid=$(cat ${q(p.pid)}); if kill -TERM -"$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; then sleep 1; kill -KILL -"$pid" 2>/dev/null; mkdir ${q(`${p.dir}/playbook.stopped`)} 2>/dev/null && echo stopped; fi; fi; true`;
 }

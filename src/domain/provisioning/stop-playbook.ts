@@ -3,10 +3,10 @@
 // was watching (the worker down, the job waiting for its retry), which would otherwise leave the
 // playbook reconfiguring the VM for hours. Idempotent: nothing started or already ended is a no-op.
 import type { Deps } from "../../deps.js";
-import type { ProvisioningPorts } from "./ports.js";
+import type { ProvisioningPorts, VmShell } from "./ports.js";
 import { connectAppServer } from "./connect-appserver.js";
-import { killCommand, remotePaths } from "./remote.js";
-import { createRunLog } from "./run-log.js";
+import { killCommand, remotePaths, type RemotePaths } from "./remote.js";
+import { createRunLog, type RunLog } from "./run-log.js";
 
 export async function stopPlaybook(deps: Deps, input: { appServerId: number }, ports: ProvisioningPorts): Promise<string> {
   const id = input.appServerId;
@@ -18,17 +18,22 @@ export async function stopPlaybook(deps: Deps, input: { appServerId: number }, p
   const vm = await provider.getServer(as.providerServerId);
   if (!vm) return "The VM is gone.";
   const shell = await connectAppServer(deps, ports, { appServerId: id, provider, vm, deadlineMs: deps.config.SSH_CONNECT_TIMEOUT_SECONDS * 1000 });
-  try {
-    const res = await shell.exec(killCommand(remotePaths(vm.workDir)), { timeoutMs: 30_000 });
-    if (!res.stdout.includes("stopped")) return "The playbook had already ended.";
-  } finally {
-    await shell.close();
-  }
   const log = createRunLog(deps, id, []);
   try {
-    await log.warn("Provisioning was cancelled; the playbook was stopped on the VM. The VM is kept.");
+    return (await stopCancelledPlaybook(shell, remotePaths(vm.workDir), log)) ? "The playbook was stopped." : "The playbook had already ended.";
   } finally {
     await log.close();
+    await shell.close();
   }
-  return "The playbook was stopped.";
+}
+
+/**
+ * Kills the playbook of a cancelled appserver; true when it was still running. Both this job and the
+ * job tailing the playbook call it, often both: only the one that stopped it writes the log line.
+ */
+export async function stopCancelledPlaybook(shell: VmShell, paths: RemotePaths, log: RunLog): Promise<boolean> {
+  const res = await shell.exec(killCommand(paths), { timeoutMs: 30_000 });
+  if (!res.stdout.includes("stopped")) return false;
+  await log.warn("Provisioning was cancelled; the playbook was stopped on the VM. The VM is kept.");
+  return true;
 }

@@ -11,6 +11,7 @@ import { runAppServerAction, ACTIONS, type ActionName } from "./run-appserver-ac
 import { createDemoInstance } from "../../domain/instances/create-demo-instance.js";
 import { flash } from "../middleware.js";
 import { idOr404 } from "./route-helpers.js";
+import type { StepName } from "../../domain/provisioning/steps.js";
 
 const actorOf = (req: Request) => ({ id: req.user!.id, login: req.user!.githubLogin });
 
@@ -43,6 +44,16 @@ async function onAppServerPage(req: Request, action: () => Promise<string>): Pro
   }
 }
 
+/** What the cancel stops, by the step it stopped: the playbook runs only in start-playbook and tail. */
+function cancelledMessage(step: StepName | null): string {
+  if (step === "start-playbook" || step === "tail") return "Provisioning was cancelled; the playbook is being stopped. The VM is kept for debugging.";
+  if (step === "finish" || step === "wait-heartbeat") {
+    return "Provisioning was cancelled; the playbook had already finished, so only the wait for /heartbeat is stopped. The VM is kept for debugging.";
+  }
+  if (step === "upload-vars" || step === "clone") return "Provisioning was cancelled before the playbook started. The VM is kept for debugging.";
+  return "Provisioning was cancelled before the VM was ready.";
+}
+
 export function actionRoutes(deps: Deps): Router {
   const router = Router();
 
@@ -59,8 +70,8 @@ export function actionRoutes(deps: Deps): Router {
   router.post("/appservers/:id/cancel", async (req, res) => {
     const appServerId = idOr404(req.params.id, "AppServer");
     await onAppServerPage(req, async () => {
-      await cancelAppServer(deps, { appServerId, actor: actorOf(req) });
-      return "Provisioning was cancelled; the playbook is being stopped. The VM is kept for debugging.";
+      const { step } = await cancelAppServer(deps, { appServerId, actor: actorOf(req) });
+      return cancelledMessage(step);
     });
     res.redirect(303, await appServerPathById(deps, { id: appServerId }));
   });
