@@ -52,6 +52,16 @@ describe("appserver actions in the request", () => {
     expect(await unsent("status-event")).toContainEqual({ payload: { appServerId: as.id } });
   });
 
+  it("names the appservers \"deactivate the others\" deactivated", async () => {
+    const snapshot = { configSnapshot: { variables: { EDXAPP_LMS_NGINX_PORT: fake.port } } };
+    await t.deps.db.appServer.updateMany({ where: { instanceId: site.id }, data: { isActive: false } });
+    const old = await makeAppServer(t.deps, site.id, { status: "running", isActive: true, publicIp: "127.0.0.1", ...snapshot });
+    const next = await makeAppServer(t.deps, site.id, { status: "running", publicIp: "127.0.0.1", ...snapshot });
+    const res = await call(`${next.id}/activate`, { deactivateOthers: true });
+    expect(res.status).toBe(200);
+    expect(res.body.message).toBe(`Activated; 1 other appserver deactivated: ${old.name}.`);
+  });
+
   it("terminates at once; the VM is deleted by the job the outbox queued", async () => {
     const as = await makeAppServer(t.deps, site.id, { status: "failed", providerServerId: "vm-7", vmStatus: "ready" });
     const res = await call(`${as.id}/terminate`);

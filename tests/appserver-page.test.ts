@@ -185,7 +185,7 @@ describe("the appserver page", () => {
       const cancelled = await operator.submit(`/appservers/${as.id}/cancel`, {}, `/appservers/${as.id}`);
       expect(visibleText(cancelled.text)).toContain("Provisioning was cancelled; the playbook is being stopped. The VM is kept for debugging.");
       const after = visibleText((await operator.get(`/appservers/${as.id}`)).text);
-      expect(after).toContain("Provisioning failed or was cancelled (at step 7 of 9: Run the playbook (its log, live))");
+      expect(after).toContain("Provisioning was cancelled (at step 7 of 9: Run the playbook (its log, live))");
       expect(after).toContain("Run the playbook (its log, live) · cancelled after 3 min 05 s");
     } finally {
       clock = null;

@@ -111,7 +111,7 @@ describe("blue/green keeps the instance's data", () => {
 
   it("AppServer 2, after \"Activate and deactivate the others\", goes on from the same count", async () => {
     const as2 = await launch();
-    expect(await click(as2, "activate-exclusively")).toContain("Activated; 1 other appserver(s) deactivated.");
+    expect(await click(as2, "activate-exclusively")).toContain("Activated; 1 other appserver deactivated: AppServer 1.");
     await serving();
     expect(await visit()).toContain(`served by ${instance.slug}-as2 for ${instance.internalLmsDomain} visits: 4`);
   }, PROVISIONING_MS + 2 * BALANCER_MS);

@@ -75,7 +75,7 @@ describe("waiting for /heartbeat before running", () => {
     expect(done.failureSummary).toBe(`The playbook succeeded, but /heartbeat did not answer 200 within ${MINUTES} minutes: GET http://${ip}:80/heartbeat last answered 503 Service Unavailable.`);
     expect(await steps(as.id)).toEqual([["finish", "done"], ["wait-heartbeat", "failed"]]);
     const after = visibleText((await operator.get(`/appservers/${as.id}`)).text);
-    expect(after).toContain("Provisioning failed or was cancelled (at step 9 of 9: Wait for /heartbeat to answer 200)");
+    expect(after).toContain("Provisioning failed (at step 9 of 9: Wait for /heartbeat to answer 200)");
   });
 
   it("ends running once /heartbeat answers 200 before the deadline", async () => {

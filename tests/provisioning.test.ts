@@ -112,7 +112,8 @@ describe("provisioning with the local provider and the demo playbook", () => {
       return ["running", "failed", "error"].includes(row.status) ? row : undefined;
     }, 120_000, 500);
     expect(done.status).toBe("failed");
-    expect(done.failureSummary).toContain("Cloning the configuration repository failed");
+    // The cause, not only the exit code: git's own words, which were only in the log.
+    expect(done.failureSummary).toMatch(/^Cloning the configuration repository failed \(exit 128\): fatal: '[^']*-missing' does not appear to be a git repository$/);
     const clone = await deps.db.appServerStep.findUniqueOrThrow({ where: { appServerId_name: { appServerId: as.id, name: "clone" } } });
     expect(clone.outcome).toBe("failed");
     // The failing attempt writes the status before BullMQ records the attempt: wait for the job's end.

@@ -116,7 +116,7 @@ describe.runIf(process.getuid?.() === 0 || Boolean(process.env.CI))("fleet stori
     await page.getByRole("button", { name: "Activate and deactivate the others…", exact: true }).click();
     await screenshot(page, "story1-confirm-switch");
     await page.getByRole("dialog").getByRole("button", { name: "Activate AppServer 2 and deactivate AppServer 1", exact: true }).click();
-    await expect.poll(() => page.locator(".flashes .flash-ok").innerText()).toContain("Activated; 1 other appserver(s) deactivated.");
+    await expect.poll(() => page.locator(".flashes .flash-ok").innerText()).toContain("Activated; 1 other appserver deactivated: AppServer 1.");
     const rows = await t.deps.db.appServer.findMany({ where: { instanceId: demo.id }, orderBy: { number: "asc" }, select: { isActive: true } });
     expect(rows).toEqual([{ isActive: false }, { isActive: true }]);
 

@@ -156,7 +156,8 @@ describe("the console follows a launch live, and asks before it acts", () => {
     await regionShows("failure", /Why it stopped: TASK \[edxapp : migrate\] fatal: "boom"/);
     expect(await regionText("title")).not.toContain("Cancel provisioning");
     expect(await regionText("title")).toContain("Terminate…");
-    expect(await regionText("status")).toContain("Provisioning failed or was cancelled");
+    expect(await regionText("status")).toContain("Provisioning failed");
+    expect(await regionText("status")).not.toContain("cancelled");
     expect(await stillSameDocument()).toBe(true);
   });
 

@@ -29,8 +29,9 @@ export function stepOf(a: { status: string; vmStatus: string }, steps: StepView[
     case "configuring": return stepHeadline(steps) ?? "Configuring";
     // The status's own word (docs/glossary.md), not a third one ("Provisioned") for the same state.
     case "running": return "All steps done: running";
-    case "failed": return suffix("Provisioning failed or was cancelled");
-    case "error": return suffix("The VM never came up");
+    // A cancel ends its step as "cancelled" (lifecycle's endsSteps), in either final status.
+    case "failed":
+    case "error": return suffix(steps.some((s) => s.state === "cancelled") ? "Provisioning was cancelled" : a.status === "failed" ? "Provisioning failed" : "The VM never came up");
     default: return "Terminated";
   }
 }

@@ -28,6 +28,8 @@ import { endStep, startStep, type StepName } from "./steps.js";
 import { prepareInstanceData } from "../data/prepare-instance-data.js";
 import { httpPortOf, probeHeartbeat } from "../appservers/health-gate.js";
 import { basicAuthFor } from "../instances/secret.js";
+import { createMasker } from "../secrets/mask-secrets.js";
+import { snapshotSecrets } from "../secrets/instance-secrets.js";
 import { DataServiceError } from "../../adapters/data/port.js";
 import type { AppServerStatus } from "../../generated/prisma/enums.ts";
 
@@ -231,7 +233,13 @@ async function clone(ctx: StepContext): Promise<undefined> {
   await ctx.log.info(`Cloning ${playbook.repoUrl} at ${playbook.branch}.`);
   const res = await shell.exec(cloneCommand(paths, ctx.snapshot), { timeoutMs: 15 * 60_000 });
   for (const line of `${res.stdout}${res.stderr}`.split("\n").filter(Boolean)) await ctx.log.info(line);
-  if (res.code !== 0) throw new PlaybookNotStarted(`Cloning the configuration repository failed (exit ${res.code}).`);
+  if (res.code !== 0) {
+    // git's first "fatal:" line says why (no such branch or repository); a second one only adds "Could
+    // not read from remote repository". Masked as the log is: the URL may carry a token.
+    const fatal = res.stderr.split("\n").find((l) => l.startsWith("fatal:"))?.trim();
+    const why = fatal ? `: ${createMasker(snapshotSecrets(ctx.snapshot))(fatal)}` : ".";
+    throw new PlaybookNotStarted(`Cloning the configuration repository failed (exit ${res.code})${why}`);
+  }
   return ended(ctx, "clone");
 }
 

@@ -6,6 +6,8 @@ import type { Deps } from "../../deps.js";
 import type { Actor } from "../../domain/audit/record-audit-event.js";
 import { activateAppServer, deactivateAppServer } from "../../domain/appservers/activation.js";
 import { terminateAppServer } from "../../domain/appservers/terminate-appserver.js";
+import { appServerNames } from "../../domain/appservers/locate-appserver.js";
+import { plural } from "../admin/models/common.js";
 
 export const ACTIONS = {
   activate: async (deps, input) => {
@@ -14,7 +16,9 @@ export const ACTIONS = {
   },
   "activate-exclusively": async (deps, input) => {
     const result = await activateAppServer(deps, { ...input, deactivateOthers: true });
-    return result.deactivated.length ? `Activated; ${result.deactivated.length} other appserver(s) deactivated.` : "Activated.";
+    if (!result.deactivated.length) return "Activated.";
+    const names = await appServerNames(deps, { ids: result.deactivated });
+    return `Activated; ${plural(names.length, "other appserver")} deactivated: ${names.join(", ")}.`;
   },
   deactivate: async (deps, input) => {
     await deactivateAppServer(deps, input);
