@@ -108,6 +108,8 @@ describe("decommissioning an instance in a browser", () => {
     await confirmStep("Terminate 2 appservers", /Their VMs are deleted for good/);
     expect(await flashes()).toContain("Terminated AppServer 1, AppServer 2; their VMs are being deleted.");
     expect(await page.locator("table.appservers .badge.status-terminated").count()).toBe(2);
+    // None is left to activate: the way out of maintenance is a new launch.
+    expect(await page.locator('#decommission li[data-step="maintenance"]').innerText()).toMatch(/To leave it, launch an appserver and activate it first: none is left, and without one the site would have nothing to serve\.$/);
     // Still the maintenance page: terminating changed nothing the visitors see.
     expect((await lbGet(port, site.internalLmsDomain)).status).toBe(503);
 

@@ -23,7 +23,7 @@ const STEPS: Record<string, (deps: Deps, instanceId: number, actor: Actor) => Pr
   "maintenance-off": async (deps, instanceId, actor) => {
     const r = await setMaintenance(deps, { instance: instanceId, actor, on: false });
     return r.active
-      ? `${r.name} left maintenance: the load balancer sends its domains to its ${plural(r.active, "active appserver")} again.`
+      ? `${r.name} left maintenance: the load balancer sends its domains to its ${plural(r.active, "active appserver")}.`
       : `${r.name} left maintenance; no appserver is active, so the balancer answers the generic maintenance page until one is.`;
   },
   deactivate: async (deps, instanceId, actor) => {
