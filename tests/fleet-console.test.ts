@@ -2,6 +2,7 @@
 // command (or why there is none), Relaunch of a failed appserver and the "what changed" diff.
 // Real PostgreSQL and Redis; the clock is injected and moved.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listInstances } from "../src/domain/instances/list-instances.js";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { visibleText, type Agent } from "./helpers/browserless.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
@@ -54,6 +55,13 @@ describe("the fleet console", () => {
       await t.deps.db.appServerStep.create({ data: { appServerId: busy.id, name: "wait-vm", position: 3, startedAt: ago(5 * MIN) } });
       // Never launched.
       await makeInstance(t.deps, { name: "Quiet School" });
+      // Deliberate states, not problems: a launch cancelled by a person; none active in maintenance or in a PR sandbox.
+      const halted = await makeInstance(t.deps, { name: "Halted Tech" });
+      await makeAppServer(t.deps, halted.id, { status: "running", isActive: true, createdAt: ago(3 * DAY), statusChangedAt: ago(3 * DAY) });
+      const cancelled = await makeAppServer(t.deps, halted.id, { status: "failed", createdAt: ago(2 * DAY), statusChangedAt: ago(2 * DAY), failureSummary: "Cancelled by olive." });
+      await t.deps.db.appServerStep.create({ data: { appServerId: cancelled.id, name: "tail", position: 7, startedAt: ago(2 * DAY), endedAt: ago(2 * DAY), outcome: "cancelled" } });
+      await makeInstance(t.deps, { name: "Mending Museum", maintenanceSince: ago(DAY), maintenanceBy: "olive" });
+      await makeInstance(t.deps, { name: "Pr Sandbox", pullRequestUrl: "https://github.com/o/r/pull/9", pullRequestNumber: 9 });
       // Archived ones are not the fleet's concern.
       const archived = await makeInstance(t.deps, { name: "Archived Place", isArchived: true });
       await makeAppServer(t.deps, archived.id, { status: "failed", createdAt: ago(10 * MIN), statusChangedAt: ago(9 * MIN), createdByLogin: "ocim" });
@@ -74,6 +82,17 @@ describe("the fleet console", () => {
       expect(panel(html, "fleet-failing")).toBe(
         'Failing 1 AppServer Stopped at Ran for Failed Broken Academy · AppServer 2 failed Task "Install edxapp" failed: exit 2 step 7 of 9: Run the playbook (its log, live) 25 min 00 s 35 min ago');
       expect(html).toMatch(/<a href="\/appservers\/\d+">Broken Academy · AppServer 2<\/a>/);
+    });
+
+    it("keeps deliberate states out of the problem panels and out of the list's same filters", async () => {
+      const html = (await operator.get("/")).text;
+      expect(panel(html, "fleet-failing")).not.toContain("Halted Tech");
+      for (const name of ["Mending Museum", "Pr Sandbox"]) expect(panel(html, "fleet-no-active")).not.toContain(name);
+      expect(panel(html, "fleet-no-active")).toContain("Instances in maintenance and pull requests' sandboxes are not listed: they may have none on purpose.");
+      const failing = await listInstances(t.deps, { state: "failing", limit: 50 });
+      expect(failing.rows.map((r) => r.name)).toEqual(["Broken Academy"]);
+      const noActive = await listInstances(t.deps, { state: "no-active", limit: 50 });
+      expect(noActive.rows.map((r) => r.name)).toEqual(["fresh institute", "Quiet School"]);
     });
 
     it("shows what is provisioning, its step, the time so far and who launched it", async () => {

@@ -7,6 +7,7 @@ import { Prisma, type AppServerStatus } from "../../generated/prisma/client.ts";
 import { describeSteps, stepHeadline, stoppedAt } from "../provisioning/steps.js";
 import { RENEW_BEFORE_DAYS } from "../certificates/renew-certificates.js";
 import { getCleanupDue, type CleanupDue } from "../cleanup/get-cleanup-due.js";
+import { CANCELLED_APPSERVER, NONE_ACTIVE_ON_PURPOSE } from "../instances/list-instances.js";
 
 /** Rows per panel; the rest are counted and linked. */
 export const PANEL_ROWS = 10;
@@ -147,9 +148,11 @@ export async function getFleetOverview(deps: Pick<Deps, "db" | "config" | "now">
     // by the (instanceId, createdAt) index: a NOT EXISTS of a later one read every appserver of each
     // instance with a failed one (bench/seed.ts's 10,000 × 10 fleet, 9,500 failed ones superseded:
     // 107 ms against 31 ms per query, EXPLAIN ANALYZE).
-    appServersWithStep(deps.db, matching(Prisma.sql`a.status IN ('failed', 'error') AND NOT i."isArchived"
+    // A launch a person cancelled is not failing: they stopped it on purpose.
+    appServersWithStep(deps.db, matching(Prisma.sql`a.status IN ('failed', 'error') AND NOT i."isArchived" AND NOT ${CANCELLED_APPSERVER}
       AND a.id = (SELECT b.id FROM "AppServer" b WHERE b."instanceId" = a."instanceId" ORDER BY b."createdAt" DESC, b.id DESC LIMIT 1)`),
     Prisma.sql`a."statusChangedAt" DESC, a.id DESC`, COUNT_ALL),
+    // Without one on purpose (maintenance, a pull request's sandbox) is not a problem: left out.
     // The active appservers' instances as one hashed set (a NOT EXISTS probed the index once per
     // instance), and the newest appserver's status read for the rows shown only: 25 ms to 11 ms.
     deps.db.$queryRaw<Counted<IdleInstance>[]>(Prisma.sql`
@@ -157,7 +160,7 @@ export async function getFleetOverview(deps: Pick<Deps, "db" | "config" | "now">
       FROM (
         SELECT i.id, i.name, i."internalLmsDomain", i."sortName", count(*) OVER ()::int AS total
         FROM "Instance" i
-        WHERE NOT i."isArchived" AND i.id NOT IN (SELECT a."instanceId" FROM "AppServer" a WHERE a."isActive")
+        WHERE NOT i."isArchived" AND NOT ${NONE_ACTIVE_ON_PURPOSE} AND i.id NOT IN (SELECT a."instanceId" FROM "AppServer" a WHERE a."isActive")
         ORDER BY i."sortName", i.id LIMIT ${PANEL_ROWS}
       ) p
       LEFT JOIN LATERAL (SELECT a.status FROM "AppServer" a WHERE a."instanceId" = p.id ORDER BY a."createdAt" DESC, a.id DESC LIMIT 1) latest ON true

@@ -12,17 +12,25 @@ import { Prisma, type AppServerStatus } from "../../generated/prisma/client.ts";
 export type ArchivedFilter = "exclude" | "include" | "only";
 
 /**
- * failing: the newest appserver failed or never came up (the badge says so); provisioning: an
- * appserver is being provisioned; no-active: no appserver serves the site (the balancer shows the
- * maintenance page). The same sets as the home page's panels (get-fleet-overview.ts).
+ * failing: the newest appserver failed or never came up (the badge says so), not cancelled by a
+ * person; provisioning: an appserver is being provisioned; no-active: no appserver serves the site
+ * (the balancer shows the maintenance page), leaving out the instances that may have none on
+ * purpose. The same sets as the home page's panels (get-fleet-overview.ts), by the same conditions.
  */
 export const INSTANCE_STATES = ["failing", "provisioning", "no-active"] as const;
 export type InstanceState = (typeof INSTANCE_STATES)[number];
 
+/** Appserver `a` was cancelled by a person (the step it stopped at says so): a deliberate stop, not a failure. */
+export const CANCELLED_APPSERVER = Prisma.sql`EXISTS (SELECT 1 FROM "AppServerStep" st WHERE st."appServerId" = a.id AND st.outcome = 'cancelled')`;
+
+/** Instance `i` may have no active appserver on purpose: it is in maintenance, or a pull request's sandbox. */
+export const NONE_ACTIVE_ON_PURPOSE = Prisma.sql`(i."maintenanceSince" IS NOT NULL OR i."pullRequestUrl" IS NOT NULL)`;
+
 const STATE_CONDITIONS: Record<InstanceState, Prisma.Sql> = {
-  failing: Prisma.sql`(SELECT a.status FROM "AppServer" a WHERE a."instanceId" = i.id ORDER BY a."createdAt" DESC, a.id DESC LIMIT 1) IN ('failed', 'error')`,
+  failing: Prisma.sql`EXISTS (SELECT 1 FROM (SELECT a.id, a.status FROM "AppServer" a WHERE a."instanceId" = i.id ORDER BY a."createdAt" DESC, a.id DESC LIMIT 1) a
+    WHERE a.status IN ('failed', 'error') AND NOT ${CANCELLED_APPSERVER})`,
   provisioning: Prisma.sql`EXISTS (SELECT 1 FROM "AppServer" a WHERE a."instanceId" = i.id AND a.status IN ('new', 'waiting', 'configuring'))`,
-  "no-active": Prisma.sql`NOT EXISTS (SELECT 1 FROM "AppServer" a WHERE a."instanceId" = i.id AND a."isActive")`,
+  "no-active": Prisma.sql`NOT EXISTS (SELECT 1 FROM "AppServer" a WHERE a."instanceId" = i.id AND a."isActive") AND NOT ${NONE_ACTIVE_ON_PURPOSE}`,
 };
 
 export interface ListInstancesInput {
