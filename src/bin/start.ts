@@ -1,6 +1,7 @@
 // `npm start`: the single-node default. Web + worker + scheduler in one process, on embedded
 // PostgreSQL and Redis under DATA_DIR unless DATABASE_URL / REDIS_URL are set; and, for instances'
 // databases, a MariaDB under DATA_DIR when it is installed and no other MySQL server is configured.
+import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { loadConfig, ConfigError } from "../config.js";
 import { createDeps, closeDeps } from "../deps.js";
@@ -13,13 +14,15 @@ import { startEmbeddedMysql } from "../domain/data/start-embedded-mysql.js";
 import { findMariadbd } from "../embedded/mariadb.js";
 import { bootConnections, migrate, stopChildren } from "./boot.js";
 import { startWeb } from "./web.js";
-import { recordConsole } from "./console-address.js";
+import { claimDataDir, recordConsole, releaseDataDir } from "./console-address.js";
 import { startWorker } from "./worker.js";
 import { startScheduler } from "./scheduler.js";
 import { createMetrics } from "../metrics.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  mkdirSync(config.dataDir, { recursive: true });
+  await claimDataDir(config);
   const log = createLogger(config.LOG_LEVEL, { role: "start" });
   const booted = await bootConnections(config, log);
   let stopping = false;
@@ -30,6 +33,7 @@ async function main(): Promise<void> {
     log.info({ signal }, "ocim.stopping");
     for (const stop of stops.reverse()) await stop().catch((err) => log.error({ err }, "ocim.stop.failed"));
     await stopChildren(booted.children);
+    releaseDataDir(config.dataDir);
     log.info("ocim.stopped");
     process.exit(0);
   };

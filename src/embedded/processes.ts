@@ -173,9 +173,9 @@ function exists(pid: number): boolean {
 }
 
 // An embedded server is shared by every Ocim process on the same data directory: `npm start`
-// records which process started it and its port, and the CLI (or a second start) uses that
-// server instead of starting another on the same files. A record whose owner has died names
-// an orphan, which the next start stops and replaces (stopStale).
+// records which process started it and its port, and the CLI uses that server instead of starting
+// another on the same files (a second `npm start` is refused: claimDataDir). A record whose owner
+// has died names an orphan, which the next start stops and replaces (stopStale).
 interface ServerRecord {
   ownerPid: number;
   port: number;
@@ -185,9 +185,8 @@ export function recordServer(file: string, port: number): void {
   writeFileSync(file, JSON.stringify({ ownerPid: process.pid, port } satisfies ServerRecord) + "\n");
 }
 
-/** The port of the server recorded in `file`, if its owner is alive and it accepts connections. */
-export async function runningServerPort(file: string, host = "127.0.0.1"): Promise<number | null> {
-  if (!existsSync(file)) return null;
+/** The record in `file` while its owner is alive (`port` may be missing: a console still starting). */
+export function liveRecord(file: string): { ownerPid: number; port?: number } | null {
   let record: Partial<ServerRecord>;
   try {
     record = JSON.parse(readFileSync(file, "utf8")) as Partial<ServerRecord>;
@@ -195,6 +194,13 @@ export async function runningServerPort(file: string, host = "127.0.0.1"): Promi
     return null;
   }
   const { ownerPid, port } = record;
-  if (!Number.isInteger(ownerPid) || !Number.isInteger(port) || ownerPid! <= 1 || !exists(ownerPid!)) return null;
-  return (await portOpen(host, port!)) ? port! : null;
+  if (!Number.isInteger(ownerPid) || ownerPid! <= 1 || !exists(ownerPid!)) return null;
+  return { ownerPid: ownerPid!, ...(Number.isInteger(port) ? { port } : {}) };
+}
+
+/** The port of the server recorded in `file`, if its owner is alive and it accepts connections. */
+export async function runningServerPort(file: string, host = "127.0.0.1"): Promise<number | null> {
+  const port = liveRecord(file)?.port;
+  if (port === undefined) return null;
+  return (await portOpen(host, port)) ? port : null;
 }

@@ -1,0 +1,98 @@
+// `npm start` and `npm run worker` as a person runs them (src/bin/start.ts, src/bin/worker.ts in a
+// child process): what they print, their exit status, and what they leave alone when they refuse.
+// On the test PostgreSQL and Redis (DATABASE_URL, REDIS_URL), with a MySQL server configured so that
+// no MariaDB is started, and HAPROXY_BIN pointing nowhere.
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDeps, TEST_LB_DIR, TEST_SECRET_KEY, type TestDeps } from "./helpers/deps.js";
+import { waitFor } from "./helpers/wait.js";
+import { freePort } from "../src/embedded/processes.js";
+
+interface Run {
+  child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  exited: Promise<number | null>;
+}
+
+describe("npm start", () => {
+  let deps: TestDeps;
+  let dataDir: string;
+  const runs: Run[] = [];
+
+  const env = (extra: Record<string, string> = {}) => ({
+    ...process.env, NODE_ENV: "test", LOG_LEVEL: "warn", HOST: "127.0.0.1", SECRET_KEY: TEST_SECRET_KEY,
+    DATABASE_URL: deps.databaseUrl, REDIS_URL: deps.redisUrl, QUEUE_PREFIX: deps.config.QUEUE_PREFIX,
+    DATA_DIR: dataDir, LOCAL_LB_DIR: TEST_LB_DIR, HAPROXY_BIN: "/nonexistent/haproxy", ...extra,
+  });
+
+  function run(script: string, extra: Record<string, string> = {}): Run {
+    const child = spawn(process.execPath, ["--import", "tsx", script], { env: env(extra), stdio: ["ignore", "pipe", "pipe"] });
+    const r: Run = { child, stdout: "", stderr: "", exited: once(child, "exit").then(([code]) => code as number | null) };
+    child.stdout!.on("data", (chunk: Buffer) => (r.stdout += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (r.stderr += chunk.toString()));
+    runs.push(r);
+    return r;
+  }
+
+  /** Runs `npm start` until it exits (it is expected to refuse). */
+  async function refused(extra: Record<string, string> = {}): Promise<Run & { code: number | null }> {
+    const r = run("src/bin/start.ts", extra);
+    const code = await Promise.race([r.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still running:\n${r.stdout}\n${r.stderr}`)), 60_000))]);
+    return { ...r, code };
+  }
+
+  beforeAll(async () => {
+    deps = await createTestDeps();
+    await deps.db.dataService.create({ data: { name: "Campus MySQL", kind: "mysql", isDefault: true, settings: { host: "127.0.0.1", port: 3306 } } });
+    dataDir = mkdtempSync(path.join(os.tmpdir(), "ocim-start-"));
+  });
+
+  afterAll(async () => {
+    for (const r of runs) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill("SIGKILL");
+    await deps?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  describe("beside a running console on the same DATA_DIR", () => {
+    let first: Run;
+    let url: string;
+
+    beforeAll(async () => {
+      const port = await freePort();
+      url = `http://127.0.0.1:${port}`;
+      first = run("src/bin/start.ts", { PORT: String(port) });
+      await waitFor("the first console to start", async () => first.stdout.includes("Press Ctrl-C to stop."), 90_000);
+    }, 120_000);
+
+    it("refuses a second start at once, naming the running one, and leaves the first one serving", async () => {
+      const record = readFileSync(path.join(dataDir, "console.json"), "utf8");
+      const second = await refused({ PORT: String(await freePort()) });
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain(`Ocim is already running on this data directory, ${dataDir} (pid ${first.child.pid}, ${url}).`);
+      expect(readFileSync(path.join(dataDir, "console.json"), "utf8")).toBe(record);
+      expect((await fetch(`${url}/login`)).status).toBe(200);
+    }, 90_000);
+
+    it("stops on SIGINT and gives the data directory up: the next start is not refused", async () => {
+      first.child.kill("SIGINT");
+      expect(await first.exited).toBe(0);
+      const next = await refused({ PORT: "1", HOST: "nosuchhost.invalid" }); // refused later, for its HOST
+      expect(next.stderr).not.toContain("already running");
+    }, 90_000);
+  });
+
+  it("is not refused by the record of a console that was killed (-9): its pid is gone", async () => {
+    const dead = spawn(process.execPath, ["-e", ""]);
+    await once(dead, "exit");
+    writeFileSync(path.join(dataDir, "console.json"), JSON.stringify({ ownerPid: dead.pid, port: 1 }) + "\n");
+    const next = await refused({ HOST: "nosuchhost.invalid" });
+    expect(next.stderr).not.toContain("already running");
+  }, 90_000);
+
+});
