@@ -93,6 +93,30 @@ describe("npm start", () => {
     writeFileSync(path.join(dataDir, "console.json"), JSON.stringify({ ownerPid: dead.pid, port: 1 }) + "\n");
     const next = await refused({ HOST: "nosuchhost.invalid" });
     expect(next.stderr).not.toContain("already running");
+    expect(next.stderr).toContain("HOST nosuchhost.invalid: no such host name.");
   }, 90_000);
+
+  it("exits 1 with one readable line naming DATABASE_URL, without its password, when the database cannot be reached", async () => {
+    const r = await refused({ DATABASE_URL: "postgresql://ocim:sekret-pw@127.0.0.1:1/ocim" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Ocim could not start: DATABASE_URL: The database migrations could not be applied: Can't reach database server at `127.0.0.1:1`");
+    expect(r.stdout + r.stderr).not.toContain("sekret-pw");
+  }, 90_000);
+
+  it("exits 1 naming HOST when HOST is no host name, and PORT when another program listens there", async () => {
+    const host = await refused({ HOST: "nosuchhost.invalid" });
+    expect(host.code).toBe(1);
+    expect(host.stderr).toContain("Ocim could not start: HOST nosuchhost.invalid: no such host name.");
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const { port } = taken.address() as net.AddressInfo;
+    try {
+      const busy = await refused({ PORT: String(port) });
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toContain(`Ocim could not start: PORT ${port}: another program already listens on 127.0.0.1:${port}.`);
+    } finally {
+      taken.close();
+    }
+  }, 120_000);
 
 });

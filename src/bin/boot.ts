@@ -80,9 +80,16 @@ export async function stopChildren(children: Child[]): Promise<void> {
 
 export async function migrate(databaseUrl: string): Promise<void> {
   const prisma = path.join(projectRoot, "node_modules", ".bin", "prisma");
-  await promisify(execFile)(prisma, ["migrate", "deploy"], {
-    cwd: projectRoot,
-    env: { ...process.env, DATABASE_URL: databaseUrl },
-    timeout: 120_000,
-  });
+  try {
+    await promisify(execFile)(prisma, ["migrate", "deploy"], {
+      cwd: projectRoot,
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      timeout: 120_000,
+    });
+  } catch (err) {
+    // prisma's reason ("Error: Can't reach database server at `127.0.0.1:1`"), not execFile's
+    // "Command failed: …" followed by everything prisma printed.
+    const reason = /^Error: (.+)$/m.exec((err as { stderr?: string }).stderr ?? "")?.[1];
+    throw new Error(`The database migrations could not be applied: ${reason ?? (err as Error).message}`);
+  }
 }

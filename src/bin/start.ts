@@ -18,6 +18,7 @@ import { claimDataDir, recordConsole, releaseDataDir } from "./console-address.j
 import { startWorker } from "./worker.js";
 import { startScheduler } from "./scheduler.js";
 import { createMetrics } from "../metrics.js";
+import { createMasker } from "../mask-text.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
   const booted = await bootConnections(config, log);
   let stopping = false;
   const stops: (() => Promise<void>)[] = [];
-  const shutdown = async (signal: string) => {
+  const shutdown = async (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "ocim.stopping");
@@ -35,12 +36,14 @@ async function main(): Promise<void> {
     await stopChildren(booted.children);
     releaseDataDir(config.dataDir);
     log.info("ocim.stopped");
-    process.exit(0);
+    process.exit(exitCode);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   try {
-    await migrate(booted.conn.databaseUrl);
+    await migrate(booted.conn.databaseUrl).catch((err: Error) => {
+      throw new Error(`${config.DATABASE_URL ? "DATABASE_URL" : "The embedded PostgreSQL"}: ${err.message}`);
+    });
     const deps = createDeps(config, booted.conn, { log, metrics: createMetrics({ processMetrics: true }) });
     stops.push(() => closeDeps(deps));
     // Before the worker: a launch right after the start finds the instances' MySQL server up.
@@ -78,7 +81,10 @@ async function main(): Promise<void> {
     process.stdout.write(lines.join("\n") + "\n");
   } catch (err) {
     log.error({ err }, "ocim.start.failed");
-    await shutdown("error");
+    // The JSON line is for the log; this one for the person who ran `npm start` (a URL's password masked).
+    const passwords = [booted.conn.databaseUrl, booted.conn.redisUrl].map((url) => decodeURIComponent(new URL(url).password));
+    process.stderr.write(`Ocim could not start: ${createMasker(passwords)((err as Error).message)}\n`);
+    await shutdown("error", 1);
   }
 }
 

@@ -26,7 +26,7 @@ export async function startWeb(deps: Deps): Promise<RunningWeb> {
     server.listen(deps.config.PORT, deps.config.HOST, () => resolve());
   }).catch(async (err) => {
     await live.close();
-    throw err;
+    throw new Error(listenFailure(deps.config, err as NodeJS.ErrnoException));
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${reachableHost(deps.config.HOST)}:${port}`;
@@ -40,6 +40,23 @@ export async function startWeb(deps: Deps): Promise<RunningWeb> {
       await closing;
     },
   };
+}
+
+/** Why the console cannot listen, naming the setting to change. */
+function listenFailure({ HOST, PORT }: Config, err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case "EADDRINUSE":
+      return `PORT ${PORT}: another program already listens on ${HOST}:${PORT}. Stop it, or set PORT to a free port.`;
+    case "EACCES":
+      return `PORT ${PORT}: permission denied (a port below 1024 needs privileges). Set PORT to 1024 or above.`;
+    case "EADDRNOTAVAIL":
+      return `HOST ${HOST}: not an address of this machine.`;
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return `HOST ${HOST}: no such host name.`;
+    default:
+      return `HOST ${HOST}, PORT ${PORT}: ${err.message}`;
+  }
 }
 
 /**
