@@ -119,4 +119,17 @@ describe("npm start", () => {
     }
   }, 120_000);
 
+  it("starts while Redis (REDIS_URL) is unreachable, says so, and answers pages with a 503 that says Redis is not reachable", async () => {
+    const redisPort = await freePort();
+    const port = await freePort();
+    const r = run("src/bin/start.ts", { PORT: String(port), REDIS_URL: `redis://127.0.0.1:${redisPort}` });
+    await waitFor("the console to start", async () => r.stdout.includes("Press Ctrl-C to stop."), 60_000);
+    expect(r.stdout).toContain(`Redis at 127.0.0.1:${redisPort} (REDIS_URL) is not reachable: pages answer 503 until it is`);
+    const page = await fetch(`http://127.0.0.1:${port}/login`);
+    expect(page.status).toBe(503);
+    expect(await page.text()).toContain("Redis is not reachable");
+    r.child.kill("SIGTERM");
+    expect(await r.exited).toBe(0);
+  }, 90_000);
+
 });

@@ -19,6 +19,7 @@ import { startWorker } from "./worker.js";
 import { startScheduler } from "./scheduler.js";
 import { createMetrics } from "../metrics.js";
 import { createMasker } from "../mask-text.js";
+import { redisAway } from "../redis.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -55,6 +56,9 @@ async function main(): Promise<void> {
     stops.push((await startWorker(deps)).stop);
     stops.push((await startScheduler(deps)).stop);
     const lines = [`Ocim is running at ${web.url}`];
+    if (redisAway(deps.redis)) {
+      lines.push(`Redis at ${new URL(booted.conn.redisUrl).host} (REDIS_URL) is not reachable: pages answer 503 until it is, and the jobs wait for it.`);
+    }
     if (mysql.state === "started") lines.push(`MySQL for instances' databases (embedded MariaDB) at 127.0.0.1:${mysql.port}`);
     if (mysql.state === "missing") lines.push(mysql.message);
     const balancer = await ensureLocalBalancer(deps);

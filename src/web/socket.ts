@@ -15,7 +15,7 @@ import { loadSessionUser } from "../domain/auth/session-user.js";
 import { maySeeInstance } from "../domain/auth/may-see.js";
 import { getViewableAppServer, type ViewableAppServer } from "../domain/logs/get-viewable-appserver.js";
 import { readLog } from "../domain/logs/read-log.js";
-import { duplicateRedis } from "../redis.js";
+import { askRedis, duplicateRedis, isRedisConnectionError } from "../redis.js";
 import {
   appServerRoom, instanceRoom, LIVE_PATTERN, parseLiveChannel, type AppServerStatusMessage,
 } from "../domain/logs/live-channels.js";
@@ -80,7 +80,12 @@ export async function attachSocket(
   io.on("connection", (socket: LiveSocket) => handleSocket(deps, socket, options.backlogLines ?? 1000));
 
   relay.on("pmessage", (_pattern: string, channel: string, message: string) => relayMessage(io, channel, message, deps));
-  await relay.psubscribe(LIVE_PATTERN);
+  const subscribed = relay.psubscribe(LIVE_PATTERN).catch((err: unknown) => {
+    if (!isRedisConnectionError(err)) deps.log.error({ err }, "socket.subscribe.failed");
+  });
+  // Redis away at start: serve anyway, pages answering 503 until it is back (README); ioredis sends
+  // the queued subscription then (maxRetriesPerRequest null), and live updates flow from there.
+  await askRedis(relay, deps.config.REDIS_TIMEOUT_MS, () => subscribed).catch(() => undefined);
   const recheck = setInterval(() => void recheckSockets(deps, io), options.recheckMs ?? 60_000);
   recheck.unref();
 

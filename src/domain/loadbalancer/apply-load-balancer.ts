@@ -7,6 +7,7 @@
 // deploys whatever is newest by then (reload-interval.ts).
 import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
+import { askRedis } from "../../redis.js";
 import { haproxyTargetFor } from "../../adapters/haproxy/targets.js";
 import { HaproxyRejected } from "../../adapters/haproxy/port.js";
 import { maskSecrets } from "../../adapters/haproxy/check-config.js";
@@ -44,7 +45,8 @@ export async function applyLoadBalancer(deps: ApplyDeps, input: { loadBalancerId
   const until = Date.now() + deps.config.LB_APPLY_WAIT_SECONDS * 1000;
   const mustApply = input.force === true;
   for (;;) {
-    const lock = await tryLock(deps.redis, loadBalancerLockKey(id), ttlMs);
+    // Redis away: refused (503) within REDIS_TIMEOUT_MS, not queued until it is back (`npm start` would hang on it).
+    const lock = await askRedis(deps.redis, deps.config.REDIS_TIMEOUT_MS, () => tryLock(deps.redis, loadBalancerLockKey(id), ttlMs));
     if (lock) {
       try {
         const now = await readVersions(deps, id);
