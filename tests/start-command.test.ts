@@ -132,4 +132,12 @@ describe("npm start", () => {
     expect(await r.exited).toBe(0);
   }, 90_000);
 
+  it("(npm run worker) stops promptly on SIGTERM while Redis is unreachable", async () => {
+    const w = run("src/bin/worker.ts", { REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    await waitFor("the worker to start", async () => w.stdout.includes("redis.unreachable"), 60_000);
+    const asked = Date.now();
+    w.child.kill("SIGTERM");
+    expect(await w.exited).toBe(0);
+    expect(Date.now() - asked).toBeLessThan(5000);
+  }, 90_000);
 });

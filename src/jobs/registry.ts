@@ -20,7 +20,7 @@ import { syncSshAccess } from "../domain/sshkeys/sync-ssh-access.js";
 import { findOrphans } from "../domain/orphans/find-orphans.js";
 import { syncPullRequest } from "../domain/sandboxes/sync-pull-request.js";
 import { pollPullRequests } from "../domain/sandboxes/poll-pull-requests.js";
-import { isRedisConnectionError } from "../redis.js";
+import { isRedisConnectionError, redisAway } from "../redis.js";
 import type { ProvisioningPorts } from "../domain/provisioning/ports.js";
 
 export interface WorkerPorts {
@@ -136,7 +136,10 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
     async close() {
       for (const w of workers) w.cancelAllJobs(SHUTDOWN);
       await relay.close();
-      await Promise.all(workers.map((w) => w.close()));
+      // With Redis away, BullMQ's close would wait for it forever (for the job fetch in flight):
+      // forced, it stops now; a job it held is taken up by a worker again once its lock expires.
+      const force = redisAway(deps.redis);
+      await Promise.all(workers.map((w) => w.close(force)));
     },
   };
 }
