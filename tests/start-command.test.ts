@@ -70,6 +70,11 @@ describe("npm start", () => {
       await waitFor("the first console to start", async () => first.stdout.includes("Press Ctrl-C to stop."), 90_000);
     }, 120_000);
 
+    it("says, without HAProxy at HAPROXY_BIN, that HAPROXY_BIN names no such file (haproxy never ran)", () => {
+      expect(first.stdout).toContain("The local load balancer did not start: HAPROXY_BIN /nonexistent/haproxy: no such file");
+      expect(first.stdout).not.toContain("refused the new configuration");
+    });
+
     it("refuses a second start at once, naming the running one, and leaves the first one serving", async () => {
       const record = readFileSync(path.join(dataDir, "console.json"), "utf8");
       const second = await refused({ PORT: String(await freePort()) });

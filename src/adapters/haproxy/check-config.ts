@@ -50,10 +50,18 @@ export interface RunResult {
   timedOut: boolean;
 }
 
+/** haproxy could not be run at all (spawn failed: no such file, not executable), naming the setting to fix. */
+export function haproxyNotRunnable(bin: string, err: NodeJS.ErrnoException): AppError {
+  const why = err.code === "ENOENT" ? "no such file" : err.code === "EACCES" ? "cannot be run (permission denied)" : `cannot be run (${err.message})`;
+  return new AppError("unavailable", `HAPROXY_BIN ${bin}: ${why}`);
+}
+
+/** Runs haproxy; rejects (haproxyNotRunnable) only when it could not be started at all. */
 export function runHaproxy(bin: string, args: string[], timeoutMs: number): Promise<RunResult> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     execFile(bin, args, { timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       const e = err as (NodeJS.ErrnoException & { code?: number | string; killed?: boolean }) | null;
+      if (e?.syscall?.startsWith("spawn")) return reject(haproxyNotRunnable(bin, e));
       resolve({
         code: e ? (typeof e.code === "number" ? e.code : null) : 0,
         output: `${stdout}${stderr}${e && typeof e.code === "string" ? e.message : ""}`,

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { AppError } from "../../errors.js";
-import { trimOutput } from "./check-config.js";
+import { haproxyNotRunnable, trimOutput } from "./check-config.js";
 import { stopProcesses } from "../../embedded/processes.js";
 
 export interface LocalRuntimePaths {
@@ -98,11 +98,13 @@ async function start(bin: string, paths: LocalRuntimePaths, timeoutMs: number): 
   const child = spawn(bin, ["-W", "-db", "-f", paths.config, "-p", paths.pidFile], { detached: true, stdio: ["ignore", logFd, logFd] });
   closeSync(logFd);
   let exited = false;
+  let spawnError: NodeJS.ErrnoException | undefined;
   child.once("exit", () => (exited = true));
-  child.once("error", () => (exited = true));
+  child.once("error", (err) => ((spawnError = err), (exited = true)));
   child.unref();
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
+    if (spawnError) throw haproxyNotRunnable(bin, spawnError);
     if (exited) throw new AppError("unavailable", `HAProxy did not start: ${logSince(paths, 0) || "it exited without a message"}`);
     if ((await currentWorker(paths)) !== null) return;
     await sleep(POLL_MS);
