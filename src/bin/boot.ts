@@ -5,7 +5,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import type { Config } from "../config.js";
+import { ConfigError, type Config } from "../config.js";
 import type { Connections } from "../deps.js";
 import type { Logger } from "../logger.js";
 import { runningPostgresUrl, startPostgres } from "../embedded/postgres.js";
@@ -36,7 +36,6 @@ async function bootServer(
   start: (dataRoot: string, output: (line: string) => void, options: SuperviseOptions) => Promise<{ url: string; child: Child }>,
 ): Promise<Server> {
   if (configured) return { url: configured, child: null };
-  mkdirSync(config.dataDir, { recursive: true });
   const dataDir = path.join(config.dataDir, name);
   const url = await running(config.dataDir);
   if (url) {
@@ -55,7 +54,7 @@ export function bootDatabase(config: Config, log: Logger): Promise<Server> {
 
 export async function bootConnections(config: Config, log: Logger): Promise<Booted> {
   const children: Child[] = [];
-  mkdirSync(config.dataDir, { recursive: true });
+  ensureDataDir(config.dataDir);
   try {
     const db = await bootDatabase(config, log);
     if (db.child) children.push(db.child);
@@ -65,6 +64,19 @@ export async function bootConnections(config: Config, log: Logger): Promise<Boot
   } catch (err) {
     await stopChildren(children);
     throw err;
+  }
+}
+
+/** Creates DATA_DIR if needed; a path that cannot be one stops the boot with a message naming the setting. */
+export function ensureDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    const why = code === "EEXIST" || code === "ENOTDIR" ? "a file is in the way (it must be a directory, or a path where one can be made)"
+      : code === "EACCES" || code === "EPERM" ? "permission denied (cannot create it)"
+      : message;
+    throw new ConfigError([`DATA_DIR ${dataDir}: ${why}`]);
   }
 }
 

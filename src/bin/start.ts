@@ -1,7 +1,6 @@
 // `npm start`: the single-node default. Web + worker + scheduler in one process, on embedded
 // PostgreSQL and Redis under DATA_DIR unless DATABASE_URL / REDIS_URL are set; and, for instances'
 // databases, a MariaDB under DATA_DIR when it is installed and no other MySQL server is configured.
-import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { loadConfig, ConfigError } from "../config.js";
 import { createDeps, closeDeps } from "../deps.js";
@@ -12,7 +11,7 @@ import { applyLoadBalancer } from "../domain/loadbalancer/apply-load-balancer.js
 import { localRuntimePaths, stopLocalHaproxy } from "../adapters/haproxy/local-process.js";
 import { startEmbeddedMysql } from "../domain/data/start-embedded-mysql.js";
 import { findMariadbd } from "../embedded/mariadb.js";
-import { bootConnections, migrate, stopChildren } from "./boot.js";
+import { bootConnections, ensureDataDir, migrate, stopChildren } from "./boot.js";
 import { startWeb } from "./web.js";
 import { claimDataDir, recordConsole, releaseDataDir } from "./console-address.js";
 import { startWorker } from "./worker.js";
@@ -23,7 +22,7 @@ import { redisAway } from "../redis.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  mkdirSync(config.dataDir, { recursive: true });
+  ensureDataDir(config.dataDir);
   await claimDataDir(config);
   const log = createLogger(config.LOG_LEVEL, { role: "start" });
   const booted = await bootConnections(config, log);
