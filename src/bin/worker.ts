@@ -9,11 +9,13 @@ import { reconcileAppServers } from "../jobs/reconcile-appservers.js";
 export async function startWorker(deps: Deps): Promise<{ stop(): Promise<void> }> {
   const running = startWorkers(deps, { provisioning: createProvisioningPorts(deps) });
   deps.log.info({ queues: running.workers.map((w) => w.name) }, "worker.started");
-  reconcileAppServers(deps).then(
+  const reconciled = reconcileAppServers(deps).then(
     (outcome) => deps.log.info({ resumed: outcome.resumed, outboxSent: outcome.outboxSent }, "worker.reconciled"),
     (err) => deps.log.warn({ err }, "worker.reconcile_failed"),
   );
-  return { stop: () => running.close() };
+  // Its transaction ends before the database client closes: a disconnect in the middle of it
+  // ("Unknown transaction status") left $disconnect waiting forever, and a SIGTERM'd worker running.
+  return { stop: async () => void (await Promise.all([running.close(), reconciled])) };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) runRole("worker", startWorker);
