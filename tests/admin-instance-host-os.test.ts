@@ -94,11 +94,14 @@ describe("admin: an instance's recipe and the local provider's OS", () => {
     expect(api.status).toBe(409);
     expect(api.json<{ error: { code: string; message: string } }>().error).toMatchObject({ code: "rule", message: TUTOR_HERE });
     expect(await t.deps.db.appServer.count({ where: { instanceId: tutor.id } })).toBe(0);
+    // Preview launch says the same, before its variables.
+    expect(visibleText((await admin.get(`/instances/${tutor.id}/preview-launch`)).text)).toContain(`A launch now would be refused: ${TUTOR_HERE}`);
 
     // The same recipe on openstack, and the custom recipe here, launch as before.
     for (const fine of [{ recipe: "tutor" as const, openedxRelease: "ulmo", providerKind: "openstack" as const }, { recipe: "custom" as const, providerKind: "local" as const }]) {
       const inst = await makeInstance(t.deps, fine);
       expect((await admin.get(`/instances/${inst.id}`)).text).toContain(`action="/instances/${inst.id}/launch"`);
+      expect(visibleText((await admin.get(`/instances/${inst.id}/preview-launch`)).text)).not.toContain("A launch now would be refused");
       const launched = await t.agent().request("POST", `/api/v1/instances/${inst.id}/appservers`, { headers: { authorization: `Bearer ${token}` }, json: {} });
       expect(launched.status).toBe(202);
     }

@@ -12,6 +12,7 @@ import { CHANGED, createMasker, maskTree, secretValuesIn, shapedSecrets, type Ma
 import { snapshotSecrets } from "../secrets/instance-secrets.js";
 import { planLaunch } from "./plan-launch.js";
 import { RECIPES, type PlaybookSpec, type Recipe } from "./recipe.js";
+import type { ProviderKind } from "../../generated/prisma/enums.ts";
 import { tutorVersionFor } from "./recipe-release.js";
 import { diffVariables, type VariablesDiff } from "./variables-diff.js";
 import { findInstance } from "../instances/find-instance.js";
@@ -39,6 +40,7 @@ export interface LaunchPreview {
   appServerName: string;
   hostname: string;
   recipe: Recipe;
+  providerKind: ProviderKind;
   recipeLabel: string;
   openedxRelease: string;
   tutorVersion: string | null;
@@ -83,6 +85,7 @@ export async function previewLaunch(deps: Pick<Deps, "db" | "secrets">, input: P
       appServerName: `AppServer ${number}`,
       hostname: vmName(instance.slug, number),
       recipe: plan.recipe,
+      providerKind: instance.providerKind,
       recipeLabel: RECIPES[plan.recipe].label,
       openedxRelease: instance.openedxRelease,
       tutorVersion: tutorVersionFor(instance.recipe, instance.openedxRelease),

@@ -135,7 +135,9 @@ export function consoleRoutes(deps: Deps): Router {
   router.get("/instances/:id/preview-launch", async (req, res) => {
     const id = idOr404(req.params.id, "Instance");
     const [sidebar, preview] = await Promise.all([loadSidebar(req), previewLaunch(deps, { instance: id })]);
-    await renderPage(res, "console/preview-launch", { title: `Preview launch · ${preview.instance.name}`, sidebar, selectedId: id, preview });
+    // What the instance page says where Launch is: a launch now would be refused for it (launch-appserver.ts).
+    const launchOsProblem = providerOsProblem(preview.recipe, preview.providerKind, deps.hostOs);
+    await renderPage(res, "console/preview-launch", { title: `Preview launch · ${preview.instance.name}`, sidebar, selectedId: id, preview, launchOsProblem });
   });
 
   // A POST, so that a reveal is never a link that can be followed, prefetched or kept in a history.
