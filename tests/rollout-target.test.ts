@@ -124,6 +124,10 @@ describe("a roll-out onto a release", () => {
     expect(visibleText(started.text)).toContain("release ulmo");
     expect(visibleText(started.text)).not.toContain("ULMO");
     await controlRollout(t.deps, { rolloutId: rollout.id, action: "cancel", actor });
+    // The "Current release" filter reads a known release the same way: TEAK selects the teak instance.
+    const filtered = visibleText((await review(admin, { ...releaseForm(""), release: "TEAK", tag: "caps" })).text);
+    expect(filtered).toContain("F tutor site");
+    expect(filtered).toContain("release teak");
   });
 
   it("refuses an instance already in an unfinished roll-out, naming it", async () => {

@@ -49,7 +49,8 @@ function pick(input: Input, names: readonly string[]): Input {
 }
 
 function filterFrom(r: FieldReader): RolloutFilter {
-  const release = r.text("release", { max: LIMITS.release });
+  // As the instances store it ("TEAK" selects the teak instances); a release Ocim does not know stays as typed.
+  const release = releaseName(r.text("release", { max: LIMITS.release }));
   const tag = r.text("tag", { max: LIMITS.tag });
   const q = r.text("q", { max: 200 });
   const loadBalancerId = r.int("loadBalancerId", { min: 1, max: 2_147_483_647, fallback: null });
