@@ -24,6 +24,8 @@ export interface ActivationResult {
   loadBalancerId: number | null;
   activated: number[];
   deactivated: number[];
+  /** Their names, in the same order: what the flash names. */
+  deactivatedNames: string[];
 }
 
 type Tx = Prisma.TransactionClient;
@@ -52,17 +54,17 @@ export async function activateAppServer(
     const instance = await lockInstance(tx, as.instanceId);
     const now = deps.now();
     await bumpLoadBalancers(tx, [instance.loadBalancerId]);
-    let deactivated: number[] = [];
+    let others: { id: number; name: string }[] = [];
     if (input.deactivateOthers) {
-      const others = await tx.appServer.findMany({ where: { instanceId: as.instanceId, isActive: true, NOT: { id: as.id } }, select: { id: true } });
-      deactivated = others.map((o) => o.id);
-      for (const id of deactivated) {
+      others = await tx.appServer.findMany({ where: { instanceId: as.instanceId, isActive: true, NOT: { id: as.id } }, select: { id: true, name: true }, orderBy: { number: "asc" } });
+      for (const { id } of others) {
         await moveAppServer(tx, deps, "deactivated", {
           appServerId: id, actor: input.actor, set: { isActive: false }, where: { isActive: true },
           audit: { before: { isActive: true }, after: { isActive: false, because: `${as.name} was activated exclusively` } },
         });
       }
     }
+    const deactivated = others.map((o) => o.id);
     await moveAppServer(tx, deps, "activated", {
       appServerId: as.id, actor: input.actor, set: { isActive: true, ...(as.isActive ? {} : { lastActivatedAt: now }) },
       audit: {
@@ -70,7 +72,7 @@ export async function activateAppServer(
         before: { isActive: as.isActive }, after: { isActive: true, deactivatedOthers: deactivated },
       },
     });
-    return { instanceId: instance.id, loadBalancerId: instance.loadBalancerId, activated: [as.id], deactivated };
+    return { instanceId: instance.id, loadBalancerId: instance.loadBalancerId, activated: [as.id], deactivated, deactivatedNames: others.map((o) => o.name) };
   });
 }
 
@@ -100,7 +102,7 @@ export async function deactivateAppServer(deps: Pick<Deps, "db" | "now">, input:
     if (othersActive === 0 && !mayHaveNoneActive(instance)) throw lastActiveRefusal(`${as.name} is`, instance.name);
     await bumpLoadBalancers(tx, [instance.loadBalancerId]);
     await deactivateIn(tx, deps, as.id, input.actor);
-    return { instanceId: instance.id, loadBalancerId: instance.loadBalancerId, activated: [], deactivated: [as.id] };
+    return { instanceId: instance.id, loadBalancerId: instance.loadBalancerId, activated: [], deactivated: [as.id], deactivatedNames: [as.name] };
   });
 }
 
@@ -113,11 +115,11 @@ export async function deactivateInstanceAppServers(deps: Pick<Deps, "db" | "now"
     const found = await tx.instance.findUnique({ where: { id: input.instanceId }, select: { id: true } });
     if (!found) throw new AppError("not_found", "Instance not found.");
     const instance = await lockInstance(tx, found.id);
-    const active = await tx.appServer.findMany({ where: { instanceId: instance.id, isActive: true }, select: { id: true }, orderBy: { id: "asc" } });
+    const active = await tx.appServer.findMany({ where: { instanceId: instance.id, isActive: true }, select: { id: true, name: true }, orderBy: { id: "asc" } });
     if (!active.length) throw new AppError("rule", `${instance.name} has no active appserver; nothing was deactivated.`);
     if (!mayHaveNoneActive(instance)) throw lastActiveRefusal(active.length === 1 ? "This is" : "These include", instance.name);
     await bumpLoadBalancers(tx, [instance.loadBalancerId]);
     for (const { id } of active) await deactivateIn(tx, deps, id, input.actor);
-    return { instanceId: instance.id, loadBalancerId: instance.loadBalancerId, activated: [], deactivated: active.map((a) => a.id) };
+    return { instanceId: instance.id, loadBalancerId: instance.loadBalancerId, activated: [], deactivated: active.map((a) => a.id), deactivatedNames: active.map((a) => a.name) };
   });
 }

@@ -15,9 +15,3 @@ export async function appServerPathById(deps: Pick<Deps, "db">, input: { id: num
   if (!row) throw notFound("AppServer");
   return appServerPagePath(row);
 }
-
-/** The names of these appservers, by number ("AppServer 3"), for a message that names them. */
-export async function appServerNames(deps: Pick<Deps, "db">, input: { ids: number[] }): Promise<string[]> {
-  const rows = await deps.db.appServer.findMany({ where: { id: { in: input.ids } }, select: { name: true }, orderBy: { number: "asc" } });
-  return rows.map((r) => r.name);
-}

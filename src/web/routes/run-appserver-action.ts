@@ -6,7 +6,6 @@ import type { Deps } from "../../deps.js";
 import type { Actor } from "../../domain/audit/record-audit-event.js";
 import { activateAppServer, deactivateAppServer } from "../../domain/appservers/activation.js";
 import { terminateAppServer } from "../../domain/appservers/terminate-appserver.js";
-import { appServerNames } from "../../domain/appservers/locate-appserver.js";
 import { plural } from "../admin/models/common.js";
 
 export const ACTIONS = {
@@ -17,7 +16,7 @@ export const ACTIONS = {
   "activate-exclusively": async (deps, input) => {
     const result = await activateAppServer(deps, { ...input, deactivateOthers: true });
     if (!result.deactivated.length) return "Activated.";
-    const names = await appServerNames(deps, { ids: result.deactivated });
+    const names = result.deactivatedNames;
     return `Activated; ${plural(names.length, "other appserver")} deactivated: ${names.join(", ")}.`;
   },
   deactivate: async (deps, input) => {
