@@ -9,6 +9,7 @@ import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { fetchStatusKey } from "../src/domain/sshkeys/fetch-github-keys.js";
 import { syncedKey, accountName } from "../src/domain/sshkeys/sync-ssh-access.js";
 import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
+import { cancelAppServer } from "../src/domain/appservers/cancel-appserver.js";
 import { spreadAppServerIds } from "./helpers/live.js";
 
 const NOW = new Date("2026-12-01T12:00:00Z");
@@ -131,6 +132,26 @@ describe("the fleet console", () => {
       expect(panel(html, "fleet-no-active")).toContain("3 more instances without an active appserver");
       expect(html).toContain('<a href="/?state=no-active">3 more instances without an active appserver</a>');
       await t.deps.db.instance.deleteMany({ where: { id: { in: extra } } });
+    });
+  });
+
+  describe("a launch cancelled while still queued", () => {
+    it("is not failing: not in the Failing panel or its count, not in the list's failing filter, and its page says it was cancelled", async () => {
+      const before = panel((await operator.get("/")).text, "fleet-failing");
+      const inst = await makeInstance(t.deps, { name: "Queued Cancel" });
+      const queued = await launchAppServer(t.deps, { instanceId: inst.id, actor: { id: null, login: "olive" } });
+      // No worker runs here: the launch is still queued, before its first step and before any VM.
+      expect(await t.deps.db.appServerStep.count({ where: { appServerId: queued.id } })).toBe(0);
+      await cancelAppServer(t.deps, { appServerId: queued.id, actor: { id: null, login: "olive" } });
+      expect((await t.deps.db.appServer.findUniqueOrThrow({ where: { id: queued.id } })).status).toBe("error");
+      const html = (await operator.get("/")).text;
+      // The same panel as before the launch: the same count in its badge, the same rows.
+      expect(panel(html, "fleet-failing")).toBe(before);
+      const failing = await listInstances(t.deps, { state: "failing", limit: 50 });
+      expect(failing.rows.map((r) => r.name)).not.toContain("Queued Cancel");
+      const page = visibleText((await operator.get(`/appservers/${queued.id}`)).text);
+      expect(page).toContain("Provisioning was cancelled");
+      expect(page).not.toContain("The VM never came up");
     });
   });
 

@@ -53,9 +53,21 @@ export async function endStep(tx: Db, deps: { now: () => Date }, appServerId: nu
   await tx.appServerStep.updateMany({ where: { appServerId, name, endedAt: null }, data: { endedAt: deps.now(), outcome } });
 }
 
-/** Ends whichever step is open (provisioning stopped: failed, error, cancelled). */
+/**
+ * Ends whichever step is open (provisioning stopped: failed, error, cancelled). A cancel with none
+ * open (a launch still queued, or between two steps) records the step it kept from running as
+ * cancelled, started and ended now: the cancel is on record where it stopped provisioning, so it is
+ * never read as a failure (the failing filters, the appserver page).
+ */
 export async function endOpenStep(tx: Db, deps: { now: () => Date }, appServerId: number, outcome: AppServerStepOutcome): Promise<void> {
-  await tx.appServerStep.updateMany({ where: { appServerId, endedAt: null }, data: { endedAt: deps.now(), outcome } });
+  const ended = await tx.appServerStep.updateMany({ where: { appServerId, endedAt: null }, data: { endedAt: deps.now(), outcome } });
+  if (ended.count > 0 || outcome !== "cancelled") return;
+  const next = await currentStep({ db: tx }, appServerId);
+  if (!next) return;
+  await tx.appServerStep.createMany({
+    data: [{ appServerId, name: next.name, position: positionOf(next.name), startedAt: deps.now(), endedAt: deps.now(), outcome }],
+    skipDuplicates: true,
+  });
 }
 
 export interface StepView {
