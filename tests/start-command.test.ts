@@ -11,7 +11,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDeps, TEST_LB_DIR, TEST_SECRET_KEY, type TestDeps } from "./helpers/deps.js";
 import { waitFor } from "./helpers/wait.js";
-import { freePort } from "../src/embedded/processes.js";
+import { freePort, processStart } from "../src/embedded/processes.js";
 
 interface Run {
   child: ChildProcess;
@@ -106,6 +106,64 @@ describe("npm start", () => {
     expect(next.stderr).not.toContain("already running");
     expect(next.stderr).toContain("HOST nosuchhost.invalid: no such host name.");
   }, 90_000);
+
+  describe("over the record of a console killed (-9) whose pid another program has now", () => {
+    let other: ChildProcess;
+    const record = () => path.join(dataDir, "console.json");
+    beforeAll(async () => {
+      other = spawn("sleep", ["600"], { stdio: "ignore" });
+      await once(other, "spawn");
+    });
+    afterAll(() => {
+      other?.kill("SIGKILL");
+      rmSync(record(), { force: true });
+    });
+
+    it("is not refused: the record names the pid with another start time than the live process's", async () => {
+      const start = processStart(other.pid!);
+      expect(start).toMatch(/^[0-9a-f-]+\/\d+$/); // Linux: the boot's id and the start in clock ticks
+      const killedConsole = `${start!.split("/")[0]}/1`;
+      writeFileSync(record(), JSON.stringify({ ownerPid: other.pid, ownerStart: killedConsole, port: 1 }) + "\n");
+      const next = await refused({ HOST: "nosuchhost.invalid" });
+      expect(next.stderr).not.toContain("already running");
+      expect(next.stderr).toContain("HOST nosuchhost.invalid: no such host name.");
+    }, 90_000);
+
+    it("is refused when the record cannot tell (no start time: an older Ocim, or no /proc), saying how to clear it", async () => {
+      writeFileSync(record(), JSON.stringify({ ownerPid: other.pid, port: 1 }) + "\n");
+      const next = await refused({ PORT: String(await freePort()) });
+      expect(next.code).toBe(1);
+      expect(next.stderr).toContain(`Ocim is already running on this data directory, ${dataDir} (pid ${other.pid}, `);
+      expect(next.stderr).toContain(`If no Ocim runs there (pid ${other.pid} is another program now), delete ${record()} and start again.`);
+      expect(readFileSync(record(), "utf8")).toBe(JSON.stringify({ ownerPid: other.pid, port: 1 }) + "\n");
+    }, 90_000);
+  });
+
+  it("lets one of several starts at the same moment over a stale record take the data directory, never two", async () => {
+    const claimers = Array.from({ length: 4 }, () => {
+      const child = spawn(process.execPath, ["--import", "tsx", "tests/helpers/claim-data-dir.ts"], { stdio: ["pipe", "pipe", "inherit"] });
+      const c = { child, out: "" };
+      child.stdout!.on("data", (chunk: Buffer) => (c.out += chunk.toString()));
+      return c;
+    });
+    try {
+      await waitFor("the claimers to load", async () => claimers.every((c) => c.out.startsWith("ready\n")), 90_000);
+      const dead = spawn(process.execPath, ["-e", ""]);
+      await once(dead, "exit");
+      for (let round = 0; round < 10; round++) {
+        const dir = mkdtempSync(path.join(os.tmpdir(), "ocim-claim-"));
+        writeFileSync(path.join(dir, "console.json"), JSON.stringify({ ownerPid: dead.pid, port: 1 }) + "\n");
+        for (const c of claimers) c.child.stdin!.write(`${dir}\n`);
+        const answers = async () => claimers.map((c) => c.out.split("\n").find((l) => l.includes(` ${dir}`)));
+        await waitFor(`round ${round}'s answers`, async () => (await answers()).every(Boolean), 30_000);
+        const claimed = (await answers()).filter((a) => a!.startsWith("claimed "));
+        expect(claimed, `round ${round}: ${(await answers()).join(" | ")}`).toHaveLength(1);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    } finally {
+      for (const c of claimers) c.child.kill("SIGKILL");
+    }
+  }, 150_000);
 
   it("exits 1 with one readable line naming DATABASE_URL, without its password, when the database cannot be reached", async () => {
     const r = await refused({ DATABASE_URL: "postgresql://ocim:sekret-pw@127.0.0.1:1/ocim" });

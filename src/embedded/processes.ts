@@ -1,6 +1,6 @@
 // Child processes for the single-node default: started, awaited until they answer, stopped.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import net from "node:net";
 
 export interface Child {
@@ -178,14 +178,49 @@ function exists(pid: number): boolean {
 // has died names an orphan, which the next start stops and replaces (stopStale).
 interface ServerRecord {
   ownerPid: number;
+  /** When the owner started (processStart), where it can be read: a pid reused after a kill -9 is not the owner. */
+  ownerStart?: string;
   port: number;
 }
 
-export function recordServer(file: string, port: number): void {
-  writeFileSync(file, JSON.stringify({ ownerPid: process.pid, port } satisfies ServerRecord) + "\n");
+/**
+ * When process `pid` started, as an id that no later process with the same pid has: on Linux the
+ * boot's id and the start time in clock ticks since boot (field 22 of /proc/<pid>/stat, after the
+ * command name in parentheses, which may hold spaces). Null where it cannot be read (no /proc: macOS;
+ * another user's process under hidepid), and then a record is trusted on its pid alone.
+ */
+export function processStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const ticks = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    return ticks && /^\d+$/.test(ticks) ? `${boot}/${ticks}` : null;
+  } catch {
+    return null;
+  }
 }
 
-/** The record in `file` while its owner is alive (`port` may be missing: a console still starting). */
+/** This process as records name it: its pid and, where it can be read, its start. */
+export function ownRecord(): { ownerPid: number; ownerStart?: string } {
+  const start = processStart(process.pid);
+  return { ownerPid: process.pid, ...(start ? { ownerStart: start } : {}) };
+}
+
+/** Writes `text` to `file` whole: a reader sees the old content or the new one, never a part (a rename over it). */
+export function replaceFile(file: string, text: string): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, text);
+  renameSync(temp, file);
+}
+
+export function recordServer(file: string, port: number): void {
+  replaceFile(file, JSON.stringify({ ...ownRecord(), port } satisfies ServerRecord) + "\n");
+}
+
+/**
+ * The record in `file` while its owner is alive (`port` may be missing: a console still starting).
+ * A live process with the recorded pid but another start is not the owner: the pid was reused.
+ */
 export function liveRecord(file: string): { ownerPid: number; port?: number } | null {
   let record: Partial<ServerRecord>;
   try {
@@ -193,8 +228,10 @@ export function liveRecord(file: string): { ownerPid: number; port?: number } | 
   } catch {
     return null;
   }
-  const { ownerPid, port } = record;
+  const { ownerPid, ownerStart, port } = record;
   if (!Number.isInteger(ownerPid) || ownerPid! <= 1 || !exists(ownerPid!)) return null;
+  const start = typeof ownerStart === "string" ? processStart(ownerPid!) : null;
+  if (start !== null && start !== ownerStart) return null;
   return { ownerPid: ownerPid!, ...(Number.isInteger(port) ? { port } : {}) };
 }
 
