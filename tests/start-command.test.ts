@@ -201,14 +201,18 @@ describe("npm start", () => {
     expect(await r.exited).toBe(0);
   }, 90_000);
 
-  it("says DATA_DIR is not a directory when it names a file, and changes nothing", async () => {
+  it("says DATA_DIR is not a directory when it names a file, and changes nothing (npm start and npm run worker)", async () => {
     const file = path.join(dataDir, "a-file");
     writeFileSync(file, "mine\n");
     const r = await refused({ DATA_DIR: file });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`DATA_DIR ${file}: a file is in the way`);
     expect(readFileSync(file, "utf8")).toBe("mine\n");
-  }, 60_000);
+    const worker = run("src/bin/worker.ts", { DATA_DIR: file });
+    expect(await exitWithin(worker, 60_000)).toBe(1);
+    expect(worker.stderr).toContain(`DATA_DIR ${file}: a file is in the way`);
+    expect(readFileSync(file, "utf8")).toBe("mine\n");
+  }, 120_000);
 
   it("(npm run worker) stops promptly on SIGTERM while Redis is unreachable", async () => {
     const w = run("src/bin/worker.ts", { REDIS_URL: `redis://127.0.0.1:${await freePort()}` });

@@ -52,9 +52,9 @@ export function bootDatabase(config: Config, log: Logger): Promise<Server> {
   return bootServer("postgres", config, log, config.DATABASE_URL, runningPostgresUrl, startPostgres);
 }
 
+/** The connections; DATA_DIR exists already (each entry point makes it once, first: ensureDataDir). */
 export async function bootConnections(config: Config, log: Logger): Promise<Booted> {
   const children: Child[] = [];
-  ensureDataDir(config.dataDir);
   try {
     const db = await bootDatabase(config, log);
     if (db.child) children.push(db.child);

@@ -2,7 +2,7 @@
 import { loadConfig, ConfigError } from "../config.js";
 import { createDeps, closeDeps, type Deps } from "../deps.js";
 import { createLogger } from "../logger.js";
-import { bootConnections } from "./boot.js";
+import { bootConnections, ensureDataDir } from "./boot.js";
 import { createMetrics } from "../metrics.js";
 import { serveProcessMetrics } from "../web/routes/metrics.js";
 
@@ -20,6 +20,7 @@ export function runRole(role: string, start: (deps: Deps) => Promise<{ stop(): P
     if (!config.DATABASE_URL || !config.REDIS_URL) {
       throw new ConfigError(["DATABASE_URL and REDIS_URL: required to run one role alone (use `npm start` for the single-node default)"]);
     }
+    ensureDataDir(config.dataDir); // the generated secret key's place, when SECRET_KEY is not set
     const log = createLogger(config.LOG_LEVEL, { role });
     const { conn } = await bootConnections(config, log);
     const deps = createDeps(config, conn, { log, metrics: createMetrics({ processMetrics: true }) });
