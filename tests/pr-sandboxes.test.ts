@@ -157,6 +157,26 @@ describe("pull-request sandboxes", () => {
     await t.deps.db.watchedRepository.delete({ where: { id: noSecret.id } });
   });
 
+  it("answers 200 'repository not watched' to an organization webhook's delivery for another of its repositories, and does nothing", async () => {
+    // An organization's webhook sends every repository's pull requests, signed with its one secret
+    // (docs/pr-sandboxes.md: the secret of the organization's watched repositories); GitHub lists
+    // any answer but a 2xx as a failed delivery.
+    t.github.openPull("acme/website", { author: "mia", headRef: "mia/typo", number: 5 });
+    const org = await t.github.sendWebhook(webhookUrl(), { repo: "acme/website", number: 5, action: "opened", secret: SECRET });
+    expect(org.status).toBe(200);
+    expect(await org.json()).toEqual({ ignored: "repository not watched" });
+    // Not verified (another secret, or none): the same 401 as for a watched repository.
+    const forged = await t.github.sendWebhook(webhookUrl(), { repo: "acme/website", number: 5, action: "opened", secret: "another-secret-0123456789" });
+    expect(forged.status).toBe(401);
+    expect(((await forged.json()) as { error: { message: string } }).error.message).toContain("X-Hub-Signature-256 signature could not be verified");
+    const unsigned = await t.github.sendWebhook(webhookUrl(), { repo: "acme/website", number: 5, action: "opened", secret: SECRET, signWith: null });
+    expect(unsigned.status).toBe(401);
+    expect(await runQueuedSyncs()).toEqual([]);
+    expect(await t.deps.db.watchedRepository.count({ where: { owner: "acme", name: "website" } })).toBe(0);
+    expect(await t.deps.db.instance.count({ where: { pullRequestUrl: { contains: "acme/website" } } })).toBe(0);
+    t.github.close("acme/website", 5);
+  });
+
   it("answers a repository webhook's ping with 200", async () => {
     const ping = await t.github.sendPing(webhookUrl(), { repo: REPO }, SECRET);
     expect(ping.status).toBe(200);

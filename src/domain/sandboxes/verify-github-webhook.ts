@@ -7,6 +7,11 @@
 // An unauthenticated caller learns nothing about which repositories are watched: an unknown
 // repository, one without a secret and a wrong signature get the same 401, and the reason goes to
 // the log (sandbox.webhook_refused) with the delivery's id, which GitHub's "Recent Deliveries" shows.
+// An organization's webhook sends the pull requests of every repository of the organization, signed
+// with its one secret, which its watched repositories here share (docs/pr-sandboxes.md): a delivery
+// for one of its other repositories that this secret verifies is GitHub's, and is answered 2xx
+// ("repository not watched") and ignored, since GitHub lists any other answer as a failed delivery
+// (https://docs.github.com/en/webhooks/using-webhooks/handling-webhook-deliveries: answer 2xx).
 import { Webhooks } from "@octokit/webhooks";
 import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
@@ -64,10 +69,15 @@ export async function verifyGithubWebhook(deps: Pick<Deps, "db" | "secrets" | "l
   if (!delivery.signature) throw refuse("no X-Hub-Signature-256 header", MISSING);
   const [owner = "", name = ""] = fullName.split("/");
   const repo = owner && name ? await deps.db.watchedRepository.findUnique({ where: { owner_name: { owner, name } }, select: { id: true, webhookSecretEncrypted: true } }) : null;
-  if (!repo) throw refuse(fullName ? `this console does not watch ${fullName}` : "the delivery names no repository");
+  const verifies = (secretEncrypted: string) => new Webhooks({ secret: deps.secrets.decrypt(secretEncrypted) }).verify(text, delivery.signature).catch(() => false);
+  if (!repo) {
+    if (!fullName) throw refuse("the delivery names no repository");
+    const organization = owner ? await deps.db.watchedRepository.findMany({ where: { owner, webhookSecretEncrypted: { not: "" } }, select: { webhookSecretEncrypted: true } }) : [];
+    for (const { webhookSecretEncrypted } of organization) if (await verifies(webhookSecretEncrypted)) return { ignored: "repository not watched" };
+    throw refuse(`this console does not watch ${fullName}${organization.length ? ` (nor does the signature match the webhook secret of ${owner}'s watched repositories)` : ""}`);
+  }
   if (!repo.webhookSecretEncrypted) throw refuse(`no webhook secret is set for ${fullName} in this console (Admin → Watched repositories)`);
-  const webhooks = new Webhooks({ secret: deps.secrets.decrypt(repo.webhookSecretEncrypted) });
-  if (!(await webhooks.verify(text, delivery.signature).catch(() => false))) throw refuse(`the signature does not match ${fullName}'s webhook secret`);
+  if (!(await verifies(repo.webhookSecretEncrypted))) throw refuse(`the signature does not match ${fullName}'s webhook secret`);
   if (delivery.event === "ping") return { ignored: "ping" };
   if (delivery.event !== "pull_request") return { ignored: `the ${delivery.event || "unnamed"} event is not used` };
   const action = String(body.action ?? "");

@@ -1,8 +1,9 @@
 // POST /webhooks/github: GitHub's deliveries for watched repositories (docs/pr-sandboxes.md). No
 // session and no CSRF token: the signature is the authentication. It answers at once (GitHub gives
 // up on a delivery after 10 s) and leaves the work to a job: 202 when a sync was queued, 200 for a
-// ping or an event that changes nothing, 401 for a signature missing or not verified (the same
-// answer whether or not the repository is watched), JSON either way.
+// ping, an event that changes nothing or an organization webhook's delivery for a repository not
+// watched (signature verified), 401 for a signature missing or not verified (the same answer
+// whether or not the repository is watched), JSON either way.
 import express, { Router, type NextFunction, type Request, type Response } from "express";
 import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
