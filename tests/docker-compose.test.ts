@@ -89,6 +89,18 @@ describe("docker-compose.yml", () => {
     }
   });
 
+  it("publishes the console's port on the host's loopback only, where the README's TLS proxy on the same host reaches it", async () => {
+    const run = await compose(PRODUCTION_ENV, "config");
+    expect(run.code).toBe(0);
+    const published = Object.entries((parse(run.stdout) as { services: Record<string, { ports?: unknown[] }> }).services)
+      .flatMap(([name, s]) => (s.ports ?? []).map((p) => `${name} ${typeof p === "string" ? p : JSON.stringify(p)}`));
+    expect(published).toEqual(["web 127.0.0.1:3000:3000/tcp"]);
+    // The README's proxy examples: Caddy's reverse_proxy and nginx's proxy_pass to that address.
+    const readme = readFileSync("README.md", "utf8");
+    expect(readme).toContain("reverse_proxy 127.0.0.1:3000");
+    expect(readme).toContain("proxy_pass http://127.0.0.1:3000;");
+  });
+
   it("stops before starting anything when .env lacks a setting production needs, naming it", async () => {
     const needed = productionRequired().filter((name) => name in PRODUCTION_ENV);
     expect(needed.sort()).toEqual(["GITHUB_CLIENT_ID", "PUBLIC_URL", "SECRET_KEY"]);
