@@ -2,22 +2,17 @@
 // existing appservers get their launcher's login from the user, or from the launch's audit event
 // when the user is gone or Ocim launched it (a real PostgreSQL database migrated up to the migration
 // before, rows in the old shape, then the migration itself).
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { databaseBefore, type MigrationDb } from "./helpers/migration-db.js";
+import { describe, expect, it } from "vitest";
+import { useDatabaseBefore } from "./helpers/migration-db.js";
 
 const MIGRATION = "20261202130000_appserver_created_by_login";
 
 describe(`migration ${MIGRATION}`, () => {
-  let m: MigrationDb;
-  let client: MigrationDb["client"];
-
-  beforeAll(async () => {
-    m = await databaseBefore(inject("pgAdminUrl"), MIGRATION);
-    client = m.client;
-  });
-  afterAll(async () => m?.drop());
+  const database = useDatabaseBefore(MIGRATION);
 
   it("fills in the login of each appserver's launcher: the user's, else the launch's audit event's, else empty", async () => {
+    const m = database();
+    const client = m.client;
     await client.query("SET session_replication_role = replica");
     await client.query(`INSERT INTO "User" (id, "githubLogin", "updatedAt") VALUES (7, 'olive', now())`);
     // 1: launched by olive, still a user. 2: launched by a user since deleted (createdById NULL).

@@ -1,28 +1,21 @@
 // The migration that replaced AppServer.stepCursor with recorded steps: appservers provisioning
 // during the upgrade get the step they were in, so the resumed job starts there (a real PostgreSQL
 // database migrated up to the migration before, rows in the old shape, then the migration itself).
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../src/db.js";
 import { currentStep } from "../src/domain/provisioning/steps.js";
-import { databaseBefore, type MigrationDb } from "./helpers/migration-db.js";
+import { useDatabaseBefore } from "./helpers/migration-db.js";
 
 const STEPS_MIGRATION = "20261201000200_appserver_steps";
 
 describe("migration 20261201000200_appserver_steps", () => {
-  let m: MigrationDb;
-  let client: MigrationDb["client"];
+  const database = useDatabaseBefore(STEPS_MIGRATION);
   let db: Db;
-
-  beforeAll(async () => {
-    m = await databaseBefore(inject("pgAdminUrl"), STEPS_MIGRATION);
-    client = m.client;
-  });
-  afterAll(async () => {
-    await db?.$disconnect();
-    await m?.drop();
-  });
+  afterAll(async () => db?.$disconnect());
 
   it("gives each provisioning appserver its current step, started at its last status change", async () => {
+    const m = database();
+    const client = m.client;
     // Rows as the old code left them; the instance they belong to does not matter here.
     await client.query("SET session_replication_role = replica");
     const rows: [number, string, string | null, string][] = [

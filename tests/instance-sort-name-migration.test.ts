@@ -1,20 +1,16 @@
 // The migration that made sortName ignore accents as well as case: instances that exist before it get
 // the new key, and the lists' index still serves their order (a real PostgreSQL database migrated up
 // to the migration before, rows in the old shape, then the migration itself).
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { databaseBefore, type MigrationDb } from "./helpers/migration-db.js";
+import { describe, expect, it } from "vitest";
+import { useDatabaseBefore } from "./helpers/migration-db.js";
 
 const SORT_NAME_MIGRATION = "20261203100000_instance_sort_name_accents";
 
 describe(`migration ${SORT_NAME_MIGRATION}`, () => {
-  let m: MigrationDb;
-
-  beforeAll(async () => {
-    m = await databaseBefore(inject("pgAdminUrl"), SORT_NAME_MIGRATION);
-  });
-  afterAll(() => m?.drop());
+  const database = useDatabaseBefore(SORT_NAME_MIGRATION);
 
   it("recomputes the sort key of the instances already there, and new names get it too", async () => {
+    const m = database();
     const insert = (name: string, slug: string) => m.client.query(
       `INSERT INTO "Instance" (name, slug, "internalLmsDomain", "studioDomain", "previewDomain", "ecommerceDomain", "discoveryDomain", "appsDomain",
          "edxPlatformRepoUrl", "edxPlatformBranch", "configurationRepoUrl", "configurationBranch", "playbookPath", "openedxRelease", "secretKeyEncrypted", "updatedAt")

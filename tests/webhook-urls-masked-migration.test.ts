@@ -2,8 +2,8 @@
 // notification channels recorded before it keep a URL's origin only, as new ones do (maskUrl), and
 // an error that repeated the whole URL (fetch refusing one with credentials) names its origin only.
 // A real PostgreSQL database migrated up to the migration before, rows in the old shape, then the migration.
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { databaseBefore, type MigrationDb } from "./helpers/migration-db.js";
+import { describe, expect, it } from "vitest";
+import { useDatabaseBefore } from "./helpers/migration-db.js";
 import { maskUrl } from "../src/mask-text.js";
 
 const MIGRATION = "20261203110000_webhook_urls_masked";
@@ -12,14 +12,10 @@ const SLACK_NEW = "https://hooks.slack.com/services/T1/B2/YYYYNEWSECRET";
 const CREDENTIALS = "http://user:pw@127.0.0.1:1/x/secret?t=1";
 
 describe(`migration ${MIGRATION}`, () => {
-  let m: MigrationDb;
-
-  beforeAll(async () => {
-    m = await databaseBefore(inject("pgAdminUrl"), MIGRATION);
-  });
-  afterAll(() => m?.drop());
+  const database = useDatabaseBefore(MIGRATION);
 
   it("masks the URLs of channels' audit events and the URL in delivery errors, and nothing else", async () => {
+    const m = database();
     const audit = (action: string, diff: unknown, subjectType = "NotificationChannel") => m.client.query(
       `INSERT INTO "AuditEvent" (action, "subjectType", "subjectId", diff) VALUES ($1, $2, '1', $3) RETURNING id`, [action, subjectType, JSON.stringify(diff)],
     ).then((r) => r.rows[0].id as number);

@@ -1,10 +1,11 @@
 // A throwaway database migrated up to (not including) one migration, for tests of what that
 // migration does to rows in the old shape: apply() runs a migration's SQL as `prisma migrate deploy`
-// would, later() lists the migrations after it.
+// would, later() lists the migrations after it. useDatabaseBefore is the set-up of a test file.
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
+import { afterAll, beforeAll, inject } from "vitest";
 import { ensureDatabase } from "../../src/embedded/postgres.js";
 
 const MIGRATIONS = path.resolve("prisma/migrations");
@@ -19,7 +20,7 @@ export interface MigrationDb {
   drop(): Promise<void>;
 }
 
-export async function databaseBefore(adminUrl: string, migration: string): Promise<MigrationDb> {
+async function databaseBefore(adminUrl: string, migration: string): Promise<MigrationDb> {
   const name = `ocim_m_${randomBytes(6).toString("hex")}`;
   const url = adminUrl.replace(/\/postgres$/, `/${name}`);
   await ensureDatabase(adminUrl, name);
@@ -37,5 +38,21 @@ export async function databaseBefore(adminUrl: string, migration: string): Promi
       await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await admin.end();
     },
+  };
+}
+
+/**
+ * The database before `migration` for the tests of the enclosing describe block (on the test
+ * PostgreSQL): made before them, dropped after them. Returns its getter, for use inside the tests.
+ */
+export function useDatabaseBefore(migration: string): () => MigrationDb {
+  let m: MigrationDb | undefined;
+  beforeAll(async () => {
+    m = await databaseBefore(inject("pgAdminUrl"), migration);
+  });
+  afterAll(async () => m?.drop());
+  return () => {
+    if (!m) throw new Error(`the database before ${migration} is not made yet: call its getter inside a test`);
+    return m;
   };
 }
