@@ -4,7 +4,7 @@
 // no MariaDB is started, and HAPROXY_BIN pointing nowhere.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { linkSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -160,6 +160,17 @@ describe("npm start", () => {
         expect(claimed, `round ${round}: ${(await answers()).join(" | ")}`).toHaveLength(1);
         rmSync(dir, { recursive: true, force: true });
       }
+      // A start killed (-9) between making its record and removing its own name for it left both
+      // names on one file; a start with its pid now does not write its claim into that record.
+      const dir = mkdtempSync(path.join(os.tmpdir(), "ocim-claim-"));
+      const [claimer] = claimers;
+      writeFileSync(path.join(dir, "console.json"), JSON.stringify({ ownerPid: dead.pid, port: 1 }) + "\n");
+      linkSync(path.join(dir, "console.json"), path.join(dir, `console.json.${claimer!.child.pid}.tmp`));
+      claimer!.child.stdin!.write(`${dir}\n`);
+      const answer = await waitFor("the answer", async () => claimer!.out.split("\n").find((l) => l.includes(` ${dir}`)), 30_000);
+      expect(answer).toBe(`claimed ${dir}`);
+      expect(JSON.parse(readFileSync(path.join(dir, "console.json"), "utf8"))).toMatchObject({ ownerPid: claimer!.child.pid });
+      rmSync(dir, { recursive: true, force: true });
     } finally {
       for (const c of claimers) c.child.kill("SIGKILL");
     }

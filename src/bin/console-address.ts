@@ -21,7 +21,9 @@ const recordFile = (dataDir: string) => path.join(dataDir, "console.json");
 export async function claimDataDir(config: Pick<Config, "PUBLIC_URL" | "HOST" | "PORT" | "dataDir">): Promise<void> {
   const file = recordFile(config.dataDir);
   const mine = `${file}.${process.pid}.tmp`;
-  writeFileSync(mine, JSON.stringify(ownRecord()) + "\n");
+  // A new file: one left by a start killed here with the same pid may still be the record itself.
+  rmSync(mine, { force: true });
+  writeFileSync(mine, JSON.stringify(ownRecord()) + "\n", { flag: "wx" });
   try {
     for (;;) {
       if (linkOnce(mine, file)) return;
