@@ -119,6 +119,25 @@ describe("the console on a phone", () => {
     expect(found).toEqual(Object.fromEntries(otherPages.map((path) => [path, []])));
   });
 
+  it("gives the log the page's width at 390 px, with its outline of plays and tasks above it", async () => {
+    const harbor = await t.deps.db.instance.findFirstOrThrow({ where: { name: { startsWith: "Harbor" } } });
+    const played = await makeAppServer(t.deps, harbor.id, { status: "running", vmStatus: "ready", publicIp: "10.0.4.24" });
+    const writer = createLogWriter(t.deps, { appServerId: played.id, secrets: [] });
+    await writer.write("PLAY [Configure instance(s)] *****************************************", "info");
+    for (let i = 1; i <= 30; i++) await writer.write(`TASK [common : step ${i}] *****************************`, "info");
+    await writer.close();
+    const page = await signedIn.newPage();
+    await open(page, `/appservers/${played.id}`);
+    await page.waitForSelector("[data-log-outline]:not([hidden])");
+    const box = async (selector: string) => (await page.locator(selector).boundingBox())!;
+    const [log, outline, content] = [await box("[data-log-lines]"), await box("[data-log-outline]"), await box("main.page")];
+    await screenshot(page, "phone-appserver-log");
+    // The log is as wide as the page's content (its 12 px margins aside), not squeezed beside the outline.
+    expect(log.width).toBeGreaterThan(content.width - 40);
+    expect(outline.y + outline.height).toBeLessThanOrEqual(log.y);
+    expect(await page.locator("[data-log-outline]").innerText()).toContain("Play Configure instance(s)");
+  });
+
   it("keeps every item of the top navigation visible and on screen", async () => {
     const page = await signedIn.newPage();
     await open(page, "/");
