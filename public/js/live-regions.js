@@ -6,7 +6,7 @@
 // On a status message of that appserver (or of any appserver of that instance) it fetches that
 // address again and puts each region of the new page in place of the one it shows, so steps, address, link, actions and failure are what the server renders now, and an
 // action that is no longer valid disappears. Everything outside the regions (the log viewer, a
-// form being filled) is left alone.
+// form being filled) is left alone, and the control that had the focus keeps it.
 (function () {
   "use strict";
   var root = document.querySelector("[data-live-appserver], [data-live-instance], [data-live-instances]");
@@ -27,12 +27,31 @@
     return document.querySelector("[data-live-region] dialog[open]");
   }
 
+  // What names a control across renderings: its tag, the attribute that says what it does, its text.
+  function controlKey(el) {
+    var does = el.id || el.getAttribute("data-confirm") || el.getAttribute("href") || el.getAttribute("name") ||
+      (el.form ? el.form.getAttribute("action") : "") || "";
+    return el.tagName + " " + does + " " + (el.textContent || "").trim();
+  }
+
+  // The control that had the focus in a region rendered again gets it back in the new rendering
+  // (when it is still there): a keyboard user's place is not thrown to the top of the page.
+  function refocus(focused, next) {
+    var key = controlKey(focused);
+    var same = Array.prototype.find.call(next.querySelectorAll(focused.tagName), function (el) { return controlKey(el) === key; });
+    if (same) same.focus({ preventScroll: true });
+  }
+
   function swap(html) {
     var fresh = new DOMParser().parseFromString(html, "text/html");
     document.querySelectorAll("[data-live-region]").forEach(function (region) {
       var name = region.getAttribute("data-live-region");
       var next = fresh.querySelector('[data-live-region="' + name + '"]');
-      if (next) region.replaceWith(document.importNode(next, true));
+      if (!next) return;
+      next = document.importNode(next, true);
+      var focused = region.contains(document.activeElement) ? document.activeElement : null;
+      region.replaceWith(next);
+      if (focused) refocus(focused, next);
     });
     document.dispatchEvent(new CustomEvent("ocim:regions-updated"));
   }

@@ -161,6 +161,41 @@ describe("the console follows a launch live, and asks before it acts", () => {
     expect(await stillSameDocument()).toBe(true);
   });
 
+  it("keeps the keyboard focus on the same control when a live update renders its region again", async () => {
+    const as = await launchAppServer(t.deps, { instanceId: instance.id, actor: colleague });
+    const focused = () => page.evaluate(() => {
+      const el = document.activeElement;
+      return el && el !== document.body ? `${el.tagName} ${el.textContent?.trim()}` : "BODY";
+    });
+    const swapped = () => page.evaluate(() => new Promise<void>((r) => document.addEventListener("ocim:regions-updated", () => r(), { once: true })));
+
+    await page.goto(`${t.url}/appservers/${as.id}`);
+    await regionShows("title", /Cancel provisioning…/);
+    await markNoReload();
+    await page.getByRole("button", { name: "Cancel provisioning…" }).focus();
+    let update = swapped();
+    await step(as.id, "prepare-data");
+    await update;
+    expect(await focused()).toBe("BUTTON Cancel provisioning…");
+    // Enter still opens the question: the focus is on the button in the page, not on a removed one.
+    await page.keyboard.press("Enter");
+    await page.getByRole("dialog").waitFor();
+    await page.keyboard.press("Escape");
+    await page.getByRole("dialog").waitFor({ state: "hidden" });
+
+    await page.goto(`${t.url}/instances/${instance.id}`);
+    await regionShows("appservers", new RegExp(`${as.name}\\s+new`));
+    await markNoReload();
+    await page.getByRole("link", { name: as.name, exact: true }).focus();
+    update = swapped();
+    await move(as.id, "vmRequested");
+    await update;
+    await regionShows("appservers", new RegExp(`${as.name}\\s+waiting`));
+    expect(await focused()).toBe(`A ${as.name}`);
+    expect(await stillSameDocument()).toBe(true);
+    await move(as.id, "error"); // not provisioning any more: the next tests launch under the cap
+  });
+
   it("answers a Cancel posted after the appserver finished on the appserver page", async () => {
     const as = await launchAppServer(t.deps, { instanceId: instance.id, actor: colleague });
     await move(as.id, "vmRequested");
