@@ -212,6 +212,28 @@ describe("the fleet console", () => {
       expect(visibleText((await operator.get(`/appservers/${second.id}`)).text)).not.toContain("Relaunch…");
     });
 
+    it("refuses a second person's relaunch of an appserver relaunched already, naming the relaunch", async () => {
+      const inst = await makeInstance(t.deps, { name: "Twice Site" });
+      const first = await launchAppServer(t.deps, { instanceId: inst.id, actor: { id: null, login: "test" } });
+      await t.deps.db.appServer.update({ where: { id: first.id }, data: { status: "failed" } });
+      // Both have the page open, each with its own form; the colleague relaunches first.
+      const colleague = await t.loginAs("colin");
+      const [mine, theirs] = [await operator.get(`/appservers/${first.id}`), await colleague.get(`/appservers/${first.id}`)];
+      const form = (html: string) => ({
+        _csrf: html.match(/name="_csrf" value="([^"]+)"/)![1]!, launchToken: html.match(/name="launchToken" value="([^"]+)"/)![1]!,
+      });
+      await colleague.post(`/appservers/${first.id}/relaunch`, form(theirs.text));
+      expect(await t.deps.db.appServer.count({ where: { instanceId: inst.id } })).toBe(2);
+      const refused = await operator.post(`/appservers/${first.id}/relaunch`, form(mine.text));
+      expect(visibleText(refused.text)).toMatch(
+        /AppServer 1 was relaunched already, as AppServer 2 \(new\) by colin at \d{4}-\d\d-\d\d \d\d:\d\d UTC; nothing was launched\. Relaunch AppServer 2 if it fails too\./,
+      );
+      expect(await t.deps.db.appServer.count({ where: { instanceId: inst.id } })).toBe(2);
+      // The colleague's own form sent again still answers with its appserver.
+      const replayed = await colleague.post(`/appservers/${first.id}/relaunch`, form(theirs.text));
+      expect(visibleText(replayed.text)).toContain("This form had already relaunched as AppServer 2; it was not launched a second time.");
+    });
+
     it("shows what changed against the instance now and against the appserver before, secrets masked", async () => {
       const inst = await makeInstance(t.deps, { name: "Diff Site", extraAnsibleVars: "EDXAPP_PLATFORM_NAME: Before\nEDXAPP_EMAIL_HOST_PASSWORD: old-secret-1\n" });
       const actor = { id: null, login: "test" };

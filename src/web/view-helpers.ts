@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ejs from "ejs";
 import type { Cell } from "./admin/types.js";
+import { formatMinute } from "../format-minute.js";
 
 export const viewsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../views");
 
@@ -53,11 +54,6 @@ const fieldTemplate = rowPartial<{ f: unknown }>("admin/_field.ejs", ["f"]);
 const instanceListTemplate = rowPartial<{ rows: unknown[]; selectedId: number | null; keep: string }>("console/_instance_list.ejs", ["rows", "selectedId", "keep"]);
 const logLinesTemplate = rowPartial<{ lines: unknown[] }>("appservers/_log_lines.ejs", ["lines"]);
 
-/** An ISO time to the minute, for people: "2026-12-02 10:45 UTC". */
-function minuteOf(iso: string): string {
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
-}
-
 /** A size for people: "0 B", "512 B", "1.5 KiB", "20.0 MiB"; "—" when the service reports none. */
 export function formatBytes(n: number | null | undefined): string {
   if (n === null || n === undefined) return "—";
@@ -78,8 +74,7 @@ export const viewHelpers = {
   cell(c: Cell | undefined): string {
     if (c === null || c === undefined || c === "") return '<span class="muted">&mdash;</span>';
     if (c instanceof Date) {
-      const iso = c.toISOString();
-      return `<time datetime="${iso}">${minuteOf(iso)}</time>`;
+      return `<time datetime="${c.toISOString()}">${formatMinute(c)}</time>`;
     }
     if (typeof c === "boolean") return c ? '<span class="yesno yesno-yes">Yes</span>' : '<span class="yesno yesno-no">No</span>';
     if (typeof c !== "object") return escapeHtml(c);
@@ -107,7 +102,7 @@ export const viewHelpers = {
   },
   date(d: Date | string | null | undefined): string {
     if (!d) return "—";
-    return minuteOf((typeof d === "string" ? new Date(d) : d).toISOString());
+    return formatMinute(typeof d === "string" ? new Date(d) : d);
   },
   /** A duration for people: "850 ms", "42 s", "3 min 05 s", "1 h 02 min"; "—" when unknown. */
   duration(ms: number | null | undefined): string {

@@ -7,6 +7,7 @@
 import type { Deps } from "../../deps.js";
 import type { Prisma } from "../../db.js";
 import { AppError } from "../../errors.js";
+import { formatMinute } from "../../format-minute.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { moveAppServer, PROVISIONING_STATUSES } from "./lifecycle.js";
 import { writeSnapshot, type ConfigSnapshot } from "./config-snapshot.js";
@@ -68,6 +69,7 @@ function launchOnce(deps: LaunchDeps, input: LaunchInput): Promise<AppServer & {
       const earlier = await earlierLaunch(tx, deps.now(), input.instanceId, key);
       if (earlier) return { ...earlier, replayed: true };
     }
+    if (input.relaunchOf) await refuseRelaunchedAlready(tx, input.instanceId, input.relaunchOf);
     await refuseBeyondProvisioningCap(tx, input.instanceId, deps.config.MAX_PROVISIONING_PER_INSTANCE);
     const created = await createAppServer(deps, tx, input);
     if (key) await tx.launchRequest.create({ data: { ...key, appServerId: created.id, createdAt: deps.now() } });
@@ -92,6 +94,23 @@ async function earlierLaunch(tx: Prisma.TransactionClient, now: Date, instanceId
     throw new AppError("key_reused", `This key was already used to launch ${appServer.name} of the instance "${instance.name}"; use a new key for a different launch.`);
   }
   return appServer;
+}
+
+/**
+ * A failed appserver is relaunched once: a second Relaunch from a page opened before the first (a
+ * colleague's, another tab) would launch a second new appserver for the same retry. Read under the
+ * instance's lock, from the audit row every relaunch writes.
+ */
+async function refuseRelaunchedAlready(tx: Prisma.TransactionClient, instanceId: number, failed: { id: number; name: string }): Promise<void> {
+  const earlier = await tx.auditEvent.findFirst({
+    where: { action: "appserver.launched", subjectType: "Instance", subjectId: String(instanceId), diff: { path: ["relaunchOfId", "1"], equals: failed.id } },
+    orderBy: { id: "asc" }, select: { actorLogin: true, diff: true },
+  });
+  const id = (earlier?.diff as { appServerId?: [unknown, unknown] } | undefined)?.appServerId?.[1];
+  const relaunch = typeof id === "number" ? await tx.appServer.findUnique({ where: { id }, select: { name: true, status: true, createdAt: true } }) : null;
+  if (!earlier || !relaunch) return;
+  throw new AppError("wrong_state", `${failed.name} was relaunched already, as ${relaunch.name} (${relaunch.status}) by ${earlier.actorLogin} at ` +
+    `${formatMinute(relaunch.createdAt)}; nothing was launched. Relaunch ${relaunch.name} if it fails too.`);
 }
 
 async function refuseBeyondProvisioningCap(tx: Prisma.TransactionClient, instanceId: number, cap: number): Promise<void> {

@@ -1,0 +1,6 @@
+// A time as people read it on every page and in every message: "2026-12-02 10:45 UTC", never the
+// raw ISO string with its seconds and milliseconds.
+export function formatMinute(d: Date): string {
+  const iso = d.toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
