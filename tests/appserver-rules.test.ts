@@ -7,7 +7,7 @@ import { moveAppServerNow } from "../src/domain/appservers/lifecycle.js";
 import { drainOutbox } from "../src/jobs/relay-outbox.js";
 import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
 import { activateAppServer, deactivateAppServer } from "../src/domain/appservers/activation.js";
-import { assertTerminable } from "../src/domain/appservers/terminate-appserver.js";
+import { assertTerminable, terminateAppServer } from "../src/domain/appservers/terminate-appserver.js";
 import { basicAuthFor } from "../src/domain/instances/secret.js";
 import { QUEUE } from "../src/jobs/names.js";
 
@@ -109,5 +109,25 @@ describe("appserver rules", () => {
     await expect(assertTerminable(deps, active.id)).rejects.toThrow("AppServer 1 is active: deactivate it before terminating it.");
     const busy = await makeAppServer(deps, inst.id, { status: "configuring" });
     await expect(assertTerminable(deps, busy.id)).rejects.toThrow("(cancel the provisioning first)");
+  });
+
+  it("says an appserver activated between the terminate's check and its move is active, not that running cannot be terminated", async () => {
+    const inst = await makeInstance(deps);
+    const as = await makeAppServer(deps, inst.id, { status: "running", isActive: false });
+    // A colleague's activation commits after the rules were read, before the terminate's transaction.
+    const racing = {
+      ...deps,
+      db: new Proxy(deps.db, {
+        get(db, key, receiver) {
+          if (key !== "$transaction") return Reflect.get(db, key, receiver) as unknown;
+          return async (work: Parameters<typeof db.$transaction>[0]) => {
+            await db.appServer.update({ where: { id: as.id }, data: { isActive: true } });
+            return db.$transaction(work as never);
+          };
+        },
+      }),
+    };
+    await expect(terminateAppServer(racing, { appServerId: as.id, actor })).rejects.toThrow("AppServer 1 is active: deactivate it before terminating it.");
+    expect(await deps.db.appServer.findUniqueOrThrow({ where: { id: as.id } })).toMatchObject({ status: "running", isActive: true });
   });
 });

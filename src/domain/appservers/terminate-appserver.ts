@@ -22,12 +22,19 @@ export async function terminateAppServer(
   input: { appServerId: number; actor: Actor; reason?: string },
 ): Promise<TransitionResult> {
   const as = await assertTerminable(deps, input.appServerId);
-  return deps.db.$transaction((tx) =>
-    moveAppServer(tx, deps, "terminated", {
-      appServerId: as.id, actor: input.actor, set: { terminatedAt: deps.now() }, where: { isActive: false },
-      audit: { after: { status: "terminated", reason: input.reason ?? "" } },
-    }),
-  );
+  try {
+    return await deps.db.$transaction((tx) =>
+      moveAppServer(tx, deps, "terminated", {
+        appServerId: as.id, actor: input.actor, set: { terminatedAt: deps.now() }, where: { isActive: false },
+        audit: { after: { status: "terminated", reason: input.reason ?? "" } },
+      }),
+    );
+  } catch (err) {
+    // Changed since the rules were read (a colleague activated it a moment ago): the rules say what
+    // stands in the way now ("is active: deactivate it…"), not the bare "running cannot go there".
+    if (err instanceof AppError && err.code === "wrong_state") await assertTerminable(deps, input.appServerId);
+    throw err;
+  }
 }
 
 /**
