@@ -54,7 +54,7 @@ describe("decommissioning an instance", () => {
     // The balancer learns of it in the same transaction: a new version, and its apply queued through the outbox.
     expect(await version()).toBe(versionBefore + 1);
     expect(await applies()).toBe(appliesBefore + 1);
-    await expect(setMaintenance(deps, { instance: site.id, actor: alice, on: true })).rejects.toThrow("Acme Academy is already in maintenance (since 2026-12-01T10:05:00.000Z, by alice); nothing changed.");
+    await expect(setMaintenance(deps, { instance: site.id, actor: alice, on: true })).rejects.toThrow("Acme Academy is already in maintenance (since 2026-12-01 10:05 UTC, by alice); nothing changed.");
 
     await deactivateAppServer(deps, { appServerId: b.id, actor: alice });
     expect(await activeCount(site.id)).toBe(0);

@@ -7,6 +7,7 @@
 // balancer was never told, and the CLI works the same way as the console.
 import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
+import { formatMinute } from "../../format-minute.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { bumpAndApply } from "../loadbalancer/bump-configuration.js";
 import { findInstance } from "./find-instance.js";
@@ -38,7 +39,7 @@ export async function setMaintenance(deps: Pick<Deps, "db" | "now">, input: SetM
     const inMaintenance = instance.maintenanceSince !== null;
     if (input.on === inMaintenance) {
       throw new AppError("rule", inMaintenance
-        ? `${instance.name} is already in maintenance (since ${instance.maintenanceSince!.toISOString()}, by ${instance.maintenanceBy ?? "unknown"}); nothing changed.`
+        ? `${instance.name} is already in maintenance (since ${formatMinute(instance.maintenanceSince!)}, by ${instance.maintenanceBy ?? "unknown"}); nothing changed.`
         : `${instance.name} is not in maintenance; nothing changed.`);
     }
     const active = await tx.appServer.count({ where: { instanceId: instance.id, isActive: true } });
