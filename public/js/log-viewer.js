@@ -124,6 +124,13 @@
       self.receive(reply.lines);
       if (reply.status) window.OcimLive.dispatchStatus(reply.status);
       if (!self.finished) self.setState("Live", "live");
+      // Back after an absence: what failed to load meanwhile (a screen of lines, the outline) loads now.
+      if (self.subscribedBefore) {
+        self.message("");
+        self.loadOutline();
+        self.schedule();
+      }
+      self.subscribedBefore = true;
     });
   };
 
@@ -210,6 +217,7 @@
 
   /** Puts a line in view: at the top ("top") or in the middle, marked as the target. */
   Viewer.prototype.jumpTo = function (seq, where) {
+    this.message(""); // a jump that lands answers an earlier complaint ("Give a line number…")
     seq = Math.max(this.firstSeq, Math.min(this.lastSeq, seq));
     var rows = Math.floor(this.box.clientHeight / LINE_PX);
     var index = seq - this.firstSeq - (where === "top" ? 0 : Math.floor(rows / 2));
@@ -496,6 +504,9 @@
 
   Viewer.prototype.fetchJson = function (path) {
     return fetch("/appservers/" + this.id + "/" + path, { headers: { accept: "application/json" }, credentials: "same-origin" })
+      // The browser's own words ("Failed to fetch") say nothing to a person; the socket's
+      // reconnection takes this message back and loads what is in view again (subscribe).
+      .catch(function () { throw new Error("The console is not reachable: this part of the log loads once it answers again."); })
       .then(function (res) {
         var type = res.headers.get("content-type") || "";
         if (type.indexOf("application/json") < 0) throw new Error("Your session has expired: reload the page to log in again.");

@@ -276,4 +276,35 @@ describe("the log viewer in Chromium", () => {
       expect(errors).toEqual([]);
     });
   });
+
+  it("says in words when a part of the log cannot be loaded, and takes the message back once the console answers", async () => {
+    const appServerId = (await makeAppServer(t.deps, instanceId, { status: "configuring" })).id;
+    const writer = createLogWriter(t.deps, { appServerId, secrets: [] });
+    for (let seq = 1; seq <= 3000; seq++) await writer.write(`TASK [demo : step ${seq}] ok: [localhost]`, "info");
+    await writer.close();
+    const page = await context.newPage();
+    await page.goto(`${t.url}/appservers/${appServerId}`);
+    await waitForState(page, "Live");
+    const message = () => page.$eval("[data-log-message]", (el) => ((el as HTMLElement).hidden ? "" : el.textContent));
+    try {
+      // The console goes away (a restart of `npm start`, the network): the start of the log cannot be fetched.
+      await context.setOffline(true);
+      await waitForState(page, "Reconnecting…");
+      await page.click("[data-log-start]");
+      await page.waitForFunction(() => !(document.querySelector("[data-log-message]") as HTMLElement).hidden);
+      expect(await message()).toBe("The console is not reachable: this part of the log loads once it answers again.");
+    } finally {
+      await context.setOffline(false);
+    }
+    await waitForState(page, "Live");
+    await waitInView(page, 1);
+    expect(await message()).toBe("");
+    // A complaint about a line number goes once a jump lands.
+    await page.fill("[data-log-goto] input", "99999");
+    await page.press("[data-log-goto] input", "Enter");
+    expect(await message()).toBe("Give a line number from 1 to 3,000.");
+    await page.click("[data-log-start]");
+    expect(await message()).toBe("");
+    await page.close();
+  });
 });
