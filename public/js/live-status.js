@@ -2,18 +2,53 @@
 // appserver's status (or the field named by data-status-field: vmStatus, isActive, …); a class
 // "status-<old>" on it becomes "status-<new>". Status messages come from the rooms the page is in:
 // the log viewer's appserver, and every instance named by a data-status-instance="<instanceId>".
+// The instance list's row of a watched instance (its active count and newest status) follows too.
 // The rest of a page that depends on the status is rendered again by live-regions.js.
 (function () {
   "use strict";
   if (window.OcimLiveStatus) return;
   window.OcimLiveStatus = true;
   var newest = {}; // appServerId → time of the newest status shown: an older one never overwrites it
+  // Per watched instance, its appservers as the messages tell them, for its row of the instance
+  // list (data-badges-for): complete once the watch's answer listed them all (it gives at most 200).
+  var watched = {}; // instanceId → { complete, appServers: { appServerId: { status, isActive } } }
+
+  function setBadge(el, text, cls) {
+    el.textContent = text;
+    el.className = "badge " + cls;
+  }
+
+  // As views/console/_instance_list.ejs renders them: "<n> active", then the newest appserver's status.
+  function showInstanceRow(instanceId) {
+    var w = watched[instanceId];
+    if (!w || !w.complete) return;
+    var ids = Object.keys(w.appServers).map(Number);
+    var active = ids.filter(function (id) { return w.appServers[id].isActive; }).length;
+    var latest = ids.length ? w.appServers[Math.max.apply(null, ids)].status : null;
+    document.querySelectorAll('[data-badges-for="' + instanceId + '"]').forEach(function (badges) {
+      var el = badges.children;
+      if (el[0]) setBadge(el[0], active + " active", "count-" + Math.min(active, 1));
+      if (el[1]) setBadge(el[1], latest || "none", "status-" + (latest || "none"));
+    });
+  }
+
+  function track(status) {
+    var w = watched[status.instanceId];
+    if (!w) return;
+    var before = w.appServers[status.appServerId];
+    w.appServers[status.appServerId] = {
+      status: status.status,
+      isActive: typeof status.isActive === "boolean" ? status.isActive : Boolean(before && before.isActive),
+    };
+    showInstanceRow(status.instanceId);
+  }
 
   function show(status) {
     if (!status || typeof status.appServerId !== "number") return;
     var at = Date.parse(status.at) || 0;
     if (newest[status.appServerId] !== undefined && at < newest[status.appServerId]) return;
     newest[status.appServerId] = at;
+    track(status);
     var elements = document.querySelectorAll('[data-status-for="' + status.appServerId + '"]');
     elements.forEach(function (el) {
       var field = el.getAttribute("data-status-field") || "status";
@@ -36,12 +71,17 @@
     if (id > 0 && instanceIds.indexOf(id) < 0) instanceIds.push(id);
   });
   if (!instanceIds.length || !window.OcimLive) return;
+  instanceIds.forEach(function (id) { watched[id] = { complete: false, appServers: {} }; });
   var socket = window.OcimLive.socket();
   function watch() {
     instanceIds.forEach(function (instanceId) {
       socket.emit("watch-instance", { instanceId: instanceId }, function (reply) {
+        if (!reply || !reply.statuses) return;
         // As events, so what else follows the statuses (live-regions.js) catches up as well.
-        if (reply && reply.statuses) reply.statuses.forEach(window.OcimLive.dispatchStatus);
+        reply.statuses.forEach(window.OcimLive.dispatchStatus);
+        // 200 is the most the answer lists: an instance with more may have older active ones.
+        watched[instanceId].complete = reply.statuses.length < 200;
+        showInstanceRow(instanceId);
       });
     });
   }

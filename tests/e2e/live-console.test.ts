@@ -83,6 +83,35 @@ describe("the console follows a launch live, and asks before it acts", () => {
     await screenshot(page, "live-instance-page");
   });
 
+  it("keeps the instance's row of the list on the left in step with its appservers, without a reload", async () => {
+    const college = await makeInstance(t.deps, { name: "Sidebar College" });
+    const older = await makeAppServer(t.deps, college.id, { status: "running", vmStatus: "ready", number: 50 });
+    await page.goto(`${t.url}/instances/${college.id}`);
+    await markNoReload();
+    const row = () => text(`.instance-list li.selected .badges`);
+    const rowShows = (want: string) => page.waitForFunction(
+      (w) => (document.querySelector(".instance-list li.selected .badges") as HTMLElement | null)?.innerText.replace(/\s+/g, " ").trim() === w,
+      want, { timeout: 20_000 },
+    );
+    expect(await row()).toBe("0 active running");
+    await move(older.id, "activated", { isActive: true });
+    await rowShows("1 active running");
+    expect(await page.getAttribute(".instance-list li.selected .badges .badge", "class")).toBe("badge count-1");
+    const as = await launchAppServer(t.deps, { instanceId: college.id, actor: colleague });
+    await rowShows("1 active new");
+    await move(as.id, "vmRequested");
+    await rowShows("1 active waiting");
+    await move(as.id, "error");
+    await rowShows("1 active error");
+    await move(older.id, "deactivated", { isActive: false });
+    await rowShows("0 active error");
+    expect(await page.getAttribute(".instance-list li.selected .badges .badge", "class")).toBe("badge count-0");
+    expect(await stillSameDocument()).toBe(true);
+    // What a reload shows.
+    await page.reload();
+    expect(await row()).toBe("0 active error");
+  });
+
   it("keeps following launches after Reveal secrets, and the secrets stay shown", async () => {
     await page.goto(`${t.url}/instances/${instance.id}`);
     await Promise.all([page.waitForNavigation(), page.getByRole("button", { name: "Reveal secrets" }).click()]);
