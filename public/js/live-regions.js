@@ -1,6 +1,6 @@
 // Keeps the server-rendered parts of a page current. A page names what it follows with
-// data-live-appserver="<id>", data-live-instance="<id>" or data-live-instances="<id> <id> …" (a
-// roll-out's page) and marks its parts with
+// data-live-appserver="<id>", data-live-instance="<id>", data-live-instances="<id> <id> …" (a
+// roll-out's page) or data-live-fleet (the home page, any appserver) and marks its parts with
 // data-live-region="<name>", and gives the GET address that renders it in data-live-url (not
 // location.href: a page answering a POST, such as the revealed secrets, is not at its own address).
 // On a status message of that appserver (or of any appserver of that instance) it fetches that
@@ -9,7 +9,7 @@
 // form being filled) is left alone, and the control that had the focus keeps it.
 (function () {
   "use strict";
-  var root = document.querySelector("[data-live-appserver], [data-live-instance], [data-live-instances]");
+  var root = document.querySelector("[data-live-appserver], [data-live-instance], [data-live-instances], [data-live-fleet]");
   if (!root) return;
   var url = root.getAttribute("data-live-url");
   var appServerId = Number(root.getAttribute("data-live-appserver")) || null;
@@ -80,4 +80,20 @@
   }
 
   document.addEventListener("ocim:status", function (e) { if (e.detail && concerns(e.detail)) refresh(); });
+
+  // The fleet home (data-live-fleet): any appserver's change pings it; it renders its panels again
+  // after data-live-delay (its panels are shared reads that may be that old), once per burst.
+  if (root.hasAttribute("data-live-fleet") && window.OcimLive) {
+    var delay = Number(root.getAttribute("data-live-delay")) || 0;
+    var pending = null;
+    var later = function () {
+      if (!pending) pending = setTimeout(function () { pending = null; refresh(); }, delay);
+    };
+    var socket = window.OcimLive.socket();
+    // Rooms are left on disconnect: join again on every (re)connection, and catch up on what changed.
+    var watchFleet = function () { socket.emit("watch-fleet", {}, function () { later(); }); };
+    socket.on("connect", watchFleet);
+    if (socket.connected) watchFleet();
+    socket.on("fleet-changed", later);
+  }
 })();

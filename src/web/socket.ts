@@ -17,7 +17,7 @@ import { getViewableAppServer, type ViewableAppServer } from "../domain/logs/get
 import { readLog } from "../domain/logs/read-log.js";
 import { askRedis, duplicateRedis, isRedisConnectionError } from "../redis.js";
 import {
-  appServerRoom, instanceRoom, LIVE_PATTERN, parseLiveChannel, type AppServerStatusMessage,
+  appServerRoom, FLEET_ROOM, instanceRoom, LIVE_PATTERN, parseLiveChannel, type AppServerStatusMessage,
 } from "../domain/logs/live-channels.js";
 
 export interface LiveSocketServer {
@@ -167,6 +167,15 @@ function handleSocket(deps: Deps, socket: LiveSocket, backlogLines: number): voi
       return { statuses: appServers.map((a) => statusOf(a)) };
     }),
   );
+  // The fleet home: every page may show the whole fleet (maySeeInstance), and the ping it gets
+  // carries nothing; the page reads its panels again through its own request.
+  socket.on("watch-fleet", (_input: unknown, ack: unknown) =>
+    answer(ack, async () => {
+      await currentUser();
+      await socket.join(FLEET_ROOM);
+      return { ok: true };
+    }),
+  );
 }
 
 type StatusFields = Pick<ViewableAppServer, "id" | "instanceId" | "status" | "vmStatus" | "isActive" | "failureSummary" | "statusChangedAt">;
@@ -206,6 +215,7 @@ function relayMessage(io: Server, channel: string, message: string, deps: Pick<D
     }
     const status = JSON.parse(message) as AppServerStatusMessage;
     io.local.to([appServerRoom(target.appServerId), instanceRoom(status.instanceId)]).emit("status", status);
+    io.local.to(FLEET_ROOM).emit("fleet-changed");
   } catch (err) {
     deps.log.warn({ err, channel }, "socket.relay.bad_message");
   }

@@ -112,6 +112,28 @@ describe("the console follows a launch live, and asks before it acts", () => {
     expect(await row()).toBe("0 active error");
   });
 
+  it("shows on the fleet home, without a reload, a launch a colleague starts and how it ends", async () => {
+    const school = await makeInstance(t.deps, { name: "Fleetwatch School" });
+    await page.goto(`${t.url}/`);
+    await markNoReload();
+    const provisioning = 'section[aria-labelledby="fleet-provisioning"]';
+    expect(await text(provisioning)).not.toContain("Fleetwatch School");
+    const as = await launchAppServer(t.deps, { instanceId: school.id, actor: colleague });
+    await page.waitForFunction(
+      ([sel, want]) => (document.querySelector(sel) as HTMLElement | null)?.innerText.includes(want),
+      [provisioning, `Fleetwatch School · ${as.name}`] as const, { timeout: 20_000 },
+    );
+    await move(as.id, "vmRequested");
+    await move(as.id, "error", { failureSummary: "The VM never answered on SSH." });
+    await page.waitForFunction(
+      (want) => (document.querySelector('section[aria-labelledby="fleet-failing"]') as HTMLElement | null)?.innerText.includes(want),
+      `Fleetwatch School · ${as.name}`, { timeout: 20_000 },
+    );
+    expect(await text(provisioning)).not.toContain("Fleetwatch School");
+    expect(await stillSameDocument()).toBe(true);
+    await screenshot(page, "live-fleet-home");
+  });
+
   it("keeps following launches after Reveal secrets, and the secrets stay shown", async () => {
     await page.goto(`${t.url}/instances/${instance.id}`);
     await Promise.all([page.waitForNavigation(), page.getByRole("button", { name: "Reveal secrets" }).click()]);

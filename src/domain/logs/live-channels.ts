@@ -52,3 +52,5 @@ export function parseLiveChannel(channel: string): LiveChannel | null {
 /** socket.io rooms: the log and status of one appserver, and the status of an instance's appservers. */
 export const appServerRoom = (id: number) => `appserver:${id}`;
 export const instanceRoom = (id: number) => `instance:${id}`;
+/** The fleet home's room: told that some appserver changed ("fleet-changed", no content), it renders its panels again. */
+export const FLEET_ROOM = "fleet";
