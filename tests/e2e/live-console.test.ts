@@ -134,6 +134,26 @@ describe("the console follows a launch live, and asks before it acts", () => {
     await screenshot(page, "live-fleet-home");
   });
 
+  it("says on a page without a log that it is not being updated while the console is away, and catches up after", async () => {
+    const school = await makeInstance(t.deps, { name: "Offline Academy" });
+    await page.goto(`${t.url}/instances/${school.id}`);
+    await markNoReload();
+    const notice = page.locator("[data-live-offline]");
+    await page.waitForFunction(() => (window as unknown as { OcimLive?: { socket(): { connected: boolean } } }).OcimLive?.socket().connected === true);
+    expect(await notice.isVisible()).toBe(false);
+    await page.context().setOffline(true);
+    try {
+      await notice.waitFor({ state: "visible" });
+      expect(await notice.innerText()).toBe("Not connected: this page is not being updated. Reconnecting…");
+      await launchAppServer(t.deps, { instanceId: school.id, actor: colleague });
+    } finally {
+      await page.context().setOffline(false);
+    }
+    await notice.waitFor({ state: "hidden" });
+    await regionShows("appservers", /AppServer 1\s+new/);
+    expect(await stillSameDocument()).toBe(true);
+  });
+
   it("keeps following launches after Reveal secrets, and the secrets stay shown", async () => {
     await page.goto(`${t.url}/instances/${instance.id}`);
     await Promise.all([page.waitForNavigation(), page.getByRole("button", { name: "Reveal secrets" }).click()]);
