@@ -102,6 +102,12 @@
       e.preventDefault();
       self.find(e.target.elements.q.value);
     });
+    // As a browser's find: Shift+Enter in the search box goes back a match (Enter, through find, on).
+    this.searchForm.elements.q.addEventListener("keydown", function (e) {
+      if (e.key !== "Enter" || !e.shiftKey) return;
+      e.preventDefault();
+      self.step(-1);
+    });
     this.nextBtn.addEventListener("click", function () { self.step(1); });
     this.prevBtn.addEventListener("click", function () { self.step(-1); });
     this.outlineEl.addEventListener("click", function (e) {
@@ -374,6 +380,8 @@
   Viewer.prototype.find = function (value) {
     var q = String(value).trim();
     if (!q) return this.message("Type the text to search for.", "error");
+    // The same text again (Enter in the box once more): the next match, not the first one again.
+    if (this.search && this.search.q === q && this.search.hits.length) return this.step(1);
     var self = this;
     this.message("");
     this.searchState.textContent = "Searching…";
@@ -418,8 +426,11 @@
 
   Viewer.prototype.updateSearchButtons = function () {
     var s = this.search;
+    var focused = document.activeElement;
     this.prevBtn.disabled = !s || s.index <= 0;
     this.nextBtn.disabled = !s || !(s.index + 1 < s.hits.length || s.more);
+    // A disabled button loses the focus to the page: it goes back to the search box instead.
+    if ((focused === this.prevBtn || focused === this.nextBtn) && focused.disabled) this.searchForm.elements.q.focus();
   };
 
   Viewer.prototype.setFirstFailure = function (seq) {

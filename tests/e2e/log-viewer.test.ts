@@ -244,6 +244,15 @@ describe("the log viewer in Chromium", () => {
       expect(await page.textContent("[data-log-search-state]")).toBe(`2 of ${warnings} · line 1,994`);
       await page.click("[data-log-prev]");
       await waitInView(page, 997);
+      // ↑ is disabled at the first match: the focus goes back to the search box, not to the page.
+      expect(await page.evaluate(() => document.activeElement?.getAttribute("name"))).toBe("q");
+      // By keyboard, as a browser's find: Enter again goes to the next match, Shift+Enter back.
+      await page.press("[data-log-search] input", "Enter");
+      await waitInView(page, 1994);
+      expect(await page.textContent("[data-log-search-state]")).toBe(`2 of ${warnings} · line 1,994`);
+      await page.press("[data-log-search] input", "Shift+Enter");
+      await waitInView(page, 997);
+      expect(await page.textContent("[data-log-search-state]")).toBe(`1 of ${warnings} · line 997`);
 
       await page.fill("[data-log-search] input", "no such text anywhere");
       await page.press("[data-log-search] input", "Enter");
