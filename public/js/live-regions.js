@@ -80,6 +80,7 @@
   }
 
   document.addEventListener("ocim:status", function (e) { if (e.detail && concerns(e.detail)) refresh(); });
+  document.addEventListener("ocim:instance", function (e) { if (e.detail && instanceIds.indexOf(e.detail.instanceId) >= 0) refresh(); });
 
   // The fleet home (data-live-fleet): any appserver's change pings it; it renders its panels again
   // after data-live-delay (its panels are shared reads that may be that old), once per burst.

@@ -38,6 +38,8 @@
         // long-polling only where a proxy refuses WebSockets.
         socket = window.io({ transports: ["websocket", "polling"], tryAllTransports: true });
         socket.on("status", dispatchStatus);
+        // The instance itself changed (maintenance, archive, settings): live-regions.js renders again.
+        socket.on("instance", function (change) { document.dispatchEvent(new CustomEvent("ocim:instance", { detail: change })); });
         socket.on("connect", function () { showOffline(false); });
         socket.on("disconnect", function () { showOffline(true); });
         socket.on("connect_error", function () { if (!socket.connected) showOffline(true); });

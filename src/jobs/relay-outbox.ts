@@ -12,7 +12,7 @@ import type pg from "pg";
 import { z } from "zod";
 import type { Deps } from "../deps.js";
 import { separateConnection } from "../db.js";
-import { announceAppServer } from "../domain/appservers/publish-status.js";
+import { announceAppServer, announceInstance } from "../domain/appservers/publish-status.js";
 import { OUTBOX, OUTBOX_CHANNEL, type OutboxKind } from "../domain/appservers/outbox.js";
 import { JOB, type JobName } from "./names.js";
 import { PAYLOADS } from "./payloads.js";
@@ -28,7 +28,7 @@ const JOB_OF = {
   [OUTBOX.sendNotification]: JOB.sendNotification,
   [OUTBOX.advanceRollout]: JOB.advanceRollout,
   [OUTBOX.activateAppServer]: JOB.activateAppServer,
-} as const satisfies Record<Exclude<OutboxKind, "status-event">, JobName>;
+} as const satisfies Record<Exclude<OutboxKind, "status-event" | "instance-event">, JobName>;
 
 /** One provisioning job per appserver: the relay and the reconciler both add it under this id. */
 export function provisionJobId(appServerId: number): string {
@@ -57,9 +57,11 @@ function jobOptions(config: Deps["config"], kind: keyof typeof JOB_OF, rowId: bi
 }
 
 const statusEvent = z.object({ appServerId: z.number().int().positive() }).strict();
+const instanceEvent = z.object({ instanceId: z.number().int().positive() }).strict();
 
 async function send(deps: Deps, row: { id: bigint; kind: string; payload: unknown }): Promise<void> {
   if (row.kind === OUTBOX.statusEvent) return announceAppServer(deps, statusEvent.parse(row.payload).appServerId);
+  if (row.kind === OUTBOX.instanceEvent) return announceInstance(deps, instanceEvent.parse(row.payload).instanceId);
   if (!Object.hasOwn(JOB_OF, row.kind)) throw new UnsendableRow(`unknown outbox kind "${row.kind}"`);
   const kind = row.kind as keyof typeof JOB_OF;
   const name = JOB_OF[kind];

@@ -207,6 +207,11 @@ function relayMessage(io: Server, channel: string, message: string, deps: Pick<D
   if (!target) return;
   const rooms = io.of("/").adapter.rooms;
   try {
+    if (target.kind === "instance") {
+      io.local.to(instanceRoom(target.instanceId)).emit("instance", { instanceId: target.instanceId });
+      io.local.to(FLEET_ROOM).emit("fleet-changed");
+      return;
+    }
     if (target.kind === "log") {
       const room = appServerRoom(target.appServerId);
       // Most lines have no viewer: skip the parse.

@@ -13,6 +13,7 @@ import { startOutboxRelay, type OutboxRelay } from "../../src/jobs/relay-outbox.
 import { launchAppServer } from "../../src/domain/appservers/launch-appserver.js";
 import { moveAppServerNow } from "../../src/domain/appservers/lifecycle.js";
 import { activateAppServer } from "../../src/domain/appservers/activation.js";
+import { setMaintenance } from "../../src/domain/instances/set-maintenance.js";
 import { beginStep } from "../../src/domain/provisioning/provision-steps.js";
 import { createApiToken } from "../../src/domain/auth/api-tokens.js";
 import { basicAuthFor } from "../../src/domain/instances/secret.js";
@@ -151,6 +152,22 @@ describe("the console follows a launch live, and asks before it acts", () => {
     }
     await notice.waitFor({ state: "hidden" });
     await regionShows("appservers", /AppServer 1\s+new/);
+    expect(await stillSameDocument()).toBe(true);
+  });
+
+  it("shows on the instance page, without a reload, that a colleague put it in maintenance and took it out", async () => {
+    const site2 = await makeInstance(t.deps, { name: "Maintained Polytechnic" });
+    await makeAppServer(t.deps, site2.id, { status: "running", vmStatus: "ready", isActive: true });
+    await page.goto(`${t.url}/instances/${site2.id}`);
+    await markNoReload();
+    expect(await regionText("maintenance-notice")).toBe("");
+    expect(await regionText("appservers")).toContain("serving traffic");
+    await setMaintenance(t.deps, { instance: site2.id, actor: colleague, on: true });
+    await regionShows("maintenance-notice", /^In maintenance since .*, by colleague: the load balancer answers every domain/);
+    expect(await regionText("appservers")).toContain("active (maintenance page shown)");
+    await setMaintenance(t.deps, { instance: site2.id, actor: colleague, on: false });
+    await regionShows("appservers", /serving traffic/);
+    expect(await regionText("maintenance-notice")).toBe("");
     expect(await stillSameDocument()).toBe(true);
   });
 

@@ -1,7 +1,7 @@
 // The transactional outbox: follow-up work written in the same transaction as the change that
 // calls for it, and sent by the worker's relay (src/jobs/relay-outbox.ts) after the commit.
 // Kinds are job names (the same strings as src/jobs/names.ts, a public contract, checked by the
-// relay's type) or "status-event"; payloads carry ids only (STYLE 5).
+// relay's type) or "status-event" / "instance-event" (live pages); payloads carry ids only (STYLE 5).
 import type { Prisma } from "../../db.js";
 
 export const OUTBOX = {
@@ -15,6 +15,8 @@ export const OUTBOX = {
   advanceRollout: "advance-rollout",
   /** A pull-request sandbox's new appserver runs: it takes the sandbox's traffic. */
   activateAppServer: "activate-appserver",
+  /** An instance itself changed (maintenance, archive, settings): its open pages render again. */
+  instanceEvent: "instance-event",
 } as const;
 
 export type OutboxKind = (typeof OUTBOX)[keyof typeof OUTBOX];
@@ -22,6 +24,7 @@ export type OutboxKind = (typeof OUTBOX)[keyof typeof OUTBOX];
 export type OutboxRow =
   | { kind: typeof OUTBOX.provisionAppServer | typeof OUTBOX.deleteAppServerVm | typeof OUTBOX.stopPlaybook | typeof OUTBOX.statusEvent; payload: { appServerId: number } }
   | { kind: typeof OUTBOX.applyLoadBalancer; payload: { loadBalancerId: number } }
+  | { kind: typeof OUTBOX.instanceEvent; payload: { instanceId: number } }
   | { kind: typeof OUTBOX.sendNotification; payload: { deliveryId: number } }
   | { kind: typeof OUTBOX.advanceRollout; payload: { rolloutId: number } }
   | { kind: typeof OUTBOX.activateAppServer; payload: { appServerId: number; actorId: null; deactivateOthers: true } };
@@ -34,4 +37,9 @@ export async function writeOutbox(tx: Pick<Prisma.TransactionClient, "outboxMess
   await tx.outboxMessage.createMany({ data: rows.map((r) => ({ kind: r.kind, payload: r.payload })) });
   // Wakes the relay at commit (PostgreSQL folds identical notifications of one transaction into one).
   await tx.$executeRaw`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`;
+}
+
+/** Tells the instance's open pages, once the caller's transaction commits, that the instance changed. */
+export function announceInstanceChange(tx: Pick<Prisma.TransactionClient, "outboxMessage" | "$executeRaw">, instanceId: number): Promise<void> {
+  return writeOutbox(tx, [{ kind: OUTBOX.instanceEvent, payload: { instanceId } }]);
 }

@@ -3,7 +3,7 @@
 // web process relays it to the sockets in the rooms appserver:<id> and instance:<instanceId>
 // (src/web/socket.ts).
 import type { Deps } from "../../deps.js";
-import { statusChannel, type AppServerStatusMessage } from "../logs/live-channels.js";
+import { instanceChannel, statusChannel, type AppServerStatusMessage, type InstanceChangedMessage } from "../logs/live-channels.js";
 import { askRedis } from "../../redis.js";
 
 type PublishDeps = Pick<Deps, "redis" | "config" | "now">;
@@ -51,4 +51,10 @@ export async function announceAppServer(deps: PublishDeps & Pick<Deps, "db">, ap
     select: { instanceId: true, status: true, vmStatus: true, isActive: true, failureSummary: true },
   });
   if (row) await publish(deps, { appServerId, ...row });
+}
+
+/** The outbox relay's "instance-event": the instance's open pages render again. Throws when Redis refuses. */
+export async function announceInstance(deps: PublishDeps, instanceId: number): Promise<void> {
+  const message: InstanceChangedMessage = { instanceId, at: deps.now().toISOString() };
+  await askRedis(deps.redis, deps.config.REDIS_TIMEOUT_MS, () => deps.redis.publish(instanceChannel(instanceId), JSON.stringify(message)));
 }

@@ -10,6 +10,7 @@ import type { Deps } from "../../deps.js";
 import type { Prisma } from "../../db.js";
 import { AppError, notFound } from "../../errors.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
+import { announceInstanceChange } from "../appservers/outbox.js";
 import { bumpAndApply } from "../loadbalancer/bump-configuration.js";
 import { lockInstanceWrites } from "./instance-integrity.js";
 
@@ -32,6 +33,7 @@ export async function archiveInstance(deps: Pick<Deps, "db">, input: { instanceI
     if (problem) throw new AppError("rule", problem);
     await tx.instance.update({ where: { id: instance.id }, data: { isArchived: true } });
     await bumpAndApply(tx, [instance.loadBalancerId]);
+    await announceInstanceChange(tx, instance.id);
     await recordAuditEvent(tx, {
       actor: input.actor, action: "instance.archived", subjectType: "Instance", subjectId: instance.id,
       subjectName: instance.name, before: { isArchived: false }, after: { isArchived: true },

@@ -10,6 +10,7 @@ import { AppError } from "../../errors.js";
 import { formatMinute } from "../../format-minute.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { bumpAndApply } from "../loadbalancer/bump-configuration.js";
+import { announceInstanceChange } from "../appservers/outbox.js";
 import { findInstance } from "./find-instance.js";
 
 export interface SetMaintenanceInput {
@@ -54,6 +55,7 @@ export async function setMaintenance(deps: Pick<Deps, "db" | "now">, input: SetM
       data: input.on ? { maintenanceSince: now, maintenanceBy: input.actor.login } : { maintenanceSince: null, maintenanceBy: null },
     });
     await bumpAndApply(tx, [instance.loadBalancerId]);
+    await announceInstanceChange(tx, instance.id);
     await recordAuditEvent(tx, {
       actor: input.actor, action: input.on ? "instance.maintenance_entered" : "instance.maintenance_left",
       subjectType: "Instance", subjectId: instance.id, subjectName: instance.name,

@@ -8,6 +8,7 @@ import type { Instance } from "../../generated/prisma/client.ts";
 import { notFound, validationError } from "../../errors.js";
 import { bumpAndApply } from "../loadbalancer/bump-configuration.js";
 import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
+import { announceInstanceChange } from "../appservers/outbox.js";
 import { rethrowUniqueViolation } from "../validation/unique-violation.js";
 import { unmaskSettings } from "../secrets/instance-secrets.js";
 import { instanceAuditViews } from "./audit-view.js";
@@ -42,6 +43,7 @@ export async function updateInstance(deps: Pick<Deps, "db" | "config">, input: U
       if (archiving) throw validationError({ isArchived: archiving });
       const after = await tx.instance.update({ where: { id: before.id }, data: result.data });
       if (routingChanged(before, after)) await bumpAndApply(tx, [before.loadBalancerId, after.loadBalancerId]);
+      await announceInstanceChange(tx, after.id);
       const [beforeView, afterView] = instanceAuditViews(before, after);
       await recordAuditEvent(tx, {
         actor: input.actor, action: "instance.updated", subjectType: "Instance", subjectId: after.id,

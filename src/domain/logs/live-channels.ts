@@ -39,14 +39,26 @@ export function statusChannel(appServerId: number): string {
   return `${PREFIX}status:${appServerId}`;
 }
 
-export type LiveChannel = { kind: "log" | "status"; appServerId: number };
+/** An instance itself changed (maintenance, archive, settings): `{ instanceId, at }`. */
+export function instanceChannel(instanceId: number): string {
+  return `${PREFIX}instance:${instanceId}`;
+}
 
-/** The kind and appserver of a channel name, or null for a channel that is not ours. */
-const CHANNEL_RE = new RegExp(`^${PREFIX}(log|status):(\\d+)$`);
+export interface InstanceChangedMessage {
+  instanceId: number;
+  /** ISO time of the announcement. */
+  at: string;
+}
+
+export type LiveChannel = { kind: "log" | "status"; appServerId: number } | { kind: "instance"; instanceId: number };
+
+/** The kind and appserver (or instance) of a channel name, or null for a channel that is not ours. */
+const CHANNEL_RE = new RegExp(`^${PREFIX}(log|status|instance):(\\d+)$`);
 
 export function parseLiveChannel(channel: string): LiveChannel | null {
   const m = CHANNEL_RE.exec(channel);
-  return m ? { kind: m[1] as LiveChannel["kind"], appServerId: Number(m[2]) } : null;
+  if (!m) return null;
+  return m[1] === "instance" ? { kind: "instance", instanceId: Number(m[2]) } : { kind: m[1] as "log" | "status", appServerId: Number(m[2]) };
 }
 
 /** socket.io rooms: the log and status of one appserver, and the status of an instance's appservers. */
