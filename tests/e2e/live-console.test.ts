@@ -171,6 +171,24 @@ describe("the console follows a launch live, and asks before it acts", () => {
     expect(await stillSameDocument()).toBe(true);
   });
 
+  it("shows on the instance page the databases a launch prepared, as a reload would", async () => {
+    const mysql = await t.deps.db.dataService.create({ data: { name: "Campus MySQL", kind: "mysql", settings: { host: "127.0.0.1", port: 3306 } } });
+    const college = await makeInstance(t.deps, { name: "Data College", mysqlServiceId: mysql.id });
+    await page.goto(`${t.url}/instances/${college.id}`);
+    await markNoReload();
+    expect(await regionText("data")).toContain("Nothing recorded yet: the next launch prepares it.");
+    const as = await launchAppServer(t.deps, { instanceId: college.id, actor: colleague });
+    // What the launch's first step records, then the step's own status event.
+    await t.deps.db.instanceDataResource.create({
+      data: { instanceId: college.id, owner: college.slug, serviceId: mysql.id, kind: "database", name: "data_college_edxapp", status: "exists", checkedAt: new Date() },
+    });
+    await step(as.id, "prepare-data");
+    await regionShows("data", /database data_college_edxapp exists/);
+    expect(await regionText("data")).not.toContain("Nothing recorded yet");
+    await move(as.id, "error");
+    expect(await stillSameDocument()).toBe(true);
+  });
+
   it("keeps following launches after Reveal secrets, and the secrets stay shown", async () => {
     await page.goto(`${t.url}/instances/${instance.id}`);
     await Promise.all([page.waitForNavigation(), page.getByRole("button", { name: "Reveal secrets" }).click()]);
