@@ -135,6 +135,23 @@ describe("the console follows a launch live, and asks before it acts", () => {
     await screenshot(page, "live-fleet-home");
   });
 
+  it("keeps the fleet home's instance list current, as filtered", async () => {
+    const school = await makeInstance(t.deps, { name: "Listwatch School" });
+    await page.goto(`${t.url}/?q=Listwatch`);
+    await markNoReload();
+    const row = `.instance-list a[href^="/instances/${school.id}"] .badges`;
+    expect(await text(row)).toBe("0 active none");
+    const as = await launchAppServer(t.deps, { instanceId: school.id, actor: colleague });
+    await page.waitForFunction(
+      ([sel]) => (document.querySelector(sel) as HTMLElement | null)?.innerText.replace(/\s+/g, " ").trim() === "0 active new",
+      [row] as const, { timeout: 20_000 },
+    );
+    // Still the list searched for, not the whole fleet's.
+    expect(await text(".list-summary")).toBe("1 instance matching “Listwatch”");
+    await move(as.id, "error");
+    expect(await stillSameDocument()).toBe(true);
+  });
+
   it("says on a page without a log that it is not being updated while the console is away, and catches up after", async () => {
     const school = await makeInstance(t.deps, { name: "Offline Academy" });
     await page.goto(`${t.url}/instances/${school.id}`);

@@ -90,7 +90,8 @@ export function consoleRoutes(deps: Deps): Router {
     // A status message reaches the page at once; the panels it reads again may be shared ones up to
     // two SIDEBAR_CACHE_MS old (shared-read.ts): it waits that long, so they hold the change.
     const liveDelayMs = 2 * deps.config.SIDEBAR_CACHE_MS + 100;
-    await renderPage(res, "console/home", { title: "Fleet", sidebar, selectedId: null, fleet, liveDelayMs });
+    // Read again at its own address: the list on the left as searched, filtered and paged.
+    await renderPage(res, "console/home", { title: "Fleet", sidebar, selectedId: null, fleet, liveDelayMs, liveUrl: req.originalUrl });
   });
 
   /** The instance page; its secret settings masked unless `revealed` holds them (an admin's audited reveal). */
