@@ -1,8 +1,10 @@
 // Applying a local load balancer for real: Ocim starts haproxy, fake appservers stand behind it,
 // requests go through it with the instance's Host header.
-import { readdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../src/embedded/processes.js";
@@ -259,6 +261,24 @@ describe("applying a local load balancer", () => {
     const row = await deps.db.loadBalancer.findUniqueOrThrow({ where: { id: remote.id } });
     expect(row.lastError).toBe(error.message);
     expect(row.deployedVersion).toBe(0);
+  });
+
+  it("gives up on a balancer host that refuses SSH after HAPROXY_TIMEOUT_SECONDS, not the VMs' much longer SSH_CONNECT_TIMEOUT_SECONDS", async () => {
+    const keyDir = mkdtempSync(path.join(os.tmpdir(), "ocim-lbkey-"));
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(keyDir, "key")]);
+    const closed = await freePort();
+    const remote = await makeLoadBalancer(deps, {
+      kind: "ssh", host: "127.0.0.1", sshPort: closed, sshUser: "ocim", reloadCommand: "sudo systemctl reload haproxy",
+      configurationVersion: 1, configPath: "/etc/haproxy/ocim-gone.cfg", mapPath: "/etc/haproxy/ocim-gone.map",
+    });
+    const quick = { ...deps, config: { ...deps.config, LB_SSH_KEY_FILE: path.join(keyDir, "key"), HAPROXY_TIMEOUT_SECONDS: 2, SSH_CONNECT_TIMEOUT_SECONDS: 8 } } as TestDeps;
+    try {
+      const error = (await applyLoadBalancer(quick, { loadBalancerId: remote.id }).catch((e: unknown) => e)) as Error;
+      expect(error.message).toMatch(new RegExp(`^Could not connect to ocim@127\\.0\\.0\\.1:${closed} within 2 s: connection refused`));
+      expect((await deps.db.loadBalancer.findUniqueOrThrow({ where: { id: remote.id } })).lastError).toBe(error.message);
+    } finally {
+      rmSync(keyDir, { recursive: true, force: true });
+    }
   });
 
   it("keeps the running haproxy and says so when a reload cannot take the new config", async () => {

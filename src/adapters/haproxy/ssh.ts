@@ -166,7 +166,10 @@ export async function connectBalancer(deps: SshDeps, balancer: SshBalancer, pin?
   let session: SshSession;
   try {
     session = await deps.ssh.connect({
-      host: balancer.host, port: balancer.sshPort, username: balancer.sshUser, privateKey, deadlineMs: deps.config.SSH_CONNECT_TIMEOUT_SECONDS * 1000,
+      // HAPROXY_TIMEOUT_SECONDS, not SSH_CONNECT_TIMEOUT_SECONDS: that one waits out a VM still booting,
+      // while a balancer's host is up or down; waiting minutes for it would hold the periodic queue
+      // (lb-sync) and the balancer's lock all that time.
+      host: balancer.host, port: balancer.sshPort, username: balancer.sshUser, privateKey, deadlineMs: deps.config.HAPROXY_TIMEOUT_SECONDS * 1000,
       hostKeyFingerprint: pin?.expected ?? undefined,
     });
   } catch (err) {
