@@ -281,6 +281,20 @@ describe("applying a local load balancer", () => {
     }
   });
 
+  it("leaves the error of a balancer alone when an apply fails after a newer version went live", async () => {
+    // Version 3 is live (another apply took over while this one's lock expired); this one renders
+    // version 2, forced, and fails: its error is about a configuration the balancer no longer has.
+    const remote = await makeLoadBalancer(deps, {
+      kind: "ssh", host: "lb.example.net", sshUser: "ocim", reloadCommand: "sudo systemctl reload haproxy",
+      configurationVersion: 2, deployedVersion: 3, configPath: "/etc/haproxy/ocim-late.cfg", mapPath: "/etc/haproxy/ocim-late.map",
+    });
+    const error = (await applyLoadBalancer(deps, { loadBalancerId: remote.id, force: true }).catch((e: unknown) => e)) as AppError;
+    expect(error.message).toContain("set LB_SSH_KEY_FILE");
+    const row = await deps.db.loadBalancer.findUniqueOrThrow({ where: { id: remote.id } });
+    expect(row.lastError).toBe("");
+    expect(row.deployedVersion).toBe(3);
+  });
+
   it("keeps the running haproxy and says so when a reload cannot take the new config", async () => {
     const busy = http.createServer();
     await new Promise<void>((r) => busy.listen(0, "127.0.0.1", () => r()));

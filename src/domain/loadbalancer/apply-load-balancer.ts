@@ -135,7 +135,7 @@ async function failed(deps: ApplyDeps, id: number, version: number | null, err: 
   const reason = rejected || err instanceof AppError ? (err as Error).message : "unexpected error (see the worker log)";
   const lastError = maskSecrets(rejected ? `haproxy -c refused version ${version}: ${reason}` : reason).slice(0, 4000);
   deps.log.error({ loadBalancerId: id, version, err: rejected ? undefined : err, reason: maskSecrets(reason) }, "lb.apply.failed");
-  await recordFailure(deps, id, lastError).catch((e: unknown) => deps.log.warn({ err: e, loadBalancerId: id }, "lb.apply.failure_not_recorded"));
+  await recordFailure(deps, id, version, lastError).catch((e: unknown) => deps.log.warn({ err: e, loadBalancerId: id }, "lb.apply.failure_not_recorded"));
   if (rejected) {
     throw new AppError("conflict", `HAProxy refused the new configuration; the previous one stays in place. ${reason}`, { lastError });
   }
@@ -145,12 +145,18 @@ async function failed(deps: ApplyDeps, id: number, version: number | null, err: 
 /**
  * The error on the balancer, and a "balancer.apply_failed" notification when it is news: the first
  * failure after a good apply, or a different reason. The periodic re-apply retries a dirty balancer
- * every LB_SYNC_MINUTES; the same failure again is not told again.
+ * every LB_SYNC_MINUTES; the same failure again is not told again. An apply that fails after a newer
+ * version went live (its lock expired during a long attempt and another apply took over) says nothing:
+ * its error is about a configuration, or a host, the balancer no longer has.
  */
-async function recordFailure(deps: ApplyDeps, id: number, lastError: string): Promise<void> {
+async function recordFailure(deps: ApplyDeps, id: number, version: number | null, lastError: string): Promise<void> {
   await deps.db.$transaction(async (tx) => {
-    const [before] = await tx.$queryRaw<{ name: string; lastError: string }[]>`SELECT name, "lastError" FROM "LoadBalancer" WHERE id = ${id} FOR UPDATE`;
+    const [before] = await tx.$queryRaw<{ name: string; lastError: string; deployedVersion: number }[]>`SELECT name, "lastError", "deployedVersion" FROM "LoadBalancer" WHERE id = ${id} FOR UPDATE`;
     if (!before) return;
+    if (version !== null && before.deployedVersion > version) {
+      deps.log.info({ loadBalancerId: id, version, deployed: before.deployedVersion }, "lb.apply.failure_superseded");
+      return;
+    }
     await tx.loadBalancer.update({ where: { id }, data: { lastError } });
     if (before.lastError === lastError) return;
     await recordNotification(tx, {
