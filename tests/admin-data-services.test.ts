@@ -126,6 +126,28 @@ describe("admin: data services", () => {
       expect((await t.deps.db.instance.findUniqueOrThrow({ where: { id: fresh.id } })).storageServiceId).toBe(other.id);
     }
   });
+
+  it("refuses a service at an address of this host only (the embedded MariaDB's 127.0.0.1) for an instance whose VMs come from a cloud", async () => {
+    const credentialsEncrypted = t.deps.secrets.encrypt('{"username":"ocim","password":"x"}');
+    const onHost = await t.deps.db.dataService.create({ data: { name: "Host MariaDB", kind: "mysql", settings: { host: "127.0.0.1", port: 28295 }, credentialsEncrypted } });
+    const minio = await t.deps.db.dataService.create({ data: { name: "Host MinIO", kind: "s3", settings: { endpoint: "http://localhost:9000", forcePathStyle: true }, credentialsEncrypted } });
+    const shared = await t.deps.db.dataService.create({ data: { name: "Shared MySQL", kind: "mysql", settings: { host: "db.example.net" }, credentialsEncrypted } });
+    const site = await makeInstance(t.deps, { name: "Biology", providerKind: "local", mysqlServiceId: onHost.id, storageServiceId: minio.id });
+    const edit = (values: Record<string, string>) => admin.submit(`/admin/instances/${site.id}`, { ...instanceToInput(site), ...values }, `/admin/instances/${site.id}`);
+
+    const refused = await edit({ providerKind: "openstack" });
+    expect(refused.status).toBe(400);
+    expect(fieldError(refused.text, "mysqlServiceId")).toBe(
+      "Host MariaDB is at 127.0.0.1:28295, an address of this host only: the openstack VMs of this instance cannot reach it there. Choose a MySQL service at an address the VMs reach (add one under Data services), or none.",
+    );
+    expect(fieldError(refused.text, "storageServiceId")).toBe(
+      "Host MinIO is at http://localhost:9000, an address of this host only: the openstack VMs of this instance cannot reach it there. Choose a Storage service at an address the VMs reach (add one under Data services), or none.",
+    );
+    expect((await t.deps.db.instance.findUniqueOrThrow({ where: { id: site.id } })).providerKind).toBe("local");
+
+    await edit({ providerKind: "openstack", mysqlServiceId: String(shared.id), storageServiceId: "" });
+    expect(await t.deps.db.instance.findUniqueOrThrow({ where: { id: site.id } })).toMatchObject({ providerKind: "openstack", mysqlServiceId: shared.id, storageServiceId: null });
+  });
   it("reports a duplicate name with every other problem at once, before any connection test, and keeps what was typed", async () => {
     await t.deps.db.dataService.create({ data: { name: "Embedded MySQL", kind: "mysql", settings: { host: "127.0.0.1" }, credentialsEncrypted: t.deps.secrets.encrypt('{"username":"root","password":"stored-pass"}') } });
     // A server that takes connections and says nothing: a connection test would wait for its deadline.
