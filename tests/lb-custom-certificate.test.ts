@@ -133,4 +133,17 @@ describe("custom uploaded certificates", () => {
       shiftMs = 0;
     }
   });
+
+  it("names on the instance page the domains added since the certificate was uploaded, counting those its wildcard covers", async () => {
+    const cert = ca.issue([...allDomains(site), "*.wild.example.org"], { keyType: "rsa" });
+    await upload(cert.chainPem, cert.keyPem);
+    await deps.db.instance.update({ where: { id: site.id }, data: { externalDomains: { push: ["a.wild.example.org", "new.example.net"] } } });
+    const instancePage = visibleText((await web.agent.get(`/instances/${site.id}`)).text);
+    expect(instancePage).toContain("valid custom, uploaded by local-admin, for every domain above except those below, issued by Ocim Test CA");
+    expect(instancePage).toContain(
+      "Not covered not covered new.example.net : added since the certificate was uploaded; upload one that names them. Until then visitors of this domain get a certificate error over HTTPS.",
+    );
+    const { stderr } = await curlHttps("new.example.net").catch((e: { stderr: string }) => e);
+    expect(stderr).toContain("no alternative certificate subject name matches target host name 'new.example.net'");
+  }, 60_000);
 });

@@ -1,5 +1,6 @@
 // What the instance and balancer pages say about HTTPS: whether a certificate is served, who issued
 // it, when it expires and when it will be renewed, and why the last order failed. Never the key.
+import { X509Certificate } from "node:crypto";
 import type { Deps } from "../../deps.js";
 import { RENEW_BEFORE_DAYS } from "./renew-certificates.js";
 
@@ -41,6 +42,25 @@ export function certificateStateOf(row: Row, now: Date): CertificateState {
     lastError: row.lastError,
     lastAttemptAt: row.lastAttemptAt,
   };
+}
+
+/**
+ * Those of `domains` the certificate does not name: domains added to the instance after it was
+ * issued (or uploaded). The names it was issued for are compared first; only a domain not among
+ * them is checked against the certificate itself (an uploaded wildcard may cover it).
+ */
+export function uncoveredDomains(row: { certificatePem: string; domains: string[] }, domains: string[]): string[] {
+  if (!row.certificatePem) return [];
+  const named = new Set(row.domains);
+  const rest = domains.filter((d) => !named.has(d));
+  if (!rest.length) return [];
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(row.certificatePem);
+  } catch {
+    return rest;
+  }
+  return rest.filter((d) => leaf.checkHost(d, { subject: "default" }) === undefined);
 }
 
 export async function getInstanceCertificate(deps: Pick<Deps, "db" | "now">, input: { instanceId: number }): Promise<CertificateState | null> {

@@ -6,12 +6,13 @@
 // answered 1.1× the Django change form instead of issue 17's 6× (bench/README.md, 2026-12-02).
 import { jsonTimestamp } from "../../db.js";
 import { Prisma, type AppServerStatus } from "../../generated/prisma/client.ts";
-import { certificateStateOf, type CertificateState } from "../certificates/get-certificates.js";
+import { certificateStateOf, uncoveredDomains, type CertificateState } from "../certificates/get-certificates.js";
 import { dataPanelOf, type DataPanelService, type DataPanelSource } from "../data/get-instance-data.js";
 
 export interface InstancePanels {
   data: DataPanelService[];
-  certificate: CertificateState | null;
+  /** With the instance's domains the served certificate does not name (added since it was issued). */
+  certificate: (CertificateState & { uncovered: string[] }) | null;
   /** Its appservers not terminated, by number: what decommissionOf needs besides the instance. */
   live: { name: string; status: AppServerStatus; isActive: boolean }[];
 }
@@ -22,7 +23,7 @@ export interface PanelColumns extends Omit<DataPanelSource, "dataResources"> {
   live: InstancePanels["live"];
   certificate: {
     instanceId: number; certificatePem: string; source: "acme" | "custom"; uploadedBy: string; issuer: string;
-    notAfter: string | null; lastError: string; lastAttemptAt: string | null;
+    notAfter: string | null; lastError: string; lastAttemptAt: string | null; domains: string[];
   } | null;
 }
 
@@ -40,17 +41,21 @@ export const PANEL_COLUMNS = Prisma.raw(`
      FROM "AppServer" a WHERE a."instanceId" = i.id AND a.status <> 'terminated') AS live,
     (SELECT json_build_object('instanceId', c."instanceId", 'certificatePem', c."certificatePem", 'source', c.source,
                'uploadedBy', c."uploadedBy", 'issuer', c.issuer, 'notAfter', c."notAfter", 'lastError', c."lastError",
-               'lastAttemptAt', c."lastAttemptAt")
+               'lastAttemptAt', c."lastAttemptAt", 'domains', c.domains)
      FROM "InstanceCertificate" c WHERE c."instanceId" = i.id) AS certificate`);
 
-export function panelsOf(row: PanelColumns, now: Date): InstancePanels {
+/** `domains`: the instance's, which the served certificate should all name. */
+export function panelsOf(row: PanelColumns, domains: string[], now: Date): InstancePanels {
   const cert = row.certificate;
   return {
     data: dataPanelOf({
       ...row,
       dataResources: row.dataResources.map((r) => ({ ...r, sizeBytes: r.sizeBytes === null ? null : BigInt(r.sizeBytes), checkedAt: jsonTimestamp(r.checkedAt) })),
     }),
-    certificate: cert && certificateStateOf({ ...cert, notAfter: jsonTimestamp(cert.notAfter), lastAttemptAt: jsonTimestamp(cert.lastAttemptAt) }, now),
+    certificate: cert && {
+      ...certificateStateOf({ ...cert, notAfter: jsonTimestamp(cert.notAfter), lastAttemptAt: jsonTimestamp(cert.lastAttemptAt) }, now),
+      uncovered: uncoveredDomains(cert, domains),
+    },
     live: row.live,
   };
 }

@@ -12,6 +12,7 @@ import { notFound } from "../../errors.js";
 import { Prisma, type AppServerStatus, type VmStatus } from "../../generated/prisma/client.ts";
 import { PANEL_COLUMNS, panelsOf, type PanelColumns } from "./get-instance-panels.js";
 import { sandboxRemoveOn } from "../sandboxes/sandbox-expiry.js";
+import { allDomains } from "./domains.js";
 
 /** Appservers listed per instance; older ones are counted, not listed. */
 export const APPSERVERS_SHOWN = 100;
@@ -105,7 +106,7 @@ export async function getInstance(deps: Pick<Deps, "db" | "now">, input: { id: n
     sandbox,
     appServers: appServers.map((a): AppServerRow => ({ ...a, lastActivatedAt: jsonTimestamp(a.lastActivatedAt), createdAt: jsonTimestamp(a.createdAt) })),
     appServerTotals,
-    panels: panelsOf({ mysqlService, mongodbService, storageService, dataResources, live, certificate }, deps.now()),
+    panels: panelsOf({ mysqlService, mongodbService, storageService, dataResources, live, certificate }, allDomains(instance), deps.now()),
   };
 }
 
