@@ -94,5 +94,9 @@ describe("the retry rule of the provisioning job", () => {
     expect((await settledJob(as.id)).attemptsMade).toBe(2);
     const lines = await deps.db.logEntry.findMany({ where: { appServerId: as.id }, orderBy: { seq: "asc" } });
     expect(lines.some((l) => l.text.includes("hello from the VM"))).toBe(true);
+    // The retry is in the appserver's own log, with what failed and when it is tried again.
+    const retry = lines.find((l) => l.text.includes("Trying again"));
+    expect(retry?.level).toBe("warn");
+    expect(retry?.text).toMatch(/^\[ocim\] OpenStack answered 503 while .*: The server is currently unavailable\. Trying again in 0\.2 s \(attempt 2 of 3\)\.$/);
   });
 });

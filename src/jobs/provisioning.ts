@@ -22,6 +22,20 @@ export function runProvisioning(deps: Deps, payload: { appServerId: number }, po
   return provisionAppServer(deps, payload, ports, { signal });
 }
 
+/**
+ * Before a retry of a failure that may pass (a data service or the cloud down, SSH refused): the
+ * appserver's log says what failed and when the next attempt comes, since the page shows only the
+ * step's time growing meanwhile. Not being able to say so (the database away) changes nothing.
+ */
+export async function noteProvisioningRetry(deps: Deps, data: { appServerId?: number }, err: unknown, attempt: { next: number; of: number; inMs: number }): Promise<void> {
+  if (!data.appServerId) return;
+  const reason = (err as Error)?.message || "Provisioning failed.";
+  const seconds = Number((attempt.inMs / 1000).toFixed(1));
+  await createRunLog(deps, data.appServerId, [])
+    .warn(`${reason.replace(/\.?$/, ".")} Trying again in ${seconds} s (attempt ${attempt.next} of ${attempt.of}).`)
+    .catch((e: unknown) => deps.log.warn({ err: e, appServerId: data.appServerId }, "provisioning.retry_not_logged"));
+}
+
 /** After the last attempt: the appserver ends in a clear status with the reason. */
 export async function handleProvisioningFailure(deps: Deps, data: { appServerId?: number }, err: unknown): Promise<void> {
   const id = data.appServerId;

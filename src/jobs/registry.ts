@@ -1,10 +1,10 @@
 // Every job handler is registered here (one place to see what the worker does).
 import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Deps } from "../deps.js";
-import { retryable } from "./retry.js";
+import { retryable, retryDelayMs } from "./retry.js";
 import { JOB, QUEUE, type QueueName } from "./names.js";
 import { PAYLOADS } from "./payloads.js";
-import { handleProvisioningFailure, runProvisioning } from "./provisioning.js";
+import { handleProvisioningFailure, noteProvisioningRetry, runProvisioning } from "./provisioning.js";
 import { runActivate, runAdvanceRollout, runAdvanceRollouts, runApplyLoadBalancer, runDeactivate, runReconcileLoadBalancers, runTerminate } from "./actions.js";
 import { runCleanup } from "../domain/cleanup/run-cleanup.js";
 import { deleteAppServerVm } from "../domain/appservers/delete-appserver-vm.js";
@@ -111,6 +111,9 @@ export function startWorkers(deps: Deps, ports: WorkerPorts): RunningWorkers {
             log.warn({ err, final }, "job.failed");
             deps.metrics.jobFailures.inc({ queue, job: job.name, final: String(final) });
             if (final && job.name === JOB.provisionAppServer) await handleProvisioningFailure(deps, job.data, err);
+            if (!final && again && job.name === JOB.provisionAppServer) {
+              await noteProvisioningRetry(deps, job.data, err, { next: job.attemptsMade + 2, of: job.opts.attempts ?? 1, inMs: retryDelayMs(job) });
+            }
             if (!again && !(err instanceof UnrecoverableError)) throw new UnrecoverableError((err as Error).message);
             throw err;
           }

@@ -23,3 +23,14 @@ export function retryable(err: unknown): boolean {
   // former time to come back, and the attempts bound the cost of the latter.
   return true;
 }
+
+/**
+ * How long BullMQ waits before the next attempt of `job`, which has just failed: its backoff's delay,
+ * doubled for each attempt already made when exponential (BullMQ's Backoffs.builtinStrategies).
+ */
+export function retryDelayMs(job: { attemptsMade: number; opts: { backoff?: number | { type?: string; delay?: number } } }): number {
+  const backoff = job.opts.backoff;
+  if (typeof backoff === "number") return backoff;
+  const delay = backoff?.delay ?? 0;
+  return backoff?.type === "exponential" ? delay * 2 ** job.attemptsMade : delay;
+}
