@@ -9,6 +9,11 @@ import { startTestApp, type TestApp } from "./helpers/app.js";
 import { visibleText, type Agent } from "./helpers/browserless.js";
 import { jobEnded } from "./helpers/wait.js";
 import { viewHelpers as h } from "../src/web/view-helpers.js";
+import { makeAppServer, makeInstance } from "./helpers/factories.js";
+import { makeLoadBalancer } from "./helpers/lb.js";
+import { freePort } from "../src/embedded/processes.js";
+
+const row = (html: string, job: string) => visibleText(html.match(new RegExp(`<tr data-job="${job}">[\\s\\S]*?</tr>`))![0]);
 
 describe("admin: scheduled jobs", () => {
   let t: TestApp;
@@ -24,8 +29,6 @@ describe("admin: scheduled jobs", () => {
     await workers?.close();
     await t?.close();
   });
-
-  const row = (html: string, job: string) => visibleText(html.match(new RegExp(`<tr data-job="${job}">[\\s\\S]*?</tr>`))![0]);
 
   it("says when each job runs next, from the console's clock", async () => {
     clock = new Date("2026-12-01T12:05:30Z");
@@ -52,6 +55,49 @@ describe("admin: scheduled jobs", () => {
     expect(sync).toMatch(/ failed GitHub answered 401 for \/orgs\/ocim-test-org\/members (\d+ ms|\d+ s) Run now$/);
     expect(page.text).toContain('<span class="badge status-failed">failed</span><div class="job-error">');
     expect(sync).not.toContain("ghp_revoked");
+  });
+
+  it("says what a cleanup run did, not only that it succeeded", async () => {
+    const site = await makeInstance(t.deps);
+    const days = t.deps.config.CLEANUP_FAILED_DAYS + 1;
+    await makeAppServer(t.deps, site.id, { status: "error", createdAt: new Date(Date.now() - days * 86_400_000) });
+    await makeAppServer(t.deps, site.id, { status: "error", createdAt: new Date(Date.now() - days * 86_400_000) });
+    await admin.submit("/admin/jobs/cleanup/run", {}, "/admin/jobs");
+    const queue = t.deps.jobs.queue(QUEUE.periodic);
+    const [job] = (await queue.getJobs(["waiting", "active", "completed", "failed"])).filter((j) => j.name === "cleanup");
+    await jobEnded(queue, job!.id!);
+    const cleanup = row((await admin.get("/admin/jobs")).text, "cleanup");
+    expect(cleanup).toMatch(/ succeeded Terminated 2 appservers, archived 0 sandboxes\. (\d+ ms|\d+ s) Run now$/);
+  });
+});
+
+describe("admin: scheduled jobs whose items fail", () => {
+  let t: TestApp;
+  let workers: RunningWorkers;
+  let admin: Agent;
+  beforeAll(async () => {
+    // The CA file of a test CA that was removed since the start: every order fails at once.
+    t = await startTestApp({ ACME_DIRECTORY_URL: `https://127.0.0.1:${await freePort()}/dir`, ACME_CA_FILE: "/nonexistent/ocim-test-ca.pem" });
+    workers = startWorkers(t.deps, { provisioning: createProvisioningPorts(t.deps) });
+    admin = await t.loginAs("ada", { admin: true });
+  });
+  afterAll(async () => {
+    await workers?.close();
+    await t?.close();
+  });
+
+  it("shows a certificate renewal whose orders failed as partly failed, naming the instances, not as succeeded", async () => {
+    const lb = await makeLoadBalancer(t.deps);
+    const site = await makeInstance(t.deps, { loadBalancerId: lb.id });
+    await admin.submit("/admin/jobs/certificate-renewal/run", {}, "/admin/jobs");
+    const queue = t.deps.jobs.queue(QUEUE.periodic);
+    const [job] = await queue.getJobs(["waiting", "active", "completed", "failed"]);
+    await jobEnded(queue, job!.id!);
+    const page = await admin.get("/admin/jobs");
+    expect(row(page.text, "certificate-renewal")).toMatch(
+      new RegExp(` partly failed 1 of 1 order failed \\(instances ${site.id}\\): each instance's page says why\\. Ordered 0 certificates\\. (\\d+ ms|\\d+ s) Run now$`),
+    );
+    expect(page.text).toContain('<span class="badge status-failed">partly failed</span>');
   });
 });
 

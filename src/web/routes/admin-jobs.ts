@@ -9,24 +9,52 @@ import { recordAuditEvent } from "../../domain/audit/record-audit-event.js";
 import { flash, requireAdmin } from "../middleware.js";
 import { renderPage } from "../render.js";
 
-type Outcome = "queued" | "running" | "succeeded" | "skipped" | "failed";
+type Outcome = "queued" | "running" | "succeeded" | "partly failed" | "skipped" | "failed";
 
 /** A handler that could do nothing returns "skipped: <why>" (registry.ts): not a success. */
 const SKIPPED = "skipped: ";
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * What a finished run of a job that works through items did, from its result: what it did, and
+ * which items failed (the run itself succeeded, so BullMQ has no error for them).
+ */
+function itemsOf(name: string, result: unknown): { did: string; failed: string } | null {
+  const r = (result ?? {}) as Record<string, unknown>;
+  const ids = (key: string) => (Array.isArray(r[key]) ? (r[key] as unknown[]) : []);
+  if (name === "cleanup") {
+    const failed = ids("failed") as { id?: number; message?: string }[];
+    return {
+      did: `Terminated ${plural(ids("terminated").length, "appserver")}, archived ${plural(ids("archived").length, "sandbox", "sandboxes")}.`,
+      failed: failed.length ? `${failed.length} not done: ${failed.map((f) => f.message ?? `appserver ${f.id}`).join("; ")}` : "",
+    };
+  }
+  if (name === "certificate-renewal") {
+    const failed = ids("failed").length;
+    const tried = ids("renewed").length + failed;
+    return {
+      did: `Ordered ${plural(ids("renewed").length, "certificate")}.`,
+      failed: failed ? `${failed} of ${plural(tried, "order")} failed (instances ${ids("failed").join(", ")}): each instance's page says why.` : "",
+    };
+  }
+  return null;
+}
 
 /** What the last run of a job did, from BullMQ's record of it (its times are epoch milliseconds). */
 function lastRun(job: Job) {
   const result: unknown = job.returnvalue;
   const skipped = job.finishedOn && !job.failedReason && typeof result === "string" && result.startsWith(SKIPPED) ? result.slice(SKIPPED.length) : null;
-  const outcome: Outcome = job.failedReason ? "failed" : skipped !== null ? "skipped" : job.finishedOn ? "succeeded" : job.processedOn ? "running" : "queued";
+  const items = job.finishedOn && !job.failedReason && skipped === null ? itemsOf(job.name, result) : null;
+  const outcome: Outcome = job.failedReason ? "failed" : skipped !== null ? "skipped" : items?.failed ? "partly failed" : job.finishedOn ? "succeeded" : job.processedOn ? "running" : "queued";
   return {
     outcome,
     queuedAt: new Date(job.timestamp),
     startedAt: job.processedOn ? new Date(job.processedOn) : null,
     durationMs: job.processedOn && job.finishedOn ? job.finishedOn - job.processedOn : null,
-    error: job.failedReason ?? "",
-    /** Why a skipped run did nothing. */
-    reason: skipped ?? "",
+    error: job.failedReason ?? items?.failed ?? "",
+    /** Why a skipped run did nothing, or what a run that works through items did. */
+    reason: skipped ?? items?.did ?? "",
   };
 }
 
