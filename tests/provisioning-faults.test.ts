@@ -2,6 +2,7 @@
 // deadline, no VM is leaked. Real sshd/ansible for the VM side; OpenStack's API is an in-test server.
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../src/embedded/processes.js";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { localVms, type LocalVms } from "./helpers/local-vms.js";
 import { makeInstance } from "./helpers/factories.js";
@@ -98,9 +99,28 @@ describe("provisioning faults", () => {
     const as = await launchAppServer(deps, { instanceId: instance.id, actor });
     const done = await finished(as.id);
     expect(done.status).toBe("error");
-    expect(done.failureSummary).toBe("The VM did not become reachable within 0.05 minutes.");
+    expect(done.failureSummary).toBe("The provider was still building the VM after 0.05 minutes (VM_READY_TIMEOUT_MINUTES).");
     expect(cloud.servers.size === 0 || [...cloud.servers.values()].every((s) => s.status === "DELETED")).toBe(true);
     expect(cloud.requests.filter((r) => r.startsWith("DELETE /compute/"))).toHaveLength(1);
+  });
+
+  it("says where SSH did not answer when the VM came up but its SSH port stayed closed", async () => {
+    cloud.buildPolls = 1;
+    const closed = await freePort();
+    const account = await deps.db.providerAccount.findFirstOrThrow({ where: { kind: "openstack" } });
+    // A floating IP on this host (the fake's), whose SSH port nothing listens on: a security group that drops it, say.
+    await deps.db.providerAccount.update({ where: { id: account.id }, data: { settings: { ...(account.settings as object), floatingNetwork: "public", sshPort: closed } } });
+    try {
+      const instance = await makeInstance(deps, { providerKind: "openstack" });
+      const as = await launchAppServer(deps, { instanceId: instance.id, actor });
+      const done = await finished(as.id);
+      expect(done.status).toBe("error");
+      expect(done.failureSummary).toBe(
+        `The VM is up, but SSH at 127.0.0.1:${closed} did not answer within 0.05 minutes: check that its security group lets this host reach TCP ${closed}, and the provider account's SSH port.`,
+      );
+    } finally {
+      await deps.db.providerAccount.update({ where: { id: account.id }, data: { settings: account.settings as object } });
+    }
   });
 
   it("retries a cloud API that answers 500, then gives up with the reason and no VM made", async () => {

@@ -113,6 +113,20 @@ async function createVm(ctx: StepContext): Promise<undefined> {
   return undefined;
 }
 
+/**
+ * Why a VM was not ready by the deadline, in the terms of what to check: still being built by the
+ * provider (its capacity, the image), or up at an address whose SSH port never answered (a security
+ * group, the SSH port setting, a floating IP that does not route here).
+ */
+function notReadyReason(vm: Vm, minutes: number): string {
+  const within = `within ${minutes} ${minutes === 1 ? "minute" : "minutes"}`;
+  if (vm.status === "booting" && vm.publicIp) {
+    return `The VM is up, but SSH at ${vm.publicIp}:${vm.sshPort} did not answer ${within}: check that its security group lets this host reach TCP ${vm.sshPort}, and the provider account's SSH port.`;
+  }
+  if (vm.status === "booting") return `The VM is up, but got no address Ocim can reach ${within}.`;
+  return `The provider was still ${vm.status === "building" ? "building" : `reporting "${vm.status}" for`} the VM after ${minutes} ${minutes === 1 ? "minute" : "minutes"} (VM_READY_TIMEOUT_MINUTES).`;
+}
+
 /** Polls until the VM answers on SSH; on the deadline or a failed VM: status error, VM deleted. */
 async function waitVm(ctx: StepContext): Promise<AppServerStatus | undefined> {
   const { deps, id, provider, log } = ctx;
@@ -128,7 +142,7 @@ async function waitVm(ctx: StepContext): Promise<AppServerStatus | undefined> {
     }
     const cancelled = (await deps.db.appServer.findUnique({ where: { id }, select: { status: true } }))?.status !== "waiting";
     if (current.status === "failed" || deps.now().getTime() > deadline || cancelled) {
-      const why = cancelled ? "Cancelled while waiting for the VM." : current.status === "failed" ? current.fault ? `The provider reports the VM as failed: ${current.fault.replace(/\.?$/, ".")}` : "The provider reports the VM as failed." : `The VM did not become reachable within ${deps.config.VM_READY_TIMEOUT_MINUTES} minutes.`;
+      const why = cancelled ? "Cancelled while waiting for the VM." : current.status === "failed" ? current.fault ? `The provider reports the VM as failed: ${current.fault.replace(/\.?$/, ".")}` : "The provider reports the VM as failed." : notReadyReason(current, deps.config.VM_READY_TIMEOUT_MINUTES);
       await provider.deleteServer(current.id);
       await transition(ctx, cancelled ? "vmGone" : "error", cancelled ? { vmStatus: "terminated" } : { failureSummary: why, vmStatus: "terminated" });
       await log.error(`${why} The VM was deleted.`);
