@@ -137,5 +137,14 @@ describe.runIf(process.getuid?.() === 0 || Boolean(process.env.CI))("SSH access 
     expect((await syncSshAccess(deps, createProvisioningPorts(deps))).failed).toEqual([]);
     for (const vm of servers) await expect(loginAsMember(vm)).rejects.toThrow();
     expect(() => execFileSync("id", ["-u", accountName(prefix, "Kim-Lee")], { stdio: "pipe" })).toThrow();
+    // The page says the organization has nobody with a key, not that the settings are missing.
+    const web = await serveAs(deps);
+    try {
+      const page = visibleText((await web.agent.get("/ssh-access")).text);
+      expect(page).toMatch(new RegExp(`Who has access Nobody: the organization ${ORG} has no member with an SSH key on GitHub \\(fetched (just now|\\d+ s ago) ?\\)\\.`));
+      expect(page).not.toContain("GITHUB_TOKEN are needed");
+    } finally {
+      await web.close();
+    }
   });
 });

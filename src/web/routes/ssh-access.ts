@@ -25,6 +25,8 @@ export function sshAccessRoutes(deps: Deps): Router {
       org: deps.config.GITHUB_ORG ?? "",
       every: deps.config.SSH_KEYS_SYNC_MINUTES,
       fetchFailure: fetched.error ? { at: new Date(fetched.failedAt ?? 0), message: fetched.error } : null,
+      /** When GitHub last answered in full (null: never): with no member listed, the organization has none with a key. */
+      fetchedAt: fetched.okAt ? new Date(fetched.okAt) : null,
       members: keys.map((k) => ({ login: k.githubLogin, account: accountName(deps.config.SSH_ACCOUNT_PREFIX, k.githubLogin), keys: k._count._all, fetchedAt: k._max.fetchedAt })),
       appServers: live.map((a) => ({ ...a, syncedAt: synced[String(a.id)] ? new Date(synced[String(a.id)]!) : null })),
     });
