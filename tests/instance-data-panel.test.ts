@@ -89,5 +89,14 @@ describe("instance page: Data panel", () => {
     await admin.query(`DROP DATABASE \`${databases[0]!.name}\``);
     await admin.end();
     expect(await check()).toContain(`Checked: MySQL "Campus MySQL": ${databases.length - 1} databases and ${users.length} users exist, 1 database is missing.`);
+
+    // The server goes away: its error is said once for the service, not once per database and user.
+    await mariadb.stop();
+    const down = await check();
+    const said = `MySQL at ${mariadb.host}:${mariadb.port}: could not list the databases and users of ${instance.slug}: nothing accepts connections there (connection refused)`;
+    const panel = down.slice(down.indexOf("MySQL: Campus MySQL"));
+    expect(panel.startsWith(`MySQL: Campus MySQL ${mariadb.host}:${mariadb.port} Could not ask this service: ${said} Kind Name Status Size database `)).toBe(true);
+    expect(panel).toContain(`database ${databases[0]!.name} error `);
+    expect(panel.split(said)).toHaveLength(2);
   });
 });
