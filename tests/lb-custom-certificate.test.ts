@@ -141,9 +141,16 @@ describe("custom uploaded certificates", () => {
     const instancePage = visibleText((await web.agent.get(`/instances/${site.id}`)).text);
     expect(instancePage).toContain("valid custom, uploaded by local-admin, for every domain above except those below, issued by Ocim Test CA");
     expect(instancePage).toContain(
-      "Not covered not covered new.example.net : added since the certificate was uploaded; upload one that names them. Until then visitors of this domain get a certificate error over HTTPS.",
+      "Not covered not covered new.example.net : added since the certificate was uploaded; upload one that names them. Until then it is served over HTTP only (not redirected to HTTPS, where browsers would refuse the certificate).",
     );
     const { stderr } = await curlHttps("new.example.net").catch((e: { stderr: string }) => e);
     expect(stderr).toContain("no alternative certificate subject name matches target host name 'new.example.net'");
+    // So the balancer leaves that domain on HTTP instead of sending it to the refused HTTPS; the
+    // domains the certificate names (its wildcard too) are still redirected.
+    await applyLoadBalancer(deps, { loadBalancerId: lb.id, force: true });
+    const plain = await lbGet(port, "new.example.net");
+    expect([plain.status, plain.text]).toEqual([200, "served by A"]);
+    expect((await lbGet(port, "a.wild.example.org")).status).toBe(301);
+    expect((await lbGet(port, site.internalLmsDomain)).status).toBe(301);
   }, 60_000);
 });

@@ -27,6 +27,11 @@ export interface LbInstance {
   appServers: LbAppServer[];
   /** The certificate chain then its private key (PEM), when the instance has one: HTTPS, and HTTP redirects to it. */
   certificatePem?: string;
+  /**
+   * Domains the certificate does not name (added since it was issued): they are not redirected to
+   * HTTPS, where browsers would refuse the certificate, until one that names them is served.
+   */
+  uncoveredDomains?: string[];
   /** Set while the instance is in maintenance: the site's name, which its maintenance page shows on every domain. */
   maintenanceName?: string;
 }
@@ -140,12 +145,23 @@ const AFTER_SET_HEADER =
   `  http-check send meth GET uri ${HEALTH_CHECK_PATH} ver HTTP/1.1 hdr Host `;
 const AFTER_CHECK_SEND = '"\n  http-check expect status 200\n';
 
+/** HTTPS_SETTINGS, but leaving on HTTP the domains the certificate does not name. */
+function httpsSettings(instance: LbInstance): string {
+  const uncovered = instance.uncoveredDomains ?? [];
+  if (!uncovered.length) return HTTPS_SETTINGS;
+  for (const domain of uncovered) {
+    if (!isMapKey(domain)) throw new AppError("validation", `Instance ${instance.id} has an invalid domain ${JSON.stringify(domain)}.`);
+  }
+  const http = ` || { req.hdr(host),lower,word(1,:) -m str ${uncovered.join(" ")} }`;
+  return HTTPS_SETTINGS.replace("unless { ssl_fc }\n", `unless { ssl_fc }${http}\n`);
+}
+
 function writeInstanceBackend(out: ByteWriter, names: ReturnType<typeof backendNames>, backend: string, instance: LbInstance, challenge: string): void {
   const { healthHost: host, authorization: auth } = instance;
   if (!isMapKey(host)) throw new AppError("validation", `Instance ${instance.id} has an invalid domain ${JSON.stringify(host)}.`);
   if (!AUTHORIZATION_RE.test(auth)) throw new AppError("validation", `Instance ${instance.id} has an invalid basic auth header.`);
   out.write("backend ").write(backend).write("\n  # ").write(host).write("\n").write(challenge)
-    .write(instance.certificatePem ? HTTPS_SETTINGS : HTTP_SETTINGS).write(BACKEND_SETTINGS).write(auth).write(AFTER_SET_HEADER)
+    .write(instance.certificatePem ? httpsSettings(instance) : HTTP_SETTINGS).write(BACKEND_SETTINGS).write(auth).write(AFTER_SET_HEADER)
     .write(host).write(' hdr Authorization "').write(auth).write(AFTER_CHECK_SEND);
   // Server and cookie names as backendNames() makes them, written piece by piece.
   for (const appServer of instance.appServers) {

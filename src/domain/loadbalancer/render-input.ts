@@ -9,6 +9,7 @@ import { basicAuthFor } from "../instances/secret.js";
 import { httpPortOf } from "../appservers/health-gate.js";
 import { readSnapshotRouting } from "../appservers/config-snapshot.js";
 import type { LbInstance, LbRenderInput } from "./render-config.js";
+import { uncoveredDomains } from "../certificates/get-certificates.js";
 import { sshTlsPaths } from "../../adapters/haproxy/ssh.js";
 
 const balancerSelect = {
@@ -40,7 +41,7 @@ const instanceSelect = {
   appsDomain: true,
   externalDomains: true,
   secretKeyEncrypted: true,
-  certificate: { select: { certificatePem: true, privateKeyEncrypted: true } },
+  certificate: { select: { certificatePem: true, privateKeyEncrypted: true, domains: true } },
   appServers: {
     where: { isActive: true, status: "running", publicIp: { not: null } },
     select: { id: true, publicIp: true, configSnapshot: true },
@@ -61,7 +62,7 @@ export interface LbInstanceRow {
   externalDomains: string[];
   secretKeyEncrypted: string;
   appServers: { id: number; publicIp: string | null; configSnapshot: unknown }[];
-  certificate?: { certificatePem: string; privateKeyEncrypted: string } | null;
+  certificate?: { certificatePem: string; privateKeyEncrypted: string; domains?: string[] } | null;
 }
 
 export type LbBalancerRow = Awaited<ReturnType<typeof readBalancer>>;
@@ -108,6 +109,7 @@ export function toRenderInput(secrets: Secrets, fragmentName: string, rows: LbIn
       authorization: authorizationFor(secrets, row),
       appServers: row.appServers.map((a) => ({ id: a.id, ip: a.publicIp ?? "", httpPort: httpPortOf(readSnapshotRouting(a.configSnapshot, `appserver ${a.id}`)) })),
       certificatePem: withCertificates && row.certificate?.certificatePem ? certificateAndKey(secrets, row.certificate) : undefined,
+      uncoveredDomains: withCertificates && row.certificate?.certificatePem ? uncoveredDomains({ certificatePem: row.certificate.certificatePem, domains: row.certificate.domains ?? domains }, domains) : undefined,
       maintenanceName: row.maintenanceSince ? row.name : undefined,
     };
   });
