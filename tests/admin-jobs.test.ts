@@ -95,7 +95,7 @@ describe("admin: scheduled jobs whose items fail", () => {
     await jobEnded(queue, job!.id!);
     const page = await admin.get("/admin/jobs");
     expect(row(page.text, "certificate-renewal")).toMatch(
-      new RegExp(` partly failed 1 of 1 order failed \\(instances ${site.id}\\): each instance's page says why\\. Ordered 0 certificates\\. (\\d+ ms|\\d+ s) Run now$`),
+      new RegExp(` partly failed 1 of 1 order failed \\(${site.name}\\): each instance's page says why\\. Ordered 0 certificates\\. (\\d+ ms|\\d+ s) Run now$`),
     );
     expect(page.text).toContain('<span class="badge status-failed">partly failed</span>');
   });

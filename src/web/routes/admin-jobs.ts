@@ -20,7 +20,7 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
  * What a finished run of a job that works through items did, from its result: what it did, and
  * which items failed (the run itself succeeded, so BullMQ has no error for them).
  */
-function itemsOf(name: string, result: unknown): { did: string; failed: string } | null {
+function itemsOf(name: string, result: unknown, names: Map<number, string>): { did: string; failed: string } | null {
   const r = (result ?? {}) as Record<string, unknown>;
   const ids = (key: string) => (Array.isArray(r[key]) ? (r[key] as unknown[]) : []);
   if (name === "cleanup") {
@@ -35,17 +35,17 @@ function itemsOf(name: string, result: unknown): { did: string; failed: string }
     const tried = ids("renewed").length + failed;
     return {
       did: `Ordered ${plural(ids("renewed").length, "certificate")}.`,
-      failed: failed ? `${failed} of ${plural(tried, "order")} failed (instances ${ids("failed").join(", ")}): each instance's page says why.` : "",
+      failed: failed ? `${failed} of ${plural(tried, "order")} failed (${ids("failed").map((id) => names.get(Number(id)) ?? `instance ${String(id)}`).join(", ")}): each instance's page says why.` : "",
     };
   }
   return null;
 }
 
 /** What the last run of a job did, from BullMQ's record of it (its times are epoch milliseconds). */
-function lastRun(job: Job) {
+function lastRun(job: Job, names: Map<number, string>) {
   const result: unknown = job.returnvalue;
   const skipped = job.finishedOn && !job.failedReason && typeof result === "string" && result.startsWith(SKIPPED) ? result.slice(SKIPPED.length) : null;
-  const items = job.finishedOn && !job.failedReason && skipped === null ? itemsOf(job.name, result) : null;
+  const items = job.finishedOn && !job.failedReason && skipped === null ? itemsOf(job.name, result, names) : null;
   const outcome: Outcome = job.failedReason ? "failed" : skipped !== null ? "skipped" : items?.failed ? "partly failed" : job.finishedOn ? "succeeded" : job.processedOn ? "running" : "queued";
   return {
     outcome,
@@ -66,9 +66,14 @@ export function adminJobRoutes(deps: Deps): Router {
     const schedule = scheduleTable(deps.config);
     const now = deps.now();
     const recent = await deps.jobs.queue(QUEUE.periodic).getJobs(["completed", "failed", "active", "waiting"], 0, 200);
+    const lasts = new Map(PERIODIC_JOBS.map((name) => [name, recent.filter((j) => j.name === name).sort((a, b) => (b.timestamp ?? 0) - (a.timestamp ?? 0))[0]]));
+    // The instances whose certificate orders failed, by name.
+    const failedOrders = (lasts.get("certificate-renewal")?.returnvalue as { failed?: unknown[] } | undefined)?.failed ?? [];
+    const ids = failedOrders.map(Number).filter(Number.isInteger);
+    const names = new Map((ids.length ? await deps.db.instance.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } }) : []).map((i) => [i.id, i.name]));
     const jobs = PERIODIC_JOBS.map((name) => {
-      const last = recent.filter((j) => j.name === name).sort((a, b) => (b.timestamp ?? 0) - (a.timestamp ?? 0))[0];
-      return { name, cron: schedule[name], next: nextRunAfter(schedule[name], now), last: last ? lastRun(last) : null };
+      const last = lasts.get(name);
+      return { name, cron: schedule[name], next: nextRunAfter(schedule[name], now), last: last ? lastRun(last, names) : null };
     });
     await renderPage(res, "admin-jobs/list", { title: "Scheduled jobs", jobs });
   });
