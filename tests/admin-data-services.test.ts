@@ -12,6 +12,7 @@ import { startS3Server, type S3Server } from "./helpers/s3-server.js";
 import { freePort } from "./helpers/redis-server.js";
 import { makeInstance } from "./helpers/factories.js";
 import { instanceToInput } from "../src/domain/instances/instance-input.js";
+import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
 
 const SECRET = "s3-secret-never-shown-42";
 
@@ -147,6 +148,13 @@ describe("admin: data services", () => {
 
     await edit({ providerKind: "openstack", mysqlServiceId: String(shared.id), storageServiceId: "" });
     expect(await t.deps.db.instance.findUniqueOrThrow({ where: { id: site.id } })).toMatchObject({ providerKind: "openstack", mysqlServiceId: shared.id, storageServiceId: null });
+
+    // One saved before the admin refused it is stopped at launch, before any VM is made.
+    const older = await makeInstance(t.deps, { name: "Geology", providerKind: "openstack", mysqlServiceId: onHost.id });
+    await expect(launchAppServer(t.deps, { instanceId: older.id, actor: { id: null, login: "tester" } })).rejects.toThrow(
+      "Host MariaDB is at 127.0.0.1:28295, an address of this host only: the openstack VMs of this instance cannot reach it there. Choose another in the admin (Edit in admin) before launching.",
+    );
+    expect(await t.deps.db.appServer.count({ where: { instanceId: older.id } })).toBe(0);
   });
   it("reports a duplicate name with every other problem at once, before any connection test, and keeps what was typed", async () => {
     await t.deps.db.dataService.create({ data: { name: "Embedded MySQL", kind: "mysql", settings: { host: "127.0.0.1" }, credentialsEncrypted: t.deps.secrets.encrypt('{"username":"root","password":"stored-pass"}') } });

@@ -15,6 +15,7 @@ import { ensureJwtKey } from "../data/instance-secrets.js";
 import { planLaunch } from "../recipes/plan-launch.js";
 import { providerOsProblem } from "../recipes/recipe-os.js";
 import { uniqueViolationFields } from "../validation/unique-violation.js";
+import { unreachableServiceProblem } from "../data/check-service-choice.js";
 import type { AppServer, Instance } from "../../generated/prisma/client.ts";
 
 
@@ -54,13 +55,18 @@ export async function launchAppServer(deps: LaunchDeps, input: LaunchInput): Pro
 
 function launchOnce(deps: LaunchDeps, input: LaunchInput): Promise<AppServer & { replayed: boolean }> {
   return deps.db.$transaction(async (tx) => {
-    const found = await tx.instance.findUnique({ where: { id: input.instanceId }, select: { isArchived: true, recipe: true, providerKind: true } });
+    const found = await tx.instance.findUnique({
+      where: { id: input.instanceId },
+      select: { isArchived: true, recipe: true, providerKind: true, mysqlServiceId: true, mongodbServiceId: true, storageServiceId: true },
+    });
     if (!found) throw new AppError("not_found", "Instance not found.");
     if (found.isArchived) throw new AppError("rule", "This instance is archived; unarchive it in the admin before launching an appserver.");
     // Known before any VM is made (the local provider's VMs run this host's OS); the playbook's own
     // check would only say so after a VM was started, and leave it running.
     const osProblem = providerOsProblem(found.recipe, found.providerKind, deps.hostOs);
     if (osProblem) throw new AppError("rule", osProblem);
+    const serviceProblem = await unreachableServiceProblem(tx, found);
+    if (serviceProblem) throw new AppError("rule", serviceProblem);
     // Launches of one instance queue here, so the key lookup and the count below see every launch
     // committed before this one (READ COMMITTED reads anew at each statement).
     await tx.$queryRaw`SELECT id FROM "Instance" WHERE id = ${input.instanceId} FOR UPDATE`;

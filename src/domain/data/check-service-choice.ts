@@ -27,6 +27,24 @@ function isLoopback(host: string): boolean {
   return /^127\./.test(h) || h === "::1" || h === "0.0.0.0" || h === "localhost" || h.endsWith(".localhost") || /^::ffff:127\./.test(h);
 }
 
+/** Why VMs of `providerKind` cannot reach `service`, or "" when they can. */
+function unreachableFrom(providerKind: ProviderKind, service: ServiceRow): string {
+  if (providerKind === "local" || !isLoopback(serviceHost(service) ?? "")) return "";
+  return `${service.name} is at ${serviceLocation(service)}, an address of this host only: the ${providerKind} VMs of this instance cannot reach it there.`;
+}
+
+/**
+ * At launch, for an instance saved before the admin refused it: the first of its data services its
+ * VMs cannot reach, said before any VM is made (the playbook would fail on it hours later).
+ */
+export async function unreachableServiceProblem(tx: Prisma.TransactionClient, instance: Choice): Promise<string> {
+  const ids = SERVICE_COLUMNS.map(({ column }) => instance[column]).filter((id): id is number => id !== null);
+  if (instance.providerKind === "local" || !ids.length) return "";
+  const services = await tx.dataService.findMany({ where: { id: { in: ids } }, select: { id: true, name: true, kind: true, settings: true }, orderBy: { id: "asc" } });
+  const problem = services.map((service) => unreachableFrom(instance.providerKind, service)).find(Boolean);
+  return problem ? `${problem} Choose another in the admin (Edit in admin) before launching.` : "";
+}
+
 export async function dataServiceConflicts(tx: Prisma.TransactionClient, data: Choice, instanceId: number | null): Promise<FieldErrors> {
   const errors: FieldErrors = {};
   for (const { kind, column } of SERVICE_COLUMNS) {
@@ -35,8 +53,8 @@ export async function dataServiceConflicts(tx: Prisma.TransactionClient, data: C
       const service = await tx.dataService.findUnique({ where: { id: chosen }, select: { id: true, name: true, kind: true, settings: true } });
       if (!service) errors[column] = "This data service does not exist (any more); choose another.";
       else if (service.kind !== kind) errors[column] = `This is not a ${KIND_LABELS[kind]} service; choose one of that kind.`;
-      else if (data.providerKind !== "local" && isLoopback(serviceHost(service) ?? "")) {
-        errors[column] = `${service.name} is at ${serviceLocation(service)}, an address of this host only: the ${data.providerKind} VMs of this instance cannot reach it there. Choose a ${KIND_LABELS[kind]} service at an address the VMs reach (add one under Data services), or none.`;
+      else if (unreachableFrom(data.providerKind, service)) {
+        errors[column] = `${unreachableFrom(data.providerKind, service)} Choose a ${KIND_LABELS[kind]} service at an address the VMs reach (add one under Data services), or none.`;
       }
       if (errors[column]) continue;
     }
