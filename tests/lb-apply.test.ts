@@ -25,6 +25,9 @@ import { FakeAppServer } from "./helpers/fake-appserver.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { eventually, lbGet, makeLoadBalancer, removeLoadBalancerFiles, disposeLoadBalancer } from "./helpers/lb.js";
 import { sample } from "./helpers/metrics.js";
+import { serveAs } from "./helpers/app.js";
+import { visibleText } from "./helpers/browserless.js";
+import { loadBalancerLockKey, tryLock } from "../src/domain/loadbalancer/lock.js";
 
 describe("applying a local load balancer", () => {
   let deps: TestDeps;
@@ -278,6 +281,23 @@ describe("applying a local load balancer", () => {
       expect((await deps.db.loadBalancer.findUniqueOrThrow({ where: { id: remote.id } })).lastError).toBe(error.message);
     } finally {
       rmSync(keyDir, { recursive: true, force: true });
+    }
+  });
+
+  it("says on the balancer's page while an apply is in progress, so an older error there is not taken for its outcome", async () => {
+    const remote = await makeLoadBalancer(deps, {
+      kind: "ssh", host: "lb.example.net", sshUser: "ocim", reloadCommand: "sudo systemctl reload haproxy", lastError: "Could not connect to ocim@lb.example.net:22 within 30 s: connection refused (9 attempts).",
+      configPath: "/etc/haproxy/ocim-busy.cfg", mapPath: "/etc/haproxy/ocim-busy.map",
+    });
+    const web = await serveAs(deps);
+    const page = async () => visibleText((await web.agent.get(`/admin/load-balancers/${remote.id}`)).text);
+    try {
+      const lock = await tryLock(deps.redis, loadBalancerLockKey(remote.id), 10_000);
+      expect(await page()).toContain("Applying now yes: an apply is in progress; an error below is from an earlier one Last error Could not connect");
+      await lock!.release();
+      expect(await page()).toContain("Applying now — Last error Could not connect");
+    } finally {
+      await web.close();
     }
   });
 

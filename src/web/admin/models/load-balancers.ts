@@ -12,6 +12,7 @@ import { renderFragment } from "../../../domain/loadbalancer/render-config.js";
 import { maskSecrets } from "../../../adapters/haproxy/check-config.js";
 import { localFileApplyMessage, localFileProblem } from "../../../adapters/haproxy/local-dir.js";
 import { describeBalancerCertificates } from "../../../domain/certificates/get-certificates.js";
+import { loadBalancerLockKey } from "../../../domain/loadbalancer/lock.js";
 import { choiceFilter, plural, titled } from "./common.js";
 
 const listSelect = {
@@ -113,6 +114,11 @@ export const loadBalancerAdmin = defineModel<Row>({
           { label: "Deployed version", value: { text: String(lb.deployedVersion), badge: lb.configurationVersion > lb.deployedVersion ? "dirty" : undefined } },
           { label: "Last applied", value: lb.lastAppliedAt },
           { label: "Files", value: ((problem) => (problem ? { text: problem, badge: "error" } : null))(filesProblem(deps, lb)) },
+          {
+            label: "Applying now",
+            // An apply holds the balancer's lock while it runs (up to HAPROXY_TIMEOUT_SECONDS per step on an ssh host).
+            value: (await deps.redis.exists(loadBalancerLockKey(lb.id))) ? { text: "yes: an apply is in progress; an error below is from an earlier one", badge: "dirty" } : null,
+          },
           { label: "Last error", value: lb.lastError ? { text: lb.lastError, pre: true } : null },
           { label: "Instances", value: lb._count.instances },
           { label: "SSH host key", value: lb.kind === "ssh" ? { text: lb.hostKeyFingerprint ?? "not recorded yet (the next apply records it)", href: `/admin/load-balancers/${lb.id}/host-key`, mono: true } : null },
