@@ -2,7 +2,7 @@
 // the database holds afterwards.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "./helpers/app.js";
-import { decodeHtml, fieldError, visibleText, type Agent } from "./helpers/browserless.js";
+import { decodeHtml, fieldError, fieldValue, visibleText, type Agent } from "./helpers/browserless.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
 import { makeLoadBalancer, removeLoadBalancerFiles } from "./helpers/lb.js";
 import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
@@ -135,6 +135,28 @@ describe("admin: instances", () => {
     const audit = await t.deps.db.auditEvent.findFirstOrThrow({ where: { subjectType: "Instance", subjectId: String(created.id) } });
     expect(audit).toMatchObject({ action: "instance.created", actorLogin: "root", subjectName: "Demo University" });
     expect(JSON.stringify(audit.diff)).not.toContain(created.secretKeyEncrypted);
+  });
+
+  it("refuses a save from a form opened before someone else's save, keeping both their change and the typed values", async () => {
+    await admin.submit("/admin/instances/add", form());
+    const created = await t.deps.db.instance.findFirstOrThrow();
+    const path = `/admin/instances/${created.id}`;
+    // Two tabs open the same form; the first saves a new name and variables.
+    const [first, second] = [fieldValue((await admin.get(path)).text, "_version")!, fieldValue((await admin.get(path)).text, "_version")!];
+    expect(first).toBe(second);
+    await admin.submit(path, form({ _version: first, name: "Renamed in tab 1", extraAnsibleVars: "TAB1: one" }));
+    // The second tab, opened before that save, changes the appserver count only.
+    const stale = await admin.submit(path, form({ _version: second, appserverCount: "3" }));
+    expect(stale.status).toBe(409);
+    expect(visibleText(stale.text)).toContain("This instance was saved by someone else since you opened this form (by root, at ");
+    expect(fieldValue(stale.text, "appserverCount")).toBe("3");
+    expect(await t.deps.db.instance.findUniqueOrThrow({ where: { id: created.id } })).toMatchObject({
+      name: "Renamed in tab 1", extraAnsibleVars: "TAB1: one\n", appserverCount: 1,
+    });
+    // Saving the refused form again is a choice made knowingly: it goes through.
+    const again = await admin.submit(path, form({ _version: fieldValue(stale.text, "_version")!, name: "Renamed in tab 1", extraAnsibleVars: "TAB1: one", appserverCount: "3" }));
+    expect(visibleText(again.text)).toContain('The instance "Renamed in tab 1" was saved.');
+    expect((await t.deps.db.instance.findUniqueOrThrow({ where: { id: created.id } })).appserverCount).toBe(3);
   });
 
   it("gives a new instance the default recipe and release, and the release's branch for a blank edx-platform branch", async () => {

@@ -1,5 +1,6 @@
 // Add and change pages: the form, its submission through the model's domain command, and the form
 // again with every message next to its field and the user's input kept when the command refuses.
+import { createHash } from "node:crypto";
 import type { Request, Response } from "express";
 import type { Deps } from "../../deps.js";
 import { AppError, type FieldErrors } from "../../errors.js";
@@ -19,6 +20,28 @@ interface FormState {
   problem?: string;
   /** `values` are what this request submitted: the secrets typed in it are given back. */
   typed?: boolean;
+  /** The change form's version of the object (versionOf), posted back with it. */
+  version?: string;
+}
+
+/**
+ * What the change form showed of the object, as a short digest posted back with it: a save from a
+ * form of other values (a second tab, a page kept open while someone else saved) is refused instead
+ * of silently putting back what that save changed. Secret fields are left out (loaded as blanks anyway).
+ */
+function versionOf(form: FormSpec, values: Record<string, string>): string {
+  const secret = new Set(form.sections.flatMap((s) => s.fields).filter((f) => f.kind === "secret").map((f) => f.name));
+  const shown = Object.entries(values).filter(([name]) => !secret.has(name)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash("sha256").update(JSON.stringify(shown)).digest("base64url").slice(0, 22);
+}
+
+/** Who saved the object last and when, for the message of a refused stale save ("" without a history). */
+async function lastChangeOf(deps: Deps, model: AdminModel, id: number): Promise<string> {
+  if (!model.subjectType) return "";
+  const event = await deps.db.auditEvent.findFirst({
+    where: { subjectType: model.subjectType, subjectId: String(id) }, orderBy: { id: "desc" }, select: { actorLogin: true, createdAt: true },
+  });
+  return event ? ` (by ${event.actorLogin}, at ${event.createdAt.toISOString().slice(0, 16).replace("T", " ")} UTC)` : "";
 }
 
 function formOf(model: AdminModel): FormSpec {
@@ -36,6 +59,7 @@ async function renderForm(deps: Deps, res: Response, model: AdminModel, state: F
     heading: adding ? `Add ${noun(model)}` : `Change ${noun(model)}: ${state.title}`,
     objectId: state.id ?? null,
     objectTitle: state.title,
+    version: state.version ?? null,
     readOnly: state.readOnly ?? [],
     form,
     problem: state.problem ?? null,
@@ -87,7 +111,8 @@ export function formPages(deps: Deps) {
       if (!model.form) return detailPage(deps, res, model, id);
       const loaded = await model.form.load(deps, id);
       if (!loaded) throw missing(model, id);
-      await renderForm(deps, res, model, { id, title: loaded.title, values: loaded.values, readOnly: loaded.readOnly });
+      const version = versionOf(model.form, loaded.values);
+      await renderForm(deps, res, model, { id, title: loaded.title, values: loaded.values, readOnly: loaded.readOnly, version });
     },
 
     async changeSubmit(req: Request, res: Response) {
@@ -97,7 +122,16 @@ export function formPages(deps: Deps) {
       const loaded = await form.load(deps, id);
       if (!loaded) throw missing(model, id);
       const values = readForm(form.sections, bodyOf(req));
-      const state = { id, title: loaded.title, values, readOnly: loaded.readOnly };
+      const current = versionOf(form, loaded.values);
+      const shown = bodyOf(req)._version;
+      if (typeof shown === "string" && shown !== "" && shown !== current) {
+        // The form is now at the current version: saving it again replaces that change, knowingly.
+        const problem = `This ${noun(model)} was saved by someone else since you opened this form${await lastChangeOf(deps, model, id)}. ` +
+          "Nothing was saved: the form shows what you typed. Save again to replace their changes with yours, or open the page again to start from theirs.";
+        return renderForm(deps, res, model, { id, title: loaded.title, values, readOnly: loaded.readOnly, typed: true, version: current, problem }, 409);
+      }
+      // A form posted without a version (a script, a page from before versions) saves as before.
+      const state = { id, title: loaded.title, values, readOnly: loaded.readOnly, version: typeof shown === "string" && shown ? shown : current };
       await save(deps, req, res, model, state, () => form.save(deps, actorOf(req), id, values));
     },
   };
