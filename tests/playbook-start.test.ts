@@ -15,6 +15,7 @@ import { shellQuote } from "../src/adapters/ssh/quote.js";
 import type { SshSession } from "../src/adapters/ssh/port.js";
 import type { ServerInfo } from "../src/adapters/provider/port.js";
 import { recipeLaunch } from "../src/domain/recipes/recipe.js";
+import { parseExtraVariables } from "../src/domain/provisioning/variables.js";
 import { derivePrefixedDomains } from "../src/domain/instances/domains.js";
 
 describe("starting the playbook on the VM", () => {
@@ -85,6 +86,27 @@ describe("starting the playbook on the VM", () => {
     const { exit, log } = await run(snapshot({ repoUrl: repo.url, branch: repo.branch, bootstrapCommand: "set -e\nfalse\necho not reached" }));
     expect(exit).toBe(1);
     expect(log).toBe("");
+  });
+
+  it("gives the playbook exactly the snapshot's values, the extra variables read as ansible reads YAML", async () => {
+    // The playbook writes what ansible got for each variable, as JSON, next to the log.
+    const names = ["QUOTED_NO", "COUNTRY", "CLOCK", "UNDERSCORE", "DAY", "ANSWER", "MODE", "ENABLED", "MERGED"];
+    const seen = `{{ {${names.map((n) => `'${n}': ${n}`).join(", ")}} | to_json }}`;
+    const repo = makeGitRepo({
+      "playbooks/quick.yml": `- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.copy:\n        dest: "{{ playbook_dir }}/../../seen.json"\n        content: "${seen}"\n`,
+    });
+    repos.push(repo.dir);
+    const variables = parseExtraVariables([
+      // Strings to YAML 1.2 and to the operator, which unquoted PyYAML would read as false, NO's false, 90, 1000, a date.
+      'QUOTED_NO: "no"', 'COUNTRY: "NO"', 'CLOCK: "1:30"', 'UNDERSCORE: "1_000"', 'DAY: "2024-01-01"', "ANSWER: y",
+      // What they mean to ansible as typed: octal, a boolean, a merge.
+      "MODE: 0755", "ENABLED: yes", "base: &base { A: 1 }", "MERGED:", "  <<: *base", "  B: 2",
+    ].join("\n"));
+    expect(variables).toMatchObject({ MODE: 0o755, ENABLED: true, MERGED: { A: 1, B: 2 }, QUOTED_NO: "no", ANSWER: "y" });
+    const { paths, exit } = await run(snapshot({ repoUrl: repo.url, branch: repo.branch }, variables));
+    expect(exit).toBe(0);
+    const got = JSON.parse((await session.exec(`cat ${shellQuote(`${paths.dir}/seen.json`)}`)).stdout) as Record<string, unknown>;
+    expect(got).toEqual(Object.fromEntries(names.map((n) => [n, variables[n]])));
   });
 
   it("runs a custom playbook without a bootstrap with the VM's ansible-playbook, in the playbook's directory, not under sudo", async () => {

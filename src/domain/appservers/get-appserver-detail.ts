@@ -1,7 +1,6 @@
 // Everything the appserver page shows: status fields, where provisioning is, the authenticated
 // link (its password only for those who may see secrets) and the frozen configuration, masked.
 import { LRUCache } from "lru-cache";
-import { stringify as toYaml } from "yaml";
 import type { Deps } from "../../deps.js";
 import type { SessionUser } from "../auth/login-github-user.js";
 import { maySeeSecrets } from "../auth/may-see.js";
@@ -13,6 +12,7 @@ import { basicAuthFor } from "../instances/secret.js";
 import { createMasker, MASK, maskTree } from "../secrets/mask-secrets.js";
 import { snapshotSecrets } from "../secrets/instance-secrets.js";
 import { describeSteps, stepHeadline, stoppedAt, type StepView } from "../provisioning/steps.js";
+import { ansibleYaml } from "../provisioning/ansible-yaml.js";
 import { readSnapshot, type ConfigSnapshot } from "./config-snapshot.js";
 import { AppError, notFound } from "../../errors.js";
 import { httpPortOf } from "./health-gate.js";
@@ -100,7 +100,7 @@ async function snapshotView(deps: Pick<Deps, "db">, appServerId: number, digest:
       launchedAt: snapshot.launchedAt,
       httpPort: httpPortOf(snapshot),
       // Sorted by name: the merged base has ~150 names, and an operator looks one up.
-      variablesYaml: toYaml(maskTree(snapshot.variables, createMasker(snapshotSecrets(snapshot))), { sortMapEntries: true }),
+      variablesYaml: ansibleYaml(maskTree(snapshot.variables, createMasker(snapshotSecrets(snapshot))), { sortMapEntries: true }),
     };
     snapshotViews.set(digest, view);
   }

@@ -2,7 +2,8 @@
 // repository URLs, branches, the playbook path, the extra variables. Each returns a message for
 // the field, or null when the value is fine. The rules are allow-lists, so no value can carry shell
 // syntax ($ ` ; | & < > \ quotes, spaces, line breaks) or look like a command-line option ("-…").
-import { isMap, isScalar, isSeq, parseDocument } from "yaml";
+import { isMap, isScalar, isSeq } from "yaml";
+import { parseAnsibleDocument } from "../provisioning/ansible-yaml.js";
 import { MAX_VARIABLES_JSON_BYTES, oversizeVariables } from "../provisioning/variables.js";
 import { parsePluginEntry } from "../recipes/tutor.js";
 import { OCIM_OWNED_VARIABLES, ownedVariableReason } from "../recipes/recipe.js";
@@ -75,10 +76,10 @@ export function checkTutorPlugin(entry: string): string | null {
 
 const ANSIBLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** The extra ansible variables: YAML that parses to a mapping of valid variable names (or nothing). */
+/** The extra ansible variables: YAML (as ansible reads it) that parses to a mapping of valid variable names (or nothing). */
 export function checkExtraVariables(text: string): string | null {
   if (!text.trim()) return null;
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const doc = parseAnsibleDocument(text, { prettyErrors: true, uniqueKeys: true });
   const error = doc.errors[0];
   if (error) return `Not valid YAML: ${error.message.split("\n")[0]!.replace(/:$/, "")}.`;
   let expanded: unknown;
@@ -100,7 +101,10 @@ export function checkExtraVariables(text: string): string | null {
     const key = isScalar(pair.key) ? pair.key.value : null;
     const line = pair.key && isScalar(pair.key) && pair.key.range ? ` (line ${lineOf(text, pair.key.range[0])})` : "";
     if (typeof key !== "string" || !ANSIBLE_NAME.test(key)) {
-      return `"${String(key)}" is not a valid ansible variable name${line}: use letters, digits and _, not starting with a digit.`;
+      // As written (`yes:` is the boolean true to ansible, not a name).
+      const written = isScalar(pair.key) ? (pair.key.source ?? String(key)) : String(key);
+      const reads = typeof key === "boolean" ? ` (ansible reads it as the boolean ${key})` : "";
+      return `"${written}" is not a valid ansible variable name${line}${reads}: use letters, digits and _, not starting with a digit.`;
     }
     if (OCIM_OWNED_VARIABLES.includes(key)) return `${ownedVariableReason(key)}. Remove it from these variables${line}.`;
   }

@@ -1,9 +1,9 @@
 // The files and commands of a provisioning run on the VM (DESIGN §5). The playbook runs detached
 // (setsid + nohup) with its output in a log file and its exit code in another, so it survives the
 // SSH connection and the worker; a new worker re-attaches by reading the files.
-import { stringify as toYaml } from "yaml";
 import type { ConfigSnapshot } from "../appservers/config-snapshot.js";
 import { shellQuote as q } from "../../adapters/ssh/quote.js";
+import { ansibleYaml } from "./ansible-yaml.js";
 
 export interface RemotePaths {
   dir: string;
@@ -31,7 +31,7 @@ export function remotePaths(workDir: string): RemotePaths {
 
 
 export function varsFile(snapshot: ConfigSnapshot): string {
-  return `# Written by Ocim at launch; the same values are frozen in the appserver's snapshot.\n${toYaml(snapshot.variables)}`;
+  return `# Written by Ocim at launch; the same values are frozen in the appserver's snapshot.\n${ansibleYaml(snapshot.variables)}`;
 }
 
 /** Clone the configuration repository at its branch (or reuse the clone of an earlier attempt). */

@@ -2,10 +2,10 @@
 // generated base that uses the Open edX configuration's own names, and the merge rules.
 // tests/variables.test.ts checks every generated name against the names the configuration repo
 // defines (data/openedx-configuration-vars.tsv, from openedx/configuration), so a typo never reaches a 2-hour deployment.
-import { parse as parseYaml } from "yaml";
 import type { BasicAuth } from "../instances/secret.js";
 import type { InstanceDataPlan } from "../../adapters/data/port.js";
 import { dataVariables, type DataEndpoints } from "./data-variables.js";
+import { parseAnsibleYaml } from "./ansible-yaml.js";
 
 export interface VariableSource {
   name: string;
@@ -99,7 +99,7 @@ export function deepMerge(base: Record<string, unknown>, over: Record<string, un
 /** The instance's extra variables as a mapping (validated on save; an empty text is {}). */
 export function parseExtraVariables(yaml: string): Record<string, unknown> {
   if (!yaml.trim()) return {};
-  const parsed: unknown = parseYaml(yaml);
+  const parsed: unknown = parseAnsibleYaml(yaml);
   if (parsed === null || parsed === undefined) return {};
   if (!isMapping(parsed)) throw new Error("extra ansible variables must be a YAML mapping");
   return parsed;

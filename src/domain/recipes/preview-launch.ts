@@ -2,12 +2,12 @@
 // recipe, the playbook, the merged variables), masked, and how that differs from the frozen
 // variables of the appservers serving it. planLaunch runs with the number the next appserver would
 // get, in a READ ONLY transaction: a preview never takes a number, makes a JWT key, or writes a row.
-import { stringify as toYaml } from "yaml";
 import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
 import { readSnapshot } from "../appservers/config-snapshot.js";
 import { basicAuthFor } from "../instances/secret.js";
 import { vmName } from "../provisioning/provision-steps.js";
+import { ansibleYaml } from "../provisioning/ansible-yaml.js";
 import { CHANGED, createMasker, maskTree, secretValuesIn, shapedSecrets, type Masker } from "../secrets/mask-secrets.js";
 import { snapshotSecrets } from "../secrets/instance-secrets.js";
 import { planLaunch } from "./plan-launch.js";
@@ -92,7 +92,7 @@ export async function previewLaunch(deps: Pick<Deps, "db" | "secrets">, input: P
       tutorPlugins: instance.tutorPlugins,
       playbook,
       variables,
-      variablesYaml: toYaml(variables, { sortMapEntries: true }),
+      variablesYaml: ansibleYaml(variables, { sortMapEntries: true }),
       jwtKeyPending: !instance.jwtKeyEncrypted,
       active: snapshots.map(({ appServer, snapshot, error }) => ({
         appServer,
