@@ -94,6 +94,23 @@ describe("decommissioning an instance", () => {
     expect(await audits(site.id)).toEqual([]);
   });
 
+  it("refuses to take a live site off its load balancer from the admin form, and lets it leave once nothing is active", async () => {
+    const site = await makeInstance(deps, { name: "Routed Site", loadBalancerId: lb.id });
+    const live = await makeAppServer(deps, site.id, { status: "running", isActive: true });
+    const [versionBefore, appliesBefore] = [await version(), await applies()];
+    const refused = await updateInstance(deps, { actor: alice, id: site.id, values: { loadBalancerId: "" } }).catch((err: unknown) => err);
+    expect(refused).toMatchObject({ code: "validation", details: { fields: { loadBalancerId:
+      "Routed Site is serving traffic through AppServer 1 on this load balancer: without one, its domains would answer 404 at once. " +
+      "Choose another load balancer, or put it in maintenance and deactivate it first (Decommission, on the instance's page); nothing was saved." } } });
+    expect((await deps.db.instance.findUniqueOrThrow({ where: { id: site.id } })).loadBalancerId).toBe(lb.id);
+    expect([await version(), await applies(), await audits(site.id)]).toEqual([versionBefore, appliesBefore, []]);
+    // Other changes of the same instance save as before; with nothing active it may leave the balancer.
+    await updateInstance(deps, { actor: alice, id: site.id, values: { name: "Routed Site II" } });
+    await deps.db.appServer.update({ where: { id: live.id }, data: { isActive: false } });
+    await updateInstance(deps, { actor: alice, id: site.id, values: { loadBalancerId: "" } });
+    expect((await deps.db.instance.findUniqueOrThrow({ where: { id: site.id } })).loadBalancerId).toBeNull();
+  });
+
   it("takes a site down in order: maintenance, deactivate, terminate, archive, delete; each step refused before its turn", async () => {
     const site = await makeInstance(deps, { name: "Old Campus", loadBalancerId: lb.id });
     await makeAppServer(deps, site.id, { status: "running", isActive: true });

@@ -14,12 +14,29 @@ import { announceInstanceChange } from "../appservers/outbox.js";
 import { bumpAndApply } from "../loadbalancer/bump-configuration.js";
 import { lockInstanceWrites } from "./instance-integrity.js";
 
+/** The names of the instance's active appservers ("AppServer 2, AppServer 3") and how many, or null when none is. */
+async function activeAppServers(tx: Pick<Prisma.TransactionClient, "appServer">, instanceId: number): Promise<{ names: string; them: string } | null> {
+  const active = await tx.appServer.findMany({ where: { instanceId, isActive: true }, select: { name: true }, orderBy: { number: "asc" } });
+  if (!active.length) return null;
+  return { names: active.map((a) => a.name).join(", "), them: active.length === 1 ? "it" : "them" };
+}
+
 /** Why this instance cannot be archived now (an appserver is active), or null. */
 export async function archiveProblem(tx: Pick<Prisma.TransactionClient, "appServer">, instance: { id: number; name: string }): Promise<string | null> {
-  const active = await tx.appServer.findMany({ where: { instanceId: instance.id, isActive: true }, select: { name: true }, orderBy: { number: "asc" } });
-  if (!active.length) return null;
-  const names = active.map((a) => a.name).join(", ");
-  return `${instance.name} is still serving traffic through ${names}: archiving would hide a live site. Put it in maintenance and deactivate ${active.length === 1 ? "it" : "them"} first (Decommission, on the instance's page); nothing was archived.`;
+  const active = await activeAppServers(tx, instance.id);
+  if (!active) return null;
+  return `${instance.name} is still serving traffic through ${active.names}: archiving would hide a live site. Put it in maintenance and deactivate ${active.them} first (Decommission, on the instance's page); nothing was archived.`;
+}
+
+/**
+ * Why this instance cannot leave its load balancer for none now (an appserver is active), or null:
+ * its domains would answer 404 at once, as archiving would make them (the same rule).
+ */
+export async function unroutingProblem(tx: Pick<Prisma.TransactionClient, "appServer">, instance: { id: number; name: string }): Promise<string | null> {
+  const active = await activeAppServers(tx, instance.id);
+  if (!active) return null;
+  return `${instance.name} is serving traffic through ${active.names} on this load balancer: without one, its domains would answer 404 at once. ` +
+    `Choose another load balancer, or put it in maintenance and deactivate ${active.them} first (Decommission, on the instance's page); nothing was saved.`;
 }
 
 export async function archiveInstance(deps: Pick<Deps, "db">, input: { instanceId: number; actor: Actor }): Promise<{ name: string }> {

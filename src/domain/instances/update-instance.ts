@@ -12,7 +12,7 @@ import { announceInstanceChange } from "../appservers/outbox.js";
 import { rethrowUniqueViolation } from "../validation/unique-violation.js";
 import { unmaskSettings } from "../secrets/instance-secrets.js";
 import { instanceAuditViews } from "./audit-view.js";
-import { archiveProblem } from "./archive-instance.js";
+import { archiveProblem, unroutingProblem } from "./archive-instance.js";
 import { instanceDefaults, instanceToInput, type InstanceInput } from "./instance-input.js";
 import {
   checkInstanceReferences, INSTANCE_UNIQUE_MESSAGES, invalidInstance, lockInstanceWrites, routingChanged,
@@ -40,7 +40,8 @@ export async function updateInstance(deps: Pick<Deps, "db" | "config">, input: U
       if (!changes(before, result.data)) return before;
       await checkInstanceReferences(tx, result.data, before.id);
       const archiving = result.data.isArchived && !before.isArchived ? await archiveProblem(tx, before) : null;
-      if (archiving) throw validationError({ isArchived: archiving });
+      const unrouting = before.loadBalancerId !== null && result.data.loadBalancerId === null ? await unroutingProblem(tx, before) : null;
+      if (archiving || unrouting) throw validationError({ ...(archiving ? { isArchived: archiving } : {}), ...(unrouting ? { loadBalancerId: unrouting } : {}) });
       const after = await tx.instance.update({ where: { id: before.id }, data: result.data });
       if (routingChanged(before, after)) await bumpAndApply(tx, [before.loadBalancerId, after.loadBalancerId]);
       await announceInstanceChange(tx, after.id);
