@@ -238,6 +238,12 @@ describe("admin: instances", () => {
       "COMMON_HTPASSWD_PASS is set by Ocim: the basic-auth login of every appserver comes from the instance's key, and Ocim's health checks, " +
       "the load balancer and the authenticated link send it. Remove it from these variables (line 2)."],
     ["an empty basic-auth user in the tutor recipe's name", { extraAnsibleVars: 'OCIM_BASIC_AUTH_USER: ""\n' }, "extraAnsibleVars", "OCIM_BASIC_AUTH_USER is set by Ocim"],
+    ["an ansible-vault value, whose ciphertext would be sent as the value", { extraAnsibleVars: "A: 1\nDB_PASSWORD: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6162636465\n" }, "extraAnsibleVars",
+      "An ansible-vault value (line 2) cannot be used: Ocim has no vault password and would send the encrypted text as the value."],
+    ["a tag the variables cannot keep", { extraAnsibleVars: 'PASSWORD: !unsafe "{{ not a template }}"\n' }, "extraAnsibleVars",
+      "The YAML tag !unsafe (line 1) cannot be kept: Ocim sends plain values (text, numbers, true/false, lists, mappings) to the playbook. Remove the tag."],
+    ["a python object", { extraAnsibleVars: 'X: !!python/object/apply:os.system ["id"]\n' }, "extraAnsibleVars", "The YAML tag tag:yaml.org,2002:python/object/apply:os.system (line 1) cannot be kept"],
+    ["a name ansible reads as a boolean", { extraAnsibleVars: "yes: 1\n" }, "extraAnsibleVars", '"yes" is not a valid ansible variable name (line 1) (ansible reads it as the boolean true)'],
     ["a branch with a command", { edxPlatformBranch: "master;rm -rf ~" }, "edxPlatformBranch", 'Contains ";"'],
     ["a branch with $()", { configurationBranch: "$(reboot)" }, "configurationBranch", 'Contains "$"'],
     ["a branch with a backquote", { edxPlatformBranch: "a`id`" }, "edxPlatformBranch", 'Contains "`"'],

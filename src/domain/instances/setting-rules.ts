@@ -2,7 +2,7 @@
 // repository URLs, branches, the playbook path, the extra variables. Each returns a message for
 // the field, or null when the value is fine. The rules are allow-lists, so no value can carry shell
 // syntax ($ ` ; | & < > \ quotes, spaces, line breaks) or look like a command-line option ("-…").
-import { isMap, isScalar, isSeq } from "yaml";
+import { isMap, isScalar, isSeq, type YAMLWarning } from "yaml";
 import { parseAnsibleDocument } from "../provisioning/ansible-yaml.js";
 import { MAX_VARIABLES_JSON_BYTES, oversizeVariables } from "../provisioning/variables.js";
 import { parsePluginEntry } from "../recipes/tutor.js";
@@ -82,6 +82,8 @@ export function checkExtraVariables(text: string): string | null {
   const doc = parseAnsibleDocument(text, { prettyErrors: true, uniqueKeys: true });
   const error = doc.errors[0];
   if (error) return `Not valid YAML: ${error.message.split("\n")[0]!.replace(/:$/, "")}.`;
+  const tagged = unknownTag(doc.warnings);
+  if (tagged) return tagged;
   let expanded: unknown;
   try {
     expanded = doc.toJS({ maxAliasCount: 100 });
@@ -109,6 +111,23 @@ export function checkExtraVariables(text: string): string | null {
     if (OCIM_OWNED_VARIABLES.includes(key)) return `${ownedVariableReason(key)}. Remove it from these variables${line}.`;
   }
   return null;
+}
+
+/**
+ * A YAML tag the variables cannot keep (the yaml package drops it with a warning and keeps the bare
+ * value): the snapshot and vars.yml hold plain values, so `!vault` would send its ciphertext as the
+ * value and `!unsafe` would let ansible template it. Null when there is none.
+ */
+function unknownTag(warnings: readonly YAMLWarning[]): string | null {
+  const warning = warnings.find((w) => w.code === "TAG_RESOLVE_FAILED");
+  if (!warning) return null;
+  const tag = /Unresolved tag: (\S+)/.exec(warning.message)?.[1] ?? "this tag";
+  const where = warning.linePos ? ` (line ${warning.linePos[0].line})` : "";
+  if (tag === "!vault") {
+    return `An ansible-vault value${where} cannot be used: Ocim has no vault password and would send the encrypted text as the value. ` +
+      "Paste the value itself: it is shown masked wherever it appears, under a key such as …_PASSWORD or …_SECRET.";
+  }
+  return `The YAML tag ${tag}${where} cannot be kept: Ocim sends plain values (text, numbers, true/false, lists, mappings) to the playbook. Remove the tag.`;
 }
 
 function lineOf(text: string, offset: number): number {
