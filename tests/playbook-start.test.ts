@@ -3,7 +3,9 @@
 // the exit file. Programs that must not really run here (apt-get, pip, sudo, ansible-playbook of
 // the native recipe) are recording stand-ins in a directory the test puts first on the session's
 // PATH, as a VM image would have them in /usr/bin; the bootstrap itself is the recipe's, unchanged.
-import { rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { localVms, type LocalVms } from "./helpers/local-vms.js";
@@ -107,6 +109,23 @@ describe("starting the playbook on the VM", () => {
     expect(exit).toBe(0);
     const got = JSON.parse((await session.exec(`cat ${shellQuote(`${paths.dir}/seen.json`)}`)).stdout) as Record<string, unknown>;
     expect(got).toEqual(Object.fromEntries(names.map((n) => [n, variables[n]])));
+  });
+
+  it("gets the configuration at a commit id, not only at a branch's tip", async () => {
+    const repo = makeGitRepo({ "playbooks/quick.yml": HELLO_PLAYBOOK });
+    repos.push(repo.dir);
+    const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: repo.dir }).toString().trim();
+    const pinned = git("rev-parse", "HEAD");
+    writeFileSync(path.join(repo.dir, "playbooks/quick.yml"), HELLO_PLAYBOOK.replace('msg: "hello"', 'msg: "a later commit"'));
+    git("commit", "--quiet", "--all", "-m", "later");
+    const { exit, log } = await run(snapshot({ repoUrl: repo.url, branch: pinned }));
+    expect(log).toContain('"msg": "hello"');
+    expect(exit).toBe(0);
+    // A ref the repository does not have fails the step, leaving no copy a retry would reuse.
+    const paths = remotePaths(`${vm.workDir}/run-${++n}`);
+    const missing = await session.exec(cloneCommand(paths, snapshot({ repoUrl: repo.url, branch: "no-such-branch" })), { timeoutMs: 60_000 });
+    expect([missing.code, missing.stderr.trim()]).toEqual([128, "fatal: couldn't find remote ref no-such-branch"]);
+    expect((await session.exec(`[ -e ${shellQuote(paths.repo)} ] && echo kept || echo none`)).stdout).toBe("none\n");
   });
 
   it("runs a custom playbook without a bootstrap with the VM's ansible-playbook, in the playbook's directory, not under sudo", async () => {

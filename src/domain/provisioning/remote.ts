@@ -34,12 +34,28 @@ export function varsFile(snapshot: ConfigSnapshot): string {
   return `# Written by Ocim at launch; the same values are frozen in the appserver's snapshot.\n${ansibleYaml(snapshot.variables)}`;
 }
 
-/** Clone the configuration repository at its branch (or reuse the clone of an earlier attempt). */
+/**
+ * Get the configuration repository at its branch, tag or full commit id (or reuse the copy of an
+ * earlier attempt). A fetch of that one ref, not `git clone --branch`, which takes no commit id: the
+ * form accepts one, and pinning the configuration to a commit is common. Made in a temporary
+ * directory and moved into place once checked out, so an attempt that failed halfway leaves nothing
+ * that a retry would take for a finished copy.
+ */
 export function cloneCommand(p: RemotePaths, snapshot: ConfigSnapshot): string {
   const { repoUrl, branch } = snapshot.playbook;
+  const partial = q(`${p.repo}.partial`);
+  const git = `git -C ${partial}`;
+  const get = [
+    `rm -rf ${partial}`,
+    `git -c init.defaultBranch=ocim init --quiet ${partial}`,
+    `${git} remote add origin ${q(repoUrl)}`,
+    `${git} fetch --quiet --depth 1 origin ${q(branch)}`,
+    `${git} -c advice.detachedHead=false checkout --quiet FETCH_HEAD`,
+    `mv ${partial} ${q(p.repo)}`,
+  ].join(" && ");
   return [
     `mkdir -p ${q(p.dir)}`,
-    `if [ ! -d ${q(p.repo + "/.git")} ]; then git clone --quiet --depth 1 --branch ${q(branch)} -- ${q(repoUrl)} ${q(p.repo)}; fi`,
+    `if [ ! -d ${q(p.repo + "/.git")} ]; then ${get}; fi`,
     `git -C ${q(p.repo)} log -1 --format='configuration at %h: %s'`,
   ].join(" && ");
 }
