@@ -63,7 +63,7 @@ describe("instance commands", () => {
   });
 
   it("writes no audit event when nothing changed, and names a change of secret values it cannot show", async () => {
-    const created = await createInstance(deps, { actor, values: { name: "S", internalLmsDomain: "s.test", extraAnsibleVars: "SMTP_PASSWORD: one\n" } });
+    const created = await createInstance(deps, { actor, values: { name: "S", internalLmsDomain: "s.test", recipe: "custom", extraAnsibleVars: "SMTP_PASSWORD: one\n" } });
     await updateInstance(deps, { actor, id: created.id, values: { name: "S" } });
     expect(await deps.db.auditEvent.count({ where: { action: "instance.updated" } })).toBe(0);
     await updateInstance(deps, { actor, id: created.id, values: { extraAnsibleVars: "SMTP_PASSWORD: two\n" } });

@@ -144,17 +144,17 @@ describe("admin: instances", () => {
     // Two tabs open the same form; the first saves a new name and variables.
     const [first, second] = [fieldValue((await admin.get(path)).text, "_version")!, fieldValue((await admin.get(path)).text, "_version")!];
     expect(first).toBe(second);
-    await admin.submit(path, form({ _version: first, name: "Renamed in tab 1", extraAnsibleVars: "TAB1: one" }));
+    await admin.submit(path, form({ _version: first, name: "Renamed in tab 1", extraAnsibleVars: "TUTOR_CONFIG:\n  LANGUAGE_CODE: fr" }));
     // The second tab, opened before that save, changes the appserver count only.
     const stale = await admin.submit(path, form({ _version: second, appserverCount: "3" }));
     expect(stale.status).toBe(409);
     expect(visibleText(stale.text)).toContain("This instance was saved by someone else since you opened this form (by root, at ");
     expect(fieldValue(stale.text, "appserverCount")).toBe("3");
     expect(await t.deps.db.instance.findUniqueOrThrow({ where: { id: created.id } })).toMatchObject({
-      name: "Renamed in tab 1", extraAnsibleVars: "TAB1: one\n", appserverCount: 1,
+      name: "Renamed in tab 1", extraAnsibleVars: "TUTOR_CONFIG:\n  LANGUAGE_CODE: fr\n", appserverCount: 1,
     });
     // Saving the refused form again is a choice made knowingly: it goes through.
-    const again = await admin.submit(path, form({ _version: fieldValue(stale.text, "_version")!, name: "Renamed in tab 1", extraAnsibleVars: "TAB1: one", appserverCount: "3" }));
+    const again = await admin.submit(path, form({ _version: fieldValue(stale.text, "_version")!, name: "Renamed in tab 1", extraAnsibleVars: "TUTOR_CONFIG:\n  LANGUAGE_CODE: fr", appserverCount: "3" }));
     expect(visibleText(again.text)).toContain('The instance "Renamed in tab 1" was saved.');
     expect((await t.deps.db.instance.findUniqueOrThrow({ where: { id: created.id } })).appserverCount).toBe(3);
   });
@@ -243,6 +243,16 @@ describe("admin: instances", () => {
     ["a tag the variables cannot keep", { extraAnsibleVars: 'PASSWORD: !unsafe "{{ not a template }}"\n' }, "extraAnsibleVars",
       "The YAML tag !unsafe (line 1) cannot be kept: Ocim sends plain values (text, numbers, true/false, lists, mappings) to the playbook. Remove the tag."],
     ["a python object", { extraAnsibleVars: 'X: !!python/object/apply:os.system ["id"]\n' }, "extraAnsibleVars", "The YAML tag tag:yaml.org,2002:python/object/apply:os.system (line 1) cannot be kept"],
+    ["a Tutor setting at the top level of a tutor instance", { extraAnsibleVars: "TUTOR_CONFIG:\n  PLATFORM_NAME: Campus\nLANGUAGE_CODE: fr\n" }, "extraAnsibleVars",
+      'LANGUAGE_CODE (line 3) is a Tutor setting: the tutor recipe takes Tutor\'s settings inside TUTOR_CONFIG, indented on the lines under "TUTOR_CONFIG:" or as TUTOR_CONFIG: { LANGUAGE_CODE: … }.'],
+    ["an openedx/configuration variable on a tutor instance", { extraAnsibleVars: "EDXAPP_LMS_BASE: lms.other.org\n" }, "extraAnsibleVars",
+      "EDXAPP_LMS_BASE (line 1) is an openedx/configuration variable, which the tutor recipe does not read: its playbook reads TUTOR_CONFIG (Tutor's settings) and Ocim's own OCIM_TUTOR_… variables only."],
+    ["a name the tutor playbook does not read", { extraAnsibleVars: "ansible_python_interpreter: /usr/bin/python3\nMY_FLAG: true\n" }, "extraAnsibleVars", "MY_FLAG (line 2) is not read by the tutor recipe"],
+    ["a TUTOR_CONFIG that is not a mapping", { extraAnsibleVars: "TUTOR_CONFIG: oops\n" }, "extraAnsibleVars",
+      "TUTOR_CONFIG (line 1) must be a mapping of Tutor settings (such as TUTOR_CONFIG: { LANGUAGE_CODE: fr }), not a single value: it would replace every setting Ocim writes there (hosts, the instance's secrets and databases)."],
+    ["a plugin list that is not a list", { extraAnsibleVars: "OCIM_TUTOR_PLUGINS: mfe\n" }, "extraAnsibleVars", "OCIM_TUTOR_PLUGINS (line 1) must be a list, as Ocim generates it"],
+    ["TUTOR_CONFIG on a native instance", { recipe: "native", openedxRelease: "quince", extraAnsibleVars: "EDXAPP_LMS_BASE: x.org\nTUTOR_CONFIG:\n  LMS_HOST: x.org\n" }, "extraAnsibleVars",
+      "TUTOR_CONFIG (line 2) is read by the tutor recipe only"],
     ["a name ansible reads as a boolean", { extraAnsibleVars: "yes: 1\n" }, "extraAnsibleVars", '"yes" is not a valid ansible variable name (line 1) (ansible reads it as the boolean true)'],
     ["a branch with a command", { edxPlatformBranch: "master;rm -rf ~" }, "edxPlatformBranch", 'Contains ";"'],
     ["a branch with $()", { configurationBranch: "$(reboot)" }, "configurationBranch", 'Contains "$"'],
@@ -324,10 +334,10 @@ describe("admin: instances", () => {
   });
 
   it("changes an instance: a blank prefixed domain follows the new LMS domain, an override stays; history shows the diff", async () => {
-    await admin.submit("/admin/instances/add", form({ studioDomain: "cms.demo.example.com", extraAnsibleVars: "EDXAPP_FOO: 1\nMYSQL_PASSWORD: hunter2\n" }));
+    await admin.submit("/admin/instances/add", form({ recipe: "native", openedxRelease: "quince", studioDomain: "cms.demo.example.com", extraAnsibleVars: "EDXAPP_FOO: 1\nMYSQL_PASSWORD: hunter2\n" }));
     const instance = await t.deps.db.instance.findFirstOrThrow();
     const edit = await admin.submit(`/admin/instances/${instance.id}`, form({
-      name: "Demo U", internalLmsDomain: "lms.demo-u.org", studioDomain: "cms.demo.example.com",
+      name: "Demo U", internalLmsDomain: "lms.demo-u.org", studioDomain: "cms.demo.example.com", recipe: "native", openedxRelease: "quince",
       extraAnsibleVars: "EDXAPP_FOO: 2\nMYSQL_PASSWORD: correct-horse\n", appserverCount: "3", _save: "continue",
     }));
     expect(edit.url).toBe(`${t.url}/admin/instances/${instance.id}`);
@@ -348,10 +358,10 @@ describe("admin: instances", () => {
 
   it("shows history readably: words for the action, names instead of ids, line diffs for variables, secrets masked", async () => {
     const lb = await makeLoadBalancer(t.deps, { name: "haproxy-eu-1" });
-    await admin.submit("/admin/instances/add", form({ name: "Readable", internalLmsDomain: "lms.readable.org", extraAnsibleVars: "A: 1\nB: 2\nSMTP_PASSWORD: first-secret-9\nC: 3\n" }));
+    await admin.submit("/admin/instances/add", form({ name: "Readable", internalLmsDomain: "lms.readable.org", recipe: "custom", extraAnsibleVars: "A: 1\nB: 2\nSMTP_PASSWORD: first-secret-9\nC: 3\n" }));
     const instance = await t.deps.db.instance.findFirstOrThrow({ where: { name: "Readable" } });
     await admin.submit(`/admin/instances/${instance.id}`, form({
-      name: "Readable", internalLmsDomain: "lms.readable.org", loadBalancerId: String(lb.id),
+      name: "Readable", internalLmsDomain: "lms.readable.org", recipe: "custom", loadBalancerId: String(lb.id),
       extraAnsibleVars: "A: 1\nB: 20\nSMTP_PASSWORD: second-secret-7\nC: 3\n",
     }), `/admin/instances/${instance.id}`);
     // What the lifecycle's succeeded transition records (src/domain/appservers/lifecycle.ts).

@@ -13,7 +13,7 @@ import { newJwtKey, signingJwks } from "../src/domain/data/instance-secrets.js";
 import { instanceDataPlan } from "../src/domain/data/plan.js";
 import { planLaunch } from "../src/domain/recipes/plan-launch.js";
 import { recipeLaunch, type RecipeInput } from "../src/domain/recipes/recipe.js";
-import { S3_PLUGIN, tutorRecipe } from "../src/domain/recipes/tutor.js";
+import { S3_PLUGIN, TUTOR_PLAYBOOK_VARIABLES, tutorRecipe } from "../src/domain/recipes/tutor.js";
 import type { DataEndpoints } from "../src/domain/provisioning/data-variables.js";
 
 /**
@@ -90,6 +90,8 @@ describe("tutor recipe variables", () => {
     const vars = tutorRecipe.baseVariables(input({ openedxRelease: "teak", edxPlatformBranch: "campus" }, { services: EVERYTHING }));
     const sent = Object.keys(vars).filter((k) => k !== "TUTOR_CONFIG").sort();
     expect(sent).toEqual(playbookOcimNames());
+    // The names the admin lets the extra variables set (recipe-variables.ts) are exactly these.
+    expect([...TUTOR_PLAYBOOK_VARIABLES].sort()).toEqual(Object.keys(vars).sort());
   });
 
   it("fills in the instance's hosts, HTTPS behind the balancer, the Tutor version and the plugins", () => {

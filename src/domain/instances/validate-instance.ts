@@ -11,6 +11,7 @@ import {
 } from "./instance-input.js";
 import { RECIPE_KINDS } from "../recipes/recipe.js";
 import { recipeReleaseProblem } from "../recipes/recipe-release.js";
+import { checkRecipeVariables } from "../recipes/recipe-variables.js";
 import { findRelease, releaseName } from "../recipes/releases.js";
 import { checkExtraVariables, checkGitRef, checkPlaybookPath, checkRepoUrl, checkTutorPlugin, parsePullRequestUrl } from "./setting-rules.js";
 
@@ -32,7 +33,7 @@ export function validateInstance(input: InstanceInput, defaults: InstanceDefault
   const domains = readDomains(r);
   const code = readCode(r, defaults);
   const extraAnsibleVars = r.block("extraAnsibleVars", LIMITS.extraAnsibleVars);
-  const yamlError = checkExtraVariables(extraAnsibleVars);
+  const yamlError = checkExtraVariables(extraAnsibleVars) ?? checkRecipeVariables(extraAnsibleVars, code.recipe);
   if (yamlError) r.fail("extraAnsibleVars", yamlError);
   const appserverCount = r.int("appserverCount", { ...LIMITS.appserverCount, fallback: 1 });
   const providerKind = r.choice("providerKind", PROVIDER_KINDS, "local");

@@ -28,6 +28,15 @@ export const S3_PLUGIN: Readonly<Record<number, string>> = {
 const ALWAYS_PLUGINS = ["mfe"];
 export const OCIM_PLUGIN = "ocim";
 
+/**
+ * Every variable the tutor playbook (playbooks/tutor/) reads, which tutorVariables sends: the extra
+ * variables may override these, and nothing else at the top level does anything (recipe-variables.ts).
+ */
+export const TUTOR_PLAYBOOK_VARIABLES: readonly string[] = [
+  "TUTOR_CONFIG", "OCIM_TUTOR_REQUIREMENT", "OCIM_TUTOR_MAJOR", "OCIM_TUTOR_PLUGINS", "OCIM_TUTOR_PIP_PLUGINS", "OCIM_TUTOR_BUILD_IMAGE",
+  "OCIM_BASIC_AUTH_USER", "OCIM_BASIC_AUTH_PASSWORD", "OCIM_BASIC_AUTH_SALT", "OCIM_SSH_USERS", "OCIM_HOSTNAME",
+];
+
 const UPSTREAM_PLATFORM = /^https:\/\/github\.com\/openedx\/edx-platform(\.git)?\/?$/i;
 
 /** The release an instance names, when the tutor recipe can install it (recipe-release.ts has the rule). */
