@@ -159,6 +159,19 @@ describe("admin: instances", () => {
     expect((await t.deps.db.instance.findUniqueOrThrow({ where: { id: created.id } })).appserverCount).toBe(3);
   });
 
+  it("says on saving that the active appservers keep the settings they were launched with, unless only labels or routing changed", async () => {
+    await admin.submit("/admin/instances/add", form({ recipe: "custom" }));
+    const created = await t.deps.db.instance.findFirstOrThrow();
+    await makeAppServer(t.deps, created.id, { status: "running", isActive: true });
+    const path = `/admin/instances/${created.id}`;
+    const changed = await admin.submit(path, form({ recipe: "custom", internalLmsDomain: "lms.moved.example.com", extraAnsibleVars: "EDXAPP_FOO: 2" }));
+    expect(visibleText(changed.text)).toContain('The instance "Demo University" was saved. AppServer 1 (active) keeps the settings it was launched with: ' +
+      "launch a new appserver to put these changes live (Preview launch shows what it would change).");
+    const labels = await admin.submit(path, form({ recipe: "custom", internalLmsDomain: "lms.moved.example.com", extraAnsibleVars: "EDXAPP_FOO: 2", tags: "pilot" }));
+    expect(visibleText(labels.text)).toContain('The instance "Demo University" was saved.');
+    expect(visibleText(labels.text)).not.toContain("keeps the settings");
+  });
+
   it("gives a new instance the default recipe and release, and the release's branch for a blank edx-platform branch", async () => {
     const page = await admin.get("/admin/instances/add");
     expect(page.text).toMatch(/<option value="tutor" selected>/);

@@ -14,11 +14,16 @@ import { announceInstanceChange } from "../appservers/outbox.js";
 import { bumpAndApply } from "../loadbalancer/bump-configuration.js";
 import { lockInstanceWrites } from "./instance-integrity.js";
 
-/** The names of the instance's active appservers ("AppServer 2, AppServer 3") and how many, or null when none is. */
-async function activeAppServers(tx: Pick<Prisma.TransactionClient, "appServer">, instanceId: number): Promise<{ names: string; them: string } | null> {
+/** The names of the instance's active appservers, in their order. */
+export async function activeAppServerNames(tx: Pick<Prisma.TransactionClient, "appServer">, instanceId: number): Promise<string[]> {
   const active = await tx.appServer.findMany({ where: { instanceId, isActive: true }, select: { name: true }, orderBy: { number: "asc" } });
-  if (!active.length) return null;
-  return { names: active.map((a) => a.name).join(", "), them: active.length === 1 ? "it" : "them" };
+  return active.map((a) => a.name);
+}
+
+/** The instance's active appservers as a message names them ("AppServer 2, AppServer 3", "them"), or null when none is. */
+async function activeAppServers(tx: Pick<Prisma.TransactionClient, "appServer">, instanceId: number): Promise<{ names: string; them: string } | null> {
+  const names = await activeAppServerNames(tx, instanceId);
+  return names.length ? { names: names.join(", "), them: names.length === 1 ? "it" : "them" } : null;
 }
 
 /** Why this instance cannot be archived now (an appserver is active), or null. */

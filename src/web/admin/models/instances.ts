@@ -7,6 +7,7 @@ import type { Deps } from "../../../deps.js";
 import { derivePrefixedDomains, PREFIXED_DOMAIN_FIELDS, PREFIXED_DOMAINS, DOMAIN_RE } from "../../../domain/instances/domains.js";
 import { createInstance } from "../../../domain/instances/create-instance.js";
 import { updateInstance } from "../../../domain/instances/update-instance.js";
+import { staleAppServersNote } from "../../../domain/instances/stale-appservers.js";
 import { deleteInstance, keptDataText } from "../../../domain/instances/delete-instance.js";
 import { deleteInstanceWithData } from "../../../domain/instances/delete-instance-with-data.js";
 import { instanceDataForDeletion } from "../../../domain/data/inspect-owner-data.js";
@@ -284,9 +285,11 @@ export const instanceAdmin = defineModel<Row>({
     },
     async save(deps, actor, id, values) {
       // The balancers' applies go with the change, in its transaction (bumpAndApply).
+      const before = id === undefined ? null : await deps.db.instance.findUnique({ where: { id } });
       const saved = id === undefined ? await createInstance(deps, { actor, values }) : await updateInstance(deps, { actor, id, values });
       const problem = providerOsProblem(saved.recipe, saved.providerKind, deps.hostOs);
-      return { ...titled(saved), ...(problem ? { warning: problem } : {}) };
+      const stale = before ? await staleAppServersNote(deps.db, before, saved) : null;
+      return { ...titled(saved), ...(stale ? { note: stale } : {}), ...(problem ? { warning: problem } : {}) };
     },
   },
   // Keys of the instance's events that no form field names; the others read well as words (slug: "Slug").
