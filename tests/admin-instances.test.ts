@@ -172,6 +172,19 @@ describe("admin: instances", () => {
     expect(visibleText(labels.text)).not.toContain("keeps the settings");
   });
 
+  it("warns on saving an openstack instance while no OpenStack account exists, and not once one does", async () => {
+    const warning = "No OpenStack provider account is configured, so this instance cannot launch yet: add one under admin › Provider accounts (docs/providers.md).";
+    const added = await admin.submit("/admin/instances/add", form({ providerKind: "openstack" }));
+    expect(visibleText(added.text)).toContain('The instance "Demo University" was added.');
+    expect(visibleText(added.text)).toContain(warning);
+    const account = await t.deps.db.providerAccount.create({ data: { name: "cloud", kind: "openstack", settings: {}, credentialsEncrypted: "" } });
+    const created = await t.deps.db.instance.findFirstOrThrow();
+    const saved = await admin.submit(`/admin/instances/${created.id}`, form({ providerKind: "openstack", name: "Demo University II" }));
+    expect(visibleText(saved.text)).toContain('The instance "Demo University II" was saved.');
+    expect(visibleText(saved.text)).not.toContain(warning);
+    await t.deps.db.providerAccount.delete({ where: { id: account.id } });
+  });
+
   it("gives a new instance the default recipe and release, and the release's branch for a blank edx-platform branch", async () => {
     const page = await admin.get("/admin/instances/add");
     expect(page.text).toMatch(/<option value="tutor" selected>/);

@@ -16,6 +16,7 @@ import { derivedBranches, instanceDefaults, instanceToInput, LIMITS, PROVIDER_KI
 import { RECIPES, RECIPE_KINDS, type Recipe } from "../../../domain/recipes/recipe.js";
 import { NATIVE_RELEASES, TUTOR_RELEASES } from "../../../domain/recipes/recipe-release.js";
 import { providerOsProblem } from "../../../domain/recipes/recipe-os.js";
+import { openstackAccountInUse } from "../../../adapters/provider/factory.js";
 import { LEFT_OUT_OF_AUDIT } from "../../../domain/instances/audit-view.js";
 import { maskedSettings, type SecretBearingSettings } from "../../../domain/secrets/instance-secrets.js";
 import { MASK } from "../../../domain/secrets/mask-secrets.js";
@@ -110,6 +111,12 @@ async function formChoices(deps: Deps): Promise<Record<string, Option[]>> {
 }
 
 /** New instances start on each kind's default service. */
+/** Why an openstack instance cannot launch yet (no OpenStack account: its launches would end `error`), or null. */
+async function missingAccountProblem(deps: Deps, providerKind: string): Promise<string | null> {
+  if (providerKind !== "openstack" || await openstackAccountInUse(deps.db)) return null;
+  return "No OpenStack provider account is configured, so this instance cannot launch yet: add one under admin › Provider accounts (docs/providers.md).";
+}
+
 async function defaultDataServices(deps: Deps): Promise<Record<string, string>> {
   const defaults = await deps.db.dataService.findMany({ where: { isDefault: true }, select: { id: true, kind: true } });
   return Object.fromEntries(SERVICE_COLUMNS.map(({ kind, column }) => [column, String(defaults.find((d) => d.kind === kind)?.id ?? "")]));
@@ -287,7 +294,7 @@ export const instanceAdmin = defineModel<Row>({
       // The balancers' applies go with the change, in its transaction (bumpAndApply).
       const before = id === undefined ? null : await deps.db.instance.findUnique({ where: { id } });
       const saved = id === undefined ? await createInstance(deps, { actor, values }) : await updateInstance(deps, { actor, id, values });
-      const problem = providerOsProblem(saved.recipe, saved.providerKind, deps.hostOs);
+      const problem = providerOsProblem(saved.recipe, saved.providerKind, deps.hostOs) ?? await missingAccountProblem(deps, saved.providerKind);
       const stale = before ? await staleAppServersNote(deps.db, before, saved) : null;
       return { ...titled(saved), ...(stale ? { note: stale } : {}), ...(problem ? { warning: problem } : {}) };
     },
