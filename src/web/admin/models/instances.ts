@@ -110,13 +110,13 @@ async function formChoices(deps: Deps): Promise<Record<string, Option[]>> {
   };
 }
 
-/** New instances start on each kind's default service. */
 /** Why an openstack instance cannot launch yet (no OpenStack account: its launches would end `error`), or null. */
 async function missingAccountProblem(deps: Deps, providerKind: string): Promise<string | null> {
   if (providerKind !== "openstack" || await openstackAccountInUse(deps.db)) return null;
   return "No OpenStack provider account is configured, so this instance cannot launch yet: add one under admin › Provider accounts (docs/providers.md).";
 }
 
+/** New instances start on each kind's default service. */
 async function defaultDataServices(deps: Deps): Promise<Record<string, string>> {
   const defaults = await deps.db.dataService.findMany({ where: { isDefault: true }, select: { id: true, kind: true } });
   return Object.fromEntries(SERVICE_COLUMNS.map(({ kind, column }) => [column, String(defaults.find((d) => d.kind === kind)?.id ?? "")]));
