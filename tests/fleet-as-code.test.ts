@@ -147,4 +147,19 @@ describe("ocim export / import", { timeout: 300_000 }, () => {
     const missing = await ocim(["import", "nowhere.yml"]);
     expect(missing.stderr.trim()).toBe("ocim: Cannot read nowhere.yml: no such file.");
   });
+
+  it("gives a new instance that names no balancer or data service the ones the admin's Add form starts on", async () => {
+    // One balancer (edge-1) and a default MySQL server: the Add form preselects both.
+    const mysql = await deps.db.dataService.create({ data: { name: "shared-mysql", kind: "mysql", isDefault: true } });
+    const edge = await deps.db.loadBalancer.findUniqueOrThrow({ where: { name: "edge-1" } });
+    writeFileSync(path.join(dir, "new.yml"), stringifyYaml({ version: 1, instances: [
+      { slug: "delta", name: "Delta", internalLmsDomain: "delta.example.org" },
+      { slug: "echo", name: "Echo", internalLmsDomain: "echo.example.org", loadBalancer: null, mysqlService: null },
+    ] }));
+    const run = await ocim(["import", "new.yml"]);
+    expect(run.code, run.stderr).toBe(0);
+    const created = await deps.db.instance.findMany({ where: { slug: { in: ["delta", "echo"] } }, orderBy: { slug: "asc" }, select: { loadBalancerId: true, mysqlServiceId: true } });
+    // Left out: the defaults; set to none in the file: none, as written.
+    expect(created).toEqual([{ loadBalancerId: edge.id, mysqlServiceId: mysql.id }, { loadBalancerId: null, mysqlServiceId: null }]);
+  });
 });

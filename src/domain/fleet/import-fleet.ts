@@ -13,6 +13,7 @@ import { validateLoadBalancer } from "../loadbalancer/validate-load-balancer.js"
 import { saveProviderAccount } from "../providers/save-provider-account.js";
 import { settingsToValues } from "../providers/account-fields.js";
 import { createInstance } from "../instances/create-instance.js";
+import { newInstanceServiceDefaults } from "../instances/new-instance-defaults.js";
 import { updateInstance } from "../instances/update-instance.js";
 import { validateInstance } from "../instances/validate-instance.js";
 import { instanceDefaults, type InstanceInput } from "../instances/instance-input.js";
@@ -151,7 +152,8 @@ export async function applyImport(deps: Pick<Deps, "db" | "config" | "secrets">,
       const row = await deps.db.instance.findUnique({ where: { slug: entry.slug }, select: { id: true } });
       const { input } = instanceInput(entry, { balancer: (n) => lbIds.get(n), service: (n) => services.get(n) });
       if (row) await updateInstance(deps, { actor, id: row.id, values: input });
-      else await createInstance(deps, { actor, values: input });
+      // A field the entry leaves out takes what the admin's Add form starts on (routing, shared data).
+      else await createInstance(deps, { actor, values: { ...(await newInstanceServiceDefaults(deps.db)), ...input } });
       applied.push(`instance "${entry.slug}"`);
     }
   } catch (err) {

@@ -8,6 +8,7 @@ import { derivePrefixedDomains, PREFIXED_DOMAIN_FIELDS, PREFIXED_DOMAINS, DOMAIN
 import { createInstance } from "../../../domain/instances/create-instance.js";
 import { updateInstance } from "../../../domain/instances/update-instance.js";
 import { staleAppServersNote } from "../../../domain/instances/stale-appservers.js";
+import { newInstanceServiceDefaults } from "../../../domain/instances/new-instance-defaults.js";
 import { deleteInstance, keptDataText } from "../../../domain/instances/delete-instance.js";
 import { deleteInstanceWithData } from "../../../domain/instances/delete-instance-with-data.js";
 import { instanceDataForDeletion } from "../../../domain/data/inspect-owner-data.js";
@@ -114,12 +115,6 @@ async function formChoices(deps: Deps): Promise<Record<string, Option[]>> {
 async function missingAccountProblem(deps: Deps, providerKind: string): Promise<string | null> {
   if (providerKind !== "openstack" || await openstackAccountInUse(deps.db)) return null;
   return "No OpenStack provider account is configured, so this instance cannot launch yet: add one under admin › Provider accounts (docs/providers.md).";
-}
-
-/** New instances start on each kind's default service. */
-async function defaultDataServices(deps: Deps): Promise<Record<string, string>> {
-  const defaults = await deps.db.dataService.findMany({ where: { isDefault: true }, select: { id: true, kind: true } });
-  return Object.fromEntries(SERVICE_COLUMNS.map(({ kind, column }) => [column, String(defaults.find((d) => d.kind === kind)?.id ?? "")]));
 }
 
 function derivedPlaceholder(field: keyof typeof PREFIXED_DOMAINS) {
@@ -264,15 +259,12 @@ export const instanceAdmin = defineModel<Row>({
       return problem ? { recipe: problem } : {};
     },
     async initial(deps) {
-      // With a single balancer (the local one of `npm start`), a new instance is routed by it unless
-      // the admin says otherwise; with several, the admin picks.
-      const balancers = await deps.db.loadBalancer.findMany({ select: { id: true }, take: 2 });
       return {
         // Blank branches follow the release the admin picks (derivedBranches).
         ...instanceDefaults(deps.config), edxPlatformBranch: "", configurationBranch: "", tutorPlugins: "", tags: "",
         appserverCount: "1", providerKind: "local", isArchived: "false",
-        loadBalancerId: balancers.length === 1 ? String(balancers[0]!.id) : "",
-        ...(await defaultDataServices(deps)),
+        // The only balancer, when there is one; each kind's default data service.
+        ...(await newInstanceServiceDefaults(deps.db)),
       };
     },
     async load(deps, id) {
