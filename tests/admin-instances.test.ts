@@ -296,6 +296,7 @@ describe("admin: instances", () => {
     ["an absolute playbook", { playbookPath: "/etc/passwd.yml" }, "playbookPath", "Enter a path relative to the configuration repository"],
     ["a playbook outside the repository", { playbookPath: "playbooks/../../x.yml" }, "playbookPath", 'The path must stay inside the repository (no "..").'],
     ["a playbook with shell syntax", { playbookPath: "play$(id).yml" }, "playbookPath", "no spaces or shell characters"],
+    ["a playbook path with an empty folder", { playbookPath: "playbooks//site.yml" }, "playbookPath", "Use one / between folders, as in playbooks/site.yml."],
     ["an appserver count that is no number", { appserverCount: "two" }, "appserverCount", "Enter a whole number from 1 to 10."],
     ["too many appservers", { appserverCount: "11" }, "appserverCount", "Enter a whole number from 1 to 10."],
     ["no appservers", { appserverCount: "0" }, "appserverCount", "Enter a whole number from 1 to 10."],

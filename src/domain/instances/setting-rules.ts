@@ -49,9 +49,10 @@ export function checkRepoUrl(url: string): string | null {
 export function checkPlaybookPath(path: string): string | null {
   if (path.startsWith("/")) return "Enter a path relative to the configuration repository (no leading /).";
   if (path.split("/").includes("..")) return 'The path must stay inside the repository (no "..").';
-  if (!/^[A-Za-z0-9_][A-Za-z0-9._/-]*$/.test(path) || path.includes("//")) {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._/-]*$/.test(path)) {
     return "Use only letters, digits and . _ / - (no spaces or shell characters; not starting with - or .).";
   }
+  if (path.includes("//") || path.endsWith("/")) return 'Use one / between folders, as in playbooks/site.yml.';
   if (!/\.ya?ml$/.test(path)) return "A playbook is a .yml or .yaml file.";
   return null;
 }
