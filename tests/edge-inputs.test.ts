@@ -101,7 +101,7 @@ describe("edge inputs", () => {
       const inst = await makeInstance(t.deps);
       const res = await t.agent().request("POST", `/api/v1/instances/${inst.id}/appservers`, { headers: auth, json: { padding: "x".repeat(300_000) } });
       expect(res.status).toBe(413);
-      expect(res.json<{ error: { code: string; message: string } }>().error).toEqual({ code: "too_large", message: "The request is too large." });
+      expect(res.json<{ error: { code: string; message: string } }>().error).toEqual({ code: "too_large", message: expect.stringMatching(/^The request is too large \(\d+ kB; at most 256 kB\): nothing was saved\./) });
       expect(await t.deps.db.appServer.count({ where: { instanceId: inst.id } })).toBe(0);
     });
   });

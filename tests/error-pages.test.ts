@@ -48,7 +48,7 @@ describe("error pages", () => {
     expect(res.status).toBe(413);
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
     expect(res.text).toContain(LAYOUT_LANDMARK);
-    expect(visibleText(res.text)).toContain("The request is too large");
+    expect(visibleText(res.text)).toContain("The request is too large (294 kB; at most 256 kB): nothing was saved. A form's page keeps what you typed: go back, shorten the longest field, and send it again.");
     expect(errorsLogged()).toEqual([]);
   });
 

@@ -132,14 +132,24 @@ function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   if (isDatabaseUnreachable(err)) return new AppError("unavailable", DATABASE_DOWN);
   if (isDatabaseTimeout(err)) return new AppError("unavailable", DATABASE_SLOW);
-  const e = err as { status?: number; type?: string; message?: string };
+  const e = err as { status?: number; type?: string; message?: string; length?: number; limit?: number };
   // body-parser and friends signal client errors with a status; keep their message generic.
   if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) {
-    if (e.status === 413) return new AppError("too_large", "The request is too large.");
+    if (e.status === 413) return new AppError("too_large", tooLargeMessage(e.length, e.limit));
     if (e.status === 415) return new AppError("unsupported_media_type", "The request's content type is not supported.");
     return new AppError("bad_request", "The request could not be read.");
   }
   return new AppError("internal", "Something went wrong on our side. It has been logged; try again, and tell an admin if it persists.");
+}
+
+/**
+ * What a body over the limit says (body-parser's error carries the sizes): how much was sent, how
+ * much a request may carry, and that nothing changed. A form's page is gone by then: Back has it.
+ */
+function tooLargeMessage(length: number | undefined, limit: number | undefined): string {
+  const kB = (n: number) => `${Math.ceil(n / 1024)} kB`;
+  const sizes = typeof length === "number" && typeof limit === "number" ? ` (${kB(length)}; at most ${kB(limit)})` : "";
+  return `The request is too large${sizes}: nothing was saved. A form's page keeps what you typed: go back, shorten the longest field, and send it again.`;
 }
 
 function titleFor(status: number): string {
