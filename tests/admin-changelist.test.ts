@@ -62,6 +62,16 @@ describe("admin: change lists", () => {
     expect(visibleText(none.text)).toContain("No instances match.");
   });
 
+  it("searches accents and case aside, as the list sorts: ÉPSILON, épsilon and epsilon find Épsilon", async () => {
+    const made = [
+      await makeInstance(t.deps, { name: "Épsilon", slug: "epsilon", internalLmsDomain: "lms.epsilon.test" }),
+      await makeInstance(t.deps, { name: "Ñandú", slug: "nandu", internalLmsDomain: "lms.nandu.test", externalDomains: ["cours.école.test"] }),
+    ];
+    for (const q of ["ÉPSILON", "épsilon", "epsilon", "Epsi"]) expect(names((await admin.get(`/admin/instances?q=${encodeURIComponent(q)}`)).text), q).toEqual(["Épsilon"]);
+    for (const q of ["ñandú", "NANDU", "ÉCOLE"]) expect(names((await admin.get(`/admin/instances?q=${encodeURIComponent(q)}`)).text), q).toEqual(["Ñandú"]);
+    await t.deps.db.instance.deleteMany({ where: { id: { in: made.map((i) => i.id) } } });
+  });
+
   it("filters, combined with search and sort", async () => {
     const archived = await admin.get("/admin/instances?archived=yes");
     expect(names(archived.text)).toEqual(["Site 03", "Site 06", "Site 09", "Site 12"]);

@@ -11,12 +11,7 @@ describe(`migration ${SORT_NAME_MIGRATION}`, () => {
 
   it("recomputes the sort key of the instances already there, and new names get it too", async () => {
     const m = database();
-    const insert = (name: string, slug: string) => m.client.query(
-      `INSERT INTO "Instance" (name, slug, "internalLmsDomain", "studioDomain", "previewDomain", "ecommerceDomain", "discoveryDomain", "appsDomain",
-         "edxPlatformRepoUrl", "edxPlatformBranch", "configurationRepoUrl", "configurationBranch", "playbookPath", "openedxRelease", "secretKeyEncrypted", "updatedAt")
-       VALUES ($1, $2, $2 || '.test', 'studio.' || $2, 'preview.' || $2, 'ecommerce.' || $2, 'discovery.' || $2, 'apps.' || $2, '', '', '', '', '', '', 'x', now())`,
-      [name, slug],
-    );
+    const insert = (name: string, slug: string) => m.insertInstance(name, slug);
     for (const [name, slug] of [["Zeta", "zeta"], ["Épsilon", "epsilon"], ["eta", "eta"], ["Delta", "delta"]]) await insert(name!, slug!);
     const order = async () => (await m.client.query(`SELECT name, "sortName" FROM "Instance" ORDER BY "sortName", id`)).rows;
     // Before: lowercased only, so "Épsilon" came after "Zeta".

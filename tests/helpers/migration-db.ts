@@ -14,6 +14,8 @@ const folders = () => readdirSync(MIGRATIONS).filter((f) => /^\d{14}_/.test(f)).
 export interface MigrationDb {
   url: string;
   client: pg.Client;
+  /** Inserts an instance with only what every migration's Instance requires: `slug`.test as its LMS domain. */
+  insertInstance(name: string, slug: string): Promise<unknown>;
   apply(folder: string): Promise<unknown>;
   /** The migrations after `folder`, in order. */
   later(folder: string): string[];
@@ -28,8 +30,14 @@ async function databaseBefore(adminUrl: string, migration: string): Promise<Migr
   await client.connect();
   const apply = (folder: string) => client.query(readFileSync(path.join(MIGRATIONS, folder, "migration.sql"), "utf8"));
   for (const f of folders().filter((f) => f < migration)) await apply(f);
+  const insertInstance = (instanceName: string, slug: string) => client.query(
+    `INSERT INTO "Instance" (name, slug, "internalLmsDomain", "studioDomain", "previewDomain", "ecommerceDomain", "discoveryDomain", "appsDomain",
+       "edxPlatformRepoUrl", "edxPlatformBranch", "configurationRepoUrl", "configurationBranch", "playbookPath", "openedxRelease", "secretKeyEncrypted", "updatedAt")
+     VALUES ($1, $2, $2 || '.test', 'studio.' || $2, 'preview.' || $2, 'ecommerce.' || $2, 'discovery.' || $2, 'apps.' || $2, '', '', '', '', '', '', 'x', now())`,
+    [instanceName, slug],
+  );
   return {
-    url, client, apply,
+    url, client, apply, insertInstance,
     later: (folder) => folders().filter((f) => f > folder),
     async drop() {
       await client.end();

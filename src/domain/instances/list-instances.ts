@@ -58,13 +58,13 @@ export interface InstanceList {
 }
 
 /**
- * Instances whose name or any domain contains `q`, case-insensitively: searchText is the lowercased
- * name and domains, a column PostgreSQL generates, and its trigram index serves a LIKE with a
- * pattern of three characters or more (bench/README.md: the search pages). The console's and the
- * admin's search.
+ * Instances whose name or any domain contains `q`, accents and case aside: searchText is the name and
+ * domains folded (no accents, lowercased: the sort key's function), a column PostgreSQL generates,
+ * and its trigram index serves a LIKE with a pattern of three characters or more (bench/README.md:
+ * the search pages). The pattern is folded by the same function. The console's and the admin's search.
  */
 export function searchCondition(q: string): Prisma.Sql {
-  return Prisma.sql`i."searchText" LIKE lower(${containsPattern(q)})`;
+  return Prisma.sql`i."searchText" LIKE "Instance_sortName"(${containsPattern(q)})`;
 }
 
 /** How many instances match `where` (a WHERE clause on "Instance" i, or none), as an SQL expression. */
