@@ -274,6 +274,7 @@ describe("admin: instances", () => {
     ["an openedx/configuration variable on a tutor instance", { extraAnsibleVars: "EDXAPP_LMS_BASE: lms.other.org\n" }, "extraAnsibleVars",
       "EDXAPP_LMS_BASE (line 1) is an openedx/configuration variable, which the tutor recipe does not read: its playbook reads TUTOR_CONFIG (Tutor's settings) and Ocim's own OCIM_TUTOR_… variables only."],
     ["a name the tutor playbook does not read", { extraAnsibleVars: "ansible_python_interpreter: /usr/bin/python3\nMY_FLAG: true\n" }, "extraAnsibleVars", "MY_FLAG (line 2) is not read by the tutor recipe"],
+    ["a TUTOR_CONFIG that is an alias of a list", { extraAnsibleVars: "OCIM_TUTOR_PLUGINS: &p [mfe]\nTUTOR_CONFIG: *p\n" }, "extraAnsibleVars", "TUTOR_CONFIG (line 2) must be a mapping of Tutor settings (such as TUTOR_CONFIG: { LANGUAGE_CODE: fr }), not a list:"],
     ["a TUTOR_CONFIG that is not a mapping", { extraAnsibleVars: "TUTOR_CONFIG: oops\n" }, "extraAnsibleVars",
       "TUTOR_CONFIG (line 1) must be a mapping of Tutor settings (such as TUTOR_CONFIG: { LANGUAGE_CODE: fr }), not a single value: it would replace every setting Ocim writes there (hosts, the instance's secrets and databases)."],
     ["a plugin list that is not a list", { extraAnsibleVars: "OCIM_TUTOR_PLUGINS: mfe\n" }, "extraAnsibleVars", "OCIM_TUTOR_PLUGINS (line 1) must be a list, as Ocim generates it"],

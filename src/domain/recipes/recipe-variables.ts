@@ -6,7 +6,7 @@
 // The native recipe's openedx/configuration has no TUTOR_CONFIG. The names come from the data files
 // of the real projects (data/tutor-config-keys.tsv, data/openedx-configuration-vars.tsv).
 import { readFileSync } from "node:fs";
-import { isMap, isScalar, isSeq, type Node } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, type Node } from "yaml";
 import { parseAnsibleDocument } from "../provisioning/ansible-yaml.js";
 import { TUTOR_PLAYBOOK_VARIABLES } from "./tutor.js";
 import type { Recipe } from "./recipe.js";
@@ -36,13 +36,16 @@ function kindOf(node: unknown): "mapping" | "list" | "value" {
  */
 export function checkRecipeVariables(text: string, recipe: Recipe): string | null {
   if (recipe === "custom" || !text.trim()) return null;
-  const root = parseAnsibleDocument(text).contents;
+  const doc = parseAnsibleDocument(text);
+  const root = doc.contents;
   if (!isMap(root)) return null;
   for (const pair of root.items) {
     if (!isScalar(pair.key) || typeof pair.key.value !== "string") continue;
     const name = pair.key.value;
     const line = pair.key.range ? ` (line ${text.slice(0, pair.key.range[0]).split("\n").length})` : "";
-    const problem = recipe === "tutor" ? tutorProblem(name, pair.value as Node | null) : nativeProblem(name);
+    // An alias (*name) stands for the node it names.
+    const value = isAlias(pair.value) ? (pair.value.resolve(doc) ?? null) : (pair.value as Node | null);
+    const problem = recipe === "tutor" ? tutorProblem(name, value) : nativeProblem(name);
     if (problem) return `${name}${line} ${problem}`;
   }
   return null;
