@@ -14,6 +14,15 @@ function sshdPidOf(vms: LocalVms, name: string): number {
   return Number(readFileSync(path.join(vms.dataDir, "vms", name, "sshd.pid"), "utf8").trim());
 }
 
+/** A server listening on host:port, or undefined while another socket still holds it. */
+function holdPort(host: string, port: number): Promise<net.Server | undefined> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", (err: NodeJS.ErrnoException) => (err.code === "EADDRINUSE" ? resolve(undefined) : reject(err)));
+    server.listen({ host, port, exclusive: true }, () => resolve(server));
+  });
+}
+
 function running(pid: number): boolean {
   // A zombie (exited, not yet reaped) has an empty command line.
   return existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/cmdline`, "utf8") !== "";
@@ -102,8 +111,9 @@ describe("local provider", () => {
     const pid = sshdPidOf(vms, "local-as1");
     process.kill(pid, "SIGKILL");
     while (running(pid)) await new Promise((r) => setTimeout(r, 20));
-    const holder = net.createServer();
-    await new Promise<void>((resolve) => holder.listen({ host: vm.publicIp, port: vm.sshPort, exclusive: true }, resolve));
+    // The killed sshd's socket may outlive it for a moment too (a connection's child closing its
+    // copy): take the port once it is free, rather than fail on the first try (CI once did, EADDRINUSE).
+    const holder = await waitFor("the dead sshd's port to be free for the test to hold", () => holdPort(vm.publicIp!, vm.sshPort), 10_000, 20);
     const log = path.join(vms.dataDir, "vms", "local-as1", "sshd.log");
     const logBefore = readFileSync(log, "utf8").length;
     const released = waitFor("a start to find the port taken", async () => readFileSync(log, "utf8").slice(logBefore).includes("Address already in use"), 10_000, 20)
