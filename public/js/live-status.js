@@ -10,7 +10,7 @@
   window.OcimLiveStatus = true;
   var newest = {}; // appServerId → time of the newest status shown: an older one never overwrites it
   // Per watched instance, its appservers as the messages tell them, for its row of the instance
-  // list (data-badges-for): complete once the watch's answer listed them all (it gives at most 200).
+  // list (views/console/_instance_list.ejs): complete once the watch's answer listed them all (it gives at most 200).
   var watched = {}; // instanceId → { complete, appServers: { appServerId: { status, isActive } } }
 
   function setBadge(el, text, cls) {
@@ -25,7 +25,10 @@
     var ids = Object.keys(w.appServers).map(Number);
     var active = ids.filter(function (id) { return w.appServers[id].isActive; }).length;
     var latest = ids.length ? w.appServers[Math.max.apply(null, ids)].status : null;
-    document.querySelectorAll('[data-badges-for="' + instanceId + '"]').forEach(function (badges) {
+    // The row is found by its link: an attribute on each of the list's 100 rows would cost every page 2.4 KB.
+    document.querySelectorAll(".instance-list a").forEach(function (link) {
+      var badges = link.pathname === "/instances/" + instanceId && link.querySelector(".badges");
+      if (!badges) return;
       var el = badges.children;
       if (el[0]) setBadge(el[0], active + " active", "count-" + Math.min(active, 1));
       if (el[1]) setBadge(el[1], latest || "none", "status-" + (latest || "none"));
