@@ -3,7 +3,7 @@
 // the field, or null when the value is fine. The rules are allow-lists, so no value can carry shell
 // syntax ($ ` ; | & < > \ quotes, spaces, line breaks) or look like a command-line option ("-…").
 import { isMap, isScalar, isSeq, type YAMLWarning } from "yaml";
-import { parseAnsibleDocument } from "../provisioning/ansible-yaml.js";
+import { lineOf, parseAnsibleDocument } from "../provisioning/ansible-yaml.js";
 import { MAX_VARIABLES_JSON_BYTES, oversizeVariables } from "../provisioning/variables.js";
 import { parsePluginEntry } from "../recipes/tutor.js";
 import { OCIM_OWNED_VARIABLES, ownedVariableReason } from "../recipes/recipe.js";
@@ -129,10 +129,6 @@ function unknownTag(warnings: readonly YAMLWarning[]): string | null {
       "Paste the value itself: it is shown masked wherever it appears, under a key such as …_PASSWORD or …_SECRET.";
   }
   return `The YAML tag ${tag}${where} cannot be kept: Ocim sends plain values (text, numbers, true/false, lists, mappings) to the playbook. Remove the tag.`;
-}
-
-function lineOf(text: string, offset: number): number {
-  return text.slice(0, offset).split("\n").length;
 }
 
 /** A GitHub-style pull request URL (https, ending in /pull/<number>); gives the number. */

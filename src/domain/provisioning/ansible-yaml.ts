@@ -51,3 +51,8 @@ export function parseAnsibleDocument(text: string, options: ParseOptions & Docum
 export function ansibleYaml(value: unknown, options: { sortMapEntries?: boolean } = {}): string {
   return stringify(value, { ...options, ...WRITE });
 }
+
+/** The 1-based line of `offset` in `text` (a node's range start), for messages that name a line. */
+export function lineOf(text: string, offset: number): number {
+  return text.slice(0, offset).split("\n").length;
+}

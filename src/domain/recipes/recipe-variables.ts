@@ -7,7 +7,7 @@
 // of the real projects (data/tutor-config-keys.tsv, data/openedx-configuration-vars.tsv).
 import { readFileSync } from "node:fs";
 import { isAlias, isMap, isScalar, isSeq, type Node } from "yaml";
-import { parseAnsibleDocument } from "../provisioning/ansible-yaml.js";
+import { lineOf, parseAnsibleDocument } from "../provisioning/ansible-yaml.js";
 import { TUTOR_PLAYBOOK_VARIABLES } from "./tutor.js";
 import type { Recipe } from "./recipe.js";
 
@@ -42,7 +42,7 @@ export function checkRecipeVariables(text: string, recipe: Recipe): string | nul
   for (const pair of root.items) {
     if (!isScalar(pair.key) || typeof pair.key.value !== "string") continue;
     const name = pair.key.value;
-    const line = pair.key.range ? ` (line ${text.slice(0, pair.key.range[0]).split("\n").length})` : "";
+    const line = pair.key.range ? ` (line ${lineOf(text, pair.key.range[0])})` : "";
     // An alias (*name) stands for the node it names.
     const value = isAlias(pair.value) ? (pair.value.resolve(doc) ?? null) : (pair.value as Node | null);
     const problem = recipe === "tutor" ? tutorProblem(name, value) : nativeProblem(name);
