@@ -93,7 +93,6 @@ export async function seedFleet(databaseUrl: string, fleet: Fleet, secrets: Secr
       [STEPS.map((step) => step.name), STEPS.map((step) => STEP_SECONDS[step.name])],
     );
     await seedLogs(client, fleet.appServersPerInstance);
-    await client.query(`UPDATE "Instance" SET "nextAppServerNumber" = $1 + 1`, [fleet.appServersPerInstance]);
     if (fleet.auditEvents) {
       // In the shape the console writes ({ field: [before, after] }: diffRecords).
       await client.query(

@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { visibleText, type Agent } from "./helpers/browserless.js";
-import { makeInstance } from "./helpers/factories.js";
+import { makeAppServer, makeInstance } from "./helpers/factories.js";
+import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
 import { createApiToken } from "../src/domain/auth/api-tokens.js";
 import { QUEUE } from "../src/jobs/names.js";
 import { drainOutbox } from "../src/jobs/relay-outbox.js";
@@ -72,8 +73,6 @@ describe("launching an appserver", () => {
     expect(res.status).toBe(400);
     expect(visibleText(res.text)).toContain('The storage account "broken-storage" of this instance has no readable access keys; fix it in the admin (Data services), then launch again.');
     expect(await count(inst.id)).toBe(0);
-    const after = await t.deps.db.instance.findUniqueOrThrow({ where: { id: inst.id } });
-    expect(after.nextAppServerNumber).toBe(1);
   });
 
   it("refuses to launch an instance whose extra variables (saved before the check) override the basic auth, and launches nothing", async () => {
@@ -134,6 +133,23 @@ describe("launching an appserver", () => {
     expect(launchTokenOf(next.text)).not.toBe(form.launchToken);
     await operator.post(`/instances/${inst.id}/launch`, { _csrf: form._csrf, launchToken: launchTokenOf(next.text)! });
     expect(await count(inst.id)).toBe(2);
+  });
+
+  it("numbers a launch one past the instance's highest appserver, gives parallel launches distinct numbers, and leaves the instance row as it was", async () => {
+    const inst = await makeInstance(t.deps);
+    await makeAppServer(t.deps, inst.id, { status: "terminated" });
+    await makeAppServer(t.deps, inst.id, { status: "failed" });
+    // The first launch makes the instance's JWT key (ensureJwtKey); launches after it write nothing to the row.
+    await launchAppServer(t.deps, { instanceId: inst.id, actor: { id: null, login: "test" } });
+    const before = await t.deps.db.instance.findUniqueOrThrow({ where: { id: inst.id } });
+    const version = () => t.deps.db.$queryRaw<{ xmin: string }[]>`SELECT xmin::text FROM "Instance" WHERE id = ${inst.id}`;
+    const versionBefore = await version();
+    await Promise.all([1, 2].map(() => launchAppServer(t.deps, { instanceId: inst.id, actor: { id: null, login: "test" } })));
+    const names = await t.deps.db.appServer.findMany({ where: { instanceId: inst.id }, orderBy: { number: "asc" }, select: { name: true } });
+    expect(names.map((a) => a.name)).toEqual(["AppServer 1", "AppServer 2", "AppServer 3", "AppServer 4", "AppServer 5"]);
+    expect(await t.deps.db.instance.findUniqueOrThrow({ where: { id: inst.id } })).toEqual(before);
+    // No new version of the row either (a rewrite adds entries to every index of the instance table).
+    expect(await version()).toEqual(versionBefore);
   });
 
   it("answers 10 parallel API launches with one Idempotency-Key with one appserver and 10 identical answers", async () => {

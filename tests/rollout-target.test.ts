@@ -25,7 +25,6 @@ describe("a roll-out onto a release", () => {
     const custom = await makeInstance(t.deps, { name: "A custom site", tags: ["move"], openedxRelease: "old-ref", edxPlatformBranch: "old-branch" });
     const tutor = await makeInstance(t.deps, { name: "B tutor site", tags: ["move"], openedxRelease: "old-ref", edxPlatformBranch: "old-branch" });
     await makeAppServer(t.deps, tutor.id, { status: "running", isActive: true });
-    await t.deps.db.instance.update({ where: { id: tutor.id }, data: { nextAppServerNumber: 2 } });
 
     const rollout = await startRollout(t.deps, {
       actor,

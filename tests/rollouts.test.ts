@@ -49,7 +49,6 @@ describe("release roll-outs on the local provider", () => {
       });
       // The appserver serving the site before the roll-out (no VM behind it: it is only deactivated).
       const old = await makeAppServer(t.deps, instance.id, { status: "running", isActive: true, lastActivatedAt: new Date() });
-      await t.deps.db.instance.update({ where: { id: instance.id }, data: { nextAppServerNumber: 2 } });
       instances.push({ id: instance.id, name: instance.name, oldId: old.id });
     }
     // Not in the roll-out: another tag.

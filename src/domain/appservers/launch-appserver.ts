@@ -12,6 +12,7 @@ import { recordAuditEvent, type Actor } from "../audit/record-audit-event.js";
 import { moveAppServer, PROVISIONING_STATUSES } from "./lifecycle.js";
 import { writeSnapshot, type ConfigSnapshot } from "./config-snapshot.js";
 import { ensureJwtKey } from "../data/instance-secrets.js";
+import { nextAppServerNumber } from "./next-number.js";
 import { planLaunch } from "../recipes/plan-launch.js";
 import { providerOsProblem } from "../recipes/recipe-os.js";
 import { uniqueViolationFields } from "../validation/unique-violation.js";
@@ -20,7 +21,7 @@ import type { AppServer, Instance } from "../../generated/prisma/client.ts";
 
 
 // Every instance setting except the encrypted keys and bookkeeping columns.
-const OMIT = new Set(["secretKeyEncrypted", "jwtKeyEncrypted", "nextAppServerNumber", "createdAt", "updatedAt"]);
+const OMIT = new Set(["secretKeyEncrypted", "jwtKeyEncrypted", "createdAt", "updatedAt"]);
 
 /** How long a launch key (a form's token, an API Idempotency-Key) finds the appserver it made. */
 export const LAUNCH_KEY_TTL_MS = 24 * 3600_000;
@@ -149,10 +150,9 @@ export async function launchSnapshot(
 
 async function createAppServer(deps: Pick<Deps, "secrets" | "now">, tx: Prisma.TransactionClient, input: LaunchInput): Promise<AppServer> {
   // launchOnce holds the instance row lock, so two launches never read the same number.
-  const counted = await tx.instance.update({ where: { id: input.instanceId }, data: { nextAppServerNumber: { increment: 1 } } });
+  const number = await nextAppServerNumber(tx, input.instanceId);
   // Instances made before JWT keys existed get theirs at their first launch, kept for the next ones.
-  const instance = await ensureJwtKey(tx, deps.secrets, counted);
-  const number = instance.nextAppServerNumber - 1;
+  const instance = await ensureJwtKey(tx, deps.secrets, await tx.instance.findUniqueOrThrow({ where: { id: input.instanceId } }));
   const snapshot = await launchSnapshot(tx, deps, instance, number, input.extraVariables);
   const created = await tx.appServer.create({
     data: {

@@ -7,7 +7,7 @@ import { settingSecrets, type SecretBearingSettings } from "../secrets/instance-
 // searchText and sortName are derived from the name and domains, which the view already shows.
 // The admin's history hides these keys too, in the events recorded before one was left out here.
 export const LEFT_OUT_OF_AUDIT = [
-  "secretKeyEncrypted", "jwtKeyEncrypted", "nextAppServerNumber", "searchText", "sortName", "createdAt", "updatedAt", "id",
+  "secretKeyEncrypted", "jwtKeyEncrypted", "searchText", "sortName", "createdAt", "updatedAt", "id",
 ] as const;
 const LEFT_OUT: ReadonlySet<string> = new Set(LEFT_OUT_OF_AUDIT);
 

@@ -16,6 +16,7 @@ import type { ProviderKind } from "../../generated/prisma/enums.ts";
 import { tutorVersionFor } from "./recipe-release.js";
 import { diffVariables, type VariablesDiff } from "./variables-diff.js";
 import { findInstance } from "../instances/find-instance.js";
+import { nextAppServerNumber } from "../appservers/next-number.js";
 
 export interface PreviewInput {
   /** The instance's id (a number, or digits) or its slug. */
@@ -59,7 +60,7 @@ export async function previewLaunch(deps: Pick<Deps, "db" | "secrets">, input: P
     // Must be the transaction's first statement; any write below would now fail, not commit.
     await tx.$executeRawUnsafe("SET TRANSACTION READ ONLY");
     const instance = await findInstance(tx, input.instance);
-    const number = instance.nextAppServerNumber;
+    const number = await nextAppServerNumber(tx, instance.id);
     const plan = await planLaunch(tx, deps.secrets, instance, number);
     const active = await tx.appServer.findMany({
       where: { instanceId: instance.id, isActive: true }, orderBy: { number: "asc" }, select: { id: true, name: true, configSnapshot: true },
