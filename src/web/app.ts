@@ -45,7 +45,11 @@ export function createApp(deps: Deps): WebApp {
   // 15% of the web process's CPU under load (bench/pages: the change list included a partial per cell).
   app.set("view cache", true);
   app.engine("ejs", (file: string, data: object, done: (err: Error | null, html?: string) => void) => {
-    ejs.renderFile(file, data, { root: viewsDir, cache: true, escape: escapeHtml }, done);
+    // compileDebug off: the compiled templates no longer record the line they are on at every line
+    // (inside `with`, each record is a lookup by name), 40–60 µs of the instance page's and the
+    // change list's ~350 µs of rendering (bench/README.md, issue 17). An error in a template still
+    // names it: the stack has a frame named after the file (at show, at _confirm).
+    ejs.renderFile(file, data, { root: viewsDir, cache: true, escape: escapeHtml, compileDebug: false }, done);
   });
   app.set("trust proxy", deps.config.NODE_ENV === "production" ? 1 : false);
   app.disable("x-powered-by");
