@@ -20,15 +20,26 @@ export default async function setup(project: TestProject) {
   const { chmodSync } = await import("node:fs");
   chmodSync(dir, 0o755); // the postgres user must reach its data directory below it
   const pg = await startPostgres(dir, () => {});
-  const redis = await startRedis(dir, () => {});
-  const adminUrl = pg.url.replace(/\/ocim$/, "/postgres");
-  await ensureDatabase(adminUrl, "ocim_template");
-  await migrate(pg.url.replace(/\/ocim$/, "/ocim_template"));
-  project.provide("pgAdminUrl", adminUrl);
-  project.provide("redisUrl", redis.url);
-  return async () => {
+  const redis = await startRedis(dir, () => {}).catch(async (err) => {
+    await pg.child.stop();
+    throw err;
+  });
+  const teardown = async () => {
     await redis.child.stop();
     await pg.child.stop();
     rmSync(dir, { recursive: true, force: true });
   };
+  const adminUrl = pg.url.replace(/\/ocim$/, "/postgres");
+  try {
+    await ensureDatabase(adminUrl, "ocim_template");
+    await migrate(pg.url.replace(/\/ocim$/, "/ocim_template"));
+  } catch (err) {
+    // Vitest does not call a teardown that was never returned: a migration that fails (a new one
+    // with a mistake) left both servers running after the run ended.
+    await teardown();
+    throw err;
+  }
+  project.provide("pgAdminUrl", adminUrl);
+  project.provide("redisUrl", redis.url);
+  return teardown;
 }
