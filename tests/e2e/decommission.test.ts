@@ -34,9 +34,13 @@ describe("decommissioning an instance in a browser", () => {
   const confirmStep = async (label: string, says: RegExp) => {
     // Folded on a page where nothing is on its way down yet; open from the first step on.
     if ((await page.locator("#decommission").getAttribute("open")) === null) await page.locator("#decommission > summary").click();
-    await page.locator("#decommission summary.button", { hasText: label }).click();
-    const box = page.getByRole("dialog", { name: label });
+    const opener = page.locator("#decommission button[data-confirm]", { hasText: label });
+    await opener.click();
+    const box = page.locator(`dialog#${await opener.getAttribute("data-confirm")}`);
     await expect.poll(() => box.isVisible()).toBe(true);
+    // The console's one confirmation: a modal dialog named by its question, Back first.
+    expect(await page.getByRole("dialog", { name: says }).count()).toBe(1);
+    expect(await box.locator("[data-confirm-close]").innerText()).toBe("Back");
     expect(await box.innerText()).toMatch(says);
     await box.getByRole("button", { name: /^Yes, / }).click();
     await page.waitForLoadState("load");
@@ -103,7 +107,7 @@ describe("decommissioning an instance in a browser", () => {
     expect(await page.locator('#decommission li[data-step="deactivate"]').innerText()).toBe("Deactivate: done; no appserver is active.");
     // Leaving maintenance now would leave the site nothing to serve: not offered, and said why.
     expect(await page.locator('#decommission li[data-step="maintenance"]').innerText()).toMatch(/To leave it, activate an appserver first: without one the site would have nothing to serve\.$/);
-    expect(await page.locator("#decommission summary.button", { hasText: "Leave maintenance" }).count()).toBe(0);
+    expect(await page.locator("#decommission button[data-confirm]", { hasText: "Leave maintenance" }).count()).toBe(0);
 
     await confirmStep("Terminate 2 appservers", /Their VMs are deleted for good/);
     expect(await flashes()).toContain("Terminated AppServer 1, AppServer 2; their VMs are being deleted.");

@@ -188,6 +188,35 @@ describe("the console follows a launch live, and asks before it acts", () => {
     expect(await stillSameDocument()).toBe(true);
   });
 
+  it("keeps the Decommission steps current as a colleague takes them, and leaves an open confirmation alone", async () => {
+    const site3 = await makeInstance(t.deps, { name: "Retiring Academy" });
+    await makeAppServer(t.deps, site3.id, { status: "running", vmStatus: "ready", isActive: true });
+    await page.goto(`${t.url}/instances/${site3.id}`);
+    await markNoReload();
+    await page.locator("#decommission > summary").click();
+    expect(await text('#decommission li[data-step="deactivate"]')).toBe("Deactivate: AppServer 1 is active: put the site in maintenance first.");
+
+    await setMaintenance(t.deps, { instance: site3.id, actor: colleague, on: true });
+    await regionShows("decommission", /Deactivate: AppServer 1 is active\. Deactivate 1 appserver/);
+    expect(await text('#decommission li[data-step="maintenance"]')).toMatch(/^Maintenance: done; every domain answers the maintenance page\./);
+    // The panel stays open as the reader left it: only the steps inside it were rendered again.
+    expect(await page.locator("#decommission").getAttribute("open")).not.toBeNull();
+
+    // A confirmation open when the colleague leaves maintenance: not swapped away under the reader...
+    await page.locator("#decommission button[data-confirm]", { hasText: "Deactivate 1 appserver" }).click();
+    const dialog = page.getByRole("dialog", { name: /AppServer 1 stops being active/ });
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    const heard = page.evaluate(() => new Promise<void>((resolve) => document.addEventListener("ocim:instance", () => resolve(), { once: true })));
+    await setMaintenance(t.deps, { instance: site3.id, actor: colleague, on: false });
+    await heard;
+    expect(await dialog.isVisible()).toBe(true);
+    // ...and once it closes, the steps say what is true now: the question no longer applies.
+    await page.keyboard.press("Escape");
+    await regionShows("decommission", /Deactivate: AppServer 1 is active: put the site in maintenance first\./);
+    expect(await page.locator("#decommission button[data-confirm]", { hasText: "Deactivate" }).count()).toBe(0);
+    expect(await stillSameDocument()).toBe(true);
+  });
+
   it("shows on the instance page the databases a launch prepared, as a reload would", async () => {
     const mysql = await t.deps.db.dataService.create({ data: { name: "Campus MySQL", kind: "mysql", settings: { host: "127.0.0.1", port: 3306 } } });
     const college = await makeInstance(t.deps, { name: "Data College", mysqlServiceId: mysql.id });
