@@ -246,7 +246,7 @@ describe("console", () => {
         expect(row).toContain("AppServer 2 running active (maintenance page shown)");
         expect(row).not.toContain("serving traffic");
         // Activated during maintenance, it has never served: leaving sends the domains to it, not "again".
-        const leave = visibleText(page.text.match(/<div class="confirm-box" role="dialog" aria-label="Leave maintenance">[\s\S]*?<\/p>/)![0]);
+        const leave = visibleText(page.text.match(/<dialog id="confirm-instances-\d+-decommission-maintenance-off"[\s\S]*?<\/p>/)![0]);
         expect(leave).toBe("The load balancer sends the domains to AppServer 2; the maintenance page goes away.");
       } finally {
         await t.deps.db.instance.update({ where: { id: site.id }, data: { maintenanceSince: null, maintenanceBy: null } });
