@@ -67,6 +67,11 @@
   }
 
   document.addEventListener("ocim:status", function (e) { show(e.detail); });
+  // The list on the left, rendered again by live-regions.js, comes from a shared read that may be
+  // older than the messages: its watched rows show again what the messages told.
+  document.addEventListener("ocim:regions-updated", function () {
+    Object.keys(watched).forEach(function (id) { showInstanceRow(Number(id)); });
+  });
 
   var instanceIds = [];
   document.querySelectorAll("[data-status-instance]").forEach(function (el) {

@@ -152,6 +152,39 @@ describe("the console follows a launch live, and asks before it acts", () => {
     expect(await stillSameDocument()).toBe(true);
   });
 
+  it("keeps every row of the list on the left current on an instance page, as searched", async () => {
+    const viewed = await makeInstance(t.deps, { name: "Rowwatch Viewed" });
+    const other = await makeInstance(t.deps, { name: "Rowwatch Other" });
+    await page.goto(`${t.url}/instances/${viewed.id}?q=Rowwatch`);
+    await markNoReload();
+    const rowOf = (id: number) => `.instance-list a[href^="/instances/${id}"] .badges`;
+    const rowShows = (id: number, want: string) => page.waitForFunction(
+      ([sel, w]) => (document.querySelector(sel) as HTMLElement | null)?.innerText.replace(/\s+/g, " ").trim() === w,
+      [rowOf(id), want] as const, { timeout: 20_000 },
+    );
+    expect(await text(rowOf(other.id))).toBe("0 active none");
+    // A colleague's launch of another instance: its row follows (the page watches the whole fleet).
+    const theirs = await launchAppServer(t.deps, { instanceId: other.id, actor: colleague });
+    await rowShows(other.id, "0 active new");
+    // Still the list as searched, with the viewed instance selected.
+    expect(await text(".list-summary")).toBe("2 instances matching “Rowwatch”");
+    expect(await text(".instance-list li.selected .name")).toBe("Rowwatch Viewed");
+    const mine = await launchAppServer(t.deps, { instanceId: viewed.id, actor: colleague });
+    await rowShows(viewed.id, "0 active new");
+    // The list put in again from a read older than the messages (a shared read, SIDEBAR_CACHE_MS):
+    // the viewed instance's row shows again what its messages said.
+    await page.evaluate((sel) => {
+      const badges = document.querySelector(sel)!.children;
+      badges[1]!.textContent = "none";
+      document.dispatchEvent(new CustomEvent("ocim:regions-updated"));
+    }, rowOf(viewed.id));
+    expect(await text(rowOf(viewed.id))).toBe("0 active new");
+    await move(theirs.id, "error");
+    await move(mine.id, "error");
+    await rowShows(other.id, "0 active error");
+    expect(await stillSameDocument()).toBe(true);
+  });
+
   it("says on a page without a log that it is not being updated while the console is away, and catches up after", async () => {
     const school = await makeInstance(t.deps, { name: "Offline Academy" });
     await page.goto(`${t.url}/instances/${school.id}`);

@@ -85,11 +85,13 @@ export function consoleRoutes(deps: Deps): Router {
   // Whether a default MySQL server exists, for instances without one: fleet settings, shared the same way.
   const loadDefaultMysql = sharedRead(deps.now, deps.config.SIDEBAR_CACHE_MS, () => defaultMysqlService(deps));
 
+  // A page that follows the whole fleet (the home's panels, the list on the left) hears of a change
+  // at once; what it reads again may be shared reads up to two SIDEBAR_CACHE_MS old (shared-read.ts):
+  // it waits that long, so they hold the change.
+  const liveDelayMs = 2 * deps.config.SIDEBAR_CACHE_MS + 100;
+
   router.get("/", async (req, res) => {
     const [sidebar, fleet] = await Promise.all([loadSidebar(req), loadFleet(undefined)]);
-    // A status message reaches the page at once; the panels it reads again may be shared ones up to
-    // two SIDEBAR_CACHE_MS old (shared-read.ts): it waits that long, so they hold the change.
-    const liveDelayMs = 2 * deps.config.SIDEBAR_CACHE_MS + 100;
     // Read again at its own address: the list on the left as searched, filtered and paged.
     await renderPage(res, "console/home", { title: "Fleet", sidebar, selectedId: null, fleet, liveDelayMs, liveUrl: req.originalUrl });
   });
@@ -125,6 +127,7 @@ export function consoleRoutes(deps: Deps): Router {
       decommission,
       acmeOff: !deps.config.ACME_DIRECTORY_URL,
       mysqlOff,
+      liveDelayMs,
       now: deps.now(),
       // One per page view: submitting this form twice (a double click, a resend) launches once.
       launchToken: randomUUID(),
