@@ -137,7 +137,7 @@ describe("the appserver page", () => {
     const again = await operator.submit(`/appservers/${as.id}/cancel`, {}, `/appservers/${as.id}`);
     // A page opened before it finished still offered Cancel: the refusal is told on the appserver's page.
     expect(again.status).toBe(200);
-    expect(again.url).toContain(`/appservers/${as.id}`);
+    expect(new URL(again.url).pathname).toBe(`/instances/${instance.id}/appservers/${as.number}`);
     expect(visibleText(again.text)).toContain(`${as.name} is not being provisioned (it is failed); there is nothing to cancel.`);
   });
 
