@@ -140,8 +140,13 @@ describe("an instance's secrets and data services in the playbook variables", ()
     // Shared on purpose: both ends of one key (the JWT HMAC key, the API keys, xqueue's credentials).
     const secretsOnly = ["EDXAPP_EDXAPP_SECRET_KEY", "ECOMMERCE_SECRET_KEY", "DISCOVERY_SECRET_KEY", "CREDENTIALS_SECRET_KEY", "EDX_NOTES_API_SECRET_KEY",
       "EDXAPP_JWT_SECRET_KEY", "EDXAPP_EDX_API_KEY", "FORUM_API_KEY", "ECOMMERCE_SOCIAL_AUTH_EDX_OAUTH2_SECRET", "ECOMMERCE_BACKEND_SERVICE_EDX_OAUTH2_SECRET",
-      "DISCOVERY_SOCIAL_AUTH_EDX_OAUTH2_SECRET", "CREDENTIALS_BACKEND_SERVICE_EDX_OAUTH2_SECRET", "XQUEUE_BASIC_AUTH_PASSWORD", "COMMON_XQUEUE_LMS_PASSWORD"].map((n) => vars[n]);
+      "DISCOVERY_SOCIAL_AUTH_EDX_OAUTH2_SECRET", "CREDENTIALS_BACKEND_SERVICE_EDX_OAUTH2_SECRET", "XQUEUE_BASIC_AUTH_PASSWORD", "COMMON_XQUEUE_LMS_PASSWORD",
+      "REDIS_PASSWORD"].map((n) => vars[n]);
     expect(new Set(secretsOnly).size).toBe(secretsOnly.length);
+    // The VM's Redis asks a password (the redis role writes requirepass only when REDIS_PASSWORD is
+    // set), and the LMS's Celery broker and single-beat log in with it; hex, so safe in a broker URL.
+    expect(vars.REDIS_PASSWORD).toMatch(/^[0-9a-f]{32}$/);
+    expect(vars.EDXAPP_CELERY_PASSWORD).toBe(vars.REDIS_PASSWORD);
     expect(vars.COMMON_JWT_SECRET_KEY).toBe(vars.EDXAPP_JWT_SECRET_KEY);
     expect(vars.EDXAPP_XQUEUE_BASIC_AUTH).toEqual([vars.XQUEUE_BASIC_AUTH_USER, vars.XQUEUE_BASIC_AUTH_PASSWORD]);
   });

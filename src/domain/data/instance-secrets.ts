@@ -124,6 +124,14 @@ export function instanceSecretVariables(secrets: Secrets, instance: SecretSource
     XQUEUE_DJANGO_USERS: { lms: xqueueLms },
   });
 
+  // The VM's own Redis, the LMS's Celery broker: the redis role asks no password while REDIS_PASSWORD
+  // is null (its default; redis.conf.j2 writes `requirepass` only when it is set), so any process on
+  // the VM could read and queue tasks. One password on both sides, as configuration's
+  // sample_vars/passwords.yml wires it (EDXAPP_CELERY_PASSWORD: '{{ REDIS_PASSWORD }}'); single-beat
+  // takes EDXAPP_CELERY_PASSWORD by default. The user stays '' (the broker URL is redis://:<password>@…).
+  const redisPassword = derive("REDIS_PASSWORD", 32);
+  Object.assign(vars, { REDIS_PASSWORD: redisPassword, EDXAPP_CELERY_PASSWORD: redisPassword });
+
   if (instance.jwtKeyEncrypted) {
     const { privateJwk, publicJwkSet } = signingJwks(secrets, instance.jwtKeyEncrypted);
     Object.assign(vars, {
