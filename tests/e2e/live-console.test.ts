@@ -38,6 +38,19 @@ describe("the console follows a launch live, and asks before it acts", () => {
     ([n, source]) => new RegExp(source).test(((document.querySelector(`[data-live-region="${n}"]`) as HTMLElement | null)?.innerText ?? "").replace(/\s+/g, " ")),
     [name, re.source] as const, { timeout: 20_000 },
   );
+  /** Waits until the element's text (spaces folded) is `want`, without a reload. */
+  const textShows = (selector: string, want: string) => page.waitForFunction(
+    ([sel, w]) => (document.querySelector(sel) as HTMLElement | null)?.innerText.replace(/\s+/g, " ").trim() === w,
+    [selector, want] as const, { timeout: 20_000 },
+  );
+  /** An instance with one running, active appserver, its page open (and followed for reloads). */
+  const openServingInstance = async (name: string) => {
+    const instance = await makeInstance(t.deps, { name });
+    await makeAppServer(t.deps, instance.id, { status: "running", vmStatus: "ready", isActive: true });
+    await page.goto(`${t.url}/instances/${instance.id}`);
+    await markNoReload();
+    return instance;
+  };
   const markNoReload = () => page.evaluate(() => { (window as unknown as { sameDocument: boolean }).sameDocument = true; });
   const stillSameDocument = () => page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument === true);
   const step = (id: number, name: Parameters<typeof beginStep>[2]) => beginStep(t.deps, id, name);
@@ -90,10 +103,7 @@ describe("the console follows a launch live, and asks before it acts", () => {
     await page.goto(`${t.url}/instances/${college.id}`);
     await markNoReload();
     const row = () => text(`.instance-list li.selected .badges`);
-    const rowShows = (want: string) => page.waitForFunction(
-      (w) => (document.querySelector(".instance-list li.selected .badges") as HTMLElement | null)?.innerText.replace(/\s+/g, " ").trim() === w,
-      want, { timeout: 20_000 },
-    );
+    const rowShows = (want: string) => textShows(".instance-list li.selected .badges", want);
     expect(await row()).toBe("0 active running");
     await move(older.id, "activated", { isActive: true });
     await rowShows("1 active running");
@@ -142,10 +152,7 @@ describe("the console follows a launch live, and asks before it acts", () => {
     const row = `.instance-list a[href^="/instances/${school.id}"] .badges`;
     expect(await text(row)).toBe("0 active none");
     const as = await launchAppServer(t.deps, { instanceId: school.id, actor: colleague });
-    await page.waitForFunction(
-      ([sel]) => (document.querySelector(sel) as HTMLElement | null)?.innerText.replace(/\s+/g, " ").trim() === "0 active new",
-      [row] as const, { timeout: 20_000 },
-    );
+    await textShows(row, "0 active new");
     // Still the list searched for, not the whole fleet's.
     expect(await text(".list-summary")).toBe("1 instance matching “Listwatch”");
     await move(as.id, "error");
@@ -158,10 +165,7 @@ describe("the console follows a launch live, and asks before it acts", () => {
     await page.goto(`${t.url}/instances/${viewed.id}?q=Rowwatch`);
     await markNoReload();
     const rowOf = (id: number) => `.instance-list a[href^="/instances/${id}"] .badges`;
-    const rowShows = (id: number, want: string) => page.waitForFunction(
-      ([sel, w]) => (document.querySelector(sel) as HTMLElement | null)?.innerText.replace(/\s+/g, " ").trim() === w,
-      [rowOf(id), want] as const, { timeout: 20_000 },
-    );
+    const rowShows = (id: number, want: string) => textShows(rowOf(id), want);
     expect(await text(rowOf(other.id))).toBe("0 active none");
     // A colleague's launch of another instance: its row follows (the page watches the whole fleet).
     const theirs = await launchAppServer(t.deps, { instanceId: other.id, actor: colleague });
@@ -206,10 +210,7 @@ describe("the console follows a launch live, and asks before it acts", () => {
   });
 
   it("shows on the instance page, without a reload, that a colleague put it in maintenance and took it out", async () => {
-    const site2 = await makeInstance(t.deps, { name: "Maintained Polytechnic" });
-    await makeAppServer(t.deps, site2.id, { status: "running", vmStatus: "ready", isActive: true });
-    await page.goto(`${t.url}/instances/${site2.id}`);
-    await markNoReload();
+    const site2 = await openServingInstance("Maintained Polytechnic");
     expect(await regionText("maintenance-notice")).toBe("");
     expect(await regionText("appservers")).toContain("serving traffic");
     await setMaintenance(t.deps, { instance: site2.id, actor: colleague, on: true });
@@ -222,10 +223,7 @@ describe("the console follows a launch live, and asks before it acts", () => {
   });
 
   it("keeps the Decommission steps current as a colleague takes them, and leaves an open confirmation alone", async () => {
-    const site3 = await makeInstance(t.deps, { name: "Retiring Academy" });
-    await makeAppServer(t.deps, site3.id, { status: "running", vmStatus: "ready", isActive: true });
-    await page.goto(`${t.url}/instances/${site3.id}`);
-    await markNoReload();
+    const site3 = await openServingInstance("Retiring Academy");
     await page.locator("#decommission > summary").click();
     expect(await text('#decommission li[data-step="deactivate"]')).toBe("Deactivate: AppServer 1 is active: put the site in maintenance first.");
 
