@@ -3,6 +3,7 @@ import type { Prisma } from "../../src/db.js";
 import type { Deps } from "../../src/deps.js";
 import { derivePrefixedDomains } from "../../src/domain/instances/domains.js";
 import { newInstanceSecret } from "../../src/domain/instances/secret.js";
+import { nextAppServerNumber } from "../../src/domain/appservers/next-number.js";
 
 let counter = 0;
 function unique(): string {
@@ -47,8 +48,7 @@ function testSnapshot(given: unknown): Prisma.InputJsonValue {
 }
 
 export async function makeAppServer(deps: Pick<Deps, "db">, instanceId: number, data: Partial<Prisma.AppServerUncheckedCreateInput> = {}) {
-  const last = await deps.db.appServer.findFirst({ where: { instanceId }, orderBy: { number: "desc" }, select: { number: true } });
-  const number = data.number ?? (last?.number ?? 0) + 1;
+  const number = data.number ?? (await nextAppServerNumber(deps.db, instanceId));
   return deps.db.appServer.create({
     data: {
       instanceId,
