@@ -44,6 +44,11 @@ describe("admin: change lists", () => {
     expect(third.text).toContain('href="/admin/instances?p=2" rel="prev"');
   });
 
+  it("counts each model on the admin's index as its change list does", async () => {
+    const index = visibleText((await admin.get("/admin")).text);
+    expect(index).toMatch(/Instances\s.*\s12\s+\+ Add/);
+  });
+
   it("sorts by a clicked column header, both ways, and links the header to the other direction", async () => {
     const desc = await admin.get("/admin/instances?o=-name");
     expect(names(desc.text)).toEqual(["Site 12", "Site 11", "Site 10", "Site 09", "Site 08"]);

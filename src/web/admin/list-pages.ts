@@ -2,7 +2,7 @@
 import type { Request, Response } from "express";
 import type { Deps } from "../../deps.js";
 import { AppError } from "../../errors.js";
-import { loadChangeList, parseListQuery } from "./change-list.js";
+import { loadChangeList, modelCount, parseListQuery } from "./change-list.js";
 import { loadHistory } from "./history.js";
 import { idOf, missing, modelOf, renderAdmin } from "./page-helpers.js";
 import { ADMIN_MODELS } from "./registry.js";
@@ -17,7 +17,7 @@ export function listPages(deps: Deps) {
   return {
     async indexPage(_req: Request, res: Response) {
       const models = await Promise.all(ADMIN_MODELS.map(async (m) => ({
-        slug: m.slug, plural: m.plural, description: m.description, canAdd: Boolean(m.form), count: await m.list.count(deps.db, {}),
+        slug: m.slug, plural: m.plural, description: m.description, canAdd: Boolean(m.form), count: await modelCount(deps, m),
       })));
       await renderAdmin(res, "index", null, { title: "Admin", models });
     },
