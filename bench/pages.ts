@@ -26,6 +26,7 @@ import { SIDEBAR_LIMIT } from "../src/web/routes/console.js";
 import { instanceAdmin } from "../src/web/admin/models/instances.js";
 import { treeCpuMs, measure, ownCpuMs, type Stats } from "./measure.js";
 import { seedFleet } from "./seed.js";
+import { webRoleArgs } from "./web-process.js";
 
 const FLEET = { instances: 10_000, appServersPerInstance: 10 };
 // `npm run bench:pages -- --clients 1 --each 100` shows one request's own latency;
@@ -88,7 +89,7 @@ const PAGES: Page[] = [
 
 async function startWebProcess(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...(process.env.WEB_NODE_ARGS?.split(" ") ?? []), "--import", "tsx", path.join(root, "src/bin/web.ts")], {
+  const child = spawn(process.execPath, webRoleArgs(process.env.WEB_NODE_ARGS?.split(" ") ?? []), {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "inherit", "inherit"],

@@ -208,10 +208,12 @@ APPSERVER_NUMBER=$("${PSQL[@]}" -d ocim -Atc "select number from \"AppServer\" w
 LMS_4242=$("${PSQL[@]}" -d ocim -Atc "select \"internalLmsDomain\" from \"Instance\" where id = $CHANGE_ID")
 
 # ---------------------------------------------------------------- the web role alone
-# `npm run web` is `tsx src/bin/web.ts`; node --import tsx runs the same file in ONE process (no npm
-# and tsx wrapper processes), so the PID below is the server's own, as bench/pages.ts starts it
-# (with WEB_PROCESSES > 1, the primary that forked the web processes).
-ocim_env "$WEB_NODE_ENV" node --import tsx src/bin/web.ts >"$RUN/web.log" 2>&1 &
+# `npm run web`'s own command, read from package.json (`node <flags> --import tsx src/bin/web.ts`),
+# run without npm so the PID below is the server's own, as bench/pages.ts starts it (with
+# WEB_PROCESSES > 1, the primary that forked the web processes).
+read -r -a WEB_COMMAND <<<"$(node -p 'require(process.argv[1]).scripts.web' "$CLONE/package.json")"
+[ "${WEB_COMMAND[0]}" = node ] || { echo "package.json's web script should start with node: ${WEB_COMMAND[*]}" >&2; exit 1; }
+ocim_env "$WEB_NODE_ENV" "${WEB_COMMAND[@]}" >"$RUN/web.log" 2>&1 &
 WEB_PID=$!
 up=0
 for i in $(seq 1 300); do
