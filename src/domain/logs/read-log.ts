@@ -36,9 +36,12 @@ export async function readLog(deps: Pick<Deps, "db">, page: LogPage): Promise<Lo
 
 type LogRange = Omit<LogPage, "appServerId">;
 
+/** A line as logPageColumns reads it: [seq, level, text, stored at (JSON's timestamp text)]. */
+type LineRead = [seq: number, level: LogLine["level"], text: string, at: string];
+
 /** What logPageColumns reads. */
 export interface LogPageColumns {
-  lines: LogLine[];
+  lines: LineRead[];
   firstSeq: number;
 }
 
@@ -53,9 +56,11 @@ export function logPageColumns(id: Prisma.Sql, range: LogRange): Prisma.Sql {
   }
   const forward = "after" in range;
   const from = forward ? Prisma.sql`AND e.seq > ${range.after}` : "before" in range ? Prisma.sql`AND e.seq < ${range.before}` : Prisma.empty;
-  // One row more than asked tells whether there is more, without a count.
+  // One row more than asked tells whether there is more, without a count. Each line an array, not an
+  // object: the appserver page's 101 lines cost PostgreSQL 0.21 ms against 0.26–0.27 (pgbench,
+  // prepared, one client), and JSON.parse no key names (issue 17).
   return Prisma.sql`
-    (SELECT coalesce(json_agg(json_build_object('seq', e.seq, 'level', e.level, 'text', e.text, 'at', e."createdAt")), '[]')
+    (SELECT coalesce(json_agg(json_build_array(e.seq, e.level, e.text, e."createdAt")), '[]')
      FROM (SELECT e.seq, e.level, e.text, e."createdAt" FROM "LogEntry" e WHERE e."appServerId" = ${id} ${from}
            ORDER BY e.seq ${forward ? Prisma.raw("ASC") : Prisma.raw("DESC")} LIMIT ${limit + 1}) e) AS lines,
     (SELECT coalesce(min(f.seq), 0) FROM "LogEntry" f WHERE f."appServerId" = ${id}) AS "firstSeq"`;
@@ -64,13 +69,13 @@ export function logPageColumns(id: Prisma.Sql, range: LogRange): Prisma.Sql {
 /** The page that logPageColumns read, for the same range. */
 export function logPageOf(row: LogPageColumns, range: LogRange): LogPageResult {
   const limit = range.limit ?? DEFAULT_READ_LIMIT;
-  const { lines, firstSeq } = row;
+  const { firstSeq } = row;
   // Seq order and ISO times are made here, not by the statement (the appserver page's, 100 lines):
   // json_agg's ORDER BY sorted rows the subquery had already read in order (0.05 of its 0.40 ms,
   // pgbench), and to_char on each line cost 0.25 of 1.6 ms (psql). Read backwards (a tail, before),
   // the rows come in reverse order, which the sort turns over in one pass.
+  const lines = row.lines.map(([seq, level, text, at]): LogLine => ({ seq, level, text, at: isoOfJsonTimestamp(at) }));
   lines.sort((x, y) => x.seq - y.seq);
-  for (const line of lines) line.at = isoOfJsonTimestamp(line.at);
   const more = lines.length > limit;
   // In seq order either way: the extra row is the one past the page (after) or before it (tail, before).
   return { lines: !more ? lines : "after" in range ? lines.slice(0, limit) : lines.slice(1), more, firstSeq };
