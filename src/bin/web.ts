@@ -1,11 +1,12 @@
 // The web role: Express pages, admin, API, and socket.io for live logs and status.
 import cluster from "node:cluster";
-import http from "node:http";
+import type http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ConfigError, loadConfig, reachableHost, type Config } from "../config.js";
 import type { Deps } from "../deps.js";
 import { createLogger } from "../logger.js";
 import { createApp } from "../web/app.js";
+import { createWebServer } from "../web/http-server.js";
 import { attachSocket } from "../web/socket.js";
 import { runRole } from "./run-role.js";
 
@@ -17,7 +18,8 @@ export interface RunningWeb {
 
 export async function startWeb(deps: Deps): Promise<RunningWeb> {
   const { app, sessionMiddleware } = createApp(deps);
-  const server = http.createServer(app);
+  const { server, serve } = createWebServer();
+  serve(app);
   // A process of several (WEB_PROCESSES): a long-polling session's requests would reach any of
   // them, so only WebSockets, whose one connection stays with one process (no sticky sessions).
   const live = await attachSocket(server, deps, sessionMiddleware, { websocketOnly: cluster.isWorker });

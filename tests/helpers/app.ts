@@ -2,6 +2,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApp } from "../../src/web/app.js";
+import { createWebServer } from "../../src/web/http-server.js";
 import type { Deps } from "../../src/deps.js";
 import { createLoginLink } from "../../src/domain/auth/login-links.js";
 import { createTestDeps, type TestDeps } from "./deps.js";
@@ -25,7 +26,8 @@ export interface TestApp {
 
 export async function startTestApp(env: Record<string, string> = {}, overrides: Partial<Deps> = {}): Promise<TestApp> {
   const github = await new FakeGithub().start();
-  const server = http.createServer();
+  // The web role's own server (src/bin/web.ts), so every page a test reads is served as in production.
+  const { server, serve } = createWebServer();
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
@@ -39,8 +41,7 @@ export async function startTestApp(env: Record<string, string> = {}, overrides: 
     GITHUB_ORG: TEST_ORG,
     ...env,
   }, overrides);
-  const { app } = createApp(deps);
-  server.on("request", app);
+  serve(createApp(deps).app);
   const testApp: TestApp = {
     deps,
     url,
@@ -74,7 +75,8 @@ export async function startTestApp(env: Record<string, string> = {}, overrides: 
 
 /** The real app on an ephemeral port over deps a test made itself; an agent logged in as the local admin. */
 export async function serveAs(deps: TestDeps): Promise<{ agent: Agent; close(): Promise<void> }> {
-  const server = http.createServer(createApp(deps).app);
+  const { server, serve } = createWebServer();
+  serve(createApp(deps).app);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const agent = new Agent(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   await agent.get(`/login/${await createLoginLink(deps)}`);
