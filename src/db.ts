@@ -73,54 +73,65 @@ export const PREPARED_STATEMENTS_LOST =
   "DATABASE_PREPARED_STATEMENTS is on, but PostgreSQL lost a prepared statement: a pooler in transaction mode that does not keep them (PgBouncer before 1.21, or max_prepared_statements = 0) is in between. This process reads without prepared statements from now on; turn DATABASE_PREPARED_STATEMENTS off, or let the pooler keep them.";
 
 /**
- * The rows of `select`, each read as one JSON value (to_json of the row), parsed.
+ * The rows of `select`, each read as one JSON value (to_json of the row), parsed: straight from the
+ * pool, not through Prisma.
  *
- * The one second way to read the database (STYLE 15), taken only with DATABASE_PREPARED_STATEMENTS:
- * the statement goes to pg as a named prepared statement (node-postgres's `name`,
- * https://node-postgres.com/features/queries#prepared-statements), so PostgreSQL parses and plans it
- * once per connection, and after five runs keeps a generic plan
- * (https://www.postgresql.org/docs/15/sql-prepare.html). The instance and appserver pages read
- * everything in one statement with a dozen subqueries, whose planning cost PostgreSQL 0.6–1.3 ms on
- * every view (its execution 0.25–0.4 ms), and sending and describing it ~1 ms of the web process's
- * CPU. Measured on the instance page, one web process, 20 clients: as a $queryRaw 265–307 req/s (web
- * 3.1–3.4 ms, PostgreSQL 1.8–1.9 ms of CPU per view), prepared 481–728 req/s (1.4–2.3 ms, 0.37–0.48
- * ms); issue 17's 6× the Django change form needs ~840 req/s in the compare (bench/README.md).
+ * The one second way to read the database (STYLE 15), for the pages that miss issue 17's goal
+ * without it (bench/README.md):
  *
- * Only for reads of one object by its id, whose best plan is the same for every value: a list's
- * search pattern, filters and page size change its best plan, and a generic plan could be far slower
- * for some of them (and the lists' statements cost mostly their execution: the count and the rows).
+ * - The instance and appserver pages (`prepared`) read everything in one statement with a dozen
+ *   subqueries, whose planning cost PostgreSQL 0.6–1.3 ms on every view (its execution 0.25–0.4 ms),
+ *   and sending and describing it ~1 ms of the web process's CPU. With DATABASE_PREPARED_STATEMENTS
+ *   the statement goes to pg as a named prepared statement (node-postgres's `name`,
+ *   https://node-postgres.com/features/queries#prepared-statements), so PostgreSQL parses and plans
+ *   it once per connection, and after five runs keeps a generic plan
+ *   (https://www.postgresql.org/docs/15/sql-prepare.html). Measured on the instance page, one web
+ *   process, 20 clients: as a $queryRaw 265–307 req/s (web 3.1–3.4 ms, PostgreSQL 1.8–1.9 ms of CPU
+ *   per view), prepared 481–728 req/s (1.4–2.3 ms, 0.37–0.48 ms). Only reads of one object by its id
+ *   are prepared: their best plan is the same for every value, where a list's search pattern, filters
+ *   and page size change its best plan, and a generic plan could be far slower for some of them.
+ * - The instance lists (the admin's change list and search, the console's list and search) read a
+ *   page of 100 rows. Through Prisma's $queryRaw the change list's statement cost the web process
+ *   550–770 µs of CPU at 10 concurrent reads, as JSON rows from the pool 190–340 µs; Prisma also kept
+ *   ~33 KB of each result past two young-generation collections, to be marked and compacted in the old
+ *   one. These three pages were the ones whose p95 stayed above 50 ms at 20 clients (52.8–77.4 ms in
+ *   the 00:42 compare of 2026-12-04). One web process, 20 clients, three rounds alternately, web CPU
+ *   per view: change list 2.1–3.7 → 1.4–2.0 ms, admin search 1.5–2.8 → 1.2–1.7, console search
+ *   1.8–1.9 → 1.3–1.8.
  *
- * Off (the default), it is a $queryRaw: behind a pooler in transaction mode a prepared statement may
- * be missing on the next transaction's server connection (PgBouncer before 1.21, or with
- * max_prepared_statements = 0). On there, the first such error is logged (PREPARED_STATEMENTS_LOST)
- * and the process reads without prepared statements from then on: a page is never lost to it.
+ * Behind a pooler in transaction mode a prepared statement may be missing on the next transaction's
+ * server connection (PgBouncer before 1.21, or with max_prepared_statements = 0): the first such error
+ * is logged (PREPARED_STATEMENTS_LOST) and the process reads without prepared statements from then on,
+ * so a page is never lost to it.
  *
- * Either way the value is parsed by JSON.parse (pg's parser for json, and Prisma's), so a read gives
- * the same either way (tests/db.test.ts); timestamps inside it are text (jsonTimestamp). The name is
+ * The value is parsed by pg's parser for json (JSON.parse), as Prisma's $queryRaw would
+ * (tests/db.test.ts); timestamps inside it are text (jsonTimestamp). A prepared statement's name is
  * the text's digest: one text, one statement; a different text can never reuse another's name, which
  * pg refuses.
  */
-export async function readJson<T>(db: Db, select: Prisma.Sql): Promise<T[]> {
+export async function readJson<T>(db: Db, select: Prisma.Sql, { prepared = false }: { prepared?: boolean } = {}): Promise<T[]> {
   const query = Prisma.sql`SELECT to_json(r) AS json FROM (${select}) r`;
   const entry = pools.get(db);
-  if (entry?.preparing) {
-    // pg would send a Date in the process's time zone, where Prisma sends UTC: only plain values here.
-    const bad = query.values.find((v) => v !== null && typeof v === "object");
-    if (bad !== undefined) throw new Error(`readJson takes numbers, strings and booleans as values, not ${Object.prototype.toString.call(bad)}`);
-    try {
-      const { rows } = await entry.pool.query<{ json: T }>({ name: statementName(query.text), text: query.text, values: query.values });
-      return rows.map((r) => r.json);
-    } catch (err) {
-      if (!LOST_PREPARED.has((err as { code?: unknown }).code as string)) throw err;
-      // A setting that cannot work here: said once, and the page is read the other way.
-      if (entry.preparing) {
-        entry.preparing = false;
-        const { message, code } = err as { message: string; code: string };
-        entry.log?.error({ err: { message, code }, detail: PREPARED_STATEMENTS_LOST }, "db.prepared_statements.lost");
-      }
+  // A client createDb did not make (a test's wrapper around one) has no pool of ours: through Prisma.
+  if (!entry) return (await db.$queryRaw<{ json: T }[]>(query)).map((r) => r.json);
+  // pg would send a Date in the process's time zone, where Prisma sends UTC: only plain values here.
+  const bad = query.values.find((v) => v !== null && typeof v === "object");
+  if (bad !== undefined) throw new Error(`readJson takes numbers, strings and booleans as values, not ${Object.prototype.toString.call(bad)}`);
+  const read = async (name?: string) =>
+    (await entry.pool.query<{ json: T }>({ name, text: query.text, values: query.values })).rows.map((r) => r.json);
+  if (!prepared || !entry.preparing) return read();
+  try {
+    return await read(statementName(query.text));
+  } catch (err) {
+    if (!LOST_PREPARED.has((err as { code?: unknown }).code as string)) throw err;
+    // A setting that cannot work here: said once, and the page is read the other way.
+    if (entry.preparing) {
+      entry.preparing = false;
+      const { message, code } = err as { message: string; code: string };
+      entry.log?.error({ err: { message, code }, detail: PREPARED_STATEMENTS_LOST }, "db.prepared_statements.lost");
     }
+    return read();
   }
-  return (await db.$queryRaw<{ json: T }[]>(query)).map((r) => r.json);
 }
 
 // Without these pg waits forever on a server that accepts TCP and then says nothing (a frozen host,

@@ -167,7 +167,7 @@ function readDetail(deps: Pick<Deps, "db">, key: AppServerKey & { logTail: numbe
       ${hasGithubKeySql(key.viewer)} AS "viewerHasGithubKey",
       ${logPageColumns(Prisma.raw("a.id"), { limit: key.logTail })}
     FROM "AppServer" a JOIN "Instance" i ON i.id = a."instanceId"
-    WHERE ${where}`);
+    WHERE ${where}`, { prepared: true });
 }
 
 /**

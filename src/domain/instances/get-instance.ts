@@ -78,7 +78,7 @@ function readInstance(deps: Pick<Deps, "db">, id: number) {
       ${PANEL_COLUMNS}
     FROM "Instance" i LEFT JOIN "LoadBalancer" lb ON lb.id = i."loadBalancerId"
     LEFT JOIN "WatchedRepository" w ON w.id = i."watchedRepositoryId"
-    WHERE i.id = ${id}`);
+    WHERE i.id = ${id}`, { prepared: true });
 }
 
 export async function getInstance(deps: Pick<Deps, "db" | "now">, input: { id: number }) {

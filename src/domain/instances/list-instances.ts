@@ -2,10 +2,11 @@
 // state filter (failing, provisioning, no active appserver), one page by name whatever its case and
 // accents (the generated sortName column, whose index serves it), and each row's badges (active appserver
 // count, newest appserver's status).
-// $queryRaw because the badges come from LATERAL joins over the page only: one query for the page
-// however many instances there are (no N+1). Values go in as parameters through Prisma.sql
-// tagged templates, never spliced into the text. Costs measured in bench/pages.ts.
-import { containsPattern, type Db } from "../../db.js";
+// Raw SQL because the badges come from LATERAL joins over the page only: one query for the page
+// however many instances there are (no N+1), read as JSON rows (readJson). Values go in as
+// parameters through Prisma.sql tagged templates, never spliced into the text. Costs measured in
+// bench/pages.ts.
+import { containsPattern, readJson, type Db } from "../../db.js";
 import type { Deps } from "../../deps.js";
 import { Prisma, type AppServerStatus } from "../../generated/prisma/client.ts";
 
@@ -88,7 +89,7 @@ function whereClause(input: ListInstancesInput): Prisma.Sql {
   return conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
 }
 
-type PageRow = InstanceListRow & { total: number; sortName: string };
+type PageRow = InstanceListRow & { total: number };
 
 /**
  * One page by name with its badges, each row also carrying the count of all matches: one round
@@ -98,14 +99,14 @@ type PageRow = InstanceListRow & { total: number; sortName: string };
  */
 function pageQuery(deps: Pick<Deps, "db">, where: Prisma.Sql, input: ListInstancesInput) {
   const total = input.q?.trim() || input.state ? Prisma.sql`count(*) OVER ()::int` : countSql(where);
-  return deps.db.$queryRaw<PageRow[]>(Prisma.sql`
+  return readJson<PageRow>(deps.db, Prisma.sql`
     WITH page AS (
       SELECT i.id, i.name, i."sortName", i."internalLmsDomain", i."isArchived", ${total} AS total
       FROM "Instance" i ${where}
       ORDER BY i."sortName", i.id
       LIMIT ${input.limit} OFFSET ${input.offset ?? 0}
     )
-    SELECT p.*, active.n AS "activeAppServers", latest.status::text AS "latestStatus"
+    SELECT p.id, p.name, p."internalLmsDomain", p."isArchived", p.total, active.n AS "activeAppServers", latest.status::text AS "latestStatus"
     FROM page p
     CROSS JOIN LATERAL (
       SELECT count(*)::int AS n FROM "AppServer" a WHERE a."instanceId" = p.id AND a."isActive"
@@ -122,5 +123,7 @@ export async function listInstances(deps: Pick<Deps, "db">, input: ListInstances
   const rows = await pageQuery(deps, where, input);
   // An empty page means no matches, unless it could not show them: no room (limit 0) or past the end.
   const total = rows[0]?.total ?? (input.offset || input.limit === 0 ? await countMatching(deps.db, where) : 0);
-  return { rows: rows.map(({ total: _total, sortName: _sortName, ...row }) => row), total };
+  // Each field named: a rest and a spread cost ~80 µs a 100-row page (V8 copies them generically).
+  const page = rows.map((r) => ({ id: r.id, name: r.name, internalLmsDomain: r.internalLmsDomain, isArchived: r.isArchived, activeAppServers: r.activeAppServers, latestStatus: r.latestStatus }));
+  return { rows: page, total };
 }

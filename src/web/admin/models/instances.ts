@@ -1,6 +1,6 @@
 // Instances in the admin: settings, domains, code, deployment. Saving goes through the domain
 // commands (validate/create/update/delete-instance), which the CLI uses too.
-import type { Db } from "../../../db.js";
+import { jsonTimestamp, readJson, type Db } from "../../../db.js";
 import { Prisma } from "../../../generated/prisma/client.ts";
 import { countMatching, searchCondition } from "../../../domain/instances/list-instances.js";
 import type { Deps } from "../../../deps.js";
@@ -75,8 +75,10 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
   const where = whereAll(conditions);
   const counted = args.q ? Prisma.sql`count(*) OVER ()::int` : Prisma.sql`NULL::int`;
   const direction = directionSql(args);
-  const rows = await db.$queryRaw<(Row & { total: number; loadBalancerId: number | null; sortName: string })[]>(Prisma.sql`
-    SELECT p.*, lb.name AS "loadBalancerName",
+  // JSON rows from the pool (readJson: the page's p95 needs it), each field named: no rest and spread.
+  const rows = await readJson<Omit<Row, "updatedAt"> & { updatedAt: string; total: number | null }>(db, Prisma.sql`
+    SELECT p.id, p.name, p."internalLmsDomain", p."providerKind", p.recipe, p."isArchived", p."updatedAt", p."pullRequestNumber", p.total,
+           lb.name AS "loadBalancerName",
            (SELECT count(*)::int FROM "AppServer" a WHERE a."instanceId" = p.id) AS "appServerCount"
     FROM (
       SELECT i.id, i.name, i."sortName", i."internalLmsDomain", i."providerKind", i.recipe, i."isArchived", i."updatedAt",
@@ -87,7 +89,13 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
     ORDER BY ${Prisma.raw(`p."${ORDER_FIELDS[args.sortField] ?? args.sortField}"`)} ${direction}, p.id ${direction}`);
   // An empty page says nothing about the count: only past the end can there be matches.
   const total = !args.q ? null : rows[0]?.total ?? (args.skip > 0 ? await countMatching(db, where) : 0);
-  return { rows: rows.map(({ total: _total, loadBalancerId: _lb, sortName: _sortName, ...row }) => row as Row), total };
+  return {
+    rows: rows.map((r) => ({
+      id: r.id, name: r.name, internalLmsDomain: r.internalLmsDomain, providerKind: r.providerKind, recipe: r.recipe, isArchived: r.isArchived,
+      updatedAt: jsonTimestamp(r.updatedAt), pullRequestNumber: r.pullRequestNumber, loadBalancerName: r.loadBalancerName, appServerCount: r.appServerCount,
+    })),
+    total,
+  };
 }
 
 const choices = (values: readonly string[]): Option[] => values.map((v) => ({ value: v, label: v }));
