@@ -1,7 +1,8 @@
 // The Prisma client over adapter-pg (no native engine: see prisma.config.ts), on a pg pool of ours
 // (for its deadlines and for separateConnection). Every read and write goes through this client:
 // its model API, or $queryRaw for the few queries a model query cannot say in one round trip; the
-// one-object pages' reads may be prepared statements on the pool instead (readJson).
+// instance and appserver pages and the instance lists read JSON rows straight from the pool instead
+// (readJson), the one-object pages as prepared statements when DATABASE_PREPARED_STATEMENTS is on.
 import { createHash } from "node:crypto";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
@@ -94,8 +95,8 @@ export const PREPARED_STATEMENTS_LOST =
  *   page of 100 rows. Through Prisma's $queryRaw the change list's statement cost the web process
  *   550–770 µs of CPU at 10 concurrent reads, as JSON rows from the pool 190–340 µs; Prisma also kept
  *   ~33 KB of each result past two young-generation collections, to be marked and compacted in the old
- *   one. These three pages were the ones whose p95 stayed above 50 ms at 20 clients (52.8–77.4 ms in
- *   the 00:42 compare of 2026-12-04). One web process, 20 clients, three rounds alternately, web CPU
+ *   one. The change list and the two searches were the pages whose p95 stayed above 50 ms at 20
+ *   clients (52.8–81.8 ms in the 00:42 compare of 2026-12-04). One web process, 20 clients, three rounds alternately, web CPU
  *   per view: change list 2.1–3.7 → 1.4–2.0 ms, admin search 1.5–2.8 → 1.2–1.7, console search
  *   1.8–1.9 → 1.3–1.8.
  *
