@@ -97,18 +97,25 @@ const matching = (where: Prisma.Sql) => Prisma.sql`(WITH matching AS MATERIALIZE
 
 /**
  * The first PANEL_ROWS appservers of `from` (rows named `a`) in `order`, with the step they are at
- * (their last recorded one); `total`: what each row carries as the count of all of them.
+ * (their last recorded one); `total`: what each row carries as the count of all of them. The page
+ * of rows is cut first and only its rows' steps are read: joined before the LIMIT, the step was
+ * looked up for every match (bench/seed.ts's 588 provisioning appservers: 5.7–7.7 ms per read,
+ * against 3.3–4.8 ms for the ten shown; bench/README.md, 2026-12-04 10:09).
  */
 function appServersWithStep(db: Deps["db"], from: Prisma.Sql, order: Prisma.Sql, total: Prisma.Sql) {
   return db.$queryRaw<BusyRow[]>(Prisma.sql`
-    SELECT ${APPSERVER_COLUMNS}, s.name AS "stepName", s.position AS "stepPosition", s."startedAt" AS "stepStartedAt",
-           s."endedAt" AS "stepEndedAt", s.outcome::text AS "stepOutcome", ${total} AS total
-    FROM ${from} JOIN "Instance" i ON i.id = a."instanceId"
+    SELECT a.*, s.name AS "stepName", s.position AS "stepPosition", s."startedAt" AS "stepStartedAt",
+           s."endedAt" AS "stepEndedAt", s.outcome::text AS "stepOutcome"
+    FROM (
+      SELECT ${APPSERVER_COLUMNS}, ${total} AS total
+      FROM ${from} JOIN "Instance" i ON i.id = a."instanceId"
+      ORDER BY ${order} LIMIT ${PANEL_ROWS}
+    ) a
     LEFT JOIN LATERAL (
       SELECT st.name, st.position, st."startedAt", st."endedAt", st.outcome FROM "AppServerStep" st
       WHERE st."appServerId" = a.id ORDER BY st.position DESC LIMIT 1
     ) s ON true
-    ORDER BY ${order} LIMIT ${PANEL_ROWS}`);
+    ORDER BY ${order}`);
 }
 
 /** Each row's count of all matches: a window over the whole (materialized) match. */
