@@ -152,9 +152,10 @@ export async function getFleetOverview(deps: Pick<Deps, "db" | "config" | "now">
     // Longest running first: the one stuck the longest is the one to look at.
     appServersWithStep(deps.db, matching(Prisma.sql`a.status IN ('new', 'waiting', 'configuring')`), Prisma.sql`a."createdAt", a.id`, COUNT_ALL),
     // Failing now: the instance's newest appserver failed (a later launch supersedes it). The newest
-    // by the (instanceId, createdAt) index: a NOT EXISTS of a later one read every appserver of each
-    // instance with a failed one (bench/seed.ts's 10,000 × 10 fleet, 9,500 failed ones superseded:
-    // 107 ms against 31 ms per query, EXPLAIN ANALYZE).
+    // from the (instanceId, createdAt DESC, id DESC, status) index, one lookup per failed appserver: a
+    // NOT EXISTS of a later one read every appserver of each instance with a failed one (bench/seed.ts's
+    // 10,000 × 10 fleet, 9,500 failed ones superseded: 107 ms against 31 ms per query, EXPLAIN
+    // ANALYZE; 14–21 ms since that index).
     // A launch a person cancelled is not failing: they stopped it on purpose.
     appServersWithStep(deps.db, matching(Prisma.sql`a.status IN ('failed', 'error') AND NOT i."isArchived" AND NOT ${CANCELLED_APPSERVER}
       AND a.id = (SELECT b.id FROM "AppServer" b WHERE b."instanceId" = a."instanceId" ORDER BY b."createdAt" DESC, b.id DESC LIMIT 1)`),
