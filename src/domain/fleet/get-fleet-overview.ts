@@ -7,7 +7,7 @@ import { Prisma, type AppServerStatus } from "../../generated/prisma/client.ts";
 import { describeSteps, stepHeadline, stoppedAt } from "../provisioning/steps.js";
 import { RENEW_BEFORE_DAYS } from "../certificates/renew-certificates.js";
 import { getCleanupDue, type CleanupDue } from "../cleanup/get-cleanup-due.js";
-import { CANCELLED_APPSERVER, NONE_ACTIVE_ON_PURPOSE } from "../instances/list-instances.js";
+import { CANCELLED_APPSERVER, NONE_ACTIVE_ON_PURPOSE, newestAppServer } from "../instances/list-instances.js";
 
 /** Rows per panel; the rest are counted and linked. */
 export const PANEL_ROWS = 10;
@@ -152,13 +152,13 @@ export async function getFleetOverview(deps: Pick<Deps, "db" | "config" | "now">
     // Longest running first: the one stuck the longest is the one to look at.
     appServersWithStep(deps.db, matching(Prisma.sql`a.status IN ('new', 'waiting', 'configuring')`), Prisma.sql`a."createdAt", a.id`, COUNT_ALL),
     // Failing now: the instance's newest appserver failed (a later launch supersedes it). The newest
-    // from the (instanceId, createdAt DESC, id DESC, status) index, one lookup per failed appserver: a
-    // NOT EXISTS of a later one read every appserver of each instance with a failed one (bench/seed.ts's
-    // 10,000 × 10 fleet, 9,500 failed ones superseded: 107 ms against 31 ms per query, EXPLAIN
-    // ANALYZE; 14–21 ms since that index).
+    // from its index (newestAppServer), one lookup per failed appserver: a NOT EXISTS of a later one
+    // read every appserver of each instance with a failed one (bench/seed.ts's 10,000 × 10 fleet,
+    // 9,500 failed ones superseded: 107 ms against 31 ms per query, EXPLAIN ANALYZE; 14–21 ms since
+    // that index).
     // A launch a person cancelled is not failing: they stopped it on purpose.
     appServersWithStep(deps.db, matching(Prisma.sql`a.status IN ('failed', 'error') AND NOT i."isArchived" AND NOT ${CANCELLED_APPSERVER}
-      AND a.id = (SELECT b.id FROM "AppServer" b WHERE b."instanceId" = a."instanceId" ORDER BY b."createdAt" DESC, b.id DESC LIMIT 1)`),
+      AND a.id = ${newestAppServer(Prisma.sql`a."instanceId"`, Prisma.sql`newest.id`)}`),
     Prisma.sql`a."statusChangedAt" DESC, a.id DESC`, COUNT_ALL),
     // Without one on purpose (maintenance, a pull request's sandbox) is not a problem: left out.
     // The active appservers' instances as one hashed set (a NOT EXISTS probed the index once per
@@ -171,7 +171,7 @@ export async function getFleetOverview(deps: Pick<Deps, "db" | "config" | "now">
         WHERE NOT i."isArchived" AND NOT ${NONE_ACTIVE_ON_PURPOSE} AND i.id NOT IN (SELECT a."instanceId" FROM "AppServer" a WHERE a."isActive")
         ORDER BY i."sortName", i.id LIMIT ${PANEL_ROWS}
       ) p
-      LEFT JOIN LATERAL (SELECT a.status FROM "AppServer" a WHERE a."instanceId" = p.id ORDER BY a."createdAt" DESC, a.id DESC LIMIT 1) latest ON true
+      LEFT JOIN LATERAL ${newestAppServer(Prisma.sql`p.id`, Prisma.sql`newest.status`)} latest ON true
       ORDER BY p."sortName", p.id`),
     // The newest launches by the createdAt index; not counted (every appserver ever made).
     appServersWithStep(deps.db, Prisma.sql`"AppServer" a`, Prisma.sql`a."createdAt" DESC, a.id DESC`, Prisma.sql`0`),

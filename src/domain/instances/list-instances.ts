@@ -27,8 +27,17 @@ export const CANCELLED_APPSERVER = Prisma.sql`EXISTS (SELECT 1 FROM "AppServerSt
 /** Instance `i` may have no active appserver on purpose: it is in maintenance, or a pull request's sandbox. */
 export const NONE_ACTIVE_ON_PURPOSE = Prisma.sql`(i."maintenanceSince" IS NOT NULL OR i."pullRequestUrl" IS NOT NULL)`;
 
+/**
+ * The newest appserver of the instance whose id is `instanceId` (an SQL expression), its `columns`
+ * (of `newest`), as a parenthesized subquery: the one order every "newest" read shares, which the
+ * AppServer (instanceId, createdAt DESC, id DESC, status) index serves from the index alone.
+ */
+export function newestAppServer(instanceId: Prisma.Sql, columns: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`(SELECT ${columns} FROM "AppServer" newest WHERE newest."instanceId" = ${instanceId} ORDER BY newest."createdAt" DESC, newest.id DESC LIMIT 1)`;
+}
+
 const STATE_CONDITIONS: Record<InstanceState, Prisma.Sql> = {
-  failing: Prisma.sql`EXISTS (SELECT 1 FROM (SELECT a.id, a.status FROM "AppServer" a WHERE a."instanceId" = i.id ORDER BY a."createdAt" DESC, a.id DESC LIMIT 1) a
+  failing: Prisma.sql`EXISTS (SELECT 1 FROM ${newestAppServer(Prisma.sql`i.id`, Prisma.sql`newest.id, newest.status`)} a
     WHERE a.status IN ('failed', 'error') AND NOT ${CANCELLED_APPSERVER})`,
   provisioning: Prisma.sql`EXISTS (SELECT 1 FROM "AppServer" a WHERE a."instanceId" = i.id AND a.status IN ('new', 'waiting', 'configuring'))`,
   "no-active": Prisma.sql`NOT EXISTS (SELECT 1 FROM "AppServer" a WHERE a."instanceId" = i.id AND a."isActive") AND NOT ${NONE_ACTIVE_ON_PURPOSE}`,
@@ -111,10 +120,7 @@ function pageQuery(deps: Pick<Deps, "db">, where: Prisma.Sql, input: ListInstanc
     CROSS JOIN LATERAL (
       SELECT count(*)::int AS n FROM "AppServer" a WHERE a."instanceId" = p.id AND a."isActive"
     ) active
-    LEFT JOIN LATERAL (
-      SELECT a.status FROM "AppServer" a WHERE a."instanceId" = p.id
-      ORDER BY a."createdAt" DESC, a.id DESC LIMIT 1
-    ) latest ON true
+    LEFT JOIN LATERAL ${newestAppServer(Prisma.sql`p.id`, Prisma.sql`newest.status`)} latest ON true
     ORDER BY p."sortName", p.id`);
 }
 
