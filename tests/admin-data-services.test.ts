@@ -13,6 +13,8 @@ import { freePort } from "./helpers/redis-server.js";
 import { makeInstance } from "./helpers/factories.js";
 import { instanceToInput } from "../src/domain/instances/instance-input.js";
 import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
+import { createConnection } from "mysql2/promise";
+import { startMariadbServer, type MariadbServer } from "./helpers/mariadb.js";
 
 const SECRET = "s3-secret-never-shown-42";
 
@@ -200,5 +202,45 @@ describe("admin: data services", () => {
       expect(page.text).not.toContain("stored-pass");
       expect(page.text).not.toContain(stored.credentialsEncrypted);
     }
+  });
+});
+
+describe("admin: a MySQL server whose administrator may not create", () => {
+  let t: TestApp;
+  let admin: Agent;
+  let mariadb: MariadbServer;
+  beforeAll(async () => {
+    t = await startTestApp();
+    admin = await t.loginAs("root", { admin: true });
+    mariadb = await startMariadbServer();
+    const root = await createConnection({ host: mariadb.host, port: mariadb.port, user: mariadb.username, password: mariadb.password });
+    await root.query("CREATE USER 'looker'@'%' IDENTIFIED BY 'looker-pass-77'");
+    await root.query("GRANT SELECT, SHOW DATABASES ON *.* TO 'looker'@'%'");
+    await root.end();
+  });
+  afterAll(async () => {
+    await t?.close();
+    await mariadb?.stop();
+  });
+
+  const mysqlForm = (username: string, password: string) => ({
+    name: "Campus MySQL", kind: "mysql",
+    settings: JSON.stringify({ host: mariadb.host, port: mariadb.port }),
+    credentials: JSON.stringify({ username, password }),
+  });
+
+  it("is refused when saved, naming the privilege, where connecting alone would have passed; its administrator is saved", async () => {
+    const refused = await admin.submit("/admin/data-services/add", mysqlForm("looker", "looker-pass-77"));
+    expect(refused.status).toBe(400);
+    expect(visibleText(refused.text)).toMatch(new RegExp(
+      `The connection test failed, so nothing was saved: MySQL at 127\\.0\\.0\\.1:${mariadb.port}: could not create database ocim_check_[0-9a-f]{8} \\(the privilege check's own\\): the administrator 'looker' lacks a privilege: Access denied`));
+    // What was typed comes back in its field (no-store), as on any refused form; nowhere else.
+    expect(fieldValue(refused.text, "credentials")).toBe(mysqlForm("looker", "looker-pass-77").credentials);
+    expect(refused.text.split("looker-pass-77")).toHaveLength(2);
+    expect(await t.deps.db.dataService.count()).toBe(0);
+
+    const saved = await admin.submit("/admin/data-services/add", mysqlForm(mariadb.username, mariadb.password));
+    expect(visibleText(saved.text)).toMatch(/The data service "Campus MySQL" was added\. Connection tested: .*MariaDB/);
+    expect(await t.deps.db.dataService.count()).toBe(1);
   });
 });

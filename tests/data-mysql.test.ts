@@ -190,6 +190,39 @@ describe("MySQL adapter on a real MariaDB", () => {
     expect(err.transient).toBe(false);
   });
 
+  /** What check() made and left: its databases and users are named ocim_check_<hex>. */
+  const probesLeft = async () => [
+    ...(await rows(admin, "SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'ocim\\_check\\_%'")),
+    ...(await rows(admin, "SELECT User AS name FROM mysql.user WHERE User LIKE 'ocim\\_check\\_%'")),
+  ];
+
+  it("checks, when asked, that the administrator may create, grant and drop, and leaves nothing behind", async () => {
+    expect(await adapter.check()).toEqual({ version: expect.stringMatching(/MariaDB/) });
+    expect(await probesLeft()).toEqual([]);
+
+    // A login that may look but not create: connecting alone would have passed.
+    await admin.query("CREATE USER 'looker'@'%' IDENTIFIED BY 'looker-password'");
+    await admin.query("GRANT SELECT, SHOW DATABASES ON *.* TO 'looker'@'%'");
+    const looker = await failure(make({}, { username: "looker", password: "looker-password" }).check());
+    expect(looker.message).toMatch(new RegExp(`^MySQL at 127\\.0\\.0\\.1:${server.port}: could not create database ocim_check_[0-9a-f]{8} \\(the privilege check's own\\): the administrator 'looker' lacks a privilege: Access denied`));
+    expect(looker.transient).toBe(false);
+
+    // May create databases, not users.
+    await admin.query("CREATE USER 'weak'@'%' IDENTIFIED BY 'weak-password'");
+    await admin.query("GRANT CREATE, DROP ON *.* TO 'weak'@'%'");
+    const weak = await failure(make({}, { username: "weak", password: "weak-password" }).check());
+    expect(weak.message).toMatch(/could not create user ocim_check_[0-9a-f]{8} \(the privilege check's own\): the administrator 'weak' lacks a privilege: .*CREATE USER/);
+    // The database it had made is gone again.
+    expect(await probesLeft()).toEqual([]);
+
+    // Users too, but without the privileges GRANT ALL hands out.
+    await admin.query("GRANT CREATE USER ON *.* TO 'weak'@'%' WITH GRANT OPTION");
+    const grant = await failure(make({}, { username: "weak", password: "weak-password" }).check());
+    expect(grant.message).toMatch(/could not grant user ocim_check_[0-9a-f]{8} all privileges on ocim_check_[0-9a-f]{8}: the administrator 'weak' lacks a privilege: Access denied .* \(to grant ALL on a database, the administrator needs every database-level privilege on it/);
+    expect(await probesLeft()).toEqual([]);
+    await admin.query("DROP USER 'looker'@'%', 'weak'@'%'");
+  });
+
   it("names the privilege the administrator lacks, and never a user's password", async () => {
     await admin.query("CREATE USER 'weak'@'%' IDENTIFIED BY 'weak-password'");
     await admin.query("GRANT CREATE, DROP ON *.* TO 'weak'@'%'");
@@ -213,6 +246,8 @@ describe("MySQL adapter on a real MariaDB", () => {
         "CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, EVENT, TRIGGER, DELETE HISTORY ON *.* TO 'managed'@'%' WITH GRANT OPTION",
     );
     const managed = make({}, { username: "managed", password: "managed-password" });
+    expect(await managed.check()).toEqual({ version: expect.stringMatching(/MariaDB/) });
+    expect(await probesLeft()).toEqual([]);
     const plan = planFor("managed");
     expect((await managed.ensure(plan)).every((s) => s.status === "exists")).toBe(true);
     expect((await managed.inspect(plan)).every((s) => s.status === "exists")).toBe(true);
@@ -247,6 +282,7 @@ describe("MySQL adapter over TLS", () => {
     server = await startMariadbServer([`--ssl-ca=${files.ca}`, `--ssl-cert=${files.cert}`, `--ssl-key=${files.key}`]);
     const admin = await createConnection({ host: server.host, port: server.port, user: server.username, password: server.password });
     await admin.query("CREATE USER 'tls_only'@'%' IDENTIFIED BY 'tls-password' REQUIRE SSL");
+    await admin.query("GRANT ALL PRIVILEGES ON *.* TO 'tls_only'@'%' WITH GRANT OPTION");
     await admin.end();
   });
   afterAll(async () => {

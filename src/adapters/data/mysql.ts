@@ -4,6 +4,7 @@
 // credentials (encrypted JSON, never shown); the admin form validates with these schemas too.
 // Every call opens its own connection and closes it: calls are rare (a launch, a page's check), and
 // a connection kept between them would have to survive the server's restarts.
+import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { escapeId } from "mysql2";
 import { createConnection, type Connection, type ResultSetHeader, type RowDataPacket } from "mysql2/promise";
@@ -146,9 +147,37 @@ export function createMysqlAdapter(settings: MysqlSettings, credentials: MysqlCr
   const passwordsOf = (plan: InstanceDataPlan) => plan.mysql.users.map((u) => u.password);
 
   return {
+    /**
+     * Connects, then does once, on a database and a user of its own, what ensure(), inspect() and
+     * drop() will do for every instance: create them, grant, list users, drop them. A login that may
+     * connect but not do all of it (a read-only user, a missing GRANT OPTION) is refused when the
+     * service is saved, naming the privilege, instead of at every launch.
+     */
     async check() {
-      return withConnection("connect and ask its version", [], async (c) => {
+      const probe = `ocim_check_${randomBytes(4).toString("hex")}`;
+      const password = randomBytes(18).toString("base64url");
+      return withConnection("connect and ask its version", [password], async (c, step) => {
         const [row] = await rows(c, "SELECT VERSION() AS version", []);
+        step(`create database ${probe} (the privilege check's own)`);
+        await c.query(`CREATE DATABASE ${quoted(probe)}`);
+        try {
+          step(`create user ${probe} (the privilege check's own)`);
+          await c.query("CREATE USER ?@'%' IDENTIFIED BY ?", [probe, password]);
+          step(`grant user ${probe} all privileges on ${probe}`, GRANT_HINT);
+          await c.query(`GRANT ALL PRIVILEGES ON ${grantTarget(probe)} TO ?@'%'`, [probe]);
+          step("list the users (mysql.user)");
+          await existingUsers(c, [probe]);
+        } catch (err) {
+          // What this check made goes; the failure reported is the one that stopped it.
+          await c.query("DROP USER IF EXISTS ?@'%'", [probe]).catch(() => undefined);
+          await c.query(`DROP DATABASE IF EXISTS ${quoted(probe)}`).catch(() => undefined);
+          throw err;
+        }
+        const leftBehind = `${probe} is left on the server: drop it by hand`;
+        step(`drop user ${probe}`, leftBehind);
+        await c.query("DROP USER ?@'%'", [probe]);
+        step(`drop database ${probe}`, leftBehind);
+        await c.query(`DROP DATABASE ${quoted(probe)}`);
         return { version: String(row!.version) };
       });
     },

@@ -17,7 +17,7 @@ export interface ResourceState {
 }
 
 export interface DataServiceAdapter {
-  /** Connects with the admin credentials and runs one harmless command; throws DataServiceError saying what failed. */
+  /** Connects with the admin credentials and checks they may do what ensure() and drop() need (MySQL: by doing it once on a database and user of its own; MongoDB and S3: one harmless command); throws DataServiceError saying what failed. */
   check(): Promise<{ version: string }>;
   /** Creates what is missing of the plan's part for this kind (databases, users and grants, bucket and CORS); re-running changes nothing. */
   ensure(plan: InstanceDataPlan): Promise<ResourceState[]>;
