@@ -122,7 +122,8 @@ export async function seedFleet(databaseUrl: string, fleet: Fleet, secrets: Secr
 async function freezeSnapshots(client: pg.Client, databaseUrl: string, secrets: Secrets, newest: number): Promise<void> {
   await client.query("CREATE TEMPORARY TABLE seed_snapshot (instance_id int PRIMARY KEY, snapshot jsonb NOT NULL)");
   const db = createDb(databaseUrl, { max: 2 });
-  const deps = { secrets, now: () => new Date() };
+  // No balancer serves the bench fleet: its snapshots are those of an HTTP-only site.
+  const deps = { secrets, now: () => new Date(), config: { ACME_DIRECTORY_URL: "" } };
   try {
     for (let after = 0; ; ) {
       const instances = await db.instance.findMany({ where: { id: { gt: after } }, orderBy: { id: "asc" }, take: 500 });

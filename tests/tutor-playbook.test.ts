@@ -132,15 +132,19 @@ describe("tutor playbook on local VMs", { timeout: 300_000 }, () => {
   it("installs Docker, pipx and the release's Tutor, writes config.yml and the Ocim plugin, then launches; secrets stay out of the log", async () => {
     const mysql = await deps.db.dataService.create({ data: { name: "MySQL", kind: "mysql", settings: { host: "mysql.campus.test", port: 3307 } } });
     const mongodb = await deps.db.dataService.create({ data: { name: "MongoDB", kind: "mongodb", settings: { host: "mongo.campus.test", port: 27017, tls: true } } });
+    // Behind a balancer that serves it HTTPS: the config says so (ENABLE_HTTPS, below).
+    const lb = await deps.db.loadBalancer.create({ data: { name: "lb", configPath: "/x", mapPath: "/y", reloadCommand: "true", fragmentName: "lb" } });
     instance = await makeInstance(deps, {
       slug: "campus", name: "Campus Online", internalLmsDomain: "lms.campus.test", recipe: "tutor", openedxRelease: "ulmo",
       edxPlatformBranch: "release/ulmo", tutorPlugins: ["forum"], mysqlServiceId: mysql.id, mongodbServiceId: mongodb.id, jwtKeyEncrypted: await newJwtKey(deps.secrets),
+      loadBalancerId: lb.id,
     });
+    await deps.db.instanceCertificate.create({ data: { instanceId: instance.id, certificatePem: "-----BEGIN CERTIFICATE-----" } });
     await deps.db.githubKey.createMany({ data: [
       { githubLogin: "alice", key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAlice alice@laptop", fingerprint: "SHA256:alice" },
       { githubLogin: "bob", key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBob", fingerprint: "SHA256:bob" },
     ] });
-    plans = [await deps.db.$transaction((tx) => planLaunch(tx, deps.secrets, instance, 1)), await deps.db.$transaction((tx) => planLaunch(tx, deps.secrets, instance, 2))];
+    plans = [await deps.db.$transaction((tx) => planLaunch(tx, deps, instance, 1)), await deps.db.$transaction((tx) => planLaunch(tx, deps, instance, 2))];
 
     const { exit, log, calls, sudo } = await run("campus-as1", plans[0]!);
     expect(exit, log).toBe(0);
@@ -264,7 +268,7 @@ describe("tutor playbook on local VMs", { timeout: 300_000 }, () => {
       slug: "forked", internalLmsDomain: "lms.forked.test", recipe: "tutor", openedxRelease: "teak", edxPlatformRepoUrl: "https://github.com/campus/edx-platform.git",
       edxPlatformBranch: "campus/teak", tutorPlugins: [], storageServiceId: storage.id, jwtKeyEncrypted: await newJwtKey(deps.secrets),
     });
-    const plan = await deps.db.$transaction((tx) => planLaunch(tx, deps.secrets, fork, 1));
+    const plan = await deps.db.$transaction((tx) => planLaunch(tx, deps, fork, 1));
     const { exit, log, calls } = await run("forked-as1", plan);
     expect(exit, log).toBe(0);
     expect(log).not.toContain("s3-secret-key");

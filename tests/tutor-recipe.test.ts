@@ -190,7 +190,7 @@ describe("tutor recipe launch plan", () => {
     const mysql = await deps.db.dataService.create({ data: { name: "MySQL", kind: "mysql", settings: { host: "mysql.campus.test", port: 3306 } } });
     const make = async () => makeInstance(deps, { recipe: "tutor", openedxRelease: "ulmo", edxPlatformBranch: "release/ulmo", mysqlServiceId: mysql.id, jwtKeyEncrypted: await newJwtKey(deps.secrets) });
     const [one, other] = [await make(), await make()];
-    const plan = (instance: typeof one, n: number) => deps.db.$transaction((tx) => planLaunch(tx, deps.secrets, instance, n));
+    const plan = (instance: typeof one, n: number) => deps.db.$transaction((tx) => planLaunch(tx, deps, instance, n));
     const [as1, as2, elsewhere] = [await plan(one, 1), await plan(one, 2), await plan(other, 1)];
     const config = (p: typeof as1) => p.variables.TUTOR_CONFIG as Record<string, string>;
     const secretNames = ["OPENEDX_SECRET_KEY", "JWT_COMMON_SECRET_KEY", "CMS_OAUTH2_SECRET", "ID", "MEILISEARCH_MASTER_KEY", "MEILISEARCH_API_KEY_UID", "JWT_RSA_PRIVATE_KEY", "MYSQL_ROOT_PASSWORD", "OPENEDX_MYSQL_PASSWORD"];
@@ -210,5 +210,56 @@ describe("tutor recipe launch plan", () => {
     expect(pem.startsWith("-----BEGIN RSA PRIVATE KEY-----\n")).toBe(true);
     const published = JSON.parse(signingJwks(deps.secrets, one.jwtKeyEncrypted).publicJwkSet) as { keys: { n: string }[] };
     expect(createPublicKey(pem).export({ format: "jwk" }).n).toBe(published.keys[0]!.n);
+  });
+});
+
+// What the site's scheme is at launch (servedOverHttps): the appserver builds its URLs and cookies
+// from it, and Tutor's lms/production.py makes cookies secure only with ENABLE_HTTPS, so an
+// appserver told HTTPS behind a balancer that answers plain HTTP could not log anyone in.
+describe("a launch's HTTPS, from the instance's balancer and certificate", () => {
+  let deps: TestDeps;
+  let withAcme: TestDeps;
+  beforeAll(async () => {
+    deps = await createTestDeps();
+    withAcme = await createTestDeps({ ACME_DIRECTORY_URL: "https://acme.example.test/dir" });
+  });
+  afterAll(async () => {
+    await deps?.close();
+    await withAcme?.close();
+  });
+
+  /** The scheme-bearing variables of a launch of a new instance of `recipe` set up by `setup`. */
+  async function launched(d: TestDeps, recipe: "tutor" | "native", setup: { balancer?: "local" | "ssh" | "ssh-https"; certificate?: boolean }) {
+    const lb = setup.balancer && await d.db.loadBalancer.create({ data: {
+      name: `lb-${Math.random().toString(36).slice(2, 8)}`, kind: setup.balancer === "local" ? "local" : "ssh", host: setup.balancer === "local" ? "" : "lb.campus.test",
+      httpsBind: setup.balancer === "ssh-https" ? "*:443" : "", configPath: "/x", mapPath: "/y", reloadCommand: "true", fragmentName: `f-${Math.random().toString(36).slice(2, 8)}`,
+    } });
+    const release = recipe === "tutor" ? { openedxRelease: "ulmo", edxPlatformBranch: "release/ulmo" } : { openedxRelease: "quince", edxPlatformBranch: "open-release/quince.master" };
+    const instance = await makeInstance(d, { recipe, ...release, loadBalancerId: lb ? lb.id : null, jwtKeyEncrypted: await newJwtKey(d.secrets) });
+    if (setup.certificate) await d.db.instanceCertificate.create({ data: { instanceId: instance.id, certificatePem: "-----BEGIN CERTIFICATE-----" } });
+    const { variables } = await d.db.$transaction((tx) => planLaunch(tx, d, instance, 1));
+    // Tutor derives its URLs and cookies from ENABLE_HTTPS; openedx/configuration takes each.
+    return recipe === "tutor"
+      ? { https: (variables.TUTOR_CONFIG as Record<string, unknown>).ENABLE_HTTPS }
+      : {
+          https: variables.EDXAPP_LMS_BASE_SCHEME === "https", root: variables.EDXAPP_LMS_ROOT_URL, lms: instance.internalLmsDomain,
+          secure: [variables.EDXAPP_SESSION_COOKIE_SECURE, variables.EDXAPP_CSRF_COOKIE_SECURE], apps: variables.EDXAPP_LMS_WRITABLE_GRADEBOOK_URL,
+        };
+  }
+
+  it.each([
+    ["no balancer (only the authenticated link reaches it): HTTP", "no ACME", {}, false],
+    ["a local balancer without a certificate, and no ACME: HTTP", "no ACME", { balancer: "local" }, false],
+    ["an ssh balancer without an HTTPS bind, even with a certificate: HTTP", "no ACME", { balancer: "ssh", certificate: true }, false],
+    ["a local balancer with a certificate: HTTPS", "no ACME", { balancer: "local", certificate: true }, true],
+    ["an ssh balancer with an HTTPS bind and a certificate: HTTPS", "no ACME", { balancer: "ssh-https", certificate: true }, true],
+    ["a local balancer with ACME to issue its certificate: HTTPS", "ACME", { balancer: "local" }, true],
+  ] as const)("behind %s", async (_what, acme, setup, https) => {
+    const d = acme === "ACME" ? withAcme : deps;
+    const tutor = await launched(d, "tutor", setup);
+    expect(tutor.https).toBe(https);
+    const native = await launched(d, "native", setup);
+    const scheme = https ? "https" : "http";
+    expect([native.https, native.root, native.secure, native.apps]).toEqual([https, `${scheme}://${native.lms}`, [https, https], `${scheme}://apps.${native.lms}/gradebook`]);
   });
 });

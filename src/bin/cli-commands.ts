@@ -193,7 +193,7 @@ export const COMMANDS: Record<string, Command> = {
     optionHelp: { "--json": "Print the same as one JSON object (the same masking)." },
     async run(cli, [instance], options) {
       const { db } = await cli.database();
-      const preview = await previewLaunch({ db, secrets: cliSecrets(cli.config) }, { instance: instance! });
+      const preview = await previewLaunch({ db, secrets: cliSecrets(cli.config), config: cli.config }, { instance: instance! });
       const { variablesYaml: _yaml, ...json } = preview;
       cli.print(options.json ? JSON.stringify(json, null, 2) : launchPreviewText(preview));
     },

@@ -28,7 +28,7 @@ export interface ConfigurationDiff {
 
 const NONE: VariablesDiff = { added: [], removed: [], changed: [] };
 
-export async function diffAppServerConfiguration(deps: Pick<Deps, "db" | "secrets">, input: { appServerId: number; against: DiffAgainst }): Promise<ConfigurationDiff> {
+export async function diffAppServerConfiguration(deps: Pick<Deps, "db" | "secrets" | "config">, input: { appServerId: number; against: DiffAgainst }): Promise<ConfigurationDiff> {
   return deps.db.$transaction(async (tx) => {
     await tx.$executeRawUnsafe("SET TRANSACTION READ ONLY");
     const row = await tx.appServer.findUnique({ where: { id: input.appServerId }, select: { id: true, name: true, number: true, configSnapshot: true, instance: true } });
@@ -54,7 +54,7 @@ export async function diffAppServerConfiguration(deps: Pick<Deps, "db" | "secret
         secrets.push(...snapshotSecrets(before));
       } else {
         // With this appserver's own number, so its hostname is not reported as a change: only settings are.
-        const plan = await planLaunch(tx, deps.secrets, instance, row.number);
+        const plan = await planLaunch(tx, deps, instance, row.number);
         before = mine;
         after = plan;
         secrets.push(...secretValuesIn(plan.variables), ...shapedSecrets(plan.playbook.bootstrapCommand), ...shapedSecrets(plan.playbook.repoUrl));

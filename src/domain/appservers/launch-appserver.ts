@@ -13,7 +13,7 @@ import { moveAppServer, PROVISIONING_STATUSES } from "./lifecycle.js";
 import { writeSnapshot, type ConfigSnapshot } from "./config-snapshot.js";
 import { ensureJwtKey } from "../data/instance-secrets.js";
 import { nextAppServerNumber } from "./next-number.js";
-import { planLaunch } from "../recipes/plan-launch.js";
+import { planLaunch, type PlanDeps } from "../recipes/plan-launch.js";
 import { providerOsProblem } from "../recipes/recipe-os.js";
 import { uniqueViolationFields } from "../validation/unique-violation.js";
 import { unreachableServiceProblem } from "../data/check-service-choice.js";
@@ -135,9 +135,9 @@ async function refuseBeyondProvisioningCap(tx: Prisma.TransactionClient, instanc
  * and its recipe's plan. `instance` has its JWT key (ensureJwtKey).
  */
 export async function launchSnapshot(
-  tx: Prisma.TransactionClient, deps: Pick<Deps, "secrets" | "now">, instance: Instance, number: number, extra?: Record<string, unknown>,
+  tx: Prisma.TransactionClient, deps: PlanDeps & Pick<Deps, "now">, instance: Instance, number: number, extra?: Record<string, unknown>,
 ): Promise<ConfigSnapshot> {
-  const launch = await planLaunch(tx, deps.secrets, instance, number, extra);
+  const launch = await planLaunch(tx, deps, instance, number, extra);
   return writeSnapshot({
     instance: { ...Object.fromEntries(Object.entries(instance).filter(([k]) => !OMIT.has(k))), slug: instance.slug },
     recipe: launch.recipe,
@@ -148,7 +148,7 @@ export async function launchSnapshot(
   });
 }
 
-async function createAppServer(deps: Pick<Deps, "secrets" | "now">, tx: Prisma.TransactionClient, input: LaunchInput): Promise<AppServer> {
+async function createAppServer(deps: Pick<Deps, "secrets" | "now" | "config">, tx: Prisma.TransactionClient, input: LaunchInput): Promise<AppServer> {
   // launchOnce holds the instance row lock, so two launches never read the same number.
   const number = await nextAppServerNumber(tx, input.instanceId);
   // Instances made before JWT keys existed get theirs at their first launch, kept for the next ones.

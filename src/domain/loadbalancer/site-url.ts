@@ -17,9 +17,17 @@ export interface SiteRoute {
   certificate: { certificatePem: string } | null;
 }
 
+/**
+ * Whether the instance's site is served over HTTPS: its balancer serves HTTPS and the instance has a
+ * certificate, or, with `acme` (ACME_DIRECTORY_URL is set), will have one once the site is served.
+ */
+export function servedOverHttps(route: SiteRoute, acme = false): boolean {
+  return route.loadBalancer !== null && servesHttps(route.loadBalancer) && (Boolean(route.certificate?.certificatePem) || acme);
+}
+
 export function siteUrl(config: Pick<Config, "LB_HTTP_PORT" | "LB_HTTPS_PORT">, route: SiteRoute, domain: string): string {
   const balancer = route.loadBalancer;
-  const https = balancer !== null && servesHttps(balancer) && Boolean(route.certificate?.certificatePem);
+  const https = servedOverHttps(route);
   let port = https ? 443 : 80;
   if (balancer?.kind === "local") port = https ? config.LB_HTTPS_PORT : config.LB_HTTP_PORT;
   else if (https) port = Number(balancer!.httpsBind.slice(balancer!.httpsBind.lastIndexOf(":") + 1));

@@ -35,18 +35,26 @@ export interface BaseParts {
   tutorSecrets?: Record<string, string>;
   /** The instance's data plan and the shared services it has (none: the playbook's local servers). */
   data?: { plan: InstanceDataPlan; services: DataEndpoints };
+  /** Whether the site is served over HTTPS (servedOverHttps at launch); absent: it is. */
+  https?: boolean;
+}
+
+/** The scheme of the site's own URLs (BaseParts.https). */
+export function siteScheme(parts: BaseParts): "https" | "http" {
+  return parts.https === false ? "http" : "https";
 }
 
 export function generateBaseVariables(instance: VariableSource, auth: BasicAuth, sshUsers: SshUser[], parts: BaseParts = {}): Record<string, unknown> {
   const lms = instance.internalLmsDomain;
+  const scheme = siteScheme(parts);
   return {
     ...parts.secrets,
     ...(parts.data ? dataVariables(parts.data.plan, parts.data.services) : {}),
     COMMON_HOSTNAME: parts.hostname ?? lms,
     COMMON_DEPLOYMENT: "ocim",
     COMMON_ENVIRONMENT: "appserver",
-    COMMON_LMS_BASE_URL: `https://${lms}`,
-    COMMON_ECOMMERCE_BASE_URL: `https://${instance.ecommerceDomain}`,
+    COMMON_LMS_BASE_URL: `${scheme}://${lms}`,
+    COMMON_ECOMMERCE_BASE_URL: `${scheme}://${instance.ecommerceDomain}`,
     COMMON_ENABLE_BASIC_AUTH: true,
     COMMON_HTPASSWD_USER: auth.user,
     COMMON_HTPASSWD_PASS: auth.password,
@@ -56,12 +64,12 @@ export function generateBaseVariables(instance: VariableSource, auth: BasicAuth,
     EDXAPP_SITE_NAME: lms,
     EDXAPP_LMS_BASE: lms,
     EDXAPP_LMS_SITE_NAME: lms,
-    EDXAPP_LMS_ROOT_URL: `https://${lms}`,
+    EDXAPP_LMS_ROOT_URL: `${scheme}://${lms}`,
     EDXAPP_PREVIEW_LMS_BASE: instance.previewDomain,
     EDXAPP_CMS_BASE: instance.studioDomain,
     EDXAPP_CMS_SITE_NAME: instance.studioDomain,
-    DISCOVERY_URL_ROOT: `https://${instance.discoveryDomain}`,
-    ECOMMERCE_ECOMMERCE_URL_ROOT: `https://${instance.ecommerceDomain}`,
+    DISCOVERY_URL_ROOT: `${scheme}://${instance.discoveryDomain}`,
+    ECOMMERCE_ECOMMERCE_URL_ROOT: `${scheme}://${instance.ecommerceDomain}`,
     edx_platform_repo: instance.edxPlatformRepoUrl,
     EDX_PLATFORM_VERSION: instance.edxPlatformBranch,
     CONFIGURATION_VERSION: instance.configurationBranch,

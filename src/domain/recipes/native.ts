@@ -16,7 +16,7 @@
 //   another proxy/load balancer").
 // Ocim sends every variable in extra vars (-e @vars.yml), which win over the play's own vars.
 import { AppError } from "../../errors.js";
-import { generateBaseVariables } from "../provisioning/variables.js";
+import { generateBaseVariables, siteScheme } from "../provisioning/variables.js";
 import { findRelease, releaseBranch, type OpenedxRelease } from "./releases.js";
 import type { RecipeDefinition, RecipeInstance } from "./recipe.js";
 import { recipeReleaseProblem } from "./recipe-release.js";
@@ -113,21 +113,22 @@ export function nativeBootstrap(r: OpenedxRelease): string {
  * The MFEs on their own host name need what mfe_deployer's README ("Comprehensive Example of a
  * deployment using subdirectories", open-release/quince.master) sets beside MFE_BASE: the session
  * and cross-domain CSRF cookies on the parent domain (the MFEs read the JWT cookie the LMS sets),
- * secure cookies (the balancer serves HTTPS), and the MFE links on https. Django 4.2 (Quince) takes
+ * secure cookies and the MFE links on https when the balancer serves HTTPS (on http, and cookies
+ * a browser sends over HTTP, when it does not: BaseParts.https). Django 4.2 (Quince) takes
  * CSRF_TRUSTED_ORIGINS with their scheme from CSRF_TRUSTED_ORIGINS_WITH_SCHEME
  * (openedx/edx-platform#33226), which configuration has no variable for: it goes through
  * EDXAPP_ENV_EXTRA (merged into lms.yml and cms.yml; an older release ignores the key).
  */
-function mfeOnItsHost(instance: RecipeInstance): Record<string, unknown> {
-  const apps = `https://${instance.appsDomain}`;
+function mfeOnItsHost(instance: RecipeInstance, scheme: "https" | "http"): Record<string, unknown> {
+  const apps = `${scheme}://${instance.appsDomain}`;
   return {
     EDXAPP_SESSION_COOKIE_DOMAIN: `.${instance.internalLmsDomain}`,
     EDXAPP_CROSS_DOMAIN_CSRF_COOKIE_DOMAIN: `.${instance.internalLmsDomain}`,
-    EDXAPP_SESSION_COOKIE_SECURE: true,
-    EDXAPP_CSRF_COOKIE_SECURE: true,
+    EDXAPP_SESSION_COOKIE_SECURE: scheme === "https",
+    EDXAPP_CSRF_COOKIE_SECURE: scheme === "https",
     EDXAPP_LMS_WRITABLE_GRADEBOOK_URL: `${apps}/gradebook`,
     EDXAPP_PROFILE_MICROFRONTEND_URL: `${apps}/profile/u/`,
-    EDXAPP_ENV_EXTRA: { CSRF_TRUSTED_ORIGINS_WITH_SCHEME: [apps, `https://${instance.studioDomain}`] },
+    EDXAPP_ENV_EXTRA: { CSRF_TRUSTED_ORIGINS_WITH_SCHEME: [apps, `${scheme}://${instance.studioDomain}`] },
   };
 }
 
@@ -152,9 +153,9 @@ export const nativeRecipe: RecipeDefinition = {
       MFE_DEPLOY_NGINX_PORT: 80,
       MFE_DEPLOY_COMMON_HOSTNAME: instance.appsDomain,
       MFE_BASE: instance.appsDomain,
-      ...mfeOnItsHost(instance),
-      // The balancer terminates TLS and sets X-Forwarded-For/Proto; nginx must pass them on.
-      EDXAPP_LMS_BASE_SCHEME: "https",
+      ...mfeOnItsHost(instance, siteScheme(parts)),
+      // The balancer terminates TLS (when it serves HTTPS) and sets X-Forwarded-For/Proto; nginx must pass them on.
+      EDXAPP_LMS_BASE_SCHEME: siteScheme(parts),
       NGINX_SET_X_FORWARDED_HEADERS: false,
     };
   },

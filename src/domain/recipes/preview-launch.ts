@@ -55,13 +55,13 @@ export interface LaunchPreview {
   active: ActiveComparison[];
 }
 
-export async function previewLaunch(deps: Pick<Deps, "db" | "secrets">, input: PreviewInput): Promise<LaunchPreview> {
+export async function previewLaunch(deps: Pick<Deps, "db" | "secrets" | "config">, input: PreviewInput): Promise<LaunchPreview> {
   return deps.db.$transaction(async (tx) => {
     // Must be the transaction's first statement; any write below would now fail, not commit.
     await tx.$executeRawUnsafe("SET TRANSACTION READ ONLY");
     const instance = await findInstance(tx, input.instance);
     const number = await nextAppServerNumber(tx, instance.id);
-    const plan = await planLaunch(tx, deps.secrets, instance, number);
+    const plan = await planLaunch(tx, deps, instance, number);
     const active = await tx.appServer.findMany({
       where: { instanceId: instance.id, isActive: true }, orderBy: { number: "asc" }, select: { id: true, name: true, configSnapshot: true },
     });

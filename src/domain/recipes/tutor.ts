@@ -11,6 +11,7 @@ import { byRole, type DatabaseEndpoint, type DataEndpoints, type StorageEndpoint
 import { OPENEDX_RELEASES, findRelease, releaseBranch, type OpenedxRelease } from "./releases.js";
 import type { RecipeDefinition, RecipeInput, RecipeInstance } from "./recipe.js";
 import { recipeReleaseProblem } from "./recipe-release.js";
+import { siteScheme } from "../provisioning/variables.js";
 
 /**
  * hastexo/tutor-contrib-s3, the plugin that points Open edX's file storage at S3, by Tutor major:
@@ -170,8 +171,12 @@ export function tutorVariables(input: RecipeInput): Record<string, unknown> {
     PLATFORM_NAME: instance.name,
     CONTACT_EMAIL: `contact@${lms}`,
     // The balancer terminates TLS and sends plain HTTP to Caddy on CADDY_HTTP_PORT for every host:
-    // Tutor's docs/sysadmin/proxy.rst ("Running Open edX behind a web proxy").
-    ENABLE_HTTPS: true,
+    // Tutor's docs/sysadmin/proxy.rst ("Running Open edX behind a web proxy"). ENABLE_HTTPS says
+    // only how the site is reached (its URLs' scheme, secure cookies): false behind a balancer
+    // that serves plain HTTP (BaseParts.https). With ENABLE_WEB_PROXY false Caddy listens on :80
+    // either way (tutor/templates/local/docker-compose.prod.yml: default_site_port); Tutor's
+    // lms/production.py makes the session and CSRF cookies secure only with ENABLE_HTTPS.
+    ENABLE_HTTPS: siteScheme(parts) === "https",
     ENABLE_WEB_PROXY: false,
     CADDY_HTTP_PORT: 80,
     ...parts.tutorSecrets,
