@@ -220,7 +220,16 @@ describe("MySQL adapter on a real MariaDB", () => {
     const grant = await failure(make({}, { username: "weak", password: "weak-password" }).check());
     expect(grant.message).toMatch(/could not grant user ocim_check_[0-9a-f]{8} all privileges on ocim_check_[0-9a-f]{8}: the administrator 'weak' lacks a privilege: Access denied .* \(to grant ALL on a database, the administrator needs every database-level privilege on it/);
     expect(await probesLeft()).toEqual([]);
-    await admin.query("DROP USER 'looker'@'%', 'weak'@'%'");
+
+    // May create a database but neither drop it nor create users: what it made stays, and it says so.
+    await admin.query("CREATE USER 'maker'@'%' IDENTIFIED BY 'maker-password'");
+    await admin.query("GRANT CREATE ON *.* TO 'maker'@'%'");
+    const maker = await failure(make({}, { username: "maker", password: "maker-password" }).check());
+    expect(maker.message).toMatch(/could not create user (ocim_check_[0-9a-f]{8}) \(the privilege check's own\), and could not drop it again \(\1 is left on the server: drop it by hand\): the administrator 'maker' lacks a privilege/);
+    const left = await probesLeft();
+    expect(left).toEqual([{ name: maker.message.match(/ocim_check_[0-9a-f]{8}/)![0] }]);
+    await admin.query(`DROP DATABASE ${left[0]!.name}`);
+    await admin.query("DROP USER 'looker'@'%', 'weak'@'%', 'maker'@'%'");
   });
 
   it("names the privilege the administrator lacks, and never a user's password", async () => {

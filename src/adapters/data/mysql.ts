@@ -156,21 +156,29 @@ export function createMysqlAdapter(settings: MysqlSettings, credentials: MysqlCr
     async check() {
       const probe = `ocim_check_${randomBytes(4).toString("hex")}`;
       const password = randomBytes(18).toString("base64url");
-      return withConnection("connect and ask its version", [password], async (c, step) => {
+      return withConnection("connect and ask its version", [password], async (c, report) => {
         const [row] = await rows(c, "SELECT VERSION() AS version", []);
+        let doing: [string, string?] = [""];
+        const step = (what: string, hint?: string) => report(...(doing = [what, hint]));
         step(`create database ${probe} (the privilege check's own)`);
         await c.query(`CREATE DATABASE ${quoted(probe)}`);
+        let userMade = false;
         try {
           step(`create user ${probe} (the privilege check's own)`);
           await c.query("CREATE USER ?@'%' IDENTIFIED BY ?", [probe, password]);
+          userMade = true;
           step(`grant user ${probe} all privileges on ${probe}`, GRANT_HINT);
           await c.query(`GRANT ALL PRIVILEGES ON ${grantTarget(probe)} TO ?@'%'`, [probe]);
           step("list the users (mysql.user)");
           await existingUsers(c, [probe]);
         } catch (err) {
-          // What this check made goes; the failure reported is the one that stopped it.
-          await c.query("DROP USER IF EXISTS ?@'%'", [probe]).catch(() => undefined);
-          await c.query(`DROP DATABASE IF EXISTS ${quoted(probe)}`).catch(() => undefined);
+          // What this check made goes; the failure reported is the one that stopped it, and says
+          // so when what it made could not go (an administrator without DROP).
+          const gone = [
+            !userMade || await c.query("DROP USER ?@'%'", [probe]).then(() => true, () => false),
+            await c.query(`DROP DATABASE ${quoted(probe)}`).then(() => true, () => false),
+          ];
+          if (gone.includes(false)) report(`${doing[0]}, and could not drop it again (${probe} is left on the server: drop it by hand)`, doing[1]);
           throw err;
         }
         const leftBehind = `${probe} is left on the server: drop it by hand`;
