@@ -158,8 +158,12 @@ export function createMysqlAdapter(settings: MysqlSettings, credentials: MysqlCr
       const password = randomBytes(18).toString("base64url");
       return withConnection("connect and ask its version", [password], async (c, report) => {
         const [row] = await rows(c, "SELECT VERSION() AS version", []);
-        let doing: [string, string?] = [""];
-        const step = (what: string, hint?: string) => report(...(doing = [what, hint]));
+        // The step it is at, to say it again when what it made cannot be dropped.
+        let at: [what: string, hint?: string] = [""];
+        const step = (what: string, hint?: string) => {
+          at = [what, hint];
+          report(what, hint);
+        };
         step(`create database ${probe} (the privilege check's own)`);
         await c.query(`CREATE DATABASE ${quoted(probe)}`);
         let userMade = false;
@@ -178,7 +182,7 @@ export function createMysqlAdapter(settings: MysqlSettings, credentials: MysqlCr
             !userMade || await c.query("DROP USER ?@'%'", [probe]).then(() => true, () => false),
             await c.query(`DROP DATABASE ${quoted(probe)}`).then(() => true, () => false),
           ];
-          if (gone.includes(false)) report(`${doing[0]}, and could not drop it again (${probe} is left on the server: drop it by hand)`, doing[1]);
+          if (gone.includes(false)) report(`${at[0]}, and could not drop it again (${probe} is left on the server: drop it by hand)`, at[1]);
           throw err;
         }
         const leftBehind = `${probe} is left on the server: drop it by hand`;
