@@ -123,7 +123,7 @@ async function freezeSnapshots(client: pg.Client, databaseUrl: string, secrets: 
   await client.query("CREATE TEMPORARY TABLE seed_snapshot (instance_id int PRIMARY KEY, snapshot jsonb NOT NULL)");
   const db = createDb(databaseUrl, { max: 2 });
   // No balancer serves the bench fleet: its snapshots are those of an HTTP-only site.
-  const deps = { secrets, now: () => new Date(), config: { ACME_DIRECTORY_URL: "" } };
+  const deps = { secrets, now: () => new Date(), config: { ACME_DIRECTORY_URL: "", LB_HTTP_PORT: 80, LB_HTTPS_PORT: 443 } };
   try {
     for (let after = 0; ; ) {
       const instances = await db.instance.findMany({ where: { id: { gt: after } }, orderBy: { id: "asc" }, take: 500 });

@@ -17,12 +17,7 @@ import { startMongoWireServer, type MongoRole, type MongoWireServer } from "./he
 const ADMIN = { user: "ocim-admin", password: "admin-pass-9f2c" };
 const secrets = createSecrets("mongodb-test-secret-key-0123456789abcdef");
 const planFor = (slug: string): InstanceDataPlan =>
-  instanceDataPlan(secrets, {
-    slug,
-    secretKeyEncrypted: secrets.encrypt(`master-key-of-${slug}`),
-    internalLmsDomain: `${slug}.lms.example.com`,
-    studioDomain: `studio.${slug}.lms.example.com`,
-  });
+  instanceDataPlan(secrets, { slug, secretKeyEncrypted: secrets.encrypt(`master-key-of-${slug}`) }, [`https://${slug}.lms.example.com`]);
 
 describe("MongoDB adapter", () => {
   let server: MongoWireServer;

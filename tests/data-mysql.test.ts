@@ -16,9 +16,7 @@ import { startMariadbServer, type MariadbServer } from "./helpers/mariadb.js";
 
 const secrets = createSecrets("data-mysql-test-key");
 const planFor = (slug: string): InstanceDataPlan =>
-  instanceDataPlan(secrets, {
-    slug, secretKeyEncrypted: secrets.encrypt(`master key of ${slug}`), internalLmsDomain: `${slug}.example.com`, studioDomain: `studio.${slug}.example.com`,
-  });
+  instanceDataPlan(secrets, { slug, secretKeyEncrypted: secrets.encrypt(`master key of ${slug}`) }, [`https://${slug}.example.com`]);
 
 describe("MySQL adapter on a real MariaDB", () => {
   let server: MariadbServer;

@@ -46,7 +46,7 @@ describe("instance page: Data panel", () => {
       data: { name: "Campus storage", kind: "s3", settings: s3.settings, credentialsEncrypted: t.deps.secrets.encrypt(JSON.stringify({ accessKeyId: "S3RVER", secretAccessKey: SECRET })) },
     });
     const instance = await makeInstance(t.deps, { name: "Physics", storageServiceId: service.id });
-    const bucket = instanceDataPlan(t.deps.secrets, instance).storage.bucket;
+    const bucket = instanceDataPlan(t.deps.secrets, instance, []).storage.bucket;
     const before = visibleText((await operator.get(`/instances/${instance.id}`)).text);
     expect(before).toContain(`Storage: Campus storage ${s3.settings.endpoint} Nothing recorded yet: the next launch prepares it.`);
 
@@ -81,7 +81,7 @@ describe("instance page: Data panel", () => {
     });
     const instance = await makeInstance(t.deps, { name: "Chemistry", mysqlServiceId: service.id });
     await prepareInstanceData(t.deps, { instanceId: instance.id, say: async () => {} });
-    const { databases, users } = instanceDataPlan(t.deps.secrets, instance).mysql;
+    const { databases, users } = instanceDataPlan(t.deps.secrets, instance, []).mysql;
     const check = async () => visibleText((await operator.submit(`/instances/${instance.id}/check-data`, {}, `/instances/${instance.id}`)).text);
     expect(await check()).toContain(`Checked: MySQL "Campus MySQL": ${databases.length} databases and ${users.length} users exist.`);
 

@@ -63,7 +63,7 @@ describe("deleting an instance with its data in mind", () => {
   /** What d5's "prepare-data" step does before a launch: ensure() on the service, then the rows. */
   async function provision(instance: Awaited<ReturnType<typeof makeInstance>>, svc: Awaited<ReturnType<typeof service>>) {
     const adapter = createDataAdapter(svc.kind, svc.settings, JSON.parse(t.deps.secrets.decrypt(svc.credentialsEncrypted)));
-    const states = await adapter.ensure(instanceDataPlan(t.deps.secrets, instance));
+    const states = await adapter.ensure(instanceDataPlan(t.deps.secrets, instance, []));
     await recordDataResources(t.deps, instance.id, instance.slug, svc.id, states);
   }
 
@@ -99,7 +99,7 @@ describe("deleting an instance with its data in mind", () => {
     expect(text).toMatch(/user acme_[0-9a-f]{6}_edxapp exists/);
     expect(text).toMatch(/database acme_forum exists \d/);
     expect(text).toContain('Type the slug "acme" to confirm');
-    for (const secret of [mariadb.password, MONGO_ADMIN.password, ...instanceDataPlan(t.deps.secrets, instance).mysql.users.map((u) => u.password)]) {
+    for (const secret of [mariadb.password, MONGO_ADMIN.password, ...instanceDataPlan(t.deps.secrets, instance, []).mysql.users.map((u) => u.password)]) {
       expect(page.text).not.toContain(secret);
     }
   });
@@ -150,7 +150,7 @@ describe("deleting an instance with its data in mind", () => {
     const { instance } = await acme();
     const other = await makeInstance(t.deps, { name: "Other", slug: "other" });
     await provision(other, await t.deps.db.dataService.findFirstOrThrow({ where: { kind: "mysql" } }));
-    const plan = instanceDataPlan(t.deps.secrets, instance);
+    const plan = instanceDataPlan(t.deps.secrets, instance, []);
     const done = await admin.submit(`/admin/instances/${instance.id}/delete-data`, { confirmation: "acme" }, `/admin/instances/${instance.id}/delete`);
     expect(done.url).toBe(`${t.url}/admin/instances`);
     expect(visibleText(done.text)).toContain("Deleted instance Acme and its data: 17 databases, users and buckets dropped.");

@@ -1,5 +1,5 @@
 // The prepare-data provisioning step: before any VM, the instance's bucket on its storage service
-// (a real S3 REST server, s3rver) with CORS for its LMS and Studio, recorded on the instance; a
+// (a real S3 REST server, s3rver) with CORS for its site's origins, recorded on the instance; a
 // service that refuses ends the appserver in error, with the reason, before a VM is asked for.
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +14,7 @@ import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
 import { provisionAppServer } from "../src/domain/provisioning/provision-appserver.js";
 import { createProvisioningPorts } from "../src/adapters/provisioning-ports.js";
 import type { ProvisioningPorts } from "../src/domain/provisioning/ports.js";
-import { instanceDataPlan } from "../src/domain/data/plan.js";
+import { bucketOrigins, instanceDataPlan } from "../src/domain/data/plan.js";
 import { DataServiceError } from "../src/adapters/data/port.js";
 import { retryable } from "../src/jobs/retry.js";
 import { freePort } from "./helpers/redis-server.js";
@@ -66,7 +66,7 @@ describe("prepare-data", () => {
   it("makes the bucket with CORS before the VM, records it, and a second launch adds no row", async () => {
     const service = await storageService("Campus storage", s3.settings, s3.credentials);
     const instance = await makeInstance(deps, { configurationRepoUrl: repo.url, configurationBranch: repo.branch, playbookPath: "playbooks/quick.yml", storageServiceId: service.id });
-    const bucket = instanceDataPlan(deps.secrets, instance).storage.bucket;
+    const bucket = instanceDataPlan(deps.secrets, instance, []).storage.bucket;
     const counts = { created: 0 };
     for (const n of [1, 2]) {
       const as = await launchAppServer(deps, { instanceId: instance.id, actor: { id: null, login: "tester" } });
@@ -84,8 +84,27 @@ describe("prepare-data", () => {
     const sdk = new S3Client({ endpoint: s3.settings.endpoint, region: "us-east-1", forcePathStyle: true, credentials: s3.credentials });
     const cors = await sdk.send(new GetBucketCorsCommand({ Bucket: bucket }));
     sdk.destroy();
-    expect(cors.CORSRules?.[0]?.AllowedOrigins).toEqual([`https://${instance.internalLmsDomain}`, `https://${instance.studioDomain}`]);
+    // No balancer serves this instance: its site is plain HTTP, and a browser there sends that origin.
+    expect(cors.CORSRules?.[0]?.AllowedOrigins).toEqual([`http://${instance.internalLmsDomain}`, `http://${instance.studioDomain}`]);
   }, 180_000); // two launches, each a whole provisioning with real sshd and ansible
+
+  it("allows the site's origins in the bucket's CORS as its balancer serves them, the external domains too", () => {
+    const config = { LB_HTTP_PORT: 8080, LB_HTTPS_PORT: 8443 };
+    const site = { internalLmsDomain: "lms.acme.test", studioDomain: "studio.lms.acme.test", externalDomains: ["Courses.Acme.org"] };
+    const local = { kind: "local", httpsBind: "" };
+    const certificate = { certificatePem: "-----BEGIN CERTIFICATE-----" };
+    const origins = (route: Parameters<typeof bucketOrigins>[1]) => bucketOrigins(config, route, site);
+    expect(origins({ loadBalancer: null, certificate: null })).toEqual(["http://lms.acme.test", "http://studio.lms.acme.test", "http://courses.acme.org"]);
+    // An ssh balancer without an HTTPS bind serves HTTP only (on the operator's port 80), certificate or not.
+    expect(origins({ loadBalancer: { kind: "ssh", httpsBind: "" }, certificate })).toEqual(["http://lms.acme.test", "http://studio.lms.acme.test", "http://courses.acme.org"]);
+    expect(origins({ loadBalancer: local, certificate })).toEqual(["https://lms.acme.test:8443", "https://studio.lms.acme.test:8443", "https://courses.acme.org:8443"]);
+    expect(origins({ loadBalancer: { kind: "ssh", httpsBind: "*:443" }, certificate })).toEqual(["https://lms.acme.test", "https://studio.lms.acme.test", "https://courses.acme.org"]);
+    // Without a certificate yet the site answers HTTP, and HTTPS once one is issued or uploaded.
+    expect(origins({ loadBalancer: local, certificate: null })).toEqual([
+      "http://lms.acme.test:8080", "https://lms.acme.test:8443", "http://studio.lms.acme.test:8080", "https://studio.lms.acme.test:8443",
+      "http://courses.acme.org:8080", "https://courses.acme.org:8443",
+    ]);
+  });
 
   it("says in one line that an instance without services keeps its data on the appserver", async () => {
     const instance = await makeInstance(deps, { configurationRepoUrl: repo.url, configurationBranch: repo.branch, playbookPath: "playbooks/quick.yml" });
@@ -107,7 +126,7 @@ describe("prepare-data", () => {
     const after = await deps.db.appServer.findUniqueOrThrow({ where: { id: as.id } });
     expect([after.status, after.providerServerId]).toEqual(["error", null]);
     expect(after.failureSummary).toBe(
-      `Preparing the instance's data failed: Storage service "Refusing storage" refused: Storage ${denying.url}: HeadBucket ${instanceDataPlan(deps.secrets, instance).storage.bucket} refused (HTTP 403): the keys are wrong or may not use this bucket, or another account owns it.`,
+      `Preparing the instance's data failed: Storage service "Refusing storage" refused: Storage ${denying.url}: HeadBucket ${instanceDataPlan(deps.secrets, instance, []).storage.bucket} refused (HTTP 403): the keys are wrong or may not use this bucket, or another account owns it.`,
     );
     const lines = (await logOf(as.id)).join("\n");
     expect(lines).toContain("No VM was requested.");

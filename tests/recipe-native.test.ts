@@ -43,7 +43,7 @@ const parts: BaseParts = {
   hostname: "native-u-as1",
   secrets: instanceSecretVariables(secrets, keys),
   data: {
-    plan: instanceDataPlan(secrets, { ...keys, internalLmsDomain: "courses.example.org", studioDomain: "studio.courses.example.org" }),
+    plan: instanceDataPlan(secrets, keys, []),
     services: {
       mysql: { host: "mysql.internal.test", port: 3306, tls: false },
       mongodb: { host: "mongo.internal.test", port: 27017, tls: false },

@@ -308,7 +308,7 @@ describe("secrets an instance's appservers share, with its data on shared servic
     expect(a!.EDXAPP_EDXAPP_SECRET_KEY).toBe(b!.EDXAPP_EDXAPP_SECRET_KEY);
     expect([a!.COMMON_HOSTNAME, b!.COMMON_HOSTNAME].sort()).toEqual([`${instance.slug}-as1`, `${instance.slug}-as2`]);
 
-    const plan = instanceDataPlan(t.deps.secrets, instance);
+    const plan = instanceDataPlan(t.deps.secrets, instance, []);
     const jwk = JSON.parse(a!.EDXAPP_JWT_PRIVATE_SIGNING_JWK as string) as Record<string, string>;
     const hidden = [
       S3_SECRET, MYSQL_ADMIN_PASSWORD, sealed, jwk.d!, jwk.p!, jwk.q!, ...(a!.EDXAPP_FERNET_KEYS as string[]),

@@ -168,7 +168,7 @@ describe("tutor playbook on local VMs", { timeout: 300_000 }, () => {
       "tutor local launch --non-interactive",
     ]);
     const auth = basicAuthFor(deps.secrets, instance);
-    const edxapp = instanceDataPlan(deps.secrets, instance).mysql.users.find((u) => u.role === "edxapp")!;
+    const edxapp = instanceDataPlan(deps.secrets, instance, []).mysql.users.find((u) => u.role === "edxapp")!;
     for (const secret of [auth.password, edxapp.password, (plans[0]!.variables.TUTOR_CONFIG as Record<string, string>).OPENEDX_SECRET_KEY!]) expect(log).not.toContain(secret);
     // Tutor's own output (it prints passwords) went to a file on the VM instead.
     expect(readFileSync(path.join(home("campus-as1"), "ocim-tutor-launch.log"), "utf8")).toContain("OPENEDX_MYSQL_PASSWORD:");
@@ -176,7 +176,7 @@ describe("tutor playbook on local VMs", { timeout: 300_000 }, () => {
 
   it("gives Tutor a config.yml with the instance's hosts, HTTPS behind the balancer and its external databases", () => {
     const config = parseYaml(tutorFile("campus-as1", "tutor/config.yml")) as Record<string, unknown>;
-    const plan = instanceDataPlan(deps.secrets, instance);
+    const plan = instanceDataPlan(deps.secrets, instance, []);
     const edxapp = plan.mysql.users.find((u) => u.role === "edxapp")!;
     const mongo = plan.mongodb.users.find((u) => u.role === "edxapp")!;
     expect(config).toMatchObject({
@@ -285,7 +285,7 @@ describe("tutor playbook on local VMs", { timeout: 300_000 }, () => {
     const config = parseYaml(tutorFile("forked-as1", "tutor/config.yml")) as Record<string, unknown>;
     expect(config).toMatchObject({
       EDX_PLATFORM_REPOSITORY: "https://github.com/campus/edx-platform.git", EDX_PLATFORM_VERSION: "campus/teak", DOCKER_IMAGE_OPENEDX: "ocim/openedx:lms.forked.test",
-      OPENEDX_AWS_ACCESS_KEY: "AKIDTEST", OPENEDX_AWS_SECRET_ACCESS_KEY: "s3-secret-key", S3_STORAGE_BUCKET: instanceDataPlan(deps.secrets, fork).storage.bucket, S3_REGION: "eu-west-1",
+      OPENEDX_AWS_ACCESS_KEY: "AKIDTEST", OPENEDX_AWS_SECRET_ACCESS_KEY: "s3-secret-key", S3_STORAGE_BUCKET: instanceDataPlan(deps.secrets, fork, []).storage.bucket, S3_REGION: "eu-west-1",
     });
     // Tutor runs its own MySQL here: the plugin keeps Tutor's MySQL init.
     expect(tutorFile("forked-as1", "tutor-plugins/ocim.py")).not.toContain("MYSQL_INIT");

@@ -202,7 +202,7 @@ describe("tutor recipe launch plan", () => {
     expect(as1.variables.OCIM_HOSTNAME).toBe(`${one.slug}-as1`);
     expect(as2.variables.OCIM_HOSTNAME).toBe(`${one.slug}-as2`);
     // The data login is the plan's edxapp user (what prepare-data created), not the service's admin.
-    const edxapp = instanceDataPlan(deps.secrets, one).mysql.users.find((u) => u.role === "edxapp")!;
+    const edxapp = instanceDataPlan(deps.secrets, one, []).mysql.users.find((u) => u.role === "edxapp")!;
     expect(config(as1)).toMatchObject({ RUN_MYSQL: false, MYSQL_ROOT_USERNAME: edxapp.name, OPENEDX_MYSQL_PASSWORD: edxapp.password });
     expect(config(as1).MEILISEARCH_API_KEY_UID).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/);
     // Tutor's format (PKCS#1) of the very key the configuration recipes publish.

@@ -85,7 +85,7 @@ function partsFor(source: typeof withKeys, services: DataEndpoints = SERVICES): 
   return {
     hostname: `${source.slug}-as3`,
     secrets: instanceSecretVariables(secrets, source),
-    data: Object.keys(services).length ? { plan: instanceDataPlan(secrets, source), services } : undefined,
+    data: Object.keys(services).length ? { plan: instanceDataPlan(secrets, source, []), services } : undefined,
   };
 }
 const full = generateBaseVariables(instance, auth, [], partsFor(withKeys));
@@ -172,7 +172,7 @@ describe("an instance's secrets and data services in the playbook variables", ()
   });
 
   it("points MySQL, MongoDB and storage at the shared services with the plan's names and passwords", () => {
-    const plan = instanceDataPlan(secrets, withKeys);
+    const plan = instanceDataPlan(secrets, withKeys, []);
     const edxapp = plan.mysql.users.find((u) => u.role === "edxapp")!;
     expect(full).toMatchObject({
       EDXAPP_MYSQL_HOST: "mysql.internal.test", EDXAPP_MYSQL_PORT: 3307, EDXAPP_MYSQL_DB_NAME: "demo_u_edxapp",
@@ -199,7 +199,7 @@ describe("an instance's secrets and data services in the playbook variables", ()
   });
 
   it("masks every generated secret and derived password, whatever its name looks like", () => {
-    const plan = instanceDataPlan(secrets, withKeys);
+    const plan = instanceDataPlan(secrets, withKeys, []);
     const jwk = JSON.parse(full.EDXAPP_JWT_PRIVATE_SIGNING_JWK as string) as Record<string, string>;
     const hidden = [
       ...["EDXAPP_EDXAPP_SECRET_KEY", "EDXAPP_JWT_SECRET_KEY", "ECOMMERCE_BACKEND_SERVICE_EDX_OAUTH2_SECRET", "EDX_NOTES_API_CLIENT_SECRET",

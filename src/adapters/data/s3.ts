@@ -1,5 +1,5 @@
 // The storage adapter: one bucket per instance on S3-compatible storage (AWS S3, MinIO, Ceph RGW,
-// OpenStack Swift's S3 API), with CORS for the LMS and Studio. Settings are plain JSON shown in the
+// OpenStack Swift's S3 API), with CORS for the site's origins (bucketOrigins). Settings are plain JSON shown in the
 // admin area; credentials (access keys) are decrypted only to build the client here.
 // API reference: https://docs.aws.amazon.com/AmazonS3/latest/API/ (CreateBucket, PutBucketCors,
 // HeadBucket, ListObjectsV2, ListObjectVersions, DeleteObjects, DeleteBucket, ListBuckets).

@@ -28,7 +28,7 @@ function describeStates(states: { kind: DataResourceKind; status: DataResourceSt
 }
 
 /** One line per service: 'Storage "Campus storage": 1 bucket exists' or its failure. */
-export async function checkInstanceData(deps: Pick<Deps, "db" | "secrets" | "now">, input: { instanceId: number; actor: Actor }): Promise<{ ok: boolean; lines: string[] }> {
+export async function checkInstanceData(deps: Pick<Deps, "db" | "secrets" | "now" | "config">, input: { instanceId: number; actor: Actor }): Promise<{ ok: boolean; lines: string[] }> {
   const { slug, services } = await usedServices(deps, input.instanceId);
   const lines: string[] = [];
   let ok = true;

@@ -5,7 +5,8 @@ import type { Deps } from "../../deps.js";
 import type { DataServiceKind as Kind } from "../../generated/prisma/enums.ts";
 import { createDataAdapter } from "../../adapters/data/factory.js";
 import { DataServiceError, type DataServiceAdapter, type ResourceState } from "../../adapters/data/port.js";
-import { instanceDataPlan, type InstanceDataPlan } from "./plan.js";
+import { SITE_ROUTE_SELECT } from "../loadbalancer/site-url.js";
+import { bucketOrigins, instanceDataPlan, ORIGIN_DOMAINS_SELECT, type InstanceDataPlan } from "./plan.js";
 
 export const KIND_LABELS: Record<Kind, string> = { mysql: "MySQL", mongodb: "MongoDB", s3: "Storage" };
 /** The instance's column per kind, in the order the page and the step go through them. */
@@ -52,14 +53,14 @@ export interface UsedService {
  * The services the instance uses NOW (its columns, not an appserver's frozen snapshot: the data
  * belongs to the instance, and every appserver of it must reach the same), with the instance's plan.
  */
-export async function usedServices(deps: Pick<Deps, "db" | "secrets">, instanceId: number): Promise<{ slug: string; services: UsedService[] }> {
+export async function usedServices(deps: Pick<Deps, "db" | "secrets" | "config">, instanceId: number): Promise<{ slug: string; services: UsedService[] }> {
   const instance = await deps.db.instance.findUniqueOrThrow({
     where: { id: instanceId },
-    select: { slug: true, secretKeyEncrypted: true, internalLmsDomain: true, studioDomain: true, mysqlService: true, mongodbService: true, storageService: true },
+    select: { slug: true, secretKeyEncrypted: true, ...ORIGIN_DOMAINS_SELECT, ...SITE_ROUTE_SELECT, mysqlService: true, mongodbService: true, storageService: true },
   });
   const rows = [instance.mysqlService, instance.mongodbService, instance.storageService].filter((s) => s !== null);
   if (!rows.length) return { slug: instance.slug, services: [] };
-  const plan = instanceDataPlan(deps.secrets, instance);
+  const plan = instanceDataPlan(deps.secrets, instance, bucketOrigins(deps.config, instance, instance));
   return { slug: instance.slug, services: rows.map((service) => ({ service, plan })) };
 }
 

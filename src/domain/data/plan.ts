@@ -4,7 +4,9 @@
 // The databases follow Open edX's own split (openedx/configuration's *_DB_NAME variables; the
 // original Ocim's instance/models/mixins/openedx_database.py made the same per-instance set).
 import { createHash } from "node:crypto";
+import type { Config } from "../../config.js";
 import type { Secrets } from "../../crypto.js";
+import { siteOrigins, type SiteRoute } from "../loadbalancer/site-url.js";
 import type { InstanceDataPlan } from "../../adapters/data/port.js";
 
 export type { InstanceDataPlan };
@@ -39,11 +41,24 @@ export function userPrefix(slug: string): string {
 export interface PlanSource {
   slug: string;
   secretKeyEncrypted: string;
-  internalLmsDomain: string;
-  studioDomain: string;
 }
 
-export function instanceDataPlan(secrets: Secrets, instance: PlanSource): InstanceDataPlan {
+/** What bucketOrigins reads of an instance (a Prisma select), beside its route (SITE_ROUTE_SELECT). */
+export const ORIGIN_DOMAINS_SELECT = { internalLmsDomain: true, studioDomain: true, externalDomains: true } as const;
+
+/**
+ * The origins the bucket's CORS allows: the site's LMS, Studio and external domains as the balancer
+ * serves them (siteOrigins: http on a balancer without HTTPS, https with a certificate, both before
+ * one; the balancer's port when not the standard one), so the browser of an HTTP-only site is not refused.
+ */
+export function bucketOrigins(
+  config: Pick<Config, "LB_HTTP_PORT" | "LB_HTTPS_PORT">, route: SiteRoute,
+  instance: { internalLmsDomain: string; studioDomain: string; externalDomains: string[] },
+): string[] {
+  return siteOrigins(config, route, [...new Set([instance.internalLmsDomain, instance.studioDomain, ...instance.externalDomains].map((d) => d.toLowerCase()))]);
+}
+
+export function instanceDataPlan(secrets: Secrets, instance: PlanSource, corsOrigins: string[]): InstanceDataPlan {
   const master = secrets.decrypt(instance.secretKeyEncrypted);
   const password = (kind: string, user: string) => secrets.hmac(master, `data-password:${kind}:${user}`).slice(0, 32);
   const db = dataPrefix(instance.slug);
@@ -69,7 +84,7 @@ export function instanceDataPlan(secrets: Secrets, instance: PlanSource): Instan
       // Bucket names are global on AWS: 8 hex derived from the master key make the name the
       // instance's own without being guessable from its slug. [a-z0-9-], at most 54 characters.
       bucket: `ocim-${instance.slug}-${secrets.hmac(master, "data-bucket").slice(0, 8)}`,
-      corsOrigins: [`https://${instance.internalLmsDomain}`, `https://${instance.studioDomain}`],
+      corsOrigins,
     },
   };
 }

@@ -7,7 +7,7 @@ import { DataServiceError } from "../../adapters/data/port.js";
 import { KIND_LABELS, adapterFor, describeReady, serviceLocation, usedServices } from "./instance-services.js";
 import { recordDataResources } from "./record-resources.js";
 
-export async function prepareInstanceData(deps: Pick<Deps, "db" | "secrets" | "now">, input: { instanceId: number; say(line: string): Promise<void> }): Promise<void> {
+export async function prepareInstanceData(deps: Pick<Deps, "db" | "secrets" | "now" | "config">, input: { instanceId: number; say(line: string): Promise<void> }): Promise<void> {
   const { slug, services } = await usedServices(deps, input.instanceId);
   if (!services.length) {
     await input.say("No MySQL, MongoDB or storage service is chosen for this instance: its data stays on each appserver.");

@@ -26,8 +26,22 @@ export function servedOverHttps(route: SiteRoute, acme = false): boolean {
 }
 
 export function siteUrl(config: Pick<Config, "LB_HTTP_PORT" | "LB_HTTPS_PORT">, route: SiteRoute, domain: string): string {
-  const balancer = route.loadBalancer;
+  return urlAt(config, route.loadBalancer, domain, servedOverHttps(route));
+}
+
+/**
+ * The origins browsers load the site from (the scheme, the domain and the balancer's port), for a
+ * storage bucket's CORS: siteUrl's for each domain, and on a balancer that serves HTTPS while the
+ * instance has no certificate yet its HTTPS one too: the site moves there once one is issued (ACME)
+ * or uploaded, which sets no bucket's CORS.
+ */
+export function siteOrigins(config: Pick<Config, "LB_HTTP_PORT" | "LB_HTTPS_PORT">, route: SiteRoute, domains: string[]): string[] {
   const https = servedOverHttps(route);
+  const soon = !https && route.loadBalancer !== null && servesHttps(route.loadBalancer);
+  return domains.flatMap((domain) => (soon ? [false, true] : [https]).map((secure) => urlAt(config, route.loadBalancer, domain, secure)));
+}
+
+function urlAt(config: Pick<Config, "LB_HTTP_PORT" | "LB_HTTPS_PORT">, balancer: SiteRoute["loadBalancer"], domain: string, https: boolean): string {
   let port = https ? 443 : 80;
   if (balancer?.kind === "local") port = https ? config.LB_HTTPS_PORT : config.LB_HTTP_PORT;
   else if (https) port = Number(balancer!.httpsBind.slice(balancer!.httpsBind.lastIndexOf(":") + 1));

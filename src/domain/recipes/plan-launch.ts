@@ -8,7 +8,7 @@ import { AppError } from "../../errors.js";
 import { basicAuthFor } from "../instances/secret.js";
 import { instanceSecretVariables, tutorSecretVariables } from "../data/instance-secrets.js";
 import { loadDataEndpoints } from "../data/load-endpoints.js";
-import { instanceDataPlan } from "../data/plan.js";
+import { bucketOrigins, instanceDataPlan } from "../data/plan.js";
 import { vmName } from "../provisioning/provision-steps.js";
 import { MAX_VARIABLES_JSON_BYTES, oversizeVariables, type BaseParts, type SshUser } from "../provisioning/variables.js";
 import { recipeLaunch, type RecipeInstance } from "./recipe.js";
@@ -26,7 +26,7 @@ export async function sshUsersFrom(db: Pick<Prisma.TransactionClient, "githubKey
 export type LaunchPlan = ReturnType<typeof recipeLaunch>;
 
 /** What a plan reads beside the database: the instance's secrets, and whether ACME issues certificates. */
-export type PlanDeps = Pick<Deps, "secrets"> & { config: Pick<Config, "ACME_DIRECTORY_URL"> };
+export type PlanDeps = Pick<Deps, "secrets"> & { config: Pick<Config, "ACME_DIRECTORY_URL" | "LB_HTTP_PORT" | "LB_HTTPS_PORT"> };
 
 /** `number`: the appserver's number (it names the VM). extra: the launch's own variables, merged last. */
 export async function planLaunch(
@@ -44,7 +44,7 @@ export async function planLaunch(
     hostname: vmName(instance.slug, number),
     secrets: instanceSecretVariables(secrets, instance),
     tutorSecrets: tutorSecretVariables(secrets, instance),
-    data: Object.keys(services).length ? { plan: instanceDataPlan(secrets, instance), services } : undefined,
+    data: Object.keys(services).length ? { plan: instanceDataPlan(secrets, instance, bucketOrigins(deps.config, route, instance)), services } : undefined,
   };
   let plan: LaunchPlan;
   try {
