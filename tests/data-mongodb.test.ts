@@ -108,8 +108,15 @@ describe("MongoDB adapter", () => {
     });
   });
 
-  it("check() logs in and reports the server's version", async () => {
+  /** Databases and users whose name is the check's own (`ocim_check_…`). */
+  const probesLeft = (s: MongoWireServer) => [...s.databases.keys(), ...Object.keys(s.users())].filter((name) => name.includes("ocim_check_"));
+
+  it("check() does once what a launch and a deletion do, on a database and a user of its own, and leaves nothing", async () => {
+    const sent = server.commands.length;
     await expect(adapter(server).check()).resolves.toEqual({ version: "6.0.0-ocim-stand-in" });
+    expect(server.commands.slice(sent).filter((c) => !["hello", "ismaster", "saslStart", "saslContinue", "endSessions"].includes(c)))
+      .toEqual(["ping", "buildInfo", "listDatabases", "insert", "usersInfo", "createUser", "updateUser", "dropUser", "dropDatabase"]);
+    expect(probesLeft(server)).toEqual([]);
   });
 
   it("ensure() makes each database and a user per database with readWrite on it alone; again, it makes nothing new", async () => {
@@ -271,6 +278,39 @@ describe("MongoDB adapter", () => {
         expect(err).toMatchObject({ transient: false });
         expect((err as Error).message).toMatch(/could not drop database half_rights_edxapp: the administrator 'ocim-admin' lacks a role: not authorized on half_rights_edxapp/);
         for (const u of plan.mongodb.users) expect((err as Error).message).not.toContain(u.password);
+      });
+    });
+
+    it("check() refuses an administrator without the roles a launch or a deletion needs, naming the step, and drops what it made", async () => {
+      const refusal = async (roles: MongoRole[]) => {
+        let message = "";
+        await withAdmin(roles, async (limited) => {
+          const err = await adapter(limited).check().catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(DataServiceError);
+          expect(err).toMatchObject({ transient: false });
+          message = (err as Error).message;
+          // What the check made is gone, unless the message says it could not drop it.
+          expect(probesLeft(limited).length > 0).toBe(message.includes("is left on the server"));
+        });
+        return message;
+      };
+      const any = (role: string): MongoRole => ({ role, db: "admin" });
+      const lacks = "the administrator 'ocim-admin' lacks a role: not authorized on ocim_check_[0-9a-f]{8}";
+      // Read-only: it cannot make the database, so nothing is left.
+      expect(await refusal([any("readAnyDatabase")])).toMatch(new RegExp(
+        `^MongoDB at 127\\.0\\.0\\.1:\\d+: could not create database (ocim_check_[0-9a-f]{8}) \\(the privilege check's own\\): ${lacks} to execute command \\{ insert`));
+      // No user administration, and no dbAdmin to drop the database it made: it says so.
+      expect(await refusal([any("readWriteAnyDatabase")])).toMatch(new RegExp(
+        `could not look up user (ocim_check_[0-9a-f]{8}) in \\1, and could not drop it again \\(\\1 is left on the server: drop it by hand\\): ${lacks} to execute command \\{ usersInfo`));
+      // Users but no dbAdmin: the user goes, the database cannot.
+      expect(await refusal([any("readWriteAnyDatabase"), any("userAdminAnyDatabase")])).toMatch(new RegExp(
+        `could not drop database (ocim_check_[0-9a-f]{8}) \\(\\1 is left on the server: drop it by hand\\): ${lacks} to execute command \\{ dropDatabase`));
+      // dbAdmin and readWrite but no user administration: refused at the user, and what it made is dropped.
+      expect(await refusal([any("readWriteAnyDatabase"), any("dbAdminAnyDatabase")])).toMatch(/could not look up user ocim_check_[0-9a-f]{8} in ocim_check_[0-9a-f]{8}: the administrator 'ocim-admin' lacks a role/);
+      // The three roles a launch and a deletion use (not root) pass, and nothing is left.
+      await withAdmin([any("readWriteAnyDatabase"), any("userAdminAnyDatabase"), any("dbAdminAnyDatabase")], async (limited) => {
+        await expect(adapter(limited).check()).resolves.toEqual({ version: "6.0.0-ocim-stand-in" });
+        expect(probesLeft(limited)).toEqual([]);
       });
     });
 

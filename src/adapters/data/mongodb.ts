@@ -5,6 +5,7 @@
 // credentials (encrypted JSON, never shown); the admin form validates with these schemas too.
 // Every call opens its own client and closes it, like the MySQL adapter: calls are rare (a launch, a
 // page's check), and a client kept between them would keep monitoring sockets open for nothing.
+import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { MongoClient, MongoError, MongoServerError, MongoServerSelectionError, type Db } from "mongodb";
 import { DataServiceError, type DataServiceAdapter, type InstanceDataPlan, type ResourceState } from "./port.js";
@@ -123,10 +124,51 @@ export function createMongodbAdapter(settings: MongodbSettings, credentials: Mon
   const passwordsOf = (plan: InstanceDataPlan) => plan.mongodb.users.map((u) => u.password);
 
   return {
+    /**
+     * Does once what ensure() and drop() do, on a database and a user of its own (`ocim_check_<8
+     * hex>`), so that an administrator without the roles they need (readWrite, userAdmin and dbAdmin
+     * on any database, or root) is refused when the service is saved rather than at the first launch.
+     * What it made is dropped, also when a step fails; the message says when that was refused.
+     */
     async check() {
-      return withClient("connect and ask its version", [], async (c) => {
+      const probe = `ocim_check_${randomBytes(4).toString("hex")}`;
+      const password = randomBytes(18).toString("base64url");
+      return withClient("connect and ask its version", [password], async (c, step) => {
         await c.db("admin").command({ ping: 1 });
         const info = await c.db("admin").command({ buildInfo: 1 });
+        step("list the databases (listDatabases)");
+        await databaseSizes(c);
+        const db = c.db(probe);
+        const roles = [{ role: "readWrite", db: probe }];
+        // The step it is at, to say it again when what it made cannot be dropped.
+        let at = "";
+        const stepAt = (what: string) => step((at = what));
+        stepAt(`create database ${probe} (the privilege check's own)`);
+        await db.collection<{ _id: string; owner: string }>(MARKER_COLLECTION).insertOne({ _id: "ocim", owner: probe });
+        let userMade = false;
+        try {
+          stepAt(`look up user ${probe} in ${probe}`);
+          await userExists(db, probe);
+          stepAt(`create user ${probe} in ${probe} (the privilege check's own)`);
+          await db.command({ createUser: probe, pwd: password, roles });
+          userMade = true;
+          stepAt(`reset user ${probe} in ${probe}`);
+          await db.command({ updateUser: probe, pwd: password, roles });
+        } catch (err) {
+          // What this check made goes; the failure reported is the one that stopped it, and says
+          // so when what it made could not go (an administrator without dbAdmin).
+          const gone = [
+            !userMade || await db.command({ dropUser: probe }).then(() => true, () => false),
+            await db.command({ dropDatabase: 1 }).then(() => true, () => false),
+          ];
+          if (gone.includes(false)) step(`${at}, and could not drop it again (${probe} is left on the server: drop it by hand)`);
+          throw err;
+        }
+        const leftBehind = `${probe} is left on the server: drop it by hand`;
+        step(`drop user ${probe} in ${probe} (${leftBehind})`);
+        await db.command({ dropUser: probe });
+        step(`drop database ${probe} (${leftBehind})`);
+        await db.command({ dropDatabase: 1 });
         return { version: String(info.version) };
       });
     },

@@ -58,7 +58,7 @@ export const dataServiceAdmin = defineModel<Row>({
       },
       {
         title: "Credentials",
-        help: "An admin user (MySQL, MongoDB) or access keys (S3). Stored encrypted and never shown again. Saving tests the connection with them (MySQL: and that they may create, grant and drop a database and a user, on one of its own named ocim_check_…).",
+        help: "An admin user (MySQL, MongoDB) or access keys (S3). Stored encrypted and never shown again. Saving tests the connection with them (MySQL, MongoDB: and that they may create, grant and drop a database and a user, on one of its own named ocim_check_…).",
         fields: [
           { name: "credentials", label: "Credentials", kind: "secret", rows: 3, mono: true, maxLength: 16_000, help: `A JSON object; ${keysHelp("credentials")}. When editing, leave blank to keep the current credentials.` },
         ],
