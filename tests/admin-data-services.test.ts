@@ -15,6 +15,8 @@ import { instanceToInput } from "../src/domain/instances/instance-input.js";
 import { launchAppServer } from "../src/domain/appservers/launch-appserver.js";
 import { createConnection } from "mysql2/promise";
 import { startMariadbServer, type MariadbServer } from "./helpers/mariadb.js";
+import { MongoClient } from "mongodb";
+import { startMongoWireServer, type MongoWireServer } from "./helpers/mongo-wire-server.js";
 
 const SECRET = "s3-secret-never-shown-42";
 
@@ -242,5 +244,46 @@ describe("admin: a MySQL server whose administrator may not create", () => {
     const saved = await admin.submit("/admin/data-services/add", mysqlForm(mariadb.username, mariadb.password));
     expect(visibleText(saved.text)).toMatch(/The data service "Campus MySQL" was added\. Connection tested: .*MariaDB/);
     expect(await t.deps.db.dataService.count()).toBe(1);
+  });
+});
+
+// The MongoDB stand-in speaks the wire protocol and mongod's built-in roles (tests/helpers/mongo-wire-server.ts).
+describe("admin: a MongoDB server whose administrator may not manage users", () => {
+  let t: TestApp;
+  let admin: Agent;
+  let mongo: MongoWireServer;
+  beforeAll(async () => {
+    t = await startTestApp();
+    admin = await t.loginAs("root", { admin: true });
+    mongo = await startMongoWireServer({ admin: { user: "ocim-admin", password: "mongo-admin-pass-5" } });
+    // A second login in "admin" that may read and write every database, but neither manage users nor drop.
+    const root = new MongoClient(`mongodb://${mongo.host}:${mongo.port}/`, { auth: { username: "ocim-admin", password: "mongo-admin-pass-5" }, serverSelectionTimeoutMS: 5_000 });
+    await root.db("admin").command({ createUser: "writer", pwd: "writer-pass-31", roles: [{ role: "readWriteAnyDatabase", db: "admin" }] });
+    await root.close();
+  });
+  afterAll(async () => {
+    await t?.close();
+    await mongo?.close();
+  });
+
+  const mongoForm = (username: string, password: string) => ({
+    name: "Campus MongoDB", kind: "mongodb",
+    settings: JSON.stringify({ host: mongo.host, port: mongo.port }),
+    credentials: JSON.stringify({ username, password }),
+  });
+
+  it("is refused when saved, naming the command and the role, and leaves nothing it could drop; its administrator is saved", async () => {
+    const refused = await admin.submit("/admin/data-services/add", mongoForm("writer", "writer-pass-31"));
+    expect(refused.status).toBe(400);
+    expect(visibleText(refused.text)).toMatch(new RegExp(
+      `The connection test failed, so nothing was saved: MongoDB at 127\\.0\\.0\\.1:${mongo.port}: could not look up user (ocim_check_[0-9a-f]{8}) in \\1, and could not drop it again \\(\\1 is left on the server: drop it by hand\\): the administrator 'writer' lacks a role: not authorized`));
+    expect(refused.text.split("writer-pass-31")).toHaveLength(2);
+    expect(await t.deps.db.dataService.count()).toBe(0);
+
+    const saved = await admin.submit("/admin/data-services/add", mongoForm("ocim-admin", "mongo-admin-pass-5"));
+    expect(visibleText(saved.text)).toMatch(/The data service "Campus MongoDB" was added\. Connection tested: 6\.0\.0-ocim-stand-in/);
+    expect(await t.deps.db.dataService.count()).toBe(1);
+    // Left: the refused check's database only (its login could not drop it); the saved one's check dropped its own.
+    expect([...mongo.databases.keys(), ...Object.keys(mongo.users())].filter((n) => n.includes("ocim_check_"))).toHaveLength(1);
   });
 });
