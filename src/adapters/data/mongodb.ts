@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { MongoClient, MongoError, MongoServerError, MongoServerSelectionError, type Db } from "mongodb";
-import { DataServiceError, type DataServiceAdapter, type InstanceDataPlan, type ResourceState } from "./port.js";
+import { DataServiceError, droppedAll, probeLeftBehind, type DataServiceAdapter, type InstanceDataPlan, type ResourceState } from "./port.js";
 import { createMasker } from "../../mask-text.js";
 
 export const mongodbSettingsSchema = z.object({
@@ -157,14 +157,11 @@ export function createMongodbAdapter(settings: MongodbSettings, credentials: Mon
         } catch (err) {
           // What this check made goes; the failure reported is the one that stopped it, and says
           // so when what it made could not go (an administrator without dbAdmin).
-          const gone = [
-            !userMade || await db.command({ dropUser: probe }).then(() => true, () => false),
-            await db.command({ dropDatabase: 1 }).then(() => true, () => false),
-          ];
-          if (gone.includes(false)) step(`${at}, and could not drop it again (${probe} is left on the server: drop it by hand)`);
+          const gone = await droppedAll([userMade ? () => db.command({ dropUser: probe }) : null, () => db.command({ dropDatabase: 1 })]);
+          if (!gone) step(`${at}, and could not drop it again (${probeLeftBehind(probe)})`);
           throw err;
         }
-        const leftBehind = `${probe} is left on the server: drop it by hand`;
+        const leftBehind = probeLeftBehind(probe);
         step(`drop user ${probe} in ${probe} (${leftBehind})`);
         await db.command({ dropUser: probe });
         step(`drop database ${probe} (${leftBehind})`);

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { escapeId } from "mysql2";
 import { createConnection, type Connection, type ResultSetHeader, type RowDataPacket } from "mysql2/promise";
-import { DataServiceError, type DataServiceAdapter, type InstanceDataPlan, type ResourceState } from "./port.js";
+import { DataServiceError, droppedAll, probeLeftBehind, type DataServiceAdapter, type InstanceDataPlan, type ResourceState } from "./port.js";
 import { createMasker } from "../../mask-text.js";
 
 export const mysqlSettingsSchema = z.object({
@@ -178,14 +178,11 @@ export function createMysqlAdapter(settings: MysqlSettings, credentials: MysqlCr
         } catch (err) {
           // What this check made goes; the failure reported is the one that stopped it, and says
           // so when what it made could not go (an administrator without DROP).
-          const gone = [
-            !userMade || await c.query("DROP USER ?@'%'", [probe]).then(() => true, () => false),
-            await c.query(`DROP DATABASE ${quoted(probe)}`).then(() => true, () => false),
-          ];
-          if (gone.includes(false)) report(`${at[0]}, and could not drop it again (${probe} is left on the server: drop it by hand)`, at[1]);
+          const gone = await droppedAll([userMade ? () => c.query("DROP USER ?@'%'", [probe]) : null, () => c.query(`DROP DATABASE ${quoted(probe)}`)]);
+          if (!gone) report(`${at[0]}, and could not drop it again (${probeLeftBehind(probe)})`, at[1]);
           throw err;
         }
-        const leftBehind = `${probe} is left on the server: drop it by hand`;
+        const leftBehind = probeLeftBehind(probe);
         step(`drop user ${probe}`, leftBehind);
         await c.query("DROP USER ?@'%'", [probe]);
         step(`drop database ${probe}`, leftBehind);

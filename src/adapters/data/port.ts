@@ -28,6 +28,21 @@ export interface DataServiceAdapter {
   close(): Promise<void>;
 }
 
+/** Where a save check's own `ocim_check_…` database and user are when it could not drop them. */
+export function probeLeftBehind(probe: string): string {
+  return `${probe} is left on the server: drop it by hand`;
+}
+
+/**
+ * A failed save check's clean-up: each drop in turn (null: it made nothing to drop), whatever the
+ * others did; true when everything it made went. The failure to report is the one that stopped it.
+ */
+export async function droppedAll(drops: (null | (() => Promise<unknown>))[]): Promise<boolean> {
+  let all = true;
+  for (const drop of drops) if (drop && !(await drop().then(() => true, () => false))) all = false;
+  return all;
+}
+
 /**
  * A service refused or could not be reached. `transient`: a timeout or refused connection that may
  * pass (retried with backoff); false: bad credentials, missing privilege, bad TLS (the same on every try).
