@@ -1,6 +1,8 @@
 // The storage adapter against a real S3 REST server (s3rver, see tests/helpers/s3-server.ts for what
 // it does not check) with the real @aws-sdk/client-s3; AWS's refusals that s3rver cannot produce
 // come from a small HTTP server answering as AWS documents (ErrorResponses: <Error><Code>…).
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GetBucketCorsCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { createS3Adapter } from "../src/adapters/data/s3.js";
@@ -55,6 +57,37 @@ describe("S3 adapter on s3rver", () => {
     } finally {
       sdk.destroy();
       await adapter.close();
+    }
+  });
+
+  it("on a service without bucket CORS (community MinIO: 501 NotImplemented), makes the bucket and says what to set instead", async () => {
+    // s3rver behind a proxy that answers PutBucketCors as community MinIO does
+    // (https://github.com/minio/minio/issues/21332); every other request goes through untouched.
+    const target = new URL(s3.settings.endpoint!);
+    const minio = http.createServer((req, res) => {
+      if (req.method === "PUT" && new URL(req.url ?? "/", "http://x").searchParams.has("cors")) {
+        req.resume();
+        res.writeHead(501, { "content-type": "application/xml" });
+        res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>A header you provided implies functionality that is not implemented</Message></Error>');
+        return;
+      }
+      req.pipe(http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      }));
+    });
+    await new Promise<void>((resolve) => minio.listen(0, "127.0.0.1", resolve));
+    try {
+      const endpoint = `http://127.0.0.1:${(minio.address() as AddressInfo).port}`;
+      const plan = planFor("ocim-acme-minio0001");
+      const [state] = await createS3Adapter({ ...s3.settings, endpoint }, s3.credentials).ensure(plan);
+      expect(state).toMatchObject({ kind: "bucket", name: "ocim-acme-minio0001", status: "exists" });
+      expect(state!.detail).toBe(
+        "this service sets no CORS per bucket (PutBucketCors is not implemented there): allow https://lms.acme.test, https://studio.acme.test in its own settings (MinIO: mc admin config set <alias> api cors_allow_origin=…)");
+      // The bucket is really there (asked without the proxy).
+      expect(await createS3Adapter(s3.settings, s3.credentials).inspect(plan)).toMatchObject([{ status: "exists" }]);
+    } finally {
+      await new Promise((resolve) => minio.close(resolve));
     }
   });
 

@@ -171,11 +171,21 @@ export function createS3Adapter(settings: S3Settings, credentials: S3Credentials
           if (code !== "BucketAlreadyOwnedByYou") fail(err, `CreateBucket ${bucket}`);
         }
       }
-      await call(`PutBucketCors ${bucket}`, () => client.send(new PutBucketCorsCommand({
-        Bucket: bucket,
-        CORSConfiguration: { CORSRules: [{ AllowedOrigins: corsOrigins, AllowedMethods: CORS_METHODS, AllowedHeaders: ["*"], ExposeHeaders: ["ETag"], MaxAgeSeconds: 3000 }] },
-      })));
-      return [await state(bucket)];
+      // Community MinIO keeps no CORS per bucket: it answers PutBucketCors 501 NotImplemented, its CORS
+      // being the server's own setting (https://github.com/minio/minio/issues/21332). The bucket is
+      // ready all the same; its state says what to set there instead.
+      let corsNote = "";
+      try {
+        await client.send(new PutBucketCorsCommand({
+          Bucket: bucket,
+          CORSConfiguration: { CORSRules: [{ AllowedOrigins: corsOrigins, AllowedMethods: CORS_METHODS, AllowedHeaders: ["*"], ExposeHeaders: ["ETag"], MaxAgeSeconds: 3000 }] },
+        }));
+      } catch (err) {
+        if (errorCode(err) !== "NotImplemented" && statusOf(err) !== 501) fail(err, `PutBucketCors ${bucket}`);
+        corsNote = `this service sets no CORS per bucket (PutBucketCors is not implemented there): allow ${corsOrigins.join(", ")} in its own settings (MinIO: mc admin config set <alias> api cors_allow_origin=…)`;
+      }
+      const ready = await state(bucket);
+      return [corsNote ? { ...ready, detail: corsNote } : ready];
     },
 
     async inspect(plan: InstanceDataPlan) {

@@ -22,6 +22,7 @@ export async function prepareInstanceData(deps: Pick<Deps, "db" | "secrets" | "n
       const failed = states.find((s) => s.status !== "exists");
       if (failed) throw new DataServiceError(`${where}: ${failed.kind} ${failed.name} is ${failed.status}${failed.detail ? `: ${failed.detail}` : ""}.`, false);
       await input.say(`${where}: ${describeReady(states)}.`);
+      for (const s of states) if (s.detail) await input.say(`${where}: ${s.kind} ${s.name}: ${s.detail}.`);
     } catch (err) {
       if (!(err instanceof DataServiceError)) throw err;
       // Name the service as the admin area does, so the operator knows which row to fix.
