@@ -1,9 +1,10 @@
 // The database client's raw reads ($queryRaw, for the pages whose query a model query cannot say
 // in one round trip) give what the model API gives, the same with DATABASE_PREPARED_STATEMENTS, and
 // the lists' totals follow every write.
+import net, { type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Prisma } from "../src/generated/prisma/client.ts";
-import { createDb, PREPARED_STATEMENTS_LOST, readJson } from "../src/db.js";
+import { createDb, isDatabaseUnreachable, PREPARED_STATEMENTS_LOST, readJson } from "../src/db.js";
 import { getAppServerDetail } from "../src/domain/appservers/get-appserver-detail.js";
 import { getInstance } from "../src/domain/instances/get-instance.js";
 import { listInstances } from "../src/domain/instances/list-instances.js";
@@ -151,6 +152,78 @@ describe("with DATABASE_PREPARED_STATEMENTS", () => {
     } finally {
       await pooled.$disconnect();
       await bouncer.stop();
+    }
+  });
+});
+
+/**
+ * A TCP proxy to the test PostgreSQL that can stop passing the server's bytes on: a host that froze,
+ * or a managed database failing over, with the connections already open.
+ */
+async function freezableProxy(databaseUrl: string) {
+  const target = new URL(databaseUrl);
+  const sockets = new Set<net.Socket>();
+  let frozen = false;
+  let asked = 0;
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port || 5432), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("error", () => {}).on("close", () => sockets.delete(s));
+    }
+    client.on("data", (chunk) => (frozen ? asked++ : upstream.write(chunk)));
+    upstream.on("data", (chunk) => frozen || client.write(chunk));
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = new URL(databaseUrl);
+  url.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: url.toString(),
+    freeze: () => void (frozen = true),
+    thaw: () => void (frozen = false),
+    /** Messages the client sent while frozen (nothing reached the server). */
+    asked: () => asked,
+    stop: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe("a server that stops answering after connecting", () => {
+  // The deadline is the statement timeout + the connect timeout, 250 ms here. It was pg's
+  // query_timeout; it is Ocim's own now (clientCalledBack in db.ts), and a page still gets the 503.
+  it("fails each read as unreachable at the read deadline, and the pool reads again once it answers", async () => {
+    const proxy = await freezableProxy(deps.databaseUrl);
+    const logged: string[] = [];
+    const db = createDb(proxy.url, { max: 2, statementTimeoutMs: 150, connectTimeoutMs: 100, log: { error: (_obj: unknown, msg: string) => void logged.push(msg) } as never });
+    const names = () => readJson<{ name: string }>(db, Prisma.sql`SELECT name FROM "Instance" WHERE name LIKE 'Raw %' ORDER BY name`);
+    try {
+      expect(await names()).toEqual([{ name: "Raw One" }, { name: "Raw Two" }]);
+      proxy.freeze();
+      const started = Date.now();
+      const failures = await Promise.all([
+        names().then(() => null, (err: unknown) => err),
+        db.instance.count().then(() => null, (err: unknown) => err),
+        // A transaction holds its connection: its statements (pg's promise form) have the deadline too.
+        db.$transaction(async (tx) => tx.instance.count()).then(() => null, (err: unknown) => err),
+      ]);
+      const waited = Date.now() - started;
+      for (const err of failures) {
+        expect(err).not.toBeNull();
+        expect(isDatabaseUnreachable(err)).toBe(true);
+      }
+      expect(proxy.asked()).toBeGreaterThan(0);
+      expect(waited).toBeGreaterThanOrEqual(240);
+      expect(logged).toContain("db.read_deadline");
+      proxy.thaw();
+      expect(await names()).toEqual([{ name: "Raw One" }, { name: "Raw Two" }]);
+      expect(await db.instance.count({ where: { name: { startsWith: "Raw " } } })).toBe(2);
+    } finally {
+      await db.$disconnect();
+      await proxy.stop();
     }
   });
 });
