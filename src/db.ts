@@ -171,7 +171,7 @@ type QueryCallback = (err: Error | null, result?: pg.QueryResult) => void;
  * "Connection terminated unexpectedly" (isDatabaseUnreachable), and the pool replaces it. A
  * Submittable (a cursor) is passed to pg as it is; Ocim submits none.
  */
-function clientCalledBack(deadlineMs: number | null, log?: Pick<Logger, "error">): typeof pg.Client {
+export function clientCalledBack(deadlineMs: number | null, log?: Pick<Logger, "error">): typeof pg.Client {
   const query = pg.Client.prototype.query as (this: pg.Client, config: unknown, values?: unknown, callback?: QueryCallback) => unknown;
   const withDeadline = (client: pg.Client, callback: QueryCallback): QueryCallback => {
     if (deadlineMs === null) return callback;
@@ -186,8 +186,11 @@ function clientCalledBack(deadlineMs: number | null, log?: Pick<Logger, "error">
   };
   function calledBack(this: pg.Client, config: unknown, values?: unknown, callback?: unknown): unknown {
     if (typeof (config as Partial<pg.Submittable> | null)?.submit === "function") return query.call(this, config, values, callback as QueryCallback);
-    // pg's own forms: (config, callback) and (config, values, callback); without a callback, a promise.
-    const [params, done] = typeof values === "function" ? [undefined, values as QueryCallback] : [values, callback as QueryCallback | undefined];
+    // pg's own forms: (config, callback), (config, values, callback), a config with its callback;
+    // without a callback, a promise.
+    const [params, done] = typeof values === "function"
+      ? [undefined, values as QueryCallback]
+      : [values, (callback ?? (config as { callback?: unknown } | null)?.callback) as QueryCallback | undefined];
     if (done) return query.call(this, config, params, withDeadline(this, done));
     return new Promise((resolve, reject) => query.call(this, config, params, withDeadline(this, (err, result) => (err ? reject(err) : resolve(result)))));
   }

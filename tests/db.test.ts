@@ -4,7 +4,7 @@
 import net, { type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Prisma } from "../src/generated/prisma/client.ts";
-import { createDb, isDatabaseUnreachable, PREPARED_STATEMENTS_LOST, readJson } from "../src/db.js";
+import { clientCalledBack, createDb, isDatabaseUnreachable, PREPARED_STATEMENTS_LOST, readJson } from "../src/db.js";
 import { getAppServerDetail } from "../src/domain/appservers/get-appserver-detail.js";
 import { getInstance } from "../src/domain/instances/get-instance.js";
 import { listInstances } from "../src/domain/instances/list-instances.js";
@@ -191,6 +191,29 @@ async function freezableProxy(databaseUrl: string) {
     },
   };
 }
+
+describe("the pool's client", () => {
+  it("answers every form of pg's query, and a statement PostgreSQL refuses as pg does", async () => {
+    const Client = clientCalledBack(10_000);
+    const client = new Client({ connectionString: deps.databaseUrl });
+    await client.connect();
+    const calledBack = (run: (done: (err: Error | null, res?: { rows: unknown[] }) => void) => void) =>
+      new Promise<unknown[]>((resolve, reject) => run((err, res) => (err ? reject(err) : resolve(res!.rows))));
+    try {
+      expect((await client.query("SELECT 1 AS n")).rows).toEqual([{ n: 1 }]);
+      expect((await client.query("SELECT $1::int AS n", [2])).rows).toEqual([{ n: 2 }]);
+      expect((await client.query({ text: "SELECT $1::int AS n", values: [3] })).rows).toEqual([{ n: 3 }]);
+      expect(await calledBack((done) => client.query("SELECT $1::int AS n", [4], done))).toEqual([{ n: 4 }]);
+      expect(await calledBack((done) => client.query({ text: "SELECT 5 AS n" }, done))).toEqual([{ n: 5 }]);
+      expect(await calledBack((done) => client.query({ text: "SELECT 6 AS n", callback: done } as never))).toEqual([{ n: 6 }]);
+      await expect(client.query("SELECT nope")).rejects.toMatchObject({ code: "42703" });
+      await expect(calledBack((done) => client.query("SELECT nope", [], done))).rejects.toMatchObject({ code: "42703" });
+      expect((await client.query("SELECT 7 AS n")).rows).toEqual([{ n: 7 }]);
+    } finally {
+      await client.end();
+    }
+  });
+});
 
 describe("a server that stops answering after connecting", () => {
   // The deadline is the statement timeout + the connect timeout, 250 ms here. It was pg's
