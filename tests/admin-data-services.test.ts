@@ -207,6 +207,11 @@ describe("admin: data services", () => {
   });
 });
 
+/** The add form of a database server's data service, at `server` with one administrator login. */
+function serverForm(name: string, kind: "mysql" | "mongodb", server: { host: string; port: number }, username: string, password: string) {
+  return { name, kind, settings: JSON.stringify({ host: server.host, port: server.port }), credentials: JSON.stringify({ username, password }) };
+}
+
 describe("admin: a MySQL server whose administrator may not create", () => {
   let t: TestApp;
   let admin: Agent;
@@ -225,11 +230,7 @@ describe("admin: a MySQL server whose administrator may not create", () => {
     await mariadb?.stop();
   });
 
-  const mysqlForm = (username: string, password: string) => ({
-    name: "Campus MySQL", kind: "mysql",
-    settings: JSON.stringify({ host: mariadb.host, port: mariadb.port }),
-    credentials: JSON.stringify({ username, password }),
-  });
+  const mysqlForm = (username: string, password: string) => serverForm("Campus MySQL", "mysql", mariadb, username, password);
 
   it("is refused when saved, naming the privilege, where connecting alone would have passed; its administrator is saved", async () => {
     const refused = await admin.submit("/admin/data-services/add", mysqlForm("looker", "looker-pass-77"));
@@ -266,11 +267,7 @@ describe("admin: a MongoDB server whose administrator may not manage users", () 
     await mongo?.close();
   });
 
-  const mongoForm = (username: string, password: string) => ({
-    name: "Campus MongoDB", kind: "mongodb",
-    settings: JSON.stringify({ host: mongo.host, port: mongo.port }),
-    credentials: JSON.stringify({ username, password }),
-  });
+  const mongoForm = (username: string, password: string) => serverForm("Campus MongoDB", "mongodb", mongo, username, password);
 
   it("is refused when saved, naming the command and the role, and leaves nothing it could drop; its administrator is saved", async () => {
     const refused = await admin.submit("/admin/data-services/add", mongoForm("writer", "writer-pass-31"));
