@@ -56,10 +56,22 @@ export function directionSql(args: Pick<PageArgs, "direction">): Prisma.Sql {
   return Prisma.raw(args.direction === "desc" ? "DESC" : "ASC");
 }
 
-/** ORDER BY the sorted column, then the id, both in the list's direction (as the engine orders a findMany), and the page's LIMIT/OFFSET. */
+/**
+ * ORDER BY the sorted column, then the id, both in the list's direction (as the engine orders a
+ * findMany), and the page's LIMIT and OFFSET written as numbers rather than parameters. A prepared
+ * statement (readJson) with no parameters is planned once per connection; with a LIMIT parameter
+ * PostgreSQL plans it again on every run, as plan_cache_mode auto prices the generic plan of an
+ * unknown LIMIT above a planned one (the change list's bind took 0.45 ms of its 1.5: bench/README.md,
+ * 2026-12-04 21:25). Both are integers the engine computed from the page number (at most 6 digits).
+ */
 export function orderedPage(sort: Record<string, Prisma.Sql>, id: Prisma.Sql, args: PageArgs): Prisma.Sql {
   const direction = directionSql(args);
-  return Prisma.sql`ORDER BY ${sort[args.sortField]!} ${direction}, ${id} ${direction} LIMIT ${args.take} OFFSET ${args.skip}`;
+  return Prisma.sql`ORDER BY ${sort[args.sortField]!} ${direction}, ${id} ${direction} LIMIT ${rowCount(args.take)} OFFSET ${rowCount(args.skip)}`;
+}
+
+function rowCount(n: number): Prisma.Sql {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`A page's LIMIT and OFFSET are whole numbers, not ${n}`);
+  return Prisma.raw(String(n));
 }
 
 /** Any of the columns contains `q`, as Prisma's `contains` with mode "insensitive" (ILIKE; % and _ taken literally). */

@@ -76,13 +76,12 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
   const counted = args.q ? Prisma.sql`count(*) OVER ()::int` : Prisma.sql`NULL::int`;
   const direction = directionSql(args);
   // JSON rows from the pool (readJson: the page's p95 needs it), each field named: no rest and spread.
-  // Without a search or a filter the best plan is the same for every page (the sort's index, or a
-  // sort), so that statement is prepared when DATABASE_PREPARED_STATEMENTS is on: PostgreSQL parsed
-  // and planned it on every view, 0.3 of its 1.1 ms (pgbench, one client: 1.08–1.13 ms a run
-  // unprepared, 0.79 prepared); side by side the change list served 1.04× the views (median of seven
-  // runs of 8–12 rounds alternately, 0.90–1.15×: bench/README.md, 2026-12-04 15:43). A search or a
-  // filter keeps PostgreSQL's plan for its values: a pattern of one letter and one of ten read the
-  // table differently.
+  // The first page without a search or a filter, the one every visit opens, is prepared when
+  // DATABASE_PREPARED_STATEMENTS is on: with no parameters left (orderedPage writes LIMIT and OFFSET
+  // as numbers) PostgreSQL plans it once per connection instead of on every view, 0.45 of its 1.5 ms
+  // (bench/README.md, 2026-12-04 21:25). Only the first page: each OFFSET is a statement of its own,
+  // and a connection would keep one for every page anybody opened. A search or a filter keeps
+  // PostgreSQL's plan for its values: a pattern of one letter and one of ten read the table differently.
   const rows = await readJson<Omit<Row, "updatedAt"> & { updatedAt: string; total: number | null }>(db, Prisma.sql`
     SELECT p.id, p.name, p."internalLmsDomain", p."providerKind", p.recipe, p."isArchived", p."updatedAt", p."pullRequestNumber", p.total,
            lb.name AS "loadBalancerName",
@@ -93,7 +92,7 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
       FROM "Instance" i ${where}
       ${orderedPage(SORT_SQL, Prisma.raw("i.id"), args)}
     ) p LEFT JOIN "LoadBalancer" lb ON lb.id = p."loadBalancerId"
-    ORDER BY ${Prisma.raw(`p."${ORDER_FIELDS[args.sortField] ?? args.sortField}"`)} ${direction}, p.id ${direction}`, { prepared: conditions.length === 0 });
+    ORDER BY ${Prisma.raw(`p."${ORDER_FIELDS[args.sortField] ?? args.sortField}"`)} ${direction}, p.id ${direction}`, { prepared: conditions.length === 0 && args.skip === 0 });
   // An empty page says nothing about the count: only past the end can there be matches.
   const total = !args.q ? null : rows[0]?.total ?? (args.skip > 0 ? await countMatching(db, where) : 0);
   return {
