@@ -89,9 +89,13 @@ export const PREPARED_STATEMENTS_LOST =
  *   (https://www.postgresql.org/docs/15/sql-prepare.html). Measured on the instance page, one web
  *   process, 20 clients: as a $queryRaw 265–307 req/s (web 3.1–3.4 ms, PostgreSQL 1.8–1.9 ms of CPU
  *   per view), prepared 481–728 req/s (1.4–2.3 ms, 0.37–0.48 ms). Only reads of one object by its id
- *   and the admin's instance list without a search or a filter are prepared: their best plan is the
- *   same for every value, where a list's search pattern and filters change its best plan, and a
- *   generic plan could be far slower for some of them.
+ *   and the first pages of the admin's lists without a search are prepared: the one-object reads'
+ *   best plan is the same for every id, and the lists write their few values into the text
+ *   (orderedPage, choiceSql), so that with no parameters PostgreSQL plans each once per connection
+ *   (with a LIMIT parameter it planned them on every view). A search pattern changes a list's best
+ *   plan, and a generic plan could be far slower for some patterns.
+ * - The admin's appserver list and audit trail: their first pages prepared, 1.35× and 1.25× the
+ *   views of a $queryRaw side by side (bench/README.md, 2026-12-04 21:25).
  * - The instance lists (the admin's change list and search, the console's list and search) read a
  *   page of 100 rows. Through Prisma's $queryRaw the change list's statement cost the web process
  *   550–770 µs of CPU at 10 concurrent reads, as JSON rows from the pool 190–340 µs; Prisma also kept

@@ -10,6 +10,9 @@ import { getInstance } from "../src/domain/instances/get-instance.js";
 import { listInstances } from "../src/domain/instances/list-instances.js";
 import { loadSessionUser } from "../src/domain/auth/session-user.js";
 import { instanceAdmin } from "../src/web/admin/models/instances.js";
+import { appServerAdmin } from "../src/web/admin/models/app-servers.js";
+import { modelBySlug } from "../src/web/admin/registry.js";
+import type { AdminModel } from "../src/web/admin/types.js";
 import { loadChangeList, parseListQuery } from "../src/web/admin/change-list.js";
 import { createTestDeps, type TestDeps } from "./helpers/deps.js";
 import { makeAppServer, makeInstance } from "./helpers/factories.js";
@@ -109,25 +112,36 @@ describe("with DATABASE_PREPARED_STATEMENTS", () => {
     }
   });
 
-  it("the admin's instance list's first page is prepared only without a search or a filter, planned once, and reads the same", async () => {
+  it("the admin's lists' first pages are prepared only without a search (or an audit filter), planned once, and read the same", async () => {
     const prepared = createDb(deps.databaseUrl, { max: 1, preparedStatements: true });
     try {
+      await deps.db.auditEvent.createMany({ data: [
+        { actorLogin: "raw-admin", action: "instance.updated", subjectType: "Instance", subjectId: "1", subjectName: "Raw One", diff: { name: ["a", "b"] } },
+        { actorLogin: "raw-admin", action: "instance.created", subjectType: "Instance", subjectId: "2", subjectName: "Raw Two", createdAt: new Date("2026-01-02T03:04:05.678Z") },
+      ] });
       const statements = () => prepared.$queryRaw<{ generic: number; custom: number }[]>`
         SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements ORDER BY name`;
-      // One instance a page, so that there is a second page.
+      // One row a page, so that there is a second page.
       const config = { ...deps.config, ADMIN_PAGE_SIZE: 1 };
-      const page = (db: typeof deps.db, query: Record<string, string>) =>
-        loadChangeList({ ...deps, config, db }, instanceAdmin, parseListQuery(instanceAdmin, query)).then((list) => list.rows.map((r) => r.cells));
-      const queries: Record<string, string>[] = [{}, { o: "-name" }, { p: "2" }, { q: "raw" }, { archived: "no" }, { q: "two", archived: "no", o: "-name" }];
-      for (const query of queries) {
-        const plain = await page(deps.db, query);
-        expect(plain).toHaveLength(1);
-        // PostgreSQL plans a prepared statement with parameters afresh for its first five runs, then may keep a generic plan.
-        for (let run = 1; run <= 7; run++) expect(await page(prepared, query)).toEqual(plain);
+      const page = (db: typeof deps.db, model: AdminModel, query: Record<string, string>) =>
+        loadChangeList({ ...deps, config, db }, model, parseListQuery(model, query)).then((list) => list.rows.map((r) => r.cells));
+      const lists: [AdminModel, Record<string, string>[]][] = [
+        [instanceAdmin, [{}, { o: "-name" }, { p: "2" }, { q: "raw" }, { archived: "no" }, { q: "two", archived: "no", o: "-name" }]],
+        [appServerAdmin, [{ status: "running" }, { status: "failed", active: "no" }, { p: "2" }, { q: "10.0.0" }]],
+        [modelBySlug("audit-events"), [{}, { p: "2" }, { action: "instance.created" }, { q: "raw" }]],
+      ];
+      for (const [model, queries] of lists) {
+        for (const query of queries) {
+          const plain = await page(deps.db, model, query);
+          expect(plain).toHaveLength(1);
+          // PostgreSQL plans a prepared statement with parameters afresh for its first five runs, then may keep a generic plan.
+          for (let run = 1; run <= 7; run++) expect(await page(prepared, model, query)).toEqual(plain);
+        }
       }
-      // One statement for each order of the unfiltered list's first page, each planned once and its
-      // plan kept (no parameters); the second page, the searches and the filter were not prepared.
-      expect(await statements()).toEqual([{ generic: 7, custom: 0 }, { generic: 7, custom: 0 }]);
+      // One statement for each first page without a search (the instances in two orders, the
+      // appservers with two filters, the audit trail), each planned once and its plan kept (no
+      // parameters); second pages, searches and the audit trail's filter were not prepared.
+      expect(await statements()).toEqual(Array.from({ length: 5 }, () => ({ generic: 7, custom: 0 })));
     } finally {
       await prepared.$disconnect();
     }

@@ -1,12 +1,12 @@
 // Appservers in the admin: read-only. They change only through the console's actions (launch,
 // activate, terminate), which enforce the state machine (DESIGN §4, §9).
-import type { Db } from "../../../db.js";
+import { jsonTimestamp, readJson, type Db } from "../../../db.js";
 import { Prisma } from "../../../generated/prisma/client.ts";
 import { defineModel, type PageArgs } from "../types.js";
 import { stepOf } from "../../../domain/appservers/get-appserver-detail.js";
 import { describeSteps } from "../../../domain/provisioning/steps.js";
 import { appServerPathById } from "../../../domain/appservers/locate-appserver.js";
-import { choiceFilter, containsAny, orderedPage, whereAll, yesNoFilter } from "./common.js";
+import { choiceFilter, choiceSql, containsAny, orderedPage, whereAll, yesNoFilter } from "./common.js";
 
 const STATUSES = ["new", "waiting", "configuring", "running", "failed", "error", "terminated"] as const;
 
@@ -28,24 +28,31 @@ const SORT_SQL: Record<string, Prisma.Sql> = {
  * generic way because that costs the page its goal (issue 17): Prisma compiles each model query on
  * the event loop (15 % of this page's profile under load) and reads the instances in a second
  * statement. One web process, wrk -c20, /admin/app-servers?status=running, 4 rounds alternately:
- * findMany 199–264 req/s (web CPU 4.3–5.5 ms a view), this 262–345 (3.3–4.4 ms), while its p95
- * was above 50 ms in every compare (bench/README.md). The count stays the engine's (shared).
+ * findMany 199–264 req/s (web CPU 4.3–5.5 ms a view), a $queryRaw 262–345 (3.3–4.4 ms).
+ *
+ * Read as JSON rows (readJson), and without a search on its first page prepared when
+ * DATABASE_PREPARED_STATEMENTS is on: the filters' values are written into the text (choiceSql,
+ * true/false, and orderedPage's numbers), so PostgreSQL plans each filter's statement once per
+ * connection instead of parsing and planning it on every view (0.2 + 0.4–0.6 ms of its ~1.3 ms in the
+ * server log). Two web processes, 20 clients, eight 4-s rounds alternately: 714 → 964 req/s (1.35×),
+ * p90 50 → 35 ms (bench/README.md, 2026-12-04 21:25); read through readJson unprepared it had been
+ * 0.82× (to_json costs PostgreSQL ~0.17 ms more than plain rows). The count stays the engine's (shared).
  */
 async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: null }> {
   const conditions: Prisma.Sql[] = [];
   // Compared as the enum, not as text, so the (status, createdAt) index serves it.
-  if (args.filters.status) conditions.push(Prisma.sql`a.status = CAST(${args.filters.status} AS "AppServerStatus")`);
-  if (args.filters.active) conditions.push(Prisma.sql`a."isActive" = ${args.filters.active === "yes"}`);
+  if (args.filters.status) conditions.push(Prisma.sql`a.status = ${choiceSql(args.filters.status, STATUSES)}::"AppServerStatus"`);
+  if (args.filters.active) conditions.push(Prisma.raw(`a."isActive" = ${args.filters.active === "yes"}`));
   if (args.q) conditions.push(containsAny([Prisma.raw("a.name"), Prisma.raw("i.name"), Prisma.raw('a."publicIp"')], args.q));
-  const rows = await db.$queryRaw<(Omit<Row, "instance"> & { instanceId: number; instanceName: string })[]>(Prisma.sql`
+  const rows = await readJson<Omit<Row, "instance" | "createdAt"> & { createdAt: string; instanceId: number; instanceName: string }>(db, Prisma.sql`
     SELECT a.id, a.name, a.status, a."vmStatus", a."isActive", a."publicIp", a."createdAt", i.id AS "instanceId", i.name AS "instanceName"
     FROM "AppServer" a JOIN "Instance" i ON i.id = a."instanceId" ${whereAll(conditions)}
-    ${orderedPage(SORT_SQL, Prisma.raw("a.id"), args)}`);
+    ${orderedPage(SORT_SQL, Prisma.raw("a.id"), args)}`, { prepared: !args.q && args.skip === 0 });
   // Each field named: `({ instanceId, instanceName, ...row }) => ({ ...row, instance })` cost 80 µs a
   // 100-row page (V8 copies a rest and a spread property by property, generically) against 1 µs.
   return {
     rows: rows.map((r) => ({
-      id: r.id, name: r.name, status: r.status, vmStatus: r.vmStatus, isActive: r.isActive, publicIp: r.publicIp, createdAt: r.createdAt,
+      id: r.id, name: r.name, status: r.status, vmStatus: r.vmStatus, isActive: r.isActive, publicIp: r.publicIp, createdAt: jsonTimestamp(r.createdAt),
       instance: { id: r.instanceId, name: r.instanceName },
     })),
     total: null,

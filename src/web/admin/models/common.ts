@@ -69,6 +69,16 @@ export function orderedPage(sort: Record<string, Prisma.Sql>, id: Prisma.Sql, ar
   return Prisma.sql`ORDER BY ${sort[args.sortField]!} ${direction}, ${id} ${direction} LIMIT ${rowCount(args.take)} OFFSET ${rowCount(args.skip)}`;
 }
 
+/**
+ * One of a filter's `choices` written into the text as a string literal, so that a statement
+ * filtered by it can still be prepared without parameters (orderedPage). The engine passes only a
+ * filter's own options; the choices are words, which need no quoting, and anything else is refused.
+ */
+export function choiceSql(value: string, choices: readonly string[]): Prisma.Sql {
+  if (!choices.includes(value) || !/^[a-z_]+$/.test(value)) throw new Error(`Not one of the filter's choices: ${JSON.stringify(value)}`);
+  return Prisma.raw(`'${value}'`);
+}
+
 function rowCount(n: number): Prisma.Sql {
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`A page's LIMIT and OFFSET are whole numbers, not ${n}`);
   return Prisma.raw(String(n));
