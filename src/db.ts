@@ -1,8 +1,8 @@
 // The Prisma client over adapter-pg (no native engine: see prisma.config.ts), on a pg pool of ours
 // (for its deadlines and for separateConnection). Every read and write goes through this client:
 // its model API, or $queryRaw for the few queries a model query cannot say in one round trip; the
-// instance and appserver pages and the instance lists read JSON rows straight from the pool instead
-// (readJson), the one-object pages as prepared statements when DATABASE_PREPARED_STATEMENTS is on.
+// instance and appserver pages and the 100-row lists read JSON rows straight from the pool instead
+// (readJson), as prepared statements where DATABASE_PREPARED_STATEMENTS is on.
 import { createHash } from "node:crypto";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
