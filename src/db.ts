@@ -91,7 +91,7 @@ export const PREPARED_STATEMENTS_LOST =
  *   per view), prepared 481–728 req/s (1.4–2.3 ms, 0.37–0.48 ms). Only reads of one object by its id
  *   and the first pages of the admin's lists without a search are prepared: the one-object reads'
  *   best plan is the same for every id, and the lists write their few values into the text
- *   (orderedPage, choiceSql), so that with no parameters PostgreSQL plans each once per connection
+ *   (orderedPage, choiceSql; readPage), so that with no parameters PostgreSQL plans each once per connection
  *   (with a LIMIT parameter it planned them on every view). A search pattern changes a list's best
  *   plan, and a generic plan could be far slower for some patterns.
  * - The admin's appserver list and audit trail: their first pages prepared, 1.35× and 1.25× the

@@ -1,11 +1,11 @@
 // Audit events in the admin: read-only, filterable by subject type and action.
 import { Prisma } from "../../../generated/prisma/client.ts";
-import { jsonTimestamp, readJson, type Db } from "../../../db.js";
+import { jsonTimestamp, type Db } from "../../../db.js";
 import type { Deps } from "../../../deps.js";
 import { actionLabel, actionsLabelled } from "../../../domain/audit/action-labels.js";
 import { defineModel, type AdminModel, type Cell, type Option, type PageArgs } from "../types.js";
 import { diffFields, shownKeys } from "../history.js";
-import { containsAny, orderedPage, whereAll } from "./common.js";
+import { containsAny, orderedPage, readPage, whereAll } from "./common.js";
 
 const listSelect = { id: true, createdAt: true, actorLogin: true, action: true, subjectType: true, subjectId: true, subjectName: true, diff: true } as const;
 type Row = Prisma.AuditEventGetPayload<{ select: typeof listSelect }>;
@@ -50,9 +50,8 @@ async function fetchPage(db: Db, args: object): Promise<ListRow[]> {
  * PostgreSQL 0.35–0.38), this 431–522 (2.3–2.7 ms, 0.45–0.53), while the list's p95 was 54–65 ms in
  * two of four compares (goal: under 50, bench/README.md). The count stays the engine's (shared).
  *
- * Read as JSON rows (readJson), and without a filter or a search on its first page prepared when
- * DATABASE_PREPARED_STATEMENTS is on (no parameters left: orderedPage), so PostgreSQL plans it once
- * per connection. Two web processes, 20 clients, eight 4-s rounds alternately: 931 → 1,166 req/s
+ * Read as JSON rows, and without a filter or a search on its first page prepared (readPage), so
+ * PostgreSQL plans it once per connection. Two web processes, 20 clients, eight 4-s rounds alternately: 931 → 1,166 req/s
  * (1.25×), web CPU 1.47 → 1.08 ms a view (bench/README.md, 2026-12-04 21:25).
  */
 async function rawPage(db: Db, args: PageArgs): Promise<{ rows: ListRow[]; total: null }> {
@@ -65,11 +64,11 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: ListRow[]; total
     const columns = [Prisma.raw('e."actorLogin"'), Prisma.raw('e."subjectName"'), Prisma.raw("e.action")];
     conditions.push(containsAny(columns, args.q, codes.length ? [Prisma.sql`e.action IN (${Prisma.join(codes)})`] : []));
   }
-  const rows = await readJson<Omit<ListRow, "createdAt"> & { createdAt: string }>(db, Prisma.sql`
+  const rows = await readPage<Omit<ListRow, "createdAt"> & { createdAt: string }>(db, args, Prisma.sql`
     SELECT e.id, e."createdAt", e."actorLogin", e.action, e."subjectType", e."subjectId", e."subjectName",
            CASE WHEN jsonb_typeof(e.diff) = 'object' THEN array_to_string(ARRAY(SELECT jsonb_object_keys(e.diff)), ', ') ELSE '' END AS changed
     FROM "AuditEvent" e ${whereAll(conditions)}
-    ${orderedPage(SORT_SQL, Prisma.raw("e.id"), args)}`, { prepared: conditions.length === 0 && args.skip === 0 });
+    ${orderedPage(SORT_SQL, Prisma.raw("e.id"), args)}`);
   return {
     rows: rows.map((r) => ({
       id: r.id, createdAt: jsonTimestamp(r.createdAt), actorLogin: r.actorLogin, action: r.action,

@@ -1,5 +1,5 @@
 // Small pieces the model descriptions share.
-import { containsPattern } from "../../../db.js";
+import { containsPattern, readJson, type Db } from "../../../db.js";
 import type { Deps } from "../../../deps.js";
 import { instancesByName } from "../../../domain/instances/instance-order.js";
 import { Prisma } from "../../../generated/prisma/client.ts";
@@ -77,6 +77,19 @@ export function orderedPage(sort: Record<string, Prisma.Sql>, id: Prisma.Sql, ar
 export function choiceSql(value: string, choices: readonly string[]): Prisma.Sql {
   if (!choices.includes(value) || !/^[a-z_]+$/.test(value)) throw new Error(`Not one of the filter's choices: ${JSON.stringify(value)}`);
   return Prisma.raw(`'${value}'`);
+}
+
+/**
+ * A change list's page, read from the pool (readJson). It is prepared (with
+ * DATABASE_PREPARED_STATEMENTS) when it is the first page and nothing of it is a parameter: its
+ * LIMIT and OFFSET (orderedPage) and filter choices (choiceSql) written in, no search. PostgreSQL
+ * then plans it once per connection instead of on every view. Only the first page, the one every
+ * visit opens: each OFFSET is a statement of its own, and a connection would keep one for every page
+ * anybody opened. A search, or a filter on a value of the table's, keeps PostgreSQL's plan for its
+ * values: a pattern of one letter and one of ten read the table differently.
+ */
+export function readPage<T>(db: Db, args: Pick<PageArgs, "skip">, statement: Prisma.Sql): Promise<T[]> {
+  return readJson<T>(db, statement, { prepared: args.skip === 0 && statement.values.length === 0 });
 }
 
 function rowCount(n: number): Prisma.Sql {

@@ -1,6 +1,6 @@
 // Instances in the admin: settings, domains, code, deployment. Saving goes through the domain
 // commands (validate/create/update/delete-instance), which the CLI uses too.
-import { jsonTimestamp, readJson, type Db } from "../../../db.js";
+import { jsonTimestamp, type Db } from "../../../db.js";
 import { Prisma } from "../../../generated/prisma/client.ts";
 import { countMatching, searchCondition } from "../../../domain/instances/list-instances.js";
 import type { Deps } from "../../../deps.js";
@@ -24,7 +24,7 @@ import { MASK } from "../../../domain/secrets/mask-secrets.js";
 import { SERVICE_COLUMNS } from "../../../domain/data/instance-services.js";
 import type { DataServiceKind } from "../../../generated/prisma/enums.ts";
 import { defineModel, type FormSection, type ListArgs, type Option, type PageArgs } from "../types.js";
-import { choiceFilter, directionSql, orderedPage, plural, titled, whereAll, yesNoFilter } from "./common.js";
+import { choiceFilter, directionSql, orderedPage, plural, readPage, titled, whereAll, yesNoFilter } from "./common.js";
 import { listTags } from "../../../domain/instances/list-tags.js";
 
 const listSelect = {
@@ -76,13 +76,9 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
   const counted = args.q ? Prisma.sql`count(*) OVER ()::int` : Prisma.sql`NULL::int`;
   const direction = directionSql(args);
   // JSON rows from the pool (readJson: the page's p95 needs it), each field named: no rest and spread.
-  // The first page without a search or a filter, the one every visit opens, is prepared when
-  // DATABASE_PREPARED_STATEMENTS is on: with no parameters left (orderedPage writes LIMIT and OFFSET
-  // as numbers) PostgreSQL plans it once per connection instead of on every view, 0.45 of its 1.5 ms
-  // (bench/README.md, 2026-12-04 21:25). Only the first page: each OFFSET is a statement of its own,
-  // and a connection would keep one for every page anybody opened. A search or a filter keeps
-  // PostgreSQL's plan for its values: a pattern of one letter and one of ten read the table differently.
-  const rows = await readJson<Omit<Row, "updatedAt"> & { updatedAt: string; total: number | null }>(db, Prisma.sql`
+  // Its first page is prepared when nothing of it is a parameter (readPage): PostgreSQL had planned it on
+  // every view, 0.45 of its 1.5 ms (bench/README.md, 2026-12-04 21:25).
+  const rows = await readPage<Omit<Row, "updatedAt"> & { updatedAt: string; total: number | null }>(db, args, Prisma.sql`
     SELECT p.id, p.name, p."internalLmsDomain", p."providerKind", p.recipe, p."isArchived", p."updatedAt", p."pullRequestNumber", p.total,
            lb.name AS "loadBalancerName",
            (SELECT count(*)::int FROM "AppServer" a WHERE a."instanceId" = p.id) AS "appServerCount"
@@ -92,7 +88,7 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
       FROM "Instance" i ${where}
       ${orderedPage(SORT_SQL, Prisma.raw("i.id"), args)}
     ) p LEFT JOIN "LoadBalancer" lb ON lb.id = p."loadBalancerId"
-    ORDER BY ${Prisma.raw(`p."${ORDER_FIELDS[args.sortField] ?? args.sortField}"`)} ${direction}, p.id ${direction}`, { prepared: conditions.length === 0 && args.skip === 0 });
+    ORDER BY ${Prisma.raw(`p."${ORDER_FIELDS[args.sortField] ?? args.sortField}"`)} ${direction}, p.id ${direction}`);
   // An empty page says nothing about the count: only past the end can there be matches.
   const total = !args.q ? null : rows[0]?.total ?? (args.skip > 0 ? await countMatching(db, where) : 0);
   return {
