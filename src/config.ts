@@ -29,8 +29,8 @@ const schema = z.object({
   // long (503), and PostgreSQL cancels any statement running longer than the second (0 = no limit).
   DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
-  // The one-object pages' reads (and the first pages of the admin's lists without a search) as
-  // named prepared statements (readJson in src/db.ts). Off by default:
+  // The one-object pages' reads (and the lists' first pages: readPage) as named prepared
+  // statements (readJson in src/db.ts). Off by default:
   // a pooler in transaction mode that does not keep them (PgBouncer before 1.21) loses them.
   DATABASE_PREPARED_STATEMENTS: bool.default(false),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "a redis:// URL").optional(),

@@ -89,11 +89,10 @@ export const PREPARED_STATEMENTS_LOST =
  *   (https://www.postgresql.org/docs/15/sql-prepare.html). Measured on the instance page, one web
  *   process, 20 clients: as a $queryRaw 265–307 req/s (web 3.1–3.4 ms, PostgreSQL 1.8–1.9 ms of CPU
  *   per view), prepared 481–728 req/s (1.4–2.3 ms, 0.37–0.48 ms). Only reads of one object by its id
- *   and the first pages of the admin's lists without a search are prepared: the one-object reads'
- *   best plan is the same for every id, and the lists write their few values into the text
- *   (orderedPage, choiceSql; readPage), so that with no parameters PostgreSQL plans each once per connection
- *   (with a LIMIT parameter it planned them on every view). A search pattern changes a list's best
- *   plan, and a generic plan could be far slower for some patterns.
+ *   and the first pages of the lists (readPage) are prepared: the one-object reads' best plan is the
+ *   same for every id, and the lists write their few values into the text (sqlInteger, choiceSql) and
+ *   hide a search pattern from the planner (searchCondition), so that PostgreSQL plans each once per
+ *   connection (with a LIMIT parameter it planned them on every view).
  * - The admin's appserver list and audit trail: their first pages prepared, 1.35× and 1.25× the
  *   views of a $queryRaw side by side (bench/README.md, 2026-12-04 21:25).
  * - The instance lists (the admin's change list and search, the console's list and search) read a
@@ -138,6 +137,30 @@ export async function readJson<T>(db: Db, select: Prisma.Sql, { prepared = false
     }
     return read();
   }
+}
+
+/**
+ * A whole number written into a statement's text (a page's LIMIT or OFFSET), so that a prepared
+ * statement need not take it as a parameter: with a LIMIT parameter PostgreSQL plans the statement
+ * again on every run, as plan_cache_mode auto prices the generic plan of an unknown LIMIT above a
+ * planned one (the change list's bind took 0.45 ms of its 1.5: bench/README.md, 2026-12-04 21:25).
+ * Only numbers the program computed (a page number times a page size) come here.
+ */
+export function sqlInteger(n: number): Prisma.Sql {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`A page's LIMIT and OFFSET are whole numbers, not ${n}`);
+  return Prisma.raw(String(n));
+}
+
+/**
+ * A list's page (readJson), prepared (with DATABASE_PREPARED_STATEMENTS) when it is the first page,
+ * the one every visit opens, and none of its parameters changes its plan: `samePlanValues` of its
+ * values are known not to (a search pattern that searchCondition hides from the planner), and any
+ * other parameter is planned afresh with its value. Only first pages: each OFFSET is a statement of
+ * its own, and a connection would keep one for every page anybody opened; the statements a
+ * connection keeps are bounded by the lists' orders and filter choices.
+ */
+export function readPage<T>(db: Db, statement: Prisma.Sql, { firstPage, samePlanValues = 0 }: { firstPage: boolean; samePlanValues?: number }): Promise<T[]> {
+  return readJson<T>(db, statement, { prepared: firstPage && statement.values.length === samePlanValues });
 }
 
 // Without these pg waits forever on a server that accepts TCP and then says nothing (a frozen host,

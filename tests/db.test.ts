@@ -112,7 +112,7 @@ describe("with DATABASE_PREPARED_STATEMENTS", () => {
     }
   });
 
-  it("the admin's lists' first pages are prepared only without a search (or an audit filter), planned once, and read the same", async () => {
+  it("the lists' first pages are prepared when no parameter changes their plan, planned once (a search's after five runs), and read the same", async () => {
     const prepared = createDb(deps.databaseUrl, { max: 1, preparedStatements: true });
     try {
       await deps.db.auditEvent.createMany({ data: [
@@ -126,7 +126,7 @@ describe("with DATABASE_PREPARED_STATEMENTS", () => {
       const page = (db: typeof deps.db, model: AdminModel, query: Record<string, string>) =>
         loadChangeList({ ...deps, config, db }, model, parseListQuery(model, query)).then((list) => list.rows.map((r) => r.cells));
       const lists: [AdminModel, Record<string, string>[]][] = [
-        [instanceAdmin, [{}, { o: "-name" }, { p: "2" }, { q: "raw" }, { archived: "no" }, { q: "two", archived: "no", o: "-name" }]],
+        [instanceAdmin, [{}, { o: "-name" }, { p: "2" }, { q: "raw" }, { q: "ra" }, { archived: "no" }, { q: "two", archived: "no", o: "-name" }]],
         [appServerAdmin, [{ status: "running" }, { status: "failed", active: "no" }, { p: "2" }, { q: "10.0.0" }]],
         [modelBySlug("audit-events"), [{}, { p: "2" }, { action: "instance.created" }, { q: "raw" }]],
       ];
@@ -138,10 +138,19 @@ describe("with DATABASE_PREPARED_STATEMENTS", () => {
           for (let run = 1; run <= 7; run++) expect(await page(prepared, model, query)).toEqual(plain);
         }
       }
-      // One statement for each first page without a search (the instances in two orders, the
-      // appservers with two filters, the audit trail), each planned once and its plan kept (no
-      // parameters); second pages, searches and the audit trail's filter were not prepared.
-      expect(await statements()).toEqual(Array.from({ length: 5 }, () => ({ generic: 7, custom: 0 })));
+      // The console's list, without a search, with one the trigram index serves, and with one too short for it.
+      for (const input of [{}, { q: "raw" }, { q: "ra" }]) {
+        const plain = await listInstances(deps, { ...input, limit: 1 });
+        expect(plain.rows).toHaveLength(1);
+        for (let run = 1; run <= 7; run++) expect(await listInstances({ db: prepared }, { ...input, limit: 1, prepare: true })).toEqual(plain);
+      }
+      // One statement for each first page without parameters (the instances in two orders, the
+      // appservers with two filters, the audit trail, the console's list), planned once and its plan
+      // kept; one for each first page searched for "raw" (the admin's, the console's), planned with
+      // the pattern five times, as PostgreSQL does, then generic. Second pages, the short search, the
+      // instances' archived filter and the audit trail's filter and search were not prepared.
+      const plans = (await statements()).map((p) => `${p.generic} generic, ${p.custom} custom`).sort();
+      expect(plans).toEqual([...Array(2).fill("2 generic, 5 custom"), ...Array(6).fill("7 generic, 0 custom")]);
     } finally {
       await prepared.$disconnect();
     }

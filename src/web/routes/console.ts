@@ -49,7 +49,7 @@ interface SidebarFilters {
 
 async function readSidebar(deps: Deps, f: SidebarFilters) {
   const archived = f.showArchived ? "include" : "exclude";
-  const list = await listInstances(deps, { q: f.q, archived, state: f.state, limit: SIDEBAR_LIMIT, offset: (f.page - 1) * SIDEBAR_LIMIT });
+  const list = await listInstances(deps, { q: f.q, archived, state: f.state, limit: SIDEBAR_LIMIT, offset: (f.page - 1) * SIDEBAR_LIMIT, prepare: true });
   // Only for the empty state: "nothing yet" and "all archived" call for different next steps.
   const hiddenArchived = list.total === 0 && !f.q && !f.state && !f.showArchived
     ? (await listInstances(deps, { archived: "only", limit: 0 })).total

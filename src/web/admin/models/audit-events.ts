@@ -1,11 +1,11 @@
 // Audit events in the admin: read-only, filterable by subject type and action.
 import { Prisma } from "../../../generated/prisma/client.ts";
-import { jsonTimestamp, type Db } from "../../../db.js";
+import { jsonTimestamp, readPage, type Db } from "../../../db.js";
 import type { Deps } from "../../../deps.js";
 import { actionLabel, actionsLabelled } from "../../../domain/audit/action-labels.js";
 import { defineModel, type AdminModel, type Cell, type Option, type PageArgs } from "../types.js";
 import { diffFields, shownKeys } from "../history.js";
-import { containsAny, orderedPage, readPage, whereAll } from "./common.js";
+import { containsAny, orderedPage, whereAll } from "./common.js";
 
 const listSelect = { id: true, createdAt: true, actorLogin: true, action: true, subjectType: true, subjectId: true, subjectName: true, diff: true } as const;
 type Row = Prisma.AuditEventGetPayload<{ select: typeof listSelect }>;
@@ -64,11 +64,11 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: ListRow[]; total
     const columns = [Prisma.raw('e."actorLogin"'), Prisma.raw('e."subjectName"'), Prisma.raw("e.action")];
     conditions.push(containsAny(columns, args.q, codes.length ? [Prisma.sql`e.action IN (${Prisma.join(codes)})`] : []));
   }
-  const rows = await readPage<Omit<ListRow, "createdAt"> & { createdAt: string }>(db, args, Prisma.sql`
+  const rows = await readPage<Omit<ListRow, "createdAt"> & { createdAt: string }>(db, Prisma.sql`
     SELECT e.id, e."createdAt", e."actorLogin", e.action, e."subjectType", e."subjectId", e."subjectName",
            CASE WHEN jsonb_typeof(e.diff) = 'object' THEN array_to_string(ARRAY(SELECT jsonb_object_keys(e.diff)), ', ') ELSE '' END AS changed
     FROM "AuditEvent" e ${whereAll(conditions)}
-    ${orderedPage(SORT_SQL, Prisma.raw("e.id"), args)}`);
+    ${orderedPage(SORT_SQL, Prisma.raw("e.id"), args)}`, { firstPage: args.skip === 0 });
   return {
     rows: rows.map((r) => ({
       id: r.id, createdAt: jsonTimestamp(r.createdAt), actorLogin: r.actorLogin, action: r.action,

@@ -1,5 +1,5 @@
 // Small pieces the model descriptions share.
-import { containsPattern, readJson, type Db } from "../../../db.js";
+import { containsPattern, sqlInteger } from "../../../db.js";
 import type { Deps } from "../../../deps.js";
 import { instancesByName } from "../../../domain/instances/instance-order.js";
 import { Prisma } from "../../../generated/prisma/client.ts";
@@ -58,15 +58,12 @@ export function directionSql(args: Pick<PageArgs, "direction">): Prisma.Sql {
 
 /**
  * ORDER BY the sorted column, then the id, both in the list's direction (as the engine orders a
- * findMany), and the page's LIMIT and OFFSET written as numbers rather than parameters. A prepared
- * statement (readJson) with no parameters is planned once per connection; with a LIMIT parameter
- * PostgreSQL plans it again on every run, as plan_cache_mode auto prices the generic plan of an
- * unknown LIMIT above a planned one (the change list's bind took 0.45 ms of its 1.5: bench/README.md,
- * 2026-12-04 21:25). Both are integers the engine computed from the page number (at most 6 digits).
+ * findMany), and the page's LIMIT and OFFSET written as numbers (sqlInteger), so that a first page
+ * without parameters is planned once per connection (readPage).
  */
 export function orderedPage(sort: Record<string, Prisma.Sql>, id: Prisma.Sql, args: PageArgs): Prisma.Sql {
   const direction = directionSql(args);
-  return Prisma.sql`ORDER BY ${sort[args.sortField]!} ${direction}, ${id} ${direction} LIMIT ${rowCount(args.take)} OFFSET ${rowCount(args.skip)}`;
+  return Prisma.sql`ORDER BY ${sort[args.sortField]!} ${direction}, ${id} ${direction} LIMIT ${sqlInteger(args.take)} OFFSET ${sqlInteger(args.skip)}`;
 }
 
 /**
@@ -77,24 +74,6 @@ export function orderedPage(sort: Record<string, Prisma.Sql>, id: Prisma.Sql, ar
 export function choiceSql(value: string, choices: readonly string[]): Prisma.Sql {
   if (!choices.includes(value) || !/^[a-z_]+$/.test(value)) throw new Error(`Not one of the filter's choices: ${JSON.stringify(value)}`);
   return Prisma.raw(`'${value}'`);
-}
-
-/**
- * A change list's page, read from the pool (readJson). It is prepared (with
- * DATABASE_PREPARED_STATEMENTS) when it is the first page and nothing of it is a parameter: its
- * LIMIT and OFFSET (orderedPage) and filter choices (choiceSql) written in, no search. PostgreSQL
- * then plans it once per connection instead of on every view. Only the first page, the one every
- * visit opens: each OFFSET is a statement of its own, and a connection would keep one for every page
- * anybody opened. A search, or a filter on a value of the table's, keeps PostgreSQL's plan for its
- * values: a pattern of one letter and one of ten read the table differently.
- */
-export function readPage<T>(db: Db, args: Pick<PageArgs, "skip">, statement: Prisma.Sql): Promise<T[]> {
-  return readJson<T>(db, statement, { prepared: args.skip === 0 && statement.values.length === 0 });
-}
-
-function rowCount(n: number): Prisma.Sql {
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`A page's LIMIT and OFFSET are whole numbers, not ${n}`);
-  return Prisma.raw(String(n));
 }
 
 /** Any of the columns contains `q`, as Prisma's `contains` with mode "insensitive" (ILIKE; % and _ taken literally). */
