@@ -293,7 +293,8 @@ describe("console with the sidebar reused (SIDEBAR_CACHE_MS)", () => {
   // the machine is, and no test waits for real time to pass.
   let clock = Date.now();
   beforeAll(async () => {
-    t = await startTestApp({ SIDEBAR_CACHE_MS: "1500" }, { now: () => new Date(clock) });
+    // Admin pages of five rows (the least), so that a list fills its page (its count is shared only then).
+    t = await startTestApp({ SIDEBAR_CACHE_MS: "1500", ADMIN_PAGE_SIZE: "5" }, { now: () => new Date(clock) });
     operator = await t.loginAs("olive");
   });
   afterAll(() => t.close());
@@ -316,24 +317,46 @@ describe("console with the sidebar reused (SIDEBAR_CACHE_MS)", () => {
     expect(await names("/")).toEqual(["Echo First", "Echo Second"]);
   });
 
-  it("shows an admin list's count as read within the interval, by filter, and its rows as they are", async () => {
+  it("shows an admin list's count as read within the interval on a full page, by filter, and its rows as they are", async () => {
     const admin = await t.loginAs("root", { admin: true });
     const site = await makeInstance(t.deps, { name: "Golf" });
     const list = async (status: string) => {
       const html = (await admin.get(`/admin/app-servers?status=${status}`)).text;
       return { count: visibleText(html.match(/<span class="muted result-count">([^<]*)<\/span>/)![1]!), rows: [...html.matchAll(/<td><a href="\/admin\/app-servers\/\d+">([^<]+)<\/a><\/td>/g)].map((m) => m[1]) };
     };
-    await makeAppServer(t.deps, site.id, { status: "failed" });
+    const make = async (n: number, status: "failed" | "error") => { for (let i = 0; i < n; i++) await makeAppServer(t.deps, site.id, { status }); };
+    // "AppServer 7" … "AppServer 3": the list's order, newest first.
+    const named = (from: number, to: number) => Array.from({ length: from - to + 1 }, (_, i) => `AppServer ${from - i}`);
+    await make(5, "failed");
     clock += 1500;
-    expect(await list("failed")).toEqual({ count: "1 appserver", rows: ["AppServer 1"] });
-    await makeAppServer(t.deps, site.id, { status: "failed" });
-    await makeAppServer(t.deps, site.id, { status: "error" });
+    expect(await list("failed")).toEqual({ count: "5 appservers", rows: named(5, 1) });
+    await make(1, "failed");
+    await make(1, "error");
     clock += 1499;
-    // The count read 1,499 ms ago; the rows read now; another filter counted on its own.
-    expect(await list("failed")).toEqual({ count: "1 appserver", rows: ["AppServer 2", "AppServer 1"] });
-    expect(await list("error")).toEqual({ count: "1 appserver", rows: ["AppServer 3"] });
+    // A full page: the count read 1,499 ms ago, the rows read now; another filter's page, not full, says its count itself.
+    expect(await list("failed")).toEqual({ count: "5 appservers", rows: named(6, 2) });
+    expect(await list("error")).toEqual({ count: "1 appserver", rows: ["AppServer 7"] });
+    await make(5, "error");
+    // Within the interval again, but this filter's count was never read (its page was not full): counted now.
+    expect(await list("error")).toEqual({ count: "6 appservers", rows: named(12, 8) });
     clock += 1;
-    expect(await list("failed")).toEqual({ count: "2 appservers", rows: ["AppServer 2", "AppServer 1"] });
+    expect(await list("failed")).toEqual({ count: "6 appservers", rows: named(6, 2) });
+  });
+
+  it("shows the rows and the count that go together on a page that is not full, right after an add and a delete", async () => {
+    const admin = await t.loginAs("root", { admin: true });
+    const site = await makeInstance(t.deps, { name: "Kilo" });
+    const list = async () => {
+      const html = (await admin.get("/admin/app-servers?status=configuring")).text;
+      return { count: visibleText(html.match(/<span class="muted result-count">([^<]*)<\/span>/)![1]!), rows: [...html.matchAll(/<td><a href="\/admin\/app-servers\/\d+">([^<]+)<\/a><\/td>/g)].map((m) => m[1]) };
+    };
+    const one = await makeAppServer(t.deps, site.id, { status: "configuring" });
+    clock += 1500;
+    expect(await list()).toEqual({ count: "1 appserver", rows: ["AppServer 1"] });
+    await t.deps.db.appServer.delete({ where: { id: one.id } });
+    expect(await list()).toEqual({ count: "0 appservers", rows: [] });
+    await makeAppServer(t.deps, site.id, { status: "configuring" });
+    expect(await list()).toEqual({ count: "1 appserver", rows: ["AppServer 1"] }); // the name is free again
   });
 
   it("shows the fleet home's panels as read within the interval, like the sidebar", async () => {
