@@ -317,13 +317,16 @@ describe("console with the sidebar reused (SIDEBAR_CACHE_MS)", () => {
     expect(await names("/")).toEqual(["Echo First", "Echo Second"]);
   });
 
+  /** The admin's appserver list filtered by `status`: its count ("2 appservers") and its rows' names. */
+  const appServerList = async (admin: Agent, status: string) => {
+    const html = (await admin.get(`/admin/app-servers?status=${status}`)).text;
+    return { count: visibleText(html.match(/<span class="muted result-count">([^<]*)<\/span>/)![1]!), rows: [...html.matchAll(/<td><a href="\/admin\/app-servers\/\d+">([^<]+)<\/a><\/td>/g)].map((m) => m[1]) };
+  };
+
   it("shows an admin list's count as read within the interval on a full page, by filter, and its rows as they are", async () => {
     const admin = await t.loginAs("root", { admin: true });
     const site = await makeInstance(t.deps, { name: "Golf" });
-    const list = async (status: string) => {
-      const html = (await admin.get(`/admin/app-servers?status=${status}`)).text;
-      return { count: visibleText(html.match(/<span class="muted result-count">([^<]*)<\/span>/)![1]!), rows: [...html.matchAll(/<td><a href="\/admin\/app-servers\/\d+">([^<]+)<\/a><\/td>/g)].map((m) => m[1]) };
-    };
+    const list = (status: string) => appServerList(admin, status);
     const make = async (n: number, status: "failed" | "error") => { for (let i = 0; i < n; i++) await makeAppServer(t.deps, site.id, { status }); };
     // "AppServer 7" … "AppServer 3": the list's order, newest first.
     const named = (from: number, to: number) => Array.from({ length: from - to + 1 }, (_, i) => `AppServer ${from - i}`);
@@ -346,10 +349,7 @@ describe("console with the sidebar reused (SIDEBAR_CACHE_MS)", () => {
   it("shows the rows and the count that go together on a page that is not full, right after an add and a delete", async () => {
     const admin = await t.loginAs("root", { admin: true });
     const site = await makeInstance(t.deps, { name: "Kilo" });
-    const list = async () => {
-      const html = (await admin.get("/admin/app-servers?status=configuring")).text;
-      return { count: visibleText(html.match(/<span class="muted result-count">([^<]*)<\/span>/)![1]!), rows: [...html.matchAll(/<td><a href="\/admin\/app-servers\/\d+">([^<]+)<\/a><\/td>/g)].map((m) => m[1]) };
-    };
+    const list = () => appServerList(admin, "configuring");
     const one = await makeAppServer(t.deps, site.id, { status: "configuring" });
     clock += 1500;
     expect(await list()).toEqual({ count: "1 appserver", rows: ["AppServer 1"] });

@@ -95,7 +95,7 @@ export function searchCondition(q: string): Prisma.Sql {
   return searchPlanValues(q) ? Prisma.sql`i."searchText" LIKE (SELECT "Instance_sortName"(${pattern}))` : Prisma.sql`i."searchText" LIKE "Instance_sortName"(${pattern})`;
 }
 
-/** How many of searchCondition(q)'s values leave its plan alone (readPage): its pattern's, when hidden from the planner. */
+/** How many of searchCondition(q)'s values leave its plan alone (readPage): its pattern's, when hidden from the planner; none without a search. */
 export function searchPlanValues(q: string): number {
   return TRIGRAM_WORD.test(q) ? 1 : 0;
 }
@@ -145,7 +145,7 @@ function pageQuery(deps: Pick<Deps, "db">, where: Prisma.Sql, input: ListInstanc
       SELECT count(*)::int AS n FROM "AppServer" a WHERE a."instanceId" = p.id AND a."isActive"
     ) active
     LEFT JOIN LATERAL ${newestAppServer(Prisma.sql`p.id`, Prisma.sql`newest.status`)} latest ON true
-    ORDER BY p."sortName", p.id`, { firstPage: !!input.prepare && !input.offset, samePlanValues: q ? searchPlanValues(q) : 0 });
+    ORDER BY p."sortName", p.id`, { firstPage: !!input.prepare && !input.offset, samePlanValues: searchPlanValues(q ?? "") });
 }
 
 export async function listInstances(deps: Pick<Deps, "db">, input: ListInstancesInput): Promise<InstanceList> {

@@ -146,15 +146,12 @@ export async function loadChangeList(deps: Deps, model: AdminModel, query: ListQ
   // The page and its count (a page past the end is found empty, then refused). A raw page may count
   // its matches in its own scan (a search's); any other count is shared, so it is rarely read, and
   // not read at all for a page that is not full (pageTotal).
-  const count = () => sharedCount(deps, { model, where, key: countKey(model, query) });
-  const { total, rows } = model.list.page
+  const page = model.list.page
     ? await model.list.page(deps.db, { filters: query.filters, q: search ? query.q : "", sortField, direction, skip, take: pageSize })
-      .then(async (page) => ({ rows: page.rows, total: page.total ?? (await pageTotal(page.rows, skip, pageSize, count)) }))
-    : await Promise.all([
-      count(),
-      // id breaks ties, so rows with equal values keep their place from one page to the next.
-      model.list.fetch(deps.db, { where, orderBy: [{ [model.list.orderFields?.[sortField] ?? sortField]: direction }, { id: direction }], skip, take: pageSize }),
-    ]).then(async ([total, rows]) => ({ total: await pageTotal(rows, skip, pageSize, async () => total), rows }));
+    // id breaks ties, so rows with equal values keep their place from one page to the next.
+    : { rows: await model.list.fetch(deps.db, { where, orderBy: [{ [model.list.orderFields?.[sortField] ?? sortField]: direction }, { id: direction }], skip, take: pageSize }), total: null };
+  const rows = page.rows;
+  const total = page.total ?? await pageTotal(rows, skip, pageSize, () => sharedCount(deps, { model, where, key: countKey(model, query) }));
   const pages = Math.max(1, Math.ceil(total / pageSize));
   if (query.page > pages) throw new AppError("not_found", `Page ${query.page} does not exist: there ${pages === 1 ? "is 1 page" : `are ${pages} pages`}.`);
   const params: Record<string, string> = { ...query.filters };

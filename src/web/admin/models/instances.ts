@@ -90,7 +90,7 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
       ${orderedPage(SORT_SQL, Prisma.raw("i.id"), args)}
     ) p LEFT JOIN "LoadBalancer" lb ON lb.id = p."loadBalancerId"
     ORDER BY ${Prisma.raw(`p."${ORDER_FIELDS[args.sortField] ?? args.sortField}"`)} ${direction}, p.id ${direction}`,
-    { firstPage: args.skip === 0, samePlanValues: args.q ? searchPlanValues(args.q) : 0 });
+    { firstPage: args.skip === 0, samePlanValues: searchPlanValues(args.q) });
   // An empty page says nothing about the count: only past the end can there be matches.
   const total = !args.q ? null : rows[0]?.total ?? (args.skip > 0 ? await countMatching(db, where) : 0);
   return {
