@@ -168,10 +168,12 @@ describe("admin: change lists", () => {
   it("lists appservers and audit events read-only, with their filters", async () => {
     const site = await t.deps.db.instance.findFirstOrThrow({ where: { name: "Site 01" } });
     const server = await makeAppServer(t.deps, site.id, { status: "failed", failureSummary: "TASK [x] fatal" });
-    // The instance's row counts its appserver (Name, LMS domain, Provider, Recipe, Load balancer, Appservers, PR).
-    expect(visibleText((await admin.get("/admin/instances?q=lms.site01.test")).text)).toContain("Site 01 lms.site01.test local custom — 1 —");
+    // The instance's row (Name, LMS domain, Provider, Recipe, Load balancer, Appserver count, PR)
+    // shows its appserver count setting, as the Django admin does, not how many appservers it has.
+    await t.deps.db.instance.update({ where: { id: site.id }, data: { appserverCount: 3 } });
+    expect(visibleText((await admin.get("/admin/instances?q=lms.site01.test")).text)).toContain("Site 01 lms.site01.test local custom — 3 —");
     const lb = await makeLoadBalancer(t.deps, { name: "Edge One" });
-    await t.deps.db.instance.update({ where: { id: site.id }, data: { loadBalancerId: lb.id } });
+    await t.deps.db.instance.update({ where: { id: site.id }, data: { loadBalancerId: lb.id, appserverCount: 1 } });
     expect(visibleText((await admin.get("/admin/instances?q=lms.site01.test")).text)).toContain("Site 01 lms.site01.test local custom Edge One 1 —");
     await t.deps.db.instance.update({ where: { id: site.id }, data: { loadBalancerId: null } });
     await t.deps.db.loadBalancer.delete({ where: { id: lb.id } });
@@ -241,16 +243,16 @@ describe("the instance change list's single query", () => {
   beforeAll(async () => {
     t = await startTestApp({ ADMIN_PAGE_SIZE: "5" });
     const lb = await makeLoadBalancer(t.deps, { name: "Edge Two" });
-    // Names that sort differently by case, equal update times, PRs, balancers, archived ones, appservers.
+    // Names that sort differently by case, equal update times, PRs, balancers, archived ones, appserver counts.
     for (let n = 1; n <= 14; n++) {
       const nn = String(n).padStart(2, "0");
-      const site = await makeInstance(t.deps, {
+      await makeInstance(t.deps, {
         name: n % 4 === 0 ? `alpha ${nn}` : `Site ${nn}`, slug: `q-site-${nn}`, internalLmsDomain: `lms.q${nn}.test`,
         isArchived: n % 3 === 0, providerKind: n % 5 === 0 ? "openstack" : "local", recipe: (["tutor", "native", "custom"] as const)[n % 3],
         externalDomains: n % 6 === 0 ? [`courses.q${nn}.org`] : [], loadBalancerId: n % 2 === 0 ? lb.id : null,
         pullRequestUrl: n % 7 === 0 ? `https://github.com/o/r/pull/${n}` : null, pullRequestNumber: n % 7 === 0 ? n : null,
+        appserverCount: 1 + (n % 4),
       });
-      for (let k = 0; k < n % 3; k++) await makeAppServer(t.deps, site.id, { status: "running" });
     }
     await t.deps.db.instance.updateMany({ where: { slug: { in: ["q-site-02", "q-site-05"] } }, data: { updatedAt: new Date("2026-01-01T00:00:00Z") } });
     removeLoadBalancerFiles(lb);

@@ -28,21 +28,19 @@ import { choiceFilter, directionSql, orderedPage, plural, titled, whereAll, yesN
 import { listTags } from "../../../domain/instances/list-tags.js";
 
 const listSelect = {
-  id: true, name: true, internalLmsDomain: true, providerKind: true, recipe: true, isArchived: true, updatedAt: true, pullRequestNumber: true,
+  id: true, name: true, internalLmsDomain: true, providerKind: true, recipe: true, appserverCount: true, isArchived: true, updatedAt: true,
+  pullRequestNumber: true,
 } as const;
 
-type Row = Prisma.InstanceGetPayload<{ select: typeof listSelect }> & { loadBalancerName: string | null; appServerCount: number };
+type Row = Prisma.InstanceGetPayload<{ select: typeof listSelect }> & { loadBalancerName: string | null };
 
 /**
- * The generic way to a page (Prisma's findMany with the relation and the appserver count): what
- * rawPage below must agree with, and a test compares the two.
+ * The generic way to a page (Prisma's findMany with the load balancer's name): what rawPage below
+ * must agree with, and a test compares the two.
  */
 async function fetchPage(db: Db, args: ListArgs): Promise<Row[]> {
-  const rows = await db.instance.findMany({
-    ...(args as Prisma.InstanceFindManyArgs),
-    select: { ...listSelect, loadBalancer: { select: { name: true } }, _count: { select: { appServers: true } } },
-  });
-  return rows.map(({ loadBalancer, _count, ...r }) => ({ ...r, loadBalancerName: loadBalancer?.name ?? null, appServerCount: _count.appServers }));
+  const rows = await db.instance.findMany({ ...(args as Prisma.InstanceFindManyArgs), select: { ...listSelect, loadBalancer: { select: { name: true } } } });
+  return rows.map(({ loadBalancer, ...r }) => ({ ...r, loadBalancerName: loadBalancer?.name ?? null }));
 }
 
 // The name sorts as every instance list does (instancesByName: sortName, then id), in both queries.
@@ -55,10 +53,9 @@ const SORT_SQL: Record<string, Prisma.Sql> = {
 };
 
 /**
- * The change list's page in one query, with each row's appserver count. Not the engine's generic
- * findMany: Prisma's relation count joins a GROUP BY over every appserver (100,000 in
- * bench/README.md) before the LIMIT, and its model queries cost several times the Node CPU of this
- * one; measured side by side there, the generic list fell below the page goal. The search is the
+ * The change list's page in one query. Not the engine's generic findMany: its model queries cost
+ * several times the Node CPU of this one; measured side by side there, the generic list fell below
+ * the page goal (bench/README.md). The search is the
  * console's (searchCondition: the trigram-indexed searchText), its matches counted in the same scan;
  * without a search the engine counts, and shares the count (change-list.ts): counting the 10,000
  * instances on every view had cost PostgreSQL 0.3–0.7 ms of its 1.3–1.8 ms per view. The filters
@@ -80,11 +77,10 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
   // planned the list on every view, 0.45 of its 1.5 ms (bench/README.md, 2026-12-04 21:25), and the
   // search 0.3 of its 1.2 (2026-12-05).
   const rows = await readPage<Omit<Row, "updatedAt"> & { updatedAt: string; total: number | null }>(db, Prisma.sql`
-    SELECT p.id, p.name, p."internalLmsDomain", p."providerKind", p.recipe, p."isArchived", p."updatedAt", p."pullRequestNumber", p.total,
-           lb.name AS "loadBalancerName",
-           (SELECT count(*)::int FROM "AppServer" a WHERE a."instanceId" = p.id) AS "appServerCount"
+    SELECT p.id, p.name, p."internalLmsDomain", p."providerKind", p.recipe, p."appserverCount", p."isArchived", p."updatedAt",
+           p."pullRequestNumber", p.total, lb.name AS "loadBalancerName"
     FROM (
-      SELECT i.id, i.name, i."sortName", i."internalLmsDomain", i."providerKind", i.recipe, i."isArchived", i."updatedAt",
+      SELECT i.id, i.name, i."sortName", i."internalLmsDomain", i."providerKind", i.recipe, i."appserverCount", i."isArchived", i."updatedAt",
              i."pullRequestNumber", i."loadBalancerId", ${counted} AS total
       FROM "Instance" i ${where}
       ${orderedPage(SORT_SQL, Prisma.raw("i.id"), args)}
@@ -95,8 +91,8 @@ async function rawPage(db: Db, args: PageArgs): Promise<{ rows: Row[]; total: nu
   const total = !args.q ? null : rows[0]?.total ?? (args.skip > 0 ? await countMatching(db, where) : 0);
   return {
     rows: rows.map((r) => ({
-      id: r.id, name: r.name, internalLmsDomain: r.internalLmsDomain, providerKind: r.providerKind, recipe: r.recipe, isArchived: r.isArchived,
-      updatedAt: jsonTimestamp(r.updatedAt), pullRequestNumber: r.pullRequestNumber, loadBalancerName: r.loadBalancerName, appServerCount: r.appServerCount,
+      id: r.id, name: r.name, internalLmsDomain: r.internalLmsDomain, providerKind: r.providerKind, recipe: r.recipe, appserverCount: r.appserverCount,
+      isArchived: r.isArchived, updatedAt: jsonTimestamp(r.updatedAt), pullRequestNumber: r.pullRequestNumber, loadBalancerName: r.loadBalancerName,
     })),
     total,
   };
@@ -240,7 +236,10 @@ export const instanceAdmin = defineModel<Row>({
       { label: "Provider", sort: "providerKind", cell: (r) => r.providerKind },
       { label: "Recipe", cell: (r) => r.recipe },
       { label: "Load balancer", cell: (r) => r.loadBalancerName },
-      { label: "Appservers", cell: (r) => r.appServerCount },
+      // The setting, as the Django admin's list shows it. Not a count of the instance's appservers:
+      // one per row cost PostgreSQL 0.25 of its 0.8 ms per view, and the page 13 % of its views per
+      // second (bench/README.md, 2026-12-05 04:30); its page and admin › Appservers list them.
+      { label: "Appserver count", cell: (r) => r.appserverCount },
       { label: "PR", cell: (r) => (r.pullRequestNumber === null ? null : `#${r.pullRequestNumber}`) },
       { label: "Archived", sort: "isArchived", cell: (r) => r.isArchived },
       { label: "Updated", sort: "updatedAt", cell: (r) => r.updatedAt },
