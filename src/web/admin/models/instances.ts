@@ -187,7 +187,7 @@ const sections: FormSection[] = [
     title: "Deployment",
     fields: [
       { name: "extraAnsibleVars", label: "Extra ansible variables", kind: "textarea", rows: 8, mono: true, maxLength: LIMITS.extraAnsibleVars, help: `YAML mapping merged over the generated variables (NAME: value per line), except the basic-auth login, which Ocim sets (COMMON_HTPASSWD_*, OCIM_BASIC_AUTH_*). ${KEEP_MASKED}` },
-      { name: "appserverCount", label: "Appserver count", kind: "number", half: true, required: true, help: `How many appservers serve the instance (${LIMITS.appserverCount.min} to ${LIMITS.appserverCount.max}).` },
+      { name: "appserverCount", label: "Appserver count", kind: "number", half: true, required: true, help: `How many appservers should serve the instance (${LIMITS.appserverCount.min} to ${LIMITS.appserverCount.max}), for whoever launches and activates them: each launch starts one appserver.` },
       { name: "providerKind", label: "Provider", kind: "select", half: true, options: () => choices(PROVIDER_KINDS) },
       { name: "loadBalancerId", label: "Load balancer", kind: "select", half: true, help: "Routes the instance's domains; without one they answer 404. Preselected when there is only one." },
     ],
