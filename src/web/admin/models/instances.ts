@@ -237,8 +237,8 @@ export const instanceAdmin = defineModel<Row>({
       { label: "Recipe", cell: (r) => r.recipe },
       { label: "Load balancer", cell: (r) => r.loadBalancerName },
       // The setting, as the Django admin's list shows it. Not a count of the instance's appservers:
-      // one per row cost PostgreSQL 0.25 of its 0.8 ms per view, and the page 13 % of its views per
-      // second (bench/README.md, 2026-12-05 04:30); its page and admin › Appservers list them.
+      // one per row cost PostgreSQL 0.25 of its 0.8 ms per view, and the list 13–18 % of its views
+      // per second (bench/README.md, 2026-12-05 03:25); its page and admin › Appservers list them.
       { label: "Appserver count", cell: (r) => r.appserverCount },
       { label: "PR", cell: (r) => (r.pullRequestNumber === null ? null : `#${r.pullRequestNumber}`) },
       { label: "Archived", sort: "isArchived", cell: (r) => r.isArchived },
