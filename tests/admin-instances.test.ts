@@ -137,6 +137,17 @@ describe("admin: instances", () => {
     expect(JSON.stringify(audit.diff)).not.toContain(created.secretKeyEncrypted);
   });
 
+  it("keeps an instance's appserver count when its field is saved blank, saying it is required", async () => {
+    await admin.submit("/admin/instances/add", form({ appserverCount: "3" }));
+    const created = await t.deps.db.instance.findFirstOrThrow();
+    const path = `/admin/instances/${created.id}`;
+    const res = await admin.submit(path, form({ _version: fieldValue((await admin.get(path)).text, "_version")!, appserverCount: "" }));
+    expect(res.status).toBe(400);
+    expect(visibleText(res.text)).toContain("Please correct the errors below. Nothing was saved.");
+    expect(fieldError(res.text, "appserverCount")).toContain("This field is required.");
+    expect((await t.deps.db.instance.findUniqueOrThrow({ where: { id: created.id } })).appserverCount).toBe(3);
+  });
+
   it("refuses a save from a form opened before someone else's save, keeping both their change and the typed values", async () => {
     await admin.submit("/admin/instances/add", form());
     const created = await t.deps.db.instance.findFirstOrThrow();
@@ -301,6 +312,7 @@ describe("admin: instances", () => {
     ["an appserver count that is no number", { appserverCount: "two" }, "appserverCount", "Enter a whole number from 1 to 10."],
     ["too many appservers", { appserverCount: "11" }, "appserverCount", "Enter a whole number from 1 to 10."],
     ["no appservers", { appserverCount: "0" }, "appserverCount", "Enter a whole number from 1 to 10."],
+    ["a blank appserver count", { appserverCount: " " }, "appserverCount", "This field is required."],
     ["an unknown provider", { providerKind: "aws" }, "providerKind", "Choose one of: local, openstack."],
     ["a load balancer that does not exist", { loadBalancerId: "999" }, "loadBalancerId", "This load balancer does not exist (any more); choose another."],
     ["a load balancer id that is no number", { loadBalancerId: "x" }, "loadBalancerId", "Enter a whole number"],

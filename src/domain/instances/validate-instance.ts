@@ -35,7 +35,9 @@ export function validateInstance(input: InstanceInput, defaults: InstanceDefault
   const extraAnsibleVars = r.block("extraAnsibleVars", LIMITS.extraAnsibleVars);
   const yamlError = checkExtraVariables(extraAnsibleVars) ?? checkRecipeVariables(extraAnsibleVars, code.recipe);
   if (yamlError) r.fail("extraAnsibleVars", yamlError);
-  const appserverCount = r.int("appserverCount", { ...LIMITS.appserverCount, fallback: 1 });
+  // Left out (an API call or a fleet file that does not set it): 1. Sent blank (the admin's form,
+  // where it is required): refused, where 1 would have replaced the count without a word.
+  const appserverCount = r.int("appserverCount", { ...LIMITS.appserverCount, ...(input.appserverCount === undefined ? { fallback: 1 } : {}) });
   const providerKind = r.choice("providerKind", PROVIDER_KINDS, "local");
   const loadBalancerId = r.int("loadBalancerId", { min: 1, max: 2_147_483_647, fallback: null });
   const [mysqlServiceId, mongodbServiceId, storageServiceId] = (["mysqlServiceId", "mongodbServiceId", "storageServiceId"] as const)
