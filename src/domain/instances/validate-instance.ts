@@ -37,7 +37,7 @@ export function validateInstance(input: InstanceInput, defaults: InstanceDefault
   if (yamlError) r.fail("extraAnsibleVars", yamlError);
   // Left out (an API call or a fleet file that does not set it): 1. Sent blank (the admin's form,
   // where it is required): refused, where 1 would have replaced the count without a word.
-  const appserverCount = r.int("appserverCount", { ...LIMITS.appserverCount, ...(input.appserverCount === undefined ? { fallback: 1 } : {}) });
+  const appserverCount = r.int("appserverCount", { ...LIMITS.appserverCount, ifLeftOut: 1 });
   const providerKind = r.choice("providerKind", PROVIDER_KINDS, "local");
   const loadBalancerId = r.int("loadBalancerId", { min: 1, max: 2_147_483_647, fallback: null });
   const [mysqlServiceId, mongodbServiceId, storageServiceId] = (["mysqlServiceId", "mongodbServiceId", "storageServiceId"] as const)

@@ -96,9 +96,13 @@ export class FieldReader {
     return this.hasError(name) ? [] : values;
   }
 
-  /** An integer from a number or a string of digits; `fallback` when absent or blank. */
-  int(name: string, rule: { min: number; max: number; fallback?: number | null }): number | null {
+  /**
+   * An integer from a number or a string of digits; `fallback` when absent or blank. `ifLeftOut`
+   * only when the field is not sent at all: sent blank, it is required.
+   */
+  int(name: string, rule: { min: number; max: number; fallback?: number | null; ifLeftOut?: number }): number | null {
     const raw = this.input[name];
+    if (raw === undefined && rule.ifLeftOut !== undefined) return rule.ifLeftOut;
     const blank = raw === undefined || raw === null || (typeof raw === "string" && raw.trim() === "");
     if (blank) {
       if (rule.fallback === undefined) this.fail(name, "This field is required.");
