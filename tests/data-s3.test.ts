@@ -5,7 +5,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GetBucketCorsCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { createS3Adapter } from "../src/adapters/data/s3.js";
+import { createS3Adapter, originMatches } from "../src/adapters/data/s3.js";
 import { DataServiceError, type InstanceDataPlan } from "../src/adapters/data/port.js";
 import { retryable } from "../src/jobs/retry.js";
 import { createDataAdapter } from "../src/adapters/data/factory.js";
@@ -13,12 +13,42 @@ import { startS3Server, type S3Server } from "./helpers/s3-server.js";
 import { serveFake, type FakeHttp } from "./helpers/http-fake.js";
 import { freePort } from "./helpers/redis-server.js";
 
-function planFor(bucket: string): InstanceDataPlan {
+const ORIGINS = ["https://lms.acme.test", "https://studio.acme.test"];
+
+function planFor(bucket: string, corsOrigins = ORIGINS): InstanceDataPlan {
   return {
     owner: "acme",
     mysql: { databases: [], users: [] },
     mongodb: { databases: [], users: [] },
-    storage: { bucket, corsOrigins: ["https://lms.acme.test", "https://studio.acme.test"] },
+    storage: { bucket, corsOrigins },
+  };
+}
+
+const CORS_FIX = "The next launch sets the bucket's rules; a service without CORS per bucket (community MinIO) takes the origins in its own settings (mc admin config set <alias> api cors_allow_origin=…)";
+
+/**
+ * s3rver behind a proxy that answers what `answer` returns for a request (a status and an S3 error
+ * code), and passes every other request through untouched.
+ */
+async function proxyAnswering(target: string, answer: (method: string, url: URL) => [number, string, string] | null): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const to = new URL(target);
+  const proxy = http.createServer((req, res) => {
+    const said = answer(req.method ?? "GET", new URL(req.url ?? "/", "http://x"));
+    if (said) {
+      req.resume();
+      res.writeHead(said[0], { "content-type": "application/xml" });
+      res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${said[1]}</Code><Message>${said[2]}</Message></Error>`);
+      return;
+    }
+    req.pipe(http.request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    }));
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => proxy.close(() => resolve())),
   };
 }
 
@@ -47,6 +77,16 @@ describe("S3 adapter on s3rver", () => {
       expect(cors.CORSRules?.[0]?.AllowedOrigins).toEqual(["https://lms.acme.test", "https://studio.acme.test"]);
       expect(cors.CORSRules?.[0]?.AllowedMethods?.sort()).toEqual(["GET", "HEAD", "POST", "PUT"]);
 
+      // A domain added to the instance since: Check now (inspect) says the bucket's CORS leaves it
+      // out, and says it again on the next check; the next ensure (a launch) puts it in.
+      const grown = planFor("ocim-acme-0123abcd", [...ORIGINS, "https://preview.acme.test"]);
+      const gap = [{ kind: "bucket", name: "ocim-acme-0123abcd", status: "exists", sizeBytes: 0,
+        detail: `CORS does not allow https://preview.acme.test: browsers on the site cannot use the bucket from there. ${CORS_FIX}` }];
+      expect(await adapter.inspect(grown)).toEqual(gap);
+      expect(await adapter.inspect(grown)).toEqual(gap);
+      expect(await adapter.ensure(grown)).toEqual([{ kind: "bucket", name: "ocim-acme-0123abcd", status: "exists", sizeBytes: 0 }]);
+      expect(await adapter.inspect(grown)).toEqual([{ kind: "bucket", name: "ocim-acme-0123abcd", status: "exists", sizeBytes: 0 }]);
+
       await sdk.send(new PutObjectCommand({ Bucket: "ocim-acme-0123abcd", Key: "a.txt", Body: "x".repeat(1000) }));
       await sdk.send(new PutObjectCommand({ Bucket: "ocim-acme-0123abcd", Key: "dir/b.bin", Body: Buffer.alloc(234) }));
       expect(await adapter.inspect(plan)).toEqual([{ kind: "bucket", name: "ocim-acme-0123abcd", status: "exists", sizeBytes: 1234 }]);
@@ -60,35 +100,54 @@ describe("S3 adapter on s3rver", () => {
     }
   });
 
-  it("on a service without bucket CORS (community MinIO: 501 NotImplemented), makes the bucket and says what to set instead", async () => {
-    // s3rver behind a proxy that answers PutBucketCors as community MinIO does
-    // (https://github.com/minio/minio/issues/21332); every other request goes through untouched.
-    const target = new URL(s3.settings.endpoint!);
-    const minio = http.createServer((req, res) => {
-      if (req.method === "PUT" && new URL(req.url ?? "/", "http://x").searchParams.has("cors")) {
-        req.resume();
-        res.writeHead(501, { "content-type": "application/xml" });
-        res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>A header you provided implies functionality that is not implemented</Message></Error>');
-        return;
-      }
-      req.pipe(http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      }));
-    });
-    await new Promise<void>((resolve) => minio.listen(0, "127.0.0.1", resolve));
+  it("on a service without bucket CORS (community MinIO: 501 NotImplemented), makes the bucket and says what to set instead, on every check", async () => {
+    // Community MinIO answers PutBucketCors 501 NotImplemented (https://github.com/minio/minio/issues/21332)
+    // and GetBucketCors NoSuchCORSConfiguration for every bucket (a stub: cmd/dummy-handlers.go),
+    // which s3rver behind the proxy answers for a bucket without rules.
+    const minio = await proxyAnswering(s3.settings.endpoint!, (method, url) =>
+      method === "PUT" && url.searchParams.has("cors") ? [501, "NotImplemented", "A header you provided implies functionality that is not implemented"] : null);
     try {
-      const endpoint = `http://127.0.0.1:${(minio.address() as AddressInfo).port}`;
       const plan = planFor("ocim-acme-minio0001");
-      const [state] = await createS3Adapter({ ...s3.settings, endpoint }, s3.credentials).ensure(plan);
+      const adapter = createS3Adapter({ ...s3.settings, endpoint: minio.endpoint }, s3.credentials);
+      const [state] = await adapter.ensure(plan);
       expect(state).toMatchObject({ kind: "bucket", name: "ocim-acme-minio0001", status: "exists" });
       expect(state!.detail).toBe(
         "this service sets no CORS per bucket (PutBucketCors is not implemented there): allow https://lms.acme.test, https://studio.acme.test in its own settings (MinIO: mc admin config set <alias> api cors_allow_origin=…)");
+      // Check now asks again: the note is not lost (it was, before GetBucketCors was read).
+      expect(await adapter.inspect(plan)).toEqual([{ kind: "bucket", name: "ocim-acme-minio0001", status: "exists", sizeBytes: 0,
+        detail: `CORS does not allow https://lms.acme.test, https://studio.acme.test: browsers on the site cannot use the bucket from there. ${CORS_FIX}` }]);
+      await adapter.close();
       // The bucket is really there (asked without the proxy).
       expect(await createS3Adapter(s3.settings, s3.credentials).inspect(plan)).toMatchObject([{ status: "exists" }]);
     } finally {
-      await new Promise((resolve) => minio.close(resolve));
+      await minio.close();
     }
+  });
+
+  it("keeps the bucket's state when the keys may not read its CORS (AccessDenied), and says the CORS was not checked", async () => {
+    const plan = planFor("ocim-acme-nocorsread");
+    await createS3Adapter(s3.settings, s3.credentials).ensure(plan);
+    // AWS answers a GetBucketCors the key's policy does not grant (s3:GetBucketCORS) 403 AccessDenied.
+    const strict = await proxyAnswering(s3.settings.endpoint!, (method, url) =>
+      method === "GET" && url.searchParams.has("cors") ? [403, "AccessDenied", "Access Denied"] : null);
+    try {
+      const adapter = createS3Adapter({ ...s3.settings, endpoint: strict.endpoint }, s3.credentials);
+      expect(await adapter.inspect(plan)).toEqual([{ kind: "bucket", name: "ocim-acme-nocorsread", status: "exists", sizeBytes: 0,
+        detail: "CORS not checked: these keys may not read the bucket's CORS rules (GetBucketCors: AccessDenied)" }]);
+      await adapter.close();
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it("matches an origin against a CORS rule's AllowedOrigins as S3 does: exactly, or with its one * wildcard", () => {
+    expect(originMatches("https://lms.acme.test", "https://lms.acme.test")).toBe(true);
+    expect(originMatches("https://lms.acme.test", "https://studio.acme.test")).toBe(false);
+    expect(originMatches("*", "https://lms.acme.test")).toBe(true);
+    expect(originMatches("https://*.acme.test", "https://studio.acme.test")).toBe(true);
+    expect(originMatches("https://*.acme.test", "http://studio.acme.test")).toBe(false);
+    expect(originMatches("https://*.acme.test", "https://acme.test")).toBe(false);
+    expect(originMatches("https://*.acme.test", "https://studio.acme.test.evil.example")).toBe(false);
   });
 
   it("refuses a wrong access key id for good, naming the endpoint and never the keys", async () => {

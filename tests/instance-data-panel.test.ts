@@ -74,6 +74,37 @@ describe("instance page: Data panel", () => {
     expect(failed).toContain(`bucket ${bucket} error: Storage ${s3.settings.endpoint}: HeadBucket ${bucket} failed: connect ECONNREFUSED`);
   });
 
+  it("says on the panel, and after every Check now, which of the site's origins the bucket's CORS leaves out", async () => {
+    const storage = await startS3Server();
+    try {
+      const service = await t.deps.db.dataService.create({
+        data: { name: "Lab storage", kind: "s3", settings: storage.settings, credentialsEncrypted: t.deps.secrets.encrypt(JSON.stringify(storage.credentials)) },
+      });
+      const instance = await makeInstance(t.deps, { name: "Biology", storageServiceId: service.id });
+      const bucket = instanceDataPlan(t.deps.secrets, instance, []).storage.bucket;
+      await prepareInstanceData(t.deps, { instanceId: instance.id, say: async () => {} });
+      const check = async () => visibleText((await operator.submit(`/instances/${instance.id}/check-data`, {}, `/instances/${instance.id}`)).text);
+      expect(await check()).toContain('Checked: Storage "Lab storage": 1 bucket exists.');
+
+      // A domain added after the launch that set the bucket's rules (this instance has no balancer
+      // with HTTPS, so its origin is http://).
+      await t.deps.db.instance.update({ where: { id: instance.id }, data: { externalDomains: ["courses.biology.test"] } });
+      const gap = `CORS does not allow http://courses.biology.test: browsers on the site cannot use the bucket from there. The next launch sets the bucket's rules; a service without CORS per bucket (community MinIO) takes the origins in its own settings (mc admin config set <alias> api cors_allow_origin=…)`;
+      for (const page of [await check(), await check()]) {
+        expect(page).toContain(`Checked: Storage "Lab storage": 1 bucket exists; bucket ${bucket}: ${gap}.`);
+        expect(page).toContain(`bucket ${bucket} exists: ${gap} 0 B Last checked just now`);
+      }
+
+      // The next launch's data step sets the rules: the panel is clear again.
+      await prepareInstanceData(t.deps, { instanceId: instance.id, say: async () => {} });
+      const fixed = await check();
+      expect(fixed).toContain('Checked: Storage "Lab storage": 1 bucket exists.');
+      expect(fixed).not.toContain("CORS does not allow");
+    } finally {
+      await storage.close();
+    }
+  });
+
   it("says what Check now found on MySQL in words: how many databases and users exist, and which kind is missing", async () => {
     mariadb = await startMariadbServer();
     const service = await t.deps.db.dataService.create({

@@ -10,7 +10,7 @@ export interface ResourceState {
   kind: DataResourceKind;
   name: string;
   status: "exists" | "missing" | "error";
-  /** What failed, in the service's words (never a password), when status is error. */
+  /** What failed, in the service's words (never a password), when status is error; what is not as it should be on one that exists (a bucket's CORS). */
   detail?: string;
   /** Bytes, when the service reports a size (databases, buckets). */
   sizeBytes?: number | null;

@@ -2,11 +2,11 @@
 // OpenStack Swift's S3 API), with CORS for the site's origins (bucketOrigins). Settings are plain JSON shown in the
 // admin area; credentials (access keys) are decrypted only to build the client here.
 // API reference: https://docs.aws.amazon.com/AmazonS3/latest/API/ (CreateBucket, PutBucketCors,
-// HeadBucket, ListObjectsV2, ListObjectVersions, DeleteObjects, DeleteBucket, ListBuckets).
+// GetBucketCors, HeadBucket, ListObjectsV2, ListObjectVersions, DeleteObjects, DeleteBucket, ListBuckets).
 import {
-  CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, GetBucketVersioningCommand, HeadBucketCommand,
+  CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, GetBucketCorsCommand, GetBucketVersioningCommand, HeadBucketCommand,
   ListBucketsCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutBucketCorsCommand, S3Client, S3ServiceException,
-  type ObjectIdentifier,
+  type CORSRule, type ObjectIdentifier,
 } from "@aws-sdk/client-s3";
 import { z } from "zod";
 import { DataServiceError, type DataServiceAdapter, type InstanceDataPlan, type ResourceState } from "./port.js";
@@ -29,6 +29,20 @@ export type S3Credentials = z.infer<typeof s3CredentialsSchema>;
 
 /** The methods the browser needs on the bucket (Open edX uploads from the LMS and Studio pages). */
 const CORS_METHODS = ["GET", "PUT", "POST", "HEAD"];
+/** What to do about origins the bucket's CORS leaves out (see originsNotAllowed). */
+const CORS_FIX = "The next launch sets the bucket's rules; a service without CORS per bucket (community MinIO) takes the origins in its own settings (mc admin config set <alias> api cors_allow_origin=…)";
+
+/**
+ * Whether a CORS rule's AllowedOrigins entry admits `origin`: S3 allows one `*` wildcard in it
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ManageCorsUsing.html, AllowedOrigin).
+ */
+export function originMatches(pattern: string, origin: string): boolean {
+  const star = pattern.indexOf("*");
+  if (star < 0) return pattern === origin;
+  const [head, tail] = [pattern.slice(0, star), pattern.slice(star + 1)];
+  return origin.length >= head.length + tail.length && origin.startsWith(head) && origin.endsWith(tail);
+}
+
 /** Every wait has a deadline (STYLE 7): a silent endpoint fails the call rather than hanging a step. */
 const CONNECT_MS = 5_000;
 const REQUEST_MS = 30_000;
@@ -135,9 +149,45 @@ export function createS3Adapter(settings: S3Settings, credentials: S3Credentials
     }
   }
 
-  async function state(bucket: string): Promise<ResourceState> {
+  /**
+   * Which of `origins` the bucket's CORS rules do not let a browser use it from (GET, PUT, POST and
+   * HEAD, as ensure() sets them). No rules at all is S3's NoSuchCORSConfiguration (404); community
+   * MinIO answers that for every bucket, its GetBucketCors being a stub (cmd/dummy-handlers.go), as
+   * its CORS is the server's own setting. A service that has no GetBucketCors (501) is treated the
+   * same: nothing on the bucket allows them. Null when the keys may not read the rules (AccessDenied):
+   * the bucket's state does not depend on them.
+   */
+  async function originsNotAllowed(bucket: string, origins: string[]): Promise<string[] | null> {
+    let rules: CORSRule[] = [];
+    try {
+      rules = (await client.send(new GetBucketCorsCommand({ Bucket: bucket }))).CORSRules ?? [];
+    } catch (err) {
+      const code = errorCode(err);
+      if (code === "AccessDenied" || statusOf(err) === 403) return null;
+      if (code !== "NoSuchCORSConfiguration" && code !== "NotImplemented" && statusOf(err) !== 501) fail(err, `GetBucketCors ${bucket}`);
+    }
+    const allows = (rule: CORSRule, origin: string) =>
+      CORS_METHODS.every((m) => rule.AllowedMethods?.includes(m)) && (rule.AllowedOrigins ?? []).some((pattern) => originMatches(pattern, origin));
+    return origins.filter((origin) => !rules.some((rule) => allows(rule, origin)));
+  }
+
+  /** What `originsNotAllowed` found, said for the panel and the launch log; empty when nothing is left out. */
+  function corsDetail(left: string[] | null): string {
+    if (left === null) return "CORS not checked: these keys may not read the bucket's CORS rules (GetBucketCors: AccessDenied)";
+    return left.length ? `CORS does not allow ${left.join(", ")}: browsers on the site cannot use the bucket from there. ${CORS_FIX}` : "";
+  }
+
+  /**
+   * The bucket as it is, with what is wrong with its CORS in `detail`: for ensure(), what it just
+   * learned (`note`: empty when PutBucketCors set the rules, which are not read back, as S3's bucket
+   * configurations are only eventually consistent: https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel);
+   * for inspect ("Check now"), which of the site's `origins` the rules leave out.
+   */
+  async function state(bucket: string, cors: { note: string } | { origins: string[] }): Promise<ResourceState> {
     if (!(await bucketExists(bucket))) return { kind: "bucket", name: bucket, status: "missing" };
-    return { kind: "bucket", name: bucket, status: "exists", sizeBytes: await totalSize(bucket) };
+    const ready: ResourceState = { kind: "bucket", name: bucket, status: "exists", sizeBytes: await totalSize(bucket) };
+    const detail = "note" in cors ? cors.note : corsDetail(await originsNotAllowed(bucket, cors.origins));
+    return detail ? { ...ready, detail } : ready;
   }
 
   return {
@@ -184,12 +234,11 @@ export function createS3Adapter(settings: S3Settings, credentials: S3Credentials
         if (errorCode(err) !== "NotImplemented" && statusOf(err) !== 501) fail(err, `PutBucketCors ${bucket}`);
         corsNote = `this service sets no CORS per bucket (PutBucketCors is not implemented there): allow ${corsOrigins.join(", ")} in its own settings (MinIO: mc admin config set <alias> api cors_allow_origin=…)`;
       }
-      const ready = await state(bucket);
-      return [corsNote ? { ...ready, detail: corsNote } : ready];
+      return [await state(bucket, { note: corsNote })];
     },
 
     async inspect(plan: InstanceDataPlan) {
-      return [await state(plan.storage.bucket)];
+      return [await state(plan.storage.bucket, { origins: plan.storage.corsOrigins })];
     },
 
     async drop(plan: InstanceDataPlan) {

@@ -39,8 +39,10 @@ export async function checkInstanceData(deps: Pick<Deps, "db" | "secrets" | "now
       try {
         const states = await withDeadline(adapter.inspect(plan), CHECK_MS);
         await recordDataResources(deps, input.instanceId, slug, service.id, states);
-        if (states.some((s) => s.status !== "exists")) ok = false;
-        lines.push(`${name}: ${describeStates(states)}.`);
+        // What is there but not as it should be (a bucket whose CORS leaves out the site's origins).
+        const notes = states.filter((s) => s.status === "exists" && s.detail).map((s) => `; ${s.kind} ${s.name}: ${s.detail}`);
+        if (notes.length || states.some((s) => s.status !== "exists")) ok = false;
+        lines.push(`${name}: ${describeStates(states)}${notes.join("")}.`);
       } finally {
         await adapter.close();
       }
