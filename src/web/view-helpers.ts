@@ -53,6 +53,9 @@ const adminRowsTemplate = rowPartial<{ rows: unknown[]; bulk: boolean; h: typeof
 const fieldTemplate = rowPartial<{ f: unknown }>("admin/_field.ejs", ["f"]);
 const instanceListTemplate = rowPartial<{ rows: unknown[]; selectedId: number | null; keep: string }>("console/_instance_list.ejs", ["rows", "selectedId", "keep"]);
 const logLinesTemplate = rowPartial<{ lines: unknown[] }>("appservers/_log_lines.ejs", ["lines"]);
+const fleetTemplate = rowPartial<{ fleet: object; admin: boolean; h: typeof viewHelpers }>("console/_fleet.ejs", ["fleet", "admin", "h"]);
+/** Each fleet overview's panels as rendered, per kind of viewer (fleetPanels); dropped with the overview. */
+const renderedFleets = new WeakMap<object, { admin?: string; member?: string }>();
 
 /** A size for people: "0 B", "512 B", "1.5 KiB", "20.0 MiB"; "—" when the service reports none. */
 export function formatBytes(n: number | null | undefined): string {
@@ -97,6 +100,17 @@ export const viewHelpers = {
   /** The sidebar's list of instances; `keep` is the query string its links carry. */
   instanceList(rows: unknown[], selectedId: number | null, keep: string): string {
     return instanceListTemplate({ rows, selectedId, keep });
+  },
+  /**
+   * The home page's fleet panels. The overview is a shared read (SIDEBAR_CACHE_MS: one object for
+   * every view of that second) and the panels depend only on it and on whether the viewer is an
+   * admin, so each overview is rendered once per kind of viewer: it was 66–72 µs of the home page's
+   * ~150 µs of rendering, as much as the sidebar's 100 rows (bench/README.md, 2026-12-05).
+   */
+  fleetPanels(fleet: object, admin: boolean): string {
+    let rendered = renderedFleets.get(fleet);
+    if (!rendered) renderedFleets.set(fleet, (rendered = {}));
+    return admin ? (rendered.admin ??= fleetTemplate({ fleet, admin, h: viewHelpers })) : (rendered.member ??= fleetTemplate({ fleet, admin, h: viewHelpers }));
   },
   /** The log lines the appserver page renders with it (PAGE_TAIL_LINES: they were a fifth of its CPU under `with`). */
   logLines(lines: unknown[]): string {
