@@ -186,7 +186,8 @@ export function createS3Adapter(settings: S3Settings, credentials: S3Credentials
   async function state(bucket: string, cors: { note: string } | { origins: string[] }): Promise<ResourceState> {
     if (!(await bucketExists(bucket))) return { kind: "bucket", name: bucket, status: "missing" };
     const ready: ResourceState = { kind: "bucket", name: bucket, status: "exists", sizeBytes: await totalSize(bucket) };
-    const detail = "note" in cors ? cors.note : corsDetail(await originsNotAllowed(bucket, cors.origins));
+    // No origins: kept data, whose instance is gone (owner-data.ts); its bucket's CORS serves no site.
+    const detail = "note" in cors ? cors.note : cors.origins.length ? corsDetail(await originsNotAllowed(bucket, cors.origins)) : "";
     return detail ? { ...ready, detail } : ready;
   }
 
