@@ -110,7 +110,8 @@ export const viewHelpers = {
   fleetPanels(fleet: object, admin: boolean): string {
     let rendered = renderedFleets.get(fleet);
     if (!rendered) renderedFleets.set(fleet, (rendered = {}));
-    return admin ? (rendered.admin ??= fleetTemplate({ fleet, admin, h: viewHelpers })) : (rendered.member ??= fleetTemplate({ fleet, admin, h: viewHelpers }));
+    const viewer = admin ? "admin" : "member";
+    return (rendered[viewer] ??= fleetTemplate({ fleet, admin, h: viewHelpers }));
   },
   /** The log lines the appserver page renders with it (PAGE_TAIL_LINES: they were a fifth of its CPU under `with`). */
   logLines(lines: unknown[]): string {

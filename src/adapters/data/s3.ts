@@ -29,8 +29,10 @@ export type S3Credentials = z.infer<typeof s3CredentialsSchema>;
 
 /** The methods the browser needs on the bucket (Open edX uploads from the LMS and Studio pages). */
 const CORS_METHODS = ["GET", "PUT", "POST", "HEAD"];
+/** Where community MinIO, which keeps no CORS per bucket, takes the origins instead: its own setting. */
+const MINIO_CORS_SETTING = "mc admin config set <alias> api cors_allow_origin=…";
 /** What to do about origins the bucket's CORS leaves out (see originsNotAllowed). */
-const CORS_FIX = "The next launch sets the bucket's rules; a service without CORS per bucket (community MinIO) takes the origins in its own settings (mc admin config set <alias> api cors_allow_origin=…)";
+const CORS_FIX = `The next launch sets the bucket's rules; a service without CORS per bucket (community MinIO) takes the origins in its own settings (${MINIO_CORS_SETTING})`;
 
 /**
  * Whether a CORS rule's AllowedOrigins entry admits `origin`: S3 allows one `*` wildcard in it
@@ -155,9 +157,11 @@ export function createS3Adapter(settings: S3Settings, credentials: S3Credentials
    * MinIO answers that for every bucket, its GetBucketCors being a stub (cmd/dummy-handlers.go), as
    * its CORS is the server's own setting. A service that has no GetBucketCors (501) is treated the
    * same: nothing on the bucket allows them. Null when the keys may not read the rules (AccessDenied):
-   * the bucket's state does not depend on them.
+   * the bucket's state does not depend on them. No origins (kept data, whose instance is gone:
+   * owner-data.ts) leaves nothing to ask about.
    */
   async function originsNotAllowed(bucket: string, origins: string[]): Promise<string[] | null> {
+    if (!origins.length) return [];
     let rules: CORSRule[] = [];
     try {
       rules = (await client.send(new GetBucketCorsCommand({ Bucket: bucket }))).CORSRules ?? [];
@@ -186,8 +190,7 @@ export function createS3Adapter(settings: S3Settings, credentials: S3Credentials
   async function state(bucket: string, cors: { note: string } | { origins: string[] }): Promise<ResourceState> {
     if (!(await bucketExists(bucket))) return { kind: "bucket", name: bucket, status: "missing" };
     const ready: ResourceState = { kind: "bucket", name: bucket, status: "exists", sizeBytes: await totalSize(bucket) };
-    // No origins: kept data, whose instance is gone (owner-data.ts); its bucket's CORS serves no site.
-    const detail = "note" in cors ? cors.note : cors.origins.length ? corsDetail(await originsNotAllowed(bucket, cors.origins)) : "";
+    const detail = "note" in cors ? cors.note : corsDetail(await originsNotAllowed(bucket, cors.origins));
     return detail ? { ...ready, detail } : ready;
   }
 
@@ -233,7 +236,7 @@ export function createS3Adapter(settings: S3Settings, credentials: S3Credentials
         }));
       } catch (err) {
         if (errorCode(err) !== "NotImplemented" && statusOf(err) !== 501) fail(err, `PutBucketCors ${bucket}`);
-        corsNote = `this service sets no CORS per bucket (PutBucketCors is not implemented there): allow ${corsOrigins.join(", ")} in its own settings (MinIO: mc admin config set <alias> api cors_allow_origin=…)`;
+        corsNote = `this service sets no CORS per bucket (PutBucketCors is not implemented there): allow ${corsOrigins.join(", ")} in its own settings (MinIO: ${MINIO_CORS_SETTING})`;
       }
       return [await state(bucket, { note: corsNote })];
     },
