@@ -202,13 +202,29 @@ function describeSettingIssue(env: Record<string, string | undefined>, issue: z.
 }
 
 export class ConfigError extends Error {
-  constructor(public readonly problems: string[]) {
-    super(`Invalid settings:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  constructor(public readonly problems: string[], heading = "Invalid settings") {
+    super(`${heading}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
 }
 
-/** Parses settings from an environment (process.env by default). Throws ConfigError listing every problem. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/**
+ * The oldest Node.js Ocim runs on (package.json's engines). On Linux npm ci brings it into
+ * node_modules and npm's scripts run it (README, Quick start); started by hand on an older one
+ * (`node --import tsx src/bin/web.ts` with Debian's Node.js 20, say), every role says so and stops.
+ */
+export const NODE_MAJOR = 24;
+
+/**
+ * Parses settings from an environment (process.env by default). Throws ConfigError listing every
+ * problem, or naming the Node.js version (`nodeVersion`, this process's by default) if it is too old.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, nodeVersion = process.versions.node): Config {
+  if (Number(nodeVersion.split(".")[0]) < NODE_MAJOR) {
+    throw new ConfigError(
+      [`Node.js ${nodeVersion} is older than ${NODE_MAJOR}, which Ocim runs on: start it through npm (npm start, npm run web|worker|scheduler, npx ocim), which runs the Node.js that npm ci put in node_modules on Linux, or install Node.js ${NODE_MAJOR} (README, Quick start)`],
+      "Cannot start",
+    );
+  }
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {

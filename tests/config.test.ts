@@ -19,6 +19,20 @@ function problems(env: Record<string, string>): string[] {
 }
 
 describe("settings", () => {
+  it("refuses a Node.js older than 24, saying how to run the one npm ci brought", () => {
+    let refused: unknown;
+    try {
+      loadConfig({}, "20.20.2");
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).toBeInstanceOf(ConfigError);
+    expect((refused as ConfigError).message).toMatch(/^Cannot start:\n  - Node\.js 20\.20\.2 is older than 24, which Ocim runs on: start it through npm \(npm start/);
+    expect(loadConfig({}, "24.0.0").PORT).toBe(3000);
+    // npm test runs on it too: the Node.js npm ci put in node_modules (package.json's optionalDependencies).
+    expect(Number(process.versions.node.split(".")[0])).toBeGreaterThanOrEqual(24);
+  });
+
   it("runs on defaults alone", () => {
     const c = loadConfig({});
     expect(c.PORT).toBe(3000);
