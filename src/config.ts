@@ -4,6 +4,7 @@
 import path from "node:path";
 import cron from "node-cron";
 import { z } from "zod";
+import packageJson from "../package.json" with { type: "json" };
 import { recipeReleaseProblem } from "./domain/recipes/recipe-release.js";
 import { LATEST_RELEASE, releaseBranch } from "./domain/recipes/releases.js";
 
@@ -208,11 +209,12 @@ export class ConfigError extends Error {
 }
 
 /**
- * The oldest Node.js Ocim runs on (package.json's engines). On Linux npm ci brings it into
- * node_modules and npm's scripts run it (README, Quick start); started by hand on an older one
- * (`node --import tsx src/bin/web.ts` with Debian's Node.js 20, say), every role says so and stops.
+ * The oldest Node.js Ocim runs on: package.json's engines (">=24"), which bin/setup reads too. On
+ * Linux npm ci brings it into node_modules and npm's scripts run it (README, Quick start); started
+ * by hand on an older one (`node --import tsx src/bin/web.ts` with Debian's Node.js 20, say), every
+ * role says so and stops.
  */
-export const NODE_MAJOR = 24;
+export const NODE_MAJOR = Number(/^>=(\d+)/.exec(packageJson.engines.node)![1]);
 
 /**
  * Parses settings from an environment (process.env by default). Throws ConfigError listing every

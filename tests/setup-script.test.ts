@@ -30,6 +30,13 @@ exit $code`,
   npm: `echo "npm $*" >>"$STATE/calls"; mkdir -p node_modules`,
 };
 
+/** A stand-in program in the test's PATH, answering with `script`; a link there is replaced, never written through. */
+function standIn(file: string, script: string): void {
+  rmSync(file, { force: true });
+  writeFileSync(file, `#!/bin/sh\n${script}\n`);
+  chmodSync(file, 0o755);
+}
+
 describe("bin/setup", () => {
   let root: string;
   let bin: string;
@@ -44,14 +51,12 @@ describe("bin/setup", () => {
     mkdirSync(state);
     copyFileSync("bin/setup", path.join(root, "app", "bin", "setup"));
     copyFileSync("package-lock.json", path.join(root, "app", "package-lock.json"));
+    copyFileSync("package.json", path.join(root, "app", "package.json"));
     for (const name of [...TOOLS, ...CHECKED]) {
       const found = [...(process.env.PATH ?? "").split(":"), "/usr/sbin"].map((d) => path.join(d, name)).find((f) => existsSync(f));
       if (found) symlinkSync(found, path.join(bin, name));
     }
-    for (const [name, script] of Object.entries(STANDINS)) {
-      writeFileSync(path.join(bin, name), `#!/bin/sh\n${script}\n`);
-      chmodSync(path.join(bin, name), 0o755);
-    }
+    for (const [name, script] of Object.entries(STANDINS)) standIn(path.join(bin, name), script);
     writeFileSync(path.join(state, "missing"), "");
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
@@ -118,13 +123,6 @@ describe("bin/setup", () => {
     expect(run.calls).toEqual([]);
     expect(run.out).toContain("setup: 'apt-get update' needs root, and sudo is not installed: run bin/setup as root");
   });
-
-  /** A stand-in program in the test's PATH, answering with `script`; a link there is replaced, never written through. */
-  function standIn(file: string, script: string): void {
-    rmSync(file, { force: true });
-    writeFileSync(file, `#!/bin/sh\n${script}\n`);
-    chmodSync(file, 0o755);
-  }
 
   it("names the Node.js Ocim runs on: the one npm ci put in node_modules, as npm links it", async () => {
     // npm ci links node_modules/.bin/node to the package's binary (package.json's optionalDependencies).
