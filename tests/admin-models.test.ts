@@ -35,6 +35,11 @@ describe("admin: load balancers, users, provider accounts", () => {
     const ok = await admin.submit("/admin/load-balancers/add", lbForm());
     expect(visibleText(ok.text)).toContain('The load balancer "edge" was added.');
     const lb = await t.deps.db.loadBalancer.findUniqueOrThrow({ where: { name: "edge" } });
+    // The SSH port was left empty: the form says what that means, and that is what was saved.
+    const form = await admin.get(`/admin/load-balancers/${lb.id}`);
+    expect(form.text).toMatch(/<input[^>]*name="sshPort"[^>]*placeholder="22"/);
+    expect(visibleText(form.text)).toContain("Only for an ssh balancer. Empty: 22.");
+    expect(lb.sshPort).toBe(22);
     await t.deps.db.loadBalancer.update({ where: { id: lb.id }, data: { configurationVersion: 4, deployedVersion: 3, lastError: "haproxy -c: parse error at line 12" } });
     const page = await admin.get(`/admin/load-balancers/${lb.id}`);
     const pageText = visibleText(page.text);

@@ -67,6 +67,13 @@ describe("pull-request sandboxes", () => {
     expect(fieldError(bad.text, "allowedAuthors")).toContain("List at least one GitHub login");
     expect(fieldError(bad.text, "webhookSecret")).toContain("at least 16 characters");
     expect(await t.deps.db.watchedRepository.count()).toBe(0);
+    // A cleared number of days is refused, not saved as 7.
+    const blankDays = await admin.submit("/admin/watched-repositories/add", {
+      repository: "acme/edx-platform", templateInstanceId: String(templateId), authors: "org_members", allowedAuthors: "", branchField: "edx_platform", keepDaysAfterClose: " ", webhookSecret: "",
+    });
+    expect(blankDays.status).toBe(400);
+    expect(fieldError(blankDays.text, "keepDaysAfterClose")).toBe("This field is required.");
+    expect(await t.deps.db.watchedRepository.count()).toBe(0);
 
     const ok = await admin.submit("/admin/watched-repositories/add", {
       repository: "Acme/edx-platform", templateInstanceId: String(templateId), authors: "org_members", allowedAuthors: "", branchField: "edx_platform",

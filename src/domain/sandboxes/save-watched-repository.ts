@@ -46,7 +46,9 @@ function readRepository(values: Input, org: string | undefined) {
   if (badLogin) r.fail("allowedAuthors", `"${badLogin}" is not a GitHub login (letters, digits and -).`);
   if (authors === "list" && !allowedAuthors.length && !r.hasError("allowedAuthors")) r.fail("allowedAuthors", "List at least one GitHub login, one per line, or choose organization members.");
   const relaunchOnPush = r.bool("relaunchOnPush");
-  const keepDaysAfterClose = r.int("keepDaysAfterClose", { min: 0, max: 365, fallback: 7 });
+  // Sent blank, it is required: a cleared field had saved 7, and 7 days later the sandboxes of
+  // closed pull requests went, where whoever cleared it may have meant "keep them".
+  const keepDaysAfterClose = r.int("keepDaysAfterClose", { min: 0, max: 365, ifLeftOut: 7 });
   const webhookSecret = r.text("webhookSecret", { max: 200 });
   if (webhookSecret && webhookSecret.length < 16) r.fail("webhookSecret", "Use at least 16 characters (GitHub's own advice: a random string of high entropy).");
   if (!r.ok) throw validationError(r.errors);

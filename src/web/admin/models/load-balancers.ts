@@ -97,7 +97,7 @@ export const loadBalancerAdmin = defineModel<Row>({
         fields: [
           { name: "host", label: "Host", kind: "text", maxLength: 253, mono: true, help: sshOnly },
           { name: "sshUser", label: "SSH user", kind: "text", maxLength: 32, mono: true, help: sshOnly },
-          { name: "sshPort", label: "SSH port", kind: "number", help: sshOnly },
+          { name: "sshPort", label: "SSH port", kind: "number", placeholder: "22", help: `${sshOnly} Empty: 22.` },
           { name: "httpsBind", label: "HTTPS bind", kind: "text", maxLength: 60, mono: true, placeholder: ":443", help: "Only for an ssh balancer: where Ocim's HTTPS frontend listens on the host. Empty: its instances get no certificates." },
         ],
       },

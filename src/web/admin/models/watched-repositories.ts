@@ -61,7 +61,7 @@ export const watchedRepositoryAdmin = defineModel<Row>({
           { name: "authors", label: "Sandboxes for pull requests by", kind: "select", options: () => labelled(AUTHOR_LABELS) },
           { name: "allowedAuthors", label: "Allowed authors", kind: "textarea", rows: 4, mono: true, maxLength: 20_000, help: "GitHub logins, one per line (when the rule above is the list)." },
           { name: "relaunchOnPush", label: "Launch a new appserver for every new commit", kind: "checkbox" },
-          { name: "keepDaysAfterClose", label: "Days to keep a sandbox after its pull request closed", kind: "number", help: "Then the cleanup terminates its appservers and archives it. 0: at the next cleanup." },
+          { name: "keepDaysAfterClose", label: "Days to keep a sandbox after its pull request closed", kind: "number", required: true, help: "Then the cleanup terminates its appservers and archives it. 0: at the next cleanup." },
         ],
       },
       {
