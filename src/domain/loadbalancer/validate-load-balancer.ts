@@ -4,6 +4,8 @@ import type { FieldErrors } from "../../errors.js";
 import { FieldReader, type Input } from "../validation/field-reader.js";
 import type { SshBalancer } from "../../adapters/haproxy/ssh.js";
 
+/** An ssh balancer's SSH port when the form leaves it empty. */
+export const DEFAULT_SSH_PORT = 22;
 export const LOAD_BALANCER_KINDS = ["local", "ssh"] as const;
 export const LOAD_BALANCER_FIELDS = ["name", "kind", "host", "sshUser", "sshPort", "configPath", "mapPath", "reloadCommand", "fragmentName", "httpsBind"] as const;
 
@@ -26,7 +28,7 @@ export function validateLoadBalancer(input: Input): { ok: true; data: LoadBalanc
   if (host && !HOST_RE.test(host)) r.fail("host", "Enter a host name or IP address (letters, digits, . - and :).");
   const sshUser = r.text("sshUser", { required: overSsh, max: 32 });
   if (sshUser && !UNIX_USER_RE.test(sshUser)) r.fail("sshUser", "Enter a Unix user name: lowercase letters, digits, _ . -, not starting with a digit or -.");
-  const sshPort = r.int("sshPort", { min: 1, max: 65535, fallback: 22 }) ?? 22;
+  const sshPort = r.int("sshPort", { min: 1, max: 65535, fallback: DEFAULT_SSH_PORT }) ?? DEFAULT_SSH_PORT;
   const path = (field: "configPath" | "mapPath") => {
     const value = r.text(field, { required: true, max: 500 });
     if (value && (!ABSOLUTE_PATH_RE.test(value) || value.split("/").includes(".."))) {

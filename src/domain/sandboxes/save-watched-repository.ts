@@ -27,6 +27,9 @@ export interface SaveWatchedRepositoryInput {
   values: Input;
 }
 
+/** Days a sandbox is kept after its pull request closed, when the input leaves the field out (the form starts with it). */
+export const DEFAULT_KEEP_DAYS_AFTER_CLOSE = 7;
+
 /** `org`: GITHUB_ORG, whose members the org_members rule lets in. */
 function readRepository(values: Input, org: string | undefined) {
   const r = new FieldReader(values, WATCHED_REPOSITORY_FIELDS);
@@ -48,7 +51,7 @@ function readRepository(values: Input, org: string | undefined) {
   const relaunchOnPush = r.bool("relaunchOnPush");
   // Sent blank, it is required: a cleared field had saved 7, and 7 days later the sandboxes of
   // closed pull requests went, where whoever cleared it may have meant "keep them".
-  const keepDaysAfterClose = r.int("keepDaysAfterClose", { min: 0, max: 365, ifLeftOut: 7 });
+  const keepDaysAfterClose = r.int("keepDaysAfterClose", { min: 0, max: 365, ifLeftOut: DEFAULT_KEEP_DAYS_AFTER_CLOSE });
   const webhookSecret = r.text("webhookSecret", { max: 200 });
   if (webhookSecret && webhookSecret.length < 16) r.fail("webhookSecret", "Use at least 16 characters (GitHub's own advice: a random string of high entropy).");
   if (!r.ok) throw validationError(r.errors);

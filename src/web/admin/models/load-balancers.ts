@@ -4,7 +4,7 @@ import type { Prisma } from "../../../db.js";
 import { saveLoadBalancer } from "../../../domain/loadbalancer/save-load-balancer.js";
 import { enqueueBalancerSync } from "../../../jobs/actions.js";
 import { deleteLoadBalancer } from "../../../domain/loadbalancer/delete-load-balancer.js";
-import { LOAD_BALANCER_FIELDS, LOAD_BALANCER_KINDS } from "../../../domain/loadbalancer/validate-load-balancer.js";
+import { DEFAULT_SSH_PORT, LOAD_BALANCER_FIELDS, LOAD_BALANCER_KINDS } from "../../../domain/loadbalancer/validate-load-balancer.js";
 import { defineModel } from "../types.js";
 import type { Deps } from "../../../deps.js";
 import { loadRenderInput } from "../../../domain/loadbalancer/render-input.js";
@@ -97,12 +97,12 @@ export const loadBalancerAdmin = defineModel<Row>({
         fields: [
           { name: "host", label: "Host", kind: "text", maxLength: 253, mono: true, help: sshOnly },
           { name: "sshUser", label: "SSH user", kind: "text", maxLength: 32, mono: true, help: sshOnly },
-          { name: "sshPort", label: "SSH port", kind: "number", placeholder: "22", help: `${sshOnly} Empty: 22.` },
+          { name: "sshPort", label: "SSH port", kind: "number", placeholder: String(DEFAULT_SSH_PORT), help: `${sshOnly} Empty: ${DEFAULT_SSH_PORT}.` },
           { name: "httpsBind", label: "HTTPS bind", kind: "text", maxLength: 60, mono: true, placeholder: ":443", help: "Only for an ssh balancer: where Ocim's HTTPS frontend listens on the host. Empty: its instances get no certificates." },
         ],
       },
     ],
-    initial: () => ({ kind: "local", sshPort: "22" }),
+    initial: () => ({ kind: "local", sshPort: String(DEFAULT_SSH_PORT) }),
     async load(deps, id) {
       const lb = await deps.db.loadBalancer.findUnique({ where: { id }, include: { _count: { select: { instances: true } } } });
       if (!lb) return null;

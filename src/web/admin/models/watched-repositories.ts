@@ -2,7 +2,7 @@
 // requests get sandbox instances, made from which template. The webhook secret is write-only like
 // a provider account's credentials: never shown, a blank field on edit keeps it.
 import type { Prisma } from "../../../db.js";
-import { AUTHOR_RULES, BRANCH_FIELDS, saveWatchedRepository } from "../../../domain/sandboxes/save-watched-repository.js";
+import { AUTHOR_RULES, BRANCH_FIELDS, DEFAULT_KEEP_DAYS_AFTER_CLOSE, saveWatchedRepository } from "../../../domain/sandboxes/save-watched-repository.js";
 import { deleteWatchedRepository } from "../../../domain/sandboxes/delete-watched-repository.js";
 import { defineModel, type Option } from "../types.js";
 import { instanceOptions, plural } from "./common.js";
@@ -75,7 +75,7 @@ export const watchedRepositoryAdmin = defineModel<Row>({
     async choices(deps) {
       return { templateInstanceId: [{ value: "", label: "— choose —" }, ...(await instanceOptions(deps, { watchedRepositoryId: null, isArchived: false }))] };
     },
-    initial: () => ({ branchField: "edx_platform", authors: "org_members", relaunchOnPush: "true", keepDaysAfterClose: "7" }),
+    initial: () => ({ branchField: "edx_platform", authors: "org_members", relaunchOnPush: "true", keepDaysAfterClose: String(DEFAULT_KEEP_DAYS_AFTER_CLOSE) }),
     async load(deps, id) {
       const r = await deps.db.watchedRepository.findUnique({ where: { id }, include: { _count: { select: { sandboxes: true } } } });
       if (!r) return null;
