@@ -1,7 +1,6 @@
 // createApp(deps) builds the Express app; it never listens (tests and bin/web.ts do).
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import ejs from "ejs";
 import express, { type RequestHandler } from "express";
 import session from "express-session";
 import helmet from "helmet";
@@ -25,7 +24,7 @@ import { adminRoutes } from "./admin/routes.js";
 import { accountRoutes } from "./routes/account.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { webhookRoutes } from "./routes/webhooks.js";
-import { escapeHtml, viewHelpers, viewsDir } from "./view-helpers.js";
+import { renderView, viewHelpers, viewsDir } from "./view-helpers.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -38,18 +37,21 @@ export function createApp(deps: Deps): WebApp {
   const app = express();
   app.set("views", viewsDir);
   app.set("view engine", "ejs");
-  // Compiled templates (and their includes) are kept: compiling them on every request cost the
-  // admin change list three quarters of its time (bench/pages). Restart to see a template edit.
+  // Views are found once (express's view cache) and compiled once (renderView): compiling them on
+  // every request cost the admin change list three quarters of its time (bench/pages). Restart to
+  // see a template edit.
   // Includes are written from the views root ("/admin/_nav"): EJS resolves those against `root`
   // directly, but checks the disk (existsSync) for every relative include() it runs, and that was
   // 15% of the web process's CPU under load (bench/pages: the change list included a partial per cell).
   app.set("view cache", true);
   app.engine("ejs", (file: string, data: object, done: (err: Error | null, html?: string) => void) => {
-    // compileDebug off: the compiled templates no longer record the line they are on at every line
-    // (inside `with`, each record is a lookup by name), 40–60 µs of the instance page's and the
-    // change list's ~350 µs of rendering (bench/README.md, issue 17). An error in a template still
-    // names it: the stack has a frame named after the file (at show, at _confirm).
-    ejs.renderFile(file, data, { root: viewsDir, cache: true, escape: escapeHtml, compileDebug: false }, done);
+    let html: string;
+    try {
+      html = renderView(file, data);
+    } catch (err) {
+      return done(err as Error);
+    }
+    done(null, html);
   });
   app.set("trust proxy", deps.config.NODE_ENV === "production" ? 1 : false);
   app.disable("x-powered-by");
