@@ -1,4 +1,4 @@
-// Small formatting helpers available in every view as `h`.
+// Small formatting helpers available in every view as `h`, and renderView, which renders every view.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
