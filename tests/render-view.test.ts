@@ -16,7 +16,8 @@ function view(name: string, text: string): string {
   return file;
 }
 
-const partial = view(
+// The partial both pages include.
+view(
   "_badge",
   `<%= typeof instance !== 'undefined' ? instance.name : 'no instance' %>|<%= typeof liveList !== 'undefined' && liveList ? 'live' : 'still' %>|<%= label %>`,
 );
